@@ -1,0 +1,48 @@
+//! navi's core: what a session is, where sessions come from, and how they are merged.
+//!
+//! Claude Code hooks write one JSON status file per tmux session. A [`SessionSource`]
+//! reads such files from somewhere: the local status directory (`navi-source-local`), a
+//! remote machine over SSH (`navi-source-ssh`), memory ([`MemorySource`], used by
+//! `navi --demo`), or a mock ([`testing::MockSource`]).
+//!
+//! # Why poll and merge
+//!
+//! The [`Aggregator`] polls every source concurrently, each under its own timeout, and
+//! merges the answers into a [`Snapshot`]: all sessions, sorted, plus one
+//! [`SourceHealth`] per source. A source that fails or hangs costs only its own timeout;
+//! its last-known sessions stay in the snapshot marked stale. The [`Model`] the UI reads
+//! is built from snapshots and does not know how a session was fetched: a remote session
+//! is an ordinary [`SessionInfo`] whose `remote` names its machine.
+//!
+//! # Testing
+//!
+//! With the `testing` feature, [`testing`] offers a scripted mock source and
+//! [`testing::run_conformance`], the behaviour suite every source runs in its own tests.
+
+mod aggregate;
+mod error;
+pub mod fixtures;
+mod memory;
+mod model;
+mod session;
+mod source;
+pub mod text;
+
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+
+pub use aggregate::{
+    attach_command, Aggregator, AggregatorHandle, Snapshot, SourceHealth, SourceOptions,
+    SourceState,
+};
+pub use error::{format_duration, Result, SourceError};
+pub use memory::{shell_quote, MemorySource};
+pub use model::{Counts, Filter, Model};
+pub use session::{
+    compare_sessions, sort_sessions, sort_sessions_arc, ExternalAgent, GitInfo, Metrics,
+    ParseError, ResourceMetrics, SessionInfo, SessionKey, Status, Team, TeamAgent,
+    TimeMetrics, Tokens, ToolMetrics, MAX_STATUS_FILE_BYTES,
+};
+pub use source::{
+    AttachCommand, AttachContext, DynSessionSource, PollReport, SessionSource, SkippedFile,
+};

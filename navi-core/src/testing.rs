@@ -1,0 +1,253 @@
+//! Test support (feature `testing`): [`MockSource`] and the conformance suite every
+//! [`SessionSource`] should pass. Unstable: for tests, not for production code.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::{
+    AttachCommand, AttachContext, DynSessionSource, SessionInfo, SessionSource, SourceError,
+    Status,
+};
+
+/// What a [`MockSource`] does on one poll.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MockStep {
+    /// Answer these sessions after `latency`.
+    Ok {
+        /// Sessions returned.
+        sessions: Vec<SessionInfo>,
+        /// Time before answering (on tokio's clock, so a paused clock makes it instant).
+        latency: Duration,
+    },
+    /// Fail with `error` after `latency`.
+    Err {
+        /// The error returned.
+        error: SourceError,
+        /// Time before failing.
+        latency: Duration,
+    },
+    /// Never answer.
+    Hang,
+}
+
+/// A scripted source: each poll takes the next [`MockStep`]; the last step repeats.
+#[derive(Debug)]
+pub struct MockSource {
+    label: Option<String>,
+    steps: Mutex<VecDeque<MockStep>>,
+    polls: AtomicUsize,
+}
+
+impl MockSource {
+    /// A source that plays `steps` in order and then repeats the last one.
+    pub fn scripted(label: Option<&str>, steps: Vec<MockStep>) -> Self {
+        MockSource {
+            label: label.map(str::to_owned),
+            steps: Mutex::new(steps.into()),
+            polls: AtomicUsize::new(0),
+        }
+    }
+
+    /// Always answers `sessions` after `latency`.
+    pub fn ok(label: Option<&str>, sessions: Vec<SessionInfo>, latency: Duration) -> Self {
+        Self::scripted(label, vec![MockStep::Ok { sessions, latency }])
+    }
+
+    /// Always fails with `error` after `latency`.
+    pub fn failing(label: Option<&str>, error: SourceError, latency: Duration) -> Self {
+        Self::scripted(label, vec![MockStep::Err { error, latency }])
+    }
+
+    /// Never answers.
+    pub fn hanging(label: Option<&str>) -> Self {
+        Self::scripted(label, vec![MockStep::Hang])
+    }
+
+    /// How many polls have started.
+    pub fn polls(&self) -> usize {
+        self.polls.load(Ordering::SeqCst)
+    }
+
+    fn next_step(&self) -> MockStep {
+        let mut steps = match self.steps.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        if steps.len() > 1 {
+            steps.pop_front().unwrap_or(MockStep::Hang)
+        } else {
+            steps.front().cloned().unwrap_or(MockStep::Hang)
+        }
+    }
+}
+
+#[async_trait]
+impl SessionSource for MockSource {
+    fn label(&self) -> Option<&str> {
+        self.label.as_deref()
+    }
+
+    async fn poll(&self) -> Result<Vec<SessionInfo>, SourceError> {
+        self.polls.fetch_add(1, Ordering::SeqCst);
+        match self.next_step() {
+            MockStep::Ok { sessions, latency } => {
+                tokio::time::sleep(latency).await;
+                Ok(sessions)
+            }
+            MockStep::Err { error, latency } => {
+                tokio::time::sleep(latency).await;
+                Err(error)
+            }
+            MockStep::Hang => std::future::pending().await,
+        }
+    }
+
+    fn attach(&self, s: &SessionInfo, ctx: &AttachContext) -> Result<AttachCommand, SourceError> {
+        Ok(AttachCommand::local_tmux(&s.tmux_session, ctx))
+    }
+}
+
+/// A session with just a name, a status and a timestamp.
+pub fn session(name: &str, status: &str, timestamp: i64) -> SessionInfo {
+    SessionInfo {
+        tmux_session: name.into(),
+        status: Status::from_hook(status),
+        timestamp,
+        ..SessionInfo::default()
+    }
+}
+
+/// Builds a source over a given set of status files, for [`run_conformance`].
+#[async_trait]
+pub trait ConformanceFixture: Send + Sync {
+    /// A fresh source whose status directory holds exactly `files` (`name`, bytes).
+    async fn source_with(&self, files: &[(String, Vec<u8>)]) -> DynSessionSource;
+}
+
+fn fixture_files() -> Vec<(String, Vec<u8>)> {
+    crate::fixtures::FILES
+        .iter()
+        .map(|(n, t)| (n.to_string(), t.as_bytes().to_vec()))
+        .collect()
+}
+
+fn names(sessions: &[SessionInfo]) -> Vec<String> {
+    let mut v: Vec<String> = sessions.iter().map(|s| s.tmux_session.clone()).collect();
+    v.sort();
+    v
+}
+
+/// The behaviour every source that reads status files owes navi. Panics with a message
+/// naming the failed case. Call it from the source's own tests:
+///
+/// ```text
+/// navi_core::testing::run_conformance(&MyFixture::new()).await;
+/// ```
+pub async fn run_conformance<F: ConformanceFixture>(fixture: &F) {
+    // 1. The five fixtures, every field block, the unknown status kept.
+    let source = fixture.source_with(&fixture_files()).await;
+    let sessions = source.poll().await.unwrap_or_else(|e| panic!("fixtures: poll failed: {e}"));
+    assert_eq!(
+        names(&sessions),
+        ["api", "deploy", "hyperion", "legacy", "notes"],
+        "fixtures: every fixture file is one session"
+    );
+    let by_name = |n: &str| sessions.iter().find(|s| s.tmux_session == n).cloned();
+    let legacy = by_name("legacy").unwrap_or_default();
+    assert_eq!(legacy.status, Status::Unknown("compacting".into()), "fixtures: unknown status kept");
+    let hyperion = by_name("hyperion").unwrap_or_default();
+    assert_eq!(hyperion.status, Status::Working, "fixtures: hyperion working");
+    assert_eq!(hyperion.timestamp, 1764032280, "fixtures: timestamp read");
+    assert!(hyperion.git.is_some() && hyperion.metrics.is_some(), "fixtures: git + metrics read");
+    assert_eq!(by_name("api").unwrap_or_default().status, Status::Permission);
+    assert!(by_name("api").unwrap_or_default().team.is_some(), "fixtures: team read");
+    assert!(by_name("deploy").unwrap_or_default().agents.is_some(), "fixtures: agents read");
+    let label = source.label().map(str::to_owned);
+    for s in &sessions {
+        assert!(s.remote.is_none() || s.remote == label, "remote field is the source's label");
+        assert!(!s.stale, "a fresh poll is never stale");
+    }
+
+    // 2. Polling is repeatable.
+    let again = source.poll().await.unwrap_or_else(|e| panic!("second poll failed: {e}"));
+    assert_eq!(names(&again), names(&sessions), "a second poll returns the same sessions");
+
+    // 3. An empty directory is zero sessions, not an error.
+    let empty = fixture.source_with(&[]).await;
+    let none = empty.poll().await.unwrap_or_else(|e| panic!("empty: poll failed: {e}"));
+    assert!(none.is_empty(), "empty: no sessions");
+
+    // 4. Broken files cost only themselves; only *.json is read; names with spaces work;
+    //    the hooks' unescaped quote is salvaged.
+    let mut files = fixture_files();
+    files.push(("broken.json".into(), b"{\"tmux_sess".to_vec()));
+    files.push(("garbage.json".into(), vec![0xff, 0xfe, 0x00, b'{']));
+    files.push(("array.json".into(), b"[1,2,3]".to_vec()));
+    files.push((
+        "huge.json".into(),
+        format!(
+            "{{\"tmux_session\":\"huge\",\"status\":\"done\",\"message\":\"{}\"}}",
+            "x".repeat(1024 * 1024 + 10)
+        )
+        .into_bytes(),
+    ));
+    files.push((".tmp.Ab12Cd".into(), br#"{"tmux_session":"tmp","status":"working"}"#.to_vec()));
+    files.push(("README.md".into(), b"# not a status file".to_vec()));
+    files.push((
+        "my session.json".into(),
+        br#"{"tmux_session":"my session","status":"idle","message":"","cwd":"/tmp","timestamp":1}"#
+            .to_vec(),
+    ));
+    files.push((
+        "quoted.json".into(),
+        br#"{"tmux_session":"quoted","status":"waiting","message":"Run "make" now","cwd":"/tmp","timestamp":2}"#
+            .to_vec(),
+    ));
+    files.push((
+        "hostile.json".into(),
+        b"{\"tmux_session\":\"hostile\",\"status\":\"error\",\"message\":\"\\u001b[2J\\u001b]0;owned\\u0007\",\"cwd\":\"/tmp\",\"timestamp\":3}".to_vec(),
+    ));
+    let source = fixture.source_with(&files).await;
+    let report = source
+        .poll_report()
+        .await
+        .unwrap_or_else(|e| panic!("broken files: poll failed: {e}"));
+    assert_eq!(
+        names(&report.sessions),
+        [
+            "api", "deploy", "hostile", "hyperion", "legacy", "my session", "notes", "quoted"
+        ],
+        "broken files: the good sessions survive, broken and non-.json files do not appear"
+    );
+    let mut skipped: Vec<&str> = report.skipped.iter().map(|s| s.name.as_str()).collect();
+    skipped.sort();
+    for bad in ["array.json", "broken.json", "garbage.json", "huge.json"] {
+        assert!(
+            skipped.iter().any(|s| s.ends_with(bad)),
+            "broken files: {bad} is reported as skipped (skipped: {skipped:?})"
+        );
+    }
+    let quoted = report.sessions.iter().find(|s| s.tmux_session == "quoted");
+    assert_eq!(
+        quoted.map(|s| s.status.clone()),
+        Some(Status::Waiting),
+        "unescaped quote: status recovered"
+    );
+
+    // 5. Attach names the session.
+    if let Some(s) = report.sessions.iter().find(|s| s.tmux_session == "my session") {
+        let cmd = source
+            .attach(s, &AttachContext::default())
+            .unwrap_or_else(|e| panic!("attach failed: {e}"));
+        assert!(!cmd.argv.is_empty(), "attach: argv not empty");
+        assert!(
+            cmd.argv.iter().any(|a| a.contains("my session")),
+            "attach: the session name is in the argv: {:?}",
+            cmd.argv
+        );
+    }
+}

@@ -1,0 +1,79 @@
+//! Making untrusted text safe for a terminal.
+
+use std::borrow::Cow;
+
+/// Removes escape sequences (CSI, OSC, DCS, ...), C0 and C1 control characters and
+/// bidirectional overrides from `s`; tabs and line breaks become spaces. Every piece of
+/// text from a status file or a remote passes through this before it reaches the screen.
+pub fn sanitize(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(needs_work) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' => match chars.next() {
+                Some('[') => skip_csi(&mut chars),
+                Some(']' | 'P' | 'X' | '^' | '_') => skip_string(&mut chars),
+                _ => {}
+            },
+            '\u{9b}' => skip_csi(&mut chars),
+            '\u{9d}' | '\u{90}' | '\u{98}' | '\u{9e}' | '\u{9f}' => skip_string(&mut chars),
+            '\t' | '\n' | '\r' => out.push(' '),
+            c if needs_work(c) => {}
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+fn needs_work(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
+}
+
+/// Skips parameter and intermediate bytes up to and including the final byte.
+fn skip_csi(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    for c in chars.by_ref() {
+        if ('\u{40}'..='\u{7e}').contains(&c) {
+            break;
+        }
+    }
+}
+
+/// Skips a string command up to BEL or ST (`ESC \` or U+009C).
+fn skip_string(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{7}' | '\u{9c}' => break,
+            '\u{1b}' => {
+                if chars.peek() == Some(&'\\') {
+                    chars.next();
+                }
+                break;
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sanitize;
+
+    #[test]
+    fn strips_escapes_and_controls() {
+        assert_eq!(sanitize("plain text"), "plain text");
+        assert_eq!(sanitize("a\x1b[31mred\x1b[0m b"), "ared b");
+        assert_eq!(sanitize("t\x1b]0;pwned title\x07x"), "tx");
+        assert_eq!(sanitize("t\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\"), "tlink");
+        assert_eq!(sanitize("bell\x07 nul\0 del\x7f"), "bell nul del");
+        assert_eq!(sanitize("line1\nline2\tx\r"), "line1 line2 x ");
+        assert_eq!(sanitize("c1\u{9b}2Jcsi"), "c1csi");
+        assert_eq!(sanitize("rtl\u{202e}txt"), "rtltxt");
+        assert_eq!(sanitize("émoji ⚙️ ok"), "émoji ⚙️ ok");
+        assert_eq!(sanitize("trailing\x1b"), "trailing");
+        assert_eq!(sanitize("dcs\x1bPq#0;2;0;0;0\x1b\\end"), "dcsend");
+    }
+}

@@ -1,0 +1,1 @@
+//! Mockall mocks of navi collaborators.

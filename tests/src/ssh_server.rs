@@ -1,0 +1,1 @@
+//! In-process russh server for deterministic SSH tests.

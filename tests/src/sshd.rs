@@ -1,0 +1,1 @@
+//! A real OpenSSH sshd on loopback.

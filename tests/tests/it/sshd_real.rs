@@ -1,0 +1,1 @@
+//! sshd_real tests

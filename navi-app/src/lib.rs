@@ -1,1 +1,125 @@
-//! placeholder
+//! The `navi` binary's library: CLI, dashboard and wiring.
+//!
+//! `main` only parses the command line, starts logging and calls [`run`]; everything else
+//! lives here so tests can drive it: [`app::App`] (state and keys), [`ui::draw`] (a pure
+//! function of the model, testable on ratatui's `TestBackend`), [`tui::run_loop`] (the
+//! event loop with injectable events and attach runner), and [`cmd`] (`list`, `remotes`).
+//!
+//! The binary owns no source logic: it builds a [`navi_core::Aggregator`] from a
+//! [`sources::SourceSet`] (the local status directory plus one SSH source per remote, or
+//! the demo set) and shows what the aggregator publishes.
+
+// Tests may unwrap; the code they test may not (workspace lints).
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod app;
+pub mod cli;
+pub mod cmd;
+pub mod demo;
+pub mod event;
+pub mod format;
+pub mod json;
+mod logging;
+pub mod sources;
+pub mod tui;
+pub mod ui;
+
+use std::io::{self, IsTerminal as _};
+use std::time::Duration;
+
+use anyhow::Context as _;
+
+pub use cli::{Cli, Command, RemotesAction};
+pub use logging::{default_log_file, init_logging};
+
+use sources::SourceSet;
+
+/// Runs the command line `cli`. A broken pipe on stdout (`navi list | head`) is success.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let result = runtime.block_on(dispatch(cli));
+    // Do not wait for a poll that is still stuck in a blocking read.
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    match result {
+        Err(e) if is_broken_pipe(&e) => Ok(()),
+        other => other,
+    }
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    let source_set = |remotes_only: bool| -> anyhow::Result<SourceSet> {
+        if cli.demo {
+            let mut set = demo::source_set();
+            if remotes_only {
+                set.sources.retain(|(s, _)| s.label().is_some());
+            }
+            Ok(set)
+        } else if remotes_only {
+            SourceSet::remotes_only(&cli.paths)
+        } else {
+            SourceSet::configured(&cli.paths)
+        }
+    };
+    match &cli.command {
+        None => tui::run(source_set(false)?).await,
+        Some(Command::List { json }) => {
+            let set = source_set(false)?;
+            let width = if io::stdout().is_terminal() {
+                crossterm::terminal::size().map_or(80, |(w, _)| usize::from(w))
+            } else {
+                80
+            };
+            cmd::list::run(
+                &set,
+                *json,
+                width,
+                &mut io::stdout().lock(),
+                &mut io::stderr(),
+            )
+            .await
+        }
+        Some(Command::Remotes { json, action: None }) => {
+            let set = source_set(true)?;
+            cmd::remotes::health(&set, *json, &mut io::stdout().lock(), &mut io::stderr()).await
+        }
+        Some(Command::Remotes {
+            action: Some(RemotesAction::Trust { name, yes }),
+            ..
+        }) => {
+            let set = source_set(true)?;
+            cmd::remotes::trust(
+                &set,
+                name,
+                *yes,
+                &mut io::stdin().lock(),
+                &mut io::stdout().lock(),
+            )
+            .await
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<serde_json::Error>()
+                .and_then(|e| e.io_error_kind())
+                .is_some_and(|k| k == io::ErrorKind::BrokenPipe)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broken_pipe_is_recognised_through_context() {
+        let e = anyhow::Error::new(io::Error::from(io::ErrorKind::BrokenPipe)).context("writing");
+        assert!(is_broken_pipe(&e));
+        assert!(!is_broken_pipe(&anyhow::anyhow!("other")));
+    }
+}

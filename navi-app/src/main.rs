@@ -1,1 +1,24 @@
-fn main() {}
+//! `navi`: parse, start logging, run, map the result to an exit code.
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+fn main() -> ExitCode {
+    let cli = match navi_app::Cli::try_parse() {
+        Ok(cli) => cli,
+        // Help and version exit 0, usage errors 2 (clap's codes).
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
+    navi_app::init_logging(&cli.paths);
+    match navi_app::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("navi: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

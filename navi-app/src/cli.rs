@@ -1,0 +1,164 @@
+//! The command line: `navi`, `navi --demo`, `navi list`, `navi remotes`, `navi remotes trust`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+const AFTER_HELP: &str = "\
+KEYS (dashboard):
+  j / k, Down / Up   move the selection         g / G, Home / End   first / last row
+  Enter              attach to the selected session (tmux, or ssh -t for a remote)
+  f                  cycle the filter: all -> local -> remote -> each remote by name
+  o                  show / hide offline rows (status offline, stale rows of unavailable remotes)
+  r                  refresh every source now   ?   help overlay   q / Esc / Ctrl-C   quit
+
+FILES:
+  ~/.claude-sessions/*.json      one status file per tmux session, written by navi's Claude Code
+                                 hooks (--sessions-dir, NAVI_SESSIONS_DIR)
+  ~/.config/navi/remotes.yaml    the remote machines (--remotes, NAVI_REMOTES), e.g.
+                                   remotes:
+                                     - name: dev-server
+                                       host: dev.example.com
+                                       user: sean
+                                       key: ~/.ssh/id_ed25519
+                                       jump_host: bastion.example.com   # optional
+  ~/.ssh/known_hosts             host keys are verified; add one with `navi remotes trust NAME`
+  ~/.local/state/navi/navi.log   the log (--log-file; $XDG_STATE_HOME/navi/navi.log when set)
+
+ENVIRONMENT:
+  NAVI_SESSIONS_DIR, NAVI_REMOTES, NAVI_LOG_FILE   defaults for the options above
+  NAVI_LOG (or RUST_LOG)   log level / filter, e.g. NAVI_LOG=debug (default: info)
+  TMUX                     set by tmux: navi then attaches with `tmux switch-client`
+  SSH_AUTH_SOCK            ssh-agent used when a remote's key file is missing or encrypted
+
+JSON (`navi list --json`): one object {\"sessions\": [...], \"sources\": [...]}. Each session is its
+status file's fields plus \"remote\" (null when local), \"stale\" and \"status_kind\" (the known
+status or \"unknown\"); each source is {\"name\", \"state\", \"reason\", \"reason_kind\",
+\"latency_ms\", \"last_ok\", \"sessions\", \"skipped\"}. See navi-app/README.md.
+
+EXIT STATUS: 0 success, 1 failure (the error is printed), 2 usage error.
+
+EXAMPLES:
+  navi                                   the dashboard
+  navi --demo                            the dashboard on built-in sample data (no tmux or SSH needed)
+  navi list                              every session once, as a table
+  navi list --json | jq '.sessions[] | select(.status_kind == \"permission\") | .tmux_session'
+  navi remotes                           is every remote reachable? latency, reason, sessions
+  navi remotes trust dev-server          show dev-server's host key and add it to known_hosts
+  NAVI_LOG=debug navi --log-file /tmp/navi.log";
+
+/// navi: a dashboard for Claude Code sessions in tmux, on this machine and on remotes over SSH.
+///
+/// Without a command, navi opens the dashboard: every session of every source, the
+/// sessions that need you first, one indicator per remote (connected, connecting,
+/// unavailable with its reason), and Enter to attach.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "navi", version, after_help = AFTER_HELP, max_term_width = 100)]
+pub struct Cli {
+    /// The command to run; without one, the dashboard opens.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Show built-in sample sessions and simulated remotes instead of real ones (no Claude,
+    /// tmux or SSH needed; attaching only says what it would run).
+    #[arg(long, global = true)]
+    pub demo: bool,
+
+    /// Where the files are.
+    #[command(flatten)]
+    pub paths: Paths,
+}
+
+/// Files navi reads and writes.
+#[derive(Debug, Clone, Default, Args)]
+pub struct Paths {
+    /// The local status directory [default: ~/.claude-sessions]
+    #[arg(long, global = true, value_name = "DIR", env = "NAVI_SESSIONS_DIR")]
+    pub sessions_dir: Option<PathBuf>,
+
+    /// The remotes file [default: ~/.config/navi/remotes.yaml]
+    #[arg(long, global = true, value_name = "FILE", env = "NAVI_REMOTES")]
+    pub remotes: Option<PathBuf>,
+
+    /// The log file [default: $XDG_STATE_HOME/navi/navi.log or ~/.local/state/navi/navi.log]
+    #[arg(long, global = true, value_name = "FILE", env = "NAVI_LOG_FILE")]
+    pub log_file: Option<PathBuf>,
+}
+
+/// navi's commands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Poll every source once, print the sessions and exit.
+    ///
+    /// Each source is asked once, concurrently, bounded by its timeout. The table has
+    /// one line per session: status, name, [remote], age, directory, message. Problems
+    /// (an unavailable remote, a skipped file, a config error) go to stderr.
+    List {
+        /// Print one JSON object {"sessions": [...], "sources": [...]} instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show each configured remote's health (one poll), or trust a remote's host key.
+    ///
+    /// Without a subcommand: state (connected / unavailable), reason, latency, last good
+    /// poll, session count and the config errors of remotes.yaml.
+    Remotes {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+
+        /// What to do; without one, the health table.
+        #[command(subcommand)]
+        action: Option<RemotesAction>,
+    },
+}
+
+/// `navi remotes` subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum RemotesAction {
+    /// Fetch a remote's host key, show its fingerprint and add it to known_hosts.
+    ///
+    /// Connects (through the jump host, if any) only far enough to read the key; nothing
+    /// is sent. Asks before writing unless --yes is given. Compare the fingerprint with
+    /// the one the server's admin sees (`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub`).
+    Trust {
+        /// The remote's `name` in remotes.yaml.
+        name: String,
+
+        /// Write the key without asking.
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn parses_commands_and_global_options() {
+        let cli = Cli::try_parse_from(["navi", "list", "--json", "--sessions-dir", "/x"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::List { json: true })));
+        assert_eq!(cli.paths.sessions_dir, Some(PathBuf::from("/x")));
+
+        let cli = Cli::try_parse_from(["navi", "--demo"]).unwrap();
+        assert!(cli.demo && cli.command.is_none());
+
+        let cli = Cli::try_parse_from(["navi", "remotes", "trust", "dev", "--yes"]).unwrap();
+        match cli.command {
+            Some(Command::Remotes {
+                action: Some(RemotesAction::Trust { name, yes }),
+                ..
+            }) => assert_eq!((name.as_str(), yes), ("dev", true)),
+            other => panic!("unexpected {other:?}"),
+        }
+        let err = Cli::try_parse_from(["navi", "bogus"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+    }
+}

@@ -1,0 +1,210 @@
+//! `navi list [--json]`: one poll of every source, printed.
+
+use std::io::Write;
+
+use navi_core::text::sanitize;
+use navi_core::{Snapshot, SourceState};
+
+use crate::format::{pad, session_age, tilde, truncate, unix_now};
+use crate::json;
+use crate::sources::SourceSet;
+
+/// Polls every source of `set` once (each bounded by its own timeout) and prints the
+/// sessions to `out`: a table `width` cells wide, or JSON. Problems go to `err`.
+pub async fn run(
+    set: &SourceSet,
+    json_output: bool,
+    width: usize,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let mut aggregator = set.aggregator();
+    for _ in 0..set.warm_up_polls {
+        aggregator.poll_once().await;
+    }
+    let snapshot = aggregator.poll_once().await;
+    for e in &set.config_errors {
+        writeln!(err, "navi: config: {}", sanitize(e))?;
+    }
+    if json_output {
+        serde_json::to_writer_pretty(&mut *out, &json::list(&snapshot))?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    write_table(&snapshot, width, out)?;
+    write_problems(set, &snapshot, err)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// The session table.
+pub fn write_table(snapshot: &Snapshot, width: usize, out: &mut dyn Write) -> std::io::Result<()> {
+    if snapshot.sessions.is_empty() {
+        return Ok(());
+    }
+    let home = std::env::home_dir().map(|h| h.display().to_string());
+    let now = unix_now();
+    let rows: Vec<[String; 5]> = snapshot
+        .sessions
+        .iter()
+        .map(|s| {
+            let mut name = sanitize(&s.tmux_session).into_owned();
+            if let Some(r) = &s.remote {
+                name.push_str(&format!(" [{}]", sanitize(r)));
+            }
+            if s.stale {
+                name.push_str(" (stale)");
+            }
+            [
+                format!("{} {}", s.status.icon(), sanitize(s.status.as_str())),
+                name,
+                session_age(s.timestamp, now),
+                tilde(&sanitize(&s.cwd), home.as_deref(), s.remote.is_some()),
+                sanitize(&s.message.chars().take(4000).collect::<String>())
+                    .trim()
+                    .to_string(),
+            ]
+        })
+        .collect();
+    let header = ["STATUS", "SESSION", "AGE", "DIRECTORY", "MESSAGE"].map(String::from);
+    let caps = [16, 36, 9, 36];
+    let mut widths = [0usize; 4];
+    for row in std::iter::once(&header).chain(&rows) {
+        for (i, w) in widths.iter_mut().enumerate() {
+            *w = (*w).max(crate::format::width(&row[i])).min(caps[i]);
+        }
+    }
+    for row in std::iter::once(&header).chain(&rows) {
+        let mut line = String::new();
+        for (i, w) in widths.iter().enumerate() {
+            line.push_str(&pad(&row[i], *w));
+            line.push_str("  ");
+        }
+        line.push_str(&row[4]);
+        writeln!(out, "{}", truncate(line.trim_end(), width))?;
+    }
+    Ok(())
+}
+
+fn write_problems(
+    set: &SourceSet,
+    snapshot: &Snapshot,
+    err: &mut dyn Write,
+) -> std::io::Result<()> {
+    for h in &snapshot.sources {
+        let name = sanitize(h.display_name());
+        if h.state == SourceState::Unavailable {
+            let reason = h
+                .reason
+                .as_ref()
+                .map(|r| sanitize(&r.to_string()).into_owned())
+                .unwrap_or_default();
+            writeln!(err, "navi: {name}: unavailable: {reason}")?;
+        }
+        for f in &h.skipped {
+            writeln!(
+                err,
+                "navi: {name}: skipped {}: {}",
+                sanitize(&f.name),
+                sanitize(&f.reason)
+            )?;
+        }
+    }
+    if snapshot.sessions.is_empty() {
+        writeln!(
+            err,
+            "No sessions in {}. navi's Claude Code hooks write one status file per tmux session \
+             there; try `navi --demo list` to see sample output.",
+            set.sessions_dir.display()
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use navi_core::testing::session;
+    use navi_core::{MemorySource, SourceError, SourceOptions};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    fn set_of(sources: Vec<Arc<dyn navi_core::SessionSource>>) -> SourceSet {
+        SourceSet {
+            sources: sources
+                .into_iter()
+                .map(|s| (s, SourceOptions::default()))
+                .collect(),
+            sessions_dir: "/tmp/sessions".into(),
+            config_errors: vec!["remotes.yaml: remote \"x\": field `host`: missing".into()],
+            ..SourceSet::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn table_lists_sessions_and_problems_go_to_stderr() {
+        let mut hostile = session("evil", "error", unix_now() - 90);
+        hostile.message = "\x1b[2J\x1b]0;x\x07boom".into();
+        hostile.cwd = "/srv/app".into();
+        let set = set_of(vec![
+            Arc::new(MemorySource::new(
+                None,
+                vec![session("alpha", "working", 1), hostile],
+            )),
+            Arc::new(navi_core::testing::MockSource::failing(
+                Some("dev"),
+                SourceError::Refused("dev:22".into()),
+                Duration::ZERO,
+            )),
+        ]);
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        run(&set, false, 60, &mut out, &mut err).await.unwrap();
+        let out = String::from_utf8(out).unwrap();
+        let err = String::from_utf8(err).unwrap();
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 3, "{out}");
+        assert!(lines[0].starts_with("STATUS"));
+        assert!(
+            lines[1].contains("alpha") && lines[1].contains("working"),
+            "{out}"
+        );
+        assert!(
+            lines[2].contains("evil") && lines[2].contains("1m ago"),
+            "{out}"
+        );
+        assert!(lines[2].contains("/srv/app"), "{out}");
+        assert!(!out.contains('\x1b') && !out.contains('\x07'));
+        assert!(lines.iter().all(|l| crate::format::width(l) <= 60), "{out}");
+        assert!(
+            err.contains("navi: dev: unavailable: connection refused: dev:22"),
+            "{err}"
+        );
+        assert!(err.contains("navi: config: remotes.yaml"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn empty_table_explains_where_sessions_come_from() {
+        let set = set_of(vec![Arc::new(MemorySource::new(None, vec![]))]);
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        run(&set, false, 80, &mut out, &mut err).await.unwrap();
+        assert!(out.is_empty());
+        let err = String::from_utf8(err).unwrap();
+        assert!(err.contains("No sessions in /tmp/sessions"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn json_is_one_object() {
+        let set = set_of(vec![Arc::new(MemorySource::new(
+            Some("dev"),
+            vec![session("a", "done", 5)],
+        ))]);
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        run(&set, true, 80, &mut out, &mut err).await.unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["sessions"][0]["tmux_session"], "a");
+        assert_eq!(v["sessions"][0]["remote"], "dev");
+        assert_eq!(v["sources"][0]["name"], "dev");
+        assert_eq!(v["sources"][0]["state"], "connected");
+        assert_eq!(v.as_object().unwrap().len(), 2);
+    }
+}

@@ -1,0 +1,4 @@
+//! One module per subcommand, each with its own `run`.
+
+pub mod list;
+pub mod remotes;

@@ -1,0 +1,259 @@
+//! `navi --demo`: the dashboard on embedded data, wired like any other source set.
+//!
+//! * local: the five fixture status files of `navi_core::fixtures`, with timestamps moved
+//!   so the newest is 20 s old;
+//! * `dev-server`: a healthy remote that answers after 120 ms;
+//! * `staging`: a remote that answered once and is now refused, so its rows show stale.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use navi_core::{
+    AttachCommand, AttachContext, DynSessionSource, MemorySource, PollReport, SessionInfo,
+    SessionSource, SourceError, SourceOptions, Status,
+};
+
+use crate::format::unix_now;
+use crate::sources::SourceSet;
+
+/// A source that answers like `inner`, `latency` later, and reports that latency.
+#[derive(Debug)]
+pub struct LatentSource<S> {
+    inner: S,
+    latency: Duration,
+}
+
+impl<S> LatentSource<S> {
+    /// Wraps `inner`.
+    pub fn new(inner: S, latency: Duration) -> Self {
+        LatentSource { inner, latency }
+    }
+}
+
+#[async_trait]
+impl<S: SessionSource> SessionSource for LatentSource<S> {
+    fn label(&self) -> Option<&str> {
+        self.inner.label()
+    }
+
+    async fn poll(&self) -> Result<Vec<SessionInfo>, SourceError> {
+        self.poll_report().await.map(|r| r.sessions)
+    }
+
+    async fn poll_report(&self) -> Result<PollReport, SourceError> {
+        tokio::time::sleep(self.latency).await;
+        let mut report = self.inner.poll_report().await?;
+        report.latency = Some(self.latency);
+        Ok(report)
+    }
+
+    fn attach(&self, s: &SessionInfo, ctx: &AttachContext) -> Result<AttachCommand, SourceError> {
+        self.inner.attach(s, ctx)
+    }
+}
+
+/// A source that answers like `inner` for its first `good_polls` polls and fails with
+/// `error` after that: a remote that went away.
+#[derive(Debug)]
+pub struct FlakySource<S> {
+    inner: S,
+    good_polls: usize,
+    error: SourceError,
+    polls: AtomicUsize,
+}
+
+impl<S> FlakySource<S> {
+    /// Wraps `inner`.
+    pub fn new(inner: S, good_polls: usize, error: SourceError) -> Self {
+        FlakySource {
+            inner,
+            good_polls,
+            error,
+            polls: AtomicUsize::new(0),
+        }
+    }
+}
+
+#[async_trait]
+impl<S: SessionSource> SessionSource for FlakySource<S> {
+    fn label(&self) -> Option<&str> {
+        self.inner.label()
+    }
+
+    async fn poll(&self) -> Result<Vec<SessionInfo>, SourceError> {
+        self.poll_report().await.map(|r| r.sessions)
+    }
+
+    async fn poll_report(&self) -> Result<PollReport, SourceError> {
+        if self.polls.fetch_add(1, Ordering::SeqCst) < self.good_polls {
+            self.inner.poll_report().await
+        } else {
+            Err(self.error.clone())
+        }
+    }
+
+    fn attach(&self, s: &SessionInfo, ctx: &AttachContext) -> Result<AttachCommand, SourceError> {
+        self.inner.attach(s, ctx)
+    }
+}
+
+/// The fixture sessions, timestamps moved so the newest is `newest_age` seconds before `now`.
+pub fn fixture_sessions(now: i64, newest_age: i64) -> Vec<SessionInfo> {
+    let mut sessions: Vec<SessionInfo> = navi_core::fixtures::FILES
+        .iter()
+        .filter_map(|(name, text)| {
+            SessionInfo::parse(text.as_bytes(), name.strip_suffix(".json")).ok()
+        })
+        .collect();
+    let newest = sessions.iter().map(|s| s.timestamp).max().unwrap_or(now);
+    let shift = now - newest_age - newest;
+    for s in &mut sessions {
+        if s.timestamp > 0 {
+            s.timestamp += shift;
+        }
+        if let Some(team) = &mut s.team {
+            for a in &mut team.agents {
+                a.timestamp = a.timestamp.map(|t| t + shift);
+            }
+        }
+        if let Some(agents) = &mut s.agents {
+            for a in agents.values_mut() {
+                a.timestamp = a.timestamp.map(|t| t + shift);
+            }
+        }
+    }
+    sessions
+}
+
+fn session(name: &str, status: Status, message: &str, cwd: &str, ts: i64) -> SessionInfo {
+    SessionInfo {
+        tmux_session: name.into(),
+        status,
+        message: message.into(),
+        cwd: cwd.into(),
+        timestamp: ts,
+        ..SessionInfo::default()
+    }
+}
+
+/// The demo source set.
+pub fn source_set() -> SourceSet {
+    let now = unix_now();
+    let local = MemorySource::new(None, fixture_sessions(now, 20));
+
+    let mut api = session(
+        "api",
+        Status::Working,
+        "Running tests...",
+        "/home/sean/work/api",
+        now - 300,
+    );
+    api.git = Some(navi_core::GitInfo {
+        branch: Some("main".into()),
+        dirty: Some(false),
+        ..Default::default()
+    });
+    let dev = MemorySource::new(
+        Some("dev-server"),
+        vec![
+            api,
+            session(
+                "ml-train",
+                Status::Waiting,
+                "Epoch 12 finished. Continue with the learning-rate sweep?",
+                "/home/sean/ml/train",
+                now - 95,
+            ),
+            session("scratch", Status::Idle, "", "/tmp/scratch", now - 7200),
+        ],
+    );
+    let staging = MemorySource::new(
+        Some("staging"),
+        vec![session(
+            "deploy",
+            Status::Done,
+            "Deployment complete",
+            "/home/deploy/app",
+            now - 600,
+        )],
+    );
+    let remote_options = SourceOptions {
+        timeout: Duration::from_secs(3),
+        interval: Duration::from_secs(2),
+    };
+    SourceSet {
+        sources: vec![
+            (Arc::new(local) as DynSessionSource, SourceOptions::LOCAL),
+            (
+                Arc::new(LatentSource::new(dev, Duration::from_millis(120))),
+                remote_options,
+            ),
+            (
+                Arc::new(FlakySource::new(
+                    staging,
+                    1,
+                    SourceError::Refused(
+                        "staging.example.com:22: connection refused (simulated by --demo)".into(),
+                    ),
+                )),
+                remote_options,
+            ),
+        ],
+        sessions_dir: "(demo data)".into(),
+        demo: true,
+        warm_up_polls: 1,
+        ..SourceSet::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use navi_core::SourceState;
+
+    #[test]
+    fn fixtures_are_shifted_to_recent() {
+        let now = 2_000_000_000;
+        let s = fixture_sessions(now, 20);
+        assert_eq!(s.len(), 5);
+        assert_eq!(s.iter().map(|s| s.timestamp).max(), Some(now - 20));
+        // Relative order is kept: hyperion is the newest fixture, legacy the oldest.
+        let ts = |n: &str| s.iter().find(|s| s.tmux_session == n).map(|s| s.timestamp);
+        assert_eq!(ts("hyperion"), Some(now - 20));
+        assert!(ts("legacy") < ts("notes"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn demo_has_a_healthy_and_an_unavailable_remote_with_stale_rows() {
+        let set = source_set();
+        let mut agg = set.aggregator();
+        for _ in 0..set.warm_up_polls {
+            agg.poll_once().await;
+        }
+        let snap = agg.poll_once().await;
+        let states: Vec<_> = snap
+            .sources
+            .iter()
+            .map(|h| (h.display_name().to_string(), h.state))
+            .collect();
+        assert_eq!(
+            states,
+            [
+                ("local".to_string(), SourceState::Connected),
+                ("dev-server".to_string(), SourceState::Connected),
+                ("staging".to_string(), SourceState::Unavailable),
+            ]
+        );
+        assert_eq!(snap.sources[1].latency, Some(Duration::from_millis(120)));
+        assert_eq!(
+            snap.sources[2].reason.as_ref().map(|r| r.kind()),
+            Some("refused")
+        );
+        let stale: Vec<_> = snap.sessions.iter().filter(|s| s.stale).collect();
+        assert_eq!(stale.len(), 1);
+        assert_eq!(stale[0].remote.as_deref(), Some("staging"));
+        assert_eq!(snap.sessions.len(), 9);
+    }
+}

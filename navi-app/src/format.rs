@@ -1,0 +1,164 @@
+//! Small text helpers shared by the table output and the dashboard.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use ratatui::text::Span;
+
+/// Seconds since the Unix epoch now.
+pub fn unix_now() -> i64 {
+    unix_seconds(SystemTime::now())
+}
+
+/// Seconds since the Unix epoch of `t` (0 before the epoch).
+pub fn unix_seconds(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// `just now`, `42s ago`, `5m ago`, `3h ago`, `2d ago`.
+pub fn ago(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0 => "just now".into(),
+        1..=59 => format!("{s}s ago"),
+        60..=3599 => format!("{}m ago", s / 60),
+        3600..=86_399 => format!("{}h ago", s / 3600),
+        _ => format!("{}d ago", s / 86_400),
+    }
+}
+
+/// The age of a status file written at unix time `timestamp`, seen at `now`: `2m ago`,
+/// or `-` when the file carries no timestamp. A timestamp in the future (clock skew
+/// between machines) reads `just now`.
+pub fn session_age(timestamp: i64, now: i64) -> String {
+    if timestamp <= 0 {
+        return "-".into();
+    }
+    let secs = now.saturating_sub(timestamp).max(0);
+    ago(Duration::from_secs(u64::try_from(secs).unwrap_or(0)))
+}
+
+/// Writes `path` with the home directory as `~`.
+///
+/// A local path is shortened with this machine's `home`. A remote path is shortened when
+/// it lies under a usual home (`/home/USER`, `/Users/USER`, `/root`), since the remote's
+/// `$HOME` is not known here.
+pub fn tilde(path: &str, home: Option<&str>, remote: bool) -> String {
+    if !remote {
+        if let Some(home) = home.filter(|h| !h.is_empty() && *h != "/") {
+            let home = home.trim_end_matches('/');
+            if path == home {
+                return "~".into();
+            }
+            if let Some(rest) = path.strip_prefix(home).filter(|r| r.starts_with('/')) {
+                return format!("~{rest}");
+            }
+        }
+        return path.to_string();
+    }
+    for base in ["/home/", "/Users/"] {
+        if let Some(rest) = path.strip_prefix(base) {
+            let (user, tail) = rest.split_once('/').unwrap_or((rest, ""));
+            if !user.is_empty() {
+                return if tail.is_empty() {
+                    "~".into()
+                } else {
+                    format!("~/{tail}")
+                };
+            }
+        }
+    }
+    if path == "/root" {
+        return "~".into();
+    }
+    match path.strip_prefix("/root/") {
+        Some(rest) => format!("~/{rest}"),
+        None => path.to_string(),
+    }
+}
+
+/// Display width of `s` in terminal cells.
+pub fn width(s: &str) -> usize {
+    Span::raw(s).width()
+}
+
+/// `s` cut to at most `max` cells, ending in `…` when something was cut.
+pub fn truncate(s: &str, max: usize) -> String {
+    if width(s) <= max {
+        return s.to_string();
+    }
+    if max == 0 {
+        return String::new();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    let mut buf = [0u8; 4];
+    let mut last = 0;
+    for c in s.chars() {
+        // U+FE0F asks for emoji presentation: a one-cell symbol before it takes two.
+        let w = if c == '\u{fe0f}' {
+            usize::from(last == 1)
+        } else {
+            width(c.encode_utf8(&mut buf))
+        };
+        if used + w + 1 > max {
+            break;
+        }
+        out.push(c);
+        used += w;
+        last = w;
+    }
+    out.push('…');
+    out
+}
+
+/// `s` padded with spaces to `w` cells (or cut to it).
+pub fn pad(s: &str, w: usize) -> String {
+    let s = truncate(s, w);
+    let fill = w.saturating_sub(width(&s));
+    format!("{s}{}", " ".repeat(fill))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages() {
+        assert_eq!(session_age(100, 100), "just now");
+        assert_eq!(session_age(100, 142), "42s ago");
+        assert_eq!(session_age(100, 100 + 5 * 60 + 3), "5m ago");
+        assert_eq!(session_age(100, 100 + 3 * 3600), "3h ago");
+        assert_eq!(session_age(100, 100 + 2 * 86_400), "2d ago");
+        assert_eq!(session_age(0, 100), "-");
+        assert_eq!(session_age(200, 100), "just now");
+    }
+
+    #[test]
+    fn tilde_paths() {
+        assert_eq!(tilde("/home/me/x", Some("/home/me"), false), "~/x");
+        assert_eq!(tilde("/home/me", Some("/home/me/"), false), "~");
+        assert_eq!(
+            tilde("/home/meow/x", Some("/home/me"), false),
+            "/home/meow/x"
+        );
+        assert_eq!(tilde("/srv/app", Some("/home/me"), false), "/srv/app");
+        assert_eq!(tilde("/home/sean/work/api", None, true), "~/work/api");
+        assert_eq!(tilde("/Users/sean", None, true), "~");
+        assert_eq!(tilde("/root/app", None, true), "~/app");
+        assert_eq!(tilde("/srv/app", None, true), "/srv/app");
+    }
+
+    #[test]
+    fn truncation_counts_cells() {
+        assert_eq!(truncate("hello", 10), "hello");
+        assert_eq!(truncate("hello world", 6), "hello…");
+        assert_eq!(width(&truncate("日本語テキスト", 7)), 7);
+        assert_eq!(truncate("abc", 0), "");
+        let gear = truncate("⚙️ working on something long", 10);
+        assert!(width(&gear) <= 10, "{gear}");
+        assert_eq!(pad("ab", 4), "ab  ");
+        assert_eq!(pad("abcdef", 4), "abc…");
+    }
+}

@@ -1,0 +1,96 @@
+//! The JSON shapes of `navi list --json` and `navi remotes --json` (documented in
+//! `navi-app/README.md`; change both together).
+
+use navi_core::{SessionInfo, Snapshot, SourceHealth};
+use serde_json::{json, Map, Value};
+
+use crate::format::unix_seconds;
+
+/// `{"sessions": [...], "sources": [...]}`.
+pub fn list(snapshot: &Snapshot) -> Value {
+    json!({
+        "sessions": snapshot.sessions.iter().map(|s| session(s)).collect::<Vec<_>>(),
+        "sources": snapshot.sources.iter().map(source).collect::<Vec<_>>(),
+    })
+}
+
+/// A session: the status file's fields as read, plus `remote`, `stale` and `status_kind`.
+pub fn session(s: &SessionInfo) -> Value {
+    let mut obj = match serde_json::to_value(s) {
+        Ok(Value::Object(m)) => m,
+        // SessionInfo is plain data and always serializes to an object; keep the essentials
+        // should that ever change.
+        _ => Map::from_iter([
+            ("tmux_session".to_string(), json!(s.tmux_session)),
+            ("status".to_string(), json!(s.status.as_str())),
+        ]),
+    };
+    obj.insert("status_kind".into(), json!(s.status.kind()));
+    Value::Object(obj)
+}
+
+/// A source's health.
+pub fn source(h: &SourceHealth) -> Value {
+    json!({
+        "name": h.name,
+        "state": h.state.as_str(),
+        "reason": h.reason.as_ref().map(ToString::to_string),
+        "reason_kind": h.reason.as_ref().map(|r| r.kind()),
+        "latency_ms": h.latency.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+        "last_ok": h.last_ok.map(unix_seconds),
+        "sessions": h.sessions,
+        "skipped": h.skipped.iter().map(|f| json!({"name": f.name, "reason": f.reason})).collect::<Vec<_>>(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use navi_core::{SkippedFile, SourceError, SourceState, Status};
+    use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn session_fields_and_status_kind() {
+        let s = SessionInfo {
+            tmux_session: "legacy".into(),
+            status: Status::from_hook("compacting"),
+            remote: Some("dev".into()),
+            timestamp: 5,
+            ..Default::default()
+        };
+        let v = session(&s);
+        assert_eq!(v["tmux_session"], "legacy");
+        assert_eq!(v["status"], "compacting");
+        assert_eq!(v["status_kind"], "unknown");
+        assert_eq!(v["remote"], "dev");
+        assert_eq!(v["stale"], false);
+        assert_eq!(v["timestamp"], 5);
+        assert!(v.get("partial").is_none());
+    }
+
+    #[test]
+    fn source_fields() {
+        let mut h = SourceHealth::connecting(Some("dev".into()));
+        h.state = SourceState::Unavailable;
+        h.reason = Some(SourceError::Auth("no key".into()));
+        h.latency = Some(Duration::from_millis(42));
+        h.last_ok = Some(UNIX_EPOCH + Duration::from_secs(1000));
+        h.sessions = 2;
+        h.skipped = vec![SkippedFile {
+            name: "x.json".into(),
+            reason: "bad".into(),
+        }];
+        let v = source(&h);
+        assert_eq!(
+            v,
+            json!({"name": "dev", "state": "unavailable", "reason": "authentication failed: no key",
+                   "reason_kind": "auth", "latency_ms": 42, "last_ok": 1000, "sessions": 2,
+                   "skipped": [{"name": "x.json", "reason": "bad"}]})
+        );
+        let local = source(&SourceHealth::connecting(None));
+        assert_eq!(local["name"], Value::Null);
+        assert_eq!(local["state"], "connecting");
+        assert_eq!(local["reason_kind"], Value::Null);
+        assert_eq!(local["latency_ms"], Value::Null);
+    }
+}

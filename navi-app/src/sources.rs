@@ -1,0 +1,156 @@
+//! Which sources navi watches: the configured ones (local directory + remotes.yaml) or the
+//! demo set. Both are a [`SourceSet`] the commands wire the same way.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use navi_core::{Aggregator, DynSessionSource, SourceOptions};
+use navi_source_local::LocalSource;
+use navi_source_ssh::{LoadedRemotes, Remote, SshSource};
+
+use crate::cli::Paths;
+
+/// The sources of one navi run and what the user should know about them.
+#[derive(Debug, Default)]
+pub struct SourceSet {
+    /// Each source with its poll options, local first, then remotes in file order.
+    pub sources: Vec<(DynSessionSource, SourceOptions)>,
+    /// The remotes that were configured (empty in demo mode).
+    pub remotes: Vec<Remote>,
+    /// One line per problem in the remotes file (names file, remote and field).
+    pub config_errors: Vec<String>,
+    /// The local status directory, for the "no sessions" hint.
+    pub sessions_dir: PathBuf,
+    /// The remotes file that was read (or would be), if any.
+    pub remotes_file: Option<PathBuf>,
+    /// Demo data: attaching only says what it would run.
+    pub demo: bool,
+    /// Polls to run before the first one that counts (the demo uses one so a remote has
+    /// data before it goes offline and its stale rows show).
+    pub warm_up_polls: usize,
+}
+
+impl SourceSet {
+    /// The local status directory plus one SSH source per valid remote. Config errors
+    /// are collected, never fatal: the valid remotes still run.
+    pub fn configured(paths: &Paths) -> anyhow::Result<SourceSet> {
+        let sessions_dir = sessions_dir(paths)?;
+        let remotes_file = remotes_file(paths);
+        let loaded = match &remotes_file {
+            Some(file) => load_remotes(file),
+            None => LoadedRemotes::default(),
+        };
+        let mut set = SourceSet {
+            sessions_dir: sessions_dir.clone(),
+            remotes_file,
+            config_errors: loaded.errors.iter().map(ToString::to_string).collect(),
+            ..SourceSet::default()
+        };
+        set.sources.push((
+            Arc::new(LocalSource::new(sessions_dir)) as DynSessionSource,
+            SourceOptions::LOCAL,
+        ));
+        for remote in loaded.remotes {
+            let options = SourceOptions {
+                timeout: remote.timeout,
+                interval: remote.poll_interval,
+            };
+            set.sources
+                .push((Arc::new(SshSource::new(remote.clone())), options));
+            set.remotes.push(remote);
+        }
+        Ok(set)
+    }
+
+    /// Only the remotes of [`configured`](SourceSet::configured) (for `navi remotes`).
+    pub fn remotes_only(paths: &Paths) -> anyhow::Result<SourceSet> {
+        let mut set = SourceSet::configured(paths)?;
+        set.sources.retain(|(s, _)| s.label().is_some());
+        Ok(set)
+    }
+
+    /// An aggregator over these sources.
+    pub fn aggregator(&self) -> Aggregator {
+        let mut agg = Aggregator::new();
+        for (source, options) in &self.sources {
+            agg.add_source(source.clone(), *options);
+        }
+        agg
+    }
+
+    /// The sources alone, in order.
+    pub fn dyn_sources(&self) -> Vec<DynSessionSource> {
+        self.sources.iter().map(|(s, _)| s.clone()).collect()
+    }
+}
+
+/// Reads remotes.yaml. A file that does not exist is no remotes (checked here too, so
+/// a missing file never reaches the parser).
+fn load_remotes(file: &Path) -> LoadedRemotes {
+    if !file.exists() {
+        tracing::debug!(file = %file.display(), "no remotes file");
+        return LoadedRemotes::default();
+    }
+    let loaded = navi_source_ssh::load_remotes(file);
+    for e in &loaded.errors {
+        tracing::warn!("{e}");
+    }
+    loaded
+}
+
+/// `--sessions-dir`, `NAVI_SESSIONS_DIR` or `~/.claude-sessions`.
+pub fn sessions_dir(paths: &Paths) -> anyhow::Result<PathBuf> {
+    match &paths.sessions_dir {
+        Some(dir) => Ok(expand_tilde(dir)),
+        None => LocalSource::default_dir().context(
+            "cannot find the home directory for ~/.claude-sessions; pass --sessions-dir DIR \
+             or set NAVI_SESSIONS_DIR",
+        ),
+    }
+}
+
+/// `--remotes`, `NAVI_REMOTES` or `~/.config/navi/remotes.yaml`.
+pub fn remotes_file(paths: &Paths) -> Option<PathBuf> {
+    match &paths.remotes {
+        Some(file) => Some(expand_tilde(file)),
+        None => navi_source_ssh::default_remotes_path(),
+    }
+}
+
+/// Expands a leading `~/` (paths from environment variables are not expanded by a shell).
+pub fn expand_tilde(p: &Path) -> PathBuf {
+    match (p.strip_prefix("~"), std::env::home_dir()) {
+        (Ok(rest), Some(home)) => home.join(rest),
+        _ => p.to_path_buf(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn configured_without_remotes_file_is_local_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths {
+            sessions_dir: Some(dir.path().to_path_buf()),
+            remotes: Some(dir.path().join("missing.yaml")),
+            log_file: None,
+        };
+        let set = SourceSet::configured(&paths).unwrap();
+        assert_eq!(set.sources.len(), 1);
+        assert!(set.sources[0].0.label().is_none());
+        assert_eq!(set.sources[0].1, SourceOptions::LOCAL);
+        assert!(set.config_errors.is_empty() && !set.demo);
+        assert_eq!(set.sessions_dir, dir.path());
+    }
+
+    #[test]
+    fn tilde_expansion() {
+        assert_eq!(expand_tilde(Path::new("/abs")), PathBuf::from("/abs"));
+        if let Some(home) = std::env::home_dir() {
+            assert_eq!(expand_tilde(Path::new("~/x")), home.join("x"));
+        }
+    }
+}

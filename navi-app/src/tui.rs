@@ -1,0 +1,407 @@
+//! The dashboard: terminal setup and restore, the event loop, and attach.
+
+use std::future::Future;
+use std::io::{self, IsTerminal as _};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use crossterm::event::Event;
+use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen};
+use navi_core::{AttachContext, Snapshot};
+use ratatui::backend::{Backend, CrosstermBackend};
+use ratatui::Terminal;
+use tokio::sync::{mpsc, watch};
+use tokio::time::MissedTickBehavior;
+
+use crate::app::{App, AttachRequest, Effect};
+use crate::event::{AppEvent, InputReader};
+use crate::sources::SourceSet;
+use crate::ui;
+
+/// How often the screen is redrawn when nothing else happens (ages move on).
+pub const TICK: Duration = Duration::from_secs(1);
+
+/// Runs an attach command in the foreground, with the terminal.
+pub trait AttachRunner {
+    /// Runs `req` and waits for it: `Ok` when it exited successfully, `Err` with a
+    /// message for the status line otherwise.
+    fn run(&mut self, req: &AttachRequest) -> impl Future<Output = Result<(), String>>;
+}
+
+/// Where the event loop's events come from.
+#[derive(Debug)]
+pub struct Events {
+    /// Terminal events; the loop ends when this closes.
+    pub inputs: mpsc::Receiver<Event>,
+    /// The aggregator's snapshots.
+    pub snapshots: watch::Receiver<Arc<Snapshot>>,
+    /// Redraw interval.
+    pub tick: Duration,
+}
+
+/// The event loop: draws, waits for one [`AppEvent`], handles it, until quit or until
+/// `shutdown` completes. Snapshots come from the aggregator's channel; the loop never
+/// polls a source itself.
+pub async fn run_loop<B, R>(
+    terminal: &mut Terminal<B>,
+    app: &mut App,
+    mut events: Events,
+    refresh: &dyn Fn(),
+    runner: &mut R,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()>
+where
+    B: Backend,
+    B::Error: Send + Sync + 'static,
+    R: AttachRunner,
+{
+    app.on_snapshot(events.snapshots.borrow_and_update().clone());
+    let mut tick = tokio::time::interval(events.tick);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    tokio::pin!(shutdown);
+    let mut snapshots_open = true;
+    loop {
+        app.ui.tick();
+        terminal
+            .draw(|frame| ui::draw(frame, &app.model, &mut app.ui))
+            .context("cannot draw the dashboard")?;
+        let event = tokio::select! {
+            input = events.inputs.recv() => input.map_or(AppEvent::Quit, AppEvent::Input),
+            changed = events.snapshots.changed(), if snapshots_open => match changed {
+                Ok(()) => AppEvent::Snapshot(events.snapshots.borrow_and_update().clone()),
+                Err(_) => {
+                    snapshots_open = false;
+                    AppEvent::Tick
+                }
+            },
+            _ = tick.tick() => AppEvent::Tick,
+            () = &mut shutdown => AppEvent::Quit,
+        };
+        match event {
+            AppEvent::Input(Event::Key(key)) => match app.on_key(&key) {
+                Effect::None => {}
+                Effect::Quit => return Ok(()),
+                Effect::Refresh => refresh(),
+                Effect::Attach(req) => {
+                    tracing::info!(argv = ?req.argv, stale = req.stale, "attach");
+                    let result = runner.run(&req).await;
+                    if let Err(e) = &result {
+                        tracing::warn!(argv = ?req.argv, "attach failed: {e}");
+                    }
+                    terminal.clear().context("cannot redraw after attach")?;
+                    app.on_attach_result(&req, result);
+                    // The aggregator kept running: show where it is now.
+                    app.on_snapshot(events.snapshots.borrow_and_update().clone());
+                }
+            },
+            AppEvent::Input(_) | AppEvent::Tick => {}
+            AppEvent::Snapshot(snapshot) => app.on_snapshot(snapshot),
+            AppEvent::Quit => return Ok(()),
+        }
+    }
+}
+
+/// Opens the dashboard over `set` and runs it until the user quits.
+pub async fn run(set: SourceSet) -> anyhow::Result<()> {
+    if !io::stdout().is_terminal() || !io::stdin().is_terminal() {
+        anyhow::bail!(
+            "the dashboard needs a terminal (stdin and stdout); use `navi list` or \
+             `navi list --json` in scripts"
+        );
+    }
+    let mut aggregator = set.aggregator();
+    for _ in 0..set.warm_up_polls {
+        aggregator.poll_once().await;
+    }
+    let handle = aggregator.spawn();
+    let ctx = AttachContext {
+        inside_tmux: std::env::var_os("TMUX").is_some(),
+    };
+    let mut app = App::new(handle.sources().to_vec(), ctx, set.demo);
+    app.ui.sessions_dir = set.sessions_dir.display().to_string();
+    app.ui.config_errors = set.config_errors.clone();
+
+    let (tx, inputs) = mpsc::channel(64);
+    let _guard = TerminalGuard::enter()?;
+    let reader = InputReader::spawn(tx).context("cannot start the input reader")?;
+    let mut terminal =
+        Terminal::new(CrosstermBackend::new(io::stdout())).context("cannot open the terminal")?;
+    terminal.clear().context("cannot clear the terminal")?;
+    let events = Events {
+        inputs,
+        snapshots: handle.subscribe(),
+        tick: TICK,
+    };
+    let mut runner = TerminalAttach { reader: &reader };
+    let refresh = || handle.refresh();
+    run_loop(
+        &mut terminal,
+        &mut app,
+        events,
+        &refresh,
+        &mut runner,
+        termination(),
+    )
+    .await
+}
+
+/// Raw mode and the alternate screen, undone on drop, on error and on panic.
+struct TerminalGuard;
+
+impl TerminalGuard {
+    fn enter() -> anyhow::Result<TerminalGuard> {
+        install_panic_hook();
+        enter_screen().context("cannot set up the terminal")?;
+        Ok(TerminalGuard)
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        leave_screen();
+    }
+}
+
+fn enter_screen() -> io::Result<()> {
+    crossterm::terminal::enable_raw_mode()?;
+    crossterm::execute!(io::stdout(), EnterAlternateScreen, crossterm::cursor::Hide)
+}
+
+/// Best effort: every step is tried even if one fails.
+fn leave_screen() {
+    let _ = crossterm::terminal::disable_raw_mode();
+    let _ = crossterm::execute!(io::stdout(), LeaveAlternateScreen, crossterm::cursor::Show);
+}
+
+fn install_panic_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            // Restore first so the panic message lands on a usable terminal.
+            leave_screen();
+            previous(info);
+        }));
+    });
+}
+
+/// Resolves on SIGTERM or SIGHUP (Ctrl-C arrives as a key in raw mode).
+async fn termination() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+        ) {
+            (Ok(mut term), Ok(mut hup)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = hup.recv() => {}
+                }
+            }
+            _ => std::future::pending().await,
+        }
+    }
+    #[cfg(not(unix))]
+    std::future::pending::<()>().await
+}
+
+/// Hands the terminal to the attach command: input reader paused, raw mode and the
+/// alternate screen left, the command run and waited for, everything restored.
+struct TerminalAttach<'a> {
+    reader: &'a InputReader,
+}
+
+impl AttachRunner for TerminalAttach<'_> {
+    async fn run(&mut self, req: &AttachRequest) -> Result<(), String> {
+        self.reader.pause();
+        leave_screen();
+        if req.stale {
+            eprintln!(
+                "navi: {} is last-known data of an unavailable remote; the session may be \
+                 gone. Trying anyway…",
+                req.label
+            );
+        }
+        let argv = req.argv.clone();
+        let status = tokio::task::spawn_blocking(move || {
+            let (program, args) = argv.split_first().ok_or_else(|| {
+                io::Error::new(io::ErrorKind::InvalidInput, "empty attach command")
+            })?;
+            Command::new(program).args(args).status()
+        })
+        .await;
+        let restored = enter_screen();
+        self.reader.resume();
+        if let Err(e) = restored {
+            tracing::error!("cannot restore the terminal after attach: {e}");
+        }
+        let program = req.argv.first().map(String::as_str).unwrap_or("");
+        match status {
+            Ok(Ok(s)) if s.success() => Ok(()),
+            Ok(Ok(s)) => Err(format!("`{}` {s}", req.argv.join(" "))),
+            Ok(Err(e)) if e.kind() == io::ErrorKind::NotFound => {
+                Err(format!("`{program}` not found in PATH"))
+            }
+            Ok(Err(e)) => Err(format!("cannot run `{program}`: {e}")),
+            Err(e) => Err(format!("attach task failed: {e}")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use navi_core::testing::session;
+    use navi_core::{Aggregator, DynSessionSource, MemorySource, SourceOptions};
+    use ratatui::backend::TestBackend;
+    use std::cell::Cell;
+
+    struct FakeRunner {
+        calls: Vec<AttachRequest>,
+        /// Published while the "attach" runs, as the aggregator would.
+        during: Option<(watch::Sender<Arc<Snapshot>>, Arc<Snapshot>)>,
+    }
+
+    impl AttachRunner for FakeRunner {
+        async fn run(&mut self, req: &AttachRequest) -> Result<(), String> {
+            self.calls.push(req.clone());
+            if let Some((tx, snap)) = self.during.take() {
+                let _ = tx.send(snap);
+            }
+            Err("exit status: 1".into())
+        }
+    }
+
+    fn key(c: KeyCode) -> Event {
+        Event::Key(KeyEvent::new(c, KeyModifiers::NONE))
+    }
+
+    async fn snapshot_of(sources: &[DynSessionSource]) -> Arc<Snapshot> {
+        let mut agg = Aggregator::new();
+        for s in sources {
+            agg.add_source(s.clone(), SourceOptions::default());
+        }
+        Arc::new(agg.poll_once().await)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn keys_refresh_attach_and_quit_through_the_loop() {
+        let local = Arc::new(MemorySource::new(
+            None,
+            vec![session("alpha", "working", 30), session("beta", "done", 20)],
+        ));
+        let sources: Vec<DynSessionSource> = vec![local.clone()];
+        let first = snapshot_of(&sources).await;
+        local.set(vec![
+            session("alpha", "working", 30),
+            session("beta", "done", 20),
+            session("gamma", "done", 10),
+        ]);
+        let later = snapshot_of(&sources).await;
+
+        let (snap_tx, snap_rx) = watch::channel(first);
+        let (in_tx, in_rx) = mpsc::channel(16);
+        for k in [
+            key(KeyCode::Char('j')),
+            key(KeyCode::Char('r')),
+            key(KeyCode::Enter),
+            key(KeyCode::Char('q')),
+        ] {
+            in_tx.send(k).await.unwrap();
+        }
+        let mut app = App::new(sources, AttachContext::default(), false);
+        let mut terminal = Terminal::new(TestBackend::new(80, 20)).unwrap();
+        let mut runner = FakeRunner {
+            calls: Vec::new(),
+            during: Some((snap_tx.clone(), later)),
+        };
+        let refreshes = Cell::new(0);
+        let refresh = || refreshes.set(refreshes.get() + 1);
+        let events = Events {
+            inputs: in_rx,
+            snapshots: snap_rx,
+            tick: TICK,
+        };
+        run_loop(
+            &mut terminal,
+            &mut app,
+            events,
+            &refresh,
+            &mut runner,
+            std::future::pending(),
+        )
+        .await
+        .unwrap();
+
+        assert_eq!(refreshes.get(), 1);
+        assert_eq!(runner.calls.len(), 1);
+        assert_eq!(
+            runner.calls[0].argv,
+            ["tmux", "attach-session", "-t", "beta"]
+        );
+        // The snapshot published during the attach is shown afterwards.
+        assert_eq!(app.model.len(), 3);
+        assert_eq!(app.model.selected_session().unwrap().tmux_session, "beta");
+        let msg = app.ui.message.clone().unwrap();
+        assert!(
+            msg.text.contains("attach to beta failed: exit status: 1"),
+            "{msg:?}"
+        );
+        drop(snap_tx);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn loop_ends_on_shutdown_and_on_closed_input() {
+        let (_snap_tx, snap_rx) = watch::channel(Arc::new(Snapshot::default()));
+        let (_in_tx, in_rx) = mpsc::channel::<Event>(1);
+        let mut app = App::new(Vec::new(), AttachContext::default(), false);
+        let mut terminal = Terminal::new(TestBackend::new(40, 10)).unwrap();
+        let mut runner = FakeRunner {
+            calls: Vec::new(),
+            during: None,
+        };
+        let events = Events {
+            inputs: in_rx,
+            snapshots: snap_rx.clone(),
+            tick: TICK,
+        };
+        // Shutdown after a few ticks: the loop keeps redrawing until then.
+        run_loop(
+            &mut terminal,
+            &mut app,
+            events,
+            &|| {},
+            &mut runner,
+            tokio::time::sleep(Duration::from_secs(3)),
+        )
+        .await
+        .unwrap();
+        assert!(runner.calls.is_empty());
+
+        let (in_tx, in_rx) = mpsc::channel::<Event>(1);
+        drop(in_tx);
+        let events = Events {
+            inputs: in_rx,
+            snapshots: snap_rx,
+            tick: TICK,
+        };
+        run_loop(
+            &mut terminal,
+            &mut app,
+            events,
+            &|| {},
+            &mut runner,
+            std::future::pending(),
+        )
+        .await
+        .unwrap();
+        let buf = terminal.backend().buffer();
+        let text: String = buf.content().iter().map(|c| c.symbol()).collect();
+        assert!(text.contains("navi"), "the dashboard was drawn");
+    }
+}

@@ -1,0 +1,151 @@
+//! The header: title, counts, filter, and one indicator per source.
+
+use navi_core::text::sanitize;
+use navi_core::{format_duration, Model, SourceHealth, SourceState};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+
+use crate::app::UiState;
+use crate::format::{ago, truncate, width};
+
+const SEPARATOR: &str = "   ";
+
+pub(super) fn header_lines(model: &Model, ui: &UiState, w: u16) -> Vec<Line<'static>> {
+    let w = usize::from(w);
+    let mut lines = vec![title_line(model, ui)];
+
+    // Source indicators, packed greedily into as many lines as they need.
+    let mut current: Vec<Span<'static>> = vec![Span::raw(" ")];
+    let mut used = 1;
+    for health in model.sources() {
+        let spans = source_indicator(health, ui);
+        let sw: usize = spans.iter().map(|s| s.width()).sum();
+        if used > 1 && used + SEPARATOR.len() + sw > w {
+            lines.push(Line::from(std::mem::replace(
+                &mut current,
+                vec![Span::raw(" ")],
+            )));
+            used = 1;
+        }
+        if used > 1 {
+            current.push(Span::raw(SEPARATOR));
+            used += SEPARATOR.len();
+        }
+        current.extend(spans);
+        used += sw;
+    }
+    if used > 1 {
+        lines.push(Line::from(current));
+    }
+
+    if let Some(first) = ui.config_errors.first() {
+        let more = match ui.config_errors.len() {
+            1 => String::new(),
+            n => format!(" (+{} more)", n - 1),
+        };
+        let text = format!(
+            " ⚠ config: {}{more}; `navi remotes` lists every problem",
+            sanitize(first)
+        );
+        lines.push(Line::styled(
+            truncate(&text, w),
+            Style::new().fg(Color::Yellow),
+        ));
+    }
+    lines
+}
+
+fn title_line(model: &Model, ui: &UiState) -> Line<'static> {
+    let c = model.counts();
+    let dim = Style::new().fg(Color::DarkGray);
+    let title = if ui.demo { " navi (demo) " } else { " navi " };
+    let mut left = vec![
+        Span::styled(
+            title,
+            Style::new()
+                .fg(Color::Black)
+                .bg(Color::Cyan)
+                .add_modifier(Modifier::BOLD),
+        ),
+        Span::raw(format!(" {} sessions", c.total)),
+        Span::styled(" · ", dim),
+        Span::styled(
+            format!("{} need you", c.attention),
+            if c.attention > 0 {
+                Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD)
+            } else {
+                Style::new()
+            },
+        ),
+        Span::styled(" · ", dim),
+        Span::raw(format!("{} working", c.working)),
+        Span::styled(" · ", dim),
+        Span::raw(format!("{} local / {} remote", c.local, c.remote)),
+    ];
+    if c.stale > 0 {
+        left.push(Span::styled(" · ", dim));
+        left.push(Span::styled(
+            format!("{} stale", c.stale),
+            Style::new().fg(Color::Red),
+        ));
+    }
+    Line::from(left)
+}
+
+/// The rule under the header: `── filter: all · offline: shown · 5 of 5 shown ────`.
+pub(super) fn filter_rule(model: &Model, w: u16) -> Line<'static> {
+    let w = usize::from(w);
+    let c = model.counts();
+    let text = format!(
+        "── filter: {} · offline: {} · {} of {} shown ",
+        sanitize(model.filter().label()),
+        if model.hides_offline() {
+            "hidden"
+        } else {
+            "shown"
+        },
+        c.shown,
+        c.total
+    );
+    let text = truncate(&text, w);
+    let fill = w.saturating_sub(width(&text));
+    Line::from(vec![
+        Span::styled(text, Style::new().fg(Color::Cyan)),
+        Span::styled("─".repeat(fill), Style::new().fg(Color::DarkGray)),
+    ])
+}
+
+/// `● dev-server 42ms 3s ago`, `◌ dev connecting`, `✖ staging refused 3ms 2m ago`.
+pub fn source_indicator(h: &SourceHealth, ui: &UiState) -> Vec<Span<'static>> {
+    let (symbol, color) = match h.state {
+        SourceState::Connected => ("●", Color::Green),
+        SourceState::Connecting => ("◌", Color::Yellow),
+        SourceState::Unavailable => ("✖", Color::Red),
+    };
+    let dim = Style::new().fg(Color::DarkGray);
+    let mut spans = vec![
+        Span::styled(symbol, Style::new().fg(color)),
+        Span::raw(" "),
+        Span::styled(
+            sanitize(h.display_name()).into_owned(),
+            Style::new().add_modifier(Modifier::BOLD),
+        ),
+    ];
+    match (h.state, &h.reason) {
+        (SourceState::Connecting, _) => spans.push(Span::styled(" connecting", dim)),
+        (SourceState::Unavailable, Some(reason)) => spans.push(Span::styled(
+            format!(" {}", reason.kind()),
+            Style::new().fg(Color::Red),
+        )),
+        _ => {}
+    }
+    if let Some(latency) = h.latency {
+        spans.push(Span::styled(format!(" {}", format_duration(latency)), dim));
+    }
+    match h.data_age(ui.now) {
+        Some(age) => spans.push(Span::styled(format!(" {}", ago(age)), dim)),
+        None if h.state == SourceState::Unavailable => spans.push(Span::styled(" no data", dim)),
+        None => {}
+    }
+    spans
+}

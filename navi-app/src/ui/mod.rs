@@ -1,0 +1,83 @@
+//! Drawing: a pure function of the [`Model`] and the [`UiState`].
+//!
+//! Every string that comes from a status file, a remote or the config passes through
+//! [`navi_core::text::sanitize`] before it is put on screen: a message can carry escape
+//! sequences that would otherwise reach the terminal.
+
+mod header;
+mod help;
+mod rows;
+
+use navi_core::Model;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use crate::app::{Level, UiState};
+use crate::format::{truncate, width};
+
+pub use header::source_indicator;
+pub use rows::session_lines;
+
+/// Draws the whole dashboard into `frame`.
+pub fn draw(frame: &mut Frame, model: &Model, ui: &mut UiState) {
+    let area = frame.area();
+    let header = header::header_lines(model, ui, area.width);
+    let header_height = u16::try_from(header.len()).unwrap_or(u16::MAX);
+    let [top, gap, list, footer] = Layout::vertical([
+        Constraint::Length(header_height),
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    frame.render_widget(Paragraph::new(header), top);
+    frame.render_widget(Paragraph::new(header::filter_rule(model, gap.width)), gap);
+    rows::draw_rows(frame, list, model, ui);
+    frame.render_widget(Paragraph::new(footer_line(ui, footer.width)), footer);
+    if ui.show_help {
+        help::draw_help(frame, area);
+    }
+}
+
+fn footer_line(ui: &UiState, w: u16) -> Line<'static> {
+    let right = "? help ";
+    let avail = usize::from(w).saturating_sub(width(right) + 1);
+    let (text, style) = match &ui.message {
+        Some(m) => (
+            m.text.clone(),
+            match m.level {
+                Level::Info => Style::new().fg(Color::Cyan),
+                Level::Error => Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+            },
+        ),
+        None => (
+            "j/k move  ⏎ attach  f filter  o offline  r refresh  q quit".to_string(),
+            Style::new().fg(Color::DarkGray),
+        ),
+    };
+    let text = truncate(&format!(" {text}"), avail);
+    let fill = usize::from(w).saturating_sub(width(&text) + width(right));
+    Line::from(vec![
+        Span::styled(text, style),
+        Span::raw(" ".repeat(fill)),
+        Span::styled(right, Style::new().fg(Color::DarkGray)),
+    ])
+}
+
+/// Rect of `w` x `h` centered in `area` (clamped to it).
+fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,393 @@
+//! The dashboard drawn into ratatui's `TestBackend`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use navi_core::testing::session;
+use navi_core::{Model, SessionInfo, Snapshot, SourceError, SourceHealth, SourceState};
+use ratatui::backend::TestBackend;
+use ratatui::style::{Color, Modifier};
+use ratatui::Terminal;
+
+use super::draw;
+use crate::app::UiState;
+
+const NOW: i64 = 1_800_000_000;
+
+fn ui() -> UiState {
+    UiState {
+        now_unix: NOW,
+        home: Some("/home/sean".into()),
+        sessions_dir: "/home/sean/.claude-sessions".into(),
+        ..UiState::default()
+    }
+}
+
+fn health(name: Option<&str>, state: SourceState) -> SourceHealth {
+    let mut h = SourceHealth::connecting(name.map(Into::into));
+    h.state = state;
+    h
+}
+
+fn at(name: &str, remote: Option<&str>, status: &str, age: i64) -> Arc<SessionInfo> {
+    let mut s = session(name, status, NOW - age);
+    s.remote = remote.map(Into::into);
+    Arc::new(s)
+}
+
+/// Local (2 sessions), dev (connected, zero sessions), staging (unavailable, one stale row).
+fn snapshot(ui: &UiState, mut sessions: Vec<Arc<SessionInfo>>) -> Arc<Snapshot> {
+    let mut local = health(None, SourceState::Connected);
+    local.latency = Some(Duration::from_millis(1));
+    local.last_ok_at = ui.now.checked_sub(Duration::from_secs(1));
+    let mut dev = health(Some("dev"), SourceState::Connected);
+    dev.latency = Some(Duration::from_millis(42));
+    dev.last_ok_at = ui.now.checked_sub(Duration::from_secs(3));
+    let mut staging = health(Some("staging"), SourceState::Unavailable);
+    staging.reason = Some(SourceError::Refused("staging:22".into()));
+    staging.latency = Some(Duration::from_millis(5));
+    staging.last_ok_at = ui.now.checked_sub(Duration::from_secs(120));
+    let connecting = health(Some("lab"), SourceState::Connecting);
+    navi_core::sort_sessions_arc(&mut sessions);
+    Arc::new(Snapshot {
+        sessions,
+        sources: vec![local, dev, staging, connecting],
+        generation: 1,
+    })
+}
+
+fn default_sessions() -> Vec<Arc<SessionInfo>> {
+    let mut hyperion = session("hyperion", "working", NOW - 120);
+    hyperion.cwd = "/home/sean/projects/hyperion".into();
+    hyperion.message = "Implementing feature...".into();
+    let mut deploy = session("deploy", "done", NOW - 600);
+    deploy.remote = Some("staging".into());
+    deploy.stale = true;
+    deploy.cwd = "/home/deploy/app".into();
+    deploy.message = "Deployment complete".into();
+    vec![
+        Arc::new(hyperion),
+        at("notes", None, "waiting", 30),
+        Arc::new(deploy),
+    ]
+}
+
+fn render(model: &Model, ui: &mut UiState, w: u16, h: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    terminal.draw(|f| draw(f, model, ui)).unwrap();
+    terminal
+}
+
+fn lines(terminal: &Terminal<TestBackend>) -> Vec<String> {
+    let buf = terminal.backend().buffer();
+    (0..buf.area.height)
+        .map(|y| {
+            // A wide character covers two cells; the second one is not text on screen.
+            let mut line = String::new();
+            let mut skip = false;
+            for x in 0..buf.area.width {
+                if std::mem::take(&mut skip) {
+                    continue;
+                }
+                let sym = buf[(x, y)].symbol();
+                skip = crate::format::width(sym) > 1;
+                line.push_str(sym);
+            }
+            line
+        })
+        .collect()
+}
+
+fn screen(terminal: &Terminal<TestBackend>) -> String {
+    lines(terminal).join("\n")
+}
+
+fn row_of(terminal: &Terminal<TestBackend>, needle: &str) -> u16 {
+    let pos = lines(terminal).iter().position(|l| l.contains(needle));
+    u16::try_from(pos.unwrap_or_else(|| panic!("{needle} not on screen:\n{}", screen(terminal))))
+        .unwrap()
+}
+
+fn model_with(sessions: Vec<Arc<SessionInfo>>, ui: &UiState) -> Model {
+    let mut m = Model::new();
+    m.update(snapshot(ui, sessions));
+    m
+}
+
+#[test]
+fn rows_show_icon_name_remote_age_cwd_and_message() {
+    let mut ui = ui();
+    let model = model_with(default_sessions(), &ui);
+    let t = render(&model, &mut ui, 100, 30);
+    let text = screen(&t);
+    let l = lines(&t);
+
+    let r = usize::from(row_of(&t, "hyperion"));
+    assert!(l[r].contains("⚙"), "{text}");
+    assert!(
+        l[r].trim_end().ends_with("2m ago"),
+        "age right-aligned: {:?}",
+        l[r]
+    );
+    assert!(l[r + 1].contains("~/projects/hyperion"), "{text}");
+    assert!(l[r + 2].contains("\"Implementing feature...\""), "{text}");
+
+    let r = usize::from(row_of(&t, "deploy [staging]"));
+    assert!(l[r].contains("10m ago") && l[r].contains("✅"), "{text}");
+    assert!(l[r + 1].contains("~/app"), "remote home shortened: {text}");
+
+    // A session without a message takes two lines.
+    let r = usize::from(row_of(&t, "notes"));
+    assert!(l[r].contains("⏳") && l[r].contains("30s ago"), "{text}");
+    assert!(!l[r + 2].contains('"'), "{text}");
+    // Waiting sorts first.
+    assert!(row_of(&t, "notes") < row_of(&t, "hyperion"));
+}
+
+#[test]
+fn badges_team_agents_git_and_markers() {
+    let mut ui = ui();
+    let api = navi_core::SessionInfo::parse(
+        navi_core::fixtures::FILES
+            .iter()
+            .find(|(n, _)| *n == "api.json")
+            .unwrap()
+            .1
+            .as_bytes(),
+        None,
+    )
+    .unwrap();
+    let mut hyperion = navi_core::SessionInfo::parse(
+        navi_core::fixtures::FILES
+            .iter()
+            .find(|(n, _)| *n == "hyperion.json")
+            .unwrap()
+            .1
+            .as_bytes(),
+        None,
+    )
+    .unwrap();
+    hyperion.remote = Some("dev".into());
+    let mut partial = session("salvaged", "waiting", NOW);
+    partial.partial = true;
+    let model = model_with(
+        vec![Arc::new(api), Arc::new(hyperion), Arc::new(partial)],
+        &ui,
+    );
+    let t = render(&model, &mut ui, 120, 30);
+    let text = screen(&t);
+    assert!(text.contains("team refactor: tester ⏳ writer ⚙"), "{text}");
+    assert!(text.contains("⎇ feature/remote-sessions*"), "{text}");
+    assert!(text.contains("hyperion [dev]"), "{text}");
+    assert!(text.contains("partial"), "{text}");
+}
+
+#[test]
+fn header_shows_every_source_with_state_latency_age_and_reason() {
+    let mut ui = ui();
+    let model = model_with(default_sessions(), &ui);
+    let t = render(&model, &mut ui, 120, 30);
+    let text = screen(&t);
+    assert!(text.contains("● local 1ms 1s ago"), "{text}");
+    // A remote with zero sessions still has its indicator.
+    assert!(text.contains("● dev 42ms 3s ago"), "{text}");
+    assert!(text.contains("✖ staging refused 5ms 2m ago"), "{text}");
+    assert!(text.contains("◌ lab connecting"), "{text}");
+    assert!(text.contains("3 sessions"), "{text}");
+    assert!(text.contains("1 need you"), "{text}");
+    assert!(text.contains("1 working"), "{text}");
+    assert!(text.contains("2 local / 1 remote"), "{text}");
+    assert!(text.contains("1 stale"), "{text}");
+    assert!(
+        text.contains("filter: all · offline: shown · 3 of 3 shown"),
+        "{text}"
+    );
+
+    // Symbols are coloured by state.
+    let buf = t.backend().buffer();
+    let row = row_of(&t, "● local");
+    let x = u16::try_from(
+        lines(&t)[usize::from(row)]
+            .chars()
+            .position(|c| c == '✖')
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(buf[(x, row)].fg, Color::Red);
+}
+
+#[test]
+fn header_wraps_source_indicators_on_a_narrow_screen() {
+    let mut ui = ui();
+    let model = model_with(default_sessions(), &ui);
+    let t = render(&model, &mut ui, 40, 30);
+    let text = screen(&t);
+    for needle in ["● local", "● dev", "✖ staging refused", "◌ lab"] {
+        assert!(text.contains(needle), "{needle} missing:\n{text}");
+    }
+}
+
+#[test]
+fn stale_rows_are_marked_and_dimmed() {
+    let mut ui = ui();
+    let model = model_with(default_sessions(), &ui);
+    let t = render(&model, &mut ui, 100, 30);
+    let row = row_of(&t, "deploy [staging]");
+    let line = &lines(&t)[usize::from(row)];
+    assert!(line.contains("stale"), "{line}");
+    let x = u16::try_from(line.find("deploy").unwrap()).unwrap();
+    // `find` is a byte offset; the row starts with ASCII spaces and one emoji, so look
+    // for the first cell of the name instead.
+    let buf = t.backend().buffer();
+    let name_x = (0..100)
+        .find(|&cx| buf[(cx, row)].symbol() == "d")
+        .unwrap_or(x);
+    assert!(buf[(name_x, row)].modifier.contains(Modifier::DIM));
+    // Fresh rows are not dimmed.
+    let row = row_of(&t, "hyperion");
+    let name_x = (0..100).find(|&cx| buf[(cx, row)].symbol() == "h").unwrap();
+    assert!(!buf[(name_x, row)].modifier.contains(Modifier::DIM));
+}
+
+#[test]
+fn selected_row_is_highlighted_and_follows_its_session_across_a_refresh() {
+    let mut ui = ui();
+    let mut model = model_with(default_sessions(), &ui);
+    model.select_next(); // notes -> hyperion
+    let t = render(&model, &mut ui, 100, 30);
+    let buf = t.backend().buffer();
+    let row = row_of(&t, "hyperion");
+    assert_ne!(
+        buf[(50, row)].bg,
+        Color::Reset,
+        "selected row has a background"
+    );
+    let other = row_of(&t, "notes");
+    assert_eq!(buf[(50, other)].bg, Color::Reset);
+
+    // A refresh inserts two rows above (attention sorts first): still on hyperion.
+    let mut sessions = default_sessions();
+    sessions.push(at("urgent", None, "permission", 5));
+    sessions.push(at("urgent2", Some("dev"), "waiting", 6));
+    model.update(snapshot(&ui, sessions));
+    assert_eq!(model.selected_session().unwrap().tmux_session, "hyperion");
+    let t = render(&model, &mut ui, 100, 30);
+    let buf = t.backend().buffer();
+    let row = row_of(&t, "hyperion");
+    assert_ne!(buf[(50, row)].bg, Color::Reset);
+    assert!(row_of(&t, "urgent") < row);
+}
+
+#[test]
+fn filter_cycling_changes_rows() {
+    let mut ui = ui();
+    let mut model = model_with(default_sessions(), &ui);
+    let shown = |model: &Model, ui: &mut UiState| {
+        let t = render(model, ui, 100, 30);
+        let text = screen(&t);
+        ["hyperion", "notes", "deploy"]
+            .into_iter()
+            .filter(|n| text.contains(n))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(shown(&model, &mut ui), ["hyperion", "notes", "deploy"]);
+    model.cycle_filter(); // local
+    assert_eq!(shown(&model, &mut ui), ["hyperion", "notes"]);
+    let t = render(&model, &mut ui, 100, 30);
+    assert!(screen(&t).contains("filter: local"));
+    model.cycle_filter(); // remote
+    assert_eq!(shown(&model, &mut ui), ["deploy"]);
+    model.cycle_filter(); // dev: nothing
+    let t = render(&model, &mut ui, 100, 30);
+    assert!(
+        screen(&t).contains("No sessions match the filter `dev`"),
+        "{}",
+        screen(&t)
+    );
+    model.cycle_filter(); // staging
+    assert_eq!(shown(&model, &mut ui), ["deploy"]);
+    model.cycle_filter(); // lab
+    model.cycle_filter(); // all
+    model.toggle_offline(); // stale rows hidden
+    assert_eq!(shown(&model, &mut ui), ["hyperion", "notes"]);
+    let t = render(&model, &mut ui, 100, 30);
+    assert!(screen(&t).contains("offline: hidden"));
+}
+
+#[test]
+fn hostile_text_never_reaches_the_buffer() {
+    let mut ui = ui();
+    let mut evil = session("ev\x1b[31mil", "error", NOW - 5);
+    evil.message = "\x1b[2J\x1b]0;x\x07pwned\u{9b}31m".into();
+    evil.cwd = "/tmp/\x1b]8;;http://x\x07dir".into();
+    evil.remote = Some("dev\x07".into());
+    let mut model = Model::new();
+    model.update(snapshot(&ui, vec![Arc::new(evil)]));
+    ui.config_errors = vec!["bad \x1b[2J config".into()];
+    ui.set_message(crate::app::Level::Error, "oops \x1b]0;title\x07");
+    let t = render(&model, &mut ui, 100, 30);
+    let buf = t.backend().buffer();
+    for cell in buf.content() {
+        let sym = cell.symbol();
+        assert!(
+            !sym.contains('\x1b') && !sym.contains('\x07') && !sym.contains('\u{9b}'),
+            "control character in a cell: {sym:?}"
+        );
+    }
+    let text = screen(&t);
+    assert!(text.contains("evil [dev]"), "{text}");
+    assert!(text.contains("\"pwned\""), "{text}");
+    assert!(text.contains("/tmp/dir"), "{text}");
+    assert!(text.contains("⚠ config: bad  config"), "{text}");
+}
+
+#[test]
+fn empty_state_says_where_sessions_come_from() {
+    let mut ui = ui();
+    let mut model = Model::new();
+    let mut local = SourceHealth::connecting(None);
+    local.state = SourceState::Connected;
+    model.update(Arc::new(Snapshot {
+        sessions: vec![],
+        sources: vec![local],
+        generation: 1,
+    }));
+    let t = render(&model, &mut ui, 100, 20);
+    let text = screen(&t);
+    assert!(
+        text.contains("No Claude Code sessions in ~/.claude-sessions"),
+        "{text}"
+    );
+    assert!(text.contains("navi --demo"), "{text}");
+}
+
+#[test]
+fn help_overlay_and_status_line() {
+    let mut ui = ui();
+    let model = model_with(default_sessions(), &ui);
+    let t = render(&model, &mut ui, 100, 30);
+    assert!(lines(&t)[29].contains("? help"));
+    ui.show_help = true;
+    ui.set_message(crate::app::Level::Info, "filter: local (2 shown)");
+    let t = render(&model, &mut ui, 100, 30);
+    let text = screen(&t);
+    assert!(text.contains("navi help"), "{text}");
+    assert!(
+        text.contains("attach (tmux; ssh -t for a remote session)"),
+        "{text}"
+    );
+    assert!(lines(&t)[29].contains("filter: local (2 shown)"), "{text}");
+}
+
+#[test]
+fn tiny_terminals_do_not_panic() {
+    let mut ui = ui();
+    let model = model_with(default_sessions(), &ui);
+    for (w, h) in [(1, 1), (10, 3), (20, 5), (0, 0)] {
+        let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+        terminal.draw(|f| draw(f, &model, &mut ui)).unwrap();
+    }
+    ui.show_help = true;
+    let mut terminal = Terminal::new(TestBackend::new(12, 4)).unwrap();
+    terminal.draw(|f| draw(f, &model, &mut ui)).unwrap();
+}

@@ -1,0 +1,349 @@
+//! The `navi` binary, run as a user would: `list`, `list --json`, `remotes`, `--help`,
+//! usage errors. Every run gets its own HOME and a NAVI_REMOTES that does not exist, so
+//! nothing of the developer's machine is read and no SSH is attempted.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+struct Env {
+    home: tempfile::TempDir,
+    sessions: PathBuf,
+}
+
+impl Env {
+    /// A HOME with a sessions directory holding the five fixtures.
+    fn new() -> Env {
+        let home = tempfile::tempdir().unwrap();
+        let sessions = home.path().join("fixtures");
+        std::fs::create_dir(&sessions).unwrap();
+        for (name, text) in navi_core::fixtures::FILES {
+            std::fs::write(sessions.join(name), text).unwrap();
+        }
+        Env { home, sessions }
+    }
+
+    fn navi(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_navi"));
+        cmd.args(args)
+            .env("HOME", self.home.path())
+            .env(
+                "NAVI_REMOTES",
+                self.home.path().join("nonexistent/remotes.yaml"),
+            )
+            .env_remove("NAVI_SESSIONS_DIR")
+            .env_remove("NAVI_LOG_FILE")
+            .env_remove("XDG_STATE_HOME")
+            .env_remove("TMUX");
+        cmd
+    }
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn dir(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn list_json_reports_the_fixtures_field_by_field() {
+    let env = Env::new();
+    let out = env.navi(&["list", "--json", "--sessions-dir", dir(&env.sessions)]);
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}",
+        out.status,
+        stderr(&out)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let top: Vec<&String> = v.as_object().unwrap().keys().collect();
+    assert_eq!(top, ["sessions", "sources"]);
+
+    let sessions = v["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 5);
+    let mut got: Vec<(String, String, String)> = sessions
+        .iter()
+        .map(|s| {
+            (
+                s["tmux_session"].as_str().unwrap().to_string(),
+                s["status"].as_str().unwrap().to_string(),
+                s["status_kind"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    let expected = [
+        ("api", "permission", "permission"),
+        ("deploy", "done", "done"),
+        ("hyperion", "working", "working"),
+        ("legacy", "compacting", "unknown"),
+        ("notes", "waiting", "waiting"),
+    ];
+    assert_eq!(
+        got,
+        expected.map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+    );
+    for s in sessions {
+        assert_eq!(s["remote"], Value::Null, "{s}");
+        assert_eq!(s["stale"], false, "{s}");
+    }
+    // Attention first: api (permission) and notes (waiting), then hyperion (working).
+    let order: Vec<&str> = sessions
+        .iter()
+        .map(|s| s["tmux_session"].as_str().unwrap())
+        .collect();
+    assert_eq!(order, ["api", "notes", "hyperion", "deploy", "legacy"]);
+    let hyperion = sessions
+        .iter()
+        .find(|s| s["tmux_session"] == "hyperion")
+        .unwrap();
+    assert_eq!(hyperion["timestamp"], 1764032280);
+    assert_eq!(hyperion["cwd"], "/home/sean/projects/hyperion");
+    assert_eq!(hyperion["git"]["branch"], "feature/remote-sessions");
+    assert_eq!(hyperion["metrics"]["tokens"]["total"], 202551);
+    let api = sessions
+        .iter()
+        .find(|s| s["tmux_session"] == "api")
+        .unwrap();
+    assert_eq!(api["team"]["agents"][0]["name"], "tester");
+
+    let sources = v["sources"].as_array().unwrap();
+    assert_eq!(sources.len(), 1);
+    let local = &sources[0];
+    assert_eq!(local["name"], Value::Null);
+    assert_eq!(local["state"], "connected");
+    assert_eq!(local["reason"], Value::Null);
+    assert_eq!(local["reason_kind"], Value::Null);
+    assert_eq!(local["sessions"], 5);
+    assert!(local["latency_ms"].is_u64(), "{local}");
+    assert!(
+        local["last_ok"].as_i64().unwrap() > 1_700_000_000,
+        "{local}"
+    );
+    assert_eq!(local["skipped"], Value::Array(vec![]));
+}
+
+#[test]
+fn a_malformed_file_is_skipped_and_the_rest_listed() {
+    let env = Env::new();
+    std::fs::write(
+        env.sessions.join("broken.json"),
+        b"\x00\x01 not json at all",
+    )
+    .unwrap();
+    std::fs::write(env.sessions.join(".tmp.Xy12"), b"{").unwrap();
+    let out = env.navi(&["list", "--json", "--sessions-dir", dir(&env.sessions)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["sessions"].as_array().unwrap().len(), 5);
+    let skipped = v["sources"][0]["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert!(skipped[0]["name"]
+        .as_str()
+        .unwrap()
+        .ends_with("broken.json"));
+    assert!(!skipped[0]["reason"].as_str().unwrap().is_empty());
+
+    // The table mentions the skipped file on stderr, not in the table.
+    let out = env.navi(&["list", "--sessions-dir", dir(&env.sessions)]);
+    assert!(out.status.success());
+    assert!(stderr(&out).contains("skipped") && stderr(&out).contains("broken.json"));
+    assert!(!stdout(&out).contains("broken.json"));
+}
+
+#[test]
+fn list_table_names_every_session() {
+    let env = Env::new();
+    // The directory also comes from NAVI_SESSIONS_DIR.
+    let out = env
+        .command(&["list"])
+        .env("NAVI_SESSIONS_DIR", &env.sessions)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 6, "{text}");
+    assert!(lines[0].starts_with("STATUS"));
+    for name in ["api", "deploy", "hyperion", "legacy", "notes"] {
+        assert!(text.contains(name), "{name} missing:\n{text}");
+    }
+    assert!(text.contains("compacting"), "{text}");
+    assert!(text.contains("/home/sean/projects/hyperion"), "{text}");
+    // Not a terminal: lines are cut at 80 cells.
+    assert!(
+        lines.iter().all(|l| navi_app::format::width(l) <= 80),
+        "{text}"
+    );
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+}
+
+#[test]
+fn empty_directory_lists_nothing_and_says_why() {
+    let env = Env::new();
+    let empty = env.home.path().join("empty");
+    let out = env.navi(&["list", "--sessions-dir", dir(&empty)]);
+    assert!(out.status.success());
+    assert!(stdout(&out).is_empty());
+    assert!(stderr(&out).contains("No sessions in"), "{}", stderr(&out));
+}
+
+#[test]
+fn demo_list_has_a_healthy_and_an_unavailable_remote() {
+    let env = Env::new();
+    let out = env.navi(&["--demo", "list", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sources = v["sources"].as_array().unwrap();
+    let states: Vec<(Value, Value, Value)> = sources
+        .iter()
+        .map(|s| {
+            (
+                s["name"].clone(),
+                s["state"].clone(),
+                s["reason_kind"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        states,
+        [
+            (Value::Null, "connected".into(), Value::Null),
+            ("dev-server".into(), "connected".into(), Value::Null),
+            ("staging".into(), "unavailable".into(), "refused".into()),
+        ]
+    );
+    assert_eq!(sources[1]["latency_ms"], 120);
+    let stale: Vec<&Value> = v["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["stale"] == true)
+        .collect();
+    assert_eq!(stale.len(), 1);
+    assert_eq!(stale[0]["remote"], "staging");
+}
+
+#[test]
+fn remotes_without_a_file_explains_how_to_add_one() {
+    let env = Env::new();
+    let out = env.navi(&["remotes"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("No remotes configured"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(stdout(&out).contains("jump_host"));
+    let out = env.navi(&["remotes", "--json"]);
+    assert!(out.status.success());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["remotes"], Value::Array(vec![]));
+    assert_eq!(v["errors"], Value::Array(vec![]));
+}
+
+#[test]
+fn trust_of_an_unknown_remote_fails_with_exit_1() {
+    let env = Env::new();
+    let out = env.navi(&["remotes", "trust", "nope", "--yes"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("no remote named `nope`"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn help_answers_questions() {
+    let env = Env::new();
+    let out = env.navi(&["--help"]);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    for needle in [
+        "KEYS",
+        "Enter",
+        "remotes.yaml",
+        "~/.claude-sessions",
+        "NAVI_SESSIONS_DIR",
+        "NAVI_REMOTES",
+        "NAVI_LOG",
+        "--log-file",
+        "status_kind",
+        "EXAMPLES",
+        "navi --demo",
+        "list",
+        "remotes",
+    ] {
+        assert!(text.contains(needle), "--help lacks {needle}:\n{text}");
+    }
+    let out = env.navi(&["list", "--help"]);
+    assert!(out.status.success());
+    assert!(stdout(&out).contains("--json"));
+    let out = env.navi(&["remotes", "trust", "--help"]);
+    assert!(out.status.success());
+    assert!(stdout(&out).contains("--yes"));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let env = Env::new();
+    let out = env.navi(&["frobnicate"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("frobnicate"));
+    let out = env.navi(&["list", "--bogus"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn the_dashboard_without_a_terminal_is_a_clear_error() {
+    let env = Env::new();
+    let out = env
+        .command(&["--sessions-dir", dir(&env.sessions)])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.starts_with("navi: ") && err.contains("navi list"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "the error is printed once: {err}");
+}
+
+#[test]
+fn logs_go_to_the_log_file() {
+    let env = Env::new();
+    let log = env.home.path().join("logs/navi.log");
+    let out = env
+        .command(&[
+            "list",
+            "--sessions-dir",
+            dir(&env.sessions),
+            "--log-file",
+            dir(&log),
+        ])
+        .env("NAVI_LOG", "debug")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(log.exists(), "log file created");
+    // Default location under HOME when nothing is given.
+    let out = env.navi(&["list", "--sessions-dir", dir(&env.sessions)]);
+    assert!(out.status.success());
+    assert!(env.home.path().join(".local/state/navi/navi.log").exists());
+}

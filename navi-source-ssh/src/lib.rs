@@ -1,92 +1,134 @@
 //! `SshSource`: Claude Code sessions of a remote machine, over one pooled russh connection.
 //!
-//! SKELETON — the public surface below is the contract the app and the tests program
-//! against. Bodies are being written; signatures may gain items but not lose them.
+//! Each remote in `~/.config/navi/remotes.yaml` becomes one [`SshSource`]. A poll reads
+//! the remote's status directory (`~/.claude-sessions` by default) and decodes every
+//! `*.json` with the same lenient parser the local source uses; a broken or oversize
+//! file costs only itself.
+//!
+//! # Why one connection and one long-lived channel
+//!
+//! A fresh `ssh host cat ...` costs ~290 ms (TCP, key exchange, authentication, session
+//! setup). A pooled connection (what OpenSSH's ControlMaster does) removes the handshake
+//! but every exec channel still pays sshd's ~85 ms session setup. So each remote keeps one
+//! connection (see [`pool`](crate#the-connection-pool)) and on it ONE long-lived channel
+//! running a tiny POSIX `sh` loop: a poll writes a nonce line, the loop answers with a
+//! framed snapshot of the directory. A poll costs one round trip; per-poll exec is the
+//! fallback when that loop cannot run.
+//!
+//! # The connection pool
+//!
+//! * one russh connection per remote (plus one per bastion), reused by every poll;
+//! * never a second connection while one is alive or being established;
+//! * dead connections are re-established with exponential backoff (1 s → 60 s, jitter);
+//! * keepalives every 15 s, 3 missed = dead; connecting is bounded by `timeout`.
+//!
+//! # Security
+//!
+//! * Keys only: the configured key files (ed25519, ecdsa, rsa with rsa-sha2-256/512,
+//!   never SHA-1), then the ssh-agent at `SSH_AUTH_SOCK`. Never a prompt: an encrypted
+//!   key without an agent is an error that says `ssh-add`.
+//! * Host keys are always verified against the remote's known_hosts (hashed and
+//!   `[host]:port` entries work). Unknown keys are refused with their fingerprint and
+//!   `navi remotes trust NAME` ([`scan_host_key`] + [`trust_host_key`]); a changed key is
+//!   refused loudly. There is no option to turn this off.
+//! * Remote output is untrusted: capped per file (1 MiB) and per poll (16 MiB), framed
+//!   by a per-poll random nonce, and paths reach the remote shell only quoted.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use navi_core::SessionSource;
+//! use navi_source_ssh::{load_remotes, SshSource};
+//!
+//! # async fn demo() {
+//! let loaded = load_remotes(std::path::Path::new("/home/me/.config/navi/remotes.yaml"));
+//! for e in &loaded.errors {
+//!     eprintln!("{e}");
+//! }
+//! for remote in loaded.remotes {
+//!     let source = SshSource::new(remote);
+//!     match source.poll_report().await {
+//!         Ok(r) => println!("{}: {} sessions", source.remote().name, r.sessions.len()),
+//!         Err(e) => println!("{}: unavailable ({})", source.remote().name, e),
+//!     }
+//! }
+//! # }
+//! ```
 
-#![allow(missing_docs)]
+mod attach;
+mod auth;
+mod config;
+mod error;
+mod hostkey;
+mod pool;
+mod remote;
 
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+#[cfg(test)]
+mod tests;
 
 use async_trait::async_trait;
-use navi_core::{AttachCommand, AttachContext, SessionInfo, SessionSource, SourceError};
+use navi_core::{
+    AttachCommand, AttachContext, PollReport, SessionInfo, SessionSource, SourceError,
+};
 
-/// `~/.config/navi/remotes.yaml` under `$HOME`, if a home is known.
-pub fn default_remotes_path() -> Option<PathBuf> {
-    std::env::home_dir().map(|h| h.join(".config/navi/remotes.yaml"))
-}
-
-/// One problem in remotes.yaml: names the file, the remote (when known) and the field.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{file}: remote {remote:?}: field `{field}`: {message}")]
-pub struct ConfigError {
-    pub file: PathBuf,
-    /// The entry's `name`, or `#N` (1-based index) when it has none.
-    pub remote: String,
-    /// The offending key (`host`, `port`, `jump_host`, ... or `remotes` for the file).
-    pub field: String,
-    pub message: String,
-}
-
-/// A remote with every setting resolved (YAML, then `~/.ssh/config`, then defaults).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Remote {
-    pub name: String,
-    /// Host to connect to (after `~/.ssh/config` `HostName`).
-    pub host: String,
-    /// The `host` as written in remotes.yaml (may be an ssh_config alias).
-    pub host_alias: String,
-    pub port: u16,
-    pub user: String,
-    /// Key files to try, in order (YAML `key`, else ssh_config `IdentityFile`s).
-    pub keys: Vec<PathBuf>,
-    pub jump: Option<JumpHost>,
-    pub known_hosts: PathBuf,
-    /// As written (`~` is expanded by the remote's shell).
-    pub sessions_dir: String,
-    pub timeout: Duration,
-    pub poll_interval: Duration,
-}
-
-/// A bastion: `[user@]host[:port]`; user and key default to the remote's.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JumpHost {
-    pub host: String,
-    pub port: u16,
-    pub user: String,
-}
-
-/// What [`load_remotes`] found: the valid remotes and one error per invalid entry.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct LoadedRemotes {
-    pub remotes: Vec<Remote>,
-    pub errors: Vec<ConfigError>,
-}
-
-/// Reads remotes.yaml. A missing file is no remotes and no error.
-pub fn load_remotes(path: &Path) -> LoadedRemotes {
-    let _ = path;
-    todo!("navi-source-ssh: load_remotes")
-}
+pub use attach::{attach_argv, remote_words};
+pub use config::{
+    default_remotes_path, load_remotes, load_remotes_with, parse_duration, parse_jump_spec,
+    ConfigError, Env, JumpHost, JumpSpec, LoadedRemotes, Remote, DEFAULT_POLL_INTERVAL,
+    DEFAULT_SESSIONS_DIR, DEFAULT_TIMEOUT,
+};
+pub use hostkey::{trust_host_key, ScannedHostKey};
+pub use pool::{BACKOFF_CAP, BACKOFF_START, KEEPALIVE_INTERVAL, KEEPALIVE_MAX, MAX_CHANNELS};
+pub use remote::{
+    decode_snapshot, exec_command, loop_command, loop_script, quote_sessions_dir, snapshot_script,
+    MAX_POLL_OUTPUT,
+};
 
 /// The SSH source of one remote. Cheap to clone? No: share it as `Arc<SshSource>`.
-#[derive(Debug)]
 pub struct SshSource {
     remote: Remote,
+    pool: pool::Pool,
+}
+
+impl std::fmt::Debug for SshSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SshSource")
+            .field("remote", &self.remote.name)
+            .field("destination", &self.remote.destination())
+            .field("connected", &self.pool.is_connected())
+            .field("connections_opened", &self.pool.connections_opened())
+            .finish()
+    }
 }
 
 impl SshSource {
+    /// A source for `remote`. Nothing connects until the first poll.
     pub fn new(remote: Remote) -> Self {
-        SshSource { remote }
+        SshSource {
+            pool: pool::Pool::new(remote.clone()),
+            remote,
+        }
     }
 
+    /// The remote's resolved settings.
     pub fn remote(&self) -> &Remote {
         &self.remote
     }
 
     /// SSH connections (to the target) opened so far; pooling keeps this at 1.
     pub fn connections_opened(&self) -> u64 {
-        todo!()
+        self.pool.connections_opened()
+    }
+
+    /// Whether the pooled connection is up right now.
+    pub fn is_connected(&self) -> bool {
+        self.pool.is_connected()
+    }
+
+    /// Ends the reconnect backoff: the next poll connects at once (e.g. after the user
+    /// trusted the host key).
+    pub fn retry_now(&self) {
+        self.pool.retry_now();
     }
 }
 
@@ -97,37 +139,29 @@ impl SessionSource for SshSource {
     }
 
     async fn poll(&self) -> Result<Vec<SessionInfo>, SourceError> {
-        todo!()
+        self.poll_report().await.map(|r| r.sessions)
     }
 
-    fn attach(&self, s: &SessionInfo, ctx: &AttachContext) -> Result<AttachCommand, SourceError> {
-        let _ = (s, ctx);
-        todo!()
+    /// One snapshot of the remote's status directory over the pooled connection;
+    /// `latency` is the measured round trip of the poll itself.
+    async fn poll_report(&self) -> Result<PollReport, SourceError> {
+        self.pool.poll().await
     }
-}
 
-/// The host key a remote presents, for `navi remotes trust NAME`.
-#[derive(Debug, Clone)]
-pub struct ScannedHostKey {
-    /// `SHA256:...` as OpenSSH prints it.
-    pub fingerprint: String,
-    /// Key algorithm (`ssh-ed25519`, ...).
-    pub algorithm: String,
-    /// The known_hosts line that trusts it (`host` or `[host]:port`, key).
-    pub known_hosts_line: String,
-    /// The file the line belongs in.
-    pub known_hosts: PathBuf,
+    fn attach(&self, s: &SessionInfo, _ctx: &AttachContext) -> Result<AttachCommand, SourceError> {
+        attach_argv(&self.remote, &s.tmux_session)
+    }
 }
 
 /// Connects to the remote (through its jump host) far enough to read its host key;
-/// does not authenticate and writes nothing.
+/// does not authenticate to the remote and writes nothing.
+///
+/// With a jump host, the bastion must be trusted (and logged into) first: while its key
+/// is unknown, this returns the bastion's key; trust it, then scan again for the
+/// target's.
 pub async fn scan_host_key(remote: &Remote) -> Result<ScannedHostKey, SourceError> {
-    let _ = remote;
-    todo!()
-}
-
-/// Appends the scanned key to its known_hosts file (creating it, mode 0600).
-pub fn trust_host_key(key: &ScannedHostKey) -> std::io::Result<()> {
-    let _ = key;
-    todo!()
+    match tokio::time::timeout(remote.timeout, pool::scan(remote)).await {
+        Ok(r) => r,
+        Err(_) => Err(SourceError::Timeout(remote.timeout)),
+    }
 }

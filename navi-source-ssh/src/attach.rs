@@ -1,0 +1,109 @@
+//! The argv that attaches to a remote session with the SYSTEM `ssh` (it owns the
+//! terminal; navi resumes when the user detaches):
+//!
+//! ```text
+//! ssh -t [-i KEY]... [-p PORT] -o UserKnownHostsFile=FILE [-o ProxyCommand=...] USER@HOST
+//!     tmux attach-session -t 'NAME'
+//! ```
+//!
+//! ssh joins the words after the destination with spaces and the remote login shell
+//! parses them again, so every remote word that is not a fixed safe word is quoted with
+//! [`shell_quote`]: a session name always arrives as one word, whatever it contains.
+//!
+//! A jump host is not `-J`: ssh does not apply `-i` and `-o` to the jump hop, so it would
+//! use the wrong key and known_hosts. Instead a `ProxyCommand` runs `ssh -W %h:%p` to the
+//! bastion with the same key and known_hosts; every word of it is quoted for the local
+//! `sh` that runs it and `%` is doubled against ssh's token expansion.
+
+use navi_core::{shell_quote, AttachCommand, SourceError};
+
+use crate::config::{check_host, check_user, Remote};
+
+/// `ssh -t ... user@host tmux attach-session -t 'NAME'`.
+pub fn attach_argv(remote: &Remote, session: &str) -> Result<AttachCommand, SourceError> {
+    let bad =
+        |what: &str, m: String| SourceError::Config(format!("remote {}: {what} {m}", remote.name));
+    check_host(&remote.host).map_err(|m| bad("host", m))?;
+    check_user(&remote.user).map_err(|m| bad("user", m))?;
+    let keys: Vec<String> = remote
+        .keys
+        .iter()
+        .map(|k| k.to_string_lossy().into_owned())
+        .collect();
+    let known_hosts = format!(
+        "UserKnownHostsFile={}",
+        ssh_config_word(&remote.known_hosts.to_string_lossy())
+    );
+
+    let mut argv: Vec<String> = vec!["ssh".into(), "-t".into()];
+    for k in &keys {
+        argv.push("-i".into());
+        argv.push(escape_percent(k));
+    }
+    if remote.port != 22 {
+        argv.push("-p".into());
+        argv.push(remote.port.to_string());
+    }
+    argv.push("-o".into());
+    argv.push(escape_percent(&known_hosts));
+    if let Some(j) = &remote.jump {
+        check_host(&j.host).map_err(|m| bad("jump host", m))?;
+        check_user(&j.user).map_err(|m| bad("jump user", m))?;
+        let mut words: Vec<String> = vec!["ssh".into()];
+        for k in &keys {
+            words.push("-i".into());
+            words.push(shell_quote(&escape_percent(k)));
+        }
+        words.push("-p".into());
+        words.push(j.port.to_string());
+        words.push("-o".into());
+        words.push(shell_quote(&escape_percent(&known_hosts)));
+        words.push("-W".into());
+        words.push("%h:%p".into());
+        words.push(shell_quote(&format!(
+            "{}@{}",
+            escape_percent(&j.user),
+            j.host
+        )));
+        argv.push("-o".into());
+        argv.push(format!("ProxyCommand={}", words.join(" ")));
+    }
+    argv.push(format!("{}@{}", remote.user, remote.host));
+    argv.extend(remote_words(session));
+    Ok(AttachCommand { argv })
+}
+
+/// The words the remote shell runs; the session name shell-quoted.
+pub fn remote_words(session: &str) -> Vec<String> {
+    vec![
+        "tmux".into(),
+        "attach-session".into(),
+        "-t".into(),
+        shell_quote(session),
+    ]
+}
+
+/// `%` is a token in ssh's IdentityFile, UserKnownHostsFile and ProxyCommand.
+fn escape_percent(s: &str) -> String {
+    s.replace('%', "%%")
+}
+
+/// A value for ssh's own option parser (`-o Key=Value`): double-quoted when it holds
+/// whitespace or quotes.
+fn ssh_config_word(s: &str) -> String {
+    if s.chars()
+        .any(|c| c.is_whitespace() || c == '"' || c == '\'' || c == '\\')
+    {
+        let mut out = String::from("\"");
+        for c in s.chars() {
+            if c == '"' || c == '\\' {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+        out.push('"');
+        out
+    } else {
+        s.to_string()
+    }
+}

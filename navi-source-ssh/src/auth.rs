@@ -1,0 +1,243 @@
+//! Key authentication, never a prompt: each key file in order, then the ssh-agent at
+//! `SSH_AUTH_SOCK`. RSA keys sign with rsa-sha2-512/256 (never ssh-rsa/SHA-1). An
+//! encrypted key is skipped (the agent may hold it), not a passphrase prompt.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use navi_core::SourceError;
+use russh::client::Handle;
+use russh::keys::agent::client::AgentClient;
+use russh::keys::agent::AgentIdentity;
+use russh::keys::{load_secret_key, HashAlg, PrivateKey, PrivateKeyWithHashAlg};
+
+use crate::hostkey::Client;
+
+/// Who is logging in where, for messages.
+pub(crate) struct Login<'a> {
+    pub user: &'a str,
+    /// `remote dev` or `jump host bastion:22 (of remote dev)`.
+    pub place: String,
+    /// The remote's name (for the `key` field in messages).
+    pub remote: &'a str,
+}
+
+/// Why one key did not log in.
+enum KeyOutcome {
+    Missing(PathBuf),
+    Encrypted(PathBuf),
+    Unreadable(PathBuf, String),
+    Rejected(PathBuf),
+}
+
+/// Authenticates `handle` as `login.user`: key files first, then the agent.
+pub(crate) async fn authenticate(
+    handle: &mut Handle<Client>,
+    login: &Login<'_>,
+    keys: &[PathBuf],
+    agent_sock: Option<PathBuf>,
+) -> Result<(), SourceError> {
+    let mut outcomes = Vec::new();
+    for path in keys {
+        let key = match load_key(path).await {
+            Ok(k) => k,
+            Err(outcome) => {
+                outcomes.push(outcome);
+                continue;
+            }
+        };
+        let hash = rsa_hash(handle, &key).await;
+        let res = handle
+            .authenticate_publickey(login.user, PrivateKeyWithHashAlg::new(Arc::new(key), hash))
+            .await
+            .map_err(|e| auth_transport_error(&e, login))?;
+        if res.success() {
+            return Ok(());
+        }
+        outcomes.push(KeyOutcome::Rejected(path.clone()));
+    }
+
+    let agent_note = match agent_sock {
+        None => AgentNote::NotSet,
+        Some(sock) => match try_agent(handle, login, &sock).await? {
+            AgentResult::Success => return Ok(()),
+            AgentResult::Note(n) => n,
+        },
+    };
+    Err(SourceError::Auth(failure_message(
+        login,
+        &outcomes,
+        &agent_note,
+    )))
+}
+
+async fn load_key(path: &Path) -> Result<PrivateKey, KeyOutcome> {
+    let p = path.to_path_buf();
+    let res = tokio::task::spawn_blocking(move || load_secret_key(&p, None))
+        .await
+        .map_err(|e| KeyOutcome::Unreadable(path.to_path_buf(), e.to_string()))?;
+    match res {
+        Ok(k) => Ok(k),
+        Err(russh::keys::Error::KeyIsEncrypted) => Err(KeyOutcome::Encrypted(path.to_path_buf())),
+        Err(russh::keys::Error::IO(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(KeyOutcome::Missing(path.to_path_buf()))
+        }
+        Err(e) => Err(KeyOutcome::Unreadable(path.to_path_buf(), e.to_string())),
+    }
+}
+
+/// rsa-sha2-512/256 as the server prefers, SHA-256 when it does not say; `None` (no
+/// hash choice) for non-RSA keys. Never ssh-rsa (SHA-1): OpenSSH ≥ 8.8 rejects it.
+async fn rsa_hash(handle: &Handle<Client>, key: &PrivateKey) -> Option<HashAlg> {
+    if !key.algorithm().is_rsa() {
+        return None;
+    }
+    match handle.best_supported_rsa_hash().await {
+        Ok(Some(Some(h))) => Some(h),
+        _ => Some(HashAlg::Sha256),
+    }
+}
+
+enum AgentNote {
+    NotSet,
+    Unusable(String),
+    NoKeys(PathBuf),
+    Rejected(PathBuf, usize),
+}
+
+enum AgentResult {
+    Success,
+    Note(AgentNote),
+}
+
+async fn try_agent(
+    handle: &mut Handle<Client>,
+    login: &Login<'_>,
+    sock: &Path,
+) -> Result<AgentResult, SourceError> {
+    let mut agent = match AgentClient::connect_uds(sock).await {
+        Ok(a) => a,
+        Err(e) => {
+            return Ok(AgentResult::Note(AgentNote::Unusable(format!(
+                "cannot reach the ssh-agent at {} ({e})",
+                sock.display()
+            ))))
+        }
+    };
+    let ids = match agent.request_identities().await {
+        Ok(ids) => ids,
+        Err(e) => {
+            return Ok(AgentResult::Note(AgentNote::Unusable(format!(
+                "the ssh-agent at {} did not list its keys ({e})",
+                sock.display()
+            ))))
+        }
+    };
+    let mut tried = 0;
+    for id in ids {
+        if matches!(id, AgentIdentity::Certificate { .. }) {
+            continue;
+        }
+        let public = id.public_key().into_owned();
+        let hash = if public.algorithm().is_rsa() {
+            match handle.best_supported_rsa_hash().await {
+                Ok(Some(Some(h))) => Some(h),
+                _ => Some(HashAlg::Sha256),
+            }
+        } else {
+            None
+        };
+        tried += 1;
+        match handle
+            .authenticate_publickey_with(login.user, public, hash, &mut agent)
+            .await
+        {
+            Ok(r) if r.success() => return Ok(AgentResult::Success),
+            Ok(_) => {}
+            // The agent would not sign with this key (e.g. confirmation refused).
+            Err(russh::AgentAuthError::Key(_)) => {}
+            Err(russh::AgentAuthError::Send(_)) => {
+                return Err(SourceError::Disconnected(format!(
+                    "{}: the connection closed during authentication",
+                    login.place
+                )))
+            }
+        }
+    }
+    Ok(AgentResult::Note(if tried == 0 {
+        AgentNote::NoKeys(sock.to_path_buf())
+    } else {
+        AgentNote::Rejected(sock.to_path_buf(), tried)
+    }))
+}
+
+fn auth_transport_error(e: &russh::Error, login: &Login<'_>) -> SourceError {
+    crate::error::russh_error(
+        e,
+        &format!("authenticating as {} on {}", login.user, login.place),
+        std::time::Duration::ZERO,
+    )
+}
+
+fn failure_message(login: &Login<'_>, outcomes: &[KeyOutcome], agent: &AgentNote) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let agent_offered = matches!(agent, AgentNote::Rejected(..));
+    for o in outcomes {
+        parts.push(match o {
+            KeyOutcome::Missing(p) => format!(
+                "key file {} not found (remote {}, field `key`)",
+                p.display(),
+                login.remote
+            ),
+            KeyOutcome::Encrypted(p) if agent_offered => format!(
+                "key file {} is passphrase-protected and the ssh-agent's keys were rejected: \
+                 run `ssh-add {}`",
+                p.display(),
+                p.display()
+            ),
+            KeyOutcome::Encrypted(p) => format!(
+                "key file {} is passphrase-protected and no ssh-agent offered a key: run `ssh-add {}`",
+                p.display(),
+                p.display()
+            ),
+            KeyOutcome::Unreadable(p, e) => {
+                format!("cannot use key file {} ({e})", p.display())
+            }
+            KeyOutcome::Rejected(p) => format!(
+                "server rejected key {} for user {}",
+                p.display(),
+                login.user
+            ),
+        });
+    }
+    match agent {
+        AgentNote::NotSet => {
+            if outcomes.is_empty() {
+                parts.push(format!(
+                    "no key to offer for user {}: set `key` for remote {} in remotes.yaml, or \
+                     start an ssh-agent (SSH_AUTH_SOCK is not set)",
+                    login.user, login.remote
+                ));
+            }
+        }
+        AgentNote::Unusable(m) => parts.push(m.clone()),
+        AgentNote::NoKeys(sock) => {
+            if outcomes.is_empty() {
+                parts.push(format!(
+                    "no key to offer for user {}: no `key` is configured for remote {} and the \
+                     ssh-agent at {} holds no keys (ssh-add one)",
+                    login.user,
+                    login.remote,
+                    sock.display()
+                ));
+            }
+        }
+        AgentNote::Rejected(sock, n) => parts.push(format!(
+            "server rejected the {n} key{} of the ssh-agent at {} for user {}",
+            if *n == 1 { "" } else { "s" },
+            sock.display(),
+            login.user
+        )),
+    }
+    format!("{}: {}", login.place, parts.join("; "))
+}

@@ -1,0 +1,92 @@
+//! The crate's private error, and how every failure becomes a [`SourceError`] whose
+//! variant is the reason class the UI shows (dns, refused, timeout, auth, host-key, ...).
+
+use std::io;
+use std::time::Duration;
+
+use navi_core::SourceError;
+
+/// What the russh client handler can fail with: russh's own errors, or a host key navi
+/// refused (with the full message for the user).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum SshError {
+    #[error(transparent)]
+    Russh(#[from] russh::Error),
+    /// The host is not in known_hosts (the message says how to trust it).
+    #[error("{0}")]
+    UnknownHostKey(String),
+    /// The key changed, is a certificate, or could not be checked.
+    #[error("{0}")]
+    HostKey(String),
+}
+
+impl SshError {
+    /// `what` says which step failed and where ("ssh handshake with dev (host:22)").
+    pub(crate) fn into_source(self, what: &str, timeout: Duration) -> SourceError {
+        match self {
+            SshError::UnknownHostKey(m) | SshError::HostKey(m) => SourceError::HostKey(m),
+            SshError::Russh(e) => russh_error(&e, what, timeout),
+        }
+    }
+}
+
+/// Maps a russh error of step `what`.
+pub(crate) fn russh_error(e: &russh::Error, what: &str, timeout: Duration) -> SourceError {
+    use russh::Error as E;
+    match e {
+        E::IO(io) => io_error(io, what, timeout),
+        E::Disconnect | E::HUP | E::SendError | E::RecvError => {
+            SourceError::Disconnected(format!("{what}: the connection was closed"))
+        }
+        E::KeepaliveTimeout => SourceError::Disconnected(format!(
+            "{what}: the server stopped answering keepalives"
+        )),
+        E::InactivityTimeout | E::ConnectionTimeout | E::Elapsed(_) => SourceError::Timeout(timeout),
+        E::UnknownKey => SourceError::HostKey(format!("{what}: the server's host key is not known")),
+        E::KeyChanged { line } => SourceError::HostKey(format!(
+            "{what}: the server's host key CHANGED (known_hosts line {line})"
+        )),
+        E::ChannelOpenFailure(f) => SourceError::Remote(format!(
+            "{what}: the server refused to open a channel ({f:?}); too many sessions (sshd MaxSessions)?"
+        )),
+        E::NoCommonAlgo { .. } => SourceError::Remote(format!(
+            "{what}: no algorithm in common with the server ({e})"
+        )),
+        _ => SourceError::Remote(format!("{what}: {e}")),
+    }
+}
+
+/// Maps a socket error of step `what`.
+pub(crate) fn io_error(e: &io::Error, what: &str, timeout: Duration) -> SourceError {
+    use io::ErrorKind as K;
+    match e.kind() {
+        K::ConnectionRefused => SourceError::Refused(format!(
+            "{what}: connection refused (is sshd running on that port?)"
+        )),
+        K::HostUnreachable | K::NetworkUnreachable | K::AddrNotAvailable => {
+            SourceError::Refused(format!("{what}: host unreachable ({e})"))
+        }
+        K::TimedOut => SourceError::Timeout(timeout),
+        K::UnexpectedEof | K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe => {
+            SourceError::Disconnected(format!("{what}: the server closed the connection ({e})"))
+        }
+        _ => SourceError::Io(format!("{what}: {e}")),
+    }
+}
+
+/// `e` with `note` appended to its message (kept as is for variants without text).
+pub(crate) fn with_note(e: &SourceError, note: &str) -> SourceError {
+    match e {
+        SourceError::Dns(m) => SourceError::Dns(format!("{m} {note}")),
+        SourceError::Refused(m) => SourceError::Refused(format!("{m} {note}")),
+        SourceError::Auth(m) => SourceError::Auth(format!("{m} {note}")),
+        SourceError::HostKey(m) => SourceError::HostKey(format!("{m} {note}")),
+        SourceError::Disconnected(m) => SourceError::Disconnected(format!("{m} {note}")),
+        SourceError::Io(m) => SourceError::Io(format!("{m} {note}")),
+        SourceError::Remote(m) => SourceError::Remote(format!("{m} {note}")),
+        SourceError::Config(m) => SourceError::Config(format!("{m} {note}")),
+        SourceError::Unsupported(m) => SourceError::Unsupported(format!("{m} {note}")),
+        SourceError::Other(m) => SourceError::Other(format!("{m} {note}")),
+        other => other.clone(),
+    }
+}

@@ -1,0 +1,270 @@
+//! What runs on the remote, and how its answer is read.
+//!
+//! # The snapshot script
+//!
+//! One poll is one *snapshot*: a small POSIX `sh` fragment lists `<sessions_dir>/*.json`
+//! and writes every regular file, capped at [`MAX_STATUS_FILE_BYTES`]` + 1` bytes (one
+//! past the cap, so an oversize file is detected and reported as skipped), as a framed
+//! record. Records are delimited by a per-poll random *nonce* the remote cannot guess in
+//! advance, so no file content can forge a boundary:
+//!
+//! ```text
+//! \nNAVI-<nonce> BEGIN\n
+//! \nNAVI-<nonce> F <file name>\n<file bytes>
+//! \nNAVI-<nonce> S <file name>\n<why it was skipped>
+//! \nNAVI-<nonce> E\n<error message>
+//! \nNAVI-<nonce> END\n
+//! ```
+//!
+//! Anything before `BEGIN` (a noisy login shell) is ignored; output without `END` is
+//! truncated and an error. stderr is sent to `/dev/null`, never mixed into the data;
+//! `LC_ALL=C` keeps globbing and sorting byte-wise. A missing directory is zero
+//! sessions; hidden files (the hooks' `.tmp.*`) never match `*.json`.
+//!
+//! The same fragment runs in two shapes (see `crate::pool` for when each is used):
+//!
+//! * [`loop_command`]: a long-lived `while IFS= read -r n; do <snapshot n>; done`. Each
+//!   poll writes one line (the nonce) to its stdin and reads one framed snapshot back.
+//!   sshd's per-channel session setup (~85 ms on a small box) is paid once, not per poll.
+//! * [`exec_command`]: one snapshot per exec channel, the fallback.
+//!
+//! `sessions_dir` reaches the script only quoted: `~` and `~/x` become `"$HOME"` and
+//! `"$HOME"/'x'` (the remote shell expands `~` to the remote user's home), anything else
+//! is single-quoted as one word.
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use navi_core::{
+    shell_quote, PollReport, SessionInfo, SkippedFile, SourceError, MAX_STATUS_FILE_BYTES,
+};
+
+/// The most one poll may return before navi stops reading (16 MiB).
+pub const MAX_POLL_OUTPUT: usize = 16 * 1024 * 1024;
+
+/// A fresh 128-bit random nonce, 32 lowercase hex digits.
+pub fn new_nonce() -> String {
+    format!("{:016x}{:016x}", random_u64(), random_u64())
+}
+
+/// std-only randomness: every `RandomState` is freshly keyed.
+pub(crate) fn random_u64() -> u64 {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut h = RandomState::new().build_hasher();
+    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    if let Ok(t) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        h.write_u128(t.as_nanos());
+    }
+    h.finish()
+}
+
+/// `sessions_dir` as a shell word: `~` → `"$HOME"`, `~/x` → `"$HOME"/'x'`, anything
+/// else single-quoted. Never lets the configured path run as shell.
+pub fn quote_sessions_dir(dir: &str) -> String {
+    if dir == "~" {
+        "\"$HOME\"".to_string()
+    } else if let Some(rest) = dir.strip_prefix("~/") {
+        format!("\"$HOME\"/{}", shell_quote(rest))
+    } else {
+        shell_quote(dir)
+    }
+}
+
+/// The body that writes one framed snapshot for nonce `$n` of directory `$D`.
+///
+/// Written for dash/busybox/bash alike; no backslash outside double quotes, so the
+/// whole command also survives a non-POSIX login shell (fish, csh) that only passes it
+/// to `sh -c`.
+fn snapshot_body() -> String {
+    let cap = MAX_STATUS_FILE_BYTES + 1;
+    [
+        "printf \"\\nNAVI-%s BEGIN\\n\" \"$n\"",
+        "if [ -d \"$D\" ]; then \
+           if [ -r \"$D\" ] && [ -x \"$D\" ]; then \
+             for f in \"$D\"/*.json; do \
+               [ -f \"$f\" ] || continue; \
+               b=${f##*/}; \
+               case $b in *\"$NL\"*) continue;; esac; \
+               if [ -r \"$f\" ]; then \
+                 printf \"\\nNAVI-%s F %s\\n\" \"$n\" \"$b\"; \
+                 head -c CAP < \"$f\"; \
+               else \
+                 printf \"\\nNAVI-%s S %s\\nnot readable by the remote user\" \"$n\" \"$b\"; \
+               fi; \
+             done; \
+           else \
+             printf \"\\nNAVI-%s E\\nthe status directory is not readable by the remote user\" \"$n\"; \
+           fi; \
+         elif [ -e \"$D\" ]; then \
+           printf \"\\nNAVI-%s E\\nthe status directory path is not a directory\" \"$n\"; \
+         fi",
+        "printf \"\\nNAVI-%s END\\n\" \"$n\"",
+    ]
+    .join("; ")
+    .replace("CAP", &cap.to_string())
+}
+
+/// Setup shared by both shapes: stderr away, C locale, the directory, a newline.
+fn prelude(sessions_dir: &str) -> String {
+    format!(
+        "exec 2>/dev/null; LC_ALL=C; export LC_ALL; D={}; NL=$(printf \"\\n_\"); NL=${{NL%_}}",
+        quote_sessions_dir(sessions_dir)
+    )
+}
+
+/// The script of the long-lived channel: one snapshot per nonce line read from stdin.
+pub fn loop_script(sessions_dir: &str) -> String {
+    format!(
+        "{}; while IFS= read -r n; do case $n in ''|*[!0-9a-f]*) continue;; esac; {}; done",
+        prelude(sessions_dir),
+        snapshot_body()
+    )
+}
+
+/// The script of one snapshot with a fixed nonce.
+pub fn snapshot_script(sessions_dir: &str, nonce: &str) -> String {
+    format!(
+        "{}; n={}; {}",
+        prelude(sessions_dir),
+        shell_quote(nonce),
+        snapshot_body()
+    )
+}
+
+/// The exec string of the long-lived channel (`sh -c '<loop script>'`), whatever the
+/// remote user's login shell is.
+pub fn loop_command(sessions_dir: &str) -> String {
+    format!("exec sh -c {}", shell_quote(&loop_script(sessions_dir)))
+}
+
+/// The exec string of one snapshot.
+pub fn exec_command(sessions_dir: &str, nonce: &str) -> String {
+    format!(
+        "exec sh -c {}",
+        shell_quote(&snapshot_script(sessions_dir, nonce))
+    )
+}
+
+/// The bytes that end a snapshot.
+pub fn end_marker(nonce: &str) -> Vec<u8> {
+    format!("\nNAVI-{nonce} END\n").into_bytes()
+}
+
+/// Reads one framed snapshot. `dir` names files in skipped entries.
+///
+/// Anything before `BEGIN` is ignored. A missing `BEGIN` or `END` (truncated output)
+/// is [`SourceError::Remote`]; a file that cannot be read costs only itself.
+pub fn decode_snapshot(out: &[u8], nonce: &str, dir: &str) -> Result<PollReport, SourceError> {
+    let sep = format!("\nNAVI-{nonce} ").into_bytes();
+    let marks = find_all(out, &sep);
+    let mut report = PollReport::default();
+    let mut begun = false;
+    for (i, &at) in marks.iter().enumerate() {
+        let line_start = at + sep.len();
+        let next = marks.get(i + 1).copied().unwrap_or(out.len());
+        let region = &out[line_start..next];
+        let (line, body) = match region.iter().position(|&b| b == b'\n') {
+            Some(nl) => (&region[..nl], &region[nl + 1..]),
+            None => (region, &region[region.len()..]),
+        };
+        let line = String::from_utf8_lossy(line);
+        let (kind, arg) = match line.split_once(' ') {
+            Some((k, a)) => (k, a),
+            None => (line.as_ref(), ""),
+        };
+        match (begun, kind) {
+            (false, "BEGIN") => begun = true,
+            (false, _) => {}
+            (true, "F") => decode_file(arg, body, dir, &mut report),
+            (true, "S") => report.skipped.push(SkippedFile {
+                name: file_label(dir, arg),
+                reason: clean(&String::from_utf8_lossy(body)),
+            }),
+            (true, "E") => {
+                return Err(SourceError::Remote(format!(
+                    "{} ({dir})",
+                    clean(&String::from_utf8_lossy(body))
+                )))
+            }
+            (true, "END") => return Ok(report),
+            (true, other) => {
+                return Err(SourceError::Remote(format!(
+                    "unexpected record `{}` in the poll output",
+                    clean(other)
+                )))
+            }
+        }
+    }
+    Err(SourceError::Remote(if begun {
+        "the poll output was cut off before its end marker (truncated)".to_string()
+    } else {
+        "the poll output has no start marker: is `sh` available on the remote?".to_string()
+    }))
+}
+
+fn decode_file(name: &str, body: &[u8], dir: &str, report: &mut PollReport) {
+    let Some(stem) = name.strip_suffix(".json") else {
+        return;
+    };
+    if name.starts_with('.') {
+        return;
+    }
+    let reason = if body.len() as u64 > MAX_STATUS_FILE_BYTES {
+        format!("file is over the {MAX_STATUS_FILE_BYTES}-byte limit")
+    } else if body.is_empty() {
+        "file is empty (or vanished while being read)".to_string()
+    } else {
+        match SessionInfo::parse(body, Some(stem)) {
+            Ok(s) => {
+                report.sessions.push(s);
+                return;
+            }
+            Err(e) => e.to_string(),
+        }
+    };
+    report.skipped.push(SkippedFile {
+        name: file_label(dir, name),
+        reason: clean(&reason),
+    });
+}
+
+fn file_label(dir: &str, name: &str) -> String {
+    clean(&format!("{}/{}", dir.trim_end_matches('/'), name))
+}
+
+fn clean(s: &str) -> String {
+    navi_core::text::sanitize(s).into_owned()
+}
+
+/// Every start index of `needle` in `hay` (non-overlapping).
+fn find_all(hay: &[u8], needle: &[u8]) -> Vec<usize> {
+    let mut out = Vec::new();
+    if needle.is_empty() || hay.len() < needle.len() {
+        return out;
+    }
+    let first = needle[0];
+    let mut i = 0;
+    while i + needle.len() <= hay.len() {
+        match hay[i..].iter().position(|&b| b == first) {
+            Some(off) => {
+                let at = i + off;
+                if at + needle.len() <= hay.len() && &hay[at..at + needle.len()] == needle {
+                    out.push(at);
+                    i = at + needle.len();
+                } else {
+                    i = at + 1;
+                }
+            }
+            None => break,
+        }
+    }
+    out
+}
+
+/// True when `buf` ends a snapshot; `from` is where new bytes started (only the tail is
+/// searched).
+pub fn ends_snapshot(buf: &[u8], from: usize, end: &[u8]) -> bool {
+    let start = from.saturating_sub(end.len());
+    buf.len() >= end.len() && buf[start..].windows(end.len()).any(|w| w == end)
+}

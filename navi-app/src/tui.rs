@@ -125,10 +125,12 @@ pub async fn run(set: SourceSet) -> anyhow::Result<()> {
 
     let (tx, inputs) = mpsc::channel(64);
     let _guard = TerminalGuard::enter()?;
-    let reader = InputReader::spawn(tx).context("cannot start the input reader")?;
+    // The terminal first: setting it up may query the terminal (cursor position), and
+    // the reply must not race with the input reader.
     let mut terminal =
         Terminal::new(CrosstermBackend::new(io::stdout())).context("cannot open the terminal")?;
     terminal.clear().context("cannot clear the terminal")?;
+    let reader = InputReader::spawn(tx).context("cannot start the input reader")?;
     let events = Events {
         inputs,
         snapshots: handle.subscribe(),
@@ -242,7 +244,8 @@ impl AttachRunner for TerminalAttach<'_> {
         let program = req.argv.first().map(String::as_str).unwrap_or("");
         match status {
             Ok(Ok(s)) if s.success() => Ok(()),
-            Ok(Ok(s)) => Err(format!("`{}` {s}", req.argv.join(" "))),
+            // The program alone: the whole argv would crowd out the reason (it is logged).
+            Ok(Ok(s)) => Err(format!("`{program}` {s}")),
             Ok(Err(e)) if e.kind() == io::ErrorKind::NotFound => {
                 Err(format!("`{program}` not found in PATH"))
             }

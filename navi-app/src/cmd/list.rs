@@ -74,6 +74,15 @@ pub fn write_table(snapshot: &Snapshot, width: usize, out: &mut dyn Write) -> st
             *w = (*w).max(crate::format::width(&row[i])).min(caps[i]);
         }
     }
+    // Leave the message some room: narrow the directory, then the session column.
+    const MIN_MESSAGE: usize = 20;
+    for (col, floor) in [(3, 12), (1, 24)] {
+        let used: usize = widths.iter().map(|w| w + 2).sum();
+        let short = (used + MIN_MESSAGE).saturating_sub(width);
+        widths[col] = widths[col]
+            .saturating_sub(short)
+            .max(floor.min(widths[col]));
+    }
     for row in std::iter::once(&header).chain(&rows) {
         let mut line = String::new();
         for (i, w) in widths.iter().enumerate() {

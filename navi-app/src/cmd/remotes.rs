@@ -229,7 +229,12 @@ pub async fn trust(
     }
     navi_source_ssh::trust_host_key(&key)
         .with_context(|| format!("cannot add the key to {known_hosts}"))?;
-    writeln!(out, "Added {} to {known_hosts}.", remote.host)?;
+    let entry = key
+        .known_hosts_line
+        .split_whitespace()
+        .next()
+        .unwrap_or(&remote.host);
+    writeln!(out, "Added {} to {known_hosts}.", sanitize(entry))?;
     Ok(())
 }
 

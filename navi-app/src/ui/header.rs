@@ -39,12 +39,12 @@ pub(super) fn header_lines(model: &Model, ui: &UiState, w: u16) -> Vec<Line<'sta
     }
 
     if let Some(first) = ui.config_errors.first() {
-        let more = match ui.config_errors.len() {
-            1 => String::new(),
-            n => format!(" (+{} more)", n - 1),
+        let count = match ui.config_errors.len() {
+            1 => "1 problem".to_string(),
+            n => format!("{n} problems"),
         };
         let text = format!(
-            " ⚠ config: {}{more}; `navi remotes` lists every problem",
+            " ⚠ remotes config: {count} (`navi remotes` lists them): {}",
             sanitize(first)
         );
         lines.push(Line::styled(

@@ -338,7 +338,10 @@ fn hostile_text_never_reaches_the_buffer() {
     assert!(text.contains("evil [dev]"), "{text}");
     assert!(text.contains("\"pwned\""), "{text}");
     assert!(text.contains("/tmp/dir"), "{text}");
-    assert!(text.contains("⚠ config: bad  config"), "{text}");
+    assert!(
+        text.contains("⚠ remotes config: 1 problem (`navi remotes` lists them): bad  config"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -182,7 +182,8 @@ fn list_table_names_every_session() {
         assert!(text.contains(name), "{name} missing:\n{text}");
     }
     assert!(text.contains("compacting"), "{text}");
-    assert!(text.contains("/home/sean/projects/hyperion"), "{text}");
+    // The directory column gives way to the message at 80 cells.
+    assert!(text.contains("/home/sean/projects/"), "{text}");
     // Not a terminal: lines are cut at 80 cells.
     assert!(
         lines.iter().all(|l| navi_app::format::width(l) <= 80),

@@ -295,6 +295,13 @@ impl App {
     /// Records how an attach ended.
     pub fn on_attach_result(&mut self, req: &AttachRequest, result: Result<(), String>) {
         match result {
+            Ok(()) if req.stale => self.ui.set_message(
+                Level::Info,
+                format!(
+                    "back from {} (its remote is unavailable: what navi shows may be old)",
+                    req.label
+                ),
+            ),
             Ok(()) => self
                 .ui
                 .set_message(Level::Info, format!("back from {}", req.label)),

@@ -498,6 +498,15 @@ mod tests {
             msg.text.contains("alpha") && msg.text.contains("may be gone"),
             "{msg:?}"
         );
+        let stale = AttachRequest {
+            argv: vec!["ssh".into()],
+            label: "api [dev]".into(),
+            stale: true,
+        };
+        app.on_attach_result(&stale, Ok(()));
+        let msg = app.ui.message.clone().unwrap();
+        assert_eq!(msg.level, Level::Info);
+        assert!(msg.text.contains("back from api [dev]") && msg.text.contains("unavailable"));
     }
 
     #[tokio::test]

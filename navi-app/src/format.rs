@@ -113,6 +113,70 @@ pub fn truncate(s: &str, max: usize) -> String {
     out
 }
 
+/// `s` word-wrapped into at most `max_lines` lines of at most `w` cells; the last line
+/// ends in `…` when text was left over. A word longer than a line is cut.
+pub fn wrap(s: &str, w: usize, max_lines: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut current = String::new();
+    let mut words = s.split_whitespace().peekable();
+    while let Some(word) = words.peek().copied() {
+        let sep = usize::from(!current.is_empty());
+        if width(&current) + sep + width(word) <= w {
+            if sep == 1 {
+                current.push(' ');
+            }
+            current.push_str(word);
+            words.next();
+            continue;
+        }
+        if current.is_empty() {
+            // A word wider than the line: cut it.
+            current = truncate(word, w);
+            words.next();
+        }
+        if lines.len() + 1 == max_lines {
+            let rest: Vec<&str> = words.collect();
+            if !rest.is_empty() {
+                current = truncate(&format!("{current} {}", rest.join(" ")), w);
+            }
+            lines.push(current);
+            return lines;
+        }
+        lines.push(std::mem::take(&mut current));
+    }
+    if !current.is_empty() && lines.len() < max_lines {
+        lines.push(current);
+    }
+    lines
+}
+
+/// `s` cut to at most `max` cells by removing its middle (` … `): the start says what
+/// failed and the end usually says what to do, so both are kept.
+pub fn ellipsize_middle(s: &str, max: usize) -> String {
+    if width(s) <= max {
+        return s.to_string();
+    }
+    if max < 8 {
+        return truncate(s, max);
+    }
+    let head = truncate(s, max / 2);
+    let head = head.trim_end_matches('…');
+    let budget = max - width(head) - width(" … ");
+    let mut tail: Vec<char> = Vec::new();
+    let mut used = 0;
+    let mut buf = [0u8; 4];
+    for c in s.chars().rev() {
+        let w = width(c.encode_utf8(&mut buf));
+        if used + w > budget {
+            break;
+        }
+        tail.push(c);
+        used += w;
+    }
+    let tail: String = tail.into_iter().rev().collect();
+    format!("{head} … {}", tail.trim_start())
+}
+
 /// `s` padded with spaces to `w` cells (or cut to it).
 pub fn pad(s: &str, w: usize) -> String {
     let s = truncate(s, w);
@@ -148,6 +212,26 @@ mod tests {
         assert_eq!(tilde("/Users/sean", None, true), "~");
         assert_eq!(tilde("/root/app", None, true), "~/app");
         assert_eq!(tilde("/srv/app", None, true), "/srv/app");
+    }
+
+    #[test]
+    fn middle_ellipsis_keeps_both_ends() {
+        assert_eq!(ellipsize_middle("short", 10), "short");
+        let cut = ellipsize_middle("the start of it, much filler here, then do this", 30);
+        assert!(width(&cut) <= 30, "{cut}");
+        assert!(
+            cut.starts_with("the start") && cut.ends_with("then do this"),
+            "{cut}"
+        );
+    }
+
+    #[test]
+    fn wrapping() {
+        assert_eq!(wrap("a bb ccc dddd", 6, 3), ["a bb", "ccc", "dddd"]);
+        assert_eq!(wrap("a bb ccc dddd", 6, 2), ["a bb", "ccc d…"]);
+        assert_eq!(wrap("abcdefghij k", 5, 3), ["abcd…", "k"]);
+        assert_eq!(wrap("", 5, 2), Vec::<String>::new());
+        assert_eq!(wrap("short", 10, 1), ["short"]);
     }
 
     #[test]

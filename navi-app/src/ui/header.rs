@@ -6,9 +6,13 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 
 use crate::app::UiState;
-use crate::format::{ago, truncate, width};
+use crate::format::{ago, ellipsize_middle, truncate, width, wrap};
 
 const SEPARATOR: &str = "   ";
+/// Unavailable sources whose reason gets its own header lines.
+const MAX_REASONS: usize = 2;
+/// Lines one reason may take.
+const REASON_LINES: usize = 2;
 
 pub(super) fn header_lines(model: &Model, ui: &UiState, w: u16) -> Vec<Line<'static>> {
     let w = usize::from(w);
@@ -36,6 +40,44 @@ pub(super) fn header_lines(model: &Model, ui: &UiState, w: u16) -> Vec<Line<'sta
     }
     if used > 1 {
         lines.push(Line::from(current));
+    }
+
+    // Why each unavailable source is down, with what to do (the sources' messages say).
+    let down: Vec<_> = model
+        .sources()
+        .iter()
+        .filter_map(|h| match (h.state, &h.reason) {
+            (SourceState::Unavailable, Some(r)) => Some((h.display_name(), r)),
+            _ => None,
+        })
+        .collect();
+    for (name, reason) in down.iter().take(MAX_REASONS) {
+        let text = format!("{}: {}", sanitize(name), sanitize(&reason.to_string()));
+        // Word wrapping wastes up to a word per line; leave room for it.
+        let room = w.saturating_sub(3);
+        let text = ellipsize_middle(
+            &text,
+            (room * REASON_LINES).saturating_sub(12 * REASON_LINES),
+        );
+        for (i, part) in wrap(&text, room, REASON_LINES).into_iter().enumerate() {
+            let lead = if i == 0 { " ✖ " } else { "   " };
+            lines.push(Line::from(vec![
+                Span::styled(lead, Style::new().fg(Color::Red)),
+                Span::styled(part, Style::new().fg(Color::Red)),
+            ]));
+        }
+    }
+    if down.len() > MAX_REASONS {
+        lines.push(Line::styled(
+            truncate(
+                &format!(
+                    "   +{} more unavailable; `navi remotes` explains each",
+                    down.len() - MAX_REASONS
+                ),
+                w,
+            ),
+            Style::new().fg(Color::Red),
+        ));
     }
 
     if let Some(first) = ui.config_errors.first() {

@@ -200,9 +200,17 @@ fn empty_text(model: &Model, ui: &UiState) -> Text<'static> {
         return Text::from(vec![Line::raw(""), Line::raw("  Looking for sessions…")]);
     }
     let dir = tilde(&sanitize(&ui.sessions_dir), ui.home.as_deref(), false);
+    let local_down = model
+        .sources()
+        .iter()
+        .find(|h| h.name.is_none() && h.state == SourceState::Unavailable);
+    let first = match local_down {
+        Some(_) => format!("  Cannot read {dir} (the reason is above)."),
+        None => format!("  No Claude Code sessions in {dir}."),
+    };
     Text::from(vec![
         Line::raw(""),
-        Line::raw(format!("  No Claude Code sessions in {dir}.")),
+        Line::raw(first),
         Line::raw(""),
         Line::styled(
             "  navi's Claude Code hooks write one status file per tmux session there while",

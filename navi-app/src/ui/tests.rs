@@ -193,6 +193,11 @@ fn header_shows_every_source_with_state_latency_age_and_reason() {
     assert!(text.contains("● dev 42ms 3s ago"), "{text}");
     assert!(text.contains("✖ staging refused 5ms 2m ago"), "{text}");
     assert!(text.contains("◌ lab connecting"), "{text}");
+    // The full reason of the unavailable one, with what the source says to do.
+    assert!(
+        text.contains("✖ staging: connection refused: staging:22"),
+        "{text}"
+    );
     assert!(text.contains("3 sessions"), "{text}");
     assert!(text.contains("1 need you"), "{text}");
     assert!(text.contains("1 working"), "{text}");
@@ -393,4 +398,48 @@ fn tiny_terminals_do_not_panic() {
     ui.show_help = true;
     let mut terminal = Terminal::new(TestBackend::new(12, 4)).unwrap();
     terminal.draw(|f| draw(f, &model, &mut ui)).unwrap();
+}
+
+#[test]
+fn long_reasons_wrap_and_many_unavailable_sources_are_summed_up() {
+    let mut ui = ui();
+    let down = |name: &str, reason: SourceError| {
+        let mut h = health(Some(name), SourceState::Unavailable);
+        h.reason = Some(reason);
+        h
+    };
+    let mut local = health(None, SourceState::Unavailable);
+    local.reason = Some(SourceError::Io(
+        "cannot read status directory /x: Not a directory".into(),
+    ));
+    let long = format!(
+        "[127.0.0.1]:2222 is not a known host: it offered the ssh-ed25519 key SHA256:{} which \
+         is not in ~/.ssh/known_hosts. If that fingerprint is right, run `navi remotes trust dev`",
+        "A".repeat(43)
+    );
+    let mut model = Model::new();
+    model.update(Arc::new(Snapshot {
+        sessions: vec![],
+        sources: vec![
+            local,
+            down("dev", SourceError::HostKey(long)),
+            down("b", SourceError::Timeout(Duration::from_secs(10))),
+            down("c", SourceError::Auth("no key".into())),
+        ],
+        generation: 1,
+    }));
+    let t = render(&model, &mut ui, 100, 30);
+    let text = screen(&t);
+    assert!(
+        text.contains("✖ local: cannot read status directory /x"),
+        "{text}"
+    );
+    assert!(
+        text.contains("✖ dev: host key verification failed"),
+        "{text}"
+    );
+    // The reason is cut in the middle: the advice at its end stays.
+    assert!(text.contains("run `navi remotes trust dev`"), "{text}");
+    assert!(text.contains("+2 more unavailable"), "{text}");
+    assert!(text.contains("Cannot read ~/.claude-sessions"), "{text}");
 }

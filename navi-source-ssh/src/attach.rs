@@ -50,14 +50,17 @@ pub fn attach_argv(remote: &Remote, session: &str) -> Result<AttachCommand, Sour
         check_host(&j.host).map_err(|m| bad("jump host", m))?;
         check_user(&j.user).map_err(|m| bad("jump user", m))?;
         let mut words: Vec<String> = vec!["ssh".into()];
+        // Two rounds of %-expansion: the outer ssh expands the ProxyCommand, the inner
+        // one its -i and UserKnownHostsFile values.
+        let twice = |s: &str| escape_percent(&escape_percent(s));
         for k in &keys {
             words.push("-i".into());
-            words.push(shell_quote(&escape_percent(k)));
+            words.push(shell_quote(&twice(k)));
         }
         words.push("-p".into());
         words.push(j.port.to_string());
         words.push("-o".into());
-        words.push(shell_quote(&escape_percent(&known_hosts)));
+        words.push(shell_quote(&twice(&known_hosts)));
         words.push("-W".into());
         words.push("%h:%p".into());
         words.push(shell_quote(&format!(

@@ -241,3 +241,86 @@ fn failure_message(login: &Login<'_>, outcomes: &[KeyOutcome], agent: &AgentNote
     }
     format!("{}: {}", login.place, parts.join("; "))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    /// An ed25519 key encrypted with the passphrase `pw` (made for this test).
+    const ENCRYPTED: &str = "-----BEGIN OPENSSH PRIVATE KEY-----
+b3BlbnNzaC1rZXktdjEAAAAACmFlczI1Ni1jdHIAAAAGYmNyeXB0AAAAGAAAABDIkSbbFV
+afGtkXFvhDrVMdAAAAEAAAAAEAAAAzAAAAC3NzaC1lZDI1NTE5AAAAIMtT89jb4ZN7nr3X
+RSm5H7X2h9ELzwZtih+2hVv3Zv7TAAAAkPl1y/GYMs4bw85vqNqbUYLFYt5CYE/b7K1+Co
+xwdPkB5I3JJWpcSg9FCjMzPLu3jMxgxs248Z3kugGzJemr5fmMU+F30xLMaAOlcnidIduK
+eH61Rk3yLnkhU0Bf+FDPcr7jaePRKN4UzCdR5HyAI56rQrG/yLouIscVjkYYNR25z99n9h
+LKStonIl/jOlpVhw==
+-----END OPENSSH PRIVATE KEY-----
+";
+
+    fn login() -> Login<'static> {
+        Login {
+            user: "sean",
+            place: "remote dev (sean@dev.example.com)".into(),
+            remote: "dev",
+        }
+    }
+
+    #[tokio::test]
+    async fn key_files_are_classified_without_prompting() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing");
+        assert!(matches!(load_key(&missing).await, Err(KeyOutcome::Missing(p)) if p == missing));
+        let enc = dir.path().join("enc");
+        std::fs::write(&enc, ENCRYPTED).unwrap();
+        assert!(matches!(load_key(&enc).await, Err(KeyOutcome::Encrypted(p)) if p == enc));
+        let junk = dir.path().join("junk");
+        std::fs::write(&junk, "not a key").unwrap();
+        assert!(matches!(load_key(&junk).await, Err(KeyOutcome::Unreadable(p, _)) if p == junk));
+    }
+
+    #[test]
+    fn failure_messages_say_what_to_do() {
+        let l = login();
+        let m = failure_message(
+            &l,
+            &[KeyOutcome::Missing("/x/y".into())],
+            &AgentNote::NotSet,
+        );
+        assert!(
+            m.contains("key file /x/y not found (remote dev, field `key`)"),
+            "{m}"
+        );
+        let m = failure_message(
+            &l,
+            &[KeyOutcome::Encrypted("/x/y".into())],
+            &AgentNote::NotSet,
+        );
+        assert!(
+            m.contains(
+                "/x/y is passphrase-protected and no ssh-agent offered a key: run `ssh-add /x/y`"
+            ),
+            "{m}"
+        );
+        let m = failure_message(
+            &l,
+            &[KeyOutcome::Rejected("/x/y".into())],
+            &AgentNote::NotSet,
+        );
+        assert!(m.contains("server rejected key /x/y for user sean"), "{m}");
+        let m = failure_message(&l, &[], &AgentNote::NotSet);
+        assert!(m.contains("no key to offer for user sean"), "{m}");
+        assert!(m.contains("SSH_AUTH_SOCK"), "{m}");
+        let m = failure_message(&l, &[], &AgentNote::NoKeys("/run/agent".into()));
+        assert!(m.contains("holds no keys"), "{m}");
+        let m = failure_message(
+            &l,
+            &[KeyOutcome::Encrypted("/x/y".into())],
+            &AgentNote::Rejected("/run/agent".into(), 2),
+        );
+        assert!(m.contains("run `ssh-add /x/y`"), "{m}");
+        assert!(m.contains("rejected the 2 keys of the ssh-agent"), "{m}");
+        assert!(m.starts_with("remote dev"), "names the place: {m}");
+    }
+}

@@ -166,22 +166,30 @@ pub fn load_remotes(path: &Path) -> LoadedRemotes {
 
 /// [`load_remotes`] with an explicit environment (home, ssh_config location, user).
 pub fn load_remotes_with(path: &Path, env: &Env) -> LoadedRemotes {
-    let mut out = LoadedRemotes::default();
-    let file_error = |message: String| ConfigError {
+    match read_capped(path) {
+        Ok(Some(text)) => load_remotes_from_str(path, &text, env),
+        Ok(None) => LoadedRemotes::default(),
+        Err(message) => LoadedRemotes {
+            remotes: Vec::new(),
+            errors: vec![file_error(path, message)],
+        },
+    }
+}
+
+fn file_error(path: &Path, message: String) -> ConfigError {
+    ConfigError {
         file: path.to_path_buf(),
         remote: FILE_LEVEL.to_string(),
         field: "remotes".to_string(),
         message,
-    };
-    let text = match read_capped(path) {
-        Ok(Some(t)) => t,
-        Ok(None) => return out,
-        Err(message) => {
-            out.errors.push(file_error(message));
-            return out;
-        }
-    };
-    let doc: Value = match serde_yaml::from_str(&text) {
+    }
+}
+
+/// Parses remotes.yaml text as if read from `path` (errors name `path`).
+pub fn load_remotes_from_str(path: &Path, text: &str, env: &Env) -> LoadedRemotes {
+    let mut out = LoadedRemotes::default();
+    let file_error = |message: String| file_error(path, message);
+    let doc: Value = match serde_yaml::from_str(text) {
         Ok(v) => v,
         Err(e) => {
             out.errors.push(file_error(format!(
@@ -500,27 +508,37 @@ fn parse_entry(
             _ => default_keys(env.home.as_deref()),
         },
     };
-    let jump = match raw.jump_host {
-        Some(spec) => Some(spec),
+    // A YAML `jump_host` logs in as the remote's user unless it says otherwise; a
+    // ProxyJump taken from ~/.ssh/config also takes that file's `User` for the bastion,
+    // as ssh would.
+    let (jump, jump_from_ssh_config) = match raw.jump_host {
+        Some(spec) => (Some(spec), false),
         None => match params
             .and_then(|p| p.proxy_jump.as_ref())
             .and_then(|j| j.first())
         {
-            Some(first) if !first.eq_ignore_ascii_case("none") => {
+            Some(first) if !first.eq_ignore_ascii_case("none") => (
                 Some(parse_jump_spec(first).map_err(|m| {
                     err(
                         "jump_host",
                         format!("~/.ssh/config ProxyJump `{first}`: {m}"),
                     )
-                })?)
-            }
-            _ => None,
+                })?),
+                true,
+            ),
+            _ => (None, false),
         },
     };
     let jump = match jump {
         Some(spec) => Some(
-            resolve_jump(spec, raw.jump_user.as_deref(), &user, ssh)
-                .map_err(|m| err("jump_host", m))?,
+            resolve_jump(
+                spec,
+                raw.jump_user.as_deref(),
+                &user,
+                ssh,
+                jump_from_ssh_config,
+            )
+            .map_err(|m| err("jump_host", m))?,
         ),
         None => {
             if raw.jump_user.is_some() {
@@ -639,6 +657,7 @@ fn resolve_jump(
     jump_user: Option<&str>,
     remote_user: &str,
     ssh: Option<&SshConfig>,
+    ssh_config_user: bool,
 ) -> Result<JumpHost, String> {
     let params = ssh.map(|c| c.query(&spec.host));
     let params = params.as_ref();
@@ -651,7 +670,11 @@ fn resolve_jump(
     let user = spec
         .user
         .or_else(|| jump_user.map(str::to_owned))
-        .or_else(|| params.and_then(|p| p.user.clone()))
+        .or_else(|| {
+            params
+                .filter(|_| ssh_config_user)
+                .and_then(|p| p.user.clone())
+        })
         .unwrap_or_else(|| remote_user.to_string());
     check_user(&user)?;
     Ok(JumpHost { host, port, user })

@@ -73,9 +73,9 @@ use navi_core::{
 
 pub use attach::{attach_argv, remote_words};
 pub use config::{
-    default_remotes_path, load_remotes, load_remotes_with, parse_duration, parse_jump_spec,
-    ConfigError, Env, JumpHost, JumpSpec, LoadedRemotes, Remote, DEFAULT_POLL_INTERVAL,
-    DEFAULT_SESSIONS_DIR, DEFAULT_TIMEOUT,
+    default_remotes_path, load_remotes, load_remotes_from_str, load_remotes_with, parse_duration,
+    parse_jump_spec, ConfigError, Env, JumpHost, JumpSpec, LoadedRemotes, Remote,
+    DEFAULT_POLL_INTERVAL, DEFAULT_SESSIONS_DIR, DEFAULT_TIMEOUT,
 };
 pub use hostkey::{trust_host_key, ScannedHostKey};
 pub use pool::{BACKOFF_CAP, BACKOFF_START, KEEPALIVE_INTERVAL, KEEPALIVE_MAX, MAX_CHANNELS};

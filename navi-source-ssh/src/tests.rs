@@ -1,1 +1,1395 @@
-//! Unit tests.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Unit tests: configuration, the remote script (run through a real local `sh`), frame
+//! decoding, attach argv, host keys and the pool's failure paths (no SSH server: the
+//! in-process and real-sshd tests live in the workspace `tests/` crate).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use proptest::prelude::*;
+
+use crate::config::Env;
+use crate::*;
+
+const K1: &str = "AAAAC3NzaC1lZDI1NTE5AAAAIO4wGCuWamr9J+H1rTjgqCbWxny7eku4EjRznS0sd8VN";
+const K2: &str = "AAAAC3NzaC1lZDI1NTE5AAAAIPyaV8t7LrxHFYyJOCiPmByUb4qTe/1vQzYr1CTG68fA";
+const K3_ECDSA: &str = "AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBGAfmotMYKH+RasEsSV1OlC/ZtAwmXbw3HgQhPc/SgAgkSFOsX/mhMRGnJKYi+YvbiEqli56YdNICd41TQPcvFY=";
+/// K1 for `[10.1.2.3]:2222` and for `dev.example.com`, hashed by `ssh-keygen -H`.
+const HASHED: &str = "|1|Z9HilMlEggi2XAJn7R4Dtow/dOA=|YYycWHKuPP1VpKULC5u4I6M6W5o= ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIO4wGCuWamr9J+H1rTjgqCbWxny7eku4EjRznS0sd8VN\n|1|c3nXpGeKgaJ6hvF9XKtzF0VmZ+I=|vt7eDotBON9cqwTVRzf7x3U3WFU= ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIO4wGCuWamr9J+H1rTjgqCbWxny7eku4EjRznS0sd8VN\n";
+
+fn env(home: &Path) -> Env {
+    Env {
+        home: Some(home.to_path_buf()),
+        ssh_config: None,
+        user: Some("me".into()),
+    }
+}
+
+fn load(yaml: &str, env: &Env) -> LoadedRemotes {
+    load_remotes_from_str(Path::new("/cfg/remotes.yaml"), yaml, env)
+}
+
+fn key(b64: &str) -> russh::keys::PublicKey {
+    russh::keys::parse_public_key_base64(b64).unwrap()
+}
+
+// ---------------------------------------------------------------------------------
+// Configuration
+// ---------------------------------------------------------------------------------
+
+const SEED: &str = "\
+remotes:
+  - name: dev-server
+    host: dev.example.com
+    user: sean
+    key: ~/.ssh/id_rsa
+    sessions_dir: ~/.claude-sessions  # default
+
+  - name: staging
+    host: staging.example.com
+    user: deploy
+    key: ~/.ssh/deploy_key
+    jump_host: bastion.example.com
+";
+
+#[test]
+fn seed_example_loads_exactly() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("remotes.yaml");
+    std::fs::write(&path, SEED).unwrap();
+    let loaded = load_remotes_with(&path, &env(home.path()));
+    assert_eq!(loaded.errors, vec![]);
+    let h = home.path();
+    assert_eq!(
+        loaded.remotes,
+        vec![
+            Remote {
+                name: "dev-server".into(),
+                host: "dev.example.com".into(),
+                host_alias: "dev.example.com".into(),
+                port: 22,
+                user: "sean".into(),
+                keys: vec![h.join(".ssh/id_rsa")],
+                jump: None,
+                known_hosts: h.join(".ssh/known_hosts"),
+                sessions_dir: "~/.claude-sessions".into(),
+                timeout: Duration::from_secs(10),
+                poll_interval: Duration::from_secs(2),
+            },
+            Remote {
+                name: "staging".into(),
+                host: "staging.example.com".into(),
+                host_alias: "staging.example.com".into(),
+                port: 22,
+                user: "deploy".into(),
+                keys: vec![h.join(".ssh/deploy_key")],
+                jump: Some(JumpHost {
+                    host: "bastion.example.com".into(),
+                    port: 22,
+                    user: "deploy".into(),
+                }),
+                known_hosts: h.join(".ssh/known_hosts"),
+                sessions_dir: "~/.claude-sessions".into(),
+                timeout: Duration::from_secs(10),
+                poll_interval: Duration::from_secs(2),
+            },
+        ]
+    );
+}
+
+#[test]
+fn optional_fields_load() {
+    let home = tempfile::tempdir().unwrap();
+    let yaml = "\
+remotes:
+  - name: box
+    host: 10.0.0.5
+    port: 2222
+    user: ops
+    jump_host: admin@gate.example.com:2200
+    timeout: 500ms
+    poll_interval: 5
+    known_hosts: ~/kh
+    sessions_dir: /srv/status dir
+  - name: box2
+    host: box2.example.com
+    jump_host: gate.example.com
+    jump_user: jumper
+    timeout: 1.5
+    poll_interval: \"2m\"
+";
+    let loaded = load(yaml, &env(home.path()));
+    assert_eq!(loaded.errors, vec![]);
+    let b = &loaded.remotes[0];
+    assert_eq!(b.port, 2222);
+    assert_eq!(b.user, "ops");
+    assert_eq!(
+        b.jump,
+        Some(JumpHost {
+            host: "gate.example.com".into(),
+            port: 2200,
+            user: "admin".into()
+        })
+    );
+    assert_eq!(b.timeout, Duration::from_millis(500));
+    assert_eq!(b.poll_interval, Duration::from_secs(5));
+    assert_eq!(b.known_hosts, home.path().join("kh"));
+    assert_eq!(b.sessions_dir, "/srv/status dir");
+    let b2 = &loaded.remotes[1];
+    assert_eq!(b2.user, "me", "the default user is $USER");
+    assert_eq!(
+        b2.jump.as_ref().map(|j| (j.user.as_str(), j.port)),
+        Some(("jumper", 22))
+    );
+    assert_eq!(b2.timeout, Duration::from_millis(1500));
+    assert_eq!(b2.poll_interval, Duration::from_secs(120));
+}
+
+#[test]
+fn default_keys_are_the_standard_ones_that_exist() {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir(home.path().join(".ssh")).unwrap();
+    std::fs::write(home.path().join(".ssh/id_rsa"), "x").unwrap();
+    std::fs::write(home.path().join(".ssh/id_ed25519"), "x").unwrap();
+    let loaded = load(
+        "remotes:\n  - name: a\n    host: a.example.com\n",
+        &env(home.path()),
+    );
+    assert_eq!(
+        loaded.remotes[0].keys,
+        vec![
+            home.path().join(".ssh/id_ed25519"),
+            home.path().join(".ssh/id_rsa")
+        ]
+    );
+}
+
+/// One bad entry (after a good one): (entry lines, field, remote, message part).
+const BAD_ENTRIES: &[(&str, &str, &str, &str)] = &[
+    ("host: h1.example.com", "name", "#2", "missing"),
+    ("name: \"\"\n    host: h", "name", "#2", "empty"),
+    ("name: 5\n    host: h", "name", "#2", "number"),
+    ("name: nohost", "host", "nohost", "missing"),
+    ("name: x\n    host: \"\"", "host", "x", "empty"),
+    ("name: x\n    host: a b", "host", "x", "contains ` `"),
+    ("name: x\n    host: sean@h", "host", "x", "`user`"),
+    (
+        "name: x\n    host: -oProxyCommand=evil",
+        "host",
+        "x",
+        "starts with `-`",
+    ),
+    ("name: x\n    host: [a, b]", "host", "x", "a list"),
+    (
+        "name: x\n    host: h\n    port: 0",
+        "port",
+        "x",
+        "0 is not a port",
+    ),
+    (
+        "name: x\n    host: h\n    port: 70000",
+        "port",
+        "x",
+        "over 65535",
+    ),
+    (
+        "name: x\n    host: h\n    port: abc",
+        "port",
+        "x",
+        "not a number",
+    ),
+    (
+        "name: x\n    host: h\n    port: [22]",
+        "port",
+        "x",
+        "a list",
+    ),
+    (
+        "name: x\n    host: h\n    jump_host: \"a@\"",
+        "jump_host",
+        "x",
+        "no host",
+    ),
+    (
+        "name: x\n    host: h\n    jump_host: b:99999",
+        "jump_host",
+        "x",
+        "over 65535",
+    ),
+    (
+        "name: x\n    host: h\n    jump_host: \"\"",
+        "jump_host",
+        "x",
+        "empty",
+    ),
+    (
+        "name: x\n    host: h\n    jump_host: a,b",
+        "jump_host",
+        "x",
+        "one jump host",
+    ),
+    (
+        "name: x\n    host: h\n    jump_user: j",
+        "jump_user",
+        "x",
+        "no `jump_host`",
+    ),
+    (
+        "name: x\n    host: h\n    timeout: fast",
+        "timeout",
+        "x",
+        "not a duration",
+    ),
+    (
+        "name: x\n    host: h\n    timeout: 0",
+        "timeout",
+        "x",
+        "more than zero",
+    ),
+    (
+        "name: x\n    host: h\n    poll_interval: -1",
+        "poll_interval",
+        "x",
+        "more than zero",
+    ),
+    (
+        "name: x\n    host: h\n    poll_interval: 5parsecs",
+        "poll_interval",
+        "x",
+        "not a duration",
+    ),
+    (
+        "name: x\n    host: h\n    poll_interval: true",
+        "poll_interval",
+        "x",
+        "boolean",
+    ),
+    (
+        "name: x\n    host: h\n    jumphost: b",
+        "jumphost",
+        "x",
+        "unknown field `jumphost`; did you mean `jump_host`?",
+    ),
+    (
+        "name: x\n    host: h\n    colour: red",
+        "colour",
+        "x",
+        "unknown field `colour`",
+    ),
+    ("name: x\n    host: h\n    user: [a]", "user", "x", "a list"),
+    (
+        "name: x\n    host: h\n    user: -oProxyCommand=x",
+        "user",
+        "x",
+        "starts with `-`",
+    ),
+    ("name: x\n    host: h\n    key: \"\"", "key", "x", "empty"),
+    (
+        "name: x\n    host: h\n    known_hosts: 5",
+        "known_hosts",
+        "x",
+        "number",
+    ),
+    (
+        "name: x\n    host: h\n    sessions_dir: \"a\\nb\"",
+        "sessions_dir",
+        "x",
+        "control",
+    ),
+];
+
+#[test]
+fn every_invalid_field_is_named_and_skipped_alone() {
+    let home = tempfile::tempdir().unwrap();
+    for (entry, field, remote, part) in BAD_ENTRIES {
+        let yaml = format!(
+            "remotes:\n  - name: good\n    host: good.example.com\n  - {entry}\n  - name: after\n    host: after.example.com\n"
+        );
+        let loaded = load(&yaml, &env(home.path()));
+        let names: Vec<&str> = loaded.remotes.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["good", "after"],
+            "{entry:?}: the valid remotes still load"
+        );
+        assert_eq!(
+            loaded.errors.len(),
+            1,
+            "{entry:?}: one error: {:?}",
+            loaded.errors
+        );
+        let e = &loaded.errors[0];
+        assert_eq!(e.file, Path::new("/cfg/remotes.yaml"), "{entry:?}");
+        assert_eq!(e.field, *field, "{entry:?}: {e}");
+        assert_eq!(e.remote, *remote, "{entry:?}: {e}");
+        assert!(e.message.contains(part), "{entry:?}: {e}");
+        let shown = e.to_string();
+        assert!(
+            shown.contains("remotes.yaml") && shown.contains(field),
+            "{shown}"
+        );
+    }
+}
+
+#[test]
+fn a_non_mapping_entry_is_one_error() {
+    let home = tempfile::tempdir().unwrap();
+    let loaded = load(
+        "remotes:\n  - just-a-host\n  - name: ok\n    host: ok.example.com\n",
+        &env(home.path()),
+    );
+    assert_eq!(loaded.remotes.len(), 1);
+    assert_eq!(loaded.errors.len(), 1);
+    assert_eq!(loaded.errors[0].remote, "#1");
+    assert_eq!(loaded.errors[0].field, "remotes");
+}
+
+#[test]
+fn duplicate_names_keep_the_first() {
+    let home = tempfile::tempdir().unwrap();
+    let loaded = load(
+        "remotes:\n  - name: a\n    host: one.example.com\n  - name: a\n    host: two.example.com\n",
+        &env(home.path()),
+    );
+    assert_eq!(loaded.remotes.len(), 1);
+    assert_eq!(loaded.remotes[0].host, "one.example.com");
+    assert_eq!(loaded.errors.len(), 1);
+    assert_eq!(loaded.errors[0].field, "name");
+    assert_eq!(loaded.errors[0].remote, "a");
+    assert!(loaded.errors[0].message.contains("duplicate"));
+}
+
+#[test]
+fn file_level_problems_are_one_remotes_error() {
+    let home = tempfile::tempdir().unwrap();
+    for (yaml, part) in [
+        ("remotes:\n  - name: a\n   host: [\n", "not valid YAML"),
+        ("hosts:\n  - name: a\n", "no `remotes:`"),
+        ("remotes: dev.example.com\n", "must be a list"),
+        ("- name: a\n  host: b\n", "top level"),
+    ] {
+        let loaded = load(yaml, &env(home.path()));
+        assert!(loaded.remotes.is_empty(), "{yaml:?}");
+        assert_eq!(loaded.errors.len(), 1, "{yaml:?}: {:?}", loaded.errors);
+        assert_eq!(loaded.errors[0].field, "remotes", "{yaml:?}");
+        assert!(
+            loaded.errors[0].message.contains(part),
+            "{yaml:?}: {}",
+            loaded.errors[0]
+        );
+    }
+}
+
+#[test]
+fn missing_or_empty_file_is_no_remotes_and_no_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = env(dir.path());
+    assert_eq!(
+        load_remotes_with(&dir.path().join("nope.yaml"), &e),
+        LoadedRemotes::default()
+    );
+    let empty = dir.path().join("empty.yaml");
+    std::fs::write(&empty, "# nothing yet\n").unwrap();
+    assert_eq!(load_remotes_with(&empty, &e), LoadedRemotes::default());
+    assert_eq!(load("remotes:\n", &e), LoadedRemotes::default());
+}
+
+#[test]
+fn ssh_config_alias_resolution_and_yaml_overrides() {
+    let home = tempfile::tempdir().unwrap();
+    let cfg = home.path().join("ssh_config");
+    std::fs::write(
+        &cfg,
+        "\
+Host dev
+  HostName dev.internal.example.com
+  Port 2200
+  User alice
+  IdentityFile ~/.ssh/dev_key
+  ProxyJump jumper@gate:2222
+  UserKnownHostsFile ~/.ssh/known_hosts_dev
+
+Host gate
+  HostName gate.internal.example.com
+
+Host *
+  User fallback
+",
+    )
+    .unwrap();
+    let e = Env {
+        ssh_config: Some(cfg),
+        ..env(home.path())
+    };
+    let yaml = "\
+remotes:
+  - name: a
+    host: dev
+  - name: b
+    host: dev
+    port: 22
+    user: bob
+    key: ~/k
+    jump_host: other.example.com
+    known_hosts: /kh
+  - name: c
+    host: plain.example.com
+";
+    let loaded = load(yaml, &e);
+    assert_eq!(loaded.errors, vec![]);
+    let h = home.path();
+    let a = &loaded.remotes[0];
+    assert_eq!(
+        (
+            a.host.as_str(),
+            a.host_alias.as_str(),
+            a.port,
+            a.user.as_str()
+        ),
+        ("dev.internal.example.com", "dev", 2200, "alice")
+    );
+    assert_eq!(a.keys, vec![h.join(".ssh/dev_key")]);
+    assert_eq!(
+        a.jump,
+        Some(JumpHost {
+            host: "gate.internal.example.com".into(),
+            port: 2222,
+            user: "jumper".into()
+        })
+    );
+    assert_eq!(a.known_hosts, h.join(".ssh/known_hosts_dev"));
+
+    let b = &loaded.remotes[1];
+    assert_eq!(b.host, "dev.internal.example.com", "HostName still applies");
+    assert_eq!((b.port, b.user.as_str()), (22, "bob"));
+    assert_eq!(b.keys, vec![h.join("k")]);
+    assert_eq!(
+        b.jump,
+        Some(JumpHost {
+            host: "other.example.com".into(),
+            port: 22,
+            user: "bob".into()
+        })
+    );
+    assert_eq!(b.known_hosts, PathBuf::from("/kh"));
+
+    let c = &loaded.remotes[2];
+    assert_eq!(c.user, "fallback", "`Host *` applies to every host");
+    assert_eq!(c.host, "plain.example.com");
+}
+
+#[test]
+fn jump_host_specs() {
+    let ok = |s: &str, user: Option<&str>, host: &str, port: Option<u16>| {
+        assert_eq!(
+            parse_jump_spec(s),
+            Ok(JumpSpec {
+                user: user.map(str::to_owned),
+                host: host.into(),
+                port
+            }),
+            "{s}"
+        );
+    };
+    ok("bastion.example.com", None, "bastion.example.com", None);
+    ok("ops@bastion", Some("ops"), "bastion", None);
+    ok("ops@bastion:2222", Some("ops"), "bastion", Some(2222));
+    ok("bastion:2222", None, "bastion", Some(2222));
+    ok("[::1]:2222", None, "::1", Some(2222));
+    ok("u@[fe80::1]", Some("u"), "fe80::1", None);
+    ok("2001:db8::1", None, "2001:db8::1", None);
+    ok("ssh://u@h:22", Some("u"), "h", Some(22));
+    ok("  h  ", None, "h", None);
+    for bad in [
+        "",
+        "@h",
+        "u@",
+        "u@h@x",
+        "h:0",
+        "h:x",
+        "h:70000",
+        "[::1",
+        "[::1]x",
+        "a b",
+        "a,b",
+        "-oProxyCommand=x",
+        "h;rm",
+        "u@$(x)",
+    ] {
+        assert!(parse_jump_spec(bad).is_err(), "{bad:?} should be rejected");
+    }
+}
+
+#[test]
+fn durations() {
+    for (s, d) in [
+        ("5", Duration::from_secs(5)),
+        ("5s", Duration::from_secs(5)),
+        ("500ms", Duration::from_millis(500)),
+        (" 1.5s ", Duration::from_millis(1500)),
+        ("2m", Duration::from_secs(120)),
+        ("1h", Duration::from_secs(3600)),
+        ("0.25", Duration::from_millis(250)),
+    ] {
+        assert_eq!(parse_duration(s), Ok(d), "{s}");
+    }
+    for bad in [
+        "",
+        "0",
+        "0s",
+        "-1s",
+        "fast",
+        "5 parsecs",
+        "1e3",
+        "2d",
+        "90000",
+        "NaN",
+    ] {
+        assert!(parse_duration(bad).is_err(), "{bad:?} should be rejected");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn random_text_never_panics(text in "\\PC{0,200}") {
+        let e = Env { home: Some("/home/me".into()), ssh_config: None, user: Some("me".into()) };
+        let _ = load_remotes_from_str(Path::new("r.yaml"), &text, &e);
+    }
+
+    #[test]
+    fn random_entries_never_panic(
+        lines in prop::collection::vec(
+            (
+                prop_oneof![
+                    Just("name".to_string()), Just("host".to_string()), Just("port".to_string()), Just("user".to_string()), Just("key".to_string()),
+                    Just("jump_host".to_string()), Just("jump_user".to_string()), Just("timeout".to_string()),
+                    Just("poll_interval".to_string()), Just("known_hosts".to_string()), Just("sessions_dir".to_string()),
+                    "[a-z_]{1,10}",
+                ],
+                prop_oneof![
+                    Just("\"\"".to_string()), Just("[1, 2]".to_string()), Just("{a: b}".to_string()),
+                    Just("~".to_string()), Just("-1".to_string()), Just("65536".to_string()),
+                    "[ -~]{0,20}",
+                ],
+            ),
+            0..8,
+        )
+    ) {
+        let mut yaml = String::from("remotes:\n  - name: fixed\n    host: fixed.example.com\n  -");
+        for (k, v) in &lines {
+            yaml.push_str(&format!(" {k}: {v}\n   "));
+        }
+        let e = Env { home: Some("/home/me".into()), ssh_config: None, user: Some("me".into()) };
+        let loaded = load_remotes_from_str(Path::new("r.yaml"), &yaml, &e);
+        // Whatever the second entry is, it costs at most itself (and a file-level
+        // syntax error costs all).
+        let ok = loaded.errors.len() <= 1 && (loaded.remotes.len() + loaded.errors.len()) >= 1;
+        prop_assert!(ok, "{:?}", loaded);
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// The remote script, run through a real local `sh`
+// ---------------------------------------------------------------------------------
+
+/// Runs `sh -c script` with `HOME=home`, stdin from `input`; returns stdout.
+fn run_sh(script: &str, home: &Path, input: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .env("HOME", home)
+        .current_dir(home)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input).unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.stderr.is_empty(),
+        "stderr must never carry data: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+#[test]
+fn sessions_dir_quoting_expands_tilde_remotely_and_never_runs_a_name() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path().display().to_string();
+    let print = |dir: &str| {
+        let out = run_sh(
+            &format!("D={}; printf %s \"$D\"", quote_sessions_dir(dir)),
+            home.path(),
+            b"",
+        );
+        String::from_utf8(out).unwrap()
+    };
+    assert_eq!(print("~"), h);
+    assert_eq!(print("~/.claude-sessions"), format!("{h}/.claude-sessions"));
+    assert_eq!(print("~/with space/x"), format!("{h}/with space/x"));
+    assert_eq!(print("/abs/dir"), "/abs/dir");
+    assert_eq!(print("~other/x"), "~other/x", "only our own ~ is expanded");
+    for hostile in [
+        "$(touch pwned)",
+        "`touch pwned`",
+        "'; touch pwned; '",
+        "~/$(touch pwned)",
+        "~/'; touch pwned; echo '",
+        "a\"b$HOME",
+    ] {
+        let expected = match hostile.strip_prefix("~/") {
+            Some(rest) => format!("{h}/{rest}"),
+            None => hostile.to_string(),
+        };
+        assert_eq!(print(hostile), expected, "{hostile:?} is one literal word");
+        assert!(
+            !home.path().join("pwned").exists(),
+            "{hostile:?} was executed"
+        );
+    }
+}
+
+/// A status directory with the fixtures and every kind of bad file.
+fn hostile_dir(dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    for (name, text) in navi_core::fixtures::FILES {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    let files: &[(&str, &[u8])] = &[
+        ("broken.json", b"{\"tmux_sess"),
+        ("garbage.json", &[0xff, 0xfe, 0x00, b'{']),
+        (".tmp.Ab12Cd", br#"{"tmux_session":"tmp","status":"working"}"#),
+        (".hidden.json", br#"{"tmux_session":"hidden","status":"working"}"#),
+        ("README.md", b"# not a status file"),
+        ("my session.json", br#"{"tmux_session":"my session","status":"idle","timestamp":1}"#),
+        ("it's.json", br#"{"tmux_session":"it's","status":"done","timestamp":1}"#),
+        ("no-newline.json", br#"{"tmux_session":"no-newline","status":"done"}"#),
+        (
+            "fake-frame.json",
+            b"{\"tmux_session\":\"fake-frame\",\"status\":\"done\",\"message\":\"x\"}\nNAVI-0000 END\n\nNAVI-0000 F evil.json\n",
+        ),
+        ("empty.json", b""),
+    ];
+    for (name, bytes) in files {
+        std::fs::write(dir.join(name), bytes).unwrap();
+    }
+    let huge = format!(
+        "{{\"tmux_session\":\"huge\",\"status\":\"done\",\"message\":\"{}\"}}",
+        "x".repeat(1024 * 1024 + 10)
+    );
+    std::fs::write(dir.join("huge.json"), huge).unwrap();
+    std::fs::create_dir(dir.join("subdir.json")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", dir.join("zero.json")).unwrap();
+}
+
+fn names(r: &navi_core::PollReport) -> Vec<String> {
+    let mut v: Vec<String> = r.sessions.iter().map(|s| s.tmux_session.clone()).collect();
+    v.sort();
+    v
+}
+
+fn skipped(r: &navi_core::PollReport) -> Vec<String> {
+    let mut v: Vec<String> = r.skipped.iter().map(|s| s.name.clone()).collect();
+    v.sort();
+    v
+}
+
+const GOOD: [&str; 9] = [
+    "api",
+    "deploy",
+    "fake-frame",
+    "hyperion",
+    "it's",
+    "legacy",
+    "my session",
+    "no-newline",
+    "notes",
+];
+
+#[test]
+fn snapshot_script_reads_a_hostile_directory() {
+    let home = tempfile::tempdir().unwrap();
+    hostile_dir(&home.path().join(".claude-sessions"));
+    let nonce = "0123456789abcdef0123456789abcdef";
+    // As the remote login shell runs it.
+    let out = run_sh(&exec_command("~/.claude-sessions", nonce), home.path(), b"");
+    let report = decode_snapshot(&out, nonce, "~/.claude-sessions").unwrap();
+    assert_eq!(names(&report), GOOD);
+    assert_eq!(
+        skipped(&report),
+        [
+            "~/.claude-sessions/broken.json",
+            "~/.claude-sessions/empty.json",
+            "~/.claude-sessions/garbage.json",
+            "~/.claude-sessions/huge.json",
+        ]
+    );
+    let huge = report
+        .skipped
+        .iter()
+        .find(|s| s.name.ends_with("huge.json"))
+        .unwrap();
+    assert!(huge.reason.contains("limit"), "{}", huge.reason);
+    let fake = report
+        .sessions
+        .iter()
+        .find(|s| s.tmux_session == "fake-frame")
+        .unwrap();
+    assert_eq!(
+        fake.message, "x",
+        "a forged frame with another nonce is just file content"
+    );
+}
+
+#[test]
+fn snapshot_of_a_missing_directory_is_empty_and_healthy() {
+    let home = tempfile::tempdir().unwrap();
+    let nonce = "feedfacefeedfacefeedfacefeedface";
+    let out = run_sh(&exec_command("~/nowhere", nonce), home.path(), b"");
+    let report = decode_snapshot(&out, nonce, "~/nowhere").unwrap();
+    assert!(report.sessions.is_empty() && report.skipped.is_empty());
+}
+
+#[test]
+fn snapshot_of_a_file_instead_of_a_directory_is_an_error() {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("file"), "x").unwrap();
+    let nonce = "abcabcabcabcabcabcabcabcabcabcab";
+    let out = run_sh(&exec_command("~/file", nonce), home.path(), b"");
+    let err = decode_snapshot(&out, nonce, "~/file").unwrap_err();
+    assert_eq!(err.kind(), "remote");
+    assert!(err.to_string().contains("not a directory"), "{err}");
+}
+
+#[test]
+fn the_loop_answers_one_snapshot_per_request_line() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("st");
+    hostile_dir(&dir);
+    let (n1, n2) = (
+        "11111111111111111111111111111111",
+        "22222222222222222222222222222222",
+    );
+    // A junk line (not a nonce) is ignored; the shell exits at EOF.
+    let input = format!("{n1}\n$(touch pwned)\n{n2}\n");
+    let out = run_sh(&loop_command("~/st"), home.path(), input.as_bytes());
+    assert!(!home.path().join("pwned").exists());
+    for n in [n1, n2] {
+        let report = decode_snapshot(&out, n, "~/st").unwrap();
+        assert_eq!(names(&report), GOOD, "nonce {n}");
+        assert_eq!(report.skipped.len(), 4, "nonce {n}");
+    }
+    // Exactly one answer per nonce, none for the junk line.
+    let text = String::from_utf8_lossy(&out);
+    for n in [n1, n2] {
+        assert_eq!(text.matches(&format!("\nNAVI-{n} END\n")).count(), 1);
+    }
+    assert_eq!(text.matches(" BEGIN\n").count(), 2);
+}
+
+#[test]
+fn the_script_does_not_depend_on_the_login_shell_being_posix_friendly() {
+    // The exec string starts a plain `sh` itself; its only quoting is '...' and '\''.
+    let cmd = loop_command("~/it's here");
+    assert!(cmd.starts_with("exec sh -c '"), "{cmd}");
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("it's here");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(
+        dir.join("a.json"),
+        br#"{"tmux_session":"a","status":"idle"}"#,
+    )
+    .unwrap();
+    let n = "33333333333333333333333333333333";
+    let out = run_sh(&cmd, home.path(), format!("{n}\n").as_bytes());
+    let report = decode_snapshot(&out, n, "~/it's here").unwrap();
+    assert_eq!(names(&report), ["a"]);
+}
+
+// ---------------------------------------------------------------------------------
+// Frame decoding
+// ---------------------------------------------------------------------------------
+
+const N: &str = "abcdef0123456789abcdef0123456789";
+
+fn frame(records: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut out = format!("\nNAVI-{N} BEGIN\n").into_bytes();
+    for (line, body) in records {
+        out.extend_from_slice(format!("\nNAVI-{N} {line}\n").as_bytes());
+        out.extend_from_slice(body);
+    }
+    out.extend_from_slice(format!("\nNAVI-{N} END\n").as_bytes());
+    out
+}
+
+#[test]
+fn decode_keeps_good_files_around_a_broken_one() {
+    let out = frame(&[
+        ("F a.json", br#"{"tmux_session":"a","status":"working"}"#),
+        ("F b.json", b"{\"tmux_sess"),
+        ("F c.json", br#"{"status":"idle"}"#),
+    ]);
+    let r = decode_snapshot(&out, N, "~/s").unwrap();
+    assert_eq!(names(&r), ["a", "c"], "c is named by its file");
+    assert_eq!(skipped(&r), ["~/s/b.json"]);
+}
+
+#[test]
+fn decode_skips_oversize_and_reports_skip_records() {
+    let big = vec![b'x'; navi_core::MAX_STATUS_FILE_BYTES as usize + 1];
+    let out = frame(&[
+        ("F big.json", &big),
+        ("S locked.json", b"not readable by the remote user"),
+    ]);
+    let r = decode_snapshot(&out, N, "~/s").unwrap();
+    assert!(r.sessions.is_empty());
+    assert_eq!(skipped(&r), ["~/s/big.json", "~/s/locked.json"]);
+    assert!(r.skipped.iter().any(|s| s.reason.contains("not readable")));
+}
+
+#[test]
+fn truncated_output_is_a_remote_error() {
+    let out = frame(&[("F a.json", br#"{"tmux_session":"a","status":"working"}"#)]);
+    let cut = &out[..out.len() - 5];
+    let err = decode_snapshot(cut, N, "~/s").unwrap_err();
+    assert_eq!(err.kind(), "remote");
+    assert!(err.to_string().contains("truncated"), "{err}");
+    let err = decode_snapshot(b"bash: sh: command not found\n", N, "~/s").unwrap_err();
+    assert_eq!(err.kind(), "remote");
+    assert!(err.to_string().contains("start marker"), "{err}");
+}
+
+#[test]
+fn decode_ignores_junk_before_begin_and_other_nonces() {
+    let mut out = b"Welcome to the machine!\n\nNAVI-ffff F x.json\n{}".to_vec();
+    out.extend(frame(&[(
+        "F a.json",
+        b"{\"tmux_session\":\"a\",\"status\":\"done\"}\nNAVI-ffff END\n",
+    )]));
+    let r = decode_snapshot(&out, N, "~/s").unwrap();
+    assert_eq!(names(&r), ["a"]);
+}
+
+#[test]
+fn hostile_bytes_are_sanitized_and_never_fatal() {
+    let out = frame(&[
+        ("F \u{1b}[2Jevil\u{7}.json", b"\x00\x01\x02\xff"),
+        ("S \u{1b}]0;owned\u{7}.json", b"\x1b[31mred\x1b[0m"),
+        ("F ok.json", br#"{"tmux_session":"ok","status":"done"}"#),
+    ]);
+    let r = decode_snapshot(&out, N, "~/s").unwrap();
+    assert_eq!(names(&r), ["ok"]);
+    for s in &r.skipped {
+        assert!(
+            !s.name.contains('\u{1b}') && !s.name.contains('\u{7}'),
+            "{:?}",
+            s.name
+        );
+        assert!(!s.reason.contains('\u{1b}'), "{:?}", s.reason);
+    }
+}
+
+#[test]
+fn an_unknown_record_is_an_error() {
+    let out = frame(&[("X what", b"")]);
+    assert_eq!(
+        decode_snapshot(&out, N, "~/s").unwrap_err().kind(),
+        "remote"
+    );
+}
+
+// ---------------------------------------------------------------------------------
+// Attach
+// ---------------------------------------------------------------------------------
+
+fn remote(name: &str, host: &str) -> Remote {
+    Remote {
+        name: name.into(),
+        host: host.into(),
+        host_alias: host.into(),
+        port: 22,
+        user: "sean".into(),
+        keys: vec!["/home/sean/.ssh/id_rsa".into()],
+        jump: None,
+        known_hosts: "/home/sean/.ssh/known_hosts".into(),
+        sessions_dir: "~/.claude-sessions".into(),
+        timeout: Duration::from_secs(10),
+        poll_interval: Duration::from_secs(2),
+    }
+}
+
+#[test]
+fn attach_argv_plain() {
+    let cmd = attach_argv(&remote("dev", "dev.example.com"), "my app").unwrap();
+    assert_eq!(
+        cmd.argv,
+        [
+            "ssh",
+            "-t",
+            "-i",
+            "/home/sean/.ssh/id_rsa",
+            "-o",
+            "UserKnownHostsFile=/home/sean/.ssh/known_hosts",
+            "sean@dev.example.com",
+            "tmux",
+            "attach-session",
+            "-t",
+            "'my app'",
+        ]
+    );
+}
+
+#[test]
+fn attach_argv_port_and_jump_host() {
+    let mut r = remote("st", "10.0.0.7");
+    r.port = 2222;
+    r.jump = Some(JumpHost {
+        host: "bastion.example.com".into(),
+        port: 2200,
+        user: "ops".into(),
+    });
+    let argv = attach_argv(&r, "x").unwrap().argv;
+    assert_eq!(&argv[4..6], ["-p", "2222"]);
+    let proxy = argv
+        .iter()
+        .find(|a| a.starts_with("ProxyCommand="))
+        .unwrap();
+    assert_eq!(
+        proxy,
+        "ProxyCommand=ssh -i '/home/sean/.ssh/id_rsa' -p 2200 -o 'UserKnownHostsFile=/home/sean/.ssh/known_hosts' -W %h:%p 'ops@bastion.example.com'"
+    );
+    assert!(!argv.iter().any(|a| a == "-J"), "-J would not get -i/-o");
+    assert_eq!(argv[argv.len() - 5], "sean@10.0.0.7");
+}
+
+/// ssh's %-token expansion for ProxyCommand (%h, %p, %%).
+fn ssh_expand(s: &str, host: &str, port: u16) -> String {
+    let mut out = String::new();
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('h') => out.push_str(host),
+            Some('p') => out.push_str(&port.to_string()),
+            Some('%') => out.push('%'),
+            Some(o) => panic!("unexpected token %{o}"),
+            None => panic!("trailing %"),
+        }
+    }
+    out
+}
+
+/// Runs `sh -c script` with a fake `NAME` on PATH that prints its argv NUL-separated.
+fn run_with_fake(program: &str, script: &str) -> Vec<String> {
+    let bin = tempfile::tempdir().unwrap();
+    let fake = bin.path().join(program);
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\0' \"$a\"; done\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut words: Vec<String> = text.split('\0').map(str::to_owned).collect();
+    words.pop();
+    words
+}
+
+#[test]
+fn proxy_command_words_survive_the_local_shell() {
+    let mut r = remote("st", "target.example.com");
+    r.keys = vec!["/tmp/my keys/id 100%'s".into()];
+    r.known_hosts = "/tmp/kh dir/known \"hosts\"".into();
+    r.jump = Some(JumpHost {
+        host: "bastion".into(),
+        port: 2200,
+        user: "o'p".into(),
+    });
+    let argv = attach_argv(&r, "x").unwrap().argv;
+    let proxy = argv
+        .iter()
+        .find_map(|a| a.strip_prefix("ProxyCommand="))
+        .unwrap();
+    // ssh runs `exec <ProxyCommand>` with the user's shell after expanding tokens.
+    let script = format!("exec {}", ssh_expand(proxy, "target.example.com", 22));
+    let words = run_with_fake("ssh", &script);
+    assert_eq!(
+        words,
+        [
+            "-i",
+            "/tmp/my keys/id 100%%'s",
+            "-p",
+            "2200",
+            "-o",
+            "UserKnownHostsFile=\"/tmp/kh dir/known \\\"hosts\\\"\"",
+            "-W",
+            "target.example.com:22",
+            "o'p@bastion",
+        ],
+        "ssh itself turns %% back into % in -i and -o values"
+    );
+    // The direct -i gets the same %-escaping.
+    assert!(argv.iter().any(|a| a == "/tmp/my keys/id 100%%'s"));
+}
+
+#[test]
+fn attach_refuses_option_like_destinations() {
+    assert_eq!(
+        attach_argv(&remote("x", "-oProxyCommand=evil"), "s")
+            .unwrap_err()
+            .kind(),
+        "config"
+    );
+    let mut r = remote("x", "h");
+    r.user = "-oProxyCommand=evil".into();
+    assert_eq!(attach_argv(&r, "s").unwrap_err().kind(), "config");
+}
+
+fn session_name() -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        prop_oneof![
+            Just("'".to_string()),
+            Just("\"".to_string()),
+            Just("$(touch pwned)".to_string()),
+            Just("`touch pwned`".to_string()),
+            Just("\n".to_string()),
+            Just(" ".to_string()),
+            Just("\\".to_string()),
+            Just("é☃".to_string()),
+            Just("*".to_string()),
+            Just(";".to_string()),
+            Just("$HOME".to_string()),
+            Just("\t".to_string()),
+            "[a-z]{1,4}",
+            "[^\\x00]{1,3}",
+        ],
+        0..8,
+    )
+    .prop_map(|parts| parts.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Any session name reaches the remote `tmux` as the same single word: ssh joins the
+    /// remote words with spaces and the remote shell parses them again.
+    #[test]
+    fn any_session_name_is_one_remote_word(name in session_name()) {
+        let argv = attach_argv(&remote("dev", "dev.example.com"), &name).unwrap().argv;
+        let at = argv.iter().position(|a| a == "sean@dev.example.com").unwrap();
+        let joined = argv[at + 1..].join(" ");
+        let words = run_with_fake("tmux", &joined);
+        let expected = vec!["attach-session".to_string(), "-t".to_string(), name.clone()];
+        prop_assert_eq!(words, expected);
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Host keys
+// ---------------------------------------------------------------------------------
+
+fn check(known_hosts: &Path, host: &str, port: u16) -> crate::hostkey::HostCheck {
+    crate::hostkey::HostCheck {
+        host: host.into(),
+        port,
+        known_hosts: known_hosts.to_path_buf(),
+        remote: "dev".into(),
+        is_jump: false,
+    }
+}
+
+#[test]
+fn known_host_matches_plain_and_hashed_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain");
+    std::fs::write(
+        &plain,
+        format!("[10.1.2.3]:2222 ssh-ed25519 {K1}\nh.example.com ssh-ed25519 {K1}\n"),
+    )
+    .unwrap();
+    assert!(check(&plain, "10.1.2.3", 2222).verify_key(&key(K1)).is_ok());
+    assert!(check(&plain, "h.example.com", 22)
+        .verify_key(&key(K1))
+        .is_ok());
+    let hashed = dir.path().join("hashed");
+    std::fs::write(&hashed, HASHED).unwrap();
+    assert!(check(&hashed, "10.1.2.3", 2222)
+        .verify_key(&key(K1))
+        .is_ok());
+    assert!(check(&hashed, "dev.example.com", 22)
+        .verify_key(&key(K1))
+        .is_ok());
+    // The port is part of the entry.
+    assert!(check(&hashed, "10.1.2.3", 22).verify_key(&key(K1)).is_err());
+}
+
+#[test]
+fn unknown_host_names_key_fingerprint_and_the_trust_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let kh = dir.path().join("known_hosts");
+    let err = check(&kh, "10.1.2.3", 2222)
+        .verify_key(&key(K1))
+        .unwrap_err();
+    let SourceErrorish(kind, msg) = into_source(err);
+    assert_eq!(kind, "host-key");
+    let fp = crate::hostkey::fingerprint(&key(K1));
+    assert!(fp.starts_with("SHA256:"), "{fp}");
+    for part in [
+        "[10.1.2.3]:2222",
+        "ssh-ed25519",
+        fp.as_str(),
+        "navi remotes trust dev",
+        "not a known host",
+    ] {
+        assert!(msg.contains(part), "{part:?} missing in: {msg}");
+    }
+    // Only another key type is known: still unknown, and the message says so.
+    std::fs::write(
+        &kh,
+        format!("[10.1.2.3]:2222 ecdsa-sha2-nistp256 {K3_ECDSA}\n"),
+    )
+    .unwrap();
+    let SourceErrorish(_, msg) = into_source(
+        check(&kh, "10.1.2.3", 2222)
+            .verify_key(&key(K1))
+            .unwrap_err(),
+    );
+    assert!(msg.contains("only has a ecdsa-sha2-nistp256 key"), "{msg}");
+}
+
+#[test]
+fn changed_host_key_is_loud_and_names_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let kh = dir.path().join("known_hosts");
+    std::fs::write(
+        &kh,
+        format!("# comment\n# another\nother.example.com ssh-ed25519 {K1}\n[10.1.2.3]:2222 ssh-ed25519 {K2}\n"),
+    )
+    .unwrap();
+    let SourceErrorish(kind, msg) = into_source(
+        check(&kh, "10.1.2.3", 2222)
+            .verify_key(&key(K1))
+            .unwrap_err(),
+    );
+    assert_eq!(kind, "host-key");
+    for part in [
+        "CHANGED",
+        "man-in-the-middle",
+        &format!("{} line 4", kh.display()),
+        "ssh-keygen -R '[10.1.2.3]:2222'",
+        "navi remotes trust dev",
+    ] {
+        assert!(msg.contains(part), "{part:?} missing in: {msg}");
+    }
+}
+
+#[test]
+fn preferred_host_key_types_put_the_known_one_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let kh = dir.path().join("known_hosts");
+    std::fs::write(&kh, format!("h ecdsa-sha2-nistp256 {K3_ECDSA}\n")).unwrap();
+    let pref = check(&kh, "h", 22).preferred();
+    assert_eq!(pref.key[0].as_str(), "ecdsa-sha2-nistp256");
+    let none = check(&dir.path().join("missing"), "h", 22).preferred();
+    assert_eq!(none.key, russh::Preferred::default().key);
+}
+
+struct SourceErrorish(&'static str, String);
+
+fn into_source(e: crate::error::SshError) -> SourceErrorish {
+    let s = e.into_source("test", Duration::from_secs(1));
+    SourceErrorish(s.kind(), s.to_string())
+}
+
+#[test]
+fn trust_creates_the_file_once_and_refuses_a_conflicting_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let kh = dir.path().join("new/.ssh/known_hosts");
+    let scanned = ScannedHostKey::new("10.1.2.3", 2222, &key(K1), &kh);
+    assert_eq!(scanned.algorithm, "ssh-ed25519");
+    assert_eq!(
+        scanned.known_hosts_line,
+        format!("[10.1.2.3]:2222 ssh-ed25519 {K1}")
+    );
+    trust_host_key(&scanned).unwrap();
+    trust_host_key(&scanned).unwrap();
+    let text = std::fs::read_to_string(&kh).unwrap();
+    assert_eq!(
+        text,
+        format!("[10.1.2.3]:2222 ssh-ed25519 {K1}\n"),
+        "trusted once"
+    );
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&kh).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert!(check(&kh, "10.1.2.3", 2222).verify_key(&key(K1)).is_ok());
+
+    let other = ScannedHostKey::new("10.1.2.3", 2222, &key(K2), &kh);
+    let err = trust_host_key(&other).unwrap_err();
+    assert!(err.to_string().contains("ssh-keygen -R"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&kh).unwrap(),
+        text,
+        "nothing written"
+    );
+
+    // A file without a final newline gets one before the new line.
+    let kh2 = dir.path().join("kh2");
+    std::fs::write(&kh2, format!("h ssh-ed25519 {K2}")).unwrap();
+    trust_host_key(&ScannedHostKey::new("g", 22, &key(K1), &kh2)).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&kh2).unwrap(),
+        format!("h ssh-ed25519 {K2}\ng ssh-ed25519 {K1}\n")
+    );
+}
+
+// ---------------------------------------------------------------------------------
+// The pool without a server: refused, hung, DNS, backoff
+// ---------------------------------------------------------------------------------
+
+#[test]
+fn backoff_doubles_to_the_cap_with_jitter() {
+    use crate::pool::backoff_delay;
+    assert_eq!(backoff_delay(0), Duration::ZERO);
+    for _ in 0..50 {
+        let d1 = backoff_delay(1);
+        assert!(
+            d1 >= Duration::from_millis(800) && d1 < Duration::from_millis(1200),
+            "{d1:?}"
+        );
+        let d3 = backoff_delay(3);
+        assert!(
+            d3 >= Duration::from_millis(3200) && d3 < Duration::from_millis(4800),
+            "{d3:?}"
+        );
+        for f in [7, 8, 30, u32::MAX] {
+            let d = backoff_delay(f);
+            assert!(
+                d >= Duration::from_secs(48) && d <= BACKOFF_CAP,
+                "{f}: {d:?}"
+            );
+        }
+    }
+}
+
+fn local_remote(port: u16) -> Remote {
+    let mut r = remote("local", "127.0.0.1");
+    r.port = port;
+    r.timeout = Duration::from_secs(2);
+    r
+}
+
+#[tokio::test]
+async fn refused_then_backing_off_without_new_attempts() {
+    use navi_core::SessionSource;
+    // A free port nobody listens on.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let source = SshSource::new(local_remote(port));
+    let first = source.poll().await.unwrap_err();
+    assert_eq!(first.kind(), "refused", "{first}");
+    assert!(
+        first.to_string().contains("local"),
+        "names the remote: {first}"
+    );
+    let second = source.poll().await.unwrap_err();
+    assert_eq!(second.kind(), "refused");
+    assert!(second.to_string().contains("retrying in"), "{second}");
+    assert_eq!(source.connections_opened(), 0);
+}
+
+#[tokio::test]
+async fn dns_failure_is_dns() {
+    use navi_core::SessionSource;
+    let mut r = local_remote(22);
+    r.host = "navi-test.invalid".into();
+    r.timeout = Duration::from_secs(5);
+    let err = SshSource::new(r).poll().await.unwrap_err();
+    assert_eq!(err.kind(), "dns", "{err}");
+}
+
+#[tokio::test]
+async fn a_silent_server_times_out_and_is_not_hammered() {
+    use navi_core::SessionSource;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // Accepts and never says a word.
+    let server = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((sock, _)) = listener.accept().await {
+            held.push(sock);
+        }
+    });
+    let mut r = local_remote(port);
+    r.timeout = Duration::from_millis(400);
+    let source = SshSource::new(r);
+    let first = source.poll().await.unwrap_err();
+    assert_eq!(first.kind(), "timeout", "{first}");
+    assert_eq!(source.connections_opened(), 1);
+    let second = source.poll().await.unwrap_err();
+    assert_eq!(second.kind(), "timeout");
+    assert_eq!(
+        source.connections_opened(),
+        1,
+        "backing off: no second connection"
+    );
+    server.abort();
+    let _ = server.await;
+}
+
+#[tokio::test]
+async fn a_cancelled_connect_still_backs_off() {
+    use navi_core::SessionSource;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((sock, _)) = listener.accept().await {
+            held.push(sock);
+        }
+    });
+    let source = SshSource::new(local_remote(port));
+    // The aggregator drops a poll at its deadline; here, well before ours.
+    let cancelled = tokio::time::timeout(Duration::from_millis(100), source.poll()).await;
+    assert!(cancelled.is_err());
+    let err = source.poll().await.unwrap_err();
+    assert!(
+        err.to_string().contains("retrying in") || err.kind() == "timeout",
+        "{err}"
+    );
+    assert_eq!(source.connections_opened(), 1);
+    server.abort();
+    let _ = server.await;
+}

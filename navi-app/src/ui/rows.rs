@@ -11,7 +11,7 @@ use navi_core::{Filter, Model, SessionInfo, SourceState, Status};
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span, Text};
-use ratatui::widgets::{List, ListItem, Paragraph, Wrap};
+use ratatui::widgets::{List, ListItem, ListState, Paragraph, Wrap};
 use ratatui::Frame;
 
 use crate::app::UiState;
@@ -28,8 +28,18 @@ pub(super) fn draw_rows(frame: &mut Frame, area: Rect, model: &Model, ui: &mut U
         );
         return;
     }
-    let items: Vec<ListItem> = model
-        .rows()
+    // Only rows that can appear on screen are built: every row is at least one line tall,
+    // so a view that shows the selected row holds no row further than `height` from it.
+    // This keeps a frame's cost independent of how many sessions there are.
+    let selected = model.selected_index().unwrap_or(0);
+    let height = usize::from(area.height);
+    let start = selected.saturating_sub(height);
+    let end = selected
+        .saturating_add(height)
+        .saturating_add(1)
+        .min(model.len());
+    let items: Vec<ListItem> = (start..end)
+        .filter_map(|i| model.row(i))
         .map(|s| {
             let item = ListItem::new(Text::from(session_lines(s, ui, area.width)));
             if s.stale || s.status == Status::Offline {
@@ -39,13 +49,19 @@ pub(super) fn draw_rows(frame: &mut Frame, area: Rect, model: &Model, ui: &mut U
             }
         })
         .collect();
-    ui.list.select(model.selected_index());
+    // `ui.list` keeps the absolute scroll offset between frames; the widget sees the window.
+    let mut window = ListState::default()
+        .with_offset(ui.list.offset().saturating_sub(start))
+        .with_selected(model.selected_index().map(|i| i - start));
     let list = List::new(items).highlight_style(
         Style::new()
             .bg(Color::Rgb(40, 50, 70))
             .add_modifier(Modifier::BOLD),
     );
-    frame.render_stateful_widget(list, area, &mut ui.list);
+    frame.render_stateful_widget(list, area, &mut window);
+    ui.list = ListState::default()
+        .with_offset(start + window.offset())
+        .with_selected(model.selected_index());
 }
 
 /// The lines of one session row, `w` cells wide.

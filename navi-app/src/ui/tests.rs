@@ -443,3 +443,35 @@ fn long_reasons_wrap_and_many_unavailable_sources_are_summed_up() {
     assert!(text.contains("+2 more unavailable"), "{text}");
     assert!(text.contains("Cannot read ~/.claude-sessions"), "{text}");
 }
+
+/// Only the rows around the selection are built each frame; scrolling must still show the
+/// selected row wherever it is, and keep the view steady while moving inside it.
+#[test]
+fn long_list_scrolls_to_the_selection() {
+    let mut ui = ui();
+    let sessions: Vec<_> = (0..300)
+        .map(|i| at(&format!("row-{i:03}"), None, "done", i))
+        .collect();
+    let mut model = Model::new();
+    model.update(snapshot(&ui, sessions));
+    let shows = |t: &Terminal<TestBackend>, name: &str| lines(t).iter().any(|l| l.contains(name));
+
+    let t = render(&model, &mut ui, 80, 24);
+    assert!(shows(&t, "row-000"));
+    for _ in 0..150 {
+        model.select_next();
+    }
+    let t = render(&model, &mut ui, 80, 24);
+    assert!(shows(&t, "row-150"), "{:#?}", lines(&t));
+    assert!(!shows(&t, "row-000"));
+    // One step up stays inside the view: the row below is still shown.
+    model.select_prev();
+    let t = render(&model, &mut ui, 80, 24);
+    assert!(shows(&t, "row-149") && shows(&t, "row-150"));
+    model.select_last();
+    let t = render(&model, &mut ui, 80, 24);
+    assert!(shows(&t, "row-299"));
+    model.select_first();
+    let t = render(&model, &mut ui, 80, 24);
+    assert!(shows(&t, "row-000"));
+}

@@ -168,9 +168,9 @@ struct Running {
 }
 
 impl Running {
-    fn signal_stop(&self) {
+    /// Ends the connections and the commands they run (the listener is closed apart).
+    fn cut_connections(&self) {
         let _ = self.stop.send(true);
-        self.accept_task.abort();
         let sockets = std::mem::take(&mut *self.sockets.lock().unwrap_or_else(|p| p.into_inner()));
         for s in sockets {
             let _ = s.shutdown(std::net::Shutdown::Both);
@@ -325,9 +325,14 @@ impl TestServer {
     /// Stops listening and cuts every live connection (and the commands they run).
     /// Returns once the port is free again.
     pub async fn stop(&mut self) {
-        if let Some(running) = self.running.take() {
-            running.signal_stop();
-            let _ = running.accept_task.await;
+        if let Some(mut running) = self.running.take() {
+            // The listener is closed first: cutting the connections ends their commands,
+            // which forks (`kill`), and a child forked while the listener is still open
+            // holds it until its exec, so a client dialling then would be queued and
+            // reset instead of refused.
+            running.accept_task.abort();
+            let _ = (&mut running.accept_task).await;
+            running.cut_connections();
         }
     }
 
@@ -354,7 +359,8 @@ impl TestServer {
 impl Drop for TestServer {
     fn drop(&mut self) {
         if let Some(running) = self.running.take() {
-            running.signal_stop();
+            running.accept_task.abort();
+            running.cut_connections();
         }
     }
 }

@@ -6,9 +6,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_trait::async_trait;
+use navi_core::testing::{run_conformance, ConformanceFixture};
+use navi_core::{
+    Aggregator, DynSessionSource, SessionSource, SourceError, SourceOptions, SourceState,
+};
+use navi_source_ssh::{JumpHost, Remote, SshSource};
 use navi_tests::ssh_server::{ClientKey, ServerOptions, TestServer};
 use russh::client;
 use russh::keys::{PrivateKeyWithHashAlg, PublicKey, PublicKeyOrCertificate};
@@ -266,4 +273,631 @@ async fn harness_silent_server_accepts_and_never_speaks() {
     .await;
     assert_eq!(server.accepted(), 1);
     server.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------
+// SshSource against the in-process server.
+
+/// A status file as the hooks write it.
+fn status_json(name: &str, status: &str) -> Vec<u8> {
+    format!(
+        r#"{{"tmux_session":"{name}","status":"{status}","message":"","cwd":"/tmp","timestamp":1764032280}}"#
+    )
+    .into_bytes()
+}
+
+/// A remote on 127.0.0.1:`port` with one key file and its own known_hosts.
+fn remote(name: &str, port: u16, key: &Path, known_hosts: &Path, sessions_dir: &str) -> Remote {
+    Remote {
+        name: name.into(),
+        host: "127.0.0.1".into(),
+        host_alias: "127.0.0.1".into(),
+        port,
+        user: "navi".into(),
+        keys: vec![key.to_path_buf()],
+        jump: None,
+        known_hosts: known_hosts.to_path_buf(),
+        sessions_dir: sessions_dir.into(),
+        timeout: Duration::from_secs(10),
+        poll_interval: Duration::from_secs(1),
+    }
+}
+
+/// A client key, a server that accepts it, and a known_hosts that trusts the server.
+struct Setup {
+    dir: tempfile::TempDir,
+    key: ClientKey,
+    server: TestServer,
+    known_hosts: PathBuf,
+}
+
+impl Setup {
+    async fn new() -> Setup {
+        let dir = tempfile::tempdir().unwrap();
+        let key = ClientKey::generate(dir.path(), "id_ed25519");
+        let server = TestServer::start(ServerOptions::accepting(&key)).await;
+        let known_hosts = dir.path().join("known_hosts");
+        server.write_known_hosts(&known_hosts);
+        Setup {
+            dir,
+            key,
+            server,
+            known_hosts,
+        }
+    }
+
+    fn remote(&self, name: &str) -> Remote {
+        remote(
+            name,
+            self.server.port(),
+            &self.key.path,
+            &self.known_hosts,
+            "~/.claude-sessions",
+        )
+    }
+}
+
+fn names(sessions: &[navi_core::SessionInfo]) -> Vec<String> {
+    let mut v: Vec<String> = sessions.iter().map(|s| s.tmux_session.clone()).collect();
+    v.sort();
+    v
+}
+
+fn expect_err(result: Result<Vec<navi_core::SessionInfo>, SourceError>, what: &str) -> SourceError {
+    match result {
+        Ok(s) => panic!("{what}: the poll succeeded with {:?}", names(&s)),
+        Err(e) => e,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pooling_twenty_polls_use_one_connection() {
+    let mut s = Setup::new().await;
+    s.server
+        .write_session("api.json", &status_json("api", "working"));
+    s.server
+        .write_session("web.json", &status_json("web", "waiting"));
+    let source = SshSource::new(s.remote("dev"));
+    bounded("20 polls", async {
+        for i in 0..20 {
+            let sessions = source
+                .poll()
+                .await
+                .unwrap_or_else(|e| panic!("poll {i}: {e}"));
+            assert_eq!(names(&sessions), ["api", "web"], "poll {i}");
+        }
+    })
+    .await;
+    assert_eq!(s.server.accepted(), 1, "one TCP connection for 20 polls");
+    assert_eq!(
+        s.server.authenticated(),
+        1,
+        "one authentication for 20 polls"
+    );
+    assert_eq!(source.connections_opened(), 1);
+    drop(source);
+    s.server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changed_host_key_is_refused_before_authenticating() {
+    let mut s = Setup::new().await;
+    s.server
+        .write_session("api.json", &status_json("api", "working"));
+    // known_hosts holds another key for the same [127.0.0.1]:PORT.
+    let impostor = navi_tests::ssh_server::random_key();
+    let line = navi_tests::ssh_server::known_hosts_entry(s.server.port(), impostor.public_key());
+    std::fs::write(&s.known_hosts, format!("{line}\n")).unwrap();
+    let source = SshSource::new(s.remote("dev"));
+    let err = expect_err(bounded("changed key", source.poll()).await, "changed key");
+    assert_eq!(err.kind(), "host-key", "{err}");
+    assert!(
+        err.to_string().to_lowercase().contains("changed"),
+        "the message says the key changed: {err}"
+    );
+    assert_eq!(
+        s.server.authenticated(),
+        0,
+        "no credentials offered to an impostor"
+    );
+    drop(source);
+    s.server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_host_is_refused_with_fingerprint_and_trust_hint() {
+    let mut s = Setup::new().await;
+    std::fs::write(&s.known_hosts, "").unwrap();
+    let fingerprint = s
+        .server
+        .host_public_key()
+        .fingerprint(russh::keys::HashAlg::Sha256)
+        .to_string();
+    let source = SshSource::new(s.remote("dev"));
+    let err = expect_err(bounded("unknown host", source.poll()).await, "unknown host");
+    assert_eq!(err.kind(), "host-key", "{err}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains(&fingerprint),
+        "message has {fingerprint}: {msg}"
+    );
+    assert!(
+        msg.contains("navi remotes trust"),
+        "message says what to do: {msg}"
+    );
+    assert_eq!(s.server.authenticated(), 0);
+
+    // A known_hosts file that does not exist at all is the same case.
+    let mut missing = s.remote("dev");
+    missing.known_hosts = s.dir.path().join("no-such-known_hosts");
+    let source = SshSource::new(missing);
+    let err = expect_err(
+        bounded("no known_hosts", source.poll()).await,
+        "no known_hosts",
+    );
+    assert_eq!(err.kind(), "host-key", "{err}");
+    assert!(err.to_string().contains(&fingerprint), "{err}");
+    drop(source);
+    s.server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rejected_key_is_an_auth_error() {
+    let mut s = Setup::new().await;
+    let other = ClientKey::generate(s.dir.path(), "id_other");
+    let mut r = s.remote("dev");
+    r.keys = vec![other.path.clone()];
+    let source = SshSource::new(r);
+    let err = expect_err(bounded("rejected key", source.poll()).await, "rejected key");
+    assert_eq!(err.kind(), "auth", "{err}");
+    assert_eq!(s.server.authenticated(), 0);
+    assert_eq!(s.server.execs(), 0);
+    drop(source);
+    s.server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_key_file_is_an_auth_error_naming_the_path() {
+    let mut s = Setup::new().await;
+    let missing = s.dir.path().join("no_such_key");
+    let mut r = s.remote("dev");
+    r.keys = vec![missing.clone()];
+    let source = SshSource::new(r);
+    let err = expect_err(bounded("missing key", source.poll()).await, "missing key");
+    assert_eq!(err.kind(), "auth", "{err}");
+    assert!(
+        err.to_string().contains(missing.to_str().unwrap()),
+        "the message names {}: {err}",
+        missing.display()
+    );
+    drop(source);
+    s.server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broken_file_in_the_middle_costs_only_itself() {
+    let mut s = Setup::new().await;
+    s.server
+        .write_session("a.json", &status_json("a", "working"));
+    s.server
+        .write_session("b.json", b"\x00\x01{{{ not json \xff\xfe");
+    s.server.write_session("c.json", &status_json("c", "done"));
+    let source = SshSource::new(s.remote("dev"));
+    let report = bounded("broken file", source.poll_report())
+        .await
+        .unwrap_or_else(|e| panic!("poll: {e}"));
+    assert_eq!(names(&report.sessions), ["a", "c"]);
+    assert!(
+        report.skipped.iter().any(|f| f.name.ends_with("b.json")),
+        "b.json is reported as skipped: {:?}",
+        report.skipped
+    );
+    assert_eq!(report.skipped.len(), 1, "{:?}", report.skipped);
+    drop(source);
+    s.server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_files_and_hostile_content_do_not_break_neighbours() {
+    let mut s = Setup::new().await;
+    let padding = "p".repeat(1500);
+    for i in 0..400 {
+        let body = format!(
+            r#"{{"tmux_session":"s{i:03}","status":"idle","message":"{padding}","cwd":"/tmp","timestamp":{i}}}"#
+        );
+        s.server
+            .write_session(&format!("s{i:03}.json"), body.as_bytes());
+    }
+    // Escape sequences, NUL bytes, fake frame and file separators, a lone newline-dot.
+    let mut hostile = Vec::new();
+    hostile.extend_from_slice(br#"{"tmux_session":"hostile","status":"error","message":"#);
+    hostile
+        .extend_from_slice(b"\"\x1b[2J\x1b]0;owned\x07\x00\x00\n==> x.json <==\n.\n--\n\x1b[31m\"");
+    hostile.extend_from_slice(br#","cwd":"/tmp/\u001b[H","timestamp":5}"#);
+    s.server.write_session("hostile.json", &hostile);
+    // Output that imitates the source's own framing must not forge a record or end the
+    // snapshot early (navi frames with a per-poll random nonce).
+    // (The forger names itself first, so the lenient parser salvages it as "forger".)
+    let mut forger = br#"{"tmux_session":"forger","status":"idle","message":""#.to_vec();
+    for nonce in ["00000000000000000000000000000000", "%s", ""] {
+        forger.extend_from_slice(
+            format!(
+                "\nNAVI-{nonce} END\n\nNAVI-{nonce} F forged.json\n{}\nNAVI-{nonce} S s001.json\nforged skip\n",
+                String::from_utf8(status_json("forged", "permission")).unwrap()
+            )
+            .as_bytes(),
+        );
+    }
+    forger.extend_from_slice(b"\"}");
+    s.server.write_session("forger.json", &forger);
+    s.server
+        .write_session("new\nline.json", &status_json("newline", "idle"));
+    s.server.write_session("nul.json", b"\x00\x00\x00\x00");
+    s.server.write_session("empty.json", b"");
+    // A file name a shell would expand if it were not quoted.
+    s.server.write_session(
+        "$(touch pwned) `touch pwned2`.json",
+        &status_json("dollar", "idle"),
+    );
+    let source = SshSource::new(s.remote("dev"));
+    let report = bounded("many files", source.poll_report())
+        .await
+        .unwrap_or_else(|e| panic!("poll: {e}"));
+    let got = names(&report.sessions);
+    for i in 0..400 {
+        let n = format!("s{i:03}");
+        assert!(got.contains(&n), "{n} survives its hostile neighbours");
+    }
+    assert!(
+        got.contains(&"dollar".to_string()),
+        "the odd file name is read: {got:?}"
+    );
+    assert!(
+        !got.contains(&"forged".to_string()),
+        "file content cannot forge a record: {got:?}"
+    );
+    let forger_seen = got.contains(&"forger".to_string())
+        || report
+            .skipped
+            .iter()
+            .any(|f| f.name.ends_with("forger.json"));
+    assert!(forger_seen, "forger.json is itself read or skipped");
+    assert!(
+        !report.skipped.iter().any(|f| f.name.ends_with("s001.json")),
+        "file content cannot forge a skip: {:?}",
+        report.skipped
+    );
+    let hostile_seen = got.contains(&"hostile".to_string())
+        || report
+            .skipped
+            .iter()
+            .any(|f| f.name.ends_with("hostile.json"));
+    assert!(
+        hostile_seen,
+        "hostile.json is either read or reported as skipped"
+    );
+    for bad in ["nul.json", "empty.json"] {
+        assert!(
+            report.skipped.iter().any(|f| f.name.ends_with(bad)),
+            "{bad} is reported as skipped: {:?}",
+            report.skipped
+        );
+    }
+    let full = report
+        .sessions
+        .iter()
+        .find(|x| x.tmux_session == "s123")
+        .map(|x| x.message.len());
+    assert_eq!(full, Some(1500), "a 1.5 KB message arrives whole");
+    assert!(
+        !s.server.home().join("pwned").exists(),
+        "file names never reach a shell unquoted"
+    );
+    assert!(!s.server.sessions_dir().join("pwned").exists());
+    assert!(!s.server.home().join("pwned2").exists());
+    drop(source);
+    s.server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_dir_with_spaces_and_tilde() {
+    let mut s = Setup::new().await;
+    let dir = s.server.home().join("my sessions");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("x.json"), status_json("x", "permission")).unwrap();
+    let mut r = s.remote("dev");
+    r.sessions_dir = "~/my sessions".into();
+    let source = SshSource::new(r);
+    let sessions = bounded("spaced dir", source.poll()).await.unwrap();
+    assert_eq!(names(&sessions), ["x"]);
+
+    // A directory that does not exist is an empty remote, not a failure.
+    let mut r = s.remote("dev");
+    r.sessions_dir = "~/nowhere".into();
+    let source = SshSource::new(r);
+    let sessions = bounded("missing dir", source.poll()).await.unwrap();
+    assert!(sessions.is_empty());
+    drop(source);
+    s.server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jump_host_forwards_to_the_target_over_one_connection_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = ClientKey::generate(dir.path(), "id_ed25519");
+    let mut bastion = TestServer::start(ServerOptions::accepting(&key)).await;
+    let mut target = TestServer::start(ServerOptions::accepting(&key)).await;
+    target.write_session("deep.json", &status_json("deep", "waiting"));
+    bastion.write_session("wrong.json", &status_json("wrong", "idle"));
+    let known_hosts = dir.path().join("known_hosts");
+    std::fs::write(
+        &known_hosts,
+        format!(
+            "{}\n{}\n",
+            bastion.known_hosts_line(),
+            target.known_hosts_line()
+        ),
+    )
+    .unwrap();
+    let mut r = remote(
+        "staging",
+        target.port(),
+        &key.path,
+        &known_hosts,
+        "~/.claude-sessions",
+    );
+    r.jump = Some(JumpHost {
+        host: "127.0.0.1".into(),
+        port: bastion.port(),
+        user: "jumper".into(),
+    });
+    let source = SshSource::new(r);
+    bounded("jump polls", async {
+        for i in 0..5 {
+            let sessions = source
+                .poll()
+                .await
+                .unwrap_or_else(|e| panic!("poll {i} through the jump host: {e}"));
+            assert_eq!(
+                names(&sessions),
+                ["deep"],
+                "the target's sessions, not the bastion's"
+            );
+        }
+    })
+    .await;
+    assert_eq!(bastion.accepted(), 1, "one connection to the bastion");
+    assert_eq!(bastion.direct_tcpip(), 1, "one tunnel through it");
+    assert_eq!(bastion.execs(), 0, "nothing runs on the bastion");
+    assert_eq!(target.accepted(), 1, "one connection to the target");
+    assert_eq!(source.connections_opened(), 1);
+    drop(source);
+    target.stop().await;
+    bastion.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hung_remote_costs_only_its_own_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = ClientKey::generate(dir.path(), "id_ed25519");
+    let mut healthy = TestServer::start(ServerOptions::accepting(&key)).await;
+    healthy.write_session("api.json", &status_json("api", "working"));
+    healthy.write_session("web.json", &status_json("web", "idle"));
+    let mut silent = TestServer::start(ServerOptions::silent()).await;
+    let known_hosts = dir.path().join("known_hosts");
+    std::fs::write(
+        &known_hosts,
+        format!(
+            "{}\n{}\n",
+            healthy.known_hosts_line(),
+            silent.known_hosts_line()
+        ),
+    )
+    .unwrap();
+    let hung_timeout = Duration::from_millis(1500);
+    let mut hung_remote = remote(
+        "hung",
+        silent.port(),
+        &key.path,
+        &known_hosts,
+        "~/.claude-sessions",
+    );
+    hung_remote.timeout = hung_timeout;
+    let good_remote = remote(
+        "good",
+        healthy.port(),
+        &key.path,
+        &known_hosts,
+        "~/.claude-sessions",
+    );
+    let good_timeout = good_remote.timeout;
+
+    let mut agg = Aggregator::new();
+    agg.add_source(
+        Arc::new(SshSource::new(hung_remote)),
+        SourceOptions {
+            timeout: hung_timeout,
+            interval: Duration::from_millis(200),
+        },
+    );
+    agg.add_source(
+        Arc::new(SshSource::new(good_remote)),
+        SourceOptions {
+            timeout: good_timeout,
+            interval: Duration::from_millis(200),
+        },
+    );
+    let snap = tokio::time::timeout(good_timeout + Duration::from_secs(10), agg.poll_once())
+        .await
+        .expect("poll_once returns within the largest timeout");
+    let hung = &snap.sources[0];
+    assert_eq!(hung.name.as_deref(), Some("hung"));
+    assert_eq!(hung.state, SourceState::Unavailable);
+    assert_eq!(
+        hung.reason.as_ref().map(SourceError::kind),
+        Some("timeout"),
+        "{:?}",
+        hung.reason
+    );
+    let good = &snap.sources[1];
+    assert_eq!(good.state, SourceState::Connected, "{:?}", good.reason);
+    assert_eq!(good.sessions, 2);
+    let good_sessions: Vec<&str> = snap
+        .sessions
+        .iter()
+        .filter(|x| x.remote.as_deref() == Some("good"))
+        .map(|x| x.tmux_session.as_str())
+        .collect();
+    assert_eq!(good_sessions.len(), 2, "{good_sessions:?}");
+    assert!(silent.accepted() >= 1, "the hung remote was dialled");
+
+    // The same in continuous mode: the healthy remote is shown while the other hangs.
+    let handle = agg.spawn();
+    let mut rx = handle.subscribe();
+    let settled = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            {
+                let snap = rx.borrow_and_update().clone();
+                let good = &snap.sources[1];
+                let hung = &snap.sources[0];
+                if good.state == SourceState::Connected
+                    && good.consecutive_failures == 0
+                    && good.sessions == 2
+                    && hung.state == SourceState::Unavailable
+                    && hung.consecutive_failures >= 2
+                {
+                    return snap;
+                }
+            }
+            if rx.changed().await.is_err() {
+                panic!("the aggregator stopped");
+            }
+        }
+    })
+    .await
+    .expect("the healthy remote stays connected while the hung one keeps timing out");
+    assert_eq!(
+        settled.sources[0].reason.as_ref().map(SourceError::kind),
+        Some("timeout")
+    );
+    drop(handle);
+    silent.stop().await;
+    healthy.stop().await;
+}
+
+/// The conformance suite over SSH: each fixture is a fresh server whose
+/// `~/.claude-sessions` holds exactly the given files.
+struct SshFixture {
+    dir: tempfile::TempDir,
+    key: ClientKey,
+    servers: std::sync::Mutex<Vec<TestServer>>,
+}
+
+#[async_trait]
+impl ConformanceFixture for SshFixture {
+    async fn source_with(&self, files: &[(String, Vec<u8>)]) -> DynSessionSource {
+        let server = TestServer::start(ServerOptions::accepting(&self.key)).await;
+        for (name, bytes) in files {
+            server.write_session(name, bytes);
+        }
+        let known_hosts = self
+            .dir
+            .path()
+            .join(format!("known_hosts-{}", server.port()));
+        server.write_known_hosts(&known_hosts);
+        let r = remote(
+            "conformance",
+            server.port(),
+            &self.key.path,
+            &known_hosts,
+            "~/.claude-sessions",
+        );
+        self.servers.lock().unwrap().push(server);
+        Arc::new(SshSource::new(r))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ssh_source_passes_the_conformance_suite() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = ClientKey::generate(dir.path(), "id_ed25519");
+    let fixture = SshFixture {
+        dir,
+        key,
+        servers: std::sync::Mutex::new(Vec::new()),
+    };
+    bounded("conformance", run_conformance(&fixture)).await;
+    let servers = std::mem::take(&mut *fixture.servers.lock().unwrap());
+    assert!(!servers.is_empty());
+    for mut server in servers {
+        assert!(
+            server.accepted() <= 1,
+            "each fixture source used one connection"
+        );
+        server.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconnects_after_the_server_comes_back_on_the_same_port() {
+    let mut s = Setup::new().await;
+    s.server
+        .write_session("api.json", &status_json("api", "working"));
+    let mut r = s.remote("dev");
+    r.timeout = Duration::from_secs(3);
+    let source = Arc::new(SshSource::new(r));
+    let options = SourceOptions {
+        timeout: Duration::from_secs(3),
+        interval: Duration::from_millis(100),
+    };
+    let mut agg = Aggregator::new().with_source(source.clone(), options);
+    let snap = bounded("first poll", agg.poll_once()).await;
+    assert_eq!(
+        snap.sources[0].state,
+        SourceState::Connected,
+        "{:?}",
+        snap.sources[0].reason
+    );
+    assert_eq!(snap.sessions.len(), 1);
+
+    s.server.stop().await;
+    let snap = bounded("poll while down", agg.poll_once()).await;
+    let health = &snap.sources[0];
+    assert_eq!(health.state, SourceState::Unavailable);
+    let reason = health
+        .reason
+        .clone()
+        .expect("an unavailable remote says why");
+    assert!(
+        ["disconnected", "refused", "timeout"].contains(&reason.kind()),
+        "a dead server is reported as lost, refused or timed out: {reason}"
+    );
+    assert!(!reason.to_string().is_empty());
+    assert_eq!(snap.sessions.len(), 1, "the last-known session is kept");
+    assert!(snap.sessions[0].stale, "and marked stale");
+
+    s.server.restart().await;
+    // The source may back off before dialling again: poll until it is back (bounded).
+    let back = tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            let snap = agg.poll_once().await;
+            if snap.sources[0].state == SourceState::Connected {
+                return snap;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    })
+    .await
+    .expect("the same SshSource reconnects once the server is back");
+    assert_eq!(back.sessions.len(), 1);
+    assert!(!back.sessions[0].stale, "fresh data again");
+    assert_eq!(
+        s.server.accepted(),
+        2,
+        "one connection before, one after the restart"
+    );
+    assert_eq!(source.connections_opened(), 2);
+    drop(agg);
+    drop(source);
+    s.server.stop().await;
 }

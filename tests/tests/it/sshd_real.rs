@@ -3,8 +3,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::path::Path;
 use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
 
+use navi_core::{Aggregator, SessionInfo, SessionSource, SourceOptions, SourceState};
+use navi_source_ssh::{JumpHost, Remote, SshSource};
+use navi_tests::ssh_server::{known_hosts_entry, random_key};
 use navi_tests::sshd::{self, Sshd};
 
 #[test]
@@ -44,4 +50,237 @@ fn harness_sshd_serves_the_system_ssh_client() {
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout), "ok\n");
     assert_eq!(server.accepted_publickey(), 1, "log:\n{}", server.log());
+}
+
+// ---------------------------------------------------------------------------------------
+// SshSource against real OpenSSH.
+
+/// A status file as the hooks write it.
+fn status_json(name: &str, status: &str) -> Vec<u8> {
+    format!(
+        r#"{{"tmux_session":"{name}","status":"{status}","message":"","cwd":"/tmp","timestamp":1764032280}}"#
+    )
+    .into_bytes()
+}
+
+fn names(sessions: &[SessionInfo]) -> Vec<String> {
+    let mut v: Vec<String> = sessions.iter().map(|s| s.tmux_session.clone()).collect();
+    v.sort();
+    v
+}
+
+/// A remote for `server`, logging in as the current user with one key file.
+fn remote(name: &str, server: &Sshd, key: &Path, known_hosts: &Path) -> Remote {
+    Remote {
+        name: name.into(),
+        host: "127.0.0.1".into(),
+        host_alias: "127.0.0.1".into(),
+        port: server.port(),
+        user: sshd::current_user(),
+        keys: vec![key.to_path_buf()],
+        jump: None,
+        known_hosts: known_hosts.to_path_buf(),
+        sessions_dir: server.sessions_dir().to_str().unwrap().to_owned(),
+        timeout: Duration::from_secs(20),
+        poll_interval: Duration::from_secs(1),
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Runs `f` on a fresh runtime under an outer bound.
+fn block_on_bounded<F: std::future::Future>(what: &str, f: F) -> F::Output {
+    runtime().block_on(async {
+        tokio::time::timeout(Duration::from_secs(90), f)
+            .await
+            .unwrap_or_else(|_| panic!("{what}: did not finish within 90s"))
+    })
+}
+
+#[test]
+fn real_sshd_pooled_polls_log_one_login() {
+    if !sshd::sshd_or_skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("id_ed25519");
+    let public = sshd::keygen(&key, "");
+    let server = Sshd::start(&[&public]);
+    server.write_session("api.json", &status_json("api", "working"));
+    server.write_session("build.json", &status_json("build", "permission"));
+    let known_hosts = dir.path().join("known_hosts");
+    std::fs::write(&known_hosts, format!("{}\n", server.known_hosts_line())).unwrap();
+    let source = Arc::new(SshSource::new(remote("box", &server, &key, &known_hosts)));
+
+    block_on_bounded("real sshd polls", async {
+        let mut agg = Aggregator::new().with_source(source.clone(), SourceOptions::default());
+        let snap = agg.poll_once().await;
+        let health = &snap.sources[0];
+        assert_eq!(
+            health.state,
+            SourceState::Connected,
+            "{:?}\nsshd log:\n{}",
+            health.reason,
+            server.log()
+        );
+        let labelled: Vec<(Option<&str>, &str)> = snap
+            .sessions
+            .iter()
+            .map(|s| (s.remote.as_deref(), s.tmux_session.as_str()))
+            .collect();
+        assert_eq!(labelled.len(), 2, "{labelled:?}");
+        assert!(labelled.contains(&(Some("box"), "api")), "{labelled:?}");
+        assert!(labelled.contains(&(Some("box"), "build")), "{labelled:?}");
+        for i in 1..5 {
+            let sessions = source
+                .poll()
+                .await
+                .unwrap_or_else(|e| panic!("poll {i}: {e}\nsshd log:\n{}", server.log()));
+            assert_eq!(names(&sessions), ["api", "build"], "poll {i}");
+        }
+    });
+    assert_eq!(
+        server.accepted_publickey(),
+        1,
+        "5 polls, one login; sshd log:\n{}",
+        server.log()
+    );
+    assert_eq!(source.connections_opened(), 1);
+}
+
+#[test]
+fn real_sshd_through_a_second_sshd_as_jump_host() {
+    if !sshd::sshd_or_skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("id_ed25519");
+    let public = sshd::keygen(&key, "");
+    let bastion = Sshd::start(&[&public]);
+    let target = Sshd::start(&[&public]);
+    target.write_session("deep.json", &status_json("deep", "waiting"));
+    bastion.write_session("wrong.json", &status_json("wrong", "idle"));
+    let known_hosts = dir.path().join("known_hosts");
+    std::fs::write(
+        &known_hosts,
+        format!(
+            "{}\n{}\n",
+            bastion.known_hosts_line(),
+            target.known_hosts_line()
+        ),
+    )
+    .unwrap();
+    let mut r = remote("staging", &target, &key, &known_hosts);
+    r.jump = Some(JumpHost {
+        host: "127.0.0.1".into(),
+        port: bastion.port(),
+        user: sshd::current_user(),
+    });
+    let source = SshSource::new(r);
+    block_on_bounded("jump polls", async {
+        for i in 0..3 {
+            let sessions = source.poll().await.unwrap_or_else(|e| {
+                panic!(
+                    "poll {i}: {e}\nbastion log:\n{}\ntarget log:\n{}",
+                    bastion.log(),
+                    target.log()
+                )
+            });
+            assert_eq!(names(&sessions), ["deep"], "the target's sessions");
+        }
+    });
+    assert_eq!(bastion.accepted_publickey(), 1, "{}", bastion.log());
+    assert_eq!(target.accepted_publickey(), 1, "{}", target.log());
+    assert!(
+        target.log().contains("from 127.0.0.1"),
+        "the target was reached over loopback: {}",
+        target.log()
+    );
+    assert_eq!(source.connections_opened(), 1);
+}
+
+#[test]
+fn real_sshd_known_hosts_plain_and_hashed() {
+    if !sshd::sshd_or_skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("id_ed25519");
+    let public = sshd::keygen(&key, "");
+    let server = Sshd::start(&[&public]);
+    server.write_session("api.json", &status_json("api", "idle"));
+
+    let plain = dir.path().join("known_hosts");
+    // Another host's entry first: the right line is found among others.
+    let elsewhere = known_hosts_entry(1, random_key().public_key());
+    std::fs::write(
+        &plain,
+        format!("{elsewhere}\n{}\n", server.known_hosts_line()),
+    )
+    .unwrap();
+    let hashed = dir.path().join("known_hosts_hashed");
+    std::fs::write(&hashed, format!("{}\n", server.known_hosts_line())).unwrap();
+    sshd::hash_known_hosts(&hashed);
+    let text = std::fs::read_to_string(&hashed).unwrap();
+    assert!(
+        text.starts_with("|1|"),
+        "ssh-keygen -H hashed the entry: {text}"
+    );
+    assert!(
+        !text.contains("127.0.0.1"),
+        "no clear host name left: {text}"
+    );
+
+    block_on_bounded("known_hosts", async {
+        for (what, path) in [("plain", &plain), ("hashed", &hashed)] {
+            let source = SshSource::new(remote("box", &server, &key, path));
+            let sessions = source
+                .poll()
+                .await
+                .unwrap_or_else(|e| panic!("{what} known_hosts: {e}"));
+            assert_eq!(names(&sessions), ["api"], "{what}");
+        }
+    });
+}
+
+#[test]
+fn real_sshd_encrypted_key_without_agent_is_a_clear_auth_error() {
+    if !sshd::sshd_or_skip() {
+        return;
+    }
+    if std::env::var_os("SSH_AUTH_SOCK").is_some_and(|v| !v.is_empty()) {
+        // navi would ask the agent: this case is only about having none.
+        eprintln!(
+            "skipping: SSH_AUTH_SOCK is set, the encrypted-key-without-agent case needs no agent"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("id_encrypted");
+    let public = sshd::keygen(&key, "secret");
+    let server = Sshd::start(&[&public]);
+    let known_hosts = dir.path().join("known_hosts");
+    std::fs::write(&known_hosts, format!("{}\n", server.known_hosts_line())).unwrap();
+    let source = SshSource::new(remote("box", &server, &key, &known_hosts));
+    let result = block_on_bounded("encrypted key", source.poll());
+    let err = match result {
+        Ok(s) => panic!(
+            "an encrypted key without an agent cannot log in, got {:?}",
+            names(&s)
+        ),
+        Err(e) => e,
+    };
+    assert_eq!(err.kind(), "auth", "{err}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("passphrase") || msg.contains("ssh-add"),
+        "the message says the key needs its passphrase via ssh-add: {msg}"
+    );
+    assert_eq!(server.accepted_publickey(), 0, "{}", server.log());
 }

@@ -2,6 +2,9 @@
 //!
 //! Run: `cargo bench -p navi-app --bench frame`; figures go into `docs/benchmarks.md`.
 
+// A benchmark panics on broken fixture data by design: it is not user input.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

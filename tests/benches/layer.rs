@@ -3,6 +3,9 @@
 //! Run: `cargo bench -p navi-tests --bench layer`. Prints a Markdown table of medians; the
 //! figures and the machine go into `docs/benchmarks.md`. Timing lives here, never in tests.
 
+// A benchmark panics on broken fixture data by design: it is not user input.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -49,7 +52,8 @@ fn status_file(i: usize) -> String {
 fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     for i in 0..1000 {
-        std::fs::write(dir.path().join(format!("session-{i}.json")), status_file(i)).expect("write");
+        std::fs::write(dir.path().join(format!("session-{i}.json")), status_file(i))
+            .expect("write");
     }
     let bytes: Vec<(String, Vec<u8>)> = (0..1000)
         .map(|i| (format!("session-{i}"), status_file(i).into_bytes()))
@@ -87,9 +91,7 @@ fn main() {
     for s in 0..5 {
         let label = (s > 0).then(|| format!("remote-{s}"));
         let sessions: Vec<SessionInfo> = (0..2000)
-            .map(|i| {
-                SessionInfo::parse(status_file(s * 2000 + i).as_bytes(), None).expect("parse")
-            })
+            .map(|i| SessionInfo::parse(status_file(s * 2000 + i).as_bytes(), None).expect("parse"))
             .collect();
         agg.add_source(
             Arc::new(MemorySource::new(label.as_deref(), sessions)),

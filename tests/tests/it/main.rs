@@ -1,5 +1,8 @@
 //! navi's integration tests, in one binary.
 
+// Test helpers panic on failure by design.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod aggregator;
 mod ssh_inprocess;
 mod sshd_real;

@@ -181,7 +181,8 @@ impl Slot {
                     self.health.latency = Some(outcome.elapsed);
                 }
                 self.health.reason = Some(error);
-                self.health.consecutive_failures = self.health.consecutive_failures.saturating_add(1);
+                self.health.consecutive_failures =
+                    self.health.consecutive_failures.saturating_add(1);
             }
         }
         self.health.sessions = self.sessions.len();

@@ -40,8 +40,8 @@ pub use memory::{shell_quote, MemorySource};
 pub use model::{Counts, Filter, Model};
 pub use session::{
     compare_sessions, sort_sessions, sort_sessions_arc, ExternalAgent, GitInfo, Metrics,
-    ParseError, ResourceMetrics, SessionInfo, SessionKey, Status, Team, TeamAgent,
-    TimeMetrics, Tokens, ToolMetrics, MAX_STATUS_FILE_BYTES,
+    ParseError, ResourceMetrics, SessionInfo, SessionKey, Status, Team, TeamAgent, TimeMetrics,
+    Tokens, ToolMetrics, MAX_STATUS_FILE_BYTES,
 };
 pub use source::{
     AttachCommand, AttachContext, DynSessionSource, PollReport, SessionSource, SkippedFile,

@@ -240,7 +240,10 @@ impl Model {
 
     /// Names of the remote sources, in configuration order.
     pub fn remote_names(&self) -> impl Iterator<Item = &str> + '_ {
-        self.snapshot.sources.iter().filter_map(|h| h.name.as_deref())
+        self.snapshot
+            .sources
+            .iter()
+            .filter_map(|h| h.name.as_deref())
     }
 
     /// Counts over the whole snapshot.
@@ -346,8 +349,16 @@ mod tests {
             ["all", "local=2", "remote=2", "dev=1", "staging=1", "all=4"]
         );
         m.toggle_offline();
-        assert_eq!(m.rows().map(|r| r.tmux_session.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(
+            m.rows()
+                .map(|r| r.tmux_session.as_str())
+                .collect::<Vec<_>>(),
+            ["a", "b"]
+        );
         let c = m.counts();
-        assert_eq!((c.total, c.local, c.remote, c.stale, c.offline, c.shown), (4, 2, 2, 1, 1, 2));
+        assert_eq!(
+            (c.total, c.local, c.remote, c.stale, c.offline, c.shown),
+            (4, 2, 2, 1, 1, 2)
+        );
     }
 }

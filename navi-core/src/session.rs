@@ -242,7 +242,10 @@ pub struct TeamAgent {
     /// Agent status.
     pub status: Status,
     /// Unix seconds of the agent's last update.
-    #[serde(deserialize_with = "lenient_timestamp", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "lenient_timestamp",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub timestamp: Option<i64>,
 }
 
@@ -265,7 +268,10 @@ pub struct ExternalAgent {
     /// Agent status.
     pub status: Status,
     /// Unix seconds of the agent's last update.
-    #[serde(deserialize_with = "lenient_timestamp", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "lenient_timestamp",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub timestamp: Option<i64>,
 }
 
@@ -291,7 +297,10 @@ pub struct SessionInfo {
     #[serde(deserialize_with = "lenient_timestamp_required")]
     pub timestamp: i64,
     /// PBI being worked on.
-    #[serde(deserialize_with = "lenient_string_opt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "lenient_string_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub current_pbi: Option<String>,
     /// Title of that PBI.
     #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
@@ -590,8 +599,7 @@ fn string_field(text: &str, key: &str) -> Option<String> {
                 't' => out.push('\t'),
                 'u' => {
                     let hex: String = chars.by_ref().take(4).collect();
-                    if let Some(ch) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32)
-                    {
+                    if let Some(ch) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
                         out.push(ch);
                     }
                 }
@@ -607,14 +615,22 @@ fn message_field(text: &str) -> Option<String> {
     let start = after_key(text, "message")?;
     let rest = text[start..].strip_prefix('"')?;
     // The message ends at the quote before the next known key, or the last quote.
-    let end = ["cwd", "timestamp", "current_pbi", "git", "metrics", "team", "agents"]
-        .iter()
-        .filter_map(|k| {
-            let pat = format!("\"{k}\"");
-            rest.find(&pat).and_then(|i| rest[..i].rfind('"'))
-        })
-        .min()
-        .or_else(|| rest.rfind('"'))?;
+    let end = [
+        "cwd",
+        "timestamp",
+        "current_pbi",
+        "git",
+        "metrics",
+        "team",
+        "agents",
+    ]
+    .iter()
+    .filter_map(|k| {
+        let pat = format!("\"{k}\"");
+        rest.find(&pat).and_then(|i| rest[..i].rfind('"'))
+    })
+    .min()
+    .or_else(|| rest.rfind('"'))?;
     Some(rest[..end].to_string())
 }
 
@@ -659,7 +675,10 @@ mod tests {
         assert_eq!(git.dirty, Some(true));
         let m = h.metrics.as_ref().unwrap();
         assert_eq!(m.tokens.as_ref().unwrap().total, Some(202551));
-        assert_eq!(m.tools.as_ref().unwrap().counts.as_ref().unwrap()["Read"], 77);
+        assert_eq!(
+            m.tools.as_ref().unwrap().counts.as_ref().unwrap()["Read"],
+            77
+        );
 
         let legacy = SessionInfo::parse(fixture("legacy.json").as_bytes(), None).unwrap();
         assert_eq!(legacy.status, Status::Unknown("compacting".into()));
@@ -736,7 +755,11 @@ mod tests {
                 tmux_session: format!("s{}", (i * 7919) % 13),
                 status: Status::from_hook(["working", "done", "waiting", "idle"][(i % 4) as usize]),
                 timestamp: i64::from((i * 31) % 17),
-                remote: if i % 3 == 0 { None } else { Some(format!("r{}", i % 5)) },
+                remote: if i % 3 == 0 {
+                    None
+                } else {
+                    Some(format!("r{}", i % 5))
+                },
                 ..Default::default()
             })
             .collect();

@@ -9,8 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::{
-    AttachCommand, AttachContext, DynSessionSource, SessionInfo, SessionSource, SourceError,
-    Status,
+    AttachCommand, AttachContext, DynSessionSource, SessionInfo, SessionSource, SourceError, Status,
 };
 
 /// What a [`MockSource`] does on one poll.
@@ -150,7 +149,10 @@ fn names(sessions: &[SessionInfo]) -> Vec<String> {
 pub async fn run_conformance<F: ConformanceFixture>(fixture: &F) {
     // 1. The five fixtures, every field block, the unknown status kept.
     let source = fixture.source_with(&fixture_files()).await;
-    let sessions = source.poll().await.unwrap_or_else(|e| panic!("fixtures: poll failed: {e}"));
+    let sessions = source
+        .poll()
+        .await
+        .unwrap_or_else(|e| panic!("fixtures: poll failed: {e}"));
     assert_eq!(
         names(&sessions),
         ["api", "deploy", "hyperion", "legacy", "notes"],
@@ -158,27 +160,60 @@ pub async fn run_conformance<F: ConformanceFixture>(fixture: &F) {
     );
     let by_name = |n: &str| sessions.iter().find(|s| s.tmux_session == n).cloned();
     let legacy = by_name("legacy").unwrap_or_default();
-    assert_eq!(legacy.status, Status::Unknown("compacting".into()), "fixtures: unknown status kept");
+    assert_eq!(
+        legacy.status,
+        Status::Unknown("compacting".into()),
+        "fixtures: unknown status kept"
+    );
     let hyperion = by_name("hyperion").unwrap_or_default();
-    assert_eq!(hyperion.status, Status::Working, "fixtures: hyperion working");
+    assert_eq!(
+        hyperion.status,
+        Status::Working,
+        "fixtures: hyperion working"
+    );
     assert_eq!(hyperion.timestamp, 1764032280, "fixtures: timestamp read");
-    assert!(hyperion.git.is_some() && hyperion.metrics.is_some(), "fixtures: git + metrics read");
-    assert_eq!(by_name("api").unwrap_or_default().status, Status::Permission);
-    assert!(by_name("api").unwrap_or_default().team.is_some(), "fixtures: team read");
-    assert!(by_name("deploy").unwrap_or_default().agents.is_some(), "fixtures: agents read");
+    assert!(
+        hyperion.git.is_some() && hyperion.metrics.is_some(),
+        "fixtures: git + metrics read"
+    );
+    assert_eq!(
+        by_name("api").unwrap_or_default().status,
+        Status::Permission
+    );
+    assert!(
+        by_name("api").unwrap_or_default().team.is_some(),
+        "fixtures: team read"
+    );
+    assert!(
+        by_name("deploy").unwrap_or_default().agents.is_some(),
+        "fixtures: agents read"
+    );
     let label = source.label().map(str::to_owned);
     for s in &sessions {
-        assert!(s.remote.is_none() || s.remote == label, "remote field is the source's label");
+        assert!(
+            s.remote.is_none() || s.remote == label,
+            "remote field is the source's label"
+        );
         assert!(!s.stale, "a fresh poll is never stale");
     }
 
     // 2. Polling is repeatable.
-    let again = source.poll().await.unwrap_or_else(|e| panic!("second poll failed: {e}"));
-    assert_eq!(names(&again), names(&sessions), "a second poll returns the same sessions");
+    let again = source
+        .poll()
+        .await
+        .unwrap_or_else(|e| panic!("second poll failed: {e}"));
+    assert_eq!(
+        names(&again),
+        names(&sessions),
+        "a second poll returns the same sessions"
+    );
 
     // 3. An empty directory is zero sessions, not an error.
     let empty = fixture.source_with(&[]).await;
-    let none = empty.poll().await.unwrap_or_else(|e| panic!("empty: poll failed: {e}"));
+    let none = empty
+        .poll()
+        .await
+        .unwrap_or_else(|e| panic!("empty: poll failed: {e}"));
     assert!(none.is_empty(), "empty: no sessions");
 
     // 4. Broken files cost only themselves; only *.json is read; names with spaces work;
@@ -195,7 +230,10 @@ pub async fn run_conformance<F: ConformanceFixture>(fixture: &F) {
         )
         .into_bytes(),
     ));
-    files.push((".tmp.Ab12Cd".into(), br#"{"tmux_session":"tmp","status":"working"}"#.to_vec()));
+    files.push((
+        ".tmp.Ab12Cd".into(),
+        br#"{"tmux_session":"tmp","status":"working"}"#.to_vec(),
+    ));
     files.push(("README.md".into(), b"# not a status file".to_vec()));
     files.push((
         "my session.json".into(),
@@ -219,7 +257,14 @@ pub async fn run_conformance<F: ConformanceFixture>(fixture: &F) {
     assert_eq!(
         names(&report.sessions),
         [
-            "api", "deploy", "hostile", "hyperion", "legacy", "my session", "notes", "quoted"
+            "api",
+            "deploy",
+            "hostile",
+            "hyperion",
+            "legacy",
+            "my session",
+            "notes",
+            "quoted"
         ],
         "broken files: the good sessions survive, broken and non-.json files do not appear"
     );
@@ -239,7 +284,11 @@ pub async fn run_conformance<F: ConformanceFixture>(fixture: &F) {
     );
 
     // 5. Attach names the session.
-    if let Some(s) = report.sessions.iter().find(|s| s.tmux_session == "my session") {
+    if let Some(s) = report
+        .sessions
+        .iter()
+        .find(|s| s.tmux_session == "my session")
+    {
         let cmd = source
             .attach(s, &AttachContext::default())
             .unwrap_or_else(|e| panic!("attach failed: {e}"));

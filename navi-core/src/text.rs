@@ -67,7 +67,10 @@ mod tests {
         assert_eq!(sanitize("plain text"), "plain text");
         assert_eq!(sanitize("a\x1b[31mred\x1b[0m b"), "ared b");
         assert_eq!(sanitize("t\x1b]0;pwned title\x07x"), "tx");
-        assert_eq!(sanitize("t\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\"), "tlink");
+        assert_eq!(
+            sanitize("t\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\"),
+            "tlink"
+        );
         assert_eq!(sanitize("bell\x07 nul\0 del\x7f"), "bell nul del");
         assert_eq!(sanitize("line1\nline2\tx\r"), "line1 line2 x ");
         assert_eq!(sanitize("c1\u{9b}2Jcsi"), "c1csi");

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use navi_core::{
-    AttachCommand, AttachContext, PollReport, SessionInfo, SessionSource, SkippedFile,
-    SourceError, MAX_STATUS_FILE_BYTES,
+    AttachCommand, AttachContext, PollReport, SessionInfo, SessionSource, SkippedFile, SourceError,
+    MAX_STATUS_FILE_BYTES,
 };
 
 /// Sessions of this machine, read from a status directory.

@@ -61,7 +61,13 @@ fn label(i: usize) -> Option<String> {
 
 fn sessions_for(i: usize, round: usize, n: usize) -> Vec<SessionInfo> {
     (0..n)
-        .map(|k| session(&format!("s{i}-{k}"), ["working", "waiting", "done"][k % 3], (round * 10 + k) as i64))
+        .map(|k| {
+            session(
+                &format!("s{i}-{k}"),
+                ["working", "waiting", "done"][k % 3],
+                (round * 10 + k) as i64,
+            )
+        })
         .collect()
 }
 
@@ -99,10 +105,14 @@ fn run(plans: &[Plan], order: &[usize]) -> (Vec<Row>, Vec<Health>, Vec<Duration>
         for &i in order {
             let p = &plans[i];
             let steps = vec![step(i, 0, &p.rounds[0]), step(i, 1, &p.rounds[1])];
-            let source: DynSessionSource = Arc::new(MockSource::scripted(label(i).as_deref(), steps));
+            let source: DynSessionSource =
+                Arc::new(MockSource::scripted(label(i).as_deref(), steps));
             agg.add_source(
                 source,
-                SourceOptions { timeout: Duration::from_millis(p.timeout_ms), interval: Duration::from_secs(1) },
+                SourceOptions {
+                    timeout: Duration::from_millis(p.timeout_ms),
+                    interval: Duration::from_secs(1),
+                },
             );
         }
         let mut elapsed = Vec::new();
@@ -122,10 +132,18 @@ fn run(plans: &[Plan], order: &[usize]) -> (Vec<Row>, Vec<Health>, Vec<Duration>
         let mut health = vec![(SourceState::Connecting, None); plans.len()];
         for (pos, &i) in order.iter().enumerate() {
             let h = &snap.sources[pos];
-            assert_eq!(h.name, label(i), "health entries follow the order sources were added");
+            assert_eq!(
+                h.name,
+                label(i),
+                "health entries follow the order sources were added"
+            );
             health[i] = (h.state, h.reason.as_ref().map(|r| r.kind()));
             // Every session carries its source's label and the source's count matches.
-            let n = snap.sessions.iter().filter(|s| s.remote == label(i)).count();
+            let n = snap
+                .sessions
+                .iter()
+                .filter(|s| s.remote == label(i))
+                .count();
             assert_eq!(h.sessions, n);
         }
         (rows, health, elapsed)
@@ -191,17 +209,32 @@ proptest! {
 #[test]
 fn sorted_snapshot_is_the_model_order() {
     paused_runtime().block_on(async {
-        let local = MockSource::ok(None, vec![session("a", "done", 5), session("b", "working", 1)], Duration::ZERO);
-        let remote = MockSource::ok(Some("dev"), vec![session("c", "permission", 0)], Duration::from_millis(30));
+        let local = MockSource::ok(
+            None,
+            vec![session("a", "done", 5), session("b", "working", 1)],
+            Duration::ZERO,
+        );
+        let remote = MockSource::ok(
+            Some("dev"),
+            vec![session("c", "permission", 0)],
+            Duration::from_millis(30),
+        );
         let mut agg = Aggregator::new()
             .with_source(Arc::new(local), SourceOptions::LOCAL)
             .with_source(Arc::new(remote), SourceOptions::default());
         let mut model = Model::new();
         model.update(Arc::new(agg.poll_once().await));
-        let names: Vec<_> = model.rows().map(|r| (r.tmux_session.clone(), r.remote.clone())).collect();
+        let names: Vec<_> = model
+            .rows()
+            .map(|r| (r.tmux_session.clone(), r.remote.clone()))
+            .collect();
         assert_eq!(
             names,
-            [("c".to_string(), Some("dev".to_string())), ("b".into(), None), ("a".into(), None)]
+            [
+                ("c".to_string(), Some("dev".to_string())),
+                ("b".into(), None),
+                ("a".into(), None)
+            ]
         );
         assert_eq!(model.sources()[1].latency, Some(Duration::from_millis(30)));
     });
@@ -211,13 +244,39 @@ fn sorted_snapshot_is_the_model_order() {
 #[test]
 fn continuous_mode_isolates_slow_sources() {
     paused_runtime().block_on(async {
-        let fast = Arc::new(MockSource::ok(None, vec![session("fast", "working", 1)], Duration::ZERO));
-        let slow = Arc::new(MockSource::ok(Some("slow"), vec![session("slow", "done", 1)], Duration::from_secs(20)));
+        let fast = Arc::new(MockSource::ok(
+            None,
+            vec![session("fast", "working", 1)],
+            Duration::ZERO,
+        ));
+        let slow = Arc::new(MockSource::ok(
+            Some("slow"),
+            vec![session("slow", "done", 1)],
+            Duration::from_secs(20),
+        ));
         let hung = Arc::new(MockSource::hanging(Some("hung")));
         let handle = Aggregator::new()
-            .with_source(fast.clone(), SourceOptions { timeout: Duration::from_secs(2), interval: Duration::from_millis(500) })
-            .with_source(slow.clone(), SourceOptions { timeout: Duration::from_secs(30), interval: Duration::from_secs(5) })
-            .with_source(hung.clone(), SourceOptions { timeout: Duration::from_secs(3), interval: Duration::from_secs(5) })
+            .with_source(
+                fast.clone(),
+                SourceOptions {
+                    timeout: Duration::from_secs(2),
+                    interval: Duration::from_millis(500),
+                },
+            )
+            .with_source(
+                slow.clone(),
+                SourceOptions {
+                    timeout: Duration::from_secs(30),
+                    interval: Duration::from_secs(5),
+                },
+            )
+            .with_source(
+                hung.clone(),
+                SourceOptions {
+                    timeout: Duration::from_secs(3),
+                    interval: Duration::from_secs(5),
+                },
+            )
             .spawn();
         let mut rx = handle.subscribe();
         let start = Instant::now();
@@ -227,10 +286,25 @@ fn continuous_mode_isolates_slow_sources() {
         }
         let snap = handle.latest();
         assert_eq!(snap.sources[0].state, SourceState::Connected);
-        assert_eq!(snap.sources[1].state, SourceState::Connecting, "slow source still in its first poll");
-        assert_eq!(snap.sources[2].state, SourceState::Unavailable, "hung source timed out at 3 s");
-        assert_eq!(snap.sources[2].reason.as_ref().map(|r| r.kind()), Some("timeout"));
-        assert!(fast.polls() >= 7, "fast source kept its 500 ms rhythm: {} polls", fast.polls());
+        assert_eq!(
+            snap.sources[1].state,
+            SourceState::Connecting,
+            "slow source still in its first poll"
+        );
+        assert_eq!(
+            snap.sources[2].state,
+            SourceState::Unavailable,
+            "hung source timed out at 3 s"
+        );
+        assert_eq!(
+            snap.sources[2].reason.as_ref().map(|r| r.kind()),
+            Some("timeout")
+        );
+        assert!(
+            fast.polls() >= 7,
+            "fast source kept its 500 ms rhythm: {} polls",
+            fast.polls()
+        );
         assert_eq!(slow.polls(), 1);
         assert_eq!(snap.sessions.len(), 1);
 
@@ -257,7 +331,11 @@ fn failing_twice_then_recovering() {
         mock.expect_poll()
             .times(2)
             .in_sequence(&mut seq)
-            .returning(|| Err(SourceError::Auth("server rejected key ~/.ssh/id_ed25519".into())));
+            .returning(|| {
+                Err(SourceError::Auth(
+                    "server rejected key ~/.ssh/id_ed25519".into(),
+                ))
+            });
         mock.expect_poll()
             .times(1)
             .in_sequence(&mut seq)
@@ -283,8 +361,15 @@ fn failing_twice_then_recovering() {
         let s4 = agg.poll_once().await;
         assert_eq!(s4.sources[0].state, SourceState::Connected);
         assert!(s4.sources[0].reason.is_none());
-        let names: BTreeSet<_> = s4.sessions.iter().map(|s| (s.tmux_session.clone(), s.stale)).collect();
-        assert_eq!(names, BTreeSet::from([("api".into(), false), ("web".into(), false)]));
+        let names: BTreeSet<_> = s4
+            .sessions
+            .iter()
+            .map(|s| (s.tmux_session.clone(), s.stale))
+            .collect();
+        assert_eq!(
+            names,
+            BTreeSet::from([("api".into(), false), ("web".into(), false)])
+        );
     });
 }
 
@@ -296,7 +381,13 @@ fn one_poll_per_interval() {
         mock.expect_label().return_const(None::<&'static str>);
         mock.expect_poll().times(5).returning(|| Ok(vec![]));
         let handle = Aggregator::new()
-            .with_source(Arc::new(mock), SourceOptions { timeout: Duration::from_secs(1), interval: Duration::from_secs(2) })
+            .with_source(
+                Arc::new(mock),
+                SourceOptions {
+                    timeout: Duration::from_secs(1),
+                    interval: Duration::from_secs(2),
+                },
+            )
             .spawn();
         tokio::time::sleep(Duration::from_millis(8_500)).await;
         // Dropping the handle aborts the tasks; mockall checks `times(5)` when the mock drops.

@@ -118,21 +118,55 @@ impl Connection {
 }
 
 /// A channel that closes itself when dropped (a plain russh `Channel` does not), so an
-/// abandoned or cancelled poll never leaves a session slot open on the server.
+/// abandoned or cancelled poll never leaves a session open on the server.
+///
+/// It holds one of the connection's channel slots until the server has let go of the
+/// session: sshd counts a session against `MaxSessions` until its command exits, so
+/// releasing the slot the moment a poll is abandoned would let a burst of cancelled
+/// polls open more sessions than sshd allows. russh ignores the server's close of a
+/// channel the client closed first, so an abandoned channel is ended from the remote
+/// side: EOF on its stdin (the poll loop exits on it; a snapshot command ends by
+/// itself; a channel that never started a command runs `exit`), then the channel is
+/// drained until the server closes it.
+/// Only if that takes longer than [`CLOSE_GRACE`] (a hung remote) does navi close the
+/// channel itself.
 struct OwnedChannel {
-    read: ChannelReadHalf,
+    /// `None` only while being dropped.
+    read: Option<ChannelReadHalf>,
     write: Arc<ChannelWriteHalf<client::Msg>>,
+    permit: Option<OwnedSemaphorePermit>,
+    /// A command was started on it.
+    started: bool,
     /// The server closed it: nothing left to close.
     closed: bool,
 }
 
+/// How long an abandoned channel's command gets to end before navi closes it.
+const CLOSE_GRACE: Duration = Duration::from_secs(5);
+
 impl OwnedChannel {
-    fn new(ch: russh::Channel<client::Msg>) -> Self {
+    fn new(ch: russh::Channel<client::Msg>, permit: OwnedSemaphorePermit) -> Self {
         let (read, write) = ch.split();
         OwnedChannel {
-            read,
+            read: Some(read),
             write: Arc::new(write),
+            permit: Some(permit),
+            started: false,
             closed: false,
+        }
+    }
+
+    /// Starts `command` on the channel.
+    async fn exec(&mut self, command: String) -> Result<(), russh::Error> {
+        self.started = true;
+        self.write.exec(true, command).await
+    }
+
+    /// The next message, `None` once the channel is gone.
+    async fn wait(&mut self) -> Option<ChannelMsg> {
+        match self.read.as_mut() {
+            Some(r) => r.wait().await,
+            None => None,
         }
     }
 }
@@ -142,29 +176,57 @@ impl Drop for OwnedChannel {
         if self.closed {
             return;
         }
-        if let Ok(rt) = tokio::runtime::Handle::try_current() {
-            let write = self.write.clone();
-            rt.spawn(async move {
+        let (Some(mut read), Some(permit)) = (self.read.take(), self.permit.take()) else {
+            return;
+        };
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let write = self.write.clone();
+        let started = self.started;
+        rt.spawn(async move {
+            // Make the server end the session: EOF ends the poll loop (a snapshot
+            // command ends by itself); a channel that never ran a command runs `exit`
+            // (sshd keeps a command-less session open after our close).
+            let asked = if started {
+                write.eof().await
+            } else {
+                write.exec(false, "exit 0").await
+            };
+            let mut ended = false;
+            if asked.is_ok() {
+                // Keep reading: an unread channel stalls the whole connection.
+                ended = tokio::time::timeout(CLOSE_GRACE, async {
+                    while let Some(msg) = read.wait().await {
+                        if matches!(msg, ChannelMsg::Close) {
+                            break;
+                        }
+                    }
+                })
+                .await
+                .is_ok();
+            }
+            if !ended {
                 let _ = write.close().await;
-            });
-        }
+            }
+            drop(permit);
+        });
     }
 }
 
 /// The long-lived snapshot loop of a connection.
 struct LoopChannel {
     ch: OwnedChannel,
-    _permit: OwnedSemaphorePermit,
     /// Requests it has answered (0: not yet known to work).
     answered: u64,
 }
 
 /// Marks the connection suspect if a poll is dropped mid-answer (cancel safety: the
-/// aggregator drops a poll future on timeout).
+/// aggregator drops a poll future on timeout). A cancelled poll says nothing about
+/// whether the loop works, so it is not counted as a loop failure: an unverified loop's
+/// own deadline (half the budget) always comes before the aggregator's.
 struct InFlight<'a> {
     conn: &'a Connection,
-    /// Also count a loop failure (the loop never answered).
-    unverified_loop: bool,
     armed: bool,
 }
 
@@ -172,9 +234,6 @@ impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         if self.armed {
             self.conn.suspect.store(true, Ordering::SeqCst);
-            if self.unverified_loop {
-                self.conn.loop_failures.fetch_add(1, Ordering::SeqCst);
-            }
         }
     }
 }
@@ -379,32 +438,50 @@ impl Pool {
     }
 
     /// A new session channel (holding one of the connection's channel slots).
+    ///
+    /// The open runs in its own task: if this poll is dropped while the server is still
+    /// confirming the channel, the task closes the channel it gets instead of leaving a
+    /// session slot open on the server.
     async fn open_channel(
         &self,
-        conn: &Connection,
+        conn: &Arc<Connection>,
         deadline: Instant,
-    ) -> Result<(OwnedChannel, OwnedSemaphorePermit), SourceError> {
+    ) -> Result<OwnedChannel, SourceError> {
         let timeout = self.remote.timeout;
         let permit = timeout_at(deadline, conn.channels.clone().acquire_owned())
             .await
             .map_err(|_| SourceError::Timeout(timeout))?
             .map_err(|_| SourceError::Other("the connection's channel limit was closed".into()))?;
-        let ch = timeout_at(deadline, conn.handle.channel_open_session())
-            .await
-            .map_err(|_| {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let opener = conn.clone();
+        tokio::spawn(async move {
+            let res = opener
+                .handle
+                .channel_open_session()
+                .await
+                .map(|ch| OwnedChannel::new(ch, permit));
+            // If the poll is gone, dropping the channel here closes it.
+            let _ = tx.send(res);
+        });
+        match timeout_at(deadline, rx).await {
+            Err(_) => {
                 conn.suspect.store(true, Ordering::SeqCst);
-                SourceError::Timeout(timeout)
-            })?
-            .map_err(|e| {
+                Err(SourceError::Timeout(timeout))
+            }
+            Ok(Err(_)) => Err(SourceError::Disconnected(format!(
+                "{}: the connection closed while opening a channel",
+                self.what()
+            ))),
+            Ok(Ok(r)) => r.map_err(|e| {
                 russh_error(&e, &format!("{}: opening a channel", self.what()), timeout)
-            })?;
-        Ok((OwnedChannel::new(ch), permit))
+            }),
+        }
     }
 
     /// A snapshot over the connection's long-lived loop channel.
     async fn loop_snapshot(
         &self,
-        conn: &Connection,
+        conn: &Arc<Connection>,
         deadline: Instant,
     ) -> Result<PollReport, LoopError> {
         let timeout = self.remote.timeout;
@@ -419,7 +496,7 @@ impl Pool {
         let mut lc = match slot.take() {
             Some(lc) => lc,
             None => {
-                let (ch, permit) = self
+                let ch = self
                     .open_channel(conn, deadline)
                     .await
                     .map_err(LoopError::Fatal)?;
@@ -430,18 +507,10 @@ impl Pool {
                 {
                     return Err(self.channel_failed(conn, &e));
                 }
-                LoopChannel {
-                    ch,
-                    _permit: permit,
-                    answered: 0,
-                }
+                LoopChannel { ch, answered: 0 }
             }
         };
-        let mut guard = InFlight {
-            conn,
-            unverified_loop: lc.answered == 0,
-            armed: true,
-        };
+        let mut guard = InFlight { conn, armed: true };
         let nonce = new_nonce();
         let start = Instant::now();
         let request = format!("{nonce}\n");
@@ -516,21 +585,16 @@ impl Pool {
     /// A snapshot over a fresh exec channel.
     async fn exec_snapshot(
         &self,
-        conn: &Connection,
+        conn: &Arc<Connection>,
         deadline: Instant,
     ) -> Result<PollReport, SourceError> {
         let timeout = self.remote.timeout;
         let start = Instant::now();
-        let (mut ch, _permit) = self.open_channel(conn, deadline).await?;
-        let mut guard = InFlight {
-            conn,
-            unverified_loop: false,
-            armed: true,
-        };
+        let mut ch = self.open_channel(conn, deadline).await?;
+        let mut guard = InFlight { conn, armed: true };
         let nonce = new_nonce();
         if let Err(e) = ch
-            .write
-            .exec(true, exec_command(&self.remote.sessions_dir, &nonce))
+            .exec(exec_command(&self.remote.sessions_dir, &nonce))
             .await
         {
             guard.armed = false;
@@ -607,7 +671,7 @@ async fn read_channel(
 ) -> Result<ReadEnd, SourceError> {
     let mut exit = None;
     loop {
-        match ch.read.wait().await {
+        match ch.wait().await {
             Some(ChannelMsg::Data { data }) => {
                 if out.len() + data.len() > MAX_POLL_OUTPUT {
                     // Dropping the channel (the caller's) closes it: stop reading.

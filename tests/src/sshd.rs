@@ -25,16 +25,24 @@ pub const SSHD: &str = "/usr/sbin/sshd";
 /// `NAVI_REQUIRE_SSHD=1`, else prints `skipping: /usr/sbin/sshd not found` and returns
 /// `false`.
 pub fn sshd_or_skip() -> bool {
-    if Path::new(SSHD).exists() {
+    let require = std::env::var("NAVI_REQUIRE_SSHD").ok();
+    gate(Path::new(SSHD), require.as_deref())
+}
+
+/// The decision of [`sshd_or_skip`] for an sshd at `sshd` and a `NAVI_REQUIRE_SSHD`
+/// value: run when the binary exists; otherwise fail when required (`"1"`), else skip.
+pub fn gate(sshd: &Path, require: Option<&str>) -> bool {
+    if sshd.exists() {
         return true;
     }
-    if std::env::var("NAVI_REQUIRE_SSHD").is_ok_and(|v| v == "1") {
+    if require == Some("1") {
         panic!(
-            "NAVI_REQUIRE_SSHD=1 but {SSHD} does not exist: install openssh-server \
-             (apt-get install openssh-server) or unset NAVI_REQUIRE_SSHD to skip"
+            "NAVI_REQUIRE_SSHD=1 but {} does not exist: install openssh-server \
+             (apt-get install openssh-server) or unset NAVI_REQUIRE_SSHD to skip",
+            sshd.display()
         );
     }
-    eprintln!("skipping: {SSHD} not found");
+    eprintln!("skipping: {} not found", sshd.display());
     false
 }
 
@@ -164,7 +172,12 @@ impl Sshd {
                     );
                     break;
                 }
-                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                // Ready once sshd itself says it listens (a port grabbed by someone else
+                // in the meantime would also accept connections).
+                let listening = format!("Server listening on 127.0.0.1 port {port}");
+                if std::fs::read_to_string(&log).is_ok_and(|l| l.contains(&listening))
+                    && std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+                {
                     return Sshd {
                         dir,
                         port,

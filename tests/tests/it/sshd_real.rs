@@ -14,6 +14,20 @@ use navi_tests::ssh_server::{known_hosts_entry, random_key};
 use navi_tests::sshd::{self, Sshd};
 
 #[test]
+fn gate_skips_without_sshd_unless_required() {
+    let missing = Path::new("/nonexistent/sbin/sshd");
+    assert!(!sshd::gate(missing, None), "no sshd, not required: skip");
+    assert!(!sshd::gate(missing, Some("0")), "only \"1\" requires it");
+    assert!(sshd::gate(Path::new("/bin/sh"), Some("1")), "present: run");
+}
+
+#[test]
+#[should_panic(expected = "NAVI_REQUIRE_SSHD=1 but /nonexistent/sbin/sshd does not exist")]
+fn gate_fails_without_sshd_when_required() {
+    sshd::gate(Path::new("/nonexistent/sbin/sshd"), Some("1"));
+}
+
+#[test]
 fn harness_sshd_serves_the_system_ssh_client() {
     if !sshd::sshd_or_skip() {
         return;

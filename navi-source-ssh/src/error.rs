@@ -61,7 +61,7 @@ pub(crate) fn io_error(e: &io::Error, what: &str, timeout: Duration) -> SourceEr
     use io::ErrorKind as K;
     match e.kind() {
         K::ConnectionRefused => SourceError::Refused(format!(
-            "{what}: connection refused (is sshd running on that port?)"
+            "{what}: nothing listens on that port (is sshd running?)"
         )),
         K::HostUnreachable | K::NetworkUnreachable | K::AddrNotAvailable => {
             SourceError::Refused(format!("{what}: host unreachable ({e})"))

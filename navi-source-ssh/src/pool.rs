@@ -798,7 +798,7 @@ pub(crate) async fn dial(
 ) -> Result<TcpStream, SourceError> {
     let addrs: Vec<_> = tokio::net::lookup_host((host, port))
         .await
-        .map_err(|e| SourceError::Dns(format!("{what}: cannot resolve {host} ({e})")))?
+        .map_err(|e| SourceError::Dns(format!("{what}: {host}: {e}")))?
         .collect();
     if addrs.is_empty() {
         return Err(SourceError::Dns(format!("{what}: {host} has no address")));
@@ -947,6 +947,6 @@ pub(crate) fn backoff_delay(failures: u32) -> Duration {
 }
 
 fn retry_note(d: Duration) -> String {
-    let secs = d.as_secs() + u64::from(d.subsec_nanos() > 0);
+    let secs = ((d.as_millis() + 500) / 1000).max(1);
     format!("(retrying in {secs}s)")
 }

@@ -88,11 +88,55 @@ pub(crate) struct Pool {
 #[derive(Default)]
 struct State {
     conn: Option<Arc<Connection>>,
-    /// Consecutive failed (or abandoned) connection attempts.
+    backoff: Backoff,
+}
+
+/// When the next connection attempt may be made.
+///
+/// An attempt is counted as failed when it STARTS and forgiven when it succeeds, so a
+/// connect the aggregator cancels (a hung host) backs off like one that failed.
+#[derive(Debug, Default)]
+pub(crate) struct Backoff {
+    /// Consecutive failed (or abandoned) attempts.
     failures: u32,
     /// No new attempt before this.
     retry_at: Option<Instant>,
     last_error: Option<SourceError>,
+}
+
+impl Backoff {
+    /// `Err` (the last error, with "(retrying in Ns)") while backing off.
+    pub(crate) fn check(&self, now: Instant) -> Result<(), SourceError> {
+        match (self.retry_at, &self.last_error) {
+            (Some(at), Some(e)) if now < at => Err(with_note(e, &retry_note(at - now))),
+            _ => Ok(()),
+        }
+    }
+
+    /// An attempt starts; until it ends it counts as failed with `pending`.
+    pub(crate) fn attempt(&mut self, now: Instant, pending: SourceError) {
+        self.failures = self.failures.saturating_add(1);
+        self.retry_at = Some(now + backoff_delay(self.failures));
+        self.last_error = Some(pending);
+    }
+
+    /// The attempt failed at `now`: returns the error to show (with the retry note).
+    pub(crate) fn failed(&mut self, now: Instant, e: SourceError) -> SourceError {
+        let delay = backoff_delay(self.failures);
+        self.retry_at = Some(now + delay);
+        let shown = with_note(&e, &retry_note(delay));
+        self.last_error = Some(e);
+        shown
+    }
+
+    pub(crate) fn succeeded(&mut self) {
+        *self = Backoff::default();
+    }
+
+    /// Allow an attempt now.
+    pub(crate) fn clear_wait(&mut self) {
+        self.retry_at = None;
+    }
 }
 
 /// One live SSH session to the target (through its bastion, if any).
@@ -270,7 +314,7 @@ impl Pool {
     /// Forgets the backoff so the next poll connects at once (after `trust`, say).
     pub(crate) fn retry_now(&self) {
         if let Ok(mut st) = self.state.try_lock() {
-            st.retry_at = None;
+            st.backoff.clear_wait();
         }
     }
 
@@ -340,35 +384,20 @@ impl Pool {
             tracing::info!(remote = %self.remote.name, "connection lost; reconnecting");
             st.conn = None;
         }
-        let now = Instant::now();
-        if let (Some(at), Some(e)) = (st.retry_at, &st.last_error) {
-            if now < at {
-                return Err(with_note(e, &retry_note(at - now)));
-            }
-        }
-        // Count the attempt before making it: a connect the aggregator cancels (a hung
-        // host) must back off like one that failed.
-        st.failures = st.failures.saturating_add(1);
-        st.retry_at = Some(now + backoff_delay(st.failures));
-        st.last_error = Some(SourceError::Timeout(timeout));
+        st.backoff.check(Instant::now())?;
+        st.backoff
+            .attempt(Instant::now(), SourceError::Timeout(timeout));
         let res = match timeout_at(deadline, self.connect()).await {
             Ok(r) => r,
             Err(_) => Err(SourceError::Timeout(timeout)),
         };
         match res {
             Ok(conn) => {
-                st.failures = 0;
-                st.retry_at = None;
-                st.last_error = None;
+                st.backoff.succeeded();
                 st.conn = Some(conn.clone());
                 Ok(conn)
             }
-            Err(e) => {
-                let delay = backoff_delay(st.failures);
-                st.retry_at = Some(Instant::now() + delay);
-                st.last_error = Some(e.clone());
-                Err(with_note(&e, &retry_note(delay)))
-            }
+            Err(e) => Err(st.backoff.failed(Instant::now(), e)),
         }
     }
 

@@ -1302,6 +1302,65 @@ fn backoff_doubles_to_the_cap_with_jitter() {
     }
 }
 
+#[tokio::test(start_paused = true)]
+async fn backoff_schedule_on_the_paused_clock() {
+    use crate::pool::Backoff;
+    use navi_core::SourceError;
+    use tokio::time::Instant;
+    let ms = Duration::from_millis;
+    let mut b = Backoff::default();
+    let t0 = Instant::now();
+    assert!(b.check(t0).is_ok(), "the first attempt is immediate");
+    b.attempt(t0, SourceError::Timeout(Duration::from_secs(10)));
+    assert_eq!(
+        b.check(t0).unwrap_err().kind(),
+        "timeout",
+        "an attempt in flight (or abandoned) counts as failed"
+    );
+    let shown = b.failed(t0, SourceError::Refused("dev: nothing listens".into()));
+    assert!(shown.to_string().contains("(retrying in 1s)"), "{shown}");
+    let waiting = b.check(t0 + ms(500)).unwrap_err();
+    assert_eq!(waiting.kind(), "refused");
+    assert!(
+        waiting
+            .to_string()
+            .contains("nothing listens (retrying in 1s)"),
+        "{waiting}"
+    );
+    assert!(
+        b.check(t0 + ms(1200)).is_ok(),
+        "1 s (±20%) later it may try again"
+    );
+
+    // Each failure doubles the wait, up to the cap.
+    let mut now = t0 + ms(1200);
+    for n in 2..=10u32 {
+        b.attempt(now, SourceError::Timeout(Duration::from_secs(10)));
+        b.failed(now, SourceError::Refused("x".into()));
+        let base = Duration::from_secs(1u64 << (n - 1)).min(BACKOFF_CAP);
+        let low = base.mul_f64(0.8).min(BACKOFF_CAP) - ms(1);
+        assert!(
+            b.check(now + low).is_err(),
+            "failure {n}: still waiting at {low:?}"
+        );
+        let high = base.mul_f64(1.2).min(BACKOFF_CAP);
+        assert!(
+            b.check(now + high).is_ok(),
+            "failure {n}: free again at {high:?}"
+        );
+        tokio::time::advance(high).await;
+        now = Instant::now();
+    }
+    b.succeeded();
+    assert!(b.check(now).is_ok());
+    b.attempt(now, SourceError::Timeout(Duration::from_secs(10)));
+    b.failed(now, SourceError::Refused("x".into()));
+    assert!(
+        b.check(now + ms(1200)).is_ok(),
+        "success resets the schedule"
+    );
+}
+
 fn local_remote(port: u16) -> Remote {
     let mut r = remote("local", "127.0.0.1");
     r.port = port;

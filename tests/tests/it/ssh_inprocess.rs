@@ -374,6 +374,11 @@ async fn pooling_twenty_polls_use_one_connection() {
         1,
         "one authentication for 20 polls"
     );
+    assert_eq!(
+        s.server.execs(),
+        1,
+        "the polls share one long-lived channel, not an exec each"
+    );
     assert_eq!(source.connections_opened(), 1);
     drop(source);
     s.server.stop().await;
@@ -898,6 +903,44 @@ async fn reconnects_after_the_server_comes_back_on_the_same_port() {
     );
     assert_eq!(source.connections_opened(), 2);
     drop(agg);
+    drop(source);
+    s.server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn output_over_the_poll_cap_is_an_error_and_the_next_poll_recovers() {
+    let mut s = Setup::new().await;
+    // 18 files just under the 1 MiB per-file cap: over the 16 MiB per-poll cap together.
+    let big = format!(
+        r#"{{"tmux_session":"big","status":"idle","message":"{}"}}"#,
+        "x".repeat(1_000_000)
+    );
+    for i in 0..18 {
+        s.server
+            .write_session(&format!("big{i:02}.json"), big.as_bytes());
+    }
+    let source = SshSource::new(s.remote("dev"));
+    let err = expect_err(bounded("over the cap", source.poll()).await, "over the cap");
+    assert_eq!(err.kind(), "remote", "{err}");
+    assert!(
+        err.to_string().contains("cap"),
+        "the message names the cap: {err}"
+    );
+
+    for i in 0..18 {
+        std::fs::remove_file(s.server.sessions_dir().join(format!("big{i:02}.json"))).unwrap();
+    }
+    s.server
+        .write_session("small.json", &status_json("small", "done"));
+    let sessions = bounded("after the cap", source.poll())
+        .await
+        .unwrap_or_else(|e| panic!("the next poll works again: {e}"));
+    assert_eq!(names(&sessions), ["small"]);
+    assert_eq!(
+        s.server.accepted(),
+        1,
+        "the connection survived the oversize poll"
+    );
     drop(source);
     s.server.stop().await;
 }

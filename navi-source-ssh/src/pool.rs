@@ -525,15 +525,11 @@ impl Pool {
         let mut lc = match slot.take() {
             Some(lc) => lc,
             None => {
-                let ch = self
+                let mut ch = self
                     .open_channel(conn, deadline)
                     .await
                     .map_err(LoopError::Fatal)?;
-                if let Err(e) = ch
-                    .write
-                    .exec(true, loop_command(&self.remote.sessions_dir))
-                    .await
-                {
+                if let Err(e) = ch.exec(loop_command(&self.remote.sessions_dir)).await {
                     return Err(self.channel_failed(conn, &e));
                 }
                 LoopChannel { ch, answered: 0 }
@@ -570,6 +566,7 @@ impl Pool {
         match read {
             Err(_) if unverified => {
                 conn.loop_failures.fetch_add(1, Ordering::SeqCst);
+                conn.suspect.store(true, Ordering::SeqCst);
                 Err(LoopError::Fallback(
                     "the loop did not answer its first request".into(),
                 ))

@@ -14,6 +14,9 @@
 //! use the wrong key and known_hosts. Instead a `ProxyCommand` runs `ssh -W %h:%p` to the
 //! bastion with the same key and known_hosts; every word of it is quoted for the local
 //! `sh` that runs it and `%` is doubled against ssh's token expansion.
+//!
+//! The command is the same inside tmux (`AttachContext::inside_tmux`): the remote tmux
+//! then runs nested in the current pane, which is what `ssh -t host tmux attach` does.
 
 use navi_core::{shell_quote, AttachCommand, SourceError};
 

@@ -139,24 +139,45 @@ pub struct Env {
     pub home: Option<PathBuf>,
     /// The OpenSSH client config to resolve host aliases with (`None`: don't).
     pub ssh_config: Option<PathBuf>,
-    /// The default login user (`$USER`, else `$LOGNAME`).
+    /// The default login user (`$USER`, else `$LOGNAME`, else the account of this
+    /// process's uid in `/etc/passwd`, as OpenSSH does).
     pub user: Option<String>,
 }
 
 impl Env {
-    /// The real environment: `$HOME`, `$HOME/.ssh/config`, `$USER`/`$LOGNAME`.
+    /// The real environment: `$HOME`, `$HOME/.ssh/config`, `$USER`/`$LOGNAME` (or the
+    /// passwd entry of the current uid when neither is set, e.g. under cron or su).
     pub fn from_process() -> Env {
         let home = std::env::home_dir();
         let user = ["USER", "LOGNAME"]
             .iter()
             .filter_map(|v| std::env::var(v).ok())
-            .find(|u| !u.is_empty());
+            .find(|u| !u.is_empty())
+            .or_else(current_account);
         Env {
             ssh_config: home.as_ref().map(|h| h.join(".ssh/config")),
             home,
             user,
         }
     }
+}
+
+/// The login name of this process's uid (from `/proc/self` and `/etc/passwd`).
+fn current_account() -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let uid = std::fs::metadata("/proc/self").ok()?.uid();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    account_for_uid(&passwd, uid)
+}
+
+/// The name of the first `/etc/passwd` entry with this uid.
+fn account_for_uid(passwd: &str, uid: u32) -> Option<String> {
+    passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        let entry_uid: u32 = fields.nth(1)?.parse().ok()?;
+        (entry_uid == uid && !name.is_empty()).then(|| name.to_string())
+    })
 }
 
 /// Reads remotes.yaml. A missing file is no remotes and no error.
@@ -935,4 +956,18 @@ fn edit_distance(a: &str, b: &str) -> usize {
         prev = cur;
     }
     prev[b.len()]
+}
+
+#[cfg(test)]
+mod account_tests {
+    use super::account_for_uid;
+
+    #[test]
+    fn passwd_lookup() {
+        let passwd =
+            "root:x:0:0:root:/root:/bin/bash\n\nbroken\nsean:x:1000:1000::/home/sean:/bin/sh\n";
+        assert_eq!(account_for_uid(passwd, 0).as_deref(), Some("root"));
+        assert_eq!(account_for_uid(passwd, 1000).as_deref(), Some("sean"));
+        assert_eq!(account_for_uid(passwd, 7), None);
+    }
 }

@@ -397,8 +397,12 @@ impl AggregatorHandle {
         self.snapshots.clone()
     }
 
-    /// Asks every source that is waiting for its next interval to poll now.
+    /// Asks every source that is waiting for its next interval to poll now, and every
+    /// source that backs off after failures to try again ([`SessionSource::retry_now`]).
     pub fn refresh(&self) {
+        for source in &self.sources {
+            source.retry_now();
+        }
         self.refresh.send_modify(|n| *n = n.wrapping_add(1));
     }
 

@@ -89,7 +89,8 @@ impl AttachCommand {
 /// # Required and provided methods
 ///
 /// `label`, `poll` and `attach` are required. `poll_report` has a default that wraps
-/// `poll`; override it to report skipped files or a network latency.
+/// `poll`; override it to report skipped files or a network latency. `retry_now` (a
+/// no-op by default) lets a source with a reconnect backoff honour a manual refresh.
 ///
 /// # Errors
 ///
@@ -151,6 +152,10 @@ pub trait SessionSource: Send + Sync + Debug {
         session: &SessionInfo,
         ctx: &AttachContext,
     ) -> Result<AttachCommand, SourceError>;
+
+    /// The user asked for fresh data now (`r`): a source that is waiting out a reconnect
+    /// backoff should try again on its next poll. The default does nothing.
+    fn retry_now(&self) {}
 }
 
 /// A shared, type-erased source.
@@ -176,6 +181,9 @@ macro_rules! forward_impl {
                 ctx: &AttachContext,
             ) -> Result<AttachCommand, SourceError> {
                 (**self).attach(session, ctx)
+            }
+            fn retry_now(&self) {
+                (**self).retry_now()
             }
         }
     };

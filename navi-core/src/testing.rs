@@ -39,6 +39,7 @@ pub struct MockSource {
     label: Option<String>,
     steps: Mutex<VecDeque<MockStep>>,
     polls: AtomicUsize,
+    retries: AtomicUsize,
 }
 
 impl MockSource {
@@ -48,6 +49,7 @@ impl MockSource {
             label: label.map(str::to_owned),
             steps: Mutex::new(steps.into()),
             polls: AtomicUsize::new(0),
+            retries: AtomicUsize::new(0),
         }
     }
 
@@ -69,6 +71,11 @@ impl MockSource {
     /// How many polls have started.
     pub fn polls(&self) -> usize {
         self.polls.load(Ordering::SeqCst)
+    }
+
+    /// How many times [`SessionSource::retry_now`] was called.
+    pub fn retries(&self) -> usize {
+        self.retries.load(Ordering::SeqCst)
     }
 
     fn next_step(&self) -> MockStep {
@@ -107,6 +114,10 @@ impl SessionSource for MockSource {
 
     fn attach(&self, s: &SessionInfo, ctx: &AttachContext) -> Result<AttachCommand, SourceError> {
         Ok(AttachCommand::local_tmux(&s.tmux_session, ctx))
+    }
+
+    fn retry_now(&self) {
+        self.retries.fetch_add(1, Ordering::SeqCst);
     }
 }
 

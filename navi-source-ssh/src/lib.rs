@@ -151,6 +151,10 @@ impl SessionSource for SshSource {
     fn attach(&self, s: &SessionInfo, _ctx: &AttachContext) -> Result<AttachCommand, SourceError> {
         attach_argv(&self.remote, &s.tmux_session)
     }
+
+    fn retry_now(&self) {
+        self.pool.retry_now();
+    }
 }
 
 /// Connects to the remote (through its jump host) far enough to read its host key;

@@ -313,6 +313,11 @@ fn continuous_mode_isolates_slow_sources() {
         handle.refresh();
         tokio::time::sleep(Duration::from_millis(10)).await;
         assert!(fast.polls() > before, "refresh triggers a poll");
+        assert_eq!(
+            (fast.retries(), slow.retries(), hung.retries()),
+            (1, 1, 1),
+            "refresh asks every source to skip its backoff"
+        );
     });
 }
 

@@ -365,12 +365,26 @@ impl SessionInfo {
                 limit: MAX_STATUS_FILE_BYTES,
             });
         }
+        // A UTF-8 byte order mark (editors on Windows write one) is not part of the JSON.
+        let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(ParseError::Invalid("empty file".into()));
+        }
         let mut info = match serde_json::from_slice::<serde_json::Value>(bytes) {
             Ok(v @ serde_json::Value::Object(_)) => serde_json::from_value::<SessionInfo>(v)
                 .map_err(|e| ParseError::Invalid(e.to_string()))?,
             Ok(_) => return Err(ParseError::Invalid("not a JSON object".into())),
-            Err(e) => salvage(&String::from_utf8_lossy(bytes))
-                .ok_or_else(|| ParseError::Invalid(e.to_string()))?,
+            Err(e) => {
+                let text = String::from_utf8_lossy(bytes);
+                // Only a complete object is salvaged: a file cut short (a partial write,
+                // a full disk) is skipped, not shown with whatever fields it still had.
+                if e.is_eof() || !text.contains('}') {
+                    return Err(ParseError::Invalid(format!(
+                        "truncated (the JSON object never ends): {e}"
+                    )));
+                }
+                salvage(&text).ok_or_else(|| ParseError::Invalid(e.to_string()))?
+            }
         };
         if info.tmux_session.is_empty() {
             match file_stem {
@@ -712,12 +726,38 @@ mod tests {
     }
 
     #[test]
-    fn truncated_file_with_name_is_salvaged_and_garbage_is_not() {
-        let s = SessionInfo::parse(br#"{"tmux_session":"t","status":"done","mess"#, None).unwrap();
-        assert_eq!(s.status, Status::Done);
+    fn truncated_file_is_refused_and_garbage_too() {
+        for cut in [
+            &br#"{"tmux_session":"t","status":"done","mess"#[..],
+            br#"{"tmux_session":"t","status":"work"#,
+            b"{\"tmux_session\":\"t\",\"status\":\"done\",\"message\":\"a \"b\" c\"\n",
+        ] {
+            let err = SessionInfo::parse(cut, Some("t")).unwrap_err();
+            assert!(err.to_string().contains("truncated"), "{err}");
+        }
+        // A complete object with junk after it is not truncated.
+        let s = SessionInfo::parse(b"{\"tmux_session\":\"j\",\"status\":\"done\"}\njunk", None);
+        assert_eq!(s.unwrap().status, Status::Done);
         assert!(SessionInfo::parse(b"\x00\xffgarbage", Some("x")).is_err());
         assert!(SessionInfo::parse(b"[1,2]", Some("x")).is_err());
-        assert!(SessionInfo::parse(b"", Some("x")).is_err());
+        let empty = SessionInfo::parse(b" \n", Some("x")).unwrap_err();
+        assert_eq!(empty.to_string(), "not a status file: empty file");
+    }
+
+    #[test]
+    fn byte_order_mark_and_crlf_are_plain_json() {
+        let text =
+            b"\xef\xbb\xbf{\r\n\"tmux_session\": \"bom\",\r\n\"status\": \"working\"\r\n}\r\n";
+        let s = SessionInfo::parse(text, Some("bom")).unwrap();
+        assert!(!s.partial, "a BOM alone must not make the file partial");
+        assert_eq!(s.tmux_session, "bom");
+        assert_eq!(s.status, Status::Working);
+        // With the hooks' unescaped quote too: salvaged, name still read.
+        let text = b"\xef\xbb\xbf{\"tmux_session\":\"q\",\"status\":\"idle\",\"message\":\"a \"b\" c\",\"cwd\":\"/\"}";
+        let s = SessionInfo::parse(text, None).unwrap();
+        assert!(s.partial);
+        assert_eq!(s.tmux_session, "q");
+        assert_eq!(s.message, "a \"b\" c");
     }
 
     #[test]

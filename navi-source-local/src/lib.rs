@@ -3,7 +3,8 @@
 //! The hooks write one `<tmux session>.json` per session into `~/.claude-sessions/`,
 //! via a temp file (`.tmp.XXXXXX`) renamed into place. Only `*.json` files are read; a
 //! file that is malformed, truncated, unreadable or over 1 MiB is skipped and reported,
-//! never fatal; a missing directory is zero sessions.
+//! never fatal, and so is a `*.json` that is not a regular file (a directory, a FIFO, a
+//! broken symlink; a FIFO never blocks the poll); a missing directory is zero sessions.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -76,23 +77,39 @@ pub fn read_dir(dir: &Path) -> Result<PollReport, SourceError> {
     Ok(report)
 }
 
-/// `Ok(None)` for entries that vanished or are not regular files.
+/// `Ok(None)` for entries that vanished (the hooks rename files into place all the time).
+/// Anything else that is not a regular file (a directory, a FIFO, a socket, a symlink to
+/// nothing) is an error: it is skipped and reported, and it never blocks the poll.
 fn read_one(path: &Path, stem: &str) -> Result<Option<SessionInfo>, String> {
-    let file = match std::fs::File::open(path) {
+    let file = match open_nonblocking(path) {
         Ok(f) => f,
-        // Renamed away between listing and opening: the hooks' normal churn.
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return match std::fs::symlink_metadata(path) {
+                Ok(m) if m.file_type().is_symlink() => {
+                    let target = std::fs::read_link(path)
+                        .map(|t| t.display().to_string())
+                        .unwrap_or_else(|_| "?".into());
+                    Err(format!(
+                        "broken symlink: its target {target} does not exist; remove the link"
+                    ))
+                }
+                _ => Ok(None),
+            };
+        }
         Err(e) => return Err(format!("cannot open: {e}")),
     };
-    match file.metadata() {
-        Ok(m) if !m.is_file() => return Ok(None),
-        Ok(m) if m.len() > MAX_STATUS_FILE_BYTES => {
-            return Err(format!(
-                "file is {} bytes, over the {MAX_STATUS_FILE_BYTES}-byte limit",
-                m.len()
-            ))
-        }
-        _ => {}
+    let meta = file.metadata().map_err(|e| format!("cannot stat: {e}"))?;
+    if !meta.is_file() {
+        return Err(format!(
+            "not a regular file ({}); status files are plain files, remove or rename it",
+            file_kind(&meta.file_type())
+        ));
+    }
+    if meta.len() > MAX_STATUS_FILE_BYTES {
+        return Err(format!(
+            "file is {} bytes, over the {MAX_STATUS_FILE_BYTES}-byte limit",
+            meta.len()
+        ));
     }
     let mut bytes = Vec::new();
     // Read one byte past the cap so a file that grew after stat is still caught.
@@ -102,6 +119,40 @@ fn read_one(path: &Path, stem: &str) -> Result<Option<SessionInfo>, String> {
     SessionInfo::parse(&bytes, Some(stem))
         .map(Some)
         .map_err(|e| e.to_string())
+}
+
+/// Opens for reading without blocking: opening a FIFO (`mkfifo y.json`) for reading
+/// would otherwise wait for a writer forever. Regular files read as usual.
+fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    options.open(path)
+}
+
+fn file_kind(t: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+        if t.is_block_device() || t.is_char_device() {
+            return "a device";
+        }
+    }
+    if t.is_dir() {
+        "a directory"
+    } else {
+        "not a plain file"
+    }
 }
 
 #[async_trait]
@@ -171,6 +222,76 @@ mod tests {
         let err = LocalSource::new(&file).poll().await.unwrap_err();
         assert_eq!(err.kind(), "io");
         assert!(err.to_string().contains("file"), "{err}");
+    }
+
+    /// A FIFO, a directory and a broken symlink named `*.json` are each skipped and
+    /// reported; the poll does not block on the FIFO and keeps the good file.
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn special_files_are_reported_and_never_block() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(
+            d.join("good.json"),
+            br#"{"tmux_session":"good","status":"idle"}"#,
+        )
+        .unwrap();
+        std::fs::create_dir(d.join("x.json")).unwrap();
+        std::os::unix::fs::symlink(d.join("nowhere"), d.join("dangling.json")).unwrap();
+        let status = std::process::Command::new("mkfifo")
+            .arg(d.join("y.json"))
+            .status()
+            .unwrap();
+        assert!(status.success());
+
+        // The read runs on its own thread so a regression fails the test instead of
+        // hanging it.
+        let path = d.to_path_buf();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(read_dir(&path));
+        });
+        let report = rx
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("reading a directory with a FIFO must not block")
+            .unwrap();
+
+        let names: Vec<_> = report
+            .sessions
+            .iter()
+            .map(|s| s.tmux_session.as_str())
+            .collect();
+        assert_eq!(names, ["good"]);
+        let mut skipped: Vec<_> = report
+            .skipped
+            .iter()
+            .map(|f| {
+                let name = Path::new(&f.name).file_name().unwrap().to_string_lossy();
+                (name.to_string(), f.reason.clone())
+            })
+            .collect();
+        skipped.sort();
+        assert_eq!(skipped.len(), 3, "{skipped:?}");
+        assert_eq!(skipped[0].0, "dangling.json");
+        assert!(skipped[0].1.contains("broken symlink"), "{skipped:?}");
+        assert!(skipped[0].1.contains("nowhere"), "{skipped:?}");
+        assert_eq!(skipped[1].0, "x.json");
+        assert!(skipped[1].1.contains("a directory"), "{skipped:?}");
+        assert_eq!(skipped[2].0, "y.json");
+        assert!(skipped[2].1.contains("a FIFO"), "{skipped:?}");
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn symlink_to_a_status_file_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("real");
+        std::fs::write(&target, br#"{"tmux_session":"linked","status":"done"}"#).unwrap();
+        std::os::unix::fs::symlink(&target, dir.path().join("linked.json")).unwrap();
+        let report = read_dir(dir.path()).unwrap();
+        assert_eq!(report.sessions.len(), 1);
+        assert_eq!(report.sessions[0].tmux_session, "linked");
+        assert!(report.skipped.is_empty());
     }
 
     #[tokio::test]

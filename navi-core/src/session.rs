@@ -378,7 +378,8 @@ impl SessionInfo {
                 let text = String::from_utf8_lossy(bytes);
                 // Only a complete object is salvaged: a file cut short (a partial write,
                 // a full disk) is skipped, not shown with whatever fields it still had.
-                if e.is_eof() || !text.contains('}') {
+                let object = text.trim_start().starts_with('{');
+                if object && (e.is_eof() || !text.contains('}')) {
                     return Err(ParseError::Invalid(format!(
                         "truncated (the JSON object never ends): {e}"
                     )));
@@ -740,6 +741,8 @@ mod tests {
         assert_eq!(s.unwrap().status, Status::Done);
         assert!(SessionInfo::parse(b"\x00\xffgarbage", Some("x")).is_err());
         assert!(SessionInfo::parse(b"[1,2]", Some("x")).is_err());
+        let garbage = SessionInfo::parse(b"not json at all", Some("x")).unwrap_err();
+        assert!(!garbage.to_string().contains("truncated"), "{garbage}");
         let empty = SessionInfo::parse(b" \n", Some("x")).unwrap_err();
         assert_eq!(empty.to_string(), "not a status file: empty file");
     }

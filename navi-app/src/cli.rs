@@ -40,7 +40,7 @@ EXIT STATUS: 0 success, 1 failure (the error is printed), 2 usage error.
 
 EXAMPLES:
   navi                                   the dashboard
-  navi --demo                            the dashboard on built-in sample data (no tmux or SSH needed)
+  navi --demo                            the dashboard on sample data (no tmux or SSH needed)
   navi list                              every session once, as a table
   navi list --json | jq '.sessions[] | select(.status_kind == \"permission\") | .tmux_session'
   navi remotes                           is every remote reachable? latency, reason, sessions

@@ -119,12 +119,22 @@ fn write_problems(
             )?;
         }
     }
-    if snapshot.sessions.is_empty() {
+    // The hint is for a healthy but empty directory; an unreadable one was explained above.
+    let local_failed = snapshot
+        .sources
+        .iter()
+        .any(|h| h.name.is_none() && h.state == SourceState::Unavailable);
+    if snapshot.sessions.is_empty() && !local_failed {
+        let dir = set.sessions_dir.display();
+        let where_ = if set.sessions_dir.exists() {
+            format!("No sessions in {dir}.")
+        } else {
+            format!("No sessions in {dir} (the directory does not exist yet).")
+        };
         writeln!(
             err,
-            "No sessions in {}. navi's Claude Code hooks write one status file per tmux session \
-             there; try `navi --demo list` to see sample output.",
-            set.sessions_dir.display()
+            "{where_} navi's Claude Code hooks write one status file per tmux session \
+             there; try `navi --demo list` to see sample output."
         )?;
     }
     Ok(())
@@ -198,7 +208,40 @@ mod tests {
         run(&set, false, 80, &mut out, &mut err).await.unwrap();
         assert!(out.is_empty());
         let err = String::from_utf8(err).unwrap();
-        assert!(err.contains("No sessions in /tmp/sessions"), "{err}");
+        assert!(
+            err.contains("No sessions in /tmp/sessions (the directory does not exist yet)."),
+            "{err}"
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        let mut set = set_of(vec![Arc::new(MemorySource::new(None, vec![]))]);
+        set.sessions_dir = dir.path().to_path_buf();
+        let mut err = Vec::new();
+        run(&set, false, 80, &mut Vec::new(), &mut err)
+            .await
+            .unwrap();
+        let err = String::from_utf8(err).unwrap();
+        assert!(
+            err.contains(&format!("No sessions in {}.", dir.path().display())),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn unreadable_directory_is_explained_once_without_the_empty_hint() {
+        let set = set_of(vec![Arc::new(navi_core::testing::MockSource::failing(
+            None,
+            SourceError::Io("cannot read status directory /tmp/sessions: Not a directory".into()),
+            Duration::ZERO,
+        ))]);
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        run(&set, false, 80, &mut out, &mut err).await.unwrap();
+        let err = String::from_utf8(err).unwrap();
+        assert!(
+            err.contains("navi: local: unavailable: cannot read status directory"),
+            "{err}"
+        );
+        assert!(!err.contains("No sessions"), "{err}");
     }
 
     #[tokio::test]

@@ -21,10 +21,16 @@ use crate::format::{truncate, width};
 pub use header::source_indicator;
 pub use rows::session_lines;
 
+/// Lines of a session row with its directory and message.
+const FULL_ROW: u16 = 3;
+
 /// Draws the whole dashboard into `frame`.
 pub fn draw(frame: &mut Frame, model: &Model, ui: &mut UiState) {
     let area = frame.area();
-    let header = header::header_lines(model, ui, area.width);
+    let mut header = header::header_lines(model, ui, area.width);
+    // On a short terminal the sessions win: the header keeps its first lines (title, then
+    // the source indicators) and leaves room for one full row under the filter rule.
+    header.truncate(usize::from(area.height.saturating_sub(2 + FULL_ROW)).max(1));
     let header_height = u16::try_from(header.len()).unwrap_or(u16::MAX);
     let [top, gap, list, footer] = Layout::vertical([
         Constraint::Length(header_height),

@@ -41,7 +41,12 @@ pub(super) fn draw_rows(frame: &mut Frame, area: Rect, model: &Model, ui: &mut U
     let items: Vec<ListItem> = (start..end)
         .filter_map(|i| model.row(i))
         .map(|s| {
-            let item = ListItem::new(Text::from(session_lines(s, ui, area.width)));
+            let mut lines = session_lines(s, ui, area.width);
+            // Too short for a full row: one line per session, so rows still show.
+            if area.height < super::FULL_ROW {
+                lines.truncate(1);
+            }
+            let item = ListItem::new(Text::from(lines));
             if s.stale || s.status == Status::Offline {
                 item.style(Style::new().add_modifier(Modifier::DIM))
             } else {

@@ -400,6 +400,30 @@ fn tiny_terminals_do_not_panic() {
     terminal.draw(|f| draw(f, &model, &mut ui)).unwrap();
 }
 
+/// A short terminal still shows sessions: the header gives up its lower lines first, and
+/// rows shrink to one line when a full row does not fit.
+#[test]
+fn short_terminals_still_show_the_selected_session() {
+    let mut ui = ui();
+    let mut model = model_with(default_sessions(), &ui);
+    model.select_next();
+    let selected = model.selected_session().unwrap().tmux_session.clone();
+    for (w, h) in [(30, 8), (20, 5), (60, 6), (120, 7)] {
+        let t = render(&model, &mut ui, w, h);
+        let text = screen(&t);
+        assert!(text.contains(" navi "), "{w}x{h}: title kept\n{text}");
+        // The name may be cut with `…` on a narrow screen.
+        let row = row_of(&t, &selected[..4]);
+        let highlighted =
+            (0..w).any(|x| t.backend().buffer()[(x, row)].bg == Color::Rgb(40, 50, 70));
+        assert!(highlighted, "{w}x{h}: selection shown\n{text}");
+        assert!(lines(&t)[usize::from(h) - 1].contains("help"), "{text}");
+    }
+    // 30x8 has room for one full row: its directory shows too.
+    let t = render(&model, &mut ui, 30, 8);
+    assert!(screen(&t).contains("~/"), "{}", screen(&t));
+}
+
 #[test]
 fn long_reasons_wrap_and_many_unavailable_sources_are_summed_up() {
     let mut ui = ui();

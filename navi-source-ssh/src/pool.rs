@@ -28,8 +28,8 @@
 //! opens an exec channel per poll is still ~90 ms a poll. Instead each connection keeps
 //! ONE long-lived channel running [`remote::loop_command`]: a POSIX `sh` loop that reads
 //! a nonce line from stdin and answers with one framed snapshot. A poll writes one line
-//! and reads until the snapshot's end marker — one network round trip plus the remote
-//! `head` calls.
+//! and reads until the snapshot's end marker — one network round trip plus one remote
+//! `wc` and one `awk`, however many files there are.
 //!
 //! The loop channel is dropped and a fresh one opened on the next poll whenever it dies,
 //! errors, or a poll is cancelled mid-answer (its output would be out of step: the

@@ -5,7 +5,8 @@
 //! One poll is one *snapshot*: a small POSIX `sh` fragment lists `<sessions_dir>/*.json`
 //! and writes every regular file, capped at [`MAX_STATUS_FILE_BYTES`]` + 1` bytes (one
 //! past the cap, so an oversize file is detected and reported as skipped), as a framed
-//! record. Records are delimited by a per-poll random *nonce* the remote cannot guess in
+//! record. One `wc -c` and one `awk` frame the whole directory, so a poll costs a fixed
+//! handful of processes however many files there are (see `snapshot_body`). Records are delimited by a per-poll random *nonce* the remote cannot guess in
 //! advance, so no file content can forge a boundary:
 //!
 //! ```text
@@ -71,7 +72,71 @@ pub fn quote_sessions_dir(dir: &str) -> String {
     }
 }
 
+/// The awk program that frames every listed file: ONE process for the whole directory.
+///
+/// Its operands are the file names (`./name`, so none is taken for a `var=value`
+/// assignment; they are moved out of `ARGV` in `BEGIN` and opened only with `getline <`,
+/// which never aborts awk on a missing file). Its stdin is `wc -c` of the same names:
+/// `<size> <name>` lines, the size of each file when it was listed.
+///
+/// For each file: over the cap by its listed size → an `S` record, never read. Otherwise
+/// it is copied out line by line as it is read (only the current line is held), and the
+/// copy stops one byte past the cap, so a file that grew since it was listed arrives as
+/// `cap + 1` bytes and the decoder rejects it as oversize. awk cannot see whether the
+/// last line ended in a newline; the listed size can (`size == bytes without it`), so an
+/// unchanged file arrives byte for byte (a changed one, or one `wc` did not list, gets a
+/// final newline: JSON does not mind). A file that cannot be opened any more is an `S`
+/// record; an empty one is an empty `F` record. `LC_ALL=C` makes `length` count bytes.
+///
+/// POSIX awk only, checked with mawk, gawk, busybox awk and BWK awk (busybox turns a NUL
+/// into a newline: that file's own loss). One line, no single quote and no `\\`.
+///
+/// One limit: a file that grows *past the cap in one line* after `wc` listed it is held
+/// in awk's memory whole (a line cannot be read in part in POSIX awk) before it is cut;
+/// `head -c` never read more than the cap. Status files are rewritten by rename, so this
+/// needs a writer racing the poll.
+fn awk_program() -> String {
+    let cap = MAX_STATUS_FILE_BYTES;
+    [
+        "BEGIN { c = ARGC - 1; for (i = 1; i <= c; i++) L[i] = ARGV[i]; ARGC = 1 }",
+        // A wc line: optional padding, the size, one space, the name as given.
+        "{ s = $0; sub(/^[ \\t]+/, \"\", s); p = index(s, \" \"); \
+           if (p > 1) Z[substr(s, p + 1)] = substr(s, 1, p - 1) + 0 }",
+        "END { for (i = 1; i <= c; i++) one(L[i]) }",
+        // b: name, z: listed size (-1: unknown), o: bytes sent, q: a newline is owed.
+        "function one(f, b, z, r, x, o, q, h) { \
+           b = substr(f, 3); z = -1; if (f in Z) z = Z[f]; \
+           if (z > CAP) { printf \"\\nNAVI-%s S %s\\nfile is over the CAP-byte limit\", n, b; return }; \
+           o = 0; q = 0; h = 0; \
+           while ((r = (getline x < f)) > 0) { \
+             if (h == 0) { printf \"\\nNAVI-%s F %s\\n\", n, b; h = 1 } \
+             if (q) { printf \"\\n\"; o++ } \
+             if (o + length(x) > CAP) { printf \"%s\", substr(x, 1, CAP + 1 - o); q = 0; break } \
+             printf \"%s\", x; o += length(x); q = 1 \
+           } \
+           close(f); \
+           if (h) { if (q && z != o) printf \"\\n\"; return }; \
+           if (r < 0) printf \"\\nNAVI-%s S %s\\nfile could not be read (it vanished or its permissions changed)\", n, b; \
+           else printf \"\\nNAVI-%s F %s\\n\", n, b \
+         }",
+    ]
+    .join("; ")
+    .replace("CAP", &cap.to_string())
+}
+
 /// The body that writes one framed snapshot for nonce `$n` of directory `$D`.
+///
+/// The shell lists the directory with builtins only (glob, `[`, `case`, `printf`), then
+/// ONE `wc -c` and ONE awk ([`awk_program`]) frame every readable file: a poll costs the
+/// same few processes for 1 file or 400 (it used to be one `head` per file). Where awk
+/// is missing or not POSIX (`$W` empty, see [`prelude`]) each file goes through
+/// `head -c cap+1` as before.
+///
+/// The directory is entered with `cd` (inside the pipeline's subshell, so it never
+/// leaks into the loop) and files are named `./name`: no option-like or `var=value`
+/// operand, and `wc` prints every name back unquoted (names with a newline are never
+/// listed: they could not be framed; they cost only themselves). With no file at all
+/// the glob stays literal and `[ -f ]` drops it.
 ///
 /// Written for dash/busybox/bash alike; no backslash outside double quotes, so the
 /// whole command also survives a non-POSIX login shell (fish, csh) that only passes it
@@ -82,17 +147,29 @@ fn snapshot_body() -> String {
         "printf \"\\nNAVI-%s BEGIN\\n\" \"$n\"",
         "if [ -d \"$D\" ]; then \
            if [ -r \"$D\" ] && [ -x \"$D\" ]; then \
-             for f in \"$D\"/*.json; do \
-               [ -f \"$f\" ] || continue; \
-               b=${f##*/}; \
-               case $b in *\"$NL\"*) continue;; esac; \
-               if [ -r \"$f\" ]; then \
-                 printf \"\\nNAVI-%s F %s\\n\" \"$n\" \"$b\"; \
-                 head -c CAP < \"$f\"; \
-               else \
-                 printf \"\\nNAVI-%s S %s\\nnot readable by the remote user\" \"$n\" \"$b\"; \
+             if cd \"$D\"; then \
+               set --; \
+               for f in ./*.json; do \
+                 [ -f \"$f\" ] || continue; \
+                 case $f in *\"$NL\"*) continue;; esac; \
+                 if [ -r \"$f\" ]; then \
+                   set -- \"$@\" \"$f\"; \
+                 else \
+                   printf \"\\nNAVI-%s S %s\\nnot readable by the remote user\" \"$n\" \"${f#./}\"; \
+                 fi; \
+               done; \
+               if [ $# -gt 0 ]; then \
+                 if [ -n \"$W\" ]; then \
+                   wc -c -- \"$@\" | awk -v n=\"$n\" \"$A\" \"$@\" || \
+                     printf \"\\nNAVI-%s E\\nawk failed while reading the status files (exit status %s)\" \"$n\" \"$?\"; \
+                 else \
+                   for f do \
+                     printf \"\\nNAVI-%s F %s\\n\" \"$n\" \"${f#./}\"; \
+                     head -c CAP < \"$f\"; \
+                   done; \
+                 fi; \
                fi; \
-             done; \
+             fi; \
            else \
              printf \"\\nNAVI-%s E\\nthe status directory is not readable by the remote user\" \"$n\"; \
            fi; \
@@ -105,19 +182,24 @@ fn snapshot_body() -> String {
     .replace("CAP", &cap.to_string())
 }
 
-/// Setup shared by both shapes: stderr away, C locale, the directory, a newline, and
-/// the buffer the snapshot goes through (see [`buffered`]).
+/// Setup shared by both shapes: stderr away, C locale, the directory (absolute or
+/// `./`-relative, so `cd` never consults `CDPATH` nor takes it for an option), a
+/// newline, the awk program `$A` and whether this awk runs it (`$W`: a real compile and
+/// run, once per channel), and the buffer the snapshot goes through (see [`buffered`]).
 fn prelude(sessions_dir: &str) -> String {
     format!(
-        "exec 2>/dev/null; LC_ALL=C; export LC_ALL; D={}; NL=$(printf \"\\n_\"); NL=${{NL%_}}; \
+        "exec 2>/dev/null; LC_ALL=C; export LC_ALL; D={}; case $D in /*) ;; *) D=./$D;; esac; \
+         NL=$(printf \"\\n_\"); NL=${{NL%_}}; A={}; \
+         W=; [ \"$(echo | awk -v n=ok \"$A; BEGIN {{ printf n }}\")\" = ok ] && W=1; \
          B=cat; [ \"$(printf x | dd obs={MAX_POLL_OUTPUT} 2>/dev/null)\" = x ] && B=\"dd obs={MAX_POLL_OUTPUT}\"",
-        quote_sessions_dir(sessions_dir)
+        quote_sessions_dir(sessions_dir),
+        shell_quote(&awk_program()),
     )
 }
 
 /// The snapshot body piped through `$B`: `dd obs=N` gathers the whole snapshot and
 /// writes it at once, so sshd sends it in as few packets as possible. Written piecemeal
-/// (one write per `printf`/`head`), the answer trickles out in small TCP segments, and
+/// (one write per `printf`/awk flush), the answer trickles out in small TCP segments, and
 /// through a jump host Nagle's algorithm plus delayed ACKs on the bastion's hop cost
 /// ~40 ms per poll (measured: 44 ms → 9 ms). `cat` where `dd` is missing.
 fn buffered() -> String {

@@ -244,6 +244,12 @@ impl AttachRunner for TerminalAttach<'_> {
         let program = req.argv.first().map(String::as_str).unwrap_or("");
         match status {
             Ok(Ok(s)) if s.success() => Ok(()),
+            // tmux's own "can't find session" went to the screen navi just covered again.
+            Ok(Ok(_)) if missing_local_session(&req.argv, tmux_has_session) => Err(
+                "no such tmux session here: it has ended (its status file is left \
+                     over)"
+                    .to_string(),
+            ),
             // The program alone: the whole argv would crowd out the reason (it is logged).
             Ok(Ok(s)) => Err(format!("`{program}` {s}")),
             Ok(Err(e)) if e.kind() == io::ErrorKind::NotFound => {
@@ -255,10 +261,55 @@ impl AttachRunner for TerminalAttach<'_> {
     }
 }
 
+/// Whether `argv` is a local `tmux attach-session|switch-client -t TARGET` whose target
+/// session does not exist (asked with `has_session(TARGET)`).
+fn missing_local_session(argv: &[String], has_session: impl Fn(&str) -> bool) -> bool {
+    match argv {
+        [tmux, verb, t, target]
+            if tmux == "tmux"
+                && (verb == "attach-session" || verb == "switch-client")
+                && t == "-t" =>
+        {
+            !has_session(target)
+        }
+        _ => false,
+    }
+}
+
+fn tmux_has_session(target: &str) -> bool {
+    Command::new("tmux")
+        .args(["has-session", "-t", target])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    #[test]
+    fn a_missing_local_session_is_named_as_such() {
+        let argv = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let local = argv(&["tmux", "attach-session", "-t", "=gone"]);
+        assert!(missing_local_session(&local, |t| t != "=gone"));
+        assert!(!missing_local_session(&local, |_| true));
+        let inside = argv(&["tmux", "switch-client", "-t", "=gone"]);
+        assert!(missing_local_session(&inside, |_| false));
+        // A remote attach is not second-guessed locally.
+        let remote = argv(&[
+            "ssh",
+            "-t",
+            "dev",
+            "tmux",
+            "attach-session",
+            "-t",
+            "'=gone'",
+        ]);
+        assert!(!missing_local_session(&remote, |_| false));
+    }
     use navi_core::testing::session;
     use navi_core::{Aggregator, DynSessionSource, MemorySource, SourceOptions};
     use ratatui::backend::TestBackend;
@@ -345,7 +396,7 @@ mod tests {
         assert_eq!(runner.calls.len(), 1);
         assert_eq!(
             runner.calls[0].argv,
-            ["tmux", "attach-session", "-t", "beta"]
+            ["tmux", "attach-session", "-t", "=beta"]
         );
         // The snapshot published during the attach is shown afterwards.
         assert_eq!(app.model.len(), 3);

@@ -44,5 +44,6 @@ pub use session::{
     Tokens, ToolMetrics, MAX_STATUS_FILE_BYTES,
 };
 pub use source::{
-    AttachCommand, AttachContext, DynSessionSource, PollReport, SessionSource, SkippedFile,
+    tmux_target, AttachCommand, AttachContext, DynSessionSource, PollReport, SessionSource,
+    SkippedFile,
 };

@@ -55,8 +55,9 @@ pub struct AttachCommand {
 }
 
 impl AttachCommand {
-    /// The local tmux command for a session: `tmux attach-session -t NAME`, or
-    /// `tmux switch-client -t NAME` when navi already runs inside tmux.
+    /// The local tmux command for a session: `tmux attach-session -t =NAME`, or
+    /// `tmux switch-client -t =NAME` when navi already runs inside tmux (see
+    /// [`tmux_target`] for the `=`).
     pub fn local_tmux(name: &str, ctx: &AttachContext) -> AttachCommand {
         let verb = if ctx.inside_tmux {
             "switch-client"
@@ -64,9 +65,19 @@ impl AttachCommand {
             "attach-session"
         };
         AttachCommand {
-            argv: vec!["tmux".into(), verb.into(), "-t".into(), name.into()],
+            argv: vec!["tmux".into(), verb.into(), "-t".into(), tmux_target(name)],
         }
     }
+}
+
+/// The `-t` argument that names exactly the tmux session `name`: `=name`.
+///
+/// Without the `=`, tmux falls back to the first session whose name *starts with* `name`
+/// (then to a glob match) when no session has that exact name, so attaching to `api`
+/// after it ended would silently land in `api-v2`. With it, a missing session is an
+/// error (`can't find session`).
+pub fn tmux_target(name: &str) -> String {
+    format!("={name}")
 }
 
 /// A place sessions come from: the local status directory, one SSH remote, a mock.
@@ -121,8 +132,10 @@ impl AttachCommand {
 ///     }
 ///
 ///     fn attach(&self, s: &SessionInfo, _: &AttachContext) -> Result<AttachCommand, SourceError> {
+///         // ssh hands its arguments to the remote shell: quote every remote word.
+///         let target = navi_core::shell_quote(&navi_core::tmux_target(&s.tmux_session));
 ///         Ok(AttachCommand { argv: vec!["ssh".into(), "-t".into(), "lab".into(),
-///             "tmux".into(), "attach-session".into(), "-t".into(), s.tmux_session.clone()] })
+///             "tmux".into(), "attach-session".into(), "-t".into(), target] })
 ///     }
 /// }
 ///

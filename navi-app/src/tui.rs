@@ -245,11 +245,9 @@ impl AttachRunner for TerminalAttach<'_> {
         match status {
             Ok(Ok(s)) if s.success() => Ok(()),
             // tmux's own "can't find session" went to the screen navi just covered again.
-            Ok(Ok(_)) if missing_local_session(&req.argv, tmux_has_session) => Err(
-                "no such tmux session here: it has ended (its status file is left \
-                     over)"
-                    .to_string(),
-            ),
+            Ok(Ok(_)) if missing_local_session(&req.argv, tmux_has_session) => {
+                Err("no such tmux session (it ended; its status file is left over)".to_string())
+            }
             // The program alone: the whole argv would crowd out the reason (it is logged).
             Ok(Ok(s)) => Err(format!("`{program}` {s}")),
             Ok(Err(e)) if e.kind() == io::ErrorKind::NotFound => {

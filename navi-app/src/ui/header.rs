@@ -189,5 +189,13 @@ pub fn source_indicator(h: &SourceHealth, ui: &UiState) -> Vec<Span<'static>> {
         None if h.state == SourceState::Unavailable => spans.push(Span::styled(" no data", dim)),
         None => {}
     }
+    // Status files that could not be read cost only themselves, but are not hidden:
+    // `navi list` names each one and says why.
+    if !h.skipped.is_empty() {
+        spans.push(Span::styled(
+            format!(" ⚠ {} skipped", h.skipped.len()),
+            Style::new().fg(Color::Yellow),
+        ));
+    }
     spans
 }

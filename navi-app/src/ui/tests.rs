@@ -222,6 +222,24 @@ fn header_shows_every_source_with_state_latency_age_and_reason() {
 }
 
 #[test]
+fn header_counts_skipped_status_files() {
+    let mut ui = ui();
+    let mut snap = (*snapshot(&ui, default_sessions())).clone();
+    snap.sources[0].skipped = vec![
+        navi_core::SkippedFile {
+            name: "y.json".into(),
+            reason: "not a regular file (a FIFO)".into(),
+        };
+        2
+    ];
+    let mut model = Model::new();
+    model.update(Arc::new(snap));
+    let text = screen(&render(&model, &mut ui, 120, 30));
+    assert!(text.contains("● local 1ms 1s ago ⚠ 2 skipped"), "{text}");
+    assert!(!text.contains("dev 42ms 3s ago ⚠"), "{text}");
+}
+
+#[test]
 fn header_wraps_source_indicators_on_a_narrow_screen() {
     let mut ui = ui();
     let model = model_with(default_sessions(), &ui);

@@ -209,11 +209,39 @@ pub async fn trust(
             )
         })?
         .with_context(|| format!("cannot read the host key of {}", remote.name))?;
+    let pattern = key_pattern(&key);
+    let jump = remote
+        .jump
+        .as_ref()
+        .filter(|j| pattern == host_pattern(&j.host, j.port));
     writeln!(out, "Remote:      {}", remote.name)?;
-    writeln!(out, "Host:        {}", address(remote))?;
+    match jump {
+        Some(j) => writeln!(
+            out,
+            "Host:        {}@{}:{} (the jump host {} is reached through)",
+            j.user, j.host, j.port, remote.name
+        )?,
+        None => writeln!(out, "Host:        {}", address(remote))?,
+    }
     writeln!(out, "Algorithm:   {}", sanitize(&key.algorithm))?;
     writeln!(out, "Fingerprint: {}", sanitize(&key.fingerprint))?;
     let known_hosts = key.known_hosts.display().to_string();
+    if already_trusted(&key) {
+        writeln!(
+            out,
+            "Already trusted: {known_hosts} holds this key for {}.",
+            sanitize(pattern)
+        )?;
+        return Ok(());
+    }
+    if jump.is_some() {
+        writeln!(
+            out,
+            "The jump host's key is checked first; once it is trusted, run `navi remotes \
+             trust {0}` again for {0}'s own key.",
+            remote.name
+        )?;
+    }
     if !yes {
         write!(out, "Trust this key and add it to {known_hosts}? [y/N] ")?;
         out.flush()?;
@@ -229,13 +257,49 @@ pub async fn trust(
     }
     navi_source_ssh::trust_host_key(&key)
         .with_context(|| format!("cannot add the key to {known_hosts}"))?;
-    let entry = key
-        .known_hosts_line
+    writeln!(out, "Added {} to {known_hosts}.", sanitize(pattern))?;
+    Ok(())
+}
+
+/// The host part of the key's known_hosts line: `host` or `[host]:port`.
+fn key_pattern(key: &navi_source_ssh::ScannedHostKey) -> &str {
+    key.known_hosts_line
         .split_whitespace()
         .next()
-        .unwrap_or(&remote.host);
-    writeln!(out, "Added {} to {known_hosts}.", sanitize(entry))?;
-    Ok(())
+        .unwrap_or_default()
+}
+
+/// How known_hosts names `host` on `port` (OpenSSH's form).
+fn host_pattern(host: &str, port: u16) -> String {
+    if port == 22 {
+        host.to_string()
+    } else {
+        format!("[{host}]:{port}")
+    }
+}
+
+/// Whether the known_hosts file already has a plain (unhashed) line with this very key
+/// for this host. Hashed entries are not matched here: `trust_host_key` itself never
+/// writes a key twice, this only spares the user a pointless question.
+fn already_trusted(key: &navi_source_ssh::ScannedHostKey) -> bool {
+    let mut wanted = key.known_hosts_line.split_whitespace();
+    let (Some(pattern), Some(algorithm), Some(blob)) =
+        (wanted.next(), wanted.next(), wanted.next())
+    else {
+        return false;
+    };
+    let Ok(text) = std::fs::read_to_string(&key.known_hosts) else {
+        return false;
+    };
+    text.lines().any(|line| {
+        let mut f = line.split_whitespace();
+        match (f.next(), f.next(), f.next()) {
+            (Some(hosts), Some(a), Some(b)) => {
+                a == algorithm && b == blob && hosts.split(',').any(|h| h == pattern)
+            }
+            _ => false,
+        }
+    })
 }
 
 #[cfg(test)]
@@ -317,6 +381,32 @@ mod tests {
             out.contains("No remotes configured") && out.contains("jump_host"),
             "{out}"
         );
+    }
+
+    #[test]
+    fn a_key_already_in_known_hosts_is_recognised() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("known_hosts");
+        let key = navi_source_ssh::ScannedHostKey {
+            fingerprint: "SHA256:x".into(),
+            algorithm: "ssh-ed25519".into(),
+            known_hosts_line: "[127.0.0.1]:2222 ssh-ed25519 AAAAkey".into(),
+            known_hosts: file.clone(),
+        };
+        assert_eq!(key_pattern(&key), "[127.0.0.1]:2222");
+        assert_eq!(host_pattern("127.0.0.1", 2222), "[127.0.0.1]:2222");
+        assert_eq!(host_pattern("dev", 22), "dev");
+        assert!(!already_trusted(&key), "no file yet");
+        std::fs::write(&file, "[127.0.0.1]:2223 ssh-ed25519 AAAAkey\n").unwrap();
+        assert!(!already_trusted(&key), "another port");
+        std::fs::write(&file, "[127.0.0.1]:2222 ssh-ed25519 AAAAother\n").unwrap();
+        assert!(!already_trusted(&key), "another key");
+        std::fs::write(
+            &file,
+            "# comment\nbox,[127.0.0.1]:2222 ssh-ed25519 AAAAkey comment\n",
+        )
+        .unwrap();
+        assert!(already_trusted(&key));
     }
 
     #[tokio::test]

@@ -73,16 +73,31 @@ pub struct Cli {
 #[derive(Debug, Clone, Default, Args)]
 pub struct Paths {
     /// The local status directory [default: ~/.claude-sessions]
-    #[arg(long, global = true, value_name = "DIR", env = "NAVI_SESSIONS_DIR")]
+    #[arg(long, global = true, value_name = "DIR", env = "NAVI_SESSIONS_DIR",
+        value_parser = path_parser())]
     pub sessions_dir: Option<PathBuf>,
 
     /// The remotes file [default: ~/.config/navi/remotes.yaml]
-    #[arg(long, global = true, value_name = "FILE", env = "NAVI_REMOTES")]
+    #[arg(long, global = true, value_name = "FILE", env = "NAVI_REMOTES",
+        value_parser = path_parser())]
     pub remotes: Option<PathBuf>,
 
     /// The log file [default: $XDG_STATE_HOME/navi/navi.log or ~/.local/state/navi/navi.log]
-    #[arg(long, global = true, value_name = "FILE", env = "NAVI_LOG_FILE")]
+    #[arg(long, global = true, value_name = "FILE", env = "NAVI_LOG_FILE",
+        value_parser = path_parser())]
     pub log_file: Option<PathBuf>,
+}
+
+/// Paths as given, empty included: `NAVI_SESSIONS_DIR=` (set but empty, as scripts
+/// often leave it) means the default, not a usage error. See [`given`].
+fn path_parser() -> impl clap::builder::TypedValueParser<Value = PathBuf> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::OsStringValueParser::new().map(PathBuf::from)
+}
+
+/// The path of an option, `None` when it was not given or given empty.
+pub fn given(p: &Option<PathBuf>) -> Option<&std::path::Path> {
+    p.as_deref().filter(|p| !p.as_os_str().is_empty())
 }
 
 /// navi's commands.

@@ -25,9 +25,7 @@ pub fn default_log_file() -> Option<PathBuf> {
 /// `RUST_LOG`, default `info`). When the file cannot be opened, says so on stderr and
 /// runs without a log.
 pub fn init_logging(paths: &Paths) {
-    let Some(file) = paths
-        .log_file
-        .as_deref()
+    let Some(file) = crate::cli::given(&paths.log_file)
         .map(expand_tilde)
         .or_else(default_log_file)
     else {

@@ -101,7 +101,7 @@ fn load_remotes(file: &Path) -> LoadedRemotes {
 
 /// `--sessions-dir`, `NAVI_SESSIONS_DIR` or `~/.claude-sessions`.
 pub fn sessions_dir(paths: &Paths) -> anyhow::Result<PathBuf> {
-    match &paths.sessions_dir {
+    match crate::cli::given(&paths.sessions_dir) {
         Some(dir) => Ok(expand_tilde(dir)),
         None => LocalSource::default_dir().context(
             "cannot find the home directory for ~/.claude-sessions; pass --sessions-dir DIR \
@@ -112,7 +112,7 @@ pub fn sessions_dir(paths: &Paths) -> anyhow::Result<PathBuf> {
 
 /// `--remotes`, `NAVI_REMOTES` or `~/.config/navi/remotes.yaml`.
 pub fn remotes_file(paths: &Paths) -> Option<PathBuf> {
-    match &paths.remotes {
+    match crate::cli::given(&paths.remotes) {
         Some(file) => Some(expand_tilde(file)),
         None => navi_source_ssh::default_remotes_path(),
     }
@@ -144,6 +144,24 @@ mod tests {
         assert_eq!(set.sources[0].1, SourceOptions::LOCAL);
         assert!(set.config_errors.is_empty() && !set.demo);
         assert_eq!(set.sessions_dir, dir.path());
+    }
+
+    #[test]
+    fn empty_paths_mean_the_defaults() {
+        use clap::Parser as _;
+        let cli =
+            crate::Cli::try_parse_from(["navi", "--sessions-dir", "", "--remotes", ""]).unwrap();
+        assert_eq!(
+            sessions_dir(&cli.paths).ok(),
+            LocalSource::default_dir(),
+            "empty --sessions-dir"
+        );
+        assert_eq!(
+            remotes_file(&cli.paths),
+            navi_source_ssh::default_remotes_path()
+        );
+        let cli = crate::Cli::try_parse_from(["navi", "--sessions-dir", "/x"]).unwrap();
+        assert_eq!(sessions_dir(&cli.paths).unwrap(), PathBuf::from("/x"));
     }
 
     #[test]

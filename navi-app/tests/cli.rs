@@ -203,6 +203,36 @@ fn empty_directory_lists_nothing_and_says_why() {
 }
 
 #[test]
+fn empty_environment_paths_mean_the_defaults() {
+    let env = Env::new();
+    let home_sessions = env.home.path().join(".claude-sessions");
+    std::fs::create_dir(&home_sessions).unwrap();
+    std::fs::copy(
+        env.sessions.join("api.json"),
+        home_sessions.join("api.json"),
+    )
+    .unwrap();
+    let out = env
+        .command(&["list", "--json"])
+        .env("NAVI_SESSIONS_DIR", "")
+        .env("NAVI_REMOTES", "")
+        .env("NAVI_LOG_FILE", "")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["sessions"][0]["tmux_session"], "api",
+        "read ~/.claude-sessions"
+    );
+    assert_eq!(
+        v["sources"].as_array().unwrap().len(),
+        1,
+        "no remotes file in HOME"
+    );
+}
+
+#[test]
 fn demo_list_has_a_healthy_and_an_unavailable_remote() {
     let env = Env::new();
     let out = env.navi(&["--demo", "list", "--json"]);

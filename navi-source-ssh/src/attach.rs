@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! ssh -t [-i KEY]... [-p PORT] -o UserKnownHostsFile=FILE [-o ProxyCommand=...] USER@HOST
-//!     tmux attach-session -t 'NAME'
+//!     tmux attach-session -t '=NAME'
 //! ```
 //!
 //! ssh joins the words after the destination with spaces and the remote login shell
@@ -22,7 +22,7 @@ use navi_core::{shell_quote, AttachCommand, SourceError};
 
 use crate::config::{check_host, check_user, Remote};
 
-/// `ssh -t ... user@host tmux attach-session -t 'NAME'`.
+/// `ssh -t ... user@host tmux attach-session -t '=NAME'` (`=`: that session exactly).
 pub fn attach_argv(remote: &Remote, session: &str) -> Result<AttachCommand, SourceError> {
     let bad =
         |what: &str, m: String| SourceError::Config(format!("remote {}: {what} {m}", remote.name));
@@ -79,13 +79,14 @@ pub fn attach_argv(remote: &Remote, session: &str) -> Result<AttachCommand, Sour
     Ok(AttachCommand { argv })
 }
 
-/// The words the remote shell runs; the session name shell-quoted.
+/// The words the remote shell runs; the target (`=NAME`, an exact match, see
+/// [`navi_core::tmux_target`]) shell-quoted.
 pub fn remote_words(session: &str) -> Vec<String> {
     vec![
         "tmux".into(),
         "attach-session".into(),
         "-t".into(),
-        shell_quote(session),
+        shell_quote(&navi_core::tmux_target(session)),
     ]
 }
 

@@ -1276,7 +1276,7 @@ fn attach_argv_plain() {
             "tmux",
             "attach-session",
             "-t",
-            "'my app'",
+            "'=my app'",
         ]
     );
 }
@@ -1440,7 +1440,7 @@ proptest! {
         let at = argv.iter().position(|a| a == "sean@dev.example.com").unwrap();
         let joined = argv[at + 1..].join(" ");
         let words = run_with_fake("tmux", &joined);
-        let expected = vec!["attach-session".to_string(), "-t".to_string(), name.clone()];
+        let expected = vec!["attach-session".to_string(), "-t".to_string(), format!("={name}")];
         prop_assert_eq!(words, expected);
     }
 }

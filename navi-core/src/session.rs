@@ -539,14 +539,31 @@ fn lenient_string_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>,
     Ok(value_to_string(serde_json::Value::deserialize(d)?))
 }
 
+/// Seconds since the epoch; anything larger is taken as milli-, micro- or nanoseconds
+/// (`date +%s%3N` in a hook) and scaled down. 10^11 s is the year 5138.
+const MAX_PLAUSIBLE_SECONDS: i64 = 100_000_000_000;
+
 fn value_to_timestamp(v: &serde_json::Value) -> Option<i64> {
-    match v {
+    let t = match v {
         serde_json::Value::Number(n) => n
             .as_i64()
             .or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f as i64)),
-        serde_json::Value::String(s) => s.trim().parse::<f64>().ok().map(|f| f as i64),
+        serde_json::Value::String(s) => s
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|f| f.is_finite())
+            .map(|f| f as i64),
         _ => None,
+    }?;
+    Some(plausible_seconds(t))
+}
+
+fn plausible_seconds(mut t: i64) -> i64 {
+    while t > MAX_PLAUSIBLE_SECONDS {
+        t /= 1000;
     }
+    t
 }
 
 fn lenient_timestamp<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
@@ -571,7 +588,7 @@ fn salvage(text: &str) -> Option<SessionInfo> {
     let status = string_field(text, "status").unwrap_or_default();
     let message = message_field(text).unwrap_or_default();
     let cwd = string_field(text, "cwd").unwrap_or_default();
-    let timestamp = number_field(text, "timestamp").unwrap_or(0);
+    let timestamp = number_field(text, "timestamp").map_or(0, plausible_seconds);
     Some(SessionInfo {
         tmux_session: name,
         status: Status::from_hook(&status),
@@ -773,6 +790,29 @@ mod tests {
         assert_eq!(git.branch.as_deref(), Some("main"));
         assert!(s.metrics.is_none());
         assert_eq!(s.team.unwrap().agents.len(), 1);
+    }
+
+    #[test]
+    fn timestamps_in_any_common_shape_are_seconds() {
+        let ts = |v: &str| {
+            let text = format!(r#"{{"tmux_session":"t","timestamp":{v}}}"#);
+            SessionInfo::parse(text.as_bytes(), None).unwrap().timestamp
+        };
+        assert_eq!(ts("1764032100"), 1764032100);
+        assert_eq!(ts("1764032100.75"), 1764032100);
+        assert_eq!(ts(r#""1764032100""#), 1764032100);
+        assert_eq!(ts(r#"" 1764032100.5 ""#), 1764032100);
+        assert_eq!(ts("1764032100123"), 1764032100, "milliseconds");
+        assert_eq!(ts("1764032100123456"), 1764032100, "microseconds");
+        assert_eq!(ts("1764032100123456789"), 1764032100, "nanoseconds");
+        assert_eq!(ts(r#""soon""#), 0);
+        assert_eq!(ts(r#""NaN""#), 0);
+        assert_eq!(ts("null"), 0);
+        // The same in a file the hooks broke with an unescaped quote.
+        let text = br#"{"tmux_session":"q","message":"a "b"","timestamp":1764032100123}"#;
+        let s = SessionInfo::parse(text, None).unwrap();
+        assert!(s.partial);
+        assert_eq!(s.timestamp, 1764032100);
     }
 
     #[test]

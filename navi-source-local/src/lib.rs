@@ -53,7 +53,9 @@ pub fn read_dir(dir: &Path) -> Result<PollReport, SourceError> {
     let mut report = PollReport::default();
     for entry in entries.flatten() {
         let path = entry.path();
-        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        // A name that is not UTF-8 is still read (its text, lossily, names the session
+        // when the file does not), never silently dropped.
+        let Some(name) = path.file_name().map(|n| n.to_string_lossy()) else {
             continue;
         };
         let Some(stem) = name.strip_suffix(".json") else {
@@ -279,6 +281,18 @@ mod tests {
         assert!(skipped[1].1.contains("a directory"), "{skipped:?}");
         assert_eq!(skipped[2].0, "y.json");
         assert!(skipped[2].1.contains("a FIFO"), "{skipped:?}");
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_file_name_that_is_not_utf8_is_read() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        let name = std::ffi::OsStr::from_bytes(b"caf\xe9.json");
+        std::fs::write(dir.path().join(name), br#"{"status":"idle"}"#).unwrap();
+        let report = read_dir(dir.path()).unwrap();
+        assert_eq!(report.sessions.len(), 1, "{report:?}");
+        assert_eq!(report.sessions[0].tmux_session, "caf\u{fffd}");
     }
 
     #[cfg(unix)]

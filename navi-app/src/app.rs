@@ -469,7 +469,7 @@ mod tests {
                         "tmux",
                         "attach-session",
                         "-t",
-                        "'=my app'"
+                        "'my app'"
                     ]
                 );
                 assert_eq!(req.label, "my app [dev]");
@@ -480,7 +480,7 @@ mod tests {
         app.on_key(&key(KeyCode::Down));
         match app.on_key(&key(KeyCode::Enter)) {
             Effect::Attach(req) => {
-                assert_eq!(req.argv, ["tmux", "attach-session", "-t", "=alpha"])
+                assert_eq!(req.argv, ["tmux", "attach-session", "-t", "alpha"])
             }
             other => panic!("expected attach, got {other:?}"),
         }

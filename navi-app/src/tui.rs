@@ -219,6 +219,12 @@ struct TerminalAttach<'a> {
 
 impl AttachRunner for TerminalAttach<'_> {
     async fn run(&mut self, req: &AttachRequest) -> Result<(), String> {
+        // tmux would pick another session whose name starts with this one; ask first.
+        if let Some(name) = local_tmux_session(&req.argv) {
+            if tmux_has_session(&[], name) == Some(false) {
+                return Err(NO_SUCH_SESSION.to_string());
+            }
+        }
         self.reader.pause();
         leave_screen();
         if req.stale {
@@ -244,10 +250,6 @@ impl AttachRunner for TerminalAttach<'_> {
         let program = req.argv.first().map(String::as_str).unwrap_or("");
         match status {
             Ok(Ok(s)) if s.success() => Ok(()),
-            // tmux's own "can't find session" went to the screen navi just covered again.
-            Ok(Ok(_)) if missing_local_session(&req.argv, tmux_has_session) => {
-                Err("no such tmux session (it ended; its status file is left over)".to_string())
-            }
             // The program alone: the whole argv would crowd out the reason (it is logged).
             Ok(Ok(s)) => Err(format!("`{program}` {s}")),
             Ok(Err(e)) if e.kind() == io::ErrorKind::NotFound => {
@@ -259,28 +261,35 @@ impl AttachRunner for TerminalAttach<'_> {
     }
 }
 
-/// Whether `argv` is a local `tmux attach-session|switch-client -t TARGET` whose target
-/// session does not exist (asked with `has_session(TARGET)`).
-fn missing_local_session(argv: &[String], has_session: impl Fn(&str) -> bool) -> bool {
+const NO_SUCH_SESSION: &str = "no such tmux session (it ended; its status file is left over)";
+
+/// The session name of a local `tmux attach-session|switch-client -t NAME`.
+fn local_tmux_session(argv: &[String]) -> Option<&str> {
     match argv {
-        [tmux, verb, t, target]
+        [tmux, verb, t, name]
             if tmux == "tmux"
                 && (verb == "attach-session" || verb == "switch-client")
                 && t == "-t" =>
         {
-            !has_session(target)
+            Some(name)
         }
-        _ => false,
+        _ => None,
     }
 }
 
-fn tmux_has_session(target: &str) -> bool {
+/// Whether the tmux session named exactly `name` exists (`tmux [global] has-session -t
+/// =name`; without the `=` tmux would also accept a session whose name starts with
+/// `name`). `None` when tmux cannot be run: the attach itself then says why.
+fn tmux_has_session(global: &[&std::ffi::OsStr], name: &str) -> Option<bool> {
     Command::new("tmux")
-        .args(["has-session", "-t", target])
+        .args(global)
+        .args(["has-session", "-t", &navi_core::tmux_target(name)])
+        .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .status()
-        .is_ok_and(|s| s.success())
+        .ok()
+        .map(|s| s.success())
 }
 
 #[cfg(test)]
@@ -289,24 +298,54 @@ mod tests {
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
     #[test]
-    fn a_missing_local_session_is_named_as_such() {
+    fn only_local_tmux_attach_commands_are_checked() {
         let argv = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let local = argv(&["tmux", "attach-session", "-t", "=gone"]);
-        assert!(missing_local_session(&local, |t| t != "=gone"));
-        assert!(!missing_local_session(&local, |_| true));
-        let inside = argv(&["tmux", "switch-client", "-t", "=gone"]);
-        assert!(missing_local_session(&inside, |_| false));
+        let local = argv(&["tmux", "attach-session", "-t", "api"]);
+        assert_eq!(local_tmux_session(&local), Some("api"));
+        let inside = argv(&["tmux", "switch-client", "-t", "my app"]);
+        assert_eq!(local_tmux_session(&inside), Some("my app"));
         // A remote attach is not second-guessed locally.
-        let remote = argv(&[
-            "ssh",
-            "-t",
-            "dev",
-            "tmux",
-            "attach-session",
-            "-t",
-            "'=gone'",
-        ]);
-        assert!(!missing_local_session(&remote, |_| false));
+        let remote = argv(&["ssh", "-t", "dev", "tmux", "attach-session", "-t", "'api'"]);
+        assert_eq!(local_tmux_session(&remote), None);
+    }
+
+    /// With `api` gone and `api-v2` running, `api` must not count as existing (a bare
+    /// `-t api` would attach to `api-v2`). Against a real tmux server on a private
+    /// socket; skipped when tmux is not installed.
+    #[test]
+    fn a_session_exists_only_under_its_exact_name() {
+        if Command::new("tmux").arg("-V").output().is_err() {
+            eprintln!("tmux not installed: skipping");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let sock = dir.path().join("sock");
+        let global = [std::ffi::OsStr::new("-S"), sock.as_os_str()];
+        let tmux = |args: &[&str]| {
+            Command::new("tmux")
+                .args(global)
+                .args(args)
+                .env_remove("TMUX")
+                .output()
+                .unwrap()
+        };
+        assert_eq!(
+            tmux_has_session(&global, "api"),
+            Some(false),
+            "no server yet"
+        );
+        let started = tmux(&["new-session", "-d", "-s", "api-v2", "sleep 60"]);
+        assert!(started.status.success(), "{started:?}");
+        let gone = tmux_has_session(&global, "api");
+        let running = tmux_has_session(&global, "api-v2");
+        let bare = tmux(&["has-session", "-t", "api"]);
+        tmux(&["kill-server"]);
+        assert_eq!(gone, Some(false), "`api` must not resolve to `api-v2`");
+        assert_eq!(running, Some(true));
+        assert!(
+            bare.status.success(),
+            "tmux resolves a bare name by prefix (why the check uses `=`)"
+        );
     }
     use navi_core::testing::session;
     use navi_core::{Aggregator, DynSessionSource, MemorySource, SourceOptions};
@@ -394,7 +433,7 @@ mod tests {
         assert_eq!(runner.calls.len(), 1);
         assert_eq!(
             runner.calls[0].argv,
-            ["tmux", "attach-session", "-t", "=beta"]
+            ["tmux", "attach-session", "-t", "beta"]
         );
         // The snapshot published during the attach is shown afterwards.
         assert_eq!(app.model.len(), 3);

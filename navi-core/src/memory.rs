@@ -57,7 +57,7 @@ impl SessionSource for MemorySource {
                     "tmux".into(),
                     "attach-session".into(),
                     "-t".into(),
-                    shell_quote(&crate::tmux_target(&s.tmux_session)),
+                    shell_quote(&s.tmux_session),
                 ],
             },
         })

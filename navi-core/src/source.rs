@@ -55,9 +55,11 @@ pub struct AttachCommand {
 }
 
 impl AttachCommand {
-    /// The local tmux command for a session: `tmux attach-session -t =NAME`, or
-    /// `tmux switch-client -t =NAME` when navi already runs inside tmux (see
-    /// [`tmux_target`] for the `=`).
+    /// The local tmux command for a session: `tmux attach-session -t NAME`, or
+    /// `tmux switch-client -t NAME` when navi already runs inside tmux.
+    ///
+    /// tmux resolves a bare `NAME` by prefix when no session has exactly that name, so
+    /// the app checks first that the session exists ([`tmux_target`]).
     pub fn local_tmux(name: &str, ctx: &AttachContext) -> AttachCommand {
         let verb = if ctx.inside_tmux {
             "switch-client"
@@ -65,7 +67,7 @@ impl AttachCommand {
             "attach-session"
         };
         AttachCommand {
-            argv: vec!["tmux".into(), verb.into(), "-t".into(), tmux_target(name)],
+            argv: vec!["tmux".into(), verb.into(), "-t".into(), name.into()],
         }
     }
 }
@@ -75,7 +77,8 @@ impl AttachCommand {
 /// Without the `=`, tmux falls back to the first session whose name *starts with* `name`
 /// (then to a glob match) when no session has that exact name, so attaching to `api`
 /// after it ended would silently land in `api-v2`. With it, a missing session is an
-/// error (`can't find session`).
+/// error (`can't find session`): `tmux has-session -t =name` tells whether `name` itself
+/// still exists.
 pub fn tmux_target(name: &str) -> String {
     format!("={name}")
 }
@@ -133,7 +136,7 @@ pub fn tmux_target(name: &str) -> String {
 ///
 ///     fn attach(&self, s: &SessionInfo, _: &AttachContext) -> Result<AttachCommand, SourceError> {
 ///         // ssh hands its arguments to the remote shell: quote every remote word.
-///         let target = navi_core::shell_quote(&navi_core::tmux_target(&s.tmux_session));
+///         let target = navi_core::shell_quote(&s.tmux_session);
 ///         Ok(AttachCommand { argv: vec!["ssh".into(), "-t".into(), "lab".into(),
 ///             "tmux".into(), "attach-session".into(), "-t".into(), target] })
 ///     }

@@ -226,13 +226,24 @@ pub async fn trust(
     writeln!(out, "Algorithm:   {}", sanitize(&key.algorithm))?;
     writeln!(out, "Fingerprint: {}", sanitize(&key.fingerprint))?;
     let known_hosts = key.known_hosts.display().to_string();
-    if already_trusted(&key) {
-        writeln!(
-            out,
-            "Already trusted: {known_hosts} holds this key for {}.",
-            sanitize(pattern)
-        )?;
-        return Ok(());
+    match known_entry(&key) {
+        Known::Same => {
+            writeln!(
+                out,
+                "Already trusted: {known_hosts} holds this key for {}.",
+                sanitize(pattern)
+            )?;
+            return Ok(());
+        }
+        Known::Changed(line) => bail!(
+            "{known_hosts} line {line} holds a different {} key for {pattern}: the host key \
+             has CHANGED (a reinstalled host, or someone in the middle). If the change is \
+             expected, remove the old key with `ssh-keygen -R '{pattern}' -f {known_hosts}` \
+             and run this again; nothing was written",
+            sanitize(&key.algorithm),
+            pattern = sanitize(pattern)
+        ),
+        Known::No => {}
     }
     if jump.is_some() {
         writeln!(
@@ -278,28 +289,45 @@ fn host_pattern(host: &str, port: u16) -> String {
     }
 }
 
-/// Whether the known_hosts file already has a plain (unhashed) line with this very key
-/// for this host. Hashed entries are not matched here: `trust_host_key` itself never
-/// writes a key twice, this only spares the user a pointless question.
-fn already_trusted(key: &navi_source_ssh::ScannedHostKey) -> bool {
+/// What a plain (unhashed) known_hosts line says about a scanned key.
+#[derive(Debug, PartialEq, Eq)]
+enum Known {
+    /// A line holds this very key for this host.
+    Same,
+    /// Line N (1-based) holds another key of the same algorithm for this host.
+    Changed(usize),
+    /// No plain line for this host and algorithm.
+    No,
+}
+
+/// Looks the key up in its known_hosts file. Hashed entries are not matched here:
+/// `trust_host_key` itself never writes a key twice and refuses a changed one; this only
+/// answers before the user is asked a pointless question.
+fn known_entry(key: &navi_source_ssh::ScannedHostKey) -> Known {
     let mut wanted = key.known_hosts_line.split_whitespace();
     let (Some(pattern), Some(algorithm), Some(blob)) =
         (wanted.next(), wanted.next(), wanted.next())
     else {
-        return false;
+        return Known::No;
     };
     let Ok(text) = std::fs::read_to_string(&key.known_hosts) else {
-        return false;
+        return Known::No;
     };
-    text.lines().any(|line| {
+    let mut changed = None;
+    for (i, line) in text.lines().enumerate() {
         let mut f = line.split_whitespace();
-        match (f.next(), f.next(), f.next()) {
-            (Some(hosts), Some(a), Some(b)) => {
-                a == algorithm && b == blob && hosts.split(',').any(|h| h == pattern)
-            }
-            _ => false,
+        let (Some(hosts), Some(a), Some(b)) = (f.next(), f.next(), f.next()) else {
+            continue;
+        };
+        if a != algorithm || !hosts.split(',').any(|h| h == pattern) {
+            continue;
         }
-    })
+        if b == blob {
+            return Known::Same;
+        }
+        changed.get_or_insert(i + 1);
+    }
+    changed.map_or(Known::No, Known::Changed)
 }
 
 #[cfg(test)]
@@ -396,17 +424,21 @@ mod tests {
         assert_eq!(key_pattern(&key), "[127.0.0.1]:2222");
         assert_eq!(host_pattern("127.0.0.1", 2222), "[127.0.0.1]:2222");
         assert_eq!(host_pattern("dev", 22), "dev");
-        assert!(!already_trusted(&key), "no file yet");
+        assert_eq!(known_entry(&key), Known::No, "no file yet");
         std::fs::write(&file, "[127.0.0.1]:2223 ssh-ed25519 AAAAkey\n").unwrap();
-        assert!(!already_trusted(&key), "another port");
-        std::fs::write(&file, "[127.0.0.1]:2222 ssh-ed25519 AAAAother\n").unwrap();
-        assert!(!already_trusted(&key), "another key");
+        assert_eq!(known_entry(&key), Known::No, "another port");
+        std::fs::write(
+            &file,
+            "# c\n[127.0.0.1]:2222 ssh-rsa AAAArsa\n[127.0.0.1]:2222 ssh-ed25519 AAAAother\n",
+        )
+        .unwrap();
+        assert_eq!(known_entry(&key), Known::Changed(3), "another key");
         std::fs::write(
             &file,
             "# comment\nbox,[127.0.0.1]:2222 ssh-ed25519 AAAAkey comment\n",
         )
         .unwrap();
-        assert!(already_trusted(&key));
+        assert_eq!(known_entry(&key), Known::Same);
     }
 
     #[tokio::test]

@@ -45,5 +45,5 @@ pub use session::{
 };
 pub use source::{
     tmux_target, AttachCommand, AttachContext, DynSessionSource, PollReport, SessionSource,
-    SkippedFile,
+    SkippedFile, EXIT_NO_SUCH_SESSION,
 };

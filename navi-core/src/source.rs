@@ -83,6 +83,11 @@ pub fn tmux_target(name: &str) -> String {
     format!("={name}")
 }
 
+/// The exit status an attach command uses to say "that tmux session does not exist" (it
+/// ended, or no tmux server runs there), so the app can say so instead of showing a bare
+/// exit status. Remote attach commands check with `tmux has-session -t =NAME` first.
+pub const EXIT_NO_SUCH_SESSION: i32 = 113;
+
 /// A place sessions come from: the local status directory, one SSH remote, a mock.
 ///
 /// # Contract

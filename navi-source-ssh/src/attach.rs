@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! ssh -t [-i KEY]... [-p PORT] -o UserKnownHostsFile=FILE [-o ProxyCommand=...] USER@HOST
-//!     tmux attach-session -t '=NAME'
+//!     tmux has-session -t '=NAME' || exit 113 ; tmux attach-session -t 'NAME'
 //! ```
 //!
 //! ssh joins the words after the destination with spaces and the remote login shell
@@ -22,7 +22,8 @@ use navi_core::{shell_quote, AttachCommand, SourceError};
 
 use crate::config::{check_host, check_user, Remote};
 
-/// `ssh -t ... user@host tmux attach-session -t '=NAME'` (`=`: that session exactly).
+/// `ssh -t ... user@host tmux has-session -t '=NAME' || exit 113 ; tmux attach-session -t 'NAME'`
+/// (see [`remote_words`]).
 pub fn attach_argv(remote: &Remote, session: &str) -> Result<AttachCommand, SourceError> {
     let bad =
         |what: &str, m: String| SourceError::Config(format!("remote {}: {what} {m}", remote.name));
@@ -79,14 +80,29 @@ pub fn attach_argv(remote: &Remote, session: &str) -> Result<AttachCommand, Sour
     Ok(AttachCommand { argv })
 }
 
-/// The words the remote shell runs; the target (`=NAME`, an exact match, see
-/// [`navi_core::tmux_target`]) shell-quoted.
+/// The words the remote shell runs: `tmux has-session -t '=NAME' || exit 113 ;
+/// tmux attach-session -t 'NAME'`, every word that carries the name shell-quoted.
+///
+/// The check first matters because tmux resolves a bare `-t NAME` to a session whose
+/// name merely *starts with* NAME when no session has exactly that name: attaching to a
+/// session that ended would silently land in another one. `=NAME` matches exactly; a
+/// missing session ends the command with [`navi_core::EXIT_NO_SUCH_SESSION`], which the
+/// app turns into a clear message. Only `||` and `;` are used, which every common login
+/// shell (sh, bash, zsh, fish, csh) understands.
 pub fn remote_words(session: &str) -> Vec<String> {
     vec![
         "tmux".into(),
-        "attach-session".into(),
+        "has-session".into(),
         "-t".into(),
         shell_quote(&navi_core::tmux_target(session)),
+        "||".into(),
+        "exit".into(),
+        navi_core::EXIT_NO_SUCH_SESSION.to_string(),
+        ";".into(),
+        "tmux".into(),
+        "attach-session".into(),
+        "-t".into(),
+        shell_quote(session),
     ]
 }
 

@@ -1274,9 +1274,17 @@ fn attach_argv_plain() {
             "UserKnownHostsFile=/home/sean/.ssh/known_hosts",
             "sean@dev.example.com",
             "tmux",
-            "attach-session",
+            "has-session",
             "-t",
             "'=my app'",
+            "||",
+            "exit",
+            "113",
+            ";",
+            "tmux",
+            "attach-session",
+            "-t",
+            "'my app'",
         ]
     );
 }
@@ -1301,7 +1309,9 @@ fn attach_argv_port_and_jump_host() {
         "ProxyCommand=ssh -i '/home/sean/.ssh/id_rsa' -p 2200 -o 'UserKnownHostsFile=/home/sean/.ssh/known_hosts' -W %h:%p 'ops@bastion.example.com'"
     );
     assert!(!argv.iter().any(|a| a == "-J"), "-J would not get -i/-o");
-    assert_eq!(argv[argv.len() - 5], "sean@10.0.0.7");
+    let remote_words = crate::remote_words("x");
+    assert_eq!(argv[argv.len() - remote_words.len() - 1], "sean@10.0.0.7");
+    assert_eq!(argv[argv.len() - remote_words.len()..], remote_words[..]);
 }
 
 /// ssh's %-token expansion for ProxyCommand (%h, %p, %%).
@@ -1440,7 +1450,14 @@ proptest! {
         let at = argv.iter().position(|a| a == "sean@dev.example.com").unwrap();
         let joined = argv[at + 1..].join(" ");
         let words = run_with_fake("tmux", &joined);
-        let expected = vec!["attach-session".to_string(), "-t".to_string(), format!("={name}")];
+        let expected = vec![
+            "has-session".to_string(),
+            "-t".to_string(),
+            format!("={name}"),
+            "attach-session".to_string(),
+            "-t".to_string(),
+            name.clone(),
+        ];
         prop_assert_eq!(words, expected);
     }
 }

@@ -292,7 +292,17 @@ pub fn decode_snapshot(out: &[u8], nonce: &str, dir: &str) -> Result<PollReport,
     Err(SourceError::Remote(if begun {
         "the poll output was cut off before its end marker (truncated)".to_string()
     } else {
-        "the poll output has no start marker: is `sh` available on the remote?".to_string()
+        // What the remote printed instead (a `nologin` shell's notice, a forced command's
+        // banner) is the best clue, so show its start.
+        let said = clean(String::from_utf8_lossy(&out[..out.len().min(200)]).trim());
+        if said.is_empty() {
+            "the poll output has no start marker: is `sh` available on the remote?".to_string()
+        } else {
+            format!(
+                "the poll output has no start marker; the remote printed \"{said}\" \
+                 (a login shell that is not a shell, e.g. nologin, or a forced command?)"
+            )
+        }
     }))
 }
 

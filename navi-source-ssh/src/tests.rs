@@ -1199,6 +1199,21 @@ fn truncated_output_is_a_remote_error() {
     let err = decode_snapshot(b"bash: sh: command not found\n", N, "~/s").unwrap_err();
     assert_eq!(err.kind(), "remote");
     assert!(err.to_string().contains("start marker"), "{err}");
+    // What the remote printed instead is shown (sanitized): here a nologin shell.
+    let err = decode_snapshot(
+        b"This account is currently not available.\x1b[2J\n",
+        N,
+        "~/s",
+    )
+    .unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("This account is currently not available."),
+        "{msg}"
+    );
+    assert!(!msg.contains('\x1b'), "{msg}");
+    let err = decode_snapshot(b"", N, "~/s").unwrap_err();
+    assert!(err.to_string().contains("is `sh` available"), "{err}");
 }
 
 #[test]

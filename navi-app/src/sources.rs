@@ -79,6 +79,16 @@ impl SourceSet {
         agg
     }
 
+    /// One snapshot for the one-shot commands: every source polled once, concurrently,
+    /// each bounded by its own timeout (after the demo's warm-up polls).
+    pub async fn poll_once(&self) -> navi_core::Snapshot {
+        let mut aggregator = self.aggregator();
+        for _ in 0..self.warm_up_polls {
+            aggregator.poll_once().await;
+        }
+        aggregator.poll_once().await
+    }
+
     /// The sources alone, in order.
     pub fn dyn_sources(&self) -> Vec<DynSessionSource> {
         self.sources.iter().map(|(s, _)| s.clone()).collect()

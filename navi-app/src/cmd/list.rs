@@ -18,11 +18,7 @@ pub async fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let mut aggregator = set.aggregator();
-    for _ in 0..set.warm_up_polls {
-        aggregator.poll_once().await;
-    }
-    let snapshot = aggregator.poll_once().await;
+    let snapshot = set.poll_once().await;
     for e in &set.config_errors {
         writeln!(err, "navi: config: {}", sanitize(e))?;
     }

@@ -40,11 +40,7 @@ pub async fn health(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let mut aggregator = set.aggregator();
-    for _ in 0..set.warm_up_polls {
-        aggregator.poll_once().await;
-    }
-    let snapshot = aggregator.poll_once().await;
+    let snapshot = set.poll_once().await;
     let remote_of = |h: &SourceHealth| {
         set.remotes
             .iter()

@@ -138,6 +138,12 @@ fn awk_program() -> String {
 /// listed: they could not be framed; they cost only themselves). With no file at all
 /// the glob stays literal and `[ -f ]` drops it.
 ///
+/// Listing is linear in the number of files: the glob becomes the operands at once and
+/// is only checked. Only when some entry must be left out (not a regular readable file,
+/// a newline in its name) is the list rebuilt, as one newline-separated string split
+/// once with globbing off. Appending with `set -- "$@" "$f"` per file re-expands the
+/// whole list every time: 2,000 files cost 0.3 s in dash and 0.9 s in bash per poll.
+///
 /// Written for dash/busybox/bash alike; no backslash outside double quotes, so the
 /// whole command also survives a non-POSIX login shell (fish, csh) that only passes it
 /// to `sh -c`.
@@ -148,16 +154,24 @@ fn snapshot_body() -> String {
         "if [ -d \"$D\" ]; then \
            if [ -r \"$D\" ] && [ -x \"$D\" ]; then \
              if cd \"$D\"; then \
-               set --; \
-               for f in ./*.json; do \
-                 [ -f \"$f\" ] || continue; \
-                 case $f in *\"$NL\"*) continue;; esac; \
-                 if [ -r \"$f\" ]; then \
-                   set -- \"$@\" \"$f\"; \
-                 else \
+               set -- ./*.json; k=; \
+               for f do \
+                 if [ -f \"$f\" ]; then \
+                   case $f in *\"$NL\"*) k=1; continue;; esac; \
+                   [ -r \"$f\" ] && continue; \
                    printf \"\\nNAVI-%s S %s\\nnot readable by the remote user\" \"$n\" \"${f#./}\"; \
                  fi; \
+                 k=1; \
                done; \
+               if [ -n \"$k\" ]; then \
+                 L=; \
+                 for f do \
+                   [ -f \"$f\" ] && [ -r \"$f\" ] || continue; \
+                   case $f in *\"$NL\"*) continue;; esac; \
+                   L=\"$L$NL$f\"; \
+                 done; \
+                 set -f; IFS=$NL; set -- $L; set +f; unset IFS; \
+               fi; \
                if [ $# -gt 0 ]; then \
                  if [ -n \"$W\" ]; then \
                    wc -c -- \"$@\" | awk -v n=\"$n\" \"$A\" \"$@\" || \

@@ -57,7 +57,12 @@ pub fn attach_argv(remote: &Remote, session: &str) -> Result<AttachCommand, Sour
         // Two rounds of %-expansion: the outer ssh expands the ProxyCommand, the inner
         // one its -i and UserKnownHostsFile values.
         let twice = |s: &str| escape_percent(&escape_percent(s));
-        for k in &keys {
+        let jump_keys: Vec<String> = j
+            .keys_with(&remote.keys)
+            .iter()
+            .map(|k| k.to_string_lossy().into_owned())
+            .collect();
+        for k in &jump_keys {
             words.push("-i".into());
             words.push(shell_quote(&twice(k)));
         }

@@ -112,7 +112,8 @@ impl Remote {
     }
 }
 
-/// A bastion: `[user@]host[:port]`; user and key default to the remote's.
+/// A bastion: `[user@]host[:port]`; user and key default to the remote's (a
+/// `~/.ssh/config` alias for it adds its own `IdentityFile`s first).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JumpHost {
     /// Host name or address of the bastion.
@@ -121,6 +122,22 @@ pub struct JumpHost {
     pub port: u16,
     /// Login user on the bastion.
     pub user: String,
+    /// The bastion's own key files (its `~/.ssh/config` `IdentityFile`), tried before
+    /// the remote's keys, as `ssh -J` does; usually empty.
+    pub keys: Vec<PathBuf>,
+}
+
+impl JumpHost {
+    /// The key files to offer the bastion: its own, then the remote's.
+    pub fn keys_with(&self, remote_keys: &[PathBuf]) -> Vec<PathBuf> {
+        let mut all = self.keys.clone();
+        for k in remote_keys {
+            if !all.contains(k) {
+                all.push(k.clone());
+            }
+        }
+        all
+    }
 }
 
 /// What [`load_remotes`] found: the valid remotes and one error per invalid entry.
@@ -698,7 +715,15 @@ fn resolve_jump(
         })
         .unwrap_or_else(|| remote_user.to_string());
     check_user(&user)?;
-    Ok(JumpHost { host, port, user })
+    let keys = params
+        .and_then(|p| p.identity_file.clone())
+        .unwrap_or_default();
+    Ok(JumpHost {
+        host,
+        port,
+        user,
+        keys,
+    })
 }
 
 fn user_known_hosts_file(p: &HostParams) -> Option<String> {

@@ -772,7 +772,7 @@ fn bastion_parts(r: &Remote) -> Result<(&crate::config::JumpHost, String, HostCh
     Ok((j, jwhat, check))
 }
 
-/// The bastion's session, authenticated with the remote's keys.
+/// The bastion's session, authenticated with its own keys (if any), then the remote's.
 async fn connect_bastion(
     r: &Remote,
     dead: Arc<AtomicBool>,
@@ -797,7 +797,11 @@ async fn login_bastion(
         place: jwhat.to_string(),
         remote: &r.name,
     };
-    authenticate(b, &login, &r.keys, agent).await
+    let keys = match &r.jump {
+        Some(j) => j.keys_with(&r.keys),
+        None => r.keys.clone(),
+    };
+    authenticate(b, &login, &keys, agent).await
 }
 
 fn forward_error(e: &russh::Error, jwhat: &str, r: &Remote) -> SourceError {

@@ -89,6 +89,7 @@ fn seed_example_loads_exactly() {
                     host: "bastion.example.com".into(),
                     port: 22,
                     user: "deploy".into(),
+                    keys: Vec::new(),
                 }),
                 known_hosts: h.join(".ssh/known_hosts"),
                 sessions_dir: "~/.claude-sessions".into(),
@@ -130,7 +131,8 @@ remotes:
         Some(JumpHost {
             host: "gate.example.com".into(),
             port: 2200,
-            user: "admin".into()
+            user: "admin".into(),
+            keys: Vec::new(),
         })
     );
     assert_eq!(b.timeout, Duration::from_millis(500));
@@ -413,6 +415,7 @@ Host dev
 
 Host gate
   HostName gate.internal.example.com
+  IdentityFile ~/.ssh/gate_key
 
 Host *
   User fallback
@@ -456,7 +459,8 @@ remotes:
         Some(JumpHost {
             host: "gate.internal.example.com".into(),
             port: 2222,
-            user: "jumper".into()
+            user: "jumper".into(),
+            keys: vec![h.join(".ssh/gate_key")],
         })
     );
     assert_eq!(a.known_hosts, h.join(".ssh/known_hosts_dev"));
@@ -470,7 +474,8 @@ remotes:
         Some(JumpHost {
             host: "other.example.com".into(),
             port: 22,
-            user: "bob".into()
+            user: "bob".into(),
+            keys: Vec::new(),
         })
     );
     assert_eq!(b.known_hosts, PathBuf::from("/kh"));
@@ -1372,6 +1377,7 @@ fn attach_argv_port_and_jump_host() {
         host: "bastion.example.com".into(),
         port: 2200,
         user: "ops".into(),
+        keys: Vec::new(),
     });
     let argv = attach_argv(&r, "x").unwrap().argv;
     assert_eq!(&argv[4..6], ["-p", "2222"]);
@@ -1450,6 +1456,7 @@ fn proxy_command_words_survive_the_local_shell() {
         host: "bastion".into(),
         port: 2200,
         user: "o'p".into(),
+        keys: Vec::new(),
     });
     let argv = attach_argv(&r, "x").unwrap().argv;
     let proxy = argv

@@ -655,6 +655,7 @@ async fn jump_host_forwards_to_the_target_over_one_connection_each() {
         host: "127.0.0.1".into(),
         port: bastion.port(),
         user: "jumper".into(),
+        keys: Vec::new(),
     });
     let source = SshSource::new(r);
     bounded("jump polls", async {

@@ -195,6 +195,7 @@ fn real_sshd_through_a_second_sshd_as_jump_host() {
         host: "127.0.0.1".into(),
         port: bastion.port(),
         user: sshd::current_user(),
+        keys: Vec::new(),
     });
     let source = SshSource::new(r);
     block_on_bounded("jump polls", async {
@@ -297,4 +298,82 @@ fn real_sshd_encrypted_key_without_agent_is_a_clear_auth_error() {
         "the message says the key needs its passphrase via ssh-add: {msg}"
     );
     assert_eq!(server.accepted_publickey(), 0, "{}", server.log());
+}
+
+/// `host:` is a `~/.ssh/config` alias whose `ProxyJump` names another alias with its own
+/// `IdentityFile`: the bastion only accepts that key, the target only the remote's.
+/// `ssh target` logs into the bastion with the bastion's key; so must navi.
+#[test]
+fn real_sshd_proxy_jump_alias_logs_into_the_bastion_with_its_own_identity_file() {
+    if !sshd::sshd_or_skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    std::fs::create_dir(home.join(".ssh")).unwrap();
+    let target_key = home.join(".ssh/target_key");
+    let bastion_key = home.join(".ssh/bastion_key");
+    let bastion = Sshd::start(&[&sshd::keygen(&bastion_key, "")]);
+    let target = Sshd::start(&[&sshd::keygen(&target_key, "")]);
+    target.write_session("deep.json", &status_json("deep", "waiting"));
+    std::fs::write(
+        home.join(".ssh/kh"),
+        format!(
+            "{}\n{}\n",
+            bastion.known_hosts_line(),
+            target.known_hosts_line()
+        ),
+    )
+    .unwrap();
+    let user = sshd::current_user();
+    let config = home.join(".ssh/config");
+    std::fs::write(
+        &config,
+        format!(
+            "Host gate\n  HostName 127.0.0.1\n  Port {}\n  User {user}\n  IdentityFile ~/.ssh/bastion_key\n\n\
+             Host deep\n  HostName 127.0.0.1\n  Port {}\n  User {user}\n  IdentityFile ~/.ssh/target_key\n  \
+             ProxyJump gate\n  UserKnownHostsFile ~/.ssh/kh\n",
+            bastion.port(),
+            target.port()
+        ),
+    )
+    .unwrap();
+    let yaml = format!(
+        "remotes:\n  - name: deep\n    host: deep\n    sessions_dir: {}\n",
+        target.sessions_dir().display()
+    );
+    let env = navi_source_ssh::Env {
+        home: Some(home.to_path_buf()),
+        ssh_config: Some(config),
+        user: Some(user),
+    };
+    let loaded = navi_source_ssh::load_remotes_from_str(&home.join("remotes.yaml"), &yaml, &env);
+    assert_eq!(loaded.errors, vec![]);
+    let r = loaded.remotes.into_iter().next().unwrap();
+    let jump = r.jump.clone().unwrap();
+    assert_eq!(jump.port, bastion.port());
+    assert_eq!(jump.keys, vec![bastion_key.clone()]);
+    assert_eq!(r.keys, vec![target_key]);
+    let argv = navi_source_ssh::attach_argv(&r, "deep")
+        .unwrap()
+        .argv
+        .join(" ");
+    assert!(
+        argv.contains(&format!("ProxyCommand=ssh -i '{}'", bastion_key.display())),
+        "attach offers the bastion its own key first: {argv}"
+    );
+
+    let source = SshSource::new(r);
+    block_on_bounded("poll through the alias's ProxyJump", async {
+        let sessions = source.poll().await.unwrap_or_else(|e| {
+            panic!(
+                "{e}\nbastion log:\n{}\ntarget log:\n{}",
+                bastion.log(),
+                target.log()
+            )
+        });
+        assert_eq!(names(&sessions), ["deep"]);
+    });
+    assert_eq!(bastion.accepted_publickey(), 1, "{}", bastion.log());
+    assert_eq!(target.accepted_publickey(), 1, "{}", target.log());
 }

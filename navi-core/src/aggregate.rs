@@ -70,7 +70,7 @@ pub struct SourceHealth {
     pub state: SourceState,
     /// Why the source is unavailable (the last error), `None` when connected.
     pub reason: Option<SourceError>,
-    /// Round-trip time of the last finished poll.
+    /// Round-trip time of the last poll, when it succeeded (`None` while unavailable).
     pub latency: Option<Duration>,
     /// Wall-clock time of the last good poll.
     pub last_ok: Option<SystemTime>,
@@ -177,9 +177,9 @@ impl Slot {
                         .collect();
                 }
                 self.health.state = SourceState::Unavailable;
-                if !matches!(error, SourceError::Timeout(_)) {
-                    self.health.latency = Some(outcome.elapsed);
-                }
+                // A failed attempt measures no round trip (a refusal or a backoff answers
+                // in ~0 ms): an unavailable source shows no latency rather than a fake one.
+                self.health.latency = None;
                 self.health.reason = Some(error);
                 self.health.consecutive_failures =
                     self.health.consecutive_failures.saturating_add(1);

@@ -358,6 +358,7 @@ fn failing_twice_then_recovering() {
             assert_eq!(h.reason.as_ref().map(|r| r.kind()), Some("auth"));
             assert_eq!(h.consecutive_failures, failures);
             assert_eq!(h.last_ok_at, ok_at, "last good poll time is kept");
+            assert_eq!(h.latency, None, "a failed poll measures no latency");
             assert_eq!(s.sessions.len(), 1);
             assert!(s.sessions[0].stale, "last-known session kept, marked stale");
             assert_eq!(s.sessions[0].remote.as_deref(), Some("dev"));

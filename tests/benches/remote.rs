@@ -6,6 +6,8 @@
 //! 3. a fresh `ssh host 'cat …/*.json'` per poll,
 //! 4. the same `cat` run locally (the floor).
 //!
+//! `NAVI_BENCH_FILES=2000` sets the number of status files (default 25).
+//!
 //! Run: `cargo bench -p navi-tests --bench remote` (needs root and openssh-server). Prints
 //! a Markdown table with ratios; the results go into `docs/benchmarks.md`.
 
@@ -20,7 +22,14 @@ use navi_core::SessionSource;
 use navi_source_ssh::{Remote, SshSource};
 use navi_tests::sshd::{current_user, keygen, sshd_or_skip, Sshd};
 
-const FILES: usize = 25;
+/// Status files in the remote directory (`NAVI_BENCH_FILES`, default 25).
+fn files() -> usize {
+    std::env::var("NAVI_BENCH_FILES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(25)
+}
+
 const ROUNDS: usize = 30;
 
 fn stats(mut v: Vec<Duration>) -> (f64, f64, f64) {
@@ -43,6 +52,7 @@ fn main() {
     if !sshd_or_skip() {
         return;
     }
+    let files = files();
     let scratch = tempfile::tempdir().expect("temp dir");
     let key = scratch.path().join("id_ed25519");
     let public = keygen(&key, "");
@@ -51,7 +61,7 @@ fn main() {
     for (i, (name, text)) in navi_core::fixtures::FILES
         .iter()
         .cycle()
-        .take(FILES)
+        .take(files)
         .enumerate()
     {
         let text = text.replacen(
@@ -90,12 +100,12 @@ fn main() {
     let first = Instant::now();
     let warm = rt.block_on(source.poll_report()).expect("first poll");
     let first = first.elapsed();
-    assert_eq!(warm.sessions.len(), FILES);
+    assert_eq!(warm.sessions.len(), files);
     let navi: Vec<Duration> = (0..ROUNDS)
         .map(|_| {
             let t = Instant::now();
             let r = rt.block_on(source.poll_report()).expect("poll");
-            assert_eq!(r.sessions.len(), FILES);
+            assert_eq!(r.sessions.len(), files);
             t.elapsed()
         })
         .collect();
@@ -157,7 +167,7 @@ fn main() {
         stats(fresh),
         stats(local),
     );
-    println!("one poll of {FILES} status files, {ROUNDS} rounds each, loopback sshd\n");
+    println!("one poll of {files} status files, {ROUNDS} rounds each, loopback sshd\n");
     println!("| method | min | median | p90 | median vs navi |");
     println!("| --- | --- | --- | --- | --- |");
     for (name, s) in [

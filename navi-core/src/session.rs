@@ -384,7 +384,10 @@ impl SessionInfo {
                         "truncated (the JSON object never ends): {e}"
                     )));
                 }
-                salvage(&text).ok_or_else(|| ParseError::Invalid(e.to_string()))?
+                match repair_message(&text) {
+                    Some(info) => info,
+                    None => salvage(&text).ok_or_else(|| ParseError::Invalid(e.to_string()))?,
+                }
             }
         };
         if info.tmux_session.is_empty() {
@@ -644,9 +647,15 @@ fn string_field(text: &str, key: &str) -> Option<String> {
 }
 
 fn message_field(text: &str) -> Option<String> {
-    let start = after_key(text, "message")?;
-    let rest = text[start..].strip_prefix('"')?;
-    // The message ends at the quote before the next known key, or the last quote.
+    message_span(text).map(|(a, b)| text[a..b].to_string())
+}
+
+/// Byte range of the message's raw text (between its quotes). The hooks do not escape
+/// the message, so it ends at the last quote before the next key the hooks write after
+/// it, or at the last quote of the file.
+fn message_span(text: &str) -> Option<(usize, usize)> {
+    let value = after_key(text, "message")?;
+    let rest = text[value..].strip_prefix('"')?;
     let end = [
         "cwd",
         "timestamp",
@@ -663,7 +672,20 @@ fn message_field(text: &str) -> Option<String> {
     })
     .min()
     .or_else(|| rest.rfind('"'))?;
-    Some(rest[..end].to_string())
+    Some((value + 1, value + 1 + end))
+}
+
+/// The file with its message re-escaped, when the message is what broke the JSON (the
+/// hooks write `"message": "$MESSAGE"` without escaping, so a `"`, a backslash or a line
+/// break in a notification makes the file invalid). Everything else is kept as written.
+fn repair_message(text: &str) -> Option<SessionInfo> {
+    let (a, b) = message_span(text)?;
+    let escaped = serde_json::to_string(&text[a..b]).ok()?;
+    let fixed = format!("{}{}{}", &text[..a - 1], escaped, &text[b + 1..]);
+    match serde_json::from_str::<serde_json::Value>(&fixed) {
+        Ok(v @ serde_json::Value::Object(_)) => serde_json::from_value(v).ok(),
+        _ => None,
+    }
 }
 
 fn number_field(text: &str, key: &str) -> Option<i64> {
@@ -735,7 +757,7 @@ mod tests {
     fn unescaped_quote_in_message_is_salvaged() {
         let text = r#"{"tmux_session":"my app","status":"waiting","message":"Run "cargo test" now?","cwd":"/tmp/x","timestamp":1764032000}"#;
         let s = SessionInfo::parse(text.as_bytes(), Some("my app")).unwrap();
-        assert!(s.partial);
+        assert!(!s.partial, "the message is repaired, nothing is lost");
         assert_eq!(s.tmux_session, "my app");
         assert_eq!(s.status, Status::Waiting);
         assert_eq!(s.message, r#"Run "cargo test" now?"#);
@@ -772,12 +794,51 @@ mod tests {
         assert!(!s.partial, "a BOM alone must not make the file partial");
         assert_eq!(s.tmux_session, "bom");
         assert_eq!(s.status, Status::Working);
-        // With the hooks' unescaped quote too: salvaged, name still read.
+        // With the hooks' unescaped quote too: repaired, every field read.
         let text = b"\xef\xbb\xbf{\"tmux_session\":\"q\",\"status\":\"idle\",\"message\":\"a \"b\" c\",\"cwd\":\"/\"}";
         let s = SessionInfo::parse(text, None).unwrap();
-        assert!(s.partial);
+        assert!(!s.partial);
+        assert_eq!(s.cwd, "/");
         assert_eq!(s.tmux_session, "q");
         assert_eq!(s.message, "a \"b\" c");
+    }
+
+    /// When re-escaping the message does not make the JSON valid (here a quote in `cwd`),
+    /// the name, status and message are still salvaged, and the session is marked partial.
+    #[test]
+    fn unrepairable_file_is_salvaged_as_partial() {
+        let text = br#"{"tmux_session":"odd","status":"waiting","message":"ok","cwd":"/tmp/a"b","timestamp":5}"#;
+        let s = SessionInfo::parse(text, None).unwrap();
+        assert!(s.partial);
+        assert_eq!(
+            (
+                s.tmux_session.as_str(),
+                s.status.clone(),
+                s.message.as_str(),
+                s.timestamp
+            ),
+            ("odd", Status::Waiting, "ok", 5)
+        );
+    }
+
+    /// The real hook's layout (metrics and team after the message), with a notification
+    /// holding quotes, a backslash and a line break: every field survives.
+    #[test]
+    fn hook_file_with_raw_message_keeps_every_field() {
+        let text = "{\n  \"tmux_session\": \"api\",\n  \"session_id\": \"s1\",\n  \"status\": \"permission\",\n  \"message\": \"Claude needs your permission to run \"rm -rf C:\\tmp\"\nreally?\",\n  \"cwd\": \"/srv/api\",\n  \"timestamp\": 1764032100,\n  \"metrics\": {\"time\": {\"started\": 1764030000, \"total_seconds\": 2100}, \"tools\": {\"recent\": [\"Bash\"], \"counts\": {\"Bash\": 3}}},\n  \"team\": {\"name\": \"t\", \"agents\": [{\"name\": \"a\", \"status\": \"waiting\", \"timestamp\": 1764032000}]}\n}\n";
+        let s = SessionInfo::parse(text.as_bytes(), Some("api")).unwrap();
+        assert!(!s.partial);
+        assert_eq!(s.status, Status::Permission);
+        assert_eq!(
+            s.message,
+            "Claude needs your permission to run \"rm -rf C:\\tmp\"\nreally?"
+        );
+        assert_eq!(s.cwd, "/srv/api");
+        assert_eq!(s.session_id.as_deref(), Some("s1"));
+        let m = s.metrics.unwrap();
+        assert_eq!(m.time.unwrap().total_seconds, Some(2100));
+        assert_eq!(m.tools.unwrap().counts.unwrap()["Bash"], 3);
+        assert_eq!(s.team.unwrap().agents[0].status, Status::Waiting);
     }
 
     #[test]
@@ -811,7 +872,7 @@ mod tests {
         // The same in a file the hooks broke with an unescaped quote.
         let text = br#"{"tmux_session":"q","message":"a "b"","timestamp":1764032100123}"#;
         let s = SessionInfo::parse(text, None).unwrap();
-        assert!(s.partial);
+        assert!(!s.partial, "repaired");
         assert_eq!(s.timestamp, 1764032100);
     }
 

@@ -120,13 +120,14 @@ impl Backoff {
         self.last_error = Some(pending);
     }
 
-    /// The attempt failed at `now`: returns the error to show (with the retry note).
+    /// The attempt failed at `now`: returns the error to show. The attempt's own error
+    /// is shown as it is (a one-shot `navi list` never retries); polls that come while
+    /// backing off get it with "(retrying in Ns)" from [`check`](Backoff::check).
     pub(crate) fn failed(&mut self, now: Instant, e: SourceError) -> SourceError {
         let delay = backoff_delay(self.failures);
         self.retry_at = Some(now + delay);
-        let shown = with_note(&e, &retry_note(delay));
-        self.last_error = Some(e);
-        shown
+        self.last_error = Some(e.clone());
+        e
     }
 
     pub(crate) fn succeeded(&mut self) {

@@ -270,7 +270,15 @@ pub fn load_remotes_from_str(path: &Path, text: &str, env: &Env) -> LoadedRemote
     let ssh = load_ssh_config(env, &mut out.errors);
     let mut names: HashSet<String> = HashSet::new();
     for (i, entry) in entries.iter().enumerate() {
-        match parse_entry(entry, i + 1, env, ssh.as_ref()) {
+        let mut warnings = Vec::new();
+        let parsed = parse_entry(entry, i + 1, env, ssh.as_ref(), &mut warnings);
+        out.errors.extend(warnings.into_iter().map(|w| ConfigError {
+            file: path.to_path_buf(),
+            remote: w.remote,
+            field: w.field,
+            message: w.message,
+        }));
+        match parsed {
             Ok(remote) => {
                 if !names.insert(remote.name.clone()) {
                     out.errors.push(ConfigError {
@@ -384,6 +392,7 @@ fn parse_entry(
     index: usize,
     env: &Env,
     ssh: Option<&SshConfig>,
+    warnings: &mut Vec<EntryError>,
 ) -> Result<Remote, EntryError> {
     let map = match entry {
         Value::Mapping(m) => m,
@@ -489,12 +498,17 @@ fn parse_entry(
             "port" => raw.port = Some(parse_port_value(v).map_err(bad)?),
             "timeout" => raw.timeout = Some(parse_duration_value(v).map_err(bad)?),
             "poll_interval" => raw.poll_interval = Some(parse_duration_value(v).map_err(bad)?),
+            // The Go navi ignored keys it did not know, so a file written for it may
+            // carry some: warn (naming the key, with a likely fix) and keep the remote.
             other => {
                 let hint = match suggest(other) {
                     Some(s) => format!("; did you mean `{s}`?"),
                     None => format!("; known fields: {}", KNOWN_FIELDS.join(", ")),
                 };
-                return Err(err(other, format!("unknown field `{other}`{hint}")));
+                warnings.push(err(
+                    other,
+                    format!("unknown field `{other}` is ignored{hint}"),
+                ));
             }
         }
     }

@@ -160,6 +160,8 @@ fn snapshot_body() -> String {
                    case $f in *\"$NL\"*) k=1; continue;; esac; \
                    [ -r \"$f\" ] && continue; \
                    printf \"\\nNAVI-%s S %s\\nnot readable by the remote user\" \"$n\" \"${f#./}\"; \
+                 elif [ -e \"$f\" ] || [ -h \"$f\" ]; then \
+                   case $f in *\"$NL\"*) ;; *) printf \"\\nNAVI-%s S %s\\nnot a regular file (a directory, FIFO, device or broken symlink); status files are plain files, remove or rename it\" \"$n\" \"${f#./}\";; esac; \
                  fi; \
                  k=1; \
                done; \

@@ -378,3 +378,144 @@ fn logs_go_to_the_log_file() {
     assert!(out.status.success());
     assert!(env.home.path().join(".local/state/navi/navi.log").exists());
 }
+
+/// The issue's end-to-end check, against real OpenSSH on loopback with a scratch HOME
+/// holding `.ssh/known_hosts`, `.config/navi/remotes.yaml` and a key: `navi list --json`
+/// shows local and remote sessions, each remote one labelled; a remote behind a jump host
+/// works; an unreachable remote and a silent one are reported unavailable with their
+/// reasons while the others' sessions are listed. Runs whenever `/usr/sbin/sshd` exists
+/// (fails without it when `NAVI_REQUIRE_SSHD=1`).
+#[test]
+fn list_json_against_real_sshd_with_jump_refused_and_silent_remotes() {
+    use navi_tests::sshd::{self, Sshd};
+    if !sshd::sshd_or_skip() {
+        return;
+    }
+    let env = Env::new();
+    let home = env.home.path();
+    std::fs::create_dir_all(home.join(".ssh")).unwrap();
+    std::fs::create_dir_all(home.join(".config/navi")).unwrap();
+    let public = sshd::keygen(&home.join(".ssh/id_ed25519"), "");
+    let dev = Sshd::start(&[&public]);
+    let target = Sshd::start(&[&public]);
+    std::fs::write(
+        home.join(".ssh/known_hosts"),
+        format!(
+            "{}\n{}\n",
+            dev.known_hosts_line(),
+            target.known_hosts_line()
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir_all(dev.sessions_dir()).unwrap();
+    std::fs::create_dir_all(target.sessions_dir()).unwrap();
+    dev.write_session(
+        "build.json",
+        br#"{"tmux_session":"build","status":"working","message":"Running tests...","cwd":"/srv/api","timestamp":1764032000}"#,
+    );
+    target.write_session(
+        "release.json",
+        br#"{"tmux_session":"release","status":"done","message":"ok","cwd":"/srv/app","timestamp":1764031000}"#,
+    );
+    // A port nothing listens on, and a listener that accepts and never speaks.
+    let refused_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_port = silent.local_addr().unwrap().port();
+    let user = sshd::current_user();
+    let remotes = format!(
+        "remotes:
+  - name: dev
+    host: 127.0.0.1
+    port: {dev_port}
+    user: {user}
+    key: ~/.ssh/id_ed25519
+    sessions_dir: {dev_dir}
+  - name: behind
+    host: 127.0.0.1
+    port: {target_port}
+    user: {user}
+    key: ~/.ssh/id_ed25519
+    jump_host: {user}@127.0.0.1:{dev_port}
+    sessions_dir: {target_dir}
+  - name: down
+    host: 127.0.0.1
+    port: {refused_port}
+    user: {user}
+    key: ~/.ssh/id_ed25519
+    timeout: 3s
+  - name: mute
+    host: 127.0.0.1
+    port: {silent_port}
+    user: {user}
+    key: ~/.ssh/id_ed25519
+    timeout: 2s
+",
+        dev_port = dev.port(),
+        target_port = target.port(),
+        dev_dir = dev.sessions_dir().display(),
+        target_dir = target.sessions_dir().display(),
+    );
+    let remotes_file = home.join(".config/navi/remotes.yaml");
+    std::fs::write(&remotes_file, remotes).unwrap();
+
+    let out = env
+        .command(&["list", "--json", "--sessions-dir", dir(&env.sessions)])
+        .env("NAVI_REMOTES", &remotes_file)
+        .env_remove("SSH_AUTH_SOCK")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+
+    let sessions = v["sessions"].as_array().unwrap();
+    let labelled = |name: &str| {
+        sessions
+            .iter()
+            .find(|s| s["tmux_session"] == name)
+            .map(|s| s["remote"].clone())
+    };
+    assert_eq!(
+        labelled("hyperion"),
+        Some(Value::Null),
+        "local sessions listed"
+    );
+    assert_eq!(labelled("build"), Some(Value::from("dev")));
+    assert_eq!(
+        labelled("release"),
+        Some(Value::from("behind")),
+        "through the jump host"
+    );
+    assert_eq!(sessions.len(), 5 + 2);
+
+    let source = |name: &str| {
+        v["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no source {name}: {v}"))
+    };
+    for ok in ["dev", "behind"] {
+        let s = source(ok);
+        assert_eq!(s["state"], "connected", "{s}");
+        assert_eq!(s["sessions"], 1, "{s}");
+        assert!(s["latency_ms"].is_u64(), "{s}");
+    }
+    let down = source("down");
+    assert_eq!(down["state"], "unavailable", "{down}");
+    assert_eq!(down["reason_kind"], "refused", "{down}");
+    let mute = source("mute");
+    assert_eq!(mute["state"], "unavailable", "{mute}");
+    assert_eq!(mute["reason_kind"], "timeout", "{mute}");
+    assert!(
+        mute["reason"].as_str().unwrap().contains("timed out"),
+        "{mute}"
+    );
+    drop(silent);
+}

@@ -193,7 +193,10 @@ async fn poll_source(source: DynSessionSource, timeout: Duration) -> Outcome {
     let started = Instant::now();
     let result = match tokio::time::timeout(timeout, source.poll_report()).await {
         Ok(r) => r,
-        Err(_) => Err(SourceError::Timeout(timeout)),
+        Err(_) => Err(SourceError::timeout_while(
+            timeout,
+            "waiting for the poll to finish",
+        )),
     };
     let finished_at = Instant::now();
     Outcome {

@@ -16,9 +16,15 @@ pub enum SourceError {
     /// The TCP connection was refused or the network is unreachable.
     #[error("connection refused: {0}")]
     Refused(String),
-    /// The source did not answer in time.
-    #[error("timed out after {}", format_duration(*.0))]
-    Timeout(Duration),
+    /// The source did not answer in time; `context` says what it was waiting for
+    /// (e.g. `connecting to remote dev (sean@dev:22)`), empty when unknown.
+    #[error("timed out after {}{}", format_duration(*.after), context_suffix(.context))]
+    Timeout {
+        /// The time allowed.
+        after: Duration,
+        /// What was being waited for.
+        context: String,
+    },
     /// Key authentication failed (missing key, encrypted key without agent, rejected key).
     #[error("authentication failed: {0}")]
     Auth(String),
@@ -52,7 +58,7 @@ impl SourceError {
         match self {
             SourceError::Dns(_) => "dns",
             SourceError::Refused(_) => "refused",
-            SourceError::Timeout(_) => "timeout",
+            SourceError::Timeout { .. } => "timeout",
             SourceError::Auth(_) => "auth",
             SourceError::HostKey(_) => "host-key",
             SourceError::Disconnected(_) => "disconnected",
@@ -62,6 +68,32 @@ impl SourceError {
             SourceError::Unsupported(_) => "unsupported",
             SourceError::Other(_) => "other",
         }
+    }
+}
+
+impl SourceError {
+    /// A [`SourceError::Timeout`] without context.
+    pub fn timeout(after: Duration) -> Self {
+        SourceError::Timeout {
+            after,
+            context: String::new(),
+        }
+    }
+
+    /// A [`SourceError::Timeout`] saying what was being waited for.
+    pub fn timeout_while(after: Duration, context: impl Into<String>) -> Self {
+        SourceError::Timeout {
+            after,
+            context: context.into(),
+        }
+    }
+}
+
+fn context_suffix(context: &str) -> String {
+    if context.is_empty() {
+        String::new()
+    } else {
+        format!(" {context}")
     }
 }
 
@@ -85,3 +117,19 @@ pub fn format_duration(d: Duration) -> String {
 
 /// `Result` with [`SourceError`] as the default error.
 pub type Result<T, E = SourceError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeout_messages() {
+        assert_eq!(
+            SourceError::timeout(Duration::from_secs(3)).to_string(),
+            "timed out after 3s"
+        );
+        let e = SourceError::timeout_while(Duration::from_millis(1500), "connecting to dev");
+        assert_eq!(e.to_string(), "timed out after 1.5s connecting to dev");
+        assert_eq!(e.kind(), "timeout");
+    }
+}

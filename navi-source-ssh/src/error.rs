@@ -41,7 +41,9 @@ pub(crate) fn russh_error(e: &russh::Error, what: &str, timeout: Duration) -> So
         E::KeepaliveTimeout => SourceError::Disconnected(format!(
             "{what}: the server stopped answering keepalives"
         )),
-        E::InactivityTimeout | E::ConnectionTimeout | E::Elapsed(_) => SourceError::Timeout(timeout),
+        E::InactivityTimeout | E::ConnectionTimeout | E::Elapsed(_) => {
+            SourceError::timeout_while(timeout, format!("({what})"))
+        }
         E::UnknownKey => SourceError::HostKey(format!("{what}: the server's host key is not known")),
         E::KeyChanged { line } => SourceError::HostKey(format!(
             "{what}: the server's host key CHANGED (known_hosts line {line})"
@@ -66,7 +68,7 @@ pub(crate) fn io_error(e: &io::Error, what: &str, timeout: Duration) -> SourceEr
         K::HostUnreachable | K::NetworkUnreachable | K::AddrNotAvailable => {
             SourceError::Refused(format!("{what}: host unreachable ({e})"))
         }
-        K::TimedOut => SourceError::Timeout(timeout),
+        K::TimedOut => SourceError::timeout_while(timeout, format!("({what})")),
         K::UnexpectedEof | K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe => {
             SourceError::Disconnected(format!("{what}: the server closed the connection ({e})"))
         }

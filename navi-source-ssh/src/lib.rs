@@ -166,6 +166,9 @@ impl SessionSource for SshSource {
 pub async fn scan_host_key(remote: &Remote) -> Result<ScannedHostKey, SourceError> {
     match tokio::time::timeout(remote.timeout, pool::scan(remote)).await {
         Ok(r) => r,
-        Err(_) => Err(SourceError::Timeout(remote.timeout)),
+        Err(_) => Err(SourceError::timeout_while(
+            remote.timeout,
+            format!("reading the host key of remote {}", remote.name),
+        )),
     }
 }

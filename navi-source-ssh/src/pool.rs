@@ -365,9 +365,9 @@ impl Pool {
     /// The live connection, or a new one (unless backing off).
     async fn get(&self, deadline: Instant) -> Result<Arc<Connection>, SourceError> {
         let timeout = self.remote.timeout;
-        let mut st = timeout_at(deadline, self.state.lock())
-            .await
-            .map_err(|_| SourceError::Timeout(timeout))?;
+        let mut st = timeout_at(deadline, self.state.lock()).await.map_err(|_| {
+            SourceError::timeout_while(timeout, "waiting for another poll of this remote")
+        })?;
         if let Some(conn) = st.conn.clone() {
             if conn.alive() && conn.suspect.load(Ordering::SeqCst) {
                 let ping_deadline = deadline.min(Instant::now() + PING_WAIT);
@@ -386,11 +386,17 @@ impl Pool {
             st.conn = None;
         }
         st.backoff.check(Instant::now())?;
-        st.backoff
-            .attempt(Instant::now(), SourceError::Timeout(timeout));
+        let connecting = format!(
+            "connecting to {} (TCP, SSH handshake or login)",
+            self.what()
+        );
+        st.backoff.attempt(
+            Instant::now(),
+            SourceError::timeout_while(timeout, connecting.clone()),
+        );
         let res = match timeout_at(deadline, self.connect()).await {
             Ok(r) => r,
-            Err(_) => Err(SourceError::Timeout(timeout)),
+            Err(_) => Err(SourceError::timeout_while(timeout, connecting)),
         };
         match res {
             Ok(conn) => {
@@ -480,7 +486,12 @@ impl Pool {
         let timeout = self.remote.timeout;
         let permit = timeout_at(deadline, conn.channels.clone().acquire_owned())
             .await
-            .map_err(|_| SourceError::Timeout(timeout))?
+            .map_err(|_| {
+                SourceError::timeout_while(
+                    timeout,
+                    format!("waiting for a free channel to {}", self.what()),
+                )
+            })?
             .map_err(|_| SourceError::Other("the connection's channel limit was closed".into()))?;
         let (tx, rx) = tokio::sync::oneshot::channel();
         let opener = conn.clone();
@@ -496,7 +507,10 @@ impl Pool {
         match timeout_at(deadline, rx).await {
             Err(_) => {
                 conn.suspect.store(true, Ordering::SeqCst);
-                Err(SourceError::Timeout(timeout))
+                Err(SourceError::timeout_while(
+                    timeout,
+                    format!("opening a channel to {}", self.what()),
+                ))
             }
             Ok(Err(_)) => Err(SourceError::Disconnected(format!(
                 "{}: the connection closed while opening a channel",
@@ -522,7 +536,12 @@ impl Pool {
         }
         let mut slot = timeout_at(deadline, conn.looper.lock())
             .await
-            .map_err(|_| LoopError::Fatal(SourceError::Timeout(timeout)))?;
+            .map_err(|_| {
+                LoopError::Fatal(SourceError::timeout_while(
+                    timeout,
+                    format!("waiting for the poll loop of {}", self.what()),
+                ))
+            })?;
         let mut lc = match slot.take() {
             Some(lc) => lc,
             None => {
@@ -574,7 +593,10 @@ impl Pool {
             }
             Err(_) => {
                 conn.suspect.store(true, Ordering::SeqCst);
-                Err(LoopError::Fatal(SourceError::Timeout(timeout)))
+                Err(LoopError::Fatal(SourceError::timeout_while(
+                    timeout,
+                    format!("waiting for the poll's answer from {}", self.what()),
+                )))
             }
             Ok(Err(e)) => Err(LoopError::Fatal(e)),
             Ok(Ok(ReadEnd::PeerEnded { exit, refused })) => {
@@ -638,7 +660,10 @@ impl Pool {
         let (exit, refused) = match read {
             Err(_) => {
                 conn.suspect.store(true, Ordering::SeqCst);
-                return Err(SourceError::Timeout(timeout));
+                return Err(SourceError::timeout_while(
+                    timeout,
+                    format!("waiting for the poll's answer from {}", self.what()),
+                ));
             }
             Ok(Err(e)) => return Err(e),
             Ok(Ok(ReadEnd::PeerEnded { exit, refused })) => (exit, refused),

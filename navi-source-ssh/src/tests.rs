@@ -1777,7 +1777,7 @@ async fn backoff_schedule_on_the_paused_clock() {
     let mut b = Backoff::default();
     let t0 = Instant::now();
     assert!(b.check(t0).is_ok(), "the first attempt is immediate");
-    b.attempt(t0, SourceError::Timeout(Duration::from_secs(10)));
+    b.attempt(t0, SourceError::timeout(Duration::from_secs(10)));
     assert_eq!(
         b.check(t0).unwrap_err().kind(),
         "timeout",
@@ -1805,7 +1805,7 @@ async fn backoff_schedule_on_the_paused_clock() {
     // Each failure doubles the wait, up to the cap.
     let mut now = t0 + ms(1200);
     for n in 2..=10u32 {
-        b.attempt(now, SourceError::Timeout(Duration::from_secs(10)));
+        b.attempt(now, SourceError::timeout(Duration::from_secs(10)));
         b.failed(now, SourceError::Refused("x".into()));
         let base = Duration::from_secs(1u64 << (n - 1)).min(BACKOFF_CAP);
         let low = base.mul_f64(0.8).min(BACKOFF_CAP) - ms(1);
@@ -1823,7 +1823,7 @@ async fn backoff_schedule_on_the_paused_clock() {
     }
     b.succeeded();
     assert!(b.check(now).is_ok());
-    b.attempt(now, SourceError::Timeout(Duration::from_secs(10)));
+    b.attempt(now, SourceError::timeout(Duration::from_secs(10)));
     b.failed(now, SourceError::Refused("x".into()));
     assert!(
         b.check(now + ms(1200)).is_ok(),

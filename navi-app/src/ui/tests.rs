@@ -465,7 +465,7 @@ fn long_reasons_wrap_and_many_unavailable_sources_are_summed_up() {
         sources: vec![
             local,
             down("dev", SourceError::HostKey(long)),
-            down("b", SourceError::Timeout(Duration::from_secs(10))),
+            down("b", SourceError::timeout(Duration::from_secs(10))),
             down("c", SourceError::Auth("no key".into())),
         ],
         generation: 1,

@@ -128,12 +128,10 @@ pub fn remotes_file(paths: &Paths) -> Option<PathBuf> {
     }
 }
 
-/// Expands a leading `~/` (paths from environment variables are not expanded by a shell).
+/// Expands a leading `~` to this user's home (paths from environment variables are not
+/// expanded by a shell); see [`navi_core::text::expand_home`].
 pub fn expand_tilde(p: &Path) -> PathBuf {
-    match (p.strip_prefix("~"), std::env::home_dir()) {
-        (Ok(rest), Some(home)) => home.join(rest),
-        _ => p.to_path_buf(),
-    }
+    navi_core::text::expand_home(p, std::env::home_dir().as_deref())
 }
 
 #[cfg(test)]

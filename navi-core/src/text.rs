@@ -2,6 +2,17 @@
 
 use std::borrow::Cow;
 
+/// Expands a leading `~` (alone or as `~/...`) of a LOCAL path to `home`; any other path,
+/// or any path when no home is known, is returned as is. Remote paths are never expanded
+/// here: the remote shell does that with the remote user's home.
+pub fn expand_home(path: &std::path::Path, home: Option<&std::path::Path>) -> std::path::PathBuf {
+    match (path.strip_prefix("~"), home) {
+        (Ok(rest), Some(home)) if rest.as_os_str().is_empty() => home.to_path_buf(),
+        (Ok(rest), Some(home)) => home.join(rest),
+        _ => path.to_path_buf(),
+    }
+}
+
 /// Removes escape sequences (CSI, OSC, DCS, ...), C0 and C1 control characters and
 /// bidirectional overrides from `s`; tabs and line breaks become spaces. Every piece of
 /// text from a status file or a remote passes through this before it reaches the screen.
@@ -61,6 +72,27 @@ fn skip_string(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
 #[cfg(test)]
 mod tests {
     use super::sanitize;
+
+    #[test]
+    fn home_expansion() {
+        use super::expand_home;
+        use std::path::{Path, PathBuf};
+        let home = Some(Path::new("/home/sean"));
+        assert_eq!(
+            expand_home(Path::new("~"), home),
+            PathBuf::from("/home/sean")
+        );
+        assert_eq!(
+            expand_home(Path::new("~/x/y"), home),
+            PathBuf::from("/home/sean/x/y")
+        );
+        assert_eq!(
+            expand_home(Path::new("~bob/x"), home),
+            PathBuf::from("~bob/x")
+        );
+        assert_eq!(expand_home(Path::new("/abs"), home), PathBuf::from("/abs"));
+        assert_eq!(expand_home(Path::new("~/x"), None), PathBuf::from("~/x"));
+    }
 
     #[test]
     fn strips_escapes_and_controls() {

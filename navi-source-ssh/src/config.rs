@@ -8,6 +8,8 @@
 use std::collections::HashSet;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
+
+use navi_core::text::expand_home;
 use std::time::Duration;
 
 use serde_yaml::Value;
@@ -554,7 +556,7 @@ fn parse_entry(
     };
     check_user(&user).map_err(|m| err("user", m))?;
     let keys = match raw.key {
-        Some(k) => vec![expand_tilde(&k, env.home.as_deref())],
+        Some(k) => vec![expand_home(Path::new(&k), env.home.as_deref())],
         None => match params.and_then(|p| p.identity_file.clone()) {
             Some(files) if !files.is_empty() => files,
             _ => default_keys(env.home.as_deref()),
@@ -603,9 +605,9 @@ fn parse_entry(
         }
     };
     let known_hosts = match raw.known_hosts {
-        Some(p) => expand_tilde(&p, env.home.as_deref()),
+        Some(p) => expand_home(Path::new(&p), env.home.as_deref()),
         None => match params.and_then(user_known_hosts_file) {
-            Some(p) => expand_tilde(&p, env.home.as_deref()),
+            Some(p) => expand_home(Path::new(&p), env.home.as_deref()),
             None => default_known_hosts(env.home.as_deref()),
         },
     };
@@ -888,15 +890,6 @@ pub(crate) fn check_user(s: &str) -> Result<(), String> {
         ));
     }
     Ok(())
-}
-
-/// `~` and `~/x` become the local home; other paths are kept.
-pub(crate) fn expand_tilde(p: &str, home: Option<&Path>) -> PathBuf {
-    match (p, home) {
-        ("~", Some(h)) => h.to_path_buf(),
-        (p, Some(h)) if p.starts_with("~/") => h.join(&p[2..]),
-        (p, _) => PathBuf::from(p),
-    }
 }
 
 /// `~/.ssh/id_ed25519`, `id_ecdsa`, `id_rsa`: those that exist.

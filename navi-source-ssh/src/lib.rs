@@ -124,12 +124,6 @@ impl SshSource {
     pub fn is_connected(&self) -> bool {
         self.pool.is_connected()
     }
-
-    /// Ends the reconnect backoff: the next poll connects at once (e.g. after the user
-    /// trusted the host key).
-    pub fn retry_now(&self) {
-        self.pool.retry_now();
-    }
 }
 
 #[async_trait]
@@ -152,6 +146,8 @@ impl SessionSource for SshSource {
         attach_argv(&self.remote, &s.tmux_session)
     }
 
+    /// Ends the reconnect backoff: the next poll connects at once (after a manual
+    /// refresh, or after the user trusted the host key).
     fn retry_now(&self) {
         self.pool.retry_now();
     }

@@ -250,8 +250,9 @@ impl AttachRunner for TerminalAttach<'_> {
         let program = req.argv.first().map(String::as_str).unwrap_or("");
         match status {
             Ok(Ok(s)) if s.success() => Ok(()),
-            // The remote command's own "no such session" (see navi_core::EXIT_NO_SUCH_SESSION).
-            Ok(Ok(s)) if program == "ssh" && s.code() == Some(navi_core::EXIT_NO_SUCH_SESSION) => {
+            // Any attach command's own "no such session" (navi_core::EXIT_NO_SUCH_SESSION;
+            // remote attach commands check with `tmux has-session -t =NAME` first).
+            Ok(Ok(s)) if s.code() == Some(navi_core::EXIT_NO_SUCH_SESSION) => {
                 Err(NO_SUCH_SESSION.to_string())
             }
             // The program alone: the whole argv would crowd out the reason (it is logged).

@@ -9,7 +9,8 @@ use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::Instant;
 
 use crate::source::{AttachCommand, AttachContext, DynSessionSource, PollReport, SkippedFile};
-use crate::{sort_sessions_arc, SessionInfo, SourceError};
+use crate::wrap::bounded_poll;
+use crate::{sort_sessions_arc, Detail, SessionInfo, SourceError};
 
 /// How the aggregator treats one source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,20 +23,10 @@ pub struct SourceOptions {
 }
 
 impl SourceOptions {
-    /// Options for the local status directory: every 500 ms, 2 s timeout.
-    pub const LOCAL: SourceOptions = SourceOptions {
-        timeout: Duration::from_secs(2),
-        interval: Duration::from_millis(500),
-    };
-}
-
-impl Default for SourceOptions {
-    /// 10 s timeout, every 2 s.
-    fn default() -> Self {
-        SourceOptions {
-            timeout: Duration::from_secs(10),
-            interval: Duration::from_secs(2),
-        }
+    /// Options with this poll timeout and interval. Each source crate says what suits
+    /// it (the local directory polls often; a remote's come from its config).
+    pub const fn new(timeout: Duration, interval: Duration) -> Self {
+        SourceOptions { timeout, interval }
     }
 }
 
@@ -191,13 +182,7 @@ impl Slot {
 
 async fn poll_source(source: DynSessionSource, timeout: Duration) -> Outcome {
     let started = Instant::now();
-    let result = match tokio::time::timeout(timeout, source.poll_report()).await {
-        Ok(r) => r,
-        Err(_) => Err(SourceError::timeout_while(
-            timeout,
-            "waiting for the poll to finish",
-        )),
-    };
+    let result = bounded_poll(&*source, timeout).await;
     let finished_at = Instant::now();
     Outcome {
         result,
@@ -214,12 +199,14 @@ async fn poll_source(source: DynSessionSource, timeout: Duration) -> Outcome {
 ///
 /// ```
 /// use std::sync::Arc;
+/// use std::time::Duration;
 /// use navi_core::{Aggregator, MemorySource, SessionInfo, SourceOptions, SourceState};
 ///
 /// # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
 /// let remote = MemorySource::new(Some("dev"), vec![SessionInfo { tmux_session: "api".into(), ..Default::default() }]);
 /// let mut agg = Aggregator::new();
-/// agg.add_source(Arc::new(remote), SourceOptions::default());
+/// let options = SourceOptions::new(Duration::from_secs(10), Duration::from_secs(2));
+/// agg.add_source(Arc::new(remote), options);
 /// let snap = agg.poll_once().await;
 /// assert_eq!(snap.sessions[0].remote.as_deref(), Some("dev"));
 /// assert_eq!(snap.sources[0].state, SourceState::Connected);
@@ -371,11 +358,11 @@ pub fn attach_command(
         .iter()
         .find(|s| s.label() == session.remote.as_deref())
         .ok_or_else(|| {
-            SourceError::Other(format!(
+            SourceError::Other(Detail::new(format!(
                 "no source named {} for session {}",
                 session.remote.as_deref().unwrap_or("local"),
                 session.tmux_session
-            ))
+            )))
         })?;
     source.attach(session, ctx)
 }

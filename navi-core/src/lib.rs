@@ -27,6 +27,7 @@ mod model;
 mod session;
 mod source;
 pub mod text;
+mod wrap;
 
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -35,11 +36,11 @@ pub use aggregate::{
     attach_command, Aggregator, AggregatorHandle, Snapshot, SourceHealth, SourceOptions,
     SourceState,
 };
-pub use error::{format_duration, Result, SourceError};
-pub use memory::{shell_quote, MemorySource};
+pub use error::{format_duration, Cause, Detail, Result, SourceError};
+pub use memory::{AttachFn, MemorySource};
 pub use model::{Counts, Filter, Model};
 pub use session::{
-    compare_sessions, sort_sessions, sort_sessions_arc, ExternalAgent, GitInfo, Metrics,
+    compare_sessions, sort_sessions_arc, ExternalAgent, GitInfo, Metrics,
     ParseError, ResourceMetrics, SessionInfo, SessionKey, Status, Team, TeamAgent, TimeMetrics,
     Tokens, ToolMetrics, MAX_STATUS_FILE_BYTES,
 };
@@ -47,3 +48,4 @@ pub use source::{
     tmux_target, AttachCommand, AttachContext, DynSessionSource, PollReport, SessionSource,
     SkippedFile, EXIT_NO_SUCH_SESSION,
 };
+pub use wrap::{bounded_poll, poll_deadline, Bounded, Flaky, Latent};

@@ -4,15 +4,30 @@ use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
 
-use crate::{AttachCommand, AttachContext, SessionInfo, SessionSource, SourceError};
+use crate::{AttachCommand, AttachContext, PollReport, SessionInfo, SessionSource, SourceError};
+
+/// Builds the attach command of a [`MemorySource`]'s session.
+pub type AttachFn =
+    Arc<dyn Fn(&SessionInfo, &AttachContext) -> Result<AttachCommand, SourceError> + Send + Sync>;
 
 /// Sessions held in memory; [`set`](MemorySource::set) replaces them. Used by `navi --demo`
-/// and by tests. Attaching returns `tmux attach-session` for a local source, and for a
-/// labelled one `ssh -t LABEL tmux attach-session -t NAME` with the name quoted.
-#[derive(Debug, Clone)]
+/// and by tests. An unlabelled (local) source attaches with local tmux; a labelled one
+/// stands for a machine it cannot reach, so it attaches only through the function given
+/// to [`with_attach`](MemorySource::with_attach).
+#[derive(Clone)]
 pub struct MemorySource {
     label: Option<String>,
     sessions: Arc<RwLock<Vec<SessionInfo>>>,
+    attach: Option<AttachFn>,
+}
+
+impl std::fmt::Debug for MemorySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemorySource")
+            .field("label", &self.label)
+            .field("custom_attach", &self.attach.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl MemorySource {
@@ -21,7 +36,14 @@ impl MemorySource {
         MemorySource {
             label: label.map(str::to_owned),
             sessions: Arc::new(RwLock::new(sessions)),
+            attach: None,
         }
+    }
+
+    /// Attaches with `attach` instead of the default.
+    pub fn with_attach(mut self, attach: AttachFn) -> Self {
+        self.attach = Some(attach);
+        self
     }
 
     /// Replaces the sessions.
@@ -39,42 +61,20 @@ impl SessionSource for MemorySource {
         self.label.as_deref()
     }
 
-    async fn poll(&self) -> Result<Vec<SessionInfo>, SourceError> {
-        Ok(match self.sessions.read() {
+    async fn poll_report(&self) -> Result<PollReport, SourceError> {
+        Ok(PollReport::from(match self.sessions.read() {
             Ok(g) => g.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
-        })
+        }))
     }
 
     fn attach(&self, s: &SessionInfo, ctx: &AttachContext) -> Result<AttachCommand, SourceError> {
-        Ok(match &self.label {
-            None => AttachCommand::local_tmux(&s.tmux_session, ctx),
-            Some(host) => AttachCommand {
-                argv: vec![
-                    "ssh".into(),
-                    "-t".into(),
-                    host.clone(),
-                    "tmux".into(),
-                    "attach-session".into(),
-                    "-t".into(),
-                    shell_quote(&s.tmux_session),
-                ],
-            },
-        })
-    }
-}
-
-/// Quotes `s` as one word for a POSIX shell: `'...'` with each `'` written as `'\''`.
-pub fn shell_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('\'');
-    for c in s.chars() {
-        if c == '\'' {
-            out.push_str("'\\''");
-        } else {
-            out.push(c);
+        match (&self.attach, &self.label) {
+            (Some(f), _) => f(s, ctx),
+            (None, None) => Ok(AttachCommand::local_tmux(&s.tmux_session, ctx)),
+            (None, Some(label)) => Err(SourceError::Unsupported(
+                format!("{label} is held in memory: there is no session to attach to").into(),
+            )),
         }
     }
-    out.push('\'');
-    out
 }

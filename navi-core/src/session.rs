@@ -455,11 +455,6 @@ pub fn compare_sessions(a: &SessionInfo, b: &SessionInfo) -> std::cmp::Ordering 
         .then_with(|| a.remote.cmp(&b.remote))
 }
 
-/// Sorts sessions in place with [`compare_sessions`].
-pub fn sort_sessions(sessions: &mut [SessionInfo]) {
-    sort_by_priority(sessions, |s| s);
-}
-
 /// Sorts shared sessions in place with [`compare_sessions`].
 pub fn sort_sessions_arc(sessions: &mut [std::sync::Arc<SessionInfo>]) {
     sort_by_priority(sessions, |s| s);
@@ -909,7 +904,7 @@ mod tests {
             .collect();
         let mut expected = v.clone();
         expected.sort_by(compare_sessions);
-        sort_sessions(&mut v);
+        sort_by_priority(&mut v, |s| s);
         let key = |s: &SessionInfo| (s.tmux_session.clone(), s.remote.clone(), s.timestamp);
         assert_eq!(
             v.iter().map(key).collect::<Vec<_>>(),
@@ -941,7 +936,7 @@ mod tests {
             },
         )]));
         v.push(agent_waits);
-        sort_sessions(&mut v);
+        sort_by_priority(&mut v, |s| s);
         let names: Vec<_> = v.iter().map(|s| s.tmux_session.as_str()).collect();
         assert_eq!(
             names,

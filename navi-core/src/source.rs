@@ -47,19 +47,31 @@ pub struct AttachContext {
 }
 
 /// A command to run in the foreground, with the terminal, to attach to a session.
-/// It is an argv, never a shell string: the app executes it directly.
+/// It is an argv, never a shell string: the app executes it directly and parses nothing.
+///
+/// Exactness is the source's job: tmux resolves a bare `-t NAME` by prefix when no session
+/// has exactly that name, so attaching to `api` after it ended would land in `api-v2`.
+/// A source either fills [`check`](AttachCommand::check) (an argv that exits 0 only while
+/// exactly that session exists; the app runs it first) or makes `argv` itself exit with
+/// [`EXIT_NO_SUCH_SESSION`] when the session is gone. Either way the app reports "that
+/// session has ended" and never lands elsewhere.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttachCommand {
     /// `argv[0]` is the program, looked up in `PATH`.
     pub argv: Vec<String>,
+    /// Run first when set: a non-zero exit means the session no longer exists.
+    pub check: Option<Vec<String>>,
 }
 
 impl AttachCommand {
+    /// An attach command that checks existence itself (exit [`EXIT_NO_SUCH_SESSION`]).
+    pub fn new(argv: Vec<String>) -> AttachCommand {
+        AttachCommand { argv, check: None }
+    }
+
     /// The local tmux command for a session: `tmux attach-session -t NAME`, or
-    /// `tmux switch-client -t NAME` when navi already runs inside tmux.
-    ///
-    /// tmux resolves a bare `NAME` by prefix when no session has exactly that name, so
-    /// the app checks first that the session exists ([`tmux_target`]).
+    /// `tmux switch-client -t NAME` when navi already runs inside tmux, checked first with
+    /// `tmux has-session -t =NAME` ([`tmux_target`]).
     pub fn local_tmux(name: &str, ctx: &AttachContext) -> AttachCommand {
         let verb = if ctx.inside_tmux {
             "switch-client"
@@ -68,6 +80,12 @@ impl AttachCommand {
         };
         AttachCommand {
             argv: vec!["tmux".into(), verb.into(), "-t".into(), name.into()],
+            check: Some(vec![
+                "tmux".into(),
+                "has-session".into(),
+                "-t".into(),
+                tmux_target(name),
+            ]),
         }
     }
 }
@@ -85,7 +103,7 @@ pub fn tmux_target(name: &str) -> String {
 
 /// The exit status an attach command uses to say "that tmux session does not exist" (it
 /// ended, or no tmux server runs there), so the app can say so instead of showing a bare
-/// exit status. Remote attach commands check with `tmux has-session -t =NAME` first.
+/// exit status. A failing [`AttachCommand::check`] means the same.
 pub const EXIT_NO_SUCH_SESSION: i32 = 113;
 
 /// A place sessions come from: the local status directory, one SSH remote, a mock.
@@ -95,32 +113,37 @@ pub const EXIT_NO_SUCH_SESSION: i32 = 113;
 /// * [`label`](SessionSource::label) is `None` for the local machine and the remote's
 ///   name otherwise; the aggregator copies it into every session's `remote` field, so a
 ///   source never needs to set that field itself.
-/// * [`poll`](SessionSource::poll) reads the current sessions once. It may take as long
-///   as it needs: the aggregator bounds every poll with the source's own timeout and
-///   cancels it (drops the future) when the time is up, so a poll must be cancel-safe.
-///   Bad entries cost only themselves; report them through
-///   [`poll_report`](SessionSource::poll_report) when the source can tell.
+/// * [`poll_report`](SessionSource::poll_report) reads the current sessions once, with the
+///   entries it had to skip and its own latency measurement. It may take as long as it
+///   needs: the one owner of a poll's time is [`Bounded`](crate::Bounded) (the aggregator
+///   wraps every source in it), which cancels the poll (drops the future) when the time
+///   is up, so a poll must be cancel-safe. A source that wants to report a more precise
+///   error before that reads the same deadline with [`poll_deadline`](crate::poll_deadline).
+///   Bad entries cost only themselves.
 /// * An empty result is a healthy, empty source. An `Err` marks the source unavailable
 ///   with that reason; the aggregator keeps the last good sessions, marked stale.
-/// * [`attach`](SessionSource::attach) returns the argv that attaches to one of the
-///   source's sessions in the current terminal.
+/// * [`attach`](SessionSource::attach) returns the command that attaches to exactly one of
+///   the source's sessions in the current terminal, existence check included: when the
+///   session has ended it exits with [`EXIT_NO_SUCH_SESSION`] (never a prefix match).
 ///
 /// # Required and provided methods
 ///
-/// `label`, `poll` and `attach` are required. `poll_report` has a default that wraps
-/// `poll`; override it to report skipped files or a network latency. `retry_now` (a
-/// no-op by default) lets a source with a reconnect backoff honour a manual refresh.
+/// `label`, `poll_report` and `attach` are required. `poll` (just the sessions) is a
+/// convenience over `poll_report`; `retry_now` (a no-op by default) lets a source with a
+/// reconnect backoff honour a manual refresh. Wrappers forward every method through one
+/// macro that denies `clippy::missing_trait_methods`, so a new method cannot be dropped
+/// by a wrapper.
 ///
 /// # Errors
 ///
 /// [`SourceError`]'s variant is the reason class shown to the user (`dns`, `refused`,
-/// `timeout`, `auth`, `host-key`, ...); its message should say what to do.
+/// `timeout`, `auth`, `host-key`, ...); its detail should say what to do.
 ///
 /// # Example: a source in one small file
 ///
 /// ```
 /// use async_trait::async_trait;
-/// use navi_core::{AttachCommand, AttachContext, SessionInfo, SessionSource, SourceError, Status};
+/// use navi_core::{AttachCommand, AttachContext, PollReport, SessionInfo, SessionSource, SourceError, Status};
 ///
 /// #[derive(Debug)]
 /// struct OneSession;
@@ -128,22 +151,19 @@ pub const EXIT_NO_SUCH_SESSION: i32 = 113;
 /// #[async_trait]
 /// impl SessionSource for OneSession {
 ///     fn label(&self) -> Option<&str> {
-///         Some("lab")
+///         None
 ///     }
 ///
-///     async fn poll(&self) -> Result<Vec<SessionInfo>, SourceError> {
-///         Ok(vec![SessionInfo {
+///     async fn poll_report(&self) -> Result<PollReport, SourceError> {
+///         Ok(PollReport::from(vec![SessionInfo {
 ///             tmux_session: "build".into(),
 ///             status: Status::Working,
 ///             ..SessionInfo::default()
-///         }])
+///         }]))
 ///     }
 ///
-///     fn attach(&self, s: &SessionInfo, _: &AttachContext) -> Result<AttachCommand, SourceError> {
-///         // ssh hands its arguments to the remote shell: quote every remote word.
-///         let target = navi_core::shell_quote(&s.tmux_session);
-///         Ok(AttachCommand { argv: vec!["ssh".into(), "-t".into(), "lab".into(),
-///             "tmux".into(), "attach-session".into(), "-t".into(), target] })
+///     fn attach(&self, s: &SessionInfo, ctx: &AttachContext) -> Result<AttachCommand, SourceError> {
+///         Ok(AttachCommand::local_tmux(&s.tmux_session, ctx))
 ///     }
 /// }
 ///
@@ -158,13 +178,14 @@ pub trait SessionSource: Send + Sync + Debug {
     /// `None` for the local machine, the remote's name otherwise.
     fn label(&self) -> Option<&str>;
 
-    /// Reads the current sessions once.
-    async fn poll(&self) -> Result<Vec<SessionInfo>, SourceError>;
+    /// Reads the current sessions once, with the entries that were skipped and the
+    /// source's own latency measurement.
+    async fn poll_report(&self) -> Result<PollReport, SourceError>;
 
-    /// Reads the current sessions once, with the files that were skipped and the source's
-    /// own latency measurement. The default wraps [`poll`](SessionSource::poll).
-    async fn poll_report(&self) -> Result<PollReport, SourceError> {
-        self.poll().await.map(PollReport::from)
+    /// Reads the current sessions once (the sessions of
+    /// [`poll_report`](SessionSource::poll_report)).
+    async fn poll(&self) -> Result<Vec<SessionInfo>, SourceError> {
+        self.poll_report().await.map(|r| r.sessions)
     }
 
     /// The command that attaches to `session` in the current terminal.
@@ -182,33 +203,47 @@ pub trait SessionSource: Send + Sync + Debug {
 /// A shared, type-erased source.
 pub type DynSessionSource = Arc<dyn SessionSource>;
 
-macro_rules! forward_impl {
-    ($t:ty) => {
-        #[async_trait]
+/// Implements [`SessionSource`] for a type that wraps another source, forwarding every
+/// method to `$inner` except `poll_report` when a body is given. It carries
+/// `#[deny(clippy::missing_trait_methods)]`: a method added to the trait fails the lint
+/// until every wrapper forwards it.
+macro_rules! forward_source {
+    (impl[$($g:tt)*] $ty:ty, |$me:ident| $inner:expr) => {
+        forward_source!(impl[$($g)*] $ty, |$me| $inner, poll_report = {
+            $inner.poll_report().await
+        });
+    };
+    (impl[$($g:tt)*] $ty:ty, |$me:ident| $inner:expr, poll_report = $poll:block) => {
+        #[async_trait::async_trait]
         #[deny(clippy::missing_trait_methods)]
-        impl<S: SessionSource + ?Sized> SessionSource for $t {
+        impl<$($g)*> $crate::SessionSource for $ty {
             fn label(&self) -> Option<&str> {
-                (**self).label()
+                let $me = self;
+                $inner.label()
             }
-            async fn poll(&self) -> Result<Vec<SessionInfo>, SourceError> {
-                (**self).poll().await
+            async fn poll_report(&self) -> Result<$crate::PollReport, $crate::SourceError> {
+                let $me = self;
+                $poll
             }
-            async fn poll_report(&self) -> Result<PollReport, SourceError> {
-                (**self).poll_report().await
+            async fn poll(&self) -> Result<Vec<$crate::SessionInfo>, $crate::SourceError> {
+                self.poll_report().await.map(|r| r.sessions)
             }
             fn attach(
                 &self,
-                session: &SessionInfo,
-                ctx: &AttachContext,
-            ) -> Result<AttachCommand, SourceError> {
-                (**self).attach(session, ctx)
+                session: &$crate::SessionInfo,
+                ctx: &$crate::AttachContext,
+            ) -> Result<$crate::AttachCommand, $crate::SourceError> {
+                let $me = self;
+                $inner.attach(session, ctx)
             }
             fn retry_now(&self) {
-                (**self).retry_now()
+                let $me = self;
+                $inner.retry_now()
             }
         }
     };
 }
+pub(crate) use forward_source;
 
-forward_impl!(Arc<S>);
-forward_impl!(Box<S>);
+forward_source!(impl[S: SessionSource + ?Sized] Arc<S>, |me| (**me));
+forward_source!(impl[S: SessionSource + ?Sized] Box<S>, |me| (**me));

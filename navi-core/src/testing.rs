@@ -9,7 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::{
-    AttachCommand, AttachContext, DynSessionSource, SessionInfo, SessionSource, SourceError, Status,
+    AttachCommand, AttachContext, DynSessionSource, PollReport, SessionInfo, SessionSource, SourceError, Status,
 };
 
 /// What a [`MockSource`] does on one poll.
@@ -97,12 +97,12 @@ impl SessionSource for MockSource {
         self.label.as_deref()
     }
 
-    async fn poll(&self) -> Result<Vec<SessionInfo>, SourceError> {
+    async fn poll_report(&self) -> Result<PollReport, SourceError> {
         self.polls.fetch_add(1, Ordering::SeqCst);
         match self.next_step() {
             MockStep::Ok { sessions, latency } => {
                 tokio::time::sleep(latency).await;
-                Ok(sessions)
+                Ok(PollReport::from(sessions))
             }
             MockStep::Err { error, latency } => {
                 tokio::time::sleep(latency).await;

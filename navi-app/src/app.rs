@@ -5,7 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-use navi_core::{attach_command, AttachContext, DynSessionSource, Model, SessionInfo, Snapshot};
+use navi_core::{
+    attach_command, AttachCommand, AttachContext, DynSessionSource, Model, SessionInfo, Snapshot,
+};
 use ratatui::widgets::ListState;
 use tokio::time::Instant;
 
@@ -80,8 +82,9 @@ pub fn key_action(key: &KeyEvent, help_open: bool) -> Option<KeyAction> {
 /// A request to run an attach command in the foreground.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttachRequest {
-    /// The command, `argv[0]` looked up in `PATH`.
-    pub argv: Vec<String>,
+    /// The command (`argv[0]` looked up in `PATH`) and its existence check, as the
+    /// session's source built them.
+    pub command: AttachCommand,
     /// The session, as `name` or `name [remote]` (sanitized).
     pub label: String,
     /// The session is last-known data of an unavailable remote: it may be gone.
@@ -285,7 +288,7 @@ impl App {
                 Effect::None
             }
             Ok(cmd) => Effect::Attach(AttachRequest {
-                argv: cmd.argv,
+                command: cmd,
                 label,
                 stale: session.stale,
             }),
@@ -333,7 +336,7 @@ pub fn session_label(s: &SessionInfo) -> String {
 mod tests {
     use super::*;
     use navi_core::testing::session;
-    use navi_core::{Aggregator, Filter, MemorySource, SourceOptions};
+    use navi_core::{Aggregator, Filter, MemorySource};
 
     fn key(code: KeyCode) -> KeyEvent {
         KeyEvent::new(code, KeyModifiers::NONE)
@@ -344,14 +347,21 @@ mod tests {
             None,
             vec![session("alpha", "working", 30), session("beta", "done", 20)],
         ));
-        let dev = Arc::new(MemorySource::new(
-            Some("dev"),
-            vec![session("my app", "waiting", 10)],
-        ));
+        // A remote stand-in whose attach command looks like an ssh one.
+        let dev = Arc::new(
+            MemorySource::new(Some("dev"), vec![session("my app", "waiting", 10)]).with_attach(
+                Arc::new(|s: &SessionInfo, _: &AttachContext| {
+                    let words = ["ssh", "-t", "dev", "tmux", "attach-session", "-t"];
+                    let mut argv: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+                    argv.push(format!("'{}'", s.tmux_session));
+                    Ok(AttachCommand::new(argv))
+                }),
+            ),
+        );
         let sources: Vec<DynSessionSource> = vec![local, dev];
         let mut agg = Aggregator::new();
         for s in &sources {
-            agg.add_source(s.clone(), SourceOptions::default());
+            agg.add_source(s.clone(), navi_core::testing::OPTIONS);
         }
         let snap = agg.poll_once().await;
         let mut app = App::new(sources, AttachContext::default(), dry_run);
@@ -461,7 +471,7 @@ mod tests {
         match app.on_key(&key(KeyCode::Enter)) {
             Effect::Attach(req) => {
                 assert_eq!(
-                    req.argv,
+                    req.command.argv,
                     [
                         "ssh",
                         "-t",
@@ -480,13 +490,13 @@ mod tests {
         app.on_key(&key(KeyCode::Down));
         match app.on_key(&key(KeyCode::Enter)) {
             Effect::Attach(req) => {
-                assert_eq!(req.argv, ["tmux", "attach-session", "-t", "alpha"])
+                assert_eq!(req.command.argv, ["tmux", "attach-session", "-t", "alpha"])
             }
             other => panic!("expected attach, got {other:?}"),
         }
         app.on_attach_result(
             &AttachRequest {
-                argv: vec!["tmux".into()],
+                command: AttachCommand::new(vec!["tmux".into()]),
                 label: "alpha".into(),
                 stale: true,
             },
@@ -499,7 +509,7 @@ mod tests {
             "{msg:?}"
         );
         let stale = AttachRequest {
-            argv: vec!["ssh".into()],
+            command: AttachCommand::new(vec!["ssh".into()]),
             label: "api [dev]".into(),
             stale: true,
         };

@@ -5,99 +5,17 @@
 //! * `dev-server`: a healthy remote that answers after 120 ms;
 //! * `staging`: a remote that answered once and is now refused, so its rows show stale.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use navi_core::{
-    AttachCommand, AttachContext, DynSessionSource, MemorySource, PollReport, SessionInfo,
-    SessionSource, SourceError, SourceOptions, Status,
+    Detail, DynSessionSource, Flaky, Latent, MemorySource, SessionInfo, SourceError, SourceOptions,
+    Status,
 };
+use navi_source_local::LocalSource;
 
 use crate::format::unix_now;
 use crate::sources::SourceSet;
-
-/// A source that answers like `inner`, `latency` later, and reports that latency.
-#[derive(Debug)]
-pub struct LatentSource<S> {
-    inner: S,
-    latency: Duration,
-}
-
-impl<S> LatentSource<S> {
-    /// Wraps `inner`.
-    pub fn new(inner: S, latency: Duration) -> Self {
-        LatentSource { inner, latency }
-    }
-}
-
-#[async_trait]
-impl<S: SessionSource> SessionSource for LatentSource<S> {
-    fn label(&self) -> Option<&str> {
-        self.inner.label()
-    }
-
-    async fn poll(&self) -> Result<Vec<SessionInfo>, SourceError> {
-        self.poll_report().await.map(|r| r.sessions)
-    }
-
-    async fn poll_report(&self) -> Result<PollReport, SourceError> {
-        tokio::time::sleep(self.latency).await;
-        let mut report = self.inner.poll_report().await?;
-        report.latency = Some(self.latency);
-        Ok(report)
-    }
-
-    fn attach(&self, s: &SessionInfo, ctx: &AttachContext) -> Result<AttachCommand, SourceError> {
-        self.inner.attach(s, ctx)
-    }
-}
-
-/// A source that answers like `inner` for its first `good_polls` polls and fails with
-/// `error` after that: a remote that went away.
-#[derive(Debug)]
-pub struct FlakySource<S> {
-    inner: S,
-    good_polls: usize,
-    error: SourceError,
-    polls: AtomicUsize,
-}
-
-impl<S> FlakySource<S> {
-    /// Wraps `inner`.
-    pub fn new(inner: S, good_polls: usize, error: SourceError) -> Self {
-        FlakySource {
-            inner,
-            good_polls,
-            error,
-            polls: AtomicUsize::new(0),
-        }
-    }
-}
-
-#[async_trait]
-impl<S: SessionSource> SessionSource for FlakySource<S> {
-    fn label(&self) -> Option<&str> {
-        self.inner.label()
-    }
-
-    async fn poll(&self) -> Result<Vec<SessionInfo>, SourceError> {
-        self.poll_report().await.map(|r| r.sessions)
-    }
-
-    async fn poll_report(&self) -> Result<PollReport, SourceError> {
-        if self.polls.fetch_add(1, Ordering::SeqCst) < self.good_polls {
-            self.inner.poll_report().await
-        } else {
-            Err(self.error.clone())
-        }
-    }
-
-    fn attach(&self, s: &SessionInfo, ctx: &AttachContext) -> Result<AttachCommand, SourceError> {
-        self.inner.attach(s, ctx)
-    }
-}
 
 /// The fixture sessions, timestamps moved so the newest is `newest_age` seconds before `now`.
 pub fn fixture_sessions(now: i64, newest_age: i64) -> Vec<SessionInfo> {
@@ -179,23 +97,21 @@ pub fn source_set() -> SourceSet {
             now - 600,
         )],
     );
-    let remote_options = SourceOptions {
-        timeout: Duration::from_secs(3),
-        interval: Duration::from_secs(2),
-    };
+    let remote_options = SourceOptions::new(Duration::from_secs(3), Duration::from_secs(2));
     SourceSet {
         sources: vec![
-            (Arc::new(local) as DynSessionSource, SourceOptions::LOCAL),
+            (Arc::new(local) as DynSessionSource, LocalSource::OPTIONS),
             (
-                Arc::new(LatentSource::new(dev, Duration::from_millis(120))),
+                Arc::new(Latent::new(dev, Duration::from_millis(120))),
                 remote_options,
             ),
             (
-                Arc::new(FlakySource::new(
+                Arc::new(Flaky::new(
                     staging,
                     1,
                     SourceError::Refused(
-                        "staging.example.com:22: connection refused (simulated by --demo)".into(),
+                        Detail::new("connection refused (simulated by --demo)")
+                            .at("staging.example.com:22"),
                     ),
                 )),
                 remote_options,

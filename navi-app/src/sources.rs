@@ -49,7 +49,7 @@ impl SourceSet {
         };
         set.sources.push((
             Arc::new(LocalSource::new(sessions_dir)) as DynSessionSource,
-            SourceOptions::LOCAL,
+            navi_source_local::LocalSource::OPTIONS,
         ));
         for remote in loaded.remotes {
             let options = SourceOptions {
@@ -149,7 +149,7 @@ mod tests {
         let set = SourceSet::configured(&paths).unwrap();
         assert_eq!(set.sources.len(), 1);
         assert!(set.sources[0].0.label().is_none());
-        assert_eq!(set.sources[0].1, SourceOptions::LOCAL);
+        assert_eq!(set.sources[0].1, navi_source_local::LocalSource::OPTIONS);
         assert!(set.config_errors.is_empty() && !set.demo);
         assert_eq!(set.sessions_dir, dir.path());
     }

@@ -85,10 +85,10 @@ where
                 Effect::Quit => return Ok(()),
                 Effect::Refresh => refresh(),
                 Effect::Attach(req) => {
-                    tracing::info!(argv = ?req.argv, stale = req.stale, "attach");
+                    tracing::info!(argv = ?req.command.argv, stale = req.stale, "attach");
                     let result = runner.run(&req).await;
                     if let Err(e) = &result {
-                        tracing::warn!(argv = ?req.argv, "attach failed: {e}");
+                        tracing::warn!(argv = ?req.command.argv, "attach failed: {e}");
                     }
                     terminal.clear().context("cannot redraw after attach")?;
                     app.on_attach_result(&req, result);
@@ -219,9 +219,10 @@ struct TerminalAttach<'a> {
 
 impl AttachRunner for TerminalAttach<'_> {
     async fn run(&mut self, req: &AttachRequest) -> Result<(), String> {
-        // tmux would pick another session whose name starts with this one; ask first.
-        if let Some(name) = local_tmux_session(&req.argv) {
-            if tmux_has_session(&[], name) == Some(false) {
+        // The source's existence check (tmux would pick another session whose name
+        // starts with this one).
+        if let Some(check) = &req.command.check {
+            if run_check(check) == Some(false) {
                 return Err(NO_SUCH_SESSION.to_string());
             }
         }
@@ -234,7 +235,7 @@ impl AttachRunner for TerminalAttach<'_> {
                 req.label
             );
         }
-        let argv = req.argv.clone();
+        let argv = req.command.argv.clone();
         let status = tokio::task::spawn_blocking(move || {
             let (program, args) = argv.split_first().ok_or_else(|| {
                 io::Error::new(io::ErrorKind::InvalidInput, "empty attach command")
@@ -247,11 +248,10 @@ impl AttachRunner for TerminalAttach<'_> {
         if let Err(e) = restored {
             tracing::error!("cannot restore the terminal after attach: {e}");
         }
-        let program = req.argv.first().map(String::as_str).unwrap_or("");
+        let program = req.command.argv.first().map(String::as_str).unwrap_or("");
         match status {
             Ok(Ok(s)) if s.success() => Ok(()),
-            // Any attach command's own "no such session" (navi_core::EXIT_NO_SUCH_SESSION;
-            // remote attach commands check with `tmux has-session -t =NAME` first).
+            // The attach command's own "no such session" (navi_core::EXIT_NO_SUCH_SESSION).
             Ok(Ok(s)) if s.code() == Some(navi_core::EXIT_NO_SUCH_SESSION) => {
                 Err(NO_SUCH_SESSION.to_string())
             }
@@ -268,27 +268,12 @@ impl AttachRunner for TerminalAttach<'_> {
 
 const NO_SUCH_SESSION: &str = "no such tmux session (it ended; its status file is left over)";
 
-/// The session name of a local `tmux attach-session|switch-client -t NAME`.
-fn local_tmux_session(argv: &[String]) -> Option<&str> {
-    match argv {
-        [tmux, verb, t, name]
-            if tmux == "tmux"
-                && (verb == "attach-session" || verb == "switch-client")
-                && t == "-t" =>
-        {
-            Some(name)
-        }
-        _ => None,
-    }
-}
-
-/// Whether the tmux session named exactly `name` exists (`tmux [global] has-session -t
-/// =name`; without the `=` tmux would also accept a session whose name starts with
-/// `name`). `None` when tmux cannot be run: the attach itself then says why.
-fn tmux_has_session(global: &[&std::ffi::OsStr], name: &str) -> Option<bool> {
-    Command::new("tmux")
-        .args(global)
-        .args(["has-session", "-t", &navi_core::tmux_target(name)])
+/// Runs an attach command's existence check: `Some(true)` when it exits 0, `None` when
+/// it cannot be run (the attach itself then says why).
+fn run_check(argv: &[String]) -> Option<bool> {
+    let (program, args) = argv.split_first()?;
+    Command::new(program)
+        .args(args)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -302,58 +287,8 @@ mod tests {
     use super::*;
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-    #[test]
-    fn only_local_tmux_attach_commands_are_checked() {
-        let argv = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let local = argv(&["tmux", "attach-session", "-t", "api"]);
-        assert_eq!(local_tmux_session(&local), Some("api"));
-        let inside = argv(&["tmux", "switch-client", "-t", "my app"]);
-        assert_eq!(local_tmux_session(&inside), Some("my app"));
-        // A remote attach is not second-guessed locally.
-        let remote = argv(&["ssh", "-t", "dev", "tmux", "attach-session", "-t", "'api'"]);
-        assert_eq!(local_tmux_session(&remote), None);
-    }
-
-    /// With `api` gone and `api-v2` running, `api` must not count as existing (a bare
-    /// `-t api` would attach to `api-v2`). Against a real tmux server on a private
-    /// socket; skipped when tmux is not installed.
-    #[test]
-    fn a_session_exists_only_under_its_exact_name() {
-        if Command::new("tmux").arg("-V").output().is_err() {
-            eprintln!("tmux not installed: skipping");
-            return;
-        }
-        let dir = tempfile::tempdir().unwrap();
-        let sock = dir.path().join("sock");
-        let global = [std::ffi::OsStr::new("-S"), sock.as_os_str()];
-        let tmux = |args: &[&str]| {
-            Command::new("tmux")
-                .args(global)
-                .args(args)
-                .env_remove("TMUX")
-                .output()
-                .unwrap()
-        };
-        assert_eq!(
-            tmux_has_session(&global, "api"),
-            Some(false),
-            "no server yet"
-        );
-        let started = tmux(&["new-session", "-d", "-s", "api-v2", "sleep 60"]);
-        assert!(started.status.success(), "{started:?}");
-        let gone = tmux_has_session(&global, "api");
-        let running = tmux_has_session(&global, "api-v2");
-        let bare = tmux(&["has-session", "-t", "api"]);
-        tmux(&["kill-server"]);
-        assert_eq!(gone, Some(false), "`api` must not resolve to `api-v2`");
-        assert_eq!(running, Some(true));
-        assert!(
-            bare.status.success(),
-            "tmux resolves a bare name by prefix (why the check uses `=`)"
-        );
-    }
     use navi_core::testing::session;
-    use navi_core::{Aggregator, DynSessionSource, MemorySource, SourceOptions};
+    use navi_core::{Aggregator, DynSessionSource, MemorySource};
     use ratatui::backend::TestBackend;
     use std::cell::Cell;
 
@@ -380,7 +315,7 @@ mod tests {
     async fn snapshot_of(sources: &[DynSessionSource]) -> Arc<Snapshot> {
         let mut agg = Aggregator::new();
         for s in sources {
-            agg.add_source(s.clone(), SourceOptions::default());
+            agg.add_source(s.clone(), navi_core::testing::OPTIONS);
         }
         Arc::new(agg.poll_once().await)
     }
@@ -437,7 +372,7 @@ mod tests {
         assert_eq!(refreshes.get(), 1);
         assert_eq!(runner.calls.len(), 1);
         assert_eq!(
-            runner.calls[0].argv,
+            runner.calls[0].command.argv,
             ["tmux", "attach-session", "-t", "beta"]
         );
         // The snapshot published during the attach is shown afterwards.

@@ -365,7 +365,10 @@ mod tests {
              (retrying in 2s)"
         );
         assert!(e.detail().cause().is_some());
-        assert_eq!(e.clone().on_source("other").detail().source_name(), Some("dev"));
+        assert_eq!(
+            e.clone().on_source("other").detail().source_name(),
+            Some("dev")
+        );
         let t = SourceError::timeout_while(
             Duration::from_secs(3),
             Detail::new("connecting").on("mute").at("root@h:22"),

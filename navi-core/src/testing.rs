@@ -9,8 +9,13 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::{
-    AttachCommand, AttachContext, DynSessionSource, PollReport, SessionInfo, SessionSource, SourceError, Status,
+    AttachCommand, AttachContext, DynSessionSource, PollReport, SessionInfo, SessionSource,
+    SourceError, Status,
 };
+
+/// Poll options for tests: 10 s timeout, every 2 s.
+pub const OPTIONS: crate::SourceOptions =
+    crate::SourceOptions::new(Duration::from_secs(10), Duration::from_secs(2));
 
 /// What a [`MockSource`] does on one poll.
 #[derive(Debug, Clone, PartialEq)]

@@ -154,8 +154,13 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_source_timer_at_the_deadline_reports_its_own_error() {
-        let e = bounded_poll(&SeesDeadline, Duration::from_secs(2)).await.err();
-        assert_eq!(e.map(|e| e.to_string()), Some("remote error: precise".into()));
+        let e = bounded_poll(&SeesDeadline, Duration::from_secs(2))
+            .await
+            .err();
+        assert_eq!(
+            e.map(|e| e.to_string()),
+            Some("remote error: precise".into())
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -192,7 +197,12 @@ mod tests {
             .ok();
         assert_eq!(
             cmd.and_then(|c| c.check),
-            Some(vec!["tmux".into(), "has-session".into(), "-t".into(), "=x".into()])
+            Some(vec![
+                "tmux".into(),
+                "has-session".into(),
+                "-t".into(),
+                "=x".into()
+            ])
         );
     }
 }

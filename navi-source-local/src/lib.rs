@@ -8,11 +8,12 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use navi_core::{
-    AttachCommand, AttachContext, PollReport, SessionInfo, SessionSource, SkippedFile, SourceError,
-    MAX_STATUS_FILE_BYTES,
+    AttachCommand, AttachContext, Detail, PollReport, SessionInfo, SessionSource, SkippedFile,
+    SourceError, SourceOptions, MAX_STATUS_FILE_BYTES,
 };
 
 /// Sessions of this machine, read from a status directory.
@@ -36,6 +37,10 @@ impl LocalSource {
     pub fn dir(&self) -> &Path {
         &self.dir
     }
+
+    /// How the aggregator polls the local directory: every 500 ms, 2 s timeout.
+    pub const OPTIONS: SourceOptions =
+        SourceOptions::new(Duration::from_secs(2), Duration::from_millis(500));
 }
 
 /// Reads every `*.json` in `dir` (blocking).
@@ -44,10 +49,9 @@ pub fn read_dir(dir: &Path) -> Result<PollReport, SourceError> {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(PollReport::default()),
         Err(e) => {
-            return Err(SourceError::Io(format!(
-                "cannot read status directory {}: {e}",
-                dir.display()
-            )))
+            return Err(SourceError::Io(
+                Detail::new(format!("cannot read status directory {}", dir.display())).caused_by(e),
+            ))
         }
     };
     let mut report = PollReport::default();
@@ -163,15 +167,13 @@ impl SessionSource for LocalSource {
         None
     }
 
-    async fn poll(&self) -> Result<Vec<SessionInfo>, SourceError> {
-        self.poll_report().await.map(|r| r.sessions)
-    }
-
     async fn poll_report(&self) -> Result<PollReport, SourceError> {
         let dir = self.dir.clone();
         tokio::task::spawn_blocking(move || read_dir(&dir))
             .await
-            .map_err(|e| SourceError::Other(format!("status directory reader failed: {e}")))?
+            .map_err(|e| {
+                SourceError::Other(Detail::new("the status directory reader failed").caused_by(e))
+            })?
     }
 
     fn attach(&self, s: &SessionInfo, ctx: &AttachContext) -> Result<AttachCommand, SourceError> {
@@ -182,6 +184,63 @@ impl SessionSource for LocalSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn tmux_in(dir: &Path, args: &[&str]) -> Option<std::process::Output> {
+        std::process::Command::new(args.first()?)
+            .args(&args[1..])
+            .env("TMUX_TMPDIR", dir)
+            .env_remove("TMUX")
+            .output()
+            .ok()
+    }
+
+    /// The attach command carries its own existence check, under the exact name: with
+    /// `api` gone and `api-v2` running, `api` must not count as existing (a bare `-t api`
+    /// would attach to `api-v2`). Against a real tmux server isolated by `TMUX_TMPDIR`;
+    /// skipped when tmux is not installed.
+    #[test]
+    fn attach_checks_that_exactly_the_named_session_exists() {
+        let source = LocalSource::new("/nonexistent");
+        let outside = AttachContext::default();
+        let inside = AttachContext { inside_tmux: true };
+        let api = navi_core::testing::session("api", "working", 1);
+        let cmd = source.attach(&api, &outside).unwrap();
+        assert_eq!(cmd.argv, ["tmux", "attach-session", "-t", "api"]);
+        let check = cmd.check.clone().unwrap();
+        assert_eq!(check, ["tmux", "has-session", "-t", "=api"]);
+        let my_app = navi_core::testing::session("my app", "working", 1);
+        let cmd = source.attach(&my_app, &inside).unwrap();
+        assert_eq!(cmd.argv, ["tmux", "switch-client", "-t", "my app"]);
+        assert_eq!(cmd.check.unwrap(), ["tmux", "has-session", "-t", "=my app"]);
+
+        if std::process::Command::new("tmux")
+            .arg("-V")
+            .output()
+            .is_err()
+        {
+            eprintln!("tmux not installed: skipping the tmux part");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let check: Vec<&str> = check.iter().map(String::as_str).collect();
+        let exists = |d: &Path| tmux_in(d, &check).map(|o| o.status.success());
+        assert_eq!(exists(dir.path()), Some(false), "no server yet");
+        let started = tmux_in(
+            dir.path(),
+            &["tmux", "new-session", "-d", "-s", "api-v2", "sleep 60"],
+        );
+        assert!(started.is_some_and(|o| o.status.success()));
+        let gone = exists(dir.path());
+        let running = tmux_in(dir.path(), &["tmux", "has-session", "-t", "=api-v2"]);
+        let bare = tmux_in(dir.path(), &["tmux", "has-session", "-t", "api"]);
+        tmux_in(dir.path(), &["tmux", "kill-server"]);
+        assert_eq!(gone, Some(false), "`api` must not resolve to `api-v2`");
+        assert!(running.is_some_and(|o| o.status.success()));
+        assert!(
+            bare.is_some_and(|o| o.status.success()),
+            "tmux resolves a bare name by prefix (why the check uses `=`)"
+        );
+    }
     use navi_core::testing::{run_conformance, ConformanceFixture};
     use navi_core::DynSessionSource;
     use std::sync::{Arc, Mutex};

@@ -95,7 +95,7 @@ fn main() {
             .collect();
         agg.add_source(
             Arc::new(MemorySource::new(label.as_deref(), sessions)),
-            SourceOptions::default(),
+            navi_core::testing::OPTIONS,
         );
     }
     rt.block_on(agg.poll_once());

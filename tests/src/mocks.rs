@@ -1,17 +1,19 @@
-//! Mockall mocks of navi collaborators and proptest strategies for sessions.
+//! Mockall mocks of navi collaborators.
 
 use async_trait::async_trait;
 use mockall::mock;
-use navi_core::{AttachCommand, AttachContext, SessionInfo, SessionSource, SourceError};
+use navi_core::{
+    AttachCommand, AttachContext, PollReport, SessionInfo, SessionSource, SourceError,
+};
 
 mock! {
-    /// A scripted [`SessionSource`]: set expectations on `label`, `poll` and `attach`.
+    /// A scripted [`SessionSource`]: set expectations on `label`, `poll_report` and `attach`.
     pub Source {}
 
     #[async_trait]
     impl SessionSource for Source {
         fn label(&self) -> Option<&'static str>;
-        async fn poll(&self) -> Result<Vec<SessionInfo>, SourceError>;
+        async fn poll_report(&self) -> Result<PollReport, SourceError>;
         fn attach(&self, session: &SessionInfo, ctx: &AttachContext) -> Result<AttachCommand, SourceError>;
     }
 }

@@ -140,7 +140,7 @@ fn write_problems(
 mod tests {
     use super::*;
     use navi_core::testing::session;
-    use navi_core::{MemorySource, SourceError, SourceOptions};
+    use navi_core::{MemorySource, SourceError};
     use std::sync::Arc;
     use std::time::Duration;
 
@@ -148,7 +148,7 @@ mod tests {
         SourceSet {
             sources: sources
                 .into_iter()
-                .map(|s| (s, SourceOptions::default()))
+                .map(|s| (s, navi_core::testing::OPTIONS))
                 .collect(),
             sessions_dir: "/tmp/sessions".into(),
             config_errors: vec!["remotes.yaml: remote \"x\": field `host`: missing".into()],

@@ -464,7 +464,7 @@ fn long_reasons_wrap_and_many_unavailable_sources_are_summed_up() {
         sessions: vec![],
         sources: vec![
             local,
-            down("dev", SourceError::HostKey(long)),
+            down("dev", SourceError::HostKey(long.into())),
             down("b", SourceError::timeout(Duration::from_secs(10))),
             down("c", SourceError::Auth("no key".into())),
         ],

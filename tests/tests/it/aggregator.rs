@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use navi_core::testing::{session, MockSource, MockStep};
 use navi_core::{
-    Aggregator, DynSessionSource, Model, SessionInfo, SourceError, SourceOptions, SourceState,
+    Aggregator, DynSessionSource, Model, PollReport, SessionInfo, SourceError, SourceOptions,
+    SourceState,
 };
 use navi_tests::mocks::MockSource as MockallSource;
 use proptest::prelude::*;
@@ -78,7 +79,7 @@ fn step(i: usize, round: usize, b: &Behaviour) -> MockStep {
             latency: Duration::from_millis(*latency_ms),
         },
         Behaviour::Fail { latency_ms } => MockStep::Err {
-            error: SourceError::Refused(format!("source {i} refused")),
+            error: SourceError::Refused(format!("source {i} refused").into()),
             latency: Duration::from_millis(*latency_ms),
         },
         Behaviour::Hang => MockStep::Hang,
@@ -220,8 +221,8 @@ fn sorted_snapshot_is_the_model_order() {
             Duration::from_millis(30),
         );
         let mut agg = Aggregator::new()
-            .with_source(Arc::new(local), SourceOptions::LOCAL)
-            .with_source(Arc::new(remote), SourceOptions::default());
+            .with_source(Arc::new(local), navi_source_local::LocalSource::OPTIONS)
+            .with_source(Arc::new(remote), navi_core::testing::OPTIONS);
         let mut model = Model::new();
         model.update(Arc::new(agg.poll_once().await));
         let names: Vec<_> = model
@@ -329,11 +330,11 @@ fn failing_twice_then_recovering() {
         let mut mock = MockallSource::new();
         mock.expect_label().return_const(Some("dev"));
         let mut seq = mockall::Sequence::new();
-        mock.expect_poll()
+        mock.expect_poll_report()
             .times(1)
             .in_sequence(&mut seq)
-            .returning(|| Ok(vec![session("api", "working", 1)]));
-        mock.expect_poll()
+            .returning(|| Ok(vec![session("api", "working", 1)].into()));
+        mock.expect_poll_report()
             .times(2)
             .in_sequence(&mut seq)
             .returning(|| {
@@ -341,11 +342,11 @@ fn failing_twice_then_recovering() {
                     "server rejected key ~/.ssh/id_ed25519".into(),
                 ))
             });
-        mock.expect_poll()
+        mock.expect_poll_report()
             .times(1)
             .in_sequence(&mut seq)
-            .returning(|| Ok(vec![session("api", "done", 2), session("web", "idle", 2)]));
-        let mut agg = Aggregator::new().with_source(Arc::new(mock), SourceOptions::default());
+            .returning(|| Ok(vec![session("api", "done", 2), session("web", "idle", 2)].into()));
+        let mut agg = Aggregator::new().with_source(Arc::new(mock), navi_core::testing::OPTIONS);
 
         let s1 = agg.poll_once().await;
         assert_eq!(s1.sources[0].state, SourceState::Connected);
@@ -385,7 +386,9 @@ fn one_poll_per_interval() {
     paused_runtime().block_on(async {
         let mut mock = MockallSource::new();
         mock.expect_label().return_const(None::<&'static str>);
-        mock.expect_poll().times(5).returning(|| Ok(vec![]));
+        mock.expect_poll_report()
+            .times(5)
+            .returning(|| Ok(PollReport::default()));
         let handle = Aggregator::new()
             .with_source(
                 Arc::new(mock),

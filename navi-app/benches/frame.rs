@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use navi_app::app::UiState;
+use navi_app::UiState;
 use navi_core::{Model, SessionInfo, Snapshot, SourceHealth};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
@@ -49,7 +49,7 @@ fn main() {
             .map(|_| {
                 let t = Instant::now();
                 terminal
-                    .draw(|f| navi_app::ui::draw(f, &model, &mut ui))
+                    .draw(|f| navi_app::draw(f, &model, &mut ui))
                     .expect("draw");
                 t.elapsed()
             })

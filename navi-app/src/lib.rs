@@ -12,25 +12,29 @@
 // Tests may unwrap; the code they test may not (workspace lints).
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
-pub mod app;
-pub mod cli;
-pub mod cmd;
-pub mod demo;
-pub mod event;
-pub mod format;
-pub mod json;
+mod app;
+mod cli;
+mod cmd;
+mod demo;
+mod event;
+mod format;
+mod icons;
+mod json;
 mod logging;
-pub mod sources;
-pub mod tui;
-pub mod ui;
+mod sources;
+mod tui;
+mod ui;
 
 use std::io::{self, IsTerminal as _};
 use std::time::Duration;
 
 use anyhow::Context as _;
 
+pub use app::UiState;
 pub use cli::{Cli, Command, RemotesAction};
-pub use logging::{default_log_file, init_logging};
+pub use format::width;
+pub use logging::init_logging;
+pub use ui::draw;
 
 use sources::SourceSet;
 

@@ -88,11 +88,6 @@ impl SourceSet {
         }
         aggregator.poll_once().await
     }
-
-    /// The sources alone, in order.
-    pub fn dyn_sources(&self) -> Vec<DynSessionSource> {
-        self.sources.iter().map(|(s, _)| s.clone()).collect()
-    }
 }
 
 /// Reads remotes.yaml. A file that does not exist is no remotes (checked here too, so

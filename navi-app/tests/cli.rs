@@ -185,10 +185,7 @@ fn list_table_names_every_session() {
     // The directory column gives way to the message at 80 cells.
     assert!(text.contains("/home/sean/projects/"), "{text}");
     // Not a terminal: lines are cut at 80 cells.
-    assert!(
-        lines.iter().all(|l| navi_app::format::width(l) <= 80),
-        "{text}"
-    );
+    assert!(lines.iter().all(|l| navi_app::width(l) <= 80), "{text}");
     assert!(stderr(&out).is_empty(), "{}", stderr(&out));
 }
 

@@ -173,20 +173,6 @@ impl Model {
         self.set_cursor(usize::MAX);
     }
 
-    /// Selects the session with this key, if shown. Returns whether it was found.
-    pub fn select_key(&mut self, key: &SessionKey) -> bool {
-        let pos = self
-            .rows()
-            .position(|s| s.remote == key.remote && s.tmux_session == key.name);
-        match pos {
-            Some(pos) => {
-                self.set_cursor(pos);
-                true
-            }
-            None => false,
-        }
-    }
-
     /// The current filter.
     pub fn filter(&self) -> &Filter {
         &self.filter

@@ -163,8 +163,16 @@ fn names(sessions: &[SessionInfo]) -> Vec<String> {
 /// navi_core::testing::run_conformance(&MyFixture::new()).await;
 /// ```
 pub async fn run_conformance<F: ConformanceFixture>(fixture: &F) {
-    // 1. The five fixtures, every field block, the unknown status kept.
     let source = fixture.source_with(&fixture_files()).await;
+    let sessions = check_fixtures(&source).await;
+    check_repeatable(&source, &sessions).await;
+    check_empty(fixture).await;
+    let (source, report) = check_broken_files(fixture).await;
+    check_attach(&source, &report);
+}
+
+/// 1. The five fixtures, every field block, the unknown status kept.
+async fn check_fixtures(source: &DynSessionSource) -> Vec<SessionInfo> {
     let sessions = source
         .poll()
         .await
@@ -213,58 +221,60 @@ pub async fn run_conformance<F: ConformanceFixture>(fixture: &F) {
         assert!(!s.stale, "a fresh poll is never stale");
     }
 
-    // 2. Polling is repeatable.
+    sessions
+}
+
+/// 2. Polling is repeatable.
+async fn check_repeatable(source: &DynSessionSource, sessions: &[SessionInfo]) {
     let again = source
         .poll()
         .await
         .unwrap_or_else(|e| panic!("second poll failed: {e}"));
     assert_eq!(
         names(&again),
-        names(&sessions),
+        names(sessions),
         "a second poll returns the same sessions"
     );
+}
 
-    // 3. An empty directory is zero sessions, not an error.
+/// 3. An empty directory is zero sessions, not an error.
+async fn check_empty<F: ConformanceFixture>(fixture: &F) {
     let empty = fixture.source_with(&[]).await;
     let none = empty
         .poll()
         .await
         .unwrap_or_else(|e| panic!("empty: poll failed: {e}"));
     assert!(none.is_empty(), "empty: no sessions");
+}
 
-    // 4. Broken files cost only themselves; only *.json is read; names with spaces work;
-    //    the hooks' unescaped quote is salvaged.
+/// The fixtures plus broken, non-`.json`, spaced, quoted and hostile files.
+fn fixtures_with_broken_files() -> Vec<(String, Vec<u8>)> {
+    const EXTRA: &[(&str, &[u8])] = &[
+        ("broken.json", b"{\"tmux_sess"),
+        ("garbage.json", &[0xff, 0xfe, 0x00, b'{']),
+        ("array.json", b"[1,2,3]"),
+        (".tmp.Ab12Cd", br#"{"tmux_session":"tmp","status":"working"}"#),
+        ("README.md", b"# not a status file"),
+        ("my session.json", br#"{"tmux_session":"my session","status":"idle","message":"","cwd":"/tmp","timestamp":1}"#),
+        ("quoted.json", br#"{"tmux_session":"quoted","status":"waiting","message":"Run "make" now","cwd":"/tmp","timestamp":2}"#),
+        ("hostile.json", b"{\"tmux_session\":\"hostile\",\"status\":\"error\",\"message\":\"\\u001b[2J\\u001b]0;owned\\u0007\",\"cwd\":\"/tmp\",\"timestamp\":3}"),
+    ];
     let mut files = fixture_files();
-    files.push(("broken.json".into(), b"{\"tmux_sess".to_vec()));
-    files.push(("garbage.json".into(), vec![0xff, 0xfe, 0x00, b'{']));
-    files.push(("array.json".into(), b"[1,2,3]".to_vec()));
-    files.push((
-        "huge.json".into(),
-        format!(
-            "{{\"tmux_session\":\"huge\",\"status\":\"done\",\"message\":\"{}\"}}",
-            "x".repeat(1024 * 1024 + 10)
-        )
-        .into_bytes(),
-    ));
-    files.push((
-        ".tmp.Ab12Cd".into(),
-        br#"{"tmux_session":"tmp","status":"working"}"#.to_vec(),
-    ));
-    files.push(("README.md".into(), b"# not a status file".to_vec()));
-    files.push((
-        "my session.json".into(),
-        br#"{"tmux_session":"my session","status":"idle","message":"","cwd":"/tmp","timestamp":1}"#
-            .to_vec(),
-    ));
-    files.push((
-        "quoted.json".into(),
-        br#"{"tmux_session":"quoted","status":"waiting","message":"Run "make" now","cwd":"/tmp","timestamp":2}"#
-            .to_vec(),
-    ));
-    files.push((
-        "hostile.json".into(),
-        b"{\"tmux_session\":\"hostile\",\"status\":\"error\",\"message\":\"\\u001b[2J\\u001b]0;owned\\u0007\",\"cwd\":\"/tmp\",\"timestamp\":3}".to_vec(),
-    ));
+    files.extend(EXTRA.iter().map(|(n, b)| (n.to_string(), b.to_vec())));
+    let huge = format!(
+        "{{\"tmux_session\":\"huge\",\"status\":\"done\",\"message\":\"{}\"}}",
+        "x".repeat(1024 * 1024 + 10)
+    );
+    files.push(("huge.json".into(), huge.into_bytes()));
+    files
+}
+
+/// 4. Broken files cost only themselves; only *.json is read; names with spaces work;
+///    the hooks' unescaped quote is salvaged.
+async fn check_broken_files<F: ConformanceFixture>(
+    fixture: &F,
+) -> (DynSessionSource, crate::PollReport) {
+    let files = fixtures_with_broken_files();
     let source = fixture.source_with(&files).await;
     let report = source
         .poll_report()
@@ -299,7 +309,11 @@ pub async fn run_conformance<F: ConformanceFixture>(fixture: &F) {
         "unescaped quote: status recovered"
     );
 
-    // 5. Attach names the session.
+    (source, report)
+}
+
+/// 5. Attach names the session.
+fn check_attach(source: &DynSessionSource, report: &crate::PollReport) {
     if let Some(s) = report
         .sessions
         .iter()

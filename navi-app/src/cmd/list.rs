@@ -52,7 +52,11 @@ pub fn write_table(snapshot: &Snapshot, width: usize, out: &mut dyn Write) -> st
                 name.push_str(" (stale)");
             }
             [
-                format!("{} {}", s.status.icon(), sanitize(s.status.as_str())),
+                format!(
+                    "{} {}",
+                    crate::icons::status_icon(&s.status),
+                    sanitize(s.status.as_str())
+                ),
                 name,
                 session_age(s.timestamp, now),
                 tilde(&sanitize(&s.cwd), home.as_deref(), s.remote.is_some()),
@@ -102,7 +106,7 @@ fn write_problems(
             let reason = h
                 .reason
                 .as_ref()
-                .map(|r| sanitize(&r.to_string()).into_owned())
+                .map(|r| sanitize(&r.reason()).into_owned())
                 .unwrap_or_default();
             writeln!(err, "navi: {name}: unavailable: {reason}")?;
         }

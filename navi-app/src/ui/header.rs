@@ -17,8 +17,28 @@ const REASON_LINES: usize = 2;
 pub(super) fn header_lines(model: &Model, ui: &UiState, w: u16) -> Vec<Line<'static>> {
     let w = usize::from(w);
     let mut lines = vec![title_line(model, ui)];
+    lines.extend(indicator_lines(model, ui, w));
+    lines.extend(reason_lines(model, w));
+    if let Some(first) = ui.config_errors.first() {
+        let count = match ui.config_errors.len() {
+            1 => "1 problem".to_string(),
+            n => format!("{n} problems"),
+        };
+        let text = format!(
+            " ⚠ remotes config: {count} (`navi remotes` lists them): {}",
+            sanitize(first)
+        );
+        lines.push(Line::styled(
+            truncate(&text, w),
+            Style::new().fg(Color::Yellow),
+        ));
+    }
+    lines
+}
 
-    // Source indicators, packed greedily into as many lines as they need.
+/// Source indicators, packed greedily into as many lines as they need.
+fn indicator_lines(model: &Model, ui: &UiState, w: usize) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
     let mut current: Vec<Span<'static>> = vec![Span::raw(" ")];
     let mut used = 1;
     for health in model.sources() {
@@ -41,8 +61,13 @@ pub(super) fn header_lines(model: &Model, ui: &UiState, w: u16) -> Vec<Line<'sta
     if used > 1 {
         lines.push(Line::from(current));
     }
+    lines
+}
 
-    // Why each unavailable source is down, with what to do (the sources' messages say).
+/// Why each unavailable source is down, with what to do (the sources' messages say),
+/// without repeating the source's name the line starts with.
+fn reason_lines(model: &Model, w: usize) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
     let down: Vec<_> = model
         .sources()
         .iter()
@@ -52,7 +77,7 @@ pub(super) fn header_lines(model: &Model, ui: &UiState, w: u16) -> Vec<Line<'sta
         })
         .collect();
     for (name, reason) in down.iter().take(MAX_REASONS) {
-        let text = format!("{}: {}", sanitize(name), sanitize(&reason.to_string()));
+        let text = format!("{}: {}", sanitize(name), sanitize(&reason.reason()));
         // Word wrapping wastes up to a word per line; leave room for it.
         let room = w.saturating_sub(3);
         let text = ellipsize_middle(
@@ -77,21 +102,6 @@ pub(super) fn header_lines(model: &Model, ui: &UiState, w: u16) -> Vec<Line<'sta
                 w,
             ),
             Style::new().fg(Color::Red),
-        ));
-    }
-
-    if let Some(first) = ui.config_errors.first() {
-        let count = match ui.config_errors.len() {
-            1 => "1 problem".to_string(),
-            n => format!("{n} problems"),
-        };
-        let text = format!(
-            " ⚠ remotes config: {count} (`navi remotes` lists them): {}",
-            sanitize(first)
-        );
-        lines.push(Line::styled(
-            truncate(&text, w),
-            Style::new().fg(Color::Yellow),
         ));
     }
     lines

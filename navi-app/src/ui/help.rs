@@ -18,8 +18,6 @@ const KEYS: &[(&str, &str)] = &[
 ];
 
 const LEGEND: &[&str] = &[
-    "⚙️ working  ⏳ waiting  ❓ permission  ✅ done",
-    "💤 idle  ⏹️ stopped  ❌ error  📴 offline  ❔ unknown",
     "● connected  ◌ connecting  ✖ unavailable (reason)",
     "stale: last-known row of an unavailable remote",
 ];
@@ -38,6 +36,11 @@ pub(super) fn draw_help(frame: &mut Frame, area: Rect) {
         })
         .collect();
     lines.push(Line::raw(""));
+    // The status icons, from the one table the rows use, four or five to a line.
+    for chunk in crate::icons::STATUS_ICONS.chunks(4) {
+        let text: Vec<String> = chunk.iter().map(|(n, i)| format!("{i} {n}")).collect();
+        lines.push(Line::raw(format!(" {}", text.join("  "))));
+    }
     lines.extend(LEGEND.iter().map(|l| Line::raw(format!(" {l}"))));
     lines.push(Line::raw(""));
     lines.push(Line::styled(

@@ -18,9 +18,6 @@ use ratatui::Frame;
 use crate::app::{Level, UiState};
 use crate::format::{truncate, width};
 
-pub use header::source_indicator;
-pub use rows::session_lines;
-
 /// Lines of a session row with its directory and message.
 const FULL_ROW: u16 = 3;
 

@@ -69,14 +69,24 @@ pub(super) fn draw_rows(frame: &mut Frame, area: Rect, model: &Model, ui: &mut U
         .with_selected(model.selected_index());
 }
 
-/// The lines of one session row, `w` cells wide.
+/// The lines of one session row, `w` cells wide: name line, directory line, message.
 pub fn session_lines(s: &SessionInfo, ui: &UiState, w: u16) -> Vec<Line<'static>> {
     let w = usize::from(w);
     let dim = Style::new().fg(Color::DarkGray);
+    let age = session_age(s.timestamp, ui.now_unix);
+    let first = with_right(name_line(s), Span::styled(age, dim), w);
+    let mut lines = vec![first, Line::from(fit(directory_line(s, ui), w))];
+    if let Some(message) = message_line(s, w) {
+        lines.push(message);
+    }
+    lines
+}
 
-    // Line 1: icon, name, [remote], badges ... age.
+/// Line 1 without the age: icon, name, [remote], badges, team and agents.
+fn name_line(s: &SessionInfo) -> Vec<Span<'static>> {
+    let dim = Style::new().fg(Color::DarkGray);
     let mut left = vec![
-        Span::raw(format!("  {}  ", s.status.icon())),
+        Span::raw(format!("  {}  ", crate::icons::status_icon(&s.status))),
         Span::styled(
             sanitize(&s.tmux_session).into_owned(),
             Style::new().add_modifier(Modifier::BOLD),
@@ -97,35 +107,41 @@ pub fn session_lines(s: &SessionInfo, ui: &UiState, w: u16) -> Vec<Line<'static>
     if let Status::Unknown(raw) = &s.status {
         left.push(Span::styled(format!("  {}?", sanitize(raw)), dim));
     }
-    if let Some(team) = &s.team {
-        if !team.agents.is_empty() {
-            let mut t = String::from("  team");
-            if let Some(name) = &team.name {
-                t.push_str(&format!(" {}", sanitize(name)));
-            }
-            t.push(':');
-            for a in &team.agents {
-                let name = a.name.as_deref().unwrap_or("agent");
-                t.push_str(&format!(" {} {}", sanitize(name), a.status.icon()));
-            }
-            left.push(Span::styled(t, Style::new().fg(Color::Magenta)));
-        }
-    }
-    if let Some(agents) = &s.agents {
-        for (kind, a) in agents {
-            left.push(Span::styled(
-                format!("  {} {}", sanitize(kind), a.status.icon()),
-                Style::new().fg(Color::Blue),
-            ));
-        }
-    }
+    left.extend(agent_spans(s));
     if let Some(pbi) = &s.current_pbi {
         left.push(Span::styled(format!("  PBI-{}", sanitize(pbi)), dim));
     }
-    let age = session_age(s.timestamp, ui.now_unix);
-    let first = with_right(left, Span::styled(age, dim), w);
+    left
+}
 
-    // Line 2: directory and git branch.
+/// The team's agents and the external agents, each with its status icon.
+fn agent_spans(s: &SessionInfo) -> Vec<Span<'static>> {
+    let mut spans = Vec::new();
+    if let Some(team) = s.team.as_ref().filter(|t| !t.agents.is_empty()) {
+        let mut t = String::from("  team");
+        if let Some(name) = &team.name {
+            t.push_str(&format!(" {}", sanitize(name)));
+        }
+        t.push(':');
+        for a in &team.agents {
+            let name = a.name.as_deref().unwrap_or("agent");
+            let icon = crate::icons::status_icon(&a.status);
+            t.push_str(&format!(" {} {icon}", sanitize(name)));
+        }
+        spans.push(Span::styled(t, Style::new().fg(Color::Magenta)));
+    }
+    for (kind, a) in s.agents.iter().flatten() {
+        let icon = crate::icons::status_icon(&a.status);
+        spans.push(Span::styled(
+            format!("  {} {icon}", sanitize(kind)),
+            Style::new().fg(Color::Blue),
+        ));
+    }
+    spans
+}
+
+/// Line 2: directory and git branch.
+fn directory_line(s: &SessionInfo, ui: &UiState) -> Vec<Span<'static>> {
     let mut second = vec![Span::raw(INDENT)];
     let cwd = tilde(&sanitize(&s.cwd), ui.home.as_deref(), s.remote.is_some());
     second.push(Span::raw(if cwd.is_empty() {
@@ -142,26 +158,28 @@ pub fn session_lines(s: &SessionInfo, ui: &UiState, w: u16) -> Vec<Line<'static>
             ));
         }
     }
-    let mut lines = vec![first, Line::from(fit(second, w))];
+    second
+}
 
-    // Line 3: the message, when there is one.
+/// Line 3: the message, when there is one.
+fn message_line(s: &SessionInfo, w: usize) -> Option<Line<'static>> {
     // Only the start of a message can be seen; do not sanitize a megabyte per frame.
     let head: String = s.message.chars().take(MESSAGE_CHARS).collect();
     let message = sanitize(&head);
     let message = message.trim();
-    if !message.is_empty() {
-        lines.push(Line::from(fit(
-            vec![
-                Span::raw(INDENT),
-                Span::styled(
-                    format!("\"{message}\""),
-                    Style::new().add_modifier(Modifier::ITALIC),
-                ),
-            ],
-            w,
-        )));
+    if message.is_empty() {
+        return None;
     }
-    lines
+    Some(Line::from(fit(
+        vec![
+            Span::raw(INDENT),
+            Span::styled(
+                format!("\"{message}\""),
+                Style::new().add_modifier(Modifier::ITALIC),
+            ),
+        ],
+        w,
+    )))
 }
 
 /// `left` cut to leave room for `right`, then `right` aligned to the right edge.

@@ -517,3 +517,29 @@ fn long_list_scrolls_to_the_selection() {
     let t = render(&model, &mut ui, 80, 24);
     assert!(shows(&t, "row-000"));
 }
+
+/// The header line starts with the source's name; the reason must not repeat it
+/// ("dev: … remote dev (…)" before errors carried their context as data).
+#[test]
+fn an_unavailable_remote_is_named_once_in_the_header() {
+    let mut ui = ui();
+    let mut dev = health(Some("dev"), SourceState::Unavailable);
+    dev.reason = Some(SourceError::Refused(
+        navi_core::Detail::new("nothing listens on that port (is sshd running?)")
+            .on("dev")
+            .at("sean@dev.example.com:22"),
+    ));
+    let mut model = Model::new();
+    model.update(Arc::new(Snapshot {
+        sessions: vec![],
+        sources: vec![dev],
+        generation: 1,
+    }));
+    let text = screen(&render(&model, &mut ui, 120, 20));
+    assert!(
+        text.contains("✖ dev: connection refused: sean@dev.example.com:22: nothing listens"),
+        "{text}"
+    );
+    assert_eq!(text.matches("dev:").count(), 1, "{text}");
+    assert!(!text.contains("remote dev"), "{text}");
+}

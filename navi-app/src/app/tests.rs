@@ -1,0 +1,211 @@
+use super::*;
+use navi_core::testing::session;
+use navi_core::{Aggregator, Filter, MemorySource};
+
+fn key(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+async fn app_with(dry_run: bool) -> App {
+    let local = Arc::new(MemorySource::new(
+        None,
+        vec![session("alpha", "working", 30), session("beta", "done", 20)],
+    ));
+    // A remote stand-in whose attach command looks like an ssh one.
+    let dev = Arc::new(
+        MemorySource::new(Some("dev"), vec![session("my app", "waiting", 10)]).with_attach(
+            Arc::new(|s: &SessionInfo, _: &AttachContext| {
+                let words = ["ssh", "-t", "dev", "tmux", "attach-session", "-t"];
+                let mut argv: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+                argv.push(format!("'{}'", s.tmux_session));
+                Ok(AttachCommand::new(argv))
+            }),
+        ),
+    );
+    let sources: Vec<DynSessionSource> = vec![local, dev];
+    let mut agg = Aggregator::new();
+    for s in &sources {
+        agg.add_source(s.clone(), navi_core::testing::OPTIONS);
+    }
+    let snap = agg.poll_once().await;
+    let mut app = App::new(sources, AttachContext::default(), dry_run);
+    app.on_snapshot(Arc::new(snap));
+    app
+}
+
+#[test]
+fn keymap() {
+    let k = |c| key_action(&key(c), false);
+    assert_eq!(k(KeyCode::Char('q')), Some(KeyAction::Quit));
+    assert_eq!(k(KeyCode::Esc), Some(KeyAction::Quit));
+    assert_eq!(
+        key_action(
+            &KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL),
+            true
+        ),
+        Some(KeyAction::Quit)
+    );
+    assert_eq!(k(KeyCode::Char('j')), Some(KeyAction::Down));
+    assert_eq!(k(KeyCode::Down), Some(KeyAction::Down));
+    assert_eq!(k(KeyCode::Char('k')), Some(KeyAction::Up));
+    assert_eq!(k(KeyCode::Up), Some(KeyAction::Up));
+    assert_eq!(k(KeyCode::Char('g')), Some(KeyAction::Top));
+    assert_eq!(k(KeyCode::Home), Some(KeyAction::Top));
+    assert_eq!(k(KeyCode::Char('G')), Some(KeyAction::Bottom));
+    assert_eq!(k(KeyCode::End), Some(KeyAction::Bottom));
+    assert_eq!(k(KeyCode::Enter), Some(KeyAction::Attach));
+    assert_eq!(k(KeyCode::Char('f')), Some(KeyAction::CycleFilter));
+    assert_eq!(k(KeyCode::Char('o')), Some(KeyAction::ToggleOffline));
+    assert_eq!(k(KeyCode::Char('r')), Some(KeyAction::Refresh));
+    assert_eq!(k(KeyCode::Char('?')), Some(KeyAction::ToggleHelp));
+    assert_eq!(k(KeyCode::Char('x')), None);
+    // Ctrl-j is not j.
+    assert_eq!(
+        key_action(
+            &KeyEvent::new(KeyCode::Char('j'), KeyModifiers::CONTROL),
+            false
+        ),
+        None
+    );
+    // While help is open, q and Esc close it instead of quitting.
+    assert_eq!(
+        key_action(&key(KeyCode::Char('q')), true),
+        Some(KeyAction::CloseHelp)
+    );
+    assert_eq!(
+        key_action(&key(KeyCode::Esc), true),
+        Some(KeyAction::CloseHelp)
+    );
+    assert_eq!(key_action(&key(KeyCode::Char('j')), true), None);
+}
+
+#[tokio::test]
+async fn keys_drive_the_app() {
+    let mut app = app_with(false).await;
+    let names = |app: &App| {
+        app.model
+            .rows()
+            .map(|s| s.tmux_session.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(&app), ["my app", "alpha", "beta"]);
+
+    assert_eq!(app.on_key(&key(KeyCode::Char('f'))), Effect::None);
+    assert_eq!(app.model.filter(), &Filter::Local);
+    assert_eq!(names(&app), ["alpha", "beta"]);
+    assert!(app
+        .ui
+        .message
+        .as_ref()
+        .unwrap()
+        .text
+        .contains("filter: local"));
+    app.on_key(&key(KeyCode::Char('f')));
+    assert_eq!(app.model.filter(), &Filter::Remote);
+    app.on_key(&key(KeyCode::Char('f')));
+    assert_eq!(app.model.filter(), &Filter::Named("dev".into()));
+    app.on_key(&key(KeyCode::Char('f')));
+    assert_eq!(app.model.filter(), &Filter::All);
+
+    assert!(!app.model.hides_offline());
+    app.on_key(&key(KeyCode::Char('o')));
+    assert!(app.model.hides_offline());
+    app.on_key(&key(KeyCode::Char('o')));
+    assert!(!app.model.hides_offline());
+
+    app.on_key(&key(KeyCode::Char('G')));
+    assert_eq!(app.model.selected_index(), Some(2));
+    app.on_key(&key(KeyCode::Char('k')));
+    assert_eq!(app.model.selected_index(), Some(1));
+    app.on_key(&key(KeyCode::Char('g')));
+    assert_eq!(app.model.selected_index(), Some(0));
+
+    assert_eq!(app.on_key(&key(KeyCode::Char('r'))), Effect::Refresh);
+    app.on_key(&key(KeyCode::Char('?')));
+    assert!(app.ui.show_help);
+    assert_eq!(app.on_key(&key(KeyCode::Char('q'))), Effect::None);
+    assert!(!app.ui.show_help);
+    assert_eq!(app.on_key(&key(KeyCode::Char('q'))), Effect::Quit);
+}
+
+#[tokio::test]
+async fn enter_requests_attach_with_the_selected_sessions_argv() {
+    let mut app = app_with(false).await;
+    // First row: the remote session (waiting sorts first).
+    match app.on_key(&key(KeyCode::Enter)) {
+        Effect::Attach(req) => {
+            assert_eq!(
+                req.command.argv,
+                [
+                    "ssh",
+                    "-t",
+                    "dev",
+                    "tmux",
+                    "attach-session",
+                    "-t",
+                    "'my app'"
+                ]
+            );
+            assert_eq!(req.label, "my app [dev]");
+            assert!(!req.stale);
+        }
+        other => panic!("expected attach, got {other:?}"),
+    }
+    app.on_key(&key(KeyCode::Down));
+    match app.on_key(&key(KeyCode::Enter)) {
+        Effect::Attach(req) => {
+            assert_eq!(req.command.argv, ["tmux", "attach-session", "-t", "alpha"])
+        }
+        other => panic!("expected attach, got {other:?}"),
+    }
+    app.on_attach_result(
+        &AttachRequest {
+            command: AttachCommand::new(vec!["tmux".into()]),
+            label: "alpha".into(),
+            stale: true,
+        },
+        Err("exited with status 1".into()),
+    );
+    let msg = app.ui.message.clone().unwrap();
+    assert_eq!(msg.level, Level::Error);
+    assert!(
+        msg.text.contains("alpha") && msg.text.contains("may be gone"),
+        "{msg:?}"
+    );
+    let stale = AttachRequest {
+        command: AttachCommand::new(vec!["ssh".into()]),
+        label: "api [dev]".into(),
+        stale: true,
+    };
+    app.on_attach_result(&stale, Ok(()));
+    let msg = app.ui.message.clone().unwrap();
+    assert_eq!(msg.level, Level::Info);
+    assert!(msg.text.contains("back from api [dev]") && msg.text.contains("unavailable"));
+}
+
+#[tokio::test]
+async fn demo_attach_only_says_what_it_would_run() {
+    let mut app = app_with(true).await;
+    assert_eq!(app.on_key(&key(KeyCode::Enter)), Effect::None);
+    let text = app.ui.message.clone().unwrap().text;
+    assert!(text.starts_with("demo: would run `ssh -t dev"), "{text}");
+}
+
+#[test]
+fn attach_with_nothing_selected_is_a_message() {
+    let mut app = App::new(Vec::new(), AttachContext::default(), false);
+    assert_eq!(app.on_key(&key(KeyCode::Enter)), Effect::None);
+    assert!(app.ui.message.is_some());
+}
+
+#[test]
+fn messages_expire_and_are_sanitized() {
+    let mut ui = UiState::default();
+    ui.set_message(Level::Info, "a\x1b[31mb\x07");
+    assert_eq!(ui.message.as_ref().unwrap().text, "ab");
+    ui.tick();
+    assert!(ui.message.is_some());
+    ui.message.as_mut().unwrap().until = ui.now;
+    ui.tick();
+    assert!(ui.message.is_none());
+}

@@ -1,0 +1,443 @@
+//! The status-file data: [`SessionInfo`], [`Status`] and the optional blocks the hooks write.
+//!
+//! Every type here is plain data. Reading is tolerant by design: the hooks that write these
+//! files are shell scripts, so a field of the wrong type loses that field only, an unknown
+//! field is ignored, an unknown status string is kept, and a file that is not valid JSON at
+//! all (the hooks do not escape the message) is salvaged by [`SessionInfo::parse`] when its
+//! name and status can still be read.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::Deserializer;
+use serde::{Deserialize, Serialize, Serializer};
+
+mod order;
+mod readers;
+mod salvage;
+#[cfg(test)]
+mod tests;
+
+pub use order::{compare_sessions, sort_sessions_arc};
+use readers::{
+    lenient, lenient_string, lenient_string_opt, lenient_timestamp, lenient_timestamp_required,
+    lenient_vec,
+};
+use salvage::{repair_message, salvage};
+
+/// A session's state as the hooks report it.
+///
+/// Unknown strings are kept verbatim in [`Status::Unknown`] and shown as unknown, so a
+/// newer hook never breaks an older navi.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub enum Status {
+    /// Claude is working.
+    Working,
+    /// Claude waits for the user's input.
+    Waiting,
+    /// Claude waits for a permission decision.
+    Permission,
+    /// Claude finished its turn.
+    Done,
+    /// Nothing is happening.
+    Idle,
+    /// The session was stopped.
+    Stopped,
+    /// Claude reported an error.
+    Error,
+    /// Claude Code ended; the tmux session may still exist.
+    Offline,
+    /// A status string this navi does not know (kept as written).
+    Unknown(String),
+    /// No status was written.
+    #[default]
+    Missing,
+}
+
+impl Status {
+    /// Parses a status string as the hooks write it (case-insensitive, trimmed).
+    pub fn from_hook(s: &str) -> Status {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "working" => Status::Working,
+            "waiting" => Status::Waiting,
+            "permission" => Status::Permission,
+            "done" => Status::Done,
+            "idle" => Status::Idle,
+            "stopped" => Status::Stopped,
+            "error" => Status::Error,
+            "offline" => Status::Offline,
+            "" => Status::Missing,
+            _ => Status::Unknown(s.to_string()),
+        }
+    }
+
+    /// The string the hooks wrote (the original text for an unknown status).
+    pub fn as_str(&self) -> &str {
+        match self {
+            Status::Working => "working",
+            Status::Waiting => "waiting",
+            Status::Permission => "permission",
+            Status::Done => "done",
+            Status::Idle => "idle",
+            Status::Stopped => "stopped",
+            Status::Error => "error",
+            Status::Offline => "offline",
+            Status::Unknown(s) => s,
+            Status::Missing => "",
+        }
+    }
+
+    /// The status class: the known name, or `"unknown"` for anything else.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Status::Working => "working",
+            Status::Waiting => "waiting",
+            Status::Permission => "permission",
+            Status::Done => "done",
+            Status::Idle => "idle",
+            Status::Stopped => "stopped",
+            Status::Error => "error",
+            Status::Offline => "offline",
+            Status::Unknown(_) | Status::Missing => "unknown",
+        }
+    }
+
+    /// Whether this status asks for the user (permission or waiting).
+    pub fn needs_attention(&self) -> bool {
+        matches!(self, Status::Permission | Status::Waiting)
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Status {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Status {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = serde_json::Value::deserialize(d)?;
+        Ok(match v {
+            serde_json::Value::String(s) => Status::from_hook(&s),
+            serde_json::Value::Null => Status::Missing,
+            other => Status::Unknown(other.to_string()),
+        })
+    }
+}
+
+/// Git state of the session's working directory.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GitInfo {
+    /// Current branch.
+    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    /// Uncommitted changes present.
+    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub dirty: Option<bool>,
+    /// Commits ahead of upstream.
+    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub ahead: Option<i64>,
+    /// Commits behind upstream.
+    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub behind: Option<i64>,
+    /// Last commit, one line.
+    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub last_commit: Option<String>,
+    /// Upstream remote URL.
+    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub remote: Option<String>,
+    /// Open pull request number.
+    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub pr_num: Option<i64>,
+}
+
+/// Token counts.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Tokens {
+    /// Input tokens.
+    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub input: Option<u64>,
+    /// Output tokens.
+    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub output: Option<u64>,
+    /// Total tokens.
+    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
+}
+
+/// Time spent in the session.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TimeMetrics {
+    /// Unix seconds the session started.
+    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub started: Option<i64>,
+    /// Seconds since start.
+    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub total_seconds: Option<u64>,
+    /// Seconds spent working.
+    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub working_seconds: Option<u64>,
+    /// Seconds spent waiting for the user.
+    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub waiting_seconds: Option<u64>,
+}
+
+/// Tool usage.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ToolMetrics {
+    /// Most recently used tools.
+    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub recent: Option<Vec<String>>,
+    /// Uses per tool.
+    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub counts: Option<BTreeMap<String, u64>>,
+}
+
+/// Resource usage of the Claude process.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ResourceMetrics {
+    /// Resident set size in bytes.
+    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub rss_bytes: Option<u64>,
+}
+
+/// The optional `metrics` block.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Metrics {
+    /// Token counts.
+    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<Tokens>,
+    /// Time spent.
+    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub time: Option<TimeMetrics>,
+    /// Tool usage.
+    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub tools: Option<ToolMetrics>,
+    /// Resource usage.
+    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub resource: Option<ResourceMetrics>,
+}
+
+/// One agent of a Claude team.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TeamAgent {
+    /// Agent name.
+    #[serde(deserialize_with = "lenient")]
+    pub name: Option<String>,
+    /// Agent status.
+    pub status: Status,
+    /// Unix seconds of the agent's last update.
+    #[serde(
+        deserialize_with = "lenient_timestamp",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub timestamp: Option<i64>,
+}
+
+/// The optional `team` block.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Team {
+    /// Team name.
+    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The team's agents (an entry that cannot be read is dropped, not the team).
+    #[serde(deserialize_with = "lenient_vec")]
+    pub agents: Vec<TeamAgent>,
+}
+
+/// One external agent (e.g. `opencode`) in the `agents` block.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ExternalAgent {
+    /// Agent status.
+    pub status: Status,
+    /// Unix seconds of the agent's last update.
+    #[serde(
+        deserialize_with = "lenient_timestamp",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub timestamp: Option<i64>,
+}
+
+/// One Claude Code session: one status file.
+///
+/// `remote` and `stale` are never read from the file: the aggregator sets them from the
+/// source that produced the session.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SessionInfo {
+    /// The tmux session name (falls back to the file name when the field is missing).
+    #[serde(deserialize_with = "lenient_string")]
+    pub tmux_session: String,
+    /// The session's status.
+    pub status: Status,
+    /// The last notification or activity message.
+    #[serde(deserialize_with = "lenient_string")]
+    pub message: String,
+    /// The working directory.
+    #[serde(deserialize_with = "lenient_string")]
+    pub cwd: String,
+    /// Unix seconds of the last update (0 when unknown).
+    #[serde(deserialize_with = "lenient_timestamp_required")]
+    pub timestamp: i64,
+    /// PBI being worked on.
+    #[serde(
+        deserialize_with = "lenient_string_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub current_pbi: Option<String>,
+    /// Title of that PBI.
+    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub current_pbi_title: Option<String>,
+    /// Git state.
+    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub git: Option<GitInfo>,
+    /// Metrics.
+    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<Metrics>,
+    /// Team of agents.
+    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub team: Option<Team>,
+    /// External agents by type.
+    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub agents: Option<BTreeMap<String, ExternalAgent>>,
+    /// Claude Code session id.
+    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    /// The machine the session runs on: `None` for local. Set by the aggregator.
+    #[serde(skip_deserializing)]
+    pub remote: Option<String>,
+    /// True when the session is last-known data of a source that is now unavailable.
+    #[serde(skip_deserializing)]
+    pub stale: bool,
+    /// True when the file was not valid JSON and only some fields could be recovered.
+    #[serde(skip_deserializing, skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
+}
+
+/// Why a status file could not be read at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ParseError {
+    /// Neither valid JSON nor salvageable (no session name could be found).
+    #[error("not a status file: {0}")]
+    Invalid(String),
+    /// Larger than the per-file cap.
+    #[error("file is {size} bytes, over the {limit}-byte limit")]
+    TooLarge {
+        /// Actual size.
+        size: u64,
+        /// The cap.
+        limit: u64,
+    },
+}
+
+/// The largest status file navi reads (1 MiB). Real files are a few hundred bytes.
+pub const MAX_STATUS_FILE_BYTES: u64 = 1024 * 1024;
+
+impl SessionInfo {
+    /// Reads one status file's bytes.
+    ///
+    /// `file_stem` (the file name without `.json`) names the session when the file has no
+    /// `tmux_session`. Valid JSON is read field by field, a field of the wrong type is
+    /// dropped; invalid JSON (the hooks do not escape `"` in messages) is salvaged when a
+    /// name can be found, and marked [`partial`](SessionInfo::partial).
+    pub fn parse(bytes: &[u8], file_stem: Option<&str>) -> Result<SessionInfo, ParseError> {
+        if bytes.len() as u64 > MAX_STATUS_FILE_BYTES {
+            return Err(ParseError::TooLarge {
+                size: bytes.len() as u64,
+                limit: MAX_STATUS_FILE_BYTES,
+            });
+        }
+        // A UTF-8 byte order mark (editors on Windows write one) is not part of the JSON.
+        let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(ParseError::Invalid("empty file".into()));
+        }
+        let mut info = match serde_json::from_slice::<serde_json::Value>(bytes) {
+            Ok(v @ serde_json::Value::Object(_)) => serde_json::from_value::<SessionInfo>(v)
+                .map_err(|e| ParseError::Invalid(e.to_string()))?,
+            Ok(_) => return Err(ParseError::Invalid("not a JSON object".into())),
+            Err(e) => {
+                let text = String::from_utf8_lossy(bytes);
+                // Only a complete object is salvaged: a file cut short (a partial write,
+                // a full disk) is skipped, not shown with whatever fields it still had.
+                let object = text.trim_start().starts_with('{');
+                if object && (e.is_eof() || !text.contains('}')) {
+                    return Err(ParseError::Invalid(format!(
+                        "truncated (the JSON object never ends): {e}"
+                    )));
+                }
+                match repair_message(&text) {
+                    Some(info) => info,
+                    None => salvage(&text).ok_or_else(|| ParseError::Invalid(e.to_string()))?,
+                }
+            }
+        };
+        if info.tmux_session.is_empty() {
+            match file_stem {
+                Some(stem) if !stem.is_empty() => info.tmux_session = stem.to_string(),
+                _ => return Err(ParseError::Invalid("no tmux_session".into())),
+            }
+        }
+        info.remote = None;
+        info.stale = false;
+        Ok(info)
+    }
+
+    /// The status that decides the session's place in the list: a waiting or
+    /// permission-seeking team agent or external agent lifts the session to attention.
+    pub fn attention(&self) -> bool {
+        self.status.needs_attention()
+            || self
+                .team
+                .as_ref()
+                .is_some_and(|t| t.agents.iter().any(|a| a.status.needs_attention()))
+            || self
+                .agents
+                .as_ref()
+                .is_some_and(|m| m.values().any(|a| a.status.needs_attention()))
+    }
+
+    /// Sort tier: 0 needs attention, 1 working, 2 the rest.
+    pub fn priority(&self) -> u8 {
+        if self.attention() {
+            0
+        } else if self.status == Status::Working {
+            1
+        } else {
+            2
+        }
+    }
+
+    /// The key that identifies this session across refreshes.
+    pub fn key(&self) -> SessionKey {
+        SessionKey {
+            remote: self.remote.clone(),
+            name: self.tmux_session.clone(),
+        }
+    }
+}
+
+/// Identifies a session across refreshes: its machine and its tmux name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SessionKey {
+    /// `None` for local.
+    pub remote: Option<String>,
+    /// tmux session name.
+    pub name: String,
+}

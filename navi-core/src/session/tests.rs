@@ -1,0 +1,256 @@
+use super::order::sort_by_priority;
+use super::*;
+
+fn fixture(name: &str) -> &'static str {
+    crate::fixtures::FILES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, t)| *t)
+        .unwrap_or_default()
+}
+
+#[test]
+fn reads_every_fixture() {
+    for (name, text) in crate::fixtures::FILES {
+        let stem = name.trim_end_matches(".json");
+        let s = SessionInfo::parse(text.as_bytes(), Some(stem));
+        assert!(s.is_ok(), "{name}: {s:?}");
+    }
+}
+
+#[test]
+fn fixture_fields() {
+    let h = SessionInfo::parse(fixture("hyperion.json").as_bytes(), None).unwrap();
+    assert_eq!(h.tmux_session, "hyperion");
+    assert_eq!(h.status, Status::Working);
+    assert_eq!(h.timestamp, 1764032280);
+    let git = h.git.as_ref().unwrap();
+    assert_eq!(git.branch.as_deref(), Some("feature/remote-sessions"));
+    assert_eq!(git.dirty, Some(true));
+    let m = h.metrics.as_ref().unwrap();
+    assert_eq!(m.tokens.as_ref().unwrap().total, Some(202551));
+    assert_eq!(
+        m.tools.as_ref().unwrap().counts.as_ref().unwrap()["Read"],
+        77
+    );
+
+    let legacy = SessionInfo::parse(fixture("legacy.json").as_bytes(), None).unwrap();
+    assert_eq!(legacy.status, Status::Unknown("compacting".into()));
+    assert_eq!(legacy.status.kind(), "unknown");
+    assert_eq!(legacy.status.as_str(), "compacting");
+
+    let api = SessionInfo::parse(fixture("api.json").as_bytes(), None).unwrap();
+    assert_eq!(api.team.as_ref().unwrap().agents.len(), 2);
+    assert_eq!(api.priority(), 0);
+
+    let deploy = SessionInfo::parse(fixture("deploy.json").as_bytes(), None).unwrap();
+    assert_eq!(
+        deploy.agents.as_ref().unwrap()["opencode"].status,
+        Status::Idle
+    );
+    let notes = SessionInfo::parse(fixture("notes.json").as_bytes(), None).unwrap();
+    assert_eq!(notes.current_pbi.as_deref(), Some("19"));
+    assert_eq!(notes.status, Status::Waiting);
+}
+
+#[test]
+fn unescaped_quote_in_message_is_salvaged() {
+    let text = r#"{"tmux_session":"my app","status":"waiting","message":"Run "cargo test" now?","cwd":"/tmp/x","timestamp":1764032000}"#;
+    let s = SessionInfo::parse(text.as_bytes(), Some("my app")).unwrap();
+    assert!(!s.partial, "the message is repaired, nothing is lost");
+    assert_eq!(s.tmux_session, "my app");
+    assert_eq!(s.status, Status::Waiting);
+    assert_eq!(s.message, r#"Run "cargo test" now?"#);
+    assert_eq!(s.cwd, "/tmp/x");
+    assert_eq!(s.timestamp, 1764032000);
+}
+
+#[test]
+fn truncated_file_is_refused_and_garbage_too() {
+    for cut in [
+        &br#"{"tmux_session":"t","status":"done","mess"#[..],
+        br#"{"tmux_session":"t","status":"work"#,
+        b"{\"tmux_session\":\"t\",\"status\":\"done\",\"message\":\"a \"b\" c\"\n",
+    ] {
+        let err = SessionInfo::parse(cut, Some("t")).unwrap_err();
+        assert!(err.to_string().contains("truncated"), "{err}");
+    }
+    // A complete object with junk after it is not truncated.
+    let s = SessionInfo::parse(b"{\"tmux_session\":\"j\",\"status\":\"done\"}\njunk", None);
+    assert_eq!(s.unwrap().status, Status::Done);
+    assert!(SessionInfo::parse(b"\x00\xffgarbage", Some("x")).is_err());
+    assert!(SessionInfo::parse(b"[1,2]", Some("x")).is_err());
+    let garbage = SessionInfo::parse(b"not json at all", Some("x")).unwrap_err();
+    assert!(!garbage.to_string().contains("truncated"), "{garbage}");
+    let empty = SessionInfo::parse(b" \n", Some("x")).unwrap_err();
+    assert_eq!(empty.to_string(), "not a status file: empty file");
+}
+
+#[test]
+fn byte_order_mark_and_crlf_are_plain_json() {
+    let text = b"\xef\xbb\xbf{\r\n\"tmux_session\": \"bom\",\r\n\"status\": \"working\"\r\n}\r\n";
+    let s = SessionInfo::parse(text, Some("bom")).unwrap();
+    assert!(!s.partial, "a BOM alone must not make the file partial");
+    assert_eq!(s.tmux_session, "bom");
+    assert_eq!(s.status, Status::Working);
+    // With the hooks' unescaped quote too: repaired, every field read.
+    let text = b"\xef\xbb\xbf{\"tmux_session\":\"q\",\"status\":\"idle\",\"message\":\"a \"b\" c\",\"cwd\":\"/\"}";
+    let s = SessionInfo::parse(text, None).unwrap();
+    assert!(!s.partial);
+    assert_eq!(s.cwd, "/");
+    assert_eq!(s.tmux_session, "q");
+    assert_eq!(s.message, "a \"b\" c");
+}
+
+/// When re-escaping the message does not make the JSON valid (here a quote in `cwd`),
+/// the name, status and message are still salvaged, and the session is marked partial.
+#[test]
+fn unrepairable_file_is_salvaged_as_partial() {
+    let text = br#"{"tmux_session":"odd","status":"waiting","message":"ok","cwd":"/tmp/a"b","timestamp":5}"#;
+    let s = SessionInfo::parse(text, None).unwrap();
+    assert!(s.partial);
+    assert_eq!(
+        (
+            s.tmux_session.as_str(),
+            s.status.clone(),
+            s.message.as_str(),
+            s.timestamp
+        ),
+        ("odd", Status::Waiting, "ok", 5)
+    );
+}
+
+/// The real hook's layout (metrics and team after the message), with a notification
+/// holding quotes, a backslash and a line break: every field survives.
+#[test]
+fn hook_file_with_raw_message_keeps_every_field() {
+    let text = "{\n  \"tmux_session\": \"api\",\n  \"session_id\": \"s1\",\n  \"status\": \"permission\",\n  \"message\": \"Claude needs your permission to run \"rm -rf C:\\tmp\"\nreally?\",\n  \"cwd\": \"/srv/api\",\n  \"timestamp\": 1764032100,\n  \"metrics\": {\"time\": {\"started\": 1764030000, \"total_seconds\": 2100}, \"tools\": {\"recent\": [\"Bash\"], \"counts\": {\"Bash\": 3}}},\n  \"team\": {\"name\": \"t\", \"agents\": [{\"name\": \"a\", \"status\": \"waiting\", \"timestamp\": 1764032000}]}\n}\n";
+    let s = SessionInfo::parse(text.as_bytes(), Some("api")).unwrap();
+    assert!(!s.partial);
+    assert_eq!(s.status, Status::Permission);
+    assert_eq!(
+        s.message,
+        "Claude needs your permission to run \"rm -rf C:\\tmp\"\nreally?"
+    );
+    assert_eq!(s.cwd, "/srv/api");
+    assert_eq!(s.session_id.as_deref(), Some("s1"));
+    let m = s.metrics.unwrap();
+    assert_eq!(m.time.unwrap().total_seconds, Some(2100));
+    assert_eq!(m.tools.unwrap().counts.unwrap()["Bash"], 3);
+    assert_eq!(s.team.unwrap().agents[0].status, Status::Waiting);
+}
+
+#[test]
+fn wrong_field_types_lose_only_that_field() {
+    let text = br#"{"tmux_session":"w","status":"done","timestamp":"1764032000","git":{"ahead":"lots","branch":"main"},"metrics":7,"team":{"agents":[{"name":"a","status":"waiting"},42]}}"#;
+    let s = SessionInfo::parse(text, None).unwrap();
+    assert_eq!(s.timestamp, 1764032000);
+    let git = s.git.unwrap();
+    assert_eq!(git.ahead, None);
+    assert_eq!(git.branch.as_deref(), Some("main"));
+    assert!(s.metrics.is_none());
+    assert_eq!(s.team.unwrap().agents.len(), 1);
+}
+
+#[test]
+fn timestamps_in_any_common_shape_are_seconds() {
+    let ts = |v: &str| {
+        let text = format!(r#"{{"tmux_session":"t","timestamp":{v}}}"#);
+        SessionInfo::parse(text.as_bytes(), None).unwrap().timestamp
+    };
+    assert_eq!(ts("1764032100"), 1764032100);
+    assert_eq!(ts("1764032100.75"), 1764032100);
+    assert_eq!(ts(r#""1764032100""#), 1764032100);
+    assert_eq!(ts(r#"" 1764032100.5 ""#), 1764032100);
+    assert_eq!(ts("1764032100123"), 1764032100, "milliseconds");
+    assert_eq!(ts("1764032100123456"), 1764032100, "microseconds");
+    assert_eq!(ts("1764032100123456789"), 1764032100, "nanoseconds");
+    assert_eq!(ts(r#""soon""#), 0);
+    assert_eq!(ts(r#""NaN""#), 0);
+    assert_eq!(ts("null"), 0);
+    // The same in a file the hooks broke with an unescaped quote.
+    let text = br#"{"tmux_session":"q","message":"a "b"","timestamp":1764032100123}"#;
+    let s = SessionInfo::parse(text, None).unwrap();
+    assert!(!s.partial, "repaired");
+    assert_eq!(s.timestamp, 1764032100);
+}
+
+#[test]
+fn missing_name_uses_file_stem() {
+    let s = SessionInfo::parse(br#"{"status":"idle"}"#, Some("from-file")).unwrap();
+    assert_eq!(s.tmux_session, "from-file");
+    assert!(SessionInfo::parse(br#"{"status":"idle"}"#, None).is_err());
+}
+
+#[test]
+fn oversized_file_is_refused() {
+    let big = vec![b' '; (MAX_STATUS_FILE_BYTES + 1) as usize];
+    assert!(matches!(
+        SessionInfo::parse(&big, Some("x")),
+        Err(ParseError::TooLarge { .. })
+    ));
+}
+
+#[test]
+fn fast_sort_matches_comparator() {
+    let mut v: Vec<SessionInfo> = (0..200u32)
+        .map(|i| SessionInfo {
+            tmux_session: format!("s{}", (i * 7919) % 13),
+            status: Status::from_hook(["working", "done", "waiting", "idle"][(i % 4) as usize]),
+            timestamp: i64::from((i * 31) % 17),
+            remote: if i % 3 == 0 {
+                None
+            } else {
+                Some(format!("r{}", i % 5))
+            },
+            ..Default::default()
+        })
+        .collect();
+    let mut expected = v.clone();
+    expected.sort_by(compare_sessions);
+    sort_by_priority(&mut v, |s| s);
+    let key = |s: &SessionInfo| (s.tmux_session.clone(), s.remote.clone(), s.timestamp);
+    assert_eq!(
+        v.iter().map(key).collect::<Vec<_>>(),
+        expected.iter().map(key).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn sort_order() {
+    let mk = |name: &str, status: &str, ts: i64| SessionInfo {
+        tmux_session: name.into(),
+        status: Status::from_hook(status),
+        timestamp: ts,
+        ..Default::default()
+    };
+    let mut v = vec![
+        mk("done-new", "done", 50),
+        mk("working-old", "working", 1),
+        mk("waiting-old", "waiting", 2),
+        mk("perm-new", "permission", 40),
+        mk("working-new", "working", 30),
+    ];
+    let mut agent_waits = mk("agent-waits", "working", 3);
+    agent_waits.agents = Some(BTreeMap::from([(
+        "opencode".to_string(),
+        ExternalAgent {
+            status: Status::Waiting,
+            timestamp: None,
+        },
+    )]));
+    v.push(agent_waits);
+    sort_by_priority(&mut v, |s| s);
+    let names: Vec<_> = v.iter().map(|s| s.tmux_session.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "perm-new",
+            "agent-waits",
+            "waiting-old",
+            "working-new",
+            "working-old",
+            "done-new"
+        ]
+    );
+}

@@ -191,6 +191,25 @@ pub enum SourceError {
     Other(Detail),
 }
 
+/// The [`Detail`] of a `SourceError` (shared or mutable, by match ergonomics).
+macro_rules! detail_of {
+    ($e:expr) => {
+        match $e {
+            SourceError::Dns(d)
+            | SourceError::Refused(d)
+            | SourceError::Auth(d)
+            | SourceError::HostKey(d)
+            | SourceError::Disconnected(d)
+            | SourceError::Io(d)
+            | SourceError::Remote(d)
+            | SourceError::Config(d)
+            | SourceError::Unsupported(d)
+            | SourceError::Other(d) => d,
+            SourceError::Timeout { context, .. } => context,
+        }
+    };
+}
+
 fn timeout_context(d: &Detail, with_source: bool) -> String {
     if d.is_empty() {
         return String::new();
@@ -241,35 +260,11 @@ impl SourceError {
 
     /// The error's detail.
     pub fn detail(&self) -> &Detail {
-        match self {
-            SourceError::Dns(d)
-            | SourceError::Refused(d)
-            | SourceError::Auth(d)
-            | SourceError::HostKey(d)
-            | SourceError::Disconnected(d)
-            | SourceError::Io(d)
-            | SourceError::Remote(d)
-            | SourceError::Config(d)
-            | SourceError::Unsupported(d)
-            | SourceError::Other(d) => d,
-            SourceError::Timeout { context, .. } => context,
-        }
+        detail_of!(self)
     }
 
     fn detail_mut(&mut self) -> &mut Detail {
-        match self {
-            SourceError::Dns(d)
-            | SourceError::Refused(d)
-            | SourceError::Auth(d)
-            | SourceError::HostKey(d)
-            | SourceError::Disconnected(d)
-            | SourceError::Io(d)
-            | SourceError::Remote(d)
-            | SourceError::Config(d)
-            | SourceError::Unsupported(d)
-            | SourceError::Other(d) => d,
-            SourceError::Timeout { context, .. } => context,
-        }
+        detail_of!(self)
     }
 
     /// The same error with `note` after its message (replacing an earlier note).

@@ -131,103 +131,104 @@ impl<'de> Deserialize<'de> for Status {
     }
 }
 
-/// Git state of the session's working directory.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct GitInfo {
-    /// Current branch.
-    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
-    pub branch: Option<String>,
-    /// Uncommitted changes present.
-    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
-    pub dirty: Option<bool>,
-    /// Commits ahead of upstream.
-    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
-    pub ahead: Option<i64>,
-    /// Commits behind upstream.
-    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
-    pub behind: Option<i64>,
-    /// Last commit, one line.
-    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
-    pub last_commit: Option<String>,
-    /// Upstream remote URL.
-    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
-    pub remote: Option<String>,
-    /// Open pull request number.
-    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
-    pub pr_num: Option<i64>,
+/// A block of optional fields, each read leniently (a value of the wrong type is that
+/// field missing) and left out when writing while it is `None`.
+macro_rules! lenient_block {
+    (
+        $(#[doc = $doc:literal])*
+        pub struct $name:ident {
+            $( $(#[doc = $fdoc:literal])* $field:ident: $ty:ty, )*
+        }
+    ) => {
+        $(#[doc = $doc])*
+        #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+        #[serde(default)]
+        pub struct $name {
+            $(
+                $(#[doc = $fdoc])*
+                #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+                pub $field: Option<$ty>,
+            )*
+        }
+    };
 }
 
-/// Token counts.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Tokens {
-    /// Input tokens.
-    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
-    pub input: Option<u64>,
-    /// Output tokens.
-    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
-    pub output: Option<u64>,
-    /// Total tokens.
-    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
-    pub total: Option<u64>,
+lenient_block! {
+    /// Git state of the session's working directory.
+    pub struct GitInfo {
+        /// Current branch.
+        branch: String,
+        /// Uncommitted changes present.
+        dirty: bool,
+        /// Commits ahead of upstream.
+        ahead: i64,
+        /// Commits behind upstream.
+        behind: i64,
+        /// Last commit, one line.
+        last_commit: String,
+        /// Upstream remote URL.
+        remote: String,
+        /// Open pull request number.
+        pr_num: i64,
+    }
 }
 
-/// Time spent in the session.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct TimeMetrics {
-    /// Unix seconds the session started.
-    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
-    pub started: Option<i64>,
-    /// Seconds since start.
-    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
-    pub total_seconds: Option<u64>,
-    /// Seconds spent working.
-    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
-    pub working_seconds: Option<u64>,
-    /// Seconds spent waiting for the user.
-    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
-    pub waiting_seconds: Option<u64>,
-}
-
-/// Tool usage.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct ToolMetrics {
-    /// Most recently used tools.
-    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
-    pub recent: Option<Vec<String>>,
-    /// Uses per tool.
-    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
-    pub counts: Option<BTreeMap<String, u64>>,
-}
-
-/// Resource usage of the Claude process.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct ResourceMetrics {
-    /// Resident set size in bytes.
-    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
-    pub rss_bytes: Option<u64>,
-}
-
-/// The optional `metrics` block.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Metrics {
+lenient_block! {
     /// Token counts.
-    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
-    pub tokens: Option<Tokens>,
-    /// Time spent.
-    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
-    pub time: Option<TimeMetrics>,
+    pub struct Tokens {
+        /// Input tokens.
+        input: u64,
+        /// Output tokens.
+        output: u64,
+        /// Total tokens.
+        total: u64,
+    }
+}
+
+lenient_block! {
+    /// Time spent in the session.
+    pub struct TimeMetrics {
+        /// Unix seconds the session started.
+        started: i64,
+        /// Seconds since start.
+        total_seconds: u64,
+        /// Seconds spent working.
+        working_seconds: u64,
+        /// Seconds spent waiting for the user.
+        waiting_seconds: u64,
+    }
+}
+
+lenient_block! {
     /// Tool usage.
-    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
-    pub tools: Option<ToolMetrics>,
-    /// Resource usage.
-    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
-    pub resource: Option<ResourceMetrics>,
+    pub struct ToolMetrics {
+        /// Most recently used tools.
+        recent: Vec<String>,
+        /// Uses per tool.
+        counts: BTreeMap<String, u64>,
+    }
+}
+
+lenient_block! {
+    /// Resource usage of the Claude process.
+    pub struct ResourceMetrics {
+        /// Resident set size in bytes.
+        rss_bytes: u64,
+    }
+}
+
+lenient_block! {
+    /// The optional `metrics` block.
+    pub struct Metrics {
+        /// Token counts.
+        tokens: Tokens,
+        /// Time spent.
+        time: TimeMetrics,
+        /// Tool usage.
+        tools: ToolMetrics,
+        /// Resource usage.
+        resource: ResourceMetrics,
+    }
 }
 
 /// One agent of a Claude team.

@@ -38,7 +38,7 @@ pub use aggregate::{
 };
 pub use error::{format_duration, Cause, Detail, Result, SourceError};
 pub use memory::{AttachFn, MemorySource};
-pub use model::{Counts, Filter, Model};
+pub use model::{matches_query, Counts, Filter, Model, SortMode};
 pub use session::{
     compare_sessions, sort_sessions_arc, ExternalAgent, GitInfo, Metrics, ParseError,
     ResourceMetrics, SessionInfo, SessionKey, Status, Team, TeamAgent, TimeMetrics, Tokens,

@@ -41,6 +41,82 @@ impl Filter {
     }
 }
 
+/// The order rows are listed in (`s` cycles through them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortMode {
+    /// Needing you first, then working, then the rest; newest first in a tier (the
+    /// snapshot's own order).
+    #[default]
+    Priority,
+    /// By session name.
+    Name,
+    /// Most recently updated first.
+    Age,
+    /// By status, in the order of [`Status::rank`].
+    Status,
+    /// By working directory.
+    Directory,
+    /// By machine (local first), then name.
+    Machine,
+}
+
+impl SortMode {
+    /// Every mode, in the order `s` cycles through them.
+    pub const ALL: [SortMode; 6] = [
+        SortMode::Priority,
+        SortMode::Name,
+        SortMode::Age,
+        SortMode::Status,
+        SortMode::Directory,
+        SortMode::Machine,
+    ];
+
+    /// `priority`, `name`, `age`, `status`, `directory` or `machine`.
+    pub fn label(self) -> &'static str {
+        match self {
+            SortMode::Priority => "priority",
+            SortMode::Name => "name",
+            SortMode::Age => "age",
+            SortMode::Status => "status",
+            SortMode::Directory => "directory",
+            SortMode::Machine => "machine",
+        }
+    }
+
+    /// The mode named `label`.
+    pub fn from_label(label: &str) -> Option<SortMode> {
+        SortMode::ALL.into_iter().find(|m| m.label() == label)
+    }
+
+    /// The next mode of the cycle.
+    pub fn next(self) -> SortMode {
+        let i = SortMode::ALL.iter().position(|m| *m == self).unwrap_or(0);
+        SortMode::ALL[(i + 1) % SortMode::ALL.len()]
+    }
+
+    fn compare(self, a: &SessionInfo, b: &SessionInfo) -> std::cmp::Ordering {
+        let by_name = || {
+            a.tmux_session
+                .to_lowercase()
+                .cmp(&b.tmux_session.to_lowercase())
+                .then_with(|| a.remote.cmp(&b.remote))
+        };
+        match self {
+            SortMode::Priority => std::cmp::Ordering::Equal,
+            SortMode::Name => by_name(),
+            SortMode::Age => b.timestamp.cmp(&a.timestamp).then_with(by_name),
+            SortMode::Status => a
+                .combined_status()
+                .0
+                .rank()
+                .cmp(&b.combined_status().0.rank())
+                .then_with(by_name),
+            SortMode::Directory => a.cwd.cmp(&b.cwd).then_with(by_name),
+            SortMode::Machine => a.remote.cmp(&b.remote).then_with(by_name),
+        }
+    }
+}
+
 /// Session counts over the whole snapshot (not just the filtered rows).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
@@ -50,7 +126,8 @@ pub struct Counts {
     pub local: usize,
     /// Sessions on remotes.
     pub remote: usize,
-    /// Sessions that need the user (permission, waiting, or an agent waiting).
+    /// Live sessions that need the user (permission, waiting, or an agent waiting); stale
+    /// rows are counted in `stale` only.
     pub attention: usize,
     /// Sessions working.
     pub working: usize,
@@ -67,8 +144,13 @@ pub struct Counts {
 pub struct Model {
     snapshot: Arc<Snapshot>,
     filter: Filter,
+    statuses: Option<Vec<Status>>,
+    query: String,
+    sort: SortMode,
     hide_offline: bool,
     rows: Vec<usize>,
+    /// The session the user chose; kept while a filter hides it, so it is selected again
+    /// when it shows again.
     selected: Option<SessionKey>,
     cursor: usize,
 }
@@ -87,18 +169,27 @@ impl Model {
     }
 
     fn visible(&self, s: &SessionInfo) -> bool {
-        self.filter.matches(s) && !(self.hide_offline && (s.stale || s.status == Status::Offline))
+        self.filter.matches(s)
+            && !(self.hide_offline && (s.stale || s.status == Status::Offline))
+            && self
+                .statuses
+                .as_ref()
+                .is_none_or(|set| set.contains(&s.combined_status().0))
+            && (self.query.is_empty() || matches_query(s, &self.query))
     }
 
     fn rebuild(&mut self) {
-        let rows: Vec<usize> = self
-            .snapshot
-            .sessions
+        let sessions = &self.snapshot.sessions;
+        let mut rows: Vec<usize> = sessions
             .iter()
             .enumerate()
             .filter(|(_, s)| self.visible(s))
             .map(|(i, _)| i)
             .collect();
+        if self.sort != SortMode::Priority {
+            // Stable: equal rows keep the snapshot's (priority) order.
+            rows.sort_by(|&a, &b| self.sort.compare(&sessions[a], &sessions[b]));
+        }
         self.rows = rows;
         let found = self.selected.as_ref().and_then(|key| {
             self.rows.iter().position(|&i| {
@@ -106,11 +197,22 @@ impl Model {
                 s.tmux_session == key.name && s.remote == key.remote
             })
         });
-        self.cursor = match found {
-            Some(pos) => pos,
-            None => self.cursor.min(self.rows.len().saturating_sub(1)),
-        };
-        self.selected = self.selected_session().map(SessionInfo::key);
+        match found {
+            Some(pos) => self.cursor = pos,
+            // The chosen session is hidden (a filter) or gone: keep the cursor in range,
+            // but remember the choice while it is only hidden.
+            None => {
+                self.cursor = self.cursor.min(self.rows.len().saturating_sub(1));
+                let exists = self.selected.as_ref().is_some_and(|key| {
+                    sessions
+                        .iter()
+                        .any(|s| s.tmux_session == key.name && s.remote == key.remote)
+                });
+                if !exists {
+                    self.selected = self.selected_session().map(SessionInfo::key);
+                }
+            }
+        }
     }
 
     /// The snapshot behind the model.
@@ -155,12 +257,52 @@ impl Model {
 
     /// Moves the selection down one row (stops at the last).
     pub fn select_next(&mut self) {
-        self.set_cursor(self.cursor.saturating_add(1));
+        self.move_by(1);
     }
 
     /// Moves the selection up one row (stops at the first).
     pub fn select_prev(&mut self) {
-        self.set_cursor(self.cursor.saturating_sub(1));
+        self.move_by(-1);
+    }
+
+    /// Moves the selection by `delta` rows (stops at the first and last row).
+    pub fn move_by(&mut self, delta: isize) {
+        let target = self.cursor.saturating_add_signed(delta);
+        self.set_cursor(target);
+    }
+
+    /// Selects row `index` (clamped).
+    pub fn select_index(&mut self, index: usize) {
+        self.set_cursor(index);
+    }
+
+    /// Selects the next row after the selected one (wrapping) for which `pred` holds;
+    /// returns whether one was found.
+    pub fn select_next_where(
+        &mut self,
+        forward: bool,
+        pred: impl Fn(&SessionInfo) -> bool,
+    ) -> bool {
+        let n = self.rows.len();
+        if n == 0 {
+            return false;
+        }
+        let found = (1..=n)
+            .map(|step| {
+                if forward {
+                    (self.cursor + step) % n
+                } else {
+                    (self.cursor + n - step % n) % n
+                }
+            })
+            .find(|&i| self.row(i).is_some_and(&pred));
+        match found {
+            Some(i) => {
+                self.set_cursor(i);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Selects the first row.
@@ -201,6 +343,56 @@ impl Model {
             .map(|i| (i + 1) % cycle.len())
             .unwrap_or(0);
         self.set_filter(cycle[next].clone());
+    }
+
+    /// The status filter (`None`: every status). A row matches by its combined status
+    /// ([`SessionInfo::combined_status`]).
+    pub fn statuses(&self) -> Option<&[Status]> {
+        self.statuses.as_deref()
+    }
+
+    /// Shows only rows whose combined status is one of `statuses` (`None`: all).
+    pub fn set_statuses(&mut self, statuses: Option<Vec<Status>>) {
+        self.statuses = statuses;
+        self.rebuild();
+    }
+
+    /// The search text (empty: no search).
+    pub fn query(&self) -> &str {
+        &self.query
+    }
+
+    /// Shows only rows matching `query` ([`matches_query`]).
+    pub fn set_query(&mut self, query: &str) {
+        self.query = query.to_string();
+        self.rebuild();
+    }
+
+    /// The sort order.
+    pub fn sort(&self) -> SortMode {
+        self.sort
+    }
+
+    /// Sets the sort order.
+    pub fn set_sort(&mut self, sort: SortMode) {
+        self.sort = sort;
+        self.rebuild();
+    }
+
+    /// Clears the search, the status filter and the machine filter (Esc).
+    pub fn clear_filters(&mut self) {
+        self.query.clear();
+        self.statuses = None;
+        self.filter = Filter::All;
+        self.rebuild();
+    }
+
+    /// Whether any filter or search narrows the rows.
+    pub fn is_filtered(&self) -> bool {
+        self.filter != Filter::All
+            || self.statuses.is_some()
+            || !self.query.is_empty()
+            || (self.hide_offline && self.rows.len() < self.snapshot.sessions.len())
     }
 
     /// Whether offline and stale rows are hidden.
@@ -245,7 +437,9 @@ impl Model {
             } else {
                 c.local += 1;
             }
-            if s.attention() {
+            if s.stale {
+                // Counted apart: last-known data of an unavailable source.
+            } else if s.attention() {
                 c.attention += 1;
             } else if s.status == Status::Working {
                 c.working += 1;
@@ -261,90 +455,24 @@ impl Model {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn s(name: &str, remote: Option<&str>, status: &str, ts: i64) -> Arc<SessionInfo> {
-        Arc::new(SessionInfo {
-            tmux_session: name.into(),
-            remote: remote.map(Into::into),
-            status: Status::from_hook(status),
-            timestamp: ts,
-            ..Default::default()
-        })
-    }
-
-    fn snap(sessions: Vec<Arc<SessionInfo>>) -> Arc<Snapshot> {
-        let mut sessions = sessions;
-        crate::sort_sessions_arc(&mut sessions);
-        Arc::new(Snapshot {
-            sessions,
-            sources: vec![
-                SourceHealth::connecting(None),
-                SourceHealth::connecting(Some("dev".into())),
-                SourceHealth::connecting(Some("staging".into())),
-            ],
-            generation: 1,
-        })
-    }
-
-    #[test]
-    fn selection_follows_session_across_refresh() {
-        let mut m = Model::new();
-        m.update(snap(vec![
-            s("a", None, "working", 10),
-            s("b", Some("dev"), "working", 5),
-        ]));
-        m.select_next();
-        assert_eq!(m.selected_session().unwrap().tmux_session, "b");
-        // A new session sorts above; the selection stays on b.
-        m.update(snap(vec![
-            s("a", None, "working", 10),
-            s("b", Some("dev"), "working", 5),
-            s("c", None, "waiting", 1),
-        ]));
-        assert_eq!(m.selected_session().unwrap().tmux_session, "b");
-        assert_eq!(m.selected_index(), Some(2));
-        // b disappears: the cursor stays in range.
-        m.update(snap(vec![s("a", None, "working", 10)]));
-        assert_eq!(m.selected_session().unwrap().tmux_session, "a");
-        m.update(snap(vec![]));
-        assert!(m.selected_session().is_none());
-    }
-
-    #[test]
-    fn filter_cycle_and_offline() {
-        let mut m = Model::new();
-        let mut stale = SessionInfo::clone(&s("old", Some("staging"), "done", 1));
-        stale.stale = true;
-        m.update(snap(vec![
-            s("a", None, "working", 10),
-            s("b", Some("dev"), "working", 5),
-            s("gone", None, "offline", 3),
-            Arc::new(stale),
-        ]));
-        assert_eq!(m.len(), 4);
-        let mut seen = vec![m.filter().label().to_string()];
-        for _ in 0..5 {
-            m.cycle_filter();
-            seen.push(format!("{}={}", m.filter().label(), m.len()));
-        }
-        assert_eq!(
-            seen,
-            ["all", "local=2", "remote=2", "dev=1", "staging=1", "all=4"]
-        );
-        m.toggle_offline();
-        assert_eq!(
-            m.rows()
-                .map(|r| r.tmux_session.as_str())
-                .collect::<Vec<_>>(),
-            ["a", "b"]
-        );
-        let c = m.counts();
-        assert_eq!(
-            (c.total, c.local, c.remote, c.stale, c.offline, c.shown),
-            (4, 2, 2, 1, 1, 2)
-        );
-    }
+/// Whether `s` matches the search `query`: every word of it (case-insensitive) appears
+/// in the session's name, machine, directory, git branch or message.
+pub fn matches_query(s: &SessionInfo, query: &str) -> bool {
+    let fields = [
+        Some(s.tmux_session.as_str()),
+        s.remote.as_deref(),
+        Some(s.cwd.as_str()),
+        s.git.as_ref().and_then(|g| g.branch.as_deref()),
+        Some(s.message.as_str()),
+    ];
+    query.split_whitespace().all(|word| {
+        let word = word.to_lowercase();
+        fields
+            .iter()
+            .flatten()
+            .any(|f| f.to_lowercase().contains(&word))
+    })
 }
+
+#[cfg(test)]
+mod tests;

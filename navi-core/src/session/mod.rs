@@ -102,6 +102,22 @@ impl Status {
         }
     }
 
+    /// The order of [`SortMode::Status`](crate::SortMode::Status): permission, waiting,
+    /// error, working, done, idle, stopped, unknown, offline.
+    pub fn rank(&self) -> u8 {
+        match self {
+            Status::Permission => 0,
+            Status::Waiting => 1,
+            Status::Error => 2,
+            Status::Working => 3,
+            Status::Done => 4,
+            Status::Idle => 5,
+            Status::Stopped => 6,
+            Status::Unknown(_) | Status::Missing => 7,
+            Status::Offline => 8,
+        }
+    }
+
     /// Whether this status asks for the user (permission or waiting).
     pub fn needs_attention(&self) -> bool {
         matches!(self, Status::Permission | Status::Waiting)
@@ -414,15 +430,44 @@ impl SessionInfo {
                 .is_some_and(|m| m.values().any(|a| a.status.needs_attention()))
     }
 
-    /// Sort tier: 0 needs attention, 1 working, 2 the rest.
+    /// Sort tier: 0 needs attention, 1 working, 2 the rest, 3 stale rows (last-known data
+    /// of an unavailable source: whatever they say, they sort after every live row).
     pub fn priority(&self) -> u8 {
-        if self.attention() {
+        if self.stale {
+            3
+        } else if self.attention() {
             0
         } else if self.status == Status::Working {
             1
         } else {
             2
         }
+    }
+
+    /// The status to show for the session as a whole, and the agent it comes from: the
+    /// session's own status, unless that does not need the user while one of its agents
+    /// does (team agents first, then external agents; permission before waiting). So a
+    /// working lead whose tester waits for permission shows as `permission`, by `tester`.
+    pub fn combined_status(&self) -> (Status, Option<String>) {
+        if self.status.needs_attention() {
+            return (self.status.clone(), None);
+        }
+        let team = self.team.iter().flat_map(|t| t.agents.iter()).map(|a| {
+            let name = a.name.clone().unwrap_or_else(|| "agent".into());
+            (name, &a.status)
+        });
+        let external = self
+            .agents
+            .iter()
+            .flatten()
+            .map(|(kind, a)| (kind.clone(), &a.status));
+        let agents: Vec<(String, &Status)> = team.chain(external).collect();
+        for wanted in [Status::Permission, Status::Waiting] {
+            if let Some((name, status)) = agents.iter().find(|(_, s)| **s == wanted) {
+                return (Status::clone(status), Some(name.clone()));
+            }
+        }
+        (self.status.clone(), None)
     }
 
     /// The key that identifies this session across refreshes.

@@ -8,10 +8,10 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use navi_core::{
     attach_command, AttachCommand, AttachContext, DynSessionSource, Model, SessionInfo, Snapshot,
 };
-use ratatui::widgets::ListState;
 use tokio::time::Instant;
 
 use crate::format::unix_now;
+use crate::icons::IconSet;
 
 /// How long a status-line message stays.
 pub const MESSAGE_TTL: Duration = Duration::from_secs(6);
@@ -143,8 +143,41 @@ pub struct UiState {
     pub message: Option<StatusMessage>,
     /// Demo data is shown.
     pub demo: bool,
-    /// Scroll position of the session list (kept between frames).
-    pub list: ListState,
+    /// The first row on screen (kept between frames, clamped on every draw).
+    pub scroll: usize,
+    /// Roomy, compact, or chosen by whether the roomy rows fit.
+    pub density: Density,
+    /// The status icons.
+    pub icons: IconSet,
+    /// Colours on (off with `NO_COLOR`): without them the selection is still marked
+    /// (`▶`, reverse video).
+    pub color: bool,
+    /// The remotes file, for the "no sessions" hint.
+    pub remotes_file: String,
+}
+
+/// How many lines a session takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Density {
+    /// Roomy while every row fits, compact otherwise.
+    #[default]
+    Auto,
+    /// Two or three lines per session.
+    Roomy,
+    /// One line per session.
+    Compact,
+}
+
+impl Density {
+    /// The density named `name` (`auto`, `roomy` or `compact`).
+    pub fn from_name(name: &str) -> Option<Density> {
+        match name {
+            "auto" => Some(Density::Auto),
+            "roomy" => Some(Density::Roomy),
+            "compact" => Some(Density::Compact),
+            _ => None,
+        }
+    }
 }
 
 impl Default for UiState {
@@ -158,7 +191,11 @@ impl Default for UiState {
             show_help: false,
             message: None,
             demo: false,
-            list: ListState::default(),
+            scroll: 0,
+            density: Density::Auto,
+            icons: IconSet::Emoji,
+            color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+            remotes_file: "~/.config/navi/remotes.yaml".into(),
         }
     }
 }

@@ -121,6 +121,9 @@ pub async fn run(set: SourceSet) -> anyhow::Result<()> {
     };
     let mut app = App::new(handle.sources().to_vec(), ctx, set.demo);
     app.ui.sessions_dir = set.sessions_dir.display().to_string();
+    if let Some(file) = &set.remotes_file {
+        app.ui.remotes_file = file.display().to_string();
+    }
     app.ui.config_errors = set.config_errors.clone();
 
     let (tx, inputs) = mpsc::channel(64);

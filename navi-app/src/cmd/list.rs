@@ -54,7 +54,7 @@ pub fn write_table(snapshot: &Snapshot, width: usize, out: &mut dyn Write) -> st
             [
                 format!(
                     "{} {}",
-                    crate::icons::status_icon(&s.status),
+                    crate::icons::status_cell(&s.status, crate::icons::IconSet::Emoji),
                     sanitize(s.status.as_str())
                 ),
                 name,

@@ -145,20 +145,32 @@ fn title_line(model: &Model, ui: &UiState) -> Line<'static> {
 }
 
 /// The rule under the header: `── filter: all · offline: shown · 5 of 5 shown ────`.
-pub(super) fn filter_rule(model: &Model, w: u16) -> Line<'static> {
+pub(super) fn filter_rule(model: &Model, w: u16, position: Option<String>) -> Line<'static> {
     let w = usize::from(w);
     let c = model.counts();
-    let text = format!(
-        "── filter: {} · offline: {} · {} of {} shown ",
+    let mut text = format!(
+        "── filter: {} · offline: {}",
         sanitize(model.filter().label()),
         if model.hides_offline() {
             "hidden"
         } else {
             "shown"
         },
-        c.shown,
-        c.total
     );
+    if let Some(statuses) = model.statuses() {
+        let names: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
+        text.push_str(&format!(" · status: {}", names.join("/")));
+    }
+    if !model.query().is_empty() {
+        text.push_str(&format!(" · /{}", sanitize(model.query())));
+    }
+    if model.sort() != navi_core::SortMode::Priority {
+        text.push_str(&format!(" · sort: {}", model.sort().label()));
+    }
+    text.push_str(&format!(" · {} of {} shown ", c.shown, c.total));
+    if let Some(p) = position {
+        text.push_str(&format!("· {p} "));
+    }
     let text = truncate(&text, w);
     let fill = w.saturating_sub(width(&text));
     Line::from(vec![

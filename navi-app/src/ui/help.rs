@@ -38,7 +38,10 @@ pub(super) fn draw_help(frame: &mut Frame, area: Rect) {
     lines.push(Line::raw(""));
     // The status icons, from the one table the rows use, four or five to a line.
     for chunk in crate::icons::STATUS_ICONS.chunks(4) {
-        let text: Vec<String> = chunk.iter().map(|(n, i)| format!("{i} {n}")).collect();
+        let text: Vec<String> = chunk
+            .iter()
+            .map(|(n, emoji, ascii)| format!("{emoji}/{ascii} {n}"))
+            .collect();
         lines.push(Line::raw(format!(" {}", text.join("  "))));
     }
     lines.extend(LEGEND.iter().map(|l| Line::raw(format!(" {l}"))));

@@ -37,11 +37,31 @@ pub fn draw(frame: &mut Frame, model: &Model, ui: &mut UiState) {
     ])
     .areas(area);
     frame.render_widget(Paragraph::new(header), top);
-    frame.render_widget(Paragraph::new(header::filter_rule(model, gap.width)), gap);
+    let position = rows::position(model, ui, usize::from(list.height));
+    frame.render_widget(
+        Paragraph::new(header::filter_rule(model, gap.width, position)),
+        gap,
+    );
     rows::draw_rows(frame, list, model, ui);
     frame.render_widget(Paragraph::new(footer_line(ui, footer.width)), footer);
     if ui.show_help {
         help::draw_help(frame, area);
+    }
+    if !ui.color {
+        strip_colors(frame);
+    }
+}
+
+/// `NO_COLOR`: every cell keeps its text and modifiers (bold, reverse, dim), no colour.
+fn strip_colors(frame: &mut Frame) {
+    let area = frame.area();
+    let buf = frame.buffer_mut();
+    for y in area.top()..area.bottom() {
+        for x in area.left()..area.right() {
+            if let Some(cell) = buf.cell_mut((x, y)) {
+                cell.set_fg(Color::Reset).set_bg(Color::Reset);
+            }
+        }
     }
 }
 

@@ -280,13 +280,18 @@ fn selected_row_is_highlighted_and_follows_its_session_across_a_refresh() {
     let t = render(&model, &mut ui, 100, 30);
     let buf = t.backend().buffer();
     let row = row_of(&t, "hyperion");
-    assert_ne!(
-        buf[(50, row)].bg,
-        Color::Reset,
-        "selected row has a background"
+    assert!(
+        buf[(50, row)].modifier.contains(Modifier::REVERSED),
+        "selected row is in reverse video (readable on any theme)"
+    );
+    assert_eq!(
+        buf[(0, row)].symbol(),
+        "▶",
+        "and marked, without colour too"
     );
     let other = row_of(&t, "notes");
-    assert_eq!(buf[(50, other)].bg, Color::Reset);
+    assert!(!buf[(50, other)].modifier.contains(Modifier::REVERSED));
+    assert_eq!(buf[(0, other)].symbol(), " ");
 
     // A refresh inserts two rows above (attention sorts first): still on hyperion.
     let mut sessions = default_sessions();
@@ -297,7 +302,7 @@ fn selected_row_is_highlighted_and_follows_its_session_across_a_refresh() {
     let t = render(&model, &mut ui, 100, 30);
     let buf = t.backend().buffer();
     let row = row_of(&t, "hyperion");
-    assert_ne!(buf[(50, row)].bg, Color::Reset);
+    assert!(buf[(50, row)].modifier.contains(Modifier::REVERSED));
     assert!(row_of(&t, "urgent") < row);
 }
 
@@ -323,7 +328,7 @@ fn filter_cycling_changes_rows() {
     model.cycle_filter(); // dev: nothing
     let t = render(&model, &mut ui, 100, 30);
     assert!(
-        screen(&t).contains("No sessions match the filter `dev`"),
+        screen(&t).contains("None of the 3 sessions match the filter dev."),
         "{}",
         screen(&t)
     );
@@ -432,12 +437,16 @@ fn short_terminals_still_show_the_selected_session() {
         assert!(text.contains(" navi "), "{w}x{h}: title kept\n{text}");
         // The name may be cut with `…` on a narrow screen.
         let row = row_of(&t, &selected[..4]);
-        let highlighted =
-            (0..w).any(|x| t.backend().buffer()[(x, row)].bg == Color::Rgb(40, 50, 70));
+        let highlighted = (0..w).any(|x| {
+            let cell = &t.backend().buffer()[(x, row)];
+            cell.modifier.contains(Modifier::REVERSED) && cell.symbol() != " "
+        }) && t.backend().buffer()[(0, row)].symbol() == "▶";
         assert!(highlighted, "{w}x{h}: selection shown\n{text}");
         assert!(lines(&t)[usize::from(h) - 1].contains("help"), "{text}");
     }
-    // 30x8 has room for one full row: its directory shows too.
+    // 30x8 has room for one full roomy row: its directory shows too (auto density picks
+    // compact rows there, since the three roomy rows would not fit).
+    ui.density = crate::app::Density::Roomy;
     let t = render(&model, &mut ui, 30, 8);
     assert!(screen(&t).contains("~/"), "{}", screen(&t));
 }
@@ -542,4 +551,140 @@ fn an_unavailable_remote_is_named_once_in_the_header() {
     );
     assert_eq!(text.matches("dev:").count(), 1, "{text}");
     assert!(!text.contains("remote dev"), "{text}");
+}
+
+fn many(n: usize, ui: &UiState) -> Arc<Snapshot> {
+    let sessions = (0..n)
+        .map(|i| at(&format!("s{i:02}"), None, "done", 100 + i as i64))
+        .collect();
+    snapshot(ui, sessions)
+}
+
+/// Regression: with 45 sessions, `G`, then 40 of them gone, the header said 5 sessions
+/// but one row was drawn and the rest of the list stayed blank (the scroll offset was
+/// not clamped). Every remaining row must be drawn.
+#[test]
+fn rows_never_vanish_when_rows_go_away_or_the_terminal_shrinks() {
+    let mut ui = ui();
+    ui.density = crate::app::Density::Roomy;
+    let mut model = Model::new();
+    model.update(many(45, &ui));
+    model.select_last();
+    let t = render(&model, &mut ui, 100, 40);
+    assert!(screen(&t).contains("s44"));
+    model.update(many(5, &ui));
+    let t = render(&model, &mut ui, 100, 40);
+    let text = screen(&t);
+    for i in 0..5 {
+        assert!(
+            text.contains(&format!("s{i:02}")),
+            "row s{i:02} drawn\n{text}"
+        );
+    }
+    // Shrink to 20x5 and back: the list fills the screen again at once.
+    model.update(many(45, &ui));
+    model.select_last();
+    render(&model, &mut ui, 20, 5);
+    let t = render(&model, &mut ui, 100, 40);
+    let rows_drawn = lines(&t).iter().filter(|l| l.contains(" s")).count();
+    assert!(
+        rows_drawn >= 15,
+        "the list is full after growing back\n{}",
+        screen(&t)
+    );
+    assert!(screen(&t).contains("s44"));
+    // Compact rows and a position indicator when they do not all fit.
+    ui.density = crate::app::Density::Auto;
+    let t = render(&model, &mut ui, 100, 20);
+    let text = screen(&t);
+    assert!(text.contains("of 45"), "position shown\n{text}");
+    assert!(text.contains("s44") && text.contains("s40"), "{text}");
+}
+
+/// A working session whose agent waits for permission shows the combined status and
+/// names the agent.
+#[test]
+fn a_team_row_shows_the_combined_status_and_the_agent() {
+    let mut ui = ui();
+    let mut lead = session("lead", "working", NOW - 10);
+    lead.team = Some(navi_core::Team {
+        name: Some("t".into()),
+        agents: vec![navi_core::TeamAgent {
+            name: Some("tester".into()),
+            status: navi_core::Status::Permission,
+            timestamp: None,
+        }],
+    });
+    let model = model_with(vec![Arc::new(lead)], &ui);
+    let text = screen(&render(&model, &mut ui, 100, 20));
+    let line = text
+        .lines()
+        .find(|l| l.contains("lead"))
+        .unwrap_or_default();
+    assert!(line.contains("❓"), "{line}");
+    assert!(!line.contains('⚙'), "{line}");
+    assert!(line.contains("tester asks permission"), "{line}");
+}
+
+/// `NO_COLOR`: no cell has a colour, and the selection is still visible.
+#[test]
+fn no_color_draws_no_colour_and_still_marks_the_selection() {
+    let mut ui = ui();
+    ui.color = false;
+    let model = model_with(default_sessions(), &ui);
+    let t = render(&model, &mut ui, 100, 30);
+    let buf = t.backend().buffer();
+    for cell in buf.content() {
+        assert_eq!((cell.fg, cell.bg), (Color::Reset, Color::Reset));
+    }
+    let row = row_of(&t, "notes");
+    assert_eq!(buf[(0, row)].symbol(), "▶");
+    assert!(buf[(5, row)].modifier.contains(Modifier::REVERSED));
+}
+
+/// Rows show the git line and the metric badges.
+#[test]
+fn rows_show_git_and_metric_badges() {
+    let mut ui = ui();
+    let mut s = session("api", "working", NOW - 10);
+    s.cwd = "/home/sean/api".into();
+    s.git = Some(navi_core::GitInfo {
+        branch: Some("main".into()),
+        dirty: Some(true),
+        ahead: Some(2),
+        behind: Some(1),
+        pr_num: Some(42),
+        ..Default::default()
+    });
+    s.metrics = serde_json::from_str(
+        r#"{"time":{"total_seconds":4980},"tokens":{"total":12345},
+            "tools":{"counts":{"Bash":3,"Edit":4}},"resource":{"rss_bytes":512000000}}"#,
+    )
+    .ok();
+    let model = model_with(vec![Arc::new(s)], &ui);
+    let text = screen(&render(&model, &mut ui, 120, 20));
+    assert!(text.contains("⎇ main* ↑2 ↓1 #42"), "{text}");
+    assert!(text.contains("⏱ 1h23m"), "{text}");
+    assert!(
+        text.contains("12.3k tok") && text.contains("7 tools"),
+        "{text}"
+    );
+    assert!(text.contains("512.0MB"), "{text}");
+}
+
+/// The empty state names the remotes file that was given, and how to get sessions.
+#[test]
+fn the_empty_state_names_the_given_remotes_file_and_the_hook_setup() {
+    let mut ui = ui();
+    ui.remotes_file = "/etc/navi/remotes.yaml".into();
+    let mut model = Model::new();
+    model.update(Arc::new(Snapshot {
+        sessions: vec![],
+        sources: vec![health(None, SourceState::Connected)],
+        generation: 1,
+    }));
+    let text = screen(&render(&model, &mut ui, 100, 20));
+    assert!(text.contains("/etc/navi/remotes.yaml"), "{text}");
+    assert!(!text.contains("~/.config/navi/remotes.yaml"), "{text}");
+    assert!(text.contains("navi hooks install"), "{text}");
 }

@@ -1,0 +1,96 @@
+//! The compact row: one line per session, in columns sized to the terminal.
+//!
+//! ```text
+//!  ⚙  api          dev-server   5m ago  ⎇ main*     Running tests...
+//! ```
+
+use navi_core::text::sanitize;
+use navi_core::{Model, SessionInfo};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+
+use super::{combined_note, fit, git_text};
+use crate::app::UiState;
+use crate::format::{pad, session_age, truncate, width};
+use crate::icons::status_cell;
+
+/// Widest columns, in cells.
+const MAX_NAME: usize = 28;
+const MAX_MACHINE: usize = 16;
+const MAX_BRANCH: usize = 22;
+const AGE: usize = 8;
+
+/// Column widths for one frame.
+pub(super) struct Columns {
+    name: usize,
+    machine: usize,
+    branch: usize,
+    total: usize,
+}
+
+impl Columns {
+    /// Sizes the columns to the rows (capped), leaving the rest of `w` to the message.
+    pub(super) fn measure(model: &Model, w: usize) -> Columns {
+        let (mut name, mut machine, mut branch) = (4, 0, 0);
+        for s in model.rows() {
+            name = name.max(width(&s.tmux_session));
+            if let Some(r) = &s.remote {
+                machine = machine.max(width(r));
+            }
+            if let Some(b) = s.git.as_ref().and_then(|g| g.branch.as_deref()) {
+                branch = branch.max(width(b) + 3);
+            }
+        }
+        // On a narrow screen the name keeps its room first, then machine, then branch.
+        let name = name.min(MAX_NAME).min(w / 3).max(4);
+        let machine = machine.min(MAX_MACHINE).min(w / 5);
+        let branch = branch.min(MAX_BRANCH).min(w / 5);
+        Columns {
+            name,
+            machine,
+            branch,
+            total: w,
+        }
+    }
+
+    /// The one line of `s`.
+    pub(super) fn line(&self, s: &SessionInfo, ui: &UiState) -> Line<'static> {
+        let dim = Style::new().fg(Color::DarkGray);
+        let (status, _) = s.combined_status();
+        let mut spans = vec![
+            Span::raw(format!("{} ", status_cell(&status, ui.icons))),
+            Span::styled(
+                pad(&truncate(&sanitize(&s.tmux_session), self.name), self.name),
+                Style::new().add_modifier(Modifier::BOLD),
+            ),
+        ];
+        if self.machine > 0 {
+            let m = s.remote.as_deref().map(sanitize).unwrap_or_default();
+            spans.push(Span::styled(
+                format!(" {}", pad(&truncate(&m, self.machine), self.machine)),
+                Style::new().fg(Color::Cyan),
+            ));
+        }
+        let age = session_age(s.timestamp, ui.now_unix);
+        spans.push(Span::styled(format!(" {age:>AGE$}"), dim));
+        if self.branch > 0 {
+            let g = git_text(s).unwrap_or_default();
+            spans.push(Span::styled(
+                format!(" {}", pad(&truncate(&g, self.branch), self.branch)),
+                Style::new().fg(Color::Green),
+            ));
+        }
+        let text = match combined_note(s) {
+            Some(note) => format!("{note} {}", first_line(&s.message)),
+            None => first_line(&s.message),
+        };
+        spans.push(Span::raw(format!("  {}", sanitize(&text))));
+        Line::from(fit(spans, self.total.saturating_sub(1)))
+    }
+}
+
+/// The start of the message's first line (a compact row shows no more).
+fn first_line(message: &str) -> String {
+    let head: String = message.chars().take(400).collect();
+    head.lines().next().unwrap_or("").trim().to_string()
+}

@@ -1,0 +1,140 @@
+//! The roomy row: two or three lines per session, as in the seed's "Session Display".
+//!
+//! ```text
+//!   ⚙️  api [dev-server]  team refactor: tester ⏳ writer ⚙️          5m ago
+//!       ~/work/api  ⎇ main*
+//!       "Running tests..."
+//! ```
+
+use navi_core::text::sanitize;
+use navi_core::{SessionInfo, Status};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+
+use super::{badges, combined_note, fit, git_text, with_right};
+use crate::app::UiState;
+use crate::format::{session_age, tilde};
+use crate::icons::status_cell;
+
+const INDENT: &str = "      ";
+const MESSAGE_CHARS: usize = 2000;
+
+/// The lines of one session row, `w` cells wide: name line, directory line, message.
+pub(super) fn session_lines(s: &SessionInfo, ui: &UiState, w: usize) -> Vec<Line<'static>> {
+    let dim = Style::new().fg(Color::DarkGray);
+    let age = session_age(s.timestamp, ui.now_unix);
+    let first = with_right(name_line(s, ui), Span::styled(age, dim), w);
+    let mut lines = vec![first, Line::from(fit(directory_line(s, ui), w))];
+    if let Some(message) = message_line(s, w) {
+        lines.push(message);
+    }
+    lines
+}
+
+/// Line 1 without the age: icon, name, [remote], badges, team and agents.
+fn name_line(s: &SessionInfo, ui: &UiState) -> Vec<Span<'static>> {
+    let dim = Style::new().fg(Color::DarkGray);
+    let (status, _) = s.combined_status();
+    let mut left = vec![
+        Span::raw(format!(" {} ", status_cell(&status, ui.icons))),
+        Span::styled(
+            sanitize(&s.tmux_session).into_owned(),
+            Style::new().add_modifier(Modifier::BOLD),
+        ),
+    ];
+    if let Some(remote) = &s.remote {
+        left.push(Span::styled(
+            format!(" [{}]", sanitize(remote)),
+            Style::new().fg(Color::Cyan),
+        ));
+    }
+    if s.stale {
+        left.push(Span::styled("  stale", Style::new().fg(Color::Red)));
+    }
+    if s.partial {
+        left.push(Span::styled("  partial", Style::new().fg(Color::Yellow)));
+    }
+    if let Status::Unknown(raw) = &s.status {
+        left.push(Span::styled(format!("  {}?", sanitize(raw)), dim));
+    }
+    if let Some(note) = combined_note(s) {
+        left.push(Span::styled(
+            format!("  {note}"),
+            Style::new().fg(Color::Yellow),
+        ));
+    }
+    left.extend(agent_spans(s, ui));
+    if let Some(pbi) = &s.current_pbi {
+        left.push(Span::styled(format!("  PBI-{}", sanitize(pbi)), dim));
+    }
+    let badges = badges(s);
+    if !badges.is_empty() {
+        left.push(Span::styled(format!("  {badges}"), dim));
+    }
+    left
+}
+
+/// The team's agents and the external agents, each with its status icon.
+fn agent_spans(s: &SessionInfo, ui: &UiState) -> Vec<Span<'static>> {
+    let mut spans = Vec::new();
+    if let Some(team) = s.team.as_ref().filter(|t| !t.agents.is_empty()) {
+        let mut t = String::from("  team");
+        if let Some(name) = &team.name {
+            t.push_str(&format!(" {}", sanitize(name)));
+        }
+        t.push(':');
+        for a in &team.agents {
+            let name = a.name.as_deref().unwrap_or("agent");
+            let icon = crate::icons::status_icon(&a.status, ui.icons);
+            t.push_str(&format!(" {} {icon}", sanitize(name)));
+        }
+        spans.push(Span::styled(t, Style::new().fg(Color::Magenta)));
+    }
+    for (kind, a) in s.agents.iter().flatten() {
+        let icon = crate::icons::status_icon(&a.status, ui.icons);
+        spans.push(Span::styled(
+            format!("  {} {icon}", sanitize(kind)),
+            Style::new().fg(Color::Blue),
+        ));
+    }
+    spans
+}
+
+/// Line 2: directory and git branch.
+fn directory_line(s: &SessionInfo, ui: &UiState) -> Vec<Span<'static>> {
+    let mut second = vec![Span::raw(INDENT)];
+    let cwd = tilde(&sanitize(&s.cwd), ui.home.as_deref(), s.remote.is_some());
+    second.push(Span::raw(if cwd.is_empty() {
+        "-".to_string()
+    } else {
+        cwd
+    }));
+    if let Some(git) = git_text(s) {
+        second.push(Span::styled(
+            format!("  {git}"),
+            Style::new().fg(Color::Green),
+        ));
+    }
+    second
+}
+
+/// Line 3: the message, when there is one.
+fn message_line(s: &SessionInfo, w: usize) -> Option<Line<'static>> {
+    // Only the start of a message can be seen; do not sanitize a megabyte per frame.
+    let head: String = s.message.chars().take(MESSAGE_CHARS).collect();
+    let message = sanitize(&head);
+    let message = message.trim();
+    if message.is_empty() {
+        return None;
+    }
+    Some(Line::from(fit(
+        vec![
+            Span::raw(INDENT),
+            Span::styled(
+                format!("\"{message}\""),
+                Style::new().add_modifier(Modifier::ITALIC),
+            ),
+        ],
+        w,
+    )))
+}

@@ -4,80 +4,21 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind,
+};
 use navi_core::{
     attach_command, AttachCommand, AttachContext, DynSessionSource, Model, SessionInfo, Snapshot,
 };
 use tokio::time::Instant;
+
+pub use crate::keys::{key_action, KeyAction, Mode};
 
 use crate::format::unix_now;
 use crate::icons::IconSet;
 
 /// How long a status-line message stays.
 pub const MESSAGE_TTL: Duration = Duration::from_secs(6);
-
-/// What a key asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyAction {
-    /// Select the next row.
-    Down,
-    /// Select the previous row.
-    Up,
-    /// Select the first row.
-    Top,
-    /// Select the last row.
-    Bottom,
-    /// Attach to the selected session.
-    Attach,
-    /// Cycle the filter.
-    CycleFilter,
-    /// Show / hide offline and stale rows.
-    ToggleOffline,
-    /// Poll every source now.
-    Refresh,
-    /// Open / close the help overlay.
-    ToggleHelp,
-    /// Close the help overlay.
-    CloseHelp,
-    /// Leave navi.
-    Quit,
-}
-
-/// The action of `key`, if it has one. While the help overlay is open, `?`, Esc and `q`
-/// close it (Ctrl-C still quits).
-pub fn key_action(key: &KeyEvent, help_open: bool) -> Option<KeyAction> {
-    if key.kind == KeyEventKind::Release {
-        return None;
-    }
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    if ctrl && matches!(key.code, KeyCode::Char('c') | KeyCode::Char('C')) {
-        return Some(KeyAction::Quit);
-    }
-    if help_open {
-        return match key.code {
-            KeyCode::Char('?') | KeyCode::Char('q') | KeyCode::Esc | KeyCode::Enter => {
-                Some(KeyAction::CloseHelp)
-            }
-            _ => None,
-        };
-    }
-    if ctrl {
-        return None;
-    }
-    Some(match key.code {
-        KeyCode::Char('j') | KeyCode::Down => KeyAction::Down,
-        KeyCode::Char('k') | KeyCode::Up => KeyAction::Up,
-        KeyCode::Char('g') | KeyCode::Home => KeyAction::Top,
-        KeyCode::Char('G') | KeyCode::End => KeyAction::Bottom,
-        KeyCode::Enter => KeyAction::Attach,
-        KeyCode::Char('f') => KeyAction::CycleFilter,
-        KeyCode::Char('o') => KeyAction::ToggleOffline,
-        KeyCode::Char('r') => KeyAction::Refresh,
-        KeyCode::Char('?') => KeyAction::ToggleHelp,
-        KeyCode::Char('q') | KeyCode::Esc => KeyAction::Quit,
-        _ => return None,
-    })
-}
 
 /// A request to run an attach command in the foreground.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,8 +78,17 @@ pub struct UiState {
     pub sessions_dir: String,
     /// One line per problem in the remotes file.
     pub config_errors: Vec<String>,
-    /// The help overlay is open.
-    pub show_help: bool,
+    /// The open overlay, if any.
+    pub overlay: Overlay,
+    /// The search being typed (`/`), shown in the footer; `None` when not typing.
+    pub search: Option<String>,
+    /// Rows on the last drawn screen (page moves).
+    pub page: usize,
+    /// Screen lines of the rows on the last drawn screen: (first line, last line, row),
+    /// for mouse clicks.
+    pub hits: Vec<(u16, u16, usize)>,
+    /// Skipped files and config problems, for the problems overlay.
+    pub sources_dirs: Vec<(Option<String>, String)>,
     /// The current status-line message.
     pub message: Option<StatusMessage>,
     /// Demo data is shown.
@@ -154,6 +104,20 @@ pub struct UiState {
     pub color: bool,
     /// The remotes file, for the "no sessions" hint.
     pub remotes_file: String,
+}
+
+/// An overlay over the list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Overlay {
+    /// None open.
+    #[default]
+    None,
+    /// The keys (`?`).
+    Help,
+    /// The selected session's details (`i`).
+    Details,
+    /// Skipped files and config problems (`e`).
+    Problems,
 }
 
 /// How many lines a session takes.
@@ -188,7 +152,11 @@ impl Default for UiState {
             home: std::env::home_dir().map(|h| h.display().to_string()),
             sessions_dir: String::new(),
             config_errors: Vec::new(),
-            show_help: false,
+            overlay: Overlay::None,
+            search: None,
+            page: 10,
+            hits: Vec::new(),
+            sources_dirs: Vec::new(),
             message: None,
             demo: false,
             scroll: 0,
@@ -230,6 +198,8 @@ pub struct App {
     sources: Vec<DynSessionSource>,
     ctx: AttachContext,
     dry_run: bool,
+    /// When `r` was pressed, until every source has answered since.
+    refresh_started: Option<Instant>,
 }
 
 impl App {
@@ -245,35 +215,151 @@ impl App {
             sources,
             ctx,
             dry_run,
+            refresh_started: None,
         }
     }
 
     /// A new snapshot arrived.
     pub fn on_snapshot(&mut self, snapshot: Arc<Snapshot>) {
         self.model.update(snapshot);
+        if let Some(started) = self.refresh_started {
+            let sources = self.model.sources();
+            let answered = sources
+                .iter()
+                .all(|h| h.last_poll_at.is_some_and(|t| t >= started));
+            if answered {
+                self.refresh_started = None;
+                let down = sources
+                    .iter()
+                    .filter(|h| h.state == navi_core::SourceState::Unavailable)
+                    .count();
+                let took = navi_core::format_duration(started.elapsed());
+                let n = sources.len();
+                let noun = if n == 1 { "source" } else { "sources" };
+                let text = match down {
+                    0 => format!("refreshed {n} {noun} in {took}"),
+                    d => format!("refreshed {n} {noun} in {took}; {d} unavailable"),
+                };
+                // An error said since (a failed attach) stays in view.
+                if self
+                    .ui
+                    .message
+                    .as_ref()
+                    .is_none_or(|m| m.level != Level::Error)
+                {
+                    self.ui.set_message(Level::Info, text);
+                }
+            }
+        }
+    }
+
+    /// Where keys go now.
+    pub fn mode(&self) -> Mode {
+        if self.ui.search.is_some() {
+            Mode::Search
+        } else if self.ui.overlay != Overlay::None {
+            Mode::Overlay
+        } else {
+            Mode::List
+        }
     }
 
     /// Handles a key press.
     pub fn on_key(&mut self, key: &KeyEvent) -> Effect {
-        match key_action(key, self.ui.show_help) {
+        if self.mode() == Mode::Search {
+            return self.on_search_key(key);
+        }
+        match key_action(key, self.mode()) {
             Some(action) => self.apply(action),
             None => Effect::None,
         }
     }
 
+    /// A key while typing a search: the list narrows with every key; Enter keeps the
+    /// search, Esc drops it.
+    fn on_search_key(&mut self, key: &KeyEvent) -> Effect {
+        if key.kind == KeyEventKind::Release {
+            return Effect::None;
+        }
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let Some(text) = self.ui.search.as_mut() else {
+            return Effect::None;
+        };
+        match key.code {
+            KeyCode::Char('c') if ctrl => return Effect::Quit,
+            KeyCode::Char('u') if ctrl => text.clear(),
+            KeyCode::Esc => {
+                self.ui.search = None;
+                self.model.set_query("");
+                return Effect::None;
+            }
+            KeyCode::Enter => {
+                self.ui.search = None;
+                return Effect::None;
+            }
+            KeyCode::Backspace => {
+                text.pop();
+            }
+            KeyCode::Char(c) if !ctrl && !c.is_control() => text.push(c),
+            _ => return Effect::None,
+        }
+        let query = text.clone();
+        self.model.set_query(&query);
+        Effect::None
+    }
+
+    /// A mouse event: the wheel scrolls, a click selects the row under it.
+    pub fn on_mouse(&mut self, kind: MouseEventKind, row: u16) {
+        if self.mode() != Mode::List {
+            return;
+        }
+        match kind {
+            MouseEventKind::ScrollDown => self.model.move_by(3),
+            MouseEventKind::ScrollUp => self.model.move_by(-3),
+            MouseEventKind::Down(MouseButton::Left) => {
+                if let Some(&(_, _, i)) = self
+                    .ui
+                    .hits
+                    .iter()
+                    .find(|(a, b, _)| (*a..=*b).contains(&row))
+                {
+                    self.model.select_index(i);
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// Applies one action to the state and says what else must happen.
     pub fn apply(&mut self, action: KeyAction) -> Effect {
+        let page = isize::try_from(self.ui.page.max(1)).unwrap_or(1);
         match action {
             KeyAction::Down => self.model.select_next(),
             KeyAction::Up => self.model.select_prev(),
             KeyAction::Top => self.model.select_first(),
             KeyAction::Bottom => self.model.select_last(),
+            KeyAction::PageDown => self.model.move_by(page),
+            KeyAction::PageUp => self.model.move_by(-page),
+            KeyAction::HalfDown => self.model.move_by((page / 2).max(1)),
+            KeyAction::HalfUp => self.model.move_by(-(page / 2).max(1)),
             KeyAction::CycleFilter => {
                 self.model.cycle_filter();
                 let label = self.model.filter().label().to_string();
                 self.ui.set_message(
                     Level::Info,
                     format!("filter: {label} ({} shown)", self.model.len()),
+                );
+            }
+            KeyAction::StatusFilter(digit) => {
+                let group = crate::keys::status_group(digit);
+                let label = match &group {
+                    Some(g) => g.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("/"),
+                    None => "every status".into(),
+                };
+                self.model.set_statuses(group);
+                self.ui.set_message(
+                    Level::Info,
+                    format!("showing {label} ({} shown)", self.model.len()),
                 );
             }
             KeyAction::ToggleOffline => {
@@ -286,16 +372,80 @@ impl App {
                 self.ui
                     .set_message(Level::Info, format!("offline and stale rows {what}"));
             }
+            KeyAction::Search => self.ui.search = Some(self.model.query().to_string()),
+            KeyAction::NextMatch | KeyAction::PrevMatch => self.next_match(action),
+            KeyAction::NextAttention => {
+                if !self
+                    .model
+                    .select_next_where(true, |s| !s.stale && s.attention())
+                {
+                    self.ui
+                        .set_message(Level::Info, "no shown session needs you right now");
+                }
+            }
+            KeyAction::CycleSort => {
+                self.model.set_sort(self.model.sort().next());
+                let label = self.model.sort().label();
+                self.ui.set_message(Level::Info, format!("sort: {label}"));
+            }
+            KeyAction::CycleDensity => {
+                self.ui.density = match self.ui.density {
+                    Density::Roomy => Density::Compact,
+                    Density::Compact => Density::Auto,
+                    Density::Auto => Density::Roomy,
+                };
+                let label = format!("rows: {:?}", self.ui.density).to_lowercase();
+                self.ui.set_message(Level::Info, label);
+            }
+            KeyAction::Details => {
+                if self.model.selected_session().is_some() {
+                    self.ui.overlay = Overlay::Details;
+                } else {
+                    self.ui.set_message(Level::Info, "no session selected");
+                }
+            }
+            KeyAction::Problems => self.ui.overlay = Overlay::Problems,
+            KeyAction::ClearFilters => {
+                if self.model.is_filtered() || !self.model.query().is_empty() {
+                    self.model.clear_filters();
+                    self.ui
+                        .set_message(Level::Info, "search and filters cleared");
+                }
+            }
             KeyAction::Refresh => {
                 self.ui.set_message(Level::Info, "refreshing every source…");
+                self.refresh_started = Some(Instant::now());
                 return Effect::Refresh;
             }
-            KeyAction::ToggleHelp => self.ui.show_help = !self.ui.show_help,
-            KeyAction::CloseHelp => self.ui.show_help = false,
+            KeyAction::ToggleHelp => {
+                self.ui.overlay = match self.ui.overlay {
+                    Overlay::Help => Overlay::None,
+                    _ => Overlay::Help,
+                }
+            }
+            KeyAction::CloseOverlay => self.ui.overlay = Overlay::None,
             KeyAction::Quit => return Effect::Quit,
             KeyAction::Attach => return self.attach_selected(),
         }
         Effect::None
+    }
+
+    fn next_match(&mut self, action: KeyAction) {
+        let query = self.model.query().to_string();
+        if query.is_empty() {
+            self.ui
+                .set_message(Level::Info, "no search: press / to search");
+            return;
+        }
+        // The rows shown all match the search: n and N move through them, wrapping.
+        let forward = action == KeyAction::NextMatch;
+        if !self
+            .model
+            .select_next_where(forward, |s| navi_core::matches_query(s, &query))
+        {
+            self.ui
+                .set_message(Level::Info, format!("no match for \"{query}\""));
+        }
     }
 
     fn attach_selected(&mut self) -> Effect {

@@ -20,6 +20,7 @@ mod event;
 mod format;
 mod icons;
 mod json;
+mod keys;
 mod logging;
 mod sources;
 mod tui;

@@ -96,6 +96,7 @@ where
                     app.on_snapshot(events.snapshots.borrow_and_update().clone());
                 }
             },
+            AppEvent::Input(Event::Mouse(m)) => app.on_mouse(m.kind, m.row),
             AppEvent::Input(_) | AppEvent::Tick => {}
             AppEvent::Snapshot(snapshot) => app.on_snapshot(snapshot),
             AppEvent::Quit => return Ok(()),
@@ -121,6 +122,11 @@ pub async fn run(set: SourceSet) -> anyhow::Result<()> {
     };
     let mut app = App::new(handle.sources().to_vec(), ctx, set.demo);
     app.ui.sessions_dir = set.sessions_dir.display().to_string();
+    app.ui.sources_dirs = set
+        .remotes
+        .iter()
+        .map(|r| (Some(r.name.clone()), r.sessions_dir.clone()))
+        .collect();
     if let Some(file) = &set.remotes_file {
         app.ui.remotes_file = file.display().to_string();
     }
@@ -171,13 +177,23 @@ impl Drop for TerminalGuard {
 
 fn enter_screen() -> io::Result<()> {
     crossterm::terminal::enable_raw_mode()?;
-    crossterm::execute!(io::stdout(), EnterAlternateScreen, crossterm::cursor::Hide)
+    crossterm::execute!(
+        io::stdout(),
+        EnterAlternateScreen,
+        crossterm::cursor::Hide,
+        crossterm::event::EnableMouseCapture
+    )
 }
 
 /// Best effort: every step is tried even if one fails.
 fn leave_screen() {
     let _ = crossterm::terminal::disable_raw_mode();
-    let _ = crossterm::execute!(io::stdout(), LeaveAlternateScreen, crossterm::cursor::Show);
+    let _ = crossterm::execute!(
+        io::stdout(),
+        crossterm::event::DisableMouseCapture,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
 }
 
 fn install_panic_hook() {

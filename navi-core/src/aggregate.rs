@@ -67,6 +67,8 @@ pub struct SourceHealth {
     pub last_ok: Option<SystemTime>,
     /// Monotonic time of the last good poll (for ages; follows tokio's clock).
     pub last_ok_at: Option<Instant>,
+    /// Monotonic time the last poll (good or not) finished.
+    pub last_poll_at: Option<Instant>,
     /// Sessions the source holds in the snapshot (stale ones included).
     pub sessions: usize,
     /// Files skipped by the last good poll.
@@ -85,6 +87,7 @@ impl SourceHealth {
             latency: None,
             last_ok: None,
             last_ok_at: None,
+            last_poll_at: None,
             sessions: 0,
             skipped: Vec::new(),
             consecutive_failures: 0,
@@ -134,6 +137,7 @@ struct Slot {
 
 impl Slot {
     fn apply(&mut self, outcome: Outcome) {
+        self.health.last_poll_at = Some(outcome.finished_at);
         match outcome.result {
             Ok(report) => {
                 let label = self.source.label().map(str::to_owned);

@@ -35,16 +35,19 @@ async fn app_with(dry_run: bool) -> App {
 
 #[test]
 fn keymap() {
-    let k = |c| key_action(&key(c), false);
+    let k = |c| key_action(&key(c), Mode::List);
     assert_eq!(k(KeyCode::Char('q')), Some(KeyAction::Quit));
-    assert_eq!(k(KeyCode::Esc), Some(KeyAction::Quit));
-    assert_eq!(
-        key_action(
-            &KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL),
-            true
-        ),
-        Some(KeyAction::Quit)
-    );
+    // Esc clears the search and filters, as in the Go navi; it never quits.
+    assert_eq!(k(KeyCode::Esc), Some(KeyAction::ClearFilters));
+    for mode in [Mode::List, Mode::Overlay, Mode::Search] {
+        assert_eq!(
+            key_action(
+                &KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL),
+                mode
+            ),
+            Some(KeyAction::Quit)
+        );
+    }
     assert_eq!(k(KeyCode::Char('j')), Some(KeyAction::Down));
     assert_eq!(k(KeyCode::Down), Some(KeyAction::Down));
     assert_eq!(k(KeyCode::Char('k')), Some(KeyAction::Up));
@@ -63,20 +66,30 @@ fn keymap() {
     assert_eq!(
         key_action(
             &KeyEvent::new(KeyCode::Char('j'), KeyModifiers::CONTROL),
-            false
+            Mode::List
         ),
         None
     );
-    // While help is open, q and Esc close it instead of quitting.
+    // While an overlay is open, q and Esc close it instead of quitting.
     assert_eq!(
-        key_action(&key(KeyCode::Char('q')), true),
-        Some(KeyAction::CloseHelp)
+        key_action(&key(KeyCode::Char('q')), Mode::Overlay),
+        Some(KeyAction::CloseOverlay)
     );
     assert_eq!(
-        key_action(&key(KeyCode::Esc), true),
-        Some(KeyAction::CloseHelp)
+        key_action(&key(KeyCode::Esc), Mode::Overlay),
+        Some(KeyAction::CloseOverlay)
     );
-    assert_eq!(key_action(&key(KeyCode::Char('j')), true), None);
+    assert_eq!(key_action(&key(KeyCode::Char('j')), Mode::Overlay), None);
+    assert_eq!(k(KeyCode::Char('/')), Some(KeyAction::Search));
+    assert_eq!(k(KeyCode::Char('3')), Some(KeyAction::StatusFilter(3)));
+    assert_eq!(k(KeyCode::Char('s')), Some(KeyAction::CycleSort));
+    assert_eq!(k(KeyCode::PageDown), Some(KeyAction::PageDown));
+    let ctrl = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL);
+    assert_eq!(
+        key_action(&ctrl('d'), Mode::List),
+        Some(KeyAction::HalfDown)
+    );
+    assert_eq!(key_action(&ctrl('u'), Mode::List), Some(KeyAction::HalfUp));
 }
 
 #[tokio::test]
@@ -122,9 +135,14 @@ async fn keys_drive_the_app() {
 
     assert_eq!(app.on_key(&key(KeyCode::Char('r'))), Effect::Refresh);
     app.on_key(&key(KeyCode::Char('?')));
-    assert!(app.ui.show_help);
+    assert_eq!(app.ui.overlay, Overlay::Help);
     assert_eq!(app.on_key(&key(KeyCode::Char('q'))), Effect::None);
-    assert!(!app.ui.show_help);
+    assert_eq!(app.ui.overlay, Overlay::None);
+    assert_eq!(
+        app.on_key(&key(KeyCode::Esc)),
+        Effect::None,
+        "Esc never quits"
+    );
     assert_eq!(app.on_key(&key(KeyCode::Char('q'))), Effect::Quit);
 }
 
@@ -208,4 +226,84 @@ fn messages_expire_and_are_sanitized() {
     ui.message.as_mut().unwrap().until = ui.now;
     ui.tick();
     assert!(ui.message.is_none());
+}
+
+fn type_keys(app: &mut App, text: &str) {
+    for c in text.chars() {
+        app.on_key(&key(KeyCode::Char(c)));
+    }
+}
+
+#[tokio::test]
+async fn search_narrows_as_you_type_and_esc_clears_it() {
+    let mut app = app_with(false).await;
+    app.on_key(&key(KeyCode::Char('/')));
+    assert_eq!(app.mode(), Mode::Search);
+    type_keys(&mut app, "AL");
+    assert_eq!(app.model.len(), 1, "incremental, case-insensitive");
+    assert_eq!(app.model.selected_session().unwrap().tmux_session, "alpha");
+    app.on_key(&key(KeyCode::Backspace));
+    app.on_key(&key(KeyCode::Backspace));
+    type_keys(&mut app, "a");
+    assert_eq!(app.model.len(), 3, "`a` matches every name here");
+    app.on_key(&key(KeyCode::Enter));
+    assert_eq!(app.mode(), Mode::List);
+    assert_eq!(app.model.query(), "a");
+    // n / N move through the matches, wrapping.
+    let before = app.model.selected_index();
+    app.on_key(&key(KeyCode::Char('n')));
+    assert_ne!(app.model.selected_index(), before);
+    app.on_key(&key(KeyCode::Char('N')));
+    assert_eq!(app.model.selected_index(), before);
+    // A status filter, then Esc clears both.
+    app.on_key(&key(KeyCode::Char('2')));
+    assert_eq!(app.model.len(), 1);
+    app.on_key(&key(KeyCode::Esc));
+    assert_eq!((app.model.len(), app.model.query()), (3, ""));
+    assert!(app.model.statuses().is_none());
+    // Esc while typing drops the search.
+    app.on_key(&key(KeyCode::Char('/')));
+    type_keys(&mut app, "zzz");
+    assert!(app.model.is_empty());
+    app.on_key(&key(KeyCode::Esc));
+    assert_eq!((app.mode(), app.model.len()), (Mode::List, 3));
+}
+
+#[tokio::test]
+async fn next_attention_sort_density_and_details() {
+    let mut app = app_with(false).await;
+    app.on_key(&key(KeyCode::Char('G')));
+    app.on_key(&key(KeyCode::Char('!')));
+    assert_eq!(app.model.selected_session().unwrap().tmux_session, "my app");
+    app.on_key(&key(KeyCode::Char('s')));
+    assert_eq!(app.model.sort(), navi_core::SortMode::Name);
+    let names: Vec<_> = app.model.rows().map(|s| s.tmux_session.clone()).collect();
+    assert_eq!(names, ["alpha", "beta", "my app"]);
+    app.on_key(&key(KeyCode::Char('v')));
+    assert_eq!(app.ui.density, Density::Roomy);
+    app.on_key(&key(KeyCode::Char('i')));
+    assert_eq!(app.ui.overlay, Overlay::Details);
+    app.on_key(&key(KeyCode::Esc));
+    assert_eq!(app.ui.overlay, Overlay::None);
+    app.on_key(&key(KeyCode::Char('e')));
+    assert_eq!(app.ui.overlay, Overlay::Problems);
+}
+
+#[tokio::test]
+async fn a_refresh_says_when_every_source_has_answered() {
+    let mut app = app_with(false).await;
+    assert_eq!(app.on_key(&key(KeyCode::Char('r'))), Effect::Refresh);
+    let text = |app: &App| app.ui.message.as_ref().map(|m| m.text.clone());
+    assert_eq!(text(&app).as_deref(), Some("refreshing every source…"));
+    // A snapshot whose sources answered before the refresh does not end it.
+    let old = app.model.snapshot().clone();
+    app.on_snapshot(old.clone());
+    assert_eq!(text(&app).as_deref(), Some("refreshing every source…"));
+    let mut fresh = Snapshot::clone(&old);
+    for h in &mut fresh.sources {
+        h.last_poll_at = Some(Instant::now());
+    }
+    app.on_snapshot(Arc::new(fresh));
+    let done = text(&app).unwrap_or_default();
+    assert!(done.starts_with("refreshed 2 sources in"), "{done}");
 }

@@ -6,29 +6,18 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
-const KEYS: &[(&str, &str)] = &[
-    ("j k  ↓ ↑", "move the selection"),
-    ("g G  Home End", "first / last row"),
-    ("Enter", "attach (tmux; ssh -t for a remote session)"),
-    ("f", "filter: all → local → remote → each remote"),
-    ("o", "show / hide offline and stale rows"),
-    ("r", "refresh every source now"),
-    ("?", "this help"),
-    ("q  Esc  Ctrl-C", "quit"),
-];
-
 const LEGEND: &[&str] = &[
     "● connected  ◌ connecting  ✖ unavailable (reason)",
     "stale: last-known row of an unavailable remote",
 ];
 
 pub(super) fn draw_help(frame: &mut Frame, area: Rect) {
-    let mut lines: Vec<Line> = KEYS
+    let mut lines: Vec<Line> = crate::keys::HELP
         .iter()
         .map(|(k, what)| {
             Line::from(vec![
                 Span::styled(
-                    format!(" {k:<15}"),
+                    format!(" {k:<26}"),
                     Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
                 ),
                 Span::raw(*what),
@@ -51,7 +40,7 @@ pub(super) fn draw_help(frame: &mut Frame, area: Rect) {
         Style::new().fg(Color::DarkGray),
     ));
     let height = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
-    let rect = super::centered(area, 64, height);
+    let rect = super::centered(area, 100, height);
     frame.render_widget(Clear, rect);
     frame.render_widget(
         Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(" navi help ")),

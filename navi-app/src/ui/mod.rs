@@ -4,6 +4,7 @@
 //! [`navi_core::text::sanitize`] before it is put on screen: a message can carry escape
 //! sequences that would otherwise reach the terminal.
 
+mod details;
 mod header;
 mod help;
 mod rows;
@@ -15,7 +16,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use crate::app::{Level, UiState};
+use crate::app::{Level, Overlay, UiState};
 use crate::format::{truncate, width};
 
 /// Lines of a session row with its directory and message.
@@ -44,8 +45,11 @@ pub fn draw(frame: &mut Frame, model: &Model, ui: &mut UiState) {
     );
     rows::draw_rows(frame, list, model, ui);
     frame.render_widget(Paragraph::new(footer_line(ui, footer.width)), footer);
-    if ui.show_help {
-        help::draw_help(frame, area);
+    match ui.overlay {
+        Overlay::None => {}
+        Overlay::Help => help::draw_help(frame, area),
+        Overlay::Details => details::draw_details(frame, area, model, ui),
+        Overlay::Problems => details::draw_problems(frame, area, model, ui),
     }
     if !ui.color {
         strip_colors(frame);
@@ -68,16 +72,23 @@ fn strip_colors(frame: &mut Frame) {
 fn footer_line(ui: &UiState, w: u16) -> Line<'static> {
     let right = "? help ";
     let avail = usize::from(w).saturating_sub(width(right) + 1);
-    let (text, style) = match &ui.message {
-        Some(m) => (
+    let (text, style) = match (&ui.search, &ui.message) {
+        (Some(q), _) => (
+            format!(
+                "/{}▏ (Enter keeps the search, Esc drops it)",
+                navi_core::text::sanitize(q)
+            ),
+            Style::new().fg(Color::Yellow),
+        ),
+        (None, Some(m)) => (
             m.text.clone(),
             match m.level {
                 Level::Info => Style::new().fg(Color::Cyan),
                 Level::Error => Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
             },
         ),
-        None => (
-            "j/k move  ⏎ attach  f filter  o offline  r refresh  q quit".to_string(),
+        (None, None) => (
+            "j/k move  ⏎ attach  / search  1-5 status  s sort  i details  q quit".to_string(),
             Style::new().fg(Color::DarkGray),
         ),
     };

@@ -398,7 +398,7 @@ fn help_overlay_and_status_line() {
     let model = model_with(default_sessions(), &ui);
     let t = render(&model, &mut ui, 100, 30);
     assert!(lines(&t)[29].contains("? help"));
-    ui.show_help = true;
+    ui.overlay = crate::app::Overlay::Help;
     ui.set_message(crate::app::Level::Info, "filter: local (2 shown)");
     let t = render(&model, &mut ui, 100, 30);
     let text = screen(&t);
@@ -418,7 +418,7 @@ fn tiny_terminals_do_not_panic() {
         let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
         terminal.draw(|f| draw(f, &model, &mut ui)).unwrap();
     }
-    ui.show_help = true;
+    ui.overlay = crate::app::Overlay::Help;
     let mut terminal = Terminal::new(TestBackend::new(12, 4)).unwrap();
     terminal.draw(|f| draw(f, &model, &mut ui)).unwrap();
 }

@@ -116,6 +116,8 @@ pub(super) fn draw_rows(frame: &mut Frame, area: Rect, model: &Model, ui: &mut U
     let w = usize::from(area.width);
     let window = plan(model, ui, height);
     ui.scroll = window.first;
+    ui.page = window.count.max(1);
+    ui.hits.clear();
     let selected = model.selected_index();
     let columns = window.compact.then(|| compact::Columns::measure(model, w));
     let mut lines: Vec<Line<'static>> = Vec::with_capacity(height);
@@ -131,6 +133,9 @@ pub(super) fn draw_rows(frame: &mut Frame, area: Rect, model: &Model, ui: &mut U
             roomy_height(s, height)
         });
         let chosen = selected == Some(i);
+        let top = area.y + u16::try_from(lines.len()).unwrap_or(u16::MAX);
+        let rows_height = u16::try_from(row.len().max(1)).unwrap_or(1);
+        ui.hits.push((top, top + rows_height - 1, i));
         let mark = if chosen { CURSOR } else { " " };
         for (n, line) in row.into_iter().enumerate() {
             let lead = Span::raw(if n == 0 { mark } else { " " });

@@ -1,0 +1,208 @@
+//! The `i` details of the selected session and the `e` list of problems (skipped files,
+//! config errors): everything navi read, inspectable inside the dashboard.
+
+use navi_core::text::sanitize;
+use navi_core::{Model, SessionInfo};
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::Frame;
+
+use super::rows::{short_count, short_duration};
+use crate::app::UiState;
+use crate::format::session_age;
+
+fn field(name: &str, value: impl Into<String>) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(
+            format!(" {name:<12}"),
+            Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
+        ),
+        Span::raw(sanitize(&value.into()).into_owned()),
+    ])
+}
+
+/// Where the session's status file is: `DIR/NAME.json` on its machine.
+fn file_path(s: &SessionInfo, ui: &UiState) -> String {
+    let dir = match &s.remote {
+        None => Some(ui.sessions_dir.clone()),
+        Some(r) => ui
+            .sources_dirs
+            .iter()
+            .find(|(name, _)| name.as_deref() == Some(r.as_str()))
+            .map(|(_, d)| format!("{r}:{d}")),
+    };
+    match dir {
+        Some(d) => format!("{}/{}.json", d.trim_end_matches('/'), s.tmux_session),
+        None => format!("{}.json", s.tmux_session),
+    }
+}
+
+fn git_lines(s: &SessionInfo, out: &mut Vec<Line<'static>>) {
+    let Some(g) = &s.git else { return };
+    let mut t = g.branch.clone().unwrap_or_else(|| "-".into());
+    if g.dirty == Some(true) {
+        t.push_str(" (uncommitted changes)");
+    }
+    if let (Some(a), Some(b)) = (g.ahead, g.behind) {
+        t.push_str(&format!(", {a} ahead, {b} behind"));
+    }
+    if let Some(pr) = g.pr_num {
+        t.push_str(&format!(", PR #{pr}"));
+    }
+    out.push(field("git", t));
+    if let Some(c) = &g.last_commit {
+        out.push(field("last commit", c.clone()));
+    }
+    if let Some(r) = &g.remote {
+        out.push(field("upstream", r.clone()));
+    }
+}
+
+fn metric_lines(s: &SessionInfo, now: i64, out: &mut Vec<Line<'static>>) {
+    let Some(m) = &s.metrics else { return };
+    if let Some(t) = &m.time {
+        let mut text = String::new();
+        if let Some(started) = t.started {
+            text.push_str(&format!("started {}", session_age(started, now)));
+        }
+        let part = |name: &str, v: Option<u64>| v.map(|v| format!("{name} {}", short_duration(v)));
+        let parts: Vec<String> = [
+            part("total", t.total_seconds),
+            part("working", t.working_seconds),
+            part("waiting", t.waiting_seconds),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if !parts.is_empty() {
+            if !text.is_empty() {
+                text.push_str(" · ");
+            }
+            text.push_str(&parts.join(" · "));
+        }
+        out.push(field("time", text));
+    }
+    if let Some(t) = &m.tokens {
+        let n = |v: Option<u64>| v.map_or("-".to_string(), short_count);
+        out.push(field(
+            "tokens",
+            format!(
+                "in {} · out {} · total {}",
+                n(t.input),
+                n(t.output),
+                n(t.total)
+            ),
+        ));
+    }
+    if let Some(t) = &m.tools {
+        if let Some(counts) = &t.counts {
+            let list: Vec<String> = counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            out.push(field("tools", list.join(", ")));
+        }
+        if let Some(recent) = &t.recent {
+            out.push(field("recent", recent.join(", ")));
+        }
+    }
+    if let Some(rss) = m.resource.as_ref().and_then(|r| r.rss_bytes) {
+        out.push(field("memory", format!("{}B", short_count(rss))));
+    }
+}
+
+fn agent_lines(s: &SessionInfo, now: i64, out: &mut Vec<Line<'static>>) {
+    if let Some(team) = &s.team {
+        let name = team.name.clone().unwrap_or_else(|| "team".into());
+        out.push(field("team", name));
+        for a in &team.agents {
+            let age = a.timestamp.map(|t| session_age(t, now)).unwrap_or_default();
+            let who = a.name.clone().unwrap_or_else(|| "agent".into());
+            out.push(field("", format!("{who}: {} {age}", a.status.as_str())));
+        }
+    }
+    for (kind, a) in s.agents.iter().flatten() {
+        let age = a.timestamp.map(|t| session_age(t, now)).unwrap_or_default();
+        out.push(field(
+            "agent",
+            format!("{kind}: {} {age}", a.status.as_str()),
+        ));
+    }
+}
+
+fn overlay(frame: &mut Frame, area: Rect, title: &str, lines: Vec<Line<'static>>) {
+    let height = u16::try_from(lines.len() + 3).unwrap_or(u16::MAX);
+    let rect = super::centered(area, 100, height);
+    frame.render_widget(Clear, rect);
+    let mut lines = lines;
+    lines.push(Line::styled(
+        " Esc closes.",
+        Style::new().fg(Color::DarkGray),
+    ));
+    frame.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(title.to_string()),
+        ),
+        rect,
+    );
+}
+
+pub(super) fn draw_details(frame: &mut Frame, area: Rect, model: &Model, ui: &UiState) {
+    let Some(s) = model.selected_session() else {
+        return;
+    };
+    let (status, agent) = s.combined_status();
+    let mut status_text = s.status.as_str().to_string();
+    if let Some(agent) = agent {
+        status_text.push_str(&format!(" ({agent}: {})", status.as_str()));
+    }
+    if s.stale {
+        status_text.push_str(" — stale: its remote is unavailable");
+    }
+    let mut lines = vec![
+        field("session", s.tmux_session.clone()),
+        field(
+            "machine",
+            s.remote.clone().unwrap_or_else(|| "local".into()),
+        ),
+        field("status", status_text),
+        field("updated", session_age(s.timestamp, ui.now_unix)),
+        field("directory", s.cwd.clone()),
+        field("file", file_path(s, ui)),
+    ];
+    if !s.message.trim().is_empty() {
+        let head: String = s.message.chars().take(600).collect();
+        lines.push(field("message", head));
+    }
+    if let Some(pbi) = &s.current_pbi {
+        let title = s.current_pbi_title.clone().unwrap_or_default();
+        lines.push(field("PBI", format!("{pbi} {title}")));
+    }
+    git_lines(s, &mut lines);
+    metric_lines(s, ui.now_unix, &mut lines);
+    agent_lines(s, ui.now_unix, &mut lines);
+    if let Some(id) = &s.session_id {
+        lines.push(field("session id", id.clone()));
+    }
+    overlay(frame, area, " session details ", lines);
+}
+
+pub(super) fn draw_problems(frame: &mut Frame, area: Rect, model: &Model, ui: &UiState) {
+    let mut lines = Vec::new();
+    for h in model.sources() {
+        for f in &h.skipped {
+            lines.push(field(
+                h.display_name(),
+                format!("skipped {}: {}", f.name, f.reason),
+            ));
+        }
+    }
+    for e in &ui.config_errors {
+        lines.push(field("config", e.clone()));
+    }
+    if lines.is_empty() {
+        lines.push(Line::raw(" No skipped files and no config problems."));
+    }
+    overlay(frame, area, " problems ", lines);
+}

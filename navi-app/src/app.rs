@@ -200,6 +200,8 @@ pub struct App {
     dry_run: bool,
     /// When `r` was pressed, until every source has answered since.
     refresh_started: Option<Instant>,
+    /// Publishes the counts for `navi status` (not in the demo).
+    publisher: Option<crate::cmd::status::Publisher>,
 }
 
 impl App {
@@ -216,11 +218,20 @@ impl App {
             ctx,
             dry_run,
             refresh_started: None,
+            publisher: None,
         }
+    }
+
+    /// Publishes every snapshot's counts to `path` for `navi status`.
+    pub fn publish_to(&mut self, path: Option<std::path::PathBuf>) {
+        self.publisher = Some(crate::cmd::status::Publisher::new(path));
     }
 
     /// A new snapshot arrived.
     pub fn on_snapshot(&mut self, snapshot: Arc<Snapshot>) {
+        if let Some(p) = &mut self.publisher {
+            p.publish(crate::cmd::status::Summary::of(&snapshot, unix_now()));
+        }
         self.model.update(snapshot);
         if let Some(started) = self.refresh_started {
             let sources = self.model.sources();

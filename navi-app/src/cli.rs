@@ -113,6 +113,13 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// One line for a tmux status bar: how many sessions need you, local and remote.
+    ///
+    /// Answers in milliseconds and never waits on a network: while a dashboard runs it
+    /// publishes its counts (remote sessions included) and this reads them; otherwise
+    /// it reads the local status directory and says remote sessions are unknown. E.g.
+    /// `set -g status-right '#(navi status --format tmux)'`.
+    Status(StatusArgs),
     /// Show each configured remote's health (one poll), or trust a remote's host key.
     ///
     /// Without a subcommand: state (connected / unavailable), reason, latency, last good
@@ -126,6 +133,20 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<RemotesAction>,
     },
+}
+
+/// `navi status` options.
+#[derive(Debug, Clone, Args)]
+pub struct StatusArgs {
+    /// Output shape: `plain` and `tmux` print `2 waiting, 1 permission` (nothing when
+    /// no session needs you); `json` prints counts and sessions.
+    #[arg(long, value_enum, default_value = "plain")]
+    pub format: crate::cmd::status::Format,
+
+    /// Count every status (working, waiting, permission, idle, stopped), not only the
+    /// ones that need you.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
 }
 
 /// `navi remotes` subcommands.

@@ -41,6 +41,10 @@ use sources::SourceSet;
 
 /// Runs the command line `cli`. A broken pipe on stdout (`navi list | head`) is success.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    // `navi status` runs in tmux's status bar every few seconds: no runtime, no network.
+    if let Some(Command::Status(args)) = &cli.command {
+        return status(&cli, args);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -70,6 +74,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     };
     match &cli.command {
         None => tui::run(source_set(false)?).await,
+        Some(Command::Status(_)) => Ok(()),
         Some(Command::List { json }) => {
             let set = source_set(false)?;
             let width = if io::stdout().is_terminal() {
@@ -104,6 +109,34 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             )
             .await
         }
+    }
+}
+
+fn status(cli: &Cli, args: &cli::StatusArgs) -> anyhow::Result<()> {
+    let remotes = if cli.demo {
+        Vec::new()
+    } else {
+        SourceSet::remotes_only(&cli.paths)?
+            .remotes
+            .iter()
+            .map(|r| r.name.clone())
+            .collect()
+    };
+    let dir = if cli.demo {
+        std::path::PathBuf::new()
+    } else {
+        sources::sessions_dir(&cli.paths)?
+    };
+    let result = cmd::status::run(
+        args.format,
+        args.verbose,
+        &dir,
+        remotes,
+        &mut io::stdout().lock(),
+    );
+    match result {
+        Err(e) if is_broken_pipe(&e) => Ok(()),
+        other => other,
     }
 }
 

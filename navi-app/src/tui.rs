@@ -131,6 +131,9 @@ pub async fn run(set: SourceSet) -> anyhow::Result<()> {
         app.ui.remotes_file = file.display().to_string();
     }
     app.ui.config_errors = set.config_errors.clone();
+    if !set.demo {
+        app.publish_to(crate::cmd::status::summary_path());
+    }
 
     let (tx, inputs) = mpsc::channel(64);
     let _guard = TerminalGuard::enter()?;

@@ -39,6 +39,7 @@ pub fn source(h: &SourceHealth) -> Value {
         "latency_ms": h.latency.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
         "last_ok": h.last_ok.map(unix_seconds),
         "sessions": h.sessions,
+        "note": h.note,
         "skipped": h.skipped.iter().map(|f| json!({"name": f.name, "reason": f.reason})).collect::<Vec<_>>(),
     })
 }
@@ -85,7 +86,7 @@ mod tests {
             v,
             json!({"name": "dev", "state": "unavailable", "reason": "authentication failed: no key",
                    "reason_kind": "auth", "latency_ms": 42, "last_ok": 1000, "sessions": 2,
-                   "skipped": [{"name": "x.json", "reason": "bad"}]})
+                   "note": null, "skipped": [{"name": "x.json", "reason": "bad"}]})
         );
         let local = source(&SourceHealth::connecting(None));
         assert_eq!(local["name"], Value::Null);

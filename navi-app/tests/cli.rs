@@ -517,3 +517,36 @@ fn list_json_against_real_sshd_with_jump_refused_and_silent_remotes() {
     );
     drop(silent);
 }
+
+/// A `--sessions-dir` that does not exist is an empty, healthy source whose health says
+/// so (a typo is otherwise invisible).
+#[test]
+fn a_missing_sessions_dir_is_named_in_the_health() {
+    let home = tempfile::tempdir().unwrap();
+    let missing = home.path().join("no-such-dir");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_navi"))
+        .args(["list", "--json", "--sessions-dir"])
+        .arg(&missing)
+        .env("HOME", home.path())
+        .env_remove("NAVI_REMOTES")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let local = &v["sources"][0];
+    assert_eq!(local["state"], "connected");
+    let note = local["note"].as_str().unwrap_or_default();
+    assert!(
+        note.contains("no-such-dir") && note.contains("does not exist"),
+        "{v}"
+    );
+    let table = std::process::Command::new(env!("CARGO_BIN_EXE_navi"))
+        .args(["list", "--sessions-dir"])
+        .arg(&missing)
+        .env("HOME", home.path())
+        .env_remove("NAVI_REMOTES")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&table.stderr);
+    assert!(stderr.contains("does not exist"), "{stderr}");
+}

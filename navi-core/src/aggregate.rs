@@ -73,6 +73,8 @@ pub struct SourceHealth {
     pub sessions: usize,
     /// Files skipped by the last good poll.
     pub skipped: Vec<SkippedFile>,
+    /// The last good poll's note ([`PollReport::note`]).
+    pub note: Option<String>,
     /// Polls that failed in a row (0 when connected).
     pub consecutive_failures: u32,
 }
@@ -90,6 +92,7 @@ impl SourceHealth {
             last_poll_at: None,
             sessions: 0,
             skipped: Vec::new(),
+            note: None,
             consecutive_failures: 0,
         }
     }
@@ -156,6 +159,7 @@ impl Slot {
                 self.health.last_ok = Some(SystemTime::now());
                 self.health.last_ok_at = Some(outcome.finished_at);
                 self.health.skipped = report.skipped;
+                self.health.note = report.note;
                 self.health.consecutive_failures = 0;
             }
             Err(error) => {

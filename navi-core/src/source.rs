@@ -28,6 +28,9 @@ pub struct PollReport {
     /// The source's own round-trip measurement (e.g. the network round trip of a remote
     /// poll); `None` lets the aggregator use the poll's wall time.
     pub latency: Option<Duration>,
+    /// Something the user should know although the poll succeeded, e.g. "the status
+    /// directory ~/.claude-sessions does not exist" (a typo is otherwise invisible).
+    pub note: Option<String>,
 }
 
 impl From<Vec<SessionInfo>> for PollReport {

@@ -47,7 +47,12 @@ impl LocalSource {
 pub fn read_dir(dir: &Path) -> Result<PollReport, SourceError> {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(PollReport::default()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(PollReport {
+                note: Some(format!("{} does not exist", dir.display())),
+                ..PollReport::default()
+            })
+        }
         Err(e) => {
             return Err(SourceError::Io(
                 Detail::new(format!("cannot read status directory {}", dir.display())).caused_by(e),

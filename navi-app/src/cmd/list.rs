@@ -110,6 +110,9 @@ fn write_problems(
                 .unwrap_or_default();
             writeln!(err, "navi: {name}: unavailable: {reason}")?;
         }
+        if let Some(note) = &h.note {
+            writeln!(err, "navi: {name}: {}", sanitize(note))?;
+        }
         for f in &h.skipped {
             writeln!(
                 err,

@@ -215,7 +215,13 @@ pub fn source_indicator(h: &SourceHealth, ui: &UiState) -> Vec<Span<'static>> {
     // `navi list` names each one and says why.
     if !h.skipped.is_empty() {
         spans.push(Span::styled(
-            format!(" ⚠ {} skipped", h.skipped.len()),
+            format!(" ⚠ {} skipped (e)", h.skipped.len()),
+            Style::new().fg(Color::Yellow),
+        ));
+    }
+    if let Some(note) = &h.note {
+        spans.push(Span::styled(
+            format!(" ⚠ {}", sanitize(note)),
             Style::new().fg(Color::Yellow),
         ));
     }

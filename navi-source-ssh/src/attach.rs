@@ -18,15 +18,17 @@
 //! The command is the same inside tmux (`AttachContext::inside_tmux`): the remote tmux
 //! then runs nested in the current pane, which is what `ssh -t host tmux attach` does.
 
-use navi_core::{shell_quote, AttachCommand, SourceError};
+use crate::remote::shell_quote;
+use navi_core::{AttachCommand, SourceError};
 
 use crate::config::{check_host, check_user, Remote};
 
 /// `ssh -t ... user@host tmux has-session -t '=NAME' || exit 113 ; tmux attach-session -t 'NAME'`
 /// (see [`remote_words`]).
 pub fn attach_argv(remote: &Remote, session: &str) -> Result<AttachCommand, SourceError> {
-    let bad =
-        |what: &str, m: String| SourceError::Config(format!("remote {}: {what} {m}", remote.name));
+    let bad = |what: &str, m: String| {
+        SourceError::Config(format!("remote {}: {what} {m}", remote.name).into())
+    };
     check_host(&remote.host).map_err(|m| bad("host", m))?;
     check_user(&remote.user).map_err(|m| bad("user", m))?;
     let keys: Vec<String> = remote
@@ -82,7 +84,7 @@ pub fn attach_argv(remote: &Remote, session: &str) -> Result<AttachCommand, Sour
     }
     argv.push(format!("{}@{}", remote.user, remote.host));
     argv.extend(remote_words(session));
-    Ok(AttachCommand { argv })
+    Ok(AttachCommand::new(argv))
 }
 
 /// The words the remote shell runs: `tmux has-session -t '=NAME' || exit 113 ;

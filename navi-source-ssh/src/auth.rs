@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use navi_core::SourceError;
+use navi_core::{Detail, SourceError};
 use russh::client::Handle;
 use russh::keys::agent::client::AgentClient;
 use russh::keys::agent::AgentIdentity;
@@ -64,11 +64,11 @@ pub(crate) async fn authenticate(
             AgentResult::Note(n) => n,
         },
     };
-    Err(SourceError::Auth(failure_message(
+    Err(SourceError::Auth(Detail::from(failure_message(
         login,
         &outcomes,
         &agent_note,
-    )))
+    ))))
 }
 
 async fn load_key(path: &Path) -> Result<PrivateKey, KeyOutcome> {
@@ -157,10 +157,13 @@ async fn try_agent(
             // The agent would not sign with this key (e.g. confirmation refused).
             Err(russh::AgentAuthError::Key(_)) => {}
             Err(russh::AgentAuthError::Send(_)) => {
-                return Err(SourceError::Disconnected(format!(
-                    "{}: the connection closed during authentication",
-                    login.place
-                )))
+                return Err(SourceError::Disconnected(
+                    format!(
+                        "{}: the connection closed during authentication",
+                        login.place
+                    )
+                    .into(),
+                ))
             }
         }
     }

@@ -353,10 +353,13 @@ impl Pool {
             } else {
                 match e {
                     e @ SourceError::Disconnected(_) => e,
-                    other => SourceError::Disconnected(format!(
-                        "{}: the connection was lost ({other}); reconnecting on the next poll",
-                        self.what()
-                    )),
+                    other => SourceError::Disconnected(
+                        format!(
+                            "{}: the connection was lost ({other}); reconnecting on the next poll",
+                            self.what()
+                        )
+                        .into(),
+                    ),
                 }
             }
         })
@@ -412,8 +415,8 @@ impl Pool {
     async fn connect(&self) -> Result<Arc<Connection>, SourceError> {
         let r = &self.remote;
         let what = self.what();
-        check_host(&r.host).map_err(|m| SourceError::Config(format!("{what}: host {m}")))?;
-        check_user(&r.user).map_err(|m| SourceError::Config(format!("{what}: user {m}")))?;
+        check_host(&r.host).map_err(|m| SourceError::Config(format!("{what}: host {m}").into()))?;
+        check_user(&r.user).map_err(|m| SourceError::Config(format!("{what}: user {m}").into()))?;
         let dead = Arc::new(AtomicBool::new(false));
         let agent = agent_socket();
         let target = HostCheck {
@@ -512,10 +515,13 @@ impl Pool {
                     format!("opening a channel to {}", self.what()),
                 ))
             }
-            Ok(Err(_)) => Err(SourceError::Disconnected(format!(
-                "{}: the connection closed while opening a channel",
-                self.what()
-            ))),
+            Ok(Err(_)) => Err(SourceError::Disconnected(
+                format!(
+                    "{}: the connection closed while opening a channel",
+                    self.what()
+                )
+                .into(),
+            )),
             Ok(Ok(r)) => r.map_err(|e| {
                 russh_error(&e, &format!("{}: opening a channel", self.what()), timeout)
             }),
@@ -604,10 +610,9 @@ impl Pool {
                     conn.loop_failures.fetch_add(1, Ordering::SeqCst);
                 }
                 if !conn.alive() {
-                    return Err(LoopError::Fatal(SourceError::Disconnected(format!(
-                        "{}: the connection was lost",
-                        self.what()
-                    ))));
+                    return Err(LoopError::Fatal(SourceError::Disconnected(
+                        format!("{}: the connection was lost", self.what()).into(),
+                    )));
                 }
                 Err(LoopError::Fallback(format!(
                     "the loop channel ended (exit {exit:?}, exec refused: {refused}, stderr: {})",
@@ -671,10 +676,13 @@ impl Pool {
         };
         let latency = start.elapsed();
         if refused {
-            return Err(SourceError::Remote(format!(
-                "{}: the server refused to run the poll command (exec request denied)",
-                self.what()
-            )));
+            return Err(SourceError::Remote(
+                format!(
+                    "{}: the server refused to run the poll command (exec request denied)",
+                    self.what()
+                )
+                .into(),
+            ));
         }
         match decode_snapshot(&out, &nonce, &self.remote.sessions_dir) {
             Ok(mut r) => {
@@ -691,7 +699,7 @@ impl Pool {
                 if !err.is_empty() {
                     m.push_str(&format!("; stderr: {err}"));
                 }
-                Err(SourceError::Remote(m))
+                Err(SourceError::Remote(m.into()))
             }
             Err(e) => Err(e),
         }
@@ -707,7 +715,7 @@ impl Pool {
 
     fn name_remote(&self, e: SourceError) -> SourceError {
         match e {
-            SourceError::Remote(m) => SourceError::Remote(format!("{}: {m}", self.what())),
+            SourceError::Remote(m) => SourceError::Remote(format!("{}: {m}", self.what()).into()),
             other => other,
         }
     }
@@ -727,11 +735,14 @@ async fn read_channel(
             Some(ChannelMsg::Data { data }) => {
                 if out.len() + data.len() > MAX_POLL_OUTPUT {
                     // Dropping the channel (the caller's) closes it: stop reading.
-                    return Err(SourceError::Remote(format!(
-                        "the poll output is over the {} MiB cap; navi stopped reading \
+                    return Err(SourceError::Remote(
+                        format!(
+                            "the poll output is over the {} MiB cap; navi stopped reading \
                          (too many or too large files in the status directory?)",
-                        MAX_POLL_OUTPUT / (1024 * 1024)
-                    )));
+                            MAX_POLL_OUTPUT / (1024 * 1024)
+                        )
+                        .into(),
+                    ));
                 }
                 let from = out.len();
                 out.extend_from_slice(&data);
@@ -775,10 +786,9 @@ async fn read_channel(
 /// `jump host user@host:port (of remote NAME)` and the bastion's host key check.
 fn bastion_parts(r: &Remote) -> Result<(&crate::config::JumpHost, String, HostCheck), SourceError> {
     let Some(j) = &r.jump else {
-        return Err(SourceError::Config(format!(
-            "remote {} has no jump host",
-            r.name
-        )));
+        return Err(SourceError::Config(
+            format!("remote {} has no jump host", r.name).into(),
+        ));
     };
     let jwhat = format!(
         "jump host {}@{} (of remote {})",
@@ -786,8 +796,8 @@ fn bastion_parts(r: &Remote) -> Result<(&crate::config::JumpHost, String, HostCh
         host_port(&j.host, j.port),
         r.name
     );
-    check_host(&j.host).map_err(|m| SourceError::Config(format!("{jwhat}: host {m}")))?;
-    check_user(&j.user).map_err(|m| SourceError::Config(format!("{jwhat}: user {m}")))?;
+    check_host(&j.host).map_err(|m| SourceError::Config(format!("{jwhat}: host {m}").into()))?;
+    check_user(&j.user).map_err(|m| SourceError::Config(format!("{jwhat}: user {m}").into()))?;
     let check = HostCheck {
         host: j.host.clone(),
         port: j.port,
@@ -834,12 +844,12 @@ fn forward_error(e: &russh::Error, jwhat: &str, r: &Remote) -> SourceError {
     let target = host_port(&r.host, r.port);
     match e {
         russh::Error::ChannelOpenFailure(russh::ChannelOpenFailure::ConnectFailed) => {
-            SourceError::Refused(format!("{jwhat}: could not connect to {target}"))
+            SourceError::Refused(format!("{jwhat}: could not connect to {target}").into())
         }
         russh::Error::ChannelOpenFailure(russh::ChannelOpenFailure::AdministrativelyProhibited) => {
             SourceError::Refused(format!(
                 "{jwhat}: refused to forward to {target} (AllowTcpForwarding/PermitOpen on the bastion?)"
-            ))
+            ).into())
         }
         other => russh_error(other, &format!("{jwhat}: forwarding to {target}"), r.timeout),
     }
@@ -854,10 +864,12 @@ pub(crate) async fn dial(
 ) -> Result<TcpStream, SourceError> {
     let addrs: Vec<_> = tokio::net::lookup_host((host, port))
         .await
-        .map_err(|e| SourceError::Dns(format!("{what}: {host}: {e}")))?
+        .map_err(|e| SourceError::Dns(format!("{what}: {host}: {e}").into()))?
         .collect();
     if addrs.is_empty() {
-        return Err(SourceError::Dns(format!("{what}: {host} has no address")));
+        return Err(SourceError::Dns(
+            format!("{what}: {host} has no address").into(),
+        ));
     }
     let mut last = None;
     for addr in addrs {
@@ -871,7 +883,7 @@ pub(crate) async fn dial(
     }
     Err(match last {
         Some(e) => io_error(&e, what, timeout),
-        None => SourceError::Refused(format!("{what}: no address could be reached")),
+        None => SourceError::Refused(format!("{what}: no address could be reached").into()),
     })
 }
 
@@ -915,7 +927,7 @@ pub(crate) async fn client_config(policy: &KeyPolicy) -> Arc<client::Config> {
 /// bastion), or the bastion's own key while the bastion is not yet trusted.
 pub(crate) async fn scan(r: &Remote) -> Result<ScannedHostKey, SourceError> {
     let what = format!("remote {} ({})", r.name, r.destination());
-    check_host(&r.host).map_err(|m| SourceError::Config(format!("{what}: host {m}")))?;
+    check_host(&r.host).map_err(|m| SourceError::Config(format!("{what}: host {m}").into()))?;
     if r.jump.is_none() {
         let tcp = dial(&r.host, r.port, &what, r.timeout).await?;
         return scan_stream(tcp, &r.host, r.port, r, &what).await;
@@ -933,7 +945,7 @@ pub(crate) async fn scan(r: &Remote) -> Result<ScannedHostKey, SourceError> {
             // target's key): hand back its key.
             return match take_seen(&seen) {
                 Some(key) => Ok(ScannedHostKey::new(&j.host, j.port, &key, &r.known_hosts)),
-                None => Err(SourceError::HostKey(m)),
+                None => Err(SourceError::HostKey(m.into())),
             };
         }
         Err(e) => return Err(e.into_source(&jwhat, r.timeout)),
@@ -972,9 +984,9 @@ where
     match (take_seen(&seen), res) {
         (Some(key), _) => Ok(ScannedHostKey::new(host, port, &key, &r.known_hosts)),
         (None, Err(e)) => Err(e.into_source(what, r.timeout)),
-        (None, Ok(_)) => Err(SourceError::HostKey(format!(
-            "{what}: the server presented no plain host key (a certificate?)"
-        ))),
+        (None, Ok(_)) => Err(SourceError::HostKey(
+            format!("{what}: the server presented no plain host key (a certificate?)").into(),
+        )),
     }
 }
 

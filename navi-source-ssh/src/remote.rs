@@ -37,9 +37,7 @@ use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use navi_core::{
-    shell_quote, PollReport, SessionInfo, SkippedFile, SourceError, MAX_STATUS_FILE_BYTES,
-};
+use navi_core::{PollReport, SessionInfo, SkippedFile, SourceError, MAX_STATUS_FILE_BYTES};
 
 /// The most one poll may return before navi stops reading (16 MiB).
 pub const MAX_POLL_OUTPUT: usize = 16 * 1024 * 1024;
@@ -291,35 +289,36 @@ pub fn decode_snapshot(out: &[u8], nonce: &str, dir: &str) -> Result<PollReport,
                 reason: clean(&String::from_utf8_lossy(body)),
             }),
             (true, "E") => {
-                return Err(SourceError::Remote(format!(
-                    "{} ({dir})",
-                    clean(&String::from_utf8_lossy(body))
-                )))
+                return Err(SourceError::Remote(
+                    format!("{} ({dir})", clean(&String::from_utf8_lossy(body))).into(),
+                ))
             }
             (true, "END") => return Ok(report),
             (true, other) => {
-                return Err(SourceError::Remote(format!(
-                    "unexpected record `{}` in the poll output",
-                    clean(other)
-                )))
+                return Err(SourceError::Remote(
+                    format!("unexpected record `{}` in the poll output", clean(other)).into(),
+                ))
             }
         }
     }
-    Err(SourceError::Remote(if begun {
-        "the poll output was cut off before its end marker (truncated)".to_string()
-    } else {
-        // What the remote printed instead (a `nologin` shell's notice, a forced command's
-        // banner) is the best clue, so show its start.
-        let said = clean(String::from_utf8_lossy(&out[..out.len().min(200)]).trim());
-        if said.is_empty() {
-            "the poll output has no start marker: is `sh` available on the remote?".to_string()
+    Err(SourceError::Remote(
+        if begun {
+            "the poll output was cut off before its end marker (truncated)".to_string()
         } else {
-            format!(
-                "the poll output has no start marker; the remote printed \"{said}\" \
+            // What the remote printed instead (a `nologin` shell's notice, a forced command's
+            // banner) is the best clue, so show its start.
+            let said = clean(String::from_utf8_lossy(&out[..out.len().min(200)]).trim());
+            if said.is_empty() {
+                "the poll output has no start marker: is `sh` available on the remote?".to_string()
+            } else {
+                format!(
+                    "the poll output has no start marker; the remote printed \"{said}\" \
                  (a login shell that is not a shell, e.g. nologin, or a forced command?)"
-            )
+                )
+            }
         }
-    }))
+        .into(),
+    ))
 }
 
 fn decode_file(name: &str, body: &[u8], dir: &str, report: &mut PollReport) {
@@ -386,4 +385,9 @@ fn find_all(hay: &[u8], needle: &[u8]) -> Vec<usize> {
 pub fn ends_snapshot(buf: &[u8], from: usize, end: &[u8]) -> bool {
     let start = from.saturating_sub(end.len());
     buf.len() >= end.len() && buf[start..].windows(end.len()).any(|w| w == end)
+}
+
+/// Quotes `s` as one word for a POSIX shell.
+pub fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
 }

@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use navi_core::{Aggregator, MemorySource, Model, SessionInfo, SourceOptions};
+use navi_core::{Aggregator, MemorySource, Model, SessionInfo};
 
 fn median(mut v: Vec<Duration>) -> (Duration, Duration, Duration) {
     v.sort();

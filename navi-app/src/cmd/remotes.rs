@@ -330,7 +330,7 @@ fn known_entry(key: &navi_source_ssh::ScannedHostKey) -> Known {
 mod tests {
     use super::*;
     use navi_core::testing::{session, MockSource};
-    use navi_core::{SourceError, SourceOptions};
+    use navi_core::SourceError;
     use std::sync::Arc;
     use std::time::Duration;
 
@@ -344,7 +344,7 @@ mod tests {
                         vec![session("a", "working", 1)],
                         Duration::from_millis(5),
                     )) as _,
-                    SourceOptions::default(),
+                    navi_core::testing::OPTIONS,
                 ),
                 (
                     Arc::new(MockSource::failing(
@@ -352,7 +352,7 @@ mod tests {
                         SourceError::Auth("no key accepted for deploy@staging".into()),
                         Duration::ZERO,
                     )) as _,
-                    SourceOptions::default(),
+                    navi_core::testing::OPTIONS,
                 ),
             ],
             config_errors: vec!["r.yaml: remote \"#3\": field `host`: missing".into()],

@@ -8,7 +8,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-use navi_core::{Aggregator, SessionInfo, SessionSource, SourceOptions, SourceState};
+use navi_core::{Aggregator, SessionInfo, SessionSource, SourceState};
 use navi_source_ssh::{JumpHost, Remote, SshSource};
 use navi_tests::ssh_server::{known_hosts_entry, random_key};
 use navi_tests::sshd::{self, Sshd};
@@ -133,7 +133,7 @@ fn real_sshd_pooled_polls_log_one_login() {
     let source = Arc::new(SshSource::new(remote("box", &server, &key, &known_hosts)));
 
     block_on_bounded("real sshd polls", async {
-        let mut agg = Aggregator::new().with_source(source.clone(), SourceOptions::default());
+        let mut agg = Aggregator::new().with_source(source.clone(), navi_core::testing::OPTIONS);
         let snap = agg.poll_once().await;
         let health = &snap.sources[0];
         assert_eq!(

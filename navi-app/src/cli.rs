@@ -7,10 +7,20 @@ use clap::{Args, Parser, Subcommand};
 const AFTER_HELP: &str = "\
 KEYS (dashboard):
   j / k, Down / Up   move the selection         g / G, Home / End   first / last row
+  PgDn / PgUp        a screen down / up          Ctrl-d / Ctrl-u     half a screen
+  mouse              wheel scrolls, click selects
   Enter              attach to the selected session (tmux, or ssh -t for a remote)
+  /                  search as you type (name, machine, directory, branch, message)
+  n / N              next / previous search match
+  1 2 3 4 5 / 0      waiting+permission, working, done+idle, error, offline+stopped / all
+  !                  jump to the next session that needs you
   f                  cycle the filter: all -> local -> remote -> each remote by name
   o                  show / hide offline rows (status offline, stale rows of unavailable remotes)
-  r                  refresh every source now   ?   help overlay   q / Esc / Ctrl-C   quit
+  s                  sort: priority -> name -> age -> status -> directory -> machine
+  v                  rows: roomy -> compact -> auto
+  i / e              details of the selected session / skipped files and config problems
+  Esc                clear the search and filters (closes an overlay); never quits
+  r                  refresh every source now   ?   help overlay   q / Ctrl-C   quit
 
 FILES:
   ~/.claude-sessions/*.json      one status file per tmux session, written by navi's Claude Code
@@ -43,6 +53,7 @@ EXAMPLES:
   navi --demo                            the dashboard on sample data (no tmux or SSH needed)
   navi list                              every session once, as a table
   navi list --json | jq '.sessions[] | select(.status_kind == \"permission\") | .tmux_session'
+  navi status --format tmux              \"2 waiting, 1 permission\" for a tmux status bar
   navi remotes                           is every remote reachable? latency, reason, sessions
   navi remotes trust dev-server          show dev-server's host key and add it to known_hosts
   NAVI_LOG=debug navi --log-file /tmp/navi.log";

@@ -56,6 +56,42 @@ fn session(name: &str, status: Status, message: &str, cwd: &str, ts: i64) -> Ses
     }
 }
 
+/// The demo's remotes, as a remotes.yaml would describe them: attaching to a demo
+/// remote session shows the real command navi would run.
+const DEMO_REMOTES: &str = "\
+remotes:
+  - name: dev-server
+    host: dev.example.com
+    user: sean
+    key: ~/.ssh/id_ed25519
+  - name: staging
+    host: staging.example.com
+    user: deploy
+    key: ~/.ssh/deploy_key
+    jump_host: bastion.example.com
+";
+
+/// `remote`'s attach command, built by the SSH source's own rules.
+fn demo_attach(remote: &str) -> navi_core::AttachFn {
+    let env = navi_source_ssh::Env {
+        home: Some("/home/you".into()),
+        ssh_config: None,
+        user: Some("you".into()),
+    };
+    let loaded = navi_source_ssh::load_remotes_from_str(
+        std::path::Path::new("(demo remotes)"),
+        DEMO_REMOTES,
+        &env,
+    );
+    let found = loaded.remotes.into_iter().find(|r| r.name == remote);
+    Arc::new(
+        move |s: &SessionInfo, _: &navi_core::AttachContext| match &found {
+            Some(r) => navi_source_ssh::attach_argv(r, &s.tmux_session),
+            None => Err(SourceError::Unsupported("not a demo remote".into())),
+        },
+    )
+}
+
 /// The demo source set.
 pub fn source_set() -> SourceSet {
     let now = unix_now();
@@ -86,7 +122,8 @@ pub fn source_set() -> SourceSet {
             ),
             session("scratch", Status::Idle, "", "/tmp/scratch", now - 7200),
         ],
-    );
+    )
+    .with_attach(demo_attach("dev-server"));
     let staging = MemorySource::new(
         Some("staging"),
         vec![session(
@@ -96,7 +133,8 @@ pub fn source_set() -> SourceSet {
             "/home/deploy/app",
             now - 600,
         )],
-    );
+    )
+    .with_attach(demo_attach("staging"));
     let remote_options = SourceOptions::new(Duration::from_secs(3), Duration::from_secs(2));
     SourceSet {
         sources: vec![
@@ -166,6 +204,18 @@ mod tests {
         assert_eq!(
             snap.sources[2].reason.as_ref().map(|r| r.kind()),
             Some("refused")
+        );
+        // Attaching to a demo remote session shows the real ssh command.
+        let ml = snap
+            .sessions
+            .iter()
+            .find(|s| s.tmux_session == "ml-train")
+            .unwrap();
+        let cmd = navi_core::attach_command(&agg.sources(), ml, &Default::default()).unwrap();
+        assert_eq!(cmd.argv[0], "ssh");
+        assert!(
+            cmd.argv.iter().any(|a| a.contains("sean@dev.example.com")),
+            "{cmd:?}"
         );
         let stale: Vec<_> = snap.sessions.iter().filter(|s| s.stale).collect();
         assert_eq!(stale.len(), 1);

@@ -43,7 +43,14 @@ fn main() {
     }
     let mut ui = UiState::default();
 
-    for (w, h) in [(120u16, 40u16), (240, 100)] {
+    let cases = [
+        (navi_app::Density::Roomy, 120u16, 40u16),
+        (navi_app::Density::Roomy, 240, 100),
+        (navi_app::Density::Compact, 120, 40),
+        (navi_app::Density::Compact, 240, 100),
+    ];
+    for (density, w, h) in cases {
+        ui.density = density;
         let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
         let mut times: Vec<Duration> = (0..101)
             .map(|_| {
@@ -59,7 +66,7 @@ fn main() {
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
         let med = times[times.len() / 2];
         println!(
-            "| one dashboard frame, 1,000 rows, {w}x{h} terminal | {:.3} ms | {:.3} ms | {:.3} ms | < 5 ms | {} |",
+            "| one dashboard frame, 1,000 rows, {density:?} layout, {w}x{h} terminal | {:.3} ms | {:.3} ms | {:.3} ms | < 5 ms | {} |",
             ms(times[0]),
             ms(med),
             ms(times[times.len() * 9 / 10]),

@@ -222,6 +222,14 @@ impl App {
         }
     }
 
+    /// Starts from the user's settings (config.yaml): layout, sort, icons, offline rows.
+    pub fn apply_settings(&mut self, settings: &crate::config::Settings) {
+        self.ui.density = settings.layout;
+        self.ui.icons = settings.icons;
+        self.model.set_sort(settings.sort);
+        self.model.set_hide_offline(!settings.show_offline);
+    }
+
     /// Publishes every snapshot's counts to `path` for `navi status`.
     pub fn publish_to(&mut self, path: Option<std::path::PathBuf>) {
         self.publisher = Some(crate::cmd::status::Publisher::new(path));

@@ -32,11 +32,16 @@ FILES:
                                        user: sean
                                        key: ~/.ssh/id_ed25519
                                        jump_host: bastion.example.com   # optional
+  ~/.config/navi/config.yaml     settings (--config, NAVI_CONFIG), every key optional:
+                                   layout: auto        # auto | roomy | compact
+                                   sort: priority      # priority|name|age|status|directory|machine
+                                   icons: emoji        # emoji | ascii
+                                   show_offline: true  # list ended sessions and stale rows
   ~/.ssh/known_hosts             host keys are verified; add one with `navi remotes trust NAME`
   ~/.local/state/navi/navi.log   the log (--log-file; $XDG_STATE_HOME/navi/navi.log when set)
 
 ENVIRONMENT:
-  NAVI_SESSIONS_DIR, NAVI_REMOTES, NAVI_LOG_FILE   defaults for the options above
+  NAVI_SESSIONS_DIR, NAVI_REMOTES, NAVI_CONFIG, NAVI_LOG_FILE   defaults for the options above
   NAVI_LOG (or RUST_LOG)   log level / filter, e.g. NAVI_LOG=debug (default: info)
   TMUX                     set by tmux: navi then attaches with `tmux switch-client`
   SSH_AUTH_SOCK            ssh-agent used when a remote's key file is missing or encrypted
@@ -49,6 +54,7 @@ status or \"unknown\"); each source is {\"name\", \"state\", \"reason\", \"reaso
 EXIT STATUS: 0 success, 1 failure (the error is printed), 2 usage error.
 
 EXAMPLES:
+  navi hooks install                     make Claude Code sessions in tmux show up (once)
   navi                                   the dashboard
   navi --demo                            the dashboard on sample data (no tmux or SSH needed)
   navi list                              every session once, as a table
@@ -93,6 +99,12 @@ pub struct Paths {
         value_parser = path_parser())]
     pub remotes: Option<PathBuf>,
 
+    /// The settings file (layout, sort, icons, offline rows)
+    /// [default: ~/.config/navi/config.yaml]
+    #[arg(long, global = true, value_name = "FILE", env = "NAVI_CONFIG",
+        value_parser = path_parser())]
+    pub config: Option<PathBuf>,
+
     /// The log file [default: $XDG_STATE_HOME/navi/navi.log or ~/.local/state/navi/navi.log]
     #[arg(long, global = true, value_name = "FILE", env = "NAVI_LOG_FILE",
         value_parser = path_parser())]
@@ -117,12 +129,18 @@ pub enum Command {
     /// Poll every source once, print the sessions and exit.
     ///
     /// Each source is asked once, concurrently, bounded by its timeout. The table has
-    /// one line per session: status, name, [remote], age, directory, message. Problems
-    /// (an unavailable remote, a skipped file, a config error) go to stderr.
+    /// one line per session: status, name, [remote], age, directory, message. On a
+    /// terminal it fits the width (directories cut in the middle so the project's name
+    /// stays); piped, or with --wide, nothing is cut. Problems (an unavailable remote, a
+    /// skipped file, a config error) go to stderr.
     List {
         /// Print one JSON object {"sessions": [...], "sources": [...]} instead of a table.
         #[arg(long)]
         json: bool,
+
+        /// Print every column whole, even on a terminal.
+        #[arg(long, short = 'w')]
+        wide: bool,
     },
     /// One line for a tmux status bar: how many sessions need you, local and remote.
     ///
@@ -131,6 +149,19 @@ pub enum Command {
     /// it reads the local status directory and says remote sessions are unknown. E.g.
     /// `set -g status-right '#(navi status --format tmux)'`.
     Status(StatusArgs),
+    /// The Claude Code hook command (Claude Code runs it; `navi hooks install` sets it up).
+    ///
+    /// Reads the hook event's JSON on stdin and updates this tmux session's status file
+    /// (~/.claude-sessions/<session>.json, or NAVI_SESSIONS_DIR) atomically, under a lock.
+    /// The event decides the status. Always exits 0 and prints nothing; outside tmux it
+    /// writes nothing; problems go to navi's log.
+    Hook,
+    /// Install, remove or check navi's Claude Code hooks (what makes sessions show up).
+    Hooks {
+        /// What to do.
+        #[command(subcommand)]
+        action: HooksAction,
+    },
     /// Show each configured remote's health (one poll), or trust a remote's host key.
     ///
     /// Without a subcommand: state (connected / unavailable), reason, latency, last good
@@ -144,6 +175,31 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<RemotesAction>,
     },
+}
+
+/// `navi hooks` subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum HooksAction {
+    /// Add navi's hook to Claude Code's user settings for every event it needs.
+    ///
+    /// Edits ~/.claude/settings.json ($CLAUDE_CONFIG_DIR/settings.json when set), calling
+    /// this binary by its absolute path. Every other setting and hook is kept; the Go
+    /// navi's notify.sh / tool-tracker.sh entries are replaced. The previous file is kept
+    /// as settings.json.navi-backup. Running it again changes nothing.
+    Install {
+        /// Show the change as a diff and write nothing.
+        #[arg(long, short = 'n')]
+        dry_run: bool,
+    },
+    /// Remove exactly navi's entries from Claude Code's user settings.
+    Uninstall {
+        /// Show the change as a diff and write nothing.
+        #[arg(long, short = 'n')]
+        dry_run: bool,
+    },
+    /// Say whether navi's hooks are installed, where, and when a session last wrote a
+    /// status file. Exits 1 when they are not (fully) installed.
+    Status,
 }
 
 /// `navi status` options.
@@ -191,7 +247,13 @@ mod tests {
     #[test]
     fn parses_commands_and_global_options() {
         let cli = Cli::try_parse_from(["navi", "list", "--json", "--sessions-dir", "/x"]).unwrap();
-        assert!(matches!(cli.command, Some(Command::List { json: true })));
+        assert!(matches!(
+            cli.command,
+            Some(Command::List {
+                json: true,
+                wide: false
+            })
+        ));
         assert_eq!(cli.paths.sessions_dir, Some(PathBuf::from("/x")));
 
         let cli = Cli::try_parse_from(["navi", "--demo"]).unwrap();

@@ -177,6 +177,36 @@ pub fn ellipsize_middle(s: &str, max: usize) -> String {
     format!("{head} … {}", tail.trim_start())
 }
 
+/// A directory cut to `max` cells in its middle, so the last component (the project's
+/// name) stays whole: `~/work/clients/acme/api` → `~/work/c…/api`.
+pub fn cut_path(path: &str, max: usize) -> String {
+    if width(path) <= max {
+        return path.to_string();
+    }
+    let last = path
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or(path);
+    let tail = format!("…/{last}");
+    if last.len() == path.len() || width(&tail) > max {
+        return ellipsize_middle(path, max);
+    }
+    let room = max - width(&tail);
+    let mut head = String::new();
+    let mut used = 0;
+    let mut buf = [0u8; 4];
+    for c in path.chars() {
+        let w = width(c.encode_utf8(&mut buf));
+        if used + w > room {
+            break;
+        }
+        head.push(c);
+        used += w;
+    }
+    format!("{}{tail}", head.trim_end_matches('/'))
+}
+
 /// `s` padded with spaces to `w` cells (or cut to it).
 pub fn pad(s: &str, w: usize) -> String {
     let s = truncate(s, w);
@@ -187,6 +217,20 @@ pub fn pad(s: &str, w: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_are_cut_in_the_middle_keeping_the_project() {
+        let p = "~/work/clients/acme/api-gateway";
+        assert_eq!(cut_path(p, 40), p);
+        let cut = cut_path(p, 20);
+        assert!(cut.ends_with("…/api-gateway"), "{cut}");
+        assert!(cut.starts_with("~/w"), "{cut}");
+        assert!(width(&cut) <= 20, "{cut}");
+        // No room for the whole last component: both ends survive.
+        let cut = cut_path("/a/very-long-project-name-indeed", 12);
+        assert!(width(&cut) <= 12, "{cut}");
+        assert!(width(&cut_path("no-slashes-at-all-here", 10)) <= 10);
+    }
 
     #[test]
     fn ages() {

@@ -15,6 +15,7 @@
 mod app;
 mod cli;
 mod cmd;
+mod config;
 mod demo;
 mod event;
 mod format;
@@ -31,8 +32,8 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
-pub use app::UiState;
-pub use cli::{Cli, Command, RemotesAction};
+pub use app::{Density, UiState};
+pub use cli::{Cli, Command, HooksAction, RemotesAction};
 pub use format::width;
 pub use logging::init_logging;
 pub use ui::draw;
@@ -42,8 +43,18 @@ use sources::SourceSet;
 /// Runs the command line `cli`. A broken pipe on stdout (`navi list | head`) is success.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     // `navi status` runs in tmux's status bar every few seconds: no runtime, no network.
-    if let Some(Command::Status(args)) = &cli.command {
-        return status(&cli, args);
+    match &cli.command {
+        Some(Command::Status(args)) => return status(&cli, args),
+        Some(Command::Hook) => {
+            let dir = crate::cli::given(&cli.paths.sessions_dir).map(sources::expand_tilde);
+            if let Err(e) = cmd::hooks::run_hook(dir) {
+                init_logging(&cli.paths);
+                tracing::warn!("navi hook: {e}");
+            }
+            return Ok(());
+        }
+        Some(Command::Hooks { action }) => return hooks(&cli, action),
+        _ => {}
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -73,19 +84,25 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
     };
     match &cli.command {
-        None => tui::run(source_set(false)?).await,
-        Some(Command::Status(_)) => Ok(()),
-        Some(Command::List { json }) => {
-            let set = source_set(false)?;
-            let width = if io::stdout().is_terminal() {
-                crossterm::terminal::size().map_or(80, |(w, _)| usize::from(w))
-            } else {
-                80
+        None => tui::run(source_set(false)?, sources::settings(&cli.paths)).await,
+        Some(Command::Status(_) | Command::Hook | Command::Hooks { .. }) => Ok(()),
+        Some(Command::List { json, wide }) => {
+            let settings = sources::settings(&cli.paths);
+            let mut set = source_set(false)?;
+            set.config_errors.extend(settings.errors);
+            // A terminal gets a table that fits; a pipe or a file gets every column whole.
+            let width = match io::stdout().is_terminal() && !*wide {
+                true => Some(crossterm::terminal::size().map_or(80, |(w, _)| usize::from(w))),
+                false => None,
+            };
+            let style = cmd::list::TableStyle {
+                width,
+                icons: settings.settings.icons,
             };
             cmd::list::run(
                 &set,
                 *json,
-                width,
+                style,
                 &mut io::stdout().lock(),
                 &mut io::stderr(),
             )
@@ -137,6 +154,27 @@ fn status(cli: &Cli, args: &cli::StatusArgs) -> anyhow::Result<()> {
     match result {
         Err(e) if is_broken_pipe(&e) => Ok(()),
         other => other,
+    }
+}
+
+fn hooks(cli: &Cli, action: &cli::HooksAction) -> anyhow::Result<()> {
+    let path = cmd::hooks::settings_path()?;
+    let out = &mut io::stdout().lock();
+    match action {
+        cli::HooksAction::Install { dry_run } => {
+            let exe = std::env::current_exe()
+                .and_then(|p| p.canonicalize())
+                .context("cannot find the path of this navi binary")?;
+            cmd::hooks::install_cmd(&path, &exe, *dry_run, out)
+        }
+        cli::HooksAction::Uninstall { dry_run } => cmd::hooks::uninstall_cmd(&path, *dry_run, out),
+        cli::HooksAction::Status => {
+            let dir = sources::sessions_dir(&cli.paths)?;
+            match cmd::hooks::status_cmd(&path, &dir, out)? {
+                true => Ok(()),
+                false => anyhow::bail!("navi's hooks are not fully installed"),
+            }
+        }
     }
 }
 

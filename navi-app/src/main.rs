@@ -13,7 +13,10 @@ fn main() -> ExitCode {
             return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
         }
     };
-    navi_app::init_logging(&cli.paths);
+    // `navi hook` runs on every Claude Code event: it opens the log only on a problem.
+    if !matches!(cli.command, Some(navi_app::Command::Hook)) {
+        navi_app::init_logging(&cli.paths);
+    }
     match navi_app::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

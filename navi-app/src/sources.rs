@@ -123,6 +123,19 @@ pub fn remotes_file(paths: &Paths) -> Option<PathBuf> {
     }
 }
 
+/// The user's settings: `--config`, `NAVI_CONFIG` or the default config.yaml.
+pub fn settings(paths: &Paths) -> crate::config::Loaded {
+    let file = match crate::cli::given(&paths.config) {
+        Some(file) => Some(expand_tilde(file)),
+        None => crate::config::default_path(),
+    };
+    let loaded = file.map(|f| crate::config::load(&f)).unwrap_or_default();
+    for e in &loaded.errors {
+        tracing::warn!("{e}");
+    }
+    loaded
+}
+
 /// Expands a leading `~` to this user's home (paths from environment variables are not
 /// expanded by a shell); see [`navi_core::text::expand_home`].
 pub fn expand_tilde(p: &Path) -> PathBuf {
@@ -140,6 +153,7 @@ mod tests {
             sessions_dir: Some(dir.path().to_path_buf()),
             remotes: Some(dir.path().join("missing.yaml")),
             log_file: None,
+            config: None,
         };
         let set = SourceSet::configured(&paths).unwrap();
         assert_eq!(set.sources.len(), 1);

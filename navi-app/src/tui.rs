@@ -105,7 +105,7 @@ where
 }
 
 /// Opens the dashboard over `set` and runs it until the user quits.
-pub async fn run(set: SourceSet) -> anyhow::Result<()> {
+pub async fn run(set: SourceSet, settings: crate::config::Loaded) -> anyhow::Result<()> {
     if !io::stdout().is_terminal() || !io::stdin().is_terminal() {
         anyhow::bail!(
             "the dashboard needs a terminal (stdin and stdout); use `navi list` or \
@@ -131,6 +131,8 @@ pub async fn run(set: SourceSet) -> anyhow::Result<()> {
         app.ui.remotes_file = file.display().to_string();
     }
     app.ui.config_errors = set.config_errors.clone();
+    app.ui.config_errors.extend(settings.errors);
+    app.apply_settings(&settings.settings);
     if !set.demo {
         app.publish_to(crate::cmd::status::summary_path());
     }

@@ -1,4 +1,4 @@
-//! Making untrusted text safe for a terminal.
+//! Text helpers: making untrusted text safe for a terminal, and naming the key a typo meant.
 
 use std::borrow::Cow;
 
@@ -69,9 +69,45 @@ fn skip_string(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
     }
 }
 
+/// The candidate a misspelt config key most likely meant: the same letters ignoring `_`,
+/// `-` and case, or else the nearest within two edits. `None` when nothing is close.
+pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let norm = |s: &str| -> Vec<char> {
+        s.chars()
+            .filter(|c| *c != '_' && *c != '-')
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let w = norm(word);
+    candidates
+        .iter()
+        .map(|c| (edit_distance(&norm(c), &w), *c))
+        .filter(|(d, _)| *d <= 2)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Levenshtein distance between two character sequences.
+fn edit_distance(a: &[char], b: &[char]) -> usize {
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = Vec::with_capacity(b.len() + 1);
+        cur.push(i + 1);
+        for (j, cb) in b.iter().enumerate() {
+            cur.push(
+                (prev[j] + usize::from(ca != cb))
+                    .min(prev[j + 1] + 1)
+                    .min(cur[j] + 1),
+            );
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
 #[cfg(test)]
 mod tests {
-    use super::sanitize;
+    use super::{closest, sanitize};
 
     #[test]
     fn home_expansion() {
@@ -110,5 +146,15 @@ mod tests {
         assert_eq!(sanitize("émoji ⚙️ ok"), "émoji ⚙️ ok");
         assert_eq!(sanitize("trailing\x1b"), "trailing");
         assert_eq!(sanitize("dcs\x1bPq#0;2;0;0;0\x1b\\end"), "dcsend");
+    }
+
+    #[test]
+    fn closest_names_the_intended_key() {
+        let keys = ["layout", "sort", "icons", "show_offline"];
+        assert_eq!(closest("Layout", &keys), Some("layout"));
+        assert_eq!(closest("sortt", &keys), Some("sort"));
+        assert_eq!(closest("show-offline", &keys), Some("show_offline"));
+        assert_eq!(closest("icon", &keys), Some("icons"));
+        assert_eq!(closest("colour_scheme", &keys), None);
     }
 }

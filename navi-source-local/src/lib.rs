@@ -6,6 +6,8 @@
 //! never fatal, and so is a `*.json` that is not a regular file (a directory, a FIFO, a
 //! broken symlink; a FIFO never blocks the poll); a missing directory is zero sessions.
 
+pub mod hook;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -5,16 +5,27 @@ use std::io::Write;
 use navi_core::text::sanitize;
 use navi_core::{Snapshot, SourceState};
 
-use crate::format::{pad, session_age, tilde, truncate, unix_now};
+use crate::format::{cut_path, pad, session_age, tilde, truncate, unix_now};
+use crate::icons::IconSet;
 use crate::json;
 use crate::sources::SourceSet;
 
+/// How `navi list` prints its table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableStyle {
+    /// Cut the table to this many cells (a terminal's width); `None` prints every column
+    /// whole (stdout is not a terminal, or `--wide`).
+    pub width: Option<usize>,
+    /// Status glyphs (config.yaml `icons`).
+    pub icons: IconSet,
+}
+
 /// Polls every source of `set` once (each bounded by its own timeout) and prints the
-/// sessions to `out`: a table `width` cells wide, or JSON. Problems go to `err`.
+/// sessions to `out`: a table, or JSON. Problems go to `err`.
 pub async fn run(
     set: &SourceSet,
     json_output: bool,
-    width: usize,
+    style: TableStyle,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<()> {
@@ -27,14 +38,19 @@ pub async fn run(
         writeln!(out)?;
         return Ok(());
     }
-    write_table(&snapshot, width, out)?;
+    write_table(&snapshot, style, out)?;
     write_problems(set, &snapshot, err)?;
     out.flush()?;
     Ok(())
 }
 
-/// The session table.
-pub fn write_table(snapshot: &Snapshot, width: usize, out: &mut dyn Write) -> std::io::Result<()> {
+/// The session table: columns fitted to `style.width` (directories cut in the middle,
+/// the message last), or every column whole when there is no width.
+pub fn write_table(
+    snapshot: &Snapshot,
+    style: TableStyle,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     if snapshot.sessions.is_empty() {
         return Ok(());
     }
@@ -54,7 +70,7 @@ pub fn write_table(snapshot: &Snapshot, width: usize, out: &mut dyn Write) -> st
             [
                 format!(
                     "{} {}",
-                    crate::icons::status_cell(&s.status, crate::icons::IconSet::Emoji),
+                    crate::icons::status_cell(&s.status, style.icons),
                     sanitize(s.status.as_str())
                 ),
                 name,
@@ -67,30 +83,44 @@ pub fn write_table(snapshot: &Snapshot, width: usize, out: &mut dyn Write) -> st
         })
         .collect();
     let header = ["STATUS", "SESSION", "AGE", "DIRECTORY", "MESSAGE"].map(String::from);
-    let caps = [16, 36, 9, 36];
+    let caps = match style.width {
+        Some(_) => [16, 36, 9, 36],
+        None => [usize::MAX; 4],
+    };
     let mut widths = [0usize; 4];
     for row in std::iter::once(&header).chain(&rows) {
         for (i, w) in widths.iter_mut().enumerate() {
             *w = (*w).max(crate::format::width(&row[i])).min(caps[i]);
         }
     }
-    // Leave the message some room: narrow the directory, then the session column.
-    const MIN_MESSAGE: usize = 20;
-    for (col, floor) in [(3, 12), (1, 24)] {
-        let used: usize = widths.iter().map(|w| w + 2).sum();
-        let short = (used + MIN_MESSAGE).saturating_sub(width);
-        widths[col] = widths[col]
-            .saturating_sub(short)
-            .max(floor.min(widths[col]));
+    if let Some(width) = style.width {
+        // Leave the message some room: narrow the directory, then the session column.
+        const MIN_MESSAGE: usize = 20;
+        for (col, floor) in [(3, 12), (1, 24)] {
+            let used: usize = widths.iter().map(|w| w + 2).sum();
+            let short = (used + MIN_MESSAGE).saturating_sub(width);
+            widths[col] = widths[col]
+                .saturating_sub(short)
+                .max(floor.min(widths[col]));
+        }
     }
     for row in std::iter::once(&header).chain(&rows) {
         let mut line = String::new();
         for (i, w) in widths.iter().enumerate() {
-            line.push_str(&pad(&row[i], *w));
+            let cell = if i == 3 {
+                cut_path(&row[i], *w)
+            } else {
+                row[i].clone()
+            };
+            line.push_str(&pad(&cell, *w));
             line.push_str("  ");
         }
         line.push_str(&row[4]);
-        writeln!(out, "{}", truncate(line.trim_end(), width))?;
+        let line = line.trim_end();
+        match style.width {
+            Some(width) => writeln!(out, "{}", truncate(line, width))?,
+            None => writeln!(out, "{line}")?,
+        }
     }
     Ok(())
 }
@@ -136,8 +166,9 @@ fn write_problems(
         };
         writeln!(
             err,
-            "{where_} navi's Claude Code hooks write one status file per tmux session \
-             there; try `navi --demo list` to see sample output."
+            "{where_} Run `navi hooks install` once, then start `claude` inside tmux: \
+             navi's Claude Code hook writes one status file per tmux session there. \
+             `navi --demo list` shows sample output."
         )?;
     }
     Ok(())
@@ -150,6 +181,45 @@ mod tests {
     use navi_core::{MemorySource, SourceError};
     use std::sync::Arc;
     use std::time::Duration;
+
+    fn fit(width: usize) -> TableStyle {
+        TableStyle {
+            width: Some(width),
+            icons: IconSet::Emoji,
+        }
+    }
+
+    #[tokio::test]
+    async fn without_a_width_nothing_is_cut_and_with_one_directories_keep_the_project() {
+        let mut long = session("a-session-with-a-rather-long-name-indeed", "working", 1);
+        long.cwd = "/srv/clients/acme-corporation/backend/services/payment-gateway".into();
+        long.message = "m".repeat(300);
+        let set = set_of(vec![Arc::new(MemorySource::new(None, vec![long]))]);
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let wide = TableStyle {
+            width: None,
+            icons: IconSet::Ascii,
+        };
+        run(&set, false, wide, &mut out, &mut err).await.unwrap();
+        let out = String::from_utf8(out).unwrap();
+        let row = out.lines().nth(1).unwrap();
+        assert!(
+            row.contains("a-session-with-a-rather-long-name-indeed"),
+            "{row}"
+        );
+        assert!(row.contains("/srv/clients/acme-corporation/backend/services/payment-gateway"));
+        assert!(row.ends_with(&"m".repeat(300)), "{row}");
+        assert!(row.starts_with("*  working"), "ascii icons: {row}");
+
+        let mut out = Vec::new();
+        run(&set, false, fit(100), &mut out, &mut Vec::new())
+            .await
+            .unwrap();
+        let out = String::from_utf8(out).unwrap();
+        let row = out.lines().nth(1).unwrap();
+        assert!(row.contains("…/payment-gateway"), "{row}");
+        assert!(crate::format::width(row) <= 100, "{row}");
+    }
 
     fn set_of(sources: Vec<Arc<dyn navi_core::SessionSource>>) -> SourceSet {
         SourceSet {
@@ -180,7 +250,7 @@ mod tests {
             )),
         ]);
         let (mut out, mut err) = (Vec::new(), Vec::new());
-        run(&set, false, 60, &mut out, &mut err).await.unwrap();
+        run(&set, false, fit(60), &mut out, &mut err).await.unwrap();
         let out = String::from_utf8(out).unwrap();
         let err = String::from_utf8(err).unwrap();
         let lines: Vec<&str> = out.lines().collect();
@@ -208,7 +278,7 @@ mod tests {
     async fn empty_table_explains_where_sessions_come_from() {
         let set = set_of(vec![Arc::new(MemorySource::new(None, vec![]))]);
         let (mut out, mut err) = (Vec::new(), Vec::new());
-        run(&set, false, 80, &mut out, &mut err).await.unwrap();
+        run(&set, false, fit(80), &mut out, &mut err).await.unwrap();
         assert!(out.is_empty());
         let err = String::from_utf8(err).unwrap();
         assert!(
@@ -220,7 +290,7 @@ mod tests {
         let mut set = set_of(vec![Arc::new(MemorySource::new(None, vec![]))]);
         set.sessions_dir = dir.path().to_path_buf();
         let mut err = Vec::new();
-        run(&set, false, 80, &mut Vec::new(), &mut err)
+        run(&set, false, fit(80), &mut Vec::new(), &mut err)
             .await
             .unwrap();
         let err = String::from_utf8(err).unwrap();
@@ -238,7 +308,7 @@ mod tests {
             Duration::ZERO,
         ))]);
         let (mut out, mut err) = (Vec::new(), Vec::new());
-        run(&set, false, 80, &mut out, &mut err).await.unwrap();
+        run(&set, false, fit(80), &mut out, &mut err).await.unwrap();
         let err = String::from_utf8(err).unwrap();
         assert!(
             err.contains("navi: local: unavailable: cannot read status directory"),
@@ -254,7 +324,7 @@ mod tests {
             vec![session("a", "done", 5)],
         ))]);
         let (mut out, mut err) = (Vec::new(), Vec::new());
-        run(&set, true, 80, &mut out, &mut err).await.unwrap();
+        run(&set, true, fit(80), &mut out, &mut err).await.unwrap();
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(v["sessions"][0]["tmux_session"], "a");
         assert_eq!(v["sessions"][0]["remote"], "dev");

@@ -367,7 +367,7 @@ fn hostile_text_never_reaches_the_buffer() {
     assert!(text.contains("\"pwned\""), "{text}");
     assert!(text.contains("/tmp/dir"), "{text}");
     assert!(
-        text.contains("⚠ remotes config: 1 problem (`navi remotes` lists them): bad  config"),
+        text.contains("⚠ config: 1 problem (e lists them): bad  config"),
         "{text}"
     );
 }

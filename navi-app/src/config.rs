@@ -1,0 +1,262 @@
+//! The user's settings: `~/.config/navi/config.yaml` (`--config`, `NAVI_CONFIG`).
+//!
+//! ```yaml
+//! layout: auto          # auto | roomy | compact  (the `v` key cycles it)
+//! sort: priority        # priority | name | age | status | directory | machine  (`s`)
+//! icons: emoji          # emoji | ascii
+//! show_offline: true    # keep ended sessions and stale rows of unavailable remotes  (`o`)
+//! ```
+//!
+//! Every key is optional. A problem (unknown key, wrong value, broken YAML) is reported
+//! with the file and the key and never stops navi: the other keys still apply, and a
+//! missing file is simply the defaults.
+
+use std::path::{Path, PathBuf};
+
+use navi_core::SortMode;
+use serde_yaml::Value;
+
+use crate::app::Density;
+use crate::icons::IconSet;
+
+/// The keys config.yaml knows, for "did you mean" hints.
+const KEYS: &[&str] = &["layout", "sort", "icons", "show_offline"];
+
+/// What config.yaml chose; defaults for everything it does not set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// Rows: roomy, compact or auto.
+    pub layout: Density,
+    /// The dashboard's initial sort.
+    pub sort: SortMode,
+    /// Status glyphs.
+    pub icons: IconSet,
+    /// Whether offline sessions and stale rows are listed (the `o` key toggles).
+    pub show_offline: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            layout: Density::Auto,
+            sort: SortMode::Priority,
+            icons: IconSet::Emoji,
+            show_offline: true,
+        }
+    }
+}
+
+/// The settings of one file and one line per problem in it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Loaded {
+    /// The settings (defaults where the file is silent or wrong).
+    pub settings: Settings,
+    /// Each problem, naming the file and the key.
+    pub errors: Vec<String>,
+}
+
+/// `--config`, `NAVI_CONFIG`, `$XDG_CONFIG_HOME/navi/config.yaml` or
+/// `~/.config/navi/config.yaml`.
+pub fn default_path() -> Option<PathBuf> {
+    match std::env::var_os("XDG_CONFIG_HOME").filter(|v| !v.is_empty()) {
+        Some(dir) => Some(PathBuf::from(dir).join("navi/config.yaml")),
+        None => std::env::home_dir().map(|h| h.join(".config/navi/config.yaml")),
+    }
+}
+
+/// Reads `file`; a file that does not exist is the defaults.
+pub fn load(file: &Path) -> Loaded {
+    match std::fs::read_to_string(file) {
+        Ok(text) => parse(&text, file),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Loaded::default(),
+        Err(e) => Loaded {
+            settings: Settings::default(),
+            errors: vec![format!(
+                "{}: cannot read it ({e}); using the default settings",
+                file.display()
+            )],
+        },
+    }
+}
+
+/// Parses config.yaml's text; `file` names it in messages.
+pub fn parse(text: &str, file: &Path) -> Loaded {
+    let mut loaded = Loaded::default();
+    let file = file.display();
+    let doc: Value = match serde_yaml::from_str(text) {
+        Ok(v) => v,
+        Err(e) => {
+            loaded.errors.push(format!(
+                "{file}: not valid YAML ({e}); using the default settings"
+            ));
+            return loaded;
+        }
+    };
+    let map = match doc {
+        Value::Mapping(m) => m,
+        Value::Null => return loaded,
+        _ => {
+            loaded.errors.push(format!(
+                "{file}: expected `key: value` lines (e.g. `layout: compact`); using the \
+                 default settings"
+            ));
+            return loaded;
+        }
+    };
+    for (key, value) in &map {
+        let Some(key) = key.as_str() else {
+            loaded.errors.push(format!(
+                "{file}: a key that is not text ({key:?}) is ignored"
+            ));
+            continue;
+        };
+        if let Err(message) = loaded.settings.apply(key, value) {
+            loaded
+                .errors
+                .push(format!("{file}: field `{key}`: {message}"));
+        }
+    }
+    loaded
+}
+
+impl Settings {
+    /// Sets one key; `Err` says what is wrong and what to write instead.
+    fn apply(&mut self, key: &str, value: &Value) -> Result<(), String> {
+        match key {
+            "layout" => {
+                self.layout = choice(value, Density::from_name, "auto, roomy or compact")?;
+            }
+            "sort" => {
+                self.sort = choice(
+                    value,
+                    SortMode::from_label,
+                    "priority, name, age, status, directory or machine",
+                )?;
+            }
+            "icons" => self.icons = choice(value, IconSet::from_name, "emoji or ascii")?,
+            "show_offline" => match value {
+                Value::Bool(b) => self.show_offline = *b,
+                other => {
+                    return Err(format!(
+                        "expected true or false, found {}; ignored",
+                        describe(other)
+                    ))
+                }
+            },
+            other => {
+                let hint = match navi_core::text::closest(other, KEYS) {
+                    Some(k) => format!("; did you mean `{k}`?"),
+                    None => format!("; known keys: {}", KEYS.join(", ")),
+                };
+                return Err(format!("unknown key is ignored{hint}"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One of a fixed set of words.
+fn choice<T>(
+    value: &Value,
+    by_name: impl Fn(&str) -> Option<T>,
+    one_of: &str,
+) -> Result<T, String> {
+    match value.as_str() {
+        Some(s) => by_name(s.trim()).ok_or_else(|| {
+            format!(
+                "{:?} is not one of {one_of}; ignored",
+                navi_core::text::sanitize(s)
+            )
+        }),
+        None => Err(format!(
+            "expected one of {one_of}, found {}; ignored",
+            describe(value)
+        )),
+    }
+}
+
+fn describe(v: &Value) -> String {
+    match v {
+        Value::Null => "nothing".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => format!("{:?}", navi_core::text::sanitize(s)),
+        Value::Sequence(_) => "a list".into(),
+        Value::Mapping(_) => "a mapping".into(),
+        Value::Tagged(t) => format!("a tagged value ({})", t.tag),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(text: &str) -> Loaded {
+        parse(text, Path::new("/home/u/.config/navi/config.yaml"))
+    }
+
+    #[test]
+    fn every_key_is_read() {
+        let l = parse_str("layout: compact\nsort: machine\nicons: ascii\nshow_offline: false\n");
+        assert_eq!(l.errors, Vec::<String>::new());
+        assert_eq!(
+            l.settings,
+            Settings {
+                layout: Density::Compact,
+                sort: SortMode::Machine,
+                icons: IconSet::Ascii,
+                show_offline: false,
+            }
+        );
+    }
+
+    #[test]
+    fn empty_and_missing_files_are_the_defaults() {
+        assert_eq!(parse_str(""), Loaded::default());
+        assert_eq!(parse_str("# nothing yet\n"), Loaded::default());
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(load(&dir.path().join("config.yaml")), Loaded::default());
+    }
+
+    #[test]
+    fn a_wrong_key_costs_only_itself_and_is_named() {
+        let l = parse_str("sortt: name\nlayout: compact\nicons: nerd\nshow_offline: maybe\n");
+        assert_eq!(
+            l.settings.layout,
+            Density::Compact,
+            "the good key still applies"
+        );
+        assert_eq!(l.settings.sort, SortMode::Priority);
+        assert_eq!(l.settings.icons, IconSet::Emoji);
+        assert!(l.settings.show_offline);
+        assert_eq!(l.errors.len(), 3, "{:?}", l.errors);
+        assert_eq!(
+            l.errors[0],
+            "/home/u/.config/navi/config.yaml: field `sortt`: unknown key is ignored; did you \
+             mean `sort`?"
+        );
+        assert!(l.errors[1].contains("field `icons`: \"nerd\" is not one of emoji or ascii"));
+        assert!(
+            l.errors[2].contains("field `show_offline`: expected true or false, found \"maybe\"")
+        );
+    }
+
+    #[test]
+    fn broken_yaml_is_reported_with_its_place() {
+        let l = parse_str("layout: [compact\n");
+        assert_eq!(l.settings, Settings::default());
+        assert_eq!(l.errors.len(), 1);
+        assert!(l.errors[0].starts_with("/home/u/.config/navi/config.yaml: not valid YAML"));
+        assert!(l.errors[0].contains("line"), "{}", l.errors[0]);
+
+        let l = parse_str("- layout\n");
+        assert!(l.errors[0].contains("expected `key: value` lines"));
+    }
+
+    #[test]
+    fn hostile_values_are_sanitized_in_messages() {
+        let l = parse_str("layout: \"\\e[2Jboom\"\n");
+        assert_eq!(l.errors.len(), 1);
+        assert!(!l.errors[0].contains('\u{1b}'), "{}", l.errors[0]);
+    }
+}

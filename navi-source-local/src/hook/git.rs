@@ -1,0 +1,100 @@
+//! The `git` block of a status file (branch, dirty, ahead, behind), found cheaply: no
+//! process at all outside a repository, one `git status` inside one.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde_json::{json, Map, Value};
+
+/// The git block for `cwd`, or `None` when `cwd` is not inside a git work tree (or git
+/// is not installed).
+pub fn git_block(cwd: &str) -> Option<Value> {
+    if cwd.is_empty() {
+        return None;
+    }
+    find_git_dir(Path::new(cwd))?;
+    let out = Command::new("git")
+        .args(["-C", cwd, "status", "--porcelain=v2", "--branch"])
+        .args(["--untracked-files=no", "--ignore-submodules=all"])
+        .env("GIT_OPTIONAL_LOCKS", "0")
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    Some(Value::Object(parse_status(&String::from_utf8_lossy(
+        &out.stdout,
+    ))))
+}
+
+/// The nearest `.git` (directory or file) at or above `dir`.
+fn find_git_dir(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .take(64)
+        .map(|d| d.join(".git"))
+        .find(|g| g.exists())
+}
+
+/// Reads `git status --porcelain=v2 --branch` output.
+fn parse_status(text: &str) -> Map<String, Value> {
+    let mut block = Map::new();
+    let mut dirty = false;
+    for line in text.lines() {
+        if let Some(head) = line.strip_prefix("# branch.head ") {
+            let branch = match head {
+                "(detached)" => "HEAD",
+                b => b,
+            };
+            block.insert("branch".into(), json!(branch));
+        } else if let Some(ab) = line.strip_prefix("# branch.ab ") {
+            for part in ab.split_whitespace() {
+                let (key, digits) = match part.split_at_checked(1) {
+                    Some(("+", d)) => ("ahead", d),
+                    Some(("-", d)) => ("behind", d),
+                    _ => continue,
+                };
+                if let Ok(n) = digits.parse::<u64>() {
+                    block.insert(key.into(), json!(n));
+                }
+            }
+        } else if !line.starts_with('#') && !line.is_empty() {
+            dirty = true;
+        }
+    }
+    block.insert("dirty".into(), json!(dirty));
+    block.entry("ahead").or_insert(json!(0));
+    block.entry("behind").or_insert(json!(0));
+    block
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn porcelain_v2_is_read() {
+        let text = "# branch.oid 0123\n# branch.head feature/x\n# branch.upstream origin/x\n\
+                    # branch.ab +2 -1\n1 .M N... 100644 100644 100644 a b src/lib.rs\n";
+        let b = parse_status(text);
+        assert_eq!(b["branch"], "feature/x");
+        assert_eq!(
+            (b["ahead"].clone(), b["behind"].clone()),
+            (json!(2), json!(1))
+        );
+        assert_eq!(b["dirty"], true);
+
+        let b = parse_status("# branch.oid 0123\n# branch.head (detached)\n");
+        assert_eq!(b["branch"], "HEAD");
+        assert_eq!(b["dirty"], false);
+        assert_eq!(b["ahead"], 0);
+    }
+
+    #[test]
+    fn outside_a_repository_there_is_no_block() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(git_block(&dir.path().display().to_string()), None);
+        assert_eq!(git_block(""), None);
+    }
+}

@@ -1,0 +1,462 @@
+//! Writing status files: what `navi hook` does with one Claude Code hook event.
+//!
+//! The file format and the event rules are the Go navi's (`hooks/notify.sh`,
+//! `hooks/tool-tracker.sh`), so either navi reads what the other wrote. Where the shell
+//! hooks are wrong this is right: every message is escaped JSON, the write is atomic
+//! (hidden temp file, then rename), and the read-modify-write runs under an exclusive
+//! lock on a hidden lock file, so hooks that Claude Code runs in parallel never lose each
+//! other's updates. Fields this code does not manage (`git` written elsewhere, `tokens`,
+//! `current_pbi`, ...) are kept.
+
+mod git;
+#[cfg(test)]
+mod tests;
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Map, Value};
+
+pub use git::git_block;
+
+/// How many tools `metrics.tools.recent` keeps (newest first), as the Go hook.
+pub const RECENT_TOOLS: usize = 10;
+
+/// The tmux pane a hook runs in: its session's name and the pane's directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pane {
+    /// The tmux session's name (the status file is `<name>.json`).
+    pub session: String,
+    /// The pane's current directory.
+    pub cwd: String,
+}
+
+/// What one event did to the status directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The file was written.
+    Written(PathBuf),
+    /// The event changes nothing (e.g. a subagent event, or a teammate's stray event).
+    Ignored(&'static str),
+}
+
+/// Why an event could not be applied (logged by `navi hook`, never shown to Claude).
+#[derive(Debug, thiserror::Error)]
+pub enum HookError {
+    /// stdin was not a JSON object with `hook_event_name`.
+    #[error("the hook event is not a JSON object with a hook_event_name: {0}")]
+    BadEvent(String),
+    /// The tmux session's name cannot be a file name.
+    #[error("tmux session name {0:?} cannot name a status file")]
+    BadName(String),
+    /// Reading, locking or writing failed.
+    #[error("{what} {}: {source}", path.display())]
+    Io {
+        /// What was being done.
+        what: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+/// The status an event sets, as the Go hooks map them; `None` for events that set none.
+pub fn status_for(event: &Value) -> Option<&'static str> {
+    let name = event.get("hook_event_name")?.as_str()?;
+    Some(match name {
+        "UserPromptSubmit" | "PostToolUse" | "SubagentStart" | "PreCompact" => "working",
+        "Stop" | "TaskCompleted" => "done",
+        "PermissionRequest" => "permission",
+        "Notification" => match str_of(event, "notification_type") {
+            "permission_prompt" => "permission",
+            _ => "waiting",
+        },
+        "SessionEnd" => "offline",
+        "SubagentStop" => "stopped",
+        "TeammateIdle" => "idle",
+        "SessionStart" => "idle",
+        _ => return None,
+    })
+}
+
+/// Applies one hook `event` (Claude Code's JSON) to `<dir>/<pane.session>.json` at unix
+/// time `now`. `git` is asked for the git block only when the status changes.
+pub fn apply(
+    dir: &Path,
+    pane: &Pane,
+    event: &Value,
+    now: i64,
+    git: &dyn Fn(&str) -> Option<Value>,
+) -> Result<Outcome, HookError> {
+    let Some(status) = status_for(event) else {
+        return match event.get("hook_event_name").and_then(Value::as_str) {
+            Some(_) => Ok(Outcome::Ignored("this event sets no status")),
+            None => Err(HookError::BadEvent("no hook_event_name".into())),
+        };
+    };
+    check_name(&pane.session)?;
+    let io = |what, path: &Path| {
+        let path = path.to_path_buf();
+        move |source| HookError::Io { what, path, source }
+    };
+    std::fs::create_dir_all(dir).map_err(io("cannot create", dir))?;
+    let file = dir.join(format!("{}.json", pane.session));
+    let lock_path = dir.join(format!(".{}.lock", pane.session));
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(io("cannot open the lock", &lock_path))?;
+    lock.lock().map_err(io("cannot lock", &lock_path))?;
+
+    let mut doc = read_existing(&file);
+    let changed = update(&mut doc, pane, event, status, now);
+    let result = match changed {
+        Err(why) => Ok(Outcome::Ignored(why)),
+        Ok(status_changed) => {
+            if status_changed && !has_teammate(event) {
+                if let Some(Value::Object(block)) = git(&pane.cwd) {
+                    // Keys written by others (pr_num, remote, ...) stay.
+                    object_at(&mut doc, "git").extend(block);
+                }
+            }
+            write_atomic(dir, &file, &Value::Object(doc))
+                .map_err(io("cannot write", &file))
+                .map(|()| Outcome::Written(file))
+        }
+    };
+    drop(lock);
+    result
+}
+
+/// A tmux session name that is safe as `<name>.json` in one directory.
+fn check_name(name: &str) -> Result<(), HookError> {
+    let bad =
+        name.is_empty() || name.starts_with('.') || name.contains(['/', '\0']) || name.len() > 200;
+    match bad {
+        true => Err(HookError::BadName(name.to_string())),
+        false => Ok(()),
+    }
+}
+
+/// The current file as a JSON object: valid JSON as is; a file the Go hook broke (an
+/// unescaped `"` in a message) through navi's salvaging reader; otherwise empty.
+fn read_existing(file: &Path) -> Map<String, Value> {
+    let Ok(bytes) = std::fs::read(file) else {
+        return Map::new();
+    };
+    if let Ok(Value::Object(m)) = serde_json::from_slice(&bytes) {
+        return m;
+    }
+    let stem = file.file_stem().and_then(|s| s.to_str());
+    match navi_core::SessionInfo::parse(&bytes, stem).map(|i| serde_json::to_value(&i)) {
+        Ok(Ok(Value::Object(mut m))) => {
+            m.shift_remove("partial");
+            m
+        }
+        _ => Map::new(),
+    }
+}
+
+/// Applies the event to `doc`. `Ok(true)` when the session's own status changed,
+/// `Err(why)` when nothing is to be written.
+fn update(
+    doc: &mut Map<String, Value>,
+    pane: &Pane,
+    event: &Value,
+    status: &'static str,
+    now: i64,
+) -> Result<bool, &'static str> {
+    let name = str_of(event, "hook_event_name");
+    let sid = str_of(event, "session_id");
+    if name == "UserPromptSubmit" {
+        // Only the lead agent submits prompts: drop agents that stopped.
+        prune_stopped_agents(doc);
+    }
+    if !has_teammate(event) {
+        let stored = doc.get("session_id").and_then(Value::as_str).unwrap_or("");
+        if !sid.is_empty() && !stored.is_empty() && sid != stored {
+            // A teammate's process reports with its own session id and no name: it must
+            // not overwrite the lead's status. Its end marks its agent stopped.
+            match name {
+                "Stop" | "SessionEnd" => {
+                    set_agents(
+                        doc,
+                        now,
+                        |a| a.get("session_id") == Some(&json!(sid)),
+                        "stopped",
+                    );
+                    return Ok(false);
+                }
+                "PostToolUse" => return Err("a teammate's tool use"),
+                _ => {}
+            }
+        }
+        if matches!(name, "SubagentStart" | "SubagentStop") {
+            return Err("subagent events do not change the lead session");
+        }
+        let before = doc.get("status").and_then(Value::as_str).map(str::to_owned);
+        update_lead(doc, pane, event, status, now);
+        if name == "PostToolUse" {
+            count_tool(doc, str_of(event, "tool_name"));
+            infer_agents(doc, event, now);
+        }
+        return Ok(before.as_deref() != Some(status));
+    }
+    update_teammate(doc, pane, event, status, now)?;
+    Ok(false)
+}
+
+fn has_teammate(event: &Value) -> bool {
+    !str_of(event, "teammate_name").is_empty()
+}
+
+/// A string field of `v`, `""` when absent or not a string.
+fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
+    v.get(key).and_then(Value::as_str).unwrap_or("")
+}
+
+fn int_at(v: Option<&Value>) -> i64 {
+    v.and_then(|v| v.as_i64().or_else(|| v.as_f64().map(|f| f as i64)))
+        .unwrap_or(0)
+}
+
+/// The lead session's own fields and time metrics, as the Go `notify.sh` keeps them.
+fn update_lead(doc: &mut Map<String, Value>, pane: &Pane, event: &Value, status: &str, now: i64) {
+    let prev_status = doc
+        .get("status")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
+    let prev_ts = int_at(doc.get("timestamp"));
+    let time = doc
+        .get("metrics")
+        .and_then(|m| m.get("time"))
+        .cloned()
+        .unwrap_or(Value::Null);
+    let mut started = int_at(time.get("started"));
+    let mut working = int_at(time.get("working_seconds"));
+    let mut waiting = int_at(time.get("waiting_seconds"));
+    if started == 0 || prev_status == "offline" {
+        (started, working, waiting) = (now, 0, 0);
+    }
+    let elapsed = now - prev_ts;
+    if prev_ts > 0 && prev_status != "offline" && elapsed > 0 {
+        match prev_status.as_str() {
+            "working" | "done" => working += elapsed,
+            "waiting" | "permission" => waiting += elapsed,
+            _ => {}
+        }
+    }
+    let cwd = match str_of(event, "cwd") {
+        "" => pane.cwd.as_str(),
+        c => c,
+    };
+    doc.insert("tmux_session".into(), json!(pane.session));
+    let sid = str_of(event, "session_id");
+    if !sid.is_empty() || !doc.contains_key("session_id") {
+        doc.insert("session_id".into(), json!(sid));
+    }
+    doc.insert("status".into(), json!(status));
+    doc.insert("message".into(), json!(str_of(event, "message")));
+    doc.insert("cwd".into(), json!(cwd));
+    doc.insert("timestamp".into(), json!(now));
+    let metrics = object_at(doc, "metrics");
+    metrics.insert(
+        "time".into(),
+        json!({
+            "started": started,
+            "total_seconds": (now - started).max(0),
+            "working_seconds": working,
+            "waiting_seconds": waiting,
+        }),
+    );
+    let tools = object_at(metrics, "tools");
+    tools.entry("recent").or_insert_with(|| json!([]));
+    tools.entry("counts").or_insert_with(|| json!({}));
+}
+
+/// `doc[key]` as an object, made one if it is missing or not an object.
+fn object_at<'a>(doc: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<String, Value> {
+    let slot = doc.entry(key).or_insert_with(|| json!({}));
+    if !slot.is_object() {
+        *slot = json!({});
+    }
+    match slot {
+        Value::Object(m) => m,
+        _ => unreachable!("just made an object"),
+    }
+}
+
+/// `metrics.tools`: one more use of `tool`, and `tool` first in `recent`.
+fn count_tool(doc: &mut Map<String, Value>, tool: &str) {
+    if tool.is_empty() {
+        return;
+    }
+    let tools = object_at(object_at(doc, "metrics"), "tools");
+    let counts = object_at(tools, "counts");
+    let n = int_at(counts.get(tool)) + 1;
+    counts.insert(tool.into(), json!(n));
+    let mut recent: Vec<Value> = match tools.get("recent") {
+        Some(Value::Array(a)) => a.clone(),
+        _ => Vec::new(),
+    };
+    recent.insert(0, json!(tool));
+    recent.truncate(RECENT_TOOLS);
+    tools.insert("recent".into(), Value::Array(recent));
+}
+
+/// The lead's tool use tells about teammates: a spawned one is working, a message wakes
+/// its recipient (or everyone, broadcast), a shutdown request stops it.
+fn infer_agents(doc: &mut Map<String, Value>, event: &Value, now: i64) {
+    let input = event.get("tool_input").unwrap_or(&Value::Null);
+    let response = event.get("tool_response").unwrap_or(&Value::Null);
+    match str_of(event, "tool_name") {
+        "Task" if str_of(response, "status") == "teammate_spawned" => {
+            let name = str_of(input, "name");
+            if !name.is_empty() {
+                let sid = str_of(response, "session_id");
+                upsert_agent(doc, str_of(input, "team_name"), name, "working", sid, now);
+            }
+        }
+        "SendMessage" => {
+            let to = str_of(input, "recipient");
+            let not_stopped = |a: &Value| str_of(a, "status") != "stopped";
+            match str_of(input, "type") {
+                "shutdown_request" if !to.is_empty() => {
+                    set_agents(doc, now, |a| str_of(a, "name") == to, "stopped");
+                }
+                "message" if !to.is_empty() => set_agents(
+                    doc,
+                    now,
+                    |a| str_of(a, "name") == to && not_stopped(a),
+                    "working",
+                ),
+                "broadcast" => set_agents(doc, now, not_stopped, "working"),
+                _ => {}
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A teammate's event: upsert its agent in `team.agents`; the lead's status is untouched.
+fn update_teammate(
+    doc: &mut Map<String, Value>,
+    pane: &Pane,
+    event: &Value,
+    status: &str,
+    now: i64,
+) -> Result<(), &'static str> {
+    let name = str_of(event, "teammate_name");
+    let current = agents(doc)
+        .and_then(|a| a.iter().find(|a| str_of(a, "name") == name))
+        .map(|a| str_of(a, "status").to_owned());
+    if status == "idle" && current.as_deref() == Some("stopped") {
+        return Err("an idle report after the agent stopped");
+    }
+    if doc.is_empty() {
+        doc.insert("tmux_session".into(), json!(pane.session));
+        doc.insert("status".into(), json!("working"));
+        doc.insert("message".into(), json!(""));
+        doc.insert("cwd".into(), json!(pane.cwd));
+        doc.insert("timestamp".into(), json!(now));
+    }
+    let sid = str_of(event, "session_id");
+    upsert_agent(doc, str_of(event, "team_name"), name, status, sid, now);
+    Ok(())
+}
+
+fn agents(doc: &Map<String, Value>) -> Option<&Vec<Value>> {
+    doc.get("team")?.get("agents")?.as_array()
+}
+
+fn upsert_agent(
+    doc: &mut Map<String, Value>,
+    team: &str,
+    name: &str,
+    status: &str,
+    sid: &str,
+    now: i64,
+) {
+    let team_obj = object_at(doc, "team");
+    if !team.is_empty() || !team_obj.contains_key("name") {
+        team_obj.insert("name".into(), json!(team));
+    }
+    let list = team_obj.entry("agents").or_insert_with(|| json!([]));
+    if !list.is_array() {
+        *list = json!([]);
+    }
+    let Some(list) = list.as_array_mut() else {
+        return;
+    };
+    let agent = match list.iter().position(|a| str_of(a, "name") == name) {
+        Some(i) => &mut list[i],
+        None => {
+            list.push(json!({ "name": name }));
+            let last = list.len() - 1;
+            &mut list[last]
+        }
+    };
+    if let Value::Object(a) = agent {
+        a.insert("status".into(), json!(status));
+        a.insert("timestamp".into(), json!(now));
+        if !sid.is_empty() {
+            a.insert("session_id".into(), json!(sid));
+        }
+    }
+}
+
+/// Sets `status` on every agent `which` selects.
+fn set_agents(
+    doc: &mut Map<String, Value>,
+    now: i64,
+    which: impl Fn(&Value) -> bool,
+    status: &str,
+) {
+    let Some(list) = doc
+        .get_mut("team")
+        .and_then(|t| t.get_mut("agents"))
+        .and_then(Value::as_array_mut)
+    else {
+        return;
+    };
+    for a in list.iter_mut().filter(|a| which(a)) {
+        if let Value::Object(a) = a {
+            a.insert("status".into(), json!(status));
+            a.insert("timestamp".into(), json!(now));
+        }
+    }
+}
+
+fn prune_stopped_agents(doc: &mut Map<String, Value>) {
+    let Some(Value::Object(team)) = doc.get_mut("team") else {
+        return;
+    };
+    if let Some(Value::Array(list)) = team.get_mut("agents") {
+        list.retain(|a| str_of(a, "status") != "stopped");
+        if list.is_empty() {
+            doc.shift_remove("team");
+        }
+    }
+}
+
+/// Writes `value` to a hidden temp file beside `file` and renames it into place, so a
+/// reader sees the old file or the new one, never a part.
+fn write_atomic(dir: &Path, file: &Path, value: &Value) -> std::io::Result<()> {
+    let mut bytes = serde_json::to_vec_pretty(value).map_err(std::io::Error::other)?;
+    bytes.push(b'\n');
+    let tmp = dir.join(format!(".tmp.navi.{}", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(&bytes)?;
+        f.sync_data()?;
+        std::fs::rename(&tmp, file)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}

@@ -71,18 +71,12 @@ use navi_core::{
     AttachCommand, AttachContext, PollReport, SessionInfo, SessionSource, SourceError,
 };
 
-pub use attach::{attach_argv, remote_words};
+pub use attach::attach_argv;
 pub use config::{
-    default_remotes_path, load_remotes, load_remotes_from_str, load_remotes_with, parse_duration,
-    parse_jump_spec, ConfigError, Env, JumpHost, JumpSpec, LoadedRemotes, Remote,
-    DEFAULT_POLL_INTERVAL, DEFAULT_SESSIONS_DIR, DEFAULT_TIMEOUT,
+    default_remotes_path, load_remotes, load_remotes_from_str, ConfigError, Env, JumpHost,
+    LoadedRemotes, Remote,
 };
 pub use hostkey::{trust_host_key, ScannedHostKey};
-pub use pool::{BACKOFF_CAP, BACKOFF_START, KEEPALIVE_INTERVAL, KEEPALIVE_MAX, MAX_CHANNELS};
-pub use remote::{
-    decode_snapshot, exec_command, loop_command, loop_script, quote_sessions_dir, snapshot_script,
-    MAX_POLL_OUTPUT,
-};
 
 /// The SSH source of one remote. Cheap to clone? No: share it as `Arc<SshSource>`.
 pub struct SshSource {

@@ -62,15 +62,15 @@ use crate::remote::{
 };
 
 /// Channels open at once on one connection (sshd's default `MaxSessions`).
-pub const MAX_CHANNELS: usize = 10;
+pub(crate) const MAX_CHANNELS: usize = 10;
 /// Idle time before a keepalive is sent.
-pub const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(15);
+pub(crate) const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(15);
 /// Unanswered keepalives before the connection counts as dead.
-pub const KEEPALIVE_MAX: usize = 3;
+pub(crate) const KEEPALIVE_MAX: usize = 3;
 /// First reconnect delay after a failed attempt; doubles per failure.
-pub const BACKOFF_START: Duration = Duration::from_secs(1);
+pub(crate) const BACKOFF_START: Duration = Duration::from_secs(1);
 /// Longest reconnect delay.
-pub const BACKOFF_CAP: Duration = Duration::from_secs(60);
+pub(crate) const BACKOFF_CAP: Duration = Duration::from_secs(60);
 /// How long a suspect connection gets to answer a ping.
 const PING_WAIT: Duration = Duration::from_secs(3);
 /// Loop channels that never answered before a connection gives up on them.

@@ -40,10 +40,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use navi_core::{PollReport, SessionInfo, SkippedFile, SourceError, MAX_STATUS_FILE_BYTES};
 
 /// The most one poll may return before navi stops reading (16 MiB).
-pub const MAX_POLL_OUTPUT: usize = 16 * 1024 * 1024;
+pub(crate) const MAX_POLL_OUTPUT: usize = 16 * 1024 * 1024;
 
 /// A fresh 128-bit random nonce, 32 lowercase hex digits.
-pub fn new_nonce() -> String {
+pub(crate) fn new_nonce() -> String {
     format!("{:016x}{:016x}", random_u64(), random_u64())
 }
 
@@ -60,7 +60,7 @@ pub(crate) fn random_u64() -> u64 {
 
 /// `sessions_dir` as a shell word: `~` → `"$HOME"`, `~/x` → `"$HOME"/'x'`, anything
 /// else single-quoted. Never lets the configured path run as shell.
-pub fn quote_sessions_dir(dir: &str) -> String {
+pub(crate) fn quote_sessions_dir(dir: &str) -> String {
     if dir == "~" {
         "\"$HOME\"".to_string()
     } else if let Some(rest) = dir.strip_prefix("~/") {
@@ -221,7 +221,7 @@ fn buffered() -> String {
 }
 
 /// The script of the long-lived channel: one snapshot per nonce line read from stdin.
-pub fn loop_script(sessions_dir: &str) -> String {
+pub(crate) fn loop_script(sessions_dir: &str) -> String {
     format!(
         "{}; while IFS= read -r n; do case $n in ''|*[!0-9a-f]*) continue;; esac; {}; done",
         prelude(sessions_dir),
@@ -230,7 +230,7 @@ pub fn loop_script(sessions_dir: &str) -> String {
 }
 
 /// The script of one snapshot with a fixed nonce.
-pub fn snapshot_script(sessions_dir: &str, nonce: &str) -> String {
+pub(crate) fn snapshot_script(sessions_dir: &str, nonce: &str) -> String {
     format!(
         "{}; n={}; {}",
         prelude(sessions_dir),
@@ -241,12 +241,12 @@ pub fn snapshot_script(sessions_dir: &str, nonce: &str) -> String {
 
 /// The exec string of the long-lived channel (`sh -c '<loop script>'`), whatever the
 /// remote user's login shell is.
-pub fn loop_command(sessions_dir: &str) -> String {
+pub(crate) fn loop_command(sessions_dir: &str) -> String {
     format!("exec sh -c {}", shell_quote(&loop_script(sessions_dir)))
 }
 
 /// The exec string of one snapshot.
-pub fn exec_command(sessions_dir: &str, nonce: &str) -> String {
+pub(crate) fn exec_command(sessions_dir: &str, nonce: &str) -> String {
     format!(
         "exec sh -c {}",
         shell_quote(&snapshot_script(sessions_dir, nonce))
@@ -254,7 +254,7 @@ pub fn exec_command(sessions_dir: &str, nonce: &str) -> String {
 }
 
 /// The bytes that end a snapshot.
-pub fn end_marker(nonce: &str) -> Vec<u8> {
+pub(crate) fn end_marker(nonce: &str) -> Vec<u8> {
     format!("\nNAVI-{nonce} END\n").into_bytes()
 }
 
@@ -262,7 +262,11 @@ pub fn end_marker(nonce: &str) -> Vec<u8> {
 ///
 /// Anything before `BEGIN` is ignored. A missing `BEGIN` or `END` (truncated output)
 /// is [`SourceError::Remote`]; a file that cannot be read costs only itself.
-pub fn decode_snapshot(out: &[u8], nonce: &str, dir: &str) -> Result<PollReport, SourceError> {
+pub(crate) fn decode_snapshot(
+    out: &[u8],
+    nonce: &str,
+    dir: &str,
+) -> Result<PollReport, SourceError> {
     let sep = format!("\nNAVI-{nonce} ").into_bytes();
     let marks = find_all(out, &sep);
     let mut report = PollReport::default();
@@ -382,12 +386,12 @@ fn find_all(hay: &[u8], needle: &[u8]) -> Vec<usize> {
 
 /// True when `buf` ends a snapshot; `from` is where new bytes started (only the tail is
 /// searched).
-pub fn ends_snapshot(buf: &[u8], from: usize, end: &[u8]) -> bool {
+pub(crate) fn ends_snapshot(buf: &[u8], from: usize, end: &[u8]) -> bool {
     let start = from.saturating_sub(end.len());
     buf.len() >= end.len() && buf[start..].windows(end.len()).any(|w| w == end)
 }
 
 /// Quotes `s` as one word for a POSIX shell.
-pub fn shell_quote(s: &str) -> String {
+pub(crate) fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }

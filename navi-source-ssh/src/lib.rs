@@ -62,7 +62,10 @@ mod error;
 mod hostkey;
 mod pool;
 mod remote;
+mod target;
 
+#[cfg(test)]
+mod test_support;
 #[cfg(test)]
 mod tests;
 

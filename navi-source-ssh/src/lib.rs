@@ -66,8 +66,6 @@ mod target;
 
 #[cfg(test)]
 mod test_support;
-#[cfg(test)]
-mod tests;
 
 use async_trait::async_trait;
 use navi_core::{

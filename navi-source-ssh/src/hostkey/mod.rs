@@ -367,3 +367,6 @@ fn append_line(path: &Path, line: &str) -> std::io::Result<()> {
     file.write_all(out.as_bytes())?;
     file.sync_all()
 }
+
+#[cfg(test)]
+mod tests;

@@ -137,3 +137,6 @@ fn ssh_config_word(s: &str) -> String {
         s.to_string()
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -20,7 +20,9 @@
 //! * one russh connection per remote (plus one per bastion), reused by every poll;
 //! * never a second connection while one is alive or being established;
 //! * dead connections are re-established with exponential backoff (1 s → 60 s, jitter);
-//! * keepalives every 15 s, 3 missed = dead; connecting is bounded by `timeout`.
+//! * keepalives every 15 s, 3 missed = dead; a poll (connecting included) ends at the
+//!   deadline of the bounded poll it runs in (`navi_core::poll_deadline`), or after the
+//!   remote's `timeout` when nothing bounds it.
 //!
 //! # Security
 //!

@@ -5,10 +5,11 @@
 //! [`Pool`] owns at most one live [`Connection`] (in-process, like OpenSSH's
 //! ControlMaster): every poll of the remote is a channel on it. A `tokio::sync::Mutex`
 //! around the pool state makes the check-then-connect atomic, so while a connection is
-//! alive or being established no second one is opened. At most [`MAX_CHANNELS`]
-//! channels are open at once per connection (a semaphore; sshd's `MaxSessions` is 10).
-//! Connecting is bounded by the remote's `timeout`; keepalives (every
-//! [`KEEPALIVE_INTERVAL`], [`KEEPALIVE_MAX`] unanswered = dead) and TCP_NODELAY are on.
+//! alive or being established no second one is opened. At most
+//! [`MAX_CHANNELS`](connect::MAX_CHANNELS) channels are open at once per connection (a
+//! semaphore; sshd's `MaxSessions` is 10). Connecting is bounded by the poll's deadline
+//! (see *Time*); keepalives (every [`KEEPALIVE_INTERVAL`](connect::KEEPALIVE_INTERVAL),
+//! [`KEEPALIVE_MAX`](connect::KEEPALIVE_MAX) unanswered = dead) and TCP_NODELAY are on.
 //!
 //! A dead connection (session ended, keepalive failure, I/O error) is noticed on the
 //! next poll and re-established. Failed attempts back off exponentially (1 s doubling to
@@ -26,17 +27,18 @@
 //!
 //! sshd spends ~85 ms setting up every session channel, so a pooled connection that
 //! opens an exec channel per poll is still ~90 ms a poll. Instead each connection keeps
-//! ONE long-lived channel running [`remote::loop_command`]: a POSIX `sh` loop that reads
-//! a nonce line from stdin and answers with one framed snapshot. A poll writes one line
-//! and reads until the snapshot's end marker — one network round trip plus one remote
-//! `wc` and one `awk`, however many files there are.
+//! ONE long-lived channel running [`loop_command`](crate::remote::loop_command): a POSIX
+//! `sh` loop that reads a nonce line from stdin and answers with one framed snapshot. A
+//! poll writes one line and reads until the snapshot's end marker — one network round
+//! trip plus one remote `wc` and one `awk`, however many files there are.
 //!
 //! The loop channel is dropped and a fresh one opened on the next poll whenever it dies,
 //! errors, or a poll is cancelled mid-answer (its output would be out of step: the
 //! channel is *poisoned*); the drop guard closes it. When the loop cannot run (the exec
 //! is refused, it exits at once, or it never answers its first request within half the
-//! time left) the poll falls back to [`remote::exec_command`] on a fresh exec channel
-//! in the same poll; after two such failures on a connection, that connection uses exec
+//! time left) the poll falls back to [`exec_command`](crate::remote::exec_command) on a
+//! fresh exec channel in the same poll; after two such failures on a connection, that
+//! connection uses exec only.
 //!
 //! # Time
 //!

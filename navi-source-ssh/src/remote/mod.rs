@@ -3,12 +3,13 @@
 //! # The snapshot script
 //!
 //! One poll is one *snapshot*: a small POSIX `sh` fragment lists `<sessions_dir>/*.json`
-//! and writes every regular file, capped at [`MAX_STATUS_FILE_BYTES`](navi_core::MAX_STATUS_FILE_BYTES)` + 1` bytes (one
-//! past the cap, so an oversize file is detected and reported as skipped), as a framed
-//! record. One `wc -c` and one `awk` frame the whole directory, so a poll costs a fixed
-//! handful of processes however many files there are (see [`script`]). Records are
-//! delimited by a per-poll random *nonce* the remote cannot guess in advance, so no
-//! file content can forge a boundary:
+//! and writes every regular file, capped at
+//! [`MAX_STATUS_FILE_BYTES`](navi_core::MAX_STATUS_FILE_BYTES)` + 1` bytes (one past the
+//! cap, so an oversize file is detected and reported as skipped), as a framed record.
+//! One `wc -c` and one `awk` frame the whole directory, so a poll costs a fixed handful
+//! of processes however many files there are (see [`script`]). Records are delimited by
+//! a per-poll random *nonce* the remote cannot guess in advance, so no file content can
+//! forge a boundary:
 //!
 //! ```text
 //! \nNAVI-<nonce> BEGIN\n

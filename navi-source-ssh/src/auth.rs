@@ -11,15 +11,15 @@ use russh::keys::agent::client::AgentClient;
 use russh::keys::agent::AgentIdentity;
 use russh::keys::{load_secret_key, HashAlg, PrivateKey, PrivateKeyWithHashAlg};
 
-use crate::hostkey::Client;
+use crate::hostkey::HostKeyVerifier;
+use crate::target::Target;
 
-/// Who is logging in where, for messages.
+/// Who is logging in where.
 pub(crate) struct Login<'a> {
+    /// The login name.
     pub user: &'a str,
-    /// `remote dev` or `jump host bastion:22 (of remote dev)`.
-    pub place: String,
-    /// The remote's name (for the `key` field in messages).
-    pub remote: &'a str,
+    /// The remote or its jump host (messages name both the place and the remote).
+    pub target: &'a Target,
 }
 
 /// Why one key did not log in.
@@ -32,7 +32,7 @@ enum KeyOutcome {
 
 /// Authenticates `handle` as `login.user`: key files first, then the agent.
 pub(crate) async fn authenticate(
-    handle: &mut Handle<Client>,
+    handle: &mut Handle<HostKeyVerifier>,
     login: &Login<'_>,
     keys: &[PathBuf],
     agent_sock: Option<PathBuf>,
@@ -50,7 +50,7 @@ pub(crate) async fn authenticate(
         let res = handle
             .authenticate_publickey(login.user, PrivateKeyWithHashAlg::new(Arc::new(key), hash))
             .await
-            .map_err(|e| auth_transport_error(&e, login))?;
+            .map_err(|e| auth_transport_error(e, login))?;
         if res.success() {
             return Ok(());
         }
@@ -64,11 +64,11 @@ pub(crate) async fn authenticate(
             AgentResult::Note(n) => n,
         },
     };
-    Err(SourceError::Auth(Detail::from(failure_message(
+    Err(SourceError::Auth(failure_message(
         login,
         &outcomes,
         &agent_note,
-    ))))
+    )))
 }
 
 async fn load_key(path: &Path) -> Result<PrivateKey, KeyOutcome> {
@@ -88,7 +88,7 @@ async fn load_key(path: &Path) -> Result<PrivateKey, KeyOutcome> {
 
 /// rsa-sha2-512/256 as the server prefers, SHA-256 when it does not say; `None` (no
 /// hash choice) for non-RSA keys. Never ssh-rsa (SHA-1): OpenSSH ≥ 8.8 rejects it.
-async fn rsa_hash(handle: &Handle<Client>, key: &PrivateKey) -> Option<HashAlg> {
+async fn rsa_hash(handle: &Handle<HostKeyVerifier>, key: &PrivateKey) -> Option<HashAlg> {
     if !key.algorithm().is_rsa() {
         return None;
     }
@@ -111,7 +111,7 @@ enum AgentResult {
 }
 
 async fn try_agent(
-    handle: &mut Handle<Client>,
+    handle: &mut Handle<HostKeyVerifier>,
     login: &Login<'_>,
     sock: &Path,
 ) -> Result<AgentResult, SourceError> {
@@ -158,11 +158,9 @@ async fn try_agent(
             Err(russh::AgentAuthError::Key(_)) => {}
             Err(russh::AgentAuthError::Send(_)) => {
                 return Err(SourceError::Disconnected(
-                    format!(
-                        "{}: the connection closed during authentication",
-                        login.place
-                    )
-                    .into(),
+                    login
+                        .target
+                        .detail("the connection closed during authentication"),
                 ))
             }
         }
@@ -174,15 +172,16 @@ async fn try_agent(
     }))
 }
 
-fn auth_transport_error(e: &russh::Error, login: &Login<'_>) -> SourceError {
+fn auth_transport_error(e: russh::Error, login: &Login<'_>) -> SourceError {
     crate::error::russh_error(
         e,
-        &format!("authenticating as {} on {}", login.user, login.place),
+        login.target,
+        &format!("authenticating as {}", login.user),
         std::time::Duration::ZERO,
     )
 }
 
-fn failure_message(login: &Login<'_>, outcomes: &[KeyOutcome], agent: &AgentNote) -> String {
+fn failure_message(login: &Login<'_>, outcomes: &[KeyOutcome], agent: &AgentNote) -> Detail {
     let mut parts: Vec<String> = Vec::new();
     let agent_offered = matches!(agent, AgentNote::Rejected(..));
     for o in outcomes {
@@ -190,7 +189,7 @@ fn failure_message(login: &Login<'_>, outcomes: &[KeyOutcome], agent: &AgentNote
             KeyOutcome::Missing(p) => format!(
                 "key file {} not found (remote {}, field `key`)",
                 p.display(),
-                login.remote
+                login.target.remote
             ),
             KeyOutcome::Encrypted(p) if agent_offered => format!(
                 "key file {} is passphrase-protected and the ssh-agent's keys were rejected: \
@@ -219,7 +218,7 @@ fn failure_message(login: &Login<'_>, outcomes: &[KeyOutcome], agent: &AgentNote
                 parts.push(format!(
                     "no key to offer for user {}: set `key` for remote {} in remotes.yaml, or \
                      start an ssh-agent (SSH_AUTH_SOCK is not set)",
-                    login.user, login.remote
+                    login.user, login.target.remote
                 ));
             }
         }
@@ -230,7 +229,7 @@ fn failure_message(login: &Login<'_>, outcomes: &[KeyOutcome], agent: &AgentNote
                     "no key to offer for user {}: no `key` is configured for remote {} and the \
                      ssh-agent at {} holds no keys (ssh-add one)",
                     login.user,
-                    login.remote,
+                    login.target.remote,
                     sock.display()
                 ));
             }
@@ -242,7 +241,7 @@ fn failure_message(login: &Login<'_>, outcomes: &[KeyOutcome], agent: &AgentNote
             login.user
         )),
     }
-    format!("{}: {}", login.place, parts.join("; "))
+    login.target.detail(parts.join("; "))
 }
 
 #[cfg(test)]
@@ -262,11 +261,17 @@ LKStonIl/jOlpVhw==
 -----END OPENSSH PRIVATE KEY-----
 ";
 
-    fn login() -> Login<'static> {
+    fn dev() -> Target {
+        Target {
+            remote: "dev".into(),
+            place: "sean@dev.example.com".into(),
+        }
+    }
+
+    fn login(target: &Target) -> Login<'_> {
         Login {
             user: "sean",
-            place: "remote dev (sean@dev.example.com)".into(),
-            remote: "dev",
+            target,
         }
     }
 
@@ -285,12 +290,14 @@ LKStonIl/jOlpVhw==
 
     #[test]
     fn failure_messages_say_what_to_do() {
-        let l = login();
+        let dev = dev();
+        let l = login(&dev);
         let m = failure_message(
             &l,
             &[KeyOutcome::Missing("/x/y".into())],
             &AgentNote::NotSet,
-        );
+        )
+        .to_string();
         assert!(
             m.contains("key file /x/y not found (remote dev, field `key`)"),
             "{m}"
@@ -299,7 +306,8 @@ LKStonIl/jOlpVhw==
             &l,
             &[KeyOutcome::Encrypted("/x/y".into())],
             &AgentNote::NotSet,
-        );
+        )
+        .to_string();
         assert!(
             m.contains(
                 "/x/y is passphrase-protected and no ssh-agent offered a key: run `ssh-add /x/y`"
@@ -310,18 +318,20 @@ LKStonIl/jOlpVhw==
             &l,
             &[KeyOutcome::Rejected("/x/y".into())],
             &AgentNote::NotSet,
-        );
+        )
+        .to_string();
         assert!(m.contains("server rejected key /x/y for user sean"), "{m}");
-        let m = failure_message(&l, &[], &AgentNote::NotSet);
+        let m = failure_message(&l, &[], &AgentNote::NotSet).to_string();
         assert!(m.contains("no key to offer for user sean"), "{m}");
         assert!(m.contains("SSH_AUTH_SOCK"), "{m}");
-        let m = failure_message(&l, &[], &AgentNote::NoKeys("/run/agent".into()));
+        let m = failure_message(&l, &[], &AgentNote::NoKeys("/run/agent".into())).to_string();
         assert!(m.contains("holds no keys"), "{m}");
         let m = failure_message(
             &l,
             &[KeyOutcome::Encrypted("/x/y".into())],
             &AgentNote::Rejected("/run/agent".into(), 2),
-        );
+        )
+        .to_string();
         assert!(m.contains("run `ssh-add /x/y`"), "{m}");
         assert!(m.contains("rejected the 2 keys of the ssh-agent"), "{m}");
         assert!(m.starts_with("remote dev"), "names the place: {m}");

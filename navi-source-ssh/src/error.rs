@@ -1,10 +1,14 @@
 //! The crate's private error, and how every failure becomes a [`SourceError`] whose
-//! variant is the reason class the UI shows (dns, refused, timeout, auth, host-key, ...).
+//! variant is the reason class the UI shows (dns, refused, timeout, auth, host-key, ...)
+//! and whose [`Detail`](navi_core::Detail) names the remote and the place
+//! ([`Target`]) once.
 
 use std::io;
 use std::time::Duration;
 
 use navi_core::SourceError;
+
+use crate::target::Target;
 
 /// What the russh client handler can fail with: russh's own errors, or a host key navi
 /// refused (with the full message for the user).
@@ -21,76 +25,93 @@ pub(crate) enum SshError {
 }
 
 impl SshError {
-    /// `what` says which step failed and where ("ssh handshake with dev (host:22)").
-    pub(crate) fn into_source(self, what: &str, timeout: Duration) -> SourceError {
+    /// The error of step `doing` (may be empty) with `target`. A refused host key's
+    /// message names the host itself.
+    pub(crate) fn into_source(
+        self,
+        target: &Target,
+        doing: &str,
+        timeout: Duration,
+    ) -> SourceError {
         match self {
             SshError::UnknownHostKey(m) | SshError::HostKey(m) => SourceError::HostKey(m.into()),
-            SshError::Russh(e) => russh_error(&e, what, timeout),
+            SshError::Russh(e) => russh_error(e, target, doing, timeout),
         }
     }
 }
 
-/// Maps a russh error of step `what`.
-pub(crate) fn russh_error(e: &russh::Error, what: &str, timeout: Duration) -> SourceError {
+/// `(remote NAME (PLACE): doing)`: what a timeout of that step was waiting for.
+fn waiting_for(target: &Target, doing: &str) -> String {
+    if doing.is_empty() {
+        format!("({target})")
+    } else {
+        format!("({target}: {doing})")
+    }
+}
+
+/// Maps a russh error of step `doing` (may be empty) with `target`.
+pub(crate) fn russh_error(
+    e: russh::Error,
+    target: &Target,
+    doing: &str,
+    timeout: Duration,
+) -> SourceError {
     use russh::Error as E;
+    let step = |message: &dyn std::fmt::Display| target.step(doing, message);
     match e {
-        E::IO(io) => io_error(io, what, timeout),
+        E::IO(io) => io_error(io, target, doing, timeout),
         E::Disconnect | E::HUP | E::SendError | E::RecvError => {
-            SourceError::Disconnected(format!("{what}: the connection was closed").into())
+            SourceError::Disconnected(step(&"the connection was closed"))
         }
-        E::KeepaliveTimeout => SourceError::Disconnected(format!(
-            "{what}: the server stopped answering keepalives"
-        ).into()),
+        E::KeepaliveTimeout => {
+            SourceError::Disconnected(step(&"the server stopped answering keepalives"))
+        }
         E::InactivityTimeout | E::ConnectionTimeout | E::Elapsed(_) => {
-            SourceError::timeout_while(timeout, format!("({what})"))
+            SourceError::timeout_while(timeout, waiting_for(target, doing))
         }
-        E::UnknownKey => SourceError::HostKey(format!("{what}: the server's host key is not known").into()),
-        E::KeyChanged { line } => SourceError::HostKey(format!(
-            "{what}: the server's host key CHANGED (known_hosts line {line})"
-        ).into()),
-        E::ChannelOpenFailure(f) => SourceError::Remote(format!(
-            "{what}: the server refused to open a channel ({f:?}); too many sessions (sshd MaxSessions)?"
-        ).into()),
-        E::NoCommonAlgo { .. } => SourceError::Remote(format!(
-            "{what}: no algorithm in common with the server ({e})"
-        ).into()),
-        _ => SourceError::Remote(format!("{what}: {e}").into()),
+        E::UnknownKey => SourceError::HostKey(step(&"the server's host key is not known")),
+        E::KeyChanged { line } => SourceError::HostKey(step(&format!(
+            "the server's host key CHANGED (known_hosts line {line})"
+        ))),
+        E::ChannelOpenFailure(f) => SourceError::Remote(step(&format!(
+            "the server refused to open a channel ({f:?}); too many sessions (sshd MaxSessions)?"
+        ))),
+        e @ E::NoCommonAlgo { .. } => {
+            SourceError::Remote(step(&"no algorithm in common with the server").caused_by(e))
+        }
+        other => SourceError::Remote(step(&other)),
     }
 }
 
-/// Maps a socket error of step `what`.
-pub(crate) fn io_error(e: &io::Error, what: &str, timeout: Duration) -> SourceError {
+/// Maps a socket error of step `doing` (may be empty) with `target`.
+pub(crate) fn io_error(
+    e: io::Error,
+    target: &Target,
+    doing: &str,
+    timeout: Duration,
+) -> SourceError {
     use io::ErrorKind as K;
+    let step = |message: &str| target.step(doing, message);
     match e.kind() {
-        K::ConnectionRefused => SourceError::Refused(
-            format!("{what}: nothing listens on that port (is sshd running?)").into(),
-        ),
+        K::ConnectionRefused => {
+            SourceError::Refused(step("nothing listens on that port (is sshd running?)"))
+        }
         K::HostUnreachable | K::NetworkUnreachable | K::AddrNotAvailable => {
-            SourceError::Refused(format!("{what}: host unreachable ({e})").into())
+            SourceError::Refused(step("host unreachable").caused_by(e))
         }
-        K::TimedOut => SourceError::timeout_while(timeout, format!("({what})")),
+        K::TimedOut => SourceError::timeout_while(timeout, waiting_for(target, doing)),
         K::UnexpectedEof | K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe => {
-            SourceError::Disconnected(
-                format!("{what}: the server closed the connection ({e})").into(),
-            )
+            SourceError::Disconnected(step("the server closed the connection").caused_by(e))
         }
-        _ => SourceError::Io(format!("{what}: {e}").into()),
+        _ => SourceError::Io(target.step(doing, e)),
     }
 }
 
-/// `e` with `note` appended to its message (kept as is for variants without text).
-pub(crate) fn with_note(e: &SourceError, note: &str) -> SourceError {
+/// `e` with `note` after its message; a timeout is shown as it is (its context already
+/// says what it waited for).
+pub(crate) fn with_retry_note(e: &SourceError, note: &str) -> SourceError {
     match e {
-        SourceError::Dns(m) => SourceError::Dns(format!("{m} {note}").into()),
-        SourceError::Refused(m) => SourceError::Refused(format!("{m} {note}").into()),
-        SourceError::Auth(m) => SourceError::Auth(format!("{m} {note}").into()),
-        SourceError::HostKey(m) => SourceError::HostKey(format!("{m} {note}").into()),
-        SourceError::Disconnected(m) => SourceError::Disconnected(format!("{m} {note}").into()),
-        SourceError::Io(m) => SourceError::Io(format!("{m} {note}").into()),
-        SourceError::Remote(m) => SourceError::Remote(format!("{m} {note}").into()),
-        SourceError::Config(m) => SourceError::Config(format!("{m} {note}").into()),
-        SourceError::Unsupported(m) => SourceError::Unsupported(format!("{m} {note}").into()),
-        SourceError::Other(m) => SourceError::Other(format!("{m} {note}").into()),
-        other => other.clone(),
+        SourceError::Timeout { .. } => e.clone(),
+        other => other.clone().with_note(note),
     }
 }

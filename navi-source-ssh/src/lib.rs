@@ -20,7 +20,9 @@
 //! * one russh connection per remote (plus one per bastion), reused by every poll;
 //! * never a second connection while one is alive or being established;
 //! * dead connections are re-established with exponential backoff (1 s → 60 s, jitter);
-//! * keepalives every 15 s, 3 missed = dead; connecting is bounded by `timeout`.
+//! * keepalives every 15 s, 3 missed = dead; a poll (connecting included) ends at the
+//!   deadline of the bounded poll it runs in (`navi_core::poll_deadline`), or after the
+//!   remote's `timeout` when nothing bounds it.
 //!
 //! # Security
 //!
@@ -62,27 +64,22 @@ mod error;
 mod hostkey;
 mod pool;
 mod remote;
+mod target;
 
 #[cfg(test)]
-mod tests;
+mod test_support;
 
 use async_trait::async_trait;
 use navi_core::{
     AttachCommand, AttachContext, PollReport, SessionInfo, SessionSource, SourceError,
 };
 
-pub use attach::{attach_argv, remote_words};
+pub use attach::attach_argv;
 pub use config::{
-    default_remotes_path, load_remotes, load_remotes_from_str, load_remotes_with, parse_duration,
-    parse_jump_spec, ConfigError, Env, JumpHost, JumpSpec, LoadedRemotes, Remote,
-    DEFAULT_POLL_INTERVAL, DEFAULT_SESSIONS_DIR, DEFAULT_TIMEOUT,
+    default_remotes_path, load_remotes, load_remotes_from_str, ConfigError, Env, JumpHost,
+    LoadedRemotes, Remote,
 };
 pub use hostkey::{trust_host_key, ScannedHostKey};
-pub use pool::{BACKOFF_CAP, BACKOFF_START, KEEPALIVE_INTERVAL, KEEPALIVE_MAX, MAX_CHANNELS};
-pub use remote::{
-    decode_snapshot, exec_command, loop_command, loop_script, quote_sessions_dir, snapshot_script,
-    MAX_POLL_OUTPUT,
-};
 
 /// The SSH source of one remote. Cheap to clone? No: share it as `Arc<SshSource>`.
 pub struct SshSource {

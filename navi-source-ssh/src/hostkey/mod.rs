@@ -19,7 +19,7 @@ use russh::keys::{
     PublicKeyBase64, PublicKeyOrCertificate,
 };
 
-use crate::config::host_port;
+use crate::config::{host_port, JumpHost, Remote};
 use crate::error::SshError;
 
 /// The host key a remote presents, for `navi remotes trust NAME`.
@@ -69,6 +69,28 @@ pub(crate) struct HostCheck {
 }
 
 impl HostCheck {
+    /// The check of the remote's own host key.
+    pub(crate) fn of_remote(r: &Remote) -> HostCheck {
+        HostCheck {
+            host: r.host.clone(),
+            port: r.port,
+            known_hosts: r.known_hosts.clone(),
+            remote: r.name.clone(),
+            is_jump: false,
+        }
+    }
+
+    /// The check of the host key of `r`'s jump host `j` (in `r`'s known_hosts).
+    pub(crate) fn of_jump(r: &Remote, j: &JumpHost) -> HostCheck {
+        HostCheck {
+            host: j.host.clone(),
+            port: j.port,
+            known_hosts: r.known_hosts.clone(),
+            remote: r.name.clone(),
+            is_jump: true,
+        }
+    }
+
     fn who(&self) -> String {
         if self.is_jump {
             format!(
@@ -200,8 +222,9 @@ pub(crate) enum KeyPolicy {
     Scan,
 }
 
-/// The russh client handler: host key policy, and the connection's liveness flag.
-pub(crate) struct Client {
+/// The russh client handler: verifies (or records) the server's host key, and flags
+/// the connection dead when the session ends.
+pub(crate) struct HostKeyVerifier {
     policy: KeyPolicy,
     /// The key the server presented (set in both modes).
     seen: Arc<Mutex<Option<PublicKey>>>,
@@ -209,9 +232,9 @@ pub(crate) struct Client {
     dead: Arc<AtomicBool>,
 }
 
-impl Client {
+impl HostKeyVerifier {
     pub(crate) fn new(policy: KeyPolicy, dead: Arc<AtomicBool>) -> Self {
-        Client {
+        HostKeyVerifier {
             policy,
             seen: Arc::new(Mutex::new(None)),
             dead,
@@ -224,7 +247,7 @@ impl Client {
     }
 }
 
-impl client::Handler for Client {
+impl client::Handler for HostKeyVerifier {
     type Error = SshError;
 
     async fn check_server_key(&mut self, key: &PublicKeyOrCertificate) -> Result<bool, SshError> {
@@ -344,3 +367,6 @@ fn append_line(path: &Path, line: &str) -> std::io::Result<()> {
     file.write_all(out.as_bytes())?;
     file.sync_all()
 }
+
+#[cfg(test)]
+mod tests;

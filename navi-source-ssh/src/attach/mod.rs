@@ -96,7 +96,7 @@ pub fn attach_argv(remote: &Remote, session: &str) -> Result<AttachCommand, Sour
 /// missing session ends the command with [`navi_core::EXIT_NO_SUCH_SESSION`], which the
 /// app turns into a clear message. Only `||` and `;` are used, which every common login
 /// shell (sh, bash, zsh, fish, csh) understands.
-pub fn remote_words(session: &str) -> Vec<String> {
+pub(crate) fn remote_words(session: &str) -> Vec<String> {
     vec![
         "tmux".into(),
         "has-session".into(),
@@ -137,3 +137,6 @@ fn ssh_config_word(s: &str) -> String {
         s.to_string()
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,81 @@
+//! When the next connection attempt may be made: exponential backoff (1 s doubling to a
+//! 60 s cap, with jitter) after failed attempts.
+
+use std::time::Duration;
+
+use navi_core::SourceError;
+use tokio::time::Instant;
+
+use crate::error::with_retry_note;
+use crate::remote::random_u64;
+
+/// First reconnect delay after a failed attempt; doubles per failure.
+pub(crate) const BACKOFF_START: Duration = Duration::from_secs(1);
+/// Longest reconnect delay.
+pub(crate) const BACKOFF_CAP: Duration = Duration::from_secs(60);
+
+/// When the next connection attempt may be made.
+///
+/// An attempt is counted as failed when it STARTS and forgiven when it succeeds, so a
+/// connect the aggregator cancels (a hung host) backs off like one that failed.
+#[derive(Debug, Default)]
+pub(crate) struct Backoff {
+    /// Consecutive failed (or abandoned) attempts.
+    failures: u32,
+    /// No new attempt before this.
+    retry_at: Option<Instant>,
+    last_error: Option<SourceError>,
+}
+
+impl Backoff {
+    /// `Err` (the last error, with "(retrying in Ns)") while backing off.
+    pub(crate) fn check(&self, now: Instant) -> Result<(), SourceError> {
+        match (self.retry_at, &self.last_error) {
+            (Some(at), Some(e)) if now < at => Err(with_retry_note(e, &retry_note(at - now))),
+            _ => Ok(()),
+        }
+    }
+
+    /// An attempt starts; until it ends it counts as failed with `pending`.
+    pub(crate) fn attempt(&mut self, now: Instant, pending: SourceError) {
+        self.failures = self.failures.saturating_add(1);
+        self.retry_at = Some(now + backoff_delay(self.failures));
+        self.last_error = Some(pending);
+    }
+
+    /// The attempt failed at `now`: returns the error to show. The attempt's own error
+    /// is shown as it is (a one-shot `navi list` never retries); polls that come while
+    /// backing off get it with "(retrying in Ns)" from [`check`](Backoff::check).
+    pub(crate) fn failed(&mut self, now: Instant, e: SourceError) -> SourceError {
+        let delay = backoff_delay(self.failures);
+        self.retry_at = Some(now + delay);
+        self.last_error = Some(e.clone());
+        e
+    }
+
+    pub(crate) fn succeeded(&mut self) {
+        *self = Backoff::default();
+    }
+
+    /// Allow an attempt now.
+    pub(crate) fn clear_wait(&mut self) {
+        self.retry_at = None;
+    }
+}
+
+/// `BACKOFF_START` doubling per failure up to `BACKOFF_CAP`, times a jitter in
+/// [0.8, 1.2), never over the cap. Zero before the first failure.
+pub(crate) fn backoff_delay(failures: u32) -> Duration {
+    if failures == 0 {
+        return Duration::ZERO;
+    }
+    let exp = failures.saturating_sub(1).min(16);
+    let base = BACKOFF_START.saturating_mul(1u32 << exp).min(BACKOFF_CAP);
+    let r = (random_u64() % 10_000) as f64 / 10_000.0;
+    base.mul_f64(0.8 + 0.4 * r).min(BACKOFF_CAP)
+}
+
+fn retry_note(d: Duration) -> String {
+    let secs = ((d.as_millis() + 500) / 1000).max(1);
+    format!("(retrying in {secs}s)")
+}

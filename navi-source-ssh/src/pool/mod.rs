@@ -1,0 +1,238 @@
+//! One pooled russh connection per remote, and the two ways a poll runs over it.
+//!
+//! # The connection
+//!
+//! [`Pool`] owns at most one live [`Connection`] (in-process, like OpenSSH's
+//! ControlMaster): every poll of the remote is a channel on it. A `tokio::sync::Mutex`
+//! around the pool state makes the check-then-connect atomic, so while a connection is
+//! alive or being established no second one is opened. At most
+//! [`MAX_CHANNELS`](connect::MAX_CHANNELS) channels are open at once per connection (a
+//! semaphore; sshd's `MaxSessions` is 10). Connecting is bounded by the poll's deadline
+//! (see *Time*); keepalives (every [`KEEPALIVE_INTERVAL`](connect::KEEPALIVE_INTERVAL),
+//! [`KEEPALIVE_MAX`](connect::KEEPALIVE_MAX) unanswered = dead) and TCP_NODELAY are on.
+//!
+//! A dead connection (session ended, keepalive failure, I/O error) is noticed on the
+//! next poll and re-established. Failed attempts back off exponentially (1 s doubling to
+//! a 60 s cap, with jitter); while backing off a poll returns the last error at once,
+//! with "(retrying in Ns)", instead of hammering the host. A poll that was cancelled or
+//! timed out mid-answer marks the connection *suspect*: the next poll pings it first and
+//! reconnects if the ping gets no answer. Nothing is written to disk.
+//!
+//! With a jump host the bastion is connected and authenticated first, a `direct-tcpip`
+//! channel to the target is opened on it, and the target's SSH session runs over that
+//! channel (its own host key, checked under its own `host`/`port`, and its own login).
+//! The bastion's handle lives as long as the target's.
+//!
+//! # The poll: one long-lived channel, per-poll exec as fallback
+//!
+//! sshd spends ~85 ms setting up every session channel, so a pooled connection that
+//! opens an exec channel per poll is still ~90 ms a poll. Instead each connection keeps
+//! ONE long-lived channel running [`loop_command`](crate::remote::loop_command): a POSIX
+//! `sh` loop that reads a nonce line from stdin and answers with one framed snapshot. A
+//! poll writes one line and reads until the snapshot's end marker — one network round
+//! trip plus one remote `wc` and one `awk`, however many files there are.
+//!
+//! The loop channel is dropped and a fresh one opened on the next poll whenever it dies,
+//! errors, or a poll is cancelled mid-answer (its output would be out of step: the
+//! channel is *poisoned*); the drop guard closes it. When the loop cannot run (the exec
+//! is refused, it exits at once, or it never answers its first request within half the
+//! time left) the poll falls back to [`exec_command`](crate::remote::exec_command) on a
+//! fresh exec channel in the same poll; after two such failures on a connection, that
+//! connection uses exec only.
+//!
+//! # Time
+//!
+//! A poll runs until the deadline of the bounded poll it is part of
+//! ([`navi_core::poll_deadline`], set by the aggregator's `Bounded` wrapper), or for the
+//! remote's `timeout` when nothing bounds it (a direct call). Every step waits until that
+//! same deadline, so a step that overruns reports its own error ("waiting for the poll's
+//! answer from ...") at the instant the bound would cancel the poll.
+//!
+//! # Modules
+//!
+//! * [`backoff`]: when the next connection attempt may be made;
+//! * [`connect`]: the [`Connection`], dialling, the jump host, handshake and login;
+//! * [`channel`]: session channels that close themselves, and reading them;
+//! * [`snapshot`]: the loop and exec snapshots;
+//! * [`scan`]: the host-key scan of `navi remotes trust`.
+
+mod backoff;
+mod channel;
+mod connect;
+mod scan;
+mod snapshot;
+
+#[cfg(test)]
+mod tests;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use navi_core::{poll_deadline, PollReport, SourceError};
+use tokio::sync::Mutex;
+use tokio::time::{timeout_at, Instant};
+
+use crate::config::Remote;
+use crate::target::Target;
+use backoff::Backoff;
+use connect::{connect, Connection};
+use snapshot::LoopError;
+
+pub(crate) use scan::scan;
+
+/// How long a suspect connection gets to answer a ping.
+const PING_WAIT: Duration = Duration::from_secs(3);
+
+/// A poll's time: until when its steps may wait, and the time its timeout errors
+/// report.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct PollTime {
+    pub(super) deadline: Instant,
+    pub(super) allowed: Duration,
+}
+
+impl PollTime {
+    /// The time of a poll starting now: the bounded poll's deadline
+    /// ([`poll_deadline`]), or `timeout` from now when nothing bounds it.
+    fn starting(timeout: Duration) -> PollTime {
+        let now = Instant::now();
+        match poll_deadline() {
+            Some(deadline) => PollTime {
+                deadline,
+                allowed: whole_ms(deadline.saturating_duration_since(now)),
+            },
+            None => PollTime {
+                deadline: now + timeout,
+                allowed: timeout,
+            },
+        }
+    }
+}
+
+/// `d` rounded up to a whole millisecond: the bound's timeout, as the poll starts a
+/// few microseconds after the bound set its deadline.
+fn whole_ms(d: Duration) -> Duration {
+    let ms = d.as_micros().div_ceil(1000);
+    Duration::from_millis(u64::try_from(ms).unwrap_or(u64::MAX))
+}
+
+/// The pool of one remote: its connection, backoff state and counters.
+pub(crate) struct Pool {
+    remote: Remote,
+    /// The remote, for messages.
+    target: Target,
+    state: Mutex<State>,
+    opened: AtomicU64,
+}
+
+#[derive(Default)]
+struct State {
+    conn: Option<Arc<Connection>>,
+    backoff: Backoff,
+}
+
+impl Pool {
+    pub(crate) fn new(remote: Remote) -> Self {
+        Pool {
+            target: Target::remote(&remote),
+            remote,
+            state: Mutex::new(State::default()),
+            opened: AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn connections_opened(&self) -> u64 {
+        self.opened.load(Ordering::SeqCst)
+    }
+
+    /// Forgets the backoff so the next poll connects at once (after `trust`, say).
+    pub(crate) fn retry_now(&self) {
+        if let Ok(mut st) = self.state.try_lock() {
+            st.backoff.clear_wait();
+        }
+    }
+
+    /// Whether a connection is currently up.
+    pub(crate) fn is_connected(&self) -> bool {
+        match self.state.try_lock() {
+            Ok(st) => st.conn.as_ref().is_some_and(|c| c.alive()),
+            Err(_) => false,
+        }
+    }
+
+    /// One poll: a snapshot over the long-lived channel, or over exec.
+    pub(crate) async fn poll(&self) -> Result<PollReport, SourceError> {
+        let time = PollTime::starting(self.remote.timeout);
+        let conn = self.get(time).await?;
+        let res = match self.loop_snapshot(&conn, time).await {
+            Ok(r) => Ok(r),
+            Err(LoopError::Fatal(e)) => Err(e),
+            Err(LoopError::Fallback(why)) => {
+                tracing::debug!(remote = %self.remote.name, %why, "poll loop unavailable; using exec");
+                self.exec_snapshot(&conn, time).await
+            }
+        };
+        res.map_err(|e| self.lost(&conn, e))
+    }
+
+    /// `e`, or "the connection was lost" when it was.
+    fn lost(&self, conn: &Connection, e: SourceError) -> SourceError {
+        if conn.alive() {
+            return e;
+        }
+        match e {
+            e @ SourceError::Disconnected(_) => e,
+            other => SourceError::Disconnected(self.target.detail(format!(
+                "the connection was lost ({other}); reconnecting on the next poll"
+            ))),
+        }
+    }
+
+    /// The live connection, or a new one (unless backing off).
+    async fn get(&self, time: PollTime) -> Result<Arc<Connection>, SourceError> {
+        let (deadline, timeout) = (time.deadline, time.allowed);
+        let mut st = timeout_at(deadline, self.state.lock()).await.map_err(|_| {
+            SourceError::timeout_while(timeout, "waiting for another poll of this remote")
+        })?;
+        if let Some(conn) = st.conn.clone() {
+            if conn.alive() && conn.suspect.load(Ordering::SeqCst) {
+                let ping_deadline = deadline.min(Instant::now() + PING_WAIT);
+                match timeout_at(ping_deadline, conn.handle.send_ping()).await {
+                    Ok(Ok(())) => conn.suspect.store(false, Ordering::SeqCst),
+                    _ => {
+                        tracing::info!(remote = %self.remote.name, "connection did not answer a ping; reconnecting");
+                        conn.mark_dead();
+                    }
+                }
+            }
+            if conn.alive() {
+                return Ok(conn);
+            }
+            tracing::info!(remote = %self.remote.name, "connection lost; reconnecting");
+            st.conn = None;
+        }
+        st.backoff.check(Instant::now())?;
+        let connecting = format!(
+            "connecting to {} (TCP, SSH handshake or login)",
+            self.target
+        );
+        st.backoff.attempt(
+            Instant::now(),
+            SourceError::timeout_while(timeout, connecting.clone()),
+        );
+        let res =
+            match timeout_at(deadline, connect(&self.remote, &self.target, &self.opened)).await {
+                Ok(r) => r,
+                Err(_) => Err(SourceError::timeout_while(timeout, connecting)),
+            };
+        match res {
+            Ok(conn) => {
+                st.backoff.succeeded();
+                st.conn = Some(conn.clone());
+                Ok(conn)
+            }
+            Err(e) => Err(st.backoff.failed(Instant::now(), e)),
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! Reading a framed snapshot: the records between `BEGIN` and `END` of this poll's
+//! nonce; a file that cannot be read costs only itself.
+
+use navi_core::{PollReport, SessionInfo, SkippedFile, SourceError, MAX_STATUS_FILE_BYTES};
+
+/// The bytes that end a snapshot.
+pub(crate) fn end_marker(nonce: &str) -> Vec<u8> {
+    format!("\nNAVI-{nonce} END\n").into_bytes()
+}
+
+/// Reads one framed snapshot. `dir` names files in skipped entries.
+///
+/// Anything before `BEGIN` is ignored. A missing `BEGIN` or `END` (truncated output)
+/// is [`SourceError::Remote`]; a file that cannot be read costs only itself.
+pub(crate) fn decode_snapshot(
+    out: &[u8],
+    nonce: &str,
+    dir: &str,
+) -> Result<PollReport, SourceError> {
+    let sep = format!("\nNAVI-{nonce} ").into_bytes();
+    let marks = find_all(out, &sep);
+    let mut report = PollReport::default();
+    let mut begun = false;
+    for (i, &at) in marks.iter().enumerate() {
+        let line_start = at + sep.len();
+        let next = marks.get(i + 1).copied().unwrap_or(out.len());
+        let region = &out[line_start..next];
+        let (line, body) = match region.iter().position(|&b| b == b'\n') {
+            Some(nl) => (&region[..nl], &region[nl + 1..]),
+            None => (region, &region[region.len()..]),
+        };
+        let line = String::from_utf8_lossy(line);
+        let (kind, arg) = match line.split_once(' ') {
+            Some((k, a)) => (k, a),
+            None => (line.as_ref(), ""),
+        };
+        match (begun, kind) {
+            (false, "BEGIN") => begun = true,
+            (false, _) => {}
+            (true, "F") => decode_file(arg, body, dir, &mut report),
+            (true, "S") => report.skipped.push(SkippedFile {
+                name: file_label(dir, arg),
+                reason: clean(&String::from_utf8_lossy(body)),
+            }),
+            (true, "E") => {
+                return Err(SourceError::Remote(
+                    format!("{} ({dir})", clean(&String::from_utf8_lossy(body))).into(),
+                ))
+            }
+            (true, "END") => return Ok(report),
+            (true, other) => {
+                return Err(SourceError::Remote(
+                    format!("unexpected record `{}` in the poll output", clean(other)).into(),
+                ))
+            }
+        }
+    }
+    Err(SourceError::Remote(
+        if begun {
+            "the poll output was cut off before its end marker (truncated)".to_string()
+        } else {
+            // What the remote printed instead (a `nologin` shell's notice, a forced command's
+            // banner) is the best clue, so show its start.
+            let said = clean(String::from_utf8_lossy(&out[..out.len().min(200)]).trim());
+            if said.is_empty() {
+                "the poll output has no start marker: is `sh` available on the remote?".to_string()
+            } else {
+                format!(
+                    "the poll output has no start marker; the remote printed \"{said}\" \
+                 (a login shell that is not a shell, e.g. nologin, or a forced command?)"
+                )
+            }
+        }
+        .into(),
+    ))
+}
+
+fn decode_file(name: &str, body: &[u8], dir: &str, report: &mut PollReport) {
+    let Some(stem) = name.strip_suffix(".json") else {
+        return;
+    };
+    if name.starts_with('.') {
+        return;
+    }
+    let reason = if body.len() as u64 > MAX_STATUS_FILE_BYTES {
+        format!("file is over the {MAX_STATUS_FILE_BYTES}-byte limit")
+    } else if body.is_empty() {
+        "file is empty (or vanished while being read)".to_string()
+    } else {
+        match SessionInfo::parse(body, Some(stem)) {
+            Ok(s) => {
+                report.sessions.push(s);
+                return;
+            }
+            Err(e) => e.to_string(),
+        }
+    };
+    report.skipped.push(SkippedFile {
+        name: file_label(dir, name),
+        reason: clean(&reason),
+    });
+}
+
+fn file_label(dir: &str, name: &str) -> String {
+    clean(&format!("{}/{}", dir.trim_end_matches('/'), name))
+}
+
+fn clean(s: &str) -> String {
+    navi_core::text::sanitize(s).into_owned()
+}
+
+/// Every start index of `needle` in `hay` (non-overlapping).
+fn find_all(hay: &[u8], needle: &[u8]) -> Vec<usize> {
+    let mut out = Vec::new();
+    if needle.is_empty() || hay.len() < needle.len() {
+        return out;
+    }
+    let first = needle[0];
+    let mut i = 0;
+    while i + needle.len() <= hay.len() {
+        match hay[i..].iter().position(|&b| b == first) {
+            Some(off) => {
+                let at = i + off;
+                if at + needle.len() <= hay.len() && &hay[at..at + needle.len()] == needle {
+                    out.push(at);
+                    i = at + needle.len();
+                } else {
+                    i = at + 1;
+                }
+            }
+            None => break,
+        }
+    }
+    out
+}
+
+/// True when `buf` ends a snapshot; `from` is where new bytes started (only the tail is
+/// searched).
+pub(crate) fn ends_snapshot(buf: &[u8], from: usize, end: &[u8]) -> bool {
+    let start = from.saturating_sub(end.len());
+    buf.len() >= end.len() && buf[start..].windows(end.len()).any(|w| w == end)
+}

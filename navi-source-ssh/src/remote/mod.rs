@@ -1,0 +1,91 @@
+//! What runs on the remote, and how its answer is read.
+//!
+//! # The snapshot script
+//!
+//! One poll is one *snapshot*: a small POSIX `sh` fragment lists `<sessions_dir>/*.json`
+//! and writes every regular file, capped at
+//! [`MAX_STATUS_FILE_BYTES`](navi_core::MAX_STATUS_FILE_BYTES)` + 1` bytes (one past the
+//! cap, so an oversize file is detected and reported as skipped), as a framed record.
+//! One `wc -c` and one `awk` frame the whole directory, so a poll costs a fixed handful
+//! of processes however many files there are (see [`script`]). Records are delimited by
+//! a per-poll random *nonce* the remote cannot guess in advance, so no file content can
+//! forge a boundary:
+//!
+//! ```text
+//! \nNAVI-<nonce> BEGIN\n
+//! \nNAVI-<nonce> F <file name>\n<file bytes>
+//! \nNAVI-<nonce> S <file name>\n<why it was skipped>
+//! \nNAVI-<nonce> E\n<error message>
+//! \nNAVI-<nonce> END\n
+//! ```
+//!
+//! Anything before `BEGIN` (a noisy login shell) is ignored; output without `END` is
+//! truncated and an error. stderr is sent to `/dev/null`, never mixed into the data;
+//! `LC_ALL=C` keeps globbing and sorting byte-wise. A missing directory is zero
+//! sessions; hidden files (the hooks' `.tmp.*`) never match `*.json`.
+//!
+//! The same fragment runs in two shapes (see `crate::pool` for when each is used):
+//!
+//! * [`loop_command`]: a long-lived `while IFS= read -r n; do <snapshot n>; done`. Each
+//!   poll writes one line (the nonce) to its stdin and reads one framed snapshot back.
+//!   sshd's per-channel session setup (~85 ms on a small box) is paid once, not per poll.
+//! * [`exec_command`]: one snapshot per exec channel, the fallback.
+//!
+//! `sessions_dir` reaches the script only quoted: `~` and `~/x` become `"$HOME"` and
+//! `"$HOME"/'x'` (the remote shell expands `~` to the remote user's home), anything else
+//! is single-quoted as one word.
+//!
+//! [`script`] writes the scripts, [`decode`] reads their answer.
+
+mod decode;
+mod script;
+
+#[cfg(test)]
+mod decode_tests;
+#[cfg(test)]
+mod script_tests;
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+pub(crate) use decode::{decode_snapshot, end_marker, ends_snapshot};
+#[cfg(test)]
+use script::snapshot_script;
+pub(crate) use script::{exec_command, loop_command};
+
+/// The most one poll may return before navi stops reading (16 MiB).
+pub(crate) const MAX_POLL_OUTPUT: usize = 16 * 1024 * 1024;
+
+/// A fresh 128-bit random nonce, 32 lowercase hex digits.
+pub(crate) fn new_nonce() -> String {
+    format!("{:016x}{:016x}", random_u64(), random_u64())
+}
+
+/// std-only randomness: every `RandomState` is freshly keyed.
+pub(crate) fn random_u64() -> u64 {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut h = RandomState::new().build_hasher();
+    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    if let Ok(t) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        h.write_u128(t.as_nanos());
+    }
+    h.finish()
+}
+
+/// `sessions_dir` as a shell word: `~` → `"$HOME"`, `~/x` → `"$HOME"/'x'`, anything
+/// else single-quoted. Never lets the configured path run as shell.
+pub(crate) fn quote_sessions_dir(dir: &str) -> String {
+    if dir == "~" {
+        "\"$HOME\"".to_string()
+    } else if let Some(rest) = dir.strip_prefix("~/") {
+        format!("\"$HOME\"/{}", shell_quote(rest))
+    } else {
+        shell_quote(dir)
+    }
+}
+
+/// Quotes `s` as one word for a POSIX shell.
+pub(crate) fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}

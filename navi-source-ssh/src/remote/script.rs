@@ -1,0 +1,203 @@
+//! The remote POSIX `sh` scripts: the snapshot of a status directory, as one exec or
+//! as a loop answering one snapshot per request line.
+//!
+//! Shell variables of the scripts: `dir` (the status directory), `nl` (a newline),
+//! `frame_awk` (the awk program that frames the files), `awk_works` (set when this awk
+//! runs it), `buffer` (the command the snapshot is written through), `n` (the request's
+//! nonce), `f` (a listed file), `rebuild` (set when some entry must be left out of the
+//! list) and `kept` (the rebuilt list). Kept POSIX, and free of `!`.
+
+use navi_core::MAX_STATUS_FILE_BYTES;
+
+use super::{quote_sessions_dir, shell_quote, MAX_POLL_OUTPUT};
+
+/// The awk program that frames every listed file: ONE process for the whole directory.
+///
+/// Its operands are the file names (`./name`, so none is taken for a `var=value`
+/// assignment; they are moved out of `ARGV` in `BEGIN` and opened only with `getline <`,
+/// which never aborts awk on a missing file). Its stdin is `wc -c` of the same names:
+/// `<size> <name>` lines, the size of each file when it was listed.
+///
+/// For each file: over the cap by its listed size → an `S` record, never read. Otherwise
+/// it is copied out line by line as it is read (only the current line is held), and the
+/// copy stops one byte past the cap, so a file that grew since it was listed arrives as
+/// `cap + 1` bytes and the decoder rejects it as oversize. awk cannot see whether the
+/// last line ended in a newline; the listed size can (`size == bytes without it`), so an
+/// unchanged file arrives byte for byte (a changed one, or one `wc` did not list, gets a
+/// final newline: JSON does not mind). A file that cannot be opened any more is an `S`
+/// record; an empty one is an empty `F` record. `LC_ALL=C` makes `length` count bytes.
+///
+/// POSIX awk only, checked with mawk, gawk, busybox awk and BWK awk (busybox turns a NUL
+/// into a newline: that file's own loss). One line, no single quote and no `\\`.
+///
+/// One limit: a file that grows *past the cap in one line* after `wc` listed it is held
+/// in awk's memory whole (a line cannot be read in part in POSIX awk) before it is cut;
+/// `head -c` never read more than the cap. Status files are rewritten by rename, so this
+/// needs a writer racing the poll.
+fn awk_program() -> String {
+    let cap = MAX_STATUS_FILE_BYTES;
+    [
+        "BEGIN { c = ARGC - 1; for (i = 1; i <= c; i++) L[i] = ARGV[i]; ARGC = 1 }",
+        // A wc line: optional padding, the size, one space, the name as given.
+        "{ s = $0; sub(/^[ \\t]+/, \"\", s); p = index(s, \" \"); \
+           if (p > 1) Z[substr(s, p + 1)] = substr(s, 1, p - 1) + 0 }",
+        "END { for (i = 1; i <= c; i++) one(L[i]) }",
+        // b: name, z: listed size (-1: unknown), o: bytes sent, q: a newline is owed.
+        "function one(f, b, z, r, x, o, q, h) { \
+           b = substr(f, 3); z = -1; if (f in Z) z = Z[f]; \
+           if (z > CAP) { printf \"\\nNAVI-%s S %s\\nfile is over the CAP-byte limit\", n, b; return }; \
+           o = 0; q = 0; h = 0; \
+           while ((r = (getline x < f)) > 0) { \
+             if (h == 0) { printf \"\\nNAVI-%s F %s\\n\", n, b; h = 1 } \
+             if (q) { printf \"\\n\"; o++ } \
+             if (o + length(x) > CAP) { printf \"%s\", substr(x, 1, CAP + 1 - o); q = 0; break } \
+             printf \"%s\", x; o += length(x); q = 1 \
+           } \
+           close(f); \
+           if (h) { if (q && (z < o || z > o)) printf \"\\n\"; return }; \
+           if (r < 0) printf \"\\nNAVI-%s S %s\\nfile could not be read (it vanished or its permissions changed)\", n, b; \
+           else printf \"\\nNAVI-%s F %s\\n\", n, b \
+         }",
+    ]
+    .join("; ")
+    .replace("CAP", &cap.to_string())
+}
+
+/// The body that writes one framed snapshot for nonce `$n` of directory `$dir`.
+///
+/// The shell lists the directory with builtins only (glob, `[`, `case`, `printf`), then
+/// ONE `wc -c` and ONE awk ([`awk_program`]) frame every readable file: a poll costs the
+/// same few processes for 1 file or 400 (it used to be one `head` per file). Where awk
+/// is missing or not POSIX (`$awk_works` empty, see [`prelude`]) each file goes through
+/// `head -c cap+1` as before.
+///
+/// The directory is entered with `cd` (inside the pipeline's subshell, so it never
+/// leaks into the loop) and files are named `./name`: no option-like or `var=value`
+/// operand, and `wc` prints every name back unquoted (names with a newline are never
+/// listed: they could not be framed; they cost only themselves). With no file at all
+/// the glob stays literal and `[ -f ]` drops it.
+///
+/// Listing is linear in the number of files: the glob becomes the operands at once and
+/// is only checked. Only when some entry must be left out (not a regular readable file,
+/// a newline in its name) is the list rebuilt, as one newline-separated string split
+/// once with globbing off. Appending with `set -- "$@" "$f"` per file re-expands the
+/// whole list every time: 2,000 files cost 0.3 s in dash and 0.9 s in bash per poll.
+///
+/// Written for dash/busybox/bash alike; no backslash outside double quotes, so the
+/// whole command also survives a non-POSIX login shell (fish, csh) that only passes it
+/// to `sh -c`.
+fn snapshot_body() -> String {
+    let cap = MAX_STATUS_FILE_BYTES + 1;
+    [
+        "printf \"\\nNAVI-%s BEGIN\\n\" \"$n\"",
+        "if [ -d \"$dir\" ]; then \
+           if [ -r \"$dir\" ] && [ -x \"$dir\" ]; then \
+             if cd \"$dir\"; then \
+               set -- ./*.json; rebuild=; \
+               for f do \
+                 if [ -f \"$f\" ]; then \
+                   case $f in *\"$newline\"*) rebuild=1; continue;; esac; \
+                   [ -r \"$f\" ] && continue; \
+                   printf \"\\nNAVI-%s S %s\\nnot readable by the remote user\" \"$n\" \"${f#./}\"; \
+                 elif [ -e \"$f\" ] || [ -h \"$f\" ]; then \
+                   case $f in *\"$newline\"*) ;; *) printf \"\\nNAVI-%s S %s\\nnot a regular file (a directory, FIFO, device or broken symlink); status files are plain files, remove or rename it\" \"$n\" \"${f#./}\";; esac; \
+                 fi; \
+                 rebuild=1; \
+               done; \
+               if [ -n \"$rebuild\" ]; then \
+                 kept=; \
+                 for f do \
+                   [ -f \"$f\" ] && [ -r \"$f\" ] || continue; \
+                   case $f in *\"$newline\"*) continue;; esac; \
+                   kept=\"$kept$newline$f\"; \
+                 done; \
+                 set -f; IFS=$newline; set -- $kept; set +f; unset IFS; \
+               fi; \
+               if [ $# -gt 0 ]; then \
+                 if [ -n \"$awk_works\" ]; then \
+                   wc -c -- \"$@\" | awk -v n=\"$n\" \"$frame_awk\" \"$@\" || \
+                     printf \"\\nNAVI-%s E\\nawk failed while reading the status files (exit status %s)\" \"$n\" \"$?\"; \
+                 else \
+                   for f do \
+                     printf \"\\nNAVI-%s F %s\\n\" \"$n\" \"${f#./}\"; \
+                     head -c CAP < \"$f\"; \
+                   done; \
+                 fi; \
+               fi; \
+             fi; \
+           else \
+             printf \"\\nNAVI-%s E\\nthe status directory is not readable by the remote user\" \"$n\"; \
+           fi; \
+         elif [ -e \"$dir\" ]; then \
+           printf \"\\nNAVI-%s E\\nthe status directory path is not a directory\" \"$n\"; \
+         fi",
+        "printf \"\\nNAVI-%s END\\n\" \"$n\"",
+    ]
+    .join("; ")
+    .replace("CAP", &cap.to_string())
+}
+
+/// Setup shared by both shapes: stderr away, C locale, the directory (absolute or
+/// `./`-relative, so `cd` never consults `CDPATH` nor takes it for an option), a
+/// newline, the awk program `$frame_awk` and whether this awk runs it (`$awk_works`: a real compile and
+/// run, once per channel), and the buffer the snapshot goes through (see [`buffered`]).
+fn prelude(sessions_dir: &str) -> String {
+    format!(
+        "exec 2>/dev/null; LC_ALL=C; export LC_ALL; dir={}; case $dir in /*) ;; *) dir=./$dir;; esac; \
+         newline=$(printf \"\\n_\"); newline=${{newline%_}}; frame_awk={}; \
+         awk_works=; [ \"$(echo | awk -v n=ok \"$frame_awk; BEGIN {{ printf n }}\")\" = ok ] && awk_works=1; \
+         buffer=cat; [ \"$(printf x | dd obs={MAX_POLL_OUTPUT} 2>/dev/null)\" = x ] && buffer=\"dd obs={MAX_POLL_OUTPUT}\"",
+        quote_sessions_dir(sessions_dir),
+        shell_quote(&awk_program()),
+    )
+}
+
+/// The snapshot body piped through `$buffer`: `dd obs=N` gathers the whole snapshot and
+/// writes it at once, so sshd sends it in as few packets as possible. Written piecemeal
+/// (one write per `printf`/awk flush), the answer trickles out in small TCP segments, and
+/// through a jump host Nagle's algorithm plus delayed ACKs on the bastion's hop cost
+/// ~40 ms per poll (measured: 44 ms → 9 ms). `cat` where `dd` is missing.
+fn buffered() -> String {
+    format!("{{ {}; }} | $buffer", snapshot_body())
+}
+
+/// The script of the long-lived channel: one snapshot per nonce line read from stdin
+/// (a line that is not a nonce, lowercase hex digits, is skipped).
+pub(crate) fn loop_script(sessions_dir: &str) -> String {
+    format!(
+        "{}; while IFS= read -r n; do {}; [ -n \"$n\" ] && [ -z \"$rest\" ] || continue; {}; done",
+        prelude(sessions_dir),
+        strip_hex(),
+        buffered()
+    )
+}
+
+/// Leaves in `$rest` what follows the leading lowercase hex digits of `$n` (empty when
+/// `$n` is all hex): builtins only, and no `[!...]` bracket, so the script has no `!`.
+fn strip_hex() -> &'static str {
+    "rest=$n; while [ -n \"$rest\" ]; do case $rest in [0-9a-f]*) rest=${rest#?};; *) break;; esac; done"
+}
+
+/// The script of one snapshot with a fixed nonce.
+pub(crate) fn snapshot_script(sessions_dir: &str, nonce: &str) -> String {
+    format!(
+        "{}; n={}; {}",
+        prelude(sessions_dir),
+        shell_quote(nonce),
+        buffered()
+    )
+}
+
+/// The exec string of the long-lived channel (`sh -c '<loop script>'`), whatever the
+/// remote user's login shell is.
+pub(crate) fn loop_command(sessions_dir: &str) -> String {
+    format!("exec sh -c {}", shell_quote(&loop_script(sessions_dir)))
+}
+
+/// The exec string of one snapshot.
+pub(crate) fn exec_command(sessions_dir: &str, nonce: &str) -> String {
+    format!(
+        "exec sh -c {}",
+        shell_quote(&snapshot_script(sessions_dir, nonce))
+    )
+}

@@ -1,0 +1,646 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The remote script, run through a real local `sh` (and dash, bash, busybox where
+//! installed), with fake tools where a test needs a missing or broken one.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use super::decode_tests::{names, skipped};
+use super::*;
+
+/// Runs `sh -c script` with `HOME=home`, stdin from `input`; returns stdout.
+fn run_sh(script: &str, home: &Path, input: &[u8]) -> Vec<u8> {
+    run_sh_in(script, home, input, None)
+}
+
+/// [`run_sh`] with `PATH` replaced by `path` (when given).
+fn run_sh_in(script: &str, home: &Path, input: &[u8], path: Option<&Path>) -> Vec<u8> {
+    use std::io::Write;
+    let mut cmd = Command::new(which("sh"));
+    if let Some(path) = path {
+        cmd.env("PATH", path);
+    }
+    let mut child = cmd
+        .arg("-c")
+        .arg(script)
+        .env("HOME", home)
+        .current_dir(home)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input).unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.stderr.is_empty(),
+        "stderr must never carry data: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+#[test]
+fn sessions_dir_quoting_expands_tilde_remotely_and_never_runs_a_name() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path().display().to_string();
+    let print = |dir: &str| {
+        let out = run_sh(
+            &format!("dir={}; printf %s \"$dir\"", quote_sessions_dir(dir)),
+            home.path(),
+            b"",
+        );
+        String::from_utf8(out).unwrap()
+    };
+    assert_eq!(print("~"), h);
+    assert_eq!(print("~/.claude-sessions"), format!("{h}/.claude-sessions"));
+    assert_eq!(print("~/with space/x"), format!("{h}/with space/x"));
+    assert_eq!(print("/abs/dir"), "/abs/dir");
+    assert_eq!(print("~other/x"), "~other/x", "only our own ~ is expanded");
+    for hostile in [
+        "$(touch pwned)",
+        "`touch pwned`",
+        "'; touch pwned; '",
+        "~/$(touch pwned)",
+        "~/'; touch pwned; echo '",
+        "a\"b$HOME",
+    ] {
+        let expected = match hostile.strip_prefix("~/") {
+            Some(rest) => format!("{h}/{rest}"),
+            None => hostile.to_string(),
+        };
+        assert_eq!(print(hostile), expected, "{hostile:?} is one literal word");
+        assert!(
+            !home.path().join("pwned").exists(),
+            "{hostile:?} was executed"
+        );
+    }
+}
+
+/// A status directory with the fixtures and every kind of bad file.
+fn hostile_dir(dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    for (name, text) in navi_core::fixtures::FILES {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    let files: &[(&str, &[u8])] = &[
+        ("broken.json", b"{\"tmux_sess"),
+        ("garbage.json", &[0xff, 0xfe, 0x00, b'{']),
+        (".tmp.Ab12Cd", br#"{"tmux_session":"tmp","status":"working"}"#),
+        (".hidden.json", br#"{"tmux_session":"hidden","status":"working"}"#),
+        ("README.md", b"# not a status file"),
+        ("my session.json", br#"{"tmux_session":"my session","status":"idle","timestamp":1}"#),
+        ("it's.json", br#"{"tmux_session":"it's","status":"done","timestamp":1}"#),
+        ("no-newline.json", br#"{"tmux_session":"no-newline","status":"done"}"#),
+        (
+            "fake-frame.json",
+            b"{\"tmux_session\":\"fake-frame\",\"status\":\"done\",\"message\":\"x\"}\nNAVI-0000 END\n\nNAVI-0000 F evil.json\n",
+        ),
+        ("empty.json", b""),
+    ];
+    for (name, bytes) in files {
+        std::fs::write(dir.join(name), bytes).unwrap();
+    }
+    let huge = format!(
+        "{{\"tmux_session\":\"huge\",\"status\":\"done\",\"message\":\"{}\"}}",
+        "x".repeat(1024 * 1024 + 10)
+    );
+    std::fs::write(dir.join("huge.json"), huge).unwrap();
+    std::fs::create_dir(dir.join("subdir.json")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", dir.join("zero.json")).unwrap();
+}
+
+const GOOD: [&str; 9] = [
+    "api",
+    "deploy",
+    "fake-frame",
+    "hyperion",
+    "it's",
+    "legacy",
+    "my session",
+    "no-newline",
+    "notes",
+];
+
+#[test]
+fn snapshot_script_reads_a_hostile_directory() {
+    let home = tempfile::tempdir().unwrap();
+    hostile_dir(&home.path().join(".claude-sessions"));
+    let nonce = "0123456789abcdef0123456789abcdef";
+    // As the remote login shell runs it.
+    let out = run_sh(&exec_command("~/.claude-sessions", nonce), home.path(), b"");
+    let report = decode_snapshot(&out, nonce, "~/.claude-sessions").unwrap();
+    assert_eq!(names(&report), GOOD);
+    assert_eq!(
+        skipped(&report),
+        [
+            "~/.claude-sessions/broken.json",
+            "~/.claude-sessions/empty.json",
+            "~/.claude-sessions/garbage.json",
+            "~/.claude-sessions/huge.json",
+            "~/.claude-sessions/subdir.json",
+            "~/.claude-sessions/zero.json",
+        ]
+    );
+    let huge = report
+        .skipped
+        .iter()
+        .find(|s| s.name.ends_with("huge.json"))
+        .unwrap();
+    assert!(huge.reason.contains("limit"), "{}", huge.reason);
+    let fake = report
+        .sessions
+        .iter()
+        .find(|s| s.tmux_session == "fake-frame")
+        .unwrap();
+    assert_eq!(
+        fake.message, "x",
+        "a forged frame with another nonce is just file content"
+    );
+}
+
+#[test]
+fn snapshot_of_a_missing_directory_is_empty_and_healthy() {
+    let home = tempfile::tempdir().unwrap();
+    let nonce = "feedfacefeedfacefeedfacefeedface";
+    let out = run_sh(&exec_command("~/nowhere", nonce), home.path(), b"");
+    let report = decode_snapshot(&out, nonce, "~/nowhere").unwrap();
+    assert!(report.sessions.is_empty() && report.skipped.is_empty());
+}
+
+#[test]
+fn an_empty_directory_is_zero_sessions_and_the_literal_glob_is_no_file() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("st");
+    std::fs::create_dir(&dir).unwrap();
+    let n = "abababababababababababababababab";
+    let out = run_sh(&exec_command("~/st", n), home.path(), b"");
+    let report = decode_snapshot(&out, n, "~/st").unwrap();
+    assert!(report.sessions.is_empty() && report.skipped.is_empty());
+    // A file really named `*.json` is a file like any other.
+    std::fs::write(dir.join("*.json"), status("star")).unwrap();
+    let out = run_sh(&exec_command("~/st", n), home.path(), b"");
+    let report = decode_snapshot(&out, n, "~/st").unwrap();
+    assert_eq!(names(&report), ["star"]);
+}
+
+#[test]
+fn snapshot_of_a_file_instead_of_a_directory_is_an_error() {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("file"), "x").unwrap();
+    let nonce = "abcabcabcabcabcabcabcabcabcabcab";
+    let out = run_sh(&exec_command("~/file", nonce), home.path(), b"");
+    let err = decode_snapshot(&out, nonce, "~/file").unwrap_err();
+    assert_eq!(err.kind(), "remote");
+    assert!(err.to_string().contains("not a directory"), "{err}");
+}
+
+#[test]
+fn the_loop_answers_one_snapshot_per_request_line() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("st");
+    hostile_dir(&dir);
+    let (n1, n2) = (
+        "11111111111111111111111111111111",
+        "22222222222222222222222222222222",
+    );
+    // A junk line (not a nonce) is ignored; the shell exits at EOF.
+    let input = format!("{n1}\n$(touch pwned)\n{n2}\n");
+    let out = run_sh(&loop_command("~/st"), home.path(), input.as_bytes());
+    assert!(!home.path().join("pwned").exists());
+    for n in [n1, n2] {
+        let report = decode_snapshot(&out, n, "~/st").unwrap();
+        assert_eq!(names(&report), GOOD, "nonce {n}");
+        assert_eq!(report.skipped.len(), 6, "nonce {n}");
+    }
+    // Exactly one answer per nonce, none for the junk line.
+    let text = String::from_utf8_lossy(&out);
+    for n in [n1, n2] {
+        assert_eq!(text.matches(&format!("\nNAVI-{n} END\n")).count(), 1);
+    }
+    assert_eq!(text.matches(" BEGIN\n").count(), 2);
+}
+
+#[test]
+fn the_loop_answers_only_lines_of_lowercase_hex_and_the_scripts_have_no_bang() {
+    let home = tempfile::tempdir().unwrap();
+    hostile_dir(&home.path().join("st"));
+    // Any non-empty run of lowercase hex digits is a nonce; anything else is skipped.
+    let input = "\nABCDEF\nabc0g\n12 34\n-1\ndeadbeef\n0\n";
+    let out = run_sh(&loop_command("~/st"), home.path(), input.as_bytes());
+    let text = String::from_utf8_lossy(&out);
+    assert_eq!(text.matches(" BEGIN\n").count(), 2, "{text}");
+    for n in ["deadbeef", "0"] {
+        assert_eq!(names(&decode_snapshot(&out, n, "~/st").unwrap()), GOOD);
+    }
+    for script in [loop_command("~/st"), exec_command("~/st", "ab12")] {
+        assert!(!script.contains('!'), "{script}");
+    }
+}
+
+#[test]
+fn the_script_does_not_depend_on_the_login_shell_being_posix_friendly() {
+    // The exec string starts a plain `sh` itself; its only quoting is '...' and '\''.
+    let cmd = loop_command("~/it's here");
+    assert!(cmd.starts_with("exec sh -c '"), "{cmd}");
+    assert!(
+        !cmd.contains('\n') && !cmd.contains("\\\\"),
+        "one line, no `\\\\` (csh/fish read backslashes in quotes): {cmd}"
+    );
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("it's here");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(
+        dir.join("a.json"),
+        br#"{"tmux_session":"a","status":"idle"}"#,
+    )
+    .unwrap();
+    let n = "33333333333333333333333333333333";
+    let out = run_sh(&cmd, home.path(), format!("{n}\n").as_bytes());
+    let report = decode_snapshot(&out, n, "~/it's here").unwrap();
+    assert_eq!(names(&report), ["a"]);
+}
+
+/// A big directory with entries that must be left out among the files: every good file
+/// arrives, in dash/bash/busybox alike, and the list is never rebuilt per file.
+#[test]
+fn a_big_directory_with_odd_entries_arrives_whole_in_every_shell() {
+    let body = exec_command("~/s", "0");
+    assert!(
+        !body.contains("set -- \"$@\""),
+        "appending to \"$@\" per file is quadratic (0.9 s per poll for 2,000 files in bash)"
+    );
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("s");
+    std::fs::create_dir(&dir).unwrap();
+    let mut want = Vec::new();
+    for i in 0..2500 {
+        let name = format!("s{i:04}");
+        std::fs::write(dir.join(format!("{name}.json")), status(&name)).unwrap();
+        want.push(name);
+    }
+    // Names the rebuilt list must carry as one word each, never globbed or split.
+    for name in ["*", "[s0001]", "a  b", "-n", "x=y"] {
+        std::fs::write(dir.join(format!("{name}.json")), status(name)).unwrap();
+        want.push(name.to_string());
+    }
+    want.sort();
+    // Left out: a directory, a name with a newline, a FIFO (would block `wc`).
+    std::fs::create_dir(dir.join("dir.json")).unwrap();
+    std::fs::write(dir.join("new\nline.json"), status("newline")).unwrap();
+    let mkfifo = Command::new("mkfifo")
+        .arg(dir.join("fifo.json"))
+        .status()
+        .unwrap();
+    assert!(mkfifo.success());
+    std::os::unix::fs::symlink(dir.join("nowhere"), dir.join("dangling.json")).unwrap();
+
+    let n = "44444444444444444444444444444444";
+    let shells: Vec<Vec<String>> = [
+        vec!["sh".to_string()],
+        vec!["bash".to_string()],
+        vec!["busybox".to_string(), "sh".to_string()],
+    ]
+    .into_iter()
+    .filter(|argv| {
+        std::env::split_paths(&std::env::var_os("PATH").unwrap())
+            .any(|d| d.join(&argv[0]).is_file())
+    })
+    .collect();
+    for argv in shells {
+        let out = Command::new(which(&argv[0]))
+            .args(&argv[1..])
+            .arg("-c")
+            .arg(snapshot_script("~/s", n))
+            .env("HOME", home.path())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let report = decode_snapshot(&out.stdout, n, "~/s").unwrap();
+        assert_eq!(names(&report), want, "{argv:?}");
+        // The directory, the FIFO and the broken link are reported, as the local source
+        // reports them; the name with a newline cannot be named in a frame and is dropped.
+        let mut skipped: Vec<String> = report
+            .skipped
+            .iter()
+            .map(|k| {
+                assert!(k.reason.contains("not a regular file"), "{argv:?}: {k:?}");
+                k.name.rsplit('/').next().unwrap_or_default().to_string()
+            })
+            .collect();
+        skipped.sort();
+        assert_eq!(
+            skipped,
+            ["dangling.json", "dir.json", "fifo.json"],
+            "{argv:?}"
+        );
+    }
+}
+
+/// The absolute path of `name` on this machine's `PATH`.
+fn which(name: &str) -> PathBuf {
+    std::env::split_paths(&std::env::var_os("PATH").unwrap())
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("`{name}` is not on PATH"))
+}
+
+/// A directory to use as the whole `PATH`: `sh` and the real `tools`, plus shell scripts.
+fn bin_dir(root: &Path, tools: &[&str], scripts: &[(&str, String)]) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = root.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for tool in std::iter::once(&"sh").chain(tools) {
+        std::os::unix::fs::symlink(which(tool), bin.join(tool)).unwrap();
+    }
+    for (name, body) in scripts {
+        let p = bin.join(name);
+        std::fs::write(&p, format!("#!{}\n{body}\n", which("sh").display())).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    bin
+}
+
+/// Every record of one snapshot, in order: (`F name` / `S name` / ..., body bytes).
+fn records(out: &[u8], nonce: &str) -> Vec<(String, Vec<u8>)> {
+    let sep = format!("\nNAVI-{nonce} ").into_bytes();
+    let mut marks = Vec::new();
+    let mut i = 0;
+    while let Some(at) = out[i..]
+        .windows(sep.len())
+        .position(|w| w == sep.as_slice())
+    {
+        marks.push(i + at);
+        i += at + sep.len();
+    }
+    marks
+        .iter()
+        .enumerate()
+        .map(|(k, &at)| {
+            let region = &out[at + sep.len()..marks.get(k + 1).copied().unwrap_or(out.len())];
+            let nl = region
+                .iter()
+                .position(|&b| b == b'\n')
+                .unwrap_or(region.len());
+            let body = region.get(nl + 1..).unwrap_or_default().to_vec();
+            (String::from_utf8_lossy(&region[..nl]).into_owned(), body)
+        })
+        .collect()
+}
+
+fn body_of<'a>(recs: &'a [(String, Vec<u8>)], line: &str) -> &'a [u8] {
+    &recs
+        .iter()
+        .find(|(l, _)| l == line)
+        .unwrap_or_else(|| {
+            panic!(
+                "no record `{line}` in {:?}",
+                recs.iter().map(|r| &r.0).collect::<Vec<_>>()
+            )
+        })
+        .1
+}
+
+fn status(name: &str) -> Vec<u8> {
+    format!(r#"{{"tmux_session":"{name}","status":"idle","timestamp":1}}"#).into_bytes()
+}
+
+/// A status file of exactly `len` bytes (a long message pads it).
+fn status_of_len(name: &str, len: usize) -> Vec<u8> {
+    let mut v = format!(r#"{{"tmux_session":"{name}","status":"idle","message":""#).into_bytes();
+    let tail = br#""}"#;
+    v.resize(len - tail.len(), b'x');
+    v.extend_from_slice(tail);
+    assert_eq!(v.len(), len);
+    v
+}
+
+#[test]
+fn every_file_arrives_byte_for_byte_whatever_its_name_or_last_byte() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("st");
+    std::fs::create_dir(&dir).unwrap();
+    let mut two_nl = status("two-newlines");
+    two_nl.extend_from_slice(b"\n\n");
+    let mut nl = status("newline");
+    nl.push(b'\n');
+    let mut crlf = status("crlf");
+    crlf.extend_from_slice(b"\r\n");
+    let files: Vec<(&str, Vec<u8>)> = vec![
+        ("a=b.json", status("a=b")),
+        ("x=1", status("not-json-suffix")),
+        ("-n.json", status("-n")),
+        ("--.json", status("--")),
+        ("sp  ace.json", status("sp  ace")),
+        ("tab\there.json", status("tab")),
+        ("no-newline.json", status("no-newline")),
+        ("newline.json", nl),
+        ("two-newlines.json", two_nl),
+        ("crlf.json", crlf),
+        (
+            "lines.json",
+            b"{\n\"tmux_session\": \"lines\",\n\"status\": \"done\"\n}".to_vec(),
+        ),
+        (
+            "invalid-utf8.json",
+            b"{\"tmux_session\":\"\xff\xfe\",\"status\":\"idle\"}".to_vec(),
+        ),
+        ("only-newline.json", b"\n".to_vec()),
+        ("empty.json", Vec::new()),
+    ];
+    for (name, bytes) in &files {
+        std::fs::write(dir.join(name), bytes).unwrap();
+    }
+    let n = "44444444444444444444444444444444";
+    let out = run_sh(&exec_command("~/st", n), home.path(), b"");
+    let recs = records(&out, n);
+    for (name, bytes) in &files {
+        if name.ends_with(".json") {
+            assert_eq!(
+                body_of(&recs, &format!("F {name}")),
+                bytes.as_slice(),
+                "{name:?} arrives unchanged"
+            );
+        }
+    }
+    assert!(
+        !recs.iter().any(|(l, _)| l.contains("x=1")),
+        "only *.json is listed"
+    );
+    let report = decode_snapshot(&out, n, "~/st").unwrap();
+    let got = names(&report);
+    for want in [
+        "a=b",
+        "-n",
+        "--",
+        "sp  ace",
+        "tab",
+        "newline",
+        "two-newlines",
+        "crlf",
+        "lines",
+    ] {
+        assert!(got.contains(&want.to_string()), "{want} in {got:?}");
+    }
+    let empty = report
+        .skipped
+        .iter()
+        .find(|s| s.name.ends_with("/empty.json"))
+        .unwrap();
+    assert!(empty.reason.contains("empty"), "{}", empty.reason);
+    assert!(
+        report
+            .skipped
+            .iter()
+            .any(|s| s.name.ends_with("/only-newline.json")),
+        "{:?}",
+        report.skipped
+    );
+}
+
+#[test]
+fn a_file_exactly_at_the_cap_is_read_and_one_byte_more_is_skipped() {
+    let cap = navi_core::MAX_STATUS_FILE_BYTES as usize;
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("st");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("at-cap.json"), status_of_len("at-cap", cap)).unwrap();
+    let mut cap_nl = status_of_len("at-cap-nl", cap - 1);
+    cap_nl.push(b'\n');
+    std::fs::write(dir.join("at-cap-nl.json"), cap_nl).unwrap();
+    let mut over_nl = status_of_len("over-nl", cap);
+    over_nl.push(b'\n');
+    std::fs::write(dir.join("over-nl.json"), over_nl).unwrap();
+    std::fs::write(dir.join("over.json"), status_of_len("over", cap + 1)).unwrap();
+    let n = "55555555555555555555555555555555";
+    let out = run_sh(&exec_command("~/st", n), home.path(), b"");
+    let report = decode_snapshot(&out, n, "~/st").unwrap();
+    assert_eq!(names(&report), ["at-cap", "at-cap-nl"]);
+    assert_eq!(skipped(&report), ["~/st/over-nl.json", "~/st/over.json"]);
+    for s in &report.skipped {
+        assert!(s.reason.contains("limit"), "{s:?}");
+    }
+    // Oversize by their listed size: never read, nothing of them is sent.
+    assert!(out.len() < 2 * cap + 4096, "{} bytes", out.len());
+}
+
+#[test]
+fn a_file_that_grows_past_the_cap_after_listing_costs_only_itself() {
+    let cap = navi_core::MAX_STATUS_FILE_BYTES as usize;
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("st");
+    std::fs::create_dir(&dir).unwrap();
+    // `wc` saw them small (it lies, as a file that grew right after it would);
+    // gone.json vanishes between the listing and the read.
+    let wc = format!(
+        "for f do case $f in -c|--) ;; ./grow*) printf '5 %s\\n' \"$f\";; ./gone.json) rm -f \"$f\";; *) '{}' -c \"$f\";; esac; done",
+        which("wc").display()
+    );
+    let bin = bin_dir(home.path(), &["awk", "dd", "cat", "rm"], &[("wc", wc)]);
+    std::fs::write(dir.join("a.json"), status("a")).unwrap();
+    std::fs::write(
+        dir.join("grow-one-line.json"),
+        status_of_len("grow", 3 * cap),
+    )
+    .unwrap();
+    let many_lines = "{\"tmux_session\":\"grow-lines\",\n".repeat(3 * cap / 30);
+    std::fs::write(dir.join("grow-lines.json"), many_lines).unwrap();
+    std::fs::write(dir.join("gone.json"), status("gone")).unwrap();
+    std::fs::write(dir.join("z.json"), status("z")).unwrap();
+    let n = "66666666666666666666666666666666";
+    let out = run_sh_in(&exec_command("~/st", n), home.path(), b"", Some(&bin));
+    let recs = records(&out, n);
+    for grown in ["grow-one-line.json", "grow-lines.json"] {
+        assert_eq!(
+            body_of(&recs, &format!("F {grown}")).len(),
+            cap + 1,
+            "{grown} is cut one byte past the cap"
+        );
+    }
+    let report = decode_snapshot(&out, n, "~/st").unwrap();
+    assert_eq!(names(&report), ["a", "z"]);
+    assert_eq!(
+        skipped(&report),
+        [
+            "~/st/gone.json",
+            "~/st/grow-lines.json",
+            "~/st/grow-one-line.json"
+        ]
+    );
+    for s in &report.skipped {
+        let why = if s.name.ends_with("gone.json") {
+            "vanished"
+        } else {
+            "limit"
+        };
+        assert!(s.reason.contains(why), "{s:?}");
+    }
+}
+
+#[test]
+fn one_awk_frames_the_directory_and_head_is_never_run() {
+    let home = tempfile::tempdir().unwrap();
+    hostile_dir(&home.path().join("st"));
+    let marker = home.path().join("head-ran");
+    let head = format!("touch '{}'; exit 1", marker.display());
+    let bin = bin_dir(
+        home.path(),
+        &["awk", "wc", "dd", "cat", "touch"],
+        &[("head", head)],
+    );
+    let n = "77777777777777777777777777777777";
+    let out = run_sh_in(
+        &loop_command("~/st"),
+        home.path(),
+        format!("{n}\n").as_bytes(),
+        Some(&bin),
+    );
+    let report = decode_snapshot(&out, n, "~/st").unwrap();
+    assert_eq!(names(&report), GOOD);
+    assert_eq!(report.skipped.len(), 6, "{:?}", report.skipped);
+    assert!(!marker.exists(), "no per-file process");
+}
+
+#[test]
+fn without_a_working_awk_every_file_goes_through_head() {
+    for awk in [None, Some("echo 'not an awk'; exit 2".to_string())] {
+        let home = tempfile::tempdir().unwrap();
+        hostile_dir(&home.path().join("st"));
+        let scripts: Vec<(&str, String)> = awk.iter().map(|a| ("awk", a.clone())).collect();
+        let bin = bin_dir(home.path(), &["head", "wc", "dd", "cat"], &scripts);
+        let n = "88888888888888888888888888888888";
+        let out = run_sh_in(&exec_command("~/st", n), home.path(), b"", Some(&bin));
+        let report = decode_snapshot(&out, n, "~/st").unwrap();
+        assert_eq!(names(&report), GOOD, "awk: {awk:?}");
+        assert_eq!(
+            skipped(&report),
+            [
+                "~/st/broken.json",
+                "~/st/empty.json",
+                "~/st/garbage.json",
+                "~/st/huge.json",
+                "~/st/subdir.json",
+                "~/st/zero.json",
+            ],
+            "awk: {awk:?}"
+        );
+    }
+}
+
+#[test]
+fn an_awk_that_fails_mid_poll_is_a_remote_error_not_zero_sessions() {
+    let home = tempfile::tempdir().unwrap();
+    hostile_dir(&home.path().join("st"));
+    // Passes the start-up check, then dies on the real run (as on `Argument list too
+    // long` with tens of thousands of files).
+    let awk = "[ \"$2\" = n=ok ] && { printf ok; exit 0; }; exit 3".to_string();
+    let bin = bin_dir(home.path(), &["head", "wc", "dd", "cat"], &[("awk", awk)]);
+    let n = "99999999999999999999999999999999";
+    let out = run_sh_in(&exec_command("~/st", n), home.path(), b"", Some(&bin));
+    let err = decode_snapshot(&out, n, "~/st").unwrap_err();
+    assert_eq!(err.kind(), "remote");
+    assert!(err.to_string().contains("awk failed"), "{err}");
+    assert!(err.to_string().contains("exit status 3"), "{err}");
+}

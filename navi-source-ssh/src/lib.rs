@@ -62,6 +62,7 @@ mod error;
 mod hostkey;
 mod pool;
 mod remote;
+mod shell;
 
 #[cfg(test)]
 mod tests;
@@ -82,6 +83,10 @@ pub use pool::{BACKOFF_CAP, BACKOFF_START, KEEPALIVE_INTERVAL, KEEPALIVE_MAX, MA
 pub use remote::{
     decode_snapshot, exec_command, loop_command, loop_script, quote_sessions_dir, snapshot_script,
     MAX_POLL_OUTPUT,
+};
+pub use shell::{
+    is_command_line_char, summarize_remote_output, RemoteCommand, RemoteCommandError, CHUNK_LEN,
+    MAX_COMMAND_LINE_LEN,
 };
 
 /// The SSH source of one remote. Cheap to clone? No: share it as `Arc<SshSource>`.

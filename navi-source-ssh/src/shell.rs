@@ -36,7 +36,9 @@
 //! and `%` are literal in fish's single quotes. `exec` in fish replaces fish with `sh`.
 //!
 //! **csh and tcsh.** `!` starts history expansion even inside single quotes
-//! (`!#;touch /tmp/x;#` runs `touch`; `fix!bug` fails with "Event not found"), and a
+//! (`!#` is the line so far, so a session name `!#;touch /tmp/x;#` quoted twice, as in
+//! `tmux has-session -t '=NAME' || exit 113 ; tmux attach-session -t 'NAME'`, runs
+//! `touch`; a script containing `fix!bug` fails with "Event not found"), and a
 //! newline inside quotes is an error ("Unmatched '"). The encoded words contain neither.
 //! `$` and backslashes are literal inside csh's single quotes. BSD csh also refuses a
 //! word longer than about 8 KiB ("Word too long"), hence the split into words of at most
@@ -94,7 +96,13 @@ pub enum RemoteCommandError {
 
 /// A POSIX `sh` script plus its operands, turned into one command line that every common
 /// login shell (bash, dash, zsh, ksh, mksh, busybox ash, fish, tcsh, csh) runs the same
-/// way (see the [module docs](self)).
+/// way. Why each of them does is explained in the module docs of
+/// `navi-source-ssh/src/shell.rs`.
+///
+/// The line is `exec sh -c 'eval "$(printf %b "$@")"' sh 'ENCODED'...`, where ENCODED is
+/// the POSIX program `set -- 'OP1' 'OP2' ...` + newline + script, with every byte outside
+/// `[A-Za-z0-9 ,._+:@/=-]` written as `\0ddd`. It never contains `!`, a newline, `\'` or
+/// `\\`, and reads nothing from stdin (so `ssh -t host LINE` keeps its TTY).
 ///
 /// Inside the script the operands are `"$1"`, `"$2"`, ...; they may be any bytes but NUL.
 ///

@@ -25,7 +25,9 @@ fn main() {
             .output()
             .expect("tmux")
     };
-    assert!(tmux(&["new-session", "-d", "-s", "bench", "-c", "/tmp"]).status.success());
+    assert!(tmux(&["new-session", "-d", "-s", "bench", "-c", "/tmp"])
+        .status
+        .success());
     let socket = String::from_utf8(tmux(&["display-message", "-p", "#{socket_path}"]).stdout)
         .unwrap()
         .trim()
@@ -54,7 +56,8 @@ fn main() {
         start.elapsed()
     };
     let navi = env!("CARGO_BIN_EXE_navi");
-    let prompt = r#"{"hook_event_name":"UserPromptSubmit","session_id":"s1","cwd":"/tmp","prompt":"go"}"#;
+    let prompt =
+        r#"{"hook_event_name":"UserPromptSubmit","session_id":"s1","cwd":"/tmp","prompt":"go"}"#;
     let tool = r#"{"hook_event_name":"PostToolUse","session_id":"s1","cwd":"/tmp","tool_name":"Edit","tool_input":{"file_path":"/tmp/x"},"tool_response":{}}"#;
 
     let mut rows: Vec<(String, Duration)> = Vec::new();
@@ -74,7 +77,13 @@ fn main() {
     let target = pane.clone();
     rows.push((
         "floor: `tmux display-message` (the pane's session name)".into(),
-        median(|| run("tmux", &["display-message", "-p", "-t", &target, "#{session_name}"], "")),
+        median(|| {
+            run(
+                "tmux",
+                &["display-message", "-p", "-t", &target, "#{session_name}"],
+                "",
+            )
+        }),
     ));
     match std::env::var_os("NAVI_BENCH_GO_HOOKS") {
         Some(dir) => {

@@ -64,6 +64,7 @@ mod error;
 mod hostkey;
 mod pool;
 mod remote;
+mod shell;
 mod target;
 
 #[cfg(test)]

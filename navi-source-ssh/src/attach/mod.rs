@@ -3,12 +3,14 @@
 //!
 //! ```text
 //! ssh -t [-i KEY]... [-p PORT] -o UserKnownHostsFile=FILE [-o ProxyCommand=...] USER@HOST
-//!     tmux has-session -t '=NAME' || exit 113 ; tmux attach-session -t 'NAME'
+//!     'COMMAND LINE'
 //! ```
 //!
-//! ssh joins the words after the destination with spaces and the remote login shell
-//! parses them again, so every remote word that is not a fixed safe word is quoted with
-//! [`shell_quote`]: a session name always arrives as one word, whatever it contains.
+//! ssh hands the command line to the remote user's login shell, which may be fish, tcsh
+//! or csh, so it is built by [`RemoteCommand`]: the POSIX script `tmux has-session -t
+//! "$1" || exit 113; exec tmux attach-session -t "$2"` and the session's name reach `sh`
+//! encoded in characters every shell reads alike. The name always arrives as one exact
+//! word, whatever it contains (quotes, `!`, `\`, newlines).
 //!
 //! A jump host is not `-J`: ssh does not apply `-i` and `-o` to the jump hop, so it would
 //! use the wrong key and known_hosts. Instead a `ProxyCommand` runs `ssh -W %h:%p` to the
@@ -19,12 +21,12 @@
 //! then runs nested in the current pane, which is what `ssh -t host tmux attach` does.
 
 use crate::remote::shell_quote;
+use crate::shell::RemoteCommand;
 use navi_core::{AttachCommand, SourceError};
 
 use crate::config::{check_host, check_user, Remote};
 
-/// `ssh -t ... user@host tmux has-session -t '=NAME' || exit 113 ; tmux attach-session -t 'NAME'`
-/// (see [`remote_words`]).
+/// `ssh -t ... user@host COMMAND` (see [`remote_command`]).
 pub fn attach_argv(remote: &Remote, session: &str) -> Result<AttachCommand, SourceError> {
     let bad = |what: &str, m: String| {
         SourceError::Config(format!("remote {}: {what} {m}", remote.name).into())
@@ -83,34 +85,28 @@ pub fn attach_argv(remote: &Remote, session: &str) -> Result<AttachCommand, Sour
         argv.push(format!("ProxyCommand={}", words.join(" ")));
     }
     argv.push(format!("{}@{}", remote.user, remote.host));
-    argv.extend(remote_words(session));
+    let command = remote_command(session)
+        .to_command_line()
+        .map_err(|e| bad("tmux session", format!("{session:?}: {e}")))?;
+    argv.push(command);
     Ok(AttachCommand::new(argv))
 }
 
-/// The words the remote shell runs: `tmux has-session -t '=NAME' || exit 113 ;
-/// tmux attach-session -t 'NAME'`, every word that carries the name shell-quoted.
+/// What the remote runs to attach: `tmux has-session -t "=NAME" || exit 113; exec tmux
+/// attach-session -t "NAME"`, the name as an operand (never spliced into the script).
 ///
 /// The check first matters because tmux resolves a bare `-t NAME` to a session whose
 /// name merely *starts with* NAME when no session has exactly that name: attaching to a
 /// session that ended would silently land in another one. `=NAME` matches exactly; a
 /// missing session ends the command with [`navi_core::EXIT_NO_SUCH_SESSION`], which the
-/// app turns into a clear message. Only `||` and `;` are used, which every common login
-/// shell (sh, bash, zsh, fish, csh) understands.
-pub(crate) fn remote_words(session: &str) -> Vec<String> {
-    vec![
-        "tmux".into(),
-        "has-session".into(),
-        "-t".into(),
-        shell_quote(&navi_core::tmux_target(session)),
-        "||".into(),
-        "exit".into(),
-        navi_core::EXIT_NO_SUCH_SESSION.to_string(),
-        ";".into(),
-        "tmux".into(),
-        "attach-session".into(),
-        "-t".into(),
-        shell_quote(session),
-    ]
+/// app turns into a clear message.
+pub(crate) fn remote_command(session: &str) -> RemoteCommand {
+    RemoteCommand::new(&format!(
+        "tmux has-session -t \"$1\" || exit {}; exec tmux attach-session -t \"$2\"",
+        navi_core::EXIT_NO_SUCH_SESSION
+    ))
+    .arg(navi_core::tmux_target(session))
+    .arg(session)
 }
 
 /// `%` is a token in ssh's IdentityFile, UserKnownHostsFile and ProxyCommand.

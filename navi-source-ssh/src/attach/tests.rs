@@ -23,18 +23,10 @@ fn attach_argv_plain() {
             "-o",
             "UserKnownHostsFile=/home/sean/.ssh/known_hosts",
             "sean@dev.example.com",
-            "tmux",
-            "has-session",
-            "-t",
-            "'=my app'",
-            "||",
-            "exit",
-            "113",
-            ";",
-            "tmux",
-            "attach-session",
-            "-t",
-            "'my app'",
+            // One word for the remote login shell, whatever it is (see crate::shell):
+            // `tmux has-session -t "$1" || exit 113; exec tmux attach-session -t "$2"`
+            // with $1 = `=my app`, $2 = `my app`.
+            "exec sh -c 'eval \"$(printf %b \"$@\")\"' sh 'set -- \\0047=my app\\0047 \\0047my app\\0047\\0012tmux has-session -t \\0042\\00441\\0042 \\0174\\0174 exit 113\\0073 exec tmux attach-session -t \\0042\\00442\\0042'",
         ]
     );
 }
@@ -60,9 +52,11 @@ fn attach_argv_port_and_jump_host() {
         "ProxyCommand=ssh -i '/home/sean/.ssh/id_rsa' -p 2200 -o 'UserKnownHostsFile=/home/sean/.ssh/known_hosts' -W %h:%p 'ops@bastion.example.com'"
     );
     assert!(!argv.iter().any(|a| a == "-J"), "-J would not get -i/-o");
-    let remote_words = crate::attach::remote_words("x");
-    assert_eq!(argv[argv.len() - remote_words.len() - 1], "sean@10.0.0.7");
-    assert_eq!(argv[argv.len() - remote_words.len()..], remote_words[..]);
+    let command = crate::attach::remote_command("x")
+        .to_command_line()
+        .unwrap();
+    assert_eq!(argv[argv.len() - 2], "sean@10.0.0.7");
+    assert_eq!(argv[argv.len() - 1], command);
 }
 
 /// ssh's %-token expansion for ProxyCommand (%h, %p, %%).

@@ -99,7 +99,10 @@ impl Drop for OwnedChannel {
             let asked = if started {
                 write.eof().await
             } else {
-                write.exec(false, "exit 0").await
+                match crate::shell::RemoteCommand::new("exit 0").to_command_line() {
+                    Ok(line) => write.exec(false, line).await,
+                    Err(_) => write.eof().await,
+                }
             };
             let mut ended = false;
             if asked.is_ok() {

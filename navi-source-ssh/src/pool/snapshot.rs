@@ -136,10 +136,17 @@ impl Pool {
         let mut ch = open_channel(conn, &self.target, time.deadline, time.allowed)
             .await
             .map_err(LoopError::Fatal)?;
-        if let Err(e) = ch.exec(loop_command(&self.remote.sessions_dir)).await {
+        let command = loop_command(&self.remote.sessions_dir)
+            .map_err(|e| LoopError::Fatal(self.bad_command(e)))?;
+        if let Err(e) = ch.exec(command).await {
             return Err(self.channel_failed(conn, e));
         }
         Ok(LoopChannel { ch, answered: 0 })
+    }
+
+    /// A command line that cannot be built (a NUL in `sessions_dir`, or far too long).
+    fn bad_command(&self, e: crate::shell::RemoteCommandError) -> SourceError {
+        SourceError::Config(self.target.detail(format!("sessions_dir: {e}")))
     }
 
     /// The loop did not answer in time (the channel is dropped: its output would be out
@@ -175,7 +182,7 @@ impl Pool {
         }
         LoopError::Fallback(format!(
             "the loop channel ended (exit {exit:?}, exec refused: {refused}, stderr: {})",
-            String::from_utf8_lossy(stderr).trim()
+            crate::shell::summarize_remote_output(stderr, 200)
         ))
     }
 
@@ -189,10 +196,14 @@ impl Pool {
         let mut ch = open_channel(conn, &self.target, time.deadline, time.allowed).await?;
         let mut guard = InFlight { conn, armed: true };
         let nonce = new_nonce();
-        if let Err(e) = ch
-            .exec(exec_command(&self.remote.sessions_dir, &nonce))
-            .await
-        {
+        let command = match exec_command(&self.remote.sessions_dir, &nonce) {
+            Ok(c) => c,
+            Err(e) => {
+                guard.armed = false;
+                return Err(self.bad_command(e));
+            }
+        };
+        if let Err(e) = ch.exec(command).await {
             guard.armed = false;
             return Err(russh_error(
                 e,

@@ -10,6 +10,7 @@
 use navi_core::MAX_STATUS_FILE_BYTES;
 
 use super::{quote_sessions_dir, shell_quote, MAX_POLL_OUTPUT};
+use crate::shell::{RemoteCommand, RemoteCommandError};
 
 /// The awk program that frames every listed file: ONE process for the whole directory.
 ///
@@ -188,16 +189,13 @@ pub(crate) fn snapshot_script(sessions_dir: &str, nonce: &str) -> String {
     )
 }
 
-/// The exec string of the long-lived channel (`sh -c '<loop script>'`), whatever the
-/// remote user's login shell is.
-pub(crate) fn loop_command(sessions_dir: &str) -> String {
-    format!("exec sh -c {}", shell_quote(&loop_script(sessions_dir)))
+/// The exec string of the long-lived channel: the loop script, handed to `sh` through
+/// the login-shell-neutral [`RemoteCommand`] (fish, tcsh and csh read it as bash does).
+pub(crate) fn loop_command(sessions_dir: &str) -> Result<String, RemoteCommandError> {
+    RemoteCommand::new(&loop_script(sessions_dir)).to_command_line()
 }
 
-/// The exec string of one snapshot.
-pub(crate) fn exec_command(sessions_dir: &str, nonce: &str) -> String {
-    format!(
-        "exec sh -c {}",
-        shell_quote(&snapshot_script(sessions_dir, nonce))
-    )
+/// The exec string of one snapshot (through [`RemoteCommand`] too).
+pub(crate) fn exec_command(sessions_dir: &str, nonce: &str) -> Result<String, RemoteCommandError> {
+    RemoteCommand::new(&snapshot_script(sessions_dir, nonce)).to_command_line()
 }

@@ -130,7 +130,11 @@ fn snapshot_script_reads_a_hostile_directory() {
     hostile_dir(&home.path().join(".claude-sessions"));
     let nonce = "0123456789abcdef0123456789abcdef";
     // As the remote login shell runs it.
-    let out = run_sh(&exec_command("~/.claude-sessions", nonce), home.path(), b"");
+    let out = run_sh(
+        &exec_command("~/.claude-sessions", nonce).unwrap(),
+        home.path(),
+        b"",
+    );
     let report = decode_snapshot(&out, nonce, "~/.claude-sessions").unwrap();
     assert_eq!(names(&report), GOOD);
     assert_eq!(
@@ -165,7 +169,7 @@ fn snapshot_script_reads_a_hostile_directory() {
 fn snapshot_of_a_missing_directory_is_empty_and_healthy() {
     let home = tempfile::tempdir().unwrap();
     let nonce = "feedfacefeedfacefeedfacefeedface";
-    let out = run_sh(&exec_command("~/nowhere", nonce), home.path(), b"");
+    let out = run_sh(&exec_command("~/nowhere", nonce).unwrap(), home.path(), b"");
     let report = decode_snapshot(&out, nonce, "~/nowhere").unwrap();
     assert!(report.sessions.is_empty() && report.skipped.is_empty());
 }
@@ -176,12 +180,12 @@ fn an_empty_directory_is_zero_sessions_and_the_literal_glob_is_no_file() {
     let dir = home.path().join("st");
     std::fs::create_dir(&dir).unwrap();
     let n = "abababababababababababababababab";
-    let out = run_sh(&exec_command("~/st", n), home.path(), b"");
+    let out = run_sh(&exec_command("~/st", n).unwrap(), home.path(), b"");
     let report = decode_snapshot(&out, n, "~/st").unwrap();
     assert!(report.sessions.is_empty() && report.skipped.is_empty());
     // A file really named `*.json` is a file like any other.
     std::fs::write(dir.join("*.json"), status("star")).unwrap();
-    let out = run_sh(&exec_command("~/st", n), home.path(), b"");
+    let out = run_sh(&exec_command("~/st", n).unwrap(), home.path(), b"");
     let report = decode_snapshot(&out, n, "~/st").unwrap();
     assert_eq!(names(&report), ["star"]);
 }
@@ -191,7 +195,7 @@ fn snapshot_of_a_file_instead_of_a_directory_is_an_error() {
     let home = tempfile::tempdir().unwrap();
     std::fs::write(home.path().join("file"), "x").unwrap();
     let nonce = "abcabcabcabcabcabcabcabcabcabcab";
-    let out = run_sh(&exec_command("~/file", nonce), home.path(), b"");
+    let out = run_sh(&exec_command("~/file", nonce).unwrap(), home.path(), b"");
     let err = decode_snapshot(&out, nonce, "~/file").unwrap_err();
     assert_eq!(err.kind(), "remote");
     assert!(err.to_string().contains("not a directory"), "{err}");
@@ -208,7 +212,11 @@ fn the_loop_answers_one_snapshot_per_request_line() {
     );
     // A junk line (not a nonce) is ignored; the shell exits at EOF.
     let input = format!("{n1}\n$(touch pwned)\n{n2}\n");
-    let out = run_sh(&loop_command("~/st"), home.path(), input.as_bytes());
+    let out = run_sh(
+        &loop_command("~/st").unwrap(),
+        home.path(),
+        input.as_bytes(),
+    );
     assert!(!home.path().join("pwned").exists());
     for n in [n1, n2] {
         let report = decode_snapshot(&out, n, "~/st").unwrap();
@@ -229,13 +237,22 @@ fn the_loop_answers_only_lines_of_lowercase_hex_and_the_scripts_have_no_bang() {
     hostile_dir(&home.path().join("st"));
     // Any non-empty run of lowercase hex digits is a nonce; anything else is skipped.
     let input = "\nABCDEF\nabc0g\n12 34\n-1\ndeadbeef\n0\n";
-    let out = run_sh(&loop_command("~/st"), home.path(), input.as_bytes());
+    let out = run_sh(
+        &loop_command("~/st").unwrap(),
+        home.path(),
+        input.as_bytes(),
+    );
     let text = String::from_utf8_lossy(&out);
     assert_eq!(text.matches(" BEGIN\n").count(), 2, "{text}");
     for n in ["deadbeef", "0"] {
         assert_eq!(names(&decode_snapshot(&out, n, "~/st").unwrap()), GOOD);
     }
-    for script in [loop_command("~/st"), exec_command("~/st", "ab12")] {
+    for script in [
+        script::loop_script("~/st"),
+        snapshot_script("~/st", "ab12"),
+        loop_command("~/st").unwrap(),
+        exec_command("~/st", "ab12").unwrap(),
+    ] {
         assert!(!script.contains('!'), "{script}");
     }
 }
@@ -243,7 +260,7 @@ fn the_loop_answers_only_lines_of_lowercase_hex_and_the_scripts_have_no_bang() {
 #[test]
 fn the_script_does_not_depend_on_the_login_shell_being_posix_friendly() {
     // The exec string starts a plain `sh` itself; its only quoting is '...' and '\''.
-    let cmd = loop_command("~/it's here");
+    let cmd = loop_command("~/it's here").unwrap();
     assert!(cmd.starts_with("exec sh -c '"), "{cmd}");
     assert!(
         !cmd.contains('\n') && !cmd.contains("\\\\"),
@@ -267,7 +284,7 @@ fn the_script_does_not_depend_on_the_login_shell_being_posix_friendly() {
 /// arrives, in dash/bash/busybox alike, and the list is never rebuilt per file.
 #[test]
 fn a_big_directory_with_odd_entries_arrives_whole_in_every_shell() {
-    let body = exec_command("~/s", "0");
+    let body = snapshot_script("~/s", "0");
     assert!(
         !body.contains("set -- \"$@\""),
         "appending to \"$@\" per file is quadratic (0.9 s per poll for 2,000 files in bash)"
@@ -454,7 +471,7 @@ fn every_file_arrives_byte_for_byte_whatever_its_name_or_last_byte() {
         std::fs::write(dir.join(name), bytes).unwrap();
     }
     let n = "44444444444444444444444444444444";
-    let out = run_sh(&exec_command("~/st", n), home.path(), b"");
+    let out = run_sh(&exec_command("~/st", n).unwrap(), home.path(), b"");
     let recs = records(&out, n);
     for (name, bytes) in &files {
         if name.ends_with(".json") {
@@ -515,7 +532,7 @@ fn a_file_exactly_at_the_cap_is_read_and_one_byte_more_is_skipped() {
     std::fs::write(dir.join("over-nl.json"), over_nl).unwrap();
     std::fs::write(dir.join("over.json"), status_of_len("over", cap + 1)).unwrap();
     let n = "55555555555555555555555555555555";
-    let out = run_sh(&exec_command("~/st", n), home.path(), b"");
+    let out = run_sh(&exec_command("~/st", n).unwrap(), home.path(), b"");
     let report = decode_snapshot(&out, n, "~/st").unwrap();
     assert_eq!(names(&report), ["at-cap", "at-cap-nl"]);
     assert_eq!(skipped(&report), ["~/st/over-nl.json", "~/st/over.json"]);
@@ -550,7 +567,12 @@ fn a_file_that_grows_past_the_cap_after_listing_costs_only_itself() {
     std::fs::write(dir.join("gone.json"), status("gone")).unwrap();
     std::fs::write(dir.join("z.json"), status("z")).unwrap();
     let n = "66666666666666666666666666666666";
-    let out = run_sh_in(&exec_command("~/st", n), home.path(), b"", Some(&bin));
+    let out = run_sh_in(
+        &exec_command("~/st", n).unwrap(),
+        home.path(),
+        b"",
+        Some(&bin),
+    );
     let recs = records(&out, n);
     for grown in ["grow-one-line.json", "grow-lines.json"] {
         assert_eq!(
@@ -592,7 +614,7 @@ fn one_awk_frames_the_directory_and_head_is_never_run() {
     );
     let n = "77777777777777777777777777777777";
     let out = run_sh_in(
-        &loop_command("~/st"),
+        &loop_command("~/st").unwrap(),
         home.path(),
         format!("{n}\n").as_bytes(),
         Some(&bin),
@@ -611,7 +633,12 @@ fn without_a_working_awk_every_file_goes_through_head() {
         let scripts: Vec<(&str, String)> = awk.iter().map(|a| ("awk", a.clone())).collect();
         let bin = bin_dir(home.path(), &["head", "wc", "dd", "cat"], &scripts);
         let n = "88888888888888888888888888888888";
-        let out = run_sh_in(&exec_command("~/st", n), home.path(), b"", Some(&bin));
+        let out = run_sh_in(
+            &exec_command("~/st", n).unwrap(),
+            home.path(),
+            b"",
+            Some(&bin),
+        );
         let report = decode_snapshot(&out, n, "~/st").unwrap();
         assert_eq!(names(&report), GOOD, "awk: {awk:?}");
         assert_eq!(
@@ -638,7 +665,12 @@ fn an_awk_that_fails_mid_poll_is_a_remote_error_not_zero_sessions() {
     let awk = "[ \"$2\" = n=ok ] && { printf ok; exit 0; }; exit 3".to_string();
     let bin = bin_dir(home.path(), &["head", "wc", "dd", "cat"], &[("awk", awk)]);
     let n = "99999999999999999999999999999999";
-    let out = run_sh_in(&exec_command("~/st", n), home.path(), b"", Some(&bin));
+    let out = run_sh_in(
+        &exec_command("~/st", n).unwrap(),
+        home.path(),
+        b"",
+        Some(&bin),
+    );
     let err = decode_snapshot(&out, n, "~/st").unwrap_err();
     assert_eq!(err.kind(), "remote");
     assert!(err.to_string().contains("awk failed"), "{err}");

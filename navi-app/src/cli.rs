@@ -62,6 +62,7 @@ EXAMPLES:
   navi status --format tmux              \"2 waiting, 1 permission\" for a tmux status bar
   navi remotes                           is every remote reachable? latency, reason, sessions
   navi remotes trust dev-server          show dev-server's host key and add it to known_hosts
+  navi remotes setup dev-server          install navi's hooks on dev-server (copies navi if needed)
   NAVI_LOG=debug navi --log-file /tmp/navi.log";
 
 /// navi: a dashboard for Claude Code sessions in tmux, on this machine and on remotes over SSH.
@@ -219,6 +220,18 @@ pub struct StatusArgs {
 /// `navi remotes` subcommands.
 #[derive(Debug, Clone, Subcommand)]
 pub enum RemotesAction {
+    /// Make a remote write status files: install navi's Claude Code hooks there.
+    ///
+    /// Over navi's own SSH connection (no scp, no second login): uses a navi already on
+    /// the remote's PATH or in ~/.local/bin; otherwise, when the remote's OS and CPU can
+    /// run this binary, copies it to ~/.local/bin/navi (atomically, mode 755); otherwise
+    /// prints the steps for that machine. Then runs `navi hooks install` there, creates
+    /// the status directory, and checks: hooks installed, binary runs, directory present.
+    /// `navi remotes` shows the result.
+    Setup {
+        /// The remote's `name` in remotes.yaml.
+        name: String,
+    },
     /// Fetch a remote's host key, show its fingerprint and add it to known_hosts.
     ///
     /// Connects (through the jump host, if any) only far enough to read the key; nothing

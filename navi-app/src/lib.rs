@@ -113,6 +113,24 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             cmd::remotes::health(&set, *json, &mut io::stdout().lock(), &mut io::stderr()).await
         }
         Some(Command::Remotes {
+            action: Some(RemotesAction::Setup { name }),
+            ..
+        }) => {
+            let set = source_set(true)?;
+            let exe = std::env::current_exe()
+                .and_then(|p| p.canonicalize())
+                .context("cannot find the path of this navi binary")?;
+            let checks = cmd::setup::checks_path();
+            cmd::setup::run(
+                &set,
+                name,
+                &exe,
+                checks.as_deref(),
+                &mut io::stdout().lock(),
+            )
+            .await
+        }
+        Some(Command::Remotes {
             action: Some(RemotesAction::Trust { name, yes }),
             ..
         }) => {
@@ -165,7 +183,11 @@ fn hooks(cli: &Cli, action: &cli::HooksAction) -> anyhow::Result<()> {
             let exe = std::env::current_exe()
                 .and_then(|p| p.canonicalize())
                 .context("cannot find the path of this navi binary")?;
-            cmd::hooks::install_cmd(&path, &exe, *dry_run, out)
+            // A status directory other than the default goes into the hook command.
+            let dir = crate::cli::given(&cli.paths.sessions_dir)
+                .map(sources::expand_tilde)
+                .filter(|d| Some(d) != navi_source_local::LocalSource::default_dir().as_ref());
+            cmd::hooks::install_cmd(&path, &exe, dir.as_deref(), *dry_run, out)
         }
         cli::HooksAction::Uninstall { dry_run } => cmd::hooks::uninstall_cmd(&path, *dry_run, out),
         cli::HooksAction::Status => {

@@ -785,3 +785,109 @@ fn hooks_install_status_uninstall_in_a_temp_home() {
     let v: Value = serde_json::from_slice(&std::fs::read(&settings).unwrap()).unwrap();
     assert_eq!(v, serde_json::json!({"theme": "dark"}));
 }
+
+/// `navi remotes setup` against a real sshd whose remote user has a scratch HOME (sshd's
+/// `SetEnv HOME=...`) and no navi: the binary is copied, the hooks are installed in that
+/// HOME's Claude settings, the status directory is made; a hook run there then shows up
+/// in `navi list --json`; a second setup uses the copied navi.
+#[test]
+fn remotes_setup_copies_navi_installs_hooks_and_a_hook_run_shows_up() {
+    use navi_tests::sshd::{self, Sshd};
+    if !sshd::sshd_or_skip() {
+        return;
+    }
+    let env = Env::new();
+    let home = env.home.path();
+    let remote_home = tempfile::tempdir().unwrap();
+    let rhome = remote_home.path();
+    std::fs::create_dir_all(home.join(".ssh")).unwrap();
+    let public = sshd::keygen(&home.join(".ssh/id_ed25519"), "");
+    let dev = Sshd::start_with(
+        &[&public],
+        &format!("SetEnv HOME={} PATH=/usr/bin:/bin", rhome.display()),
+    );
+    std::fs::write(home.join(".ssh/known_hosts"), dev.known_hosts_line() + "\n").unwrap();
+    let remotes_file = home.join("remotes.yaml");
+    std::fs::write(
+        &remotes_file,
+        format!(
+            "remotes:\n  - name: dev\n    host: 127.0.0.1\n    port: {}\n    user: {}\n    key: ~/.ssh/id_ed25519\n",
+            dev.port(),
+            sshd::current_user()
+        ),
+    )
+    .unwrap();
+    let setup = || {
+        env.command(&["remotes", "setup", "dev"])
+            .env("NAVI_REMOTES", &remotes_file)
+            .env_remove("SSH_AUTH_SOCK")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let out = setup();
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("copying this navi"), "{text}");
+    assert!(text.contains("hooks:          installed"), "{text}");
+    let copied = rhome.join(".local/bin/navi");
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(&copied).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o755);
+    let settings: Value =
+        serde_json::from_slice(&std::fs::read(rhome.join(".claude/settings.json")).unwrap())
+            .unwrap();
+    let cmd = settings["hooks"]["Stop"][0]["hooks"][0]["command"]
+        .as_str()
+        .unwrap();
+    assert_eq!(cmd, format!("{} hook", copied.display()));
+    assert!(rhome.join(".claude-sessions").is_dir());
+    let checks =
+        std::fs::read_to_string(home.join(".local/state/navi/remotes-setup.json")).unwrap();
+    assert!(checks.contains("\"hooks_installed\": true"), "{checks}");
+
+    // A hook run on the remote (the copied binary, its HOME, inside tmux there).
+    let tmux = Tmux::start("remote-work", rhome);
+    let mut hook = Command::new(&copied);
+    hook.arg("hook")
+        .env("HOME", rhome)
+        .env("TMUX", format!("{},1,0", tmux.socket))
+        .env("TMUX_PANE", tmux.first_pane())
+        .env("TMUX_TMPDIR", tmux.tmpdir.path())
+        .env_remove("NAVI_SESSIONS_DIR")
+        .stdin(std::process::Stdio::piped());
+    let mut child = hook.spawn().unwrap();
+    {
+        use std::io::Write as _;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin
+            .write_all(br#"{"hook_event_name":"PermissionRequest","session_id":"r1"}"#)
+            .unwrap();
+    }
+    assert!(child.wait().unwrap().success());
+    let out = env
+        .command(&["list", "--json", "--sessions-dir", dir(&env.sessions)])
+        .env("NAVI_REMOTES", &remotes_file)
+        .env_remove("SSH_AUTH_SOCK")
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let remote = v["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["tmux_session"] == "remote-work")
+        .unwrap_or_else(|| panic!("remote session missing: {v}"))
+        .clone();
+    assert_eq!(remote["remote"], "dev");
+    assert_eq!(remote["status"], "permission");
+
+    // Again: the copied navi is found and used.
+    let out = setup();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("using the navi already there"),
+        "{}",
+        stdout(&out)
+    );
+}

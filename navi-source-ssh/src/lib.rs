@@ -81,6 +81,8 @@ pub use config::{
     LoadedRemotes, Remote,
 };
 pub use hostkey::{trust_host_key, ScannedHostKey};
+pub use pool::RemoteOutput;
+pub use shell::{RemoteCommand, RemoteCommandError};
 
 /// The SSH source of one remote. Cheap to clone? No: share it as `Arc<SshSource>`.
 pub struct SshSource {
@@ -116,6 +118,20 @@ impl SshSource {
     /// SSH connections (to the target) opened so far; pooling keeps this at 1.
     pub fn connections_opened(&self) -> u64 {
         self.pool.connections_opened()
+    }
+
+    /// Runs `command` on the remote over the pooled connection (connecting if needed),
+    /// `stdin` written to it, within `timeout`; more than `max_stdout` bytes of output is
+    /// an error. The command line is built by [`RemoteCommand`], so it means the same
+    /// under every login shell.
+    pub async fn run(
+        &self,
+        command: &RemoteCommand,
+        stdin: &[u8],
+        timeout: std::time::Duration,
+        max_stdout: usize,
+    ) -> Result<RemoteOutput, SourceError> {
+        self.pool.run(command, stdin, timeout, max_stdout).await
     }
 
     /// Whether the pooled connection is up right now.

@@ -112,6 +112,12 @@ impl Sshd {
     /// Starts sshd on a free port of 127.0.0.1, accepting the given public key lines
     /// (`ssh-ed25519 AAAA…`). Waits (bounded) until the port accepts connections.
     pub fn start(authorized_keys: &[&str]) -> Sshd {
+        Sshd::start_with(authorized_keys, "")
+    }
+
+    /// [`start`](Sshd::start) with extra `sshd_config` lines (e.g. `SetEnv HOME=/tmp/x`
+    /// to give the remote user a scratch home).
+    pub fn start_with(authorized_keys: &[&str], extra_config: &str) -> Sshd {
         run(Command::new("install").args(["-d", "-m", "0755", "/run/sshd"]));
         let dir = tempfile::tempdir().expect("create a temporary sshd directory");
         let host_key = dir.path().join("host_ed25519");
@@ -142,7 +148,8 @@ impl Sshd {
                  UsePAM no\n\
                  StrictModes no\n\
                  AllowTcpForwarding yes\n\
-                 LogLevel VERBOSE\n",
+                 LogLevel VERBOSE\n\
+                 {extra_config}\n",
                 host = host_key.display(),
                 pid = dir.path().join("sshd.pid").display(),
                 authorized = authorized.display(),

@@ -93,23 +93,35 @@ pub fn settings_path() -> anyhow::Result<PathBuf> {
     }
 }
 
-/// The hook command for the binary at `exe`, quoted for the shell Claude Code runs it in.
-pub fn hook_command(exe: &Path) -> String {
-    let path = exe.display().to_string();
-    let plain = path
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "/._-+".contains(c));
+/// The hook command for the binary at `exe` (and a status directory other than the
+/// default), quoted for the shell Claude Code runs it in.
+pub fn hook_command(exe: &Path, sessions_dir: Option<&Path>) -> String {
+    let mut command = quote(&exe.display().to_string());
+    if let Some(dir) = sessions_dir {
+        command.push_str(" --sessions-dir ");
+        command.push_str(&quote(&dir.display().to_string()));
+    }
+    command.push_str(" hook");
+    command
+}
+
+/// `s` as one POSIX shell word (bare when it is plainly safe).
+fn quote(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+".contains(c));
     match plain {
-        true => format!("{path} hook"),
-        false => format!("'{}' hook", path.replace('\'', r"'\''")),
+        true => s.to_string(),
+        false => format!("'{}'", s.replace('\'', r"'\''")),
     }
 }
 
-/// Whether a hook command is navi's (`…/navi hook`, quoted or not).
+/// Whether a hook command is navi's (`…/navi [--sessions-dir DIR] hook`, quoted or not).
 fn is_navi(command: &str) -> bool {
     let Some(prog) = command.trim().strip_suffix(" hook") else {
         return false;
     };
+    let prog = prog.split(" --sessions-dir ").next().unwrap_or(prog);
     let prog = prog.trim().trim_matches('\'').trim_matches('"');
     Path::new(prog).file_name().is_some_and(|n| n == "navi")
 }
@@ -290,11 +302,12 @@ fn write_settings(path: &Path, text: &str, old: Option<&str>) -> anyhow::Result<
 pub fn install_cmd(
     path: &Path,
     exe: &Path,
+    sessions_dir: Option<&Path>,
     dry_run: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let (settings, old) = read_settings(path)?;
-    let command = hook_command(exe);
+    let command = hook_command(exe, sessions_dir);
     let (new, changes) = install(&settings, &command)?;
     for (event, c) in &changes.replaced {
         writeln!(out, "replacing the Go navi's hook on {event}: {c}")?;

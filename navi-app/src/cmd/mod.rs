@@ -3,4 +3,5 @@
 pub mod hooks;
 pub mod list;
 pub mod remotes;
+pub mod setup;
 pub mod status;

@@ -65,6 +65,16 @@ impl OwnedChannel {
         self.write.exec(true, command).await
     }
 
+    /// Ends the command's stdin.
+    pub(super) async fn send_eof(&self) -> Result<(), russh::Error> {
+        self.write.eof().await
+    }
+
+    /// The server closed the channel: nothing to close on drop.
+    pub(super) fn mark_closed(&mut self) {
+        self.closed = true;
+    }
+
     /// Writes `data` to the command's stdin.
     pub(super) async fn send(&self, data: &[u8]) -> Result<(), russh::Error> {
         self.write.data(data).await

@@ -54,11 +54,13 @@
 //! * [`connect`]: the [`Connection`], dialling, the jump host, handshake and login;
 //! * [`channel`]: session channels that close themselves, and reading them;
 //! * [`snapshot`]: the loop and exec snapshots;
-//! * [`scan`]: the host-key scan of `navi remotes trust`.
+//! * [`scan`]: the host-key scan of `navi remotes trust`;
+//! * [`run`]: one command on the remote (`navi remotes setup`, actions).
 
 mod backoff;
 mod channel;
 mod connect;
+mod run;
 mod scan;
 mod snapshot;
 
@@ -79,6 +81,7 @@ use backoff::Backoff;
 use connect::{connect, Connection};
 use snapshot::LoopError;
 
+pub use run::RemoteOutput;
 pub(crate) use scan::scan;
 
 /// How long a suspect connection gets to answer a ping.

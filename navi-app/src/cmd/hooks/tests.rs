@@ -53,11 +53,17 @@ fn install_replaces_the_go_hooks_and_keeps_everything_else() {
 #[test]
 fn commands_are_recognised_and_quoted() {
     assert_eq!(
-        hook_command(Path::new("/usr/bin/navi")),
+        hook_command(Path::new("/usr/bin/navi"), None),
         "/usr/bin/navi hook"
     );
-    let odd = hook_command(Path::new("/home/o'neil/my bin/navi"));
+    let odd = hook_command(Path::new("/home/o'neil/my bin/navi"), None);
     assert_eq!(odd, r"'/home/o'\''neil/my bin/navi' hook");
+    let dir = hook_command(
+        Path::new("/usr/bin/navi"),
+        Some(Path::new("/srv/my sessions")),
+    );
+    assert_eq!(dir, "/usr/bin/navi --sessions-dir '/srv/my sessions' hook");
+    assert!(is_navi(&dir));
     assert!(is_navi(&odd) && is_navi("/usr/bin/navi hook") && is_navi("navi hook"));
     assert!(!is_navi("/usr/bin/navigator hook") && !is_navi("/usr/bin/navi status"));
 }
@@ -67,7 +73,7 @@ fn files_on_disk_invalid_json_is_untouched_and_dry_run_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("settings.json");
     std::fs::write(&path, "{\n  \"model\": \"opus\",\n  oops\n}\n").unwrap();
-    let err = install_cmd(&path, Path::new("/bin/navi"), false, &mut Vec::new()).unwrap_err();
+    let err = install_cmd(&path, Path::new("/bin/navi"), None, false, &mut Vec::new()).unwrap_err();
     let msg = format!("{err:#}");
     assert!(
         msg.contains("line 3") && msg.contains("left untouched"),
@@ -80,7 +86,7 @@ fn files_on_disk_invalid_json_is_untouched_and_dry_run_writes_nothing() {
 
     std::fs::write(&path, go_settings().to_string()).unwrap();
     let mut out = Vec::new();
-    install_cmd(&path, Path::new("/bin/navi"), true, &mut out).unwrap();
+    install_cmd(&path, Path::new("/bin/navi"), None, true, &mut out).unwrap();
     let out = String::from_utf8(out).unwrap();
     assert!(
         out.contains("+ ") && out.contains("/bin/navi hook"),
@@ -93,7 +99,7 @@ fn files_on_disk_invalid_json_is_untouched_and_dry_run_writes_nothing() {
     );
 
     let mut out = Vec::new();
-    install_cmd(&path, Path::new("/bin/navi"), false, &mut out).unwrap();
+    install_cmd(&path, Path::new("/bin/navi"), None, false, &mut out).unwrap();
     let out = String::from_utf8(out).unwrap();
     assert!(
         out.contains("replacing the Go navi's hook on Stop"),
@@ -104,7 +110,7 @@ fn files_on_disk_invalid_json_is_untouched_and_dry_run_writes_nothing() {
     assert_eq!(backup, go_settings().to_string());
     let after = std::fs::read_to_string(&path).unwrap();
     let mut out = Vec::new();
-    install_cmd(&path, Path::new("/bin/navi"), false, &mut out).unwrap();
+    install_cmd(&path, Path::new("/bin/navi"), None, false, &mut out).unwrap();
     assert!(String::from_utf8(out).unwrap().contains("nothing changed"));
     assert_eq!(std::fs::read_to_string(&path).unwrap(), after);
 
@@ -130,7 +136,7 @@ fn files_on_disk_invalid_json_is_untouched_and_dry_run_writes_nothing() {
 fn a_missing_settings_file_is_created() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("claude/settings.json");
-    install_cmd(&path, Path::new("/bin/navi"), false, &mut Vec::new()).unwrap();
+    install_cmd(&path, Path::new("/bin/navi"), None, false, &mut Vec::new()).unwrap();
     let v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert_eq!(installed(&v).0, EVENTS.to_vec());
     assert!(!dir.path().join("claude/settings.json.navi-backup").exists());

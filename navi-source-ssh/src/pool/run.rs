@@ -1,0 +1,118 @@
+//! Running one command on the remote over the pooled connection: what `navi remotes
+//! setup` (and every future action) does. The command line is always a
+//! [`RemoteCommand`], so it means the same under every login shell.
+
+use std::time::Duration;
+
+use navi_core::SourceError;
+use russh::ChannelMsg;
+use tokio::time::{timeout_at, Instant};
+
+use super::channel::open_channel;
+use super::{PollTime, Pool};
+use crate::error::russh_error;
+use crate::shell::{summarize_remote_output, RemoteCommand};
+
+/// What a remote command printed and how it ended.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RemoteOutput {
+    /// Its exit status (`None` when the server sent none, e.g. killed by a signal).
+    pub status: Option<u32>,
+    /// Its stdout, up to the cap given to [`crate::SshSource::run`].
+    pub stdout: Vec<u8>,
+    /// Its stderr, up to 64 KiB.
+    pub stderr: Vec<u8>,
+}
+
+impl RemoteOutput {
+    /// Exit status 0.
+    pub fn success(&self) -> bool {
+        self.status == Some(0)
+    }
+
+    /// stderr (else stdout) shortened for a message: never the script, never escapes.
+    pub fn summary(&self) -> String {
+        let text = match self.stderr.iter().all(u8::is_ascii_whitespace) {
+            true => &self.stdout,
+            false => &self.stderr,
+        };
+        summarize_remote_output(text, 300)
+    }
+}
+
+const MAX_STDERR: usize = 64 * 1024;
+/// stdin is written in pieces of this size (the channel's window paces them).
+const STDIN_CHUNK: usize = 32 * 1024;
+
+impl Pool {
+    /// Runs `command` with `stdin` on a fresh exec channel of the pooled connection
+    /// (connecting if needed), within `timeout`; stdout beyond `max_stdout` bytes is an
+    /// error (the channel is closed).
+    pub(crate) async fn run(
+        &self,
+        command: &RemoteCommand,
+        stdin: &[u8],
+        timeout: Duration,
+        max_stdout: usize,
+    ) -> Result<RemoteOutput, SourceError> {
+        let line = command.to_command_line().map_err(|e| {
+            SourceError::Other(self.target.detail(format!("cannot build the command: {e}")))
+        })?;
+        let time = PollTime {
+            deadline: Instant::now() + timeout,
+            allowed: timeout,
+        };
+        let conn = self.get(time).await?;
+        let mut ch = open_channel(&conn, &self.target, time.deadline, timeout).await?;
+        ch.exec(line)
+            .await
+            .map_err(|e| russh_error(e, &self.target, "starting a command", timeout))?;
+        let target = self.target.clone();
+        let work = async move {
+            for chunk in stdin.chunks(STDIN_CHUNK) {
+                ch.send(chunk)
+                    .await
+                    .map_err(|e| russh_error(e, &target, "sending input", timeout))?;
+            }
+            ch.send_eof()
+                .await
+                .map_err(|e| russh_error(e, &target, "sending input", timeout))?;
+            let mut out = RemoteOutput::default();
+            loop {
+                match ch.wait().await {
+                    Some(ChannelMsg::Data { data }) => {
+                        if out.stdout.len() + data.len() > max_stdout {
+                            return Err(SourceError::Remote(target.detail(format!(
+                                "the command printed more than {max_stdout} bytes; navi stopped \
+                                 reading"
+                            ))));
+                        }
+                        out.stdout.extend_from_slice(&data);
+                    }
+                    Some(ChannelMsg::ExtendedData { data, .. }) => {
+                        let room = MAX_STDERR.saturating_sub(out.stderr.len());
+                        out.stderr.extend_from_slice(&data[..data.len().min(room)]);
+                    }
+                    Some(ChannelMsg::ExitStatus { exit_status }) => out.status = Some(exit_status),
+                    Some(ChannelMsg::Failure) => {
+                        return Err(SourceError::Remote(
+                            target.detail("the server refused to run the command"),
+                        ))
+                    }
+                    Some(ChannelMsg::Close) | None => {
+                        ch.mark_closed();
+                        return Ok(out);
+                    }
+                    Some(_) => {}
+                }
+            }
+        };
+        match timeout_at(time.deadline, work).await {
+            Ok(r) => r,
+            Err(_) => Err(SourceError::timeout_while(
+                timeout,
+                format!("waiting for a command on {}", self.target),
+            )),
+        }
+    }
+}

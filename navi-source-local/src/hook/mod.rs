@@ -68,8 +68,11 @@ pub fn status_for(event: &Value) -> Option<&'static str> {
         "UserPromptSubmit" | "PostToolUse" | "SubagentStart" | "PreCompact" => "working",
         "Stop" | "TaskCompleted" => "done",
         "PermissionRequest" => "permission",
+        // Claude Code's notification types: a permission prompt, an idle prompt or a
+        // question (elicitation) need the user; the others report, they do not wait.
         "Notification" => match str_of(event, "notification_type") {
             "permission_prompt" => "permission",
+            "auth_success" | "elicitation_complete" | "elicitation_response" => return None,
             _ => "waiting",
         },
         "SessionEnd" => "offline",

@@ -51,6 +51,12 @@ fn every_event_sets_the_go_hooks_status() {
             json!({"notification_type": "permission_prompt"}),
             Some("permission"),
         ),
+        (
+            "Notification",
+            json!({"notification_type": "idle_prompt", "message": "waiting for input"}),
+            Some("waiting"),
+        ),
+        ("Notification", json!({"notification_type": "auth_success"}), None),
         ("SessionEnd", json!({}), Some("offline")),
         ("TaskCompleted", json!({}), Some("done")),
         ("SessionStart", json!({}), Some("idle")),

@@ -153,7 +153,14 @@ impl SessionSource for SshSource {
     /// One snapshot of the remote's status directory over the pooled connection;
     /// `latency` is the measured round trip of the poll itself.
     async fn poll_report(&self) -> Result<PollReport, SourceError> {
-        self.pool.poll().await
+        let mut report = self.pool.poll().await?;
+        if let Some(note) = report.note.take() {
+            let name = &self.remote.name;
+            report.note = Some(format!(
+                "{note} on {name} (`navi remotes setup {name}` creates it)"
+            ));
+        }
+        Ok(report)
     }
 
     fn attach(&self, s: &SessionInfo, _ctx: &AttachContext) -> Result<AttachCommand, SourceError> {

@@ -56,7 +56,11 @@ fn every_event_sets_the_go_hooks_status() {
             json!({"notification_type": "idle_prompt", "message": "waiting for input"}),
             Some("waiting"),
         ),
-        ("Notification", json!({"notification_type": "auth_success"}), None),
+        (
+            "Notification",
+            json!({"notification_type": "auth_success"}),
+            None,
+        ),
         ("SessionEnd", json!({}), Some("offline")),
         ("TaskCompleted", json!({}), Some("done")),
         ("SessionStart", json!({}), Some("idle")),

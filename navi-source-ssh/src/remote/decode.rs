@@ -42,6 +42,7 @@ pub(crate) fn decode_snapshot(
                 name: file_label(dir, arg),
                 reason: clean(&String::from_utf8_lossy(body)),
             }),
+            (true, "N") => report.note = Some(format!("{} does not exist", clean(dir))),
             (true, "E") => {
                 return Err(SourceError::Remote(
                     format!("{} ({dir})", clean(&String::from_utf8_lossy(body))).into(),

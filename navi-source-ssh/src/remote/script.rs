@@ -47,6 +47,7 @@ fn awk_program() -> String {
         "function one(f, b, z, r, x, o, q, h) { \
            b = substr(f, 3); z = -1; if (f in Z) z = Z[f]; \
            if (z > CAP) { printf \"\\nNAVI-%s S %s\\nfile is over the CAP-byte limit\", n, b; return }; \
+           if (z >= 0 && T + z > BUDGET) { printf \"\\nNAVI-%s S %s\\nnot sent: this poll's answer would pass its BUDGET-byte cap (too many large files in the directory; the files that fit were sent)\", n, b; return }; \
            o = 0; q = 0; h = 0; \
            while ((r = (getline x < f)) > 0) { \
              if (h == 0) { printf \"\\nNAVI-%s F %s\\n\", n, b; h = 1 } \
@@ -54,15 +55,21 @@ fn awk_program() -> String {
              if (o + length(x) > CAP) { printf \"%s\", substr(x, 1, CAP + 1 - o); q = 0; break } \
              printf \"%s\", x; o += length(x); q = 1 \
            } \
-           close(f); \
+           close(f); T += o; \
            if (h) { if (q && (z < o || z > o)) printf \"\\n\"; return }; \
            if (r < 0) printf \"\\nNAVI-%s S %s\\nfile could not be read (it vanished or its permissions changed)\", n, b; \
            else printf \"\\nNAVI-%s F %s\\n\", n, b \
          }",
     ]
     .join("; ")
+    .replace("BUDGET", &ANSWER_BUDGET.to_string())
     .replace("CAP", &cap.to_string())
 }
+
+/// The bytes of file contents one snapshot sends at most: the poll's output cap less
+/// room for the framing and the skip records, so the remote stops by itself before the
+/// client's cap and the files that fit still arrive.
+const ANSWER_BUDGET: usize = MAX_POLL_OUTPUT - 1024 * 1024;
 
 /// The body that writes one framed snapshot for nonce `$n` of directory `$dir`.
 ///
@@ -74,8 +81,12 @@ fn awk_program() -> String {
 ///
 /// The directory is entered with `cd` (inside the pipeline's subshell, so it never
 /// leaks into the loop) and files are named `./name`: no option-like or `var=value`
-/// operand, and `wc` prints every name back unquoted (names with a newline are never
-/// listed: they could not be framed; they cost only themselves). With no file at all
+/// operand, and `wc` prints every name back unquoted (a name with a newline could not be
+/// framed: it is reported as skipped, its newlines shown as `?`). A directory that does
+/// not exist is an `N missing` record (a healthy, empty source whose health says so).
+/// Files are sent until [`ANSWER_BUDGET`] bytes; the ones past it are skipped records,
+/// so a directory of many large files costs only the files that do not fit. With no
+/// file at all
 /// the glob stays literal and `[ -f ]` drops it.
 ///
 /// Listing is linear in the number of files: the glob becomes the operands at once and
@@ -97,11 +108,11 @@ fn snapshot_body() -> String {
                set -- ./*.json; rebuild=; \
                for f do \
                  if [ -f \"$f\" ]; then \
-                   case $f in *\"$newline\"*) rebuild=1; continue;; esac; \
+                   case $f in *\"$newline\"*) rebuild=1; printf \"\\nNAVI-%s S %s\\nits name contains a newline, which navi cannot list; rename the file\" \"$n\" \"$(printf %s \"${f#./}\" | tr \"$newline\" \"?\")\"; continue;; esac; \
                    [ -r \"$f\" ] && continue; \
                    printf \"\\nNAVI-%s S %s\\nnot readable by the remote user\" \"$n\" \"${f#./}\"; \
                  elif [ -e \"$f\" ] || [ -h \"$f\" ]; then \
-                   case $f in *\"$newline\"*) ;; *) printf \"\\nNAVI-%s S %s\\nnot a regular file (a directory, FIFO, device or broken symlink); status files are plain files, remove or rename it\" \"$n\" \"${f#./}\";; esac; \
+                   case $f in *\"$newline\"*) printf \"\\nNAVI-%s S %s\\nits name contains a newline, which navi cannot list; rename the file\" \"$n\" \"$(printf %s \"${f#./}\" | tr \"$newline\" \"?\")\";; *) printf \"\\nNAVI-%s S %s\\nnot a regular file (a directory, FIFO, device or broken symlink); status files are plain files, remove or rename it\" \"$n\" \"${f#./}\";; esac; \
                  fi; \
                  rebuild=1; \
                done; \
@@ -119,7 +130,14 @@ fn snapshot_body() -> String {
                    wc -c -- \"$@\" | awk -v n=\"$n\" \"$frame_awk\" \"$@\" || \
                      printf \"\\nNAVI-%s E\\nawk failed while reading the status files (exit status %s)\" \"$n\" \"$?\"; \
                  else \
+                   total=0; \
                    for f do \
+                     size=$(wc -c < \"$f\") || size=0; \
+                     if [ $((total + size)) -gt BUDGET ]; then \
+                       printf \"\\nNAVI-%s S %s\\nnot sent: this poll's answer would pass its BUDGET-byte cap (too many large files in the directory; the files that fit were sent)\" \"$n\" \"${f#./}\"; \
+                       continue; \
+                     fi; \
+                     total=$((total + size)); \
                      printf \"\\nNAVI-%s F %s\\n\" \"$n\" \"${f#./}\"; \
                      head -c CAP < \"$f\"; \
                    done; \
@@ -131,10 +149,13 @@ fn snapshot_body() -> String {
            fi; \
          elif [ -e \"$dir\" ]; then \
            printf \"\\nNAVI-%s E\\nthe status directory path is not a directory\" \"$n\"; \
+         else \
+           printf \"\\nNAVI-%s N missing\\n\" \"$n\"; \
          fi",
         "printf \"\\nNAVI-%s END\\n\" \"$n\"",
     ]
     .join("; ")
+    .replace("BUDGET", &ANSWER_BUDGET.to_string())
     .replace("CAP", &cap.to_string())
 }
 

@@ -172,6 +172,62 @@ fn snapshot_of_a_missing_directory_is_empty_and_healthy() {
     let out = run_sh(&exec_command("~/nowhere", nonce).unwrap(), home.path(), b"");
     let report = decode_snapshot(&out, nonce, "~/nowhere").unwrap();
     assert!(report.sessions.is_empty() && report.skipped.is_empty());
+    assert_eq!(report.note.as_deref(), Some("~/nowhere does not exist"));
+    // An existing one has no note.
+    std::fs::create_dir(home.path().join("nowhere")).unwrap();
+    let out = run_sh(&exec_command("~/nowhere", nonce).unwrap(), home.path(), b"");
+    let report = decode_snapshot(&out, nonce, "~/nowhere").unwrap();
+    assert_eq!(report.note, None);
+}
+
+/// Files that together pass the poll's output cap cost only the ones past it: the
+/// remote stops by itself, the rest arrive (here 3 normal sessions beside 17 files of
+/// 1 MB each, every one under the per-file cap), with awk and with the `head` fallback.
+#[test]
+fn files_past_the_poll_cap_are_skipped_and_the_rest_arrive() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("st");
+    std::fs::create_dir(&dir).unwrap();
+    let big_message = "m".repeat(1_000_000 - 100);
+    for i in 0..17 {
+        let name = format!("big{i:02}");
+        let body =
+            format!(r#"{{"tmux_session":"{name}","status":"idle","message":"{big_message}"}}"#);
+        std::fs::write(dir.join(format!("{name}.json")), body).unwrap();
+    }
+    for name in ["alpha", "beta", "zeta"] {
+        std::fs::write(dir.join(format!("{name}.json")), status(name)).unwrap();
+    }
+    let n = "55555555555555555555555555555555";
+    // A remote without awk takes the per-file `head` path.
+    let no_awk = bin_dir(home.path(), &["head", "wc", "dd", "cat", "tr"], &[]);
+    for awk in [true, false] {
+        let script = exec_command("~/st", n).unwrap();
+        let path = (!awk).then_some(no_awk.as_path());
+        let out = run_sh_in(&script, home.path(), b"", path);
+        assert!(out.len() < MAX_POLL_OUTPUT, "the remote stopped by itself");
+        let report = decode_snapshot(&out, n, "~/st").unwrap();
+        let got = names(&report);
+        for name in ["alpha", "beta", "zeta"] {
+            assert!(
+                got.contains(&name.to_string()),
+                "awk {awk}: {name} kept: {got:?}"
+            );
+        }
+        let bigs = got.iter().filter(|g| g.starts_with("big")).count();
+        assert!(
+            bigs >= 14,
+            "awk {awk}: the big files that fit arrive ({bigs})"
+        );
+        assert_eq!(
+            bigs + report.skipped.len(),
+            17,
+            "awk {awk}: every file accounted for"
+        );
+        for k in &report.skipped {
+            assert!(k.reason.contains("cap"), "awk {awk}: {k:?}");
+        }
+    }
 }
 
 #[test]
@@ -338,19 +394,25 @@ fn a_big_directory_with_odd_entries_arrives_whole_in_every_shell() {
         let report = decode_snapshot(&out.stdout, n, "~/s").unwrap();
         assert_eq!(names(&report), want, "{argv:?}");
         // The directory, the FIFO and the broken link are reported, as the local source
-        // reports them; the name with a newline cannot be named in a frame and is dropped.
+        // reports them; the name with a newline cannot be framed: it is reported too,
+        // its newline shown as `?`.
         let mut skipped: Vec<String> = report
             .skipped
             .iter()
             .map(|k| {
-                assert!(k.reason.contains("not a regular file"), "{argv:?}: {k:?}");
-                k.name.rsplit('/').next().unwrap_or_default().to_string()
+                let name = k.name.rsplit('/').next().unwrap_or_default().to_string();
+                let why = match name.as_str() {
+                    "new?line.json" => "its name contains a newline",
+                    _ => "not a regular file",
+                };
+                assert!(k.reason.contains(why), "{argv:?}: {k:?}");
+                name
             })
             .collect();
         skipped.sort();
         assert_eq!(
             skipped,
-            ["dangling.json", "dir.json", "fifo.json"],
+            ["dangling.json", "dir.json", "fifo.json", "new?line.json"],
             "{argv:?}"
         );
     }

@@ -909,9 +909,10 @@ async fn reconnects_after_the_server_comes_back_on_the_same_port() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn output_over_the_poll_cap_is_an_error_and_the_next_poll_recovers() {
+async fn files_past_the_poll_cap_cost_only_themselves_and_the_connection_stays() {
     let mut s = Setup::new().await;
-    // 18 files just under the 1 MiB per-file cap: over the 16 MiB per-poll cap together.
+    // 18 files just under the 1 MiB per-file cap: over the 16 MiB per-poll cap together,
+    // beside 3 normal sessions.
     let big = format!(
         r#"{{"tmux_session":"big","status":"idle","message":"{}"}}"#,
         "x".repeat(1_000_000)
@@ -920,16 +921,32 @@ async fn output_over_the_poll_cap_is_an_error_and_the_next_poll_recovers() {
         s.server
             .write_session(&format!("big{i:02}.json"), big.as_bytes());
     }
+    for name in ["alpha", "mid", "zulu"] {
+        s.server
+            .write_session(&format!("{name}.json"), &status_json(name, "working"));
+    }
     let source = SshSource::new(s.remote("dev"));
-    let err = expect_err(bounded("over the cap", source.poll()).await, "over the cap");
-    assert_eq!(err.kind(), "remote", "{err}");
+    let report = bounded("over the cap", source.poll_report())
+        .await
+        .unwrap_or_else(|e| panic!("the poll keeps what fits: {e}"));
+    let got = names(&report.sessions);
+    for name in ["alpha", "mid", "zulu"] {
+        assert!(got.contains(&name.to_string()), "{name} kept: {got:?}");
+    }
+    let bigs = got.iter().filter(|n| *n == "big").count();
+    assert!(bigs >= 14, "the big files that fit arrive: {bigs}");
+    assert_eq!(bigs + report.skipped.len(), 18, "every file accounted for");
     assert!(
-        err.to_string().contains("cap"),
-        "the message names the cap: {err}"
+        report.skipped.iter().all(|k| k.reason.contains("cap")),
+        "{:?}",
+        report.skipped
     );
 
     for i in 0..18 {
         std::fs::remove_file(s.server.sessions_dir().join(format!("big{i:02}.json"))).unwrap();
+    }
+    for name in ["alpha", "mid", "zulu"] {
+        std::fs::remove_file(s.server.sessions_dir().join(format!("{name}.json"))).unwrap();
     }
     s.server
         .write_session("small.json", &status_json("small", "done"));

@@ -4,5 +4,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod aggregator;
+mod login_shells;
 mod ssh_inprocess;
 mod sshd_real;

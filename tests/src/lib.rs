@@ -6,3 +6,4 @@
 pub mod mocks;
 pub mod ssh_server;
 pub mod sshd;
+pub mod users;

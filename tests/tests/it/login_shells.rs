@@ -13,75 +13,24 @@ use std::process::{Command, Stdio};
 use navi_core::SessionSource;
 use navi_source_ssh::{load_remotes_from_str, Env, SshSource};
 use navi_tests::sshd::{self, Sshd};
-
-/// A user that exists for one test, with `shell` as login shell and `home` as home.
-struct TestUser {
-    name: String,
-}
-
-impl TestUser {
-    fn create(tag: &str, shell: &Path, home: &Path) -> TestUser {
-        let name = format!("navi{tag}{}", std::process::id() % 100_000);
-        let _ = Command::new("userdel").arg(&name).output();
-        let out = Command::new("useradd")
-            .args(["-M", "-N", "-p", "*"])
-            .arg("-d")
-            .arg(home)
-            .arg("-s")
-            .arg(shell)
-            .arg(&name)
-            .output()
-            .expect("run useradd");
-        assert!(
-            out.status.success(),
-            "useradd {name}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let chown = Command::new("chown")
-            .arg("-R")
-            .arg(&name)
-            .arg(home)
-            .status();
-        assert!(chown.is_ok_and(|s| s.success()), "chown {}", home.display());
-        TestUser { name }
-    }
-}
-
-impl Drop for TestUser {
-    fn drop(&mut self) {
-        let _ = Command::new("userdel").arg("-f").arg(&self.name).output();
-    }
-}
-
-fn find(names: &[&str]) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    names.iter().find_map(|n| {
-        std::env::split_paths(&path)
-            .map(|d| d.join(n))
-            .find(|p| p.is_file())
-    })
-}
+use navi_tests::users::{can_create, find, TestUser};
 
 /// Whether this test can run here; panics when it is required and cannot.
 fn can_run(shells: &[(&str, Option<PathBuf>)]) -> bool {
     if !sshd::sshd_or_skip() {
         return false;
     }
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    let root = can_create();
     let required = std::env::var("NAVI_REQUIRE_SHELLS").as_deref() == Ok("1");
     let missing: Vec<&str> = shells
         .iter()
         .filter(|(_, p)| p.is_none())
         .map(|(n, _)| *n)
         .collect();
-    let useradd = find(&["useradd"]).is_some() || Path::new("/usr/sbin/useradd").exists();
-    if root && missing.is_empty() && useradd {
+    if root && missing.is_empty() {
         return true;
     }
-    let why = format!("root: {root}, useradd: {useradd}, missing shells: {missing:?}");
+    let why = format!("root with useradd: {root}, missing shells: {missing:?}");
     assert!(
         !required,
         "NAVI_REQUIRE_SHELLS=1 but the login-shell test cannot run: {why}"

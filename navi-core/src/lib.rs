@@ -21,6 +21,7 @@
 
 mod aggregate;
 mod error;
+pub mod events;
 pub mod fixtures;
 mod memory;
 mod model;

@@ -1,5 +1,7 @@
 //! When the next connection attempt may be made: exponential backoff (1 s doubling to a
-//! 60 s cap, with jitter) after failed attempts.
+//! 60 s cap, with jitter) after attempts that hung or failed slowly; a short, fixed wait
+//! after an instant "connection refused" (a rebooting host is back within seconds of
+//! listening again, however long it was down, and a refusal costs the remote nothing).
 
 use std::time::Duration;
 
@@ -13,6 +15,8 @@ use crate::remote::random_u64;
 pub(crate) const BACKOFF_START: Duration = Duration::from_secs(1);
 /// Longest reconnect delay.
 pub(crate) const BACKOFF_CAP: Duration = Duration::from_secs(60);
+/// The wait after a refused connection (jittered by ±20%), whatever came before.
+pub(crate) const REFUSED_RETRY: Duration = Duration::from_millis(2500);
 
 /// When the next connection attempt may be made.
 ///
@@ -47,7 +51,14 @@ impl Backoff {
     /// is shown as it is (a one-shot `navi list` never retries); polls that come while
     /// backing off get it with "(retrying in Ns)" from [`check`](Backoff::check).
     pub(crate) fn failed(&mut self, now: Instant, e: SourceError) -> SourceError {
-        let delay = backoff_delay(self.failures);
+        let delay = match e {
+            // Refused at once: not a growing failure.
+            SourceError::Refused(_) => {
+                self.failures = 0;
+                jitter(REFUSED_RETRY)
+            }
+            _ => backoff_delay(self.failures),
+        };
         self.retry_at = Some(now + delay);
         self.last_error = Some(e.clone());
         e
@@ -71,8 +82,13 @@ pub(crate) fn backoff_delay(failures: u32) -> Duration {
     }
     let exp = failures.saturating_sub(1).min(16);
     let base = BACKOFF_START.saturating_mul(1u32 << exp).min(BACKOFF_CAP);
+    jitter(base).min(BACKOFF_CAP)
+}
+
+/// `d` times a random factor in [0.8, 1.2), so many remotes do not retry in step.
+fn jitter(d: Duration) -> Duration {
     let r = (random_u64() % 10_000) as f64 / 10_000.0;
-    base.mul_f64(0.8 + 0.4 * r).min(BACKOFF_CAP)
+    d.mul_f64(0.8 + 0.4 * r)
 }
 
 fn retry_note(d: Duration) -> String {

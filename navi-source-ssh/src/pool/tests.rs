@@ -48,18 +48,19 @@ async fn backoff_schedule_on_the_paused_clock() {
         "timeout",
         "an attempt in flight (or abandoned) counts as failed"
     );
-    let shown = b.failed(t0, SourceError::Refused("dev: nothing listens".into()));
+    let hung = || SourceError::timeout(Duration::from_secs(10));
+    let shown = b.failed(t0, SourceError::Dns("dev: no such host".into()));
     assert_eq!(
         shown.to_string(),
-        "connection refused: dev: nothing listens",
+        "cannot resolve host: dev: no such host",
         "the attempt's own error has no retry note (a one-shot command never retries)"
     );
     let waiting = b.check(t0 + ms(500)).unwrap_err();
-    assert_eq!(waiting.kind(), "refused");
+    assert_eq!(waiting.kind(), "dns");
     assert!(
         waiting
             .to_string()
-            .contains("nothing listens (retrying in 1s)"),
+            .contains("no such host (retrying in 1s)"),
         "{waiting}"
     );
     assert!(
@@ -67,11 +68,11 @@ async fn backoff_schedule_on_the_paused_clock() {
         "1 s (±20%) later it may try again"
     );
 
-    // Each failure doubles the wait, up to the cap.
+    // Each slow failure doubles the wait, up to the cap.
     let mut now = t0 + ms(1200);
     for n in 2..=10u32 {
-        b.attempt(now, SourceError::timeout(Duration::from_secs(10)));
-        b.failed(now, SourceError::Refused("x".into()));
+        b.attempt(now, hung());
+        b.failed(now, hung());
         let base = Duration::from_secs(1u64 << (n - 1)).min(BACKOFF_CAP);
         let low = base.mul_f64(0.8).min(BACKOFF_CAP) - ms(1);
         assert!(
@@ -86,10 +87,26 @@ async fn backoff_schedule_on_the_paused_clock() {
         tokio::time::advance(high).await;
         now = Instant::now();
     }
+    // A refused connection (the host is up, sshd not yet) is retried every few
+    // seconds, however long the outage was, and restarts the schedule.
+    for _ in 0..3 {
+        b.attempt(now, hung());
+        let shown = b.failed(now, SourceError::Refused("x".into()));
+        assert_eq!(shown.kind(), "refused");
+        assert!(b.check(now + ms(1999)).is_err(), "not hammered");
+        assert!(b.check(now + ms(3000)).is_ok(), "back within 3 s");
+        now += ms(3000);
+    }
+    b.attempt(now, hung());
+    b.failed(now, hung());
+    assert!(
+        b.check(now + ms(1200)).is_ok(),
+        "a refusal reset the growth"
+    );
     b.succeeded();
     assert!(b.check(now).is_ok());
-    b.attempt(now, SourceError::timeout(Duration::from_secs(10)));
-    b.failed(now, SourceError::Refused("x".into()));
+    b.attempt(now, hung());
+    b.failed(now, hung());
     assert!(
         b.check(now + ms(1200)).is_ok(),
         "success resets the schedule"

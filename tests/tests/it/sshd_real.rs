@@ -94,6 +94,7 @@ fn remote(name: &str, server: &Sshd, key: &Path, known_hosts: &Path) -> Remote {
         keys: vec![key.to_path_buf()],
         jump: None,
         known_hosts: known_hosts.to_path_buf(),
+        other_known_hosts: Vec::new(),
         sessions_dir: server.sessions_dir().to_str().unwrap().to_owned(),
         timeout: Duration::from_secs(20),
         poll_interval: Duration::from_secs(1),

@@ -39,7 +39,7 @@ pub(crate) async fn scan(r: &Remote) -> Result<ScannedHostKey, SourceError> {
             // The bastion must be trusted first (an unverified bastion could fake the
             // target's key): hand back its key.
             return match take_seen(&seen) {
-                Some(key) => scanned(&j.host, j.port, &key, r, true, &jump),
+                Some(key) => scanned(&j.host, j.port, &key, r, true, &jump).await,
                 None => Err(SourceError::HostKey(m.into())),
             };
         }
@@ -57,8 +57,9 @@ fn take_seen(seen: &std::sync::Mutex<Option<PublicKey>>) -> Option<PublicKey> {
     }
 }
 
-/// The typed result: the key, its known_hosts line and its status in `r`'s files.
-fn scanned(
+/// The typed result: the key, its known_hosts line and its status in `r`'s files
+/// (read off the async threads).
+async fn scanned(
     host: &str,
     port: u16,
     key: &PublicKey,
@@ -66,8 +67,14 @@ fn scanned(
     is_jump_host: bool,
     target: &Target,
 ) -> Result<ScannedHostKey, SourceError> {
-    ScannedHostKey::new(host, port, key, &r.known_hosts_files(), is_jump_host)
-        .map_err(|m| SourceError::HostKey(target.detail(m)))
+    let (host, key, files) = (host.to_string(), key.clone(), r.known_hosts_files());
+    tokio::task::spawn_blocking(move || {
+        ScannedHostKey::new(&host, port, &key, &files, is_jump_host)
+    })
+    .await
+    .map_err(|e| format!("reading known_hosts failed: {e}"))
+    .and_then(|r| r)
+    .map_err(|m| SourceError::HostKey(target.detail(m)))
 }
 
 /// The key the server at the end of `stream` presents (`check` names the host in
@@ -93,7 +100,7 @@ where
     let seen = verifier.seen();
     let res = client::connect_stream(config, stream, verifier).await;
     match (take_seen(&seen), res) {
-        (Some(key), _) => scanned(&host, port, &key, r, false, target),
+        (Some(key), _) => scanned(&host, port, &key, r, false, target).await,
         (None, Err(e)) => Err(e.into_source(target, "", r.timeout)),
         (None, Ok(_)) => Err(SourceError::HostKey(
             target.detail("the server presented no host key"),

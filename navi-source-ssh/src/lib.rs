@@ -80,7 +80,7 @@ pub use config::{
     default_remotes_path, load_remotes, load_remotes_from_str, ConfigError, Env, JumpHost,
     LoadedRemotes, Remote,
 };
-pub use hostkey::{trust_host_key, ScannedHostKey};
+pub use hostkey::{trust_host_key, HostKeyStatus, KnownHostsLocation, ScannedHostKey};
 pub use pool::RemoteOutput;
 pub use shell::{RemoteCommand, RemoteCommandError};
 

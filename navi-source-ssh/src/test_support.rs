@@ -15,6 +15,7 @@ pub(crate) fn remote(name: &str, host: &str) -> Remote {
         keys: vec!["/home/sean/.ssh/id_rsa".into()],
         jump: None,
         known_hosts: "/home/sean/.ssh/known_hosts".into(),
+        other_known_hosts: Vec::new(),
         sessions_dir: "~/.claude-sessions".into(),
         timeout: Duration::from_secs(10),
         poll_interval: Duration::from_secs(2),

@@ -112,16 +112,47 @@ impl Sshd {
     /// Starts sshd on a free port of 127.0.0.1, accepting the given public key lines
     /// (`ssh-ed25519 AAAA…`). Waits (bounded) until the port accepts connections.
     pub fn start(authorized_keys: &[&str]) -> Sshd {
-        Sshd::start_with(authorized_keys, "")
+        Sshd::start_inner(authorized_keys, None, "")
     }
 
     /// [`start`](Sshd::start) with extra `sshd_config` lines (e.g. `SetEnv HOME=/tmp/x`
     /// to give the remote user a scratch home).
     pub fn start_with(authorized_keys: &[&str], extra_config: &str) -> Sshd {
+        Sshd::start_inner(authorized_keys, None, extra_config)
+    }
+
+    /// Like [`start`](Self::start), and the host key also comes as a host certificate
+    /// (`HostCertificate`) signed by the CA key at `ca` (`ssh-keygen -s ca -I navi-test
+    /// -h -n principals`), so clients that ask for `*-cert-v01@openssh.com` get it.
+    pub fn start_with_host_certificate(
+        authorized_keys: &[&str],
+        ca: &Path,
+        principals: &str,
+    ) -> Sshd {
+        Sshd::start_inner(authorized_keys, Some((ca, principals)), "")
+    }
+
+    fn start_inner(
+        authorized_keys: &[&str],
+        certificate: Option<(&Path, &str)>,
+        extra_config: &str,
+    ) -> Sshd {
         run(Command::new("install").args(["-d", "-m", "0755", "/run/sshd"]));
         let dir = tempfile::tempdir().expect("create a temporary sshd directory");
         let host_key = dir.path().join("host_ed25519");
         let host_public = keygen(&host_key, "");
+        let mut host_certificate = String::new();
+        if let Some((ca, principals)) = certificate {
+            run(Command::new("ssh-keygen")
+                .args(["-q", "-s"])
+                .arg(ca)
+                .args(["-I", "navi-test", "-h", "-n", principals])
+                .arg(dir.path().join("host_ed25519.pub")));
+            host_certificate = format!(
+                "HostCertificate {}\n",
+                dir.path().join("host_ed25519-cert.pub").display()
+            );
+        }
         let authorized = dir.path().join("authorized_keys");
         let mut keys = authorized_keys.join("\n");
         keys.push('\n');
@@ -149,6 +180,7 @@ impl Sshd {
                  StrictModes no\n\
                  AllowTcpForwarding yes\n\
                  LogLevel VERBOSE\n\
+                 {host_certificate}\
                  {extra_config}\n",
                 host = host_key.display(),
                 pid = dir.path().join("sshd.pid").display(),

@@ -5,7 +5,7 @@ use std::io::{BufRead, Write};
 use anyhow::{bail, Context as _};
 use navi_core::text::sanitize;
 use navi_core::{format_duration, SourceHealth, SourceState};
-use navi_source_ssh::Remote;
+use navi_source_ssh::{HostKeyStatus, Remote, ScannedHostKey};
 use serde_json::{json, Value};
 
 use crate::format::{ago, pad, unix_now, unix_seconds};
@@ -164,8 +164,10 @@ pub async fn health(
     Ok(())
 }
 
-/// Scans the host key of the remote `name`, shows it, and adds it to known_hosts when
-/// the user answers yes on `input` (or `yes` is set).
+/// Scans the host key of the remote `name`, shows it with its status in the remote's
+/// known_hosts files, and adds it when it is unknown and the user answers yes on `input`
+/// (or `yes` is set). The ssh crate reads known_hosts and bounds the scan; this only
+/// prints and acts on the typed status.
 pub async fn trust(
     set: &SourceSet,
     name: &str,
@@ -194,24 +196,30 @@ pub async fn trust(
         }
         bail!(msg);
     };
-    let key = tokio::time::timeout(remote.timeout, navi_source_ssh::scan_host_key(remote))
+    let key = navi_source_ssh::scan_host_key(remote)
         .await
-        .map_err(|_| {
-            anyhow::anyhow!(
-                "{}: no host key within {}; is {} reachable?",
+        .with_context(|| {
+            format!(
+                "cannot read the host key of {} ({})",
                 remote.name,
-                format_duration(remote.timeout),
                 address(remote)
             )
-        })?
-        .with_context(|| format!("cannot read the host key of {}", remote.name))?;
-    let pattern = key_pattern(&key);
-    let jump = remote
-        .jump
-        .as_ref()
-        .filter(|j| pattern == host_pattern(&j.host, j.port));
+        })?;
+    act_on_scanned(remote, &key, yes, input, out)
+}
+
+/// Prints the scanned key and acts on its status: nothing to do (known), refuse
+/// (changed, revoked), or ask and append (unknown).
+fn act_on_scanned(
+    remote: &Remote,
+    key: &ScannedHostKey,
+    yes: bool,
+    input: &mut dyn BufRead,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let pattern = sanitize(&key.host_pattern()).into_owned();
     writeln!(out, "Remote:      {}", remote.name)?;
-    match jump {
+    match remote.jump.as_ref().filter(|_| key.is_jump_host) {
         Some(j) => writeln!(
             out,
             "Host:        {}@{}:{} (the jump host {} is reached through)",
@@ -219,29 +227,35 @@ pub async fn trust(
         )?,
         None => writeln!(out, "Host:        {}", address(remote))?,
     }
-    writeln!(out, "Algorithm:   {}", sanitize(&key.algorithm))?;
-    writeln!(out, "Fingerprint: {}", sanitize(&key.fingerprint))?;
+    writeln!(out, "Algorithm:   {}", sanitize(&key.algorithm()))?;
+    writeln!(out, "Fingerprint: {}", sanitize(&key.fingerprint()))?;
     let known_hosts = key.known_hosts.display().to_string();
-    match known_entry(&key) {
-        Known::Same => {
+    match &key.status {
+        HostKeyStatus::Known(at) => {
             writeln!(
                 out,
-                "Already trusted: {known_hosts} holds this key for {}.",
-                sanitize(pattern)
+                "Already trusted: {} holds this key for {pattern}.",
+                sanitize(&at.to_string())
             )?;
             return Ok(());
         }
-        Known::Changed(line) => bail!(
-            "{known_hosts} line {line} holds a different {} key for {pattern}: the host key \
-             has CHANGED (a reinstalled host, or someone in the middle). If the change is \
-             expected, remove the old key with `ssh-keygen -R '{pattern}' -f {known_hosts}` \
-             and run this again; nothing was written",
-            sanitize(&key.algorithm),
-            pattern = sanitize(pattern)
+        HostKeyStatus::Changed { at, algorithm } => bail!(
+            "{} holds a different key ({}) for {pattern}: the host key has CHANGED (a \
+             reinstalled host, or someone in the middle). If the change is expected, remove \
+             the old key with `ssh-keygen -R '{pattern}' -f {}` (or edit that line) and run \
+             this again; nothing was written",
+            sanitize(&at.to_string()),
+            sanitize(algorithm),
+            sanitize(&at.file.display().to_string()),
         ),
-        Known::No => {}
+        HostKeyStatus::Revoked(at) => bail!(
+            "{} marks this key as @revoked: it is never trusted (it may have been stolen). \
+             Ask the host's administrator for its new key; nothing was written",
+            sanitize(&at.to_string())
+        ),
+        HostKeyStatus::Unknown => {}
     }
-    if jump.is_some() {
+    if key.is_jump_host {
         writeln!(
             out,
             "The jump host's key is checked first; once it is trusted, run `navi remotes \
@@ -262,68 +276,10 @@ pub async fn trust(
             bail!("not trusted: nothing was written to {known_hosts}");
         }
     }
-    navi_source_ssh::trust_host_key(&key)
+    navi_source_ssh::trust_host_key(key)
         .with_context(|| format!("cannot add the key to {known_hosts}"))?;
-    writeln!(out, "Added {} to {known_hosts}.", sanitize(pattern))?;
+    writeln!(out, "Added {pattern} to {known_hosts}.")?;
     Ok(())
-}
-
-/// The host part of the key's known_hosts line: `host` or `[host]:port`.
-fn key_pattern(key: &navi_source_ssh::ScannedHostKey) -> &str {
-    key.known_hosts_line
-        .split_whitespace()
-        .next()
-        .unwrap_or_default()
-}
-
-/// How known_hosts names `host` on `port` (OpenSSH's form).
-fn host_pattern(host: &str, port: u16) -> String {
-    if port == 22 {
-        host.to_string()
-    } else {
-        format!("[{host}]:{port}")
-    }
-}
-
-/// What a plain (unhashed) known_hosts line says about a scanned key.
-#[derive(Debug, PartialEq, Eq)]
-enum Known {
-    /// A line holds this very key for this host.
-    Same,
-    /// Line N (1-based) holds another key of the same algorithm for this host.
-    Changed(usize),
-    /// No plain line for this host and algorithm.
-    No,
-}
-
-/// Looks the key up in its known_hosts file. Hashed entries are not matched here:
-/// `trust_host_key` itself never writes a key twice and refuses a changed one; this only
-/// answers before the user is asked a pointless question.
-fn known_entry(key: &navi_source_ssh::ScannedHostKey) -> Known {
-    let mut wanted = key.known_hosts_line.split_whitespace();
-    let (Some(pattern), Some(algorithm), Some(blob)) =
-        (wanted.next(), wanted.next(), wanted.next())
-    else {
-        return Known::No;
-    };
-    let Ok(text) = std::fs::read_to_string(&key.known_hosts) else {
-        return Known::No;
-    };
-    let mut changed = None;
-    for (i, line) in text.lines().enumerate() {
-        let mut f = line.split_whitespace();
-        let (Some(hosts), Some(a), Some(b)) = (f.next(), f.next(), f.next()) else {
-            continue;
-        };
-        if a != algorithm || !hosts.split(',').any(|h| h == pattern) {
-            continue;
-        }
-        if b == blob {
-            return Known::Same;
-        }
-        changed.get_or_insert(i + 1);
-    }
-    changed.map_or(Known::No, Known::Changed)
 }
 
 #[cfg(test)]
@@ -407,36 +363,21 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_key_already_in_known_hosts_is_recognised() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("known_hosts");
-        let key = navi_source_ssh::ScannedHostKey {
-            fingerprint: "SHA256:x".into(),
-            algorithm: "ssh-ed25519".into(),
-            known_hosts_line: "[127.0.0.1]:2222 ssh-ed25519 AAAAkey".into(),
+    /// A scanned key of `remote` with `status`, written to `dir/known_hosts`.
+    fn scanned(dir: &std::path::Path, status: HostKeyStatus, jump: bool) -> ScannedHostKey {
+        let key = navi_tests::ssh_server::random_key().public_key().clone();
+        let file = dir.join("known_hosts");
+        ScannedHostKey {
+            host: "127.0.0.1".into(),
+            port: 2222,
+            known_hosts_line: navi_tests::ssh_server::known_hosts_entry(2222, &key),
+            key,
             known_hosts: file.clone(),
-        };
-        assert_eq!(key_pattern(&key), "[127.0.0.1]:2222");
-        assert_eq!(host_pattern("127.0.0.1", 2222), "[127.0.0.1]:2222");
-        assert_eq!(host_pattern("dev", 22), "dev");
-        assert_eq!(known_entry(&key), Known::No, "no file yet");
-        std::fs::write(&file, "[127.0.0.1]:2223 ssh-ed25519 AAAAkey\n").unwrap();
-        assert_eq!(known_entry(&key), Known::No, "another port");
-        std::fs::write(
-            &file,
-            "# c\n[127.0.0.1]:2222 ssh-rsa AAAArsa\n[127.0.0.1]:2222 ssh-ed25519 AAAAother\n",
-        )
-        .unwrap();
-        assert_eq!(known_entry(&key), Known::Changed(3), "another key");
-        std::fs::write(
-            &file,
-            "# comment\nbox,[127.0.0.1]:2222 ssh-ed25519 AAAAkey comment\n",
-        )
-        .unwrap();
-        assert_eq!(known_entry(&key), Known::Same);
+            read_from: vec![file],
+            status,
+            is_jump_host: jump,
+        }
     }
-
     #[tokio::test]
     async fn trust_of_an_unknown_remote_names_the_choices() {
         let set = SourceSet {
@@ -453,5 +394,114 @@ mod tests {
                 .contains("no remote named `nope` in /x/remotes.yaml"),
             "{e}"
         );
+    }
+
+    fn at(dir: &std::path::Path, line: usize) -> navi_source_ssh::KnownHostsLocation {
+        navi_source_ssh::KnownHostsLocation {
+            file: dir.join("known_hosts"),
+            line,
+        }
+    }
+
+    fn remote() -> Remote {
+        let mut r = Remote::new("box", "127.0.0.1");
+        r.port = 2222;
+        r.user = "me".into();
+        r
+    }
+
+    fn act(key: &ScannedHostKey, yes: bool, answer: &str) -> (anyhow::Result<()>, String) {
+        let mut input = answer.as_bytes();
+        let mut out = Vec::new();
+        let res = act_on_scanned(&remote(), key, yes, &mut input, &mut out);
+        (res, String::from_utf8(out).unwrap())
+    }
+
+    #[test]
+    fn trust_prints_and_acts_on_the_scanned_status() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let file = d.join("known_hosts");
+
+        // Known: says where, asks nothing, writes nothing.
+        let key = scanned(d, HostKeyStatus::Known(at(d, 2)), false);
+        let (res, out) = act(&key, false, "");
+        res.unwrap();
+        assert!(
+            out.contains(&format!("Fingerprint: {}", key.fingerprint())),
+            "{out}"
+        );
+        assert!(
+            out.contains(&format!(
+                "Already trusted: {} line 2 holds this key for [127.0.0.1]:2222",
+                file.display()
+            )),
+            "{out}"
+        );
+        assert!(!file.exists());
+
+        // Changed: refused, naming the file and line and the ssh-keygen -R command.
+        let changed = HostKeyStatus::Changed {
+            at: at(d, 7),
+            algorithm: "ecdsa-sha2-nistp256".into(),
+        };
+        let (res, _) = act(&scanned(d, changed, false), true, "");
+        let e = res.unwrap_err().to_string();
+        for part in [
+            &format!("{} line 7", file.display()),
+            "CHANGED",
+            "ecdsa-sha2-nistp256",
+            "ssh-keygen -R '[127.0.0.1]:2222'",
+        ] {
+            assert!(e.contains(part), "{part:?} missing in {e}");
+        }
+        assert!(!file.exists());
+
+        // Revoked: refused even with --yes.
+        let (res, _) = act(
+            &scanned(d, HostKeyStatus::Revoked(at(d, 3)), false),
+            true,
+            "",
+        );
+        let e = res.unwrap_err().to_string();
+        assert!(e.contains("revoked") && e.contains("line 3"), "{e}");
+        assert!(!file.exists());
+
+        // Unknown: asks; "n" writes nothing, "y" appends the line.
+        let key = scanned(d, HostKeyStatus::Unknown, false);
+        let (res, out) = act(&key, false, "n\n");
+        assert!(res.unwrap_err().to_string().contains("not trusted"));
+        assert!(out.contains("[y/N]"), "{out}");
+        assert!(!file.exists());
+        let (res, out) = act(&key, false, "y\n");
+        res.unwrap();
+        assert!(out.contains("Added [127.0.0.1]:2222"), "{out}");
+        assert_eq!(
+            std::fs::read_to_string(&file).unwrap(),
+            format!("{}\n", key.known_hosts_line)
+        );
+    }
+
+    #[test]
+    fn trust_of_a_jump_host_key_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut r = remote();
+        r.jump = Some(navi_source_ssh::JumpHost {
+            host: "127.0.0.1".into(),
+            port: 2222,
+            user: "gate".into(),
+            keys: Vec::new(),
+        });
+        r.port = 2300;
+        let key = scanned(dir.path(), HostKeyStatus::Unknown, true);
+        let mut input: &[u8] = b"";
+        let mut out = Vec::new();
+        act_on_scanned(&r, &key, true, &mut input, &mut out).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert!(
+            out.contains("Host:        gate@127.0.0.1:2222 (the jump host box"),
+            "{out}"
+        );
+        assert!(out.contains("run `navi remotes trust box` again"), "{out}");
     }
 }

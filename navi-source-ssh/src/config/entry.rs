@@ -234,7 +234,7 @@ fn resolve(
     let keys = resolve_keys(raw.key, params, env);
     let jump = resolve_entry_jump(raw.jump_host, raw.jump_user.as_deref(), &user, params, ssh)
         .map_err(|(field, m)| label.error(field, m))?;
-    let known_hosts = resolve_known_hosts(raw.known_hosts, params, env);
+    let (known_hosts, other_known_hosts) = resolve_known_hosts(raw.known_hosts, params, env);
     Ok(Remote {
         name,
         host,
@@ -244,6 +244,7 @@ fn resolve(
         keys,
         jump,
         known_hosts,
+        other_known_hosts,
         sessions_dir: raw
             .sessions_dir
             .unwrap_or_else(|| DEFAULT_SESSIONS_DIR.to_string()),

@@ -74,3 +74,28 @@ pub(super) fn default_known_hosts(home: Option<&Path>) -> PathBuf {
         None => PathBuf::from("~/.ssh/known_hosts"),
     }
 }
+
+/// OpenSSH's default `UserKnownHostsFile`: `~/.ssh/known_hosts ~/.ssh/known_hosts2`.
+pub(super) fn default_user_known_hosts(home: Option<&Path>) -> Vec<PathBuf> {
+    let second = match home {
+        Some(h) => h.join(".ssh/known_hosts2"),
+        None => PathBuf::from("~/.ssh/known_hosts2"),
+    };
+    vec![default_known_hosts(home), second]
+}
+
+/// The files read after the first by default: `~/.ssh/known_hosts2`, then the default
+/// global files.
+pub(super) fn default_other_known_hosts(home: Option<&Path>) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = default_user_known_hosts(home).into_iter().skip(1).collect();
+    files.extend(default_global_known_hosts());
+    files
+}
+
+/// OpenSSH's default `GlobalKnownHostsFile`.
+pub(super) fn default_global_known_hosts() -> Vec<PathBuf> {
+    vec![
+        PathBuf::from("/etc/ssh/ssh_known_hosts"),
+        PathBuf::from("/etc/ssh/ssh_known_hosts2"),
+    ]
+}

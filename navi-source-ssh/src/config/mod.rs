@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use serde_yaml::Value;
 
-use environment::{default_keys, default_known_hosts};
+use environment::{default_keys, default_known_hosts, default_other_known_hosts};
 pub use environment::{default_remotes_path, Env};
 pub(crate) use values::{check_host, check_user};
 
@@ -77,6 +77,10 @@ pub struct Remote {
     pub jump: Option<JumpHost>,
     /// The known_hosts file host keys are verified against (and `trust` writes to).
     pub known_hosts: PathBuf,
+    /// Further known_hosts files read (never written) after `known_hosts`: the rest of
+    /// `UserKnownHostsFile`, then `GlobalKnownHostsFile` (OpenSSH's defaults:
+    /// `~/.ssh/known_hosts2`, `/etc/ssh/ssh_known_hosts`, `/etc/ssh/ssh_known_hosts2`).
+    pub other_known_hosts: Vec<PathBuf>,
     /// As written (`~` is expanded by the remote's shell).
     pub sessions_dir: String,
     /// Bound on connecting and on each poll.
@@ -100,10 +104,19 @@ impl Remote {
             keys: default_keys(env.home.as_deref()),
             jump: None,
             known_hosts: default_known_hosts(env.home.as_deref()),
+            other_known_hosts: default_other_known_hosts(env.home.as_deref()),
             sessions_dir: DEFAULT_SESSIONS_DIR.to_string(),
             timeout: DEFAULT_TIMEOUT,
             poll_interval: DEFAULT_POLL_INTERVAL,
         }
+    }
+
+    /// Every known_hosts file host keys are checked against, in order: `known_hosts`,
+    /// then `other_known_hosts`.
+    pub fn known_hosts_files(&self) -> Vec<PathBuf> {
+        let mut files = vec![self.known_hosts.clone()];
+        files.extend(self.other_known_hosts.iter().cloned());
+        files
     }
 
     /// `user@host:port` (for messages).

@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use navi_core::text::expand_home;
 use ssh2_config::{HostParams, ParseRule, SshConfig};
 
-use super::environment::{default_keys, default_known_hosts};
+use super::environment::{
+    default_global_known_hosts, default_keys, default_known_hosts, default_user_known_hosts,
+};
 use super::values::{check_host, check_user, parse_jump_spec, JumpSpec};
 use super::{ConfigError, Env, JumpHost, FILE_LEVEL};
 
@@ -101,17 +103,33 @@ pub(super) fn resolve_keys(
     }
 }
 
-/// The YAML `known_hosts`, else the block's `UserKnownHostsFile`, else
-/// `~/.ssh/known_hosts`.
+/// The known_hosts files: the YAML `known_hosts`, else the block's
+/// `UserKnownHostsFile`s, else OpenSSH's default user files; then the block's
+/// `GlobalKnownHostsFile`s, else OpenSSH's default global files. Returns the first
+/// (the file `trust` writes) and the others.
 pub(super) fn resolve_known_hosts(
     yaml: Option<String>,
     params: Option<&HostParams>,
     env: &Env,
-) -> PathBuf {
-    match yaml.or_else(|| params.and_then(user_known_hosts_file)) {
-        Some(p) => expand_home(Path::new(&p), env.home.as_deref()),
-        None => default_known_hosts(env.home.as_deref()),
-    }
+) -> (PathBuf, Vec<PathBuf>) {
+    let home = env.home.as_deref();
+    let expand = |p: &String| expand_home(Path::new(p), home);
+    // `GlobalKnownHostsFile none` reads no global file.
+    let globals = match params.and_then(|p| file_list(p, "globalknownhostsfile")) {
+        Some(files) => files.iter().map(expand).collect(),
+        None => default_global_known_hosts(),
+    };
+    let user = match yaml {
+        Some(p) => vec![expand(&p)],
+        // `UserKnownHostsFile none` still leaves navi the default file to trust into.
+        None => match params.and_then(|p| file_list(p, "userknownhostsfile")) {
+            Some(files) if !files.is_empty() => files.iter().map(expand).collect(),
+            _ => default_user_known_hosts(home),
+        },
+    };
+    let mut files = user.into_iter().chain(globals);
+    let first = files.next().unwrap_or_else(|| default_known_hosts(home));
+    (first, files.collect())
 }
 
 /// The bastion of an entry: its YAML `jump_host`, else the first hop of the block's
@@ -191,12 +209,18 @@ fn resolve_jump(
     })
 }
 
-fn user_known_hosts_file(p: &HostParams) -> Option<String> {
+/// The files of a `UserKnownHostsFile` / `GlobalKnownHostsFile` line (`name`
+/// lowercase); `none` (or an empty list) is no file from the config.
+fn file_list(p: &HostParams, name: &str) -> Option<Vec<String>> {
     p.unsupported_fields
         .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("userknownhostsfile"))
-        .and_then(|(_, v)| v.first().cloned())
-        .filter(|f| !f.eq_ignore_ascii_case("none"))
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| {
+            v.iter()
+                .filter(|f| !f.eq_ignore_ascii_case("none"))
+                .cloned()
+                .collect()
+        })
 }
 
 /// `%h` in a HostName is the alias; `%%` is `%`.

@@ -58,6 +58,11 @@ fn seed_example_loads_exactly() {
                 keys: vec![h.join(".ssh/id_rsa")],
                 jump: None,
                 known_hosts: h.join(".ssh/known_hosts"),
+                other_known_hosts: vec![
+                    h.join(".ssh/known_hosts2"),
+                    "/etc/ssh/ssh_known_hosts".into(),
+                    "/etc/ssh/ssh_known_hosts2".into(),
+                ],
                 sessions_dir: "~/.claude-sessions".into(),
                 timeout: Duration::from_secs(10),
                 poll_interval: Duration::from_secs(2),
@@ -76,6 +81,11 @@ fn seed_example_loads_exactly() {
                     keys: Vec::new(),
                 }),
                 known_hosts: h.join(".ssh/known_hosts"),
+                other_known_hosts: vec![
+                    h.join(".ssh/known_hosts2"),
+                    "/etc/ssh/ssh_known_hosts".into(),
+                    "/etc/ssh/ssh_known_hosts2".into(),
+                ],
                 sessions_dir: "~/.claude-sessions".into(),
                 timeout: Duration::from_secs(10),
                 poll_interval: Duration::from_secs(2),
@@ -460,6 +470,14 @@ remotes:
         })
     );
     assert_eq!(a.known_hosts, h.join(".ssh/known_hosts_dev"));
+    assert_eq!(
+        a.other_known_hosts,
+        vec![
+            PathBuf::from("/etc/ssh/ssh_known_hosts"),
+            PathBuf::from("/etc/ssh/ssh_known_hosts2")
+        ],
+        "one UserKnownHostsFile replaces both default user files"
+    );
 
     let b = &loaded.remotes[1];
     assert_eq!(b.host, "dev.internal.example.com", "HostName still applies");
@@ -475,6 +493,7 @@ remotes:
         })
     );
     assert_eq!(b.known_hosts, PathBuf::from("/kh"));
+    assert_eq!(b.known_hosts_files().len(), 3, "/kh, then the global files");
 
     let c = &loaded.remotes[2];
     assert_eq!(c.user, "fallback", "`Host *` applies to every host");
@@ -602,4 +621,56 @@ fn passwd_lookup() {
     assert_eq!(account_for_uid(passwd, 0).as_deref(), Some("root"));
     assert_eq!(account_for_uid(passwd, 1000).as_deref(), Some("sean"));
     assert_eq!(account_for_uid(passwd, 7), None);
+}
+
+#[test]
+fn several_known_hosts_files_come_from_ssh_config() {
+    let home = tempfile::tempdir().unwrap();
+    let cfg = home.path().join("ssh_config");
+    std::fs::write(
+        &cfg,
+        "\
+Host many
+  UserKnownHostsFile ~/.ssh/kh_a /srv/kh_b
+  GlobalKnownHostsFile /etc/kh_global
+
+Host noglobal
+  GlobalKnownHostsFile none
+",
+    )
+    .unwrap();
+    let e = Env {
+        ssh_config: Some(cfg),
+        ..env(home.path())
+    };
+    let yaml = "\
+remotes:
+  - name: a
+    host: many
+  - name: b
+    host: noglobal
+";
+    let loaded = load(yaml, &e);
+    assert_eq!(loaded.errors, vec![]);
+    let h = home.path();
+    let a = &loaded.remotes[0];
+    assert_eq!(
+        a.known_hosts,
+        h.join(".ssh/kh_a"),
+        "trust writes the first file"
+    );
+    assert_eq!(
+        a.known_hosts_files(),
+        vec![
+            h.join(".ssh/kh_a"),
+            PathBuf::from("/srv/kh_b"),
+            PathBuf::from("/etc/kh_global")
+        ]
+    );
+    let b = &loaded.remotes[1];
+    assert_eq!(
+        b.known_hosts_files(),
+        vec![h.join(".ssh/known_hosts"), h.join(".ssh/known_hosts2")],
+        "GlobalKnownHostsFile none reads no global file"
+    );
 }

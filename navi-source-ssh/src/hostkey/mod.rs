@@ -1,10 +1,18 @@
 //! Host keys: verification against known_hosts, `navi remotes trust` (scan + trust),
 //! and the russh client handler that enforces them.
 //!
+//! The known_hosts files are read as OpenSSH reads them ([`known_hosts`]): plain,
+//! hashed and `[host]:port` names, `*`/`?` wildcards and `!` negation, comma lists,
+//! `@cert-authority` and `@revoked` lines, spaces or tabs, several files.
+//!
 //! There is no option to skip verification. An unknown key refuses the connection with
 //! its type and `SHA256:` fingerprint and the command that trusts it; a changed key
-//! refuses it loudly (possible man-in-the-middle) naming the known_hosts file and line.
-//! Host certificates are refused (navi has no `@cert-authority` support).
+//! refuses it loudly (possible man-in-the-middle) naming the known_hosts file and line;
+//! a revoked key is refused even when another line lists it. A host certificate is
+//! accepted when a `@cert-authority` line for the host lists its CA and it is valid for
+//! the host now; otherwise its plain key is checked like any other (as OpenSSH does).
+
+mod known_hosts;
 
 use std::borrow::Cow;
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -13,41 +21,80 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use russh::client;
-use russh::keys::known_hosts::known_host_keys_path;
 use russh::keys::{
-    check_known_hosts_path, parse_public_key_base64, Algorithm, HashAlg, PublicKey,
-    PublicKeyBase64, PublicKeyOrCertificate,
+    Algorithm, Certificate, HashAlg, PublicKey, PublicKeyBase64, PublicKeyOrCertificate,
 };
 
 use crate::config::{host_port, JumpHost, Remote};
 use crate::error::SshError;
 
-/// The host key a remote presents, for `navi remotes trust NAME`.
+use known_hosts::{lookup_name, CertVerdict, KnownHosts};
+pub use known_hosts::{HostKeyStatus, KnownHostsLocation};
+
+/// The host key a remote (or its jump host) presents, for `navi remotes trust NAME`,
+/// with where it stands in the user's known_hosts files.
 #[derive(Debug, Clone)]
 pub struct ScannedHostKey {
-    /// `SHA256:...` as OpenSSH prints it.
-    pub fingerprint: String,
-    /// Key algorithm (`ssh-ed25519`, ...).
-    pub algorithm: String,
-    /// The known_hosts line that trusts it (`host` or `[host]:port`, key).
+    /// The host that presented it (the remote's, or its jump host's).
+    pub host: String,
+    /// Its sshd port.
+    pub port: u16,
+    /// The key.
+    pub key: PublicKey,
+    /// The known_hosts line that trusts it (`host` or `[host]:port`, type, key).
     pub known_hosts_line: String,
-    /// The file the line belongs in.
+    /// The file [`trust_host_key`] appends the line to (the first user known_hosts).
     pub known_hosts: PathBuf,
+    /// Every file the status was read from (the user's, then the global ones).
+    pub read_from: Vec<PathBuf>,
+    /// The key's status in those files.
+    pub status: HostKeyStatus,
+    /// True when this is the key of the remote's jump host, which must be trusted
+    /// before the remote's own key can be read through it.
+    pub is_jump_host: bool,
 }
 
 impl ScannedHostKey {
-    pub(crate) fn new(host: &str, port: u16, key: &PublicKey, known_hosts: &Path) -> Self {
-        ScannedHostKey {
-            fingerprint: fingerprint(key),
-            algorithm: key.algorithm().as_str().to_string(),
+    /// The key of `host`:`port`, checked against `files` (the first is where trust
+    /// writes). A file that cannot be read is an error naming it.
+    pub(crate) fn new(
+        host: &str,
+        port: u16,
+        key: &PublicKey,
+        files: &[PathBuf],
+        is_jump_host: bool,
+    ) -> Result<Self, String> {
+        let status = KnownHosts::read(files)?.check_key(host, port, key);
+        Ok(ScannedHostKey {
+            host: host.to_string(),
+            port,
+            key: key.clone(),
             known_hosts_line: format!(
                 "{} {} {}",
                 host_port(host, port),
                 key.algorithm().as_str(),
                 key.public_key_base64()
             ),
-            known_hosts: known_hosts.to_path_buf(),
-        }
+            known_hosts: files.first().cloned().unwrap_or_default(),
+            read_from: files.to_vec(),
+            status,
+            is_jump_host,
+        })
+    }
+
+    /// `SHA256:...` as OpenSSH prints it.
+    pub fn fingerprint(&self) -> String {
+        fingerprint(&self.key)
+    }
+
+    /// The key type (`ssh-ed25519`, ...).
+    pub fn algorithm(&self) -> String {
+        self.key.algorithm().as_str().to_string()
+    }
+
+    /// How known_hosts names the host: `host`, or `[host]:port` off port 22.
+    pub fn host_pattern(&self) -> String {
+        host_port(&self.host, self.port)
     }
 }
 
@@ -61,7 +108,8 @@ pub(crate) fn fingerprint(key: &PublicKey) -> String {
 pub(crate) struct HostCheck {
     pub host: String,
     pub port: u16,
-    pub known_hosts: PathBuf,
+    /// The known_hosts files to read, in order; the first is the one `trust` writes.
+    pub known_hosts: Vec<PathBuf>,
     /// The remote's name (for `navi remotes trust NAME`).
     pub remote: String,
     /// True for the jump host of `remote`.
@@ -74,7 +122,7 @@ impl HostCheck {
         HostCheck {
             host: r.host.clone(),
             port: r.port,
-            known_hosts: r.known_hosts.clone(),
+            known_hosts: r.known_hosts_files(),
             remote: r.name.clone(),
             is_jump: false,
         }
@@ -85,7 +133,7 @@ impl HostCheck {
         HostCheck {
             host: j.host.clone(),
             port: j.port,
-            known_hosts: r.known_hosts.clone(),
+            known_hosts: r.known_hosts_files(),
             remote: r.name.clone(),
             is_jump: true,
         }
@@ -107,110 +155,163 @@ impl HostCheck {
         }
     }
 
-    fn certificate_refused(&self) -> SshError {
-        SshError::HostKey(format!(
-            "{} presented a host certificate; navi verifies plain host keys from \
-             known_hosts only (no @cert-authority support)",
-            self.who()
-        ))
+    /// The files, for messages: `a`, or `a, b and c`.
+    fn files(&self) -> String {
+        let names: Vec<String> = self
+            .known_hosts
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        match names.split_last() {
+            None => "(no known_hosts file)".into(),
+            Some((last, [])) => last.clone(),
+            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        }
     }
 
-    /// Verifies a plain host key against known_hosts.
+    fn read(&self) -> Result<KnownHosts, SshError> {
+        KnownHosts::read(&self.known_hosts).map_err(|m| {
+            SshError::HostKey(format!("cannot check the host key of {}: {m}", self.who()))
+        })
+    }
+
+    /// Verifies a plain host key against the known_hosts files.
     pub(crate) fn verify_key(&self, key: &PublicKey) -> Result<(), SshError> {
-        match check_known_hosts_path(&self.host, self.port, key, &self.known_hosts) {
-            Ok(true) => Ok(()),
-            Ok(false) => Err(SshError::UnknownHostKey(self.unknown_message(key))),
-            Err(russh::keys::Error::KeyChanged { line }) => {
-                Err(SshError::HostKey(self.changed_message(key, line)))
+        let kh = self.read()?;
+        self.verdict(&kh, key, None)
+    }
+
+    /// Verifies a host certificate: accepted when a `@cert-authority` line for the host
+    /// lists its CA and it is valid for the host now; otherwise (as OpenSSH) its plain
+    /// key is checked like any other, and a refusal says why the certificate was not
+    /// enough.
+    pub(crate) fn verify_certificate(&self, cert: &Certificate) -> Result<(), SshError> {
+        let kh = self.read()?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let key = PublicKey::new(cert.public_key().clone(), "");
+        match kh.check_certificate(&self.host, self.port, cert, now) {
+            CertVerdict::Accepted(_) => Ok(()),
+            CertVerdict::Revoked(at, what) => {
+                let (alg, fp) = if what == "CA" {
+                    let ca = PublicKey::new(cert.signature_key().clone(), "");
+                    (ca.algorithm().as_str().to_string(), fingerprint(&ca))
+                } else {
+                    (key.algorithm().as_str().to_string(), fingerprint(&key))
+                };
+                Err(SshError::HostKey(format!(
+                    "{} presented a host certificate whose {what} key ({alg} {fp}) is \
+                     REVOKED: {at} marks it @revoked. A revoked key is never accepted \
+                     (it may have been stolen); navi refuses to connect. Ask the host's \
+                     administrator how the host is to be verified now",
+                    self.who()
+                )))
             }
-            Err(e) => Err(SshError::HostKey(format!(
-                "cannot check the host key of {} against {}: {e}",
-                self.who(),
-                self.known_hosts.display()
+            CertVerdict::NotAccepted(reason) => self.verdict(&kh, &key, Some(&reason)),
+        }
+    }
+
+    /// The verdict on a plain key; `cert` is why the certificate it came in was not
+    /// accepted (if it came in one).
+    fn verdict(
+        &self,
+        kh: &KnownHosts,
+        key: &PublicKey,
+        cert: Option<&str>,
+    ) -> Result<(), SshError> {
+        let cert_note = cert
+            .map(|r| format!(" It presented a host certificate that navi could not accept: {r}."))
+            .unwrap_or_default();
+        match kh.check_key(&self.host, self.port, key) {
+            HostKeyStatus::Known(_) => Ok(()),
+            HostKeyStatus::Unknown => Err(SshError::UnknownHostKey(format!(
+                "{}{cert_note}",
+                self.unknown_message(kh, key)
+            ))),
+            HostKeyStatus::Changed { at, algorithm } => Err(SshError::HostKey(format!(
+                "{}{cert_note}",
+                self.changed_message(key, &at, &algorithm)
+            ))),
+            HostKeyStatus::Revoked(at) => Err(SshError::HostKey(format!(
+                "{}{cert_note}",
+                self.revoked_message(key, &at)
             ))),
         }
     }
 
-    fn unknown_message(&self, key: &PublicKey) -> String {
-        let others: Vec<String> = known_host_keys_path(&self.host, self.port, &self.known_hosts)
-            .unwrap_or_default()
-            .iter()
-            .map(|(_, k)| k.algorithm().as_str().to_string())
-            .collect();
-        let also = if others.is_empty() {
-            String::new()
-        } else {
-            format!(" (the file only has a {} key for it)", others.join(", "))
-        };
+    fn unknown_message(&self, kh: &KnownHosts, key: &PublicKey) -> String {
+        let mut notes = String::new();
+        for bad in kh.invalid_for(&self.host, self.port).iter().take(3) {
+            notes.push_str(&format!(" (ignored: {}: {})", bad.at, bad.reason));
+        }
         format!(
-            "{} is not a known host: it offered the {} key {}, which is not in {}{also}. \
+            "{} is not a known host: it offered the {} key {}, which is not in {}{notes}. \
              If that fingerprint is right, run `navi remotes trust {}`",
             self.who(),
             key.algorithm().as_str(),
             fingerprint(key),
-            self.known_hosts.display(),
+            self.files(),
             self.remote
         )
     }
 
-    fn changed_message(&self, key: &PublicKey, line: usize) -> String {
-        let line = physical_line(&self.known_hosts, line);
+    fn changed_message(&self, key: &PublicKey, at: &KnownHostsLocation, algorithm: &str) -> String {
         let hp = host_port(&self.host, self.port);
         format!(
             "WARNING: THE HOST KEY OF {} HAS CHANGED. Someone could be intercepting the \
              connection (man-in-the-middle), or the host was reinstalled. The server now \
-             offers the {} key {}, but {} line {line} holds a different key for it. navi \
-             refuses to connect. If the change is expected, remove the old key with \
-             `ssh-keygen -R '{hp}' -f {}` and run `navi remotes trust {}`",
+             offers the {} key {}, but {at} holds a different key ({algorithm}) for it. \
+             navi refuses to connect. If the change is expected, remove the old key with \
+             `ssh-keygen -R '{hp}' -f {}` (or edit that line) and run `navi remotes trust {}`",
             self.who(),
             key.algorithm().as_str(),
             fingerprint(key),
-            self.known_hosts.display(),
-            self.known_hosts.display(),
+            at.file.display(),
+            self.remote
+        )
+    }
+
+    fn revoked_message(&self, key: &PublicKey, at: &KnownHostsLocation) -> String {
+        format!(
+            "{} offered the {} key {}, which is REVOKED: {at} marks it @revoked. A revoked \
+             key is never accepted, even where another line lists it (it may have been \
+             stolen); navi refuses to connect. Ask the host's administrator for its new key, \
+             then run `navi remotes trust {}`",
+            self.who(),
+            key.algorithm().as_str(),
+            fingerprint(key),
             self.remote
         )
     }
 
     /// The host key algorithms to offer, those known_hosts has for this host first, so
-    /// the server presents the key the user trusted (as OpenSSH does).
+    /// the server presents the key the user trusted (as OpenSSH does); and, when a
+    /// `@cert-authority` line names the host, the certificate algorithms ahead of them.
     pub(crate) fn preferred(&self) -> russh::Preferred {
-        let known: Vec<Algorithm> = known_host_keys_path(&self.host, self.port, &self.known_hosts)
-            .unwrap_or_default()
-            .iter()
-            .map(|(_, k)| k.algorithm())
-            .collect();
         let mut pref = russh::Preferred::default();
-        if known.is_empty() {
+        let Ok(kh) = KnownHosts::read(&self.known_hosts) else {
             return pref;
-        }
-        let matches = |a: &Algorithm| {
-            known
-                .iter()
-                .any(|k| k == a || (k.clone().is_rsa() && a.clone().is_rsa()))
         };
-        let mut order: Vec<Algorithm> = pref.key.iter().filter(|a| matches(a)).cloned().collect();
-        order.extend(pref.key.iter().filter(|a| !matches(a)).cloned());
-        pref.key = Cow::Owned(order);
+        let name = lookup_name(&self.host, self.port);
+        let known: Vec<Algorithm> = kh.host_keys(&name).map(|e| e.key.algorithm()).collect();
+        if !known.is_empty() {
+            let matches = |a: &Algorithm| {
+                known
+                    .iter()
+                    .any(|k| k == a || (k.clone().is_rsa() && a.clone().is_rsa()))
+            };
+            let mut order: Vec<Algorithm> =
+                pref.key.iter().filter(|a| matches(a)).cloned().collect();
+            order.extend(pref.key.iter().filter(|a| !matches(a)).cloned());
+            pref.key = Cow::Owned(order);
+        }
+        if kh.has_authority(&self.host, self.port) {
+            pref.host_key_certificates = Cow::Owned(pref.key.to_vec());
+        }
         pref
     }
-}
-
-/// russh counts only non-comment lines; find the line an editor shows.
-fn physical_line(path: &Path, counted: usize) -> usize {
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return counted;
-    };
-    let mut n = 0;
-    for (i, line) in text.lines().enumerate() {
-        if line.starts_with('#') {
-            continue;
-        }
-        n += 1;
-        if n == counted {
-            return i + 1;
-        }
-    }
-    counted
 }
 
 /// What the handler does with the server's key.
@@ -251,26 +352,23 @@ impl client::Handler for HostKeyVerifier {
     type Error = SshError;
 
     async fn check_server_key(&mut self, key: &PublicKeyOrCertificate) -> Result<bool, SshError> {
-        if let PublicKeyOrCertificate::PublicKey { key: k, .. } = key {
-            match self.seen.lock() {
-                Ok(mut g) => *g = Some(k.clone()),
-                Err(p) => *p.into_inner() = Some(k.clone()),
-            }
+        let plain = key.public_key();
+        match self.seen.lock() {
+            Ok(mut g) => *g = Some(plain.clone()),
+            Err(p) => *p.into_inner() = Some(plain.clone()),
         }
         match &self.policy {
             KeyPolicy::Scan => Ok(false),
             KeyPolicy::Verify(check) => {
-                let key = match key {
-                    PublicKeyOrCertificate::PublicKey { key, .. } => key.clone(),
-                    PublicKeyOrCertificate::Certificate(_) => {
-                        return Err(check.certificate_refused())
-                    }
-                };
                 let check = check.clone();
+                let cert = key.certificate().cloned();
                 // known_hosts is a local file: read it off the async threads.
-                let verdict = tokio::task::spawn_blocking(move || check.verify_key(&key))
-                    .await
-                    .map_err(|e| SshError::HostKey(format!("host key check failed: {e}")))?;
+                let verdict = tokio::task::spawn_blocking(move || match cert {
+                    Some(cert) => check.verify_certificate(&cert),
+                    None => check.verify_key(&plain),
+                })
+                .await
+                .map_err(|e| SshError::HostKey(format!("host key check failed: {e}")))?;
                 verdict.map(|()| true)
             }
         }
@@ -288,52 +386,38 @@ impl client::Handler for HostKeyVerifier {
     }
 }
 
-/// Appends the scanned key to its known_hosts file (creating it, mode 0600).
+/// Appends the scanned key's line to its known_hosts file (creating it, mode 0600).
 ///
-/// Trusting a key that is already there does nothing. When the file holds a different
-/// key of the same type for the host, nothing is written and the error says how to
-/// remove the old one first.
+/// The files are read again first: a key they already list is not written twice, and
+/// nothing is written when they list another key for the host (changed) or revoke this
+/// one; the error then names the file and line and what to do.
 pub fn trust_host_key(key: &ScannedHostKey) -> std::io::Result<()> {
-    let invalid = |m: &str| std::io::Error::new(std::io::ErrorKind::InvalidInput, m.to_string());
-    let mut parts = key.known_hosts_line.split(' ');
-    let (Some(pattern), Some(_algo), Some(b64)) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(invalid("the known_hosts line must be `host type key`"));
-    };
-    let public = parse_public_key_base64(b64)
-        .map_err(|e| invalid(&format!("the known_hosts line has an invalid key: {e}")))?;
-    let (host, port) = split_host_pattern(pattern)
-        .ok_or_else(|| invalid("the known_hosts line must start with `host` or `[host]:port`"))?;
-    match check_known_hosts_path(&host, port, &public, &key.known_hosts) {
-        Ok(true) => return Ok(()),
-        Ok(false) => {}
-        Err(russh::keys::Error::KeyChanged { line }) => {
-            return Err(std::io::Error::other(format!(
-                "{} line {} holds a different {} key for {pattern}; if the change is expected, \
-                 remove it first with `ssh-keygen -R '{pattern}' -f {}`",
-                key.known_hosts.display(),
-                physical_line(&key.known_hosts, line),
-                key.algorithm,
-                key.known_hosts.display()
-            )))
+    let status = KnownHosts::read(&key.read_from)
+        .map_err(std::io::Error::other)?
+        .check_key(&key.host, key.port, &key.key);
+    let pattern = key.host_pattern();
+    match status {
+        HostKeyStatus::Known(_) => Ok(()),
+        HostKeyStatus::Changed { at, algorithm } => Err(std::io::Error::other(format!(
+            "{at} holds a different key ({algorithm}) for {pattern}; if the change is \
+             expected, remove it first with `ssh-keygen -R '{pattern}' -f {}` (or edit that \
+             line)",
+            at.file.display()
+        ))),
+        HostKeyStatus::Revoked(at) => Err(std::io::Error::other(format!(
+            "{at} marks this {} key ({}) as @revoked; a revoked key is never trusted",
+            key.algorithm(),
+            key.fingerprint()
+        ))),
+        HostKeyStatus::Unknown => {
+            if key.known_hosts.as_os_str().is_empty() {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "no known_hosts file to write to",
+                ));
+            }
+            append_line(&key.known_hosts, &key.known_hosts_line)
         }
-        Err(e) => {
-            return Err(std::io::Error::other(format!(
-                "cannot read {}: {e}",
-                key.known_hosts.display()
-            )))
-        }
-    }
-    append_line(&key.known_hosts, &key.known_hosts_line)
-}
-
-fn split_host_pattern(p: &str) -> Option<(String, u16)> {
-    if let Some(inner) = p.strip_prefix('[') {
-        let (h, port) = inner.split_once("]:")?;
-        Some((h.to_string(), port.parse().ok()?))
-    } else if p.is_empty() {
-        None
-    } else {
-        Some((p.to_string(), 22))
     }
 }
 

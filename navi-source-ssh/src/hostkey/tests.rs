@@ -2,7 +2,7 @@
 //! Host keys: known_hosts matching (plain and hashed), the unknown and changed-key
 //! messages, preferred key types, and trust.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::*;
@@ -21,7 +21,7 @@ fn check(known_hosts: &Path, host: &str, port: u16) -> crate::hostkey::HostCheck
     crate::hostkey::HostCheck {
         host: host.into(),
         port,
-        known_hosts: known_hosts.to_path_buf(),
+        known_hosts: vec![known_hosts.to_path_buf()],
         remote: "dev".into(),
         is_jump: false,
     }
@@ -72,7 +72,7 @@ fn unknown_host_names_key_fingerprint_and_the_trust_command() {
     ] {
         assert!(msg.contains(part), "{part:?} missing in: {msg}");
     }
-    // Only another key type is known: still unknown, and the message says so.
+    // Only another key type is known: as OpenSSH, the key CHANGED (it names the line).
     std::fs::write(
         &kh,
         format!("[10.1.2.3]:2222 ecdsa-sha2-nistp256 {K3_ECDSA}\n"),
@@ -83,7 +83,24 @@ fn unknown_host_names_key_fingerprint_and_the_trust_command() {
             .verify_key(&key(K1))
             .unwrap_err(),
     );
-    assert!(msg.contains("only has a ecdsa-sha2-nistp256 key"), "{msg}");
+    assert!(msg.contains("CHANGED"), "{msg}");
+    assert!(msg.contains(&format!("{} line 1", kh.display())), "{msg}");
+    assert!(msg.contains("(ecdsa-sha2-nistp256)"), "{msg}");
+    // A broken line for the host is named (file and line) in the refusal.
+    std::fs::write(&kh, "# c\n[10.1.2.3]:2222 ssh-ed25519 AAAA-broken\n").unwrap();
+    let SourceErrorish(_, msg) = into_source(
+        check(&kh, "10.1.2.3", 2222)
+            .verify_key(&key(K1))
+            .unwrap_err(),
+    );
+    assert!(msg.contains("not a known host"), "{msg}");
+    assert!(
+        msg.contains(&format!(
+            "ignored: {} line 2: the ssh-ed25519 key does not decode",
+            kh.display()
+        )),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -135,11 +152,113 @@ fn into_source(e: crate::error::SshError) -> SourceErrorish {
 }
 
 #[test]
+fn revoked_key_is_refused_with_the_reason_even_when_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let kh = dir.path().join("known_hosts");
+    std::fs::write(
+        &kh,
+        format!("[10.1.2.3]:2222 ssh-ed25519 {K1}\n@revoked * ssh-ed25519 {K1}\n"),
+    )
+    .unwrap();
+    let SourceErrorish(kind, msg) = into_source(
+        check(&kh, "10.1.2.3", 2222)
+            .verify_key(&key(K1))
+            .unwrap_err(),
+    );
+    assert_eq!(kind, "host-key");
+    let fp = crate::hostkey::fingerprint(&key(K1));
+    for part in [
+        "REVOKED",
+        "revoked",
+        fp.as_str(),
+        &format!("{} line 2", kh.display()),
+    ] {
+        assert!(msg.contains(part), "{part:?} missing in: {msg}");
+    }
+}
+
+#[test]
+fn several_files_and_an_unreadable_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let user = dir.path().join("known_hosts");
+    let global = dir.path().join("ssh_known_hosts");
+    std::fs::write(&global, format!("*.example.com ssh-ed25519 {K1}\n")).unwrap();
+    let mut c = check(&user, "a.example.com", 22);
+    c.known_hosts.push(global.clone());
+    assert!(c.verify_key(&key(K1)).is_ok(), "the global file's wildcard");
+    // Unknown: the message names every file.
+    let SourceErrorish(_, msg) = into_source(c.verify_key(&key(K2)).unwrap_err());
+    assert!(msg.contains("CHANGED"), "{msg}");
+    c.host = "b.other.org".into();
+    let SourceErrorish(_, msg) = into_source(c.verify_key(&key(K2)).unwrap_err());
+    assert!(
+        msg.contains(&format!("{} or {}", user.display(), global.display())),
+        "{msg}"
+    );
+    // A directory where a file should be: refused, naming it.
+    c.known_hosts.push(dir.path().to_path_buf());
+    let SourceErrorish(kind, msg) = into_source(c.verify_key(&key(K1)).unwrap_err());
+    assert_eq!(kind, "host-key");
+    assert!(
+        msg.contains(&format!("cannot read {}", dir.path().display())),
+        "{msg}"
+    );
+}
+
+#[test]
+fn preferred_offers_certificates_only_with_a_ca_line_for_the_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let kh = dir.path().join("known_hosts");
+    std::fs::write(
+        &kh,
+        format!("@cert-authority *.example.com ssh-ed25519 {K1}\n"),
+    )
+    .unwrap();
+    let pref = check(&kh, "a.example.com", 22).preferred();
+    assert_eq!(pref.host_key_certificates.len(), pref.key.len());
+    let pref = check(&kh, "a.other.org", 22).preferred();
+    assert!(pref.host_key_certificates.is_empty());
+}
+
+fn scan(host: &str, port: u16, b64: &str, files: &[&Path]) -> ScannedHostKey {
+    let files: Vec<PathBuf> = files.iter().map(|p| p.to_path_buf()).collect();
+    ScannedHostKey::new(host, port, &key(b64), &files, false).unwrap()
+}
+
+#[test]
+fn scanned_keys_carry_their_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let kh = dir.path().join("known_hosts");
+    let s = scan("10.1.2.3", 2222, K1, &[&kh]);
+    assert_eq!(s.status, HostKeyStatus::Unknown);
+    assert_eq!(s.algorithm(), "ssh-ed25519");
+    assert_eq!(s.host_pattern(), "[10.1.2.3]:2222");
+    assert!(s.fingerprint().starts_with("SHA256:"));
+    assert_eq!(s.known_hosts, kh);
+    std::fs::write(&kh, format!("# c\n[10.1.2.?]:2222 ssh-ed25519 {K1}\n")).unwrap();
+    assert_eq!(
+        scan("10.1.2.3", 2222, K1, &[&kh]).status,
+        HostKeyStatus::Known(KnownHostsLocation {
+            file: kh.clone(),
+            line: 2
+        })
+    );
+    assert!(matches!(
+        scan("10.1.2.3", 2222, K2, &[&kh]).status,
+        HostKeyStatus::Changed { .. }
+    ));
+    std::fs::write(&kh, format!("@revoked * ssh-ed25519 {K1}\n")).unwrap();
+    assert!(matches!(
+        scan("10.1.2.3", 2222, K1, &[&kh]).status,
+        HostKeyStatus::Revoked(_)
+    ));
+}
+
+#[test]
 fn trust_creates_the_file_once_and_refuses_a_conflicting_key() {
     let dir = tempfile::tempdir().unwrap();
     let kh = dir.path().join("new/.ssh/known_hosts");
-    let scanned = ScannedHostKey::new("10.1.2.3", 2222, &key(K1), &kh);
-    assert_eq!(scanned.algorithm, "ssh-ed25519");
+    let scanned = scan("10.1.2.3", 2222, K1, &[&kh]);
     assert_eq!(
         scanned.known_hosts_line,
         format!("[10.1.2.3]:2222 ssh-ed25519 {K1}")
@@ -159,19 +278,30 @@ fn trust_creates_the_file_once_and_refuses_a_conflicting_key() {
     );
     assert!(check(&kh, "10.1.2.3", 2222).verify_key(&key(K1)).is_ok());
 
-    let other = ScannedHostKey::new("10.1.2.3", 2222, &key(K2), &kh);
+    let other = scan("10.1.2.3", 2222, K2, &[&kh]);
     let err = trust_host_key(&other).unwrap_err();
     assert!(err.to_string().contains("ssh-keygen -R"), "{err}");
+    assert!(
+        err.to_string()
+            .contains(&format!("{} line 1", kh.display())),
+        "{err}"
+    );
     assert_eq!(
         std::fs::read_to_string(&kh).unwrap(),
         text,
         "nothing written"
     );
 
+    // A revoked key is never written.
+    let revoked = dir.path().join("revoked");
+    std::fs::write(&revoked, format!("@revoked * ssh-ed25519 {K2}\n")).unwrap();
+    let err = trust_host_key(&scan("h", 22, K2, &[&kh, &revoked])).unwrap_err();
+    assert!(err.to_string().contains("revoked"), "{err}");
+
     // A file without a final newline gets one before the new line.
     let kh2 = dir.path().join("kh2");
     std::fs::write(&kh2, format!("h ssh-ed25519 {K2}")).unwrap();
-    trust_host_key(&ScannedHostKey::new("g", 22, &key(K1), &kh2)).unwrap();
+    trust_host_key(&scan("g", 22, K1, &[&kh2])).unwrap();
     assert_eq!(
         std::fs::read_to_string(&kh2).unwrap(),
         format!("h ssh-ed25519 {K2}\ng ssh-ed25519 {K1}\n")

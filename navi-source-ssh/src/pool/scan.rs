@@ -1,5 +1,6 @@
 //! The host-key scan of `navi remotes trust`: connect far enough to read the key the
 //! server presents, authenticate to nothing (except a trusted bastion), write nothing.
+//! The key comes back with its status in the remote's known_hosts files.
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -14,7 +15,7 @@ use super::connect::{
 };
 use crate::config::{check_host, Remote};
 use crate::error::SshError;
-use crate::hostkey::{HostKeyVerifier, KeyPolicy, ScannedHostKey};
+use crate::hostkey::{HostCheck, HostKeyVerifier, KeyPolicy, ScannedHostKey};
 use crate::target::Target;
 
 /// The scan for `navi remotes trust`: the target's key (through a verified, logged-in
@@ -24,7 +25,7 @@ pub(crate) async fn scan(r: &Remote) -> Result<ScannedHostKey, SourceError> {
     check_host(&r.host).map_err(|m| SourceError::Config(target.detail(format!("host {m}"))))?;
     let Some(j) = &r.jump else {
         let tcp = dial(&r.host, r.port, &target, r.timeout).await?;
-        return scan_stream(tcp, &r.host, r.port, r, &target).await;
+        return scan_stream(tcp, HostCheck::of_remote(r), r, &target).await;
     };
     let (jump, check) = bastion_parts(r, j)?;
     let tcp = dial(&j.host, j.port, &jump, r.timeout).await?;
@@ -38,7 +39,7 @@ pub(crate) async fn scan(r: &Remote) -> Result<ScannedHostKey, SourceError> {
             // The bastion must be trusted first (an unverified bastion could fake the
             // target's key): hand back its key.
             return match take_seen(&seen) {
-                Some(key) => Ok(ScannedHostKey::new(&j.host, j.port, &key, &r.known_hosts)),
+                Some(key) => scanned(&j.host, j.port, &key, r, true, &jump).await,
                 None => Err(SourceError::HostKey(m.into())),
             };
         }
@@ -46,7 +47,7 @@ pub(crate) async fn scan(r: &Remote) -> Result<ScannedHostKey, SourceError> {
     };
     login_bastion(&mut bastion, r, j, &jump, agent_socket()).await?;
     let tunnel = open_tunnel(&bastion, r, &jump).await?;
-    scan_stream(tunnel, &r.host, r.port, r, &target).await
+    scan_stream(tunnel, HostCheck::of_remote(r), r, &target).await
 }
 
 fn take_seen(seen: &std::sync::Mutex<Option<PublicKey>>) -> Option<PublicKey> {
@@ -56,27 +57,53 @@ fn take_seen(seen: &std::sync::Mutex<Option<PublicKey>>) -> Option<PublicKey> {
     }
 }
 
-/// The key the server at the end of `stream` presents (`host`/`port` name it in
-/// known_hosts).
-async fn scan_stream<S>(
-    stream: S,
+/// The typed result: the key, its known_hosts line and its status in `r`'s files
+/// (read off the async threads).
+async fn scanned(
     host: &str,
     port: u16,
+    key: &PublicKey,
+    r: &Remote,
+    is_jump_host: bool,
+    target: &Target,
+) -> Result<ScannedHostKey, SourceError> {
+    let (host, key, files) = (host.to_string(), key.clone(), r.known_hosts_files());
+    tokio::task::spawn_blocking(move || {
+        ScannedHostKey::new(&host, port, &key, &files, is_jump_host)
+    })
+    .await
+    .map_err(|e| format!("reading known_hosts failed: {e}"))
+    .and_then(|r| r)
+    .map_err(|m| SourceError::HostKey(target.detail(m)))
+}
+
+/// The key the server at the end of `stream` presents (`check` names the host in
+/// known_hosts). The host key types known_hosts lists for the host are asked for first,
+/// as a verifying connection does, so the scan sees the key a connection would; never a
+/// certificate (trust writes plain keys).
+async fn scan_stream<S>(
+    stream: S,
+    check: HostCheck,
     r: &Remote,
     target: &Target,
 ) -> Result<ScannedHostKey, SourceError>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let (host, port) = (check.host.clone(), check.port);
+    let mut config = client_config(&KeyPolicy::Verify(check)).await;
+    match Arc::get_mut(&mut config) {
+        Some(c) => c.preferred.host_key_certificates = Vec::new().into(),
+        None => config = client_config(&KeyPolicy::Scan).await,
+    }
     let verifier = HostKeyVerifier::new(KeyPolicy::Scan, Arc::new(AtomicBool::new(false)));
     let seen = verifier.seen();
-    let config = client_config(&KeyPolicy::Scan).await;
     let res = client::connect_stream(config, stream, verifier).await;
     match (take_seen(&seen), res) {
-        (Some(key), _) => Ok(ScannedHostKey::new(host, port, &key, &r.known_hosts)),
+        (Some(key), _) => scanned(&host, port, &key, r, false, target).await,
         (None, Err(e)) => Err(e.into_source(target, "", r.timeout)),
         (None, Ok(_)) => Err(SourceError::HostKey(
-            target.detail("the server presented no plain host key (a certificate?)"),
+            target.detail("the server presented no host key"),
         )),
     }
 }

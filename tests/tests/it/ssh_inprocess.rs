@@ -297,6 +297,7 @@ fn remote(name: &str, port: u16, key: &Path, known_hosts: &Path, sessions_dir: &
         keys: vec![key.to_path_buf()],
         jump: None,
         known_hosts: known_hosts.to_path_buf(),
+        other_known_hosts: Vec::new(),
         sessions_dir: sessions_dir.into(),
         timeout: Duration::from_secs(10),
         poll_interval: Duration::from_secs(1),

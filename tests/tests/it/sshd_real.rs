@@ -94,6 +94,7 @@ fn remote(name: &str, server: &Sshd, key: &Path, known_hosts: &Path) -> Remote {
         keys: vec![key.to_path_buf()],
         jump: None,
         known_hosts: known_hosts.to_path_buf(),
+        other_known_hosts: Vec::new(),
         sessions_dir: server.sessions_dir().to_str().unwrap().to_owned(),
         timeout: Duration::from_secs(20),
         poll_interval: Duration::from_secs(1),
@@ -376,4 +377,225 @@ fn real_sshd_proxy_jump_alias_logs_into_the_bastion_with_its_own_identity_file()
     });
     assert_eq!(bastion.accepted_publickey(), 1, "{}", bastion.log());
     assert_eq!(target.accepted_publickey(), 1, "{}", target.log());
+}
+
+// ---------------------------------------------------------------------------------------
+// known_hosts as OpenSSH reads it: wildcards, @revoked, @cert-authority host certificates.
+
+/// Whether the system `ssh` accepts `server` with `known_hosts` (strict checking, no
+/// global file): the reference navi must agree with.
+fn openssh_accepts(server: &Sshd, key: &Path, known_hosts: &Path) -> bool {
+    Command::new("ssh")
+        .arg("-i")
+        .arg(key)
+        .args([
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "StrictHostKeyChecking=yes",
+            "-o",
+            "IdentitiesOnly=yes",
+            "-o",
+            "GlobalKnownHostsFile=/dev/null",
+        ])
+        .arg("-o")
+        .arg(format!("UserKnownHostsFile={}", known_hosts.display()))
+        .args(["-p", &server.port().to_string()])
+        .arg(format!("{}@127.0.0.1", sshd::current_user()))
+        .arg("true")
+        .output()
+        .unwrap()
+        .status
+        .success()
+}
+
+/// `type AAAA…` of a public key line (no comment).
+fn key_fields(public: &str) -> String {
+    public
+        .split_whitespace()
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn real_sshd_wildcard_and_negated_known_hosts_entries() {
+    if !sshd::sshd_or_skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("id_ed25519");
+    let public = sshd::keygen(&key, "");
+    let server = Sshd::start(&[&public]);
+    server.write_session("api.json", &status_json("api", "idle"));
+    let host_key = key_fields(server.host_public_key());
+    let port = server.port();
+
+    let wildcard = dir.path().join("known_hosts_wildcard");
+    // Tab-separated, after a comment and a blank line.
+    std::fs::write(
+        &wildcard,
+        format!(
+            "# lab\n\n[127.0.0.?]:{port}\t{}\n",
+            host_key.replacen(' ', "\t", 1)
+        ),
+    )
+    .unwrap();
+    let negated = dir.path().join("known_hosts_negated");
+    std::fs::write(
+        &negated,
+        format!("[127.0.0.*]:{port},![127.0.0.1]:{port} {host_key}\n"),
+    )
+    .unwrap();
+    assert!(openssh_accepts(&server, &key, &wildcard), "ssh: wildcard");
+    assert!(!openssh_accepts(&server, &key, &negated), "ssh: negated");
+
+    block_on_bounded("wildcard known_hosts", async {
+        let r = remote("box", &server, &key, &wildcard);
+        let scanned = navi_source_ssh::scan_host_key(&r).await.unwrap();
+        assert_eq!(
+            scanned.status,
+            navi_source_ssh::HostKeyStatus::Known(navi_source_ssh::KnownHostsLocation {
+                file: wildcard.clone(),
+                line: 3
+            })
+        );
+        let sessions = SshSource::new(r)
+            .poll()
+            .await
+            .unwrap_or_else(|e| panic!("wildcard entry: {e}\n{}", server.log()));
+        assert_eq!(names(&sessions), ["api"]);
+
+        let r = remote("box", &server, &key, &negated);
+        let scanned = navi_source_ssh::scan_host_key(&r).await.unwrap();
+        assert_eq!(scanned.status, navi_source_ssh::HostKeyStatus::Unknown);
+        let err = SshSource::new(r).poll().await.unwrap_err();
+        assert_eq!(err.kind(), "host-key", "{err}");
+        assert!(err.to_string().contains("not a known host"), "{err}");
+    });
+    assert_eq!(
+        server.accepted_publickey(),
+        2,
+        "ssh once, navi once: {}",
+        server.log()
+    );
+}
+
+#[test]
+fn real_sshd_revoked_key_is_refused_even_when_listed() {
+    if !sshd::sshd_or_skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("id_ed25519");
+    let public = sshd::keygen(&key, "");
+    let server = Sshd::start(&[&public]);
+    let known_hosts = dir.path().join("known_hosts");
+    std::fs::write(
+        &known_hosts,
+        format!(
+            "{}\n@revoked * {}\n",
+            server.known_hosts_line(),
+            key_fields(server.host_public_key())
+        ),
+    )
+    .unwrap();
+    assert!(
+        !openssh_accepts(&server, &key, &known_hosts),
+        "ssh refuses it too"
+    );
+    block_on_bounded("revoked key", async {
+        let r = remote("box", &server, &key, &known_hosts);
+        let err = SshSource::new(r.clone()).poll().await.unwrap_err();
+        assert_eq!(err.kind(), "host-key", "{err}");
+        let msg = err.to_string();
+        assert!(msg.contains("revoked"), "{msg}");
+        assert!(
+            msg.contains(&format!("{} line 2", known_hosts.display())),
+            "{msg}"
+        );
+        let scanned = navi_source_ssh::scan_host_key(&r).await.unwrap();
+        assert!(
+            matches!(scanned.status, navi_source_ssh::HostKeyStatus::Revoked(_)),
+            "{:?}",
+            scanned.status
+        );
+        assert!(navi_source_ssh::trust_host_key(&scanned).is_err());
+    });
+    assert_eq!(server.accepted_publickey(), 0, "{}", server.log());
+}
+
+#[test]
+fn real_sshd_host_certificate_is_accepted_with_a_cert_authority_line() {
+    if !sshd::sshd_or_skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("id_ed25519");
+    let public = sshd::keygen(&key, "");
+    let ca = dir.path().join("host_ca");
+    let ca_public = key_fields(&sshd::keygen(&ca, ""));
+    let server = Sshd::start_with_host_certificate(&[&public], &ca, "127.0.0.1");
+    let wrong_name = Sshd::start_with_host_certificate(&[&public], &ca, "other.example.com");
+    server.write_session("api.json", &status_json("api", "working"));
+    let port = server.port();
+
+    // Only the CA is known: no line for the host key itself.
+    let trusted = dir.path().join("known_hosts");
+    std::fs::write(
+        &trusted,
+        format!(
+            "@cert-authority [127.0.0.1]:{port},[127.0.0.1]:{} {ca_public}\n",
+            wrong_name.port()
+        ),
+    )
+    .unwrap();
+    assert!(
+        openssh_accepts(&server, &key, &trusted),
+        "ssh: CA-signed host"
+    );
+    assert!(
+        !openssh_accepts(&wrong_name, &key, &trusted),
+        "ssh: not for 127.0.0.1"
+    );
+    // The CA revoked.
+    let revoked = dir.path().join("known_hosts_revoked");
+    std::fs::write(
+        &revoked,
+        format!("@cert-authority * {ca_public}\n@revoked * {ca_public}\n"),
+    )
+    .unwrap();
+    assert!(!openssh_accepts(&server, &key, &revoked), "ssh: revoked CA");
+
+    block_on_bounded("host certificate", async {
+        let sessions = SshSource::new(remote("box", &server, &key, &trusted))
+            .poll()
+            .await
+            .unwrap_or_else(|e| panic!("CA-signed host: {e}\n{}", server.log()));
+        assert_eq!(names(&sessions), ["api"]);
+
+        let err = SshSource::new(remote("box", &wrong_name, &key, &trusted))
+            .poll()
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), "host-key", "{err}");
+        assert!(
+            err.to_string().contains("not issued for 127.0.0.1"),
+            "{err}"
+        );
+
+        let err = SshSource::new(remote("box", &server, &key, &revoked))
+            .poll()
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), "host-key", "{err}");
+        assert!(err.to_string().contains("REVOKED"), "{err}");
+    });
+    assert_eq!(
+        server.accepted_publickey(),
+        2,
+        "ssh once, navi once: {}",
+        server.log()
+    );
+    assert_eq!(wrong_name.accepted_publickey(), 0, "{}", wrong_name.log());
 }

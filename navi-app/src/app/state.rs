@@ -43,8 +43,8 @@ pub struct UiState {
     pub home: Option<String>,
     /// The local status directory, for the "no sessions" hint.
     pub sessions_dir: String,
-    /// One line per problem in the remotes file.
-    pub config_errors: Vec<String>,
+    /// The problems of remotes.yaml and config.yaml (header and problems overlay).
+    pub config_errors: Vec<crate::sources::ConfigProblem>,
     /// The open overlay, if any.
     pub overlay: Overlay,
     /// The search being typed (`/`), shown in the footer; `None` when not typing.

@@ -199,7 +199,7 @@ pub(super) fn draw_problems(frame: &mut Frame, area: Rect, model: &Model, ui: &U
         }
     }
     for e in &ui.config_errors {
-        lines.push(field("config", e.clone()));
+        lines.push(field("config", e.to_string()));
     }
     if lines.is_empty() {
         lines.push(Line::raw(" No skipped files and no config problems."));

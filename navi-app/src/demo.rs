@@ -31,15 +31,13 @@ pub fn fixture_sessions(now: i64, newest_age: i64) -> Vec<SessionInfo> {
         if s.timestamp > 0 {
             s.timestamp += shift;
         }
-        if let Some(team) = &mut s.team {
-            for a in &mut team.agents {
-                a.timestamp = a.timestamp.map(|t| t + shift);
-            }
-        }
-        if let Some(agents) = &mut s.agents {
-            for a in agents.values_mut() {
-                a.timestamp = a.timestamp.map(|t| t + shift);
-            }
+        let team = s
+            .team
+            .iter_mut()
+            .flat_map(|t| t.agents.iter_mut().map(|a| &mut a.state));
+        let external = s.agents.iter_mut().flat_map(|m| m.values_mut());
+        for a in team.chain(external) {
+            a.timestamp = a.timestamp.map(|t| t + shift);
         }
     }
     sessions

@@ -617,8 +617,10 @@ fn a_team_row_shows_the_combined_status_and_the_agent() {
         name: Some("t".into()),
         agents: vec![navi_core::TeamAgent {
             name: Some("tester".into()),
-            status: navi_core::Status::Permission,
-            timestamp: None,
+            state: navi_core::AgentState {
+                status: navi_core::Status::Permission,
+                timestamp: None,
+            },
         }],
     });
     let model = model_with(vec![Arc::new(lead)], &ui);

@@ -74,22 +74,19 @@ impl Status {
     /// The string the hooks wrote (the original text for an unknown status).
     pub fn as_str(&self) -> &str {
         match self {
-            Status::Working => "working",
-            Status::Waiting => "waiting",
-            Status::Permission => "permission",
-            Status::Done => "done",
-            Status::Idle => "idle",
-            Status::Stopped => "stopped",
-            Status::Error => "error",
-            Status::Offline => "offline",
             Status::Unknown(s) => s,
-            Status::Missing => "",
+            known => known.known_name().unwrap_or_default(),
         }
     }
 
     /// The status class: the known name, or `"unknown"` for anything else.
     pub fn kind(&self) -> &'static str {
-        match self {
+        self.known_name().unwrap_or("unknown")
+    }
+
+    /// The name of a known status; `None` for an unknown or missing one.
+    fn known_name(&self) -> Option<&'static str> {
+        Some(match self {
             Status::Working => "working",
             Status::Waiting => "waiting",
             Status::Permission => "permission",
@@ -98,8 +95,8 @@ impl Status {
             Status::Stopped => "stopped",
             Status::Error => "error",
             Status::Offline => "offline",
-            Status::Unknown(_) | Status::Missing => "unknown",
-        }
+            Status::Unknown(_) | Status::Missing => return None,
+        })
     }
 
     /// The order of [`SortMode::Status`](crate::SortMode::Status): permission, waiting,

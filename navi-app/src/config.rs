@@ -46,13 +46,45 @@ impl Default for Settings {
     }
 }
 
-/// The settings of one file and one line per problem in it.
+/// The settings of one file and each problem in it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Loaded {
     /// The settings (defaults where the file is silent or wrong).
     pub settings: Settings,
     /// Each problem, naming the file and the key.
-    pub errors: Vec<String>,
+    pub errors: Vec<SettingsError>,
+}
+
+/// One problem in config.yaml: the file, the key when there is one, and what is wrong
+/// (and what navi does instead). Composed into a line only where it is printed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingsError {
+    /// The settings file.
+    pub file: PathBuf,
+    /// The offending key; `None` for a problem of the whole file.
+    pub field: Option<String>,
+    /// What is wrong, and what navi does instead.
+    pub message: String,
+}
+
+impl SettingsError {
+    fn file(file: &Path, message: String) -> SettingsError {
+        SettingsError {
+            file: file.to_path_buf(),
+            field: None,
+            message,
+        }
+    }
+}
+
+impl std::fmt::Display for SettingsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let file = self.file.display();
+        match &self.field {
+            Some(field) => write!(f, "{file}: field `{field}`: {}", self.message),
+            None => write!(f, "{file}: {}", self.message),
+        }
+    }
 }
 
 /// `--config`, `NAVI_CONFIG`, `$XDG_CONFIG_HOME/navi/config.yaml` or
@@ -71,9 +103,9 @@ pub fn load(file: &Path) -> Loaded {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Loaded::default(),
         Err(e) => Loaded {
             settings: Settings::default(),
-            errors: vec![format!(
-                "{}: cannot read it ({e}); using the default settings",
-                file.display()
+            errors: vec![SettingsError::file(
+                file,
+                format!("cannot read it ({e}); using the default settings"),
             )],
         },
     }
@@ -82,12 +114,12 @@ pub fn load(file: &Path) -> Loaded {
 /// Parses config.yaml's text; `file` names it in messages.
 pub fn parse(text: &str, file: &Path) -> Loaded {
     let mut loaded = Loaded::default();
-    let file = file.display();
     let doc: Value = match serde_yaml::from_str(text) {
         Ok(v) => v,
         Err(e) => {
-            loaded.errors.push(format!(
-                "{file}: not valid YAML ({e}); using the default settings"
+            loaded.errors.push(SettingsError::file(
+                file,
+                format!("not valid YAML ({e}); using the default settings"),
             ));
             return loaded;
         }
@@ -96,24 +128,29 @@ pub fn parse(text: &str, file: &Path) -> Loaded {
         Value::Mapping(m) => m,
         Value::Null => return loaded,
         _ => {
-            loaded.errors.push(format!(
-                "{file}: expected `key: value` lines (e.g. `layout: compact`); using the \
-                 default settings"
+            loaded.errors.push(SettingsError::file(
+                file,
+                "expected `key: value` lines (e.g. `layout: compact`); using the default \
+                 settings"
+                    .into(),
             ));
             return loaded;
         }
     };
     for (key, value) in &map {
         let Some(key) = key.as_str() else {
-            loaded.errors.push(format!(
-                "{file}: a key that is not text ({key:?}) is ignored"
+            loaded.errors.push(SettingsError::file(
+                file,
+                format!("a key that is not text ({key:?}) is ignored"),
             ));
             continue;
         };
         if let Err(message) = loaded.settings.apply(key, value) {
-            loaded
-                .errors
-                .push(format!("{file}: field `{key}`: {message}"));
+            loaded.errors.push(SettingsError {
+                file: file.to_path_buf(),
+                field: Some(key.to_string()),
+                message,
+            });
         }
     }
     loaded
@@ -198,7 +235,7 @@ mod tests {
     #[test]
     fn every_key_is_read() {
         let l = parse_str("layout: compact\nsort: machine\nicons: ascii\nshow_offline: false\n");
-        assert_eq!(l.errors, Vec::<String>::new());
+        assert_eq!(l.errors, Vec::<SettingsError>::new());
         assert_eq!(
             l.settings,
             Settings {
@@ -231,14 +268,17 @@ mod tests {
         assert!(l.settings.show_offline);
         assert_eq!(l.errors.len(), 3, "{:?}", l.errors);
         assert_eq!(
-            l.errors[0],
+            l.errors[0].to_string(),
             "/home/u/.config/navi/config.yaml: field `sortt`: unknown key is ignored; did you \
              mean `sort`?"
         );
-        assert!(l.errors[1].contains("field `icons`: \"nerd\" is not one of emoji or ascii"));
-        assert!(
-            l.errors[2].contains("field `show_offline`: expected true or false, found \"maybe\"")
-        );
+        assert_eq!(l.errors[0].field.as_deref(), Some("sortt"));
+        assert!(l.errors[1]
+            .to_string()
+            .contains("field `icons`: \"nerd\" is not one of emoji or ascii"));
+        assert!(l.errors[2]
+            .to_string()
+            .contains("field `show_offline`: expected true or false, found \"maybe\""));
     }
 
     #[test]
@@ -246,17 +286,24 @@ mod tests {
         let l = parse_str("layout: [compact\n");
         assert_eq!(l.settings, Settings::default());
         assert_eq!(l.errors.len(), 1);
-        assert!(l.errors[0].starts_with("/home/u/.config/navi/config.yaml: not valid YAML"));
-        assert!(l.errors[0].contains("line"), "{}", l.errors[0]);
+        let e = l.errors[0].to_string();
+        assert!(e.starts_with("/home/u/.config/navi/config.yaml: not valid YAML"));
+        assert!(e.contains("line"), "{e}");
 
         let l = parse_str("- layout\n");
-        assert!(l.errors[0].contains("expected `key: value` lines"));
+        assert!(l.errors[0]
+            .to_string()
+            .contains("expected `key: value` lines"));
     }
 
     #[test]
     fn hostile_values_are_sanitized_in_messages() {
         let l = parse_str("layout: \"\\e[2Jboom\"\n");
         assert_eq!(l.errors.len(), 1);
-        assert!(!l.errors[0].contains('\u{1b}'), "{}", l.errors[0]);
+        assert!(
+            !l.errors[0].to_string().contains('\u{1b}'),
+            "{}",
+            l.errors[0]
+        );
     }
 }

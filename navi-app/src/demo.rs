@@ -31,15 +31,13 @@ pub fn fixture_sessions(now: i64, newest_age: i64) -> Vec<SessionInfo> {
         if s.timestamp > 0 {
             s.timestamp += shift;
         }
-        if let Some(team) = &mut s.team {
-            for a in &mut team.agents {
-                a.timestamp = a.timestamp.map(|t| t + shift);
-            }
-        }
-        if let Some(agents) = &mut s.agents {
-            for a in agents.values_mut() {
-                a.timestamp = a.timestamp.map(|t| t + shift);
-            }
+        let team = s
+            .team
+            .iter_mut()
+            .flat_map(|t| t.agents.iter_mut().map(|a| &mut a.state));
+        let external = s.agents.iter_mut().flat_map(|m| m.values_mut());
+        for a in team.chain(external) {
+            a.timestamp = a.timestamp.map(|t| t + shift);
         }
     }
     sessions
@@ -56,22 +54,9 @@ fn session(name: &str, status: Status, message: &str, cwd: &str, ts: i64) -> Ses
     }
 }
 
-/// The demo's remotes, as a remotes.yaml would describe them: attaching to a demo
-/// remote session shows the real command navi would run.
-const DEMO_REMOTES: &str = "\
-remotes:
-  - name: dev-server
-    host: dev.example.com
-    user: sean
-    key: ~/.ssh/id_ed25519
-  - name: staging
-    host: staging.example.com
-    user: deploy
-    key: ~/.ssh/deploy_key
-    jump_host: bastion.example.com
-";
-
-/// `remote`'s attach command, built by the SSH source's own rules.
+/// `remote`'s attach command, built by the SSH source's own rules from the remotes.yaml
+/// `navi remotes` shows as its example: attaching to a demo remote session shows the real
+/// command navi would run.
 fn demo_attach(remote: &str) -> navi_core::AttachFn {
     let env = navi_source_ssh::Env {
         home: Some("/home/you".into()),
@@ -80,7 +65,7 @@ fn demo_attach(remote: &str) -> navi_core::AttachFn {
     };
     let loaded = navi_source_ssh::load_remotes_from_str(
         std::path::Path::new("(demo remotes)"),
-        DEMO_REMOTES,
+        crate::cmd::remotes::EXAMPLE,
         &env,
     );
     let found = loaded.remotes.into_iter().find(|r| r.name == remote);

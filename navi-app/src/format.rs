@@ -207,6 +207,15 @@ pub fn cut_path(path: &str, max: usize) -> String {
     format!("{}{tail}", head.trim_end_matches('/'))
 }
 
+/// `skipped NAME: REASON`, sanitized: a status file a poll could not read.
+pub fn skipped(f: &navi_core::SkippedFile) -> String {
+    format!(
+        "skipped {}: {}",
+        navi_core::text::sanitize(&f.name),
+        navi_core::text::sanitize(&f.reason)
+    )
+}
+
 /// `s` padded with spaces to `w` cells (or cut to it).
 pub fn pad(s: &str, w: usize) -> String {
     let s = truncate(s, w);

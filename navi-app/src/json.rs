@@ -2,9 +2,11 @@
 //! `navi-app/README.md`; change both together).
 
 use navi_core::{SessionInfo, Snapshot, SourceHealth};
+use navi_source_ssh::Remote;
 use serde_json::{json, Map, Value};
 
 use crate::format::unix_seconds;
+use crate::sources::ConfigProblem;
 
 /// `{"sessions": [...], "sources": [...]}`.
 pub fn list(snapshot: &Snapshot) -> Value {
@@ -42,6 +44,32 @@ pub fn source(h: &SourceHealth) -> Value {
         "note": h.note,
         "skipped": h.skipped.iter().map(|f| json!({"name": f.name, "reason": f.reason})).collect::<Vec<_>>(),
     })
+}
+
+/// `{"file", "remotes": [...], "errors": [...]}`: `navi remotes --json`.
+pub fn remotes(file: Option<String>, remotes: Vec<Value>, errors: &[ConfigProblem]) -> Value {
+    json!({
+        "file": file,
+        "remotes": remotes,
+        "errors": errors.iter().map(ToString::to_string).collect::<Vec<_>>(),
+    })
+}
+
+/// A remote's health ([`source`]) plus its resolved `host`, `port`, `user`, `jump` and
+/// `sessions_dir` when it is a configured remote.
+pub fn remote(h: &SourceHealth, r: Option<&Remote>) -> Value {
+    let mut v = source(h);
+    if let (Value::Object(m), Some(r)) = (&mut v, r) {
+        m.insert("host".into(), json!(r.host));
+        m.insert("port".into(), json!(r.port));
+        m.insert("user".into(), json!(r.user));
+        m.insert(
+            "jump".into(),
+            json!(r.jump.as_ref().map(crate::cmd::remotes::jump_address)),
+        );
+        m.insert("sessions_dir".into(), json!(r.sessions_dir));
+    }
+    v
 }
 
 #[cfg(test)]

@@ -89,7 +89,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Some(Command::List { json, wide }) => {
             let settings = sources::settings(&cli.paths);
             let mut set = source_set(false)?;
-            set.config_errors.extend(settings.errors);
+            set.add_settings_errors(settings.errors);
             // A terminal gets a table that fits; a pipe or a file gets every column whole.
             let width = match io::stdout().is_terminal() && !*wide {
                 true => Some(crossterm::terminal::size().map_or(80, |(w, _)| usize::from(w))),

@@ -1,15 +1,47 @@
 //! Which sources navi watches: the configured ones (local directory + remotes.yaml) or the
 //! demo set. Both are a [`SourceSet`] the commands wire the same way.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use navi_core::{Aggregator, DynSessionSource, SourceOptions};
 use navi_source_local::LocalSource;
-use navi_source_ssh::{LoadedRemotes, Remote, SshSource};
+use navi_source_ssh::{ConfigError, LoadedRemotes, Remote, SshSource};
 
 use crate::cli::Paths;
+use crate::config::SettingsError;
+
+/// One problem in navi's configuration, kept structured up to where it is printed
+/// (`navi list` and `navi remotes` on stderr, the dashboard's header and problems list).
+/// Each names its file and, where known, its remote and field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigProblem {
+    /// An entry (or the whole file) of remotes.yaml, or of `~/.ssh/config`.
+    Remotes(ConfigError),
+    /// navi's own settings file, config.yaml.
+    Settings(SettingsError),
+}
+
+impl ConfigProblem {
+    /// The remote the problem is about, when it is about one entry of remotes.yaml.
+    pub fn remote(&self) -> Option<&str> {
+        match self {
+            ConfigProblem::Remotes(e) => Some(&e.remote),
+            ConfigProblem::Settings(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConfigProblem::Remotes(e) => e.fmt(f),
+            ConfigProblem::Settings(e) => e.fmt(f),
+        }
+    }
+}
 
 /// The sources of one navi run and what the user should know about them.
 #[derive(Debug, Default)]
@@ -18,8 +50,8 @@ pub struct SourceSet {
     pub sources: Vec<(DynSessionSource, SourceOptions)>,
     /// The remotes that were configured (empty in demo mode).
     pub remotes: Vec<Remote>,
-    /// One line per problem in the remotes file (names file, remote and field).
-    pub config_errors: Vec<String>,
+    /// The problems of the remotes file (and, for `navi list`, of config.yaml).
+    pub config_errors: Vec<ConfigProblem>,
     /// The local status directory, for the "no sessions" hint.
     pub sessions_dir: PathBuf,
     /// The remotes file that was read (or would be), if any.
@@ -44,7 +76,11 @@ impl SourceSet {
         let mut set = SourceSet {
             sessions_dir: sessions_dir.clone(),
             remotes_file,
-            config_errors: loaded.errors.iter().map(ToString::to_string).collect(),
+            config_errors: loaded
+                .errors
+                .into_iter()
+                .map(ConfigProblem::Remotes)
+                .collect(),
             ..SourceSet::default()
         };
         set.sources.push((
@@ -68,6 +104,35 @@ impl SourceSet {
         let mut set = SourceSet::configured(paths)?;
         set.sources.retain(|(s, _)| s.label().is_some());
         Ok(set)
+    }
+
+    /// Adds the problems of config.yaml to those of the remotes file.
+    pub fn add_settings_errors(&mut self, errors: impl IntoIterator<Item = SettingsError>) {
+        self.config_errors
+            .extend(errors.into_iter().map(ConfigProblem::Settings));
+    }
+
+    /// The problems of the remotes.yaml entry named `name` (an entry that did not load
+    /// cannot be a remote, so these say why).
+    pub fn errors_for_remote<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> impl Iterator<Item = &'a ConfigProblem> + 'a {
+        self.config_errors
+            .iter()
+            .filter(move |e| e.remote().map(str::trim) == Some(name))
+    }
+
+    /// `navi: config: PROBLEM`, one line each, sanitized (the one-shot commands' stderr).
+    pub fn write_config_errors(&self, err: &mut dyn Write) -> std::io::Result<()> {
+        for e in &self.config_errors {
+            writeln!(
+                err,
+                "navi: config: {}",
+                navi_core::text::sanitize(&e.to_string())
+            )?;
+        }
+        Ok(())
     }
 
     /// An aggregator over these sources.
@@ -161,6 +226,52 @@ mod tests {
         assert_eq!(set.sources[0].1, navi_source_local::LocalSource::OPTIONS);
         assert!(set.config_errors.is_empty() && !set.demo);
         assert_eq!(set.sessions_dir, dir.path());
+    }
+
+    #[test]
+    fn config_problems_stay_structured_until_printed() {
+        let remote_error = |remote: &str, field: &str| {
+            ConfigProblem::Remotes(ConfigError {
+                file: "/x/remotes.yaml".into(),
+                remote: remote.into(),
+                field: field.into(),
+                message: "is wrong".into(),
+            })
+        };
+        let mut set = SourceSet {
+            config_errors: vec![
+                remote_error("dev-server", "host"),
+                remote_error("dev", "port"),
+            ],
+            ..SourceSet::default()
+        };
+        set.add_settings_errors([SettingsError {
+            file: "/x/dev/config.yaml".into(),
+            field: Some("layout".into()),
+            message: "\"dev\" is not one of auto, roomy or compact; ignored".into(),
+        }]);
+        let dev: Vec<String> = set
+            .errors_for_remote("dev")
+            .map(|e| e.to_string())
+            .collect();
+        assert_eq!(
+            dev,
+            ["/x/remotes.yaml: remote \"dev\": field `port`: is wrong"],
+            "only the entry named dev, not dev-server nor a settings problem naming dev"
+        );
+        assert_eq!(set.errors_for_remote("staging").count(), 0);
+
+        let mut err = Vec::new();
+        set.write_config_errors(&mut err).unwrap();
+        let err = String::from_utf8(err).unwrap();
+        assert_eq!(err.lines().count(), 3, "{err}");
+        assert!(
+            err.ends_with(
+                "navi: config: /x/dev/config.yaml: field `layout`: \"dev\" is not one of \
+                 auto, roomy or compact; ignored\n"
+            ),
+            "{err}"
+        );
     }
 
     #[test]

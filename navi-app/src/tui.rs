@@ -105,7 +105,7 @@ where
 }
 
 /// Opens the dashboard over `set` and runs it until the user quits.
-pub async fn run(set: SourceSet, settings: crate::config::Loaded) -> anyhow::Result<()> {
+pub async fn run(mut set: SourceSet, settings: crate::config::Loaded) -> anyhow::Result<()> {
     if !io::stdout().is_terminal() || !io::stdin().is_terminal() {
         anyhow::bail!(
             "the dashboard needs a terminal (stdin and stdout); use `navi list` or \
@@ -130,8 +130,8 @@ pub async fn run(set: SourceSet, settings: crate::config::Loaded) -> anyhow::Res
     if let Some(file) = &set.remotes_file {
         app.ui.remotes_file = file.display().to_string();
     }
-    app.ui.config_errors = set.config_errors.clone();
-    app.ui.config_errors.extend(settings.errors);
+    set.add_settings_errors(settings.errors);
+    app.ui.config_errors = set.config_errors;
     app.apply_settings(&settings.settings);
     if !set.demo {
         app.publish_to(crate::cmd::status::summary_path());

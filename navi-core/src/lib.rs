@@ -41,9 +41,9 @@ pub use error::{format_duration, Cause, Detail, Result, SourceError};
 pub use memory::{AttachFn, MemorySource};
 pub use model::{matches_query, Counts, Filter, Model, SortMode};
 pub use session::{
-    compare_sessions, sort_sessions_arc, ExternalAgent, GitInfo, Metrics, ParseError,
-    ResourceMetrics, SessionInfo, SessionKey, Status, Team, TeamAgent, TimeMetrics, Tokens,
-    ToolMetrics, MAX_STATUS_FILE_BYTES,
+    compare_sessions, sort_sessions_arc, AgentState, GitInfo, Metrics, ParseError, ResourceMetrics,
+    SessionInfo, SessionKey, Status, Team, TeamAgent, TimeMetrics, Tokens, ToolMetrics,
+    MAX_STATUS_FILE_BYTES,
 };
 pub use source::{
     tmux_target, AttachCommand, AttachContext, DynSessionSource, PollReport, SessionSource,

@@ -247,20 +247,28 @@ async fn check_empty<F: ConformanceFixture>(fixture: &F) {
     assert!(none.is_empty(), "empty: no sessions");
 }
 
-/// The fixtures plus broken, non-`.json`, spaced, quoted and hostile files.
+/// Files a status directory may hold besides good status files: broken, non-`.json`,
+/// spaced, quoted and hostile ones (the over-1-MiB one is built by
+/// [`fixtures_with_broken_files`]).
+const BROKEN_FILES: &[(&str, &[u8])] = &[
+    ("broken.json", b"{\"tmux_sess"),
+    ("garbage.json", &[0xff, 0xfe, 0x00, b'{']),
+    ("array.json", b"[1,2,3]"),
+    (".tmp.Ab12Cd", br#"{"tmux_session":"tmp","status":"working"}"#),
+    ("README.md", b"# not a status file"),
+    ("my session.json", br#"{"tmux_session":"my session","status":"idle","message":"","cwd":"/tmp","timestamp":1}"#),
+    ("quoted.json", br#"{"tmux_session":"quoted","status":"waiting","message":"Run "make" now","cwd":"/tmp","timestamp":2}"#),
+    ("hostile.json", b"{\"tmux_session\":\"hostile\",\"status\":\"error\",\"message\":\"\\u001b[2J\\u001b]0;owned\\u0007\",\"cwd\":\"/tmp\",\"timestamp\":3}"),
+];
+
+/// The fixtures plus [`BROKEN_FILES`] and a file over the 1 MiB cap.
 fn fixtures_with_broken_files() -> Vec<(String, Vec<u8>)> {
-    const EXTRA: &[(&str, &[u8])] = &[
-        ("broken.json", b"{\"tmux_sess"),
-        ("garbage.json", &[0xff, 0xfe, 0x00, b'{']),
-        ("array.json", b"[1,2,3]"),
-        (".tmp.Ab12Cd", br#"{"tmux_session":"tmp","status":"working"}"#),
-        ("README.md", b"# not a status file"),
-        ("my session.json", br#"{"tmux_session":"my session","status":"idle","message":"","cwd":"/tmp","timestamp":1}"#),
-        ("quoted.json", br#"{"tmux_session":"quoted","status":"waiting","message":"Run "make" now","cwd":"/tmp","timestamp":2}"#),
-        ("hostile.json", b"{\"tmux_session\":\"hostile\",\"status\":\"error\",\"message\":\"\\u001b[2J\\u001b]0;owned\\u0007\",\"cwd\":\"/tmp\",\"timestamp\":3}"),
-    ];
     let mut files = fixture_files();
-    files.extend(EXTRA.iter().map(|(n, b)| (n.to_string(), b.to_vec())));
+    files.extend(
+        BROKEN_FILES
+            .iter()
+            .map(|(n, b)| (n.to_string(), b.to_vec())),
+    );
     let huge = format!(
         "{{\"tmux_session\":\"huge\",\"status\":\"done\",\"message\":\"{}\"}}",
         "x".repeat(1024 * 1024 + 10)

@@ -67,8 +67,8 @@ mod remote;
 mod shell;
 mod target;
 
-#[cfg(test)]
-mod test_support;
+#[cfg(any(test, feature = "testing"))]
+pub mod test_support;
 
 use async_trait::async_trait;
 use navi_core::{

@@ -1,4 +1,6 @@
 use super::*;
+use crate::keys::key_action;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use navi_core::testing::session;
 use navi_core::{Aggregator, Filter, MemorySource};
 

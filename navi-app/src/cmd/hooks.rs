@@ -298,6 +298,45 @@ fn write_settings(path: &Path, text: &str, old: Option<&str>) -> anyhow::Result<
     Ok(backup)
 }
 
+/// What [`change_settings`] did with a new version of the settings file.
+enum Change {
+    /// It is the same as the file: nothing to do.
+    Unchanged,
+    /// `--dry-run`: the diff was shown, nothing written.
+    Shown,
+    /// Written; the previous file is kept at this path (if there was one).
+    Written(Option<PathBuf>),
+}
+
+/// Writes `new` over the settings `current` read from `path` (its text `old`), or with
+/// `dry_run` only shows the diff.
+fn change_settings(
+    path: &Path,
+    current: &Value,
+    old: Option<&str>,
+    new: &Value,
+    dry_run: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<Change> {
+    if new == current {
+        return Ok(Change::Unchanged);
+    }
+    let text = pretty(new);
+    if dry_run {
+        writeln!(out, "would change {}:", path.display())?;
+        write_diff(&pretty(current), &text, out)?;
+        return Ok(Change::Shown);
+    }
+    Ok(Change::Written(write_settings(path, &text, old)?))
+}
+
+fn write_backup(backup: Option<&Path>, out: &mut dyn Write) -> std::io::Result<()> {
+    match backup {
+        Some(b) => writeln!(out, "the previous settings are in {}", b.display()),
+        None => Ok(()),
+    }
+}
+
 /// `navi hooks install [--dry-run]`.
 pub fn install_cmd(
     path: &Path,
@@ -312,34 +351,27 @@ pub fn install_cmd(
     for (event, c) in &changes.replaced {
         writeln!(out, "replacing the Go navi's hook on {event}: {c}")?;
     }
-    if new == settings {
-        writeln!(
+    match change_settings(path, &settings, old.as_deref(), &new, dry_run, out)? {
+        Change::Unchanged => writeln!(
             out,
             "navi's hooks are already installed in {} (nothing changed)",
             path.display()
-        )?;
-        return Ok(());
+        )?,
+        Change::Shown => {}
+        Change::Written(backup) => {
+            writeln!(
+                out,
+                "installed navi's hook ({command}) for {} events in {}",
+                EVENTS.len(),
+                path.display()
+            )?;
+            write_backup(backup.as_deref(), out)?;
+            writeln!(
+                out,
+                "Claude Code sessions started in tmux from now on show up in navi."
+            )?;
+        }
     }
-    let text = pretty(&new);
-    if dry_run {
-        writeln!(out, "would change {}:", path.display())?;
-        write_diff(&pretty(&settings), &text, out)?;
-        return Ok(());
-    }
-    let backup = write_settings(path, &text, old.as_deref())?;
-    writeln!(
-        out,
-        "installed navi's hook ({command}) for {} events in {}",
-        EVENTS.len(),
-        path.display()
-    )?;
-    if let Some(b) = backup {
-        writeln!(out, "the previous settings are in {}", b.display())?;
-    }
-    writeln!(
-        out,
-        "Claude Code sessions started in tmux from now on show up in navi."
-    )?;
     Ok(())
 }
 
@@ -347,24 +379,17 @@ pub fn install_cmd(
 pub fn uninstall_cmd(path: &Path, dry_run: bool, out: &mut dyn Write) -> anyhow::Result<()> {
     let (settings, old) = read_settings(path)?;
     let new = uninstall(&settings)?;
-    if new == settings {
-        writeln!(
+    match change_settings(path, &settings, old.as_deref(), &new, dry_run, out)? {
+        Change::Unchanged => writeln!(
             out,
             "navi's hooks are not installed in {} (nothing changed)",
             path.display()
-        )?;
-        return Ok(());
-    }
-    let text = pretty(&new);
-    if dry_run {
-        writeln!(out, "would change {}:", path.display())?;
-        write_diff(&pretty(&settings), &text, out)?;
-        return Ok(());
-    }
-    let backup = write_settings(path, &text, old.as_deref())?;
-    writeln!(out, "removed navi's hooks from {}", path.display())?;
-    if let Some(b) = backup {
-        writeln!(out, "the previous settings are in {}", b.display())?;
+        )?,
+        Change::Shown => {}
+        Change::Written(backup) => {
+            writeln!(out, "removed navi's hooks from {}", path.display())?;
+            write_backup(backup.as_deref(), out)?;
+        }
     }
     Ok(())
 }

@@ -30,9 +30,7 @@ pub async fn run(
     err: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let snapshot = set.poll_once().await;
-    for e in &set.config_errors {
-        writeln!(err, "navi: config: {}", sanitize(e))?;
-    }
+    set.write_config_errors(err)?;
     if json_output {
         serde_json::to_writer_pretty(&mut *out, &json::list(&snapshot))?;
         writeln!(out)?;
@@ -144,12 +142,7 @@ fn write_problems(
             writeln!(err, "navi: {name}: {}", sanitize(note))?;
         }
         for f in &h.skipped {
-            writeln!(
-                err,
-                "navi: {name}: skipped {}: {}",
-                sanitize(&f.name),
-                sanitize(&f.reason)
-            )?;
+            writeln!(err, "navi: {name}: {}", crate::format::skipped(f))?;
         }
     }
     // The hint is for a healthy but empty directory; an unreadable one was explained above.
@@ -228,7 +221,14 @@ mod tests {
                 .map(|s| (s, navi_core::testing::OPTIONS))
                 .collect(),
             sessions_dir: "/tmp/sessions".into(),
-            config_errors: vec!["remotes.yaml: remote \"x\": field `host`: missing".into()],
+            config_errors: vec![crate::sources::ConfigProblem::Remotes(
+                navi_source_ssh::ConfigError {
+                    file: "remotes.yaml".into(),
+                    remote: "x".into(),
+                    field: "host".into(),
+                    message: "missing".into(),
+                },
+            )],
             ..SourceSet::default()
         }
     }

@@ -1,167 +1,29 @@
 //! `navi remotes [--json]` (the remotes health view) and `navi remotes trust NAME`.
 
+mod health;
+
 use std::io::{BufRead, Write};
 
 use anyhow::{bail, Context as _};
 use navi_core::text::sanitize;
-use navi_core::{format_duration, SourceHealth, SourceState};
-use navi_source_ssh::{HostKeyStatus, Remote, ScannedHostKey};
-use serde_json::{json, Value};
+use navi_source_ssh::{HostKeyStatus, JumpHost, Remote, ScannedHostKey};
 
-use crate::format::{ago, pad, unix_now, unix_seconds};
-use crate::json;
+pub use health::{health, EXAMPLE};
+
 use crate::sources::SourceSet;
-
-const EXAMPLE: &str = "\
-remotes:
-  - name: dev-server
-    host: dev.example.com
-    user: sean
-    key: ~/.ssh/id_ed25519
-  - name: staging
-    host: staging.example.com
-    user: deploy
-    key: ~/.ssh/deploy_key
-    jump_host: bastion.example.com";
 
 /// `user@host:port`, with ` via jump` when there is a jump host.
 pub fn address(r: &Remote) -> String {
     let mut s = format!("{}@{}:{}", r.user, r.host, r.port);
     if let Some(j) = &r.jump {
-        s.push_str(&format!(" via {}@{}:{}", j.user, j.host, j.port));
+        s.push_str(&format!(" via {}", jump_address(j)));
     }
     s
 }
 
-/// Polls every remote of `set` once and prints their health.
-pub async fn health(
-    set: &SourceSet,
-    json_output: bool,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> anyhow::Result<()> {
-    let snapshot = set.poll_once().await;
-    let remote_of = |h: &SourceHealth| {
-        set.remotes
-            .iter()
-            .find(|r| Some(r.name.as_str()) == h.name.as_deref())
-    };
-    let file = set.remotes_file.as_ref().map(|f| f.display().to_string());
-
-    if json_output {
-        let remotes: Vec<Value> = snapshot
-            .sources
-            .iter()
-            .map(|h| {
-                let mut v = json::source(h);
-                if let (Value::Object(m), Some(r)) = (&mut v, remote_of(h)) {
-                    m.insert("host".into(), json!(r.host));
-                    m.insert("port".into(), json!(r.port));
-                    m.insert("user".into(), json!(r.user));
-                    m.insert(
-                        "jump".into(),
-                        json!(r
-                            .jump
-                            .as_ref()
-                            .map(|j| format!("{}@{}:{}", j.user, j.host, j.port))),
-                    );
-                    m.insert("sessions_dir".into(), json!(r.sessions_dir));
-                }
-                v
-            })
-            .collect();
-        let doc = json!({
-            "file": file,
-            "remotes": remotes,
-            "errors": set.config_errors,
-        });
-        serde_json::to_writer_pretty(&mut *out, &doc)?;
-        writeln!(out)?;
-        return Ok(());
-    }
-
-    for e in &set.config_errors {
-        writeln!(err, "navi: config: {}", sanitize(e))?;
-    }
-    if snapshot.sources.is_empty() {
-        let file = file.as_deref().unwrap_or("~/.config/navi/remotes.yaml");
-        if set.config_errors.is_empty() {
-            writeln!(
-                out,
-                "No remotes configured in {file}. Add them like this:\n\n{EXAMPLE}\n\n\
-                 Optional keys: port, jump_user, sessions_dir (default ~/.claude-sessions), \
-                 timeout, poll_interval."
-            )?;
-        } else {
-            writeln!(out, "No usable remotes in {file} (see the errors above).")?;
-        }
-        return Ok(());
-    }
-    let now = unix_now();
-    let widths = [
-        snapshot
-            .sources
-            .iter()
-            .map(|h| crate::format::width(&sanitize(h.display_name())))
-            .max()
-            .unwrap_or(0)
-            .clamp(6, 24),
-        13,
-        8,
-        10,
-        8,
-    ];
-    let header = ["REMOTE", "STATE", "LATENCY", "LAST OK", "SESSIONS"];
-    let mut line = String::new();
-    for (h, w) in header.iter().zip(widths) {
-        line.push_str(&pad(h, w));
-        line.push_str("  ");
-    }
-    writeln!(out, "{line}ADDRESS")?;
-    for h in &snapshot.sources {
-        let symbol = match h.state {
-            SourceState::Connected => "●",
-            SourceState::Connecting => "◌",
-            SourceState::Unavailable => "✖",
-        };
-        let last_ok = match h.last_ok {
-            Some(t) => ago(std::time::Duration::from_secs(
-                u64::try_from(now.saturating_sub(unix_seconds(t)).max(0)).unwrap_or(0),
-            )),
-            None => "never".into(),
-        };
-        let cells = [
-            sanitize(h.display_name()).into_owned(),
-            format!("{symbol} {}", h.state.as_str()),
-            h.latency.map(format_duration).unwrap_or_else(|| "-".into()),
-            last_ok,
-            h.sessions.to_string(),
-        ];
-        let mut line = String::new();
-        for (c, w) in cells.iter().zip(widths) {
-            line.push_str(&pad(c, w));
-            line.push_str("  ");
-        }
-        line.push_str(&remote_of(h).map(address).unwrap_or_else(|| "-".into()));
-        writeln!(out, "{}", sanitize(&line))?;
-        if let Some(reason) = &h.reason {
-            writeln!(
-                out,
-                "    {}: {}",
-                reason.kind(),
-                sanitize(&reason.to_string())
-            )?;
-        }
-        for f in &h.skipped {
-            writeln!(
-                out,
-                "    skipped {}: {}",
-                sanitize(&f.name),
-                sanitize(&f.reason)
-            )?;
-        }
-    }
-    Ok(())
+/// The jump host as `user@host:port`.
+pub fn jump_address(j: &JumpHost) -> String {
+    format!("{}@{}:{}", j.user, j.host, j.port)
 }
 
 /// Scans the host key of the remote `name`, shows it with its status in the remote's
@@ -191,7 +53,7 @@ pub async fn trust(
         } else {
             msg.push_str(&format!(" (configured: {})", names.join(", ")));
         }
-        if let Some(e) = set.config_errors.iter().find(|e| e.contains(name)) {
+        if let Some(e) = set.errors_for_remote(name).next() {
             msg.push_str(&format!("; config error: {e}"));
         }
         bail!(msg);
@@ -285,83 +147,6 @@ fn act_on_scanned(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use navi_core::testing::{session, MockSource};
-    use navi_core::SourceError;
-    use std::sync::Arc;
-    use std::time::Duration;
-
-    #[tokio::test]
-    async fn health_lists_every_remote_with_state_and_reason() {
-        let set = SourceSet {
-            sources: vec![
-                (
-                    Arc::new(MockSource::ok(
-                        Some("dev"),
-                        vec![session("a", "working", 1)],
-                        Duration::from_millis(5),
-                    )) as _,
-                    navi_core::testing::OPTIONS,
-                ),
-                (
-                    Arc::new(MockSource::failing(
-                        Some("staging"),
-                        SourceError::Auth("no key accepted for deploy@staging".into()),
-                        Duration::ZERO,
-                    )) as _,
-                    navi_core::testing::OPTIONS,
-                ),
-            ],
-            config_errors: vec!["r.yaml: remote \"#3\": field `host`: missing".into()],
-            ..SourceSet::default()
-        };
-        let (mut out, mut err) = (Vec::new(), Vec::new());
-        health(&set, false, &mut out, &mut err).await.unwrap();
-        let out = String::from_utf8(out).unwrap();
-        let err = String::from_utf8(err).unwrap();
-        let lines: Vec<&str> = out.lines().collect();
-        assert!(lines[0].starts_with("REMOTE"), "{out}");
-        assert!(
-            lines[1].starts_with("dev") && lines[1].contains("● connected"),
-            "{out}"
-        );
-        assert!(
-            lines[1].contains("just now") || lines[1].contains("s ago"),
-            "{out}"
-        );
-        assert!(
-            lines[2].starts_with("staging") && lines[2].contains("✖ unavailable"),
-            "{out}"
-        );
-        assert!(lines[2].contains("never"), "{out}");
-        assert!(
-            lines[3].contains("auth: authentication failed: no key accepted"),
-            "{out}"
-        );
-        assert!(err.contains("field `host`"), "{err}");
-
-        let (mut out, mut err) = (Vec::new(), Vec::new());
-        health(&set, true, &mut out, &mut err).await.unwrap();
-        let v: Value = serde_json::from_slice(&out).unwrap();
-        assert_eq!(v["remotes"][0]["name"], "dev");
-        assert_eq!(v["remotes"][0]["sessions"], 1);
-        assert_eq!(v["remotes"][1]["reason_kind"], "auth");
-        assert_eq!(
-            v["errors"][0],
-            "r.yaml: remote \"#3\": field `host`: missing"
-        );
-    }
-
-    #[tokio::test]
-    async fn no_remotes_shows_an_example() {
-        let set = SourceSet::default();
-        let (mut out, mut err) = (Vec::new(), Vec::new());
-        health(&set, false, &mut out, &mut err).await.unwrap();
-        let out = String::from_utf8(out).unwrap();
-        assert!(
-            out.contains("No remotes configured") && out.contains("jump_host"),
-            "{out}"
-        );
-    }
 
     /// A scanned key of `remote` with `status`, written to `dir/known_hosts`.
     fn scanned(dir: &std::path::Path, status: HostKeyStatus, jump: bool) -> ScannedHostKey {

@@ -115,18 +115,19 @@ fn agent_lines(s: &SessionInfo, now: i64, out: &mut Vec<Line<'static>>) {
         let name = team.name.clone().unwrap_or_else(|| "team".into());
         out.push(field("team", name));
         for a in &team.agents {
-            let age = a.timestamp.map(|t| session_age(t, now)).unwrap_or_default();
-            let who = a.name.clone().unwrap_or_else(|| "agent".into());
-            out.push(field("", format!("{who}: {} {age}", a.status.as_str())));
+            let who = a.name.as_deref().unwrap_or("agent");
+            out.push(field("", agent_state(who, &a.state, now)));
         }
     }
     for (kind, a) in s.agents.iter().flatten() {
-        let age = a.timestamp.map(|t| session_age(t, now)).unwrap_or_default();
-        out.push(field(
-            "agent",
-            format!("{kind}: {} {age}", a.status.as_str()),
-        ));
+        out.push(field("agent", agent_state(kind, a, now)));
     }
+}
+
+/// `WHO: STATUS AGE`.
+fn agent_state(who: &str, a: &navi_core::AgentState, now: i64) -> String {
+    let age = a.timestamp.map(|t| session_age(t, now)).unwrap_or_default();
+    format!("{who}: {} {age}", a.status.as_str())
 }
 
 fn overlay(frame: &mut Frame, area: Rect, title: &str, lines: Vec<Line<'static>>) {
@@ -199,7 +200,7 @@ pub(super) fn draw_problems(frame: &mut Frame, area: Rect, model: &Model, ui: &U
         }
     }
     for e in &ui.config_errors {
-        lines.push(field("config", e.clone()));
+        lines.push(field("config", e.to_string()));
     }
     if lines.is_empty() {
         lines.push(Line::raw(" No skipped files and no config problems."));

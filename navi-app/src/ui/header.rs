@@ -24,7 +24,10 @@ pub(super) fn header_lines(model: &Model, ui: &UiState, w: u16) -> Vec<Line<'sta
             1 => "1 problem".to_string(),
             n => format!("{n} problems"),
         };
-        let text = format!(" ⚠ config: {count} (e lists them): {}", sanitize(first));
+        let text = format!(
+            " ⚠ config: {count} (e lists them): {}",
+            sanitize(&first.to_string())
+        );
         lines.push(Line::styled(
             truncate(&text, w),
             Style::new().fg(Color::Yellow),

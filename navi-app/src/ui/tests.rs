@@ -351,7 +351,13 @@ fn hostile_text_never_reaches_the_buffer() {
     evil.remote = Some("dev\x07".into());
     let mut model = Model::new();
     model.update(snapshot(&ui, vec![Arc::new(evil)]));
-    ui.config_errors = vec!["bad \x1b[2J config".into()];
+    ui.config_errors = vec![crate::sources::ConfigProblem::Settings(
+        crate::config::SettingsError {
+            file: "c.yaml".into(),
+            field: None,
+            message: "bad \x1b[2J config".into(),
+        },
+    )];
     ui.set_message(crate::app::Level::Error, "oops \x1b]0;title\x07");
     let t = render(&model, &mut ui, 100, 30);
     let buf = t.backend().buffer();
@@ -367,7 +373,7 @@ fn hostile_text_never_reaches_the_buffer() {
     assert!(text.contains("\"pwned\""), "{text}");
     assert!(text.contains("/tmp/dir"), "{text}");
     assert!(
-        text.contains("⚠ config: 1 problem (e lists them): bad  config"),
+        text.contains("⚠ config: 1 problem (e lists them): c.yaml: bad  config"),
         "{text}"
     );
 }
@@ -611,8 +617,10 @@ fn a_team_row_shows_the_combined_status_and_the_agent() {
         name: Some("t".into()),
         agents: vec![navi_core::TeamAgent {
             name: Some("tester".into()),
-            status: navi_core::Status::Permission,
-            timestamp: None,
+            state: navi_core::AgentState {
+                status: navi_core::Status::Permission,
+                timestamp: None,
+            },
         }],
     });
     let model = model_with(vec![Arc::new(lead)], &ui);

@@ -110,13 +110,17 @@ fn a_working_lead_with_an_agent_asking_shows_the_agents_status() {
         agents: vec![
             crate::TeamAgent {
                 name: Some("writer".into()),
-                status: Status::Waiting,
-                timestamp: None,
+                state: crate::AgentState {
+                    status: Status::Waiting,
+                    timestamp: None,
+                },
             },
             crate::TeamAgent {
                 name: Some("tester".into()),
-                status: Status::Permission,
-                timestamp: None,
+                state: crate::AgentState {
+                    status: Status::Permission,
+                    timestamp: None,
+                },
             },
         ],
     });

@@ -74,22 +74,19 @@ impl Status {
     /// The string the hooks wrote (the original text for an unknown status).
     pub fn as_str(&self) -> &str {
         match self {
-            Status::Working => "working",
-            Status::Waiting => "waiting",
-            Status::Permission => "permission",
-            Status::Done => "done",
-            Status::Idle => "idle",
-            Status::Stopped => "stopped",
-            Status::Error => "error",
-            Status::Offline => "offline",
             Status::Unknown(s) => s,
-            Status::Missing => "",
+            known => known.known_name().unwrap_or_default(),
         }
     }
 
     /// The status class: the known name, or `"unknown"` for anything else.
     pub fn kind(&self) -> &'static str {
-        match self {
+        self.known_name().unwrap_or("unknown")
+    }
+
+    /// The name of a known status; `None` for an unknown or missing one.
+    fn known_name(&self) -> Option<&'static str> {
+        Some(match self {
             Status::Working => "working",
             Status::Waiting => "waiting",
             Status::Permission => "permission",
@@ -98,8 +95,8 @@ impl Status {
             Status::Stopped => "stopped",
             Status::Error => "error",
             Status::Offline => "offline",
-            Status::Unknown(_) | Status::Missing => "unknown",
-        }
+            Status::Unknown(_) | Status::Missing => return None,
+        })
     }
 
     /// The order of [`SortMode::Status`](crate::SortMode::Status): permission, waiting,
@@ -247,13 +244,10 @@ lenient_block! {
     }
 }
 
-/// One agent of a Claude team.
+/// What an agent is doing: a team agent's and an external agent's shared fields.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct TeamAgent {
-    /// Agent name.
-    #[serde(deserialize_with = "lenient")]
-    pub name: Option<String>,
+pub struct AgentState {
     /// Agent status.
     pub status: Status,
     /// Unix seconds of the agent's last update.
@@ -262,6 +256,19 @@ pub struct TeamAgent {
         skip_serializing_if = "Option::is_none"
     )]
     pub timestamp: Option<i64>,
+}
+
+/// One agent of a Claude team: its name and state, side by side in the file
+/// (`{"name", "status", "timestamp"}`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TeamAgent {
+    /// Agent name.
+    #[serde(deserialize_with = "lenient")]
+    pub name: Option<String>,
+    /// Its status and last update.
+    #[serde(flatten)]
+    pub state: AgentState,
 }
 
 /// The optional `team` block.
@@ -274,20 +281,6 @@ pub struct Team {
     /// The team's agents (an entry that cannot be read is dropped, not the team).
     #[serde(deserialize_with = "lenient_vec")]
     pub agents: Vec<TeamAgent>,
-}
-
-/// One external agent (e.g. `opencode`) in the `agents` block.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct ExternalAgent {
-    /// Agent status.
-    pub status: Status,
-    /// Unix seconds of the agent's last update.
-    #[serde(
-        deserialize_with = "lenient_timestamp",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub timestamp: Option<i64>,
 }
 
 /// One Claude Code session: one status file.
@@ -329,9 +322,9 @@ pub struct SessionInfo {
     /// Team of agents.
     #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
     pub team: Option<Team>,
-    /// External agents by type.
+    /// External agents (e.g. `opencode`) by type; each is only its state.
     #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
-    pub agents: Option<BTreeMap<String, ExternalAgent>>,
+    pub agents: Option<BTreeMap<String, AgentState>>,
     /// Claude Code session id.
     #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
     pub session_id: Option<String>,
@@ -423,7 +416,7 @@ impl SessionInfo {
             || self
                 .team
                 .as_ref()
-                .is_some_and(|t| t.agents.iter().any(|a| a.status.needs_attention()))
+                .is_some_and(|t| t.agents.iter().any(|a| a.state.status.needs_attention()))
             || self
                 .agents
                 .as_ref()
@@ -454,7 +447,7 @@ impl SessionInfo {
         }
         let team = self.team.iter().flat_map(|t| t.agents.iter()).map(|a| {
             let name = a.name.clone().unwrap_or_else(|| "agent".into());
-            (name, &a.status)
+            (name, &a.state.status)
         });
         let external = self
             .agents

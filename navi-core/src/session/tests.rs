@@ -137,7 +137,7 @@ fn hook_file_with_raw_message_keeps_every_field() {
     let m = s.metrics.unwrap();
     assert_eq!(m.time.unwrap().total_seconds, Some(2100));
     assert_eq!(m.tools.unwrap().counts.unwrap()["Bash"], 3);
-    assert_eq!(s.team.unwrap().agents[0].status, Status::Waiting);
+    assert_eq!(s.team.unwrap().agents[0].state.status, Status::Waiting);
 }
 
 #[test]
@@ -234,7 +234,7 @@ fn sort_order() {
     let mut agent_waits = mk("agent-waits", "working", 3);
     agent_waits.agents = Some(BTreeMap::from([(
         "opencode".to_string(),
-        ExternalAgent {
+        AgentState {
             status: Status::Waiting,
             timestamp: None,
         },
@@ -253,4 +253,29 @@ fn sort_order() {
             "done-new"
         ]
     );
+}
+
+#[test]
+fn team_agents_read_leniently_and_write_back_the_same_shape() {
+    let text = br#"{"tmux_session":"t","status":"working","team":{"name":"crew","agents":[
+        {"name":"a","status":"waiting","timestamp":"1764032000","extra":[1]},
+        {"status":5},
+        {"name":7,"timestamp":1764032000123},
+        {"name":"b","status":null,"timestamp":{}},
+        "not an agent",
+        {"name":"c","status":"permission","status":"done"}
+    ]},"agents":{"opencode":{"status":"idle","timestamp":1764032001,"x":1}}}"#;
+    let s = SessionInfo::parse(text, None).unwrap();
+    assert_eq!(
+        serde_json::to_string(&s.team).unwrap(),
+        r#"{"name":"crew","agents":[{"name":"a","status":"waiting","timestamp":1764032000},{"name":null,"status":"5"},{"name":null,"status":"","timestamp":1764032000},{"name":"b","status":""},{"name":"c","status":"done"}]}"#
+    );
+    assert_eq!(
+        serde_json::to_string(&s.agents).unwrap(),
+        r#"{"opencode":{"status":"idle","timestamp":1764032001}}"#
+    );
+    let team = s.team.unwrap_or_default();
+    assert_eq!(team.agents[0].state.status, Status::Waiting);
+    assert_eq!(team.agents[1].state.status, Status::Unknown("5".into()));
+    assert_eq!(team.agents[3].state.status, Status::Missing);
 }

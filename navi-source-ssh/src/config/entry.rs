@@ -256,37 +256,5 @@ fn resolve(
 /// The known field closest to a typo: same letters ignoring `_`/`-`/case, or within
 /// two edits.
 fn suggest(field: &str) -> Option<&'static str> {
-    let norm = |s: &str| -> String {
-        s.chars()
-            .filter(|c| *c != '_' && *c != '-')
-            .flat_map(char::to_lowercase)
-            .collect()
-    };
-    let f = norm(field);
-    if let Some(k) = KNOWN_FIELDS.iter().find(|k| norm(k) == f) {
-        return Some(k);
-    }
-    KNOWN_FIELDS
-        .iter()
-        .map(|k| (edit_distance(&norm(k), &f), *k))
-        .filter(|(d, _)| *d <= 2)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, k)| k)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = Vec::with_capacity(b.len() + 1);
-        cur.push(i + 1);
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            let del = prev[j + 1] + 1;
-            let ins = cur[j] + 1;
-            cur.push(sub.min(del).min(ins));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
+    navi_core::text::closest(field, KNOWN_FIELDS)
 }

@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Configuration: remotes.yaml entries, `~/.ssh/config` resolution, single values.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use proptest::prelude::*;
@@ -9,6 +9,7 @@ use proptest::prelude::*;
 use super::environment::account_for_uid;
 use super::values::{parse_duration, parse_jump_spec, JumpSpec};
 use super::*;
+use crate::test_support::RemoteBuilder;
 
 fn env(home: &Path) -> Env {
     Env {
@@ -37,6 +38,25 @@ remotes:
     jump_host: bastion.example.com
 ";
 
+/// A remote with navi's defaults spelled out: port 22, `~/.claude-sessions`, 10 s
+/// timeout, 2 s interval.
+fn seeded(name: &str, host: &str) -> RemoteBuilder {
+    RemoteBuilder::new(name, host)
+        .port(22)
+        .sessions_dir("~/.claude-sessions")
+        .timeout(Duration::from_secs(10))
+        .poll_interval(Duration::from_secs(2))
+}
+
+/// OpenSSH's other known_hosts files when nothing configures them.
+fn default_other(home: &std::path::Path) -> Vec<PathBuf> {
+    vec![
+        home.join(".ssh/known_hosts2"),
+        "/etc/ssh/ssh_known_hosts".into(),
+        "/etc/ssh/ssh_known_hosts2".into(),
+    ]
+}
+
 #[test]
 fn seed_example_loads_exactly() {
     let home = tempfile::tempdir().unwrap();
@@ -49,47 +69,24 @@ fn seed_example_loads_exactly() {
     assert_eq!(
         loaded.remotes,
         vec![
-            Remote {
-                name: "dev-server".into(),
-                host: "dev.example.com".into(),
-                host_alias: "dev.example.com".into(),
-                port: 22,
-                user: "sean".into(),
-                keys: vec![h.join(".ssh/id_rsa")],
-                jump: None,
-                known_hosts: h.join(".ssh/known_hosts"),
-                other_known_hosts: vec![
-                    h.join(".ssh/known_hosts2"),
-                    "/etc/ssh/ssh_known_hosts".into(),
-                    "/etc/ssh/ssh_known_hosts2".into(),
-                ],
-                sessions_dir: "~/.claude-sessions".into(),
-                timeout: Duration::from_secs(10),
-                poll_interval: Duration::from_secs(2),
-            },
-            Remote {
-                name: "staging".into(),
-                host: "staging.example.com".into(),
-                host_alias: "staging.example.com".into(),
-                port: 22,
-                user: "deploy".into(),
-                keys: vec![h.join(".ssh/deploy_key")],
-                jump: Some(JumpHost {
+            seeded("dev-server", "dev.example.com")
+                .user("sean")
+                .keys([h.join(".ssh/id_rsa")])
+                .known_hosts(h.join(".ssh/known_hosts"))
+                .other_known_hosts(default_other(h))
+                .build(),
+            seeded("staging", "staging.example.com")
+                .user("deploy")
+                .keys([h.join(".ssh/deploy_key")])
+                .jump(JumpHost {
                     host: "bastion.example.com".into(),
                     port: 22,
                     user: "deploy".into(),
                     keys: Vec::new(),
-                }),
-                known_hosts: h.join(".ssh/known_hosts"),
-                other_known_hosts: vec![
-                    h.join(".ssh/known_hosts2"),
-                    "/etc/ssh/ssh_known_hosts".into(),
-                    "/etc/ssh/ssh_known_hosts2".into(),
-                ],
-                sessions_dir: "~/.claude-sessions".into(),
-                timeout: Duration::from_secs(10),
-                poll_interval: Duration::from_secs(2),
-            },
+                })
+                .known_hosts(h.join(".ssh/known_hosts"))
+                .other_known_hosts(default_other(h))
+                .build(),
         ]
     );
 }

@@ -15,6 +15,7 @@ use navi_core::testing::{run_conformance, ConformanceFixture};
 use navi_core::{
     Aggregator, DynSessionSource, SessionSource, SourceError, SourceOptions, SourceState,
 };
+use navi_source_ssh::test_support::RemoteBuilder;
 use navi_source_ssh::{JumpHost, Remote, SshSource};
 use navi_tests::ssh_server::{ClientKey, ServerOptions, TestServer};
 use russh::client;
@@ -288,20 +289,14 @@ fn status_json(name: &str, status: &str) -> Vec<u8> {
 
 /// A remote on 127.0.0.1:`port` with one key file and its own known_hosts.
 fn remote(name: &str, port: u16, key: &Path, known_hosts: &Path, sessions_dir: &str) -> Remote {
-    Remote {
-        name: name.into(),
-        host: "127.0.0.1".into(),
-        host_alias: "127.0.0.1".into(),
-        port,
-        user: "navi".into(),
-        keys: vec![key.to_path_buf()],
-        jump: None,
-        known_hosts: known_hosts.to_path_buf(),
-        other_known_hosts: Vec::new(),
-        sessions_dir: sessions_dir.into(),
-        timeout: Duration::from_secs(10),
-        poll_interval: Duration::from_secs(1),
-    }
+    RemoteBuilder::new(name, "127.0.0.1")
+        .port(port)
+        .user("navi")
+        .keys([key])
+        .known_hosts(known_hosts)
+        .sessions_dir(sessions_dir)
+        .poll_interval(Duration::from_secs(1))
+        .build()
 }
 
 /// A client key, a server that accepts it, and a known_hosts that trusts the server.

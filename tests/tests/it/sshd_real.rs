@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use navi_core::{Aggregator, SessionInfo, SessionSource, SourceState};
+use navi_source_ssh::test_support::RemoteBuilder;
 use navi_source_ssh::{JumpHost, Remote, SshSource};
 use navi_tests::ssh_server::{known_hosts_entry, random_key};
 use navi_tests::sshd::{self, Sshd};
@@ -85,20 +86,15 @@ fn names(sessions: &[SessionInfo]) -> Vec<String> {
 
 /// A remote for `server`, logging in as the current user with one key file.
 fn remote(name: &str, server: &Sshd, key: &Path, known_hosts: &Path) -> Remote {
-    Remote {
-        name: name.into(),
-        host: "127.0.0.1".into(),
-        host_alias: "127.0.0.1".into(),
-        port: server.port(),
-        user: sshd::current_user(),
-        keys: vec![key.to_path_buf()],
-        jump: None,
-        known_hosts: known_hosts.to_path_buf(),
-        other_known_hosts: Vec::new(),
-        sessions_dir: server.sessions_dir().to_str().unwrap().to_owned(),
-        timeout: Duration::from_secs(20),
-        poll_interval: Duration::from_secs(1),
-    }
+    RemoteBuilder::new(name, "127.0.0.1")
+        .port(server.port())
+        .user(sshd::current_user())
+        .keys([key])
+        .known_hosts(known_hosts)
+        .sessions_dir(server.sessions_dir().to_str().unwrap())
+        .timeout(Duration::from_secs(20))
+        .poll_interval(Duration::from_secs(1))
+        .build()
 }
 
 fn runtime() -> tokio::runtime::Runtime {

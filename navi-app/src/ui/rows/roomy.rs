@@ -85,7 +85,7 @@ fn agent_spans(s: &SessionInfo, ui: &UiState) -> Vec<Span<'static>> {
         t.push(':');
         for a in &team.agents {
             let name = a.name.as_deref().unwrap_or("agent");
-            let icon = crate::icons::status_icon(&a.status, ui.icons);
+            let icon = crate::icons::status_icon(&a.state.status, ui.icons);
             t.push_str(&format!(" {} {icon}", sanitize(name)));
         }
         spans.push(Span::styled(t, Style::new().fg(Color::Magenta)));

@@ -1,0 +1,227 @@
+//! What keys and the mouse do to the dashboard: one exhaustive `match` from
+//! [`KeyAction`] to a state change, each non-trivial change a named method.
+
+use crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind,
+};
+use tokio::time::Instant;
+
+use super::{App, Density, Effect, KeyAction, Level, Mode, Overlay};
+use crate::keys::key_action;
+
+impl App {
+    /// Handles a key press.
+    pub fn on_key(&mut self, key: &KeyEvent) -> Effect {
+        if self.mode() == Mode::Search {
+            return self.on_search_key(key);
+        }
+        match key_action(key, self.mode()) {
+            Some(action) => self.apply(action),
+            None => Effect::None,
+        }
+    }
+
+    /// A key while typing a search: the list narrows with every key; Enter keeps the
+    /// search, Esc drops it.
+    fn on_search_key(&mut self, key: &KeyEvent) -> Effect {
+        if key.kind == KeyEventKind::Release {
+            return Effect::None;
+        }
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let Some(text) = self.ui.search.as_mut() else {
+            return Effect::None;
+        };
+        match key.code {
+            KeyCode::Char('c') if ctrl => return Effect::Quit,
+            KeyCode::Char('u') if ctrl => text.clear(),
+            KeyCode::Esc => {
+                self.ui.search = None;
+                self.model.set_query("");
+                return Effect::None;
+            }
+            KeyCode::Enter => {
+                self.ui.search = None;
+                return Effect::None;
+            }
+            KeyCode::Backspace => {
+                text.pop();
+            }
+            KeyCode::Char(c) if !ctrl && !c.is_control() => text.push(c),
+            _ => return Effect::None,
+        }
+        let query = text.clone();
+        self.model.set_query(&query);
+        Effect::None
+    }
+
+    /// A mouse event: the wheel scrolls, a click selects the row under it.
+    pub fn on_mouse(&mut self, kind: MouseEventKind, row: u16) {
+        if self.mode() != Mode::List {
+            return;
+        }
+        match kind {
+            MouseEventKind::ScrollDown => self.model.move_by(3),
+            MouseEventKind::ScrollUp => self.model.move_by(-3),
+            MouseEventKind::Down(MouseButton::Left) => {
+                if let Some(&(_, _, i)) = self
+                    .ui
+                    .hits
+                    .iter()
+                    .find(|(a, b, _)| (*a..=*b).contains(&row))
+                {
+                    self.model.select_index(i);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Applies one action to the state and says what else must happen.
+    pub fn apply(&mut self, action: KeyAction) -> Effect {
+        let page = isize::try_from(self.ui.page.max(1)).unwrap_or(1);
+        match action {
+            KeyAction::Down => self.model.select_next(),
+            KeyAction::Up => self.model.select_prev(),
+            KeyAction::Top => self.model.select_first(),
+            KeyAction::Bottom => self.model.select_last(),
+            KeyAction::PageDown => self.model.move_by(page),
+            KeyAction::PageUp => self.model.move_by(-page),
+            KeyAction::HalfDown => self.model.move_by((page / 2).max(1)),
+            KeyAction::HalfUp => self.model.move_by(-(page / 2).max(1)),
+            KeyAction::CycleFilter => self.cycle_filter(),
+            KeyAction::StatusFilter(digit) => self.status_filter(digit),
+            KeyAction::ToggleOffline => self.toggle_offline(),
+            KeyAction::Search => self.ui.search = Some(self.model.query().to_string()),
+            KeyAction::NextMatch | KeyAction::PrevMatch => self.next_match(action),
+            KeyAction::NextAttention => self.next_attention(),
+            KeyAction::CycleSort => self.cycle_sort(),
+            KeyAction::CycleDensity => self.cycle_density(),
+            KeyAction::Details => self.open_details(),
+            KeyAction::Problems => self.ui.overlay = Overlay::Problems,
+            KeyAction::ClearFilters => self.clear_filters(),
+            KeyAction::Refresh => return self.refresh(),
+            KeyAction::ToggleHelp => self.toggle_help(),
+            KeyAction::CloseOverlay => self.ui.overlay = Overlay::None,
+            KeyAction::Quit => return Effect::Quit,
+            KeyAction::Attach => return self.attach_selected(),
+        }
+        Effect::None
+    }
+
+    /// The next machine filter.
+    fn cycle_filter(&mut self) {
+        self.model.cycle_filter();
+        let label = self.model.filter().label().to_string();
+        self.ui.set_message(
+            Level::Info,
+            format!("filter: {label} ({} shown)", self.model.len()),
+        );
+    }
+
+    /// One status group (`1`–`5`), or every status (`0`).
+    fn status_filter(&mut self, digit: u8) {
+        let group = crate::keys::status_group(digit);
+        let label = match &group {
+            Some(g) => g.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("/"),
+            None => "every status".into(),
+        };
+        self.model.set_statuses(group);
+        self.ui.set_message(
+            Level::Info,
+            format!("showing {label} ({} shown)", self.model.len()),
+        );
+    }
+
+    /// Offline and stale rows shown or hidden.
+    fn toggle_offline(&mut self) {
+        self.model.toggle_offline();
+        let what = if self.model.hides_offline() {
+            "hidden"
+        } else {
+            "shown"
+        };
+        self.ui
+            .set_message(Level::Info, format!("offline and stale rows {what}"));
+    }
+
+    /// The next or previous row matching the search.
+    fn next_match(&mut self, action: KeyAction) {
+        let query = self.model.query().to_string();
+        if query.is_empty() {
+            self.ui
+                .set_message(Level::Info, "no search: press / to search");
+            return;
+        }
+        // The rows shown all match the search: n and N move through them, wrapping.
+        let forward = action == KeyAction::NextMatch;
+        if !self
+            .model
+            .select_next_where(forward, |s| navi_core::matches_query(s, &query))
+        {
+            self.ui
+                .set_message(Level::Info, format!("no match for \"{query}\""));
+        }
+    }
+
+    /// The next shown session that needs the user.
+    fn next_attention(&mut self) {
+        if !self
+            .model
+            .select_next_where(true, |s| !s.stale && s.attention())
+        {
+            self.ui
+                .set_message(Level::Info, "no shown session needs you right now");
+        }
+    }
+
+    /// The next sort order.
+    fn cycle_sort(&mut self) {
+        self.model.set_sort(self.model.sort().next());
+        let label = self.model.sort().label();
+        self.ui.set_message(Level::Info, format!("sort: {label}"));
+    }
+
+    /// Roomy, then compact, then auto rows.
+    fn cycle_density(&mut self) {
+        self.ui.density = match self.ui.density {
+            Density::Roomy => Density::Compact,
+            Density::Compact => Density::Auto,
+            Density::Auto => Density::Roomy,
+        };
+        let label = format!("rows: {:?}", self.ui.density).to_lowercase();
+        self.ui.set_message(Level::Info, label);
+    }
+
+    /// The selected session's details, if one is selected.
+    fn open_details(&mut self) {
+        if self.model.selected_session().is_some() {
+            self.ui.overlay = Overlay::Details;
+        } else {
+            self.ui.set_message(Level::Info, "no session selected");
+        }
+    }
+
+    /// Drops the search and every filter.
+    fn clear_filters(&mut self) {
+        if self.model.is_filtered() || !self.model.query().is_empty() {
+            self.model.clear_filters();
+            self.ui
+                .set_message(Level::Info, "search and filters cleared");
+        }
+    }
+
+    /// Polls every source now; [`App::on_snapshot`] says when all have answered.
+    fn refresh(&mut self) -> Effect {
+        self.ui.set_message(Level::Info, "refreshing every source…");
+        self.refresh_started = Some(Instant::now());
+        Effect::Refresh
+    }
+
+    /// Opens the help overlay, or closes it when it is open.
+    fn toggle_help(&mut self) {
+        self.ui.overlay = match self.ui.overlay {
+            Overlay::Help => Overlay::None,
+            _ => Overlay::Help,
+        }
+    }
+}

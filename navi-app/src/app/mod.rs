@@ -1,0 +1,223 @@
+//! The dashboard's state and what keys do to it. No terminal here: the event loop
+//! ([`crate::tui`]) feeds events in and carries [`Effect`]s out.
+//!
+//! * [`state`]: everything drawn besides the model ([`UiState`], overlays, density, the
+//!   status-line message);
+//! * [`actions`]: keys and the mouse, one [`KeyAction`] at a time;
+//! * here: [`App`] itself, snapshots coming in and attach requests going out.
+
+mod actions;
+mod state;
+
+use std::sync::Arc;
+
+use navi_core::{
+    attach_command, AttachCommand, AttachContext, DynSessionSource, Model, SessionInfo, Snapshot,
+    SourceHealth,
+};
+use tokio::time::Instant;
+
+pub use crate::keys::{KeyAction, Mode};
+pub use state::{Density, Level, Overlay, UiState};
+
+use crate::format::unix_now;
+
+/// A request to run an attach command in the foreground.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachRequest {
+    /// The command (`argv[0]` looked up in `PATH`) and its existence check, as the
+    /// session's source built them.
+    pub command: AttachCommand,
+    /// The session, as `name` or `name [remote]` (sanitized).
+    pub label: String,
+    /// The session is last-known data of an unavailable remote: it may be gone.
+    pub stale: bool,
+}
+
+/// What the event loop must do after an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Nothing beyond a redraw.
+    None,
+    /// Leave the dashboard.
+    Quit,
+    /// Ask the aggregator to poll now.
+    Refresh,
+    /// Suspend the dashboard and run this command.
+    Attach(AttachRequest),
+}
+
+/// The dashboard: the model, the UI state and the sources to ask for attach commands.
+#[derive(Debug)]
+pub struct App {
+    /// Rows, filter, selection.
+    pub model: Model,
+    /// Everything else the screen shows.
+    pub ui: UiState,
+    sources: Vec<DynSessionSource>,
+    ctx: AttachContext,
+    dry_run: bool,
+    /// When `r` was pressed, until every source has answered since.
+    refresh_started: Option<Instant>,
+    /// Publishes the counts for `navi status` (not in the demo).
+    publisher: Option<crate::cmd::status::Publisher>,
+}
+
+impl App {
+    /// A dashboard over `sources`. With `dry_run` (the demo), Enter only says what it
+    /// would run.
+    pub fn new(sources: Vec<DynSessionSource>, ctx: AttachContext, dry_run: bool) -> App {
+        App {
+            model: Model::new(),
+            ui: UiState {
+                demo: dry_run,
+                ..UiState::default()
+            },
+            sources,
+            ctx,
+            dry_run,
+            refresh_started: None,
+            publisher: None,
+        }
+    }
+
+    /// Starts from the user's settings (config.yaml): layout, sort, icons, offline rows.
+    pub fn apply_settings(&mut self, settings: &crate::config::Settings) {
+        self.ui.density = settings.layout;
+        self.ui.icons = settings.icons;
+        self.model.set_sort(settings.sort);
+        self.model.set_hide_offline(!settings.show_offline);
+    }
+
+    /// Publishes every snapshot's counts to `path` for `navi status`.
+    pub fn publish_to(&mut self, path: Option<std::path::PathBuf>) {
+        self.publisher = Some(crate::cmd::status::Publisher::new(path));
+    }
+
+    /// A new snapshot arrived.
+    pub fn on_snapshot(&mut self, snapshot: Arc<Snapshot>) {
+        if let Some(p) = &mut self.publisher {
+            p.publish(crate::cmd::status::Summary::of(&snapshot, unix_now()));
+        }
+        self.model.update(snapshot);
+        let Some(started) = self.refresh_started else {
+            return;
+        };
+        let sources = self.model.sources();
+        if sources
+            .iter()
+            .all(|h| h.last_poll_at.is_some_and(|t| t >= started))
+        {
+            self.refresh_started = None;
+            let text = refreshed(sources, started);
+            // An error said since (a failed attach) stays in view.
+            if self
+                .ui
+                .message
+                .as_ref()
+                .is_none_or(|m| m.level != Level::Error)
+            {
+                self.ui.set_message(Level::Info, text);
+            }
+        }
+    }
+
+    /// Where keys go now.
+    pub fn mode(&self) -> Mode {
+        if self.ui.search.is_some() {
+            Mode::Search
+        } else if self.ui.overlay != Overlay::None {
+            Mode::Overlay
+        } else {
+            Mode::List
+        }
+    }
+
+    fn attach_selected(&mut self) -> Effect {
+        let Some(session) = self.model.selected_session().cloned() else {
+            self.ui.set_message(Level::Info, "no session selected");
+            return Effect::None;
+        };
+        let label = session_label(&session);
+        match attach_command(&self.sources, &session, &self.ctx) {
+            Err(e) => {
+                self.ui
+                    .set_message(Level::Error, format!("cannot attach to {label}: {e}"));
+                Effect::None
+            }
+            Ok(cmd) if self.dry_run => {
+                self.ui.set_message(
+                    Level::Info,
+                    format!("demo: would run `{}`", cmd.argv.join(" ")),
+                );
+                Effect::None
+            }
+            Ok(cmd) if cmd.argv.is_empty() => {
+                self.ui.set_message(
+                    Level::Error,
+                    format!("cannot attach to {label}: the source gave an empty command"),
+                );
+                Effect::None
+            }
+            Ok(cmd) => Effect::Attach(AttachRequest {
+                command: cmd,
+                label,
+                stale: session.stale,
+            }),
+        }
+    }
+
+    /// Records how an attach ended.
+    pub fn on_attach_result(&mut self, req: &AttachRequest, result: Result<(), String>) {
+        match result {
+            Ok(()) if req.stale => self.ui.set_message(
+                Level::Info,
+                format!(
+                    "back from {} (its remote is unavailable: what navi shows may be old)",
+                    req.label
+                ),
+            ),
+            Ok(()) => self
+                .ui
+                .set_message(Level::Info, format!("back from {}", req.label)),
+            Err(e) => {
+                let hint = if req.stale {
+                    " (its remote is unavailable: the session may be gone)"
+                } else {
+                    ""
+                };
+                self.ui.set_message(
+                    Level::Error,
+                    format!("attach to {} failed: {e}{hint}", req.label),
+                );
+            }
+        }
+    }
+}
+
+/// What a refresh started at `started` found, once every source has answered.
+fn refreshed(sources: &[SourceHealth], started: Instant) -> String {
+    let down = sources
+        .iter()
+        .filter(|h| h.state == navi_core::SourceState::Unavailable)
+        .count();
+    let took = navi_core::format_duration(started.elapsed());
+    let n = sources.len();
+    let noun = if n == 1 { "source" } else { "sources" };
+    match down {
+        0 => format!("refreshed {n} {noun} in {took}"),
+        d => format!("refreshed {n} {noun} in {took}; {d} unavailable"),
+    }
+}
+
+/// `name` or `name [remote]`, sanitized.
+pub fn session_label(s: &SessionInfo) -> String {
+    let name = navi_core::text::sanitize(&s.tmux_session);
+    match &s.remote {
+        Some(r) => format!("{name} [{}]", navi_core::text::sanitize(r)),
+        None => name.into_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,156 @@
+//! What the dashboard draws besides the model: overlays, density, the status-line
+//! message, the search being typed, and what the last frame laid out (page size, mouse
+//! hit boxes).
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::format::unix_now;
+use crate::icons::IconSet;
+
+/// How long a status-line message stays.
+pub const MESSAGE_TTL: Duration = Duration::from_secs(6);
+
+/// How a status-line message looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// Neutral information.
+    Info,
+    /// Something failed.
+    Error,
+}
+
+/// A transient status-line message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusMessage {
+    /// The text (already free of control characters).
+    pub text: String,
+    /// Its look.
+    pub level: Level,
+    /// When it disappears.
+    pub until: Instant,
+}
+
+/// Everything the dashboard draws besides the [`Model`].
+#[derive(Debug, Clone)]
+pub struct UiState {
+    /// Wall-clock now, unix seconds (session ages).
+    pub now_unix: i64,
+    /// Monotonic now (data ages of sources, message expiry).
+    pub now: Instant,
+    /// This machine's home directory, for `~` in local paths.
+    pub home: Option<String>,
+    /// The local status directory, for the "no sessions" hint.
+    pub sessions_dir: String,
+    /// The problems of remotes.yaml and config.yaml (header and problems overlay).
+    pub config_errors: Vec<crate::sources::ConfigProblem>,
+    /// The open overlay, if any.
+    pub overlay: Overlay,
+    /// The search being typed (`/`), shown in the footer; `None` when not typing.
+    pub search: Option<String>,
+    /// Rows on the last drawn screen (page moves).
+    pub page: usize,
+    /// Screen lines of the rows on the last drawn screen: (first line, last line, row),
+    /// for mouse clicks.
+    pub hits: Vec<(u16, u16, usize)>,
+    /// Skipped files and config problems, for the problems overlay.
+    pub sources_dirs: Vec<(Option<String>, String)>,
+    /// The current status-line message.
+    pub message: Option<StatusMessage>,
+    /// Demo data is shown.
+    pub demo: bool,
+    /// The first row on screen (kept between frames, clamped on every draw).
+    pub scroll: usize,
+    /// Roomy, compact, or chosen by whether the roomy rows fit.
+    pub density: Density,
+    /// The status icons.
+    pub icons: IconSet,
+    /// Colours on (off with `NO_COLOR`): without them the selection is still marked
+    /// (`▶`, reverse video).
+    pub color: bool,
+    /// The remotes file, for the "no sessions" hint.
+    pub remotes_file: String,
+}
+
+/// An overlay over the list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Overlay {
+    /// None open.
+    #[default]
+    None,
+    /// The keys (`?`).
+    Help,
+    /// The selected session's details (`i`).
+    Details,
+    /// Skipped files and config problems (`e`).
+    Problems,
+}
+
+/// How many lines a session takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Density {
+    /// Roomy while every row fits, compact otherwise.
+    #[default]
+    Auto,
+    /// Two or three lines per session.
+    Roomy,
+    /// One line per session.
+    Compact,
+}
+
+impl Density {
+    /// The density named `name` (`auto`, `roomy` or `compact`).
+    pub fn from_name(name: &str) -> Option<Density> {
+        match name {
+            "auto" => Some(Density::Auto),
+            "roomy" => Some(Density::Roomy),
+            "compact" => Some(Density::Compact),
+            _ => None,
+        }
+    }
+}
+
+impl Default for UiState {
+    fn default() -> Self {
+        UiState {
+            now_unix: unix_now(),
+            now: Instant::now(),
+            home: std::env::home_dir().map(|h| h.display().to_string()),
+            sessions_dir: String::new(),
+            config_errors: Vec::new(),
+            overlay: Overlay::None,
+            search: None,
+            page: 10,
+            hits: Vec::new(),
+            sources_dirs: Vec::new(),
+            message: None,
+            demo: false,
+            scroll: 0,
+            density: Density::Auto,
+            icons: IconSet::Emoji,
+            color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+            remotes_file: "~/.config/navi/remotes.yaml".into(),
+        }
+    }
+}
+
+impl UiState {
+    /// Shows `text` in the status line for [`MESSAGE_TTL`].
+    pub fn set_message(&mut self, level: Level, text: impl AsRef<str>) {
+        self.message = Some(StatusMessage {
+            text: navi_core::text::sanitize(text.as_ref()).into_owned(),
+            level,
+            until: Instant::now() + MESSAGE_TTL,
+        });
+    }
+
+    /// Moves the clocks to now and drops an expired message.
+    pub fn tick(&mut self) {
+        self.now = Instant::now();
+        self.now_unix = unix_now();
+        if self.message.as_ref().is_some_and(|m| m.until <= self.now) {
+            self.message = None;
+        }
+    }
+}

@@ -47,7 +47,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Status(args)) => return status(&cli, args),
         Some(Command::Hook) => {
             let dir = crate::cli::given(&cli.paths.sessions_dir).map(sources::expand_tilde);
-            if let Err(e) = cmd::hooks::run_hook(dir) {
+            if let Err(e) = cmd::hook::run_hook(dir) {
                 init_logging(&cli.paths);
                 tracing::warn!("navi hook: {e}");
             }

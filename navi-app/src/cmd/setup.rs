@@ -198,42 +198,7 @@ pub async fn run(
     }
     let remote = find_remote(set, name)?;
     let source = SshSource::new(remote.clone());
-    writeln!(
-        out,
-        "==> {}: probing ({})",
-        remote.name,
-        remote.destination()
-    )?;
-    let probe = Probe::parse(
-        &step(&source, "probing", PROBE, &[], b"", STEP_TIMEOUT)
-            .await?
-            .stdout,
-    );
-    writeln!(
-        out,
-        "    {} {}, home {}",
-        sanitize(&probe.os),
-        sanitize(&probe.arch),
-        sanitize(&probe.home)
-    )?;
-    let navi = match (&probe.on_path, &probe.local_bin) {
-        (Some(p), _) | (None, Some(p)) => {
-            writeln!(out, "==> using the navi already there: {}", sanitize(p))?;
-            p.clone()
-        }
-        (None, None) if probe.runs_this_binary() => copy_binary(&source, binary, out).await?,
-        (None, None) => {
-            print_manual_steps(&probe, remote, out)?;
-            bail!(
-                "{} runs {} {}, which this navi ({} {}) cannot run; follow the steps above",
-                remote.name,
-                sanitize(&probe.os),
-                sanitize(&probe.arch),
-                std::env::consts::OS,
-                std::env::consts::ARCH
-            );
-        }
-    };
+    let navi = navi_there(&source, binary, out).await?;
     writeln!(out, "==> {}: navi hooks install", remote.name)?;
     let installed = step(
         &source,
@@ -248,6 +213,68 @@ pub async fn run(
         writeln!(out, "    {}", sanitize(line))?;
     }
     let check = check(&source, &navi).await?;
+    report_check(remote, &check, out)?;
+    let ok = check.hooks_installed && check.sessions_dir_present && !check.version.is_empty();
+    if let Some(path) = checks {
+        if let Err(e) = save_check(path, &remote.name, check) {
+            tracing::warn!("cannot record the setup check in {}: {e}", path.display());
+        }
+    }
+    if !ok {
+        bail!("{} is not fully set up (see the check above)", remote.name);
+    }
+    writeln!(
+        out,
+        "Done: Claude Code sessions started in tmux on {} now show up in navi.",
+        remote.name
+    )?;
+    Ok(())
+}
+
+/// The path of a navi that runs on the remote: one already there, or this binary
+/// copied when the remote can run it; otherwise the steps for that machine and an error.
+async fn navi_there(
+    source: &SshSource,
+    binary: &Path,
+    out: &mut dyn Write,
+) -> anyhow::Result<String> {
+    let remote = source.remote();
+    writeln!(
+        out,
+        "==> {}: probing ({})",
+        remote.name,
+        remote.destination()
+    )?;
+    let probed = step(source, "probing", PROBE, &[], b"", STEP_TIMEOUT).await?;
+    let probe = Probe::parse(&probed.stdout);
+    writeln!(
+        out,
+        "    {} {}, home {}",
+        sanitize(&probe.os),
+        sanitize(&probe.arch),
+        sanitize(&probe.home)
+    )?;
+    match (&probe.on_path, &probe.local_bin) {
+        (Some(p), _) | (None, Some(p)) => {
+            writeln!(out, "==> using the navi already there: {}", sanitize(p))?;
+            Ok(p.clone())
+        }
+        (None, None) if probe.runs_this_binary() => copy_binary(source, binary, out).await,
+        (None, None) => {
+            print_manual_steps(&probe, remote, out)?;
+            bail!(
+                "{} runs {} {}, which this navi ({} {}) cannot run; follow the steps above",
+                remote.name,
+                sanitize(&probe.os),
+                sanitize(&probe.arch),
+                std::env::consts::OS,
+                std::env::consts::ARCH
+            );
+        }
+    }
+}
+
+fn report_check(remote: &Remote, check: &SetupCheck, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out, "==> {}: check", remote.name)?;
     writeln!(
         out,
@@ -265,22 +292,7 @@ pub async fn run(
         "    status dir:     {} {}",
         sanitize(&remote.sessions_dir),
         yes_no(check.sessions_dir_present, "present")
-    )?;
-    let ok = check.hooks_installed && check.sessions_dir_present && !check.version.is_empty();
-    if let Some(path) = checks {
-        if let Err(e) = save_check(path, &remote.name, check) {
-            tracing::warn!("cannot record the setup check in {}: {e}", path.display());
-        }
-    }
-    if !ok {
-        bail!("{} is not fully set up (see the check above)", remote.name);
-    }
-    writeln!(
-        out,
-        "Done: Claude Code sessions started in tmux on {} now show up in navi.",
-        remote.name
-    )?;
-    Ok(())
+    )
 }
 
 fn yes_no(ok: bool, what: &str) -> String {

@@ -12,6 +12,7 @@
 //! accepted when a `@cert-authority` line for the host lists its CA and it is valid for
 //! the host now; otherwise its plain key is checked like any other (as OpenSSH does).
 
+mod certificate;
 mod known_hosts;
 
 use std::borrow::Cow;

@@ -51,7 +51,9 @@ status file's fields plus \"remote\" (null when local), \"stale\" and \"status_k
 status or \"unknown\"); each source is {\"name\", \"state\", \"reason\", \"reason_kind\",
 \"latency_ms\", \"last_ok\", \"sessions\", \"skipped\"}. See navi-app/README.md.
 
-EXIT STATUS: 0 success, 1 failure (the error is printed), 2 usage error.
+EXIT STATUS: 0 success, 1 failure (the error is printed), 2 usage error. `navi remotes` exits 1
+when a remote is unavailable or the config has problems (a health check for scripts);
+`navi hooks status` exits 1 when navi's hooks are not installed; `navi hook` always exits 0.
 
 EXAMPLES:
   navi hooks install                     make Claude Code sessions in tmux show up (once)
@@ -166,7 +168,9 @@ pub enum Command {
     /// Show each configured remote's health (one poll), or trust a remote's host key.
     ///
     /// Without a subcommand: state (connected / unavailable), reason, latency, last good
-    /// poll, session count and the config errors of remotes.yaml.
+    /// poll, session count, whether its hooks are installed (from the last `navi remotes
+    /// setup`), and the config errors of remotes.yaml. Exits 1 when a remote is
+    /// unavailable or the config has problems, so it works as a health check.
     Remotes {
         /// Print JSON instead of a table.
         #[arg(long)]

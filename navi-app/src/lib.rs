@@ -110,7 +110,17 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Some(Command::Remotes { json, action: None }) => {
             let set = source_set(true)?;
-            cmd::remotes::health(&set, *json, &mut io::stdout().lock(), &mut io::stderr()).await
+            let checks = cmd::setup::checks_path()
+                .map(|p| cmd::setup::load_checks(&p))
+                .unwrap_or_default();
+            cmd::remotes::health(
+                &set,
+                *json,
+                &checks,
+                &mut io::stdout().lock(),
+                &mut io::stderr(),
+            )
+            .await
         }
         Some(Command::Remotes {
             action: Some(RemotesAction::Setup { name }),

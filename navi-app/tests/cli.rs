@@ -262,6 +262,12 @@ fn demo_list_has_a_healthy_and_an_unavailable_remote() {
         ]
     );
     assert_eq!(sources[1]["latency_ms"], 120);
+
+    // `navi remotes` is a health check: staging is down, so it exits 1 after its table.
+    let out = env.navi(&["--demo", "remotes"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains("staging"), "{}", stdout(&out));
+    assert!(stderr(&out).contains("unavailable: staging"), "{}", stderr(&out));
     let stale: Vec<&Value> = v["sessions"]
         .as_array()
         .unwrap()
@@ -881,6 +887,20 @@ fn remotes_setup_copies_navi_installs_hooks_and_a_hook_run_shows_up() {
         .clone();
     assert_eq!(remote["remote"], "dev");
     assert_eq!(remote["status"], "permission");
+
+    // `navi remotes` shows the check, and exits 0: everything is healthy.
+    let out = env
+        .command(&["remotes"])
+        .env("NAVI_REMOTES", &remotes_file)
+        .env_remove("SSH_AUTH_SOCK")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    assert!(
+        stdout(&out).contains("hooks: installed (navi "),
+        "{}",
+        stdout(&out)
+    );
 
     // Again: the copied navi is found and used.
     let out = setup();

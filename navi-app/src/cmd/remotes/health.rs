@@ -1,5 +1,6 @@
 //! `navi remotes [--json]`: every remote after one poll, as a table or as JSON.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 
 use navi_core::text::sanitize;
@@ -7,6 +8,7 @@ use navi_core::{format_duration, Snapshot, SourceHealth, SourceState};
 use navi_source_ssh::Remote;
 
 use super::address;
+use crate::cmd::setup::SetupCheck;
 use crate::format::{ago, pad, unix_now, unix_seconds};
 use crate::json;
 use crate::sources::SourceSet;
@@ -31,6 +33,7 @@ const HEADER: [&str; 5] = ["REMOTE", "STATE", "LATENCY", "LAST OK", "SESSIONS"];
 pub async fn health(
     set: &SourceSet,
     json_output: bool,
+    checks: &BTreeMap<String, SetupCheck>,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<()> {
@@ -39,20 +42,75 @@ pub async fn health(
         let remotes = snapshot
             .sources
             .iter()
-            .map(|h| json::remote(h, remote_of(set, h)))
+            .map(|h| {
+                let mut v = json::remote(h, remote_of(set, h));
+                if let Some(obj) = v.as_object_mut() {
+                    let check = h.name.as_ref().and_then(|n| checks.get(n));
+                    obj.insert("setup".into(), serde_json::json!(check));
+                }
+                v
+            })
             .collect();
         let doc = json::remotes(file_name(set), remotes, &set.config_errors);
         serde_json::to_writer_pretty(&mut *out, &doc)?;
         writeln!(out)?;
-        return Ok(());
+    } else {
+        set.write_config_errors(err)?;
+        if snapshot.sources.is_empty() {
+            write_no_remotes(set, out)?;
+        } else {
+            write_table(set, &snapshot, checks, out)?;
+        }
     }
-    set.write_config_errors(err)?;
-    if snapshot.sources.is_empty() {
-        write_no_remotes(set, out)?;
-        return Ok(());
+    verdict(set, &snapshot)
+}
+
+/// The exit status: an error (exit 1) when a remote is unavailable or the config has
+/// problems, so `navi remotes` works as a health check in scripts.
+fn verdict(set: &SourceSet, snapshot: &Snapshot) -> anyhow::Result<()> {
+    let down: Vec<&str> = snapshot
+        .sources
+        .iter()
+        .filter(|h| h.state == SourceState::Unavailable)
+        .map(|h| h.display_name())
+        .collect();
+    let problems = set.config_errors.len();
+    match (down.is_empty(), problems) {
+        (true, 0) => Ok(()),
+        (true, n) => anyhow::bail!("{n} config problem(s) (listed above)"),
+        (false, 0) => anyhow::bail!("unavailable: {}", sanitize(&down.join(", "))),
+        (false, n) => anyhow::bail!(
+            "unavailable: {}; {n} config problem(s)",
+            sanitize(&down.join(", "))
+        ),
     }
-    write_table(set, &snapshot, out)?;
-    Ok(())
+}
+
+/// What `navi remotes setup` last found there.
+fn setup_line(h: &SourceHealth, checks: &BTreeMap<String, SetupCheck>, now: i64) -> String {
+    let Some(name) = &h.name else {
+        return String::new();
+    };
+    match checks.get(name) {
+        None => format!(
+            "hooks: not checked (`navi remotes setup {}` installs and checks them)",
+            sanitize(name)
+        ),
+        Some(c) => {
+            let age = ago(std::time::Duration::from_secs(
+                u64::try_from(now.saturating_sub(c.checked_at).max(0)).unwrap_or(0),
+            ));
+            let state = match (c.hooks_installed, c.sessions_dir_present) {
+                (true, true) => "installed",
+                (true, false) => "installed, status directory missing",
+                (false, _) => "NOT installed",
+            };
+            format!(
+                "hooks: {state} ({}, checked {age} by navi remotes setup)",
+                sanitize(&c.version)
+            )
+        }
+    }
 }
 
 /// The configured remote behind `h`, if any.
@@ -84,7 +142,12 @@ fn write_no_remotes(set: &SourceSet, out: &mut dyn Write) -> std::io::Result<()>
 }
 
 /// One line per remote under a header, each followed by its reason and skipped files.
-fn write_table(set: &SourceSet, snapshot: &Snapshot, out: &mut dyn Write) -> std::io::Result<()> {
+fn write_table(
+    set: &SourceSet,
+    snapshot: &Snapshot,
+    checks: &BTreeMap<String, SetupCheck>,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     let widths = column_widths(snapshot);
     writeln!(out, "{}ADDRESS", cells_line(&HEADER, widths))?;
     let now = unix_now();
@@ -100,6 +163,10 @@ fn write_table(set: &SourceSet, snapshot: &Snapshot, out: &mut dyn Write) -> std
                 sanitize(&reason.to_string())
             )?;
         }
+        if let Some(note) = &h.note {
+            writeln!(out, "    note: {}", sanitize(note))?;
+        }
+        writeln!(out, "    {}", setup_line(h, checks, now))?;
         for f in &h.skipped {
             writeln!(out, "    {}", crate::format::skipped(f))?;
         }
@@ -191,11 +258,38 @@ mod tests {
             })],
             ..SourceSet::default()
         };
+        let checks: BTreeMap<String, SetupCheck> = [(
+            "dev".to_string(),
+            SetupCheck {
+                checked_at: unix_now() - 3600,
+                navi: "/home/u/.local/bin/navi".into(),
+                version: "navi 0.1.0".into(),
+                hooks_installed: true,
+                sessions_dir_present: true,
+            },
+        )]
+        .into_iter()
+        .collect();
         let (mut out, mut err) = (Vec::new(), Vec::new());
-        health(&set, false, &mut out, &mut err).await.unwrap();
+        let verdict = health(&set, false, &checks, &mut out, &mut err).await;
+        let failure = format!("{:#}", verdict.unwrap_err());
+        assert_eq!(failure, "unavailable: staging; 1 config problem(s)");
         let out = String::from_utf8(out).unwrap();
         let err = String::from_utf8(err).unwrap();
-        let lines: Vec<&str> = out.lines().collect();
+        let all: Vec<&str> = out.lines().collect();
+        assert_eq!(
+            all[2], "    hooks: installed (navi 0.1.0, checked 1h ago by navi remotes setup)",
+            "{out}"
+        );
+        assert!(
+            all[5].contains("hooks: not checked (`navi remotes setup staging`"),
+            "{out}"
+        );
+        let lines: Vec<&str> = all
+            .iter()
+            .copied()
+            .filter(|l| !l.contains("hooks:"))
+            .collect();
         assert!(lines[0].starts_with("REMOTE"), "{out}");
         assert!(
             lines[1].starts_with("dev") && lines[1].contains("● connected"),
@@ -217,9 +311,13 @@ mod tests {
         assert!(err.contains("field `host`"), "{err}");
 
         let (mut out, mut err) = (Vec::new(), Vec::new());
-        health(&set, true, &mut out, &mut err).await.unwrap();
+        assert!(health(&set, true, &checks, &mut out, &mut err)
+            .await
+            .is_err());
         let v: Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(v["remotes"][0]["name"], "dev");
+        assert_eq!(v["remotes"][0]["setup"]["hooks_installed"], true);
+        assert_eq!(v["remotes"][1]["setup"], Value::Null);
         assert_eq!(v["remotes"][0]["sessions"], 1);
         assert_eq!(v["remotes"][1]["reason_kind"], "auth");
         assert_eq!(
@@ -232,7 +330,9 @@ mod tests {
     async fn no_remotes_shows_an_example() {
         let set = SourceSet::default();
         let (mut out, mut err) = (Vec::new(), Vec::new());
-        health(&set, false, &mut out, &mut err).await.unwrap();
+        health(&set, false, &BTreeMap::new(), &mut out, &mut err)
+            .await
+            .unwrap();
         let out = String::from_utf8(out).unwrap();
         assert!(
             out.contains("No remotes configured") && out.contains("jump_host"),

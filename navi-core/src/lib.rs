@@ -19,6 +19,7 @@
 //! With the `testing` feature, [`testing`] offers a scripted mock source and
 //! [`testing::run_conformance`], the behaviour suite every source runs in its own tests.
 
+mod action;
 mod aggregate;
 mod error;
 pub mod events;
@@ -33,6 +34,7 @@ mod wrap;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
+pub use action::{check_session_name, Action, ActionOutput, Capabilities};
 pub use aggregate::{
     attach_command, Aggregator, AggregatorHandle, Snapshot, SourceHealth, SourceOptions,
     SourceState,
@@ -46,7 +48,7 @@ pub use session::{
     MAX_STATUS_FILE_BYTES,
 };
 pub use source::{
-    tmux_target, AttachCommand, AttachContext, DynSessionSource, PollReport, SessionSource,
-    SkippedFile, EXIT_NO_SUCH_SESSION,
+    tmux_arg, tmux_target, AttachCommand, AttachContext, DynSessionSource, PollReport,
+    SessionSource, SkippedFile, EXIT_NO_SUCH_SESSION,
 };
 pub use wrap::{bounded_poll, poll_deadline, Bounded, Flaky, Latent};

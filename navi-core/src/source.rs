@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::{SessionInfo, SourceError};
+use crate::{Action, ActionOutput, Capabilities, SessionInfo, SourceError};
 
 /// A file (or remote entry) a source could not read. It costs only itself: the rest of the
 /// poll is kept.
@@ -82,7 +82,7 @@ impl AttachCommand {
             "attach-session"
         };
         AttachCommand {
-            argv: vec!["tmux".into(), verb.into(), "-t".into(), name.into()],
+            argv: vec!["tmux".into(), verb.into(), "-t".into(), tmux_arg(name)],
             check: Some(vec![
                 "tmux".into(),
                 "has-session".into(),
@@ -101,7 +101,18 @@ impl AttachCommand {
 /// error (`can't find session`): `tmux has-session -t =name` tells whether `name` itself
 /// still exists.
 pub fn tmux_target(name: &str) -> String {
-    format!("={name}")
+    tmux_arg(&format!("={name}"))
+}
+
+/// `arg` as tmux must receive it in its argv: tmux splits its argv into commands at an
+/// argument that ENDS with `;` (so `tmux new -s 'ab;'` runs `new -s ab` and an empty
+/// command), so a trailing `;` is escaped as `\;`, which tmux turns back into `;`.
+/// Every name, target and literal text navi passes to tmux goes through this.
+pub fn tmux_arg(arg: &str) -> String {
+    match arg.strip_suffix(';') {
+        Some(head) => format!("{head}\\;"),
+        None => arg.to_string(),
+    }
 }
 
 /// The exit status an attach command uses to say "that tmux session does not exist" (it
@@ -201,6 +212,21 @@ pub trait SessionSource: Send + Sync + Debug {
     /// The user asked for fresh data now (`r`): a source that is waiting out a reconnect
     /// backoff should try again on its next poll. The default does nothing.
     fn retry_now(&self) {}
+
+    /// The actions this source can run (default: none).
+    fn supports(&self) -> Capabilities {
+        Capabilities::default()
+    }
+
+    /// Runs `action` on the tmux session `session` of this source (for
+    /// [`Action::New`], the name of the session to create). The default refuses:
+    /// [`SourceError::Unsupported`].
+    async fn act(&self, session: &str, action: &Action) -> Result<ActionOutput, SourceError> {
+        let _ = session;
+        Err(SourceError::Unsupported(
+            format!("this source cannot {}", action.name()).into(),
+        ))
+    }
 }
 
 /// A shared, type-erased source.
@@ -242,6 +268,18 @@ macro_rules! forward_source {
             fn retry_now(&self) {
                 let $me = self;
                 $inner.retry_now()
+            }
+            fn supports(&self) -> $crate::Capabilities {
+                let $me = self;
+                $inner.supports()
+            }
+            async fn act(
+                &self,
+                session: &str,
+                action: &$crate::Action,
+            ) -> Result<$crate::ActionOutput, $crate::SourceError> {
+                let $me = self;
+                $inner.act(session, action).await
             }
         }
     };

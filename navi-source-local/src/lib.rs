@@ -6,6 +6,7 @@
 //! never fatal, and so is a `*.json` that is not a regular file (a directory, a FIFO, a
 //! broken symlink; a FIFO never blocks the poll); a missing directory is zero sessions.
 
+mod actions;
 pub mod hook;
 
 use std::io::Read;
@@ -14,20 +15,31 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use navi_core::{
-    AttachCommand, AttachContext, Detail, PollReport, SessionInfo, SessionSource, SkippedFile,
-    SourceError, SourceOptions, MAX_STATUS_FILE_BYTES,
+    Action, ActionOutput, AttachCommand, AttachContext, Capabilities, Detail, PollReport,
+    SessionInfo, SessionSource, SkippedFile, SourceError, SourceOptions, MAX_STATUS_FILE_BYTES,
 };
 
 /// Sessions of this machine, read from a status directory.
 #[derive(Debug, Clone)]
 pub struct LocalSource {
     dir: PathBuf,
+    tmux: actions::Tmux,
 }
 
 impl LocalSource {
     /// A source over `dir`.
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        LocalSource { dir: dir.into() }
+        LocalSource {
+            dir: dir.into(),
+            tmux: actions::Tmux::default(),
+        }
+    }
+
+    /// Runs tmux for actions as `argv` (e.g. `["tmux", "-S", "/tmp/x/sock"]` for a
+    /// private server) instead of plain `tmux`.
+    pub fn with_tmux(mut self, argv: Vec<String>) -> Self {
+        self.tmux = actions::Tmux { argv };
+        self
     }
 
     /// `~/.claude-sessions`, if a home directory is known.
@@ -185,6 +197,23 @@ impl SessionSource for LocalSource {
 
     fn attach(&self, s: &SessionInfo, ctx: &AttachContext) -> Result<AttachCommand, SourceError> {
         Ok(AttachCommand::local_tmux(&s.tmux_session, ctx))
+    }
+
+    fn supports(&self) -> Capabilities {
+        Capabilities::ALL
+    }
+
+    /// tmux by argv; status files under the lock `navi hook` takes.
+    async fn act(&self, session: &str, action: &Action) -> Result<ActionOutput, SourceError> {
+        let (tmux, dir, name, action) = (
+            self.tmux.clone(),
+            self.dir.clone(),
+            session.to_string(),
+            action.clone(),
+        );
+        tokio::task::spawn_blocking(move || actions::act(&tmux, &dir, &name, &action))
+            .await
+            .map_err(|e| SourceError::Other(Detail::new("the action failed").caused_by(e)))?
     }
 }
 

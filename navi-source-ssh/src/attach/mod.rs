@@ -106,7 +106,7 @@ pub(crate) fn remote_command(session: &str) -> RemoteCommand {
         navi_core::EXIT_NO_SUCH_SESSION
     ))
     .arg(navi_core::tmux_target(session))
-    .arg(session)
+    .arg(navi_core::tmux_arg(session))
 }
 
 /// `%` is a token in ssh's IdentityFile, UserKnownHostsFile and ProxyCommand.

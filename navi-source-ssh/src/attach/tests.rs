@@ -196,13 +196,14 @@ proptest! {
         let at = argv.iter().position(|a| a == "sean@dev.example.com").unwrap();
         let joined = argv[at + 1..].join(" ");
         let words = run_with_fake("tmux", &joined);
+        // A trailing `;` reaches tmux escaped (tmux reads it back as `;`).
         let expected = vec![
             "has-session".to_string(),
             "-t".to_string(),
-            format!("={name}"),
+            navi_core::tmux_target(&name),
             "attach-session".to_string(),
             "-t".to_string(),
-            name.clone(),
+            navi_core::tmux_arg(&name),
         ];
         prop_assert_eq!(words, expected);
     }

@@ -1,0 +1,146 @@
+//! What a source can do to a session besides attaching: preview, new, kill, rename,
+//! dismiss, send input. The source that owns the session runs it (the Model knows no
+//! tmux and no SSH); [`SessionSource::supports`](crate::SessionSource::supports) says
+//! which actions it offers, so the UI offers only what works.
+
+/// One action on a session of a source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// The session's active pane as tmux shows it (plain text, no escape sequences).
+    Preview,
+    /// A new detached tmux session named by the target, in `dir` (`~` is that machine's
+    /// home), running `command` (argv; empty: the user's shell).
+    New {
+        /// The working directory.
+        dir: String,
+        /// What runs in it.
+        command: Vec<String>,
+    },
+    /// End the tmux session and remove its status file.
+    Kill,
+    /// Rename the tmux session and move its status file (its `tmux_session` rewritten).
+    Rename {
+        /// The new name.
+        to: String,
+    },
+    /// Remove the status file of a session whose tmux session has ended.
+    Dismiss,
+    /// Type one line into the session's pane, then Enter.
+    Send {
+        /// The line (sent literally).
+        text: String,
+    },
+}
+
+impl Action {
+    /// `preview`, `new`, `kill`, `rename`, `dismiss` or `send`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Preview => "preview",
+            Action::New { .. } => "new",
+            Action::Kill => "kill",
+            Action::Rename { .. } => "rename",
+            Action::Dismiss => "dismiss",
+            Action::Send { .. } => "send",
+        }
+    }
+}
+
+/// Which actions a source supports.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Capabilities {
+    /// [`Action::Preview`].
+    pub preview: bool,
+    /// [`Action::New`].
+    pub new: bool,
+    /// [`Action::Kill`].
+    pub kill: bool,
+    /// [`Action::Rename`].
+    pub rename: bool,
+    /// [`Action::Dismiss`].
+    pub dismiss: bool,
+    /// [`Action::Send`].
+    pub send: bool,
+}
+
+impl Capabilities {
+    /// Every action.
+    pub const ALL: Capabilities = Capabilities {
+        preview: true,
+        new: true,
+        kill: true,
+        rename: true,
+        dismiss: true,
+        send: true,
+    };
+
+    /// Whether `action` is supported.
+    pub fn allows(&self, action: &Action) -> bool {
+        match action {
+            Action::Preview => self.preview,
+            Action::New { .. } => self.new,
+            Action::Kill => self.kill,
+            Action::Rename { .. } => self.rename,
+            Action::Dismiss => self.dismiss,
+            Action::Send { .. } => self.send,
+        }
+    }
+}
+
+/// What an action produced: a sentence for the status line, or the pane's text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActionOutput {
+    /// Done; what happened ("killed api on dev-server").
+    Done(String),
+    /// The preview's text.
+    Text(String),
+}
+
+/// Why tmux would refuse `name` as a session name, if it would: empty, or containing
+/// `:` or `.` (tmux uses them in targets), or a control character.
+pub fn check_session_name(name: &str) -> Result<(), String> {
+    if name.trim().is_empty() {
+        return Err("a session name cannot be empty".into());
+    }
+    if let Some(c) = name.chars().find(|c| matches!(c, ':' | '.')) {
+        return Err(format!(
+            "tmux does not allow `{c}` in a session name (it separates window and pane in targets)"
+        ));
+    }
+    if name.contains('$') {
+        return Err("tmux changes `$` in a session name (it stores `\\$`); leave it out".into());
+    }
+    if name.starts_with('%') {
+        return Err("a session name cannot start with `%` (tmux reads a pane id)".into());
+    }
+    if name.chars().any(char::is_control) {
+        return Err("a session name cannot contain control characters".into());
+    }
+    if name.starts_with('-') {
+        return Err("a session name cannot start with `-` (tmux would read an option)".into());
+    }
+    if name.len() > 200 {
+        return Err("a session name is at most 200 bytes".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_tmux_rejects() {
+        assert!(check_session_name("api-v2 (it's \"mine\") `x` ! ;").is_ok());
+        assert!(check_session_name("é日本").is_ok());
+        for bad in ["", "  ", "a:b", "a.b", "x\ny", "-rf", "a $b", "%1"] {
+            assert!(check_session_name(bad).is_err(), "{bad:?}");
+        }
+        let caps = Capabilities {
+            preview: true,
+            ..Capabilities::default()
+        };
+        assert!(caps.allows(&Action::Preview) && !caps.allows(&Action::Kill));
+        assert!(Capabilities::ALL.allows(&Action::Send { text: "y".into() }));
+    }
+}

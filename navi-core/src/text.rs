@@ -69,6 +69,20 @@ fn skip_string(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
     }
 }
 
+/// A tmux pane's text made safe to show: every line sanitized ([`sanitize`]) and
+/// trimmed at the end, trailing blank lines dropped.
+pub fn clean_pane(text: &str) -> String {
+    let lines: Vec<String> = text
+        .lines()
+        .map(|l| sanitize(l).trim_end().to_string())
+        .collect();
+    let end = lines
+        .iter()
+        .rposition(|l| !l.is_empty())
+        .map_or(0, |i| i + 1);
+    lines[..end].join("\n")
+}
+
 /// The candidate a misspelt config key most likely meant: the same letters ignoring `_`,
 /// `-` and case, or else the nearest within two edits. `None` when nothing is close.
 pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {

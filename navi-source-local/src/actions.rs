@@ -60,7 +60,7 @@ pub(crate) fn act(
     match action {
         Action::Preview => tmux
             .run(&["capture-pane", "-p", "-J", "-t", &target])
-            .map(|t| ActionOutput::Text(clean_pane(&t)))
+            .map(|t| ActionOutput::Text(navi_core::text::clean_pane(&t)))
             .map_err(|e| fail(format!("cannot preview {name}: {e}"))),
         Action::New { dir: cwd, command } => new(tmux, name, cwd, command).map_err(fail),
         Action::Kill => {
@@ -193,20 +193,6 @@ fn move_status(dir: &Path, from: &str, to: &str) -> std::io::Result<()> {
     )?;
     std::fs::rename(&tmp, status_file(dir, to))?;
     std::fs::remove_file(&old)
-}
-
-/// The pane's text for a preview: escape sequences and control characters gone, line
-/// by line, trailing blank lines dropped.
-pub(crate) fn clean_pane(text: &str) -> String {
-    let lines: Vec<String> = text
-        .lines()
-        .map(|l| navi_core::text::sanitize(l).trim_end().to_string())
-        .collect();
-    let end = lines
-        .iter()
-        .rposition(|l| !l.is_empty())
-        .map_or(0, |i| i + 1);
-    lines[..end].join("\n")
 }
 
 #[cfg(test)]

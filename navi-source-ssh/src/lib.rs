@@ -57,6 +57,7 @@
 //! # }
 //! ```
 
+mod actions;
 mod attach;
 mod auth;
 mod config;
@@ -72,7 +73,8 @@ pub mod test_support;
 
 use async_trait::async_trait;
 use navi_core::{
-    AttachCommand, AttachContext, PollReport, SessionInfo, SessionSource, SourceError,
+    Action, ActionOutput, AttachCommand, AttachContext, Capabilities, PollReport, SessionInfo,
+    SessionSource, SourceError,
 };
 
 pub use attach::attach_argv;
@@ -171,6 +173,16 @@ impl SessionSource for SshSource {
     /// refresh, or after the user trusted the host key).
     fn retry_now(&self) {
         self.pool.retry_now();
+    }
+
+    fn supports(&self) -> Capabilities {
+        Capabilities::ALL
+    }
+
+    /// Over the pooled connection, one login-shell-neutral command per step.
+    async fn act(&self, session: &str, action: &Action) -> Result<ActionOutput, SourceError> {
+        let r = &self.remote;
+        actions::act(&self.pool, &r.name, &r.sessions_dir, session, action).await
     }
 }
 

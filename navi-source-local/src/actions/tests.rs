@@ -126,7 +126,10 @@ fn a_prefix_never_stands_for_another_session() {
 
 #[test]
 fn the_pane_text_is_cleaned() {
-    assert_eq!(clean_pane("a\x1b[31mred\x1b[0m  \nb\x07\n\n\n"), "ared\nb");
+    assert_eq!(
+        navi_core::text::clean_pane("a\x1b[31mred\x1b[0m  \nb\x07\n\n\n"),
+        "ared\nb"
+    );
 }
 
 proptest! {

@@ -5,5 +5,6 @@
 
 mod aggregator;
 mod login_shells;
+mod remote_actions;
 mod ssh_inprocess;
 mod sshd_real;

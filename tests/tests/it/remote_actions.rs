@@ -1,0 +1,148 @@
+//! Actions on a remote's sessions against a real sshd: the remote user's HOME and tmux
+//! server are scratch ones (`SetEnv HOME=… TMUX_TMPDIR=…`), every action runs over the
+//! one pooled connection (one login in sshd's log), names reach tmux exactly.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use navi_core::{Action, ActionOutput, SessionSource};
+use navi_source_ssh::{load_remotes_from_str, Env, SshSource};
+use navi_tests::sshd::{self, Sshd};
+
+#[test]
+fn new_send_preview_rename_kill_dismiss_over_one_login() {
+    if !sshd::sshd_or_skip() {
+        return;
+    }
+    let scratch = tempfile::tempdir().unwrap();
+    let home = scratch.path().join("home");
+    let tmux_dir = scratch.path().join("tmux");
+    std::fs::create_dir_all(home.join("work")).unwrap();
+    std::fs::create_dir_all(home.join(".claude-sessions")).unwrap();
+    std::fs::create_dir_all(&tmux_dir).unwrap();
+    let keys = scratch.path().join("keys");
+    std::fs::create_dir(&keys).unwrap();
+    let public = sshd::keygen(&keys.join("id_ed25519"), "");
+    let server = Sshd::start_with(
+        &[&public],
+        &format!(
+            "SetEnv HOME={} TMUX_TMPDIR={}",
+            home.display(),
+            tmux_dir.display()
+        ),
+    );
+    let known_hosts = keys.join("known_hosts");
+    std::fs::write(&known_hosts, server.known_hosts_line() + "\n").unwrap();
+    let yaml = format!(
+        "remotes:\n  - name: dev\n    host: 127.0.0.1\n    port: {}\n    user: {}\n    key: {}\n    \
+         known_hosts: {}\n",
+        server.port(),
+        sshd::current_user(),
+        keys.join("id_ed25519").display(),
+        known_hosts.display()
+    );
+    let env = Env {
+        home: Some(scratch.path().to_path_buf()),
+        ssh_config: None,
+        user: Some(sshd::current_user()),
+    };
+    let remote = load_remotes_from_str(Path::new("remotes.yaml"), &yaml, &env)
+        .remotes
+        .into_iter()
+        .next()
+        .unwrap();
+    let source = SshSource::new(remote);
+    let tmux = |args: &[&str]| {
+        let out = Command::new("tmux")
+            .args(args)
+            .env("TMUX_TMPDIR", &tmux_dir)
+            .env_remove("TMUX")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let act = |name: &str, action: Action| rt.block_on(source.act(name, &action));
+    let name = "api 'it''s' \"q\" `x` !;";
+
+    let new = Action::New {
+        dir: "~/work".into(),
+        command: vec!["cat".into()],
+    };
+    act(name, new.clone()).unwrap();
+    assert_eq!(
+        tmux(&["list-sessions", "-F", "#{session_name}"]).trim(),
+        name
+    );
+    let cwd = tmux(&[
+        "display-message",
+        "-p",
+        "-t",
+        &format!("={name}:"),
+        "#{pane_current_path}",
+    ]);
+    assert_eq!(
+        Path::new(cwd.trim()),
+        home.join("work").canonicalize().unwrap()
+    );
+    let e = act(name, new).unwrap_err();
+    assert!(e.to_string().contains("already exists"), "{e}");
+    let e = act(
+        "other",
+        Action::New {
+            dir: "~/nope".into(),
+            command: vec![],
+        },
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("no such directory"), "{e}");
+
+    act(
+        name,
+        Action::Send {
+            text: "yes $(touch pwned);".into(),
+        },
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let ActionOutput::Text(pane) = act(name, Action::Preview).unwrap() else {
+        panic!("a preview is text")
+    };
+    assert!(pane.contains("yes $(touch pwned);"), "{pane:?}");
+    assert!(!home.join("work/pwned").exists() && !home.join("pwned").exists());
+
+    let file = |n: &str| home.join(format!(".claude-sessions/{n}.json"));
+    std::fs::write(
+        file(name),
+        format!(r#"{{"tmux_session":{name:?},"status":"waiting","x":1}}"#),
+    )
+    .unwrap();
+    let to = "renamed ☃";
+    act(name, Action::Rename { to: to.into() }).unwrap();
+    assert_eq!(tmux(&["list-sessions", "-F", "#{session_name}"]).trim(), to);
+    assert!(!file(name).exists());
+    let moved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(file(to)).unwrap()).unwrap();
+    assert_eq!(moved["tmux_session"], to);
+    assert_eq!(moved["x"], 1);
+
+    let e = act(to, Action::Dismiss).unwrap_err();
+    assert!(e.to_string().contains("still running"), "{e}");
+    act(to, Action::Kill).unwrap();
+    assert!(!file(to).exists());
+    assert_eq!(tmux(&["list-sessions", "-F", "#{session_name}"]).trim(), "");
+
+    std::fs::write(file("ended"), "{}").unwrap();
+    act("ended", Action::Dismiss).unwrap();
+    assert!(!file("ended").exists());
+
+    assert_eq!(server.accepted_publickey(), 1, "every action on one login");
+    let _ = Command::new("tmux")
+        .arg("kill-server")
+        .env("TMUX_TMPDIR", &tmux_dir)
+        .output();
+}

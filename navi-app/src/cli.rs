@@ -51,7 +51,8 @@ status file's fields plus \"remote\" (null when local), \"stale\" and \"status_k
 status or \"unknown\"); each source is {\"name\", \"state\", \"reason\", \"reason_kind\",
 \"latency_ms\", \"last_ok\", \"sessions\", \"skipped\"}. See navi-app/README.md.
 
-EXIT STATUS: 0 success, 1 failure (the error is printed), 2 usage error. `navi remotes` exits 1
+EXIT STATUS: 0 success, 1 failure (the error is printed: a name tmux rejects, a missing
+directory, an unreachable remote, a session that ended, ...), 2 usage error. `navi remotes` exits 1
 when a remote is unavailable or the config has problems (a health check for scripts);
 `navi hooks status` exits 1 when navi's hooks are not installed; `navi hook` always exits 0.
 
@@ -65,6 +66,10 @@ EXAMPLES:
   navi remotes                           is every remote reachable? latency, reason, sessions
   navi remotes trust dev-server          show dev-server's host key and add it to known_hosts
   navi remotes setup dev-server          install navi's hooks on dev-server (copies navi if needed)
+  navi new dev-server:api --dir '~/work/api'   start claude in a new tmux session on dev-server
+  navi preview dev-server:api            print what the session's screen shows
+  navi send dev-server:api 'yes'         type an answer into it (then Enter)
+  navi rename dev-server:api api-2; navi kill dev-server:api-2 --yes; navi dismiss old
   NAVI_LOG=debug navi --log-file /tmp/navi.log";
 
 /// navi: a dashboard for Claude Code sessions in tmux, on this machine and on remotes over SSH.
@@ -152,6 +157,56 @@ pub enum Command {
     /// it reads the local status directory and says remote sessions are unknown. E.g.
     /// `set -g status-right '#(navi status --format tmux)'`.
     Status(StatusArgs),
+    /// Print a session's screen (its active tmux pane) as plain text.
+    ///
+    /// SESSION is NAME (this machine) or REMOTE:NAME.
+    Preview {
+        /// NAME or REMOTE:NAME.
+        session: String,
+    },
+    /// Start a detached tmux session (locally or on a remote) running a command.
+    ///
+    /// e.g. `navi new dev-server:api --dir '~/work/api'` (`~` is that machine's home).
+    New {
+        /// NAME or REMOTE:NAME of the new session.
+        session: String,
+        /// Its working directory [default: ~].
+        #[arg(long, default_value = "~")]
+        dir: String,
+        /// What runs in it.
+        #[arg(long, default_value = "claude")]
+        command: String,
+        /// Start claude with --dangerously-skip-permissions (the Go navi's toggle).
+        #[arg(long)]
+        skip_permissions: bool,
+    },
+    /// End a tmux session and remove its status file (asks first unless --yes).
+    Kill {
+        /// NAME or REMOTE:NAME.
+        session: String,
+        /// Do not ask.
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+    /// Rename a tmux session and move its status file.
+    Rename {
+        /// NAME or REMOTE:NAME.
+        session: String,
+        /// The new name.
+        to: String,
+    },
+    /// Remove the status file of a session whose tmux session has ended.
+    Dismiss {
+        /// NAME or REMOTE:NAME.
+        session: String,
+    },
+    /// Type one line into a session (then Enter), e.g. to answer Claude's question.
+    Send {
+        /// NAME or REMOTE:NAME.
+        session: String,
+        /// The line to type.
+        text: String,
+    },
     /// The Claude Code hook command (Claude Code runs it; `navi hooks install` sets it up).
     ///
     /// Reads the hook event's JSON on stdin and updates this tmux session's status file

@@ -86,6 +86,17 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
         None => tui::run(source_set(false)?, sources::settings(&cli.paths)).await,
         Some(Command::Status(_) | Command::Hook | Command::Hooks { .. }) => Ok(()),
+        Some(
+            c @ (Command::Preview { .. }
+            | Command::New { .. }
+            | Command::Kill { .. }
+            | Command::Rename { .. }
+            | Command::Dismiss { .. }
+            | Command::Send { .. }),
+        ) => {
+            let set = source_set(false)?;
+            action_command(&set, c).await
+        }
         Some(Command::List { json, wide }) => {
             let settings = sources::settings(&cli.paths);
             let mut set = source_set(false)?;
@@ -183,6 +194,49 @@ fn status(cli: &Cli, args: &cli::StatusArgs) -> anyhow::Result<()> {
         Err(e) if is_broken_pipe(&e) => Ok(()),
         other => other,
     }
+}
+
+/// `navi preview|new|kill|rename|dismiss|send`.
+async fn action_command(set: &SourceSet, command: &Command) -> anyhow::Result<()> {
+    use navi_core::Action;
+    let (address, action) = match command {
+        Command::Preview { session } => (session, Action::Preview),
+        Command::New {
+            session,
+            dir,
+            command,
+            skip_permissions,
+        } => {
+            let mut argv: Vec<String> = command
+                .split_whitespace()
+                .next()
+                .map(|_| command.clone())
+                .into_iter()
+                .collect();
+            if *skip_permissions {
+                argv.push("--dangerously-skip-permissions".into());
+            }
+            (
+                session,
+                Action::New {
+                    dir: dir.clone(),
+                    command: argv,
+                },
+            )
+        }
+        Command::Kill { session, yes } => {
+            let stdin = io::stdin();
+            if !*yes && !cmd::actions::confirm(session, &mut stdin.lock(), &mut io::stdout())? {
+                anyhow::bail!("not killed");
+            }
+            (session, Action::Kill)
+        }
+        Command::Rename { session, to } => (session, Action::Rename { to: to.clone() }),
+        Command::Dismiss { session } => (session, Action::Dismiss),
+        Command::Send { session, text } => (session, Action::Send { text: text.clone() }),
+        _ => return Ok(()),
+    };
+    cmd::actions::run(set, address, action, &mut io::stdout().lock()).await
 }
 
 fn hooks(cli: &Cli, action: &cli::HooksAction) -> anyhow::Result<()> {

@@ -915,3 +915,52 @@ fn remotes_setup_copies_navi_installs_hooks_and_a_hook_run_shows_up() {
         stdout(&out)
     );
 }
+
+/// The action commands on this machine, against a tmux server isolated by TMUX_TMPDIR.
+#[test]
+fn action_commands_on_local_sessions() {
+    let env = Env::new();
+    let tmux_dir = tempfile::tempdir().unwrap();
+    let work = env.home.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    let run = |args: &[&str]| {
+        env.command(args)
+            .env("TMUX_TMPDIR", tmux_dir.path())
+            .env("NAVI_SESSIONS_DIR", &env.sessions)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let out = run(&["new", "job 1", "--dir", dir(&work), "--command", "cat"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("created job 1"), "{}", stdout(&out));
+    let out = run(&["new", "job 1", "--dir", dir(&work), "--command", "cat"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("already exists"), "{}", stderr(&out));
+    let out = run(&["new", "a.b", "--command", "cat"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("does not allow `.`"),
+        "{}",
+        stderr(&out)
+    );
+
+    assert!(run(&["send", "job 1", "hello there"]).status.success());
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let out = run(&["preview", "job 1"]);
+    assert!(stdout(&out).contains("hello there"), "{}", stdout(&out));
+
+    assert!(run(&["rename", "job 1", "job 2"]).status.success());
+    let out = run(&["kill", "job 2"]);
+    assert_eq!(out.status.code(), Some(1), "no answer is no");
+    assert!(stderr(&out).contains("not killed"));
+    assert!(run(&["kill", "job 2", "--yes"]).status.success());
+    let out = run(&["preview", "job 2"]);
+    assert_eq!(out.status.code(), Some(1));
+    let out = run(&["kill", "nope:job", "--yes"]);
+    assert!(
+        stderr(&out).contains("no remote named `nope`"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -1,5 +1,6 @@
 //! One module per subcommand, each with its own `run`.
 
+pub mod actions;
 pub mod hook;
 pub mod hooks;
 pub mod list;

@@ -1,0 +1,138 @@
+//! `navi preview | new | kill | rename | dismiss | send`: one action on one session, for
+//! scripts. A session is `NAME` (this machine) or `REMOTE:NAME` (tmux forbids `:` in
+//! session names, so the first `:` always separates a configured remote).
+
+use std::io::{BufRead, Write};
+
+use anyhow::bail;
+use navi_core::{Action, ActionOutput, DynSessionSource};
+
+use crate::sources::SourceSet;
+
+/// Which source owns `address` and the session's name there.
+pub fn resolve<'a>(
+    set: &'a SourceSet,
+    address: &str,
+) -> anyhow::Result<(&'a DynSessionSource, String)> {
+    let (remote, name) = match address.split_once(':') {
+        Some((remote, name)) => (Some(remote), name),
+        None => (None, address),
+    };
+    if name.is_empty() {
+        bail!("no session name in `{address}` (write NAME or REMOTE:NAME)");
+    }
+    let source = set
+        .sources
+        .iter()
+        .map(|(s, _)| s)
+        .find(|s| s.label() == remote);
+    match (source, remote) {
+        (Some(s), _) => Ok((s, name.to_string())),
+        (None, Some(r)) => {
+            let names: Vec<&str> = set.sources.iter().filter_map(|(s, _)| s.label()).collect();
+            match names.is_empty() {
+                true => bail!("no remote named `{r}`: no remote is configured"),
+                false => bail!("no remote named `{r}` (configured: {})", names.join(", ")),
+            }
+        }
+        (None, None) => bail!("no local source"),
+    }
+}
+
+/// Runs `action` on `address`; prints the result (the pane for a preview).
+pub async fn run(
+    set: &SourceSet,
+    address: &str,
+    action: Action,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let (source, name) = resolve(set, address)?;
+    if !source.supports().allows(&action) {
+        bail!(
+            "{} cannot {} sessions",
+            source.label().unwrap_or("this machine"),
+            action.name()
+        );
+    }
+    match source.act(&name, &action).await? {
+        ActionOutput::Text(text) => writeln!(out, "{text}")?,
+        ActionOutput::Done(what) => writeln!(out, "{what}")?,
+    }
+    Ok(())
+}
+
+/// Asks "Kill NAME on MACHINE? [y/N]" on `input`; `true` for yes.
+pub fn confirm(
+    address: &str,
+    input: &mut dyn BufRead,
+    out: &mut dyn Write,
+) -> anyhow::Result<bool> {
+    let (machine, name) = match address.split_once(':') {
+        Some((r, n)) => (r, n),
+        None => ("this machine", address),
+    };
+    write!(out, "Kill the tmux session {name} on {machine}? [y/N] ")?;
+    out.flush()?;
+    let mut answer = String::new();
+    input.read_line(&mut answer)?;
+    Ok(matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use navi_core::testing::session;
+    use navi_core::MemorySource;
+    use std::sync::Arc;
+
+    fn set() -> SourceSet {
+        SourceSet {
+            sources: vec![
+                (
+                    Arc::new(MemorySource::new(None, vec![session("a", "idle", 1)])) as _,
+                    navi_core::testing::OPTIONS,
+                ),
+                (
+                    Arc::new(MemorySource::new(Some("dev"), vec![])) as _,
+                    navi_core::testing::OPTIONS,
+                ),
+            ],
+            ..SourceSet::default()
+        }
+    }
+
+    #[test]
+    fn addresses_name_the_owning_source() {
+        let set = set();
+        let (s, n) = resolve(&set, "api").unwrap();
+        assert_eq!((s.label(), n.as_str()), (None, "api"));
+        let (s, n) = resolve(&set, "dev:my api").unwrap();
+        assert_eq!((s.label(), n.as_str()), (Some("dev"), "my api"));
+        let e = resolve(&set, "prod:x").unwrap_err().to_string();
+        assert!(
+            e.contains("no remote named `prod` (configured: dev)"),
+            "{e}"
+        );
+        assert!(resolve(&set, "dev:").is_err());
+    }
+
+    #[tokio::test]
+    async fn a_source_without_actions_says_so() {
+        let mut out = Vec::new();
+        let e = run(&set(), "dev:x", Action::Kill, &mut out)
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("dev cannot kill sessions"), "{e}");
+    }
+
+    #[test]
+    fn kill_asks_first() {
+        let mut out = Vec::new();
+        assert!(confirm("dev:api", &mut &b"y\n"[..], &mut out).unwrap());
+        assert!(String::from_utf8(out).unwrap().contains("api on dev?"));
+        assert!(!confirm("api", &mut &b"\n"[..], &mut Vec::new()).unwrap());
+    }
+}

@@ -11,7 +11,7 @@ KEYS (dashboard):
   mouse              wheel scrolls, click selects
   Enter              attach to the selected session (tmux, or ssh -t for a remote)
   /                  search as you type (name, machine, directory, branch, message)
-  n / N              next / previous search match
+  n / N              next / previous search match (without a search, n: new session)
   1 2 3 4 5 / 0      waiting+permission, working, done+idle, error, offline+stopped / all
   !                  jump to the next session that needs you
   f                  cycle the filter: all -> local -> remote -> each remote by name
@@ -19,6 +19,9 @@ KEYS (dashboard):
   s                  sort: priority -> name -> age -> status -> directory -> machine
   v                  rows: roomy -> compact -> auto
   i / e              details of the selected session / skipped files and config problems
+  p / Tab            preview the session's screen (L side/bottom, W wrap, [ ] smaller/larger)
+  a                  type a line into the session, then Enter (answer Claude from here)
+  x / R / d          kill (asks y/N) / rename / dismiss the row of an ended session
   Esc                clear the search and filters (closes an overlay); never quits
   r                  refresh every source now   ?   help overlay   q / Ctrl-C   quit
 

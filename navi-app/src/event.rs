@@ -19,6 +19,11 @@ pub enum AppEvent {
     Snapshot(Arc<Snapshot>),
     /// Time passed: redraw so ages stay true, expire messages.
     Tick,
+    /// A background action finished.
+    ActDone(
+        crate::app::ActRequest,
+        Result<navi_core::ActionOutput, navi_core::SourceError>,
+    ),
     /// Leave (a termination signal, or the input closed).
     Quit,
 }

@@ -52,6 +52,22 @@ pub enum KeyAction {
     Refresh,
     /// Open / close the help overlay.
     ToggleHelp,
+    /// Show / hide the preview pane.
+    TogglePreview,
+    /// Preview beside / below the list.
+    PreviewLayout,
+    /// Wrap long preview lines.
+    PreviewWrap,
+    /// A smaller / larger preview (-1 / +1).
+    PreviewSize(i8),
+    /// Kill the selected session (asks first).
+    Kill,
+    /// Rename the selected session.
+    Rename,
+    /// Remove the status file of the selected ended session.
+    Dismiss,
+    /// Type a line into the selected session.
+    SendInput,
     /// Close an overlay (help, details, problems).
     CloseOverlay,
     /// Leave navi.
@@ -68,6 +84,8 @@ pub enum Mode {
     Overlay,
     /// Typing a search: keys edit it (handled by the app, not this table).
     Search,
+    /// Answering a prompt (rename, send, new, kill): keys edit it (the app's).
+    Prompt,
 }
 
 /// The keys as `?` and `--help` list them: (keys, what they do).
@@ -80,7 +98,10 @@ pub const HELP: &[(&str, &str)] = &[
     ),
     ("Enter", "attach (tmux; ssh -t for a remote session)"),
     ("/", "search name, machine, directory, branch, message"),
-    ("n N", "next / previous search match"),
+    (
+        "n N",
+        "next / previous search match; without a search, n: new session",
+    ),
     (
         "1 2 3 4 5  0",
         "status: waiting+permission, working, done+idle, error, offline; 0 all",
@@ -93,12 +114,25 @@ pub const HELP: &[(&str, &str)] = &[
         "sort: priority → name → age → status → directory → machine",
     ),
     ("v", "rows: roomy → compact → auto"),
-    ("i", "details of the selected session"),
-    ("e", "skipped files and config problems"),
+    (
+        "i  e",
+        "details of the selected session / skipped files and config problems",
+    ),
+    (
+        "p  Tab",
+        "preview the session's screen (L side/bottom, W wrap, [ ] size)",
+    ),
+    (
+        "a",
+        "type a line into the session (answer Claude from here)",
+    ),
+    (
+        "x  R  d",
+        "kill (asks) / rename / dismiss an ended session's row",
+    ),
     ("Esc", "clear the search and filters (closes an overlay)"),
     ("r", "refresh every source now"),
-    ("?", "this help"),
-    ("q  Ctrl-C", "quit"),
+    ("?  q  Ctrl-C", "this help / quit"),
 ];
 
 /// The action of `key` in `mode`, if it has one. Ctrl-C always quits; in an overlay,
@@ -112,7 +146,7 @@ pub fn key_action(key: &KeyEvent, mode: Mode) -> Option<KeyAction> {
         return Some(KeyAction::Quit);
     }
     match mode {
-        Mode::Search => None,
+        Mode::Search | Mode::Prompt => None,
         Mode::Overlay => match key.code {
             KeyCode::Char('?' | 'q' | 'i' | 'e') | KeyCode::Esc | KeyCode::Enter => {
                 Some(KeyAction::CloseOverlay)
@@ -154,6 +188,15 @@ fn list_key(code: KeyCode) -> Option<KeyAction> {
         KeyCode::Char('?') => KeyAction::ToggleHelp,
         KeyCode::Esc => KeyAction::ClearFilters,
         KeyCode::Char('q') => KeyAction::Quit,
+        KeyCode::Char('p') | KeyCode::Tab => KeyAction::TogglePreview,
+        KeyCode::Char('L') => KeyAction::PreviewLayout,
+        KeyCode::Char('W') => KeyAction::PreviewWrap,
+        KeyCode::Char('[') => KeyAction::PreviewSize(-1),
+        KeyCode::Char(']') => KeyAction::PreviewSize(1),
+        KeyCode::Char('x') => KeyAction::Kill,
+        KeyCode::Char('R') => KeyAction::Rename,
+        KeyCode::Char('d') => KeyAction::Dismiss,
+        KeyCode::Char('a') => KeyAction::SendInput,
         _ => return None,
     })
 }

@@ -15,7 +15,7 @@ use ratatui::Terminal;
 use tokio::sync::{mpsc, watch};
 use tokio::time::MissedTickBehavior;
 
-use crate::app::{App, AttachRequest, Effect};
+use crate::app::{ActRequest, App, AttachRequest, Effect};
 use crate::event::{AppEvent, InputReader};
 use crate::sources::SourceSet;
 use crate::ui;
@@ -62,6 +62,8 @@ where
     tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
     tokio::pin!(shutdown);
     let mut snapshots_open = true;
+    // Actions run in the background; their results come back here.
+    let (done_tx, mut done) = mpsc::unbounded_channel::<ActDone>();
     loop {
         app.ui.tick();
         terminal
@@ -76,32 +78,65 @@ where
                     AppEvent::Tick
                 }
             },
+            Some((req, result)) = done.recv() => AppEvent::ActDone(req, result),
             _ = tick.tick() => AppEvent::Tick,
             () = &mut shutdown => AppEvent::Quit,
         };
-        match event {
-            AppEvent::Input(Event::Key(key)) => match app.on_key(&key) {
-                Effect::None => {}
-                Effect::Quit => return Ok(()),
-                Effect::Refresh => refresh(),
-                Effect::Attach(req) => {
-                    tracing::info!(argv = ?req.command.argv, stale = req.stale, "attach");
-                    let result = runner.run(&req).await;
-                    if let Err(e) = &result {
-                        tracing::warn!(argv = ?req.command.argv, "attach failed: {e}");
-                    }
-                    terminal.clear().context("cannot redraw after attach")?;
-                    app.on_attach_result(&req, result);
-                    // The aggregator kept running: show where it is now.
-                    app.on_snapshot(events.snapshots.borrow_and_update().clone());
-                }
-            },
-            AppEvent::Input(Event::Mouse(m)) => app.on_mouse(m.kind, m.row),
-            AppEvent::Input(_) | AppEvent::Tick => {}
-            AppEvent::Snapshot(snapshot) => app.on_snapshot(snapshot),
+        let effect = match event {
+            AppEvent::Input(Event::Key(key)) => app.on_key(&key),
+            AppEvent::Input(Event::Mouse(m)) => {
+                app.on_mouse(m.kind, m.row);
+                Effect::None
+            }
+            AppEvent::Input(_) | AppEvent::Tick => Effect::None,
+            AppEvent::Snapshot(snapshot) => {
+                app.on_snapshot(snapshot);
+                Effect::None
+            }
+            AppEvent::ActDone(req, result) => app.on_act_result(&req, result),
             AppEvent::Quit => return Ok(()),
+        };
+        match effect {
+            Effect::None => {}
+            Effect::Quit => return Ok(()),
+            Effect::Refresh => refresh(),
+            Effect::Act(req) => spawn_action(req, &done_tx),
+            Effect::Attach(req) => {
+                tracing::info!(argv = ?req.command.argv, stale = req.stale, "attach");
+                let result = runner.run(&req).await;
+                if let Err(e) = &result {
+                    tracing::warn!(argv = ?req.command.argv, "attach failed: {e}");
+                }
+                terminal.clear().context("cannot redraw after attach")?;
+                app.on_attach_result(&req, result);
+                // The aggregator kept running: show where it is now.
+                app.on_snapshot(events.snapshots.borrow_and_update().clone());
+            }
+        }
+        // A visible preview follows the selection and refreshes about once a second.
+        if let Effect::Act(req) = app.preview_tick() {
+            spawn_action(req, &done_tx);
         }
     }
+}
+
+/// An action's request and result.
+type ActDone = (
+    ActRequest,
+    Result<navi_core::ActionOutput, navi_core::SourceError>,
+);
+
+/// Runs `req` on its source in the background; the result goes to `done`.
+fn spawn_action(req: ActRequest, done: &mpsc::UnboundedSender<ActDone>) {
+    tracing::info!(action = req.action.name(), session = %req.label, "action");
+    let done = done.clone();
+    tokio::spawn(async move {
+        let result = req.source.act(&req.session, &req.action).await;
+        if let Err(e) = &result {
+            tracing::warn!(action = req.action.name(), session = %req.label, "action failed: {e}");
+        }
+        let _ = done.send((req, result));
+    });
 }
 
 /// Opens the dashboard over `set` and runs it until the user quits.

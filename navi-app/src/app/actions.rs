@@ -6,7 +6,9 @@ use crossterm::event::{
 };
 use tokio::time::Instant;
 
-use super::{App, Density, Effect, KeyAction, Level, Mode, Overlay};
+use navi_core::Action;
+
+use super::{App, Density, Effect, KeyAction, Level, Mode, Overlay, PromptKind};
 use crate::keys::key_action;
 
 impl App {
@@ -14,6 +16,9 @@ impl App {
     pub fn on_key(&mut self, key: &KeyEvent) -> Effect {
         if self.mode() == Mode::Search {
             return self.on_search_key(key);
+        }
+        if self.mode() == Mode::Prompt {
+            return self.on_prompt_key(key);
         }
         match key_action(key, self.mode()) {
             Some(action) => self.apply(action),
@@ -92,6 +97,8 @@ impl App {
             KeyAction::StatusFilter(digit) => self.status_filter(digit),
             KeyAction::ToggleOffline => self.toggle_offline(),
             KeyAction::Search => self.ui.search = Some(self.model.query().to_string()),
+            // The Go navi's `n`: the next match while searching, else a new session.
+            KeyAction::NextMatch if self.model.query().is_empty() => return self.prompt_new(),
             KeyAction::NextMatch | KeyAction::PrevMatch => self.next_match(action),
             KeyAction::NextAttention => self.next_attention(),
             KeyAction::CycleSort => self.cycle_sort(),
@@ -104,6 +111,22 @@ impl App {
             KeyAction::CloseOverlay => self.ui.overlay = Overlay::None,
             KeyAction::Quit => return Effect::Quit,
             KeyAction::Attach => return self.attach_selected(),
+            KeyAction::TogglePreview => return self.toggle_preview(),
+            KeyAction::PreviewLayout => self.ui.preview.side = !self.ui.preview.side,
+            KeyAction::PreviewWrap => self.ui.preview.wrap = !self.ui.preview.wrap,
+            KeyAction::PreviewSize(d) => self.resize_preview(i16::from(d) * 10),
+            KeyAction::Kill => return self.prompt_selected(PromptKind::ConfirmKill, &Action::Kill),
+            KeyAction::Rename => {
+                let probe = Action::Rename { to: String::new() };
+                return self.prompt_selected(PromptKind::Rename, &probe);
+            }
+            KeyAction::SendInput => {
+                let probe = Action::Send {
+                    text: String::new(),
+                };
+                return self.prompt_selected(PromptKind::Send, &probe);
+            }
+            KeyAction::Dismiss => return self.dismiss_selected(),
         }
         Effect::None
     }

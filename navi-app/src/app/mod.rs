@@ -6,6 +6,7 @@
 //! * [`actions`]: keys and the mouse, one [`KeyAction`] at a time;
 //! * here: [`App`] itself, snapshots coming in and attach requests going out.
 
+mod act;
 mod actions;
 mod state;
 
@@ -18,6 +19,7 @@ use navi_core::{
 use tokio::time::Instant;
 
 pub use crate::keys::{KeyAction, Mode};
+pub use act::{ActRequest, PromptKind};
 pub use state::{Density, Level, Overlay, UiState};
 
 use crate::format::unix_now;
@@ -45,6 +47,8 @@ pub enum Effect {
     Refresh,
     /// Suspend the dashboard and run this command.
     Attach(AttachRequest),
+    /// Run this action in the background; its result goes to [`App::on_act_result`].
+    Act(ActRequest),
 }
 
 /// The dashboard: the model, the UI state and the sources to ask for attach commands.
@@ -124,7 +128,9 @@ impl App {
 
     /// Where keys go now.
     pub fn mode(&self) -> Mode {
-        if self.ui.search.is_some() {
+        if self.ui.prompt.is_some() {
+            Mode::Prompt
+        } else if self.ui.search.is_some() {
             Mode::Search
         } else if self.ui.overlay != Overlay::None {
             Mode::Overlay
@@ -219,5 +225,7 @@ pub fn session_label(s: &SessionInfo) -> String {
     }
 }
 
+#[cfg(test)]
+mod act_tests;
 #[cfg(test)]
 mod tests;

@@ -69,6 +69,10 @@ pub struct UiState {
     /// Colours on (off with `NO_COLOR`): without them the selection is still marked
     /// (`▶`, reverse video).
     pub color: bool,
+    /// The one-line prompt being answered (rename, send, new, kill), if any.
+    pub prompt: Option<super::act::Prompt>,
+    /// The preview pane (`p`).
+    pub preview: super::act::Preview,
     /// The remotes file, for the "no sessions" hint.
     pub remotes_file: String,
 }
@@ -131,6 +135,8 @@ impl Default for UiState {
             icons: IconSet::Emoji,
             color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
             remotes_file: "~/.config/navi/remotes.yaml".into(),
+            prompt: None,
+            preview: super::act::Preview::default(),
         }
     }
 }

@@ -63,7 +63,9 @@ fn keymap() {
     assert_eq!(k(KeyCode::Char('o')), Some(KeyAction::ToggleOffline));
     assert_eq!(k(KeyCode::Char('r')), Some(KeyAction::Refresh));
     assert_eq!(k(KeyCode::Char('?')), Some(KeyAction::ToggleHelp));
-    assert_eq!(k(KeyCode::Char('x')), None);
+    assert_eq!(k(KeyCode::Char('z')), None);
+    assert_eq!(k(KeyCode::Char('x')), Some(KeyAction::Kill));
+    assert_eq!(k(KeyCode::Tab), Some(KeyAction::TogglePreview));
     // Ctrl-j is not j.
     assert_eq!(
         key_action(

@@ -34,13 +34,13 @@ pub(super) fn draw_help(frame: &mut Frame, area: Rect) {
         lines.push(Line::raw(format!(" {}", text.join("  "))));
     }
     lines.extend(LEGEND.iter().map(|l| Line::raw(format!(" {l}"))));
-    lines.push(Line::raw(""));
     lines.push(Line::styled(
         " Files and options: navi --help.  ? or Esc closes.",
         Style::new().fg(Color::DarkGray),
     ));
     let height = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
-    let rect = super::centered(area, 100, height);
+    // The status line under it stays visible.
+    let rect = super::centered(area, 100, height.min(area.height.saturating_sub(1)));
     frame.render_widget(Clear, rect);
     frame.render_widget(
         Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(" navi help ")),

@@ -7,6 +7,7 @@
 mod details;
 mod header;
 mod help;
+mod preview;
 mod rows;
 
 use navi_core::Model;
@@ -38,12 +39,16 @@ pub fn draw(frame: &mut Frame, model: &Model, ui: &mut UiState) {
     ])
     .areas(area);
     frame.render_widget(Paragraph::new(header), top);
+    let (list, preview_area) = preview::split(list, ui);
     let position = rows::position(model, ui, usize::from(list.height));
     frame.render_widget(
         Paragraph::new(header::filter_rule(model, gap.width, position)),
         gap,
     );
     rows::draw_rows(frame, list, model, ui);
+    if let Some(area) = preview_area {
+        preview::draw(frame, area, ui);
+    }
     frame.render_widget(Paragraph::new(footer_line(ui, footer.width)), footer);
     match ui.overlay {
         Overlay::None => {}
@@ -72,6 +77,17 @@ fn strip_colors(frame: &mut Frame) {
 fn footer_line(ui: &UiState, w: u16) -> Line<'static> {
     let right = "? help ";
     let avail = usize::from(w).saturating_sub(width(right) + 1);
+    if let Some(p) = &ui.prompt {
+        let text = format!(
+            " {}{}▏ (Enter: ok, Esc: cancel)",
+            p.question(),
+            navi_core::text::sanitize(&p.input)
+        );
+        return Line::styled(
+            truncate(&text, usize::from(w)),
+            Style::new().fg(Color::Yellow),
+        );
+    }
     let (text, style) = match (&ui.search, &ui.message) {
         (Some(q), _) => (
             format!(

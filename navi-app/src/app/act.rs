@@ -1,0 +1,408 @@
+//! Acting on sessions from the dashboard: the preview pane (`p`), and the one-line
+//! prompts of new (`n`), kill (`x`), rename (`R`), dismiss (`d`) and send input (`a`).
+//! The owning source runs the action ([`navi_core::SessionSource::act`]); the event
+//! loop runs it in the background and hands the result back to
+//! [`App::on_act_result`].
+
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use navi_core::{Action, ActionOutput, DynSessionSource, SourceError};
+use tokio::time::Instant;
+
+use super::{session_label, App, Effect, Level};
+
+/// How often a visible preview is refreshed.
+pub const PREVIEW_EVERY: Duration = Duration::from_secs(1);
+
+/// An action for the event loop to run in the background.
+#[derive(Debug, Clone)]
+pub struct ActRequest {
+    /// The source that owns the session.
+    pub source: DynSessionSource,
+    /// The tmux session (the new one's name for `new`).
+    pub session: String,
+    /// What to do.
+    pub action: Action,
+    /// `name` or `name [remote]`, for messages.
+    pub label: String,
+}
+
+impl PartialEq for ActRequest {
+    fn eq(&self, other: &Self) -> bool {
+        self.session == other.session
+            && self.action == other.action
+            && self.label == other.label
+            && self.source.label() == other.source.label()
+    }
+}
+
+impl Eq for ActRequest {}
+
+/// What a prompt asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PromptKind {
+    /// `y` kills the session.
+    ConfirmKill,
+    /// The new name.
+    Rename,
+    /// The line to type into the session.
+    Send,
+    /// A new session's name (Tab: the next machine).
+    NewName,
+    /// A new session's directory.
+    NewDir {
+        /// The name chosen.
+        name: String,
+    },
+}
+
+/// A one-line prompt over the footer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prompt {
+    /// What it asks.
+    pub kind: PromptKind,
+    /// What was typed.
+    pub input: String,
+    /// The index (in the app's sources) of the machine it acts on.
+    pub source: usize,
+    /// The session it acts on (empty for a new one).
+    pub session: String,
+    /// `name [machine]` or the machine, for the question.
+    pub label: String,
+}
+
+impl Prompt {
+    /// The question shown before the input.
+    pub fn question(&self) -> String {
+        match &self.kind {
+            PromptKind::ConfirmKill => format!("kill {}? [y/N] ", self.label),
+            PromptKind::Rename => format!("rename {} to: ", self.label),
+            PromptKind::Send => format!("type into {} (Enter sends): ", self.label),
+            PromptKind::NewName => format!("new session on {} (Tab: machine), name: ", self.label),
+            PromptKind::NewDir { name } => format!("{name} on {}: directory: ", self.label),
+        }
+    }
+}
+
+/// The preview pane's state.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Preview {
+    /// Shown (`p` / Tab).
+    pub visible: bool,
+    /// Beside the list (else below).
+    pub side: bool,
+    /// Long lines wrap (else they are cut).
+    pub wrap: bool,
+    /// Share of the screen, in percent (30–80).
+    pub percent: u16,
+    /// The session shown: (machine, name).
+    pub of: Option<(Option<String>, String)>,
+    /// Its text (or why there is none).
+    pub text: String,
+    /// A refresh is running.
+    pub in_flight: bool,
+    /// When it was last asked for.
+    pub asked: Option<Instant>,
+}
+
+impl App {
+    /// The source that owns `session` (by its machine).
+    fn source_of(&self, remote: Option<&str>) -> Option<(usize, DynSessionSource)> {
+        self.sources
+            .iter()
+            .enumerate()
+            .find(|(_, s)| s.label() == remote)
+            .map(|(i, s)| (i, s.clone()))
+    }
+
+    /// Opens the prompt of `kind` for the selected session (or says why not).
+    pub(super) fn prompt_selected(&mut self, kind: PromptKind, needs: &Action) -> Effect {
+        let Some(s) = self.model.selected_session().cloned() else {
+            self.ui.set_message(Level::Info, "no session selected");
+            return Effect::None;
+        };
+        let label = session_label(&s);
+        let Some((index, source)) = self.source_of(s.remote.as_deref()) else {
+            self.ui
+                .set_message(Level::Error, format!("no source for {label}"));
+            return Effect::None;
+        };
+        if !source.supports().allows(needs) {
+            let what = needs.name();
+            self.ui.set_message(
+                Level::Error,
+                format!("{label}: its machine cannot {what} sessions"),
+            );
+            return Effect::None;
+        }
+        if self.dry_run {
+            self.ui
+                .set_message(Level::Info, format!("demo: would {} {label}", needs.name()));
+            return Effect::None;
+        }
+        let input = match kind {
+            PromptKind::Rename => s.tmux_session.clone(),
+            _ => String::new(),
+        };
+        self.ui.prompt = Some(Prompt {
+            kind,
+            input,
+            source: index,
+            session: s.tmux_session.clone(),
+            label,
+        });
+        Effect::None
+    }
+
+    /// `d`: dismiss at once (the source refuses a live session).
+    pub(super) fn dismiss_selected(&mut self) -> Effect {
+        let Some(s) = self.model.selected_session().cloned() else {
+            self.ui.set_message(Level::Info, "no session selected");
+            return Effect::None;
+        };
+        match self.source_of(s.remote.as_deref()) {
+            Some(_) if self.dry_run => {
+                self.ui
+                    .set_message(Level::Info, "demo: would dismiss the row");
+                Effect::None
+            }
+            Some((_, source)) => Effect::Act(ActRequest {
+                source,
+                session: s.tmux_session.clone(),
+                action: Action::Dismiss,
+                label: session_label(&s),
+            }),
+            None => Effect::None,
+        }
+    }
+
+    /// `n` (without a search): a new session on the selected row's machine.
+    pub(super) fn prompt_new(&mut self) -> Effect {
+        let remote = self.model.selected_session().and_then(|s| s.remote.clone());
+        let Some((index, source)) = self
+            .source_of(remote.as_deref())
+            .or_else(|| self.source_of(None))
+        else {
+            return Effect::None;
+        };
+        if self.dry_run {
+            self.ui
+                .set_message(Level::Info, "demo: would open the new-session prompt");
+            return Effect::None;
+        }
+        self.ui.prompt = Some(Prompt {
+            kind: PromptKind::NewName,
+            input: String::new(),
+            source: index,
+            session: String::new(),
+            label: source.label().unwrap_or("this machine").to_string(),
+        });
+        Effect::None
+    }
+
+    /// A key while a prompt is open.
+    pub(super) fn on_prompt_key(&mut self, key: &KeyEvent) -> Effect {
+        if key.kind == KeyEventKind::Release {
+            return Effect::None;
+        }
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let Some(prompt) = self.ui.prompt.as_mut() else {
+            return Effect::None;
+        };
+        if prompt.kind == PromptKind::ConfirmKill {
+            let yes = matches!(key.code, KeyCode::Char('y' | 'Y'));
+            let prompt = self.ui.prompt.take();
+            return match (yes, prompt) {
+                (true, Some(p)) => self.request(&p, Action::Kill),
+                _ => {
+                    self.ui.set_message(Level::Info, "not killed");
+                    Effect::None
+                }
+            };
+        }
+        match key.code {
+            KeyCode::Esc => self.ui.prompt = None,
+            KeyCode::Char('c') if ctrl => self.ui.prompt = None,
+            KeyCode::Char('u') if ctrl => prompt.input.clear(),
+            KeyCode::Backspace => {
+                prompt.input.pop();
+            }
+            KeyCode::Tab if prompt.kind == PromptKind::NewName => {
+                let next = (prompt.source + 1) % self.sources.len().max(1);
+                prompt.source = next;
+                prompt.label = self.sources[next]
+                    .label()
+                    .unwrap_or("this machine")
+                    .to_string();
+            }
+            KeyCode::Char(c) if !ctrl && !c.is_control() => prompt.input.push(c),
+            KeyCode::Enter => return self.submit_prompt(),
+            _ => {}
+        }
+        Effect::None
+    }
+
+    fn submit_prompt(&mut self) -> Effect {
+        let Some(mut p) = self.ui.prompt.take() else {
+            return Effect::None;
+        };
+        let input = p.input.clone();
+        match p.kind.clone() {
+            PromptKind::ConfirmKill => Effect::None,
+            PromptKind::Rename => self.request(&p, Action::Rename { to: input }),
+            PromptKind::Send => self.request(&p, Action::Send { text: input }),
+            PromptKind::NewName => {
+                if let Err(e) = navi_core::check_session_name(&input) {
+                    self.ui.set_message(Level::Error, e);
+                    self.ui.prompt = Some(p);
+                    return Effect::None;
+                }
+                p.kind = PromptKind::NewDir { name: input };
+                p.input = "~".into();
+                self.ui.prompt = Some(p);
+                Effect::None
+            }
+            PromptKind::NewDir { name } => {
+                p.session = name;
+                let action = Action::New {
+                    dir: input,
+                    command: vec!["claude".into()],
+                };
+                self.request(&p, action)
+            }
+        }
+    }
+
+    fn request(&mut self, p: &Prompt, action: Action) -> Effect {
+        let Some(source) = self.sources.get(p.source).cloned() else {
+            return Effect::None;
+        };
+        let label = match source.label() {
+            Some(r) if p.label == r => format!("{} [{r}]", p.session),
+            _ => p.label.clone(),
+        };
+        self.ui
+            .set_message(Level::Info, format!("{} {label}…", action.name()));
+        Effect::Act(ActRequest {
+            source,
+            session: p.session.clone(),
+            action,
+            label,
+        })
+    }
+
+    /// `p` / Tab: show or hide the preview; shown, it asks for the selected pane.
+    pub(super) fn toggle_preview(&mut self) -> Effect {
+        self.ui.preview.visible = !self.ui.preview.visible;
+        if self.ui.preview.percent == 0 {
+            self.ui.preview.percent = 50;
+            self.ui.preview.side = true;
+        }
+        match self.ui.preview.visible {
+            true => self.preview_now(),
+            false => Effect::None,
+        }
+    }
+
+    /// `[` / `]`: a smaller or larger preview.
+    pub(super) fn resize_preview(&mut self, delta: i16) {
+        let p = i16::try_from(self.ui.preview.percent).unwrap_or(50) + delta;
+        self.ui.preview.percent = u16::try_from(p.clamp(30, 80)).unwrap_or(50);
+    }
+
+    /// The preview request for the selected session, unless one is running.
+    pub fn preview_now(&mut self) -> Effect {
+        if !self.ui.preview.visible || self.ui.preview.in_flight {
+            return Effect::None;
+        }
+        let Some(s) = self.model.selected_session().cloned() else {
+            self.ui.preview.of = None;
+            self.ui.preview.text = "no session selected".into();
+            return Effect::None;
+        };
+        let key = (s.remote.clone(), s.tmux_session.clone());
+        if self.ui.preview.of.as_ref() != Some(&key) {
+            self.ui.preview.text.clear();
+        }
+        self.ui.preview.of = Some(key);
+        if s.stale {
+            self.ui.preview.text = "its remote is unavailable: no preview".into();
+            return Effect::None;
+        }
+        let Some((_, source)) = self.source_of(s.remote.as_deref()) else {
+            return Effect::None;
+        };
+        if !source.supports().preview || self.dry_run {
+            self.ui.preview.text = "this machine offers no preview".into();
+            return Effect::None;
+        }
+        self.ui.preview.in_flight = true;
+        self.ui.preview.asked = Some(Instant::now());
+        Effect::Act(ActRequest {
+            source,
+            session: s.tmux_session.clone(),
+            action: Action::Preview,
+            label: session_label(&s),
+        })
+    }
+
+    /// Called on every tick: refreshes a visible preview about once a second, and at
+    /// once when the selection moved.
+    pub fn preview_tick(&mut self) -> Effect {
+        if !self.ui.preview.visible || self.ui.preview.in_flight {
+            return Effect::None;
+        }
+        let selected = self
+            .model
+            .selected_session()
+            .map(|s| (s.remote.clone(), s.tmux_session.clone()));
+        let moved = selected != self.ui.preview.of;
+        let due = self
+            .ui
+            .preview
+            .asked
+            .is_none_or(|t| t.elapsed() >= PREVIEW_EVERY);
+        match moved || due {
+            true => self.preview_now(),
+            false => Effect::None,
+        }
+    }
+
+    /// An action finished. A change makes the event loop poll again at once.
+    pub fn on_act_result(
+        &mut self,
+        req: &ActRequest,
+        result: Result<ActionOutput, SourceError>,
+    ) -> Effect {
+        match (&req.action, result) {
+            (Action::Preview, result) => {
+                self.ui.preview.in_flight = false;
+                let key = (req.source.label().map(str::to_string), req.session.clone());
+                if self.ui.preview.of.as_ref() == Some(&key) {
+                    self.ui.preview.text = match result {
+                        Ok(ActionOutput::Text(t)) | Ok(ActionOutput::Done(t)) => t,
+                        Err(e) => format!("no preview: {}", e.reason()),
+                    };
+                }
+                Effect::None
+            }
+            (_, Ok(out)) => {
+                let text = match out {
+                    ActionOutput::Done(t) | ActionOutput::Text(t) => t,
+                };
+                self.ui
+                    .set_message(Level::Info, navi_core::text::sanitize(&text));
+                Effect::Refresh
+            }
+            (action, Err(e)) => {
+                let what = action.name();
+                self.ui.set_message(
+                    Level::Error,
+                    format!("cannot {what} {}: {}", req.label, e.reason()),
+                );
+                Effect::None
+            }
+        }
+    }
+}

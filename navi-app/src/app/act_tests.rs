@@ -1,0 +1,230 @@
+//! The dashboard's actions: prompts, the preview pane, results.
+
+use std::sync::Mutex;
+
+use super::*;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use navi_core::testing::session;
+use navi_core::{
+    Action, ActionOutput, Aggregator, Capabilities, MemorySource, PollReport, SessionSource,
+};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+
+/// A source that supports every action and records them.
+#[derive(Debug)]
+struct Acting {
+    inner: MemorySource,
+    done: Mutex<Vec<(String, Action)>>,
+}
+
+#[async_trait::async_trait]
+impl SessionSource for Acting {
+    fn label(&self) -> Option<&str> {
+        self.inner.label()
+    }
+    async fn poll_report(&self) -> Result<PollReport, navi_core::SourceError> {
+        self.inner.poll_report().await
+    }
+    fn attach(
+        &self,
+        s: &SessionInfo,
+        ctx: &AttachContext,
+    ) -> Result<AttachCommand, navi_core::SourceError> {
+        self.inner.attach(s, ctx)
+    }
+    fn supports(&self) -> Capabilities {
+        Capabilities::ALL
+    }
+    async fn act(
+        &self,
+        session: &str,
+        action: &Action,
+    ) -> Result<ActionOutput, navi_core::SourceError> {
+        self.done
+            .lock()
+            .unwrap()
+            .push((session.to_string(), action.clone()));
+        Ok(match action {
+            Action::Preview => {
+                ActionOutput::Text(format!("screen of {session}\nDo you want to proceed?"))
+            }
+            other => ActionOutput::Done(format!("{} done", other.name())),
+        })
+    }
+}
+
+fn key(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+async fn app() -> (App, Arc<Acting>) {
+    let dev = Arc::new(Acting {
+        inner: MemorySource::new(Some("dev"), vec![session("api", "permission", 10)]),
+        done: Mutex::new(Vec::new()),
+    });
+    let local = Arc::new(MemorySource::new(None, vec![]));
+    let sources: Vec<DynSessionSource> = vec![local, dev.clone()];
+    let mut agg = Aggregator::new();
+    for s in &sources {
+        agg.add_source(s.clone(), navi_core::testing::OPTIONS);
+    }
+    let snap = agg.poll_once().await;
+    let mut app = App::new(sources, AttachContext::default(), false);
+    app.on_snapshot(Arc::new(snap));
+    (app, dev)
+}
+
+async fn run(app: &mut App, effect: Effect) -> Effect {
+    match effect {
+        Effect::Act(req) => {
+            let result = req.source.act(&req.session, &req.action).await;
+            app.on_act_result(&req, result)
+        }
+        other => other,
+    }
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        assert_eq!(app.on_key(&key(KeyCode::Char(c))), Effect::None);
+    }
+}
+
+#[tokio::test]
+async fn rename_send_kill_and_dismiss_through_prompts() {
+    let (mut app, dev) = app().await;
+    // R: the prompt starts with the current name.
+    assert_eq!(app.on_key(&key(KeyCode::Char('R'))), Effect::None);
+    assert_eq!(app.mode(), Mode::Prompt);
+    assert_eq!(app.ui.prompt.as_ref().unwrap().input, "api");
+    type_text(&mut app, "-2");
+    let e = app.on_key(&key(KeyCode::Enter));
+    assert_eq!(
+        run(&mut app, e).await,
+        Effect::Refresh,
+        "the source polls again at once"
+    );
+    assert_eq!(app.ui.message.as_ref().unwrap().text, "rename done");
+
+    // a: a line typed into the session (keys that mean something in the list are text).
+    app.on_key(&key(KeyCode::Char('a')));
+    type_text(&mut app, "yes, q and x");
+    let e = app.on_key(&key(KeyCode::Enter));
+    run(&mut app, e).await;
+
+    // x asks; anything but y keeps the session.
+    app.on_key(&key(KeyCode::Char('x')));
+    assert!(app
+        .ui
+        .prompt
+        .as_ref()
+        .unwrap()
+        .question()
+        .contains("kill api [dev]?"));
+    assert_eq!(app.on_key(&key(KeyCode::Char('n'))), Effect::None);
+    assert_eq!(app.ui.message.as_ref().unwrap().text, "not killed");
+    app.on_key(&key(KeyCode::Char('x')));
+    let e = app.on_key(&key(KeyCode::Char('y')));
+    run(&mut app, e).await;
+    let e = app.on_key(&key(KeyCode::Char('d')));
+    run(&mut app, e).await;
+
+    let done = dev.done.lock().unwrap().clone();
+    assert_eq!(
+        done,
+        [
+            ("api".to_string(), Action::Rename { to: "api-2".into() }),
+            (
+                "api".to_string(),
+                Action::Send {
+                    text: "yes, q and x".into()
+                }
+            ),
+            ("api".to_string(), Action::Kill),
+            ("api".to_string(), Action::Dismiss),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn new_asks_name_then_directory_and_rejects_bad_names() {
+    let (mut app, dev) = app().await;
+    assert_eq!(
+        app.on_key(&key(KeyCode::Char('n'))),
+        Effect::None,
+        "no search: n is new"
+    );
+    assert!(app
+        .ui
+        .prompt
+        .as_ref()
+        .unwrap()
+        .question()
+        .contains("new session on dev"));
+    type_text(&mut app, "a.b");
+    app.on_key(&key(KeyCode::Enter));
+    assert!(app
+        .ui
+        .message
+        .as_ref()
+        .unwrap()
+        .text
+        .contains("does not allow `.`"));
+    assert_eq!(app.mode(), Mode::Prompt, "the prompt stays to fix the name");
+    app.on_key(&key(KeyCode::Backspace));
+    app.on_key(&key(KeyCode::Backspace));
+    type_text(&mut app, "-c");
+    app.on_key(&key(KeyCode::Enter));
+    assert_eq!(
+        app.ui.prompt.as_ref().unwrap().input,
+        "~",
+        "the directory defaults to ~"
+    );
+    type_text(&mut app, "/work");
+    let e = app.on_key(&key(KeyCode::Enter));
+    run(&mut app, e).await;
+    let done = dev.done.lock().unwrap().clone();
+    assert_eq!(
+        done,
+        [(
+            "a-c".to_string(),
+            Action::New {
+                dir: "~/work".into(),
+                command: vec!["claude".into()]
+            }
+        )]
+    );
+    // Esc cancels a prompt.
+    app.on_key(&key(KeyCode::Char('n')));
+    app.on_key(&key(KeyCode::Esc));
+    assert_eq!(app.mode(), Mode::List);
+}
+
+#[tokio::test]
+async fn the_preview_pane_shows_the_sessions_screen() {
+    let (mut app, _) = app().await;
+    let e = app.on_key(&key(KeyCode::Char('p')));
+    assert!(matches!(&e, Effect::Act(r) if r.action == Action::Preview));
+    run(&mut app, e).await;
+    assert_eq!(
+        app.preview_tick(),
+        Effect::None,
+        "not again within a second"
+    );
+    let mut terminal = Terminal::new(TestBackend::new(100, 20)).unwrap();
+    terminal
+        .draw(|f| crate::ui::draw(f, &app.model, &mut app.ui))
+        .unwrap();
+    let text: String = terminal
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(|c| c.symbol())
+        .collect();
+    assert!(text.contains("api [dev]"), "pane titled");
+    assert!(text.contains("Do you want to proceed?"), "{text}");
+    app.on_key(&key(KeyCode::Char('p')));
+    assert!(!app.ui.preview.visible);
+}

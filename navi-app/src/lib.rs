@@ -97,28 +97,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             let set = source_set(false)?;
             action_command(&set, c).await
         }
-        Some(Command::List { json, wide }) => {
-            let settings = sources::settings(&cli.paths);
-            let mut set = source_set(false)?;
-            set.add_settings_errors(settings.errors);
-            // A terminal gets a table that fits; a pipe or a file gets every column whole.
-            let width = match io::stdout().is_terminal() && !*wide {
-                true => Some(crossterm::terminal::size().map_or(80, |(w, _)| usize::from(w))),
-                false => None,
-            };
-            let style = cmd::list::TableStyle {
-                width,
-                icons: settings.settings.icons,
-            };
-            cmd::list::run(
-                &set,
-                *json,
-                style,
-                &mut io::stdout().lock(),
-                &mut io::stderr(),
-            )
-            .await
-        }
+        Some(Command::List { json, wide }) => list(&cli, source_set(false)?, *json, *wide).await,
         Some(Command::Remotes { json, action: None }) => {
             let set = source_set(true)?;
             let checks = cmd::setup::checks_path()
@@ -166,6 +145,29 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             .await
         }
     }
+}
+
+/// `navi list [--json] [--wide]`.
+async fn list(cli: &Cli, mut set: SourceSet, json: bool, wide: bool) -> anyhow::Result<()> {
+    let settings = sources::settings(&cli.paths);
+    set.add_settings_errors(settings.errors);
+    // A terminal gets a table that fits; a pipe or a file gets every column whole.
+    let width = match io::stdout().is_terminal() && !wide {
+        true => Some(crossterm::terminal::size().map_or(80, |(w, _)| usize::from(w))),
+        false => None,
+    };
+    let style = cmd::list::TableStyle {
+        width,
+        icons: settings.settings.icons,
+    };
+    cmd::list::run(
+        &set,
+        json,
+        style,
+        &mut io::stdout().lock(),
+        &mut io::stderr(),
+    )
+    .await
 }
 
 fn status(cli: &Cli, args: &cli::StatusArgs) -> anyhow::Result<()> {

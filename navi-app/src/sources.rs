@@ -84,7 +84,7 @@ impl SourceSet {
             ..SourceSet::default()
         };
         set.sources.push((
-            Arc::new(LocalSource::new(sessions_dir)) as DynSessionSource,
+            Arc::new(LocalSource::new(sessions_dir).with_tmux_check()) as DynSessionSource,
             navi_source_local::LocalSource::OPTIONS,
         ));
         for remote in loaded.remotes {

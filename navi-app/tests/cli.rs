@@ -45,7 +45,9 @@ impl Env {
             .env_remove("NAVI_CONFIG")
             .env_remove("CLAUDE_CONFIG_DIR")
             .env_remove("TMUX")
-            .env_remove("TMUX_PANE");
+            .env_remove("TMUX_PANE")
+            // Never the developer's tmux server: a private, empty one.
+            .env("TMUX_TMPDIR", self.home.path());
         cmd
     }
 }
@@ -62,9 +64,36 @@ fn dir(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+impl Env {
+    /// Starts the env's private tmux server (TMUX_TMPDIR = its HOME) with `names`.
+    fn tmux_sessions(&self, names: &[&str]) {
+        for name in names {
+            let out = Command::new("tmux")
+                .args(["new-session", "-d", "-s", name, "cat"])
+                .env("TMUX_TMPDIR", self.home.path())
+                .env_remove("TMUX")
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "tmux: {}", stderr(&out));
+        }
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .arg("kill-server")
+            .env("TMUX_TMPDIR", self.home.path())
+            .env_remove("TMUX")
+            .output();
+    }
+}
+
 #[test]
 fn list_json_reports_the_fixtures_field_by_field() {
     let env = Env::new();
+    // Four of the five still run in tmux; `legacy`'s tmux session has ended.
+    env.tmux_sessions(&["api", "notes", "hyperion", "deploy"]);
     let out = env.navi(&["list", "--json", "--sessions-dir", dir(&env.sessions)]);
     assert!(
         out.status.success(),
@@ -103,6 +132,12 @@ fn list_json_reports_the_fixtures_field_by_field() {
     for s in sessions {
         assert_eq!(s["remote"], Value::Null, "{s}");
         assert_eq!(s["stale"], false, "{s}");
+        let ended = s["tmux_session"] == "legacy";
+        assert_eq!(
+            s.get("ended").and_then(Value::as_bool).unwrap_or(false),
+            ended,
+            "{s}"
+        );
     }
     // Attention first: api (permission) and notes (waiting), then hyperion (working).
     let order: Vec<&str> = sessions

@@ -170,7 +170,7 @@ impl Model {
 
     fn visible(&self, s: &SessionInfo) -> bool {
         self.filter.matches(s)
-            && !(self.hide_offline && (s.stale || s.status == Status::Offline))
+            && !(self.hide_offline && (s.stale || s.ended || s.status == Status::Offline))
             && self
                 .statuses
                 .as_ref()
@@ -437,8 +437,9 @@ impl Model {
             } else {
                 c.local += 1;
             }
-            if s.stale {
-                // Counted apart: last-known data of an unavailable source.
+            if s.stale || s.ended {
+                // Counted apart: last-known data of an unavailable source, or a file
+                // whose tmux session has ended.
             } else if s.attention() {
                 c.attention += 1;
             } else if s.status == Status::Working {

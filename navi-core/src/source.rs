@@ -31,6 +31,21 @@ pub struct PollReport {
     /// Something the user should know although the poll succeeded, e.g. "the status
     /// directory ~/.claude-sessions does not exist" (a typo is otherwise invisible).
     pub note: Option<String>,
+    /// The tmux sessions that exist on the machine (`None`: unknown, e.g. no tmux).
+    pub tmux_sessions: Option<Vec<String>>,
+}
+
+impl PollReport {
+    /// Marks the sessions whose tmux session is not in [`tmux_sessions`](Self::tmux_sessions)
+    /// as ended (nothing when the list is unknown).
+    pub fn mark_ended(&mut self) {
+        let Some(live) = &self.tmux_sessions else {
+            return;
+        };
+        for s in &mut self.sessions {
+            s.ended = !live.contains(&s.tmux_session);
+        }
+    }
 }
 
 impl From<Vec<SessionInfo>> for PollReport {

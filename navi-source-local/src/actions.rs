@@ -42,6 +42,18 @@ impl Tmux {
         })
     }
 
+    /// The tmux sessions of this machine: `Some(empty)` when no server runs, `None` when
+    /// tmux cannot be asked (not installed).
+    pub(crate) fn list_sessions(&self) -> Option<Vec<String>> {
+        match self.run(&["list-sessions", "-F", "#{session_name}"]) {
+            Ok(out) => Some(out.lines().map(str::to_string).collect()),
+            Err(e) if e.contains("no server running") || e.contains("error connecting") => {
+                Some(Vec::new())
+            }
+            Err(_) => None,
+        }
+    }
+
     fn exists(&self, name: &str) -> bool {
         self.run(&["has-session", "-t", &tmux_target(name)]).is_ok()
     }

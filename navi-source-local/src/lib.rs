@@ -24,6 +24,8 @@ use navi_core::{
 pub struct LocalSource {
     dir: PathBuf,
     tmux: actions::Tmux,
+    /// Each poll also asks tmux which sessions exist (rows of ended ones are marked).
+    check_tmux: bool,
 }
 
 impl LocalSource {
@@ -32,7 +34,15 @@ impl LocalSource {
         LocalSource {
             dir: dir.into(),
             tmux: actions::Tmux::default(),
+            check_tmux: false,
         }
+    }
+
+    /// Each poll also lists the tmux sessions (one `tmux list-sessions`), so a row
+    /// whose tmux session has ended is marked [`ended`](SessionInfo::ended).
+    pub fn with_tmux_check(mut self) -> Self {
+        self.check_tmux = true;
+        self
     }
 
     /// Runs tmux for actions as `argv` (e.g. `["tmux", "-S", "/tmp/x/sock"]` for a
@@ -188,11 +198,19 @@ impl SessionSource for LocalSource {
 
     async fn poll_report(&self) -> Result<PollReport, SourceError> {
         let dir = self.dir.clone();
-        tokio::task::spawn_blocking(move || read_dir(&dir))
-            .await
-            .map_err(|e| {
-                SourceError::Other(Detail::new("the status directory reader failed").caused_by(e))
-            })?
+        let tmux = self.check_tmux.then(|| self.tmux.clone());
+        tokio::task::spawn_blocking(move || {
+            let mut report = read_dir(&dir)?;
+            if let Some(tmux) = tmux {
+                report.tmux_sessions = tmux.list_sessions();
+                report.mark_ended();
+            }
+            Ok(report)
+        })
+        .await
+        .map_err(|e| {
+            SourceError::Other(Detail::new("the status directory reader failed").caused_by(e))
+        })?
     }
 
     fn attach(&self, s: &SessionInfo, ctx: &AttachContext) -> Result<AttachCommand, SourceError> {

@@ -62,6 +62,9 @@ pub fn write_table(
             if let Some(r) = &s.remote {
                 name.push_str(&format!(" [{}]", sanitize(r)));
             }
+            if s.ended {
+                name.push_str(" (ended)");
+            }
             if s.stale {
                 name.push_str(" (stale)");
             }

@@ -337,6 +337,11 @@ pub struct SessionInfo {
     /// True when the file was not valid JSON and only some fields could be recovered.
     #[serde(skip_deserializing, skip_serializing_if = "std::ops::Not::not")]
     pub partial: bool,
+    /// True when its machine's tmux has no session of this name any more (the status
+    /// file is left over): shown as ended, sorted after live rows, never counted as
+    /// needing the user.
+    #[serde(skip_deserializing, skip_serializing_if = "std::ops::Not::not")]
+    pub ended: bool,
 }
 
 /// Why a status file could not be read at all.
@@ -424,9 +429,10 @@ impl SessionInfo {
     }
 
     /// Sort tier: 0 needs attention, 1 working, 2 the rest, 3 stale rows (last-known data
-    /// of an unavailable source: whatever they say, they sort after every live row).
+    /// of an unavailable source) and ended ones (no tmux session any more): whatever
+    /// they say, they sort after every live row.
     pub fn priority(&self) -> u8 {
-        if self.stale {
+        if self.stale || self.ended {
             3
         } else if self.attention() {
             0

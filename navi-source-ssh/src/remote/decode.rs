@@ -42,6 +42,10 @@ pub(crate) fn decode_snapshot(
                 name: file_label(dir, arg),
                 reason: clean(&String::from_utf8_lossy(body)),
             }),
+            (true, "T") => {
+                let names = String::from_utf8_lossy(body);
+                report.tmux_sessions = Some(names.lines().map(str::to_string).collect());
+            }
             (true, "N") => report.note = Some(format!("{} does not exist", clean(dir))),
             (true, "E") => {
                 return Err(SourceError::Remote(

@@ -152,6 +152,10 @@ fn snapshot_body() -> String {
          else \
            printf \"\\nNAVI-%s N missing\\n\" \"$n\"; \
          fi",
+        // The tmux sessions that exist (rows of ended ones are marked), when tmux is there.
+        "if command -v tmux >/dev/null 2>&1; then \
+           printf \"\\nNAVI-%s T\\n\" \"$n\"; tmux list-sessions -F \"#{session_name}\" 2>/dev/null; \
+         fi",
         "printf \"\\nNAVI-%s END\\n\" \"$n\"",
     ]
     .join("; ")

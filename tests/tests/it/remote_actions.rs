@@ -121,6 +121,22 @@ fn new_send_preview_rename_kill_dismiss_over_one_login() {
         format!(r#"{{"tmux_session":{name:?},"status":"waiting","x":1}}"#),
     )
     .unwrap();
+    // The poll learns which tmux sessions exist: a leftover file's row is ended.
+    std::fs::write(
+        file("gone"),
+        r#"{"tmux_session":"gone","status":"waiting"}"#,
+    )
+    .unwrap();
+    let sessions = rt.block_on(source.poll()).unwrap();
+    let ended = |n: &str| {
+        sessions
+            .iter()
+            .find(|s| s.tmux_session == n)
+            .map(|s| s.ended)
+    };
+    assert_eq!(ended(name), Some(false));
+    assert_eq!(ended("gone"), Some(true));
+    std::fs::remove_file(file("gone")).unwrap();
     let to = "renamed ☃";
     act(name, Action::Rename { to: to.into() }).unwrap();
     assert_eq!(tmux(&["list-sessions", "-F", "#{session_name}"]).trim(), to);

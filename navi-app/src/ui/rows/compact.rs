@@ -57,8 +57,12 @@ impl Columns {
     pub(super) fn line(&self, s: &SessionInfo, ui: &UiState) -> Line<'static> {
         let dim = Style::new().fg(Color::DarkGray);
         let (status, _) = s.combined_status();
+        let cell = match s.ended {
+            true => format!("{:<2}", "x"),
+            false => status_cell(&status, ui.icons),
+        };
         let mut spans = vec![
-            Span::raw(format!("{} ", status_cell(&status, ui.icons))),
+            Span::raw(format!("{cell} ")),
             Span::styled(
                 pad(&truncate(&sanitize(&s.tmux_session), self.name), self.name),
                 Style::new().add_modifier(Modifier::BOLD),

@@ -51,6 +51,12 @@ fn name_line(s: &SessionInfo, ui: &UiState) -> Vec<Span<'static>> {
     if s.stale {
         left.push(Span::styled("  stale", Style::new().fg(Color::Red)));
     }
+    if s.ended {
+        left.push(Span::styled(
+            "  ended (tmux session gone; d dismisses)",
+            Style::new().fg(Color::Red),
+        ));
+    }
     if s.partial {
         left.push(Span::styled("  partial", Style::new().fg(Color::Yellow)));
     }

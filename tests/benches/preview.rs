@@ -1,0 +1,139 @@
+//! A remote session's preview (its tmux pane), three ways, in one run against one
+//! loopback OpenSSH sshd: navi's preview action (an exec channel on the pooled
+//! connection), a fresh `ssh host tmux capture-pane`, and `tmux capture-pane` run
+//! locally (the floor).
+//!
+//! Run: `cargo bench -p navi-tests --bench preview` (needs root, openssh-server, tmux).
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use navi_core::{Action, SessionSource};
+use navi_source_ssh::{load_remotes_from_str, Env, SshSource};
+use navi_tests::sshd::{current_user, keygen, sshd_or_skip, Sshd};
+
+const ROUNDS: usize = 40;
+
+fn median(mut v: Vec<Duration>) -> f64 {
+    v.sort();
+    v[v.len() / 2].as_secs_f64() * 1e3
+}
+
+fn main() {
+    if !sshd_or_skip() {
+        return;
+    }
+    let scratch = tempfile::tempdir().unwrap();
+    let tmux_dir = scratch.path().join("tmux");
+    std::fs::create_dir(&tmux_dir).unwrap();
+    let key = scratch.path().join("id_ed25519");
+    let public = keygen(&key, "");
+    let server = Sshd::start_with(
+        &[&public],
+        &format!("SetEnv TMUX_TMPDIR={}", tmux_dir.display()),
+    );
+    let known_hosts = scratch.path().join("known_hosts");
+    std::fs::write(&known_hosts, server.known_hosts_line() + "\n").unwrap();
+    let tmux = |args: &[&str]| {
+        Command::new("tmux")
+            .args(args)
+            .env("TMUX_TMPDIR", &tmux_dir)
+            .env_remove("TMUX")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    assert!(tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        "bench",
+        "-x",
+        "120",
+        "-y",
+        "40",
+        "top -b -d 1"
+    ])
+    .status
+    .success());
+    std::thread::sleep(Duration::from_millis(500));
+    let yaml = format!(
+        "remotes:\n  - name: dev\n    host: 127.0.0.1\n    port: {}\n    user: {}\n    key: {}\n    known_hosts: {}\n",
+        server.port(),
+        current_user(),
+        key.display(),
+        known_hosts.display()
+    );
+    let env = Env {
+        home: Some(scratch.path().to_path_buf()),
+        ssh_config: None,
+        user: Some(current_user()),
+    };
+    let remote = load_remotes_from_str(Path::new("r.yaml"), &yaml, &env)
+        .remotes
+        .remove(0);
+    let source = SshSource::new(remote);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(source.act("bench", &Action::Preview)).unwrap();
+    let navi: Vec<Duration> = (0..ROUNDS)
+        .map(|_| {
+            let t = Instant::now();
+            rt.block_on(source.act("bench", &Action::Preview)).unwrap();
+            t.elapsed()
+        })
+        .collect();
+    let fresh: Vec<Duration> = (0..ROUNDS / 2)
+        .map(|_| {
+            let t = Instant::now();
+            let out = Command::new("ssh")
+                .arg("-i")
+                .arg(&key)
+                .args(["-p", &server.port().to_string(), "-o", "BatchMode=yes"])
+                .arg("-o")
+                .arg(format!("UserKnownHostsFile={}", known_hosts.display()))
+                .arg(format!("{}@127.0.0.1", current_user()))
+                .arg("tmux capture-pane -p -t =bench:")
+                .stdin(Stdio::null())
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            t.elapsed()
+        })
+        .collect();
+    let local: Vec<Duration> = (0..ROUNDS)
+        .map(|_| {
+            let t = Instant::now();
+            assert!(tmux(&["capture-pane", "-p", "-t", "=bench:"])
+                .status
+                .success());
+            t.elapsed()
+        })
+        .collect();
+    let _ = tmux(&["kill-server"]);
+    let (n, f, l) = (median(navi), median(fresh), median(local));
+    println!("| preview of a remote pane | median | vs navi |");
+    println!("| --- | --- | --- |");
+    println!("| navi preview action (exec channel on the pooled connection) | {n:.2} ms | 1.00× |");
+    println!(
+        "| fresh `ssh host tmux capture-pane` | {f:.2} ms | {:.2}× |",
+        f / n
+    );
+    println!(
+        "| local `tmux capture-pane` (floor) | {l:.2} ms | {:.2}× |",
+        l / n
+    );
+    println!(
+        "logins on the sshd during navi's {ROUNDS} previews: {}",
+        server.accepted_publickey() - ROUNDS / 2
+    );
+}

@@ -197,13 +197,15 @@ async fn try_agent(
             }
         }
     }
-    Ok(AgentResult::Note(if tried == 0 && only.is_some() && held > 0 {
-        AgentNote::NoneConfigured(sock.to_path_buf())
-    } else if tried == 0 {
-        AgentNote::NoKeys(sock.to_path_buf())
-    } else {
-        AgentNote::Rejected(sock.to_path_buf(), tried)
-    }))
+    Ok(AgentResult::Note(
+        if tried == 0 && only.is_some() && held > 0 {
+            AgentNote::NoneConfigured(sock.to_path_buf())
+        } else if tried == 0 {
+            AgentNote::NoKeys(sock.to_path_buf())
+        } else {
+            AgentNote::Rejected(sock.to_path_buf(), tried)
+        },
+    ))
 }
 
 fn auth_transport_error(e: russh::Error, login: &Login<'_>) -> SourceError {

@@ -117,7 +117,11 @@ impl Hop<'_> {
 }
 
 /// The remote's jump host `j` as a hop (after checking its host and user).
-fn jump_hop<'a>(r: &'a Remote, j: &'a JumpHost, options: SshOptions) -> Result<Hop<'a>, SourceError> {
+fn jump_hop<'a>(
+    r: &'a Remote,
+    j: &'a JumpHost,
+    options: SshOptions,
+) -> Result<Hop<'a>, SourceError> {
     let (target, check) = bastion_parts(r, j)?;
     Ok(Hop {
         host: &j.host,
@@ -218,14 +222,29 @@ async fn open_link(
             None => {
                 let tcp = dial(hop.host, hop.port, &hop.target, hop.timeout).await?;
                 hop.count_opened();
-                handshake(tcp, policy, &hop.options, dead.clone(), &hop.target, hop.timeout).await
+                handshake(
+                    tcp,
+                    policy,
+                    &hop.options,
+                    dead.clone(),
+                    &hop.target,
+                    hop.timeout,
+                )
+                .await
             }
             Some((up, up_target)) => {
-                let tunnel = open_tunnel(&up.handle, hop.host, hop.port, up_target, hop.timeout)
-                    .await?;
+                let tunnel =
+                    open_tunnel(&up.handle, hop.host, hop.port, up_target, hop.timeout).await?;
                 hop.count_opened();
-                handshake(tunnel, policy, &hop.options, dead.clone(), &hop.target, hop.timeout)
-                    .await
+                handshake(
+                    tunnel,
+                    policy,
+                    &hop.options,
+                    dead.clone(),
+                    &hop.target,
+                    hop.timeout,
+                )
+                .await
             }
         }
     };

@@ -5,5 +5,6 @@
 
 mod aggregator;
 mod login_shells;
+mod ssh_config_real;
 mod ssh_inprocess;
 mod sshd_real;

@@ -358,10 +358,7 @@ pub(super) fn resolve_entry_jumps(
         specs.into_iter().map(|s| (s, from_ssh_config)).collect();
     // The first hop is reached as OpenSSH would reach it on its own: through its own
     // ProxyJump, if its block has one.
-    loop {
-        let Some((first, _)) = chain.first() else {
-            break;
-        };
+    while let Some((first, _)) = chain.first() {
         let first_view = host_view(ssh, &first.host);
         let Some(before) = proxy_jump(first_view.as_ref()).map_err(|m| ("jump_host", m))? else {
             break;

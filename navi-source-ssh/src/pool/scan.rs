@@ -26,7 +26,7 @@ pub(crate) async fn scan(r: &Remote) -> Result<ScannedHostKey, SourceError> {
     check_host(&r.host).map_err(|m| SourceError::Config(target.detail(format!("host {m}"))))?;
     let hops = r.jump_hosts();
     let mut upstream: Option<(Arc<Link>, Target)> = None;
-    for i in 0..hops.len() {
+    for (i, (j, _)) in hops.iter().enumerate() {
         let prefix = Remote {
             further_jumps: r.further_jumps.iter().take(i).cloned().collect(),
             ..r.clone()
@@ -35,7 +35,6 @@ pub(crate) async fn scan(r: &Remote) -> Result<ScannedHostKey, SourceError> {
             Ok(up) => upstream = up,
             Err(SourceError::HostKey(m)) => {
                 // An unverified bastion could fake every key behind it: scan it first.
-                let (j, _) = hops[i];
                 let (jump, check) = bastion_parts(r, j)?;
                 let stream = reach(r, &j.host, j.port, &jump, upstream.as_ref()).await;
                 return match stream {

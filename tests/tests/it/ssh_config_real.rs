@@ -158,6 +158,43 @@ fn real_sshd_multi_hop_proxy_jump_logs_into_every_hop_with_its_own_key() {
         "attached-through-two-hops\n"
     );
     let logins_by_attach = [1, 1, 1];
+    // The scan below logs into the outer hop only (on its own runtime, so its link is
+    // not the one the polls use).
+    let logins_by_scan = [1, 0, 0];
+
+    // `navi remotes trust`: with the inner hop's key missing from known_hosts, the
+    // scan goes through the (trusted) outer hop and hands back the inner hop's key.
+    let mut untrusted = r.clone();
+    let kh_partial = ssh.join("known_hosts_partial");
+    std::fs::write(
+        &kh_partial,
+        format!(
+            "{}\n{}\n",
+            outer.known_hosts_line(),
+            target.known_hosts_line()
+        ),
+    )
+    .unwrap();
+    untrusted.known_hosts = kh_partial;
+    let scanned = block_on_bounded("scan through a hop", async {
+        navi_source_ssh::scan_host_key(&untrusted).await
+    })
+    .unwrap_or_else(|e| panic!("{e}\nouter:\n{}", outer.log()));
+    assert!(scanned.is_jump_host);
+    assert_eq!(scanned.port, inner.port(), "the first untrusted hop's key");
+    assert_eq!(
+        scanned.status,
+        navi_source_ssh::HostKeyStatus::Unknown,
+        "{scanned:?}"
+    );
+    assert!(inner.host_public_key().contains(
+        &scanned
+            .known_hosts_line
+            .split_whitespace()
+            .nth(2)
+            .unwrap()
+            .to_string()
+    ));
 
     let source = SshSource::new(r);
     block_on_bounded("polls through two hops", async {
@@ -179,8 +216,8 @@ fn real_sshd_multi_hop_proxy_jump_logs_into_every_hop_with_its_own_key() {
     {
         assert_eq!(
             server.accepted_publickey(),
-            1 + logins_by_attach[i],
-            "{what}: one login for every poll, one for the attach: {}",
+            1 + logins_by_attach[i] + logins_by_scan[i],
+            "{what}: one login for every poll, one for the attach, one for the scan: {}",
             server.log()
         );
     }

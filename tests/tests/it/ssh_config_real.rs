@@ -605,3 +605,52 @@ fn real_sshd_identities_only_and_identity_agent() {
     // Two logins, both through the agent; none for the others.
     assert_eq!(server.accepted_publickey(), 2, "{}", server.log());
 }
+
+/// A live connection is shared only with remotes that would make the same one: same
+/// user, host, port, keys and known_hosts files. A remote whose known_hosts are other
+/// files verifies the host itself on its own connection (sharing never skips a host
+/// key check). In-process server: counts its logins.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_is_shared_only_by_remotes_that_verify_and_log_in_alike() {
+    use navi_tests::ssh_server::{ClientKey, ServerOptions, TestServer};
+    tokio::time::timeout(Duration::from_secs(60), async {
+        let dir = tempfile::tempdir().unwrap();
+        let key = ClientKey::generate(dir.path(), "id_ed25519");
+        let server = TestServer::start(ServerOptions::accepting(&key)).await;
+        let kh_a = dir.path().join("known_hosts_a");
+        let kh_b = dir.path().join("known_hosts_b");
+        server.write_known_hosts(&kh_a);
+        server.write_known_hosts(&kh_b);
+        let make = |name: &str, kh: &Path| {
+            let mut r = Remote::new(name, "127.0.0.1");
+            r.port = server.port();
+            r.user = "navi".into();
+            r.keys = vec![key.path.clone()];
+            r.known_hosts = kh.to_path_buf();
+            r.other_known_hosts = Vec::new();
+            r.timeout = Duration::from_secs(10);
+            r
+        };
+        let first = SshSource::new(make("first", &kh_a));
+        let same = SshSource::new(make("same", &kh_a));
+        let mut other_dir = make("other-dir", &kh_a);
+        other_dir.sessions_dir = "/nonexistent/navi-status".into();
+        let other_dir = SshSource::new(other_dir);
+        let other_files = SshSource::new(make("other-files", &kh_b));
+        for s in [&first, &same, &other_dir, &other_files] {
+            s.poll_report()
+                .await
+                .unwrap_or_else(|e| panic!("{}: {e}", s.remote().name));
+        }
+        assert_eq!(
+            server.authenticated(),
+            2,
+            "first, same and other-dir share one login; other-files logs in itself"
+        );
+        assert_eq!(first.connections_opened(), 1);
+        assert_eq!(same.connections_opened(), 0, "it used first's connection");
+        assert_eq!(other_files.connections_opened(), 1);
+    })
+    .await
+    .expect("within 60s");
+}

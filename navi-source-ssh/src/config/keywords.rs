@@ -59,6 +59,13 @@ const IGNORED: &[&str] = &[
     "forwardx11trusted",
     "gatewayports",
     "gssapidelegatecredentials",
+    // Debian's GSSAPI key exchange patch.
+    "gssapiclientidentity",
+    "gssapikeyexchange",
+    "gssapikexalgorithms",
+    "gssapirenewalforcesrekey",
+    "gssapiserveridentity",
+    "gssapitrustdns",
     "hashknownhosts",
     "ignoreunknown",
     "ipqos",
@@ -91,6 +98,15 @@ const IGNORED: &[&str] = &[
     "usekeychain",
     "visualhostkey",
     "xauthlocation",
+    // Deprecated or removed keywords OpenSSH itself still accepts and ignores.
+    "cipher",
+    "compressionlevel",
+    "protocol",
+    "rhostsrsaauthentication",
+    "rsaauthentication",
+    "uselogin",
+    "useprivilegedport",
+    "useroaming",
 ];
 
 /// What navi does with `keyword` (any case) set to `args`.
@@ -153,7 +169,7 @@ pub(crate) fn support(keyword: &str, args: &[String]) -> Support {
         "pkcs11provider" | "securitykeyprovider" if !is(&["none"]) => {
             "navi uses key files and the agent, not token providers"
         }
-        "canonicalizehostname" if !is(&["no", "false"]) => {
+        "canonicalizehostname" if !is(&["no", "false", "none"]) => {
             "navi connects to the host name as written (or its HostName)"
         }
         "addressfamily" if !is(&["any"]) => "navi tries every address of the host",

@@ -1,6 +1,8 @@
-//! Key authentication, never a prompt: each key file in order, then the ssh-agent at
-//! `SSH_AUTH_SOCK`. RSA keys sign with rsa-sha2-512/256 (never ssh-rsa/SHA-1). An
-//! encrypted key is skipped (the agent may hold it), not a passphrase prompt.
+//! Key authentication, never a prompt: each key file in order, then the ssh-agent
+//! (`IdentityAgent`, else `SSH_AUTH_SOCK`). RSA keys sign with rsa-sha2-512/256 (never
+//! ssh-rsa/SHA-1). An encrypted key is skipped (the agent may hold it), not a
+//! passphrase prompt. With `IdentitiesOnly` the agent may only sign with the keys of
+//! the configured key files (found from the file, or its `.pub` beside it).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -9,7 +11,9 @@ use navi_core::{Detail, SourceError};
 use russh::client::Handle;
 use russh::keys::agent::client::AgentClient;
 use russh::keys::agent::AgentIdentity;
-use russh::keys::{load_secret_key, HashAlg, PrivateKey, PrivateKeyWithHashAlg};
+use russh::keys::{
+    load_public_key, load_secret_key, HashAlg, PrivateKey, PrivateKeyWithHashAlg, PublicKey,
+};
 
 use crate::hostkey::HostKeyVerifier;
 use crate::target::Target;
@@ -30,22 +34,30 @@ enum KeyOutcome {
     Rejected(PathBuf),
 }
 
-/// Authenticates `handle` as `login.user`: key files first, then the agent.
+/// Authenticates `handle` as `login.user`: key files first, then the agent (with
+/// `identities_only`, only its keys that are the key files' keys).
 pub(crate) async fn authenticate(
     handle: &mut Handle<HostKeyVerifier>,
     login: &Login<'_>,
     keys: &[PathBuf],
     agent_sock: Option<PathBuf>,
+    identities_only: bool,
 ) -> Result<(), SourceError> {
     let mut outcomes = Vec::new();
+    // The public keys of the key files (for `IdentitiesOnly`).
+    let mut configured: Vec<PublicKey> = Vec::new();
     for path in keys {
         let key = match load_key(path).await {
             Ok(k) => k,
             Err(outcome) => {
+                if let KeyOutcome::Encrypted(p) | KeyOutcome::Unreadable(p, _) = &outcome {
+                    configured.extend(public_key_beside(p).await);
+                }
                 outcomes.push(outcome);
                 continue;
             }
         };
+        configured.push(key.public_key().clone());
         let hash = rsa_hash(handle, &key).await;
         let res = handle
             .authenticate_publickey(login.user, PrivateKeyWithHashAlg::new(Arc::new(key), hash))
@@ -57,9 +69,10 @@ pub(crate) async fn authenticate(
         outcomes.push(KeyOutcome::Rejected(path.clone()));
     }
 
+    let only = identities_only.then_some(configured.as_slice());
     let agent_note = match agent_sock {
         None => AgentNote::NotSet,
-        Some(sock) => match try_agent(handle, login, &sock).await? {
+        Some(sock) => match try_agent(handle, login, &sock, only).await? {
             AgentResult::Success => return Ok(()),
             AgentResult::Note(n) => n,
         },
@@ -69,6 +82,16 @@ pub(crate) async fn authenticate(
         &outcomes,
         &agent_note,
     )))
+}
+
+/// The public key in `<path>.pub`, if there is one.
+async fn public_key_beside(path: &Path) -> Option<PublicKey> {
+    let mut public = path.as_os_str().to_owned();
+    public.push(".pub");
+    tokio::task::spawn_blocking(move || load_public_key(PathBuf::from(public)).ok())
+        .await
+        .ok()
+        .flatten()
 }
 
 async fn load_key(path: &Path) -> Result<PrivateKey, KeyOutcome> {
@@ -102,6 +125,8 @@ enum AgentNote {
     NotSet,
     Unusable(String),
     NoKeys(PathBuf),
+    /// `IdentitiesOnly`: the agent holds none of the key files' keys.
+    NoneConfigured(PathBuf),
     Rejected(PathBuf, usize),
 }
 
@@ -114,6 +139,7 @@ async fn try_agent(
     handle: &mut Handle<HostKeyVerifier>,
     login: &Login<'_>,
     sock: &Path,
+    only: Option<&[PublicKey]>,
 ) -> Result<AgentResult, SourceError> {
     let mut agent = match AgentClient::connect_uds(sock).await {
         Ok(a) => a,
@@ -134,11 +160,17 @@ async fn try_agent(
         }
     };
     let mut tried = 0;
+    let held = ids.len();
     for id in ids {
         if matches!(id, AgentIdentity::Certificate { .. }) {
             continue;
         }
         let public = id.public_key().into_owned();
+        if let Some(only) = only {
+            if !only.iter().any(|k| k.key_data() == public.key_data()) {
+                continue;
+            }
+        }
         let hash = if public.algorithm().is_rsa() {
             match handle.best_supported_rsa_hash().await {
                 Ok(Some(Some(h))) => Some(h),
@@ -165,11 +197,15 @@ async fn try_agent(
             }
         }
     }
-    Ok(AgentResult::Note(if tried == 0 {
-        AgentNote::NoKeys(sock.to_path_buf())
-    } else {
-        AgentNote::Rejected(sock.to_path_buf(), tried)
-    }))
+    Ok(AgentResult::Note(
+        if tried == 0 && only.is_some() && held > 0 {
+            AgentNote::NoneConfigured(sock.to_path_buf())
+        } else if tried == 0 {
+            AgentNote::NoKeys(sock.to_path_buf())
+        } else {
+            AgentNote::Rejected(sock.to_path_buf(), tried)
+        },
+    ))
 }
 
 fn auth_transport_error(e: russh::Error, login: &Login<'_>) -> SourceError {
@@ -234,6 +270,10 @@ fn failure_message(login: &Login<'_>, outcomes: &[KeyOutcome], agent: &AgentNote
                 ));
             }
         }
+        AgentNote::NoneConfigured(sock) => parts.push(format!(
+            "IdentitiesOnly: the ssh-agent at {} holds none of the configured keys",
+            sock.display()
+        )),
         AgentNote::Rejected(sock, n) => parts.push(format!(
             "server rejected the {n} key{} of the ssh-agent at {} for user {}",
             if *n == 1 { "" } else { "s" },

@@ -17,12 +17,15 @@
 //!
 //! # The connection pool
 //!
-//! * one russh connection per remote (plus one per bastion), reused by every poll;
+//! * one russh connection per host, reused by every poll: a bastion several remotes
+//!   share, or a remote that is also another's bastion (`ProxyJump a,b` chains too), is
+//!   logged into once per process;
 //! * never a second connection while one is alive or being established;
 //! * dead connections are re-established with exponential backoff (1 s → 60 s, jitter);
-//! * keepalives every 15 s, 3 missed = dead; a poll (connecting included) ends at the
-//!   deadline of the bounded poll it runs in (`navi_core::poll_deadline`), or after the
-//!   remote's `timeout` when nothing bounds it.
+//! * keepalives every `ServerAliveInterval` (15 s), `ServerAliveCountMax` (3) missed =
+//!   dead; connecting is bounded by `ConnectTimeout`; a poll (connecting included) ends
+//!   at the deadline of the bounded poll it runs in (`navi_core::poll_deadline`), or
+//!   after the remote's `timeout` when nothing bounds it.
 //!
 //! # Security
 //!
@@ -79,8 +82,8 @@ use navi_core::{
 
 pub use attach::attach_argv;
 pub use config::{
-    default_remotes_path, load_remotes, load_remotes_from_str, ConfigError, Env, JumpHost,
-    LoadedRemotes, Remote,
+    default_remotes_path, load_remotes, load_remotes_from_str, ConfigError, Env, IdentityAgent,
+    JumpHost, LoadedRemotes, Remote, SshOptions,
 };
 pub use hostkey::{trust_host_key, HostKeyStatus, KnownHostsLocation, ScannedHostKey};
 pub use pool::RemoteOutput;
@@ -117,7 +120,8 @@ impl SshSource {
         &self.remote
     }
 
-    /// SSH connections (to the target) opened so far; pooling keeps this at 1.
+    /// SSH connections to the target this source opened so far; pooling keeps this at 1
+    /// (0 when it uses a connection another remote opened to the same host).
     pub fn connections_opened(&self) -> u64 {
         self.pool.connections_opened()
     }

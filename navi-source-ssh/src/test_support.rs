@@ -33,6 +33,9 @@ impl RemoteBuilder {
                 user: "sean".into(),
                 keys: vec!["/home/sean/.ssh/id_rsa".into()],
                 jump: None,
+                further_jumps: Vec::new(),
+                jump_options: Vec::new(),
+                options: crate::SshOptions::default(),
                 known_hosts: "/home/sean/.ssh/known_hosts".into(),
                 other_known_hosts: Vec::new(),
                 sessions_dir: "~/.claude-sessions".into(),
@@ -75,6 +78,8 @@ impl RemoteBuilder {
     /// The bastion to connect through.
     pub fn jump(mut self, jump: JumpHost) -> RemoteBuilder {
         self.remote.jump = Some(jump);
+        // One set of connection options per hop, as the loader gives.
+        self.remote.jump_options = vec![crate::SshOptions::default()];
         self
     }
 

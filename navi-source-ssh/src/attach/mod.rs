@@ -14,8 +14,9 @@
 //!
 //! A jump host is not `-J`: ssh does not apply `-i` and `-o` to the jump hop, so it would
 //! use the wrong key and known_hosts. Instead a `ProxyCommand` runs `ssh -W %h:%p` to the
-//! bastion with the same key and known_hosts; every word of it is quoted for the local
-//! `sh` that runs it and `%` is doubled against ssh's token expansion.
+//! bastion with its keys and the remote's known_hosts (several hops nest one
+//! `ProxyCommand` per hop); every word of it is quoted for the local `sh` that runs it
+//! and `%` is doubled against ssh's token expansion.
 //!
 //! The command is the same inside tmux (`AttachContext::inside_tmux`): the remote tmux
 //! then runs nested in the current pane, which is what `ssh -t host tmux attach` does.
@@ -54,35 +55,21 @@ pub fn attach_argv(remote: &Remote, session: &str) -> Result<AttachCommand, Sour
     }
     argv.push("-o".into());
     argv.push(escape_percent(&known_hosts));
-    if let Some(j) = &remote.jump {
-        check_host(&j.host).map_err(|m| bad("jump host", m))?;
-        check_user(&j.user).map_err(|m| bad("jump user", m))?;
-        let mut words: Vec<String> = vec!["ssh".into()];
-        // Two rounds of %-expansion: the outer ssh expands the ProxyCommand, the inner
-        // one its -i and UserKnownHostsFile values.
-        let twice = |s: &str| escape_percent(&escape_percent(s));
-        let jump_keys: Vec<String> = j
-            .keys_with(&remote.keys)
-            .iter()
-            .map(|k| k.to_string_lossy().into_owned())
-            .collect();
-        for k in &jump_keys {
-            words.push("-i".into());
-            words.push(shell_quote(&twice(k)));
-        }
-        words.push("-p".into());
-        words.push(j.port.to_string());
-        words.push("-o".into());
-        words.push(shell_quote(&twice(&known_hosts)));
-        words.push("-W".into());
-        words.push("%h:%p".into());
-        words.push(shell_quote(&format!(
-            "{}@{}",
-            escape_percent(&j.user),
-            j.host
-        )));
+    for o in ssh_options(&remote.options) {
         argv.push("-o".into());
-        argv.push(format!("ProxyCommand={}", words.join(" ")));
+        argv.push(escape_percent(&o));
+    }
+    let hops = remote.jump_hosts();
+    if !hops.is_empty() {
+        for (j, _) in &hops {
+            check_host(&j.host).map_err(|m| bad("jump host", m))?;
+            check_user(&j.user).map_err(|m| bad("jump user", m))?;
+        }
+        argv.push("-o".into());
+        argv.push(format!(
+            "ProxyCommand={}",
+            proxy_command(&hops, &remote.keys, &known_hosts)
+        ));
     }
     argv.push(format!("{}@{}", remote.user, remote.host));
     let command = remote_command(session)
@@ -90,6 +77,73 @@ pub fn attach_argv(remote: &Remote, session: &str) -> Result<AttachCommand, Sour
         .map_err(|e| bad("tmux session", format!("{session:?}: {e}")))?;
     argv.push(command);
     Ok(AttachCommand::new(argv))
+}
+
+/// The `ProxyCommand` that reaches the host after the last of `hops`: `ssh -W %h:%p`
+/// to that hop with its keys and the remote's known_hosts, itself through a
+/// `ProxyCommand` for the hops before it (`ProxyJump a,b` nests one level per hop).
+///
+/// Every word is quoted for the local `sh` that runs it; `%` is doubled against the
+/// outer ssh's expansion of the command, and once more in values the inner ssh expands
+/// itself (`-i`, `UserKnownHostsFile`, a nested `ProxyCommand`).
+fn proxy_command(
+    hops: &[(&crate::config::JumpHost, crate::config::SshOptions)],
+    remote_keys: &[std::path::PathBuf],
+    known_hosts: &str,
+) -> String {
+    let Some(((j, options), before)) = hops.split_last() else {
+        return String::new();
+    };
+    // Two rounds of %-expansion: the outer ssh expands the ProxyCommand, the inner
+    // one its -i and -o values.
+    let twice = |s: &str| escape_percent(&escape_percent(s));
+    let mut words: Vec<String> = vec!["ssh".into()];
+    for k in j.keys_with(remote_keys) {
+        words.push("-i".into());
+        words.push(shell_quote(&twice(&k.to_string_lossy())));
+    }
+    words.push("-p".into());
+    words.push(j.port.to_string());
+    words.push("-o".into());
+    words.push(shell_quote(&twice(known_hosts)));
+    for o in ssh_options(options) {
+        words.push("-o".into());
+        words.push(shell_quote(&twice(&o)));
+    }
+    if !before.is_empty() {
+        let inner = format!(
+            "ProxyCommand={}",
+            proxy_command(before, remote_keys, known_hosts)
+        );
+        words.push("-o".into());
+        words.push(shell_quote(&escape_percent(&inner)));
+    }
+    words.push("-W".into());
+    words.push("%h:%p".into());
+    words.push(shell_quote(&format!(
+        "{}@{}",
+        escape_percent(&j.user),
+        j.host
+    )));
+    words.join(" ")
+}
+
+/// `-o` values for the settings that differ from ssh's defaults (`IdentitiesOnly`,
+/// `IdentityAgent`), unescaped.
+fn ssh_options(o: &crate::config::SshOptions) -> Vec<String> {
+    let mut out = Vec::new();
+    if o.identities_only {
+        out.push("IdentitiesOnly=yes".to_string());
+    }
+    match &o.identity_agent {
+        crate::config::IdentityAgent::FromEnv => {}
+        crate::config::IdentityAgent::None => out.push("IdentityAgent=none".to_string()),
+        crate::config::IdentityAgent::Socket(p) => out.push(format!(
+            "IdentityAgent={}",
+            ssh_config_word(&p.to_string_lossy())
+        )),
+    }
+    out
 }
 
 /// What the remote runs to attach: `tmux has-session -t "=NAME" || exit 113; exec tmux

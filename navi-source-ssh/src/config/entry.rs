@@ -5,14 +5,14 @@
 use std::time::Duration;
 
 use serde_yaml::{Mapping, Value};
-use ssh2_config::SshConfig;
 
 use super::ssh_config::{
-    host_params, resolve_entry_jump, resolve_host, resolve_keys, resolve_known_hosts, resolve_port,
-    resolve_user,
+    host_view, resolve_entry_jumps, resolve_host, resolve_keys, resolve_known_hosts,
+    resolve_options, resolve_port, resolve_user, unsupported_options, JumpContext, Notes,
 };
+use super::ssh_file::SshFile;
 use super::values::{
-    check_host_alias, check_user, describe, parse_duration_value, parse_jump_spec,
+    check_host_alias, check_user, describe, parse_duration_value, parse_jump_list,
     parse_port_value, plain, text, JumpSpec,
 };
 use super::{Env, Remote, DEFAULT_POLL_INTERVAL, DEFAULT_SESSIONS_DIR, DEFAULT_TIMEOUT};
@@ -37,13 +37,16 @@ pub(super) struct EntryError {
     pub(super) remote: String,
     pub(super) field: String,
     pub(super) message: String,
+    /// The file the problem is in when it is not remotes.yaml (a `~/.ssh/config`
+    /// option).
+    pub(super) file: Option<std::path::PathBuf>,
 }
 
 impl EntryError {
-    /// The error as it is reported: in remotes.yaml at `path`.
+    /// The error as it is reported: in remotes.yaml at `path` (or its own file).
     pub(super) fn in_file(self, path: &std::path::Path) -> super::ConfigError {
         super::ConfigError {
-            file: path.to_path_buf(),
+            file: self.file.unwrap_or_else(|| path.to_path_buf()),
             remote: self.remote,
             field: self.field,
             message: self.message,
@@ -67,6 +70,7 @@ impl Label {
             remote: self.0.clone(),
             field: field.to_string(),
             message: message.into(),
+            file: None,
         }
     }
 }
@@ -79,7 +83,7 @@ struct RawEntry {
     user: Option<String>,
     key: Option<String>,
     sessions_dir: Option<String>,
-    jump_host: Option<JumpSpec>,
+    jump_host: Option<Vec<JumpSpec>>,
     jump_user: Option<String>,
     port: Option<u16>,
     timeout: Option<Duration>,
@@ -92,7 +96,7 @@ pub(super) fn parse_entry(
     entry: &Value,
     index: usize,
     env: &Env,
-    ssh: Option<&SshConfig>,
+    ssh: Option<&SshFile>,
     warnings: &mut Vec<EntryError>,
 ) -> Result<Remote, EntryError> {
     let map = match entry {
@@ -106,12 +110,13 @@ pub(super) fn parse_entry(
                      found {}",
                     describe(other)
                 ),
+                file: None,
             })
         }
     };
     let label = Label::of(map, index);
     let raw = read_fields(map, &label, warnings)?;
-    resolve(raw, &label, env, ssh)
+    resolve(raw, &label, env, ssh, warnings)
 }
 
 /// Every field of the entry, each validated on its own.
@@ -149,7 +154,7 @@ impl RawEntry {
             "key" => self.key = Some(path_value(v, "a private key")?),
             "known_hosts" => self.known_hosts = Some(path_value(v, "a known_hosts file")?),
             "sessions_dir" => self.sessions_dir = Some(sessions_dir_value(v)?),
-            "jump_host" => self.jump_host = Some(parse_jump_spec(&text(v)?)?),
+            "jump_host" => self.jump_host = Some(parse_jump_list(&text(v)?)?),
             "port" => self.port = Some(parse_port_value(v)?),
             "timeout" => self.timeout = Some(parse_duration_value(v)?),
             "poll_interval" => self.poll_interval = Some(parse_duration_value(v)?),
@@ -215,7 +220,8 @@ fn resolve(
     raw: RawEntry,
     label: &Label,
     env: &Env,
-    ssh: Option<&SshConfig>,
+    ssh: Option<&SshFile>,
+    warnings: &mut Vec<EntryError>,
 ) -> Result<Remote, EntryError> {
     let name = raw
         .name
@@ -226,15 +232,38 @@ fn resolve(
             "is missing; give the host name, address or ~/.ssh/config alias",
         )
     })?;
-    let params = host_params(ssh, &alias);
-    let params = params.as_ref();
-    let host = resolve_host(&alias, params).map_err(|m| label.error("host", m))?;
-    let port = resolve_port(raw.port, params).map_err(|m| label.error("port", m))?;
-    let user = resolve_user(raw.user, params, env).map_err(|m| label.error("user", m))?;
-    let keys = resolve_keys(raw.key, params, env);
-    let jump = resolve_entry_jump(raw.jump_host, raw.jump_user.as_deref(), &user, params, ssh)
+    let view = host_view(ssh, &alias);
+    let view = view.as_ref();
+    let host = resolve_host(&alias, view).map_err(|m| label.error("host", m))?;
+    let port = resolve_port(raw.port, view).map_err(|m| label.error("port", m))?;
+    let user = resolve_user(raw.user, view, env).map_err(|m| label.error("user", m))?;
+    let keys = resolve_keys(raw.key, view, env);
+    let mut notes = Notes::default();
+    let options = resolve_options(view, env, &mut notes);
+    unsupported_options(view, None, &mut notes);
+    let cx = JumpContext {
+        jump_user: raw.jump_user.as_deref(),
+        remote_user: &user,
+        alias: &alias,
+        ssh,
+        env,
+    };
+    let hops = resolve_entry_jumps(raw.jump_host, &cx, view, &mut notes)
         .map_err(|(field, m)| label.error(field, m))?;
-    let (known_hosts, other_known_hosts) = resolve_known_hosts(raw.known_hosts, params, env);
+    let (known_hosts, other_known_hosts) = resolve_known_hosts(raw.known_hosts, view, env);
+    warnings.extend(notes.warnings.into_iter().map(|w| EntryError {
+        file: Some(w.file),
+        ..label.error(&w.field, w.message)
+    }));
+    let mut hops = hops.into_iter();
+    let first = hops.next();
+    let (further_jumps, more_options): (Vec<_>, Vec<_>) = hops.map(|h| (h.jump, h.options)).unzip();
+    let jump_options = first
+        .as_ref()
+        .map(|h| h.options.clone())
+        .into_iter()
+        .chain(more_options)
+        .collect();
     Ok(Remote {
         name,
         host,
@@ -242,7 +271,10 @@ fn resolve(
         port,
         user,
         keys,
-        jump,
+        jump: first.map(|h| h.jump),
+        further_jumps,
+        jump_options,
+        options,
         known_hosts,
         other_known_hosts,
         sessions_dir: raw

@@ -13,7 +13,9 @@
 
 mod entry;
 mod environment;
+mod keywords;
 mod ssh_config;
+mod ssh_file;
 mod values;
 
 #[cfg(test)]
@@ -39,6 +41,13 @@ pub(crate) const DEFAULT_SESSIONS_DIR: &str = "~/.claude-sessions";
 pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Time between polls unless `poll_interval` says otherwise.
 pub(crate) const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(2);
+/// Idle time before a keepalive is sent unless `ServerAliveInterval` says otherwise.
+pub(crate) const DEFAULT_SERVER_ALIVE_INTERVAL: Duration = Duration::from_secs(15);
+/// Unanswered keepalives before a connection counts as dead unless
+/// `ServerAliveCountMax` says otherwise.
+pub(crate) const DEFAULT_SERVER_ALIVE_COUNT_MAX: u32 = 3;
+/// Jump hosts in one chain at most (a longer `ProxyJump` chain is a loop or a mistake).
+pub(crate) const MAX_JUMP_HOSTS: usize = 8;
 /// remotes.yaml larger than this is refused (real files are a few hundred bytes).
 const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 /// The `remote` of errors about the file as a whole.
@@ -73,8 +82,18 @@ pub struct Remote {
     pub user: String,
     /// Key files to try, in order (YAML `key`, else ssh_config `IdentityFile`s).
     pub keys: Vec<PathBuf>,
-    /// The bastion to connect through, if any.
+    /// The bastion to connect through, if any: the first hop of a `ProxyJump a,b,...`
+    /// chain (the one navi dials).
     pub jump: Option<JumpHost>,
+    /// The further hops after `jump`, in order (`ProxyJump a,b,c`: `jump` is `a`, these
+    /// are `b`, `c`); each is reached through the one before, and the remote through the
+    /// last.
+    pub further_jumps: Vec<JumpHost>,
+    /// The `~/.ssh/config` connection settings of each hop, in the order `jump`,
+    /// `further_jumps...`; a hop without an entry uses [`SshOptions::default`].
+    pub jump_options: Vec<SshOptions>,
+    /// The remote's own connection settings (`~/.ssh/config`, else defaults).
+    pub options: SshOptions,
     /// The known_hosts file host keys are verified against (and `trust` writes to).
     pub known_hosts: PathBuf,
     /// Further known_hosts files read (never written) after `known_hosts`: the rest of
@@ -103,6 +122,9 @@ impl Remote {
             user: env.user.clone().unwrap_or_default(),
             keys: default_keys(env.home.as_deref()),
             jump: None,
+            further_jumps: Vec::new(),
+            jump_options: Vec::new(),
+            options: SshOptions::default(),
             known_hosts: default_known_hosts(env.home.as_deref()),
             other_known_hosts: default_other_known_hosts(env.home.as_deref()),
             sessions_dir: DEFAULT_SESSIONS_DIR.to_string(),
@@ -123,10 +145,79 @@ impl Remote {
     pub fn destination(&self) -> String {
         format!("{}@{}", self.user, host_port(&self.host, self.port))
     }
+
+    /// Every jump host in the order they are reached (`jump`, then `further_jumps`),
+    /// each with its connection settings.
+    pub fn jump_hosts(&self) -> Vec<(&JumpHost, SshOptions)> {
+        self.jump
+            .iter()
+            .chain(self.further_jumps.iter())
+            .enumerate()
+            .map(|(i, j)| (j, self.jump_options.get(i).cloned().unwrap_or_default()))
+            .collect()
+    }
 }
 
-/// A bastion: `[user@]host[:port]`; user and key default to the remote's (a
-/// `~/.ssh/config` alias for it adds its own `IdentityFile`s first).
+/// How navi reaches and keeps one host: the `~/.ssh/config` settings of its login and
+/// its connection (OpenSSH's defaults where the file says nothing, except keepalives,
+/// which navi always sends unless told not to).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SshOptions {
+    /// `IdentitiesOnly yes`: offer only the configured key files (and the agent's keys
+    /// that are those files' keys), not every key the agent holds.
+    pub identities_only: bool,
+    /// `IdentityAgent`: which ssh-agent to ask for keys.
+    pub identity_agent: IdentityAgent,
+    /// `ConnectTimeout`: bound on TCP connect plus the SSH handshake (the poll's own
+    /// deadline bounds it too).
+    pub connect_timeout: Option<Duration>,
+    /// `ServerAliveInterval`: idle time before a keepalive is sent; zero sends none.
+    pub server_alive_interval: Duration,
+    /// `ServerAliveCountMax`: unanswered keepalives after which the connection is
+    /// dead (at the next interval, as OpenSSH does).
+    pub server_alive_count_max: u32,
+}
+
+impl Default for SshOptions {
+    fn default() -> Self {
+        SshOptions {
+            identities_only: false,
+            identity_agent: IdentityAgent::FromEnv,
+            connect_timeout: None,
+            server_alive_interval: DEFAULT_SERVER_ALIVE_INTERVAL,
+            server_alive_count_max: DEFAULT_SERVER_ALIVE_COUNT_MAX,
+        }
+    }
+}
+
+/// Which ssh-agent navi asks for keys (`IdentityAgent`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub enum IdentityAgent {
+    /// The agent at `$SSH_AUTH_SOCK` when navi connects (the default).
+    #[default]
+    FromEnv,
+    /// The agent listening on this socket.
+    Socket(PathBuf),
+    /// `IdentityAgent none`: no agent.
+    None,
+}
+
+impl IdentityAgent {
+    /// The socket to ask, if any (reads `SSH_AUTH_SOCK` for [`IdentityAgent::FromEnv`]).
+    pub fn socket(&self) -> Option<PathBuf> {
+        match self {
+            IdentityAgent::FromEnv => std::env::var_os("SSH_AUTH_SOCK")
+                .filter(|s| !s.is_empty())
+                .map(PathBuf::from),
+            IdentityAgent::Socket(p) => Some(p.clone()),
+            IdentityAgent::None => None,
+        }
+    }
+}
+
+/// A bastion: `[user@]host[:port]`. One written in remotes.yaml logs in with the
+/// remote's user and keys unless said otherwise; one from `~/.ssh/config` `ProxyJump`
+/// with its own `User` (else the local user, as OpenSSH) and its own `IdentityFile`s.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JumpHost {
     /// Host name or address of the bastion.
@@ -135,21 +226,22 @@ pub struct JumpHost {
     pub port: u16,
     /// Login user on the bastion.
     pub user: String,
-    /// The bastion's own key files (its `~/.ssh/config` `IdentityFile`), tried before
-    /// the remote's keys, as `ssh -J` does; usually empty.
+    /// The bastion's own key files (its `~/.ssh/config` `IdentityFile`s); when empty,
+    /// the remote's keys are offered ([`keys_with`](JumpHost::keys_with)).
     pub keys: Vec<PathBuf>,
 }
 
 impl JumpHost {
-    /// The key files to offer the bastion: its own, then the remote's.
+    /// The key files to offer the bastion: its own (its `~/.ssh/config`
+    /// `IdentityFile`s) when it has any, as OpenSSH offers a jump host its own
+    /// identities; else the remote's (a `jump_host` written in remotes.yaml logs in
+    /// like its remote).
     pub fn keys_with(&self, remote_keys: &[PathBuf]) -> Vec<PathBuf> {
-        let mut all = self.keys.clone();
-        for k in remote_keys {
-            if !all.contains(k) {
-                all.push(k.clone());
-            }
+        if self.keys.is_empty() {
+            remote_keys.to_vec()
+        } else {
+            self.keys.clone()
         }
-        all
     }
 }
 

@@ -218,10 +218,10 @@ const BAD_ENTRIES: &[(&str, &str, &str, &str)] = &[
         "empty",
     ),
     (
-        "name: x\n    host: h\n    jump_host: a,b",
+        "name: x\n    host: h\n    jump_host: a,,b",
         "jump_host",
         "x",
-        "one jump host",
+        "empty hop",
     ),
     (
         "name: x\n    host: h\n    jump_user: j",
@@ -531,6 +531,7 @@ fn jump_host_specs() {
         "[::1]x",
         "a b",
         "a,b",
+        "a,,b",
         "-oProxyCommand=x",
         "h;rm",
         "u@$(x)",
@@ -670,4 +671,284 @@ remotes:
         vec![h.join(".ssh/known_hosts"), h.join(".ssh/known_hosts2")],
         "GlobalKnownHostsFile none reads no global file"
     );
+}
+
+fn with_ssh_config(home: &Path, text: &str) -> Env {
+    let cfg = home.join(".ssh/config");
+    std::fs::create_dir_all(home.join(".ssh")).unwrap();
+    std::fs::write(&cfg, text).unwrap();
+    Env {
+        ssh_config: Some(cfg),
+        ..env(home)
+    }
+}
+
+fn hop(host: &str, port: u16, user: &str, keys: Vec<PathBuf>) -> JumpHost {
+    JumpHost {
+        host: host.into(),
+        port,
+        user: user.into(),
+        keys,
+    }
+}
+
+#[test]
+fn multi_hop_proxy_jump_resolves_every_hop_from_its_own_block() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let e = with_ssh_config(
+        h,
+        "\
+Host deep
+  HostName 10.0.0.9
+  User alice
+  ProxyJump outer,ops@inner:2201
+
+Host outer
+  HostName outer.example.com
+  User gatekeeper
+  IdentityFile ~/.ssh/outer_key
+  ProxyJump edge
+  IdentitiesOnly yes
+  ServerAliveInterval 5
+
+Host inner
+  HostName 10.0.0.2
+  Port 2299
+  User ignored-for-explicit-user
+  IdentityAgent none
+
+Host edge
+  HostName edge.example.com
+  ConnectTimeout 4
+",
+    );
+    let loaded = load("remotes:\n  - name: deep\n    host: deep\n", &e);
+    assert_eq!(loaded.errors, vec![]);
+    let r = &loaded.remotes[0];
+    assert_eq!(r.user, "alice");
+    assert_eq!(
+        r.jump,
+        Some(hop("edge.example.com", 22, "me", Vec::new())),
+        "the first hop's own ProxyJump comes first; no User: the local user (as ssh)"
+    );
+    assert_eq!(
+        r.further_jumps,
+        vec![
+            hop(
+                "outer.example.com",
+                22,
+                "gatekeeper",
+                vec![h.join(".ssh/outer_key")]
+            ),
+            hop("10.0.0.2", 2201, "ops", Vec::new()),
+        ]
+    );
+    let opts: Vec<SshOptions> = r.jump_hosts().into_iter().map(|(_, o)| o).collect();
+    assert_eq!(opts[0].connect_timeout, Some(Duration::from_secs(4)));
+    assert!(opts[1].identities_only);
+    assert_eq!(opts[1].server_alive_interval, Duration::from_secs(5));
+    assert_eq!(opts[2].identity_agent, IdentityAgent::None);
+    assert_eq!(r.options, SshOptions::default());
+}
+
+#[test]
+fn proxy_jump_none_and_loops() {
+    let home = tempfile::tempdir().unwrap();
+    let e = with_ssh_config(
+        home.path(),
+        "\
+Host direct
+  ProxyJump none
+Host loopy
+  ProxyJump a
+Host a
+  ProxyJump b
+Host b
+  ProxyJump a
+Host *
+  ProxyJump gate
+",
+    );
+    let loaded = load(
+        "remotes:\n  - name: d\n    host: direct\n  - name: l\n    host: loopy\n  - name: o\n    host: other\n  - name: g\n    host: gate\n",
+        &e,
+    );
+    let names: Vec<&str> = loaded.remotes.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["d", "o", "g"], "{:?}", loaded.errors);
+    assert_eq!(
+        loaded.remotes[2].jump, None,
+        "a ProxyJump to the host itself is skipped, as ssh does"
+    );
+    assert_eq!(
+        loaded.remotes[0].jump, None,
+        "`ProxyJump none` wins: it comes first"
+    );
+    assert_eq!(
+        loaded.remotes[1].jump.as_ref().map(|j| j.host.as_str()),
+        Some("gate")
+    );
+    assert_eq!(loaded.errors.len(), 1);
+    assert_eq!(loaded.errors[0].remote, "l");
+    assert!(
+        loaded.errors[0].message.contains("a loop of jump hosts"),
+        "{}",
+        loaded.errors[0]
+    );
+}
+
+#[test]
+fn yaml_jump_host_lists_several_hops() {
+    let home = tempfile::tempdir().unwrap();
+    let loaded = load(
+        "remotes:\n  - name: x\n    host: t\n    user: u\n    jump_host: a,root@b:2200\n    jump_user: j\n",
+        &env(home.path()),
+    );
+    assert_eq!(loaded.errors, vec![]);
+    let r = &loaded.remotes[0];
+    assert_eq!(r.jump, Some(hop("a", 22, "j", Vec::new())));
+    assert_eq!(r.further_jumps, vec![hop("b", 2200, "root", Vec::new())]);
+    assert_eq!(r.jump_hosts().len(), 2);
+}
+
+#[test]
+fn connection_settings_come_from_ssh_config() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    std::env::set_var("NAVI_TEST_AGENT_SOCK", "/run/agent-from-var.sock");
+    let e = with_ssh_config(
+        h,
+        "\
+Host tuned
+  IdentitiesOnly yes
+  IdentityAgent ~/.agent/%u.sock
+  ConnectTimeout 3
+  ServerAliveInterval 1
+  ServerAliveCountMax 2
+Host quiet
+  ServerAliveInterval 0
+  IdentityAgent $NAVI_TEST_AGENT_SOCK
+Host envagent
+  IdentityAgent SSH_AUTH_SOCK
+  IdentitiesOnly banana
+",
+    );
+    let loaded = load(
+        "remotes:\n  - name: t\n    host: tuned\n  - name: q\n    host: quiet\n  - name: e\n    host: envagent\n  - name: d\n    host: default\n",
+        &e,
+    );
+    let by = |n: &str| {
+        loaded
+            .remotes
+            .iter()
+            .find(|r| r.name == n)
+            .unwrap()
+            .options
+            .clone()
+    };
+    assert_eq!(
+        by("t"),
+        SshOptions {
+            identities_only: true,
+            identity_agent: IdentityAgent::Socket(h.join(".agent/me.sock")),
+            connect_timeout: Some(Duration::from_secs(3)),
+            server_alive_interval: Duration::from_secs(1),
+            server_alive_count_max: 2,
+        }
+    );
+    let q = by("q");
+    assert_eq!(
+        q.server_alive_interval,
+        Duration::ZERO,
+        "0 turns keepalives off"
+    );
+    assert_eq!(
+        q.identity_agent,
+        IdentityAgent::Socket("/run/agent-from-var.sock".into())
+    );
+    assert_eq!(by("e").identity_agent, IdentityAgent::FromEnv);
+    assert!(!by("e").identities_only);
+    let d = by("d");
+    assert_eq!(
+        (d.server_alive_interval, d.server_alive_count_max),
+        (Duration::from_secs(15), 3),
+        "navi's keepalive default stays 15 s x 3"
+    );
+    assert_eq!(loaded.errors.len(), 1, "{:?}", loaded.errors);
+    assert_eq!(loaded.errors[0].field, "IdentitiesOnly");
+    assert!(
+        loaded.errors[0].message.contains("line 12"),
+        "{}",
+        loaded.errors[0]
+    );
+}
+
+#[test]
+fn unsupported_options_are_named_once_per_remote() {
+    let home = tempfile::tempdir().unwrap();
+    let e = with_ssh_config(
+        home.path(),
+        "\
+IgnoreUnknown UseRoaming,Future*
+Host box
+  ProxyCommand ssh -W %h:%p gate
+  LocalForward 8080 localhost:80
+  ControlMaster auto
+  ControlPath ~/.ssh/cm-%r@%h:%p
+  UseRoaming no
+  FutureThing yes
+  NotAKeyword 1
+  ForwardAgent yes
+  ProxyJump gate
+Host gate
+  CertificateFile ~/.ssh/id-cert.pub
+  HostKeyAlias bastion
+Host *
+  ControlMaster no
+  StrictHostKeyChecking no
+",
+    );
+    let loaded = load(
+        "remotes:\n  - name: a\n    host: box\n  - name: b\n    host: plain\n",
+        &e,
+    );
+    assert_eq!(loaded.remotes.len(), 2);
+    let of = |remote: &str| -> Vec<String> {
+        loaded
+            .errors
+            .iter()
+            .filter(|e| e.remote == remote)
+            .map(|e| e.field.clone())
+            .collect()
+    };
+    assert_eq!(
+        of("a"),
+        [
+            "ProxyCommand",
+            "LocalForward",
+            "ControlMaster",
+            "ControlPath",
+            "NotAKeyword",
+            "StrictHostKeyChecking",
+            "CertificateFile",
+            "HostKeyAlias",
+        ],
+        "{:#?}",
+        loaded.errors
+    );
+    assert_eq!(of("b"), ["StrictHostKeyChecking"]);
+    let proxy = &loaded.errors[0];
+    assert_eq!(proxy.file, home.path().join(".ssh/config"));
+    assert!(
+        proxy
+            .message
+            .starts_with("line 3: `ProxyCommand` is not supported by navi"),
+        "{proxy}"
+    );
+    let cert = loaded
+        .errors
+        .iter()
+        .find(|e| e.field == "CertificateFile")
+        .unwrap();
+    assert!(cert.message.contains("jump host gate"), "{cert}");
 }

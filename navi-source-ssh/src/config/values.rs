@@ -16,6 +16,32 @@ pub(crate) struct JumpSpec {
     pub(crate) port: Option<u16>,
 }
 
+/// Parses `hop[,hop...]` (`ProxyJump a,b`, YAML `jump_host: a,b`): the hops in the order
+/// they are reached.
+pub(crate) fn parse_jump_list(s: &str) -> Result<Vec<JumpSpec>, String> {
+    if s.trim().is_empty() {
+        return Err("is empty; write `[user@]host[:port]` (several: `a,b`)".into());
+    }
+    let hops: Vec<JumpSpec> = s
+        .split(',')
+        .map(|hop| {
+            if hop.trim().is_empty() {
+                Err(format!("`{s}` has an empty hop between commas"))
+            } else {
+                parse_jump_spec(hop)
+            }
+        })
+        .collect::<Result<_, _>>()?;
+    if hops.len() > super::MAX_JUMP_HOSTS {
+        return Err(format!(
+            "`{s}` has {} hops; navi follows at most {}",
+            hops.len(),
+            super::MAX_JUMP_HOSTS
+        ));
+    }
+    Ok(hops)
+}
+
 /// Parses `[user@]host[:port]` (also `ssh://...`, `[v6addr]:port`).
 pub(crate) fn parse_jump_spec(s: &str) -> Result<JumpSpec, String> {
     let t = s.trim();
@@ -30,7 +56,7 @@ pub(crate) fn parse_jump_spec(s: &str) -> Result<JumpSpec, String> {
     }
     if t.contains(',') {
         return Err(format!(
-            "`{s}` lists several hops; navi supports one jump host (the first hop)"
+            "`{s}` lists several hops where one `[user@]host[:port]` is expected"
         ));
     }
     let (user, rest) = match t.split_once('@') {

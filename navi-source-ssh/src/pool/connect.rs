@@ -1,11 +1,16 @@
-//! Establishing a [`Connection`]: TCP (or a `direct-tcpip` channel through the jump
-//! host), the SSH handshake with its host key check, and the key login.
+//! Establishing a [`Connection`]: every jump host in turn, then the target, each an
+//! authenticated SSH connection ([`Link`]) found in or added to the process-wide
+//! [registry](super::registry) — so a bastion several remotes share, or a remote that
+//! is also a bastion, is logged into once.
 //!
-//! With a jump host the bastion is connected and authenticated first (its own host key,
-//! checked under its own `host`/`port`; its own keys, then the remote's); the target's
-//! session runs over a channel on it. The bastion's handle lives as long as the
-//! target's.
+//! Each link: TCP (or a `direct-tcpip` channel through the link before it), the SSH
+//! handshake with its host key checked under its own `host`/`port`, and its own login
+//! (its user, its keys, `IdentitiesOnly`, `IdentityAgent`). `ConnectTimeout` bounds the
+//! TCP connect plus handshake of each; `ServerAliveInterval`/`ServerAliveCountMax`
+//! are its keepalives. A link holds the one it runs through, so a bastion lives as
+//! long as anything rides on it.
 
+use std::ops::Deref;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -17,87 +22,261 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::sync::{Mutex, Semaphore};
 
+use super::registry::{LinkKey, LINKS};
 use super::snapshot::LoopChannel;
 use crate::auth::{authenticate, Login};
-use crate::config::{check_host, check_user, host_port, JumpHost, Remote};
+use crate::config::{check_host, check_user, host_port, JumpHost, Remote, SshOptions};
 use crate::error::{io_error, russh_error};
 use crate::hostkey::{HostCheck, HostKeyVerifier, KeyPolicy};
 use crate::target::Target;
 
 /// Channels open at once on one connection (sshd's default `MaxSessions`).
 pub(crate) const MAX_CHANNELS: usize = 10;
-/// Idle time before a keepalive is sent.
-pub(crate) const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(15);
-/// Unanswered keepalives before the connection counts as dead.
-pub(crate) const KEEPALIVE_MAX: usize = 3;
 
-/// One live SSH session to the target (through its bastion, if any).
-pub(crate) struct Connection {
+/// One authenticated SSH connection to one host, shared by every pool that reaches it.
+pub(crate) struct Link {
     pub(super) handle: Handle<HostKeyVerifier>,
-    /// Kept alive as long as the target: the target's transport runs through it.
-    _bastion: Option<Handle<HostKeyVerifier>>,
+    /// The link this one's transport runs through (its bastion), kept alive with it.
+    upstream: Option<Arc<Link>>,
     dead: Arc<AtomicBool>,
+    /// One permit per channel open at once ([`MAX_CHANNELS`]): sshd's limit is per
+    /// connection, so pools sharing a link share it.
+    pub(super) channels: Arc<Semaphore>,
+}
+
+impl Link {
+    /// Up: not ended, not given up on, and so is every link it runs through.
+    pub(super) fn alive(&self) -> bool {
+        !self.dead.load(Ordering::SeqCst)
+            && !self.handle.is_closed()
+            && self.upstream.as_ref().is_none_or(|u| u.alive())
+    }
+
+    /// Gives up on the link (it did not answer a ping): the next connect replaces it.
+    pub(super) fn mark_dead(&self) {
+        self.dead.store(true, Ordering::SeqCst);
+    }
+}
+
+/// A pool's use of the link to its target: the link, and the state of this remote's
+/// polls on it (the loop channel runs this remote's command).
+pub(crate) struct Connection {
+    link: Arc<Link>,
     /// A poll was abandoned mid-answer: ping before the next one.
     pub(super) suspect: AtomicBool,
-    /// One permit per channel open at once ([`MAX_CHANNELS`]).
-    pub(super) channels: Arc<Semaphore>,
     /// The long-lived snapshot loop, while it works.
     pub(super) loop_channel: Mutex<Option<LoopChannel>>,
     /// Loop channels that failed before their first answer.
     pub(super) loop_failures: AtomicU32,
 }
 
-impl Connection {
-    pub(super) fn alive(&self) -> bool {
-        !self.dead.load(Ordering::SeqCst) && !self.handle.is_closed()
-    }
+impl Deref for Connection {
+    type Target = Link;
 
-    pub(super) fn mark_dead(&self) {
-        self.dead.store(true, Ordering::SeqCst);
+    fn deref(&self) -> &Link {
+        &self.link
     }
 }
 
-/// TCP (or the bastion's tunnel), handshake with host key check, login. `opened`
-/// counts the connections made to the target.
+/// One host to log into: where, as whom, with what, checked how.
+struct Hop<'a> {
+    host: &'a str,
+    port: u16,
+    user: &'a str,
+    keys: Vec<PathBuf>,
+    options: SshOptions,
+    check: HostCheck,
+    /// For messages: the remote and this place.
+    target: Target,
+    /// The remote's timeout (for timeout messages).
+    timeout: Duration,
+    /// Counts the connections this hop dials or tunnels (the target's, for
+    /// [`SshSource::connections_opened`](crate::SshSource::connections_opened)).
+    opened: Option<&'a AtomicU64>,
+}
+
+impl Hop<'_> {
+    fn count_opened(&self) {
+        if let Some(n) = self.opened {
+            n.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn key(&self, route: &[(String, String, u16)]) -> LinkKey {
+        LinkKey {
+            route: route.to_vec(),
+            user: self.user.to_string(),
+            host: self.host.to_string(),
+            port: self.port,
+            keys: self.keys.clone(),
+            identities_only: self.options.identities_only,
+            agent: self.options.identity_agent.socket(),
+            known_hosts: self.check.known_hosts.clone(),
+        }
+    }
+}
+
+/// The remote's jump host `j` as a hop (after checking its host and user).
+fn jump_hop<'a>(
+    r: &'a Remote,
+    j: &'a JumpHost,
+    options: SshOptions,
+) -> Result<Hop<'a>, SourceError> {
+    let (target, check) = bastion_parts(r, j)?;
+    Ok(Hop {
+        host: &j.host,
+        port: j.port,
+        user: &j.user,
+        keys: j.keys_with(&r.keys),
+        options,
+        check,
+        target,
+        timeout: r.timeout,
+        opened: None,
+    })
+}
+
+/// The remote itself as a hop (after checking its host and user).
+fn target_hop<'a>(r: &'a Remote, target: &Target) -> Result<Hop<'a>, SourceError> {
+    check_host(&r.host).map_err(|m| SourceError::Config(target.detail(format!("host {m}"))))?;
+    check_user(&r.user).map_err(|m| SourceError::Config(target.detail(format!("user {m}"))))?;
+    Ok(Hop {
+        host: &r.host,
+        port: r.port,
+        user: &r.user,
+        keys: r.keys.clone(),
+        options: r.options.clone(),
+        check: HostCheck::of_remote(r),
+        target: target.clone(),
+        timeout: r.timeout,
+        opened: None,
+    })
+}
+
+/// The links of the remote's jump hosts, in order, each from the registry or new. A
+/// link's error names the hop it is about.
+pub(super) async fn connect_jumps(r: &Remote) -> Result<Option<(Arc<Link>, Target)>, SourceError> {
+    let mut upstream: Option<(Arc<Link>, Target)> = None;
+    let mut route = Vec::new();
+    for (j, options) in r.jump_hosts() {
+        let hop = jump_hop(r, j, options)?;
+        let (link, _) = link_for(&hop, &route, upstream.as_ref()).await?;
+        route.push((j.user.clone(), j.host.clone(), j.port));
+        upstream = Some((link, hop.target));
+    }
+    Ok(upstream)
+}
+
+/// The live link of `hop` reached along `route` (through `upstream`), or a new one.
+async fn link_for(
+    hop: &Hop<'_>,
+    route: &[(String, String, u16)],
+    upstream: Option<&(Arc<Link>, Target)>,
+) -> Result<(Arc<Link>, bool), SourceError> {
+    LINKS
+        .get_or_connect(hop.key(route), || open_link(hop, upstream))
+        .await
+}
+
+/// Every jump host, then the target (each shared through the registry). `opened`
+/// counts the connections to the target this pool dialled (or tunnelled).
 pub(super) async fn connect(
     r: &Remote,
     target: &Target,
     opened: &AtomicU64,
 ) -> Result<Arc<Connection>, SourceError> {
-    check_host(&r.host).map_err(|m| SourceError::Config(target.detail(format!("host {m}"))))?;
-    check_user(&r.user).map_err(|m| SourceError::Config(target.detail(format!("user {m}"))))?;
-    let dead = Arc::new(AtomicBool::new(false));
-    let agent = agent_socket();
-    let policy = KeyPolicy::Verify(HostCheck::of_remote(r));
-    let (mut handle, bastion) = match &r.jump {
-        None => {
-            let tcp = dial(&r.host, r.port, target, r.timeout).await?;
-            opened.fetch_add(1, Ordering::SeqCst);
-            let h = handshake(tcp, policy, dead.clone(), target, r.timeout).await?;
-            (h, None)
-        }
-        Some(j) => {
-            let (bastion, jump) = connect_bastion(r, j, dead.clone(), agent.clone()).await?;
-            let tunnel = open_tunnel(&bastion, r, &jump).await?;
-            opened.fetch_add(1, Ordering::SeqCst);
-            let h = handshake(tunnel, policy, dead.clone(), target, r.timeout).await?;
-            (h, Some(bastion))
-        }
+    let hop = Hop {
+        opened: Some(opened),
+        ..target_hop(r, target)?
     };
-    let login = Login {
-        user: &r.user,
-        target,
-    };
-    authenticate(&mut handle, &login, &r.keys, agent).await?;
-    tracing::info!(remote = %r.name, "connected");
+    let upstream = connect_jumps(r).await?;
+    let route: Vec<(String, String, u16)> = r
+        .jump_hosts()
+        .into_iter()
+        .map(|(j, _)| (j.user.clone(), j.host.clone(), j.port))
+        .collect();
+    let (link, new) = link_for(&hop, &route, upstream.as_ref()).await?;
+    if new {
+        tracing::info!(remote = %r.name, "connected");
+    } else {
+        tracing::info!(remote = %r.name, "using the live connection to {}", hop.target.place);
+    }
     Ok(Arc::new(Connection {
-        handle,
-        _bastion: bastion,
-        dead,
+        link,
         suspect: AtomicBool::new(false),
-        channels: Arc::new(Semaphore::new(MAX_CHANNELS)),
         loop_channel: Mutex::new(None),
         loop_failures: AtomicU32::new(0),
+    }))
+}
+
+/// A new link to `hop`: dialled, or through `upstream`'s tunnel; handshake (bounded by
+/// `ConnectTimeout`), then login.
+async fn open_link(
+    hop: &Hop<'_>,
+    upstream: Option<&(Arc<Link>, Target)>,
+) -> Result<Arc<Link>, SourceError> {
+    let dead = Arc::new(AtomicBool::new(false));
+    let policy = KeyPolicy::Verify(hop.check.clone());
+    let reach = async {
+        match upstream {
+            None => {
+                let tcp = dial(hop.host, hop.port, &hop.target, hop.timeout).await?;
+                hop.count_opened();
+                handshake(
+                    tcp,
+                    policy,
+                    &hop.options,
+                    dead.clone(),
+                    &hop.target,
+                    hop.timeout,
+                )
+                .await
+            }
+            Some((up, up_target)) => {
+                let tunnel =
+                    open_tunnel(&up.handle, hop.host, hop.port, up_target, hop.timeout).await?;
+                hop.count_opened();
+                handshake(
+                    tunnel,
+                    policy,
+                    &hop.options,
+                    dead.clone(),
+                    &hop.target,
+                    hop.timeout,
+                )
+                .await
+            }
+        }
+    };
+    let mut handle = match hop.options.connect_timeout {
+        Some(limit) => tokio::time::timeout(limit, reach).await.map_err(|_| {
+            SourceError::timeout_while(
+                limit,
+                format!(
+                    "connecting to {} (TCP and SSH handshake; ~/.ssh/config ConnectTimeout)",
+                    hop.target
+                ),
+            )
+        })??,
+        None => reach.await?,
+    };
+    let login = Login {
+        user: hop.user,
+        target: &hop.target,
+    };
+    authenticate(
+        &mut handle,
+        &login,
+        &hop.keys,
+        hop.options.identity_agent.socket(),
+        hop.options.identities_only,
+    )
+    .await?;
+    Ok(Arc::new(Link {
+        handle,
+        upstream: upstream.map(|(l, _)| l.clone()),
+        dead,
+        channels: Arc::new(Semaphore::new(MAX_CHANNELS)),
     }))
 }
 
@@ -110,50 +289,30 @@ pub(super) fn bastion_parts(r: &Remote, j: &JumpHost) -> Result<(Target, HostChe
     Ok((jump, HostCheck::of_jump(r, j)))
 }
 
-/// The bastion's session, authenticated with its own keys (if any), then the remote's.
-async fn connect_bastion(
-    r: &Remote,
-    j: &JumpHost,
-    dead: Arc<AtomicBool>,
-    agent: Option<PathBuf>,
-) -> Result<(Handle<HostKeyVerifier>, Target), SourceError> {
-    let (jump, check) = bastion_parts(r, j)?;
-    let tcp = dial(&j.host, j.port, &jump, r.timeout).await?;
-    let mut b = handshake(tcp, KeyPolicy::Verify(check), dead, &jump, r.timeout).await?;
-    login_bastion(&mut b, r, j, &jump, agent).await?;
-    Ok((b, jump))
-}
-
-/// Logs into the bastion `j` as its user, with its keys, then the remote's.
-pub(super) async fn login_bastion(
-    b: &mut Handle<HostKeyVerifier>,
-    r: &Remote,
-    j: &JumpHost,
-    jump: &Target,
-    agent: Option<PathBuf>,
-) -> Result<(), SourceError> {
-    let login = Login {
-        user: &j.user,
-        target: jump,
-    };
-    authenticate(b, &login, &j.keys_with(&r.keys), agent).await
-}
-
-/// A `direct-tcpip` channel from the bastion to the remote's sshd.
+/// A `direct-tcpip` channel from the bastion (`through`, named `jump` in errors) to
+/// `host:port`.
 pub(super) async fn open_tunnel(
-    bastion: &Handle<HostKeyVerifier>,
-    r: &Remote,
+    through: &Handle<HostKeyVerifier>,
+    host: &str,
+    port: u16,
     jump: &Target,
+    timeout: Duration,
 ) -> Result<russh::ChannelStream<client::Msg>, SourceError> {
-    bastion
-        .channel_open_direct_tcpip(r.host.clone(), u32::from(r.port), "127.0.0.1", 0)
+    through
+        .channel_open_direct_tcpip(host.to_string(), u32::from(port), "127.0.0.1", 0)
         .await
         .map(|ch| ch.into_stream())
-        .map_err(|e| forward_error(e, jump, r))
+        .map_err(|e| forward_error(e, jump, host, port, timeout))
 }
 
-fn forward_error(e: russh::Error, jump: &Target, r: &Remote) -> SourceError {
-    let target = host_port(&r.host, r.port);
+fn forward_error(
+    e: russh::Error,
+    jump: &Target,
+    host: &str,
+    port: u16,
+    timeout: Duration,
+) -> SourceError {
+    let target = host_port(host, port);
     match e {
         russh::Error::ChannelOpenFailure(russh::ChannelOpenFailure::ConnectFailed) => {
             SourceError::Refused(jump.detail(format!("could not connect to {target}")))
@@ -163,7 +322,7 @@ fn forward_error(e: russh::Error, jump: &Target, r: &Remote) -> SourceError {
                 "refused to forward to {target} (AllowTcpForwarding/PermitOpen on the bastion?)"
             )))
         }
-        other => russh_error(other, jump, &format!("forwarding to {target}"), r.timeout),
+        other => russh_error(other, jump, &format!("forwarding to {target}"), timeout),
     }
 }
 
@@ -199,10 +358,11 @@ pub(super) async fn dial(
     })
 }
 
-/// The SSH handshake over `stream`, verifying (or scanning) the host key.
-pub(super) async fn handshake<S>(
+/// The SSH handshake over `stream`, verifying the host key.
+async fn handshake<S>(
     stream: S,
     policy: KeyPolicy,
+    options: &SshOptions,
     dead: Arc<AtomicBool>,
     target: &Target,
     timeout: Duration,
@@ -210,18 +370,19 @@ pub(super) async fn handshake<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let config = client_config(&policy).await;
+    let config = client_config(&policy, options).await;
     client::connect_stream(config, stream, HostKeyVerifier::new(policy, dead))
         .await
         .map_err(|e| e.into_source(target, "", timeout))
 }
 
-/// Keepalives on, no inactivity timeout, TCP_NODELAY, host key types known for the
-/// host preferred.
-pub(super) async fn client_config(policy: &KeyPolicy) -> Arc<client::Config> {
+/// Keepalives as `options` say (`ServerAliveInterval` zero: none), no inactivity
+/// timeout, TCP_NODELAY, host key types known for the host preferred.
+pub(super) async fn client_config(policy: &KeyPolicy, options: &SshOptions) -> Arc<client::Config> {
+    let interval = options.server_alive_interval;
     let mut c = client::Config {
-        keepalive_interval: Some(KEEPALIVE_INTERVAL),
-        keepalive_max: KEEPALIVE_MAX,
+        keepalive_interval: (!interval.is_zero()).then_some(interval),
+        keepalive_max: usize::try_from(options.server_alive_count_max.max(1)).unwrap_or(3),
         inactivity_timeout: None,
         nodelay: true,
         ..client::Config::default()
@@ -233,11 +394,4 @@ pub(super) async fn client_config(policy: &KeyPolicy) -> Arc<client::Config> {
         }
     }
     Arc::new(c)
-}
-
-/// The ssh-agent's socket, when `SSH_AUTH_SOCK` names one.
-pub(super) fn agent_socket() -> Option<PathBuf> {
-    std::env::var_os("SSH_AUTH_SOCK")
-        .filter(|s| !s.is_empty())
-        .map(PathBuf::from)
 }

@@ -5,23 +5,29 @@
 //! [`Pool`] owns at most one live [`Connection`] (in-process, like OpenSSH's
 //! ControlMaster): every poll of the remote is a channel on it. A `tokio::sync::Mutex`
 //! around the pool state makes the check-then-connect atomic, so while a connection is
-//! alive or being established no second one is opened. At most
-//! [`MAX_CHANNELS`](connect::MAX_CHANNELS) channels are open at once per connection (a
-//! semaphore; sshd's `MaxSessions` is 10). Connecting is bounded by the poll's deadline
-//! (see *Time*); keepalives (every [`KEEPALIVE_INTERVAL`](connect::KEEPALIVE_INTERVAL),
-//! [`KEEPALIVE_MAX`](connect::KEEPALIVE_MAX) unanswered = dead) and TCP_NODELAY are on.
+//! alive or being established no second one is opened.
 //!
-//! A dead connection (session ended, keepalive failure, I/O error) is noticed on the
-//! next poll and re-established. Failed attempts back off exponentially (1 s doubling to
+//! The SSH connections themselves ([`Link`](connect::Link)s) live in a process-wide
+//! [`registry`]: a host reached by several remotes (a shared bastion, or a remote that
+//! is also another's bastion) is ONE authenticated connection, found by route, user,
+//! host, port, keys and known_hosts files. At most
+//! [`MAX_CHANNELS`](connect::MAX_CHANNELS) channels are open at once per SSH connection
+//! (a semaphore; sshd's `MaxSessions` is 10). Connecting is bounded by the poll's
+//! deadline (see *Time*) and by `ConnectTimeout`; keepalives (`ServerAliveInterval`,
+//! default 15 s; `ServerAliveCountMax` unanswered, default 3, = dead) and TCP_NODELAY
+//! are on.
+//!
+//! A dead connection (session ended, keepalive failure, I/O error, or a link it runs
+//! through gone) is noticed on the next poll and re-established. Failed attempts back off exponentially (1 s doubling to
 //! a 60 s cap, with jitter); while backing off a poll returns the last error at once,
 //! with "(retrying in Ns)", instead of hammering the host. A poll that was cancelled or
 //! timed out mid-answer marks the connection *suspect*: the next poll pings it first and
 //! reconnects if the ping gets no answer. Nothing is written to disk.
 //!
-//! With a jump host the bastion is connected and authenticated first, a `direct-tcpip`
-//! channel to the target is opened on it, and the target's SSH session runs over that
-//! channel (its own host key, checked under its own `host`/`port`, and its own login).
-//! The bastion's handle lives as long as the target's.
+//! With jump hosts (`ProxyJump a,b`) each is connected and authenticated in turn, the
+//! next one's SSH session running over a `direct-tcpip` channel on the one before, and
+//! the target's over the last (each host key checked under its own `host`/`port`, each
+//! its own login). A link holds the one it runs through.
 //!
 //! # The poll: one long-lived channel, per-poll exec as fallback
 //!
@@ -51,7 +57,8 @@
 //! # Modules
 //!
 //! * [`backoff`]: when the next connection attempt may be made;
-//! * [`connect`]: the [`Connection`], dialling, the jump host, handshake and login;
+//! * [`connect`]: the [`Connection`], dialling, the jump hosts, handshake and login;
+//! * [`registry`]: the live SSH connections every pool shares;
 //! * [`channel`]: session channels that close themselves, and reading them;
 //! * [`snapshot`]: the loop and exec snapshots;
 //! * [`scan`]: the host-key scan of `navi remotes trust`;
@@ -60,6 +67,7 @@
 mod backoff;
 mod channel;
 mod connect;
+mod registry;
 mod run;
 mod scan;
 mod snapshot;

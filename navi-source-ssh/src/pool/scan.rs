@@ -10,44 +10,68 @@ use russh::client;
 use russh::keys::PublicKey;
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use super::connect::{
-    agent_socket, bastion_parts, client_config, dial, login_bastion, open_tunnel,
-};
-use crate::config::{check_host, Remote};
-use crate::error::SshError;
+use super::connect::{bastion_parts, client_config, connect_jumps, dial, open_tunnel, Link};
+use crate::config::{check_host, Remote, SshOptions};
 use crate::hostkey::{HostCheck, HostKeyVerifier, KeyPolicy, ScannedHostKey};
 use crate::target::Target;
 
-/// The scan for `navi remotes trust`: the target's key (through a verified, logged-in
-/// bastion), or the bastion's own key while the bastion is not yet trusted.
+/// The scan for `navi remotes trust`: the target's key (through verified, logged-in
+/// jump hosts), or the key of the first jump host that is not yet trusted.
+///
+/// The jump hosts are reached as a poll reaches them (through the shared links, so a
+/// bastion that is already connected is not logged into again); the first one whose
+/// host key is refused is scanned instead, through the hops before it.
 pub(crate) async fn scan(r: &Remote) -> Result<ScannedHostKey, SourceError> {
     let target = Target::remote(r);
     check_host(&r.host).map_err(|m| SourceError::Config(target.detail(format!("host {m}"))))?;
-    let Some(j) = &r.jump else {
-        let tcp = dial(&r.host, r.port, &target, r.timeout).await?;
-        return scan_stream(tcp, HostCheck::of_remote(r), r, &target).await;
-    };
-    let (jump, check) = bastion_parts(r, j)?;
-    let tcp = dial(&j.host, j.port, &jump, r.timeout).await?;
-    let policy = KeyPolicy::Verify(check);
-    let config = client_config(&policy).await;
-    let verifier = HostKeyVerifier::new(policy, Arc::new(AtomicBool::new(false)));
-    let seen = verifier.seen();
-    let mut bastion = match client::connect_stream(config, tcp, verifier).await {
-        Ok(b) => b,
-        Err(SshError::UnknownHostKey(m)) => {
-            // The bastion must be trusted first (an unverified bastion could fake the
-            // target's key): hand back its key.
-            return match take_seen(&seen) {
-                Some(key) => scanned(&j.host, j.port, &key, r, true, &jump).await,
-                None => Err(SourceError::HostKey(m.into())),
-            };
+    let hops = r.jump_hosts();
+    let mut upstream: Option<(Arc<Link>, Target)> = None;
+    for (i, (j, _)) in hops.iter().enumerate() {
+        let prefix = Remote {
+            further_jumps: r.further_jumps.iter().take(i).cloned().collect(),
+            ..r.clone()
+        };
+        match connect_jumps(&prefix).await {
+            Ok(up) => upstream = up,
+            Err(SourceError::HostKey(m)) => {
+                // An unverified bastion could fake every key behind it: scan it first.
+                let (jump, check) = bastion_parts(r, j)?;
+                let stream = reach(r, &j.host, j.port, &jump, upstream.as_ref()).await;
+                return match stream {
+                    Ok(Stream::Tcp(s)) => scan_stream(s, check, r, &jump, true).await,
+                    Ok(Stream::Tunnel(s)) => scan_stream(s, check, r, &jump, true).await,
+                    Err(_) => Err(SourceError::HostKey(m)),
+                };
+            }
+            Err(e) => return Err(e),
         }
-        Err(e) => return Err(e.into_source(&jump, "", r.timeout)),
-    };
-    login_bastion(&mut bastion, r, j, &jump, agent_socket()).await?;
-    let tunnel = open_tunnel(&bastion, r, &jump).await?;
-    scan_stream(tunnel, HostCheck::of_remote(r), r, &target).await
+    }
+    let check = HostCheck::of_remote(r);
+    match reach(r, &r.host, r.port, &target, upstream.as_ref()).await? {
+        Stream::Tcp(s) => scan_stream(s, check, r, &target, false).await,
+        Stream::Tunnel(s) => scan_stream(s, check, r, &target, false).await,
+    }
+}
+
+enum Stream {
+    Tcp(tokio::net::TcpStream),
+    Tunnel(russh::ChannelStream<client::Msg>),
+}
+
+/// `host:port`, dialled or through `upstream`.
+async fn reach(
+    r: &Remote,
+    host: &str,
+    port: u16,
+    target: &Target,
+    upstream: Option<&(Arc<Link>, Target)>,
+) -> Result<Stream, SourceError> {
+    match upstream {
+        None => dial(host, port, target, r.timeout).await.map(Stream::Tcp),
+        Some((link, up_target)) => open_tunnel(&link.handle, host, port, up_target, r.timeout)
+            .await
+            .map(Stream::Tunnel),
+    }
 }
 
 fn take_seen(seen: &std::sync::Mutex<Option<PublicKey>>) -> Option<PublicKey> {
@@ -86,21 +110,23 @@ async fn scan_stream<S>(
     check: HostCheck,
     r: &Remote,
     target: &Target,
+    is_jump_host: bool,
 ) -> Result<ScannedHostKey, SourceError>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let (host, port) = (check.host.clone(), check.port);
-    let mut config = client_config(&KeyPolicy::Verify(check)).await;
+    let options = SshOptions::default();
+    let mut config = client_config(&KeyPolicy::Verify(check), &options).await;
     match Arc::get_mut(&mut config) {
         Some(c) => c.preferred.host_key_certificates = Vec::new().into(),
-        None => config = client_config(&KeyPolicy::Scan).await,
+        None => config = client_config(&KeyPolicy::Scan, &options).await,
     }
     let verifier = HostKeyVerifier::new(KeyPolicy::Scan, Arc::new(AtomicBool::new(false)));
     let seen = verifier.seen();
     let res = client::connect_stream(config, stream, verifier).await;
     match (take_seen(&seen), res) {
-        (Some(key), _) => scanned(&host, port, &key, r, false, target).await,
+        (Some(key), _) => scanned(&host, port, &key, r, is_jump_host, target).await,
         (None, Err(e)) => Err(e.into_source(target, "", r.timeout)),
         (None, Ok(_)) => Err(SourceError::HostKey(
             target.detail("the server presented no host key"),

@@ -6,5 +6,6 @@
 mod aggregator;
 mod login_shells;
 mod remote_actions;
+mod ssh_config_real;
 mod ssh_inprocess;
 mod sshd_real;

@@ -57,31 +57,7 @@ pub fn write_table(
     let rows: Vec<[String; 5]> = snapshot
         .sessions
         .iter()
-        .map(|s| {
-            let mut name = sanitize(&s.tmux_session).into_owned();
-            if let Some(r) = &s.remote {
-                name.push_str(&format!(" [{}]", sanitize(r)));
-            }
-            if s.ended {
-                name.push_str(" (ended)");
-            }
-            if s.stale {
-                name.push_str(" (stale)");
-            }
-            [
-                format!(
-                    "{} {}",
-                    crate::icons::status_cell(&s.status, style.icons),
-                    sanitize(s.status.as_str())
-                ),
-                name,
-                session_age(s.timestamp, now),
-                tilde(&sanitize(&s.cwd), home.as_deref(), s.remote.is_some()),
-                sanitize(&s.message.chars().take(4000).collect::<String>())
-                    .trim()
-                    .to_string(),
-            ]
-        })
+        .map(|s| row_cells(s, style.icons, home.as_deref(), now))
         .collect();
     let header = ["STATUS", "SESSION", "AGE", "DIRECTORY", "MESSAGE"].map(String::from);
     let caps = match style.width {
@@ -124,6 +100,39 @@ pub fn write_table(
         }
     }
     Ok(())
+}
+
+/// The five cells of one session: status, name (with machine, ended, stale), age,
+/// directory, message.
+fn row_cells(
+    s: &navi_core::SessionInfo,
+    icons: IconSet,
+    home: Option<&str>,
+    now: i64,
+) -> [String; 5] {
+    let mut name = sanitize(&s.tmux_session).into_owned();
+    if let Some(r) = &s.remote {
+        name.push_str(&format!(" [{}]", sanitize(r)));
+    }
+    if s.ended {
+        name.push_str(" (ended)");
+    }
+    if s.stale {
+        name.push_str(" (stale)");
+    }
+    [
+        format!(
+            "{} {}",
+            crate::icons::status_cell(&s.status, icons),
+            sanitize(s.status.as_str())
+        ),
+        name,
+        session_age(s.timestamp, now),
+        tilde(&sanitize(&s.cwd), home, s.remote.is_some()),
+        sanitize(&s.message.chars().take(4000).collect::<String>())
+            .trim()
+            .to_string(),
+    ]
 }
 
 fn write_problems(

@@ -116,24 +116,66 @@ pub(crate) fn support(keyword: &str, args: &[String]) -> Support {
         .first()
         .map(|a| a.to_ascii_lowercase())
         .unwrap_or_default();
-    let is = |values: &[&str]| values.contains(&first.as_str());
     if USED.contains(&key.as_str()) {
         return Support::Used;
     }
-    let unsupported = match key.as_str() {
+    if let Some(why) = connection_reason(&key, &first).or_else(|| login_reason(&key, &first)) {
+        return Support::Unsupported(why);
+    }
+    match IGNORED.contains(&key.as_str()) || KEPT_DEFAULTS.contains(&key.as_str()) {
+        true => Support::Ignored,
+        false => Support::Unknown,
+    }
+}
+
+/// Keywords whose value keeps OpenSSH's default (e.g. `ControlMaster no`) when no reason
+/// below applies to it.
+const KEPT_DEFAULTS: &[&str] = &[
+    "proxycommand",
+    "controlmaster",
+    "controlpath",
+    "controlpersist",
+    "stricthostkeychecking",
+    "verifyhostkeydns",
+    "hostbasedauthentication",
+    "gssapiauthentication",
+    "pubkeyauthentication",
+    "pkcs11provider",
+    "securitykeyprovider",
+    "canonicalizehostname",
+    "addressfamily",
+    "tunnel",
+    "tunneldevice",
+];
+
+/// Why navi cannot honour `key` = `first` (how it connects), if it cannot.
+fn connection_reason(key: &str, first: &str) -> Option<&'static str> {
+    let is = |values: &[&str]| values.contains(&first);
+    const CONTROL: &str = "navi keeps its own pooled connection and does not use a control socket";
+    Some(match key {
         "proxycommand" if !is(&["none"]) => {
             "navi connects with its own SSH client and runs no proxy command; use ProxyJump"
         }
         "localforward" | "remoteforward" | "dynamicforward" => "navi opens no port forwardings",
-        "controlmaster" if !is(&["no"]) => {
-            "navi keeps its own pooled connection and does not use a control socket"
+        "controlmaster" if !is(&["no"]) => CONTROL,
+        "controlpath" if !is(&["none"]) => CONTROL,
+        "controlpersist" if !is(&["no"]) => CONTROL,
+        "canonicalizehostname" if !is(&["no", "false", "none"]) => {
+            "navi connects to the host name as written (or its HostName)"
         }
-        "controlpath" if !is(&["none"]) => {
-            "navi keeps its own pooled connection and does not use a control socket"
-        }
-        "controlpersist" if !is(&["no"]) => {
-            "navi keeps its own pooled connection and does not use a control socket"
-        }
+        "addressfamily" if !is(&["any"]) => "navi tries every address of the host",
+        "bindaddress" | "bindinterface" => "navi lets the system choose the source address",
+        "remotecommand" => "navi runs its own remote command",
+        "tunnel" if !is(&["no", "false"]) => "navi opens no tunnel device",
+        _ => return None,
+    })
+}
+
+/// Why navi cannot honour `key` = `first` (host keys and login), if it cannot.
+fn login_reason(key: &str, first: &str) -> Option<&'static str> {
+    let is = |values: &[&str]| values.contains(&first);
+    const KEYS_ONLY: &str = "navi logs in with keys (files and the agent) only";
+    Some(match key {
         "certificatefile" => {
             "navi does not log in with user certificates; it offers the plain keys"
         }
@@ -160,42 +202,13 @@ pub(crate) fn support(keyword: &str, args: &[String]) -> Support {
         | "hostbasedacceptedalgorithms" => {
             "navi negotiates its own algorithm lists (modern defaults)"
         }
-        "hostbasedauthentication" | "gssapiauthentication" if !is(&["no", "false"]) => {
-            "navi logs in with keys (files and the agent) only"
-        }
-        "pubkeyauthentication" if is(&["no", "false"]) => {
-            "navi logs in with keys (files and the agent) only"
-        }
+        "hostbasedauthentication" | "gssapiauthentication" if !is(&["no", "false"]) => KEYS_ONLY,
+        "pubkeyauthentication" if is(&["no", "false"]) => KEYS_ONLY,
         "pkcs11provider" | "securitykeyprovider" if !is(&["none"]) => {
             "navi uses key files and the agent, not token providers"
         }
-        "canonicalizehostname" if !is(&["no", "false", "none"]) => {
-            "navi connects to the host name as written (or its HostName)"
-        }
-        "addressfamily" if !is(&["any"]) => "navi tries every address of the host",
-        "bindaddress" | "bindinterface" => "navi lets the system choose the source address",
-        "remotecommand" => "navi runs its own remote command",
-        "tunnel" if !is(&["no", "false"]) => "navi opens no tunnel device",
-        "tunneldevice" => return Support::Ignored,
-        other if IGNORED.contains(&other) => return Support::Ignored,
-        // A value that keeps OpenSSH's default (e.g. `ControlMaster no`).
-        "proxycommand"
-        | "controlmaster"
-        | "controlpath"
-        | "controlpersist"
-        | "stricthostkeychecking"
-        | "verifyhostkeydns"
-        | "hostbasedauthentication"
-        | "gssapiauthentication"
-        | "pubkeyauthentication"
-        | "pkcs11provider"
-        | "securitykeyprovider"
-        | "canonicalizehostname"
-        | "addressfamily"
-        | "tunnel" => return Support::Ignored,
-        _ => return Support::Unknown,
-    };
-    Support::Unsupported(unsupported)
+        _ => return None,
+    })
 }
 
 #[cfg(test)]

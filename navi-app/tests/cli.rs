@@ -267,7 +267,11 @@ fn demo_list_has_a_healthy_and_an_unavailable_remote() {
     let out = env.navi(&["--demo", "remotes"]);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     assert!(stdout(&out).contains("staging"), "{}", stdout(&out));
-    assert!(stderr(&out).contains("unavailable: staging"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("unavailable: staging"),
+        "{}",
+        stderr(&out)
+    );
     let stale: Vec<&Value> = v["sessions"]
         .as_array()
         .unwrap()

@@ -71,6 +71,8 @@ pub struct UiState {
     pub color: bool,
     /// The remotes file, for the "no sessions" hint.
     pub remotes_file: String,
+    /// Notifications are muted (`m`).
+    pub muted: bool,
 }
 
 /// An overlay over the list.
@@ -131,6 +133,7 @@ impl Default for UiState {
             icons: IconSet::Emoji,
             color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
             remotes_file: "~/.config/navi/remotes.yaml".into(),
+            muted: false,
         }
     }
 }

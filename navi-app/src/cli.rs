@@ -114,7 +114,7 @@ pub struct Paths {
         value_parser = path_parser())]
     pub remotes: Option<PathBuf>,
 
-    /// The settings file (layout, sort, icons, offline rows)
+    /// The settings file (layout, sort, icons, offline rows, notifications)
     /// [default: ~/.config/navi/config.yaml]
     #[arg(long, global = true, value_name = "FILE", env = "NAVI_CONFIG",
         value_parser = path_parser())]

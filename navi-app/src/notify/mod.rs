@@ -110,8 +110,6 @@ struct State {
     last: Option<Arc<Snapshot>>,
     /// Channels that do not need navi's screen: always.
     off_screen: Vec<Box<dyn Channel>>,
-    /// Channels only for while the user is attached (tmux's message).
-    attached: Vec<Box<dyn Channel>>,
 }
 
 /// Who is looking at a snapshot.
@@ -126,7 +124,6 @@ impl Notifier {
     pub fn new(settings: &NotifySettings, wiring: Wiring) -> Notifier {
         let mut screen: Vec<Box<dyn Channel>> = Vec::new();
         let mut off_screen: Vec<Box<dyn Channel>> = Vec::new();
-        let mut attached: Vec<Box<dyn Channel>> = Vec::new();
         if settings.bell {
             screen.push(Box::new(channels::Bell((wiring.screen)())));
         }
@@ -166,8 +163,10 @@ impl Notifier {
                 argv,
             }));
         }
+        // Inside tmux, Enter on a local session switches the client away from navi's
+        // pane: its bell and OSC then reach no one, so tmux's message is always shown.
         if wiring.tmux {
-            attached.push(Box::new(channels::TmuxMessage {
+            off_screen.push(Box::new(channels::TmuxMessage {
                 launcher: wiring.launcher.clone(),
             }));
         }
@@ -182,7 +181,6 @@ impl Notifier {
                     watcher: Watcher::new(settings.triggers()),
                     last: None,
                     off_screen,
-                    attached,
                 }),
             }),
             screen,
@@ -217,7 +215,8 @@ impl Notifier {
 
     /// Starts following the aggregator's snapshots in the background while the user is
     /// attached (the dashboard's loop waits for the attach): the channels that need no
-    /// screen, plus tmux's message. Dropping the returned guard stops it.
+    /// screen (system notification, sound, command, tmux's message). Dropping the
+    /// returned guard stops it.
     pub fn while_attached(&self, mut snapshots: watch::Receiver<Arc<Snapshot>>) -> Attached {
         let shared = self.shared.clone();
         let task = tokio::spawn(async move {
@@ -245,8 +244,7 @@ impl Shared {
     }
 
     /// Observes `snapshot` unless it was observed already; runs the off-screen channels
-    /// (and, on `Route::Attached`, tmux's message) for a new notice, and returns it for
-    /// the caller's own channels. `None` when muted.
+    /// for a new notice, and returns it for the caller's own channels. `None` when muted.
     fn observe(
         &self,
         snapshot: &Arc<Snapshot>,
@@ -268,18 +266,8 @@ impl Shared {
             return None;
         }
         tracing::info!(summary = notice.summary(), ?route, "notify");
-        let State {
-            off_screen,
-            attached,
-            ..
-        } = &mut *state;
-        for c in off_screen.iter_mut() {
+        for c in state.off_screen.iter_mut() {
             c.notify(&notice, now);
-        }
-        if route == Route::Attached {
-            for c in attached.iter_mut() {
-                c.notify(&notice, now);
-            }
         }
         Some(notice)
     }

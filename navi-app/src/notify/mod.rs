@@ -32,6 +32,11 @@ use channels::{Channel, Screen, SystemNotifier, Title};
 use launch::Launcher;
 use settings::{Desktop, NotifySettings};
 
+/// sounds.yaml and the sound packs' directory.
+pub type SoundSetup = (sounds::Sounds, PathBuf);
+/// sounds.yaml and what is wrong with it.
+pub type SoundsProblem = (PathBuf, String);
+
 /// What the channels are built from: how programs start, where the screen is, and what
 /// this machine has.
 pub struct Wiring {
@@ -46,13 +51,13 @@ pub struct Wiring {
     /// notify-send or osascript, when installed.
     pub system: Option<SystemNotifier>,
     /// sounds.yaml and the sound packs' directory.
-    pub sounds: Option<(sounds::Sounds, PathBuf)>,
+    pub sounds: Option<SoundSetup>,
 }
 
 impl Wiring {
     /// The real machine: stdout, real processes, the environment, sounds.yaml; with
     /// what is wrong with sounds.yaml, if anything (sounds are then off).
-    pub fn real() -> (Wiring, Option<(PathBuf, String)>) {
+    pub fn real() -> (Wiring, Option<SoundsProblem>) {
         let (sounds, problem) = load_sounds();
         let var = |k: &str| std::env::var(k).ok();
         let wiring = Wiring {
@@ -68,7 +73,7 @@ impl Wiring {
 }
 
 /// sounds.yaml and `~/.config/navi/soundpacks`, when sounds are enabled there.
-fn load_sounds() -> (Option<(sounds::Sounds, PathBuf)>, Option<(PathBuf, String)>) {
+fn load_sounds() -> (Option<SoundSetup>, Option<SoundsProblem>) {
     let Some(path) = sounds::default_path() else {
         return (None, None);
     };

@@ -24,6 +24,7 @@ KEYS (dashboard):
   x / R / d          kill (asks y/N) / rename / dismiss the row of an ended session
   Esc                clear the search and filters (closes an overlay); never quits
   r                  refresh every source now   ?   help overlay   q / Ctrl-C   quit
+  m                  mute / unmute notifications (shown in the header and by `navi status`)
 
 FILES:
   ~/.claude-sessions/*.json      one status file per tmux session, written by navi's Claude Code
@@ -40,6 +41,17 @@ FILES:
                                    sort: priority      # priority|name|age|status|directory|machine
                                    icons: emoji        # emoji | ascii
                                    show_offline: true  # list ended sessions and stale rows
+                                   notify:             # when a session needs you (also while
+                                     on: [permission, waiting]   # attached): + done, error
+                                     remotes: false    # a remote goes away / comes back
+                                     bell: true
+                                     desktop: true     # true | terminal (OSC) | system | false
+                                     osc: auto         # auto | 777 | 9 | both
+                                     title: true       # \"navi (2 need you)\"
+                                     sound: true       # as ~/.config/navi/sounds.yaml says
+                                     command: [notify.sh]   # NAVI_EVENT, NAVI_SESSION, ...
+  ~/.config/navi/sounds.yaml     the Go navi's sounds (enabled, pack, volume, triggers, tts);
+                                   packs in ~/.config/navi/soundpacks/PACK/EVENT[-N].wav|mp3|ogg
   ~/.ssh/known_hosts             host keys are verified; add one with `navi remotes trust NAME`
   ~/.local/state/navi/navi.log   the log (--log-file; $XDG_STATE_HOME/navi/navi.log when set)
 
@@ -110,7 +122,7 @@ pub struct Paths {
         value_parser = path_parser())]
     pub remotes: Option<PathBuf>,
 
-    /// The settings file (layout, sort, icons, offline rows)
+    /// The settings file (layout, sort, icons, offline rows, notifications)
     /// [default: ~/.config/navi/config.yaml]
     #[arg(long, global = true, value_name = "FILE", env = "NAVI_CONFIG",
         value_parser = path_parser())]

@@ -5,6 +5,9 @@
 //! sort: priority        # priority | name | age | status | directory | machine  (`s`)
 //! icons: emoji          # emoji | ascii
 //! show_offline: true    # keep ended sessions and stale rows of unavailable remotes  (`o`)
+//! notify:               # notifications (see crate::notify::settings)
+//!   on: [permission, waiting]
+//!   bell: true
 //! ```
 //!
 //! Every key is optional. A problem (unknown key, wrong value, broken YAML) is reported
@@ -18,9 +21,10 @@ use serde_yaml::Value;
 
 use crate::app::Density;
 use crate::icons::IconSet;
+use crate::notify::settings::NotifySettings;
 
 /// The keys config.yaml knows, for "did you mean" hints.
-const KEYS: &[&str] = &["layout", "sort", "icons", "show_offline"];
+const KEYS: &[&str] = &["layout", "sort", "icons", "show_offline", "notify"];
 
 /// What config.yaml chose; defaults for everything it does not set.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +37,8 @@ pub struct Settings {
     pub icons: IconSet,
     /// Whether offline sessions and stale rows are listed (the `o` key toggles).
     pub show_offline: bool,
+    /// Notifications: what triggers them and through which channels.
+    pub notify: NotifySettings,
 }
 
 impl Default for Settings {
@@ -42,6 +48,7 @@ impl Default for Settings {
             sort: SortMode::Priority,
             icons: IconSet::Emoji,
             show_offline: true,
+            notify: NotifySettings::default(),
         }
     }
 }
@@ -145,6 +152,16 @@ pub fn parse(text: &str, file: &Path) -> Loaded {
             ));
             continue;
         };
+        if key == "notify" {
+            for (field, message) in loaded.settings.notify.apply(value) {
+                loaded.errors.push(SettingsError {
+                    file: file.to_path_buf(),
+                    field: Some(field),
+                    message,
+                });
+            }
+            continue;
+        }
         if let Err(message) = loaded.settings.apply(key, value) {
             loaded.errors.push(SettingsError {
                 file: file.to_path_buf(),
@@ -212,7 +229,8 @@ fn choice<T>(
     }
 }
 
-fn describe(v: &Value) -> String {
+/// A value as a message names it (text sanitized).
+pub(crate) fn describe(v: &Value) -> String {
     match v {
         Value::Null => "nothing".into(),
         Value::Bool(b) => b.to_string(),
@@ -243,6 +261,7 @@ mod tests {
                 sort: SortMode::Machine,
                 icons: IconSet::Ascii,
                 show_offline: false,
+                notify: NotifySettings::default(),
             }
         );
     }
@@ -294,6 +313,69 @@ mod tests {
         assert!(l.errors[0]
             .to_string()
             .contains("expected `key: value` lines"));
+    }
+
+    #[test]
+    fn the_notify_section_is_read() {
+        use crate::notify::settings::{Desktop, OscFlavour};
+        let l = parse_str(
+            "notify:\n  on: [permission, waiting, done, error]\n  remotes: true\n  bell: false\n  \
+             desktop: system\n  osc: 9\n  title: false\n  sound: false\n  \
+             command: [~/bin/hook, --from, navi]\n",
+        );
+        assert_eq!(l.errors, Vec::<SettingsError>::new());
+        let n = &l.settings.notify;
+        assert_eq!(
+            n.on.iter().copied().collect::<Vec<_>>(),
+            ["done", "error", "permission", "waiting"]
+        );
+        assert!(n.remotes && !n.bell && !n.title && !n.sound);
+        assert_eq!(n.desktop, Desktop::System);
+        assert_eq!(n.osc, OscFlavour::Osc9);
+        assert_eq!(n.command, ["~/bin/hook", "--from", "navi"]);
+        assert!(n.triggers().remotes);
+
+        let l = parse_str("notify:\n  desktop: false\n  osc: both\n  on: waiting\n");
+        assert_eq!(l.errors, Vec::<SettingsError>::new());
+        assert_eq!(l.settings.notify.desktop, Desktop::Off);
+        assert_eq!(l.settings.notify.osc, OscFlavour::Both);
+        assert_eq!(l.settings.notify.on.len(), 1);
+        assert_eq!(parse_str("notify:\n"), Loaded::default());
+    }
+
+    #[test]
+    fn notify_problems_are_named_and_cost_only_themselves() {
+        let l = parse_str(
+            "notify:\n  bel: false\n  on: [permission, asleep]\n  desktop: maybe\n  \
+             osc: 7\n  command: \"notify.sh --x\"\n  title: false\n  sound: yes please\n\
+             layout: compact\n",
+        );
+        assert!(!l.settings.notify.title, "the good key still applies");
+        assert_eq!(l.settings.layout, Density::Compact);
+        assert_eq!(l.settings.notify.on, NotifySettings::default().on);
+        let lines: Vec<String> = l.errors.iter().map(|e| e.to_string()).collect();
+        let expected = [
+            "field `notify.bel`: unknown key is ignored; did you mean `bell`?",
+            "field `notify.on`: \"asleep\" is not one of permission, waiting, done, error",
+            "field `notify.desktop`: expected true, false, terminal or system, found \"maybe\"",
+            "field `notify.osc`: expected auto, 777, 9 or both, found 7",
+            "field `notify.command`: expected a list of arguments",
+            "field `notify.sound`: expected true or false, found \"yes please\"",
+        ];
+        assert_eq!(lines.len(), expected.len(), "{lines:#?}");
+        for (line, want) in lines.iter().zip(expected) {
+            assert!(line.contains(want), "{line} should contain {want}");
+        }
+        assert_eq!(l.errors[0].field.as_deref(), Some("notify.bel"));
+
+        let l = parse_str("notify: loud\n");
+        assert!(l.errors[0].to_string().contains(
+            "field `notify`: expected `key: value` lines (e.g. `bell: false`), found \"loud\""
+        ));
+        let l = parse_str("notify:\n  command: []\n");
+        assert!(l.errors[0].to_string().contains("the command is empty"));
+        let l = parse_str("notfy:\n  bell: false\n");
+        assert!(l.errors[0].to_string().contains("did you mean `notify`?"));
     }
 
     #[test]

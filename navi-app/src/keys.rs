@@ -50,6 +50,8 @@ pub enum KeyAction {
     ClearFilters,
     /// Poll every source now.
     Refresh,
+    /// Mute / unmute notifications.
+    ToggleMute,
     /// Open / close the help overlay.
     ToggleHelp,
     /// Show / hide the preview pane.
@@ -132,6 +134,10 @@ pub const HELP: &[(&str, &str)] = &[
     ),
     ("Esc", "clear the search and filters (closes an overlay)"),
     ("r", "refresh every source now"),
+    (
+        "m",
+        "mute / unmute notifications (bell, desktop, sound, command)",
+    ),
     ("?  q  Ctrl-C", "this help / quit"),
 ];
 
@@ -185,6 +191,7 @@ fn list_key(code: KeyCode) -> Option<KeyAction> {
         KeyCode::Char('i') => KeyAction::Details,
         KeyCode::Char('e') => KeyAction::Problems,
         KeyCode::Char('r') => KeyAction::Refresh,
+        KeyCode::Char('m') => KeyAction::ToggleMute,
         KeyCode::Char('?') => KeyAction::ToggleHelp,
         KeyCode::Esc => KeyAction::ClearFilters,
         KeyCode::Char('q') => KeyAction::Quit,

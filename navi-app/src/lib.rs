@@ -23,6 +23,7 @@ mod icons;
 mod json;
 mod keys;
 mod logging;
+mod notify;
 mod sources;
 mod tui;
 mod ui;

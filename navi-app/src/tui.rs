@@ -103,7 +103,12 @@ where
             Effect::Act(req) => spawn_action(req, &done_tx),
             Effect::Attach(req) => {
                 tracing::info!(argv = ?req.command.argv, stale = req.stale, "attach");
+                // navi keeps announcing while the user works in the session.
+                let watching = app
+                    .notifier()
+                    .map(|n| n.while_attached(events.snapshots.clone()));
                 let result = runner.run(&req).await;
+                drop(watching);
                 if let Err(e) = &result {
                     tracing::warn!(argv = ?req.command.argv, "attach failed: {e}");
                 }
@@ -166,6 +171,16 @@ pub async fn run(mut set: SourceSet, settings: crate::config::Loaded) -> anyhow:
         app.ui.remotes_file = file.display().to_string();
     }
     set.add_settings_errors(settings.errors);
+    if !set.demo {
+        let (wiring, sounds_problem) = crate::notify::Wiring::real();
+        if let Some((file, message)) = sounds_problem {
+            set.add_settings_errors([crate::notify::sounds_problem(file, message)]);
+        }
+        app.set_notifier(crate::notify::Notifier::new(
+            &settings.settings.notify,
+            wiring,
+        ));
+    }
     app.ui.config_errors = set.config_errors;
     app.apply_settings(&settings.settings);
     if !set.demo {
@@ -187,7 +202,7 @@ pub async fn run(mut set: SourceSet, settings: crate::config::Loaded) -> anyhow:
     };
     let mut runner = TerminalAttach { reader: &reader };
     let refresh = || handle.refresh();
-    run_loop(
+    let result = run_loop(
         &mut terminal,
         &mut app,
         events,
@@ -195,7 +210,11 @@ pub async fn run(mut set: SourceSet, settings: crate::config::Loaded) -> anyhow:
         &mut runner,
         termination(),
     )
-    .await
+    .await;
+    if let Some(n) = app.notifier() {
+        n.finish();
+    }
+    result
 }
 
 /// Raw mode and the alternate screen, undone on drop, on error and on panic.
@@ -362,6 +381,8 @@ mod tests {
             self.calls.push(req.clone());
             if let Some((tx, snap)) = self.during.take() {
                 let _ = tx.send(snap);
+                // The user works in the session for a while.
+                tokio::time::sleep(Duration::from_millis(50)).await;
             }
             Err("exit status: 1".into())
         }
@@ -441,6 +462,75 @@ mod tests {
         assert!(
             msg.text.contains("attach to beta failed: exit status: 1"),
             "{msg:?}"
+        );
+        drop(snap_tx);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_session_needing_you_during_an_attach_is_announced_once_off_screen() {
+        let local = Arc::new(MemorySource::new(
+            None,
+            vec![session("alpha", "working", 30), session("beta", "done", 20)],
+        ));
+        let sources: Vec<DynSessionSource> = vec![local.clone()];
+        let first = snapshot_of(&sources).await;
+        local.set(vec![
+            session("alpha", "permission", 30),
+            session("beta", "done", 20),
+        ]);
+        let later = snapshot_of(&sources).await;
+        let (snap_tx, snap_rx) = watch::channel(first);
+        let (in_tx, in_rx) = mpsc::channel(16);
+        for k in [
+            key(KeyCode::Char('j')),
+            key(KeyCode::Enter),
+            key(KeyCode::Char('q')),
+        ] {
+            in_tx.send(k).await.unwrap();
+        }
+        let mut app = App::new(sources, AttachContext::default(), false);
+        let (wiring, screen, launcher) = crate::notify::fake_wiring(true);
+        app.set_notifier(crate::notify::Notifier::new(
+            &crate::notify::settings::NotifySettings::default(),
+            wiring,
+        ));
+        let mut terminal = Terminal::new(TestBackend::new(80, 20)).unwrap();
+        let mut runner = FakeRunner {
+            calls: Vec::new(),
+            during: Some((snap_tx.clone(), later)),
+        };
+        let events = Events {
+            inputs: in_rx,
+            snapshots: snap_rx,
+            tick: TICK,
+        };
+        run_loop(
+            &mut terminal,
+            &mut app,
+            events,
+            &|| {},
+            &mut runner,
+            std::future::pending(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(runner.calls.len(), 1);
+        let programs: Vec<String> = launcher
+            .taken()
+            .into_iter()
+            .map(|(argv, _)| argv.join(" "))
+            .collect();
+        assert_eq!(
+            programs,
+            [
+                "notify-send --app-name=navi -- navi alpha needs permission",
+                "tmux display-message navi: alpha needs permission"
+            ]
+        );
+        // Back on the dashboard: the title says so; no bell, no OSC (already told).
+        assert_eq!(
+            screen.take(),
+            b"\x1b[22;0t\x1b]2;navi\x07\x1b]2;navi (1 needs you)\x07"
         );
         drop(snap_tx);
     }

@@ -367,6 +367,9 @@ fn help_answers_questions() {
         "navi --demo",
         "list",
         "remotes",
+        "mute / unmute notifications",
+        "notify:",
+        "sounds.yaml",
     ] {
         assert!(text.contains(needle), "--help lacks {needle}:\n{text}");
     }

@@ -66,29 +66,44 @@ pub struct Notice {
 
 impl Notice {
     /// One line for a notification: the event itself when there is one, else a count
-    /// ("3 sessions need you: api, web [dev], db").
+    /// ("3 sessions need you: api, web [dev], db", "10 sessions are done: ...").
     pub fn summary(&self) -> String {
         match self.events.as_slice() {
             [one] => one.describe(),
             many => {
                 let names: Vec<String> = many.iter().map(Event::label).collect();
-                let needing = many
-                    .iter()
-                    .filter(
-                        |e| matches!(e, Event::Status { status, .. } if status.needs_attention()),
-                    )
-                    .count();
-                let head = match needing == many.len() {
-                    true => format!("{} sessions need you", many.len()),
-                    false => format!("{} changes", many.len()),
-                };
-                let mut text = format!("{head}: {}", names.join(", "));
+                let mut text = format!("{}: {}", head(many), names.join(", "));
                 if text.chars().count() > 200 {
                     text = text.chars().take(199).collect::<String>() + "…";
                 }
                 text
             }
         }
+    }
+}
+
+/// "10 sessions need you", "10 sessions are done", "3 sessions changed", "4 changes".
+fn head(many: &[Event]) -> String {
+    let n = many.len();
+    let statuses: Option<Vec<&Status>> = many
+        .iter()
+        .map(|e| match e {
+            Event::Status { status, .. } => Some(status),
+            Event::Remote { .. } => None,
+        })
+        .collect();
+    let Some(statuses) = statuses else {
+        return format!("{n} changes");
+    };
+    let all = |s: Status| statuses.iter().all(|x| **x == s);
+    if statuses.iter().all(|s| s.needs_attention()) {
+        format!("{n} sessions need you")
+    } else if all(Status::Done) {
+        format!("{n} sessions are done")
+    } else if all(Status::Error) {
+        format!("{n} sessions failed")
+    } else {
+        format!("{n} sessions changed")
     }
 }
 

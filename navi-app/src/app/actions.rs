@@ -107,6 +107,7 @@ impl App {
             KeyAction::Problems => self.ui.overlay = Overlay::Problems,
             KeyAction::ClearFilters => self.clear_filters(),
             KeyAction::Refresh => return self.refresh(),
+            KeyAction::ToggleMute => self.toggle_mute(),
             KeyAction::ToggleHelp => self.toggle_help(),
             KeyAction::CloseOverlay => self.ui.overlay = Overlay::None,
             KeyAction::Quit => return Effect::Quit,

@@ -65,6 +65,8 @@ pub struct App {
     refresh_started: Option<Instant>,
     /// Publishes the counts for `navi status` (not in the demo).
     publisher: Option<crate::cmd::status::Publisher>,
+    /// Announces sessions that need the user (not in the demo).
+    notifier: Option<crate::notify::Notifier>,
 }
 
 impl App {
@@ -82,7 +84,20 @@ impl App {
             dry_run,
             refresh_started: None,
             publisher: None,
+            notifier: None,
         }
+    }
+
+    /// Announces transitions through `notifier` from now on.
+    pub fn set_notifier(&mut self, notifier: crate::notify::Notifier) {
+        notifier.set_muted(self.ui.muted);
+        self.notifier = Some(notifier);
+    }
+
+    /// The notifier, for the attach (which follows snapshots in the background) and for
+    /// giving the terminal its title back.
+    pub fn notifier(&mut self) -> Option<&mut crate::notify::Notifier> {
+        self.notifier.as_mut()
     }
 
     /// Starts from the user's settings (config.yaml): layout, sort, icons, offline rows.
@@ -100,10 +115,11 @@ impl App {
 
     /// A new snapshot arrived.
     pub fn on_snapshot(&mut self, snapshot: Arc<Snapshot>) {
-        if let Some(p) = &mut self.publisher {
-            p.publish(crate::cmd::status::Summary::of(&snapshot, unix_now()));
-        }
         self.model.update(snapshot);
+        self.publish();
+        if let Some(n) = &mut self.notifier {
+            n.on_snapshot(self.model.snapshot(), self.model.counts().attention);
+        }
         let Some(started) = self.refresh_started else {
             return;
         };
@@ -124,6 +140,30 @@ impl App {
                 self.ui.set_message(Level::Info, text);
             }
         }
+    }
+
+    /// Publishes the counts (and whether notifications are muted) for `navi status`.
+    fn publish(&mut self) {
+        if let Some(p) = &mut self.publisher {
+            let mut summary = crate::cmd::status::Summary::of(self.model.snapshot(), unix_now());
+            summary.muted = self.ui.muted;
+            p.publish(summary);
+        }
+    }
+
+    /// `m`: notifications off, or on again. Transitions are still followed while muted,
+    /// so unmuting announces nothing that happened meanwhile.
+    pub(crate) fn toggle_mute(&mut self) {
+        self.ui.muted = !self.ui.muted;
+        if let Some(n) = &self.notifier {
+            n.set_muted(self.ui.muted);
+        }
+        self.publish();
+        let text = match self.ui.muted {
+            true => "notifications muted (m unmutes)",
+            false => "notifications on",
+        };
+        self.ui.set_message(Level::Info, text);
     }
 
     /// Where keys go now.

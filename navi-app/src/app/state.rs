@@ -75,6 +75,8 @@ pub struct UiState {
     pub preview: super::act::Preview,
     /// The remotes file, for the "no sessions" hint.
     pub remotes_file: String,
+    /// Notifications are muted (`m`).
+    pub muted: bool,
 }
 
 /// An overlay over the list.
@@ -137,6 +139,7 @@ impl Default for UiState {
             remotes_file: "~/.config/navi/remotes.yaml".into(),
             prompt: None,
             preview: super::act::Preview::default(),
+            muted: false,
         }
     }
 }

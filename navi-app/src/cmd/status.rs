@@ -311,6 +311,16 @@ mod tests {
             muted: false,
         };
         assert_eq!(line(&empty, false), "", "nothing to say: an empty line");
+        let muted = Summary {
+            muted: true,
+            ..Summary::of(&snapshot(), 100)
+        };
+        assert_eq!(
+            line(&muted, false),
+            "2 waiting, 1 permission, (1 remotes unknown), (muted)"
+        );
+        let json = serde_json::to_value(&muted).unwrap();
+        assert_eq!(json["muted"], true);
     }
 
     #[test]

@@ -141,6 +141,14 @@ fn title_line(model: &Model, ui: &UiState) -> Line<'static> {
             Style::new().fg(Color::Red),
         ));
     }
+    if ui.muted {
+        let text = match ui.icons {
+            crate::icons::IconSet::Emoji => "🔕 muted",
+            crate::icons::IconSet::Ascii => "muted",
+        };
+        left.push(Span::styled(" · ", dim));
+        left.push(Span::styled(text, Style::new().fg(Color::Magenta)));
+    }
     Line::from(left)
 }
 

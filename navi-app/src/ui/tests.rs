@@ -696,3 +696,17 @@ fn the_empty_state_names_the_given_remotes_file_and_the_hook_setup() {
     assert!(!text.contains("~/.config/navi/remotes.yaml"), "{text}");
     assert!(text.contains("navi hooks install"), "{text}");
 }
+
+#[test]
+fn the_header_says_when_notifications_are_muted() {
+    let mut ui = ui();
+    let model = model_with(default_sessions(), &ui);
+    let t = render(&model, &mut ui, 120, 30);
+    assert!(!screen(&t).contains("muted"));
+    ui.muted = true;
+    let t = render(&model, &mut ui, 120, 30);
+    assert!(lines(&t)[0].contains("· 🔕 muted"), "{}", screen(&t));
+    ui.icons = crate::icons::IconSet::Ascii;
+    let t = render(&model, &mut ui, 120, 30);
+    assert!(lines(&t)[0].contains("· muted"), "{}", screen(&t));
+}

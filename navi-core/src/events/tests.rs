@@ -94,6 +94,30 @@ fn bursts_are_one_notice_and_sessions_are_rate_limited() {
         "{}",
         n.summary()
     );
+    let mut done = Watcher::new(Triggers {
+        statuses: ["done", "error"].into_iter().collect(),
+        ..Triggers::default()
+    });
+    done.observe(&snap(working.clone()), t);
+    let finished: Vec<_> = (0..10)
+        .map(|i| row(&format!("s{i}"), None, "done", false))
+        .collect();
+    let n = done.observe(&snap(finished), t).unwrap();
+    assert!(
+        n.summary().starts_with("10 sessions are done: s0"),
+        "{}",
+        n.summary()
+    );
+    let mut mixed: Vec<_> = (0..9)
+        .map(|i| row(&format!("s{i}"), None, "working", false))
+        .collect();
+    mixed.push(row("s9", None, "error", false));
+    mixed[0] = row("s0", None, "done", false);
+    done.observe(&snap(working.clone()), t + Duration::from_secs(60));
+    let n = done
+        .observe(&snap(mixed), t + Duration::from_secs(60))
+        .unwrap();
+    assert_eq!(n.summary(), "2 sessions changed: s0, s9");
     // s0 flaps back and forth within the rate limit: quiet.
     w.observe(&snap(working.clone()), t + Duration::from_secs(1));
     assert_eq!(

@@ -197,15 +197,17 @@ impl Settings {
                     ))
                 }
             },
-            other => {
-                let hint = match navi_core::text::closest(other, KEYS) {
-                    Some(k) => format!("; did you mean `{k}`?"),
-                    None => format!("; known keys: {}", KEYS.join(", ")),
-                };
-                return Err(format!("unknown key is ignored{hint}"));
-            }
+            other => return Err(unknown_key(other, KEYS)),
         }
         Ok(())
+    }
+}
+
+/// "unknown key is ignored; did you mean `sort`?" (or the known keys).
+pub(crate) fn unknown_key(key: &str, known: &[&str]) -> String {
+    match navi_core::text::closest(key, known) {
+        Some(k) => format!("unknown key is ignored; did you mean `{k}`?"),
+        None => format!("unknown key is ignored; known keys: {}", known.join(", ")),
     }
 }
 

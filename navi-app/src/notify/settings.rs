@@ -145,13 +145,7 @@ impl NotifySettings {
             "desktop" => self.desktop = desktop(value)?,
             "osc" => self.osc = osc(value)?,
             "command" => self.command = command(value)?,
-            other => {
-                let hint = match navi_core::text::closest(other, KEYS) {
-                    Some(k) => format!("; did you mean `{k}`?"),
-                    None => format!("; known keys: {}", KEYS.join(", ")),
-                };
-                return Err(format!("unknown key is ignored{hint}"));
-            }
+            other => return Err(crate::config::unknown_key(other, KEYS)),
         }
         Ok(())
     }

@@ -209,6 +209,10 @@ pub(super) async fn connect(
     }))
 }
 
+/// A byte stream an SSH session runs over: TCP, or a `direct-tcpip` channel of a jump.
+trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
+
 /// A new link to `hop`: dialled, or through `upstream`'s tunnel; handshake (bounded by
 /// `ConnectTimeout`), then login.
 async fn open_link(
@@ -218,35 +222,23 @@ async fn open_link(
     let dead = Arc::new(AtomicBool::new(false));
     let policy = KeyPolicy::Verify(hop.check.clone());
     let reach = async {
-        match upstream {
-            None => {
-                let tcp = dial(hop.host, hop.port, &hop.target, hop.timeout).await?;
-                hop.count_opened();
-                handshake(
-                    tcp,
-                    policy,
-                    &hop.options,
-                    dead.clone(),
-                    &hop.target,
-                    hop.timeout,
-                )
-                .await
-            }
+        // Dialled directly or tunnelled through the hop before: one handshake either way.
+        let stream: Box<dyn Stream> = match upstream {
+            None => Box::new(dial(hop.host, hop.port, &hop.target, hop.timeout).await?),
             Some((up, up_target)) => {
-                let tunnel =
-                    open_tunnel(&up.handle, hop.host, hop.port, up_target, hop.timeout).await?;
-                hop.count_opened();
-                handshake(
-                    tunnel,
-                    policy,
-                    &hop.options,
-                    dead.clone(),
-                    &hop.target,
-                    hop.timeout,
-                )
-                .await
+                Box::new(open_tunnel(&up.handle, hop.host, hop.port, up_target, hop.timeout).await?)
             }
-        }
+        };
+        hop.count_opened();
+        handshake(
+            stream,
+            policy,
+            &hop.options,
+            dead.clone(),
+            &hop.target,
+            hop.timeout,
+        )
+        .await
     };
     let mut handle = match hop.options.connect_timeout {
         Some(limit) => tokio::time::timeout(limit, reach).await.map_err(|_| {

@@ -5,6 +5,7 @@
 //! sort: priority        # priority | name | age | status | directory | machine  (`s`)
 //! icons: emoji          # emoji | ascii
 //! show_offline: true    # keep ended sessions and stale rows of unavailable remotes  (`o`)
+//! keep_ended_rows: false # false: a row whose tmux session ended is dismissed after 30 s
 //! notify:               # notifications (see crate::notify::settings)
 //!   on: [permission, waiting]
 //!   bell: true
@@ -24,7 +25,14 @@ use crate::icons::IconSet;
 use crate::notify::settings::NotifySettings;
 
 /// The keys config.yaml knows, for "did you mean" hints.
-const KEYS: &[&str] = &["layout", "sort", "icons", "show_offline", "notify"];
+const KEYS: &[&str] = &[
+    "layout",
+    "sort",
+    "icons",
+    "show_offline",
+    "keep_ended_rows",
+    "notify",
+];
 
 /// What config.yaml chose; defaults for everything it does not set.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +45,9 @@ pub struct Settings {
     pub icons: IconSet,
     /// Whether offline sessions and stale rows are listed (the `o` key toggles).
     pub show_offline: bool,
+    /// Keep the rows (status files) of sessions whose tmux session ended; otherwise
+    /// the dashboard dismisses them after a grace period, as the Go navi cleans them.
+    pub keep_ended_rows: bool,
     /// Notifications: what triggers them and through which channels.
     pub notify: NotifySettings,
 }
@@ -48,6 +59,7 @@ impl Default for Settings {
             sort: SortMode::Priority,
             icons: IconSet::Emoji,
             show_offline: true,
+            keep_ended_rows: false,
             notify: NotifySettings::default(),
         }
     }
@@ -188,15 +200,8 @@ impl Settings {
                 )?;
             }
             "icons" => self.icons = choice(value, IconSet::from_name, "emoji or ascii")?,
-            "show_offline" => match value {
-                Value::Bool(b) => self.show_offline = *b,
-                other => {
-                    return Err(format!(
-                        "expected true or false, found {}; ignored",
-                        describe(other)
-                    ))
-                }
-            },
+            "show_offline" => self.show_offline = flag(value)?,
+            "keep_ended_rows" => self.keep_ended_rows = flag(value)?,
             other => return Err(unknown_key(other, KEYS)),
         }
         Ok(())
@@ -208,6 +213,17 @@ pub(crate) fn unknown_key(key: &str, known: &[&str]) -> String {
     match navi_core::text::closest(key, known) {
         Some(k) => format!("unknown key is ignored; did you mean `{k}`?"),
         None => format!("unknown key is ignored; known keys: {}", known.join(", ")),
+    }
+}
+
+/// `true` or `false`.
+fn flag(value: &Value) -> Result<bool, String> {
+    match value {
+        Value::Bool(b) => Ok(*b),
+        other => Err(format!(
+            "expected true or false, found {}; ignored",
+            describe(other)
+        )),
     }
 }
 
@@ -254,7 +270,9 @@ mod tests {
 
     #[test]
     fn every_key_is_read() {
-        let l = parse_str("layout: compact\nsort: machine\nicons: ascii\nshow_offline: false\n");
+        let l = parse_str(
+            "layout: compact\nsort: machine\nicons: ascii\nshow_offline: false\nkeep_ended_rows: true\n",
+        );
         assert_eq!(l.errors, Vec::<SettingsError>::new());
         assert_eq!(
             l.settings,
@@ -263,6 +281,7 @@ mod tests {
                 sort: SortMode::Machine,
                 icons: IconSet::Ascii,
                 show_offline: false,
+                keep_ended_rows: true,
                 notify: NotifySettings::default(),
             }
         );

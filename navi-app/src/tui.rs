@@ -122,6 +122,10 @@ where
         if let Effect::Act(req) = app.preview_tick() {
             spawn_action(req, &done_tx);
         }
+        // Rows of ended tmux sessions go after a grace (unless keep_ended_rows).
+        if let Effect::Act(req) = app.tidy_ended() {
+            spawn_action(req, &done_tx);
+        }
     }
 }
 

@@ -12,6 +12,55 @@ use tokio::time::Instant;
 
 use super::{session_label, App, Effect, Level};
 
+/// How long a row whose tmux session ended stays before the dashboard dismisses it
+/// (unless `keep_ended_rows: true`). The Go navi removes such files at once; the grace
+/// keeps a row that a slow tmux start or a rename left ended for a moment.
+pub const ENDED_GRACE: Duration = Duration::from_secs(30);
+
+type RowKey = (Option<String>, String);
+
+/// Rows whose tmux session ended: since when, and which are being dismissed.
+#[derive(Debug, Default)]
+pub struct EndedRows {
+    /// Keep them (config.yaml `keep_ended_rows`).
+    pub keep: bool,
+    since: std::collections::HashMap<RowKey, Instant>,
+    asked: std::collections::HashSet<RowKey>,
+}
+
+impl EndedRows {
+    /// Notes which rows are ended now (stale rows of unavailable remotes do not count).
+    pub fn observe(&mut self, snapshot: &navi_core::Snapshot, now: Instant) {
+        let ended: std::collections::HashSet<RowKey> = snapshot
+            .sessions
+            .iter()
+            .filter(|s| s.ended && !s.stale)
+            .map(|s| (s.remote.clone(), s.tmux_session.clone()))
+            .collect();
+        self.since.retain(|k, _| ended.contains(k));
+        self.asked.retain(|k| ended.contains(k));
+        for k in ended {
+            self.since.entry(k).or_insert(now);
+        }
+    }
+
+    /// A row ended for longer than the grace and not yet dismissed.
+    fn due(&mut self, now: Instant) -> Option<RowKey> {
+        if self.keep {
+            return None;
+        }
+        let key = self
+            .since
+            .iter()
+            .find(|(k, t)| {
+                now.saturating_duration_since(**t) >= ENDED_GRACE && !self.asked.contains(*k)
+            })
+            .map(|(k, _)| k.clone())?;
+        self.asked.insert(key.clone());
+        Some(key)
+    }
+}
+
 /// How often a visible preview is refreshed.
 pub const PREVIEW_EVERY: Duration = Duration::from_secs(1);
 
@@ -54,6 +103,9 @@ pub enum PromptKind {
     NewDir {
         /// The name chosen.
         name: String,
+        /// Start claude with `--dangerously-skip-permissions` (Tab toggles; the Go
+        /// navi's toggle).
+        skip_permissions: bool,
     },
 }
 
@@ -80,7 +132,19 @@ impl Prompt {
             PromptKind::Rename => format!("rename {} to: ", self.label),
             PromptKind::Send => format!("type into {} (Enter sends): ", self.label),
             PromptKind::NewName => format!("new session on {} (Tab: machine), name: ", self.label),
-            PromptKind::NewDir { name } => format!("{name} on {}: directory: ", self.label),
+            PromptKind::NewDir {
+                name,
+                skip_permissions,
+            } => {
+                let skip = match skip_permissions {
+                    true => "[x]",
+                    false => "[ ]",
+                };
+                format!(
+                    "{name} on {} (Tab {skip} skip permissions): directory: ",
+                    self.label
+                )
+            }
         }
     }
 }
@@ -228,6 +292,14 @@ impl App {
             KeyCode::Backspace => {
                 prompt.input.pop();
             }
+            KeyCode::Tab if matches!(prompt.kind, PromptKind::NewDir { .. }) => {
+                if let PromptKind::NewDir {
+                    skip_permissions, ..
+                } = &mut prompt.kind
+                {
+                    *skip_permissions = !*skip_permissions;
+                }
+            }
             KeyCode::Tab if prompt.kind == PromptKind::NewName => {
                 let next = (prompt.source + 1) % self.sources.len().max(1);
                 prompt.source = next;
@@ -258,16 +330,26 @@ impl App {
                     self.ui.prompt = Some(p);
                     return Effect::None;
                 }
-                p.kind = PromptKind::NewDir { name: input };
+                p.kind = PromptKind::NewDir {
+                    name: input,
+                    skip_permissions: false,
+                };
                 p.input = "~".into();
                 self.ui.prompt = Some(p);
                 Effect::None
             }
-            PromptKind::NewDir { name } => {
+            PromptKind::NewDir {
+                name,
+                skip_permissions,
+            } => {
                 p.session = name;
+                let mut command = vec!["claude".to_string()];
+                if skip_permissions {
+                    command.push("--dangerously-skip-permissions".into());
+                }
                 let action = Action::New {
                     dir: input,
-                    command: vec!["claude".into()],
+                    command,
                 };
                 self.request(&p, action)
             }
@@ -345,6 +427,32 @@ impl App {
             action: Action::Preview,
             label: session_label(&s),
         })
+    }
+
+    /// Dismisses (through its source, which refuses a live session) one row whose tmux
+    /// session has been gone for [`ENDED_GRACE`], unless `keep_ended_rows` is set.
+    pub fn tidy_ended(&mut self) -> Effect {
+        if self.dry_run {
+            return Effect::None;
+        }
+        let Some((remote, name)) = self.ended.due(Instant::now()) else {
+            return Effect::None;
+        };
+        match self.source_of(remote.as_deref()) {
+            Some((_, source)) if source.supports().dismiss => {
+                let label = match &remote {
+                    Some(r) => format!("{name} [{r}]"),
+                    None => name.clone(),
+                };
+                Effect::Act(ActRequest {
+                    source,
+                    session: name,
+                    action: Action::Dismiss,
+                    label,
+                })
+            }
+            _ => Effect::None,
+        }
     }
 
     /// Called on every tick: refreshes a visible preview about once a second, and at

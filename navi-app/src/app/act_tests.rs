@@ -182,6 +182,12 @@ async fn new_asks_name_then_directory_and_rejects_bad_names() {
         "the directory defaults to ~"
     );
     type_text(&mut app, "/work");
+    // Tab toggles the Go navi's skip-permissions switch.
+    app.on_key(&key(KeyCode::Tab));
+    let question = app.ui.prompt.as_ref().unwrap().question();
+    assert!(question.contains("[x] skip permissions"), "{question}");
+    app.on_key(&key(KeyCode::Tab));
+    app.on_key(&key(KeyCode::Tab));
     let e = app.on_key(&key(KeyCode::Enter));
     run(&mut app, e).await;
     let done = dev.done.lock().unwrap().clone();
@@ -191,7 +197,7 @@ async fn new_asks_name_then_directory_and_rejects_bad_names() {
             "a-c".to_string(),
             Action::New {
                 dir: "~/work".into(),
-                command: vec!["claude".into()]
+                command: vec!["claude".into(), "--dangerously-skip-permissions".into()]
             }
         )]
     );
@@ -227,4 +233,34 @@ async fn the_preview_pane_shows_the_sessions_screen() {
     assert!(text.contains("Do you want to proceed?"), "{text}");
     app.on_key(&key(KeyCode::Char('p')));
     assert!(!app.ui.preview.visible);
+}
+
+#[tokio::test(start_paused = true)]
+async fn rows_of_ended_sessions_are_dismissed_after_the_grace_unless_kept() {
+    let mut gone = session("gone", "waiting", 10);
+    gone.ended = true;
+    let dev = Arc::new(Acting {
+        inner: MemorySource::new(Some("dev"), vec![gone, session("live", "idle", 5)]),
+        done: Mutex::new(Vec::new()),
+    });
+    let sources: Vec<DynSessionSource> = vec![dev.clone()];
+    let mut agg = Aggregator::new();
+    agg.add_source(dev.clone(), navi_core::testing::OPTIONS);
+    let snap = Arc::new(agg.poll_once().await);
+    for keep in [false, true] {
+        let mut app = App::new(sources.clone(), AttachContext::default(), false);
+        app.ended.keep = keep;
+        app.on_snapshot(snap.clone());
+        assert_eq!(app.tidy_ended(), Effect::None, "not before the grace");
+        tokio::time::advance(act::ENDED_GRACE).await;
+        app.on_snapshot(snap.clone());
+        match (keep, app.tidy_ended()) {
+            (false, Effect::Act(req)) => {
+                assert_eq!((req.session.as_str(), &req.action), ("gone", &Action::Dismiss));
+                assert_eq!(app.tidy_ended(), Effect::None, "asked once");
+            }
+            (true, Effect::None) => {}
+            (keep, other) => panic!("keep {keep}: {other:?}"),
+        }
+    }
 }

@@ -67,6 +67,8 @@ pub struct App {
     publisher: Option<crate::cmd::status::Publisher>,
     /// Announces sessions that need the user (not in the demo).
     notifier: Option<crate::notify::Notifier>,
+    /// Rows whose tmux session ended, and since when (for `keep_ended_rows: false`).
+    ended: act::EndedRows,
 }
 
 impl App {
@@ -85,6 +87,7 @@ impl App {
             refresh_started: None,
             publisher: None,
             notifier: None,
+            ended: act::EndedRows::default(),
         }
     }
 
@@ -106,6 +109,7 @@ impl App {
         self.ui.icons = settings.icons;
         self.model.set_sort(settings.sort);
         self.model.set_hide_offline(!settings.show_offline);
+        self.ended.keep = settings.keep_ended_rows;
     }
 
     /// Publishes every snapshot's counts to `path` for `navi status`.
@@ -115,6 +119,7 @@ impl App {
 
     /// A new snapshot arrived.
     pub fn on_snapshot(&mut self, snapshot: Arc<Snapshot>) {
+        self.ended.observe(&snapshot, Instant::now());
         self.model.update(snapshot);
         self.publish();
         if let Some(n) = &mut self.notifier {

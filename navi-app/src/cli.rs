@@ -41,6 +41,7 @@ FILES:
                                    sort: priority      # priority|name|age|status|directory|machine
                                    icons: emoji        # emoji | ascii
                                    show_offline: true  # list ended sessions and stale rows
+                                   keep_ended_rows: false  # else ended rows go after 30 s
                                    notify:             # when a session needs you (also while
                                      on: [permission, waiting]   # attached): + done, error
                                      remotes: false    # a remote goes away / comes back

@@ -36,6 +36,11 @@ pub(crate) async fn act(
     let on = |what: String| format!("{what} on {remote}");
     match action {
         Action::Preview => {
+            // The connection's long-lived preview loop; an exec if it cannot run.
+            match pool.preview(&format!("={session}:"), ACTION_TIMEOUT).await {
+                Ok(text) => return Ok(ActionOutput::Text(navi_core::text::clean_pane(&text))),
+                Err(e) => tracing::debug!(remote, "preview loop unavailable ({e}); using exec"),
+            }
             let cmd = RemoteCommand::new("exec tmux capture-pane -p -J -t \"$1\"")
                 .arg(format!("={session}:"));
             let out = run(

@@ -1,6 +1,6 @@
 //! A remote session's preview (its tmux pane), three ways, in one run against one
-//! loopback OpenSSH sshd: navi's preview action (an exec channel on the pooled
-//! connection), a fresh `ssh host tmux capture-pane`, and `tmux capture-pane` run
+//! loopback OpenSSH sshd: navi's preview action (the long-lived preview channel of the
+//! pooled connection), a fresh `ssh host tmux capture-pane`, and `tmux capture-pane` run
 //! locally (the floor).
 //!
 //! Run: `cargo bench -p navi-tests --bench preview` (needs root, openssh-server, tmux).
@@ -84,8 +84,13 @@ fn main() {
     let navi: Vec<Duration> = (0..ROUNDS)
         .map(|_| {
             let t = Instant::now();
-            rt.block_on(source.act("bench", &Action::Preview)).unwrap();
-            t.elapsed()
+            let out = rt.block_on(source.act("bench", &Action::Preview)).unwrap();
+            let elapsed = t.elapsed();
+            let navi_core::ActionOutput::Text(text) = out else {
+                panic!("a preview is text")
+            };
+            assert!(text.lines().count() > 5, "the pane of top: {text:?}");
+            elapsed
         })
         .collect();
     let fresh: Vec<Duration> = (0..ROUNDS / 2)
@@ -123,7 +128,7 @@ fn main() {
     let (n, f, l) = (median(navi), median(fresh), median(local));
     println!("| preview of a remote pane | median | vs navi |");
     println!("| --- | --- | --- |");
-    println!("| navi preview action (exec channel on the pooled connection) | {n:.2} ms | 1.00× |");
+    println!("| navi preview action (long-lived preview channel on the pooled connection) | {n:.2} ms | 1.00× |");
     println!(
         "| fresh `ssh host tmux capture-pane` | {f:.2} ms | {:.2}× |",
         f / n

@@ -256,7 +256,10 @@ async fn rows_of_ended_sessions_are_dismissed_after_the_grace_unless_kept() {
         app.on_snapshot(snap.clone());
         match (keep, app.tidy_ended()) {
             (false, Effect::Act(req)) => {
-                assert_eq!((req.session.as_str(), &req.action), ("gone", &Action::Dismiss));
+                assert_eq!(
+                    (req.session.as_str(), &req.action),
+                    ("gone", &Action::Dismiss)
+                );
                 assert_eq!(app.tidy_ended(), Effect::None, "asked once");
             }
             (true, Effect::None) => {}

@@ -68,6 +68,8 @@ pub(crate) struct Connection {
     pub(super) loop_channel: Mutex<Option<LoopChannel>>,
     /// Loop channels that failed before their first answer.
     pub(super) loop_failures: AtomicU32,
+    /// The long-lived preview loop, while it works.
+    pub(super) preview_channel: Mutex<Option<super::preview::PreviewChannel>>,
 }
 
 impl Deref for Connection {
@@ -206,6 +208,7 @@ pub(super) async fn connect(
         suspect: AtomicBool::new(false),
         loop_channel: Mutex::new(None),
         loop_failures: AtomicU32::new(0),
+        preview_channel: Mutex::new(None),
     }))
 }
 

@@ -67,6 +67,7 @@
 mod backoff;
 mod channel;
 mod connect;
+mod preview;
 mod registry;
 mod run;
 mod scan;

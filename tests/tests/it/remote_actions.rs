@@ -113,6 +113,21 @@ fn new_send_preview_rename_kill_dismiss_over_one_login() {
         panic!("a preview is text")
     };
     assert!(pane.contains("yes $(touch pwned);"), "{pane:?}");
+    // Refreshes go through the connection's preview loop: one more session channel for
+    // all of them, however many.
+    let before = server.log().matches("Starting session").count();
+    for _ in 0..20 {
+        let ActionOutput::Text(p) = act(name, Action::Preview).unwrap() else {
+            panic!("a preview is text")
+        };
+        assert!(p.contains("yes $(touch pwned);"));
+    }
+    let after = server.log().matches("Starting session").count();
+    assert!(
+        after - before <= 1,
+        "20 previews opened {} sessions",
+        after - before
+    );
     assert!(!home.join("work/pwned").exists() && !home.join("pwned").exists());
 
     let file = |n: &str| home.join(format!(".claude-sessions/{n}.json"));

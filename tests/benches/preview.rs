@@ -93,6 +93,19 @@ fn main() {
             elapsed
         })
         .collect();
+    // The same capture as one exec channel on the same pooled connection.
+    let exec_cmd = navi_source_ssh::RemoteCommand::new("exec tmux capture-pane -p -J -t \"$1\"")
+        .arg("=bench:");
+    let exec: Vec<Duration> = (0..ROUNDS)
+        .map(|_| {
+            let t = Instant::now();
+            let out = rt
+                .block_on(source.run(&exec_cmd, b"", Duration::from_secs(20), 1 << 20))
+                .unwrap();
+            assert!(out.success() && !out.stdout.is_empty());
+            t.elapsed()
+        })
+        .collect();
     let fresh: Vec<Duration> = (0..ROUNDS / 2)
         .map(|_| {
             let t = Instant::now();
@@ -125,10 +138,14 @@ fn main() {
         })
         .collect();
     let _ = tmux(&["kill-server"]);
-    let (n, f, l) = (median(navi), median(fresh), median(local));
+    let (n, e, f, l) = (median(navi), median(exec), median(fresh), median(local));
     println!("| preview of a remote pane | median | vs navi |");
     println!("| --- | --- | --- |");
     println!("| navi preview action (long-lived preview channel on the pooled connection) | {n:.2} ms | 1.00× |");
+    println!(
+        "| an exec channel on the same pooled connection | {e:.2} ms | {:.2}× |",
+        e / n
+    );
     println!(
         "| fresh `ssh host tmux capture-pane` | {f:.2} ms | {:.2}× |",
         f / n

@@ -99,6 +99,15 @@ pub enum PromptKind {
     Send,
     /// A new session's name (Tab: the next machine).
     NewName,
+    /// A new session's command (default `claude`), once name and directory are known.
+    NewCommand {
+        /// The name chosen.
+        name: String,
+        /// The directory chosen.
+        dir: String,
+        /// Add `--dangerously-skip-permissions` (Tab toggles).
+        skip_permissions: bool,
+    },
     /// A new session's directory.
     NewDir {
         /// The name chosen.
@@ -132,6 +141,17 @@ impl Prompt {
             PromptKind::Rename => format!("rename {} to: ", self.label),
             PromptKind::Send => format!("type into {} (Enter sends): ", self.label),
             PromptKind::NewName => format!("new session on {} (Tab: machine), name: ", self.label),
+            PromptKind::NewCommand {
+                name,
+                skip_permissions,
+                ..
+            } => {
+                let skip = if *skip_permissions { "[x]" } else { "[ ]" };
+                format!(
+                    "{name} on {} (Tab {skip} skip permissions): command: ",
+                    self.label
+                )
+            }
             PromptKind::NewDir {
                 name,
                 skip_permissions,
@@ -292,8 +312,16 @@ impl App {
             KeyCode::Backspace => {
                 prompt.input.pop();
             }
-            KeyCode::Tab if matches!(prompt.kind, PromptKind::NewDir { .. }) => {
+            KeyCode::Tab
+                if matches!(
+                    prompt.kind,
+                    PromptKind::NewDir { .. } | PromptKind::NewCommand { .. }
+                ) =>
+            {
                 if let PromptKind::NewDir {
+                    skip_permissions, ..
+                }
+                | PromptKind::NewCommand {
                     skip_permissions, ..
                 } = &mut prompt.kind
                 {
@@ -342,16 +370,27 @@ impl App {
                 name,
                 skip_permissions,
             } => {
+                p.kind = PromptKind::NewCommand {
+                    name,
+                    dir: input,
+                    skip_permissions,
+                };
+                p.input = "claude".into();
+                self.ui.prompt = Some(p);
+                Effect::None
+            }
+            PromptKind::NewCommand {
+                name,
+                dir,
+                skip_permissions,
+            } => {
                 p.session = name;
-                let mut command = vec!["claude".to_string()];
+                let mut command: Vec<String> =
+                    input.split_whitespace().map(str::to_string).collect();
                 if skip_permissions {
                     command.push("--dangerously-skip-permissions".into());
                 }
-                let action = Action::New {
-                    dir: input,
-                    command,
-                };
-                self.request(&p, action)
+                self.request(&p, Action::New { dir, command })
             }
         }
     }

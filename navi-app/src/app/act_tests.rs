@@ -188,6 +188,15 @@ async fn new_asks_name_then_directory_and_rejects_bad_names() {
     assert!(question.contains("[x] skip permissions"), "{question}");
     app.on_key(&key(KeyCode::Tab));
     app.on_key(&key(KeyCode::Tab));
+    app.on_key(&key(KeyCode::Enter));
+    // Then the command, `claude` unless changed (the switch carries over).
+    let prompt = app.ui.prompt.clone().unwrap();
+    assert_eq!(prompt.input, "claude");
+    assert!(
+        prompt.question().contains("[x] skip permissions"),
+        "{}",
+        prompt.question()
+    );
     let e = app.on_key(&key(KeyCode::Enter));
     run(&mut app, e).await;
     let done = dev.done.lock().unwrap().clone();

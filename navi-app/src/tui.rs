@@ -102,20 +102,7 @@ where
             Effect::Refresh => refresh(),
             Effect::Act(req) => spawn_action(req, &done_tx),
             Effect::Attach(req) => {
-                tracing::info!(argv = ?req.command.argv, stale = req.stale, "attach");
-                // navi keeps announcing while the user works in the session.
-                let watching = app
-                    .notifier()
-                    .map(|n| n.while_attached(events.snapshots.clone()));
-                let result = runner.run(&req).await;
-                drop(watching);
-                if let Err(e) = &result {
-                    tracing::warn!(argv = ?req.command.argv, "attach failed: {e}");
-                }
-                terminal.clear().context("cannot redraw after attach")?;
-                app.on_attach_result(&req, result);
-                // The aggregator kept running: show where it is now.
-                app.on_snapshot(events.snapshots.borrow_and_update().clone());
+                attach(terminal, app, &req, runner, &mut events.snapshots).await?;
             }
         }
         // A visible preview follows the selection and refreshes about once a second.
@@ -127,6 +114,34 @@ where
             spawn_action(req, &done_tx);
         }
     }
+}
+
+/// Runs an attach in the foreground (the dashboard suspended); navi keeps announcing
+/// sessions that need the user meanwhile, and shows where the aggregator is afterwards.
+async fn attach<B, R>(
+    terminal: &mut Terminal<B>,
+    app: &mut App,
+    req: &AttachRequest,
+    runner: &mut R,
+    snapshots: &mut watch::Receiver<Arc<Snapshot>>,
+) -> anyhow::Result<()>
+where
+    B: Backend,
+    B::Error: Send + Sync + 'static,
+    R: AttachRunner,
+{
+    tracing::info!(argv = ?req.command.argv, stale = req.stale, "attach");
+    let watching = app.notifier().map(|n| n.while_attached(snapshots.clone()));
+    let result = runner.run(req).await;
+    drop(watching);
+    if let Err(e) = &result {
+        tracing::warn!(argv = ?req.command.argv, "attach failed: {e}");
+    }
+    terminal.clear().context("cannot redraw after attach")?;
+    app.on_attach_result(req, result);
+    // The aggregator kept running: show where it is now.
+    app.on_snapshot(snapshots.borrow_and_update().clone());
+    Ok(())
 }
 
 /// An action's request and result.

@@ -35,43 +35,9 @@ pub(crate) async fn act(
 ) -> Result<ActionOutput, SourceError> {
     let on = |what: String| format!("{what} on {remote}");
     match action {
-        Action::Preview => {
-            // The connection's long-lived preview loop; an exec if it cannot run.
-            match pool.preview(&format!("={session}:"), ACTION_TIMEOUT).await {
-                Ok(text) => return Ok(ActionOutput::Text(navi_core::text::clean_pane(&text))),
-                Err(e) => tracing::debug!(remote, "preview loop unavailable ({e}); using exec"),
-            }
-            let cmd = RemoteCommand::new("exec tmux capture-pane -p -J -t \"$1\"")
-                .arg(format!("={session}:"));
-            let out = run(
-                pool,
-                &cmd,
-                b"",
-                MAX_PREVIEW,
-                &on(format!("preview {session}")),
-            )
-            .await?;
-            Ok(ActionOutput::Text(navi_core::text::clean_pane(
-                &String::from_utf8_lossy(&out),
-            )))
-        }
+        Action::Preview => preview(pool, remote, session).await,
         Action::New { dir, command } => {
-            check_session_name(session).map_err(|e| SourceError::Config(e.into()))?;
-            let body = r#"case $2 in "~") w=$HOME;; "~/"*) w=$HOME/${2#"~/"};; *) w=$2;; esac
-[ -d "$w" ] || { printf 'no such directory: %s\n' "$w" >&2; exit 3; }
-command -v tmux >/dev/null 2>&1 || { echo 'tmux is not installed there' >&2; exit 3; }
-tmux has-session -t "$4" 2>/dev/null && { printf 'a session named %s already exists\n' "$5" >&2; exit 3; }
-name=$3; shift 5
-exec tmux new-session -d -s "$name" -c "$w" "$@""#;
-            let cmd = RemoteCommand::new(&script(body))
-                .arg(sessions_dir)
-                .arg(dir)
-                .arg(tmux_arg(session))
-                .arg(tmux_target(session))
-                .arg(session);
-            let cmd = command.iter().fold(cmd, |c, a| c.arg(a));
-            run(pool, &cmd, b"", 4096, &on(format!("create {session}"))).await?;
-            Ok(ActionOutput::Done(on(format!("created {session}"))))
+            new_session(pool, remote, sessions_dir, session, dir, command).await
         }
         Action::Kill => {
             let body = r#"tmux kill-session -t "$2" || exit 3
@@ -110,6 +76,58 @@ exec tmux send-keys -t "$1" Enter"#;
         }
         Action::Rename { to } => rename(pool, remote, sessions_dir, session, to).await,
     }
+}
+
+/// The pane's text: through the connection's long-lived preview loop, an exec if it
+/// cannot run.
+async fn preview(pool: &Pool, remote: &str, session: &str) -> Result<ActionOutput, SourceError> {
+    let on = |what: String| format!("{what} on {remote}");
+    // The connection's long-lived preview loop; an exec if it cannot run.
+    match pool.preview(&format!("={session}:"), ACTION_TIMEOUT).await {
+        Ok(text) => return Ok(ActionOutput::Text(navi_core::text::clean_pane(&text))),
+        Err(e) => tracing::debug!(remote, "preview loop unavailable ({e}); using exec"),
+    }
+    let cmd =
+        RemoteCommand::new("exec tmux capture-pane -p -J -t \"$1\"").arg(format!("={session}:"));
+    let out = run(
+        pool,
+        &cmd,
+        b"",
+        MAX_PREVIEW,
+        &on(format!("preview {session}")),
+    )
+    .await?;
+    Ok(ActionOutput::Text(navi_core::text::clean_pane(
+        &String::from_utf8_lossy(&out),
+    )))
+}
+
+/// A detached tmux session `session` in `dir` running `command`.
+async fn new_session(
+    pool: &Pool,
+    remote: &str,
+    sessions_dir: &str,
+    session: &str,
+    dir: &str,
+    command: &[String],
+) -> Result<ActionOutput, SourceError> {
+    let on = |what: String| format!("{what} on {remote}");
+    check_session_name(session).map_err(|e| SourceError::Config(e.into()))?;
+    let body = r#"case $2 in "~") w=$HOME;; "~/"*) w=$HOME/${2#"~/"};; *) w=$2;; esac
+[ -d "$w" ] || { printf 'no such directory: %s\n' "$w" >&2; exit 3; }
+command -v tmux >/dev/null 2>&1 || { echo 'tmux is not installed there' >&2; exit 3; }
+tmux has-session -t "$4" 2>/dev/null && { printf 'a session named %s already exists\n' "$5" >&2; exit 3; }
+name=$3; shift 5
+exec tmux new-session -d -s "$name" -c "$w" "$@""#;
+    let cmd = RemoteCommand::new(&script(body))
+        .arg(sessions_dir)
+        .arg(dir)
+        .arg(tmux_arg(session))
+        .arg(tmux_target(session))
+        .arg(session);
+    let cmd = command.iter().fold(cmd, |c, a| c.arg(a));
+    run(pool, &cmd, b"", 4096, &on(format!("create {session}"))).await?;
+    Ok(ActionOutput::Done(on(format!("created {session}"))))
 }
 
 /// Renames the tmux session, then moves the status file with `tmux_session`

@@ -12,55 +12,6 @@ use tokio::time::Instant;
 
 use super::{session_label, App, Effect, Level};
 
-/// How long a row whose tmux session ended stays before the dashboard dismisses it
-/// (unless `keep_ended_rows: true`). The Go navi removes such files at once; the grace
-/// keeps a row that a slow tmux start or a rename left ended for a moment.
-pub const ENDED_GRACE: Duration = Duration::from_secs(30);
-
-type RowKey = (Option<String>, String);
-
-/// Rows whose tmux session ended: since when, and which are being dismissed.
-#[derive(Debug, Default)]
-pub struct EndedRows {
-    /// Keep them (config.yaml `keep_ended_rows`).
-    pub keep: bool,
-    since: std::collections::HashMap<RowKey, Instant>,
-    asked: std::collections::HashSet<RowKey>,
-}
-
-impl EndedRows {
-    /// Notes which rows are ended now (stale rows of unavailable remotes do not count).
-    pub fn observe(&mut self, snapshot: &navi_core::Snapshot, now: Instant) {
-        let ended: std::collections::HashSet<RowKey> = snapshot
-            .sessions
-            .iter()
-            .filter(|s| s.ended && !s.stale)
-            .map(|s| (s.remote.clone(), s.tmux_session.clone()))
-            .collect();
-        self.since.retain(|k, _| ended.contains(k));
-        self.asked.retain(|k| ended.contains(k));
-        for k in ended {
-            self.since.entry(k).or_insert(now);
-        }
-    }
-
-    /// A row ended for longer than the grace and not yet dismissed.
-    fn due(&mut self, now: Instant) -> Option<RowKey> {
-        if self.keep {
-            return None;
-        }
-        let key = self
-            .since
-            .iter()
-            .find(|(k, t)| {
-                now.saturating_duration_since(**t) >= ENDED_GRACE && !self.asked.contains(*k)
-            })
-            .map(|(k, _)| k.clone())?;
-        self.asked.insert(key.clone());
-        Some(key)
-    }
-}
-
 /// How often a visible preview is refreshed.
 pub const PREVIEW_EVERY: Duration = Duration::from_secs(1);
 
@@ -192,7 +143,7 @@ pub struct Preview {
 
 impl App {
     /// The source that owns `session` (by its machine).
-    fn source_of(&self, remote: Option<&str>) -> Option<(usize, DynSessionSource)> {
+    pub(super) fn source_of(&self, remote: Option<&str>) -> Option<(usize, DynSessionSource)> {
         self.sources
             .iter()
             .enumerate()
@@ -466,32 +417,6 @@ impl App {
             action: Action::Preview,
             label: session_label(&s),
         })
-    }
-
-    /// Dismisses (through its source, which refuses a live session) one row whose tmux
-    /// session has been gone for [`ENDED_GRACE`], unless `keep_ended_rows` is set.
-    pub fn tidy_ended(&mut self) -> Effect {
-        if self.dry_run {
-            return Effect::None;
-        }
-        let Some((remote, name)) = self.ended.due(Instant::now()) else {
-            return Effect::None;
-        };
-        match self.source_of(remote.as_deref()) {
-            Some((_, source)) if source.supports().dismiss => {
-                let label = match &remote {
-                    Some(r) => format!("{name} [{r}]"),
-                    None => name.clone(),
-                };
-                Effect::Act(ActRequest {
-                    source,
-                    session: name,
-                    action: Action::Dismiss,
-                    label,
-                })
-            }
-            _ => Effect::None,
-        }
     }
 
     /// Called on every tick: refreshes a visible preview about once a second, and at

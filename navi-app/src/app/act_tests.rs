@@ -261,7 +261,7 @@ async fn rows_of_ended_sessions_are_dismissed_after_the_grace_unless_kept() {
         app.ended.keep = keep;
         app.on_snapshot(snap.clone());
         assert_eq!(app.tidy_ended(), Effect::None, "not before the grace");
-        tokio::time::advance(act::ENDED_GRACE).await;
+        tokio::time::advance(ended::ENDED_GRACE).await;
         app.on_snapshot(snap.clone());
         match (keep, app.tidy_ended()) {
             (false, Effect::Act(req)) => {

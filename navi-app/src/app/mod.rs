@@ -8,6 +8,7 @@
 
 mod act;
 mod actions;
+mod ended;
 mod state;
 
 use std::sync::Arc;
@@ -68,7 +69,7 @@ pub struct App {
     /// Announces sessions that need the user (not in the demo).
     notifier: Option<crate::notify::Notifier>,
     /// Rows whose tmux session ended, and since when (for `keep_ended_rows: false`).
-    ended: act::EndedRows,
+    ended: ended::EndedRows,
 }
 
 impl App {
@@ -87,7 +88,7 @@ impl App {
             refresh_started: None,
             publisher: None,
             notifier: None,
-            ended: act::EndedRows::default(),
+            ended: ended::EndedRows::default(),
         }
     }
 

@@ -5,6 +5,7 @@
 
 mod aggregator;
 mod login_shells;
+mod remote_action_failures;
 mod remote_actions;
 mod ssh_config_real;
 mod ssh_inprocess;

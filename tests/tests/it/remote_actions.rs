@@ -177,3 +177,99 @@ fn new_send_preview_rename_kill_dismiss_over_one_login() {
         .env("TMUX_TMPDIR", &tmux_dir)
         .output();
 }
+
+/// Names drawn by proptest (quotes, spaces, `!`, `;`, backticks, `()`, non-ASCII) reach the
+/// remote tmux exactly, through new, rename and kill, on one login.
+#[test]
+fn drawn_names_reach_the_remote_tmux_exactly() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+    if !sshd::sshd_or_skip() {
+        return;
+    }
+    let scratch = tempfile::tempdir().unwrap();
+    let tmux_dir = scratch.path().join("tmux");
+    std::fs::create_dir_all(&tmux_dir).unwrap();
+    let keys = scratch.path().join("keys");
+    std::fs::create_dir(&keys).unwrap();
+    let public = sshd::keygen(&keys.join("id_ed25519"), "");
+    let server = Sshd::start_with(
+        &[&public],
+        &format!(
+            "SetEnv HOME={} TMUX_TMPDIR={}",
+            scratch.path().display(),
+            tmux_dir.display()
+        ),
+    );
+    let known_hosts = keys.join("known_hosts");
+    std::fs::write(&known_hosts, server.known_hosts_line() + "\n").unwrap();
+    let yaml = format!(
+        "remotes:\n  - name: dev\n    host: 127.0.0.1\n    port: {}\n    user: {}\n    key: {}\n    \
+         known_hosts: {}\n",
+        server.port(),
+        sshd::current_user(),
+        keys.join("id_ed25519").display(),
+        known_hosts.display()
+    );
+    let env = Env {
+        home: Some(scratch.path().to_path_buf()),
+        ssh_config: None,
+        user: Some(sshd::current_user()),
+    };
+    let remote = load_remotes_from_str(Path::new("remotes.yaml"), &yaml, &env)
+        .remotes
+        .into_iter()
+        .next()
+        .unwrap();
+    let source = SshSource::new(remote);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let sessions = || {
+        let out = Command::new("tmux")
+            .args(["list-sessions", "-F", "#{session_name}"])
+            .env("TMUX_TMPDIR", &tmux_dir)
+            .env_remove("TMUX")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim_end_matches('\n').to_string()
+    };
+    let mut runner = TestRunner::new(Config {
+        cases: 8,
+        ..Config::default()
+    });
+    let names = (
+        "[a-zA-Z0-9 '\"()!`;&|<>*?é日~=+_-]{1,14}",
+        "[a-zA-Z0-9 '\"()!é;_-]{1,10}",
+    );
+    runner
+        .run(&names, |(name, other)| {
+            prop_assume!(navi_core::check_session_name(&name).is_ok());
+            prop_assume!(navi_core::check_session_name(&other).is_ok() && name != other);
+            // A clean server per case (a failed case must not leave sessions behind).
+            let _ = Command::new("tmux")
+                .arg("kill-server")
+                .env("TMUX_TMPDIR", &tmux_dir)
+                .env_remove("TMUX")
+                .output();
+            let new = Action::New {
+                dir: "~".into(),
+                command: vec!["cat".into()],
+            };
+            rt.block_on(source.act(&name, &new)).unwrap();
+            prop_assert_eq!(sessions(), name.clone());
+            let rename = Action::Rename { to: other.clone() };
+            rt.block_on(source.act(&name, &rename)).unwrap();
+            prop_assert_eq!(sessions(), other.clone());
+            rt.block_on(source.act(&other, &Action::Kill)).unwrap();
+            prop_assert_eq!(sessions(), "");
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(server.accepted_publickey(), 1, "one login for every case");
+    let _ = Command::new("tmux")
+        .arg("kill-server")
+        .env("TMUX_TMPDIR", &tmux_dir)
+        .output();
+}

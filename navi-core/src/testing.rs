@@ -169,6 +169,43 @@ pub async fn run_conformance<F: ConformanceFixture>(fixture: &F) {
     check_empty(fixture).await;
     let (source, report) = check_broken_files(fixture).await;
     check_attach(&source, &report);
+    check_actions(&source).await;
+}
+
+/// Step 6, actions: one the source does not claim is refused as unsupported; one it
+/// claims refuses bad input (a name tmux rejects, two lines of input) before touching
+/// tmux.
+async fn check_actions(source: &DynSessionSource) {
+    let caps = source.supports();
+    let bad = [
+        (
+            "a.b",
+            crate::Action::New {
+                dir: "~".into(),
+                command: Vec::new(),
+            },
+        ),
+        ("api", crate::Action::Rename { to: "a:b".into() }),
+        (
+            "api",
+            crate::Action::Send {
+                text: "two\nlines".into(),
+            },
+        ),
+    ];
+    for (name, action) in bad {
+        let result = source.act(name, &action).await;
+        match (caps.allows(&action), result) {
+            (false, Err(SourceError::Unsupported(_))) => {}
+            (false, other) => panic!("actions: {} is not claimed, got {other:?}", action.name()),
+            (true, Err(e)) => assert!(
+                !e.to_string().is_empty() && !e.to_string().contains('\n'),
+                "actions: {} refuses bad input in one line: {e}",
+                action.name()
+            ),
+            (true, Ok(out)) => panic!("actions: {} accepted bad input: {out:?}", action.name()),
+        }
+    }
 }
 
 /// 1. The five fixtures, every field block, the unknown status kept.

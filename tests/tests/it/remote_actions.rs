@@ -233,7 +233,9 @@ fn drawn_names_reach_the_remote_tmux_exactly() {
             .env_remove("TMUX")
             .output()
             .unwrap();
-        String::from_utf8_lossy(&out.stdout).trim_end_matches('\n').to_string()
+        String::from_utf8_lossy(&out.stdout)
+            .trim_end_matches('\n')
+            .to_string()
     };
     let mut runner = TestRunner::new(Config {
         cases: 8,

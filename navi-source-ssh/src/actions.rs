@@ -104,6 +104,9 @@ exec tmux send-keys -t "$1" Enter"#;
             Ok(ActionOutput::Done(on(format!("sent to {session}"))))
         }
         Action::Rename { to } => rename(pool, remote, sessions_dir, session, to).await,
+        Action::Mark { .. } => Err(SourceError::Unsupported(
+            "marks on remotes are not supported yet".into(),
+        )),
     }
 }
 

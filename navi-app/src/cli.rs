@@ -222,6 +222,31 @@ pub enum Command {
         /// The line to type.
         text: String,
     },
+    /// Bookmark, tag or annotate a session (kept on the machine that owns it, so every
+    /// navi watching that machine sees the same marks).
+    ///
+    /// e.g. `navi mark dev:api --bookmark --tag review --untag wip --note 'after lunch'`.
+    /// A tag is at most 32 characters, without spaces, commas or control characters;
+    /// `--note ''` clears the note.
+    Mark {
+        /// NAME or REMOTE:NAME.
+        session: String,
+        /// Bookmark it (★).
+        #[arg(long, conflicts_with = "unbookmark")]
+        bookmark: bool,
+        /// Remove the bookmark.
+        #[arg(long)]
+        unbookmark: bool,
+        /// Add a tag (repeatable).
+        #[arg(long = "tag", value_name = "TAG")]
+        tags: Vec<String>,
+        /// Remove a tag (repeatable).
+        #[arg(long = "untag", value_name = "TAG")]
+        untags: Vec<String>,
+        /// Set the note (one short line; empty clears it).
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+    },
     /// The Claude Code hook command (Claude Code runs it; `navi hooks install` sets it up).
     ///
     /// Reads the hook event's JSON on stdin and updates this tmux session's status file

@@ -38,7 +38,7 @@ use serde::{Deserialize, Serialize};
 pub const MARKS_DIR: &str = ".navi/marks";
 
 /// The largest marks file read (a note is short, tags are few).
-pub const MAX_MARKS_FILE_BYTES: u64 = 16 * 1024;
+pub const MAX_MARKS_FILE_BYTES: u64 = 8 * 1024;
 
 /// The longest tag, in characters.
 pub const MAX_TAG_CHARS: usize = 32;
@@ -272,7 +272,7 @@ mod tests {
         m.apply(&MarkOp::RemoveTag("b".into()), 4, "h");
         assert!(m.is_empty());
         assert!(Marks::parse(b"{nope").is_err());
-        assert!(Marks::parse(&vec![b' '; 20_000]).is_err());
+        assert!(Marks::parse(&vec![b' '; 10_000]).is_err());
     }
 
     #[test]

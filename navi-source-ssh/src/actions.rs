@@ -70,7 +70,7 @@ exec tmux new-session -d -s "$name" -c "$w" "$@""#;
         }
         Action::Kill => {
             let body = r#"tmux kill-session -t "$2" || exit 3
-rm -f -- "$d/$3.json" "$d/.$3.lock""#;
+rm -f -- "$d/$3.json" "$d/.$3.lock" "$d/.navi/marks/$3.json" "$d/.navi/marks/.$3.lock""#;
             let cmd = RemoteCommand::new(&script(body))
                 .arg(sessions_dir)
                 .arg(tmux_target(session))
@@ -82,7 +82,7 @@ rm -f -- "$d/$3.json" "$d/.$3.lock""#;
             let body = r#"if tmux has-session -t "$2" 2>/dev/null; then
   printf '%s is still running in tmux; kill it instead (x) to end it\n' "$3" >&2; exit 3
 fi
-rm -f -- "$d/$3.json" "$d/.$3.lock""#;
+rm -f -- "$d/$3.json" "$d/.$3.lock" "$d/.navi/marks/$3.json" "$d/.navi/marks/.$3.lock""#;
             let cmd = RemoteCommand::new(&script(body))
                 .arg(sessions_dir)
                 .arg(tmux_target(session))
@@ -104,13 +104,11 @@ exec tmux send-keys -t "$1" Enter"#;
             Ok(ActionOutput::Done(on(format!("sent to {session}"))))
         }
         Action::Rename { to } => rename(pool, remote, sessions_dir, session, to).await,
-        Action::Mark { .. } => Err(SourceError::Unsupported(
-            "marks on remotes are not supported yet".into(),
-        )),
+        Action::Mark { ops } => crate::marks::apply(pool, remote, sessions_dir, session, ops).await,
     }
 }
 
-/// Renames the tmux session, then moves the status file with `tmux_session`
+/// Renames the tmux session (its marks file moved along), then moves the status file with `tmux_session`
 /// rewritten (read, rewritten here, written back atomically under the hook's lock when
 /// `flock` exists there); the tmux rename is undone if the file cannot be moved.
 async fn rename(
@@ -124,6 +122,7 @@ async fn rename(
     let what = format!("rename {from} on {remote}");
     let body = r#"tmux has-session -t "$5" 2>/dev/null && { printf 'a session named %s already exists\n' "$6" >&2; exit 3; }
 tmux rename-session -t "$2" "$3" || exit 3
+[ -f "$d/.navi/marks/$4.json" ] && mv -f -- "$d/.navi/marks/$4.json" "$d/.navi/marks/$6.json"
 cat -- "$d/$4.json" 2>/dev/null
 exit 0"#;
     let cmd = RemoteCommand::new(&script(body))

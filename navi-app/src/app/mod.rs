@@ -8,6 +8,7 @@
 
 mod act;
 mod actions;
+mod marks;
 mod state;
 
 use std::sync::Arc;

@@ -90,27 +90,37 @@ rm -f -- "$d/$3.json" "$d/.$3.lock" "$d/.navi/marks/$3.json" "$d/.navi/marks/.$3
             run(pool, &cmd, b"", 4096, &on(format!("dismiss {session}"))).await?;
             Ok(ActionOutput::Done(on(format!("dismissed {session}"))))
         }
-        Action::Send { text } => {
-            if text.contains(['\n', '\r']) {
-                return Err(SourceError::Config("send one line at a time".into()));
-            }
-            let body = r#"tmux send-keys -t "$1" -l -- "$2" || exit 3
-sleep 0.1 2>/dev/null || sleep 1
-exec tmux send-keys -t "$1" Enter"#;
-            let cmd = RemoteCommand::new(body)
-                .arg(format!("={session}:"))
-                .arg(tmux_arg(text));
-            run(pool, &cmd, b"", 4096, &on(format!("send to {session}"))).await?;
-            Ok(ActionOutput::Done(on(format!("sent to {session}"))))
-        }
+        Action::Send { text } => send(pool, remote, session, text).await,
         Action::Rename { to } => rename(pool, remote, sessions_dir, session, to).await,
         Action::Mark { ops } => crate::marks::apply(pool, remote, sessions_dir, session, ops).await,
     }
 }
 
-/// Renames the tmux session (its marks file moved along), then moves the status file with `tmux_session`
-/// rewritten (read, rewritten here, written back atomically under the hook's lock when
-/// `flock` exists there); the tmux rename is undone if the file cannot be moved.
+/// Types `text` into `session`'s active pane, then Enter.
+async fn send(
+    pool: &Pool,
+    remote: &str,
+    session: &str,
+    text: &str,
+) -> Result<ActionOutput, SourceError> {
+    let on = |what: String| format!("{what} on {remote}");
+    if text.contains(['\n', '\r']) {
+        return Err(SourceError::Config("send one line at a time".into()));
+    }
+    let body = r#"tmux send-keys -t "$1" -l -- "$2" || exit 3
+sleep 0.1 2>/dev/null || sleep 1
+exec tmux send-keys -t "$1" Enter"#;
+    let cmd = RemoteCommand::new(body)
+        .arg(format!("={session}:"))
+        .arg(tmux_arg(text));
+    run(pool, &cmd, b"", 4096, &on(format!("send to {session}"))).await?;
+    Ok(ActionOutput::Done(on(format!("sent to {session}"))))
+}
+
+/// Renames the tmux session (its marks file moved along), then moves the status file
+/// with `tmux_session` rewritten (read, rewritten here, written back atomically under
+/// the hook's lock when `flock` exists there); the tmux rename is undone if the file
+/// cannot be moved.
 async fn rename(
     pool: &Pool,
     remote: &str,

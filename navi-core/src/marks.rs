@@ -115,6 +115,12 @@ impl Marks {
         m.tags.sort();
         m.tags.dedup();
         m.note = m.note.filter(|n| check_note(n).is_ok() && !n.is_empty());
+        m.changed_by = m
+            .changed_by
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(64)
+            .collect();
         Ok(m)
     }
 

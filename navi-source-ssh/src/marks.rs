@@ -132,3 +132,54 @@ fn failed(what: &str, stderr: &[u8], status: Option<u32>) -> SourceError {
     };
     SourceError::Remote(format!("cannot {what}: {said}").into())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+
+    /// Runs the swap script through a local `sh` as the remote would; its exit status.
+    fn swap(dir: &std::path::Path, mode: &str, expected: &[u8], new: &[u8]) -> Option<i32> {
+        let cmd = RemoteCommand::new(&format!("{MARKS_FILE}\n{SWAP}"))
+            .arg(dir.to_str().unwrap())
+            .arg("a b")
+            .arg(mode)
+            .arg(expected);
+        let mut child = Command::new("sh")
+            .arg("-c")
+            .arg(cmd.to_command_line().unwrap())
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(new).unwrap();
+        child.wait().unwrap().code()
+    }
+
+    #[test]
+    fn the_swap_writes_only_over_what_was_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(".navi/marks/a b.json");
+        assert_eq!(swap(dir.path(), "0", b"", b"one\n"), Some(0));
+        assert_eq!(std::fs::read(&file).unwrap(), b"one\n");
+        // Someone wrote since: "there was none" and a stale content both conflict.
+        assert_eq!(swap(dir.path(), "0", b"", b"two\n"), Some(4));
+        assert_eq!(swap(dir.path(), "1", b"one", b"two\n"), Some(4));
+        assert_eq!(std::fs::read(&file).unwrap(), b"one\n");
+        assert_eq!(swap(dir.path(), "1", b"one\n", b"two\n"), Some(0));
+        assert_eq!(std::fs::read(&file).unwrap(), b"two\n");
+        // Empty new content removes the file; a broken file is replaced unconditionally.
+        assert_eq!(swap(dir.path(), "1", b"two\n", b""), Some(0));
+        assert!(!file.exists());
+        std::fs::write(&file, "x").unwrap();
+        assert_eq!(swap(dir.path(), "2", b"", b"three\n"), Some(0));
+        assert_eq!(std::fs::read(&file).unwrap(), b"three\n");
+        let hidden: Vec<_> = std::fs::read_dir(dir.path().join(".navi/marks"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(".tmp"))
+            .collect();
+        assert!(hidden.is_empty(), "no temp file left: {hidden:?}");
+    }
+}

@@ -62,9 +62,10 @@ ENVIRONMENT:
   SSH_AUTH_SOCK            ssh-agent used when a remote's key file is missing or encrypted
 
 JSON (`navi list --json`): one object {\"sessions\": [...], \"sources\": [...]}. Each session is its
-status file's fields plus \"remote\" (null when local), \"stale\" and \"status_kind\" (the known
-status or \"unknown\"); each source is {\"name\", \"state\", \"reason\", \"reason_kind\",
-\"latency_ms\", \"last_ok\", \"sessions\", \"skipped\"}. See navi-app/README.md.
+status file's fields plus \"remote\" (null when local), \"stale\", \"status_kind\" (the known
+status or \"unknown\") and its marks \"bookmarked\", \"tags\", \"note\"; each source
+is {\"name\", \"state\", \"reason\", \"reason_kind\", \"latency_ms\", \"last_ok\", \"sessions\",
+\"skipped\"}. See navi-app/README.md.
 
 EXIT STATUS: 0 success, 1 failure (the error is printed: a name tmux rejects, a missing
 directory, an unreachable remote, a session that ended, ...), 2 usage error. `navi remotes` exits 1
@@ -80,6 +81,7 @@ EXAMPLES:
   navi status --format tmux              \"2 waiting, 1 permission\" for a tmux status bar
   navi remotes                           is every remote reachable? latency, reason, sessions
   navi remotes trust dev-server          show dev-server's host key and add it to known_hosts
+  navi mark dev-server:api --bookmark --tag review   bookmark and tag a session (every navi sees it)
   navi remotes setup dev-server          install navi's hooks on dev-server (copies navi if needed)
   navi new dev-server:api --dir '~/work/api'   start claude in a new tmux session on dev-server
   navi preview dev-server:api            print what the session's screen shows

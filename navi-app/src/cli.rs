@@ -63,9 +63,10 @@ ENVIRONMENT:
   SSH_AUTH_SOCK            ssh-agent used when a remote's key file is missing or encrypted
 
 JSON (`navi list --json`): one object {\"sessions\": [...], \"sources\": [...]}. Each session is its
-status file's fields plus \"remote\" (null when local), \"stale\" and \"status_kind\" (the known
-status or \"unknown\"); each source is {\"name\", \"state\", \"reason\", \"reason_kind\",
-\"latency_ms\", \"last_ok\", \"sessions\", \"skipped\"}. See navi-app/README.md.
+status file's fields plus \"remote\" (null when local), \"stale\", \"status_kind\" (the known
+status or \"unknown\") and its marks \"bookmarked\", \"tags\", \"note\"; each source
+is {\"name\", \"state\", \"reason\", \"reason_kind\", \"latency_ms\", \"last_ok\", \"sessions\",
+\"skipped\"}. See navi-app/README.md.
 
 EXIT STATUS: 0 success, 1 failure (the error is printed: a name tmux rejects, a missing
 directory, an unreachable remote, a session that ended, ...), 2 usage error. `navi remotes` exits 1
@@ -81,6 +82,7 @@ EXAMPLES:
   navi status --format tmux              \"2 waiting, 1 permission\" for a tmux status bar
   navi remotes                           is every remote reachable? latency, reason, sessions
   navi remotes trust dev-server          show dev-server's host key and add it to known_hosts
+  navi mark dev-server:api --bookmark --tag review   bookmark and tag a session (every navi sees it)
   navi remotes setup dev-server          install navi's hooks on dev-server (copies navi if needed)
   navi new dev-server:api --dir '~/work/api'   start claude in a new tmux session on dev-server
   navi preview dev-server:api            print what the session's screen shows
@@ -222,6 +224,31 @@ pub enum Command {
         session: String,
         /// The line to type.
         text: String,
+    },
+    /// Bookmark, tag or annotate a session (kept on the machine that owns it, so every
+    /// navi watching that machine sees the same marks).
+    ///
+    /// e.g. `navi mark dev:api --bookmark --tag review --untag wip --note 'after lunch'`.
+    /// A tag is at most 32 characters, without spaces, commas or control characters;
+    /// `--note ''` clears the note.
+    Mark {
+        /// NAME or REMOTE:NAME.
+        session: String,
+        /// Bookmark it (★).
+        #[arg(long, conflicts_with = "unbookmark")]
+        bookmark: bool,
+        /// Remove the bookmark.
+        #[arg(long)]
+        unbookmark: bool,
+        /// Add a tag (repeatable).
+        #[arg(long = "tag", value_name = "TAG")]
+        tags: Vec<String>,
+        /// Remove a tag (repeatable).
+        #[arg(long = "untag", value_name = "TAG")]
+        untags: Vec<String>,
+        /// Set the note (one short line; empty clears it).
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
     },
     /// The Claude Code hook command (Claude Code runs it; `navi hooks install` sets it up).
     ///

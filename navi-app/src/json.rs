@@ -16,7 +16,8 @@ pub fn list(snapshot: &Snapshot) -> Value {
     })
 }
 
-/// A session: the status file's fields as read, plus `remote`, `stale` and `status_kind`.
+/// A session: the status file's fields as read, plus `remote`, `stale`, `status_kind`
+/// and its marks (`bookmarked`, `tags`, `note`).
 pub fn session(s: &SessionInfo) -> Value {
     let mut obj = match serde_json::to_value(s) {
         Ok(Value::Object(m)) => m,
@@ -28,6 +29,9 @@ pub fn session(s: &SessionInfo) -> Value {
         ]),
     };
     obj.insert("status_kind".into(), json!(s.status.kind()));
+    obj.insert("bookmarked".into(), json!(s.marks.bookmarked));
+    obj.insert("tags".into(), json!(s.marks.tags));
+    obj.insert("note".into(), json!(s.marks.note));
     Value::Object(obj)
 }
 
@@ -95,6 +99,20 @@ mod tests {
         assert_eq!(v["stale"], false);
         assert_eq!(v["timestamp"], 5);
         assert!(v.get("partial").is_none());
+        assert_eq!(
+            (&v["bookmarked"], &v["tags"], &v["note"]),
+            (&json!(false), &json!([]), &Value::Null)
+        );
+        let mut s = s;
+        s.marks.bookmarked = true;
+        s.marks.tags = vec!["wip".into()];
+        s.marks.note = Some("n".into());
+        let v = session(&s);
+        assert_eq!(
+            (&v["bookmarked"], &v["tags"], &v["note"]),
+            (&json!(true), &json!(["wip"]), &json!("n"))
+        );
+        assert!(v.get("marks").is_none());
     }
 
     #[test]

@@ -70,6 +70,12 @@ pub enum KeyAction {
     Dismiss,
     /// Type a line into the selected session.
     SendInput,
+    /// Bookmark / unbookmark the selected session.
+    ToggleBookmark,
+    /// Edit the selected session's tags.
+    EditTags,
+    /// Show only bookmarked sessions / every session.
+    BookmarkedOnly,
     /// Close an overlay (help, details, problems).
     CloseOverlay,
     /// Leave navi.
@@ -99,7 +105,10 @@ pub const HELP: &[(&str, &str)] = &[
         "a screen / half a screen down or up",
     ),
     ("Enter", "attach (tmux; ssh -t for a remote session)"),
-    ("/", "search name, machine, directory, branch, message"),
+    (
+        "/",
+        "search name, machine, directory, branch, message, note, tags (#tag: tags only)",
+    ),
     (
         "n N",
         "next / previous search match; without a search, n: new session",
@@ -131,6 +140,10 @@ pub const HELP: &[(&str, &str)] = &[
     (
         "x  R  d",
         "kill (asks) / rename / dismiss an ended session's row",
+    ),
+    (
+        "b  t  B",
+        "bookmark ★ / edit tags (kept on the session's machine) / only bookmarked",
     ),
     ("Esc", "clear the search and filters (closes an overlay)"),
     ("r", "refresh every source now"),
@@ -204,6 +217,9 @@ fn list_key(code: KeyCode) -> Option<KeyAction> {
         KeyCode::Char('R') => KeyAction::Rename,
         KeyCode::Char('d') => KeyAction::Dismiss,
         KeyCode::Char('a') => KeyAction::SendInput,
+        KeyCode::Char('b') => KeyAction::ToggleBookmark,
+        KeyCode::Char('t') => KeyAction::EditTags,
+        KeyCode::Char('B') => KeyAction::BookmarkedOnly,
         _ => return None,
     })
 }

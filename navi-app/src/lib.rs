@@ -93,7 +93,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             | Command::Kill { .. }
             | Command::Rename { .. }
             | Command::Dismiss { .. }
-            | Command::Send { .. }),
+            | Command::Send { .. }
+            | Command::Mark { .. }),
         ) => {
             let set = source_set(false)?;
             action_command(&set, c).await
@@ -199,7 +200,7 @@ fn status(cli: &Cli, args: &cli::StatusArgs) -> anyhow::Result<()> {
     }
 }
 
-/// `navi preview|new|kill|rename|dismiss|send`.
+/// `navi preview|new|kill|rename|dismiss|send|mark`.
 async fn action_command(set: &SourceSet, command: &Command) -> anyhow::Result<()> {
     use navi_core::Action;
     let (address, action) = match command {
@@ -237,6 +238,18 @@ async fn action_command(set: &SourceSet, command: &Command) -> anyhow::Result<()
         Command::Rename { session, to } => (session, Action::Rename { to: to.clone() }),
         Command::Dismiss { session } => (session, Action::Dismiss),
         Command::Send { session, text } => (session, Action::Send { text: text.clone() }),
+        Command::Mark {
+            session,
+            bookmark,
+            unbookmark,
+            tags,
+            untags,
+            note,
+        } => {
+            let ops =
+                cmd::actions::mark_ops(*bookmark, *unbookmark, tags, untags, note.as_deref())?;
+            (session, Action::Mark { ops })
+        }
         _ => return Ok(()),
     };
     cmd::actions::run(set, address, action, &mut io::stdout().lock()).await

@@ -1002,3 +1002,63 @@ fn action_commands_on_local_sessions() {
         stderr(&out)
     );
 }
+
+#[test]
+fn navi_mark_then_list_json_shows_the_marks() {
+    let env = Env::new();
+    let d = dir(&env.sessions);
+    let mark = |args: &[&str]| {
+        let mut all = vec!["mark", "api", "--sessions-dir", d];
+        all.extend_from_slice(args);
+        env.navi(&all)
+    };
+    let out = mark(&[
+        "--bookmark",
+        "--tag",
+        "review",
+        "--tag",
+        "#wip",
+        "--note",
+        "after lunch",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("marked api: ★ #review #wip"),
+        "{}",
+        stdout(&out)
+    );
+    let out = mark(&["--untag", "review"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let bad = mark(&["--tag", "a b"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        stderr(&bad).contains("spaces or commas"),
+        "{}",
+        stderr(&bad)
+    );
+    let out = env.navi(&["list", "--json", "--sessions-dir", d]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sessions = v["sessions"].as_array().unwrap();
+    let api = sessions
+        .iter()
+        .find(|s| s["tmux_session"] == "api")
+        .unwrap();
+    assert_eq!(api["bookmarked"], true);
+    assert_eq!(api["tags"], serde_json::json!(["wip"]));
+    assert_eq!(api["note"], "after lunch");
+    let notes = sessions
+        .iter()
+        .find(|s| s["tmux_session"] == "notes")
+        .unwrap();
+    assert_eq!(
+        (&notes["bookmarked"], &notes["note"]),
+        (&Value::Bool(false), &Value::Null)
+    );
+    // The hooks' glob sees only the status files.
+    let json = std::fs::read_dir(&env.sessions)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".json"))
+        .count();
+    assert_eq!(json, navi_core::fixtures::FILES.len());
+}

@@ -30,10 +30,16 @@ pub enum Action {
         /// The line (sent literally).
         text: String,
     },
+    /// Change the session's marks ([`crate::Marks`]): the operations, in order, applied
+    /// to the marks as they are on the owning machine (see the `marks` module).
+    Mark {
+        /// What to change.
+        ops: Vec<crate::MarkOp>,
+    },
 }
 
 impl Action {
-    /// `preview`, `new`, `kill`, `rename`, `dismiss` or `send`.
+    /// `preview`, `new`, `kill`, `rename`, `dismiss`, `send` or `mark`.
     pub fn name(&self) -> &'static str {
         match self {
             Action::Preview => "preview",
@@ -42,6 +48,7 @@ impl Action {
             Action::Rename { .. } => "rename",
             Action::Dismiss => "dismiss",
             Action::Send { .. } => "send",
+            Action::Mark { .. } => "mark",
         }
     }
 }
@@ -61,6 +68,8 @@ pub struct Capabilities {
     pub dismiss: bool,
     /// [`Action::Send`].
     pub send: bool,
+    /// [`Action::Mark`].
+    pub mark: bool,
 }
 
 impl Capabilities {
@@ -72,6 +81,7 @@ impl Capabilities {
         rename: true,
         dismiss: true,
         send: true,
+        mark: true,
     };
 
     /// Whether `action` is supported.
@@ -83,6 +93,7 @@ impl Capabilities {
             Action::Rename { .. } => self.rename,
             Action::Dismiss => self.dismiss,
             Action::Send { .. } => self.send,
+            Action::Mark { .. } => self.mark,
         }
     }
 }

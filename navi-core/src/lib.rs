@@ -24,6 +24,7 @@ mod aggregate;
 mod error;
 pub mod events;
 pub mod fixtures;
+mod marks;
 mod memory;
 mod model;
 mod session;
@@ -40,6 +41,10 @@ pub use aggregate::{
     SourceState,
 };
 pub use error::{format_duration, Cause, Detail, Result, SourceError};
+pub use marks::{
+    check_note, check_ops, check_tag, describe_marks, marks_file_name, normalize_tag, now_seconds,
+    this_host, MarkOp, Marks, MARKS_DIR, MAX_MARKS_FILE_BYTES,
+};
 pub use memory::{AttachFn, MemorySource};
 pub use model::{matches_query, Counts, Filter, Model, SortMode};
 pub use session::{

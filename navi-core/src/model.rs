@@ -148,6 +148,7 @@ pub struct Model {
     query: String,
     sort: SortMode,
     hide_offline: bool,
+    bookmarked_only: bool,
     rows: Vec<usize>,
     /// The session the user chose; kept while a filter hides it, so it is selected again
     /// when it shows again.
@@ -176,6 +177,18 @@ impl Model {
                 .as_ref()
                 .is_none_or(|set| set.contains(&s.combined_status().0))
             && (self.query.is_empty() || matches_query(s, &self.query))
+            && (!self.bookmarked_only || s.marks.bookmarked)
+    }
+
+    /// Shows only bookmarked sessions (`true`) or every session.
+    pub fn set_bookmarked_only(&mut self, only: bool) {
+        self.bookmarked_only = only;
+        self.rebuild();
+    }
+
+    /// Whether only bookmarked sessions are shown.
+    pub fn bookmarked_only(&self) -> bool {
+        self.bookmarked_only
     }
 
     fn rebuild(&mut self) {
@@ -384,6 +397,7 @@ impl Model {
         self.query.clear();
         self.statuses = None;
         self.filter = Filter::All;
+        self.bookmarked_only = false;
         self.rebuild();
     }
 
@@ -392,6 +406,7 @@ impl Model {
         self.filter != Filter::All
             || self.statuses.is_some()
             || !self.query.is_empty()
+            || self.bookmarked_only
             || (self.hide_offline && self.rows.len() < self.snapshot.sessions.len())
     }
 
@@ -456,24 +471,8 @@ impl Model {
     }
 }
 
-/// Whether `s` matches the search `query`: every word of it (case-insensitive) appears
-/// in the session's name, machine, directory, git branch or message.
-pub fn matches_query(s: &SessionInfo, query: &str) -> bool {
-    let fields = [
-        Some(s.tmux_session.as_str()),
-        s.remote.as_deref(),
-        Some(s.cwd.as_str()),
-        s.git.as_ref().and_then(|g| g.branch.as_deref()),
-        Some(s.message.as_str()),
-    ];
-    query.split_whitespace().all(|word| {
-        let word = word.to_lowercase();
-        fields
-            .iter()
-            .flatten()
-            .any(|f| f.to_lowercase().contains(&word))
-    })
-}
+mod search;
+pub use search::matches_query;
 
 #[cfg(test)]
 mod tests;

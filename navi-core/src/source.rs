@@ -48,6 +48,17 @@ impl PollReport {
     }
 }
 
+impl PollReport {
+    /// Gives every session the marks read for its tmux session (others keep none).
+    pub fn attach_marks(&mut self, marks: &std::collections::HashMap<String, crate::Marks>) {
+        for s in &mut self.sessions {
+            if let Some(m) = marks.get(&s.tmux_session) {
+                s.marks = m.clone();
+            }
+        }
+    }
+}
+
 impl From<Vec<SessionInfo>> for PollReport {
     fn from(sessions: Vec<SessionInfo>) -> Self {
         PollReport {

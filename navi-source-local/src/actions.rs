@@ -79,6 +79,7 @@ pub(crate) fn act(
             tmux.run(&["kill-session", "-t", &tmux_target(name)])
                 .map_err(|e| fail(format!("cannot kill {name}: {e}")))?;
             remove_status(dir, name).map_err(fail)?;
+            crate::marks::remove(dir, name).map_err(fail)?;
             Ok(ActionOutput::Done(format!("killed {name}")))
         }
         Action::Rename { to } => rename(tmux, dir, name, to).map_err(fail),
@@ -89,8 +90,12 @@ pub(crate) fn act(
                 )));
             }
             remove_status(dir, name).map_err(fail)?;
+            crate::marks::remove(dir, name).map_err(fail)?;
             Ok(ActionOutput::Done(format!("dismissed {name}")))
         }
+        Action::Mark { ops } => crate::marks::apply(dir, name, ops)
+            .map(|m| ActionOutput::Done(crate::marks::describe(name, &m)))
+            .map_err(|e| SourceError::Config(e.into())),
         Action::Send { text } => {
             if text.contains(['\n', '\r']) {
                 return Err(fail("send one line at a time".into()));
@@ -146,6 +151,7 @@ fn rename(tmux: &Tmux, dir: &Path, from: &str, to: &str) -> Result<ActionOutput,
             "cannot move the status file of {from} ({e}); nothing was renamed"
         ));
     }
+    crate::marks::rename(dir, from, to)?;
     Ok(ActionOutput::Done(format!("renamed {from} to {to}")))
 }
 

@@ -5,9 +5,11 @@
 //! file that is malformed, truncated, unreadable or over 1 MiB is skipped and reported,
 //! never fatal, and so is a `*.json` that is not a regular file (a directory, a FIFO, a
 //! broken symlink; a FIFO never blocks the poll); a missing directory is zero sessions.
+//! The sessions' marks are read from `.navi/marks/` in the same poll ([`marks`]).
 
 mod actions;
 pub mod hook;
+pub mod marks;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -109,6 +111,9 @@ pub fn read_dir(dir: &Path) -> Result<PollReport, SourceError> {
             }
         }
     }
+    let (marks, skipped) = marks::read_all(dir);
+    report.attach_marks(&marks);
+    report.skipped.extend(skipped);
     Ok(report)
 }
 

@@ -41,7 +41,7 @@ pub(crate) async fn act(
         }
         Action::Kill => {
             let body = r#"tmux kill-session -t "$2" || exit 3
-rm -f -- "$d/$3.json" "$d/.$3.lock""#;
+rm -f -- "$d/$3.json" "$d/.$3.lock" "$d/.navi/marks/$3.json" "$d/.navi/marks/.$3.lock""#;
             let cmd = RemoteCommand::new(&script(body))
                 .arg(sessions_dir)
                 .arg(tmux_target(session))
@@ -53,7 +53,7 @@ rm -f -- "$d/$3.json" "$d/.$3.lock""#;
             let body = r#"if tmux has-session -t "$2" 2>/dev/null; then
   printf '%s is still running in tmux; kill it instead (x) to end it\n' "$3" >&2; exit 3
 fi
-rm -f -- "$d/$3.json" "$d/.$3.lock""#;
+rm -f -- "$d/$3.json" "$d/.$3.lock" "$d/.navi/marks/$3.json" "$d/.navi/marks/.$3.lock""#;
             let cmd = RemoteCommand::new(&script(body))
                 .arg(sessions_dir)
                 .arg(tmux_target(session))
@@ -61,20 +61,9 @@ rm -f -- "$d/$3.json" "$d/.$3.lock""#;
             run(pool, &cmd, b"", 4096, &on(format!("dismiss {session}"))).await?;
             Ok(ActionOutput::Done(on(format!("dismissed {session}"))))
         }
-        Action::Send { text } => {
-            if text.contains(['\n', '\r']) {
-                return Err(SourceError::Config("send one line at a time".into()));
-            }
-            let body = r#"tmux send-keys -t "$1" -l -- "$2" || exit 3
-sleep 0.1 2>/dev/null || sleep 1
-exec tmux send-keys -t "$1" Enter"#;
-            let cmd = RemoteCommand::new(body)
-                .arg(format!("={session}:"))
-                .arg(tmux_arg(text));
-            run(pool, &cmd, b"", 4096, &on(format!("send to {session}"))).await?;
-            Ok(ActionOutput::Done(on(format!("sent to {session}"))))
-        }
+        Action::Send { text } => send(pool, remote, session, text).await,
         Action::Rename { to } => rename(pool, remote, sessions_dir, session, to).await,
+        Action::Mark { ops } => crate::marks::apply(pool, remote, sessions_dir, session, ops).await,
     }
 }
 
@@ -130,9 +119,31 @@ exec tmux new-session -d -s "$name" -c "$w" "$@""#;
     Ok(ActionOutput::Done(on(format!("created {session}"))))
 }
 
-/// Renames the tmux session, then moves the status file with `tmux_session`
-/// rewritten (read, rewritten here, written back atomically under the hook's lock when
-/// `flock` exists there); the tmux rename is undone if the file cannot be moved.
+/// Types `text` into `session`'s active pane, then Enter.
+async fn send(
+    pool: &Pool,
+    remote: &str,
+    session: &str,
+    text: &str,
+) -> Result<ActionOutput, SourceError> {
+    let on = |what: String| format!("{what} on {remote}");
+    if text.contains(['\n', '\r']) {
+        return Err(SourceError::Config("send one line at a time".into()));
+    }
+    let body = r#"tmux send-keys -t "$1" -l -- "$2" || exit 3
+sleep 0.1 2>/dev/null || sleep 1
+exec tmux send-keys -t "$1" Enter"#;
+    let cmd = RemoteCommand::new(body)
+        .arg(format!("={session}:"))
+        .arg(tmux_arg(text));
+    run(pool, &cmd, b"", 4096, &on(format!("send to {session}"))).await?;
+    Ok(ActionOutput::Done(on(format!("sent to {session}"))))
+}
+
+/// Renames the tmux session (its marks file moved along), then moves the status file
+/// with `tmux_session` rewritten (read, rewritten here, written back atomically under
+/// the hook's lock when `flock` exists there); the tmux rename is undone if the file
+/// cannot be moved.
 async fn rename(
     pool: &Pool,
     remote: &str,
@@ -144,6 +155,7 @@ async fn rename(
     let what = format!("rename {from} on {remote}");
     let body = r#"tmux has-session -t "$5" 2>/dev/null && { printf 'a session named %s already exists\n' "$6" >&2; exit 3; }
 tmux rename-session -t "$2" "$3" || exit 3
+[ -f "$d/.navi/marks/$4.json" ] && mv -f -- "$d/.navi/marks/$4.json" "$d/.navi/marks/$6.json"
 cat -- "$d/$4.json" 2>/dev/null
 exit 0"#;
     let cmd = RemoteCommand::new(&script(body))

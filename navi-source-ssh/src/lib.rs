@@ -66,6 +66,7 @@ mod auth;
 mod config;
 mod error;
 mod hostkey;
+mod marks;
 mod pool;
 mod remote;
 mod shell;

@@ -48,6 +48,8 @@ pub enum PromptKind {
     Rename,
     /// The line to type into the session.
     Send,
+    /// The session's tags, separated by spaces.
+    Tags,
     /// A new session's name (Tab: the next machine).
     NewName,
     /// A new session's command (default `claude`), once name and directory are known.
@@ -91,6 +93,7 @@ impl Prompt {
             PromptKind::ConfirmKill => format!("kill {}? [y/N] ", self.label),
             PromptKind::Rename => format!("rename {} to: ", self.label),
             PromptKind::Send => format!("type into {} (Enter sends): ", self.label),
+            PromptKind::Tags => format!("tags of {} (space-separated): ", self.label),
             PromptKind::NewName => format!("new session on {} (Tab: machine), name: ", self.label),
             PromptKind::NewCommand {
                 name,
@@ -178,6 +181,7 @@ impl App {
         }
         let input = match kind {
             PromptKind::Rename => s.tmux_session.clone(),
+            PromptKind::Tags => s.marks.tags.join(" "),
             _ => String::new(),
         };
         self.ui.prompt = Some(Prompt {
@@ -303,6 +307,7 @@ impl App {
             PromptKind::ConfirmKill => Effect::None,
             PromptKind::Rename => self.request(&p, Action::Rename { to: input }),
             PromptKind::Send => self.request(&p, Action::Send { text: input }),
+            PromptKind::Tags => self.submit_tags(p, &input),
             PromptKind::NewName => {
                 if let Err(e) = navi_core::check_session_name(&input) {
                     self.ui.set_message(Level::Error, e);
@@ -346,7 +351,7 @@ impl App {
         }
     }
 
-    fn request(&mut self, p: &Prompt, action: Action) -> Effect {
+    pub(super) fn request(&mut self, p: &Prompt, action: Action) -> Effect {
         let Some(source) = self.sources.get(p.source).cloned() else {
             return Effect::None;
         };

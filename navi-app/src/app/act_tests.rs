@@ -6,7 +6,7 @@ use super::*;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use navi_core::testing::session;
 use navi_core::{
-    Action, ActionOutput, Aggregator, Capabilities, MemorySource, PollReport, SessionSource,
+    Action, ActionOutput, Aggregator, Capabilities, MarkOp, MemorySource, PollReport, SessionSource,
 };
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
@@ -275,4 +275,40 @@ async fn rows_of_ended_sessions_are_dismissed_after_the_grace_unless_kept() {
             (keep, other) => panic!("keep {keep}: {other:?}"),
         }
     }
+}
+
+#[tokio::test]
+async fn b_bookmarks_t_edits_tags_and_capital_b_shows_only_bookmarked() {
+    let (mut app, dev) = app().await;
+    let e = app.on_key(&key(KeyCode::Char('b')));
+    run(&mut app, e).await;
+    app.on_key(&key(KeyCode::Char('t')));
+    assert_eq!(app.mode(), Mode::Prompt);
+    type_text(&mut app, &"x".repeat(33));
+    assert_eq!(app.on_key(&key(KeyCode::Enter)), Effect::None);
+    assert!(app.ui.message.as_ref().unwrap().text.contains("at most 32"));
+    assert_eq!(app.mode(), Mode::Prompt, "the prompt stays for a fix");
+    for _ in 0..33 {
+        app.on_key(&key(KeyCode::Backspace));
+    }
+    type_text(&mut app, "wip #review");
+    let e = app.on_key(&key(KeyCode::Enter));
+    run(&mut app, e).await;
+    let done = dev.done.lock().unwrap().clone();
+    let mark = |ops: Vec<MarkOp>| ("api".to_string(), Action::Mark { ops });
+    assert_eq!(
+        done,
+        [
+            mark(vec![MarkOp::Bookmark(true)]),
+            mark(vec![
+                MarkOp::AddTag("wip".into()),
+                MarkOp::AddTag("review".into())
+            ]),
+        ]
+    );
+    // Nothing is bookmarked in the (unchanged) memory source: B hides every row.
+    app.on_key(&key(KeyCode::Char('B')));
+    assert_eq!(app.model.len(), 0);
+    app.on_key(&key(KeyCode::Esc));
+    assert_eq!(app.model.len(), 1);
 }

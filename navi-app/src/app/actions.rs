@@ -128,6 +128,24 @@ impl App {
                 return self.prompt_selected(PromptKind::Send, &probe);
             }
             KeyAction::Dismiss => return self.dismiss_selected(),
+            KeyAction::ToggleBookmark => return self.toggle_bookmark(),
+            KeyAction::EditTags => {
+                let probe = Action::Mark { ops: Vec::new() };
+                return self.prompt_selected(PromptKind::Tags, &probe);
+            }
+            KeyAction::BookmarkedOnly => {
+                let only = !self.model.bookmarked_only();
+                self.model.set_bookmarked_only(only);
+                let what = if only {
+                    "bookmarked sessions"
+                } else {
+                    "every session"
+                };
+                self.ui.set_message(
+                    Level::Info,
+                    format!("showing {what} ({} shown)", self.model.len()),
+                );
+            }
         }
         Effect::None
     }

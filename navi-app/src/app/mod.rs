@@ -9,6 +9,7 @@
 mod act;
 mod actions;
 mod ended;
+mod marks;
 mod state;
 
 use std::sync::Arc;

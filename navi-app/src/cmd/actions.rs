@@ -1,11 +1,11 @@
-//! `navi preview | new | kill | rename | dismiss | send`: one action on one session, for
+//! `navi preview | new | kill | rename | dismiss | send | mark`: one action on one session, for
 //! scripts. A session is `NAME` (this machine) or `REMOTE:NAME` (tmux forbids `:` in
 //! session names, so the first `:` always separates a configured remote).
 
 use std::io::{BufRead, Write};
 
 use anyhow::bail;
-use navi_core::{Action, ActionOutput, DynSessionSource};
+use navi_core::{Action, ActionOutput, DynSessionSource, MarkOp};
 
 use crate::sources::SourceSet;
 
@@ -59,6 +59,39 @@ pub async fn run(
         ActionOutput::Done(what) => writeln!(out, "{what}")?,
     }
     Ok(())
+}
+
+/// The operations of `navi mark`, checked (tags as [`navi_core::check_tag`], a
+/// leading `#` dropped); an empty `--note` clears the note.
+pub fn mark_ops(
+    bookmark: bool,
+    unbookmark: bool,
+    tags: &[String],
+    untags: &[String],
+    note: Option<&str>,
+) -> anyhow::Result<Vec<MarkOp>> {
+    let mut ops = Vec::new();
+    if bookmark || unbookmark {
+        ops.push(MarkOp::Bookmark(bookmark));
+    }
+    for (list, add) in [(tags, true), (untags, false)] {
+        for t in list {
+            navi_core::check_tag(t).map_err(anyhow::Error::msg)?;
+            let t = navi_core::normalize_tag(t);
+            ops.push(match add {
+                true => MarkOp::AddTag(t),
+                false => MarkOp::RemoveTag(t),
+            });
+        }
+    }
+    if let Some(n) = note {
+        navi_core::check_note(n).map_err(anyhow::Error::msg)?;
+        ops.push(MarkOp::Note((!n.is_empty()).then(|| n.to_string())));
+    }
+    if ops.is_empty() {
+        bail!("nothing to mark: give --bookmark, --unbookmark, --tag, --untag or --note");
+    }
+    Ok(ops)
 }
 
 /// Asks "Kill NAME on MACHINE? [y/N]" on `input`; `true` for yes.
@@ -126,6 +159,25 @@ mod tests {
             .await
             .unwrap_err();
         assert!(e.to_string().contains("dev cannot kill sessions"), "{e}");
+    }
+
+    #[test]
+    fn mark_options_become_checked_operations() {
+        let tags = ["#wip".to_string()];
+        let ops = mark_ops(true, false, &tags, &[], Some("")).unwrap();
+        assert_eq!(
+            ops,
+            [
+                MarkOp::Bookmark(true),
+                MarkOp::AddTag("wip".into()),
+                MarkOp::Note(None)
+            ]
+        );
+        let e = mark_ops(false, false, &["a,b".into()], &[], None).unwrap_err();
+        assert!(e.to_string().contains("spaces or commas"), "{e}");
+        let long = ["x".repeat(33)];
+        assert!(mark_ops(false, false, &[], &long, None).is_err());
+        assert!(mark_ops(false, false, &[], &[], None).is_err());
     }
 
     #[test]

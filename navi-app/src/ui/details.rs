@@ -180,6 +180,9 @@ pub(super) fn draw_details(frame: &mut Frame, area: Rect, model: &Model, ui: &Ui
         let title = s.current_pbi_title.clone().unwrap_or_default();
         lines.push(field("PBI", format!("{pbi} {title}")));
     }
+    if let Some(marks) = marks_text(s, ui.now_unix) {
+        lines.push(field("marks", marks));
+    }
     git_lines(s, &mut lines);
     metric_lines(s, ui.now_unix, &mut lines);
     agent_lines(s, ui.now_unix, &mut lines);
@@ -187,6 +190,25 @@ pub(super) fn draw_details(frame: &mut Frame, area: Rect, model: &Model, ui: &Ui
         lines.push(field("session id", id.clone()));
     }
     overlay(frame, area, " session details ", lines);
+}
+
+/// `★ #wip "after lunch" (5m ago, from laptop)`: the marks and their last change.
+fn marks_text(s: &SessionInfo, now: i64) -> Option<String> {
+    let m = &s.marks;
+    if m.is_empty() {
+        return None;
+    }
+    let mut parts: Vec<String> = m.bookmarked.then(|| "★".to_string()).into_iter().collect();
+    parts.extend(m.tags.iter().map(|t| format!("#{t}")));
+    if let Some(n) = &m.note {
+        parts.push(format!("\"{n}\""));
+    }
+    let age = session_age(m.changed_at, now);
+    Some(format!(
+        "{} ({age}, from {})",
+        parts.join(" "),
+        m.changed_by
+    ))
 }
 
 pub(super) fn draw_problems(frame: &mut Frame, area: Rect, model: &Model, ui: &UiState) {

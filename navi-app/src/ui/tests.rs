@@ -710,3 +710,24 @@ fn the_header_says_when_notifications_are_muted() {
     let t = render(&model, &mut ui, 120, 30);
     assert!(lines(&t)[0].contains("· muted"), "{}", screen(&t));
 }
+
+#[test]
+fn marks_show_on_the_row_and_in_the_details() {
+    let mut ui = ui();
+    let mut api = session("api", "working", NOW - 60);
+    api.marks.bookmarked = true;
+    api.marks.tags = vec!["review".into(), "wip".into()];
+    api.marks.note = Some("after lunch".into());
+    api.marks.changed_at = NOW - 300;
+    api.marks.changed_by = "laptop".into();
+    let model = model_with(vec![Arc::new(api)], &ui);
+    let t = render(&model, &mut ui, 100, 20);
+    assert!(screen(&t).contains("★ #review #wip"), "{}", screen(&t));
+    ui.overlay = crate::app::Overlay::Details;
+    let t = render(&model, &mut ui, 100, 30);
+    assert!(
+        screen(&t).contains("★ #review #wip \"after lunch\" (5m ago, from laptop)"),
+        "{}",
+        screen(&t)
+    );
+}

@@ -213,3 +213,30 @@ fn jumping_to_the_next_match_wraps() {
     m.move_by(2);
     assert_eq!(m.selected_index(), Some(2));
 }
+
+#[test]
+fn search_matches_tags_and_notes_and_bookmarks_filter() {
+    let mut s = SessionInfo {
+        tmux_session: "api".into(),
+        ..SessionInfo::default()
+    };
+    s.marks.tags = vec!["review".into(), "wip".into()];
+    s.marks.note = Some("after lunch".into());
+    assert!(matches_query(&s, "#rev"));
+    assert!(matches_query(&s, "#WIP lunch"));
+    assert!(!matches_query(&s, "#api"), "#word matches tags only");
+    assert!(matches_query(&s, "review"));
+    let mut other = s.clone();
+    other.tmux_session = "web".into();
+    s.marks.bookmarked = true;
+    let mut m = Model::new();
+    m.update(Arc::new(Snapshot {
+        sessions: vec![Arc::new(s), Arc::new(other)],
+        ..Snapshot::default()
+    }));
+    m.set_bookmarked_only(true);
+    assert_eq!(m.len(), 1);
+    assert!(m.is_filtered());
+    m.clear_filters();
+    assert_eq!(m.len(), 2);
+}

@@ -342,6 +342,10 @@ pub struct SessionInfo {
     /// needing the user.
     #[serde(skip_deserializing, skip_serializing_if = "std::ops::Not::not")]
     pub ended: bool,
+    /// The user's marks, read by the source from the marks file beside the status file
+    /// (never from the status file itself).
+    #[serde(skip)]
+    pub marks: crate::Marks,
 }
 
 /// Why a status file could not be read at all.

@@ -154,3 +154,29 @@ proptest! {
         prop_assert!(s.sessions().is_empty());
     }
 }
+
+#[test]
+fn marks_follow_a_rename_and_go_with_kill_and_dismiss() {
+    let s = Server::start();
+    let dir = s.status_dir();
+    let mark = |name: &str| {
+        let ops = vec![navi_core::MarkOp::AddTag("wip".into())];
+        act(&s.tmux, &dir, name, &Action::Mark { ops }).unwrap();
+    };
+    let marked = |name: &str| {
+        dir.join(".navi/marks")
+            .join(format!("{name}.json"))
+            .exists()
+    };
+    new(&s, "one", &["cat"]).unwrap();
+    std::fs::write(dir.join("one.json"), r#"{"tmux_session":"one"}"#).unwrap();
+    mark("one");
+    let to = Action::Rename { to: "two".into() };
+    act(&s.tmux, &dir, "one", &to).unwrap();
+    assert!(!marked("one") && marked("two"));
+    act(&s.tmux, &dir, "two", &Action::Kill).unwrap();
+    assert!(!marked("two"));
+    mark("gone");
+    act(&s.tmux, &dir, "gone", &Action::Dismiss).unwrap();
+    assert!(!marked("gone"));
+}

@@ -1,7 +1,11 @@
 //! Reading a framed snapshot: the records between `BEGIN` and `END` of this poll's
 //! nonce; a file that cannot be read costs only itself.
 
-use navi_core::{PollReport, SessionInfo, SkippedFile, SourceError, MAX_STATUS_FILE_BYTES};
+use std::collections::HashMap;
+
+use navi_core::{
+    Marks, PollReport, SessionInfo, SkippedFile, SourceError, MARKS_DIR, MAX_STATUS_FILE_BYTES,
+};
 
 /// The bytes that end a snapshot.
 pub(crate) fn end_marker(nonce: &str) -> Vec<u8> {
@@ -20,6 +24,7 @@ pub(crate) fn decode_snapshot(
     let sep = format!("\nNAVI-{nonce} ").into_bytes();
     let marks = find_all(out, &sep);
     let mut report = PollReport::default();
+    let mut user_marks = HashMap::new();
     let mut begun = false;
     for (i, &at) in marks.iter().enumerate() {
         let line_start = at + sep.len();
@@ -42,6 +47,7 @@ pub(crate) fn decode_snapshot(
                 name: file_label(dir, arg),
                 reason: clean(&String::from_utf8_lossy(body)),
             }),
+            (true, "M") => decode_marks(arg, body, dir, &mut user_marks, &mut report),
             (true, "T") => {
                 let names = String::from_utf8_lossy(body);
                 report.tmux_sessions = Some(names.lines().map(str::to_string).collect());
@@ -52,7 +58,10 @@ pub(crate) fn decode_snapshot(
                     format!("{} ({dir})", clean(&String::from_utf8_lossy(body))).into(),
                 ))
             }
-            (true, "END") => return Ok(report),
+            (true, "END") => {
+                report.attach_marks(&user_marks);
+                return Ok(report);
+            }
             (true, other) => {
                 return Err(SourceError::Remote(
                     format!("unexpected record `{}` in the poll output", clean(other)).into(),
@@ -104,6 +113,28 @@ fn decode_file(name: &str, body: &[u8], dir: &str, report: &mut PollReport) {
         name: file_label(dir, name),
         reason: clean(&reason),
     });
+}
+
+/// One marks file (`M <name>.json`): a bad one is skipped, costing only its marks.
+fn decode_marks(
+    name: &str,
+    body: &[u8],
+    dir: &str,
+    marks: &mut HashMap<String, Marks>,
+    report: &mut PollReport,
+) {
+    let Some(stem) = name.strip_suffix(".json") else {
+        return;
+    };
+    match Marks::parse(body) {
+        Ok(m) => {
+            marks.insert(stem.to_string(), m);
+        }
+        Err(reason) => report.skipped.push(SkippedFile {
+            name: file_label(dir, &format!("{MARKS_DIR}/{name}")),
+            reason: clean(&reason),
+        }),
+    }
 }
 
 fn file_label(dir: &str, name: &str) -> String {

@@ -15,6 +15,8 @@
 //! \nNAVI-<nonce> BEGIN\n
 //! \nNAVI-<nonce> F <file name>\n<file bytes>
 //! \nNAVI-<nonce> S <file name>\n<why it was skipped>
+//! \nNAVI-<nonce> M <session>.json\n<its marks file's bytes>
+//! \nNAVI-<nonce> T\n<the tmux sessions, one a line>
 //! \nNAVI-<nonce> E\n<error message>
 //! \nNAVI-<nonce> END\n
 //! ```

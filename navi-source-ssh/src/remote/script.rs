@@ -7,7 +7,7 @@
 //! nonce), `f` (a listed file), `rebuild` (set when some entry must be left out of the
 //! list) and `kept` (the rebuilt list). Kept POSIX, and free of `!`.
 
-use navi_core::MAX_STATUS_FILE_BYTES;
+use navi_core::{MAX_MARKS_FILE_BYTES, MAX_STATUS_FILE_BYTES};
 
 use super::{quote_sessions_dir, shell_quote, MAX_POLL_OUTPUT};
 use crate::shell::{RemoteCommand, RemoteCommandError};
@@ -143,6 +143,7 @@ fn snapshot_body() -> String {
                    done; \
                  fi; \
                fi; \
+               MARKS; \
              fi; \
            else \
              printf \"\\nNAVI-%s E\\nthe status directory is not readable by the remote user\" \"$n\"; \
@@ -159,8 +160,26 @@ fn snapshot_body() -> String {
         "printf \"\\nNAVI-%s END\\n\" \"$n\"",
     ]
     .join("; ")
+    .replace("MARKS", &marks_fragment())
     .replace("BUDGET", &ANSWER_BUDGET.to_string())
     .replace("CAP", &cap.to_string())
+}
+
+/// The marks of the sessions (see [`navi_core::Marks`]): one `M <name>.json` record per
+/// regular file of `.navi/marks/` (in the status directory, the current directory
+/// here), its bytes capped one past [`MAX_MARKS_FILE_BYTES`] so an oversize file is
+/// detected. Hidden files (locks, temp files) never match the glob; a name with a
+/// newline is left out. Runs in a subshell, so the `cd` stays there.
+fn marks_fragment() -> String {
+    "if [ -d ./.navi/marks ]; then \
+       ( cd ./.navi/marks && for f in ./*.json; do \
+           [ -f \"$f\" ] && [ -r \"$f\" ] || continue; \
+           case $f in *\"$newline\"*) continue;; esac; \
+           printf \"\\nNAVI-%s M %s\\n\" \"$n\" \"${f#./}\"; \
+           head -c MCAP < \"$f\"; \
+         done ); \
+     fi"
+    .replace("MCAP", &(MAX_MARKS_FILE_BYTES + 1).to_string())
 }
 
 /// Setup shared by both shapes: stderr away, C locale, the directory (absolute or

@@ -738,3 +738,42 @@ fn an_awk_that_fails_mid_poll_is_a_remote_error_not_zero_sessions() {
     assert!(err.to_string().contains("awk failed"), "{err}");
     assert!(err.to_string().contains("exit status 3"), "{err}");
 }
+
+#[test]
+fn marks_arrive_in_the_snapshot_and_a_bad_one_costs_only_its_marks() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join(".claude-sessions");
+    let marks = dir.join(".navi/marks");
+    std::fs::create_dir_all(&marks).unwrap();
+    for name in ["api", "web", "odd name"] {
+        std::fs::write(dir.join(format!("{name}.json")), status(name)).unwrap();
+    }
+    let mut m = navi_core::Marks::default();
+    m.apply(&navi_core::MarkOp::AddTag("wip".into()), 1, "h");
+    m.apply(&navi_core::MarkOp::Bookmark(true), 1, "h");
+    std::fs::write(marks.join("api.json"), m.to_bytes()).unwrap();
+    std::fs::write(marks.join("odd name.json"), m.to_bytes()).unwrap();
+    std::fs::write(marks.join("web.json"), "{broken").unwrap();
+    std::fs::write(marks.join(".api.lock"), "").unwrap();
+    std::fs::write(marks.join(".tmp.api.1"), "{}").unwrap();
+    let nonce = "0123456789abcdef0123456789abcdef";
+    let out = run_sh(
+        &exec_command("~/.claude-sessions", nonce).unwrap(),
+        home.path(),
+        b"",
+    );
+    let report = decode_snapshot(&out, nonce, "~/.claude-sessions").unwrap();
+    assert_eq!(report.sessions.len(), 3, "sessions");
+    for s in &report.sessions {
+        let want = if s.tmux_session == "web" {
+            navi_core::Marks::default()
+        } else {
+            m.clone()
+        };
+        assert_eq!(s.marks, want, "{}", s.tmux_session);
+    }
+    assert_eq!(
+        skipped(&report),
+        ["~/.claude-sessions/.navi/marks/web.json"]
+    );
+}

@@ -958,3 +958,47 @@ async fn files_past_the_poll_cap_cost_only_themselves_and_the_connection_stays()
     drop(source);
     s.server.stop().await;
 }
+
+/// Two dashboards (two sources, two connections) on one in-process server: a tag set
+/// through one is in the other's next poll, and tags added by both at once all land.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn marks_written_through_one_source_are_read_by_the_other() {
+    use navi_core::{Action, MarkOp};
+    let setup = Setup::new().await;
+    setup
+        .server
+        .write_session("api.json", &status_json("api", "working"));
+    let (a, b) = (
+        SshSource::new(setup.remote("a")),
+        SshSource::new(setup.remote("b")),
+    );
+    let tag = |t: String| Action::Mark {
+        ops: vec![MarkOp::AddTag(t)],
+    };
+    a.act("api", &tag("one".into())).await.unwrap();
+    let seen = b.poll().await.unwrap();
+    assert_eq!(seen[0].marks.tags, ["one"]);
+    tokio::join!(
+        async {
+            for i in 0..4 {
+                a.act("api", &tag(format!("a{i}"))).await.unwrap();
+            }
+        },
+        async {
+            for i in 0..4 {
+                b.act("api", &tag(format!("b{i}"))).await.unwrap();
+            }
+        }
+    );
+    let tags = a.poll().await.unwrap()[0].marks.tags.clone();
+    assert_eq!(
+        tags,
+        ["a0", "a1", "a2", "a3", "b0", "b1", "b2", "b3", "one"]
+    );
+    let listed: Vec<_> = std::fs::read_dir(setup.server.sessions_dir())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".json"))
+        .collect();
+    assert_eq!(listed.len(), 1, "the hooks' glob sees no new file");
+}

@@ -88,6 +88,13 @@ impl Columns {
             Some(note) => format!("{note} {}", first_line(&s.message)),
             None => first_line(&s.message),
         };
+        let marks = super::marks_text(s);
+        if !marks.is_empty() {
+            spans.push(Span::styled(
+                format!(" {marks}"),
+                Style::new().fg(Color::Magenta),
+            ));
+        }
         spans.push(Span::raw(format!("  {}", sanitize(&text))));
         Line::from(fit(spans, self.total.saturating_sub(1)))
     }

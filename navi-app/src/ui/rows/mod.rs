@@ -197,6 +197,13 @@ fn git_text(s: &SessionInfo) -> Option<String> {
 }
 
 /// The metric badges: session time, tokens, tool uses, memory (each only when known).
+/// `★ #wip #review`: the session's bookmark and tags (empty when unmarked).
+fn marks_text(s: &SessionInfo) -> String {
+    let star = s.marks.bookmarked.then(|| "★".to_string());
+    let tags = s.marks.tags.iter().map(|t| format!("#{}", sanitize(t)));
+    star.into_iter().chain(tags).collect::<Vec<_>>().join(" ")
+}
+
 fn badges(s: &SessionInfo) -> String {
     let Some(m) = &s.metrics else {
         return String::new();

@@ -48,6 +48,13 @@ fn name_line(s: &SessionInfo, ui: &UiState) -> Vec<Span<'static>> {
             Style::new().fg(Color::Cyan),
         ));
     }
+    let marks = super::marks_text(s);
+    if !marks.is_empty() {
+        left.push(Span::styled(
+            format!(" {marks}"),
+            Style::new().fg(Color::Magenta),
+        ));
+    }
     if s.stale {
         left.push(Span::styled("  stale", Style::new().fg(Color::Red)));
     }

@@ -1,0 +1,228 @@
+//! Marks shared through the machine that owns the sessions: two SSH sources (separate
+//! client HOMEs, separate connections) and a local source all watch one real sshd's
+//! sessions directory. What one writes, the others read in their next poll; concurrent
+//! writers through all three lose no operation; a broken marks file costs only marks.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use navi_core::{Action, MarkOp, Marks, SessionSource};
+use navi_source_local::LocalSource;
+use navi_source_ssh::{load_remotes_from_str, Env, SshSource};
+use navi_tests::sshd::{self, Sshd};
+
+struct World {
+    scratch: tempfile::TempDir,
+    server: Sshd,
+    sessions: PathBuf,
+    tmux_dir: PathBuf,
+}
+
+impl World {
+    fn start() -> World {
+        let scratch = tempfile::tempdir().unwrap();
+        let home = scratch.path().join("home");
+        let sessions = home.join(".claude-sessions");
+        let tmux_dir = scratch.path().join("tmux");
+        std::fs::create_dir_all(&sessions).unwrap();
+        std::fs::create_dir_all(&tmux_dir).unwrap();
+        let keys = scratch.path().join("keys");
+        std::fs::create_dir(&keys).unwrap();
+        let public = sshd::keygen(&keys.join("id_ed25519"), "");
+        let server = Sshd::start_with(
+            &[&public],
+            &format!(
+                "SetEnv HOME={} TMUX_TMPDIR={}",
+                home.display(),
+                tmux_dir.display()
+            ),
+        );
+        std::fs::write(keys.join("known_hosts"), server.known_hosts_line() + "\n").unwrap();
+        World {
+            scratch,
+            server,
+            sessions,
+            tmux_dir,
+        }
+    }
+
+    /// A new SSH source for the server, with its own client HOME.
+    fn ssh(&self, client: &str) -> SshSource {
+        let keys = self.scratch.path().join("keys");
+        let client_home = self.scratch.path().join(client);
+        std::fs::create_dir_all(&client_home).unwrap();
+        let yaml = format!(
+            "remotes:\n  - name: dev\n    host: 127.0.0.1\n    port: {}\n    user: {}\n    key: {}\n    \
+             known_hosts: {}\n",
+            self.server.port(),
+            sshd::current_user(),
+            keys.join("id_ed25519").display(),
+            keys.join("known_hosts").display()
+        );
+        let env = Env {
+            home: Some(client_home),
+            ssh_config: None,
+            user: Some(sshd::current_user()),
+        };
+        let remote = load_remotes_from_str(Path::new("remotes.yaml"), &yaml, &env)
+            .remotes
+            .into_iter()
+            .next()
+            .unwrap();
+        SshSource::new(remote)
+    }
+
+    fn status(&self, name: &str) {
+        let body = format!(r#"{{"tmux_session":{name:?},"status":"working"}}"#);
+        std::fs::write(self.sessions.join(format!("{name}.json")), body).unwrap();
+    }
+
+    fn marks_file(&self, name: &str) -> PathBuf {
+        self.sessions.join(format!(".navi/marks/{name}.json"))
+    }
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .arg("kill-server")
+            .env("TMUX_TMPDIR", &self.tmux_dir)
+            .env_remove("TMUX")
+            .output();
+    }
+}
+
+async fn marks_of(source: &dyn SessionSource, name: &str) -> Marks {
+    let sessions = source.poll().await.unwrap();
+    let s = sessions.iter().find(|s| s.tmux_session == name).unwrap();
+    s.marks.clone()
+}
+
+fn mark(ops: Vec<MarkOp>) -> Action {
+    Action::Mark { ops }
+}
+
+fn tag(t: &str) -> MarkOp {
+    MarkOp::AddTag(t.into())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tag_set_through_one_navi_appears_in_the_others_next_poll() {
+    if !sshd::sshd_or_skip() {
+        return;
+    }
+    let w = World::start();
+    let name = "api 'q' \"x\" `y` !;";
+    w.status(name);
+    let (a, b) = (w.ssh("alice"), w.ssh("bob"));
+    let local = LocalSource::new(&w.sessions);
+    a.act(name, &mark(vec![tag("review"), MarkOp::Bookmark(true)]))
+        .await
+        .unwrap();
+    let seen = marks_of(&b, name).await;
+    assert!(seen.bookmarked);
+    assert_eq!(seen.tags, ["review"]);
+    assert_eq!(seen.changed_by, navi_core::this_host());
+    assert_eq!(marks_of(&local, name).await, seen);
+    local
+        .act(name, &mark(vec![MarkOp::Note(Some("after lunch".into()))]))
+        .await
+        .unwrap();
+    b.act(name, &mark(vec![MarkOp::RemoveTag("review".into())]))
+        .await
+        .unwrap();
+    let seen = marks_of(&a, name).await;
+    assert_eq!(seen.note.as_deref(), Some("after lunch"));
+    assert!(seen.bookmarked && seen.tags.is_empty());
+    let e = a.act(name, &mark(vec![tag("a,b")])).await.unwrap_err();
+    assert!(e.to_string().contains("spaces or commas"), "{e}");
+    // The hooks' glob sees only the status file.
+    let json: Vec<_> = std::fs::read_dir(&w.sessions)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".json"))
+        .collect();
+    assert_eq!(json.len(), 1);
+}
+
+/// Adds `who0`..`who5`, removing each even one right after the next odd one lands.
+async fn add_and_remove(s: &SshSource, who: &str) {
+    for i in 0..6 {
+        s.act("api", &mark(vec![tag(&format!("{who}{i}"))]))
+            .await
+            .unwrap();
+        if i % 2 == 1 {
+            let op = MarkOp::RemoveTag(format!("{who}{}", i - 1));
+            s.act("api", &mark(vec![op])).await.unwrap();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writers_over_ssh_and_locally_lose_no_operation() {
+    if !sshd::sshd_or_skip() {
+        return;
+    }
+    let w = World::start();
+    w.status("api");
+    let (a, b) = (w.ssh("alice"), w.ssh("bob"));
+    let local = LocalSource::new(&w.sessions);
+    let l = async {
+        for i in 0..6 {
+            local
+                .act("api", &mark(vec![tag(&format!("l{i}"))]))
+                .await
+                .unwrap();
+        }
+    };
+    tokio::join!(add_and_remove(&a, "a"), add_and_remove(&b, "b"), l);
+    let got = marks_of(&local, "api").await.tags;
+    let mut want: Vec<String> = ["a1", "a3", "a5", "b1", "b3", "b5"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain((0..6).map(|i| format!("l{i}")))
+        .collect();
+    want.sort();
+    assert_eq!(got, want);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_marks_file_costs_only_marks_and_marks_follow_the_session() {
+    if !sshd::sshd_or_skip() {
+        return;
+    }
+    let w = World::start();
+    w.status("api");
+    w.status("web");
+    let a = w.ssh("alice");
+    a.act("web", &mark(vec![tag("x")])).await.unwrap();
+    std::fs::write(w.marks_file("api"), "{broken").unwrap();
+    let report = a.poll_report().await.unwrap();
+    assert_eq!(report.sessions.len(), 2);
+    assert_eq!(report.skipped.len(), 1, "{:?}", report.skipped);
+    assert!(report.skipped[0].name.ends_with(".navi/marks/api.json"));
+    assert_eq!(marks_of(&a, "web").await.tags, ["x"]);
+    // A write replaces the broken file.
+    a.act("api", &mark(vec![tag("y")])).await.unwrap();
+    assert_eq!(marks_of(&a, "api").await.tags, ["y"]);
+    // Dismissed (no tmux session): its marks go.
+    a.act("api", &Action::Dismiss).await.unwrap();
+    assert!(!w.marks_file("api").exists());
+    // Renamed: they follow; killed: they go.
+    let new = Action::New {
+        dir: "~".into(),
+        command: vec!["cat".into()],
+    };
+    a.act("run", &new).await.unwrap();
+    w.status("run");
+    a.act("run", &mark(vec![MarkOp::Bookmark(true)]))
+        .await
+        .unwrap();
+    a.act("run", &Action::Rename { to: "walk".into() })
+        .await
+        .unwrap();
+    assert!(!w.marks_file("run").exists());
+    assert!(marks_of(&a, "walk").await.bookmarked);
+    a.act("walk", &Action::Kill).await.unwrap();
+    assert!(!w.marks_file("walk").exists());
+}

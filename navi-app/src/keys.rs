@@ -143,7 +143,7 @@ pub const HELP: &[(&str, &str)] = &[
     ),
     (
         "b  t  B",
-        "bookmark ★ / edit tags (kept on the session's machine) / only bookmarked",
+        "bookmark ★ / edit tags / show only bookmarked (marks live on the machine)",
     ),
     ("Esc", "clear the search and filters (closes an overlay)"),
     ("r", "refresh every source now"),

@@ -8,21 +8,19 @@ use std::time::Duration;
 use navi_core::{check_session_name, tmux_arg, tmux_target, Action, ActionOutput, SourceError};
 
 use crate::pool::Pool;
-use crate::shell::{summarize_remote_output, RemoteCommand};
+use crate::shell::{set_home_path, summarize_remote_output, RemoteCommand};
 
 /// An action's time on the remote.
 const ACTION_TIMEOUT: Duration = Duration::from_secs(20);
 /// The most a preview may print (a pane is a few KB).
 const MAX_PREVIEW: usize = 1024 * 1024;
 
-/// Sets `$d` to the status directory (`$1`, `~` meaning the remote user's home).
-const STATUS_DIR: &str = r#"case $1 in "~") d=$HOME;; "~/"*) d=$HOME/${1#"~/"};; *) d=$1;; esac"#;
-
 /// Exit statuses the scripts use for the user's mistakes (their stderr says which).
 const EXIT_REFUSED: u32 = 3;
 
 fn script(body: &str) -> String {
-    format!("{STATUS_DIR}\n{body}")
+    // `$d`: the status directory (`$1`, `~` meaning the remote user's home).
+    format!("{}\n{body}", set_home_path("d", 1))
 }
 
 /// Runs `action` on `session` of the remote whose status directory is `sessions_dir`.
@@ -102,13 +100,14 @@ async fn new_session(
 ) -> Result<ActionOutput, SourceError> {
     let on = |what: String| format!("{what} on {remote}");
     check_session_name(session).map_err(|e| SourceError::Config(e.into()))?;
-    let body = r#"case $2 in "~") w=$HOME;; "~/"*) w=$HOME/${2#"~/"};; *) w=$2;; esac
+    let body = r#"
 [ -d "$w" ] || { printf 'no such directory: %s\n' "$w" >&2; exit 3; }
 command -v tmux >/dev/null 2>&1 || { echo 'tmux is not installed there' >&2; exit 3; }
 tmux has-session -t "$4" 2>/dev/null && { printf 'a session named %s already exists\n' "$5" >&2; exit 3; }
 name=$3; shift 5
 exec tmux new-session -d -s "$name" -c "$w" "$@""#;
-    let cmd = RemoteCommand::new(&script(body))
+    let body = format!("{}{body}", set_home_path("w", 2));
+    let cmd = RemoteCommand::new(&script(&body))
         .arg(sessions_dir)
         .arg(dir)
         .arg(tmux_arg(session))

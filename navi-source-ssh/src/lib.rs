@@ -88,7 +88,7 @@ pub use config::{
 };
 pub use hostkey::{trust_host_key, HostKeyStatus, KnownHostsLocation, ScannedHostKey};
 pub use pool::RemoteOutput;
-pub use shell::{RemoteCommand, RemoteCommandError};
+pub use shell::{set_home_path, RemoteCommand, RemoteCommandError};
 
 /// The SSH source of one remote. Cheap to clone? No: share it as `Arc<SshSource>`.
 pub struct SshSource {

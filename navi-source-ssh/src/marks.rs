@@ -27,8 +27,12 @@ const TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Sets `$d` to the status directory (`$1`, `~` meaning the remote user's home), `$m`
 /// to its marks directory and `$f` to the marks file of `$2`.
-const MARKS_FILE: &str = r#"case $1 in "~") d=$HOME;; "~/"*) d=$HOME/${1#"~/"};; *) d=$1;; esac
-m=$d/.navi/marks; f=$m/$2.json"#;
+fn marks_file() -> String {
+    format!(
+        "{}\nm=$d/.navi/marks; f=$m/$2.json",
+        crate::shell::set_home_path("d", 1)
+    )
+}
 
 /// Prints `x` and the file when there is one, nothing when there is none.
 const READ: &str = r#"[ -f "$f" ] || exit 0
@@ -77,7 +81,7 @@ pub(crate) async fn apply(
             Some(true) => ("1", old.unwrap_or_default()),
             Some(false) => ("2", Vec::new()),
         };
-        let cmd = RemoteCommand::new(&format!("{MARKS_FILE}\n{SWAP}"))
+        let cmd = RemoteCommand::new(&format!("{}\n{SWAP}", marks_file()))
             .arg(sessions_dir)
             .arg(session)
             .arg(mode)
@@ -109,7 +113,7 @@ async fn read(
     session: &str,
     what: &str,
 ) -> Result<Option<Vec<u8>>, SourceError> {
-    let cmd = RemoteCommand::new(&format!("{MARKS_FILE}\n{READ}"))
+    let cmd = RemoteCommand::new(&format!("{}\n{READ}", marks_file()))
         .arg(sessions_dir)
         .arg(session)
         .arg((MAX_MARKS_FILE_BYTES + 1).to_string());
@@ -141,7 +145,7 @@ mod tests {
 
     /// Runs the swap script through a local `sh` as the remote would; its exit status.
     fn swap(dir: &std::path::Path, mode: &str, expected: &[u8], new: &[u8]) -> Option<i32> {
-        let cmd = RemoteCommand::new(&format!("{MARKS_FILE}\n{SWAP}"))
+        let cmd = RemoteCommand::new(&format!("{}\n{SWAP}", marks_file()))
             .arg(dir.to_str().unwrap())
             .arg("a b")
             .arg(mode)

@@ -226,6 +226,15 @@ pub fn is_command_line_char(c: char) -> bool {
         .is_ok_and(|b| is_raw(b) || matches!(b, b'\'' | b'"' | b'$' | b'(' | b')' | b'%' | b'\\'))
 }
 
+/// A line of POSIX `sh` that sets `$var` to the path in operand `$n`, where a leading
+/// `~` means the remote user's home (expanded there, never here): the one place remote
+/// scripts turn a configured path into a real one.
+pub fn set_home_path(var: &str, n: usize) -> String {
+    format!(
+        r#"case ${n} in "~") {var}=$HOME;; "~/"*) {var}=$HOME/${{{n}#"~/"}};; *) {var}=${n};; esac"#
+    )
+}
+
 /// What a remote printed on failure, fit to be shown as a reason: decoded leniently,
 /// stripped of control and escape sequences ([`navi_core::text::sanitize`]), every run
 /// of whitespace made one space, and cut to at most `max_chars` characters with `…`.

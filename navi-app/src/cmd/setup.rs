@@ -104,14 +104,12 @@ printf '%s\n' "$d/navi"
 /// hooks install, then the status directory ($1 = navi, $2 = the sessions_dir, with a
 /// leading `~/` meaning the remote's home). A sessions_dir other than the default is
 /// written into the hook command, so the hook writes where navi reads.
-const INSTALL: &str = r#"case $2 in "~") s=$HOME;; "~/"*) s=$HOME/${2#"~/"};; *) s=$2;; esac
-if [ "$s" = "$HOME/.claude-sessions" ]; then "$1" hooks install; else "$1" --sessions-dir "$s" hooks install; fi
+const INSTALL: &str = r#"if [ "$s" = "$HOME/.claude-sessions" ]; then "$1" hooks install; else "$1" --sessions-dir "$s" hooks install; fi
 mkdir -p -- "$s"
 "#;
 
 /// The check: `navi hooks status` (exit 0 when installed), version, status directory.
-const CHECK: &str = r#"case $2 in "~") s=$HOME;; "~/"*) s=$HOME/${2#"~/"};; *) s=$2;; esac
-v=$("$1" --version 2>/dev/null) && printf 'version=%s\n' "$v"
+const CHECK: &str = r#"v=$("$1" --version 2>/dev/null) && printf 'version=%s\n' "$v"
 "$1" --sessions-dir "$s" hooks status >/dev/null 2>&1 && printf 'hooks=installed\n'
 [ -d "$s" ] && printf 'sessions_dir=present\n'
 true
@@ -166,7 +164,10 @@ async fn step(
     stdin: &[u8],
     timeout: Duration,
 ) -> anyhow::Result<RemoteOutput> {
-    let mut cmd = RemoteCommand::new(script);
+    // `$s`: the remote's status directory (operand 2, `~` its home), for the scripts
+    // that take one.
+    let script = format!("{}\n{script}", navi_source_ssh::set_home_path("s", 2));
+    let mut cmd = RemoteCommand::new(&script);
     for a in args {
         cmd = cmd.arg(a);
     }

@@ -10,58 +10,91 @@ use navi_core::{Action, ActionOutput, SessionSource};
 use navi_source_ssh::{load_remotes_from_str, Env, SshSource};
 use navi_tests::sshd::{self, Sshd};
 
+/// A real sshd whose remote user has a scratch HOME (`home`, with `work/` and
+/// `.claude-sessions/`) and a private tmux server (`tmux_dir`), and an SSH source on it.
+struct Remote {
+    /// Holds the scratch directory for as long as the remote lives.
+    _scratch: tempfile::TempDir,
+    home: std::path::PathBuf,
+    tmux_dir: std::path::PathBuf,
+    server: Sshd,
+    source: SshSource,
+}
+
+impl Remote {
+    fn start() -> Remote {
+        let scratch = tempfile::tempdir().unwrap();
+        let home = scratch.path().join("home");
+        let tmux_dir = scratch.path().join("tmux");
+        std::fs::create_dir_all(home.join("work")).unwrap();
+        std::fs::create_dir_all(home.join(".claude-sessions")).unwrap();
+        std::fs::create_dir_all(&tmux_dir).unwrap();
+        let keys = scratch.path().join("keys");
+        std::fs::create_dir(&keys).unwrap();
+        let public = sshd::keygen(&keys.join("id_ed25519"), "");
+        let server = Sshd::start_with(
+            &[&public],
+            &format!(
+                "SetEnv HOME={} TMUX_TMPDIR={}",
+                home.display(),
+                tmux_dir.display()
+            ),
+        );
+        let known_hosts = keys.join("known_hosts");
+        std::fs::write(&known_hosts, server.known_hosts_line() + "\n").unwrap();
+        let yaml = format!(
+            "remotes:\n  - name: dev\n    host: 127.0.0.1\n    port: {}\n    user: {}\n    key: {}\n    \
+             known_hosts: {}\n",
+            server.port(),
+            sshd::current_user(),
+            keys.join("id_ed25519").display(),
+            known_hosts.display()
+        );
+        let env = Env {
+            home: Some(scratch.path().to_path_buf()),
+            ssh_config: None,
+            user: Some(sshd::current_user()),
+        };
+        let remote = load_remotes_from_str(Path::new("remotes.yaml"), &yaml, &env)
+            .remotes
+            .into_iter()
+            .next()
+            .unwrap();
+        Remote {
+            _scratch: scratch,
+            home,
+            tmux_dir,
+            server,
+            source: SshSource::new(remote),
+        }
+    }
+
+    /// `tmux ARGS` on the remote user's private server; its stdout.
+    fn tmux(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .args(args)
+            .env("TMUX_TMPDIR", &self.tmux_dir)
+            .env_remove("TMUX")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+impl Drop for Remote {
+    fn drop(&mut self) {
+        self.tmux(&["kill-server"]);
+    }
+}
+
 #[test]
 fn new_send_preview_rename_kill_dismiss_over_one_login() {
     if !sshd::sshd_or_skip() {
         return;
     }
-    let scratch = tempfile::tempdir().unwrap();
-    let home = scratch.path().join("home");
-    let tmux_dir = scratch.path().join("tmux");
-    std::fs::create_dir_all(home.join("work")).unwrap();
-    std::fs::create_dir_all(home.join(".claude-sessions")).unwrap();
-    std::fs::create_dir_all(&tmux_dir).unwrap();
-    let keys = scratch.path().join("keys");
-    std::fs::create_dir(&keys).unwrap();
-    let public = sshd::keygen(&keys.join("id_ed25519"), "");
-    let server = Sshd::start_with(
-        &[&public],
-        &format!(
-            "SetEnv HOME={} TMUX_TMPDIR={}",
-            home.display(),
-            tmux_dir.display()
-        ),
-    );
-    let known_hosts = keys.join("known_hosts");
-    std::fs::write(&known_hosts, server.known_hosts_line() + "\n").unwrap();
-    let yaml = format!(
-        "remotes:\n  - name: dev\n    host: 127.0.0.1\n    port: {}\n    user: {}\n    key: {}\n    \
-         known_hosts: {}\n",
-        server.port(),
-        sshd::current_user(),
-        keys.join("id_ed25519").display(),
-        known_hosts.display()
-    );
-    let env = Env {
-        home: Some(scratch.path().to_path_buf()),
-        ssh_config: None,
-        user: Some(sshd::current_user()),
-    };
-    let remote = load_remotes_from_str(Path::new("remotes.yaml"), &yaml, &env)
-        .remotes
-        .into_iter()
-        .next()
-        .unwrap();
-    let source = SshSource::new(remote);
-    let tmux = |args: &[&str]| {
-        let out = Command::new("tmux")
-            .args(args)
-            .env("TMUX_TMPDIR", &tmux_dir)
-            .env_remove("TMUX")
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
+    let remote = Remote::start();
+    let (home, server, source) = (&remote.home, &remote.server, &remote.source);
+    let tmux = |args: &[&str]| remote.tmux(args);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -172,10 +205,6 @@ fn new_send_preview_rename_kill_dismiss_over_one_login() {
     assert!(!file("ended").exists());
 
     assert_eq!(server.accepted_publickey(), 1, "every action on one login");
-    let _ = Command::new("tmux")
-        .arg("kill-server")
-        .env("TMUX_TMPDIR", &tmux_dir)
-        .output();
 }
 
 /// Names drawn by proptest (quotes, spaces, `!`, `;`, backticks, `()`, non-ASCII) reach the
@@ -187,53 +216,15 @@ fn drawn_names_reach_the_remote_tmux_exactly() {
     if !sshd::sshd_or_skip() {
         return;
     }
-    let scratch = tempfile::tempdir().unwrap();
-    let tmux_dir = scratch.path().join("tmux");
-    std::fs::create_dir_all(&tmux_dir).unwrap();
-    let keys = scratch.path().join("keys");
-    std::fs::create_dir(&keys).unwrap();
-    let public = sshd::keygen(&keys.join("id_ed25519"), "");
-    let server = Sshd::start_with(
-        &[&public],
-        &format!(
-            "SetEnv HOME={} TMUX_TMPDIR={}",
-            scratch.path().display(),
-            tmux_dir.display()
-        ),
-    );
-    let known_hosts = keys.join("known_hosts");
-    std::fs::write(&known_hosts, server.known_hosts_line() + "\n").unwrap();
-    let yaml = format!(
-        "remotes:\n  - name: dev\n    host: 127.0.0.1\n    port: {}\n    user: {}\n    key: {}\n    \
-         known_hosts: {}\n",
-        server.port(),
-        sshd::current_user(),
-        keys.join("id_ed25519").display(),
-        known_hosts.display()
-    );
-    let env = Env {
-        home: Some(scratch.path().to_path_buf()),
-        ssh_config: None,
-        user: Some(sshd::current_user()),
-    };
-    let remote = load_remotes_from_str(Path::new("remotes.yaml"), &yaml, &env)
-        .remotes
-        .into_iter()
-        .next()
-        .unwrap();
-    let source = SshSource::new(remote);
+    let remote = Remote::start();
+    let (server, source) = (&remote.server, &remote.source);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     let sessions = || {
-        let out = Command::new("tmux")
-            .args(["list-sessions", "-F", "#{session_name}"])
-            .env("TMUX_TMPDIR", &tmux_dir)
-            .env_remove("TMUX")
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout)
+        remote
+            .tmux(&["list-sessions", "-F", "#{session_name}"])
             .trim_end_matches('\n')
             .to_string()
     };
@@ -250,11 +241,7 @@ fn drawn_names_reach_the_remote_tmux_exactly() {
             prop_assume!(navi_core::check_session_name(&name).is_ok());
             prop_assume!(navi_core::check_session_name(&other).is_ok() && name != other);
             // A clean server per case (a failed case must not leave sessions behind).
-            let _ = Command::new("tmux")
-                .arg("kill-server")
-                .env("TMUX_TMPDIR", &tmux_dir)
-                .env_remove("TMUX")
-                .output();
+            remote.tmux(&["kill-server"]);
             let new = Action::New {
                 dir: "~".into(),
                 command: vec!["cat".into()],
@@ -270,8 +257,4 @@ fn drawn_names_reach_the_remote_tmux_exactly() {
         })
         .unwrap();
     assert_eq!(server.accepted_publickey(), 1, "one login for every case");
-    let _ = Command::new("tmux")
-        .arg("kill-server")
-        .env("TMUX_TMPDIR", &tmux_dir)
-        .output();
 }

@@ -33,6 +33,9 @@ pub struct PollReport {
     pub note: Option<String>,
     /// The tmux sessions that exist on the machine (`None`: unknown, e.g. no tmux).
     pub tmux_sessions: Option<Vec<String>>,
+    /// How the source gets its data, for the health line (`"push (inotify)"`, `"poll"`,
+    /// ...); `None` when it has only one way.
+    pub mode: Option<String>,
 }
 
 impl PollReport {
@@ -170,7 +173,8 @@ pub const EXIT_NO_SUCH_SESSION: i32 = 113;
 ///
 /// `label`, `poll_report` and `attach` are required. `poll` (just the sessions) is a
 /// convenience over `poll_report`; `retry_now` (a no-op by default) lets a source with a
-/// reconnect backoff honour a manual refresh. Wrappers forward every method through one
+/// reconnect backoff honour a manual refresh; `wait_change` (never resolves by default)
+/// lets a source that watches or is pushed to ask for a poll before its interval. Wrappers forward every method through one
 /// macro that denies `clippy::missing_trait_methods`, so a new method cannot be dropped
 /// by a wrapper.
 ///
@@ -235,6 +239,14 @@ pub trait SessionSource: Send + Sync + Debug {
         ctx: &AttachContext,
     ) -> Result<AttachCommand, SourceError>;
 
+    /// Resolves when the source may have new data, so the aggregator polls it before its
+    /// interval is up (a watched directory changed, a remote pushed a change). Must be
+    /// cancel-safe: the aggregator drops it when the interval or a refresh comes first.
+    /// The default never resolves: the interval alone drives the polls.
+    async fn wait_change(&self) {
+        std::future::pending::<()>().await
+    }
+
     /// The user asked for fresh data now (`r`): a source that is waiting out a reconnect
     /// backoff should try again on its next poll. The default does nothing.
     fn retry_now(&self) {}
@@ -294,6 +306,10 @@ macro_rules! forward_source {
             fn retry_now(&self) {
                 let $me = self;
                 $inner.retry_now()
+            }
+            async fn wait_change(&self) {
+                let $me = self;
+                $inner.wait_change().await
             }
             fn supports(&self) -> $crate::Capabilities {
                 let $me = self;

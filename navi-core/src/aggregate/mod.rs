@@ -1,5 +1,13 @@
 //! The [`Aggregator`]: polls every source concurrently, each under its own timeout, and
 //! merges the results into [`Snapshot`]s.
+//!
+//! Work happens only when something changed: a source is polled on its interval or when
+//! it says it has news ([`SessionSource::wait_change`](crate::SessionSource::wait_change));
+//! a poll whose rows and state are what they were publishes nothing (its latency and
+//! age ride along with the next snapshot, or go out after [`HEALTH_REFRESH`]); and a
+//! snapshot merges only the changed sources' rows into the sorted list.
+
+mod slot;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -10,7 +18,12 @@ use tokio::time::Instant;
 
 use crate::source::{AttachCommand, AttachContext, DynSessionSource, PollReport, SkippedFile};
 use crate::wrap::bounded_poll;
-use crate::{sort_sessions_arc, Detail, SessionInfo, SourceError};
+use crate::{compare_sessions, Detail, SessionInfo, SourceError};
+use slot::{Change, Slot};
+
+/// The longest a health-only change (a new latency, a later \"retrying in\") waits for a
+/// snapshot of its own when nothing visible changes.
+pub const HEALTH_REFRESH: Duration = Duration::from_secs(5);
 
 /// How the aggregator treats one source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,6 +90,8 @@ pub struct SourceHealth {
     pub note: Option<String>,
     /// Polls that failed in a row (0 when connected).
     pub consecutive_failures: u32,
+    /// How the source gets its data, when it says ([`PollReport::mode`]).
+    pub mode: Option<String>,
 }
 
 impl SourceHealth {
@@ -94,6 +109,7 @@ impl SourceHealth {
             skipped: Vec::new(),
             note: None,
             consecutive_failures: 0,
+            mode: None,
         }
     }
 
@@ -127,65 +143,6 @@ struct Outcome {
     result: Result<PollReport, SourceError>,
     elapsed: Duration,
     finished_at: Instant,
-}
-
-#[derive(Debug)]
-struct Slot {
-    source: DynSessionSource,
-    options: SourceOptions,
-    health: SourceHealth,
-    /// Last good sessions, with `remote` already set; `stale` is set on failure.
-    sessions: Vec<Arc<SessionInfo>>,
-}
-
-impl Slot {
-    fn apply(&mut self, outcome: Outcome) {
-        self.health.last_poll_at = Some(outcome.finished_at);
-        match outcome.result {
-            Ok(report) => {
-                let label = self.source.label().map(str::to_owned);
-                self.sessions = report
-                    .sessions
-                    .into_iter()
-                    .map(|mut s| {
-                        s.remote = label.clone();
-                        s.stale = false;
-                        Arc::new(s)
-                    })
-                    .collect();
-                self.health.state = SourceState::Connected;
-                self.health.reason = None;
-                self.health.latency = Some(report.latency.unwrap_or(outcome.elapsed));
-                self.health.last_ok = Some(SystemTime::now());
-                self.health.last_ok_at = Some(outcome.finished_at);
-                self.health.skipped = report.skipped;
-                self.health.note = report.note;
-                self.health.consecutive_failures = 0;
-            }
-            Err(error) => {
-                tracing::debug!(source = self.health.display_name(), %error, "poll failed");
-                if self.sessions.iter().any(|s| !s.stale) {
-                    self.sessions = self
-                        .sessions
-                        .iter()
-                        .map(|s| {
-                            let mut s = SessionInfo::clone(s);
-                            s.stale = true;
-                            Arc::new(s)
-                        })
-                        .collect();
-                }
-                self.health.state = SourceState::Unavailable;
-                // A failed attempt measures no round trip (a refusal or a backoff answers
-                // in ~0 ms): an unavailable source shows no latency rather than a fake one.
-                self.health.latency = None;
-                self.health.reason = Some(error);
-                self.health.consecutive_failures =
-                    self.health.consecutive_failures.saturating_add(1);
-            }
-        }
-        self.health.sessions = self.sessions.len();
-    }
 }
 
 async fn poll_source(source: DynSessionSource, timeout: Duration) -> Outcome {
@@ -234,13 +191,7 @@ impl Aggregator {
 
     /// Adds a source; its health starts as `connecting`.
     pub fn add_source(&mut self, source: DynSessionSource, options: SourceOptions) {
-        let name = source.label().map(str::to_owned);
-        self.slots.push(Slot {
-            source,
-            options,
-            health: SourceHealth::connecting(name),
-            sessions: Vec::new(),
-        });
+        self.slots.push(Slot::new(source, options));
     }
 
     /// Builder form of [`add_source`](Aggregator::add_source).
@@ -266,7 +217,7 @@ impl Aggregator {
             match joined {
                 Ok((i, outcome)) => {
                     if let Some(slot) = self.slots.get_mut(i) {
-                        slot.apply(outcome);
+                        let _ = slot.apply(outcome);
                     }
                 }
                 Err(e) => tracing::warn!("a poll task failed: {e}"),
@@ -307,6 +258,7 @@ impl Aggregator {
                     }
                     tokio::select! {
                         _ = tokio::time::sleep(options.interval) => {}
+                        () = source.wait_change() => {}
                         changed = refresh.changed() => if changed.is_err() { return },
                     }
                 }
@@ -314,22 +266,17 @@ impl Aggregator {
         }
         drop(outcome_tx);
         tasks.push(tokio::spawn(async move {
+            let mut publisher = Publisher::new(&slots, generation);
             while let Some((i, outcome)) = outcome_rx.recv().await {
-                if let Some(slot) = slots.get_mut(i) {
-                    slot.apply(outcome);
-                }
+                publisher.record(&mut slots, i, outcome);
                 // Fold whatever else already arrived into the same snapshot.
                 while let Ok((i, outcome)) = outcome_rx.try_recv() {
-                    if let Some(slot) = slots.get_mut(i) {
-                        slot.apply(outcome);
-                    }
+                    publisher.record(&mut slots, i, outcome);
                 }
-                generation += 1;
-                if snap_tx
-                    .send(Arc::new(build_snapshot(&slots, generation)))
-                    .is_err()
-                {
-                    return;
+                if let Some(snapshot) = publisher.publish(&slots) {
+                    if snap_tx.send(Arc::new(snapshot)).is_err() {
+                        return;
+                    }
                 }
             }
         }));
@@ -343,16 +290,109 @@ impl Aggregator {
 }
 
 fn build_snapshot(slots: &[Slot], generation: u64) -> Snapshot {
-    let total = slots.iter().map(|s| s.sessions.len()).sum();
-    let mut sessions = Vec::with_capacity(total);
-    for slot in slots {
-        sessions.extend(slot.sessions.iter().cloned());
+    let mut tagged = Vec::new();
+    for (i, slot) in slots.iter().enumerate() {
+        tagged = merge_sorted(tagged, i, &slot.sessions);
     }
-    sort_sessions_arc(&mut sessions);
     Snapshot {
-        sessions,
+        sessions: tagged.into_iter().map(|(_, s)| s).collect(),
         sources: slots.iter().map(|s| s.health.clone()).collect(),
         generation,
+    }
+}
+
+/// Rows with the index of the source they came from.
+type Tagged = Vec<(usize, Arc<SessionInfo>)>;
+
+/// `a` and source `i`'s rows `b`, both sorted by [`compare_sessions`], as one sorted
+/// list: linear, no re-sort.
+fn merge_sorted(a: Tagged, i: usize, b: &[Arc<SessionInfo>]) -> Tagged {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let mut b = b.iter().peekable();
+    for (j, s) in a {
+        while let Some(next) = b.next_if(|n| compare_sessions(n, &s).is_lt()) {
+            out.push((i, next.clone()));
+        }
+        out.push((j, s));
+    }
+    out.extend(b.map(|s| (i, s.clone())));
+    out
+}
+
+/// Turns the outcomes of the spawned aggregator into snapshots, only when they changed
+/// something: the rows of a source whose rows changed are merged into the last sorted
+/// list (the others are not touched); health-only changes wait for the next snapshot or
+/// [`HEALTH_REFRESH`].
+struct Publisher {
+    generation: u64,
+    /// The published rows, sorted, with their source.
+    rows: Tagged,
+    /// Sources whose rows changed since the last snapshot.
+    changed_rows: Vec<bool>,
+    /// The strongest change since the last snapshot.
+    pending: Change,
+    last_published: Instant,
+}
+
+impl Publisher {
+    fn new(slots: &[Slot], generation: u64) -> Publisher {
+        let mut rows = Vec::new();
+        for (i, slot) in slots.iter().enumerate() {
+            rows = merge_sorted(rows, i, &slot.sessions);
+        }
+        Publisher {
+            generation,
+            rows,
+            changed_rows: vec![false; slots.len()],
+            pending: Change::None,
+            last_published: Instant::now(),
+        }
+    }
+
+    fn record(&mut self, slots: &mut [Slot], i: usize, outcome: Outcome) {
+        let Some(slot) = slots.get_mut(i) else {
+            return;
+        };
+        let before = (slot.sessions.as_ptr(), slot.sessions.len());
+        let change = slot.apply(outcome);
+        if (slot.sessions.as_ptr(), slot.sessions.len()) != before {
+            if let Some(flag) = self.changed_rows.get_mut(i) {
+                *flag = true;
+            }
+        }
+        self.pending = self.pending.max(change);
+    }
+
+    /// The snapshot to publish now, if any.
+    fn publish(&mut self, slots: &[Slot]) -> Option<Snapshot> {
+        let due = match self.pending {
+            Change::None => false,
+            Change::Health => self.last_published.elapsed() >= HEALTH_REFRESH,
+            Change::Visible => true,
+        };
+        if !due {
+            return None;
+        }
+        if self.changed_rows.contains(&true) {
+            let changed = std::mem::take(&mut self.changed_rows);
+            let mut rows = std::mem::take(&mut self.rows);
+            rows.retain(|(i, _)| !changed.get(*i).copied().unwrap_or(false));
+            for (i, slot) in slots.iter().enumerate() {
+                if changed.get(i).copied().unwrap_or(false) {
+                    rows = merge_sorted(rows, i, &slot.sessions);
+                }
+            }
+            self.rows = rows;
+            self.changed_rows = vec![false; slots.len()];
+        }
+        self.generation += 1;
+        self.pending = Change::None;
+        self.last_published = Instant::now();
+        Some(Snapshot {
+            sessions: self.rows.iter().map(|(_, s)| s.clone()).collect(),
+            sources: slots.iter().map(|s| s.health.clone()).collect(),
+            generation: self.generation,
+        })
     }
 }
 

@@ -181,6 +181,11 @@ impl SessionSource for SshSource {
         self.pool.retry_now();
     }
 
+    /// Resolves when the remote's push loop sent a change (or stopped).
+    async fn wait_change(&self) {
+        self.pool.wait_change().await;
+    }
+
     fn supports(&self) -> Capabilities {
         Capabilities::ALL
     }
@@ -188,7 +193,10 @@ impl SessionSource for SshSource {
     /// Over the pooled connection, one login-shell-neutral command per step.
     async fn act(&self, session: &str, action: &Action) -> Result<ActionOutput, SourceError> {
         let r = &self.remote;
-        actions::act(&self.pool, &r.name, &r.sessions_dir, session, action).await
+        let out = actions::act(&self.pool, &r.name, &r.sessions_dir, session, action).await;
+        // The push loop shows the action's effect (a new or ended tmux session) at once.
+        self.pool.nudge();
+        out
     }
 }
 

@@ -41,6 +41,7 @@ impl RemoteBuilder {
                 sessions_dir: "~/.claude-sessions".into(),
                 timeout: Duration::from_secs(10),
                 poll_interval: Duration::from_secs(2),
+                push: true,
             },
         }
     }
@@ -98,6 +99,12 @@ impl RemoteBuilder {
     /// The bound on connecting and on each poll.
     pub fn timeout(mut self, timeout: Duration) -> RemoteBuilder {
         self.remote.timeout = timeout;
+        self
+    }
+
+    /// `push: false`: poll a snapshot every `poll_interval` instead of the push loop.
+    pub fn polling(mut self) -> RemoteBuilder {
+        self.remote.push = false;
         self
     }
 

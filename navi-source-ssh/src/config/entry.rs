@@ -30,6 +30,7 @@ const KNOWN_FIELDS: &[&str] = &[
     "timeout",
     "poll_interval",
     "known_hosts",
+    "push",
 ];
 
 /// An entry-level error before it gets its file.
@@ -89,6 +90,7 @@ struct RawEntry {
     timeout: Option<Duration>,
     poll_interval: Option<Duration>,
     known_hosts: Option<String>,
+    push: Option<bool>,
 }
 
 /// Entry number `index` (1-based) as a [`Remote`]; unknown fields add to `warnings`.
@@ -158,6 +160,11 @@ impl RawEntry {
             "port" => self.port = Some(parse_port_value(v)?),
             "timeout" => self.timeout = Some(parse_duration_value(v)?),
             "poll_interval" => self.poll_interval = Some(parse_duration_value(v)?),
+            "push" => {
+                self.push = Some(v.as_bool().ok_or_else(|| {
+                    "must be true (the remote sends its changes, the default) or false (navi polls every poll_interval)".to_string()
+                })?)
+            }
             _ => return Ok(false),
         }
         Ok(true)
@@ -282,6 +289,7 @@ fn resolve(
             .unwrap_or_else(|| DEFAULT_SESSIONS_DIR.to_string()),
         timeout: raw.timeout.unwrap_or(DEFAULT_TIMEOUT),
         poll_interval: raw.poll_interval.unwrap_or(DEFAULT_POLL_INTERVAL),
+        push: raw.push.unwrap_or(true),
     })
 }
 

@@ -104,8 +104,12 @@ pub struct Remote {
     pub sessions_dir: String,
     /// Bound on connecting and on each poll.
     pub timeout: Duration,
-    /// Time between polls.
+    /// Time between polls (with push: between reads of what the remote pushed, and
+    /// between polls where the push loop cannot run).
     pub poll_interval: Duration,
+    /// The remote sends its changes over a long-lived loop (`push: true`, the
+    /// default); `false` polls a snapshot every `poll_interval`.
+    pub push: bool,
 }
 
 impl Remote {
@@ -130,6 +134,7 @@ impl Remote {
             sessions_dir: DEFAULT_SESSIONS_DIR.to_string(),
             timeout: DEFAULT_TIMEOUT,
             poll_interval: DEFAULT_POLL_INTERVAL,
+            push: true,
         }
     }
 

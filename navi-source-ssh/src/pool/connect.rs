@@ -70,6 +70,8 @@ pub(crate) struct Connection {
     pub(super) loop_failures: AtomicU32,
     /// The long-lived preview loop, while it works.
     pub(super) preview_channel: Mutex<Option<super::preview::PreviewChannel>>,
+    /// The push loop, while it runs.
+    pub(super) push: Mutex<super::push::PushSlot>,
 }
 
 impl Deref for Connection {
@@ -209,6 +211,7 @@ pub(super) async fn connect(
         loop_channel: Mutex::new(None),
         loop_failures: AtomicU32::new(0),
         preview_channel: Mutex::new(None),
+        push: Mutex::new(super::push::PushSlot::default()),
     }))
 }
 

@@ -68,6 +68,7 @@ mod backoff;
 mod channel;
 mod connect;
 mod preview;
+mod push;
 mod registry;
 mod run;
 mod scan;
@@ -77,11 +78,11 @@ mod snapshot;
 mod tests;
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex as StdMutex};
 use std::time::Duration;
 
 use navi_core::{poll_deadline, PollReport, SourceError};
-use tokio::sync::Mutex;
+use tokio::sync::{mpsc, Mutex, Notify};
 use tokio::time::{timeout_at, Instant};
 
 use crate::config::Remote;
@@ -136,6 +137,10 @@ pub(crate) struct Pool {
     target: Target,
     state: Mutex<State>,
     opened: AtomicU64,
+    /// Woken by the push loop when the remote changed (or the loop stopped).
+    changes: Arc<Notify>,
+    /// The running push loop's inbox (after an action: scan now).
+    nudges: StdMutex<Option<mpsc::UnboundedSender<push::Nudge>>>,
 }
 
 #[derive(Default)]
@@ -151,6 +156,8 @@ impl Pool {
             remote,
             state: Mutex::new(State::default()),
             opened: AtomicU64::new(0),
+            changes: Arc::new(Notify::new()),
+            nudges: StdMutex::new(None),
         }
     }
 
@@ -173,10 +180,34 @@ impl Pool {
         }
     }
 
-    /// One poll: a snapshot over the long-lived channel, or over exec.
+    /// Resolves when the push loop saw a change (or stopped): time to poll.
+    pub(crate) async fn wait_change(&self) {
+        self.changes.notified().await;
+    }
+
+    /// Asks the push loop, if one runs, to look for changes now (after an action).
+    pub(crate) fn nudge(&self) {
+        if let Ok(n) = self.nudges.lock() {
+            if let Some(tx) = n.as_ref() {
+                let _ = tx.send(push::Nudge::Scan);
+            }
+        }
+    }
+
+    /// One poll: what the push loop holds (no network), else a snapshot over the
+    /// long-lived channel, or over exec.
     pub(crate) async fn poll(&self) -> Result<PollReport, SourceError> {
         let time = PollTime::starting(self.remote.timeout);
         let conn = self.get(time).await?;
+        if self.remote.push {
+            match self.push_report(&conn, time).await {
+                Ok(r) => return Ok(r),
+                Err(LoopError::Fatal(e)) => return Err(self.lost(&conn, e)),
+                Err(LoopError::Fallback(why)) => {
+                    tracing::info!(remote = %self.remote.name, %why, "push loop unavailable; polling");
+                }
+            }
+        }
         let res = match self.loop_snapshot(&conn, time).await {
             Ok(r) => Ok(r),
             Err(LoopError::Fatal(e)) => Err(e),
@@ -185,7 +216,11 @@ impl Pool {
                 self.exec_snapshot(&conn, time).await
             }
         };
-        res.map_err(|e| self.lost(&conn, e))
+        res.map(|mut r| {
+            r.mode = Some("poll".into());
+            r
+        })
+        .map_err(|e| self.lost(&conn, e))
     }
 
     /// `e`, or "the connection was lost" when it was.

@@ -21,24 +21,11 @@ pub(crate) fn decode_snapshot(
     nonce: &str,
     dir: &str,
 ) -> Result<PollReport, SourceError> {
-    let sep = format!("\nNAVI-{nonce} ").into_bytes();
-    let marks = find_all(out, &sep);
     let mut report = PollReport::default();
     let mut user_marks = HashMap::new();
     let mut begun = false;
-    for (i, &at) in marks.iter().enumerate() {
-        let line_start = at + sep.len();
-        let next = marks.get(i + 1).copied().unwrap_or(out.len());
-        let region = &out[line_start..next];
-        let (line, body) = match region.iter().position(|&b| b == b'\n') {
-            Some(nl) => (&region[..nl], &region[nl + 1..]),
-            None => (region, &region[region.len()..]),
-        };
-        let line = String::from_utf8_lossy(line);
-        let (kind, arg) = match line.split_once(' ') {
-            Some((k, a)) => (k, a),
-            None => (line.as_ref(), ""),
-        };
+    for (kind, arg, body) in records(out, nonce) {
+        let (kind, arg) = (kind.as_str(), arg.as_str());
         match (begun, kind) {
             (false, "BEGIN") => begun = true,
             (false, _) => {}
@@ -90,11 +77,22 @@ pub(crate) fn decode_snapshot(
 }
 
 fn decode_file(name: &str, body: &[u8], dir: &str, report: &mut PollReport) {
-    let Some(stem) = name.strip_suffix(".json") else {
-        return;
-    };
+    match parse_status(name, body) {
+        None => {}
+        Some(Ok(s)) => report.sessions.push(s),
+        Some(Err(reason)) => report.skipped.push(SkippedFile {
+            name: file_label(dir, name),
+            reason,
+        }),
+    }
+}
+
+/// One status file's record: its session, or why it was skipped (sanitized); `None`
+/// for a name that is not a status file (hidden, or not `*.json`).
+pub(crate) fn parse_status(name: &str, body: &[u8]) -> Option<Result<SessionInfo, String>> {
+    let stem = name.strip_suffix(".json")?;
     if name.starts_with('.') {
-        return;
+        return None;
     }
     let reason = if body.len() as u64 > MAX_STATUS_FILE_BYTES {
         format!("file is over the {MAX_STATUS_FILE_BYTES}-byte limit")
@@ -102,17 +100,11 @@ fn decode_file(name: &str, body: &[u8], dir: &str, report: &mut PollReport) {
         "file is empty (or vanished while being read)".to_string()
     } else {
         match SessionInfo::parse(body, Some(stem)) {
-            Ok(s) => {
-                report.sessions.push(s);
-                return;
-            }
+            Ok(s) => return Some(Ok(s)),
             Err(e) => e.to_string(),
         }
     };
-    report.skipped.push(SkippedFile {
-        name: file_label(dir, name),
-        reason: clean(&reason),
-    });
+    Some(Err(clean(&reason)))
 }
 
 /// One marks file (`M <name>.json`): a bad one is skipped, costing only its marks.
@@ -137,12 +129,37 @@ fn decode_marks(
     }
 }
 
-fn file_label(dir: &str, name: &str) -> String {
+pub(crate) fn file_label(dir: &str, name: &str) -> String {
     clean(&format!("{}/{}", dir.trim_end_matches('/'), name))
 }
 
-fn clean(s: &str) -> String {
+pub(crate) fn clean(s: &str) -> String {
     navi_core::text::sanitize(s).into_owned()
+}
+
+/// The records of `out` framed with `nonce`: `(kind, argument, body)` each, in order
+/// (what comes before the first is not a record).
+pub(crate) fn records<'a>(
+    out: &'a [u8],
+    nonce: &str,
+) -> impl Iterator<Item = (String, String, &'a [u8])> + 'a {
+    let sep = format!("\nNAVI-{nonce} ").into_bytes();
+    let marks = find_all(out, &sep);
+    (0..marks.len()).map(move |i| {
+        let line_start = marks[i] + sep.len();
+        let next = marks.get(i + 1).copied().unwrap_or(out.len());
+        let region = &out[line_start..next];
+        let (line, body) = match region.iter().position(|&b| b == b'\n') {
+            Some(nl) => (&region[..nl], &region[nl + 1..]),
+            None => (region, &region[region.len()..]),
+        };
+        let line = String::from_utf8_lossy(line);
+        let (kind, arg) = match line.split_once(' ') {
+            Some((k, a)) => (k.to_string(), a.to_string()),
+            None => (line.into_owned(), String::new()),
+        };
+        (kind, arg, body)
+    })
 }
 
 /// Every start index of `needle` in `hay` (non-overlapping).

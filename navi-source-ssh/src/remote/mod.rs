@@ -40,10 +40,15 @@
 //! [`script`] writes the scripts, [`decode`] reads their answer.
 
 mod decode;
+mod push_decode;
+mod push_script;
+mod push_state;
 mod script;
 
 #[cfg(test)]
 mod decode_tests;
+#[cfg(test)]
+mod push_tests;
 #[cfg(test)]
 mod script_tests;
 
@@ -52,6 +57,9 @@ use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 pub(crate) use decode::{decode_snapshot, end_marker, ends_snapshot};
+pub(crate) use push_decode::{Batch, BatchReader};
+pub(crate) use push_script::push_command;
+pub(crate) use push_state::PushState;
 #[cfg(test)]
 use script::snapshot_script;
 pub(crate) use script::{exec_command, loop_command};

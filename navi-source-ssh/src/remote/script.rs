@@ -98,8 +98,7 @@ const ANSWER_BUDGET: usize = MAX_POLL_OUTPUT - 1024 * 1024;
 /// Written for dash/busybox/bash alike; no backslash outside double quotes, so the
 /// whole command also survives a non-POSIX login shell (fish, csh) that only passes it
 /// to `sh -c`.
-fn snapshot_body() -> String {
-    let cap = MAX_STATUS_FILE_BYTES + 1;
+pub(super) fn snapshot_body(tmux: &str) -> String {
     [
         "printf \"\\nNAVI-%s BEGIN\\n\" \"$n\"",
         "if [ -d \"$dir\" ]; then \
@@ -125,24 +124,7 @@ fn snapshot_body() -> String {
                  done; \
                  set -f; IFS=$newline; set -- $kept; set +f; unset IFS; \
                fi; \
-               if [ $# -gt 0 ]; then \
-                 if [ -n \"$awk_works\" ]; then \
-                   wc -c -- \"$@\" | awk -v n=\"$n\" \"$frame_awk\" \"$@\" || \
-                     printf \"\\nNAVI-%s E\\nawk failed while reading the status files (exit status %s)\" \"$n\" \"$?\"; \
-                 else \
-                   total=0; \
-                   for f do \
-                     size=$(wc -c < \"$f\") || size=0; \
-                     if [ $((total + size)) -gt BUDGET ]; then \
-                       printf \"\\nNAVI-%s S %s\\nnot sent: this poll's answer would pass its BUDGET-byte cap (too many large files in the directory; the files that fit were sent)\" \"$n\" \"${f#./}\"; \
-                       continue; \
-                     fi; \
-                     total=$((total + size)); \
-                     printf \"\\nNAVI-%s F %s\\n\" \"$n\" \"${f#./}\"; \
-                     head -c CAP < \"$f\"; \
-                   done; \
-                 fi; \
-               fi; \
+               if [ $# -gt 0 ]; then FRAME; fi; \
                MARKS; \
              fi; \
            else \
@@ -153,16 +135,43 @@ fn snapshot_body() -> String {
          else \
            printf \"\\nNAVI-%s N missing\\n\" \"$n\"; \
          fi",
-        // The tmux sessions that exist (rows of ended ones are marked), when tmux is there.
-        "if command -v tmux >/dev/null 2>&1; then \
-           printf \"\\nNAVI-%s T\\n\" \"$n\"; tmux list-sessions -F \"#{session_name}\" 2>/dev/null; \
-         fi",
+        tmux,
         "printf \"\\nNAVI-%s END\\n\" \"$n\"",
     ]
     .join("; ")
+    .replace("FRAME", &frame_fragment())
     .replace("MARKS", &marks_fragment())
+}
+
+/// The tmux sessions that exist (rows of ended ones are marked), when tmux is there:
+/// a `T` record listing them, one a line.
+const TMUX_LIST: &str = "if command -v tmux >/dev/null 2>&1; then \
+     printf \"\\nNAVI-%s T\\n\" \"$n\"; tmux list-sessions -F \"#{session_name}\" 2>/dev/null; \
+   fi";
+
+/// Frames the files `"$@"` (names `./x.json`, in the current directory, at least one)
+/// as `F`/`S` records: ONE `wc -c` and ONE awk ([`awk_program`], `$frame_awk`) for all of
+/// them, or `head -c cap+1` per file where awk does not work. Stops at
+/// [`ANSWER_BUDGET`] bytes; the files past it are skipped records.
+pub(super) fn frame_fragment() -> String {
+    "if [ -n \"$awk_works\" ]; then \
+       wc -c -- \"$@\" | awk -v n=\"$n\" \"$frame_awk\" \"$@\" || \
+         printf \"\\nNAVI-%s E\\nawk failed while reading the status files (exit status %s)\" \"$n\" \"$?\"; \
+     else \
+       total=0; \
+       for f do \
+         size=$(wc -c < \"$f\") || size=0; \
+         if [ $((total + size)) -gt BUDGET ]; then \
+           printf \"\\nNAVI-%s S %s\\nnot sent: this poll's answer would pass its BUDGET-byte cap (too many large files in the directory; the files that fit were sent)\" \"$n\" \"${f#./}\"; \
+           continue; \
+         fi; \
+         total=$((total + size)); \
+         printf \"\\nNAVI-%s F %s\\n\" \"$n\" \"${f#./}\"; \
+         head -c CAP < \"$f\"; \
+       done; \
+     fi"
     .replace("BUDGET", &ANSWER_BUDGET.to_string())
-    .replace("CAP", &cap.to_string())
+    .replace("CAP", &(MAX_STATUS_FILE_BYTES + 1).to_string())
 }
 
 /// The marks of the sessions (see [`navi_core::Marks`]): one `M <name>.json` record per
@@ -186,7 +195,7 @@ fn marks_fragment() -> String {
 /// `./`-relative, so `cd` never consults `CDPATH` nor takes it for an option), a
 /// newline, the awk program `$frame_awk` and whether this awk runs it (`$awk_works`: a real compile and
 /// run, once per channel), and the buffer the snapshot goes through (see [`buffered`]).
-fn prelude(sessions_dir: &str) -> String {
+pub(super) fn prelude(sessions_dir: &str) -> String {
     format!(
         "exec 2>/dev/null; LC_ALL=C; export LC_ALL; dir={}; case $dir in /*) ;; *) dir=./$dir;; esac; \
          newline=$(printf \"\\n_\"); newline=${{newline%_}}; frame_awk={}; \
@@ -203,7 +212,7 @@ fn prelude(sessions_dir: &str) -> String {
 /// through a jump host Nagle's algorithm plus delayed ACKs on the bastion's hop cost
 /// ~40 ms per poll (measured: 44 ms → 9 ms). `cat` where `dd` is missing.
 fn buffered() -> String {
-    format!("{{ {}; }} | $buffer", snapshot_body())
+    format!("{{ {}; }} | $buffer", snapshot_body(TMUX_LIST))
 }
 
 /// The script of the long-lived channel: one snapshot per nonce line read from stdin
@@ -219,7 +228,7 @@ pub(crate) fn loop_script(sessions_dir: &str) -> String {
 
 /// Leaves in `$rest` what follows the leading lowercase hex digits of `$n` (empty when
 /// `$n` is all hex): builtins only, and no `[!...]` bracket, so the script has no `!`.
-fn strip_hex() -> &'static str {
+pub(super) fn strip_hex() -> &'static str {
     "rest=$n; while [ -n \"$rest\" ]; do case $rest in [0-9a-f]*) rest=${rest#?};; *) break;; esac; done"
 }
 

@@ -419,7 +419,7 @@ fn a_big_directory_with_odd_entries_arrives_whole_in_every_shell() {
 }
 
 /// The absolute path of `name` on this machine's `PATH`.
-fn which(name: &str) -> PathBuf {
+pub(super) fn which(name: &str) -> PathBuf {
     std::env::split_paths(&std::env::var_os("PATH").unwrap())
         .map(|d| d.join(name))
         .find(|p| p.is_file())
@@ -427,7 +427,7 @@ fn which(name: &str) -> PathBuf {
 }
 
 /// A directory to use as the whole `PATH`: `sh` and the real `tools`, plus shell scripts.
-fn bin_dir(root: &Path, tools: &[&str], scripts: &[(&str, String)]) -> PathBuf {
+pub(super) fn bin_dir(root: &Path, tools: &[&str], scripts: &[(&str, String)]) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
     let bin = root.join("bin");
     std::fs::create_dir_all(&bin).unwrap();

@@ -1,0 +1,417 @@
+//! Push mode: one long-lived channel per connection runs the push loop
+//! ([`push_command`]); a task reads its batches into a [`PushState`] and wakes the
+//! aggregator ([`Pool::wait_change`]) when something changed. A poll then only reads
+//! that state: no network at all.
+//!
+//! The task also sends the heartbeat (every [`HEARTBEAT`]; its round trip is the
+//! remote's latency, and no answer within the remote's `timeout` makes the remote
+//! unavailable with `timeout`, as a poll that timed out did), asks for a tmux check
+//! every [`TMUX_EVERY`] heartbeats, and for the resync digest every [`RESYNC`]: a
+//! digest that differs from what navi holds brings a full snapshot.
+//!
+//! When the loop cannot start (no private temp directory, the exec refused, no answer
+//! in half the poll's time), the poll falls back to the snapshot loop of
+//! [`snapshot`](super::snapshot) for that poll; after [`PUSH_GIVE_UP`] such failures on
+//! a connection, that connection polls.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex as StdMutex};
+use std::time::Duration;
+
+use navi_core::{PollReport, SourceError};
+use russh::ChannelMsg;
+use tokio::sync::{mpsc, Notify};
+use tokio::task::JoinHandle;
+use tokio::time::{interval_at, timeout, timeout_at, Instant, MissedTickBehavior};
+
+use super::channel::{open_channel, OwnedChannel};
+use super::connect::Connection;
+use super::snapshot::LoopError;
+use super::{PollTime, Pool};
+use crate::remote::{new_nonce, push_command, Batch, BatchReader, PushState};
+
+/// How often the heartbeat goes out.
+pub(crate) const HEARTBEAT: Duration = Duration::from_secs(5);
+/// Every this many heartbeats the loop also checks the tmux sessions.
+pub(crate) const TMUX_EVERY: u64 = 2;
+/// How often navi checks the remote's digest against what it holds.
+pub(crate) const RESYNC: Duration = Duration::from_secs(60);
+/// The ticker's period where the remote has no `inotifywait`.
+pub(crate) const TICK: &str = "0.5";
+/// Push loops that failed to start before a connection polls instead.
+const PUSH_GIVE_UP: u32 = 2;
+
+/// A connection's push loop, while it runs, and how often it failed to start.
+#[derive(Default)]
+pub(crate) struct PushSlot {
+    handle: Option<PushHandle>,
+    failures: u32,
+}
+
+/// What a pushing remote's task shares with the polls.
+#[derive(Debug, Default)]
+struct Shared {
+    state: PushState,
+    /// `inotify` or `scan`.
+    mode: String,
+    latency: Option<Duration>,
+    /// Why the loop stopped: the task has ended.
+    failed: Option<SourceError>,
+}
+
+/// Something a poll or an action asks of the loop.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Nudge {
+    /// Scan now, tmux included (after an action).
+    Scan,
+}
+
+/// A running push loop: dropping it stops the task, which closes the channel.
+pub(crate) struct PushHandle {
+    shared: Arc<StdMutex<Shared>>,
+    nudges: mpsc::UnboundedSender<Nudge>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for PushHandle {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// The task's own state.
+struct Driver {
+    ch: OwnedChannel,
+    reader: BatchReader,
+    nonce: String,
+    shared: Arc<StdMutex<Shared>>,
+    changes: Arc<Notify>,
+    /// The heartbeat in flight: its token and when it went.
+    pending: Option<(String, Instant)>,
+    beats: u64,
+    timeout: Duration,
+    target: String,
+}
+
+impl Pool {
+    /// A report from the connection's push loop (started if needed).
+    pub(super) async fn push_report(
+        &self,
+        conn: &Arc<Connection>,
+        time: PollTime,
+    ) -> Result<PollReport, LoopError> {
+        let mut slot = timeout_at(time.deadline, conn.push.lock())
+            .await
+            .map_err(|_| {
+                LoopError::Fatal(SourceError::timeout_while(
+                    time.allowed,
+                    format!("waiting for the push loop of {}", self.target),
+                ))
+            })?;
+        if let Some(handle) = &slot.handle {
+            match self.read_state(handle) {
+                Ok(report) => return Ok(report),
+                Err(e) => {
+                    slot.handle = None;
+                    if let Ok(mut n) = self.nudges.lock() {
+                        *n = None;
+                    }
+                    if matches!(e, SourceError::Timeout { .. }) || !conn.alive() {
+                        conn.suspect.store(true, Ordering::SeqCst);
+                        return Err(LoopError::Fatal(e));
+                    }
+                    tracing::info!(remote = %self.remote.name, "push loop ended ({e}); restarting it");
+                }
+            }
+        }
+        if slot.failures >= PUSH_GIVE_UP {
+            return Err(LoopError::Fallback("the push loop failed before".into()));
+        }
+        match self.start_push(conn, time).await {
+            Ok(handle) => {
+                let report = self.read_state(&handle).map_err(LoopError::Fatal);
+                if let Ok(mut n) = self.nudges.lock() {
+                    *n = Some(handle.nudges.clone());
+                }
+                slot.handle = Some(handle);
+                slot.failures = 0;
+                report
+            }
+            Err(e @ LoopError::Fatal(_)) => Err(e),
+            Err(LoopError::Fallback(why)) => {
+                slot.failures += 1;
+                Err(LoopError::Fallback(why))
+            }
+        }
+    }
+
+    /// The report of what the loop has sent so far, or why it stopped.
+    fn read_state(&self, handle: &PushHandle) -> Result<PollReport, SourceError> {
+        let shared = handle
+            .shared
+            .lock()
+            .map_err(|_| SourceError::Other("the push state was poisoned".into()))?;
+        if let Some(e) = &shared.failed {
+            return Err(e.clone());
+        }
+        let mut report = shared.state.report(&self.remote.sessions_dir)?;
+        report.latency = shared.latency;
+        report.mode = Some(format!("push ({})", shared.mode));
+        Ok(report)
+    }
+
+    /// Opens the channel, starts the loop and waits for its first full snapshot.
+    async fn start_push(
+        &self,
+        conn: &Arc<Connection>,
+        time: PollTime,
+    ) -> Result<PushHandle, LoopError> {
+        let mut ch = open_channel(conn, &self.target, time.deadline, time.allowed)
+            .await
+            .map_err(LoopError::Fatal)?;
+        let command = push_command(&self.remote.sessions_dir, TICK).map_err(|e| {
+            LoopError::Fatal(SourceError::Config(
+                self.target.detail(format!("sessions_dir: {e}")),
+            ))
+        })?;
+        let fallback = |why: String| LoopError::Fallback(why);
+        ch.exec(command)
+            .await
+            .map_err(|e| fallback(format!("starting the push loop: {e}")))?;
+        let nonce = new_nonce();
+        let start = Instant::now();
+        ch.send(format!("{nonce}\n{nonce}:s\n").as_bytes())
+            .await
+            .map_err(|e| fallback(format!("writing to the push loop: {e}")))?;
+        let now = Instant::now();
+        let wait_until = now + time.deadline.saturating_duration_since(now) / 2;
+        let mut reader = BatchReader::new(&nonce);
+        let mut shared = Shared::default();
+        let first = timeout_at(
+            wait_until,
+            first_snapshot(&mut ch, &mut reader, &mut shared),
+        )
+        .await;
+        match first {
+            Ok(Ok(())) => {}
+            Ok(Err(why)) => return Err(fallback(why)),
+            Err(_) => return Err(fallback("the push loop did not answer in time".into())),
+        }
+        shared.latency = Some(start.elapsed());
+        tracing::info!(remote = %self.remote.name, mode = %shared.mode, "push loop running");
+        let shared = Arc::new(StdMutex::new(shared));
+        let (nudges, rx) = mpsc::unbounded_channel();
+        let driver = Driver {
+            ch,
+            reader,
+            nonce,
+            shared: shared.clone(),
+            changes: self.changes.clone(),
+            pending: None,
+            beats: 0,
+            timeout: self.remote.timeout,
+            target: self.target.to_string(),
+        };
+        let task = tokio::spawn(driver.run(rx));
+        Ok(PushHandle {
+            shared,
+            nudges,
+            task,
+        })
+    }
+}
+
+/// Reads until the first full snapshot; `Err` says why the loop cannot be used.
+async fn first_snapshot(
+    ch: &mut OwnedChannel,
+    reader: &mut BatchReader,
+    shared: &mut Shared,
+) -> Result<(), String> {
+    loop {
+        match ch.wait().await {
+            Some(ChannelMsg::Data { data }) => {
+                for batch in reader.push(&data)? {
+                    match batch {
+                        Batch::Mode(m) => shared.mode = m,
+                        Batch::Fail(why) => return Err(why),
+                        Batch::Full(records) => {
+                            shared.state = PushState::from_full(records);
+                            return Ok(());
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Some(ChannelMsg::Failure) => return Err("the server refused the push loop".into()),
+            Some(ChannelMsg::Eof | ChannelMsg::Close) | None => {
+                ch.mark_closed();
+                return Err("the push loop ended before its first snapshot".into());
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+/// One thing the task woke up for.
+enum Step {
+    Msg(Option<ChannelMsg>),
+    Beat,
+    Resync,
+    Nudge(Option<Nudge>),
+}
+
+impl Driver {
+    async fn run(mut self, mut nudges: mpsc::UnboundedReceiver<Nudge>) {
+        let now = Instant::now();
+        let mut heartbeat = interval_at(now + HEARTBEAT, HEARTBEAT);
+        heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut resync = interval_at(now + RESYNC, RESYNC);
+        resync.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            let step = tokio::select! {
+                m = self.ch.wait() => Step::Msg(m),
+                _ = heartbeat.tick() => Step::Beat,
+                _ = resync.tick() => Step::Resync,
+                n = nudges.recv() => Step::Nudge(n),
+            };
+            let line = match step {
+                Step::Msg(m) => match self.on_message(m) {
+                    Ok(line) => line,
+                    Err(e) => return self.fail(e),
+                },
+                Step::Beat => match self.on_beat() {
+                    Ok(line) => line,
+                    Err(e) => return self.fail(e),
+                },
+                Step::Resync => Some("d".to_string()),
+                Step::Nudge(Some(Nudge::Scan)) => Some("t".to_string()),
+                // The handle is gone: dropping the channel ends the loop.
+                Step::Nudge(None) => return,
+            };
+            if let Some(line) = line {
+                let bytes = format!("{}:{line}\n", self.nonce);
+                match timeout(self.timeout, self.ch.send(bytes.as_bytes())).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => {
+                        let e = SourceError::Disconnected(
+                            format!("writing to the push loop of {}: {e}", self.target).into(),
+                        );
+                        return self.fail(e);
+                    }
+                    Err(_) => {
+                        let e = SourceError::timeout_while(
+                            self.timeout,
+                            format!("writing to the push loop of {}", self.target),
+                        );
+                        return self.fail(e);
+                    }
+                }
+            }
+        }
+    }
+
+    /// A message of the channel: the line to send back, if any.
+    fn on_message(&mut self, m: Option<ChannelMsg>) -> Result<Option<String>, SourceError> {
+        match m {
+            Some(ChannelMsg::Data { data }) => {
+                let batches = self
+                    .reader
+                    .push(&data)
+                    .map_err(|e| SourceError::Remote(format!("{}: {e}", self.target).into()))?;
+                let mut reply = None;
+                for batch in batches {
+                    if let Some(line) = self.on_batch(batch)? {
+                        reply = Some(line);
+                    }
+                }
+                Ok(reply)
+            }
+            Some(ChannelMsg::Eof | ChannelMsg::Close) | None => {
+                self.ch.mark_closed();
+                Err(SourceError::Disconnected(
+                    format!("the push loop of {} ended", self.target).into(),
+                ))
+            }
+            Some(_) => Ok(None),
+        }
+    }
+
+    /// Applies one batch; the line to send back, if any.
+    fn on_batch(&mut self, batch: Batch) -> Result<Option<String>, SourceError> {
+        let mut shared = self
+            .shared
+            .lock()
+            .map_err(|_| SourceError::Other("the push state was poisoned".into()))?;
+        let changed = match batch {
+            Batch::Mode(m) => {
+                tracing::info!(remote = %self.target, mode = %m, "push loop watches by {m}");
+                shared.mode = m;
+                true
+            }
+            Batch::Full(records) => {
+                let state = PushState::from_full(records);
+                let changed = state != shared.state;
+                shared.state = state;
+                changed
+            }
+            Batch::Delta(records) => shared.state.apply_delta(records),
+            Batch::Heartbeat(token) => {
+                if let Some((sent_token, sent)) = &self.pending {
+                    if *sent_token == token {
+                        shared.latency = Some(sent.elapsed());
+                        self.pending = None;
+                    }
+                }
+                false
+            }
+            Batch::Sums { files, marks } => {
+                if !shared.state.matches(&files, &marks) {
+                    tracing::info!(remote = %self.target, "resync: the remote differs from what navi holds; asking for a snapshot");
+                    return Ok(Some("s".to_string()));
+                }
+                false
+            }
+            Batch::Fail(why) => {
+                return Err(SourceError::Remote(
+                    format!("{}: the push loop failed: {why}", self.target).into(),
+                ))
+            }
+        };
+        drop(shared);
+        if changed {
+            self.changes.notify_one();
+        }
+        Ok(None)
+    }
+
+    /// The heartbeat's tick: the next heartbeat line (none while one is still out), or
+    /// the timeout of the one that is out.
+    fn on_beat(&mut self) -> Result<Option<String>, SourceError> {
+        if let Some((_, sent)) = &self.pending {
+            if sent.elapsed() >= self.timeout {
+                return Err(SourceError::timeout_while(
+                    self.timeout,
+                    format!("waiting for the heartbeat of {}", self.target),
+                ));
+            }
+            return Ok(None);
+        }
+        self.beats += 1;
+        let token = format!("{:x}", self.beats);
+        self.pending = Some((token.clone(), Instant::now()));
+        if self.beats % TMUX_EVERY == 0 {
+            // The tmux check rides on the same write.
+            return Ok(Some(format!("h{token}\n{}:t", self.nonce)));
+        }
+        Ok(Some(format!("h{token}")))
+    }
+
+    /// Records why the loop stopped and wakes the aggregator to report it.
+    fn fail(self, e: SourceError) {
+        tracing::warn!(remote = %self.target, "push loop stopped: {e}");
+        if let Ok(mut shared) = self.shared.lock() {
+            shared.failed = Some(e);
+        }
+        self.changes.notify_one();
+    }
+}

@@ -1,0 +1,257 @@
+//! The remote side of push mode: a POSIX `sh` loop that finds changes itself and sends
+//! only them.
+//!
+//! # Protocol
+//!
+//! navi writes the stream's nonce (32 lowercase hex digits) as the first line, then
+//! commands, one a line, each prefixed `<nonce>:` so no other line can pass for one:
+//!
+//! | command | answer |
+//! | --- | --- |
+//! | `s` | a full snapshot (`BEGIN` … `END`, as the poll's) |
+//! | `h<token>` | `H <token>`, at once: the heartbeat (liveness and round trip) |
+//! | `t` | a scan with a tmux check: a `DELTA` batch if anything changed |
+//! | `d` | `SUM` and `MSUM`: `cksum` of every status and marks file (the resync) |
+//! | `k` | a scan (what the ticker writes) |
+//! | `e<path>` | a scan that sends `path` if it is a status or marks file (what an inotify event writes) |
+//! | `m` | `MODE scan` (the watcher ended; the ticker took over) |
+//!
+//! A line without the nonce (noise, or the rest of an event whose file name holds a
+//! newline) is ignored.
+//!
+//! Every answer is a batch ending in `\nNAVI-<nonce> END\n`. Besides answers the loop
+//! sends, by itself, a `MODE inotify|scan` batch when it starts or changes how it
+//! watches, and a `DELTA` batch whenever a scan finds a change:
+//!
+//! ```text
+//! \nNAVI-<n> DELTA\n
+//! \nNAVI-<n> F <name>\n<bytes>     a file added or changed (S when it cannot be sent)
+//! \nNAVI-<n> D <name>\n            a file removed
+//! \nNAVI-<n> M <name>\n<bytes>     a marks file added or changed
+//! \nNAVI-<n> MD <name>\n           a marks file removed
+//! \nNAVI-<n> T\n<tmux sessions>    the tmux sessions, when they changed
+//! \nNAVI-<n> END\n
+//! ```
+//!
+//! # Finding changes without starting processes
+//!
+//! A *scan* uses only shell builtins: the glob lists the directory, and `[ old -nt f ]`
+//! tells whether a file was modified since the last scan began (`old` is an empty stamp
+//! file written, by redirection, at the start of every scan; two of them alternate).
+//! A file that is not older than the stamp is sent, so a filesystem or `test` with
+//! one-second timestamps sends a file changed in the stamp's second once more rather
+//! than never. A name that appeared is sent whatever its time (a file moved in); a name
+//! that went is a `D` record. Only when something changed do processes run (`wc`,
+//! `awk`, `head`, the `dd` buffer). The tmux list (one `tmux` process) is checked when
+//! navi asks (`t`, every few heartbeats and after an action) and with any status file
+//! change.
+//!
+//! Scans are triggered by `inotifywait -m` events on the directory and its marks
+//! directory where the remote has it (nothing at all runs while nothing changes; the
+//! file an event names is sent whatever its time, so a file renamed into place is never
+//! missed), else by a ticker: one `sleep` per tick. Both run in a background subshell whose lines are
+//! merged with navi's commands (read by one `cat`) into the loop's stdin. When the
+//! watcher ends (the directory was removed, the inotify limit) the ticker takes over and
+//! a `MODE scan` batch says so.
+//!
+//! What the scan cannot see (a file replaced by one whose modification time is older
+//! than the last scan, as `mv` of a file written before it does, or a clock step) the
+//! resync finds: navi asks for the `cksum` digest every minute and for a full snapshot
+//! when it differs from what navi holds.
+//!
+//! The stamps live in a private directory made with `mkdir -m 700` (refused if the name
+//! exists, so no symlink is followed) under `$TMPDIR`, `/tmp` or `$HOME`, removed when
+//! the loop ends. Without one the loop answers `FAIL` and navi polls instead.
+
+use navi_core::MAX_MARKS_FILE_BYTES;
+
+use super::script::{frame_fragment, prelude, snapshot_body, strip_hex};
+use crate::shell::{RemoteCommand, RemoteCommandError};
+
+/// The push loop's body (after [`prelude`]); `TICK` is replaced by the ticker's period
+/// (`0`: no ticker, scans only on request or inotify events), `FRAME`, `SNAPSHOT` and
+/// `MCAP` by the fragments they name.
+const PUSH_BODY: &str = r#"
+IFS= read -r n || exit 0
+STRIP_HEX
+[ -n "$n" ] && [ -z "$rest" ] || exit 0
+tick=TICK
+m=
+for base in "${TMPDIR:-/tmp}" /tmp "$HOME"; do
+  [ -n "$base" ] || continue
+  if mkdir -m 700 "$base/.navi-push.$$" 2>/dev/null; then m=$base/.navi-push.$$; break; fi
+done
+if [ -z "$m" ]; then
+  printf '\nNAVI-%s FAIL\nno private temporary directory for the push loop\n\nNAVI-%s END\n' "$n" "$n"
+  exit 0
+fi
+trap 'rm -rf "$m"' EXIT
+trap 'exit 0' HUP TERM INT PIPE
+old=$m/a; new=$m/b; : > "$old"
+watcher=scan
+[ -d "$dir" ] && command -v inotifywait >/dev/null 2>&1 && watcher=inotify
+have_tmux=; command -v tmux >/dev/null 2>&1 && have_tmux=1
+prev=; prev_marks=; prev_tmux=; present=; check_tmux=; force=; mforce=
+
+listing() {
+  seen=; fresh=
+  for f in "$1"/*.json; do
+    [ -f "$f" ] || continue
+    b=./${f##*/}
+    case $b in *"$newline"*) continue;; esac
+    seen="$seen$newline$b"
+    [ "$old" -nt "$f" ] || fresh="$fresh$newline$b"
+  done
+}
+
+compare() {
+  gone=
+  if [ -n "$3" ]; then
+    set -f; IFS=$newline
+    for b in $3; do
+      case "$2$newline" in
+        *"$newline$b$newline"*) case "$fresh$newline" in *"$newline$b$newline"*) ;; *) fresh="$fresh$newline$b";; esac;;
+      esac
+    done
+    unset IFS; set +f
+  fi
+  [ "$1" = "$2" ] && return 0
+  set -f; IFS=$newline
+  for b in $2; do
+    case "$1$newline" in
+      *"$newline$b$newline"*) ;;
+      *) case "$fresh$newline" in *"$newline$b$newline"*) ;; *) fresh="$fresh$newline$b";; esac;;
+    esac
+  done
+  for b in $1; do
+    case "$2$newline" in *"$newline$b$newline"*) ;; *) gone="$gone$newline$b";; esac
+  done
+  unset IFS; set +f
+}
+
+tmux_now() {
+  [ -n "$have_tmux" ] && tmux list-sessions -F '#{session_name}' 2>/dev/null
+}
+
+swap() { t=$old; old=$new; new=$t; }
+
+full() {
+  : > "$new"
+  if [ -d "$dir" ]; then present=1; else present=; fi
+  listing "$dir"; prev=$seen
+  listing "$dir/.navi/marks"; prev_marks=$seen
+  prev_tmux=$(tmux_now)
+  { SNAPSHOT; } | $buffer
+  swap
+}
+
+send_records() {
+  printf '\nNAVI-%s DELTA\n' "$n"
+  if [ -n "$fsend" ]; then
+    (cd "$dir" && { set -f; IFS=$newline; set -- $fsend; unset IFS; set +f; FRAME; })
+  fi
+  set -f; IFS=$newline
+  for b in $fgone; do printf '\nNAVI-%s D %s\n' "$n" "${b#./}"; done
+  for b in $mgone; do printf '\nNAVI-%s MD %s\n' "$n" "${b#./}"; done
+  unset IFS; set +f
+  if [ -n "$msend" ]; then
+    (cd "$dir/.navi/marks" && { set -f; IFS=$newline; set -- $msend; unset IFS; set +f
+      for f do
+        [ -r "$f" ] || continue
+        printf '\nNAVI-%s M %s\n' "$n" "${f#./}"
+        head -c MCAP < "$f"
+      done; })
+  fi
+  if [ -n "$tmux_changed" ]; then
+    printf '\nNAVI-%s T\n' "$n"
+    [ -n "$prev_tmux" ] && printf '%s\n' "$prev_tmux"
+  fi
+  printf '\nNAVI-%s END\n' "$n"
+}
+
+scan() {
+  if [ -d "$dir" ]; then now=1; else now=; fi
+  if [ "$now" != "$present" ]; then full; return 0; fi
+  : > "$new"
+  listing "$dir"; fseen=$seen; compare "$prev" "$seen" "$force"; fsend=$fresh; fgone=$gone
+  listing "$dir/.navi/marks"; mseen=$seen; compare "$prev_marks" "$seen" "$mforce"; msend=$fresh; mgone=$gone
+  force=; mforce=
+  tmux_changed=
+  if [ -n "$have_tmux" ] && [ -n "$check_tmux$fsend$fgone" ]; then
+    tm=$(tmux_now)
+    [ "$tm" = "$prev_tmux" ] || { tmux_changed=1; prev_tmux=$tm; }
+  fi
+  if [ -n "$fsend$fgone$msend$mgone$tmux_changed" ]; then
+    { send_records; } | $buffer
+  fi
+  prev=$fseen; prev_marks=$mseen
+  swap
+}
+
+digest() {
+  {
+    printf '\nNAVI-%s SUM\n' "$n"
+    [ -d "$dir" ] && (cd "$dir" && cksum ./*.json 2>/dev/null)
+    printf '\nNAVI-%s MSUM\n' "$n"
+    [ -d "$dir/.navi/marks" ] && (cd "$dir/.navi/marks" && cksum ./*.json 2>/dev/null)
+    printf '\nNAVI-%s END\n' "$n"
+  } | $buffer
+}
+
+ticker() {
+  trap 'kill $w 2>/dev/null; exit 0' TERM
+  w=
+  if [ "$watcher" = inotify ]; then
+    if [ -d "$dir/.navi/marks" ]; then set -- "$dir" "$dir/.navi/marks"; else set -- "$dir"; fi
+    inotifywait -m -q -e close_write -e moved_to -e moved_from -e delete -e create -e attrib --format "$n:e%w%f" -- "$@" &
+    w=$!
+    wait "$w"
+    echo "$n:m" || exit 0
+  fi
+  if [ "$tick" = 0 ]; then
+    sleep 2147483647 &
+    w=$!
+    wait "$w"
+    exit 0
+  fi
+  while :; do
+    sleep "$tick" || sleep 1 || exit 0
+    echo "$n:k" || exit 0
+  done
+}
+
+printf '\nNAVI-%s MODE %s\n\nNAVI-%s END\n' "$n" "$watcher" "$n"
+{ ticker & tp=$!; cat; kill "$tp" 2>/dev/null; } | while IFS= read -r line; do
+  case $line in
+    "$n:s") full;;
+    "$n:h"*) printf '\nNAVI-%s H %s\n\nNAVI-%s END\n' "$n" "${line#"$n:h"}" "$n";;
+    "$n:t") check_tmux=1; scan; check_tmux=;;
+    "$n:d") digest;;
+    "$n:m") printf '\nNAVI-%s MODE scan\n\nNAVI-%s END\n' "$n" "$n";;
+    "$n:e"*)
+      p=${line#"$n:e"}
+      case $p in
+        */.navi/marks/*.json) mforce="$mforce$newline./${p##*/}";;
+        *.json) force="$force$newline./${p##*/}";;
+      esac
+      scan;;
+    "$n:k") scan;;
+  esac
+done
+"#;
+
+/// The push loop script for `sessions_dir`, with a ticker every `tick` (`"0"`: none).
+pub(crate) fn push_script(sessions_dir: &str, tick: &str) -> String {
+    let body = PUSH_BODY
+        .replace("STRIP_HEX", strip_hex())
+        .replace("SNAPSHOT", &snapshot_body("if [ -n \"$have_tmux\" ]; then printf \"\\nNAVI-%s T\\n\" \"$n\"; [ -n \"$prev_tmux\" ] && printf \"%s\\n\" \"$prev_tmux\"; fi"))
+        .replace("FRAME", &frame_fragment())
+        .replace("MCAP", &(MAX_MARKS_FILE_BYTES + 1).to_string())
+        .replace("TICK", tick);
+    format!("{}\n{}", prelude(sessions_dir), body)
+}
+
+/// The exec string of the push loop, through the login-shell-neutral [`RemoteCommand`].
+pub(crate) fn push_command(sessions_dir: &str, tick: &str) -> Result<String, RemoteCommandError> {
+    RemoteCommand::new(&push_script(sessions_dir, tick)).to_command_line()
+}

@@ -1,0 +1,156 @@
+//! What navi holds of a pushing remote: every status and marks file as last received,
+//! changed batch by batch, and the poll report built from it.
+
+use std::collections::{BTreeMap, HashMap};
+
+use navi_core::{Marks, PollReport, SkippedFile, SourceError, MARKS_DIR};
+
+use super::decode::{clean, file_label, parse_status};
+use super::push_decode::{cksum, Record, Sum};
+
+/// One status file as received.
+#[derive(Debug, Clone, PartialEq)]
+enum FileEntry {
+    /// Parsed (or refused) from these bytes: their `cksum` and length.
+    Read {
+        parsed: Result<navi_core::SessionInfo, String>,
+        crc: u32,
+        len: u64,
+    },
+    /// Not sent by the remote, and why.
+    Skipped(String),
+}
+
+/// One marks file as received.
+#[derive(Debug, Clone, PartialEq)]
+struct MarksEntry {
+    parsed: Result<Marks, String>,
+    crc: u32,
+    len: u64,
+}
+
+/// The remote's status directory as navi holds it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct PushState {
+    files: BTreeMap<String, FileEntry>,
+    marks: BTreeMap<String, MarksEntry>,
+    tmux: Option<Vec<String>>,
+    missing: bool,
+    error: Option<String>,
+}
+
+impl PushState {
+    /// The state a full snapshot describes.
+    pub(crate) fn from_full(records: Vec<Record>) -> PushState {
+        let mut state = PushState::default();
+        state.apply(records);
+        state
+    }
+
+    /// Applies a change batch; `true` when anything changed.
+    pub(crate) fn apply_delta(&mut self, records: Vec<Record>) -> bool {
+        let before = self.clone();
+        self.error = None;
+        self.missing = false;
+        self.apply(records);
+        *self != before
+    }
+
+    fn apply(&mut self, records: Vec<Record>) {
+        for r in records {
+            match r {
+                Record::File(name, body) => {
+                    let len = body.len() as u64;
+                    let crc = cksum(&body);
+                    if let Some(parsed) = parse_status(&name, &body) {
+                        self.files
+                            .insert(name, FileEntry::Read { parsed, crc, len });
+                    }
+                }
+                Record::Skip(name, why) => {
+                    self.files.insert(name, FileEntry::Skipped(why));
+                }
+                Record::Gone(name) => {
+                    self.files.remove(&name);
+                }
+                Record::Marks(name, body) => {
+                    let entry = MarksEntry {
+                        parsed: Marks::parse(&body),
+                        crc: cksum(&body),
+                        len: body.len() as u64,
+                    };
+                    self.marks.insert(name, entry);
+                }
+                Record::MarksGone(name) => {
+                    self.marks.remove(&name);
+                }
+                Record::Tmux(names) => self.tmux = Some(names),
+                Record::Missing => self.missing = true,
+                Record::Error(e) => self.error = Some(e),
+            }
+        }
+    }
+
+    /// Whether the resync digest describes exactly the files held: every file navi
+    /// read is listed with the same CRC and size, and every listed file is held
+    /// (a file the remote skipped is not checked).
+    pub(crate) fn matches(&self, files: &[Sum], marks: &[Sum]) -> bool {
+        let listed: HashMap<&str, &Sum> = files.iter().map(|s| (s.name.as_str(), s)).collect();
+        let files_ok = self.files.iter().all(|(name, e)| match e {
+            FileEntry::Read { crc, len, .. } => listed
+                .get(name.as_str())
+                .is_some_and(|s| s.crc == *crc && s.len == *len),
+            FileEntry::Skipped(_) => true,
+        }) && files.iter().all(|s| self.files.contains_key(&s.name));
+        let listed: HashMap<&str, &Sum> = marks.iter().map(|s| (s.name.as_str(), s)).collect();
+        let marks_ok = self.marks.iter().all(|(name, e)| {
+            listed
+                .get(name.as_str())
+                .is_some_and(|s| s.crc == e.crc && s.len == e.len)
+        }) && marks.iter().all(|s| self.marks.contains_key(&s.name));
+        files_ok && marks_ok
+    }
+
+    /// The poll report of this state; `dir` names files in skipped entries.
+    pub(crate) fn report(&self, dir: &str) -> Result<PollReport, SourceError> {
+        if let Some(e) = &self.error {
+            return Err(SourceError::Remote(format!("{e} ({})", clean(dir)).into()));
+        }
+        let mut report = PollReport {
+            tmux_sessions: self.tmux.clone(),
+            ..PollReport::default()
+        };
+        if self.missing {
+            report.note = Some(format!("{} does not exist", clean(dir)));
+        }
+        for (name, entry) in &self.files {
+            match entry {
+                FileEntry::Read { parsed: Ok(s), .. } => report.sessions.push(s.clone()),
+                FileEntry::Read {
+                    parsed: Err(why), ..
+                }
+                | FileEntry::Skipped(why) => report.skipped.push(SkippedFile {
+                    name: file_label(dir, name),
+                    reason: why.clone(),
+                }),
+            }
+        }
+        let mut marks = HashMap::new();
+        for (name, entry) in &self.marks {
+            let Some(stem) = name.strip_suffix(".json") else {
+                continue;
+            };
+            match &entry.parsed {
+                Ok(m) => {
+                    marks.insert(stem.to_string(), m.clone());
+                }
+                Err(why) => report.skipped.push(SkippedFile {
+                    name: file_label(dir, &format!("{MARKS_DIR}/{name}")),
+                    reason: clean(why),
+                }),
+            }
+        }
+        report.attach_marks(&marks);
+        Ok(report)
+    }
+}

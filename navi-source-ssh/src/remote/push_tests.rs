@@ -1,0 +1,476 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The push loop run through a real local `sh` (and every other shell that is
+//! installed as `sh` would be), driven line by line as navi drives it, its batches read
+//! with navi's own reader and applied to navi's own state.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use super::push_decode::{Batch, BatchReader};
+use super::push_script::push_script;
+use super::PushState;
+
+/// A push loop running in a local shell over a temp status directory.
+pub(super) struct Loop {
+    child: Child,
+    stdin: std::process::ChildStdin,
+    chunks: mpsc::Receiver<Vec<u8>>,
+    reader: BatchReader,
+    pub(super) nonce: String,
+    pub(super) state: PushState,
+    pub(super) mode: String,
+    /// Batches received and not yet looked at.
+    pub(super) seen: Vec<Batch>,
+}
+
+impl Loop {
+    /// Starts `push_script(dir, tick)` under `shell` with `PATH` = `path` (when given).
+    pub(super) fn start(shell: &Path, dir: &Path, tick: &str, path: Option<&Path>) -> Loop {
+        let script = push_script(&dir.display().to_string(), tick);
+        let mut cmd = Command::new(shell);
+        if let Some(path) = path {
+            cmd.env("PATH", path);
+        }
+        let mut child = cmd
+            .arg("-c")
+            .arg(&script)
+            .env("TMPDIR", std::env::temp_dir())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let (tx, chunks) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 65536];
+            while let Ok(n) = stdout.read(&mut buf) {
+                if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                    break;
+                }
+            }
+        });
+        let nonce = super::new_nonce();
+        let mut l = Loop {
+            child,
+            stdin,
+            chunks,
+            reader: BatchReader::new(&nonce),
+            nonce,
+            state: PushState::default(),
+            mode: String::new(),
+            seen: Vec::new(),
+        };
+        let first = format!("{}\n", l.nonce);
+        l.stdin.write_all(first.as_bytes()).unwrap();
+        l.send("s");
+        l.wait_for(|b| matches!(b, Batch::Full(_)));
+        l
+    }
+
+    /// Sends command `cmd` (`s`, `h<token>`, `t`, `d`).
+    pub(super) fn send(&mut self, cmd: &str) {
+        let line = format!("{}:{cmd}\n", self.nonce);
+        self.stdin.write_all(line.as_bytes()).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    /// Sends a line that is not a command (what the ticker or inotify would write).
+    pub(super) fn poke(&mut self) {
+        self.send("k");
+    }
+
+    pub(super) fn send_raw(&mut self, raw: &str) {
+        self.stdin.write_all(raw.as_bytes()).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    /// Applies every batch that arrives until one matches `want` (within 10 s).
+    pub(super) fn wait_for(&mut self, want: impl Fn(&Batch) -> bool) -> Batch {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(i) = self.seen.iter().position(&want) {
+                return self.seen.remove(i);
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let chunk = self
+                .chunks
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("no matching batch in 10 s; state {:?}", self.state));
+            for b in self.reader.push(&chunk).unwrap() {
+                self.apply(&b);
+                self.seen.push(b);
+            }
+        }
+    }
+
+    fn apply(&mut self, b: &Batch) {
+        match b.clone() {
+            Batch::Full(r) => self.state = PushState::from_full(r),
+            Batch::Delta(r) => {
+                self.state.apply_delta(r);
+            }
+            Batch::Mode(m) => self.mode = m,
+            _ => {}
+        }
+    }
+
+    /// A scan, as a tick or an event asks for it, and every batch it causes. A scan
+    /// that finds nothing answers nothing, so a heartbeat after it marks the end.
+    pub(super) fn scan(&mut self) {
+        self.poke();
+        self.sync();
+    }
+
+    /// Waits until the loop has handled everything sent so far.
+    pub(super) fn sync(&mut self) {
+        let token = format!("{:x}", super::random_u64());
+        self.send(&format!("h{token}"));
+        self.wait_for(|b| matches!(b, Batch::Heartbeat(t) if *t == token));
+    }
+
+    /// The resync: the digest, and a full snapshot if it differs. `true` when it did.
+    pub(super) fn resync(&mut self) -> bool {
+        self.send("d");
+        let Batch::Sums { files, marks } = self.wait_for(|b| matches!(b, Batch::Sums { .. }))
+        else {
+            unreachable!()
+        };
+        if self.state.matches(&files, &marks) {
+            return false;
+        }
+        self.send("s");
+        self.wait_for(|b| matches!(b, Batch::Full(_)));
+        true
+    }
+
+    /// Session names and statuses navi holds.
+    pub(super) fn sessions(&self) -> Vec<(String, String)> {
+        let report = self.state.report("/d").unwrap();
+        let mut v: Vec<_> = report
+            .sessions
+            .iter()
+            .map(|s| (s.tmux_session.clone(), s.status.as_str().to_string()))
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// Ends the loop as navi does (EOF on stdin) and waits for it.
+    pub(super) fn stop(mut self) -> std::process::ExitStatus {
+        drop(self.stdin);
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                return st;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the loop did not end on EOF"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// A status file's bytes.
+pub(super) fn status_json(name: &str, status: &str) -> String {
+    format!(
+        "{{\"tmux_session\":\"{name}\",\"status\":\"{status}\",\"message\":\"m\",\"cwd\":\"/w\",\"timestamp\":1700000000}}\n"
+    )
+}
+
+/// Writes a status file as the hooks do: a hidden temp file, renamed into place.
+pub(super) fn write_status(dir: &Path, name: &str, status: &str) {
+    let tmp = dir.join(format!(".tmp.{name}"));
+    std::fs::write(&tmp, status_json(name, status)).unwrap();
+    std::fs::rename(&tmp, dir.join(format!("{name}.json"))).unwrap();
+}
+
+pub(super) fn sh() -> PathBuf {
+    PathBuf::from("/bin/sh")
+}
+
+/// How the loop under test finds changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Watch {
+    /// No `inotifywait` on `PATH`: scans on ticks (here: on `k`).
+    Scan,
+    /// With `inotifywait` (the test is skipped where it is missing, unless CI requires
+    /// it).
+    Inotify,
+}
+
+/// Starts a loop over `dir` watching as `watch` says; `None` when inotify is wanted
+/// but missing (and not required).
+pub(super) fn start(watch: Watch, dir: &Path, tools: &Path) -> Option<Loop> {
+    match watch {
+        Watch::Scan => Some(Loop::start(&sh(), dir, "0", Some(&scan_path(tools)))),
+        Watch::Inotify => {
+            let have = std::process::Command::new("sh")
+                .args(["-c", "command -v inotifywait"])
+                .output()
+                .is_ok_and(|o| o.status.success());
+            if !have {
+                assert!(
+                    std::env::var_os("NAVI_REQUIRE_SHELLS").is_none(),
+                    "inotifywait is missing (apt-get install inotify-tools)"
+                );
+                eprintln!("skipped: inotifywait is not installed");
+                return None;
+            }
+            let l = Loop::start(&sh(), dir, "0", None);
+            assert_eq!(l.mode, "inotify");
+            Some(l)
+        }
+    }
+}
+
+/// A `PATH` with what the loop needs and no `inotifywait`, made once under `root`.
+pub(super) fn scan_path(root: &Path) -> PathBuf {
+    let bin = root.join("bin");
+    if !bin.exists() {
+        super::script_tests::bin_dir(
+            root,
+            &[
+                "cat", "awk", "wc", "head", "dd", "mkdir", "rm", "cksum", "sleep", "tr",
+            ],
+            &[],
+        );
+    }
+    bin
+}
+
+/// What the directory holds: (session, status) of each valid status file.
+pub(super) fn on_disk(dir: &Path) -> Vec<(String, String)> {
+    let mut v = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(stem) = name.strip_suffix(".json") else {
+            continue;
+        };
+        if name.starts_with('.') || !e.file_type().unwrap().is_file() {
+            continue;
+        }
+        let bytes = std::fs::read(e.path()).unwrap();
+        if let Ok(s) = navi_core::SessionInfo::parse(&bytes, Some(stem)) {
+            v.push((s.tmux_session, s.status.as_str().to_string()));
+        }
+    }
+    v.sort();
+    v
+}
+
+#[test]
+fn the_loop_sends_a_full_snapshot_then_only_changes() {
+    for watch in [Watch::Scan, Watch::Inotify] {
+        only_changes(watch);
+    }
+}
+
+fn only_changes(watch: Watch) {
+    let d = tempfile::tempdir().unwrap();
+    let tools = tempfile::tempdir().unwrap();
+    write_status(d.path(), "a", "working");
+    write_status(d.path(), "b", "waiting");
+    let Some(mut l) = start(watch, d.path(), tools.path()) else {
+        return;
+    };
+    assert_eq!(
+        l.sessions(),
+        vec![
+            ("a".into(), "working".into()),
+            ("b".into(), "waiting".into())
+        ]
+    );
+    // Nothing changed: a scan answers nothing at all.
+    l.seen.clear();
+    l.scan();
+    assert!(
+        l.seen.iter().all(|b| !matches!(b, Batch::Delta(_))),
+        "an idle scan sends nothing: {:?}",
+        l.seen
+    );
+    // One file changed: deltas with that file only.
+    std::thread::sleep(Duration::from_millis(20));
+    write_status(d.path(), "a", "done");
+    l.seen.clear();
+    l.scan();
+    let deltas: Vec<_> = l
+        .seen
+        .iter()
+        .filter_map(|b| match b {
+            Batch::Delta(r) => Some(r.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(!deltas.is_empty(), "{:?}", l.seen);
+    assert!(
+        deltas
+            .iter()
+            .flatten()
+            .all(|r| matches!(r, super::push_decode::Record::File(n, _) if n == "a.json")),
+        "only the changed file is sent: {deltas:?}"
+    );
+    assert_eq!(
+        l.sessions(),
+        vec![("a".into(), "done".into()), ("b".into(), "waiting".into())]
+    );
+    // A removed file is a D record; the hooks' hidden temp files are never sent.
+    std::fs::remove_file(d.path().join("b.json")).unwrap();
+    std::fs::write(d.path().join(".tmp.x"), "{").unwrap();
+    l.seen.clear();
+    l.scan();
+    assert_eq!(l.sessions(), vec![("a".into(), "done".into())]);
+    assert!(
+        l.seen.iter().any(|b| matches!(b, Batch::Delta(r) if r.contains(&super::push_decode::Record::Gone("b.json".into())))),
+        "{:?}",
+        l.seen
+    );
+    assert!(
+        format!("{:?}", l.seen).find(".tmp").is_none(),
+        "{:?}",
+        l.seen
+    );
+    // The digest agrees with what navi holds.
+    assert!(!l.resync(), "nothing to heal");
+    assert!(l.stop().success());
+}
+
+#[test]
+fn heartbeats_are_answered_with_their_token_and_the_mode_is_announced() {
+    let d = tempfile::tempdir().unwrap();
+    let mut l = Loop::start(&sh(), d.path(), "0", None);
+    l.send("hbeef");
+    let b = l.wait_for(|b| matches!(b, Batch::Heartbeat(_)));
+    assert_eq!(b, Batch::Heartbeat("beef".into()));
+    assert!(l.mode == "inotify" || l.mode == "scan", "{}", l.mode);
+    // A line without the nonce is never taken for a command.
+    l.send_raw("s\nhdead\n00:s\n");
+    l.sync();
+    assert!(
+        l.seen
+            .iter()
+            .all(|b| !matches!(b, Batch::Full(_))
+                && !matches!(b, Batch::Heartbeat(t) if t == "dead")),
+        "{:?}",
+        l.seen
+    );
+    l.stop();
+}
+
+#[test]
+fn a_change_the_scan_cannot_see_is_healed_by_the_resync() {
+    let d = tempfile::tempdir().unwrap();
+    let tools = tempfile::tempdir().unwrap();
+    write_status(d.path(), "a", "working");
+    let mut l = start(Watch::Scan, d.path(), tools.path()).unwrap();
+    assert_eq!(l.mode, "scan");
+    // Rewrite the file but give it an old modification time: no scan can see it.
+    std::fs::write(d.path().join("a.json"), status_json("a", "waiting")).unwrap();
+    let old = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+    let f = std::fs::File::options()
+        .write(true)
+        .open(d.path().join("a.json"))
+        .unwrap();
+    f.set_modified(old).unwrap();
+    l.scan();
+    assert_eq!(l.sessions(), vec![("a".into(), "working".into())]);
+    assert!(l.resync(), "the digest differs");
+    assert_eq!(l.sessions(), vec![("a".into(), "waiting".into())]);
+    l.stop();
+}
+
+/// One thing done to the status directory.
+#[derive(Debug, Clone)]
+enum Op {
+    /// The hooks' way: temp file, then rename.
+    Write(usize, usize),
+    /// Rewritten in place.
+    Overwrite(usize, usize),
+    Remove(usize),
+    /// `mv a b`: b replaced by a's file (whose time is a's).
+    Rename(usize, usize),
+    /// Rewritten with an old modification time: no scan can see it (a missed event).
+    Hidden(usize, usize),
+    /// The loop scans (a tick or an event).
+    Scan,
+}
+
+const NAMES: [&str; 4] = ["a", "b", "c d", "e'f"];
+const STATUSES: [&str; 4] = ["working", "waiting", "done", "permission"];
+
+fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+    use proptest::prelude::*;
+    let n = 0..NAMES.len();
+    let s = 0..STATUSES.len();
+    prop_oneof![
+        3 => (n.clone(), s.clone()).prop_map(|(n, s)| Op::Write(n, s)),
+        2 => (n.clone(), s.clone()).prop_map(|(n, s)| Op::Overwrite(n, s)),
+        1 => n.clone().prop_map(Op::Remove),
+        1 => (n.clone(), n.clone()).prop_map(|(a, b)| Op::Rename(a, b)),
+        1 => (n, s).prop_map(|(n, s)| Op::Hidden(n, s)),
+        3 => Just(Op::Scan),
+    ]
+}
+
+fn apply_op(dir: &Path, op: &Op) -> bool {
+    let path = |n: usize| dir.join(format!("{}.json", NAMES[n]));
+    match *op {
+        Op::Write(n, s) => write_status(dir, NAMES[n], STATUSES[s]),
+        Op::Overwrite(n, s) => std::fs::write(path(n), status_json(NAMES[n], STATUSES[s])).unwrap(),
+        Op::Remove(n) => {
+            let _ = std::fs::remove_file(path(n));
+        }
+        Op::Rename(a, b) => {
+            // Over an existing file, the name stays and the time is the older file's:
+            // only the resync can tell (and it must).
+            let replaces = a != b && path(a).exists() && path(b).exists();
+            let _ = std::fs::rename(path(a), path(b));
+            return replaces;
+        }
+        Op::Hidden(n, s) => {
+            std::fs::write(path(n), status_json(NAMES[n], STATUSES[s])).unwrap();
+            let f = std::fs::File::options().write(true).open(path(n)).unwrap();
+            f.set_modified(std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000))
+                .unwrap();
+            return true;
+        }
+        Op::Scan => {}
+    }
+    false
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(std::env::var("NAVI_PUSH_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(24)))]
+
+    /// Any interleaving of writes, renames, removals and scans: after a final scan
+    /// navi holds exactly what is on disk, unless a change was made invisible to scans
+    /// (an old modification time, as a missed event); then the resync heals it.
+    #[test]
+    fn no_change_is_ever_lost(ops in proptest::collection::vec(op(), 1..14)) {
+        let d = tempfile::tempdir().unwrap();
+        let tools = tempfile::tempdir().unwrap();
+        let mut l = start(Watch::Scan, d.path(), tools.path()).unwrap();
+        let mut hidden = false;
+        for op in &ops {
+            hidden |= apply_op(d.path(), op);
+            if matches!(op, Op::Scan) {
+                l.scan();
+            }
+        }
+        l.scan();
+        if !hidden {
+            proptest::prop_assert_eq!(l.sessions(), on_disk(d.path()), "after a scan");
+        }
+        let healed = l.resync();
+        proptest::prop_assert!(hidden || !healed, "a resync found a change the scans missed");
+        proptest::prop_assert_eq!(l.sessions(), on_disk(d.path()), "after the resync");
+        l.stop();
+    }
+}

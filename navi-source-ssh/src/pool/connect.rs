@@ -33,6 +33,14 @@ use crate::target::Target;
 /// Channels open at once on one connection (sshd's default `MaxSessions`).
 pub(crate) const MAX_CHANNELS: usize = 10;
 
+/// SSH handshakes (TCP, key exchange and login) in flight at once, process-wide. With
+/// hundreds of remotes, starting every handshake at once loads this machine and every
+/// sshd's host until healthy remotes time out; in small batches each one is quick, and
+/// the rest start as each ends.
+pub(crate) const MAX_HANDSHAKES: usize = 16;
+
+static HANDSHAKES: Semaphore = Semaphore::const_new(MAX_HANDSHAKES);
+
 /// One authenticated SSH connection to one host, shared by every pool that reaches it.
 pub(crate) struct Link {
     pub(super) handle: Handle<HostKeyVerifier>,
@@ -225,6 +233,8 @@ async fn open_link(
     hop: &Hop<'_>,
     upstream: Option<&(Arc<Link>, Target)>,
 ) -> Result<Arc<Link>, SourceError> {
+    // Never closed, so acquiring cannot fail; if it did, connect unthrottled.
+    let _turn = HANDSHAKES.acquire().await.ok();
     let dead = Arc::new(AtomicBool::new(false));
     let policy = KeyPolicy::Verify(hop.check.clone());
     let reach = async {

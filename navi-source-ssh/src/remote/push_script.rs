@@ -21,7 +21,8 @@
 //!
 //! Every answer is a batch ending in `\nNAVI-<nonce> END\n`. Besides answers the loop
 //! sends, by itself, a `MODE inotify|scan` batch when it starts or changes how it
-//! watches, and a `DELTA` batch whenever a scan finds a change:
+//! watches (the watcher also ends when the watched directory is removed), and a
+//! `DELTA` batch whenever a scan finds a change:
 //!
 //! ```text
 //! \nNAVI-<n> DELTA\n
@@ -138,6 +139,11 @@ swap() { t=$old; old=$new; new=$t; }
 full() {
   : > "$new"
   if [ -d "$dir" ]; then present=1; else present=; fi
+  if [ -z "$present" ] && [ "$watcher" = inotify ]; then
+    # The watched directory went away: end inotifywait so the ticker takes over.
+    watcher=scan
+    if [ -s "$m/w" ]; then read -r w < "$m/w"; kill "$w" 2>/dev/null; fi
+  fi
   listing "$dir"; prev=$seen
   listing "$dir/.navi/marks"; prev_marks=$seen
   prev_tmux=$(tmux_now)
@@ -205,6 +211,7 @@ ticker() {
     if [ -d "$dir/.navi/marks" ]; then set -- "$dir" "$dir/.navi/marks"; else set -- "$dir"; fi
     inotifywait -m -q -e close_write -e moved_to -e moved_from -e delete -e create -e attrib --format "$n:e%w%f" -- "$@" &
     w=$!
+    echo "$w" > "$m/w"
     wait "$w"
     echo "$n:m" || exit 0
   fi

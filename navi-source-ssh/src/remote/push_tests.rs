@@ -24,13 +24,17 @@ pub(super) struct Loop {
     pub(super) mode: String,
     /// Batches received and not yet looked at.
     pub(super) seen: Vec<Batch>,
+    /// Every byte received (for failure messages).
+    raw: Vec<u8>,
 }
 
 impl Loop {
-    /// Starts `push_script(dir, tick)` under `shell` with `PATH` = `path` (when given).
-    pub(super) fn start(shell: &Path, dir: &Path, tick: &str, path: Option<&Path>) -> Loop {
+    /// Starts `push_script(dir, tick)` under the shell `argv` (`["/bin/sh"]`,
+    /// `["busybox", "sh"]`, ...) with `PATH` = `path` (when given).
+    pub(super) fn start(argv: &[String], dir: &Path, tick: &str, path: Option<&Path>) -> Loop {
         let script = push_script(&dir.display().to_string(), tick);
-        let mut cmd = Command::new(shell);
+        let mut cmd = Command::new(super::script_tests::which(&argv[0]));
+        cmd.args(&argv[1..]);
         if let Some(path) = path {
             cmd.env("PATH", path);
         }
@@ -64,6 +68,7 @@ impl Loop {
             state: PushState::default(),
             mode: String::new(),
             seen: Vec::new(),
+            raw: Vec::new(),
         };
         let first = format!("{}\n", l.nonce);
         l.stdin.write_all(first.as_bytes()).unwrap();
@@ -97,10 +102,14 @@ impl Loop {
                 return self.seen.remove(i);
             }
             let left = deadline.saturating_duration_since(std::time::Instant::now());
-            let chunk = self
-                .chunks
-                .recv_timeout(left)
-                .unwrap_or_else(|_| panic!("no matching batch in 10 s; state {:?}", self.state));
+            let Ok(chunk) = self.chunks.recv_timeout(left) else {
+                panic!(
+                    "no matching batch in 10 s; state {:?}; received {:?}",
+                    self.state,
+                    String::from_utf8_lossy(&self.raw)
+                );
+            };
+            self.raw.extend_from_slice(&chunk);
             for b in self.reader.push(&chunk).unwrap() {
                 self.apply(&b);
                 self.seen.push(b);
@@ -191,8 +200,8 @@ pub(super) fn write_status(dir: &Path, name: &str, status: &str) {
     std::fs::rename(&tmp, dir.join(format!("{name}.json"))).unwrap();
 }
 
-pub(super) fn sh() -> PathBuf {
-    PathBuf::from("/bin/sh")
+pub(super) fn sh() -> Vec<String> {
+    vec!["sh".to_string()]
 }
 
 /// How the loop under test finds changes.
@@ -236,8 +245,9 @@ pub(super) fn scan_path(root: &Path) -> PathBuf {
     if !bin.exists() {
         super::script_tests::bin_dir(
             root,
+            // printf too: mksh has no builtin one.
             &[
-                "cat", "awk", "wc", "head", "dd", "mkdir", "rm", "cksum", "sleep", "tr",
+                "cat", "awk", "wc", "head", "dd", "mkdir", "rm", "cksum", "sleep", "tr", "printf",
             ],
             &[],
         );
@@ -340,6 +350,57 @@ fn only_changes(watch: Watch) {
     // The digest agrees with what navi holds.
     assert!(!l.resync(), "nothing to heal");
     assert!(l.stop().success());
+}
+
+/// The loop works the same whichever shell is the remote's `sh`: dash, bash, busybox,
+/// mksh, ksh93 and zsh as `sh` (each required when `NAVI_REQUIRE_SHELLS` is set).
+#[test]
+fn every_sh_runs_the_loop() {
+    let candidates: [&[&str]; 6] = [
+        &["dash"],
+        &["bash", "--posix"],
+        &["busybox", "sh"],
+        &["mksh"],
+        &["ksh93"],
+        &["zsh", "--emulate", "sh"],
+    ];
+    for argv in candidates {
+        let on_path = std::env::split_paths(&std::env::var_os("PATH").unwrap())
+            .any(|d| d.join(argv[0]).is_file());
+        if !on_path {
+            assert!(
+                std::env::var_os("NAVI_REQUIRE_SHELLS").is_none(),
+                "{} is required (NAVI_REQUIRE_SHELLS) but not installed",
+                argv[0]
+            );
+            eprintln!("skipped {}: not installed", argv[0]);
+            continue;
+        }
+        let argv: Vec<String> = argv.iter().map(|s| s.to_string()).collect();
+        eprintln!("shell {argv:?}");
+        let d = tempfile::tempdir().unwrap();
+        let tools = tempfile::tempdir().unwrap();
+        write_status(d.path(), "a b", "working");
+        write_status(d.path(), "*", "waiting");
+        let mut l = Loop::start(&argv, d.path(), "0", Some(&scan_path(tools.path())));
+        assert_eq!(l.mode, "scan", "{argv:?}");
+        assert_eq!(
+            l.sessions(),
+            vec![
+                ("*".into(), "waiting".into()),
+                ("a b".into(), "working".into())
+            ],
+            "{argv:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+        write_status(d.path(), "*", "done");
+        write_status(d.path(), "-n", "working");
+        std::fs::remove_file(d.path().join("a b.json")).unwrap();
+        l.scan();
+        assert_eq!(l.sessions(), on_disk(d.path()), "{argv:?}");
+        assert!(!l.resync(), "{argv:?}: the digest agrees");
+        assert!(l.stop().success(), "{argv:?}: ends on EOF");
+    }
 }
 
 #[test]
@@ -473,4 +534,37 @@ proptest::proptest! {
         proptest::prop_assert_eq!(l.sessions(), on_disk(d.path()), "after the resync");
         l.stop();
     }
+}
+
+/// Without navi asking: the ticker's scans (no inotify) and inotify's events each
+/// bring a change by themselves, and a loop whose watcher ends says it now scans.
+#[test]
+fn changes_arrive_by_themselves() {
+    let d = tempfile::tempdir().unwrap();
+    let tools = tempfile::tempdir().unwrap();
+    let mut ticking = Loop::start(&sh(), d.path(), "0.1", Some(&scan_path(tools.path())));
+    assert_eq!(ticking.mode, "scan");
+    write_status(d.path(), "t", "working");
+    ticking.wait_for(|b| matches!(b, Batch::Delta(_)));
+    assert_eq!(ticking.sessions(), vec![("t".into(), "working".into())]);
+    assert!(ticking.stop().success());
+
+    let Some(mut watching) = start(Watch::Inotify, d.path(), tools.path()) else {
+        return;
+    };
+    write_status(d.path(), "u", "waiting");
+    watching.wait_for(|b| matches!(b, Batch::Delta(_)));
+    assert_eq!(
+        watching.sessions(),
+        vec![
+            ("t".into(), "working".into()),
+            ("u".into(), "waiting".into())
+        ]
+    );
+    // The watched directory goes away: inotifywait ends, the ticker takes over.
+    watching.seen.clear();
+    std::fs::remove_dir_all(d.path()).unwrap();
+    let mode = watching.wait_for(|b| matches!(b, Batch::Mode(_)));
+    assert_eq!(mode, Batch::Mode("scan".into()));
+    assert!(watching.stop().success());
 }

@@ -194,8 +194,9 @@ impl SessionSource for SshSource {
     async fn act(&self, session: &str, action: &Action) -> Result<ActionOutput, SourceError> {
         let r = &self.remote;
         let out = actions::act(&self.pool, &r.name, &r.sessions_dir, session, action).await;
-        // The push loop shows the action's effect (a new or ended tmux session) at once.
-        self.pool.nudge();
+        // The push loop shows the action's effect (a new or ended tmux session) before
+        // the next poll.
+        self.pool.settle().await;
         out
     }
 }

@@ -278,6 +278,18 @@ impl Sshd {
         std::fs::read_to_string(self.dir.path().join("sshd.log")).unwrap_or_default()
     }
 
+    /// The processes the sshd runs for its sessions (its descendants): pid and command
+    /// name (`comm`), from /proc.
+    pub fn session_processes(&self) -> Vec<(u32, String)> {
+        descendants(self.child.id())
+            .into_iter()
+            .filter_map(|pid| {
+                let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+                Some((pid, comm.trim().to_string()))
+            })
+            .collect()
+    }
+
     /// Lines of the log that record a successful public-key login.
     pub fn accepted_publickey(&self) -> usize {
         self.log()

@@ -94,6 +94,9 @@ use snapshot::LoopError;
 pub use run::RemoteOutput;
 pub(crate) use scan::scan;
 
+/// The longest an action waits for the push loop to show its effect.
+const SETTLE_WAIT: Duration = Duration::from_secs(3);
+
 /// How long a suspect connection gets to answer a ping.
 const PING_WAIT: Duration = Duration::from_secs(3);
 
@@ -185,12 +188,19 @@ impl Pool {
         self.changes.notified().await;
     }
 
-    /// Asks the push loop, if one runs, to look for changes now (after an action).
-    pub(crate) fn nudge(&self) {
-        if let Ok(n) = self.nudges.lock() {
-            if let Some(tx) = n.as_ref() {
-                let _ = tx.send(push::Nudge::Scan);
-            }
+    /// After an action: asks the push loop, if one runs, to look for changes now, and
+    /// waits (at most [`SETTLE_WAIT`]) until what it found is applied, so the next poll
+    /// shows the action's effect (a new or ended tmux session, a mark).
+    pub(crate) async fn settle(&self) {
+        let (done, settled) = tokio::sync::oneshot::channel();
+        let sent = match self.nudges.lock() {
+            Ok(n) => n
+                .as_ref()
+                .is_some_and(|tx| tx.send(push::Nudge::Settle(done)).is_ok()),
+            Err(_) => false,
+        };
+        if sent {
+            let _ = tokio::time::timeout(SETTLE_WAIT, settled).await;
         }
     }
 

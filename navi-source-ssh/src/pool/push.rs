@@ -59,11 +59,12 @@ struct Shared {
     failed: Option<SourceError>,
 }
 
-/// Something a poll or an action asks of the loop.
-#[derive(Debug, Clone, Copy)]
+/// Something an action asks of the loop.
+#[derive(Debug)]
 pub(crate) enum Nudge {
-    /// Scan now, tmux included (after an action).
-    Scan,
+    /// Scan now, tmux included, and say when every change it found was applied (after
+    /// an action, so the next poll shows its effect).
+    Settle(tokio::sync::oneshot::Sender<()>),
 }
 
 /// A running push loop: dropping it stops the task, which closes the channel.
@@ -88,6 +89,8 @@ struct Driver {
     changes: Arc<Notify>,
     /// The heartbeat in flight: its token and when it went.
     pending: Option<(String, Instant)>,
+    /// Actions waiting for their scan to be applied, by the token that follows it.
+    settling: Vec<(String, tokio::sync::oneshot::Sender<()>)>,
     beats: u64,
     timeout: Duration,
     target: String,
@@ -208,6 +211,7 @@ impl Pool {
             shared: shared.clone(),
             changes: self.changes.clone(),
             pending: None,
+            settling: Vec::new(),
             beats: 0,
             timeout: self.remote.timeout,
             target: self.target.to_string(),
@@ -284,7 +288,14 @@ impl Driver {
                     Err(e) => return self.fail(e),
                 },
                 Step::Resync => Some("d".to_string()),
-                Step::Nudge(Some(Nudge::Scan)) => Some("t".to_string()),
+                Step::Nudge(Some(Nudge::Settle(done))) => {
+                    // The loop answers in order: once this token's answer is in, so
+                    // is every change the scan before it found.
+                    self.beats += 1;
+                    let token = format!("s{:x}", self.beats);
+                    self.settling.push((token.clone(), done));
+                    Some(format!("t\n{}:h{token}", self.nonce))
+                }
                 // The handle is gone: dropping the channel ends the loop.
                 Step::Nudge(None) => return,
             };
@@ -356,6 +367,10 @@ impl Driver {
             }
             Batch::Delta(records) => shared.state.apply_delta(records),
             Batch::Heartbeat(token) => {
+                if let Some(i) = self.settling.iter().position(|(t, _)| *t == token) {
+                    let (_, done) = self.settling.swap_remove(i);
+                    let _ = done.send(());
+                }
                 if let Some((sent_token, sent)) = &self.pending {
                     if *sent_token == token {
                         shared.latency = Some(sent.elapsed());

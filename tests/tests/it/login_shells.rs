@@ -1,6 +1,7 @@
 //! Real sshd, remote users whose login shell is fish or tcsh (the shells that read POSIX
-//! quoting differently): polls run through the long-lived loop, hostile session names
-//! reach tmux as one exact word, and nothing they contain is executed.
+//! quoting differently) or busybox `ash` (with busybox as the remote's `sh`): the push
+//! loop runs on one channel, hostile session names reach tmux as one exact word, and
+//! nothing they contain is executed.
 //!
 //! Needs root (it creates two throwaway users with `useradd`, removed on drop) and the
 //! shells (`.ci/run` installs them); skipped otherwise unless `NAVI_REQUIRE_SSHD=1` /
@@ -41,7 +42,13 @@ fn can_run(shells: &[(&str, Option<PathBuf>)]) -> bool {
 
 #[test]
 fn fish_and_tcsh_users_poll_through_the_loop_and_attach_exactly() {
-    let shells = [("fish", find(&["fish"])), ("tcsh", find(&["tcsh"]))];
+    // busybox: its `ash` as the login shell and its `sh` as the remote's `sh` (an
+    // Alpine-like remote).
+    let shells = [
+        ("fish", find(&["fish"])),
+        ("tcsh", find(&["tcsh"])),
+        ("busybox", find(&["busybox"])),
+    ];
     if !can_run(&shells) {
         return;
     }
@@ -85,7 +92,15 @@ fn fish_and_tcsh_users_poll_through_the_loop_and_attach_exactly() {
         };
         open(scratch.path(), 0o755);
         open(&log, 0o666);
-        let user = TestUser::create(&shell_name[..2], shell, &home);
+        let shell = if *shell_name == "busybox" {
+            let ash = stub_bin.join("ash");
+            std::os::unix::fs::symlink(shell, &ash).unwrap();
+            std::os::unix::fs::symlink(shell, stub_bin.join("sh")).unwrap();
+            ash
+        } else {
+            shell.clone()
+        };
+        let user = TestUser::create(&shell_name[..2], &shell, &home);
 
         let keys = scratch.path().join("keys");
         std::fs::create_dir(&keys).unwrap();
@@ -122,23 +137,28 @@ fn fish_and_tcsh_users_poll_through_the_loop_and_attach_exactly() {
             .enable_all()
             .build()
             .unwrap();
-        let sessions = runtime.block_on(async {
-            let mut last = Vec::new();
+        let (sessions, mode) = runtime.block_on(async {
+            let mut last = navi_core::PollReport::default();
             for i in 0..5 {
-                last = tokio::time::timeout(std::time::Duration::from_secs(20), source.poll())
-                    .await
-                    .unwrap_or_else(|_| panic!("{shell_name}: poll {i} hung"))
-                    .unwrap_or_else(|e| panic!("{shell_name}: poll {i}: {e}"));
+                last =
+                    tokio::time::timeout(std::time::Duration::from_secs(20), source.poll_report())
+                        .await
+                        .unwrap_or_else(|_| panic!("{shell_name}: poll {i} hung"))
+                        .unwrap_or_else(|e| panic!("{shell_name}: poll {i}: {e}"));
             }
-            last
+            (last.sessions, last.mode.unwrap_or_default())
         });
+        assert!(
+            mode.starts_with("push ("),
+            "{shell_name}: the push loop runs under this login shell: {mode}"
+        );
         let mut names: Vec<String> = sessions.iter().map(|s| s.tmux_session.clone()).collect();
         names.sort();
         let mut want = hostile.to_vec();
         want.sort();
         assert_eq!(names, want, "{shell_name}: every hostile name listed");
-        // Five polls, one session channel: the loop ran (the exec fallback opens one
-        // session per poll).
+        // Five polls, one session channel: the push loop ran (the exec fallback opens
+        // one session per poll).
         let sessions_started = server
             .log()
             .lines()
@@ -178,8 +198,10 @@ fn fish_and_tcsh_users_poll_through_the_loop_and_attach_exactly() {
                     l.split(|b| *b == 0)
                         .filter(|w| !w.is_empty())
                         .map(|w| String::from_utf8_lossy(w).into_owned())
-                        .collect()
+                        .collect::<Vec<String>>()
                 })
+                // The push loop's own tmux checks may land here too.
+                .filter(|call| call.first().map(String::as_str) != Some("list-sessions"))
                 .collect();
             let name = &s.tmux_session;
             assert_eq!(

@@ -5,6 +5,7 @@
 
 mod aggregator;
 mod login_shells;
+mod push_real;
 mod remote_action_failures;
 mod remote_actions;
 mod remote_marks;

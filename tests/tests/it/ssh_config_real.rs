@@ -343,7 +343,9 @@ fn real_sshd_black_holed_connection_is_detected_and_replaced() {
         kh.display()
     );
     let yaml = format!(
-        "remotes:\n  - name: flaky\n    host: flaky\n    timeout: 5\n    sessions_dir: {}\n",
+        // Polling: each poll must reach the remote (push mode notices a silent remote by
+        // its heartbeat; push_real tests that).
+        "remotes:\n  - name: flaky\n    host: flaky\n    timeout: 5\n    push: false\n    sessions_dir: {}\n",
         server.sessions_dir().display()
     );
     let loaded = load(home, &config, &yaml);

@@ -296,6 +296,9 @@ fn remote(name: &str, port: u16, key: &Path, known_hosts: &Path, sessions_dir: &
         .known_hosts(known_hosts)
         .sessions_dir(sessions_dir)
         .poll_interval(Duration::from_secs(1))
+        // These tests are about the poll machinery (loop, exec fallback, caps): each
+        // poll reads the remote. Push mode is tested against a real sshd (push_real).
+        .polling()
         .build()
 }
 

@@ -19,6 +19,7 @@ KEYS (dashboard):
   s                  sort: priority -> name -> age -> status -> directory -> machine
   v                  rows: roomy -> compact -> auto
   i / e              details of the selected session / skipped files and config problems
+  S                  every source: state, reason, latency, mode, sessions, data age
   p / Tab            preview the session's screen (L side/bottom, W wrap, [ ] smaller/larger)
   a                  type a line into the session, then Enter (answer Claude from here)
   x / R / d          kill (asks y/N) / rename / dismiss the row of an ended session

@@ -19,6 +19,8 @@ pub enum AppEvent {
     Snapshot(Arc<Snapshot>),
     /// Time passed: redraw so ages stay true, expire messages.
     Tick,
+    /// A frame held back by the frame cap is due.
+    Frame,
     /// A background action finished.
     ActDone(
         crate::app::ActRequest,

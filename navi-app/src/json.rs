@@ -46,6 +46,7 @@ pub fn source(h: &SourceHealth) -> Value {
         "last_ok": h.last_ok.map(unix_seconds),
         "sessions": h.sessions,
         "note": h.note,
+        "mode": h.mode,
         "skipped": h.skipped.iter().map(|f| json!({"name": f.name, "reason": f.reason})).collect::<Vec<_>>(),
     })
 }
@@ -132,8 +133,11 @@ mod tests {
             v,
             json!({"name": "dev", "state": "unavailable", "reason": "authentication failed: no key",
                    "reason_kind": "auth", "latency_ms": 42, "last_ok": 1000, "sessions": 2,
-                   "note": null, "skipped": [{"name": "x.json", "reason": "bad"}]})
+                   "note": null, "mode": null,
+                   "skipped": [{"name": "x.json", "reason": "bad"}]})
         );
+        h.mode = Some("push (inotify)".into());
+        assert_eq!(source(&h)["mode"], "push (inotify)");
         let local = source(&SourceHealth::connecting(None));
         assert_eq!(local["name"], Value::Null);
         assert_eq!(local["state"], "connecting");

@@ -46,6 +46,8 @@ pub enum KeyAction {
     Details,
     /// Open the list of skipped files and config problems.
     Problems,
+    /// Open / close the list of every source (remote).
+    ToggleSources,
     /// Clear the search and every filter.
     ClearFilters,
     /// Poll every source now.
@@ -88,7 +90,8 @@ pub enum Mode {
     /// The session list.
     #[default]
     List,
-    /// An overlay is open (help, details, problems): keys close it.
+    /// An overlay is open (help, details, problems, sources): keys close it; the
+    /// navigation keys scroll the sources overlay.
     Overlay,
     /// Typing a search: keys edit it (handled by the app, not this table).
     Search,
@@ -130,6 +133,10 @@ pub const HELP: &[(&str, &str)] = &[
         "details of the selected session / skipped files and config problems",
     ),
     (
+        "S",
+        "every source: state, reason, latency, mode, sessions, data age (j/k scroll)",
+    ),
+    (
         "p  Tab",
         "preview the session's screen (L side/bottom, W wrap, [ ] size)",
     ),
@@ -155,7 +162,7 @@ pub const HELP: &[(&str, &str)] = &[
 ];
 
 /// The action of `key` in `mode`, if it has one. Ctrl-C always quits; in an overlay,
-/// `?`, Esc, `q`, Enter and `i`/`e` close it.
+/// `?`, Esc, `q`, Enter and `i`/`e`/`S` close it, and the navigation keys scroll it.
 pub fn key_action(key: &KeyEvent, mode: Mode) -> Option<KeyAction> {
     if key.kind == KeyEventKind::Release {
         return None;
@@ -170,7 +177,9 @@ pub fn key_action(key: &KeyEvent, mode: Mode) -> Option<KeyAction> {
             KeyCode::Char('?' | 'q' | 'i' | 'e') | KeyCode::Esc | KeyCode::Enter => {
                 Some(KeyAction::CloseOverlay)
             }
-            _ => None,
+            KeyCode::Char('S') => Some(KeyAction::ToggleSources),
+            _ if ctrl => None,
+            code => list_key(code).filter(|a| a.is_navigation()),
         },
         Mode::List if ctrl => match key.code {
             KeyCode::Char('d') => Some(KeyAction::HalfDown),
@@ -203,6 +212,7 @@ fn list_key(code: KeyCode) -> Option<KeyAction> {
         KeyCode::Char('v') => KeyAction::CycleDensity,
         KeyCode::Char('i') => KeyAction::Details,
         KeyCode::Char('e') => KeyAction::Problems,
+        KeyCode::Char('S') => KeyAction::ToggleSources,
         KeyCode::Char('r') => KeyAction::Refresh,
         KeyCode::Char('m') => KeyAction::ToggleMute,
         KeyCode::Char('?') => KeyAction::ToggleHelp,
@@ -222,6 +232,23 @@ fn list_key(code: KeyCode) -> Option<KeyAction> {
         KeyCode::Char('B') => KeyAction::BookmarkedOnly,
         _ => return None,
     })
+}
+
+impl KeyAction {
+    /// Moves the selection (or scrolls an overlay).
+    pub fn is_navigation(self) -> bool {
+        matches!(
+            self,
+            KeyAction::Down
+                | KeyAction::Up
+                | KeyAction::Top
+                | KeyAction::Bottom
+                | KeyAction::PageDown
+                | KeyAction::PageUp
+                | KeyAction::HalfDown
+                | KeyAction::HalfUp
+        )
+    }
 }
 
 /// The statuses a digit shows (`0`: every status).

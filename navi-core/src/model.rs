@@ -117,28 +117,6 @@ impl SortMode {
     }
 }
 
-/// Session counts over the whole snapshot (not just the filtered rows).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Counts {
-    /// Every session.
-    pub total: usize,
-    /// Sessions on this machine.
-    pub local: usize,
-    /// Sessions on remotes.
-    pub remote: usize,
-    /// Live sessions that need the user (permission, waiting, or an agent waiting); stale
-    /// rows are counted in `stale` only.
-    pub attention: usize,
-    /// Sessions working.
-    pub working: usize,
-    /// Last-known sessions of unavailable sources.
-    pub stale: usize,
-    /// Sessions whose status is `offline`.
-    pub offline: usize,
-    /// Rows currently shown.
-    pub shown: usize,
-}
-
 /// What the UI draws from.
 #[derive(Debug, Clone, Default)]
 pub struct Model {
@@ -154,6 +132,13 @@ pub struct Model {
     /// when it shows again.
     selected: Option<SessionKey>,
     cursor: usize,
+    /// The user moved the selection: it follows its session from then on. Until then it
+    /// stays on the top (most urgent) row as snapshots re-sort the rows.
+    user_moved: bool,
+    /// Counts over the snapshot (`shown` aside), computed when it arrives.
+    totals: Counts,
+    /// See [`Model::revision`].
+    revision: u64,
 }
 
 impl Model {
@@ -164,7 +149,10 @@ impl Model {
 
     /// Replaces the data, keeping the selection on the same session (same machine and
     /// name) when it is still shown, or on the same row index otherwise.
+    ///
+    /// Until the user moves the selection, it stays on the top row instead.
     pub fn update(&mut self, snapshot: Arc<Snapshot>) {
+        self.totals = Counts::of(&snapshot.sessions);
         self.snapshot = snapshot;
         self.rebuild();
     }
@@ -204,6 +192,12 @@ impl Model {
             rows.sort_by(|&a, &b| self.sort.compare(&sessions[a], &sessions[b]));
         }
         self.rows = rows;
+        self.revision = next_revision();
+        if !self.user_moved {
+            self.cursor = 0;
+            self.selected = self.selected_session().map(SessionInfo::key);
+            return;
+        }
         let found = self.selected.as_ref().and_then(|key| {
             self.rows.iter().position(|&i| {
                 let s = &self.snapshot.sessions[i];
@@ -263,7 +257,10 @@ impl Model {
         self.selected_index().and_then(|i| self.row(i))
     }
 
+    /// Moves the cursor at the user's request: from now on the selection follows its
+    /// session rather than the top row.
     fn set_cursor(&mut self, cursor: usize) {
+        self.user_moved = true;
         self.cursor = cursor.min(self.rows.len().saturating_sub(1));
         self.selected = self.selected_session().map(SessionInfo::key);
     }
@@ -439,39 +436,35 @@ impl Model {
             .filter_map(|h| h.name.as_deref())
     }
 
-    /// Counts over the whole snapshot.
+    /// Counts over the whole snapshot (computed once per snapshot, not per call).
     pub fn counts(&self) -> Counts {
-        let mut c = Counts {
+        Counts {
             shown: self.rows.len(),
-            ..Counts::default()
-        };
-        for s in &self.snapshot.sessions {
-            c.total += 1;
-            if s.remote.is_some() {
-                c.remote += 1;
-            } else {
-                c.local += 1;
-            }
-            if s.stale || s.ended {
-                // Counted apart: last-known data of an unavailable source, or a file
-                // whose tmux session has ended.
-            } else if s.attention() {
-                c.attention += 1;
-            } else if s.status == Status::Working {
-                c.working += 1;
-            }
-            if s.stale {
-                c.stale += 1;
-            }
-            if s.status == Status::Offline {
-                c.offline += 1;
-            }
+            ..self.totals
         }
-        c
+    }
+
+    /// Changes whenever the rows shown may have changed (a snapshot, a filter, the
+    /// sort), unique across models: what the UI caches per set of rows is keyed by it.
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+
+    /// Whether the selection follows the top row (until the user moves it).
+    pub fn follows_top(&self) -> bool {
+        !self.user_moved
     }
 }
 
+/// A revision no model has had ([`Model::revision`]).
+fn next_revision() -> u64 {
+    static REVISIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    REVISIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+mod counts;
 mod search;
+pub use counts::Counts;
 pub use search::matches_query;
 
 #[cfg(test)]

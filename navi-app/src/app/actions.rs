@@ -61,6 +61,14 @@ impl App {
 
     /// A mouse event: the wheel scrolls, a click selects the row under it.
     pub fn on_mouse(&mut self, kind: MouseEventKind, row: u16) {
+        if self.ui.overlay == Overlay::Sources {
+            match kind {
+                MouseEventKind::ScrollDown => self.scroll_overlay(KeyAction::Down),
+                MouseEventKind::ScrollUp => self.scroll_overlay(KeyAction::Up),
+                _ => {}
+            }
+            return;
+        }
         if self.mode() != Mode::List {
             return;
         }
@@ -84,6 +92,10 @@ impl App {
     /// Applies one action to the state and says what else must happen.
     pub fn apply(&mut self, action: KeyAction) -> Effect {
         let page = isize::try_from(self.ui.page.max(1)).unwrap_or(1);
+        if self.ui.overlay != Overlay::None && action.is_navigation() {
+            self.scroll_overlay(action);
+            return Effect::None;
+        }
         match action {
             KeyAction::Down => self.model.select_next(),
             KeyAction::Up => self.model.select_prev(),
@@ -105,6 +117,7 @@ impl App {
             KeyAction::CycleDensity => self.cycle_density(),
             KeyAction::Details => self.open_details(),
             KeyAction::Problems => self.ui.overlay = Overlay::Problems,
+            KeyAction::ToggleSources => self.toggle_sources(),
             KeyAction::ClearFilters => self.clear_filters(),
             KeyAction::Refresh => return self.refresh(),
             KeyAction::ToggleMute => self.toggle_mute(),
@@ -257,6 +270,38 @@ impl App {
         self.ui.set_message(Level::Info, "refreshing every source…");
         self.refresh_started = Some(Instant::now());
         Effect::Refresh
+    }
+
+    /// Opens the list of every source at its top, or closes it when it is open.
+    fn toggle_sources(&mut self) {
+        self.ui.overlay = match self.ui.overlay {
+            Overlay::Sources => Overlay::None,
+            _ => {
+                self.ui.sources_scroll = 0;
+                Overlay::Sources
+            }
+        }
+    }
+
+    /// The navigation keys scroll the sources overlay (the drawing clamps the end); the
+    /// other overlays do not scroll, and the selection stays where it is.
+    fn scroll_overlay(&mut self, action: KeyAction) {
+        if self.ui.overlay != Overlay::Sources {
+            return;
+        }
+        let page = self.ui.sources_page.max(1);
+        let scroll = &mut self.ui.sources_scroll;
+        *scroll = match action {
+            KeyAction::Down => scroll.saturating_add(1),
+            KeyAction::Up => scroll.saturating_sub(1),
+            KeyAction::PageDown => scroll.saturating_add(page),
+            KeyAction::PageUp => scroll.saturating_sub(page),
+            KeyAction::HalfDown => scroll.saturating_add((page / 2).max(1)),
+            KeyAction::HalfUp => scroll.saturating_sub((page / 2).max(1)),
+            KeyAction::Top => 0,
+            KeyAction::Bottom => usize::MAX,
+            _ => *scroll,
+        };
     }
 
     /// Opens the help overlay, or closes it when it is open.

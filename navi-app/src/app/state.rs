@@ -77,6 +77,15 @@ pub struct UiState {
     pub remotes_file: String,
     /// Notifications are muted (`m`).
     pub muted: bool,
+    /// The widest name, machine and branch of the compact rows, for the model revision
+    /// they were measured at ([`navi_core::Model::revision`]).
+    pub row_widths: Option<(u64, (usize, usize, usize))>,
+    /// Frames drawn so far (the event loop draws only when something changed).
+    pub frames: u64,
+    /// The first line of the sources overlay (`S`), clamped when drawn.
+    pub sources_scroll: usize,
+    /// Lines the sources overlay showed in its last frame (its page).
+    pub sources_page: usize,
 }
 
 /// An overlay over the list.
@@ -91,6 +100,8 @@ pub enum Overlay {
     Details,
     /// Skipped files and config problems (`e`).
     Problems,
+    /// Every source: state, reason, latency, mode, sessions, last good poll (`S`).
+    Sources,
 }
 
 /// How many lines a session takes.
@@ -140,6 +151,10 @@ impl Default for UiState {
             prompt: None,
             preview: super::act::Preview::default(),
             muted: false,
+            row_widths: None,
+            frames: 0,
+            sources_scroll: 0,
+            sources_page: 10,
         }
     }
 }

@@ -83,7 +83,17 @@ fn keymap() {
         key_action(&key(KeyCode::Esc), Mode::Overlay),
         Some(KeyAction::CloseOverlay)
     );
-    assert_eq!(key_action(&key(KeyCode::Char('j')), Mode::Overlay), None);
+    // In an overlay the navigation keys scroll it (the sources list); S toggles it.
+    assert_eq!(
+        key_action(&key(KeyCode::Char('j')), Mode::Overlay),
+        Some(KeyAction::Down)
+    );
+    assert_eq!(key_action(&key(KeyCode::Char('x')), Mode::Overlay), None);
+    assert_eq!(
+        key_action(&key(KeyCode::Char('S')), Mode::Overlay),
+        Some(KeyAction::ToggleSources)
+    );
+    assert_eq!(k(KeyCode::Char('S')), Some(KeyAction::ToggleSources));
     assert_eq!(k(KeyCode::Char('/')), Some(KeyAction::Search));
     assert_eq!(k(KeyCode::Char('3')), Some(KeyAction::StatusFilter(3)));
     assert_eq!(k(KeyCode::Char('s')), Some(KeyAction::CycleSort));
@@ -370,4 +380,51 @@ async fn m_mutes_notifications_and_navi_status_says_so() {
         1,
         "beta only: alpha was news while muted"
     );
+}
+
+/// A snapshot of `sessions` (name, status, age in seconds), sorted as the aggregator does.
+fn sorted_snapshot(sessions: &[(&str, &str, i64)]) -> Arc<Snapshot> {
+    let mut list: Vec<Arc<SessionInfo>> = sessions
+        .iter()
+        .map(|(n, st, age)| Arc::new(session(n, st, 1_800_000_000 - age)))
+        .collect();
+    navi_core::sort_sessions_arc(&mut list);
+    Arc::new(Snapshot {
+        sessions: list,
+        sources: vec![SourceHealth::connecting(None)],
+        generation: 1,
+    })
+}
+
+#[test]
+fn the_selection_stays_on_the_top_row_until_the_user_moves_it() {
+    let mut app = App::new(Vec::new(), AttachContext::default(), false);
+    app.on_snapshot(sorted_snapshot(&[
+        ("alpha", "working", 30),
+        ("beta", "done", 20),
+    ]));
+    let selected = |app: &App| app.model.selected_session().unwrap().tmux_session.clone();
+    assert_eq!(selected(&app), "alpha");
+    // A session that needs the user sorts above: the selection moves with the top row.
+    app.on_snapshot(sorted_snapshot(&[
+        ("alpha", "working", 30),
+        ("beta", "permission", 1),
+    ]));
+    assert_eq!(app.model.selected_index(), Some(0));
+    assert_eq!(selected(&app), "beta");
+    // A key that opens an overlay is not a move.
+    app.apply(KeyAction::ToggleSources);
+    app.apply(KeyAction::Down);
+    app.apply(KeyAction::ToggleSources);
+    assert_eq!(selected(&app), "beta");
+    // The user moves: the selection follows its session from then on.
+    app.on_key(&key(KeyCode::Char('j')));
+    assert_eq!(selected(&app), "alpha");
+    app.on_snapshot(sorted_snapshot(&[
+        ("alpha", "working", 30),
+        ("beta", "permission", 1),
+        ("gamma", "waiting", 1),
+    ]));
+    assert_eq!(selected(&app), "alpha");
+    assert_eq!(app.model.selected_index(), Some(2));
 }

@@ -8,17 +8,35 @@ use ratatui::text::{Line, Span};
 use crate::app::UiState;
 use crate::format::{ago, ellipsize_middle, truncate, width, wrap};
 
+mod summary;
+
 const SEPARATOR: &str = "   ";
 /// Unavailable sources whose reason gets its own header lines.
 const MAX_REASONS: usize = 2;
 /// Lines one reason may take.
 const REASON_LINES: usize = 2;
 
-pub(super) fn header_lines(model: &Model, ui: &UiState, w: u16) -> Vec<Line<'static>> {
+/// Lines the source indicators may take at most; more sources are summarised.
+pub(super) const MAX_SOURCE_LINES: usize = 3;
+
+/// The header, in at most `max_lines` lines (the title first, then the sources).
+pub(super) fn header_lines(
+    model: &Model,
+    ui: &UiState,
+    w: u16,
+    max_lines: usize,
+) -> Vec<Line<'static>> {
     let w = usize::from(w);
     let mut lines = vec![title_line(model, ui)];
-    lines.extend(indicator_lines(model, ui, w));
-    lines.extend(reason_lines(model, w));
+    let room = MAX_SOURCE_LINES.min(max_lines.saturating_sub(1)).max(1);
+    let indicators = indicator_lines(model, ui, w);
+    if indicators.len() <= room {
+        lines.extend(indicators);
+        lines.extend(reason_lines(model, w));
+    } else {
+        // Too many sources for one indicator each: counts, and the failures by name.
+        lines.extend(summary::summary_lines(model.sources(), w, room));
+    }
     if let Some(first) = ui.config_errors.first() {
         let count = match ui.config_errors.len() {
             1 => "1 problem".to_string(),
@@ -33,6 +51,7 @@ pub(super) fn header_lines(model: &Model, ui: &UiState, w: u16) -> Vec<Line<'sta
             Style::new().fg(Color::Yellow),
         ));
     }
+    lines.truncate(max_lines.max(1));
     lines
 }
 
@@ -50,6 +69,10 @@ fn indicator_lines(model: &Model, ui: &UiState, w: usize) -> Vec<Line<'static>> 
                 vec![Span::raw(" ")],
             )));
             used = 1;
+            // Past what the header can show: the caller summarises instead.
+            if lines.len() > MAX_SOURCE_LINES {
+                return lines;
+            }
         }
         if used > 1 {
             current.push(Span::raw(SEPARATOR));

@@ -9,6 +9,7 @@ mod header;
 mod help;
 mod preview;
 mod rows;
+mod sources;
 
 use navi_core::Model;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -25,11 +26,9 @@ const FULL_ROW: u16 = 3;
 
 /// Draws the whole dashboard into `frame`.
 pub fn draw(frame: &mut Frame, model: &Model, ui: &mut UiState) {
+    ui.frames += 1;
     let area = frame.area();
-    let mut header = header::header_lines(model, ui, area.width);
-    // On a short terminal the sessions win: the header keeps its first lines (title, then
-    // the source indicators) and leaves room for one full row under the filter rule.
-    header.truncate(usize::from(area.height.saturating_sub(2 + FULL_ROW)).max(1));
+    let header = header::header_lines(model, ui, area.width, header_room(area.height));
     let header_height = u16::try_from(header.len()).unwrap_or(u16::MAX);
     let [top, gap, list, footer] = Layout::vertical([
         Constraint::Length(header_height),
@@ -55,10 +54,20 @@ pub fn draw(frame: &mut Frame, model: &Model, ui: &mut UiState) {
         Overlay::Help => help::draw_help(frame, area),
         Overlay::Details => details::draw_details(frame, area, model, ui),
         Overlay::Problems => details::draw_problems(frame, area, model, ui),
+        Overlay::Sources => sources::draw_sources(frame, area, model, ui),
     }
     if !ui.color {
         strip_colors(frame);
     }
+}
+
+/// Lines the header may take on a screen `height` lines tall: the sessions keep most of
+/// the screen. On a short terminal the header keeps its first lines (title, then the
+/// sources) and leaves room for one full row under the filter rule.
+fn header_room(height: u16) -> usize {
+    let for_rows = usize::from(height.saturating_sub(2 + FULL_ROW));
+    let share = usize::from(height / 3).max(1 + header::MAX_SOURCE_LINES);
+    for_rows.min(share).max(1)
 }
 
 /// `NO_COLOR`: every cell keeps its text and modifiers (bold, reverse, dim), no colour.

@@ -731,3 +731,5 @@ fn marks_show_on_the_row_and_in_the_details() {
         screen(&t)
     );
 }
+
+mod many_sources;

@@ -240,3 +240,50 @@ fn search_matches_tags_and_notes_and_bookmarks_filter() {
     m.clear_filters();
     assert_eq!(m.len(), 2);
 }
+
+#[test]
+fn selection_follows_the_top_row_until_the_user_moves_it() {
+    let mut m = Model::new();
+    m.update(snap(vec![
+        s("a", None, "working", 10),
+        s("b", Some("dev"), "working", 5),
+    ]));
+    assert!(m.follows_top());
+    assert_eq!(m.selected_session().unwrap().tmux_session, "a");
+    // A session that needs the user sorts above: the selection moves to it.
+    m.update(snap(vec![
+        s("a", None, "working", 10),
+        s("b", Some("dev"), "working", 5),
+        s("c", None, "waiting", 1),
+    ]));
+    assert_eq!(m.selected_index(), Some(0));
+    assert_eq!(m.selected_session().unwrap().tmux_session, "c");
+    let before = m.revision();
+    // The user moves: from then on the selection stays on its session.
+    m.select_next();
+    assert!(!m.follows_top());
+    let chosen = m.selected_session().unwrap().tmux_session.clone();
+    m.update(snap(vec![
+        s("a", None, "working", 10),
+        s("b", Some("dev"), "working", 5),
+        s("c", None, "waiting", 1),
+        s("d", None, "permission", 1),
+    ]));
+    assert!(m.revision() > before);
+    assert_eq!(m.selected_session().unwrap().tmux_session, chosen);
+    assert_ne!(m.selected_index(), Some(0));
+}
+
+#[test]
+fn counts_are_kept_per_snapshot_and_shown_follows_the_filter() {
+    let mut m = Model::new();
+    m.update(snap(vec![
+        s("a", None, "working", 10),
+        s("b", Some("dev"), "waiting", 5),
+    ]));
+    let c = m.counts();
+    assert_eq!((c.total, c.local, c.remote, c.shown), (2, 1, 1, 2));
+    assert_eq!((c.attention, c.working), (1, 1));
+    m.set_filter(Filter::Local);
+    assert_eq!((m.counts().total, m.counts().shown), (2, 1));
+}

@@ -166,6 +166,9 @@ fn write_table(
         if let Some(note) = &h.note {
             writeln!(out, "    note: {}", sanitize(note))?;
         }
+        if let Some(mode) = &h.mode {
+            writeln!(out, "    mode: {}", sanitize(mode))?;
+        }
         writeln!(out, "    {}", setup_line(h, checks, now))?;
         for f in &h.skipped {
             writeln!(out, "    {}", crate::format::skipped(f))?;

@@ -20,6 +20,21 @@ const MAX_MACHINE: usize = 16;
 const MAX_BRANCH: usize = 22;
 const AGE: usize = 8;
 
+/// The widest name, machine and branch (with its mark) among the rows shown.
+fn widest(model: &Model) -> (usize, usize, usize) {
+    let (mut name, mut machine, mut branch) = (4, 0, 0);
+    for s in model.rows() {
+        name = name.max(width(&s.tmux_session));
+        if let Some(r) = &s.remote {
+            machine = machine.max(width(r));
+        }
+        if let Some(b) = s.git.as_ref().and_then(|g| g.branch.as_deref()) {
+            branch = branch.max(width(b) + 3);
+        }
+    }
+    (name, machine, branch)
+}
+
 /// Column widths for one frame.
 pub(super) struct Columns {
     name: usize,
@@ -30,17 +45,17 @@ pub(super) struct Columns {
 
 impl Columns {
     /// Sizes the columns to the rows (capped), leaving the rest of `w` to the message.
-    pub(super) fn measure(model: &Model, w: usize) -> Columns {
-        let (mut name, mut machine, mut branch) = (4, 0, 0);
-        for s in model.rows() {
-            name = name.max(width(&s.tmux_session));
-            if let Some(r) = &s.remote {
-                machine = machine.max(width(r));
+    /// The widest name, machine and branch are measured once per set of rows (kept in
+    /// `ui`), not in every frame.
+    pub(super) fn measure(model: &Model, ui: &mut UiState, w: usize) -> Columns {
+        let (name, machine, branch) = match ui.row_widths {
+            Some((revision, widths)) if revision == model.revision() => widths,
+            _ => {
+                let widths = widest(model);
+                ui.row_widths = Some((model.revision(), widths));
+                widths
             }
-            if let Some(b) = s.git.as_ref().and_then(|g| g.branch.as_deref()) {
-                branch = branch.max(width(b) + 3);
-            }
-        }
+        };
         // On a narrow screen the name keeps its room first, then machine, then branch.
         let name = name.min(MAX_NAME).min(w / 3).max(4);
         let machine = machine.min(MAX_MACHINE).min(w / 5);

@@ -119,7 +119,9 @@ pub(super) fn draw_rows(frame: &mut Frame, area: Rect, model: &Model, ui: &mut U
     ui.page = window.count.max(1);
     ui.hits.clear();
     let selected = model.selected_index();
-    let columns = window.compact.then(|| compact::Columns::measure(model, w));
+    let columns = window
+        .compact
+        .then(|| compact::Columns::measure(model, ui, w));
     let mut lines: Vec<Line<'static>> = Vec::with_capacity(height);
     for i in window.first..window.first + window.count {
         let Some(s) = model.row(i) else { break };

@@ -7,20 +7,23 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use crossterm::event::Event;
+use crossterm::event::{Event, MouseEventKind};
 use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen};
 use navi_core::{AttachContext, Snapshot};
 use ratatui::backend::{Backend, CrosstermBackend};
 use ratatui::Terminal;
 use tokio::sync::{mpsc, watch};
-use tokio::time::MissedTickBehavior;
+use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::app::{ActRequest, App, AttachRequest, Effect};
 use crate::event::{AppEvent, InputReader};
 use crate::sources::SourceSet;
 use crate::ui;
 
-/// How often the screen is redrawn when nothing else happens (ages move on).
+mod pacer;
+use pacer::Pacer;
+
+/// How often the screen is redrawn when nothing else changes (ages move on).
 pub const TICK: Duration = Duration::from_secs(1);
 
 /// Runs an attach command in the foreground, with the terminal.
@@ -41,9 +44,9 @@ pub struct Events {
     pub tick: Duration,
 }
 
-/// The event loop: draws, waits for one [`AppEvent`], handles it, until quit or until
-/// `shutdown` completes. Snapshots come from the aggregator's channel; the loop never
-/// polls a source itself.
+/// The event loop: waits for one [`AppEvent`], handles it, draws when something
+/// visible changed ([`Pacer`]), until quit or until `shutdown` completes. Snapshots come
+/// from the aggregator's channel; the loop never polls a source itself.
 pub async fn run_loop<B, R>(
     terminal: &mut Terminal<B>,
     app: &mut App,
@@ -58,17 +61,17 @@ where
     R: AttachRunner,
 {
     app.on_snapshot(events.snapshots.borrow_and_update().clone());
-    let mut tick = tokio::time::interval(events.tick);
+    // The first frame is drawn at once; the first tick one interval later.
+    let mut tick = tokio::time::interval_at(Instant::now() + events.tick, events.tick);
     tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
     tokio::pin!(shutdown);
     let mut snapshots_open = true;
+    let mut pacer = Pacer::new();
     // Actions run in the background; their results come back here.
     let (done_tx, mut done) = mpsc::unbounded_channel::<ActDone>();
     loop {
-        app.ui.tick();
-        terminal
-            .draw(|frame| ui::draw(frame, &app.model, &mut app.ui))
-            .context("cannot draw the dashboard")?;
+        draw_if_due(terminal, app, &mut pacer)?;
+        let next_frame = pacer.next_frame();
         let event = tokio::select! {
             input = events.inputs.recv() => input.map_or(AppEvent::Quit, AppEvent::Input),
             changed = events.snapshots.changed(), if snapshots_open => match changed {
@@ -80,21 +83,12 @@ where
             },
             Some((req, result)) = done.recv() => AppEvent::ActDone(req, result),
             _ = tick.tick() => AppEvent::Tick,
+            () = tokio::time::sleep_until(next_frame.unwrap_or_else(Instant::now)),
+                if next_frame.is_some() => AppEvent::Frame,
             () = &mut shutdown => AppEvent::Quit,
         };
-        let effect = match event {
-            AppEvent::Input(Event::Key(key)) => app.on_key(&key),
-            AppEvent::Input(Event::Mouse(m)) => {
-                app.on_mouse(m.kind, m.row);
-                Effect::None
-            }
-            AppEvent::Input(_) | AppEvent::Tick => Effect::None,
-            AppEvent::Snapshot(snapshot) => {
-                app.on_snapshot(snapshot);
-                Effect::None
-            }
-            AppEvent::ActDone(req, result) => app.on_act_result(&req, result),
-            AppEvent::Quit => return Ok(()),
+        let Some(effect) = handle(app, event, &mut pacer) else {
+            return Ok(());
         };
         match effect {
             Effect::None => {}
@@ -103,6 +97,7 @@ where
             Effect::Act(req) => spawn_action(req, &done_tx),
             Effect::Attach(req) => {
                 attach(terminal, app, &req, runner, &mut events.snapshots).await?;
+                pacer.changed_now();
             }
         }
         // A visible preview follows the selection and refreshes about once a second.
@@ -114,6 +109,74 @@ where
             spawn_action(req, &done_tx);
         }
     }
+}
+
+/// Draws a frame when one is owed and the frame cap allows it.
+fn draw_if_due<B>(
+    terminal: &mut Terminal<B>,
+    app: &mut App,
+    pacer: &mut Pacer,
+) -> anyhow::Result<()>
+where
+    B: Backend,
+    B::Error: Send + Sync + 'static,
+{
+    let now = Instant::now();
+    if !pacer.due(now) {
+        return Ok(());
+    }
+    app.ui.tick();
+    terminal
+        .draw(|frame| ui::draw(frame, &app.model, &mut app.ui))
+        .context("cannot draw the dashboard")?;
+    pacer.drawn(now);
+    Ok(())
+}
+
+/// Hands one event to the app and tells `pacer` whether the screen changed; `None`
+/// when the loop must end.
+fn handle(app: &mut App, event: AppEvent, pacer: &mut Pacer) -> Option<Effect> {
+    let effect = match event {
+        AppEvent::Input(Event::Key(key)) => {
+            pacer.changed_now();
+            app.on_key(&key)
+        }
+        AppEvent::Input(Event::Mouse(m)) => {
+            // The pointer moving over the list changes nothing on screen.
+            if !matches!(m.kind, MouseEventKind::Moved | MouseEventKind::Drag(_)) {
+                pacer.changed_now();
+            }
+            app.on_mouse(m.kind, m.row);
+            Effect::None
+        }
+        AppEvent::Input(Event::Resize(..)) => {
+            pacer.changed_now();
+            Effect::None
+        }
+        AppEvent::Input(_) | AppEvent::Frame => Effect::None,
+        // Ages and data ages move on.
+        AppEvent::Tick => {
+            pacer.changed();
+            Effect::None
+        }
+        AppEvent::Snapshot(snapshot) => {
+            let message = app.ui.message.clone();
+            if !pacer::same_content(app.model.snapshot(), &snapshot) {
+                pacer.changed();
+            }
+            app.on_snapshot(snapshot);
+            if app.ui.message != message {
+                pacer.changed();
+            }
+            Effect::None
+        }
+        AppEvent::ActDone(req, result) => {
+            pacer.changed();
+            app.on_act_result(&req, result)
+        }
+        AppEvent::Quit => return None,
+    };
+    Some(effect)
 }
 
 /// Runs an attach in the foreground (the dashboard suspended); navi keeps announcing
@@ -380,227 +443,4 @@ fn run_check(argv: &[String]) -> Option<bool> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-
-    use navi_core::testing::session;
-    use navi_core::{Aggregator, DynSessionSource, MemorySource};
-    use ratatui::backend::TestBackend;
-    use std::cell::Cell;
-
-    struct FakeRunner {
-        calls: Vec<AttachRequest>,
-        /// Published while the "attach" runs, as the aggregator would.
-        during: Option<(watch::Sender<Arc<Snapshot>>, Arc<Snapshot>)>,
-    }
-
-    impl AttachRunner for FakeRunner {
-        async fn run(&mut self, req: &AttachRequest) -> Result<(), String> {
-            self.calls.push(req.clone());
-            if let Some((tx, snap)) = self.during.take() {
-                let _ = tx.send(snap);
-                // The user works in the session for a while.
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            Err("exit status: 1".into())
-        }
-    }
-
-    fn key(c: KeyCode) -> Event {
-        Event::Key(KeyEvent::new(c, KeyModifiers::NONE))
-    }
-
-    async fn snapshot_of(sources: &[DynSessionSource]) -> Arc<Snapshot> {
-        let mut agg = Aggregator::new();
-        for s in sources {
-            agg.add_source(s.clone(), navi_core::testing::OPTIONS);
-        }
-        Arc::new(agg.poll_once().await)
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn keys_refresh_attach_and_quit_through_the_loop() {
-        let local = Arc::new(MemorySource::new(
-            None,
-            vec![session("alpha", "working", 30), session("beta", "done", 20)],
-        ));
-        let sources: Vec<DynSessionSource> = vec![local.clone()];
-        let first = snapshot_of(&sources).await;
-        local.set(vec![
-            session("alpha", "working", 30),
-            session("beta", "done", 20),
-            session("gamma", "done", 10),
-        ]);
-        let later = snapshot_of(&sources).await;
-
-        let (snap_tx, snap_rx) = watch::channel(first);
-        let (in_tx, in_rx) = mpsc::channel(16);
-        for k in [
-            key(KeyCode::Char('j')),
-            key(KeyCode::Char('r')),
-            key(KeyCode::Enter),
-            key(KeyCode::Char('q')),
-        ] {
-            in_tx.send(k).await.unwrap();
-        }
-        let mut app = App::new(sources, AttachContext::default(), false);
-        let mut terminal = Terminal::new(TestBackend::new(80, 20)).unwrap();
-        let mut runner = FakeRunner {
-            calls: Vec::new(),
-            during: Some((snap_tx.clone(), later)),
-        };
-        let refreshes = Cell::new(0);
-        let refresh = || refreshes.set(refreshes.get() + 1);
-        let events = Events {
-            inputs: in_rx,
-            snapshots: snap_rx,
-            tick: TICK,
-        };
-        run_loop(
-            &mut terminal,
-            &mut app,
-            events,
-            &refresh,
-            &mut runner,
-            std::future::pending(),
-        )
-        .await
-        .unwrap();
-
-        assert_eq!(refreshes.get(), 1);
-        assert_eq!(runner.calls.len(), 1);
-        assert_eq!(
-            runner.calls[0].command.argv,
-            ["tmux", "attach-session", "-t", "beta"]
-        );
-        // The snapshot published during the attach is shown afterwards.
-        assert_eq!(app.model.len(), 3);
-        assert_eq!(app.model.selected_session().unwrap().tmux_session, "beta");
-        let msg = app.ui.message.clone().unwrap();
-        assert!(
-            msg.text.contains("attach to beta failed: exit status: 1"),
-            "{msg:?}"
-        );
-        drop(snap_tx);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_session_needing_you_during_an_attach_is_announced_once_off_screen() {
-        let local = Arc::new(MemorySource::new(
-            None,
-            vec![session("alpha", "working", 30), session("beta", "done", 20)],
-        ));
-        let sources: Vec<DynSessionSource> = vec![local.clone()];
-        let first = snapshot_of(&sources).await;
-        local.set(vec![
-            session("alpha", "permission", 30),
-            session("beta", "done", 20),
-        ]);
-        let later = snapshot_of(&sources).await;
-        let (snap_tx, snap_rx) = watch::channel(first);
-        let (in_tx, in_rx) = mpsc::channel(16);
-        for k in [
-            key(KeyCode::Char('j')),
-            key(KeyCode::Enter),
-            key(KeyCode::Char('q')),
-        ] {
-            in_tx.send(k).await.unwrap();
-        }
-        let mut app = App::new(sources, AttachContext::default(), false);
-        let (wiring, screen, launcher) = crate::notify::fake_wiring(true);
-        app.set_notifier(crate::notify::Notifier::new(
-            &crate::notify::settings::NotifySettings::default(),
-            wiring,
-        ));
-        let mut terminal = Terminal::new(TestBackend::new(80, 20)).unwrap();
-        let mut runner = FakeRunner {
-            calls: Vec::new(),
-            during: Some((snap_tx.clone(), later)),
-        };
-        let events = Events {
-            inputs: in_rx,
-            snapshots: snap_rx,
-            tick: TICK,
-        };
-        run_loop(
-            &mut terminal,
-            &mut app,
-            events,
-            &|| {},
-            &mut runner,
-            std::future::pending(),
-        )
-        .await
-        .unwrap();
-        assert_eq!(runner.calls.len(), 1);
-        let programs: Vec<String> = launcher
-            .taken()
-            .into_iter()
-            .map(|(argv, _)| argv.join(" "))
-            .collect();
-        assert_eq!(
-            programs,
-            [
-                "notify-send --app-name=navi -- navi alpha needs permission",
-                "tmux display-message navi: alpha needs permission"
-            ]
-        );
-        // Back on the dashboard: the title says so; no bell, no OSC (already told).
-        assert_eq!(
-            screen.take(),
-            b"\x1b[22;0t\x1b]2;navi\x07\x1b]2;navi (1 needs you)\x07"
-        );
-        drop(snap_tx);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn loop_ends_on_shutdown_and_on_closed_input() {
-        let (_snap_tx, snap_rx) = watch::channel(Arc::new(Snapshot::default()));
-        let (_in_tx, in_rx) = mpsc::channel::<Event>(1);
-        let mut app = App::new(Vec::new(), AttachContext::default(), false);
-        let mut terminal = Terminal::new(TestBackend::new(40, 10)).unwrap();
-        let mut runner = FakeRunner {
-            calls: Vec::new(),
-            during: None,
-        };
-        let events = Events {
-            inputs: in_rx,
-            snapshots: snap_rx.clone(),
-            tick: TICK,
-        };
-        // Shutdown after a few ticks: the loop keeps redrawing until then.
-        run_loop(
-            &mut terminal,
-            &mut app,
-            events,
-            &|| {},
-            &mut runner,
-            tokio::time::sleep(Duration::from_secs(3)),
-        )
-        .await
-        .unwrap();
-        assert!(runner.calls.is_empty());
-
-        let (in_tx, in_rx) = mpsc::channel::<Event>(1);
-        drop(in_tx);
-        let events = Events {
-            inputs: in_rx,
-            snapshots: snap_rx,
-            tick: TICK,
-        };
-        run_loop(
-            &mut terminal,
-            &mut app,
-            events,
-            &|| {},
-            &mut runner,
-            std::future::pending(),
-        )
-        .await
-        .unwrap();
-        let buf = terminal.backend().buffer();
-        let text: String = buf.content().iter().map(|c| c.symbol()).collect();
-        assert!(text.contains("navi"), "the dashboard was drawn");
-    }
-}
+mod tests;

@@ -404,3 +404,66 @@ fn one_poll_per_interval() {
         tokio::task::yield_now().await;
     });
 }
+
+/// Work only when something changed: 40 polls of unchanged sources publish no more
+/// than their first answer and a health refresh every few seconds; a change is published
+/// at once, merged into the sorted list exactly where a full sort would put it.
+#[test]
+fn unchanged_polls_publish_nothing_and_a_change_is_published_at_once() {
+    paused_runtime().block_on(async {
+        let a = Arc::new(navi_core::MemorySource::new(
+            None,
+            vec![session("a1", "working", 100), session("a2", "done", 100)],
+        ));
+        let b = Arc::new(navi_core::MemorySource::new(
+            Some("b"),
+            vec![session("b1", "waiting", 100)],
+        ));
+        let options = SourceOptions::new(Duration::from_secs(2), Duration::from_millis(500));
+        let handle = Aggregator::new()
+            .with_source(a.clone(), options)
+            .with_source(b.clone(), options)
+            .spawn();
+        let mut rx = handle.subscribe();
+        let mut published = 0;
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(20) {
+            if tokio::time::timeout(Duration::from_millis(100), rx.changed())
+                .await
+                .is_ok()
+            {
+                published += 1;
+            }
+        }
+        // 2 sources × 40 polls: the first answers (≤ 2) plus a health refresh every
+        // 5 s (≤ 4), never one per poll.
+        assert!(
+            published <= 6,
+            "{published} snapshots for 80 unchanged polls"
+        );
+        assert!(published >= 1, "the first answers are published");
+        let before = handle.latest().generation;
+
+        // One session changes: published within one interval, sorted as a full sort.
+        b.set(vec![
+            session("b1", "permission", 100),
+            session("b2", "working", 100),
+        ]);
+        tokio::time::timeout(Duration::from_secs(1), rx.changed())
+            .await
+            .expect("a change is published at once")
+            .unwrap();
+        let snap = handle.latest();
+        assert!(snap.generation > before);
+        let mut sorted = snap.sessions.clone();
+        navi_core::sort_sessions_arc(&mut sorted);
+        let order = |v: &[Arc<SessionInfo>]| {
+            v.iter()
+                .map(|s| (s.remote.clone(), s.tmux_session.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(order(&snap.sessions), order(&sorted));
+        assert_eq!(snap.sessions.len(), 4);
+        assert_eq!(snap.sessions[0].tmux_session, "b1", "permission first");
+    });
+}

@@ -414,7 +414,7 @@ impl Driver {
         self.beats += 1;
         let token = format!("{:x}", self.beats);
         self.pending = Some((token.clone(), Instant::now()));
-        if self.beats % TMUX_EVERY == 0 {
+        if self.beats.is_multiple_of(TMUX_EVERY) {
             // The tmux check rides on the same write.
             return Ok(Some(format!("h{token}\n{}:t", self.nonce)));
         }

@@ -13,7 +13,7 @@ use super::push_decode::{cksum, Record, Sum};
 enum FileEntry {
     /// Parsed (or refused) from these bytes: their `cksum` and length.
     Read {
-        parsed: Result<navi_core::SessionInfo, String>,
+        parsed: Box<Result<navi_core::SessionInfo, String>>,
         crc: u32,
         len: u64,
     },
@@ -63,6 +63,7 @@ impl PushState {
                     let len = body.len() as u64;
                     let crc = cksum(&body);
                     if let Some(parsed) = parse_status(&name, &body) {
+                        let parsed = Box::new(parsed);
                         self.files
                             .insert(name, FileEntry::Read { parsed, crc, len });
                     }
@@ -125,11 +126,14 @@ impl PushState {
         }
         for (name, entry) in &self.files {
             match entry {
-                FileEntry::Read { parsed: Ok(s), .. } => report.sessions.push(s.clone()),
-                FileEntry::Read {
-                    parsed: Err(why), ..
-                }
-                | FileEntry::Skipped(why) => report.skipped.push(SkippedFile {
+                FileEntry::Read { parsed, .. } => match parsed.as_ref() {
+                    Ok(s) => report.sessions.push(s.clone()),
+                    Err(why) => report.skipped.push(SkippedFile {
+                        name: file_label(dir, name),
+                        reason: why.clone(),
+                    }),
+                },
+                FileEntry::Skipped(why) => report.skipped.push(SkippedFile {
                     name: file_label(dir, name),
                     reason: why.clone(),
                 }),

@@ -61,17 +61,15 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-fn names(source: &SshSource) -> impl std::future::Future<Output = Vec<(String, String)>> + '_ {
-    async move {
-        let report = source.poll_report().await.unwrap();
-        let mut v: Vec<_> = report
-            .sessions
-            .iter()
-            .map(|s| (s.tmux_session.clone(), s.status.as_str().to_string()))
-            .collect();
-        v.sort();
-        v
-    }
+async fn names(source: &SshSource) -> Vec<(String, String)> {
+    let report = source.poll_report().await.unwrap();
+    let mut v: Vec<_> = report
+        .sessions
+        .iter()
+        .map(|s| (s.tmux_session.clone(), s.status.as_str().to_string()))
+        .collect();
+    v.sort();
+    v
 }
 
 #[test]

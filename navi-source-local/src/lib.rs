@@ -6,13 +6,19 @@
 //! never fatal, and so is a `*.json` that is not a regular file (a directory, a FIFO, a
 //! broken symlink; a FIFO never blocks the poll); a missing directory is zero sessions.
 //! The sessions' marks are read from `.navi/marks/` in the same poll ([`marks`]).
+//!
+//! Both directories are watched (inotify, kqueue), so a change is polled at once; the
+//! interval is a slow safety net. Where watching is impossible the source polls every
+//! 500 ms instead, and its health line says `poll` rather than `watch`.
 
 mod actions;
 pub mod hook;
 pub mod marks;
+mod watch;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -28,15 +34,29 @@ pub struct LocalSource {
     tmux: actions::Tmux,
     /// Each poll also asks tmux which sessions exist (rows of ended ones are marked).
     check_tmux: bool,
+    /// The watch over `dir`, set up by the first poll; shared by clones.
+    watch: Arc<watch::DirWatch>,
 }
 
 impl LocalSource {
     /// A source over `dir`.
     pub fn new(dir: impl Into<PathBuf>) -> Self {
+        let dir = dir.into();
         LocalSource {
-            dir: dir.into(),
+            watch: Arc::new(watch::DirWatch::new(&dir)),
+            dir,
             tmux: actions::Tmux::default(),
             check_tmux: false,
+        }
+    }
+
+    /// A source that never watches (tests of the polling fallback).
+    #[cfg(test)]
+    fn polling(dir: impl Into<PathBuf>) -> Self {
+        let dir = dir.into();
+        LocalSource {
+            watch: Arc::new(watch::DirWatch::disabled(&dir)),
+            ..LocalSource::new(dir)
         }
     }
 
@@ -64,9 +84,11 @@ impl LocalSource {
         &self.dir
     }
 
-    /// How the aggregator polls the local directory: every 500 ms, 2 s timeout.
+    /// How the aggregator polls the local directory: 2 s timeout; every 5 s as a safety
+    /// net, since [`wait_change`](SessionSource::wait_change) asks for a poll as soon as
+    /// the watched directory changes (or every 500 ms when it cannot be watched).
     pub const OPTIONS: SourceOptions =
-        SourceOptions::new(Duration::from_secs(2), Duration::from_millis(500));
+        SourceOptions::new(Duration::from_secs(2), watch::WATCH_INTERVAL);
 }
 
 /// Reads every `*.json` in `dir` (blocking).
@@ -204,8 +226,12 @@ impl SessionSource for LocalSource {
     async fn poll_report(&self) -> Result<PollReport, SourceError> {
         let dir = self.dir.clone();
         let tmux = self.check_tmux.then(|| self.tmux.clone());
+        let watch = Arc::clone(&self.watch);
         tokio::task::spawn_blocking(move || {
+            // Watch first, read second: nothing written in between is missed.
+            let mode = watch.ensure();
             let mut report = read_dir(&dir)?;
+            report.mode = Some(mode.as_str().to_string());
             if let Some(tmux) = tmux {
                 report.tmux_sessions = tmux.list_sessions();
                 report.mark_ended();
@@ -220,6 +246,12 @@ impl SessionSource for LocalSource {
 
     fn attach(&self, s: &SessionInfo, ctx: &AttachContext) -> Result<AttachCommand, SourceError> {
         Ok(AttachCommand::local_tmux(&s.tmux_session, ctx))
+    }
+
+    /// A watched file changed (a burst counts once), or 500 ms passed when the directory
+    /// cannot be watched.
+    async fn wait_change(&self) {
+        self.watch.wait().await
     }
 
     fn supports(&self) -> Capabilities {

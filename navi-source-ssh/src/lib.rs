@@ -11,9 +11,16 @@
 //! setup). A pooled connection (what OpenSSH's ControlMaster does) removes the handshake
 //! but every exec channel still pays sshd's ~85 ms session setup. So each remote keeps one
 //! connection (see [`pool`](crate#the-connection-pool)) and on it ONE long-lived channel
-//! running a tiny POSIX `sh` loop: a poll writes a nonce line, the loop answers with a
-//! framed snapshot of the directory. A poll costs one round trip; per-poll exec is the
-//! fallback when that loop cannot run.
+//! running a tiny POSIX `sh` loop.
+//!
+//! By default that loop *pushes* (`pool::push`, `remote::push_script`): it finds
+//! changes itself (inotifywait events where the remote has it, else scans made of shell
+//! builtins on a ticker) and sends only them, plus a heartbeat every 5 s and a `cksum`
+//! digest every minute that heals a missed change; navi holds the remote's files, so a
+//! poll reads them without touching the network and [`SessionSource::wait_change`]
+//! wakes the aggregator when something arrived. Where the push loop cannot run (or with
+//! `push: false`), a poll writes a nonce line and the loop answers with a framed
+//! snapshot of the directory: one round trip; per-poll exec is the last fallback.
 //!
 //! # The connection pool
 //!

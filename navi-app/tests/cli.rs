@@ -536,7 +536,7 @@ fn list_json_against_real_sshd_with_jump_refused_and_silent_remotes() {
         Some(Value::Null),
         "local sessions listed"
     );
-    assert_eq!(labelled("build"), Some(Value::from("dev")));
+    assert_eq!(labelled("build"), Some(Value::from("dev")), "{v:#}");
     assert_eq!(
         labelled("release"),
         Some(Value::from("behind")),

@@ -9,9 +9,10 @@
 //!
 //! Needs root (sshd logs in as the current user), `/usr/sbin/sshd`, tmux and `ss`. Not run
 //! by CI. It starts `--remotes` sshds on 127.0.0.1 (one host key, one client key, one
-//! sessions directory each with `--files` status files), a private tmux server whose
-//! socket is the default one for `TMUX_TMPDIR=<scratch>/tmux` (never the user's), and for
-//! each binary in turn:
+//! sessions directory each with `--files` status files, one tmux server each holding the
+//! sessions the files name), a private tmux server for the dashboard whose socket is the
+//! default one for `TMUX_TMPDIR=<scratch>/tmux` (never the user's), and for each binary in
+//! turn:
 //!
 //! 1. the dashboard with no remotes: local change → on screen, idle CPU and RSS;
 //! 2. the dashboard with every remote: remote change → on screen, local change → on
@@ -218,7 +219,7 @@ fn main() {
     tmux.start(&sessions);
     let started = Instant::now();
     step(&format!("starting {} sshds", o.remotes));
-    let mut fleet = fleet::Fleet::start(&scratch.join("fleet"), o.remotes, &tmux.tmpdir);
+    let mut fleet = fleet::Fleet::start(&scratch.join("fleet"), o.remotes, &sessions);
     step(&format!(
         "{} sshds listening after {:.1} s",
         o.remotes,

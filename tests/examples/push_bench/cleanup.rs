@@ -37,9 +37,19 @@ pub fn unregister(entry: &Entry) {
 
 /// Sends SIGKILL to `pid` and every process below it (found in /proc first).
 pub fn kill_tree(pid: u32) {
+    kill_trees(&[pid]);
+}
+
+/// [`kill_tree`] of each of `roots`, with one look at /proc.
+pub fn kill_trees(roots: &[u32]) {
+    if roots.is_empty() {
+        return;
+    }
     let table = procs::table();
-    let mut pids = vec![pid];
-    pids.extend(procs::descendants(&table, pid));
+    let mut pids = roots.to_vec();
+    for &root in roots {
+        pids.extend(procs::descendants(&table, root));
+    }
     let _ = Command::new("kill")
         .arg("-KILL")
         .args(pids.iter().map(u32::to_string))
@@ -54,11 +64,14 @@ pub fn cleanup_all() {
         Ok(mut r) => std::mem::take(&mut *r),
         Err(_) => return,
     };
-    for e in &entries {
-        if let Entry::Tree(pid) = e {
-            kill_tree(*pid);
-        }
-    }
+    let trees: Vec<u32> = entries
+        .iter()
+        .filter_map(|e| match e {
+            Entry::Tree(pid) => Some(*pid),
+            _ => None,
+        })
+        .collect();
+    kill_trees(&trees);
     for e in &entries {
         if let Entry::Tmux(sock) = e {
             let _ = Command::new("tmux")

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use navi_tests::sshd::{current_user, keygen, SSHD};
 
 use crate::cleanup::{self, Entry};
+use crate::dash::Tmux;
 
 /// One simulated remote.
 #[derive(Debug)]
@@ -21,6 +22,8 @@ pub struct Remote {
     child: Option<Child>,
     /// Length of the log when sshd was last started (the log is appended to).
     log_offset: usize,
+    /// The remote's own tmux server (its sessions' `TMUX_TMPDIR`).
+    tmux: Tmux,
 }
 
 impl Remote {
@@ -60,7 +63,6 @@ pub struct Fleet {
     pub user: String,
     host_key: PathBuf,
     authorized: PathBuf,
-    tmux_tmpdir: PathBuf,
 }
 
 fn free_port() -> u16 {
@@ -72,10 +74,11 @@ fn free_port() -> u16 {
 
 impl Fleet {
     /// Starts `n` sshds under `base` (in batches of 20, each waited for until it logs that
-    /// it listens and accepts a connection). `tmux_tmpdir` becomes the sessions'
-    /// `TMUX_TMPDIR`, so the remotes' `tmux list-sessions` sees the benchmark's private
-    /// tmux server, never the user's.
-    pub fn start(base: &Path, n: usize, tmux_tmpdir: &Path) -> Fleet {
+    /// it listens and accepts a connection). Each remote gets its own tmux server with
+    /// the sessions `sessions` (its sessions' `TMUX_TMPDIR`), as a real machine has: the
+    /// remote's `tmux list-sessions` sees it, never the user's server nor another
+    /// remote's.
+    pub fn start(base: &Path, n: usize, sessions: &[String]) -> Fleet {
         std::fs::create_dir_all(base).expect("create the fleet directory");
         let _ = Command::new("install")
             .args(["-d", "-m", "0755", "/run/sshd"])
@@ -93,12 +96,14 @@ impl Fleet {
             user: current_user(),
             host_key,
             authorized,
-            tmux_tmpdir: tmux_tmpdir.to_path_buf(),
         };
         for i in 0..n {
             let dir = base.join(format!("r{i}"));
             std::fs::create_dir_all(dir.join("sessions")).expect("create a sessions dir");
+            let tmux = Tmux::new(&dir);
+            tmux.start(sessions);
             fleet.remotes.push(Remote {
+                tmux,
                 dir,
                 port: 0,
                 child: None,
@@ -153,7 +158,7 @@ impl Fleet {
             host = self.host_key.display(),
             pid = r.dir.join("sshd.pid").display(),
             auth = self.authorized.display(),
-            tmux = self.tmux_tmpdir.display(),
+            tmux = r.tmux.tmpdir.display(),
         );
         std::fs::write(&config, text).expect("write sshd_config");
         r.log_offset = std::fs::metadata(r.log()).map_or(0, |m| m.len() as usize);
@@ -220,8 +225,13 @@ impl Fleet {
 
 impl Drop for Fleet {
     fn drop(&mut self) {
-        for i in 0..self.remotes.len() {
-            self.stop(i);
+        let pids: Vec<u32> = self.remotes.iter().filter_map(Remote::pid).collect();
+        cleanup::kill_trees(&pids);
+        for r in &mut self.remotes {
+            if let Some(mut child) = r.child.take() {
+                cleanup::unregister(&Entry::Tree(child.id()));
+                let _ = child.wait();
+            }
         }
     }
 }

@@ -48,16 +48,16 @@ pub fn table() -> HashMap<u32, Proc> {
 
 /// Every process below `root` in `table` (not `root` itself).
 pub fn descendants(table: &HashMap<u32, Proc>, root: u32) -> Vec<u32> {
+    let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
+    for (pid, p) in table {
+        children.entry(p.ppid).or_default().push(*pid);
+    }
     let mut found = vec![root];
     let mut i = 0;
     while i < found.len() {
-        let parent = found[i];
-        found.extend(
-            table
-                .iter()
-                .filter(|(_, p)| p.ppid == parent)
-                .map(|(pid, _)| *pid),
-        );
+        if let Some(c) = children.get(&found[i]) {
+            found.extend(c);
+        }
         i += 1;
     }
     found.remove(0);

@@ -100,6 +100,9 @@ impl Fleet {
         for i in 0..n {
             let dir = base.join(format!("r{i}"));
             std::fs::create_dir_all(dir.join("sessions")).expect("create a sessions dir");
+            // An empty HOME: the login shell must not run the machine's ~/.bashrc (a
+            // pyenv or conda hook there costs every poll that starts a shell).
+            std::fs::create_dir_all(dir.join("home")).expect("create a home dir");
             let tmux = Tmux::new(&dir);
             tmux.start(sessions);
             fleet.remotes.push(Remote {
@@ -153,12 +156,13 @@ impl Fleet {
              AuthorizedKeysFile {auth}\nPermitRootLogin prohibit-password\n\
              PubkeyAuthentication yes\nPasswordAuthentication no\n\
              KbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\nLogLevel INFO\n\
-             SetEnv TMUX_TMPDIR={tmux}\n",
+             SetEnv TMUX_TMPDIR={tmux} HOME={home}\n",
             port = r.port,
             host = self.host_key.display(),
             pid = r.dir.join("sshd.pid").display(),
             auth = self.authorized.display(),
             tmux = r.tmux.tmpdir.display(),
+            home = r.dir.join("home").display(),
         );
         std::fs::write(&config, text).expect("write sshd_config");
         r.log_offset = std::fs::metadata(r.log()).map_or(0, |m| m.len() as usize);

@@ -1,0 +1,297 @@
+//! The measurements of one navi binary against the fleet.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::dash::Tmux;
+use crate::files::{self, Rng};
+use crate::fleet::Fleet;
+use crate::procs;
+
+/// What the program was asked to do.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Simulated remotes.
+    pub remotes: usize,
+    /// Status files per remote (and in the local directory).
+    pub files: usize,
+    /// Seconds of each idle window.
+    pub seconds: u64,
+    /// Changes timed per latency measurement.
+    pub rounds: usize,
+    /// Seconds a remote stays down in the reconnect measurement (0: skip it).
+    pub outage: u64,
+    /// Runs of `navi list --json`.
+    pub list_runs: usize,
+}
+
+/// Latencies of the timed changes (ms) and how many never showed.
+#[derive(Debug, Clone, Default)]
+pub struct Latency {
+    /// Each change that showed, in ms.
+    pub ms: Vec<f64>,
+    /// Changes not on screen within 30 s.
+    pub timeouts: usize,
+}
+
+/// An idle window's numbers.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Idle {
+    /// Dashboard CPU (navi and its reaped children), % of one core.
+    pub cpu_pct: f64,
+    /// Dashboard VmRSS at the end, MiB.
+    pub rss_mib: f64,
+    /// TCP payload bytes/s per remote, navi → remotes.
+    pub sent_per_remote: f64,
+    /// TCP payload bytes/s per remote, remotes → navi.
+    pub received_per_remote: f64,
+    /// navi's established TCP sockets at the start and at the end.
+    pub sockets: (usize, usize),
+    /// Remote CPU (sshd + session processes and their children) per remote, ms/minute.
+    pub remote_cpu_ms_per_min: f64,
+}
+
+/// The reconnect measurement.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Reconnect {
+    /// From the restarted sshd listening to its next accepted login (s).
+    pub login_s: Option<f64>,
+    /// From the restart to a change made during the outage being on screen (s).
+    pub screen_s: Option<f64>,
+}
+
+/// Everything measured for one binary.
+#[derive(Debug, Clone, Default)]
+pub struct Results {
+    /// Local only: local change → on screen.
+    pub local_only_latency: Latency,
+    /// Local only: idle window (no remote numbers).
+    pub local_only_idle: Idle,
+    /// N remotes: remote change → on screen.
+    pub remote_latency: Latency,
+    /// N remotes: local change → on screen.
+    pub local_latency: Latency,
+    /// N remotes: idle window.
+    pub idle: Idle,
+    /// `navi list --json` wall times (s) and connected sources of the last run.
+    pub list_s: Vec<f64>,
+    /// Remotes `navi list --json` reported connected (last run).
+    pub list_connected: usize,
+    /// Reconnect after an outage.
+    pub reconnect: Option<Reconnect>,
+    /// Seconds until every remote had logged navi in, at dashboard start.
+    pub connect_all_s: Option<f64>,
+}
+
+/// The files and environment shared by every run.
+#[derive(Debug)]
+pub struct Setup {
+    /// Scratch directory.
+    pub base: PathBuf,
+    /// The local sessions directory.
+    pub local: PathBuf,
+    /// remotes.yaml with every remote.
+    pub remotes_yaml: PathBuf,
+    /// remotes.yaml with none.
+    pub no_remotes_yaml: PathBuf,
+    /// config.yaml: compact rows, priority sort, no notifications, ended rows kept.
+    pub config: PathBuf,
+}
+
+impl Setup {
+    /// Writes the configuration files under `base`.
+    pub fn write(base: &Path, fleet: &Fleet, files: usize) -> Setup {
+        let local = base.join("local");
+        files::populate(&local, files);
+        for r in &fleet.remotes {
+            files::populate(&r.sessions(), files);
+        }
+        let mut yaml = String::from("remotes:\n");
+        for (i, r) in fleet.remotes.iter().enumerate() {
+            yaml.push_str(&format!(
+                "  - name: r{i}\n    host: 127.0.0.1\n    port: {}\n    user: {}\n    key: {}\n    known_hosts: {}\n    sessions_dir: {}\n",
+                r.port,
+                fleet.user,
+                fleet.key.display(),
+                fleet.known_hosts.display(),
+                r.sessions().display()
+            ));
+        }
+        let remotes_yaml = base.join("remotes.yaml");
+        std::fs::write(&remotes_yaml, yaml).expect("write remotes.yaml");
+        let no_remotes_yaml = base.join("no-remotes.yaml");
+        std::fs::write(&no_remotes_yaml, "remotes: []\n").expect("write no-remotes.yaml");
+        let config = base.join("config.yaml");
+        std::fs::write(
+            &config,
+            "layout: compact\nsort: priority\nicons: ascii\nshow_offline: true\n\
+             keep_ended_rows: true\nnotify:\n  on: []\n  bell: false\n  desktop: false\n  \
+             title: false\n  sound: false\n",
+        )
+        .expect("write config.yaml");
+        std::fs::create_dir_all(base.join("home/.config")).expect("create home");
+        std::fs::create_dir_all(base.join("logs")).expect("create logs");
+        Setup {
+            base: base.to_path_buf(),
+            local,
+            remotes_yaml,
+            no_remotes_yaml,
+            config,
+        }
+    }
+
+    /// navi's environment: a scratch HOME and XDG dirs, the given remotes file, the
+    /// benchmark's tmux, a log file per run.
+    pub fn env(&self, tmux: &Tmux, remotes: &Path, log: &str) -> Vec<(String, String)> {
+        let home = self.base.join("home");
+        let p = |p: &Path| p.display().to_string();
+        vec![
+            ("HOME".into(), p(&home)),
+            ("XDG_CONFIG_HOME".into(), p(&home.join(".config"))),
+            ("XDG_STATE_HOME".into(), p(&home.join(".local/state"))),
+            ("NAVI_SESSIONS_DIR".into(), p(&self.local)),
+            ("NAVI_REMOTES".into(), p(remotes)),
+            ("NAVI_CONFIG".into(), p(&self.config)),
+            ("NAVI_LOG_FILE".into(), p(&self.base.join("logs").join(log))),
+            ("TMUX_TMPDIR".into(), p(&tmux.tmpdir)),
+            ("TERM".into(), "xterm-256color".into()),
+            ("SSH_AUTH_SOCK".into(), String::new()),
+        ]
+    }
+}
+
+const SHOW_LIMIT: Duration = Duration::from_secs(30);
+
+/// Rewrites a random file of a random directory of `dirs` at a random moment
+/// (0.3–2.3 s after the previous change showed, so the change falls anywhere in a poll
+/// interval) to status `permission` with a unique message, which priority sort puts at
+/// the top of the screen; times it until the message is on screen; then sets it back to
+/// idle.
+pub fn latency(tmux: &Tmux, dirs: &[PathBuf], files: usize, rounds: usize, tag: &str) -> Latency {
+    let mut rng = Rng::new();
+    let mut out = Latency::default();
+    for k in 0..rounds {
+        let dir = &dirs[rng.below(dirs.len() as u64) as usize];
+        let session = files::session(rng.below(files as u64) as usize);
+        std::thread::sleep(Duration::from_millis(300 + rng.below(2000)));
+        let token = format!("pb-{tag}-{k}-{}", rng.below(1_000_000));
+        files::write(dir, &session, "permission", &token);
+        let t = Instant::now();
+        match tmux.wait_for(&token, t, SHOW_LIMIT) {
+            Some(d) => out.ms.push(d.as_secs_f64() * 1e3),
+            None => out.timeouts += 1,
+        }
+        files::write(dir, &session, "idle", "Waiting for the next prompt");
+    }
+    out
+}
+
+/// One idle window of `seconds` with the dashboard `pid` running and nothing changing.
+pub fn idle(pid: u32, fleet: Option<&Fleet>, seconds: u64) -> Idle {
+    let tck = procs::clk_tck();
+    let listeners: Vec<u32> = fleet
+        .map(|f| f.remotes.iter().filter_map(|r| r.pid()).collect())
+        .unwrap_or_default();
+    let remote_ticks = || {
+        let t = procs::table();
+        listeners
+            .iter()
+            .map(|&l| procs::tree_ticks(&t, l))
+            .sum::<u64>()
+    };
+    let navi_ticks = || procs::stat(pid).map_or(0, |p| p.own + p.children);
+    let (r0, n0, b0, t0) = (
+        remote_ticks(),
+        navi_ticks(),
+        procs::tcp_bytes(pid),
+        Instant::now(),
+    );
+    std::thread::sleep(Duration::from_secs(seconds));
+    let (r1, n1, b1) = (remote_ticks(), navi_ticks(), procs::tcp_bytes(pid));
+    let secs = t0.elapsed().as_secs_f64();
+    let n = listeners.len().max(1) as f64;
+    Idle {
+        cpu_pct: (n1.saturating_sub(n0)) as f64 / tck / secs * 100.0,
+        rss_mib: procs::rss_kib(pid).unwrap_or(0) as f64 / 1024.0,
+        sent_per_remote: b1.sent.saturating_sub(b0.sent) as f64 / secs / n,
+        received_per_remote: b1.received.saturating_sub(b0.received) as f64 / secs / n,
+        sockets: (b0.sockets, b1.sockets),
+        remote_cpu_ms_per_min: r1.saturating_sub(r0) as f64 / tck * 1e3 / (secs / 60.0) / n,
+    }
+}
+
+/// Waits until every remote has accepted a login since `before` (bounded).
+pub fn wait_connected(fleet: &Fleet, before: &[usize], limit: Duration) -> Option<Duration> {
+    let t = Instant::now();
+    while t.elapsed() < limit {
+        if fleet.accepted().iter().zip(before).all(|(a, b)| a > b) {
+            return Some(t.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    None
+}
+
+/// Stops remote 0 for `outage` seconds (a change is written meanwhile), starts it again
+/// on the same port and times, from the moment it listens, its next login and the change
+/// on screen.
+pub fn reconnect(tmux: &Tmux, fleet: &mut Fleet, outage: u64) -> Reconnect {
+    fleet.stop(0);
+    let before = fleet.remotes[0].accepted();
+    std::thread::sleep(Duration::from_secs(outage / 2));
+    let token = format!("pb-back-{}", Rng::new().below(1_000_000));
+    files::write(&fleet.remotes[0].sessions(), "s0", "permission", &token);
+    std::thread::sleep(Duration::from_secs(outage - outage / 2));
+    let mut out = Reconnect::default();
+    if !fleet.restart(0) {
+        eprintln!("push_bench: remote r0 did not restart");
+        return out;
+    }
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(180) {
+        if out.login_s.is_none() && fleet.remotes[0].accepted() > before {
+            out.login_s = Some(t.elapsed().as_secs_f64());
+        }
+        if out.screen_s.is_none() && tmux.capture().contains(&token) {
+            out.screen_s = Some(t.elapsed().as_secs_f64());
+        }
+        if out.login_s.is_some() && out.screen_s.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    files::write(
+        &fleet.remotes[0].sessions(),
+        "s0",
+        "idle",
+        "Waiting for the next prompt",
+    );
+    out
+}
+
+/// `navi list --json` once: wall time (s) and how many remote sources were connected.
+pub fn list(navi: &Path, env: &[(String, String)]) -> (f64, usize) {
+    let t = Instant::now();
+    let out = Command::new(navi)
+        .args(["list", "--json"])
+        .env_remove("TMUX")
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .output()
+        .expect("run navi list --json");
+    let wall = t.elapsed().as_secs_f64();
+    if !out.stderr.is_empty() {
+        eprintln!(
+            "push_bench: navi list stderr: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    let connected = json["sources"].as_array().map_or(0, |s| {
+        s.iter()
+            .filter(|s| s["name"].as_str().is_some_and(|n| n != "local"))
+            .filter(|s| s["state"] == "connected")
+            .count()
+    });
+    (wall, connected)
+}

@@ -47,11 +47,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
         Some(Command::Status(args)) => return status(&cli, args),
         Some(Command::Hook) => {
-            let dir = crate::cli::given(&cli.paths.sessions_dir).map(sources::expand_tilde);
-            if let Err(e) = cmd::hook::run_hook(dir) {
-                init_logging(&cli.paths);
-                tracing::warn!("navi hook: {e}");
-            }
+            hook(&cli.paths);
             return Ok(());
         }
         Some(Command::Hooks { action }) => return hooks(&cli, action),
@@ -67,6 +63,27 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match result {
         Err(e) if is_broken_pipe(&e) => Ok(()),
         other => other,
+    }
+}
+
+/// `navi hook` exactly as `navi hooks install` writes it (`<navi> hook`, no options): runs
+/// without building the command-line parser, as it does on every Claude Code event. The
+/// paths come from the same variables the parser reads.
+pub fn hook_alone() {
+    let var = |key| std::env::var_os(key).map(std::path::PathBuf::from);
+    hook(&cli::Paths {
+        sessions_dir: var("NAVI_SESSIONS_DIR"),
+        log_file: var("NAVI_LOG_FILE"),
+        ..cli::Paths::default()
+    });
+}
+
+/// Runs the hook; a problem goes to the log (opened only then), never to Claude.
+fn hook(paths: &cli::Paths) {
+    let dir = crate::cli::given(&paths.sessions_dir).map(sources::expand_tilde);
+    if let Err(e) = cmd::hook::run_hook(dir) {
+        init_logging(paths);
+        tracing::warn!("navi hook: {e}");
     }
 }
 

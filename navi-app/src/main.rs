@@ -5,6 +5,15 @@ use std::process::ExitCode;
 use clap::Parser as _;
 
 fn main() -> ExitCode {
+    // `navi hook` runs on every Claude Code event: the form `navi hooks install` writes
+    // skips the parser (and it opens the log only on a problem).
+    let mut args = std::env::args_os().skip(1);
+    if let (Some(arg), None) = (args.next(), args.next()) {
+        if arg == "hook" {
+            navi_app::hook_alone();
+            return ExitCode::SUCCESS;
+        }
+    }
     let cli = match navi_app::Cli::try_parse() {
         Ok(cli) => cli,
         // Help and version exit 0, usage errors 2 (clap's codes).
@@ -13,7 +22,7 @@ fn main() -> ExitCode {
             return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
         }
     };
-    // `navi hook` runs on every Claude Code event: it opens the log only on a problem.
+    // `navi hook` opens the log only on a problem.
     if !matches!(cli.command, Some(navi_app::Command::Hook)) {
         navi_app::init_logging(&cli.paths);
     }

@@ -681,6 +681,22 @@ fn navi_hook_inside_tmux_writes_each_events_status() {
     let env = Env::new();
     let work = env.home.path().join("my project");
     std::fs::create_dir(&work).unwrap();
+    // A git repository on branch `trunk`, committed (clean).
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(&work)
+            .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+            .args(["-c", "init.defaultBranch=trunk"])
+            .args(args)
+            .output()
+            .expect("git is needed by this test");
+        assert!(out.status.success(), "git {args:?}: {}", stderr(&out));
+    };
+    git(&["init", "-q"]);
+    std::fs::write(work.join("a"), "1").unwrap();
+    git(&["add", "a"]);
+    git(&["commit", "-q", "-m", "one"]);
     let tmux = Tmux::start("feat x \"q\"", &work);
     let sessions = env.home.path().join("sessions");
     let file = sessions.join("feat x \"q\".json");
@@ -735,6 +751,41 @@ fn navi_hook_inside_tmux_writes_each_events_status() {
     let f = read();
     assert_eq!(f["session_id"], "s1");
     assert_eq!(f["metrics"]["tools"]["counts"]["Edit"], 1);
+    assert_eq!(f["git"]["branch"], "trunk", "{f}");
+    assert_eq!(f["git"]["dirty"], false, "{f}");
+
+    // An event naming its cwd: git is asked while tmux answers, and sees the change.
+    std::fs::write(work.join("a"), "2").unwrap();
+    let cwd = dir(&work.canonicalize().unwrap()).to_string();
+    let ev = serde_json::json!({"hook_event_name": "UserPromptSubmit", "session_id": "s1",
+        "prompt": "again", "cwd": cwd});
+    let out = hook(&env, &tmux, &sessions, &ev.to_string());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let f = read();
+    assert_eq!(
+        (f["status"].clone(), f["git"]["dirty"].clone()),
+        (serde_json::json!("working"), serde_json::json!(true)),
+        "{f}"
+    );
+
+    // The form with options goes through the parser and behaves the same.
+    let other = env.home.path().join("other sessions");
+    let mut cmd = env.command(&["hook", "--sessions-dir", dir(&other)]);
+    cmd.env("TMUX", format!("{},1,0", tmux.socket))
+        .env("TMUX_PANE", tmux.first_pane())
+        .env("TMUX_TMPDIR", tmux.tmpdir.path())
+        .stdin(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    {
+        use std::io::Write as _;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(br#"{"hook_event_name":"Stop"}"#).unwrap();
+    }
+    assert!(child.wait().unwrap().success());
+    let o: Value =
+        serde_json::from_slice(&std::fs::read(other.join("feat x \"q\".json")).unwrap()).unwrap();
+    assert_eq!(o["status"], "done");
+    let f = read();
     assert_eq!(f["team"]["agents"][0]["name"], "critic");
     assert_eq!(f["team"]["agents"][0]["status"], "idle");
 

@@ -1,7 +1,9 @@
 //! `navi hook`: the command Claude Code runs for each hook event.
 
+use std::cell::RefCell;
 use std::io::Read as _;
 use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
 
 use navi_source_local::hook::{self, Pane};
 use serde_json::Value;
@@ -9,45 +11,120 @@ use serde_json::Value;
 /// The largest event navi reads from stdin (tool responses can be big).
 const MAX_EVENT_BYTES: u64 = 8 * 1024 * 1024;
 
+/// The variables the `tmux` query keeps: where the server is, and a UTF-8 locale (tmux
+/// refuses to run without one). The client sends its whole environment to the server, and
+/// Claude Code's is large: 0.3 ms of every hook run with 120 variables (`docs/benchmarks.md`).
+const TMUX_ENV: &[&str] = &[
+    "TMUX",
+    "TMUX_TMPDIR",
+    "HOME",
+    "PATH",
+    "USER",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+];
+
 /// `navi hook`: applies the event on stdin to this tmux session's status file. Never
 /// fails and never prints: problems are logged, so Claude is never in the way.
 pub fn run_hook(sessions_dir: Option<PathBuf>) -> Result<(), String> {
-    // Read the whole event first: Claude Code is writing it, and a hook that exits early
-    // would leave it a broken pipe.
+    let in_tmux = std::env::var_os("TMUX").is_some_and(|v| !v.is_empty());
+    // The tmux query takes most of a run: start it first, and read the event meanwhile.
+    let query = in_tmux.then(spawn_pane_query);
+    // Read the whole event even outside tmux: Claude Code is writing it, and a hook that
+    // exits early would leave it a broken pipe.
     let mut input = Vec::new();
     std::io::stdin()
         .take(MAX_EVENT_BYTES)
         .read_to_end(&mut input)
         .map_err(|e| format!("cannot read the hook event: {e}"))?;
-    if std::env::var_os("TMUX").is_none_or(|v| v.is_empty()) {
+    let Some(query) = query else {
         return Ok(()); // Not in tmux: there is no session to name the file after.
-    }
+    };
     let event: Value = serde_json::from_slice(&input)
         .map_err(|e| format!("the hook event on stdin is not JSON: {e}"))?;
     if hook::status_for(&event).is_none() {
         return Ok(());
     }
-    let pane = tmux_pane()?;
+    // The git block is wanted when the status changes: for the events that usually
+    // change it, ask git now, while tmux answers.
+    let early_git = RefCell::new(
+        likely_status_change(&event)
+            .then(|| hook::GitQuery::start(event.get("cwd")?.as_str()?))
+            .flatten(),
+    );
+    let git = |cwd: &str| match early_git.take() {
+        Some(query) if query.cwd() == cwd => query.finish(),
+        _ => hook::git_block(cwd),
+    };
+    let pane = pane_answer(query)?;
     let dir = sessions_dir
         .or_else(navi_source_local::LocalSource::default_dir)
         .ok_or("no home directory for ~/.claude-sessions; set NAVI_SESSIONS_DIR")?;
     let now = crate::format::unix_now();
-    hook::apply(&dir, &pane, &event, now, &hook::git_block)
+    hook::apply(&dir, &pane, &event, now, &git)
         .map(|_| ())
         .map_err(|e| e.to_string())
 }
 
-/// This pane's tmux session and directory (`$TMUX_PANE`, asked of tmux).
-fn tmux_pane() -> Result<Pane, String> {
-    let mut cmd = std::process::Command::new("tmux");
+/// Whether `event` usually changes the lead session's status: a prompt, a stop, a
+/// question, a start or an end do; a tool use (the most frequent event) rarely does, and a
+/// teammate's or subagent's event never changes the lead's.
+fn likely_status_change(event: &Value) -> bool {
+    let teammate = event
+        .get("teammate_name")
+        .and_then(Value::as_str)
+        .is_some_and(|t| !t.is_empty());
+    let name = event.get("hook_event_name").and_then(Value::as_str);
+    !teammate
+        && matches!(
+            name,
+            Some(
+                "UserPromptSubmit"
+                    | "Stop"
+                    | "TaskCompleted"
+                    | "Notification"
+                    | "PermissionRequest"
+                    | "SessionStart"
+                    | "SessionEnd"
+            )
+        )
+}
+
+/// Starts asking tmux for this pane's session and directory (`$TMUX_PANE`).
+fn spawn_pane_query() -> std::io::Result<Child> {
+    // By absolute path: with a changed environment, a program std has to look up on
+    // `PATH` is started with fork+exec instead of posix_spawn, 0.5 to 2 ms more here.
+    let tmux = std::env::var_os("PATH")
+        .and_then(|path| {
+            std::env::split_paths(&path)
+                .filter(|dir| dir.is_absolute())
+                .map(|dir| dir.join("tmux"))
+                .find(|exe| exe.is_file())
+        })
+        .unwrap_or_else(|| PathBuf::from("tmux"));
+    let mut cmd = Command::new(tmux);
+    cmd.env_clear();
+    for key in TMUX_ENV {
+        if let Some(value) = std::env::var_os(key) {
+            cmd.env(key, value);
+        }
+    }
     cmd.args(["display-message", "-p"]);
     if let Some(pane) = std::env::var_os("TMUX_PANE").filter(|p| !p.is_empty()) {
         cmd.arg("-t").arg(pane);
     }
-    let out = cmd
-        .arg("#{session_name}\t#{pane_current_path}")
-        .stdin(std::process::Stdio::null())
-        .output()
+    cmd.arg("#{session_name}\t#{pane_current_path}")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+}
+
+/// The answer of [`spawn_pane_query`].
+fn pane_answer(query: std::io::Result<Child>) -> Result<Pane, String> {
+    let out = query
+        .and_then(Child::wait_with_output)
         .map_err(|e| format!("cannot run tmux: {e}"))?;
     if !out.status.success() {
         return Err(format!(

@@ -2,31 +2,70 @@
 //! process at all outside a repository, one `git status` inside one.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 
 use serde_json::{json, Map, Value};
 
 /// The git block for `cwd`, or `None` when `cwd` is not inside a git work tree (or git
 /// is not installed).
 pub fn git_block(cwd: &str) -> Option<Value> {
-    if cwd.is_empty() {
-        return None;
+    GitQuery::start(cwd)?.finish()
+}
+
+/// A `git status` started early, so that it runs while something slower (the tmux
+/// query of `navi hook`) does. Dropped unfinished, it is stopped.
+#[derive(Debug)]
+pub struct GitQuery {
+    cwd: String,
+    child: Option<Child>,
+}
+
+impl GitQuery {
+    /// Starts `git status` in `cwd`; `None` (and no process) outside a repository.
+    pub fn start(cwd: &str) -> Option<GitQuery> {
+        if cwd.is_empty() {
+            return None;
+        }
+        find_git_dir(Path::new(cwd))?;
+        let child = Command::new("git")
+            .args(["-C", cwd, "status", "--porcelain=v2", "--branch"])
+            .args(["--untracked-files=no", "--ignore-submodules=all"])
+            .env("GIT_OPTIONAL_LOCKS", "0")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        Some(GitQuery {
+            cwd: cwd.to_string(),
+            child: Some(child),
+        })
     }
-    find_git_dir(Path::new(cwd))?;
-    let out = Command::new("git")
-        .args(["-C", cwd, "status", "--porcelain=v2", "--branch"])
-        .args(["--untracked-files=no", "--ignore-submodules=all"])
-        .env("GIT_OPTIONAL_LOCKS", "0")
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output()
-        .ok()?;
-    if !out.status.success() {
-        return None;
+
+    /// The directory it runs in.
+    pub fn cwd(&self) -> &str {
+        &self.cwd
     }
-    Some(Value::Object(parse_status(&String::from_utf8_lossy(
-        &out.stdout,
-    ))))
+
+    /// Waits for git and reads its answer.
+    pub fn finish(mut self) -> Option<Value> {
+        let out = self.child.take()?.wait_with_output().ok()?;
+        if !out.status.success() {
+            return None;
+        }
+        Some(Value::Object(parse_status(&String::from_utf8_lossy(
+            &out.stdout,
+        ))))
+    }
+}
+
+impl Drop for GitQuery {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
 }
 
 /// The nearest `.git` (directory or file) at or above `dir`.
@@ -89,6 +128,43 @@ mod tests {
         assert_eq!(b["branch"], "HEAD");
         assert_eq!(b["dirty"], false);
         assert_eq!(b["ahead"], 0);
+    }
+
+    #[test]
+    fn a_real_repository_gives_branch_and_dirty() {
+        let dir = tempfile::tempdir().unwrap();
+        let git = |args: &[&str]| {
+            let ok = Command::new("git")
+                .arg("-C")
+                .arg(dir.path())
+                .args(["-c", "user.name=t", "-c", "user.email=t@t", "-c"])
+                .arg("init.defaultBranch=trunk")
+                .args(args)
+                .output()
+                .expect("git is needed by this test")
+                .status
+                .success();
+            assert!(ok, "git {args:?}");
+        };
+        git(&["init", "-q"]);
+        std::fs::write(dir.path().join("a"), "1").unwrap();
+        git(&["add", "a"]);
+        git(&["commit", "-q", "-m", "one"]);
+        let cwd = dir.path().join("sub");
+        std::fs::create_dir(&cwd).unwrap();
+        let cwd = cwd.display().to_string();
+        let clean = git_block(&cwd).expect("a block inside the work tree");
+        assert_eq!(clean["branch"], "trunk");
+        assert_eq!(
+            (clean["dirty"].clone(), clean["ahead"].clone()),
+            (json!(false), json!(0))
+        );
+        std::fs::write(dir.path().join("a"), "2").unwrap();
+        let query = GitQuery::start(&cwd).expect("started");
+        assert_eq!(query.cwd(), cwd);
+        assert_eq!(query.finish().expect("answer")["dirty"], true);
+        // A query dropped unfinished is stopped and reaped, not left running.
+        drop(GitQuery::start(&cwd));
     }
 
     #[test]

@@ -292,15 +292,25 @@ fn a_file_the_go_hook_broke_is_continued_and_other_fields_kept() {
 #[test]
 fn the_git_block_is_merged_when_the_status_changes() {
     let dir = tempfile::tempdir().unwrap();
-    let git = |_: &str| Some(json!({"branch": "main", "dirty": true, "ahead": 1, "behind": 0}));
+    let asked = std::cell::RefCell::new(Vec::new());
+    let git = |cwd: &str| {
+        asked.borrow_mut().push(cwd.to_string());
+        Some(json!({"branch": "main", "dirty": true, "ahead": 1, "behind": 0}))
+    };
+    // The event's cwd (what the file shows) is the one asked about, not the pane's.
+    let ev = event("UserPromptSubmit", json!({"cwd": "/srv/api/sub"}));
+    apply(dir.path(), &pane(), &ev, 1, &git).unwrap();
+    assert_eq!(*asked.borrow(), ["/srv/api/sub"]);
+    // No status change, no git.
     apply(
         dir.path(),
         &pane(),
-        &event("UserPromptSubmit", json!({})),
+        &event("PostToolUse", json!({})),
         1,
         &git,
     )
     .unwrap();
+    assert_eq!(asked.borrow().len(), 1);
     let mut f = read(dir.path());
     assert_eq!(f["git"]["branch"], "main");
     f["git"]["pr_num"] = json!(42);

@@ -1113,3 +1113,58 @@ fn navi_mark_then_list_json_shows_the_marks() {
         .count();
     assert_eq!(json, navi_core::fixtures::FILES.len());
 }
+
+/// The events a real Claude Code (2.1.197) sent its hooks for one turn in tmux: start, a
+/// prompt, a Bash call that asked permission (request and notification), the tool use, the
+/// stop, the idle notification a minute later, and `/exit`. Recorded by a `cat` hook beside
+/// navi's, with Claude talking to a scripted stand-in for the API on loopback; the home
+/// directory in the paths was then renamed to /home/dev.
+#[test]
+fn recorded_claude_code_events_give_the_go_navis_statuses() {
+    let env = Env::new();
+    let work = env.home.path().join("proj");
+    std::fs::create_dir(&work).unwrap();
+    let tmux = Tmux::start("live claude", &work);
+    let sessions = env.home.path().join("sessions");
+    let file = sessions.join("live claude.json");
+    let cwd = dir(&work.canonicalize().unwrap()).to_string();
+    let recorded = include_str!("fixtures/claude-code-2.1.197.jsonl");
+    let expected = [
+        ("SessionStart", "idle", ""),
+        ("UserPromptSubmit", "working", ""),
+        ("PermissionRequest", "permission", ""),
+        ("Notification", "permission", "Claude needs your permission"),
+        ("PostToolUse", "working", ""),
+        ("Stop", "done", ""),
+        (
+            "Notification",
+            "waiting",
+            "Claude is waiting for your input",
+        ),
+        ("SessionEnd", "offline", ""),
+    ];
+    let lines: Vec<&str> = recorded.lines().filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines.len(), expected.len());
+    for (line, (name, status, message)) in lines.iter().zip(expected) {
+        let mut event: Value = serde_json::from_str(line).unwrap();
+        assert_eq!(event["hook_event_name"], name);
+        event["cwd"] = Value::from(cwd.clone());
+        let out = hook(&env, &tmux, &sessions, &event.to_string());
+        assert!(out.status.success() && out.stdout.is_empty(), "{name}");
+        let f: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+        assert_eq!(
+            (f["status"].as_str(), f["message"].as_str()),
+            (Some(status), Some(message)),
+            "after {name}: {f}"
+        );
+        assert_eq!(f["session_id"], "87cd286a-191d-4e45-bc6a-c0c89c925804");
+        assert_eq!(f["cwd"], cwd.as_str());
+    }
+    let f: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(f["metrics"]["tools"]["counts"]["Bash"], 1, "{f}");
+    assert_eq!(f["metrics"]["tools"]["recent"][0], "Bash", "{f}");
+    // navi lists it as the Go navi would.
+    let out = env.navi(&["list", "--json", "--sessions-dir", dir(&sessions)]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["sessions"][0]["status"], "offline", "{v}");
+}

@@ -29,7 +29,8 @@ impl GitQuery {
         find_git_dir(Path::new(cwd))?;
         let child = Command::new("git")
             .args(["-C", cwd, "status", "--porcelain=v2", "--branch"])
-            .args(["--untracked-files=no", "--ignore-submodules=all"])
+            // Untracked files count as dirty, as in the Go navi (`git status --porcelain`).
+            .arg("--ignore-submodules=all")
             .env("GIT_OPTIONAL_LOCKS", "0")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -154,6 +155,12 @@ mod tests {
         std::fs::create_dir(&cwd).unwrap();
         let cwd = cwd.display().to_string();
         let clean = git_block(&cwd).expect("a block inside the work tree");
+        assert_eq!(clean["dirty"], false);
+        // A new, untracked file makes it dirty (the Go navi's `git status --porcelain`).
+        std::fs::write(dir.path().join("new"), "x").unwrap();
+        assert_eq!(git_block(&cwd).expect("a block")["dirty"], true);
+        std::fs::remove_file(dir.path().join("new")).unwrap();
+        let clean = git_block(&cwd).expect("a block");
         assert_eq!(clean["branch"], "trunk");
         assert_eq!(
             (clean["dirty"].clone(), clean["ahead"].clone()),

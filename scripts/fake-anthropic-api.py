@@ -2,8 +2,8 @@
 # A scripted stand-in for the Anthropic Messages API on 127.0.0.1, so a real Claude Code can
 # run a turn without credentials or network (scripts/live-claude.sh). With the Bash tool on
 # offer it answers a prompt with one Bash call (which asks permission), then a final text;
-# any other request gets "ok". Usage: fake-anthropic-api.py PORT [LOG]
-import json, sys, itertools
+# any other request gets "ok". Usage: [FAKE_API_DELAY=S] fake-anthropic-api.py PORT [LOG]
+import json, os, sys, itertools, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 counter = itertools.count(1)
 LOG = open(sys.argv[2] if len(sys.argv) > 2 else "/dev/null", "a")
@@ -50,6 +50,8 @@ class H(BaseHTTPRequestHandler):
         if "count_tokens" in self.path:
             out = json.dumps({"input_tokens": 10}).encode(); self.send_response(200); self.send_header("content-type","application/json"); self.end_headers(); self.wfile.write(out); return
         if "Bash" in tools and not has_result:
+            # Think a while (FAKE_API_DELAY seconds), so the "working" status can be seen.
+            time.sleep(float(os.environ.get("FAKE_API_DELAY", "0")))
             blocks, stop = [{"type":"text","text":"Running it."},{"type":"tool_use","name":"Bash","input":{"command":"echo \"hello\" from 'navi' > out.txt","description":"write a file"}}], "tool_use"
         elif "Bash" in tools:
             blocks, stop = [{"type":"text","text":"Done: the file says \"hello\"."}], "end_turn"

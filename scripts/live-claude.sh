@@ -14,7 +14,7 @@ unset TMUX TMUX_PANE
 mkdir -p "$HOME/proj" "$TMUX_TMPDIR"
 port=$((20000 + RANDOM % 20000))
 key=sk-ant-api03-navi-live-check-not-a-real-key
-python3 "$here/fake-anthropic-api.py" "$port" "$D/api.log" &
+FAKE_API_DELAY=6 python3 "$here/fake-anthropic-api.py" "$port" "$D/api.log" &
 api=$!
 cleanup() { tmux kill-server 2>/dev/null || true; kill "$api" 2>/dev/null || true; }
 trap cleanup EXIT
@@ -38,7 +38,8 @@ tmux new-session -d -s live -c "$HOME/proj" -x 160 -y 45 \
    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 DISABLE_AUTOUPDATER=1 $claude; sleep 600"
 sleep 8; show "started (idle)"
 tmux send-keys -t live 'write hello to a file with bash' Enter
-sleep 8; show "asked permission for Bash"
+sleep 3; show "prompt sent, the API thinking for 6 s (working)"
+sleep 9; show "asked permission for Bash"
 tmux send-keys -t live 1
 sleep 6; show "tool ran, turn over (done)"
 echo "(waiting 65 s for Claude's idle notification)"; sleep 65; show "idle prompt (waiting)"

@@ -11,18 +11,23 @@ use serde_json::Value;
 /// The largest event navi reads from stdin (tool responses can be big).
 const MAX_EVENT_BYTES: u64 = 8 * 1024 * 1024;
 
-/// The variables the `tmux` query keeps: where the server is, and a UTF-8 locale (tmux
-/// refuses to run without one). The client sends its whole environment to the server, and
-/// Claude Code's is large: 0.3 ms of every hook run with 120 variables (`docs/benchmarks.md`).
+/// The variables the `tmux` query keeps: where the server is, a UTF-8 locale (tmux refuses
+/// to run without one), and where a tmux built by hand finds its libraries. The client
+/// sends its whole environment to the server, and Claude Code's is large: 0.3 ms of every
+/// hook run with 120 variables (`docs/benchmarks.md`).
 const TMUX_ENV: &[&str] = &[
     "TMUX",
     "TMUX_TMPDIR",
     "HOME",
     "PATH",
     "USER",
+    "TMPDIR",
     "LANG",
     "LC_ALL",
     "LC_CTYPE",
+    "LD_LIBRARY_PATH",
+    "LD_PRELOAD",
+    "DYLD_LIBRARY_PATH",
 ];
 
 /// `navi hook`: applies the event on stdin to this tmux session's status file. Never
@@ -100,7 +105,7 @@ fn spawn_pane_query() -> std::io::Result<Child> {
             std::env::split_paths(&path)
                 .filter(|dir| dir.is_absolute())
                 .map(|dir| dir.join("tmux"))
-                .find(|exe| exe.is_file())
+                .find(|exe| is_executable(exe))
         })
         .unwrap_or_else(|| PathBuf::from("tmux"));
     let mut cmd = Command::new(tmux);
@@ -139,4 +144,10 @@ fn pane_answer(query: std::io::Result<Child>) -> Result<Pane, String> {
         session: session.to_string(),
         cwd: cwd.to_string(),
     })
+}
+
+/// A regular file someone may execute (as the shell's `PATH` search wants).
+fn is_executable(path: &std::path::Path) -> bool {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }

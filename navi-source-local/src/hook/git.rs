@@ -1,8 +1,11 @@
 //! The `git` block of a status file (branch, dirty, ahead, behind), found cheaply: no
 //! process at all outside a repository, one `git status` inside one.
 
+use std::ffi::OsStr;
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Map, Value};
 
@@ -12,25 +15,35 @@ pub fn git_block(cwd: &str) -> Option<Value> {
     GitQuery::start(cwd)?.finish()
 }
 
+/// How long a hook waits for `git status` (timed from its start). Past it git is stopped
+/// and the file keeps its previous git block: a huge work tree never holds Claude up.
+pub const GIT_DEADLINE: Duration = Duration::from_millis(500);
+
 /// A `git status` started early, so that it runs while something slower (the tmux
 /// query of `navi hook`) does. Dropped unfinished, it is stopped.
 #[derive(Debug)]
 pub struct GitQuery {
     cwd: String,
     child: Option<Child>,
+    deadline: Instant,
 }
 
 impl GitQuery {
     /// Starts `git status` in `cwd`; `None` (and no process) outside a repository.
     pub fn start(cwd: &str) -> Option<GitQuery> {
+        Self::start_program(OsStr::new("git"), cwd, GIT_DEADLINE)
+    }
+
+    fn start_program(git: &OsStr, cwd: &str, patience: Duration) -> Option<GitQuery> {
         if cwd.is_empty() {
             return None;
         }
         find_git_dir(Path::new(cwd))?;
-        let child = Command::new("git")
+        let child = Command::new(git)
             .args(["-C", cwd, "status", "--porcelain=v2", "--branch"])
-            // Untracked files count as dirty, as in the Go navi (`git status --porcelain`).
-            .arg("--ignore-submodules=all")
+            // Untracked files count as dirty, as in the Go navi (`git status --porcelain`);
+            // `normal`, not a user's `all`, which would list every file.
+            .args(["--untracked-files=normal", "--ignore-submodules=all"])
             .env("GIT_OPTIONAL_LOCKS", "0")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -40,6 +53,7 @@ impl GitQuery {
         Some(GitQuery {
             cwd: cwd.to_string(),
             child: Some(child),
+            deadline: Instant::now() + patience,
         })
     }
 
@@ -48,15 +62,34 @@ impl GitQuery {
         &self.cwd
     }
 
-    /// Waits for git and reads its answer.
+    /// Waits for git, until the deadline at most, and reads its answer.
     pub fn finish(mut self) -> Option<Value> {
-        let out = self.child.take()?.wait_with_output().ok()?;
-        if !out.status.success() {
+        let mut child = self.child.take()?;
+        let mut stdout = child.stdout.take()?;
+        // Read on a thread: a long answer must not stall git while this one waits.
+        let reader = std::thread::spawn(move || {
+            let mut text = Vec::new();
+            stdout.read_to_end(&mut text).map(|_| text)
+        });
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(status)) => break status,
+                Ok(None) if Instant::now() < self.deadline => {
+                    std::thread::sleep(Duration::from_micros(200));
+                }
+                _ => {
+                    // Too slow (or gone wrong): stop it; the reader ends with the pipe.
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return None;
+                }
+            }
+        };
+        let text = reader.join().ok()?.ok()?;
+        if !status.success() {
             return None;
         }
-        Some(Value::Object(parse_status(&String::from_utf8_lossy(
-            &out.stdout,
-        ))))
+        Some(Value::Object(parse_status(&String::from_utf8_lossy(&text))))
     }
 }
 
@@ -172,6 +205,32 @@ mod tests {
         assert_eq!(query.finish().expect("answer")["dirty"], true);
         // A query dropped unfinished is stopped and reaped, not left running.
         drop(GitQuery::start(&cwd));
+    }
+
+    #[test]
+    fn a_git_past_its_deadline_is_stopped_and_gives_no_block() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join(".git")).unwrap();
+        let slow = dir.path().join("slow-git");
+        std::fs::write(&slow, "#!/bin/sh\nexec sleep 30\n").unwrap();
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&slow, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let cwd = dir.path().display().to_string();
+        let started = Instant::now();
+        // Starting a script just written can fail with ETXTBSY while another test thread
+        // forks: try again.
+        let query = (0..100)
+            .find_map(|_| {
+                let q = GitQuery::start_program(slow.as_os_str(), &cwd, Duration::from_millis(50));
+                if q.is_none() {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                q
+            })
+            .expect("started");
+        assert_eq!(query.finish(), None);
+        // Stopped, not waited for: far sooner than the 30 s it would take.
+        assert!(started.elapsed() < Duration::from_secs(20));
     }
 
     #[test]

@@ -381,7 +381,7 @@ pub fn status_cmd(path: &Path, sessions_dir: &Path, out: &mut dyn Write) -> anyh
     match newest_status_file(sessions_dir) {
         Some((name, age)) => writeln!(
             out,
-            "last status file written: {name} in {}, {} ago",
+            "last status file written: {name} in {}, {}",
             sessions_dir.display(),
             crate::format::ago(age)
         )?,

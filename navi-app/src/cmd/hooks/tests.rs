@@ -124,6 +124,15 @@ fn files_on_disk_invalid_json_is_untouched_and_dry_run_writes_nothing() {
         out.contains("installed in") && out.contains("last status file written: api.json"),
         "{out}"
     );
+    // The age reads once: "just now" or "5s ago", never "just now ago".
+    let age = out
+        .lines()
+        .find(|l| l.starts_with("last status file"))
+        .unwrap();
+    assert!(
+        (age.ends_with(", just now") || age.ends_with(" ago")) && !age.contains("ago ago"),
+        "{age}"
+    );
 
     let mut out = Vec::new();
     uninstall_cmd(&path, false, &mut out).unwrap();

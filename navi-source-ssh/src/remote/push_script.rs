@@ -50,7 +50,8 @@
 //! Scans are triggered by `inotifywait -m` events on the directory and its marks
 //! directory where the remote has it (nothing at all runs while nothing changes; the
 //! file an event names is sent whatever its time, so a file renamed into place is never
-//! missed), else by a ticker: one `sleep` per tick. Both run in a background subshell whose lines are
+//! missed; events on other files, a writer's temp file, start nothing, so a write made
+//! as temp file plus rename is sent once), else by a ticker: one `sleep` per tick. Both run in a background subshell whose lines are
 //! merged with navi's commands (read by one `cat`) into the loop's stdin. When the
 //! watcher ends (the directory was removed, the inotify limit) the ticker takes over and
 //! a `MODE scan` batch says so.
@@ -209,7 +210,7 @@ ticker() {
   w=
   if [ "$watcher" = inotify ]; then
     if [ -d "$dir/.navi/marks" ]; then set -- "$dir" "$dir/.navi/marks"; else set -- "$dir"; fi
-    inotifywait -m -q -e close_write -e moved_to -e moved_from -e delete -e create -e attrib --format "$n:e%w%f" -- "$@" &
+    inotifywait -m -q -e close_write -e moved_to -e moved_from -e delete -e create -e attrib --format "$n:e%e %w%f" -- "$@" &
     w=$!
     echo "$w" > "$m/w"
     wait "$w"
@@ -236,10 +237,12 @@ printf '\nNAVI-%s MODE %s\n\nNAVI-%s END\n' "$n" "$watcher" "$n"
     "$n:d") digest;;
     "$n:m") printf '\nNAVI-%s MODE scan\n\nNAVI-%s END\n' "$n" "$n";;
     "$n:e"*)
-      p=${line#"$n:e"}
+      p=${line#"$n:e"}; ev=${p%% *}; p=${p#* }
       case $p in
         */.navi/marks/*.json) mforce="$mforce$newline./${p##*/}";;
         *.json) force="$force$newline./${p##*/}";;
+        # A writer's temp file (`.tmp.navi.1`, `x.json.tmp`): its rename is the change.
+        *) case $ev in *ISDIR*) ;; *) continue;; esac;;
       esac
       scan;;
     "$n:k") scan;;

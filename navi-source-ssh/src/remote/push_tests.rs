@@ -117,6 +117,22 @@ impl Loop {
         }
     }
 
+    /// Applies every batch that arrives within `d` (nothing has to).
+    pub(super) fn drain_for(&mut self, d: Duration) {
+        let deadline = std::time::Instant::now() + d;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let Ok(chunk) = self.chunks.recv_timeout(left) else {
+                return;
+            };
+            self.raw.extend_from_slice(&chunk);
+            for b in self.reader.push(&chunk).unwrap() {
+                self.apply(&b);
+                self.seen.push(b);
+            }
+        }
+    }
+
     fn apply(&mut self, b: &Batch) {
         match b.clone() {
             Batch::Full(r) => self.state = PushState::from_full(r),
@@ -567,4 +583,45 @@ fn changes_arrive_by_themselves() {
     let mode = watching.wait_for(|b| matches!(b, Batch::Mode(_)));
     assert_eq!(mode, Batch::Mode("scan".into()));
     assert!(watching.stop().success());
+}
+
+/// A write as the hooks make it (a temp file, then a rename) is sent once: the temp file's
+/// own events start no scan, so only the rename does.
+#[test]
+fn one_hook_write_is_sent_once() {
+    let d = tempfile::tempdir().unwrap();
+    let tools = tempfile::tempdir().unwrap();
+    write_status(d.path(), "w", "idle");
+    let Some(mut l) = start(Watch::Inotify, d.path(), tools.path()) else {
+        return;
+    };
+    let sends_w = |b: &Batch| {
+        matches!(b, Batch::Delta(r) if r.iter().any(
+            |r| matches!(r, super::push_decode::Record::File(n, _) if n == "w.json")))
+    };
+    let statuses = [
+        "working",
+        "permission",
+        "working",
+        "done",
+        "waiting",
+        "idle",
+    ];
+    for (i, status) in statuses.into_iter().enumerate() {
+        l.seen.clear();
+        if i % 2 == 0 {
+            write_status(d.path(), "w", status); // navi's hook: `.tmp.w`
+        } else {
+            // The Go hook's way: `w.json.tmp`, not hidden, then renamed.
+            let tmp = d.path().join("w.json.tmp");
+            std::fs::write(&tmp, status_json("w", status)).unwrap();
+            std::fs::rename(&tmp, d.path().join("w.json")).unwrap();
+        }
+        l.wait_for(sends_w);
+        l.drain_for(Duration::from_millis(400));
+        assert_eq!(l.sessions(), vec![("w".into(), status.into())]);
+        let again = l.seen.iter().filter(|b| sends_w(b)).count();
+        assert_eq!(again, 0, "w.json sent again for one write: {:?}", l.seen);
+    }
+    assert!(l.stop().success());
 }

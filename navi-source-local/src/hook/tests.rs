@@ -348,3 +348,34 @@ fn concurrent_events_lose_no_update() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+#[test]
+fn a_write_leaves_only_the_file_and_its_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    // The first write renames into place, the next ones replace an existing file.
+    run(dir.path(), &event("UserPromptSubmit", json!({})), 1);
+    run(dir.path(), &event("Stop", json!({})), 2);
+    let f = run(dir.path(), &event("UserPromptSubmit", json!({})), 3);
+    assert_eq!(f["status"], "working");
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, [".api.lock", "api.json"]);
+}
+
+#[test]
+fn a_directory_where_the_file_goes_is_an_error_and_stays() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("api.json")).unwrap();
+    let r = apply(dir.path(), &pane(), &event("Stop", json!({})), 1, &no_git);
+    assert!(matches!(r, Err(HookError::Io { .. })), "{r:?}");
+    assert!(dir.path().join("api.json").is_dir());
+    let stray: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().starts_with(".tmp"))
+        .collect();
+    assert!(stray.is_empty(), "{stray:?}");
+}

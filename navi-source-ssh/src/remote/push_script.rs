@@ -238,12 +238,19 @@ printf '\nNAVI-%s MODE %s\n\nNAVI-%s END\n' "$n" "$watcher" "$n"
     "$n:m") printf '\nNAVI-%s MODE scan\n\nNAVI-%s END\n' "$n" "$n";;
     "$n:e"*)
       p=${line#"$n:e"}; ev=${p%% *}; p=${p#* }
-      case $p in
-        */.navi/marks/*.json) mforce="$mforce$newline./${p##*/}";;
-        *.json) force="$force$newline./${p##*/}";;
-        # A writer's temp file (`.tmp.navi.1`, `x.json.tmp`): its rename is the change.
-        *) case $ev in *ISDIR*) ;; *) continue;; esac;;
+      case $ev in
+        # A name that went: nothing to force. Still there, it was swapped or replaced,
+        # and that event scans (a second scan would send it again: file times are
+        # coarser than these events).
+        MOVED_FROM*|DELETE*) [ -e "$p" ] && continue;;
+        *) case $p in
+            */.navi/marks/*.json) mforce="$mforce$newline./${p##*/}";;
+            *.json) force="$force$newline./${p##*/}";;
+          esac;;
       esac
+      # A writer's temp file (`.tmp.navi.1`, `x.json.tmp`) starts nothing: its rename
+      # names the status file.
+      case $p in *.json) ;; *) case $ev in *ISDIR*) ;; *) continue;; esac;; esac
       scan;;
     "$n:k") scan;;
   esac

@@ -585,8 +585,8 @@ fn changes_arrive_by_themselves() {
     assert!(watching.stop().success());
 }
 
-/// A write as the hooks make it (a temp file, then a rename) is sent once: the temp file's
-/// own events start no scan, so only the rename does.
+/// A write as the hooks make it (a temp file, then a rename or a swap) is sent once: the
+/// temp file's own events start no scan, and a name that went forces nothing.
 #[test]
 fn one_hook_write_is_sent_once() {
     let d = tempfile::tempdir().unwrap();
@@ -609,13 +609,15 @@ fn one_hook_write_is_sent_once() {
     ];
     for (i, status) in statuses.into_iter().enumerate() {
         l.seen.clear();
-        if i % 2 == 0 {
-            write_status(d.path(), "w", status); // navi's hook: `.tmp.w`
-        } else {
-            // The Go hook's way: `w.json.tmp`, not hidden, then renamed.
-            let tmp = d.path().join("w.json.tmp");
-            std::fs::write(&tmp, status_json("w", status)).unwrap();
-            std::fs::rename(&tmp, d.path().join("w.json")).unwrap();
+        match i % 3 {
+            0 => write_status(d.path(), "w", status), // a hidden temp file, renamed
+            1 => {
+                // The Go hook's way: `w.json.tmp`, not hidden, then renamed.
+                let tmp = d.path().join("w.json.tmp");
+                std::fs::write(&tmp, status_json("w", status)).unwrap();
+                std::fs::rename(&tmp, d.path().join("w.json")).unwrap();
+            }
+            _ => swap_status(d.path(), "w", status),
         }
         l.wait_for(sends_w);
         l.drain_for(Duration::from_millis(400));
@@ -624,4 +626,27 @@ fn one_hook_write_is_sent_once() {
         assert_eq!(again, 0, "w.json sent again for one write: {:?}", l.seen);
     }
     assert!(l.stop().success());
+}
+
+/// Writes a status file as `navi hook` does on Linux: a hidden temp file swapped with the
+/// old one (`renameat2` `RENAME_EXCHANGE`), which is then removed.
+#[cfg(target_os = "linux")]
+fn swap_status(dir: &Path, name: &str, status: &str) {
+    use rustix::fs::{renameat_with, RenameFlags, CWD};
+    let tmp = dir.join(format!(".tmp.navi.{name}"));
+    std::fs::write(&tmp, status_json(name, status)).unwrap();
+    renameat_with(
+        CWD,
+        &tmp,
+        CWD,
+        dir.join(format!("{name}.json")),
+        RenameFlags::EXCHANGE,
+    )
+    .unwrap();
+    std::fs::remove_file(&tmp).unwrap();
+}
+
+#[cfg(not(target_os = "linux"))]
+fn swap_status(dir: &Path, name: &str, status: &str) {
+    write_status(dir, name, status);
 }

@@ -449,49 +449,21 @@ fn prune_stopped_agents(doc: &mut Map<String, Value>) {
     }
 }
 
-/// Writes `value` to a hidden temp file beside `file` and puts it in place, so a reader
-/// sees the old file or the new one, never a part.
+/// Writes `value` to a hidden temp file beside `file` and renames it into place, so a
+/// reader sees the old file or the new one, never a part.
 fn write_atomic(dir: &Path, file: &Path, value: &Value) -> std::io::Result<()> {
     let mut bytes = serde_json::to_vec_pretty(value).map_err(std::io::Error::other)?;
     bytes.push(b'\n');
     let tmp = dir.join(format!(".tmp.navi.{}", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
-        // No fsync: a status file is rewritten within seconds, and putting it in place
-        // atomically makes readers see the old file or the new one (fsync cost ~10 ms per
-        // hook here).
+        // No fsync: a status file is rewritten within seconds, and the rename alone makes
+        // readers see the old file or the new one (fsync cost ~10 ms per hook here).
         f.write_all(&bytes)?;
-        drop(f);
-        replace(&tmp, file)
+        std::fs::rename(&tmp, file)
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
     result
-}
-
-/// Puts `tmp` in place of `file`. On Linux an existing regular `file` is swapped with
-/// `tmp` (`renameat2` with `RENAME_EXCHANGE`, as atomic for readers as a rename) and the
-/// old content, now under the hidden name, removed. A plain rename over an existing file
-/// makes ext4 (`auto_da_alloc`) write the new data out before it returns: 0.3 ms of every
-/// hook run on this project's machines, against 0.05 ms for the swap
-/// (`docs/benchmarks.md`).
-#[cfg(target_os = "linux")]
-fn replace(tmp: &Path, file: &Path) -> std::io::Result<()> {
-    use rustix::fs::{renameat_with, RenameFlags, CWD};
-    // Anything but a regular file (a directory, a symlink) gets rename's own answer.
-    let regular = std::fs::symlink_metadata(file).is_ok_and(|m| m.file_type().is_file());
-    if regular && renameat_with(CWD, tmp, CWD, file, RenameFlags::EXCHANGE).is_ok() {
-        // A leftover (a crash right here) is hidden from every reader, and the next run
-        // with this process id truncates it.
-        let _ = std::fs::remove_file(tmp);
-        return Ok(());
-    }
-    // No file yet, or a filesystem or kernel without the swap.
-    std::fs::rename(tmp, file)
-}
-
-#[cfg(not(target_os = "linux"))]
-fn replace(tmp: &Path, file: &Path) -> std::io::Result<()> {
-    std::fs::rename(tmp, file)
 }

@@ -628,7 +628,7 @@ fn one_hook_write_is_sent_once() {
     assert!(l.stop().success());
 }
 
-/// Writes a status file as `navi hook` does on Linux: a hidden temp file swapped with the
+/// Writes a status file as a writer that swaps does: a hidden temp file swapped with the
 /// old one (`renameat2` `RENAME_EXCHANGE`), which is then removed.
 #[cfg(target_os = "linux")]
 fn swap_status(dir: &Path, name: &str, status: &str) {

@@ -54,7 +54,7 @@ pub fn run_hook(sessions_dir: Option<PathBuf>) -> Result<(), String> {
     // The git block is wanted when the status changes: for the events that usually
     // change it, ask git now, while tmux answers.
     let early_git = RefCell::new(
-        likely_status_change(&event)
+        hook::likely_status_change(&event)
             .then(|| hook::GitQuery::start(event.get("cwd")?.as_str()?))
             .flatten(),
     );
@@ -72,42 +72,11 @@ pub fn run_hook(sessions_dir: Option<PathBuf>) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
-/// Whether `event` usually changes the lead session's status: a prompt, a stop, a
-/// question, a start or an end do; a tool use (the most frequent event) rarely does, and a
-/// teammate's or subagent's event never changes the lead's.
-fn likely_status_change(event: &Value) -> bool {
-    let teammate = event
-        .get("teammate_name")
-        .and_then(Value::as_str)
-        .is_some_and(|t| !t.is_empty());
-    let name = event.get("hook_event_name").and_then(Value::as_str);
-    !teammate
-        && matches!(
-            name,
-            Some(
-                "UserPromptSubmit"
-                    | "Stop"
-                    | "TaskCompleted"
-                    | "Notification"
-                    | "PermissionRequest"
-                    | "SessionStart"
-                    | "SessionEnd"
-            )
-        )
-}
-
 /// Starts asking tmux for this pane's session and directory (`$TMUX_PANE`).
 fn spawn_pane_query() -> std::io::Result<Child> {
     // By absolute path: with a changed environment, a program std has to look up on
     // `PATH` is started with fork+exec instead of posix_spawn, 0.5 to 2 ms more here.
-    let tmux = std::env::var_os("PATH")
-        .and_then(|path| {
-            std::env::split_paths(&path)
-                .filter(|dir| dir.is_absolute())
-                .map(|dir| dir.join("tmux"))
-                .find(|exe| is_executable(exe))
-        })
-        .unwrap_or_else(|| PathBuf::from("tmux"));
+    let tmux = crate::sources::find_on_path("tmux").unwrap_or_else(|| PathBuf::from("tmux"));
     let mut cmd = Command::new(tmux);
     cmd.env_clear();
     for key in TMUX_ENV {
@@ -144,10 +113,4 @@ fn pane_answer(query: std::io::Result<Child>) -> Result<Pane, String> {
         session: session.to_string(),
         cwd: cwd.to_string(),
     })
-}
-
-/// A regular file someone may execute (as the shell's `PATH` search wants).
-fn is_executable(path: &std::path::Path) -> bool {
-    use std::os::unix::fs::PermissionsExt as _;
-    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }

@@ -251,8 +251,7 @@ pub fn tts_argv(engine: &str, text: &str) -> Option<Vec<String>> {
 
 /// Whether `cmd` is an executable on `PATH`.
 pub fn on_path(cmd: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(cmd).is_file()))
+    crate::sources::find_on_path(cmd).is_some()
 }
 
 #[cfg(test)]

@@ -83,6 +83,24 @@ pub fn status_for(event: &Value) -> Option<&'static str> {
     })
 }
 
+/// Whether `event` usually changes the lead session's status (so its git block is worth
+/// asking for early): a prompt, a stop, a question, a start or an end do; a tool use (the
+/// most frequent event) rarely does, and a teammate's or subagent's event never changes
+/// the lead's.
+pub fn likely_status_change(event: &Value) -> bool {
+    !has_teammate(event)
+        && matches!(
+            str_of(event, "hook_event_name"),
+            "UserPromptSubmit"
+                | "Stop"
+                | "TaskCompleted"
+                | "Notification"
+                | "PermissionRequest"
+                | "SessionStart"
+                | "SessionEnd"
+        )
+}
+
 /// Applies one hook `event` (Claude Code's JSON) to `<dir>/<pane.session>.json` at unix
 /// time `now`. `git` is asked for the git block of the file's `cwd` only when the status
 /// changes.
@@ -120,9 +138,9 @@ pub fn apply(
     let result = match changed {
         Err(why) => Ok(Outcome::Ignored(why)),
         Ok(status_changed) => {
-            // The git block describes the directory the file shows.
-            let cwd = doc.get("cwd").and_then(Value::as_str).unwrap_or(&pane.cwd);
             if status_changed && !has_teammate(event) {
+                // The git block describes the directory the file shows.
+                let cwd = doc.get("cwd").and_then(Value::as_str).unwrap_or(&pane.cwd);
                 if let Some(Value::Object(block)) = git(cwd) {
                     // Keys written by others (pr_num, remote, ...) stay.
                     object_at(&mut doc, "git").extend(block);

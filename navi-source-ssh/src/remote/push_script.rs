@@ -51,8 +51,9 @@
 //! directory where the remote has it (nothing at all runs while nothing changes; the
 //! file an event names is sent whatever its time, so a file renamed into place is never
 //! missed; events on other files, a writer's temp file, start nothing, so a write made
-//! as temp file plus rename is sent once), else by a ticker: one `sleep` per tick. Both run in a background subshell whose lines are
-//! merged with navi's commands (read by one `cat`) into the loop's stdin. When the
+//! as temp file plus rename is sent once), else by a ticker: one `sleep` per tick. Both
+//! run in a background subshell whose lines are merged with navi's commands (read by one
+//! `cat`) into the loop's stdin. When the
 //! watcher ends (the directory was removed, the inotify limit) the ticker takes over and
 //! a `MODE scan` batch says so.
 //!
@@ -238,6 +239,9 @@ printf '\nNAVI-%s MODE %s\n\nNAVI-%s END\n' "$n" "$watcher" "$n"
     "$n:m") printf '\nNAVI-%s MODE scan\n\nNAVI-%s END\n' "$n" "$n";;
     "$n:e"*)
       p=${line#"$n:e"}; ev=${p%% *}; p=${p#* }
+      # A writer's temp file (`.tmp.navi.1`, `x.json.tmp`) starts nothing: its rename
+      # names the status file.
+      case $p in *.json) ;; *) case $ev in *ISDIR*) ;; *) continue;; esac;; esac
       case $ev in
         # A name that went: nothing to force. Still there, it was swapped or replaced,
         # and that event scans (a second scan would send it again: file times are
@@ -248,9 +252,6 @@ printf '\nNAVI-%s MODE %s\n\nNAVI-%s END\n' "$n" "$watcher" "$n"
             *.json) force="$force$newline./${p##*/}";;
           esac;;
       esac
-      # A writer's temp file (`.tmp.navi.1`, `x.json.tmp`) starts nothing: its rename
-      # names the status file.
-      case $p in *.json) ;; *) case $ev in *ISDIR*) ;; *) continue;; esac;; esac
       scan;;
     "$n:k") scan;;
   esac

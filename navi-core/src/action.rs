@@ -107,33 +107,13 @@ pub enum ActionOutput {
     Text(String),
 }
 
-/// Why tmux would refuse `name` as a session name, if it would: empty, or containing
-/// `:` or `.` (tmux uses them in targets), or a control character.
+/// Why `name` cannot be a new tmux session name, if it cannot: the rule of
+/// [`SessionName::new_for_tmux`](crate::SessionName::new_for_tmux) (names tmux would
+/// store changed are refused too), as a message.
 pub fn check_session_name(name: &str) -> Result<(), String> {
-    if name.trim().is_empty() {
-        return Err("a session name cannot be empty".into());
-    }
-    if let Some(c) = name.chars().find(|c| matches!(c, ':' | '.')) {
-        return Err(format!(
-            "tmux does not allow `{c}` in a session name (it separates window and pane in targets)"
-        ));
-    }
-    if name.contains('$') {
-        return Err("tmux changes `$` in a session name (it stores `\\$`); leave it out".into());
-    }
-    if name.starts_with('%') {
-        return Err("a session name cannot start with `%` (tmux reads a pane id)".into());
-    }
-    if name.chars().any(char::is_control) {
-        return Err("a session name cannot contain control characters".into());
-    }
-    if name.starts_with('-') {
-        return Err("a session name cannot start with `-` (tmux would read an option)".into());
-    }
-    if name.len() > 200 {
-        return Err("a session name is at most 200 bytes".into());
-    }
-    Ok(())
+    crate::SessionName::new_for_tmux(name)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

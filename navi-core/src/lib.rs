@@ -29,6 +29,7 @@ mod memory;
 mod model;
 mod session;
 mod source;
+pub mod statusdir;
 pub mod text;
 mod wrap;
 
@@ -49,11 +50,13 @@ pub use memory::{AttachFn, MemorySource};
 pub use model::{matches_query, Counts, Filter, Model, SortMode};
 pub use session::{
     compare_sessions, sort_sessions_arc, AgentState, GitInfo, Metrics, ParseError, ResourceMetrics,
-    SessionInfo, SessionKey, Status, Team, TeamAgent, TimeMetrics, Tokens, ToolMetrics,
+    SessionInfo, SessionKey, Status, Team, TeamAgent, TimeMetrics, TmuxPlace, Tokens, ToolMetrics,
     MAX_STATUS_FILE_BYTES,
 };
 pub use source::{
-    tmux_arg, tmux_target, AttachCommand, AttachContext, DynSessionSource, PollReport,
+    tmux_arg, tmux_target, AttachCommand, AttachContext, DynSessionSource, Follow, PollReport,
     SessionSource, SkippedFile, EXIT_NO_SUCH_SESSION,
 };
+pub use statusdir::liveness::Liveness;
+pub use statusdir::{NameError, SessionName};
 pub use wrap::{bounded_poll, poll_deadline, Bounded, Flaky, Latent};

@@ -34,8 +34,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The directory of the marks files, relative to the sessions directory.
-pub const MARKS_DIR: &str = ".navi/marks";
+pub use crate::statusdir::layout::MARKS_DIR;
 
 /// The largest marks file read (a note is short, tags are few).
 pub const MAX_MARKS_FILE_BYTES: u64 = 8 * 1024;

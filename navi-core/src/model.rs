@@ -159,7 +159,7 @@ impl Model {
 
     fn visible(&self, s: &SessionInfo) -> bool {
         self.filter.matches(s)
-            && !(self.hide_offline && (s.stale || s.ended || s.status == Status::Offline))
+            && !(self.hide_offline && (s.stale || s.is_ended() || s.status == Status::Offline))
             && self
                 .statuses
                 .as_ref()

@@ -31,23 +31,67 @@ pub struct PollReport {
     /// Something the user should know although the poll succeeded, e.g. "the status
     /// directory ~/.claude-sessions does not exist" (a typo is otherwise invisible).
     pub note: Option<String>,
-    /// The tmux sessions that exist on the machine (`None`: unknown, e.g. no tmux).
-    pub tmux_sessions: Option<Vec<String>>,
+    /// What the machine's tmux servers said in this poll (`None`: the source did not ask
+    /// tmux; its rows stay live). [`decide_liveness`](Self::decide_liveness) turns it
+    /// into each row's [`Liveness`](crate::Liveness).
+    pub tmux: Option<crate::statusdir::liveness::TmuxView>,
     /// How the source gets its data, for the health line (`"push (inotify)"`, `"poll"`,
     /// ...); `None` when it has only one way.
     pub mode: Option<String>,
 }
 
+/// A status file to move after a rename made in tmux itself (its session id is alive
+/// under another name), found by [`PollReport::decide_liveness`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Follow {
+    /// The name the file has.
+    pub from: crate::SessionName,
+    /// The name the session has now.
+    pub to: crate::SessionName,
+    /// `true`: move the status file (and its marks); `false`: the hook already writes
+    /// `to`'s file, so only the marks move, when `to` has none.
+    pub move_file: bool,
+}
+
 impl PollReport {
-    /// Marks the sessions whose tmux session is not in [`tmux_sessions`](Self::tmux_sessions)
-    /// as ended (nothing when the list is unknown).
-    pub fn mark_ended(&mut self) {
-        let Some(live) = &self.tmux_sessions else {
-            return;
+    /// Decides every row's liveness from [`tmux`](Self::tmux) with the one rule of
+    /// [`statusdir::liveness`](crate::statusdir::liveness) (nothing when tmux was not
+    /// asked), and returns the files a tmux-side rename left behind: the source moves
+    /// them (they are live rows).
+    pub fn decide_liveness(&mut self) -> Vec<Follow> {
+        let Some(view) = &self.tmux else {
+            return Vec::new();
         };
+        let names: std::collections::HashSet<String> = self
+            .sessions
+            .iter()
+            .map(|s| s.tmux_session.clone())
+            .collect();
+        let mut follows = Vec::new();
         for s in &mut self.sessions {
-            s.ended = !live.contains(&s.tmux_session);
+            let verdict = crate::statusdir::liveness::decide(s, view);
+            s.liveness = verdict.liveness;
+            let Some(to) = verdict.renamed_to else {
+                continue;
+            };
+            let (Ok(from), Ok(to_name)) = (
+                crate::SessionName::existing(&s.tmux_session),
+                crate::SessionName::existing(&to),
+            ) else {
+                continue;
+            };
+            let move_file = !names.contains(&to);
+            if !move_file {
+                // The hook writes the new name's file already: this one is left over.
+                s.liveness = crate::Liveness::Ended;
+            }
+            follows.push(Follow {
+                from,
+                to: to_name,
+                move_file,
+            });
         }
+        follows
     }
 }
 

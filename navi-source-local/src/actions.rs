@@ -5,7 +5,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use navi_core::{check_session_name, tmux_arg, tmux_target, Action, ActionOutput, SourceError};
+use navi_core::statusdir::liveness::{self, ServerAnswer, TmuxServer, TmuxView};
+use navi_core::{
+    check_session_name, tmux_arg, tmux_target, Action, ActionOutput, Follow, PollReport,
+    SourceError,
+};
 
 /// How tmux is run: `tmux` and any global options (`-S socket` in tests).
 #[derive(Debug, Clone)]
@@ -42,15 +46,42 @@ impl Tmux {
         })
     }
 
-    /// The tmux sessions of this machine: `Some(empty)` when no server runs, `None` when
-    /// tmux cannot be asked (not installed).
-    pub(crate) fn list_sessions(&self) -> Option<Vec<String>> {
-        match self.run(&["list-sessions", "-F", "#{session_name}"]) {
-            Ok(out) => Some(out.lines().map(str::to_string).collect()),
-            Err(e) if e.contains("no server running") || e.contains("error connecting") => {
-                Some(Vec::new())
-            }
-            Err(_) => None,
+    /// tmux addressing `server`: the configured argv for the default server, the same
+    /// program with `-S SOCKET` (and no other server option) for a recorded socket.
+    pub(crate) fn for_server(&self, server: &TmuxServer) -> Tmux {
+        match server {
+            TmuxServer::Default => self.clone(),
+            TmuxServer::Socket(socket) => Tmux {
+                argv: vec![
+                    self.argv.first().cloned().unwrap_or_else(|| "tmux".into()),
+                    "-S".into(),
+                    socket.clone(),
+                ],
+            },
+        }
+    }
+
+    /// What `server` says its sessions are (see [`navi_core::statusdir::liveness`]).
+    pub(crate) fn ask(&self, server: &TmuxServer) -> ServerAnswer {
+        match self
+            .for_server(server)
+            .run(&["list-sessions", "-F", liveness::LIST_FORMAT])
+        {
+            Ok(out) => liveness::parse_listing(&out),
+            Err(e) => ServerAnswer::Unreachable(liveness::unreachable_reason(server, &e)),
+        }
+    }
+
+    /// Every server the rows name, asked once each.
+    pub(crate) fn view(&self, sessions: &[navi_core::SessionInfo]) -> TmuxView {
+        TmuxView {
+            servers: TmuxView::servers_to_ask(sessions)
+                .into_iter()
+                .map(|server| {
+                    let answer = self.ask(&server);
+                    (server, answer)
+                })
+                .collect(),
         }
     }
 
@@ -211,6 +242,33 @@ fn move_status(dir: &Path, from: &str, to: &str) -> std::io::Result<()> {
     )?;
     std::fs::rename(&tmp, status_file(dir, to))?;
     std::fs::remove_file(&old)
+}
+
+/// Moves the files a tmux-side rename left behind (see [`PollReport::decide_liveness`]),
+/// and shows the moved rows under their new names in `report`.
+pub(crate) fn follow_renames(dir: &Path, report: &mut PollReport, follows: &[Follow]) {
+    for f in follows {
+        let (from, to) = (f.from.as_str(), f.to.as_str());
+        if f.move_file {
+            if status_file(dir, to).exists() {
+                continue; // The hook wrote the new name's file meanwhile.
+            }
+            if let Err(e) = move_status(dir, from, to) {
+                tracing::warn!(from, to, "cannot follow a rename made in tmux: {e}");
+                continue;
+            }
+            if let Some(s) = report.sessions.iter_mut().find(|s| s.tmux_session == from) {
+                s.tmux_session = to.to_string();
+            }
+        }
+        if let Err(e) = crate::marks::follow(dir, from, to) {
+            tracing::warn!(
+                from,
+                to,
+                "cannot move the marks after a rename in tmux: {e}"
+            );
+        }
+    }
 }
 
 #[cfg(test)]

@@ -233,8 +233,9 @@ impl SessionSource for LocalSource {
             let mut report = read_dir(&dir)?;
             report.mode = Some(mode.as_str().to_string());
             if let Some(tmux) = tmux {
-                report.tmux_sessions = tmux.list_sessions();
-                report.mark_ended();
+                report.tmux = Some(tmux.view(&report.sessions));
+                let follows = report.decide_liveness();
+                actions::follow_renames(&dir, &mut report, &follows);
             }
             Ok(report)
         })

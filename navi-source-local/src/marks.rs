@@ -150,6 +150,15 @@ pub(crate) fn rename(dir: &Path, from: &str, to: &str) -> Result<(), String> {
     }
 }
 
+/// Moves `from`'s marks to `to` after a rename made in tmux itself, unless `to` has
+/// marks of its own (they are never overwritten, and `from`'s then stay where they are).
+pub(crate) fn follow(dir: &Path, from: &str, to: &str) -> Result<(), String> {
+    if marks_dir(dir).join(marks_file_name(to)).exists() {
+        return Ok(());
+    }
+    rename(dir, from, to)
+}
+
 /// "marked api: ★ #wip #review" for the status line.
 pub(crate) fn describe(name: &str, m: &Marks) -> String {
     navi_core::describe_marks(name, m)

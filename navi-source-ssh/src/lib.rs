@@ -168,7 +168,7 @@ impl SessionSource for SshSource {
     /// `latency` is the measured round trip of the poll itself.
     async fn poll_report(&self) -> Result<PollReport, SourceError> {
         let mut report = self.pool.poll().await?;
-        report.mark_ended();
+        report.decide_liveness();
         if let Some(note) = report.note.take() {
             let name = &self.remote.name;
             report.note = Some(format!(

@@ -247,7 +247,7 @@ async fn the_preview_pane_shows_the_sessions_screen() {
 #[tokio::test(start_paused = true)]
 async fn rows_of_ended_sessions_are_dismissed_after_the_grace_unless_kept() {
     let mut gone = session("gone", "waiting", 10);
-    gone.ended = true;
+    gone.liveness = navi_core::Liveness::Ended;
     let dev = Arc::new(Acting {
         inner: MemorySource::new(Some("dev"), vec![gone, session("live", "idle", 5)]),
         done: Mutex::new(Vec::new()),

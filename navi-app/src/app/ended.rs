@@ -32,7 +32,7 @@ impl EndedRows {
         let ended: std::collections::HashSet<RowKey> = snapshot
             .sessions
             .iter()
-            .filter(|s| s.ended && !s.stale)
+            .filter(|s| s.row_liveness().allows_removal().is_ok())
             .map(|s| (s.remote.clone(), s.tmux_session.clone()))
             .collect();
         self.since.retain(|k, _| ended.contains(k));

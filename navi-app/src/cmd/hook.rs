@@ -88,7 +88,8 @@ fn spawn_pane_query() -> std::io::Result<Child> {
     if let Some(pane) = std::env::var_os("TMUX_PANE").filter(|p| !p.is_empty()) {
         cmd.arg("-t").arg(pane);
     }
-    cmd.arg("#{session_name}\t#{pane_current_path}")
+    // The name cannot hold a tab (tmux escapes it); the directory, last, may.
+    cmd.arg("#{socket_path}\t#{pid}\t#{session_id}\t#{session_name}\t#{pane_current_path}")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -106,11 +107,49 @@ fn pane_answer(query: std::io::Result<Child>) -> Result<Pane, String> {
             String::from_utf8_lossy(&out.stderr).trim()
         ));
     }
-    let text = String::from_utf8_lossy(&out.stdout);
-    let text = text.strip_suffix('\n').unwrap_or(&text);
-    let (session, cwd) = text.split_once('\t').unwrap_or((text, ""));
+    parse_pane(&String::from_utf8_lossy(&out.stdout))
+}
+
+/// Reads `socket TAB pid TAB id TAB name TAB cwd` (see [`spawn_pane_query`]).
+fn parse_pane(text: &str) -> Result<Pane, String> {
+    let text = text.strip_suffix('\n').unwrap_or(text);
+    let mut fields = text.splitn(5, '\t');
+    let (Some(socket), Some(pid), Some(id), Some(session)) =
+        (fields.next(), fields.next(), fields.next(), fields.next())
+    else {
+        return Err(format!("tmux display-message answered {text:?}"));
+    };
+    let place = navi_core::TmuxPlace {
+        socket: Some(socket)
+            .filter(|s| s.starts_with('/'))
+            .map(str::to_string),
+        server_pid: pid.parse().ok(),
+        session_id: Some(id).filter(|i| i.starts_with('$')).map(str::to_string),
+    };
     Ok(Pane {
         session: session.to_string(),
-        cwd: cwd.to_string(),
+        cwd: fields.next().unwrap_or("").to_string(),
+        place: place.socket.is_some().then_some(place),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pane_answer_names_the_server_and_the_session() {
+        let p = parse_pane("/tmp/tmux-0/work\t42\t$3\tmy app\t/srv/a\tb\n").unwrap();
+        assert_eq!(
+            (p.session.as_str(), p.cwd.as_str()),
+            ("my app", "/srv/a\tb")
+        );
+        let place = p.place.unwrap();
+        assert_eq!(place.socket.as_deref(), Some("/tmp/tmux-0/work"));
+        assert_eq!(
+            (place.server_pid, place.session_id.as_deref()),
+            (Some(42), Some("$3"))
+        );
+        assert!(parse_pane("garbage").is_err());
+    }
 }

@@ -7,21 +7,11 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use serde_json::{json, Value};
 
-/// The events navi's hook handles (the Go navi's `hooks/config.json`, plus `Notification`
-/// for `waiting` with its message and `SessionStart` so a new session shows at once).
-pub const EVENTS: &[&str] = &[
-    "SessionStart",
-    "UserPromptSubmit",
-    "PostToolUse",
-    "PermissionRequest",
-    "Notification",
-    "Stop",
-    "SubagentStart",
-    "SubagentStop",
-    "TeammateIdle",
-    "TaskCompleted",
-    "SessionEnd",
-];
+/// The events navi's hook handles, from the one table `navi hook` maps them with
+/// ([`navi_core::statusdir::hook_events`]): the Go navi's `hooks/config.json`, plus
+/// `Notification` for `waiting` with its message, `SessionStart` so a new session shows
+/// at once, and `PreCompact`.
+pub const EVENTS: &[&str] = &navi_core::statusdir::hook_events::INSTALLED_EVENTS;
 
 /// Claude Code's user settings: `$CLAUDE_CONFIG_DIR/settings.json` or
 /// `~/.claude/settings.json`.

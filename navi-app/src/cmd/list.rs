@@ -114,8 +114,12 @@ fn row_cells(
     if let Some(r) = &s.remote {
         name.push_str(&format!(" [{}]", sanitize(r)));
     }
-    if s.ended {
-        name.push_str(" (ended)");
+    match &s.liveness {
+        navi_core::Liveness::Ended => name.push_str(" (ended)"),
+        navi_core::Liveness::Unknown(why) => {
+            name.push_str(&format!(" (unknown: {})", sanitize(why)));
+        }
+        _ => {}
     }
     if s.stale {
         name.push_str(" (stale)");

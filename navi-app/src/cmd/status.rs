@@ -64,7 +64,7 @@ impl Summary {
         let sessions = snapshot
             .sessions
             .iter()
-            .filter(|s| !s.stale && !s.ended)
+            .filter(|s| !s.stale && !s.is_ended())
             .map(|s| Entry {
                 name: s.tmux_session.clone(),
                 remote: s.remote.clone(),

@@ -37,7 +37,7 @@ impl Counts {
             } else {
                 c.local += 1;
             }
-            if s.stale || s.ended {
+            if s.stale || s.is_ended() {
                 // Counted apart: last-known data of an unavailable source, or a file
                 // whose tmux session has ended.
             } else if s.attention() {

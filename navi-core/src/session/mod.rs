@@ -25,6 +25,8 @@ use readers::{
 };
 use salvage::{repair_message, salvage};
 
+use crate::statusdir::liveness::Liveness;
+
 /// A session's state as the hooks report it.
 ///
 /// Unknown strings are kept verbatim in [`Status::Unknown`] and shown as unknown, so a
@@ -187,6 +189,20 @@ lenient_block! {
 }
 
 lenient_block! {
+    /// Where the session runs in tmux, as `navi hook` recorded it (a block the Go navi
+    /// does not write and ignores): the server navi asks for the session's liveness and
+    /// addresses for every action, and the session's id, stable across renames.
+    pub struct TmuxPlace {
+        /// The server's socket path (`#{socket_path}`, the first field of `$TMUX`).
+        socket: String,
+        /// The server's pid (`#{pid}`): a restarted server at the same socket reuses ids.
+        server_pid: i64,
+        /// tmux's id of the session (`#{session_id}`, `$3`).
+        session_id: String,
+    }
+}
+
+lenient_block! {
     /// Token counts.
     pub struct Tokens {
         /// Input tokens.
@@ -328,6 +344,9 @@ pub struct SessionInfo {
     /// Claude Code session id.
     #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
     pub session_id: Option<String>,
+    /// The tmux server and session id the hook ran in (navi's hook only).
+    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub tmux: Option<TmuxPlace>,
     /// The machine the session runs on: `None` for local. Set by the aggregator.
     #[serde(skip_deserializing)]
     pub remote: Option<String>,
@@ -337,11 +356,13 @@ pub struct SessionInfo {
     /// True when the file was not valid JSON and only some fields could be recovered.
     #[serde(skip_deserializing, skip_serializing_if = "std::ops::Not::not")]
     pub partial: bool,
-    /// True when its machine's tmux has no session of this name any more (the status
-    /// file is left over): shown as ended, sorted after live rows, never counted as
-    /// needing the user.
-    #[serde(skip_deserializing, skip_serializing_if = "std::ops::Not::not")]
-    pub ended: bool,
+    /// Whether its tmux session runs: decided by the source with
+    /// [`statusdir::liveness::decide`](crate::statusdir::liveness::decide) (ended only on
+    /// positive evidence, unknown when tmux could not be asked), `Stale` when the
+    /// aggregator serves last-known data. Ended and stale rows sort after live ones and
+    /// never count as needing the user.
+    #[serde(skip_deserializing, skip_serializing_if = "Liveness::is_live")]
+    pub liveness: Liveness,
     /// The user's marks, read by the source from the marks file beside the status file
     /// (never from the status file itself).
     #[serde(skip)]
@@ -407,11 +428,14 @@ impl SessionInfo {
                 }
             }
         };
-        if info.tmux_session.is_empty() {
-            match file_stem {
-                Some(stem) if !stem.is_empty() => info.tmux_session = stem.to_string(),
-                _ => return Err(ParseError::Invalid("no tmux_session".into())),
+        // The file names the session: actions and paths address the file that was read,
+        // never a name written inside it (`"tmux_session": "../victim"`).
+        match file_stem {
+            Some(stem) if !stem.is_empty() => info.tmux_session = stem.to_string(),
+            _ if info.tmux_session.is_empty() => {
+                return Err(ParseError::Invalid("no tmux_session".into()))
             }
+            _ => {}
         }
         info.remote = None;
         info.stale = false;
@@ -436,7 +460,7 @@ impl SessionInfo {
     /// of an unavailable source) and ended ones (no tmux session any more): whatever
     /// they say, they sort after every live row.
     pub fn priority(&self) -> u8 {
-        if self.stale || self.ended {
+        if self.stale || self.is_ended() {
             3
         } else if self.attention() {
             0
@@ -471,6 +495,21 @@ impl SessionInfo {
             }
         }
         (self.status.clone(), None)
+    }
+
+    /// Whether the session ended on positive evidence (see [`Liveness`]).
+    pub fn is_ended(&self) -> bool {
+        self.liveness == Liveness::Ended
+    }
+
+    /// The row's liveness as every consumer must read it: [`Liveness::Stale`] for
+    /// last-known data of an unavailable source, else what its source decided.
+    pub fn row_liveness(&self) -> &Liveness {
+        static STALE: Liveness = Liveness::Stale;
+        match self.stale {
+            true => &STALE,
+            false => &self.liveness,
+        }
     }
 
     /// The key that identifies this session across refreshes.

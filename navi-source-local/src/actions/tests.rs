@@ -56,7 +56,7 @@ fn new_preview_send_rename_kill_dismiss() {
     let e = new(&s, "work", &["cat"]).unwrap_err();
     assert!(e.to_string().contains("already exists"), "{e}");
     let e = new(&s, "a.b", &["cat"]).unwrap_err();
-    assert!(e.to_string().contains("does not allow `.`"), "{e}");
+    assert!(e.to_string().contains("turns `.` into `_`"), "{e}");
     let bad_dir = Action::New {
         dir: "/nonexistent/dir".into(),
         command: vec![],

@@ -15,6 +15,7 @@ mod tests;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use navi_core::statusdir::{hook_events, layout, SessionName};
 use serde_json::{json, Map, Value};
 
 pub use git::{git_block, GitQuery};
@@ -23,12 +24,15 @@ pub use git::{git_block, GitQuery};
 pub const RECENT_TOOLS: usize = 10;
 
 /// The tmux pane a hook runs in: its session's name and the pane's directory.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Pane {
     /// The tmux session's name (the status file is `<name>.json`).
     pub session: String,
     /// The pane's current directory.
     pub cwd: String,
+    /// The tmux server and session id, written into the file's `tmux` block so navi asks
+    /// that server and follows renames (`None`: not known, the block is left as it is).
+    pub place: Option<navi_core::TmuxPlace>,
 }
 
 /// What one event did to the status directory.
@@ -62,25 +66,11 @@ pub enum HookError {
 }
 
 /// The status an event sets, as the Go hooks map them; `None` for events that set none.
+/// The mapping is the table `navi hooks install` installs from
+/// ([`navi_core::statusdir::hook_events`]).
 pub fn status_for(event: &Value) -> Option<&'static str> {
     let name = event.get("hook_event_name")?.as_str()?;
-    Some(match name {
-        "UserPromptSubmit" | "PostToolUse" | "SubagentStart" | "PreCompact" => "working",
-        "Stop" | "TaskCompleted" => "done",
-        "PermissionRequest" => "permission",
-        // Claude Code's notification types: a permission prompt, an idle prompt or a
-        // question (elicitation) need the user; the others report, they do not wait.
-        "Notification" => match str_of(event, "notification_type") {
-            "permission_prompt" => "permission",
-            "auth_success" | "elicitation_complete" | "elicitation_response" => return None,
-            _ => "waiting",
-        },
-        "SessionEnd" => "offline",
-        "SubagentStop" => "stopped",
-        "TeammateIdle" => "idle",
-        "SessionStart" => "idle",
-        _ => return None,
-    })
+    hook_events::event_status(name, str_of(event, "notification_type"))
 }
 
 /// Whether `event` usually changes the lead session's status (so its git block is worth
@@ -117,14 +107,15 @@ pub fn apply(
             None => Err(HookError::BadEvent("no hook_event_name".into())),
         };
     };
-    check_name(&pane.session)?;
+    let name = SessionName::existing(&pane.session)
+        .map_err(|_| HookError::BadName(pane.session.clone()))?;
     let io = |what, path: &Path| {
         let path = path.to_path_buf();
         move |source| HookError::Io { what, path, source }
     };
     std::fs::create_dir_all(dir).map_err(io("cannot create", dir))?;
-    let file = dir.join(format!("{}.json", pane.session));
-    let lock_path = dir.join(format!(".{}.lock", pane.session));
+    let file = layout::status_file(dir, &name);
+    let lock_path = layout::lock_file(dir, &name);
     let lock = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -153,16 +144,6 @@ pub fn apply(
     };
     drop(lock);
     result
-}
-
-/// A tmux session name that is safe as `<name>.json` in one directory.
-fn check_name(name: &str) -> Result<(), HookError> {
-    let bad =
-        name.is_empty() || name.starts_with('.') || name.contains(['/', '\0']) || name.len() > 200;
-    match bad {
-        true => Err(HookError::BadName(name.to_string())),
-        false => Ok(()),
-    }
 }
 
 /// The current file as a JSON object: valid JSON as is; a file the Go hook broke (an
@@ -279,6 +260,7 @@ fn update_lead(doc: &mut Map<String, Value>, pane: &Pane, event: &Value, status:
         c => c,
     };
     doc.insert("tmux_session".into(), json!(pane.session));
+    set_place(doc, pane);
     let sid = str_of(event, "session_id");
     if !sid.is_empty() || !doc.contains_key("session_id") {
         doc.insert("session_id".into(), json!(sid));
@@ -300,6 +282,16 @@ fn update_lead(doc: &mut Map<String, Value>, pane: &Pane, event: &Value, status:
     let tools = object_at(metrics, "tools");
     tools.entry("recent").or_insert_with(|| json!([]));
     tools.entry("counts").or_insert_with(|| json!({}));
+}
+
+/// The `tmux` block: where the session runs (kept as it was when the pane's place is
+/// not known).
+fn set_place(doc: &mut Map<String, Value>, pane: &Pane) {
+    if let Some(place) = &pane.place {
+        if let Ok(v) = serde_json::to_value(place) {
+            doc.insert("tmux".into(), v);
+        }
+    }
 }
 
 /// `doc[key]` as an object, made one if it is missing or not an object.
@@ -383,6 +375,7 @@ fn update_teammate(
     }
     if doc.is_empty() {
         doc.insert("tmux_session".into(), json!(pane.session));
+        set_place(doc, pane);
         doc.insert("status".into(), json!("working"));
         doc.insert("message".into(), json!(""));
         doc.insert("cwd".into(), json!(pane.cwd));
@@ -472,7 +465,7 @@ fn prune_stopped_agents(doc: &mut Map<String, Value>) {
 fn write_atomic(dir: &Path, file: &Path, value: &Value) -> std::io::Result<()> {
     let mut bytes = serde_json::to_vec_pretty(value).map_err(std::io::Error::other)?;
     bytes.push(b'\n');
-    let tmp = dir.join(format!(".tmp.navi.{}", std::process::id()));
+    let tmp = layout::temp_file(dir, "hook");
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         // No fsync: a status file is rewritten within seconds, and the rename alone makes

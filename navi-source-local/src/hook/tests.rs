@@ -5,6 +5,7 @@ fn pane() -> Pane {
     Pane {
         session: "api".into(),
         cwd: "/srv/api".into(),
+        place: None,
     }
 }
 
@@ -257,6 +258,7 @@ fn hostile_session_names_write_nothing() {
         let p = Pane {
             session: name.into(),
             cwd: "/".into(),
+            place: None,
         };
         let r = apply(dir.path(), &p, &event("Stop", json!({})), 1, &no_git);
         assert!(matches!(r, Err(HookError::BadName(_))), "{name:?}");

@@ -37,7 +37,9 @@ pub(crate) fn decode_snapshot(
             (true, "M") => decode_marks(arg, body, dir, &mut user_marks, &mut report),
             (true, "T") => {
                 let names = String::from_utf8_lossy(body);
-                report.tmux_sessions = Some(names.lines().map(str::to_string).collect());
+                report.tmux = Some(
+                    navi_core::statusdir::liveness::TmuxView::from_default_names(names.lines()),
+                );
             }
             (true, "N") => report.note = Some(format!("{} does not exist", clean(dir))),
             (true, "E") => {

@@ -118,7 +118,11 @@ impl PushState {
             return Err(SourceError::Remote(format!("{e} ({})", clean(dir)).into()));
         }
         let mut report = PollReport {
-            tmux_sessions: self.tmux.clone(),
+            tmux: self.tmux.as_ref().map(|names| {
+                navi_core::statusdir::liveness::TmuxView::from_default_names(
+                    names.iter().map(String::as_str),
+                )
+            }),
             ..PollReport::default()
         };
         if self.missing {

@@ -180,7 +180,7 @@ fn new_send_preview_rename_kill_dismiss_over_one_login() {
         sessions
             .iter()
             .find(|s| s.tmux_session == n)
-            .map(|s| s.ended)
+            .map(|s| s.is_ended())
     };
     assert_eq!(ended(name), Some(false));
     assert_eq!(ended("gone"), Some(true));

@@ -244,3 +244,34 @@ fn normalize(v: &Value) -> Value {
     }
     v
 }
+
+/// The installer installs exactly the events the hook handles: every event of the one
+/// table sets a status `navi hook` applies, and every event a real Claude Code sent that
+/// sets a status (the recorded run) is installed. `PreCompact` was handled but never
+/// installed before the table.
+#[test]
+fn the_installed_events_are_the_ones_the_hook_handles() {
+    for event in EVENTS {
+        let e = serde_json::json!({"hook_event_name": event, "notification_type": "idle_prompt"});
+        assert!(
+            navi_source_local::hook::status_for(&e).is_some(),
+            "{event} is installed but the hook ignores it"
+        );
+    }
+    assert!(EVENTS.contains(&"PreCompact"));
+    let recorded = include_str!("../../../tests/fixtures/claude-code-2.1.197.jsonl");
+    let mut seen = 0;
+    for line in recorded.lines().filter(|l| !l.trim().is_empty()) {
+        let v: Value = serde_json::from_str(line).unwrap();
+        let event = v.get("event").unwrap_or(&v);
+        if navi_source_local::hook::status_for(event).is_some() {
+            let name = event["hook_event_name"].as_str().unwrap();
+            assert!(
+                EVENTS.contains(&name),
+                "{name} sets a status but is not installed"
+            );
+            seen += 1;
+        }
+    }
+    assert!(seen >= 5, "the recorded run has the events it had: {seen}");
+}

@@ -72,9 +72,10 @@ impl Columns {
     pub(super) fn line(&self, s: &SessionInfo, ui: &UiState) -> Line<'static> {
         let dim = Style::new().fg(Color::DarkGray);
         let (status, _) = s.combined_status();
-        let cell = match s.ended {
-            true => format!("{:<2}", "x"),
-            false => status_cell(&status, ui.icons),
+        let cell = match &s.liveness {
+            navi_core::Liveness::Ended => format!("{:<2}", "x"),
+            navi_core::Liveness::Unknown(_) => format!("{:<2}", "?"),
+            _ => status_cell(&status, ui.icons),
         };
         let mut spans = vec![
             Span::raw(format!("{cell} ")),

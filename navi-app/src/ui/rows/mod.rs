@@ -144,7 +144,7 @@ pub(super) fn draw_rows(frame: &mut Frame, area: Rect, model: &Model, ui: &mut U
             let mut spans = vec![lead];
             spans.extend(line.spans);
             let mut line = Line::from(spans);
-            if s.stale || s.ended || s.status == Status::Offline {
+            if s.stale || s.is_ended() || s.status == Status::Offline {
                 line = line.patch_style(Style::new().add_modifier(Modifier::DIM));
             }
             if chosen {

@@ -58,11 +58,23 @@ fn name_line(s: &SessionInfo, ui: &UiState) -> Vec<Span<'static>> {
     if s.stale {
         left.push(Span::styled("  stale", Style::new().fg(Color::Red)));
     }
-    if s.ended {
-        left.push(Span::styled(
+    match &s.liveness {
+        navi_core::Liveness::Ended => left.push(Span::styled(
             "  ended (tmux session gone; d dismisses)",
             Style::new().fg(Color::Red),
-        ));
+        )),
+        navi_core::Liveness::Unknown(why) => left.push(Span::styled(
+            format!(
+                "  unknown: tmux {} does not see this session ({})",
+                s.remote
+                    .as_deref()
+                    .map(|r| format!("on {}", sanitize(r)))
+                    .unwrap_or_else(|| "here".into()),
+                sanitize(why)
+            ),
+            Style::new().fg(Color::Yellow),
+        )),
+        _ => {}
     }
     if s.partial {
         left.push(Span::styled("  partial", Style::new().fg(Color::Yellow)));

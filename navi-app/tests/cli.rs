@@ -1163,8 +1163,26 @@ fn recorded_claude_code_events_give_the_go_navis_statuses() {
     let f: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
     assert_eq!(f["metrics"]["tools"]["counts"]["Bash"], 1, "{f}");
     assert_eq!(f["metrics"]["tools"]["recent"][0], "Bash", "{f}");
-    // navi lists it as the Go navi would.
+    // The hook recorded the server it ran in and the session's id there.
+    assert_eq!(f["tmux"]["socket"], tmux.socket.as_str(), "{f}");
+    assert!(
+        f["tmux"]["server_pid"].as_i64().is_some_and(|p| p > 1),
+        "{f}"
+    );
+    assert!(
+        f["tmux"]["session_id"]
+            .as_str()
+            .is_some_and(|i| i.starts_with('$')),
+        "{f}"
+    );
+    // navi lists it as the Go navi would, and, though its own tmux reaches no server
+    // (this test's environment has none), asks the recorded one: the row is live.
     let out = env.navi(&["list", "--json", "--sessions-dir", dir(&sessions)]);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["sessions"][0]["status"], "offline", "{v}");
+    assert_eq!(
+        v["sessions"][0].get("liveness"),
+        None,
+        "live rows carry no liveness: {v}"
+    );
 }

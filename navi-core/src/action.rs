@@ -23,8 +23,14 @@ pub enum Action {
         /// The new name.
         to: String,
     },
-    /// Remove the status file of a session whose tmux session has ended.
+    /// Remove the status file (and the marks) of a session, on the user's request. The
+    /// source refuses while the session runs, and while it cannot tell (tmux could not be
+    /// asked): only [`Liveness::allows_removal`](crate::Liveness::allows_removal) lets it.
     Dismiss,
+    /// navi's own clean-up of a session that ended: as [`Action::Dismiss`] (the source
+    /// checks the liveness again on the session's own server), but the marks stay: they
+    /// are only ever removed by the user.
+    Tidy,
     /// Type one line into the session's pane, then Enter.
     Send {
         /// The line (sent literally).
@@ -39,7 +45,7 @@ pub enum Action {
 }
 
 impl Action {
-    /// `preview`, `new`, `kill`, `rename`, `dismiss`, `send` or `mark`.
+    /// `preview`, `new`, `kill`, `rename`, `dismiss`, `tidy`, `send` or `mark`.
     pub fn name(&self) -> &'static str {
         match self {
             Action::Preview => "preview",
@@ -47,6 +53,7 @@ impl Action {
             Action::Kill => "kill",
             Action::Rename { .. } => "rename",
             Action::Dismiss => "dismiss",
+            Action::Tidy => "tidy",
             Action::Send { .. } => "send",
             Action::Mark { .. } => "mark",
         }
@@ -91,7 +98,7 @@ impl Capabilities {
             Action::New { .. } => self.new,
             Action::Kill => self.kill,
             Action::Rename { .. } => self.rename,
-            Action::Dismiss => self.dismiss,
+            Action::Dismiss | Action::Tidy => self.dismiss,
             Action::Send { .. } => self.send,
             Action::Mark { .. } => self.mark,
         }

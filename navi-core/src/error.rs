@@ -186,6 +186,13 @@ pub enum SourceError {
     /// The operation is not supported by this source.
     #[error("not supported: {0}")]
     Unsupported(Detail),
+    /// The session (or its status file) an action names does not exist there.
+    #[error("{0}")]
+    NotFound(Detail),
+    /// The action was refused before anything changed: a name that is not a session
+    /// name, a live session to dismiss, a session whose liveness is unknown.
+    #[error("{0}")]
+    Rejected(Detail),
     /// Anything else.
     #[error("{0}")]
     Other(Detail),
@@ -204,6 +211,8 @@ macro_rules! detail_of {
             | SourceError::Remote(d)
             | SourceError::Config(d)
             | SourceError::Unsupported(d)
+            | SourceError::NotFound(d)
+            | SourceError::Rejected(d)
             | SourceError::Other(d) => d,
             SourceError::Timeout { context, .. } => context,
         }
@@ -225,7 +234,8 @@ fn timeout_context(d: &Detail, with_source: bool) -> String {
 
 impl SourceError {
     /// A short, stable name for the reason class: `dns`, `refused`, `timeout`, `auth`,
-    /// `host-key`, `disconnected`, `io`, `remote`, `config`, `unsupported`, `other`.
+    /// `host-key`, `disconnected`, `io`, `remote`, `config`, `unsupported`, `not-found`,
+    /// `rejected`, `other`.
     pub fn kind(&self) -> &'static str {
         match self {
             SourceError::Dns(_) => "dns",
@@ -238,6 +248,8 @@ impl SourceError {
             SourceError::Remote(_) => "remote",
             SourceError::Config(_) => "config",
             SourceError::Unsupported(_) => "unsupported",
+            SourceError::NotFound(_) => "not-found",
+            SourceError::Rejected(_) => "rejected",
             SourceError::Other(_) => "other",
         }
     }

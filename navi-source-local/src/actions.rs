@@ -1,15 +1,31 @@
-//! Actions on local sessions: tmux by argv (never a shell), status files under the same
-//! lock `navi hook` takes.
+//! Actions on local sessions: tmux by argv (never a shell), bounded in time, addressing
+//! the session's own tmux server (the socket `navi hook` recorded in its status file);
+//! status files under the same lock `navi hook` takes, at the paths of
+//! [`navi_core::statusdir::layout`].
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::io::Read as _;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
+use navi_core::statusdir::layout;
 use navi_core::statusdir::liveness::{self, ServerAnswer, TmuxServer, TmuxView};
 use navi_core::{
-    check_session_name, tmux_arg, tmux_target, Action, ActionOutput, Follow, PollReport,
+    tmux_arg, Action, ActionOutput, Follow, Liveness, PollReport, SessionInfo, SessionName,
     SourceError,
 };
+
+/// The longest one tmux command may take before it is killed: tmux answers in
+/// milliseconds; a server that hangs (stopped, swapped out, a wedged upgrade) must not hold
+/// a poll or an action forever.
+pub(crate) const TMUX_LIMIT: Duration = Duration::from_secs(5);
+
+/// How long `new` waits before checking that the session's command still runs: a
+/// command that exits at once (no `claude` on `PATH`, a typo) has exited by then.
+const NEW_SETTLE: Duration = Duration::from_millis(300);
+
+/// The most a tmux command's output is read (a pane is a few KB).
+const MAX_OUTPUT: u64 = 4 * 1024 * 1024;
 
 /// How tmux is run: `tmux` and any global options (`-S socket` in tests).
 #[derive(Debug, Clone)]
@@ -25,16 +41,60 @@ impl Default for Tmux {
     }
 }
 
+/// Runs `cmd` (stdin closed) and collects its output, killing it after `limit`.
+pub(crate) fn output_within(mut cmd: Command, limit: Duration) -> std::io::Result<Output> {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn()?;
+    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(p) = pipe {
+                let _ = p.take(MAX_OUTPUT).read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let out = drain(child.stdout.take().map(|p| Box::new(p) as _));
+    let err = drain(child.stderr.take().map(|p| Box::new(p) as _));
+    let deadline = Instant::now() + limit;
+    let mut nap = Duration::from_micros(100);
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("no answer within {} s; stopped it", limit.as_secs()),
+            ));
+        }
+        std::thread::sleep(nap);
+        nap = (nap * 2).min(Duration::from_millis(5));
+    };
+    Ok(Output {
+        status,
+        stdout: out.join().unwrap_or_default(),
+        stderr: err.join().unwrap_or_default(),
+    })
+}
+
 impl Tmux {
-    /// Runs `tmux ARGS`; `Err` is what tmux said (or why it could not run).
+    /// Runs `tmux ARGS` (at most [`TMUX_LIMIT`]); `Err` is what tmux said (or why it
+    /// could not run).
     fn run(&self, args: &[&str]) -> Result<String, String> {
         let (program, globals) = self.argv.split_first().ok_or("no tmux command")?;
-        let out = Command::new(program)
-            .args(globals)
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| format!("cannot run tmux ({e}); is tmux installed?"))?;
+        let mut cmd = Command::new(program);
+        cmd.args(globals).args(args);
+        let out = output_within(cmd, TMUX_LIMIT).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => {
+                "tmux: not found (is tmux installed and on PATH?)".into()
+            }
+            _ => format!("cannot run tmux: {e}"),
+        })?;
         if out.status.success() {
             return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
         }
@@ -72,9 +132,10 @@ impl Tmux {
         }
     }
 
-    /// Every server the rows name, asked once each.
-    pub(crate) fn view(&self, sessions: &[navi_core::SessionInfo]) -> TmuxView {
-        TmuxView {
+    /// Every server the rows name, asked once each; for a recorded server that does not
+    /// answer, whether its pid still runs here.
+    pub(crate) fn view(&self, sessions: &[SessionInfo]) -> TmuxView {
+        let mut view = TmuxView {
             servers: TmuxView::servers_to_ask(sessions)
                 .into_iter()
                 .map(|server| {
@@ -82,12 +143,71 @@ impl Tmux {
                     (server, answer)
                 })
                 .collect(),
-        }
+            ..TmuxView::default()
+        };
+        view.gone_pids = view
+            .pids_to_check(sessions)
+            .into_iter()
+            .filter(|pid| process_gone(*pid))
+            .collect();
+        view
     }
 
-    fn exists(&self, name: &str) -> bool {
-        self.run(&["has-session", "-t", &tmux_target(name)]).is_ok()
+    /// The row's liveness now, from its own server.
+    fn liveness_of(&self, row: &SessionInfo) -> Liveness {
+        liveness::decide(row, &self.view(std::slice::from_ref(row))).liveness
     }
+
+    /// `Ok` when `server` holds the session `name`; otherwise the error every action on
+    /// a missing session gives (or why tmux could not be asked).
+    fn require(&self, server: &TmuxServer, name: &SessionName) -> Result<(), SourceError> {
+        match self.ask(server) {
+            ServerAnswer::Sessions { sessions, .. } => {
+                match sessions.iter().any(|s| s.name == name.as_str()) {
+                    true => Ok(()),
+                    false => Err(no_such_session(name)),
+                }
+            }
+            ServerAnswer::Unreachable(why) => Err(SourceError::Other(
+                format!("cannot reach the tmux session {name}: {why}").into(),
+            )),
+        }
+    }
+}
+
+/// Whether no process `pid` runs on this machine: `/proc/PID` is absent where `/proc`
+/// lists processes (Linux), else `ps -p PID` says so. `false` whenever that cannot be
+/// told: only positive evidence counts.
+fn process_gone(pid: i64) -> bool {
+    let proc_fs = Path::new("/proc/self/stat");
+    if proc_fs.exists() {
+        // A zombie (exited, not yet reaped by a parent that never waits) is gone too.
+        return match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Ok(stat) => stat
+                .rsplit_once(')')
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+            Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+        };
+    }
+    let mut ps = Command::new("ps");
+    ps.args(["-p", &pid.to_string()]);
+    match output_within(ps, TMUX_LIMIT) {
+        // POSIX `ps -p` lists the header only and exits 1 for no such process.
+        Ok(out) => !out.status.success() && out.stderr.is_empty(),
+        Err(_) => false,
+    }
+}
+
+/// The error of an action on a session tmux does not have (the SSH source says the same,
+/// with " on REMOTE").
+pub(crate) fn no_such_session(name: &SessionName) -> SourceError {
+    SourceError::NotFound(format!("no tmux session named {name}").into())
+}
+
+/// The row of `name`'s status file, if there is one (its `tmux` block names the server).
+fn read_row(dir: &Path, name: &SessionName) -> Option<SessionInfo> {
+    let bytes = std::fs::read(layout::status_file(dir, name)).ok()?;
+    SessionInfo::parse(&bytes, Some(name.as_str())).ok()
 }
 
 /// Runs `action` on the local session `name`, status files in `dir`.
@@ -97,62 +217,106 @@ pub(crate) fn act(
     name: &str,
     action: &Action,
 ) -> Result<ActionOutput, SourceError> {
-    let fail = |m: String| SourceError::Other(m.into());
-    // The session's active pane; a trailing `:` means no escaping is needed.
-    let target = format!("={name}:");
+    let other = |m: String| SourceError::Other(m.into());
+    if let Action::New { dir: cwd, command } = action {
+        return new(tmux, name, cwd, command);
+    }
+    let name =
+        SessionName::existing(name).map_err(|e| SourceError::Rejected(e.to_string().into()))?;
+    let row = read_row(dir, &name);
+    let server = row.as_ref().map_or(TmuxServer::Default, TmuxServer::of);
+    let on = tmux.for_server(&server);
     match action {
-        Action::Preview => tmux
-            .run(&["capture-pane", "-p", "-J", "-t", &target])
-            .map(|t| ActionOutput::Text(navi_core::text::clean_pane(&t)))
-            .map_err(|e| fail(format!("cannot preview {name}: {e}"))),
-        Action::New { dir: cwd, command } => new(tmux, name, cwd, command).map_err(fail),
+        Action::New { .. } => Err(other("new is handled above".into())),
+        Action::Preview => {
+            tmux.require(&server, &name)?;
+            on.run(&["capture-pane", "-p", "-J", "-t", &name.pane_target()])
+                .map(|t| ActionOutput::Text(navi_core::text::clean_pane(&t)))
+                .map_err(|e| other(format!("cannot preview {name}: {e}")))
+        }
         Action::Kill => {
-            tmux.run(&["kill-session", "-t", &tmux_target(name)])
-                .map_err(|e| fail(format!("cannot kill {name}: {e}")))?;
-            remove_status(dir, name).map_err(fail)?;
-            crate::marks::remove(dir, name).map_err(fail)?;
+            tmux.require(&server, &name)?;
+            on.run(&["kill-session", "-t", &name.target()])
+                .map_err(|e| other(format!("cannot kill {name}: {e}")))?;
+            remove_status(dir, &name).map_err(other)?;
+            crate::marks::remove(dir, name.as_str()).map_err(other)?;
             Ok(ActionOutput::Done(format!("killed {name}")))
         }
-        Action::Rename { to } => rename(tmux, dir, name, to).map_err(fail),
-        Action::Dismiss => {
-            if tmux.exists(name) {
-                return Err(fail(format!(
-                    "{name} is still running in tmux; kill it instead (x) to end it"
-                )));
+        Action::Rename { to } => {
+            tmux.require(&server, &name)?;
+            rename(&on, dir, &name, to)
+        }
+        Action::Dismiss | Action::Tidy => {
+            let Some(row) = row else {
+                return Err(SourceError::NotFound(
+                    format!("no session named {name} (no status file {name}.json)").into(),
+                ));
+            };
+            tmux.liveness_of(&row).allows_removal().map_err(|why| {
+                let hint = match action {
+                    Action::Dismiss => "; kill it instead (x) to end it",
+                    _ => "",
+                };
+                SourceError::Rejected(format!("{name} was not dismissed: {why}{hint}").into())
+            })?;
+            remove_status(dir, &name).map_err(other)?;
+            if *action == Action::Dismiss {
+                crate::marks::remove(dir, name.as_str()).map_err(other)?;
             }
-            remove_status(dir, name).map_err(fail)?;
-            crate::marks::remove(dir, name).map_err(fail)?;
             Ok(ActionOutput::Done(format!("dismissed {name}")))
         }
-        Action::Mark { ops } => crate::marks::apply(dir, name, ops)
-            .map(|m| ActionOutput::Done(crate::marks::describe(name, &m)))
-            .map_err(|e| SourceError::Config(e.into())),
+        Action::Mark { ops } => {
+            if row.is_none() {
+                return Err(SourceError::NotFound(
+                    format!("no session named {name} to mark (no status file {name}.json)").into(),
+                ));
+            }
+            crate::marks::apply(dir, name.as_str(), ops)
+                .map(|m| ActionOutput::Done(crate::marks::describe(name.as_str(), &m)))
+                .map_err(|e| SourceError::Rejected(e.into()))
+        }
         Action::Send { text } => {
             if text.contains(['\n', '\r']) {
-                return Err(fail("send one line at a time".into()));
+                return Err(SourceError::Rejected("send one line at a time".into()));
             }
-            tmux.run(&["send-keys", "-t", &target, "-l", "--", &tmux_arg(text)])
-                .map_err(|e| fail(format!("cannot send to {name}: {e}")))?;
+            tmux.require(&server, &name)?;
+            let target = name.pane_target();
+            on.run(&["send-keys", "-t", &target, "-l", "--", &tmux_arg(text)])
+                .map_err(|e| other(format!("cannot send to {name}: {e}")))?;
             // Enter as its own key after a pause, so an input box has taken the text.
             std::thread::sleep(Duration::from_millis(100));
-            tmux.run(&["send-keys", "-t", &target, "Enter"])
-                .map_err(|e| fail(format!("cannot send Enter to {name}: {e}")))?;
+            on.run(&["send-keys", "-t", &target, "Enter"])
+                .map_err(|e| other(format!("cannot send Enter to {name}: {e}")))?;
             Ok(ActionOutput::Done(format!("sent to {name}")))
         }
     }
 }
 
-fn new(tmux: &Tmux, name: &str, cwd: &str, command: &[String]) -> Result<ActionOutput, String> {
-    check_session_name(name)?;
+/// A new detached session on the server navi reaches, confirmed [`NEW_SETTLE`] later: a
+/// command that exits at once is reported with its exit status and last output (the
+/// pane is kept for that moment with `remain-on-exit`, set in the same tmux command as
+/// the session, so even an instant exit is seen), and its dead session is removed.
+fn new(
+    tmux: &Tmux,
+    name: &str,
+    cwd: &str,
+    command: &[String],
+) -> Result<ActionOutput, SourceError> {
+    let rejected = |m: String| SourceError::Rejected(m.into());
+    let other = |m: String| SourceError::Other(m.into());
+    let name = SessionName::new_for_tmux(name).map_err(|e| rejected(e.to_string()))?;
     let cwd = navi_core::text::expand_home(Path::new(cwd), std::env::home_dir().as_deref());
     if !cwd.is_dir() {
-        return Err(format!("no such directory: {}", cwd.display()));
+        return Err(rejected(format!("no such directory: {}", cwd.display())));
     }
-    if tmux.exists(name) {
-        return Err(format!("a session named {name} already exists"));
+    if let ServerAnswer::Sessions { sessions, .. } = tmux.ask(&TmuxServer::Default) {
+        if sessions.iter().any(|s| s.name == name.as_str()) {
+            return Err(rejected(format!("a session named {name} already exists")));
+        }
     }
     let cwd = cwd.to_string_lossy().into_owned();
-    let session = tmux_arg(name);
+    let session = tmux_arg(name.as_str());
+    let pane = name.pane_target();
     let mut args = vec![
         "new-session",
         "-d",
@@ -162,86 +326,141 @@ fn new(tmux: &Tmux, name: &str, cwd: &str, command: &[String]) -> Result<ActionO
         cwd.as_str(),
     ];
     args.extend(command.iter().map(String::as_str));
+    args.extend([
+        ";",
+        "set-option",
+        "-w",
+        "-t",
+        pane.as_str(),
+        "remain-on-exit",
+        "on",
+    ]);
     tmux.run(&args)
-        .map_err(|e| format!("cannot create {name}: {e}"))?;
+        .map_err(|e| other(format!("cannot create {name}: {e}")))?;
+    std::thread::sleep(NEW_SETTLE);
+    let state = tmux
+        .run(&[
+            "display-message",
+            "-p",
+            "-t",
+            &pane,
+            "#{pane_dead} #{pane_dead_status}",
+        ])
+        .map_err(|e| other(format!("{name} did not stay up: {e}")))?;
+    let mut fields = state.split_whitespace();
+    if fields.next() == Some("1") {
+        let status = fields.next().unwrap_or("?").to_string();
+        let last = tmux
+            .run(&["capture-pane", "-p", "-t", &pane])
+            .map(|t| navi_core::text::clean_pane(&t))
+            .unwrap_or_default();
+        let _ = tmux.run(&["kill-session", "-t", &name.target()]);
+        let last = last.lines().rev().take(5).collect::<Vec<_>>();
+        let last: Vec<&str> = last.into_iter().rev().collect();
+        let what = match command.is_empty() {
+            true => "the shell".to_string(),
+            false => format!("`{}`", command.join(" ")),
+        };
+        return Err(other(format!(
+            "{name} was not created: {what} exited at once (exit status {status}){}",
+            match last.is_empty() {
+                true => String::new(),
+                false => format!("; its last output:\n{}", last.join("\n")),
+            }
+        )));
+    }
+    let _ = tmux.run(&["set-option", "-w", "-u", "-t", &pane, "remain-on-exit"]);
     Ok(ActionOutput::Done(format!("created {name} in {cwd}")))
 }
 
 /// Renames the tmux session, then moves its status file (rewriting `tmux_session`)
 /// under the hook's lock; if the file cannot be moved the tmux rename is undone.
-fn rename(tmux: &Tmux, dir: &Path, from: &str, to: &str) -> Result<ActionOutput, String> {
-    check_session_name(to)?;
-    if tmux.exists(to) {
-        return Err(format!("a session named {to} already exists"));
+fn rename(
+    tmux: &Tmux,
+    dir: &Path,
+    from: &SessionName,
+    to: &str,
+) -> Result<ActionOutput, SourceError> {
+    let rejected = |m: String| SourceError::Rejected(m.into());
+    let to = SessionName::new_for_tmux(to).map_err(|e| rejected(e.to_string()))?;
+    if let ServerAnswer::Sessions { sessions, .. } = tmux.ask(&TmuxServer::Default) {
+        if sessions.iter().any(|s| s.name == to.as_str()) {
+            return Err(rejected(format!("a session named {to} already exists")));
+        }
     }
-    tmux.run(&["rename-session", "-t", &tmux_target(from), &tmux_arg(to)])
-        .map_err(|e| format!("cannot rename {from}: {e}"))?;
-    if let Err(e) = move_status(dir, from, to) {
-        let _ = tmux.run(&["rename-session", "-t", &tmux_target(to), &tmux_arg(from)]);
-        return Err(format!(
-            "cannot move the status file of {from} ({e}); nothing was renamed"
+    tmux.run(&[
+        "rename-session",
+        "-t",
+        &from.target(),
+        &tmux_arg(to.as_str()),
+    ])
+    .map_err(|e| SourceError::Other(format!("cannot rename {from}: {e}").into()))?;
+    if let Err(e) = move_status(dir, from, &to) {
+        let _ = tmux.run(&[
+            "rename-session",
+            "-t",
+            &to.target(),
+            &tmux_arg(from.as_str()),
+        ]);
+        return Err(SourceError::Other(
+            format!("cannot move the status file of {from} ({e}); nothing was renamed").into(),
         ));
     }
-    crate::marks::rename(dir, from, to)?;
+    crate::marks::rename(dir, from.as_str(), to.as_str())
+        .map_err(|e| SourceError::Other(e.into()))?;
     Ok(ActionOutput::Done(format!("renamed {from} to {to}")))
 }
 
-fn status_file(dir: &Path, name: &str) -> PathBuf {
-    dir.join(format!("{name}.json"))
-}
-
 /// The lock file `navi hook` holds while it rewrites `name`'s status file.
-fn lock(dir: &Path, name: &str) -> std::io::Result<std::fs::File> {
+fn lock(dir: &Path, name: &SessionName) -> std::io::Result<std::fs::File> {
     let f = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
-        .open(dir.join(format!(".{name}.lock")))?;
+        .open(layout::lock_file(dir, name))?;
     f.lock()?;
     Ok(f)
 }
 
-fn remove_status(dir: &Path, name: &str) -> Result<(), String> {
+fn remove_status(dir: &Path, name: &SessionName) -> Result<(), String> {
     if !dir.is_dir() {
         return Ok(());
     }
     let _lock = lock(dir, name).map_err(|e| format!("cannot lock the status file: {e}"))?;
-    match std::fs::remove_file(status_file(dir, name)) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(format!(
-            "cannot remove {}: {e}",
-            status_file(dir, name).display()
-        )),
+    let file = layout::status_file(dir, name);
+    match std::fs::remove_file(&file) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(format!("cannot remove {}: {e}", file.display()))
+        }
         _ => {
-            let _ = std::fs::remove_file(dir.join(format!(".{name}.lock")));
+            let _ = std::fs::remove_file(layout::lock_file(dir, name));
             Ok(())
         }
     }
 }
 
-fn move_status(dir: &Path, from: &str, to: &str) -> std::io::Result<()> {
-    let old = status_file(dir, from);
+fn move_status(dir: &Path, from: &SessionName, to: &SessionName) -> std::io::Result<()> {
+    let old = layout::status_file(dir, from);
     if !old.exists() {
         return Ok(());
     }
     let _old_lock = lock(dir, from)?;
     let _new_lock = lock(dir, to)?;
+    let new = layout::status_file(dir, to);
     let bytes = std::fs::read(&old)?;
     let mut value: serde_json::Value = match serde_json::from_slice(&bytes) {
         Ok(v @ serde_json::Value::Object(_)) => v,
         // A file the Go hook broke: keep its bytes, navi's reader salvages them.
-        _ => {
-            std::fs::rename(&old, status_file(dir, to))?;
-            return Ok(());
-        }
+        _ => return std::fs::rename(&old, &new),
     };
     value["tmux_session"] = serde_json::Value::String(to.to_string());
-    let tmp = dir.join(format!(".tmp.navi.rename.{}", std::process::id()));
+    let tmp = layout::temp_file(dir, "rename");
     std::fs::write(
         &tmp,
         serde_json::to_vec_pretty(&value).map_err(std::io::Error::other)?,
     )?;
-    std::fs::rename(&tmp, status_file(dir, to))?;
-    std::fs::remove_file(&old)
+    std::fs::rename(&tmp, new)?;
+    std::fs::remove_file(old)
 }
 
 /// Moves the files a tmux-side rename left behind (see [`PollReport::decide_liveness`]),
@@ -250,10 +469,10 @@ pub(crate) fn follow_renames(dir: &Path, report: &mut PollReport, follows: &[Fol
     for f in follows {
         let (from, to) = (f.from.as_str(), f.to.as_str());
         if f.move_file {
-            if status_file(dir, to).exists() {
+            if layout::status_file(dir, &f.to).exists() {
                 continue; // The hook wrote the new name's file meanwhile.
             }
-            if let Err(e) = move_status(dir, from, to) {
+            if let Err(e) = move_status(dir, &f.from, &f.to) {
                 tracing::warn!(from, to, "cannot follow a rename made in tmux: {e}");
                 continue;
             }

@@ -474,3 +474,191 @@ mod tests {
         assert_eq!(inside.argv, ["tmux", "switch-client", "-t", "my app"]);
     }
 }
+
+/// Liveness from each row's own tmux server, against real tmux servers on private
+/// sockets (never the user's server): navi's own tmux (`with_tmux`) reaches an empty
+/// socket, as a dashboard started outside tmux while the sessions live on `tmux -L work`.
+#[cfg(test)]
+mod liveness_tests {
+    use super::*;
+    use navi_core::Liveness;
+
+    struct Server {
+        _dir: tempfile::TempDir,
+        socket: String,
+    }
+
+    impl Server {
+        fn start(sessions: &[&str]) -> Server {
+            let dir = tempfile::tempdir().unwrap();
+            let socket = dir.path().join("work").display().to_string();
+            let s = Server { _dir: dir, socket };
+            for name in sessions {
+                s.tmux(&["new-session", "-d", "-s", name, "cat"]);
+            }
+            s
+        }
+
+        fn tmux(&self, args: &[&str]) -> String {
+            let out = std::process::Command::new("tmux")
+                .arg("-S")
+                .arg(&self.socket)
+                .args(args)
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        }
+
+        /// A status file as `navi hook` writes it in session `name` of this server.
+        fn hook_file(&self, dir: &Path, name: &str) {
+            let answer = self.tmux(&[
+                "display-message",
+                "-p",
+                "-t",
+                &format!("={name}:"),
+                "#{pid}\t#{session_id}",
+            ]);
+            let (pid, id) = answer.trim_end().split_once('\t').unwrap();
+            let json = serde_json::json!({
+                "tmux_session": name, "status": "permission", "message": "", "cwd": "/",
+                "timestamp": 1,
+                "tmux": {"socket": self.socket, "server_pid": pid.parse::<i64>().unwrap(),
+                         "session_id": id},
+            });
+            std::fs::write(dir.join(format!("{name}.json")), json.to_string()).unwrap();
+        }
+    }
+
+    impl Drop for Server {
+        fn drop(&mut self) {
+            self.tmux(&["kill-server"]);
+        }
+    }
+
+    fn source(dir: &Path, navi_tmux: &Path) -> LocalSource {
+        LocalSource::new(dir)
+            .with_tmux(vec![
+                "tmux".into(),
+                "-S".into(),
+                navi_tmux.join("default").display().to_string(),
+            ])
+            .with_tmux_check()
+    }
+
+    fn liveness(report: &PollReport) -> Vec<(String, Liveness)> {
+        let mut rows: Vec<_> = report
+            .sessions
+            .iter()
+            .map(|s| (s.tmux_session.clone(), s.liveness.clone()))
+            .collect();
+        rows.sort_by(|a, b| a.0.cmp(&b.0));
+        rows
+    }
+
+    #[tokio::test]
+    async fn rows_are_ended_only_when_their_own_server_says_so() {
+        let status = tempfile::tempdir().unwrap();
+        let empty = tempfile::tempdir().unwrap();
+        let work = Server::start(&["api", "web", "db"]);
+        for name in ["api", "web", "db"] {
+            work.hook_file(status.path(), name);
+        }
+        // A Go hook's file: no server recorded, and the server navi reaches has none.
+        std::fs::write(status.path().join("legacy.json"), r#"{"status":"waiting"}"#).unwrap();
+        let src = source(status.path(), empty.path());
+
+        let report = src.poll_report().await.unwrap();
+        let rows = liveness(&report);
+        assert_eq!(rows[0], ("api".into(), Liveness::Live));
+        assert_eq!(rows[1], ("db".into(), Liveness::Live));
+        assert!(
+            matches!(&rows[2].1, Liveness::Unknown(why) if why.contains("no answer")),
+            "{rows:?}"
+        );
+        assert_eq!(rows[3], ("web".into(), Liveness::Live));
+
+        // Killed on its recorded server while the server runs on: ended.
+        work.tmux(&["kill-session", "-t", "=web"]);
+        let rows = liveness(&src.poll_report().await.unwrap());
+        assert_eq!(rows[3], ("web".into(), Liveness::Ended));
+
+        // Renamed in tmux itself: the file and its marks follow the session.
+        std::fs::create_dir_all(status.path().join(".navi/marks")).unwrap();
+        std::fs::write(
+            status.path().join(".navi/marks/db.json"),
+            br#"{"bookmarked":true}"#,
+        )
+        .unwrap();
+        work.tmux(&["rename-session", "-t", "=db", "store"]);
+        let report = src.poll_report().await.unwrap();
+        let rows = liveness(&report);
+        assert!(rows.contains(&("store".into(), Liveness::Live)), "{rows:?}");
+        assert!(!rows.iter().any(|r| r.0 == "db"), "{rows:?}");
+        assert!(status.path().join("store.json").exists());
+        assert!(!status.path().join("db.json").exists());
+        assert!(status.path().join(".navi/marks/store.json").exists());
+        let moved: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(status.path().join("store.json")).unwrap())
+                .unwrap();
+        assert_eq!(moved["tmux_session"], "store");
+        let store = report.sessions.iter().find(|s| s.tmux_session == "store");
+        assert!(
+            store.is_some_and(|s| s.marks.bookmarked),
+            "the marks came along"
+        );
+
+        // The whole server ends (its last sessions killed): its pid is gone, so its
+        // rows ended; the Go hook's row stays unknown.
+        work.tmux(&["kill-server"]);
+        // kill-server returns before the server process has exited.
+        let mut rows = liveness(&src.poll_report().await.unwrap());
+        for _ in 0..100 {
+            if rows[0].1 != Liveness::Ended {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                rows = liveness(&src.poll_report().await.unwrap());
+            }
+        }
+        assert_eq!(rows[0], ("api".into(), Liveness::Ended), "{rows:?}");
+        assert!(matches!(rows[1].1, Liveness::Unknown(_)), "{rows:?}");
+
+        // Every file is still there: nothing in a poll removes a status file.
+        for f in ["api.json", "web.json", "store.json", "legacy.json"] {
+            assert!(status.path().join(f).exists(), "{f}");
+        }
+    }
+
+    /// A tmux that fails every command (a server from before an upgrade) is unknown
+    /// with tmux's words; dismiss and the clean-up refuse, the file stays.
+    #[tokio::test]
+    async fn a_tmux_that_fails_is_unknown_and_nothing_is_removed() {
+        let status = tempfile::tempdir().unwrap();
+        let bin = tempfile::tempdir().unwrap();
+        let stub = bin.path().join("tmux");
+        std::fs::write(
+            &stub,
+            "#!/bin/sh\necho 'protocol version mismatch (client 8, server 7)' >&2\nexit 1\n",
+        )
+        .unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&stub, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        std::fs::write(status.path().join("api.json"), r#"{"status":"waiting"}"#).unwrap();
+        let src = LocalSource::new(status.path())
+            .with_tmux(vec![stub.display().to_string()])
+            .with_tmux_check();
+        let report = src.poll_report().await.unwrap();
+        let why = report.sessions[0]
+            .liveness
+            .reason()
+            .unwrap_or_default()
+            .to_string();
+        assert!(why.contains("protocol version mismatch"), "{why}");
+        for action in [Action::Dismiss, Action::Tidy] {
+            let e = src.act("api", &action).await.unwrap_err();
+            assert!(e.to_string().contains("protocol version mismatch"), "{e}");
+        }
+        assert!(status.path().join("api.json").exists());
+    }
+}

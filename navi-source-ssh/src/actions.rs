@@ -59,6 +59,8 @@ rm -f -- "$d/$3.json" "$d/.$3.lock" "$d/.navi/marks/$3.json" "$d/.navi/marks/.$3
             run(pool, &cmd, b"", 4096, &on(format!("dismiss {session}"))).await?;
             Ok(ActionOutput::Done(on(format!("dismissed {session}"))))
         }
+        // TODO(merge): the clean-up's dismiss, keeping the marks (wt-ssh1's Dismiss arm).
+        Action::Tidy => Err(SourceError::Unsupported("tidy".into())),
         Action::Send { text } => send(pool, remote, session, text).await,
         Action::Rename { to } => rename(pool, remote, sessions_dir, session, to).await,
         Action::Mark { ops } => crate::marks::apply(pool, remote, sessions_dir, session, ops).await,

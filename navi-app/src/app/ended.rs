@@ -1,6 +1,14 @@
-//! Rows whose tmux session has ended: after a grace period the dashboard dismisses
-//! them through their source (which refuses a live session), as the Go navi removes
-//! such files, unless config.yaml says `keep_ended_rows: true`.
+//! Rows whose tmux session has ended: after a grace period the dashboard removes their
+//! status file through their source, as the Go navi removes such files, unless
+//! config.yaml says `keep_ended_rows: true`.
+//!
+//! Only positive evidence counts: a row is due when its liveness allows removal
+//! ([`navi_core::Liveness::allows_removal`]: its own tmux server answered without it, or
+//! the server it ran in is gone), never when tmux could not be asked (unknown) or the
+//! machine cannot be reached (stale). The source decides liveness from the server the
+//! hook recorded, not from the terminal this dashboard runs in, and checks it again on
+//! that server before it removes anything ([`Action::Tidy`]). The marks stay: only the
+//! user removes marks.
 
 use std::time::Duration;
 
@@ -60,8 +68,9 @@ impl EndedRows {
 }
 
 impl App {
-    /// Dismisses (through its source, which refuses a live session) one row whose tmux
-    /// session has been gone for [`ENDED_GRACE`], unless `keep_ended_rows` is set.
+    /// Removes (through its source, which checks the liveness again) the status file of
+    /// one row whose tmux session has been gone for [`ENDED_GRACE`], unless
+    /// `keep_ended_rows` is set.
     pub fn tidy_ended(&mut self) -> Effect {
         if self.dry_run {
             return Effect::None;
@@ -78,7 +87,7 @@ impl App {
                 Effect::Act(ActRequest {
                     source,
                     session: name,
-                    action: Action::Dismiss,
+                    action: Action::Tidy,
                     label,
                 })
             }

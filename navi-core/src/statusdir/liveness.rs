@@ -173,6 +173,12 @@ pub fn unreachable_reason(server: &TmuxServer, stderr: &str) -> String {
 pub struct TmuxView {
     /// The answers.
     pub servers: BTreeMap<TmuxServer, ServerAnswer>,
+    /// Server pids recorded in rows whose server did not answer, that the source found
+    /// not running on the machine: the recorded server is gone, so its sessions ended
+    /// (the last session's end stops a tmux server and removes its socket). A pid that
+    /// runs, or could not be checked, is not here: a server whose socket a tmp cleaner
+    /// removed still runs, unreachable.
+    pub gone_pids: std::collections::BTreeSet<i64>,
 }
 
 impl TmuxView {
@@ -203,6 +209,27 @@ impl TmuxView {
         view
     }
 
+    /// The recorded server pids of `sessions` whose server did not answer (the ones a
+    /// source checks for [`gone_pids`](Self::gone_pids)).
+    pub fn pids_to_check<'a>(
+        &self,
+        sessions: impl IntoIterator<Item = &'a crate::SessionInfo>,
+    ) -> std::collections::BTreeSet<i64> {
+        sessions
+            .into_iter()
+            .filter(|s| {
+                let server = TmuxServer::of(s);
+                server != TmuxServer::Default
+                    && matches!(
+                        self.servers.get(&server),
+                        Some(ServerAnswer::Unreachable(_))
+                    )
+            })
+            .filter_map(|s| s.tmux.as_ref().and_then(|t| t.server_pid))
+            .filter(|pid| *pid > 1)
+            .collect()
+    }
+
     /// Every answer marks its sessions unknown with `why` (tmux itself cannot run).
     pub fn all_unreachable(servers: impl IntoIterator<Item = TmuxServer>, why: &str) -> TmuxView {
         TmuxView {
@@ -210,6 +237,7 @@ impl TmuxView {
                 .into_iter()
                 .map(|s| (s, ServerAnswer::Unreachable(why.to_string())))
                 .collect(),
+            ..TmuxView::default()
         }
     }
 }
@@ -233,7 +261,15 @@ pub fn decide(info: &crate::SessionInfo, view: &TmuxView) -> Verdict {
     };
     let (pid, sessions) = match view.servers.get(&server) {
         None => return verdict(Liveness::Unknown("tmux was not asked".into())),
-        Some(ServerAnswer::Unreachable(why)) => return verdict(Liveness::Unknown(why.clone())),
+        Some(ServerAnswer::Unreachable(why)) => {
+            let pid = info.tmux.as_ref().and_then(|t| t.server_pid);
+            return match (&server, pid) {
+                (TmuxServer::Socket(_), Some(pid)) if view.gone_pids.contains(&pid) => {
+                    verdict(Liveness::Ended)
+                }
+                _ => verdict(Liveness::Unknown(why.clone())),
+            };
+        }
         Some(ServerAnswer::Sessions { pid, sessions }) => (*pid, sessions),
     };
     if sessions.iter().any(|s| s.name == info.tmux_session) {
@@ -315,6 +351,10 @@ mod tests {
         let v = decide(&on_work, &view);
         assert_eq!(v.liveness.reason(), Some("protocol version mismatch"));
         assert!(v.liveness.allows_removal().is_err());
+        // The recorded server's pid no longer runs: its sessions ended with it.
+        view.gone_pids.insert(7);
+        assert_eq!(decide(&on_work, &view).liveness, Liveness::Ended);
+        view.gone_pids.clear();
         view.servers
             .insert(work.clone(), listed(7, &[("$1", "api")]));
         assert_eq!(decide(&on_work, &view).liveness, Liveness::Live);

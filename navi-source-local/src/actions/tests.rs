@@ -2,7 +2,9 @@
 //! user's server).
 
 use super::*;
+use navi_core::check_session_name;
 use proptest::prelude::*;
+use std::path::PathBuf;
 
 struct Server {
     dir: tempfile::TempDir,
@@ -108,8 +110,13 @@ fn new_preview_send_rename_kill_dismiss() {
     assert!(!dir.join("play time.json").exists());
     assert!(s.sessions().is_empty());
 
-    // An ended session's leftover file is dismissed.
+    // With no server at all, whether `gone` runs cannot be told: the file stays.
     std::fs::write(dir.join("gone.json"), "{}").unwrap();
+    let e = act(&s.tmux, &dir, "gone", &Action::Dismiss).unwrap_err();
+    assert!(e.to_string().contains("cannot tell"), "{e}");
+    assert!(dir.join("gone.json").exists());
+    // An ended session's leftover file is dismissed once the server answers without it.
+    new(&s, "keeper", &["cat"]).unwrap();
     act(&s.tmux, &dir, "gone", &Action::Dismiss).unwrap();
     assert!(!dir.join("gone.json").exists());
 }
@@ -120,7 +127,7 @@ fn a_prefix_never_stands_for_another_session() {
     let dir = s.status_dir();
     new(&s, "api-v2", &["cat"]).unwrap();
     let e = act(&s.tmux, &dir, "api", &Action::Kill).unwrap_err();
-    assert!(e.to_string().contains("cannot kill api"), "{e}");
+    assert_eq!(e.to_string(), "no tmux session named api");
     assert_eq!(s.sessions(), ["api-v2"], "api-v2 survived a kill of `api`");
 }
 
@@ -176,7 +183,158 @@ fn marks_follow_a_rename_and_go_with_kill_and_dismiss() {
     assert!(!marked("one") && marked("two"));
     act(&s.tmux, &dir, "two", &Action::Kill).unwrap();
     assert!(!marked("two"));
+    new(&s, "keeper", &["cat"]).unwrap();
+    std::fs::write(dir.join("gone.json"), r#"{"tmux_session":"gone"}"#).unwrap();
     mark("gone");
     act(&s.tmux, &dir, "gone", &Action::Dismiss).unwrap();
     assert!(!marked("gone"));
+}
+
+/// A status file naming the server `s` runs, with the session's id there.
+fn file_on(s: &Server, dir: &Path, name: &str) {
+    let info = s
+        .tmux
+        .run(&[
+            "display-message",
+            "-p",
+            "-t",
+            &format!("={name}:"),
+            "#{socket_path}\t#{pid}\t#{session_id}",
+        ])
+        .unwrap();
+    let mut f = info.trim_end().split('\t');
+    let (socket, pid, id) = (f.next().unwrap(), f.next().unwrap(), f.next().unwrap());
+    let json = serde_json::json!({
+        "tmux_session": name, "status": "waiting", "message": "", "cwd": "/", "timestamp": 1,
+        "tmux": {"socket": socket, "server_pid": pid.parse::<i64>().unwrap(), "session_id": id},
+    });
+    std::fs::write(dir.join(format!("{name}.json")), json.to_string()).unwrap();
+}
+
+/// navi's own tmux (the default server here: a `-S` socket with no server) is not the
+/// session's: every action goes to the server the status file names.
+#[test]
+fn actions_address_the_server_the_file_names() {
+    let s = Server::start();
+    let dir = s.status_dir();
+    new(&s, "api", &["cat"]).unwrap();
+    file_on(&s, &dir, "api");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let navi = Tmux {
+        argv: vec![
+            "tmux".into(),
+            "-S".into(),
+            elsewhere.path().join("none").display().to_string(),
+        ],
+    };
+    let ActionOutput::Text(_) = act(&navi, &dir, "api", &Action::Preview).unwrap() else {
+        panic!("a preview")
+    };
+    let e = act(&navi, &dir, "api", &Action::Dismiss).unwrap_err();
+    assert!(e.to_string().contains("still running"), "{e}");
+    act(&navi, &dir, "api", &Action::Kill).unwrap();
+    assert!(s.sessions().is_empty(), "killed on its own server");
+    assert!(!dir.join("api.json").exists());
+}
+
+/// No tmux to ask: the session may well run, so dismiss refuses and says why; the
+/// file and the marks stay.
+#[test]
+fn dismiss_is_refused_when_tmux_cannot_be_asked() {
+    let s = Server::start();
+    let dir = s.status_dir();
+    std::fs::write(dir.join("api.json"), r#"{"tmux_session":"api"}"#).unwrap();
+    act(
+        &s.tmux,
+        &dir,
+        "api",
+        &Action::Mark {
+            ops: vec![navi_core::MarkOp::Bookmark(true)],
+        },
+    )
+    .unwrap();
+    let no_tmux = Tmux {
+        argv: vec!["/nonexistent/tmux".into()],
+    };
+    for action in [Action::Dismiss, Action::Tidy] {
+        let e = act(&no_tmux, &dir, "api", &action).unwrap_err();
+        assert_eq!(e.kind(), "rejected", "{e}");
+        assert!(
+            e.to_string().contains("cannot tell whether it still runs"),
+            "{e}"
+        );
+        assert!(e.to_string().contains("tmux"), "{e}");
+    }
+    assert!(dir.join("api.json").exists());
+    assert!(dir.join(".navi/marks/api.json").exists());
+}
+
+/// Missing sessions fail with one message; names that are not names are refused before
+/// anything runs; nothing outside the directory is touched.
+#[test]
+fn missing_sessions_and_bad_names_fail() {
+    let s = Server::start();
+    let dir = s.status_dir();
+    new(&s, "api-2", &["cat"]).unwrap();
+    for action in [
+        Action::Preview,
+        Action::Kill,
+        Action::Send { text: "y".into() },
+        Action::Rename { to: "z".into() },
+    ] {
+        let e = act(&s.tmux, &dir, "nothere", &action).unwrap_err();
+        assert_eq!(e.to_string(), "no tmux session named nothere", "{action:?}");
+        assert_eq!(e.kind(), "not-found");
+    }
+    for action in [
+        Action::Dismiss,
+        Action::Mark {
+            ops: vec![navi_core::MarkOp::Bookmark(true)],
+        },
+    ] {
+        let e = act(&s.tmux, &dir, "nothere", &action).unwrap_err();
+        assert_eq!(e.kind(), "not-found", "{action:?}: {e}");
+    }
+    assert!(
+        !dir.join(".navi/marks/nothere.json").exists(),
+        "no orphan marks file"
+    );
+    let victim = s.dir.path().join("victim.json");
+    std::fs::write(&victim, "{}").unwrap();
+    for bad in ["../victim", "api-2.", "a/b", ".api"] {
+        for action in [Action::Kill, Action::Dismiss, Action::Preview] {
+            let e = act(&s.tmux, &dir, bad, &action).unwrap_err();
+            assert_eq!(e.kind(), "rejected", "{bad}: {e}");
+        }
+    }
+    assert!(victim.exists());
+    assert_eq!(s.sessions(), ["api-2"], "`api-2.` never reached api-2");
+}
+
+/// `navi new` of a command that exits at once fails with its exit status and output,
+/// and leaves no session.
+#[test]
+fn new_confirms_the_session_stays_up() {
+    let s = Server::start();
+    let e = new(&s, "quick", &["sh", "-c", "echo no claude here; exit 7"]).unwrap_err();
+    let text = e.to_string();
+    assert!(text.contains("exit status 7"), "{text}");
+    assert!(text.contains("no claude here"), "{text}");
+    assert!(s.sessions().is_empty(), "{:?}", s.sessions());
+    new(&s, "slow", &["cat"]).unwrap();
+    let opt = s
+        .tmux
+        .run(&["show-options", "-w", "-t", "=slow:", "remain-on-exit"])
+        .unwrap();
+    assert!(
+        !opt.contains("on"),
+        "remain-on-exit is left as the user had it: {opt:?}"
+    );
+    for bad in ["a/b", "back\\x", "a$b", "#{host}"] {
+        assert_eq!(
+            new(&s, bad, &["cat"]).unwrap_err().kind(),
+            "rejected",
+            "{bad}"
+        );
+    }
 }

@@ -170,7 +170,7 @@ async fn new_asks_name_then_directory_and_rejects_bad_names() {
         .as_ref()
         .unwrap()
         .text
-        .contains("does not allow `.`"));
+        .contains("turns `.` into `_`"));
     assert_eq!(app.mode(), Mode::Prompt, "the prompt stays to fix the name");
     app.on_key(&key(KeyCode::Backspace));
     app.on_key(&key(KeyCode::Backspace));

@@ -245,8 +245,47 @@ impl SessionSource for LocalSource {
         })?
     }
 
+    /// tmux on the server the hook recorded (`tmux -S SOCKET`); `switch-client` only
+    /// inside a client of that same server (a client cannot switch to another server's
+    /// session: from another one it attaches nested, `$TMUX` unset for that command).
     fn attach(&self, s: &SessionInfo, ctx: &AttachContext) -> Result<AttachCommand, SourceError> {
-        Ok(AttachCommand::local_tmux(&s.tmux_session, ctx))
+        navi_core::SessionName::existing(&s.tmux_session)
+            .map_err(|e| SourceError::Rejected(e.to_string().into()))?;
+        let socket = match navi_core::statusdir::liveness::TmuxServer::of(s) {
+            navi_core::statusdir::liveness::TmuxServer::Socket(socket) => socket,
+            navi_core::statusdir::liveness::TmuxServer::Default => {
+                return Ok(AttachCommand::local_tmux(&s.tmux_session, ctx))
+            }
+        };
+        let client_server = std::env::var("TMUX")
+            .ok()
+            .and_then(|t| t.split(',').next().map(str::to_string));
+        let same_server = ctx.inside_tmux && client_server.as_deref() == Some(socket.as_str());
+        let mut argv: Vec<String> = Vec::new();
+        if ctx.inside_tmux && !same_server {
+            argv.extend(["env", "-u", "TMUX"].map(String::from));
+        }
+        let tmux = ["tmux".to_string(), "-S".to_string(), socket];
+        argv.extend(tmux.iter().cloned());
+        argv.push(
+            if same_server {
+                "switch-client"
+            } else {
+                "attach-session"
+            }
+            .into(),
+        );
+        argv.extend(["-t".into(), navi_core::tmux_arg(&s.tmux_session)]);
+        let mut check = tmux.to_vec();
+        check.extend([
+            "has-session".into(),
+            "-t".into(),
+            navi_core::tmux_target(&s.tmux_session),
+        ]);
+        Ok(AttachCommand {
+            argv,
+            check: Some(check),
+        })
     }
 
     /// A watched file changed (a burst counts once), or 500 ms passed when the directory
@@ -457,6 +496,56 @@ mod tests {
         assert_eq!(report.sessions.len(), 1);
         assert_eq!(report.sessions[0].tmux_session, "linked");
         assert!(report.skipped.is_empty());
+    }
+
+    /// A session on a recorded server is attached there, from any terminal: plain
+    /// outside tmux, nested (`$TMUX` unset) from a client of another server.
+    #[tokio::test]
+    async fn attach_addresses_the_recorded_server() {
+        let source = LocalSource::new("/nonexistent");
+        let s = SessionInfo {
+            tmux_session: "api".into(),
+            tmux: Some(navi_core::TmuxPlace {
+                socket: Some("/tmp/tmux-0/work".into()),
+                server_pid: Some(9),
+                session_id: Some("$1".into()),
+            }),
+            ..Default::default()
+        };
+        let out = source.attach(&s, &AttachContext::default()).unwrap();
+        assert_eq!(
+            out.argv,
+            [
+                "tmux",
+                "-S",
+                "/tmp/tmux-0/work",
+                "attach-session",
+                "-t",
+                "api"
+            ]
+        );
+        assert_eq!(
+            out.check.unwrap(),
+            [
+                "tmux",
+                "-S",
+                "/tmp/tmux-0/work",
+                "has-session",
+                "-t",
+                "=api"
+            ]
+        );
+        if std::env::var_os("TMUX").is_none() {
+            let nested = source
+                .attach(&s, &AttachContext { inside_tmux: true })
+                .unwrap();
+            assert_eq!(&nested.argv[..3], ["env", "-u", "TMUX"]);
+        }
+        let bad = SessionInfo {
+            tmux_session: "../x".into(),
+            ..Default::default()
+        };
+        assert!(source.attach(&bad, &AttachContext::default()).is_err());
     }
 
     #[tokio::test]

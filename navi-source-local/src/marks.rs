@@ -7,14 +7,15 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use navi_core::statusdir::layout;
 use navi_core::{
-    check_ops, marks_file_name, now_seconds, this_host, MarkOp, Marks, SkippedFile, MARKS_DIR,
+    check_ops, now_seconds, this_host, MarkOp, Marks, SessionName, SkippedFile,
     MAX_MARKS_FILE_BYTES,
 };
 
 /// `<dir>/.navi/marks`.
 pub fn marks_dir(dir: &Path) -> PathBuf {
-    dir.join(MARKS_DIR)
+    layout::marks_dir(dir)
 }
 
 /// Every readable marks file of `dir`, by session; the ones that cannot be read are
@@ -75,13 +76,19 @@ fn read_bytes(path: &Path) -> Result<Option<Vec<u8>>, String> {
     Ok(Some(bytes))
 }
 
+/// `name` as a session name (every marks path is built from one, see
+/// [`navi_core::statusdir::layout`]).
+fn session(name: &str) -> Result<SessionName, String> {
+    SessionName::existing(name).map_err(|e| e.to_string())
+}
+
 /// The lock of `name`'s marks file, held until dropped.
-fn lock(dir: &Path, name: &str) -> std::io::Result<std::fs::File> {
+fn lock(dir: &Path, name: &SessionName) -> std::io::Result<std::fs::File> {
     let f = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
-        .open(marks_dir(dir).join(format!(".{name}.lock")))?;
+        .open(layout::marks_lock_file(dir, name))?;
     f.lock()?;
     Ok(f)
 }
@@ -89,17 +96,18 @@ fn lock(dir: &Path, name: &str) -> std::io::Result<std::fs::File> {
 /// Applies `ops` to `name`'s marks as they are now, under the lock; the new marks.
 pub fn apply(dir: &Path, name: &str, ops: &[MarkOp]) -> Result<Marks, String> {
     check_ops(name, ops)?;
+    let name = session(name)?;
     let mdir = marks_dir(dir);
     std::fs::create_dir_all(&mdir).map_err(|e| format!("cannot create {}: {e}", mdir.display()))?;
-    let _lock = lock(dir, name).map_err(|e| format!("cannot lock the marks file: {e}"))?;
-    let path = mdir.join(marks_file_name(name));
+    let _lock = lock(dir, &name).map_err(|e| format!("cannot lock the marks file: {e}"))?;
+    let path = layout::marks_file(dir, &name);
     // A file that cannot be read as marks is replaced (it cost only the marks).
     let old = read_bytes(&path).unwrap_or(None);
     let new = Marks::apply_to_file(old.as_deref(), ops, now_seconds(), &this_host());
     let fail = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
     match &new {
         Some(bytes) => {
-            let tmp = mdir.join(format!(".tmp.{name}.{}", std::process::id()));
+            let tmp = mdir.join(layout::temp_rel("marks"));
             std::fs::write(&tmp, bytes).map_err(fail)?;
             std::fs::rename(&tmp, &path).map_err(fail)?;
         }
@@ -111,19 +119,20 @@ pub fn apply(dir: &Path, name: &str, ops: &[MarkOp]) -> Result<Marks, String> {
     Ok(new.and_then(|b| Marks::parse(&b).ok()).unwrap_or_default())
 }
 
-/// Drops `name`'s marks (its status file was dismissed or killed).
+/// Drops `name`'s marks (the user dismissed or killed the session).
 pub(crate) fn remove(dir: &Path, name: &str) -> Result<(), String> {
-    let mdir = marks_dir(dir);
-    if !mdir.join(marks_file_name(name)).exists() {
+    let name = session(name)?;
+    let file = layout::marks_file(dir, &name);
+    if !file.exists() {
         return Ok(());
     }
-    let _lock = lock(dir, name).map_err(|e| format!("cannot lock the marks file: {e}"))?;
-    match std::fs::remove_file(mdir.join(marks_file_name(name))) {
+    let _lock = lock(dir, &name).map_err(|e| format!("cannot lock the marks file: {e}"))?;
+    match std::fs::remove_file(&file) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
             Err(format!("cannot remove the marks of {name}: {e}"))
         }
         _ => {
-            let _ = std::fs::remove_file(mdir.join(format!(".{name}.lock")));
+            let _ = std::fs::remove_file(layout::marks_lock_file(dir, &name));
             Ok(())
         }
     }
@@ -131,20 +140,18 @@ pub(crate) fn remove(dir: &Path, name: &str) -> Result<(), String> {
 
 /// Moves `from`'s marks to `to` (the session was renamed), under both locks.
 pub(crate) fn rename(dir: &Path, from: &str, to: &str) -> Result<(), String> {
-    let mdir = marks_dir(dir);
-    if !mdir.join(marks_file_name(from)).exists() {
+    let (from, to) = (session(from)?, session(to)?);
+    let old = layout::marks_file(dir, &from);
+    if !old.exists() {
         return Ok(());
     }
     let fail = |e: std::io::Error| format!("cannot move the marks of {from}: {e}");
-    let _old = lock(dir, from).map_err(fail)?;
-    let _new = lock(dir, to).map_err(fail)?;
-    match std::fs::rename(
-        mdir.join(marks_file_name(from)),
-        mdir.join(marks_file_name(to)),
-    ) {
+    let _old = lock(dir, &from).map_err(fail)?;
+    let _new = lock(dir, &to).map_err(fail)?;
+    match std::fs::rename(&old, layout::marks_file(dir, &to)) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(fail(e)),
         _ => {
-            let _ = std::fs::remove_file(mdir.join(format!(".{from}.lock")));
+            let _ = std::fs::remove_file(layout::marks_lock_file(dir, &from));
             Ok(())
         }
     }
@@ -153,7 +160,7 @@ pub(crate) fn rename(dir: &Path, from: &str, to: &str) -> Result<(), String> {
 /// Moves `from`'s marks to `to` after a rename made in tmux itself, unless `to` has
 /// marks of its own (they are never overwritten, and `from`'s then stay where they are).
 pub(crate) fn follow(dir: &Path, from: &str, to: &str) -> Result<(), String> {
-    if marks_dir(dir).join(marks_file_name(to)).exists() {
+    if layout::marks_file(dir, &session(to)?).exists() {
         return Ok(());
     }
     rename(dir, from, to)

@@ -179,7 +179,8 @@ impl SessionSource for SshSource {
     }
 
     fn attach(&self, s: &SessionInfo, _ctx: &AttachContext) -> Result<AttachCommand, SourceError> {
-        attach_argv(&self.remote, &s.tmux_session)
+        let socket = s.tmux.as_ref().and_then(|t| t.socket.as_deref());
+        attach_argv(&self.remote, &s.tmux_session, socket)
     }
 
     /// Ends the reconnect backoff: the next poll connects at once (after a manual

@@ -27,8 +27,13 @@ use navi_core::{AttachCommand, SourceError};
 
 use crate::config::{check_host, check_user, Remote};
 
-/// `ssh -t ... user@host COMMAND` (see [`remote_command`]).
-pub fn attach_argv(remote: &Remote, session: &str) -> Result<AttachCommand, SourceError> {
+/// `ssh -t ... user@host COMMAND` (see [`remote_command`]); `socket` is the tmux server
+/// the session's hook recorded (`None`: the server a plain `tmux` reaches there).
+pub fn attach_argv(
+    remote: &Remote,
+    session: &str,
+    socket: Option<&str>,
+) -> Result<AttachCommand, SourceError> {
     let bad = |what: &str, m: String| {
         SourceError::Config(format!("remote {}: {what} {m}", remote.name).into())
     };
@@ -72,7 +77,9 @@ pub fn attach_argv(remote: &Remote, session: &str) -> Result<AttachCommand, Sour
         ));
     }
     argv.push(format!("{}@{}", remote.user, remote.host));
-    let command = remote_command(session)
+    navi_core::SessionName::existing(session)
+        .map_err(|e| SourceError::Rejected(format!("{e} (on {})", remote.name).into()))?;
+    let command = remote_command(session, socket)
         .to_command_line()
         .map_err(|e| bad("tmux session", format!("{session:?}: {e}")))?;
     argv.push(command);
@@ -147,20 +154,24 @@ fn ssh_options(o: &crate::config::SshOptions) -> Vec<String> {
 }
 
 /// What the remote runs to attach: `tmux has-session -t "=NAME" || exit 113; exec tmux
-/// attach-session -t "NAME"`, the name as an operand (never spliced into the script).
+/// attach-session -t "NAME"`, the name as an operand (never spliced into the script);
+/// with `-S SOCKET` when the hook recorded the session's server.
 ///
 /// The check first matters because tmux resolves a bare `-t NAME` to a session whose
 /// name merely *starts with* NAME when no session has exactly that name: attaching to a
 /// session that ended would silently land in another one. `=NAME` matches exactly; a
 /// missing session ends the command with [`navi_core::EXIT_NO_SUCH_SESSION`], which the
 /// app turns into a clear message.
-pub(crate) fn remote_command(session: &str) -> RemoteCommand {
+pub(crate) fn remote_command(session: &str, socket: Option<&str>) -> RemoteCommand {
     RemoteCommand::new(&format!(
-        "tmux has-session -t \"$1\" || exit {}; exec tmux attach-session -t \"$2\"",
+        "if [ -n \"$3\" ]; then set -- \"$1\" \"$2\" -S \"$3\"; else set -- \"$1\" \"$2\"; fi; \
+         a=$1; b=$2; shift 2; \
+         tmux \"$@\" has-session -t \"$a\" || exit {}; exec tmux \"$@\" attach-session -t \"$b\"",
         navi_core::EXIT_NO_SUCH_SESSION
     ))
     .arg(navi_core::tmux_target(session))
     .arg(navi_core::tmux_arg(session))
+    .arg(socket.unwrap_or(""))
 }
 
 /// `%` is a token in ssh's IdentityFile, UserKnownHostsFile and ProxyCommand.

@@ -12,7 +12,7 @@ use crate::JumpHost;
 
 #[test]
 fn attach_argv_plain() {
-    let cmd = attach_argv(&remote("dev", "dev.example.com"), "my app").unwrap();
+    let cmd = attach_argv(&remote("dev", "dev.example.com"), "my app", None).unwrap();
     assert_eq!(
         cmd.argv,
         [
@@ -23,10 +23,11 @@ fn attach_argv_plain() {
             "-o",
             "UserKnownHostsFile=/home/sean/.ssh/known_hosts",
             "sean@dev.example.com",
-            // One word for the remote login shell, whatever it is (see crate::shell):
-            // `tmux has-session -t "$1" || exit 113; exec tmux attach-session -t "$2"`
-            // with $1 = `=my app`, $2 = `my app`.
-            "exec sh -c 'eval \"$(printf %b \"$@\")\"' sh 'set -- \\0047=my app\\0047 \\0047my app\\0047\\0012tmux has-session -t \\0042\\00441\\0042 \\0174\\0174 exit 113\\0073 exec tmux attach-session -t \\0042\\00442\\0042'",
+            // One word for the remote login shell, whatever it is (see crate::shell);
+            // what it runs is checked by `any_session_name_is_one_remote_word`.
+            &crate::attach::remote_command("my app", None)
+                .to_command_line()
+                .unwrap(),
         ]
     );
 }
@@ -41,7 +42,7 @@ fn attach_argv_port_and_jump_host() {
         user: "ops".into(),
         keys: Vec::new(),
     });
-    let argv = attach_argv(&r, "x").unwrap().argv;
+    let argv = attach_argv(&r, "x", None).unwrap().argv;
     assert_eq!(&argv[4..6], ["-p", "2222"]);
     let proxy = argv
         .iter()
@@ -52,7 +53,7 @@ fn attach_argv_port_and_jump_host() {
         "ProxyCommand=ssh -i '/home/sean/.ssh/id_rsa' -p 2200 -o 'UserKnownHostsFile=/home/sean/.ssh/known_hosts' -W %h:%p 'ops@bastion.example.com'"
     );
     assert!(!argv.iter().any(|a| a == "-J"), "-J would not get -i/-o");
-    let command = crate::attach::remote_command("x")
+    let command = crate::attach::remote_command("x", None)
         .to_command_line()
         .unwrap();
     assert_eq!(argv[argv.len() - 2], "sean@10.0.0.7");
@@ -122,7 +123,7 @@ fn proxy_command_words_survive_the_local_shell() {
         user: "o'p".into(),
         keys: Vec::new(),
     });
-    let argv = attach_argv(&r, "x").unwrap().argv;
+    let argv = attach_argv(&r, "x", None).unwrap().argv;
     let proxy = argv
         .iter()
         .find_map(|a| a.strip_prefix("ProxyCommand="))
@@ -152,14 +153,14 @@ fn proxy_command_words_survive_the_local_shell() {
 #[test]
 fn attach_refuses_option_like_destinations() {
     assert_eq!(
-        attach_argv(&remote("x", "-oProxyCommand=evil"), "s")
+        attach_argv(&remote("x", "-oProxyCommand=evil"), "s", None)
             .unwrap_err()
             .kind(),
         "config"
     );
     let mut r = remote("x", "h");
     r.user = "-oProxyCommand=evil".into();
-    assert_eq!(attach_argv(&r, "s").unwrap_err().kind(), "config");
+    assert_eq!(attach_argv(&r, "s", None).unwrap_err().kind(), "config");
 }
 
 fn session_name() -> impl Strategy<Value = String> {
@@ -191,20 +192,21 @@ proptest! {
     /// Any session name reaches the remote `tmux` as the same single word: ssh joins the
     /// remote words with spaces and the remote shell parses them again.
     #[test]
-    fn any_session_name_is_one_remote_word(name in session_name()) {
-        let argv = attach_argv(&remote("dev", "dev.example.com"), &name).unwrap().argv;
+    fn any_session_name_is_one_remote_word(name in session_name(), on_socket in any::<bool>()) {
+        prop_assume!(navi_core::SessionName::existing(&name).is_ok());
+        let socket = on_socket.then_some("/tmp/tmux 0/my 'work'");
+        let argv = attach_argv(&remote("dev", "dev.example.com"), &name, socket).unwrap().argv;
         let at = argv.iter().position(|a| a == "sean@dev.example.com").unwrap();
         let joined = argv[at + 1..].join(" ");
         let words = run_with_fake("tmux", &joined);
         // A trailing `;` reaches tmux escaped (tmux reads it back as `;`).
-        let expected = vec![
-            "has-session".to_string(),
-            "-t".to_string(),
-            navi_core::tmux_target(&name),
-            "attach-session".to_string(),
-            "-t".to_string(),
-            navi_core::tmux_arg(&name),
-        ];
+        let server: Vec<String> = socket
+            .map(|s| vec!["-S".to_string(), s.to_string()])
+            .unwrap_or_default();
+        let mut expected = server.clone();
+        expected.extend(["has-session".to_string(), "-t".to_string(), navi_core::tmux_target(&name)]);
+        expected.extend(server);
+        expected.extend(["attach-session".to_string(), "-t".to_string(), navi_core::tmux_arg(&name)]);
         prop_assert_eq!(words, expected);
     }
 }

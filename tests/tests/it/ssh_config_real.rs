@@ -138,7 +138,7 @@ fn real_sshd_multi_hop_proxy_jump_logs_into_every_hop_with_its_own_key() {
 
     // Attaching goes the same way: one nested ProxyCommand per hop, run by the system
     // ssh (here with `echo` instead of tmux).
-    let mut argv = navi_source_ssh::attach_argv(&r, "deep").unwrap().argv;
+    let mut argv = navi_source_ssh::attach_argv(&r, "deep", None).unwrap().argv;
     argv.retain(|a| a != "-t");
     argv.pop();
     argv.push("echo attached-through-two-hops".into());

@@ -351,7 +351,7 @@ fn real_sshd_proxy_jump_alias_logs_into_the_bastion_with_its_own_identity_file()
     assert_eq!(jump.port, bastion.port());
     assert_eq!(jump.keys, vec![bastion_key.clone()]);
     assert_eq!(r.keys, vec![target_key]);
-    let argv = navi_source_ssh::attach_argv(&r, "deep")
+    let argv = navi_source_ssh::attach_argv(&r, "deep", None)
         .unwrap()
         .argv
         .join(" ");

@@ -71,7 +71,7 @@ fn demo_attach(remote: &str) -> navi_core::AttachFn {
     let found = loaded.remotes.into_iter().find(|r| r.name == remote);
     Arc::new(
         move |s: &SessionInfo, _: &navi_core::AttachContext| match &found {
-            Some(r) => navi_source_ssh::attach_argv(r, &s.tmux_session),
+            Some(r) => navi_source_ssh::attach_argv(r, &s.tmux_session, None),
             None => Err(SourceError::Unsupported("not a demo remote".into())),
         },
     )

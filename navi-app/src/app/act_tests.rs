@@ -316,3 +316,107 @@ async fn b_bookmarks_t_edits_tags_and_capital_b_shows_only_bookmarked() {
     app.on_key(&key(KeyCode::Esc));
     assert_eq!(app.model.len(), 1);
 }
+
+/// The clean-up end to end, against a real tmux server on a private socket while the
+/// dashboard's own tmux reaches none (a dashboard started outside tmux, the sessions on
+/// `tmux -L work`): the session killed on its recorded server is cleaned once, after the
+/// grace, its marks kept; the live one and a Go hook's file (no server recorded, none
+/// reachable: unknown) are never touched.
+#[tokio::test]
+async fn a_session_killed_on_its_own_server_is_cleaned_once_and_nothing_else() {
+    let home = tempfile::tempdir().unwrap();
+    let (status, empty) = (home.path().join("status"), home.path().join("empty"));
+    std::fs::create_dir_all(&status).unwrap();
+    std::fs::create_dir_all(&empty).unwrap();
+    let socket = home.path().join("work").display().to_string();
+    let tmux = |args: &[&str]| {
+        let out = std::process::Command::new("tmux")
+            .arg("-S")
+            .arg(&socket)
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    struct Kill<F: Fn(&[&str]) -> String>(F);
+    impl<F: Fn(&[&str]) -> String> Drop for Kill<F> {
+        fn drop(&mut self) {
+            (self.0)(&["kill-server"]);
+        }
+    }
+    for name in ["keep", "gone"] {
+        tmux(&["new-session", "-d", "-s", name, "cat"]);
+        let place = tmux(&[
+            "display-message",
+            "-p",
+            "-t",
+            &format!("={name}:"),
+            "#{pid} #{session_id}",
+        ]);
+        let (pid, id) = place.trim().split_once(' ').unwrap();
+        let json = serde_json::json!({
+            "tmux_session": name, "status": "permission", "message": "", "cwd": "/",
+            "timestamp": 1,
+            "tmux": {"socket": &socket, "server_pid": pid.parse::<i64>().unwrap(), "session_id": id},
+        });
+        std::fs::write(status.join(format!("{name}.json")), json.to_string()).unwrap();
+    }
+    let _server = Kill(tmux);
+    std::fs::write(status.join("legacy.json"), r#"{"status":"waiting"}"#).unwrap();
+    let local = navi_source_local::LocalSource::new(&status)
+        .with_tmux(vec![
+            "tmux".into(),
+            "-S".into(),
+            empty.join("none").display().to_string(),
+        ])
+        .with_tmux_check();
+    local
+        .act(
+            "gone",
+            &Action::Mark {
+                ops: vec![MarkOp::Bookmark(true)],
+            },
+        )
+        .await
+        .unwrap();
+    std::process::Command::new("tmux")
+        .args(["-S", &socket, "kill-session", "-t", "=gone"])
+        .status()
+        .unwrap();
+    let local: DynSessionSource = Arc::new(local);
+    let mut agg = Aggregator::new();
+    agg.add_source(local.clone(), navi_source_local::LocalSource::OPTIONS);
+    let snap = Arc::new(agg.poll_once().await);
+    let liveness: Vec<_> = snap
+        .sessions
+        .iter()
+        .map(|s| (s.tmux_session.as_str(), s.liveness.as_str()))
+        .collect();
+    assert!(liveness.contains(&("gone", "ended")), "{liveness:?}");
+    assert!(liveness.contains(&("keep", "live")), "{liveness:?}");
+    assert!(liveness.contains(&("legacy", "unknown")), "{liveness:?}");
+
+    tokio::time::pause();
+    let mut app = App::new(vec![local.clone()], AttachContext::default(), false);
+    app.on_snapshot(snap.clone());
+    assert_eq!(app.tidy_ended(), Effect::None, "not before the grace");
+    tokio::time::advance(ended::ENDED_GRACE).await;
+    app.on_snapshot(snap.clone());
+    let Effect::Act(req) = app.tidy_ended() else {
+        panic!("the ended row is due")
+    };
+    assert_eq!((req.session.as_str(), &req.action), ("gone", &Action::Tidy));
+    tokio::time::resume();
+    req.source.act(&req.session, &req.action).await.unwrap();
+    tokio::time::pause();
+    tokio::time::advance(ended::ENDED_GRACE * 10).await;
+    app.on_snapshot(snap.clone());
+    assert_eq!(
+        app.tidy_ended(),
+        Effect::None,
+        "once, and nothing else is due"
+    );
+    assert!(!status.join("gone.json").exists());
+    assert!(status.join(".navi/marks/gone.json").exists(), "marks stay");
+    assert!(status.join("keep.json").exists() && status.join("legacy.json").exists());
+}

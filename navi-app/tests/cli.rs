@@ -847,7 +847,7 @@ fn navi_hook_outside_tmux_or_with_bad_input_writes_nothing_and_exits_0() {
         assert!(!sessions.exists(), "{input} wrote a file");
     }
     let log = std::fs::read_to_string(env.home.path().join("navi.log")).unwrap();
-    assert!(log.contains("not JSON"), "{log}");
+    assert!(log.contains("not a JSON object"), "{log}");
     assert!(log.contains("tmux"), "{log}");
 }
 
@@ -1185,4 +1185,156 @@ fn recorded_claude_code_events_give_the_go_navis_statuses() {
         None,
         "live rows carry no liveness: {v}"
     );
+}
+
+/// Runs `navi hook` with `event` on stdin and `envs`, and fails the test (instead of
+/// hanging it) when the hook has not exited after 20 s: far past its 2 s budget.
+fn bounded_hook(env: &Env, sessions: &Path, envs: &[(&str, String)], event: &[u8]) -> Output {
+    use std::io::Write as _;
+    let mut cmd = env.command(&["hook"]);
+    cmd.env("NAVI_SESSIONS_DIR", sessions)
+        .env("NAVI_LOG_FILE", env.home.path().join("navi.log"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let event = event.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&event));
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > until {
+            let _ = child.kill();
+            panic!("navi hook still runs after 20 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    writer
+        .join()
+        .unwrap()
+        .expect("the hook read its whole event");
+    child.wait_with_output().unwrap()
+}
+
+fn tmux_env(tmux: &Tmux) -> Vec<(&'static str, String)> {
+    vec![
+        ("TMUX", format!("{},1,0", tmux.socket)),
+        ("TMUX_PANE", tmux.first_pane()),
+        ("TMUX_TMPDIR", tmux.tmpdir.path().display().to_string()),
+    ]
+}
+
+/// A tmux server that is stopped, or a socket that accepts and never answers, does not
+/// hold the hook (or Claude Code) up: it exits 0 within its budget and logs why.
+#[test]
+fn navi_hook_is_bounded_when_tmux_does_not_answer() {
+    let env = Env::new();
+    let sessions = env.home.path().join("sessions");
+    let silent = env.home.path().join("silent.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&silent).unwrap();
+    let held = std::thread::spawn(move || {
+        // Accept and hold connections, answering nothing.
+        let mut conns = Vec::new();
+        for c in listener.incoming().take(2) {
+            conns.push(c);
+        }
+        std::thread::sleep(std::time::Duration::from_secs(5));
+    });
+    let stop = br#"{"hook_event_name":"Stop","session_id":"s"}"#;
+    let envs = vec![
+        ("TMUX", format!("{},1,0", silent.display())),
+        ("TMUX_PANE", "%0".into()),
+    ];
+    let out = bounded_hook(&env, &sessions, &envs, stop);
+    assert!(out.status.success() && out.stdout.is_empty() && out.stderr.is_empty());
+    drop(held);
+
+    let work = env.home.path().join("w");
+    std::fs::create_dir(&work).unwrap();
+    let tmux = Tmux::start("stopped", &work);
+    let pid = stdout(
+        &tmux
+            .cmd(&["display-message", "-p", "#{pid}"])
+            .output()
+            .unwrap(),
+    );
+    let envs = tmux_env(&tmux);
+    let signal = |sig: &str| {
+        Command::new("kill")
+            .args([sig, pid.trim()])
+            .status()
+            .unwrap();
+    };
+    signal("-STOP");
+    let out = bounded_hook(&env, &sessions, &envs, stop);
+    signal("-CONT");
+    assert!(out.status.success() && out.stdout.is_empty() && out.stderr.is_empty());
+    let log = std::fs::read_to_string(env.home.path().join("navi.log")).unwrap();
+    assert!(log.contains("in time"), "the log says why: {log}");
+}
+
+/// Hostile files and events: a FIFO status file and lock, a status file that is a
+/// symlink to `/dev/zero`, a 20 MB event with a lone surrogate, a temp file a killed
+/// writer left: the status is set every time, nothing blocks, the leftover goes.
+#[test]
+fn navi_hook_survives_hostile_files_and_events() {
+    let env = Env::new();
+    let work = env.home.path().join("w");
+    std::fs::create_dir(&work).unwrap();
+    let tmux = Tmux::start("api", &work);
+    let envs = tmux_env(&tmux);
+    let sessions = env.home.path().join("sessions");
+    std::fs::create_dir(&sessions).unwrap();
+    let file = sessions.join("api.json");
+    let status = || -> Value { serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap() };
+    let mkfifo = |p: &Path| assert!(Command::new("mkfifo").arg(p).status().unwrap().success());
+
+    mkfifo(&file);
+    mkfifo(&sessions.join(".api.lock"));
+    let out = bounded_hook(&env, &sessions, &envs, br#"{"hook_event_name":"Stop"}"#);
+    assert!(out.status.success());
+    assert_eq!(status()["status"], "done");
+    std::fs::remove_file(&file).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", &file).unwrap();
+    let out = bounded_hook(
+        &env,
+        &sessions,
+        &envs,
+        br#"{"hook_event_name":"UserPromptSubmit"}"#,
+    );
+    assert!(out.status.success());
+    assert_eq!(status()["status"], "working");
+    assert!(std::fs::symlink_metadata(&file).unwrap().is_file());
+
+    // A writer killed between writing and renaming (a pid that no longer runs).
+    let stale = sessions.join(".tmp.navi.hook.4194303");
+    std::fs::write(&stale, "{").unwrap();
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&stale)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    let big = format!(
+        r#"{{"hook_event_name":"Notification","notification_type":"idle_prompt","tool_response":"{}","message":"cut \ud83d here"}}"#,
+        "y".repeat(20 * 1024 * 1024)
+    );
+    let out = bounded_hook(&env, &sessions, &envs, big.as_bytes());
+    assert!(out.status.success());
+    let f = status();
+    assert_eq!(
+        (f["status"].as_str(), f["message"].as_str()),
+        (Some("waiting"), Some("cut \u{fffd} here"))
+    );
+    assert!(!stale.exists(), "the killed writer's temp file was removed");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode & 0o077, 0, "status files are user-only: {mode:o}");
+    }
 }

@@ -3,10 +3,11 @@
 //! status files under the same lock `navi hook` takes, at the paths of
 //! [`navi_core::statusdir::layout`].
 
-use std::io::Read as _;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
+
+use crate::process::output_within;
 
 use navi_core::statusdir::layout;
 use navi_core::statusdir::liveness::{self, ServerAnswer, TmuxServer, TmuxView};
@@ -24,9 +25,6 @@ pub(crate) const TMUX_LIMIT: Duration = Duration::from_secs(5);
 /// command that exits at once (no `claude` on `PATH`, a typo) has exited by then.
 const NEW_SETTLE: Duration = Duration::from_millis(300);
 
-/// The most a tmux command's output is read (a pane is a few KB).
-const MAX_OUTPUT: u64 = 4 * 1024 * 1024;
-
 /// How tmux is run: `tmux` and any global options (`-S socket` in tests).
 #[derive(Debug, Clone)]
 pub(crate) struct Tmux {
@@ -39,47 +37,6 @@ impl Default for Tmux {
             argv: vec!["tmux".into()],
         }
     }
-}
-
-/// Runs `cmd` (stdin closed) and collects its output, killing it after `limit`.
-pub(crate) fn output_within(mut cmd: Command, limit: Duration) -> std::io::Result<Output> {
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn()?;
-    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            if let Some(p) = pipe {
-                let _ = p.take(MAX_OUTPUT).read_to_end(&mut bytes);
-            }
-            bytes
-        })
-    };
-    let out = drain(child.stdout.take().map(|p| Box::new(p) as _));
-    let err = drain(child.stderr.take().map(|p| Box::new(p) as _));
-    let deadline = Instant::now() + limit;
-    let mut nap = Duration::from_micros(100);
-    let status = loop {
-        if let Some(status) = child.try_wait()? {
-            break status;
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::TimedOut,
-                format!("no answer within {} s; stopped it", limit.as_secs()),
-            ));
-        }
-        std::thread::sleep(nap);
-        nap = (nap * 2).min(Duration::from_millis(5));
-    };
-    Ok(Output {
-        status,
-        stdout: out.join().unwrap_or_default(),
-        stderr: err.join().unwrap_or_default(),
-    })
 }
 
 impl Tmux {

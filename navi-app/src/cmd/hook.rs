@@ -1,15 +1,17 @@
 //! `navi hook`: the command Claude Code runs for each hook event.
 
 use std::cell::RefCell;
-use std::io::Read as _;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
 
 use navi_source_local::hook::{self, Pane};
-use serde_json::Value;
 
-/// The largest event navi reads from stdin (tool responses can be big).
-const MAX_EVENT_BYTES: u64 = 8 * 1024 * 1024;
+/// How long the hook waits for tmux to name its session: tmux answers in a few ms; a
+/// stopped server, or a socket that accepts and stays silent, would otherwise hold the
+/// hook (and Claude Code with it) for ever. Leaves most of [`hook::HOOK_BUDGET`] for the
+/// rest.
+const TMUX_PATIENCE: Duration = Duration::from_millis(1200);
 
 /// The variables the `tmux` query keeps: where the server is, a UTF-8 locale (tmux refuses
 /// to run without one), and where a tmux built by hand finds its libraries. The client
@@ -33,21 +35,21 @@ const TMUX_ENV: &[&str] = &[
 /// `navi hook`: applies the event on stdin to this tmux session's status file. Never
 /// fails and never prints: problems are logged, so Claude is never in the way.
 pub fn run_hook(sessions_dir: Option<PathBuf>) -> Result<(), String> {
+    let started = Instant::now();
+    let deadline = started + hook::HOOK_BUDGET;
     let in_tmux = std::env::var_os("TMUX").is_some_and(|v| !v.is_empty());
     // The tmux query takes most of a run: start it first, and read the event meanwhile.
     let query = in_tmux.then(spawn_pane_query);
-    // Read the whole event even outside tmux: Claude Code is writing it, and a hook that
-    // exits early would leave it a broken pipe.
-    let mut input = Vec::new();
-    std::io::stdin()
-        .take(MAX_EVENT_BYTES)
-        .read_to_end(&mut input)
-        .map_err(|e| format!("cannot read the hook event: {e}"))?;
     let Some(query) = query else {
-        return Ok(()); // Not in tmux: there is no session to name the file after.
+        // Not in tmux: there is no session to name the file after. Read the event to
+        // its end all the same: Claude Code is writing it, and a hook that exits early
+        // would leave it a broken pipe.
+        let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
+        return Ok(());
     };
-    let event: Value = serde_json::from_slice(&input)
-        .map_err(|e| format!("the hook event on stdin is not JSON: {e}"))?;
+    // Scanned, not parsed whole: any size, any depth, lone surrogates repaired.
+    let event = hook::read_event(std::io::stdin().lock())
+        .map_err(|e| format!("cannot read the hook event: {e}"))?;
     if hook::status_for(&event).is_none() {
         return Ok(());
     }
@@ -62,12 +64,12 @@ pub fn run_hook(sessions_dir: Option<PathBuf>) -> Result<(), String> {
         Some(query) if query.cwd() == cwd => query.finish(),
         _ => hook::git_block(cwd),
     };
-    let pane = pane_answer(query)?;
+    let pane = pane_answer(query, started + TMUX_PATIENCE)?;
     let dir = sessions_dir
         .or_else(navi_source_local::LocalSource::default_dir)
         .ok_or("no home directory for ~/.claude-sessions; set NAVI_SESSIONS_DIR")?;
     let now = crate::format::unix_now();
-    hook::apply(&dir, &pane, &event, now, &git)
+    hook::apply_by(&dir, &pane, &event, now, &git, deadline)
         .map(|_| ())
         .map_err(|e| e.to_string())
 }
@@ -89,18 +91,15 @@ fn spawn_pane_query() -> std::io::Result<Child> {
         cmd.arg("-t").arg(pane);
     }
     // The name cannot hold a tab (tmux escapes it); the directory, last, may.
-    cmd.arg("#{socket_path}\t#{pid}\t#{session_id}\t#{session_name}\t#{pane_current_path}")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
+    cmd.arg("#{socket_path}\t#{pid}\t#{session_id}\t#{session_name}\t#{pane_current_path}");
+    navi_source_local::process::spawn(cmd)
 }
 
-/// The answer of [`spawn_pane_query`].
-fn pane_answer(query: std::io::Result<Child>) -> Result<Pane, String> {
+/// The answer of [`spawn_pane_query`], by `deadline` (past it tmux is stopped).
+fn pane_answer(query: std::io::Result<Child>, deadline: Instant) -> Result<Pane, String> {
     let out = query
-        .and_then(Child::wait_with_output)
-        .map_err(|e| format!("cannot run tmux: {e}"))?;
+        .and_then(|child| navi_source_local::process::finish_within(child, deadline))
+        .map_err(|e| format!("tmux display-message: {e}"))?;
     if !out.status.success() {
         return Err(format!(
             "tmux display-message failed: {}",

@@ -2,9 +2,8 @@
 //! process at all outside a repository, one `git status` inside one.
 
 use std::ffi::OsStr;
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Map, Value};
@@ -39,17 +38,13 @@ impl GitQuery {
             return None;
         }
         find_git_dir(Path::new(cwd))?;
-        let child = Command::new(git)
-            .args(["-C", cwd, "status", "--porcelain=v2", "--branch"])
+        let mut cmd = Command::new(git);
+        cmd.args(["-C", cwd, "status", "--porcelain=v2", "--branch"])
             // Untracked files count as dirty, as in the Go navi (`git status --porcelain`);
             // `normal`, not a user's `all`, which would list every file.
             .args(["--untracked-files=normal", "--ignore-submodules=all"])
-            .env("GIT_OPTIONAL_LOCKS", "0")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .ok()?;
+            .env("GIT_OPTIONAL_LOCKS", "0");
+        let child = crate::process::spawn(cmd).ok()?;
         Some(GitQuery {
             cwd: cwd.to_string(),
             child: Some(child),
@@ -62,42 +57,25 @@ impl GitQuery {
         &self.cwd
     }
 
-    /// Waits for git, until the deadline at most, and reads its answer.
+    /// Waits for git and its answer, until the deadline at most (reading included:
+    /// a child of git that keeps the pipe open does not hold the hook); too slow, git
+    /// and everything it started are stopped.
     pub fn finish(mut self) -> Option<Value> {
-        let mut child = self.child.take()?;
-        let mut stdout = child.stdout.take()?;
-        // Read on a thread: a long answer must not stall git while this one waits.
-        let reader = std::thread::spawn(move || {
-            let mut text = Vec::new();
-            stdout.read_to_end(&mut text).map(|_| text)
-        });
-        let status = loop {
-            match child.try_wait() {
-                Ok(Some(status)) => break status,
-                Ok(None) if Instant::now() < self.deadline => {
-                    std::thread::sleep(Duration::from_micros(200));
-                }
-                _ => {
-                    // Too slow (or gone wrong): stop it; the reader ends with the pipe.
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    return None;
-                }
-            }
-        };
-        let text = reader.join().ok()?.ok()?;
-        if !status.success() {
+        let child = self.child.take()?;
+        let out = crate::process::finish_within(child, self.deadline).ok()?;
+        if !out.status.success() {
             return None;
         }
-        Some(Value::Object(parse_status(&String::from_utf8_lossy(&text))))
+        Some(Value::Object(parse_status(&String::from_utf8_lossy(
+            &out.stdout,
+        ))))
     }
 }
 
 impl Drop for GitQuery {
     fn drop(&mut self) {
         if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
+            crate::process::kill_group(&mut child);
         }
     }
 }
@@ -231,6 +209,60 @@ mod tests {
         assert_eq!(query.finish(), None);
         // Stopped, not waited for: far sooner than the 30 s it would take.
         assert!(started.elapsed() < Duration::from_secs(20));
+    }
+
+    /// A git that answers at once but leaves a child holding its stdout (a wrapper, an
+    /// fsmonitor daemon): the hook does not wait for the child, and the child is killed.
+    #[test]
+    fn a_git_whose_child_holds_the_output_is_stopped_with_it() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join(".git")).unwrap();
+        let pidfile = dir.path().join("child.pid");
+        let git = dir.path().join("wrapped-git");
+        std::fs::write(
+            &git,
+            format!(
+                "#!/bin/sh
+sleep 30 & echo $! > '{}'
+echo '# branch.head main'
+exit 0
+",
+                pidfile.display()
+            ),
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&git, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let cwd = dir.path().display().to_string();
+        let query = (0..100)
+            .find_map(|_| {
+                let q = GitQuery::start_program(git.as_os_str(), &cwd, Duration::from_millis(200));
+                if q.is_none() {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                q
+            })
+            .expect("started");
+        let started = Instant::now();
+        assert_eq!(
+            query.finish(),
+            None,
+            "an answer not read to its end is no answer"
+        );
+        assert!(started.elapsed() < Duration::from_secs(20));
+        let pid = std::fs::read_to_string(&pidfile).unwrap();
+        let stat = format!("/proc/{}/stat", pid.trim());
+        let running = || {
+            std::fs::read_to_string(&stat).is_ok_and(|s| {
+                !s.rsplit_once(')')
+                    .is_some_and(|(_, r)| r.trim_start().starts_with('Z'))
+            })
+        };
+        let stopped = (0..100).any(|_| {
+            std::thread::sleep(Duration::from_millis(10));
+            !running()
+        });
+        assert!(stopped, "git's child outlived the hook");
     }
 
     #[test]

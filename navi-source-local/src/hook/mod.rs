@@ -8,16 +8,19 @@
 //! other's updates. Fields this code does not manage (`git` written elsewhere, `tokens`,
 //! `current_pbi`, ...) are kept.
 
+mod event;
 mod git;
 #[cfg(test)]
 mod tests;
 
-use std::io::Write as _;
+use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use navi_core::statusdir::{hook_events, layout, SessionName};
 use serde_json::{json, Map, Value};
 
+pub use event::read_event;
 pub use git::{git_block, GitQuery};
 
 /// How many tools `metrics.tools.recent` keeps (newest first), as the Go hook.
@@ -91,15 +94,41 @@ pub fn likely_status_change(event: &Value) -> bool {
         )
 }
 
+/// The most one `navi hook` run may take, whatever tmux, git or the files do: Claude Code
+/// waits for its hooks. The common case takes a few milliseconds.
+pub const HOOK_BUDGET: Duration = Duration::from_secs(2);
+
+/// How long the hook waits for the status file's lock (another hook of the same session
+/// holds it for a millisecond). Past it the file is written without the lock (the
+/// rename is still atomic): a stuck lock holder never stops a status change.
+pub const LOCK_PATIENCE: Duration = Duration::from_millis(500);
+
+/// A temp file of a navi writer whose process is gone is removed by the next hook once
+/// it is this old (a writer killed between writing and renaming leaves one).
+const STALE_TEMP_AGE: Duration = Duration::from_secs(60);
+
 /// Applies one hook `event` (Claude Code's JSON) to `<dir>/<pane.session>.json` at unix
 /// time `now`. `git` is asked for the git block of the file's `cwd` only when the status
-/// changes.
+/// changes. Within [`HOOK_BUDGET`] from now.
 pub fn apply(
     dir: &Path,
     pane: &Pane,
     event: &Value,
     now: i64,
     git: &dyn Fn(&str) -> Option<Value>,
+) -> Result<Outcome, HookError> {
+    apply_by(dir, pane, event, now, git, Instant::now() + HOOK_BUDGET)
+}
+
+/// [`apply`], with the run's deadline: the lock is waited for until
+/// [`LOCK_PATIENCE`] or the deadline, whichever comes first.
+pub fn apply_by(
+    dir: &Path,
+    pane: &Pane,
+    event: &Value,
+    now: i64,
+    git: &dyn Fn(&str) -> Option<Value>,
+    deadline: Instant,
 ) -> Result<Outcome, HookError> {
     let Some(status) = status_for(event) else {
         return match event.get("hook_event_name").and_then(Value::as_str) {
@@ -113,16 +142,14 @@ pub fn apply(
         let path = path.to_path_buf();
         move |source| HookError::Io { what, path, source }
     };
-    std::fs::create_dir_all(dir).map_err(io("cannot create", dir))?;
+    create_private_dir(dir).map_err(io("cannot create", dir))?;
     let file = layout::status_file(dir, &name);
     let lock_path = layout::lock_file(dir, &name);
-    let lock = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(io("cannot open the lock", &lock_path))?;
-    lock.lock().map_err(io("cannot lock", &lock_path))?;
+    let lock_by = deadline.min(Instant::now() + LOCK_PATIENCE);
+    let lock = lock_within(&lock_path, lock_by);
+    if lock.is_none() {
+        tracing::warn!(lock = %lock_path.display(), "writing without the lock");
+    }
 
     let mut doc = read_existing(&file);
     let changed = update(&mut doc, pane, event, status, now);
@@ -137,9 +164,11 @@ pub fn apply(
                     object_at(&mut doc, "git").extend(block);
                 }
             }
-            write_atomic(dir, &file, &Value::Object(doc))
+            let written = write_atomic(dir, &file, &Value::Object(doc))
                 .map_err(io("cannot write", &file))
-                .map(|()| Outcome::Written(file))
+                .map(|()| Outcome::Written(file));
+            clean_stale_temps(dir);
+            written
         }
     };
     drop(lock);
@@ -149,7 +178,7 @@ pub fn apply(
 /// The current file as a JSON object: valid JSON as is; a file the Go hook broke (an
 /// unescaped `"` in a message) through navi's salvaging reader; otherwise empty.
 fn read_existing(file: &Path) -> Map<String, Value> {
-    let Ok(bytes) = std::fs::read(file) else {
+    let Some(bytes) = read_regular(file) else {
         return Map::new();
     };
     if let Ok(Value::Object(m)) = serde_json::from_slice(&bytes) {
@@ -467,7 +496,13 @@ fn write_atomic(dir: &Path, file: &Path, value: &Value) -> std::io::Result<()> {
     bytes.push(b'\n');
     let tmp = layout::temp_file(dir, "hook");
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
+        // A leftover of an earlier process with this pid: never written through.
+        let _ = std::fs::remove_file(&tmp);
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut f = options.open(&tmp)?;
         // No fsync: a status file is rewritten within seconds, and the rename alone makes
         // readers see the old file or the new one (fsync cost ~10 ms per hook here).
         f.write_all(&bytes)?;
@@ -477,4 +512,100 @@ fn write_atomic(dir: &Path, file: &Path, value: &Value) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// Creates the status directory user-only (0700, as the umask allows at most): it holds
+/// every session's messages and working directories. An existing one is left as it is.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Opens without blocking (a FIFO or a device at the path must not hold the hook).
+fn open_nonblocking(
+    options: &mut std::fs::OpenOptions,
+    path: &Path,
+) -> std::io::Result<std::fs::File> {
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(options, libc::O_NONBLOCK);
+    options.open(path)
+}
+
+/// The bytes of `file` when it is a regular file within the readers' size cap; `None`
+/// for anything else (missing, a FIFO, a device, `/dev/zero` behind a symlink, too big):
+/// the hook then starts the file afresh.
+fn read_regular(file: &Path) -> Option<Vec<u8>> {
+    let f = open_nonblocking(std::fs::OpenOptions::new().read(true), file).ok()?;
+    let meta = f.metadata().ok()?;
+    let cap = navi_core::MAX_STATUS_FILE_BYTES;
+    if !meta.is_file() || meta.len() > cap {
+        tracing::warn!(file = %file.display(), "not a regular status file within the cap; starting afresh");
+        return None;
+    }
+    let mut bytes = Vec::new();
+    f.take(cap + 1).read_to_end(&mut bytes).ok()?;
+    (bytes.len() as u64 <= cap).then_some(bytes)
+}
+
+/// The lock file, locked, by `deadline` at most; `None` when it is not a regular file,
+/// cannot be opened, or stays locked past the deadline.
+fn lock_within(path: &Path, deadline: Instant) -> Option<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let f = open_nonblocking(&mut options, path).ok()?;
+    if !f.metadata().ok()?.is_file() {
+        return None;
+    }
+    let mut nap = Duration::from_micros(100);
+    loop {
+        match f.try_lock() {
+            Ok(()) => return Some(f),
+            Err(std::fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
+                std::thread::sleep(nap);
+                nap = (nap * 2).min(Duration::from_millis(10));
+            }
+            Err(_) => return None,
+        }
+    }
+}
+
+/// Removes navi writers' temp files (`.tmp.navi.<tag>.<pid>`) whose process is gone and
+/// that are older than [`STALE_TEMP_AGE`]: a writer killed mid-write leaves one. Where
+/// processes cannot be checked (no `/proc`), nothing is removed.
+pub fn clean_stale_temps(dir: &Path) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(layout::TEMP_PREFIX))
+        else {
+            continue;
+        };
+        let Some(pid) = rest.rsplit('.').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists() {
+            continue;
+        }
+        let old = entry
+            .metadata()
+            .ok()
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age >= STALE_TEMP_AGE);
+        if old && entry.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }

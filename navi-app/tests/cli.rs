@@ -1212,10 +1212,8 @@ fn bounded_hook(env: &Env, sessions: &Path, envs: &[(&str, String)], event: &[u8
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    writer
-        .join()
-        .unwrap()
-        .expect("the hook read its whole event");
+    let wrote = writer.join().unwrap();
+    assert!(wrote.is_ok(), "the hook read its whole event: {wrote:?}");
     child.wait_with_output().unwrap()
 }
 

@@ -440,7 +440,10 @@ fn team_status_counts_and_remote_events_are_optional() {
     assert_eq!(step(&mut w, &s, t).unwrap().summary(), "dev is back");
     s.sources = vec![];
     step(&mut w, &s, t);
-    assert!(w.sources.is_empty(), "a remote no longer listed is forgotten");
+    assert!(
+        w.sources.is_empty(),
+        "a remote no longer listed is forgotten"
+    );
 }
 
 #[test]

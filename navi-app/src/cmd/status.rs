@@ -64,13 +64,17 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// This process.
+    /// This process (read once: every summary carries it).
     pub fn this_process() -> Writer {
-        let pid = std::process::id();
-        Writer {
-            pid,
-            started: start_time(pid),
-        }
+        static THIS: std::sync::OnceLock<Writer> = std::sync::OnceLock::new();
+        THIS.get_or_init(|| {
+            let pid = std::process::id();
+            Writer {
+                pid,
+                started: start_time(pid),
+            }
+        })
+        .clone()
     }
 
     /// Whether the process that wrote the summary still runs: the same pid, started at

@@ -172,8 +172,9 @@ pub enum Command {
     /// One line for a tmux status bar: how many sessions need you, local and remote.
     ///
     /// Answers in milliseconds and never waits on a network: while a dashboard runs it
-    /// publishes its counts (remote sessions included) and this reads them; otherwise
-    /// it reads the local status directory and says remote sessions are unknown. E.g.
+    /// publishes its counts (remote sessions included) and this reads them; once it has
+    /// quit (or died), this reads the local status directory and remote sessions are
+    /// unknown (`-v` and `--format json` say so). E.g.
     /// `set -g status-right '#(navi status --format tmux)'`.
     Status(StatusArgs),
     /// Print a session's screen (its active tmux pane) as plain text.
@@ -314,8 +315,9 @@ pub struct StatusArgs {
     #[arg(long, value_enum, default_value = "plain")]
     pub format: crate::cmd::status::Format,
 
-    /// Count every status (working, waiting, permission, idle, stopped), not only the
-    /// ones that need you.
+    /// Count every status (working, waiting, permission, done, error, idle, stopped,
+    /// offline, unknown), not only the ones that need you, and the remotes that could
+    /// not be counted.
     #[arg(long, short = 'v')]
     pub verbose: bool,
 }

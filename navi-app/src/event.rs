@@ -21,6 +21,8 @@ pub enum AppEvent {
     Tick,
     /// A frame held back by the frame cap is due.
     Frame,
+    /// The notifier has a notice for the screen (bell, the terminal's notification).
+    Notice(navi_core::events::Notice),
     /// A background action finished.
     ActDone(
         crate::app::ActRequest,

@@ -205,11 +205,13 @@ fn status(cli: &Cli, args: &cli::StatusArgs) -> anyhow::Result<()> {
     } else {
         sources::sessions_dir(&cli.paths)?
     };
+    let published = cmd::status::summary_path();
     let result = cmd::status::run(
         args.format,
         args.verbose,
         &dir,
         remotes,
+        published.as_deref(),
         &mut io::stdout().lock(),
     );
     match result {

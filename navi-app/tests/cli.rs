@@ -1336,3 +1336,76 @@ fn navi_hook_survives_hostile_files_and_events() {
         assert_eq!(mode & 0o077, 0, "status files are user-only: {mode:o}");
     }
 }
+
+/// `navi status` as a tmux status bar runs it: remotes configured, no dashboard.
+#[test]
+fn status_says_nothing_when_nothing_needs_you_and_trusts_only_a_running_dashboard() {
+    let env = Env::new();
+    let home = env.home.path();
+    let sessions = home.join("quiet");
+    std::fs::create_dir(&sessions).unwrap();
+    for (name, status) in [("x", "working"), ("y", "done"), ("z", "error")] {
+        let body = format!(r#"{{"tmux_session":"{name}","status":"{status}","timestamp":1}}"#);
+        std::fs::write(sessions.join(format!("{name}.json")), body).unwrap();
+    }
+    let remotes = home.join("remotes.yaml");
+    std::fs::write(
+        &remotes,
+        "remotes:\n  - name: dev\n    host: 127.0.0.1\n    port: 1\n  \
+         - name: gpu\n    host: 127.0.0.1\n    port: 1\n",
+    )
+    .unwrap();
+    let runtime = home.join("run");
+    std::fs::create_dir(&runtime).unwrap();
+    let status = |args: &[&str]| {
+        let mut all = vec!["status", "--sessions-dir", dir(&sessions)];
+        all.extend_from_slice(args);
+        let out = env
+            .command(&all)
+            .env("NAVI_REMOTES", &remotes)
+            .env("XDG_RUNTIME_DIR", &runtime)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    };
+    assert_eq!(status(&[]), "", "nothing needs you: nothing to say");
+    assert_eq!(status(&["--format", "tmux"]), "");
+    assert_eq!(
+        status(&["-v"]),
+        "1 working, 1 done, 1 error, (2 remotes unknown)\n"
+    );
+    let json: Value = serde_json::from_str(&status(&["--format", "json"])).unwrap();
+    assert_eq!(json["from"], "local");
+    assert_eq!(json["unknown_remotes"], serde_json::json!(["dev", "gpu"]));
+
+    // A summary left behind by a dashboard that died (killed, no clean-up).
+    let mut child = Command::new("true").spawn().unwrap();
+    let dead = child.id();
+    child.wait().unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let summary = |pid: u32| {
+        format!(
+            r#"{{"written":{now},"writer":{{"pid":{pid},"started":null}},
+                "sessions":[{{"name":"api","remote":"dev","status":"permission"}}],
+                "unknown_remotes":[],"muted":false}}"#
+        )
+    };
+    std::fs::create_dir(runtime.join("navi")).unwrap();
+    std::fs::write(runtime.join("navi/status.json"), summary(dead)).unwrap();
+    assert_eq!(
+        status(&[]),
+        "",
+        "a dead dashboard's summary is not reported"
+    );
+    // The same from a process that runs (this test's): the dashboard's counts.
+    std::fs::write(
+        runtime.join("navi/status.json"),
+        summary(std::process::id()),
+    )
+    .unwrap();
+    assert_eq!(status(&[]), "1 permission\n");
+}

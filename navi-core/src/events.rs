@@ -1,14 +1,22 @@
 //! What changed between two snapshots that the user should hear about: a session that
 //! now needs you (or finished, or failed), a remote that went away or came back.
 //!
-//! [`Watcher::observe`] is a pure function of the snapshots it is shown (and the time it
-//! is told), so the rules are testable without a terminal: no event for the first
-//! snapshot, none for rows that are only stale because their remote is unreachable,
-//! none twice for the same transition, one [`Notice`] per snapshot however many
-//! sessions changed at once, and at most one event per session per
-//! [`Triggers::per_session`] interval.
+//! [`Watcher`] is a pure function of the snapshots it is shown and the times it is told,
+//! so the rules are testable without a terminal or a clock:
+//!
+//! * **only what happened**: each source's first snapshot after navi starts, and its first
+//!   after a reconnect (unavailable, then connected again), is its *baseline*: what it
+//!   holds then is old news, never an event;
+//! * **only live rows**: a row whose [`row_liveness`](SessionInfo::row_liveness) is not
+//!   [`Liveness::Live`](crate::statusdir::liveness::Liveness) (ended, unknown, stale)
+//!   never makes an event; its status is still followed, so it does not turn into news
+//!   later either;
+//! * **once**: an event only when a row's status changed into a trigger, at most one per
+//!   session per [`Triggers::per_session`];
+//! * **together**: events within [`COALESCE`] of the first, on any machine, are one
+//!   [`Notice`] ([`Watcher::deadline`], [`Watcher::take_due`]).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use crate::{SessionInfo, Snapshot, SourceState, Status};
@@ -57,10 +65,11 @@ pub enum Event {
     },
 }
 
-/// The events of one snapshot, coalesced.
+/// The events of one [`COALESCE`] window, on every machine: one notification.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
-    /// Every event, in snapshot order.
+    /// Every event, in the order they were seen (snapshot order within a snapshot); one
+    /// per session or remote.
     pub events: Vec<Event>,
 }
 
@@ -108,6 +117,24 @@ fn head(many: &[Event]) -> String {
 }
 
 impl Event {
+    /// Whether `other` is about the same session (or the same remote).
+    fn same_subject(&self, other: &Event) -> bool {
+        match (self, other) {
+            (
+                Event::Status {
+                    session, remote, ..
+                },
+                Event::Status {
+                    session: s,
+                    remote: r,
+                    ..
+                },
+            ) => session == s && remote == r,
+            (Event::Remote { remote, .. }, Event::Remote { remote: r, .. }) => remote == r,
+            _ => false,
+        }
+    }
+
     /// `api [dev-server]`, or the remote's name.
     pub fn label(&self) -> String {
         match self {
@@ -159,14 +186,39 @@ fn clean(s: &str) -> String {
 
 type Key = (Option<String>, String);
 
-/// Remembers the last snapshot's statuses and turns the next into events.
+/// How long the first event of a notification waits for others to join it. Sessions that
+/// change at the same moment reach navi a little apart: each machine's poll or push
+/// arrives on its own (a few hundred milliseconds between remotes), the local directory's
+/// watch fires per file. Long enough that two machines' changes 200 ms apart are one
+/// notification; short enough that the bell still comes with the moment.
+pub const COALESCE: Duration = Duration::from_millis(750);
+
+/// Follows the snapshots' statuses and turns changes into [`Notice`]s.
 #[derive(Debug, Default)]
 pub struct Watcher {
     triggers: Triggers,
-    /// `None` until the first snapshot was seen.
-    last: Option<HashMap<Key, Status>>,
+    /// Whether a snapshot was seen: the first one is every source's baseline.
+    started: bool,
+    /// Every row's status at the last snapshot, live or not (a row that was unknown
+    /// while it turned to `permission` is not news when it turns live).
+    last: HashMap<Key, Status>,
+    /// Sources (`None`: local) connected at the last snapshot; one connected now and not
+    /// then is at its baseline.
+    connected: HashSet<Option<String>>,
+    /// Each remote's state at the last snapshot, for remote events.
     sources: HashMap<String, SourceState>,
+    /// When each session last made an event (rows gone are forgotten).
     last_event: HashMap<Key, Instant>,
+    /// Events waiting for [`COALESCE`] to pass.
+    pending: Pending,
+}
+
+/// The notice being gathered.
+#[derive(Debug, Default)]
+struct Pending {
+    /// When its first event was seen; `None` while empty.
+    since: Option<Instant>,
+    events: Vec<Event>,
 }
 
 impl Watcher {
@@ -178,33 +230,81 @@ impl Watcher {
         }
     }
 
-    /// The events between the previous snapshot and `snapshot`, seen at `now`; `None`
-    /// when there are none.
-    pub fn observe(&mut self, snapshot: &Snapshot, now: Instant) -> Option<Notice> {
-        let first = self.last.is_none();
-        let last = self.last.take().unwrap_or_default();
-        let mut current: HashMap<Key, Status> = HashMap::new();
-        let mut events = Vec::new();
+    /// Follows `snapshot`, seen at `now`: its changes join the notice being gathered,
+    /// which is due at [`Watcher::deadline`].
+    pub fn observe(&mut self, snapshot: &Snapshot, now: Instant) {
+        let events = self.changes(snapshot, now);
+        if events.is_empty() {
+            return;
+        }
+        self.pending.since.get_or_insert(now);
+        for e in events {
+            // One session (or remote) once per notice: the later state wins, in the
+            // place of the first.
+            match self.pending.events.iter_mut().find(|p| p.same_subject(&e)) {
+                Some(p) => *p = e,
+                None => self.pending.events.push(e),
+            }
+        }
+    }
+
+    /// When the notice being gathered is due; `None` when there is none.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.pending.since.map(|t| t + COALESCE)
+    }
+
+    /// The gathered notice, once it is due at `now`.
+    pub fn take_due(&mut self, now: Instant) -> Option<Notice> {
+        if self.deadline().is_none_or(|d| now < d) {
+            return None;
+        }
+        let pending = std::mem::take(&mut self.pending);
+        Some(Notice {
+            events: pending.events,
+        })
+    }
+
+    /// The events of `snapshot` against the last one.
+    fn changes(&mut self, snapshot: &Snapshot, now: Instant) -> Vec<Event> {
+        let first = !self.started;
+        self.started = true;
+        let connected: HashSet<Option<String>> = snapshot
+            .sources
+            .iter()
+            .filter(|h| h.state == SourceState::Connected)
+            .map(|h| h.name.clone())
+            .collect();
+        let baseline = |remote: &Option<String>| {
+            first || (connected.contains(remote) && !self.connected.contains(remote))
+        };
+        let last = std::mem::take(&mut self.last);
+        let mut current: HashMap<Key, Status> = HashMap::with_capacity(snapshot.sessions.len());
+        let mut news = Vec::new();
         for s in &snapshot.sessions {
             let key = (s.remote.clone(), s.tmux_session.clone());
-            if s.stale {
-                // Unreachable, not changed: keep what we knew.
-                if let Some(prev) = last.get(&key) {
-                    current.insert(key, prev.clone());
-                }
-                continue;
-            }
             let status = s.combined_status().0;
             let changed = last.get(&key) != Some(&status);
-            let triggered = changed && self.triggers.statuses.contains(status.as_str());
-            if !first && triggered && self.allowed(&key, now) {
-                events.push(status_event(s, status.clone()));
+            if changed
+                && s.row_liveness().is_live()
+                && !baseline(&s.remote)
+                && self.triggers.statuses.contains(status.as_str())
+            {
+                news.push((key.clone(), status_event(s, status.clone())));
             }
             current.insert(key, status);
         }
-        self.last = Some(current);
+        self.last = current;
+        self.connected = connected;
+        // Sessions that are gone are forgotten: their rate limit with them.
+        let last = &self.last;
+        self.last_event.retain(|k, _| last.contains_key(k));
+        let mut events: Vec<Event> = news
+            .into_iter()
+            .filter(|(key, _)| self.allowed(key, now))
+            .map(|(_, e)| e)
+            .collect();
         events.extend(self.remote_events(snapshot, first));
-        (!events.is_empty()).then_some(Notice { events })
+        events
     }
 
     /// Per-session rate limit.
@@ -220,11 +320,13 @@ impl Watcher {
 
     fn remote_events(&mut self, snapshot: &Snapshot, first: bool) -> Vec<Event> {
         let mut events = Vec::new();
+        let mut states = HashMap::with_capacity(snapshot.sources.len());
         for h in &snapshot.sources {
             let Some(name) = &h.name else {
                 continue;
             };
-            let before = self.sources.insert(name.clone(), h.state);
+            states.insert(name.clone(), h.state);
+            let before = self.sources.get(name).copied();
             if first || !self.triggers.remotes {
                 continue;
             }
@@ -244,6 +346,8 @@ impl Watcher {
                 _ => {}
             }
         }
+        // Remotes no longer configured are forgotten.
+        self.sources = states;
         events
     }
 }

@@ -18,13 +18,12 @@ use navi_core::{
     attach_command, AttachCommand, AttachContext, DynSessionSource, Model, SessionInfo, Snapshot,
     SourceHealth,
 };
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 pub use crate::keys::{KeyAction, Mode};
 pub use act::{ActRequest, PromptKind};
 pub use state::{Density, Level, Overlay, UiState};
-
-use crate::format::unix_now;
 
 /// A request to run an attach command in the foreground.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,10 +64,9 @@ pub struct App {
     dry_run: bool,
     /// When `r` was pressed, until every source has answered since.
     refresh_started: Option<Instant>,
-    /// Publishes the counts for `navi status` (not in the demo).
-    publisher: Option<crate::cmd::status::Publisher>,
-    /// Announces sessions that need the user (not in the demo).
-    notifier: Option<crate::notify::Notifier>,
+    /// Whether notifications are muted (`m`), for the notifier and the summary
+    /// publisher, which follow it ([`App::mute_switch`]).
+    muted: watch::Sender<bool>,
     /// Rows whose tmux session ended, and since when (for `keep_ended_rows: false`).
     ended: ended::EndedRows,
 }
@@ -87,22 +85,14 @@ impl App {
             ctx,
             dry_run,
             refresh_started: None,
-            publisher: None,
-            notifier: None,
+            muted: watch::Sender::new(false),
             ended: ended::EndedRows::default(),
         }
     }
 
-    /// Announces transitions through `notifier` from now on.
-    pub fn set_notifier(&mut self, notifier: crate::notify::Notifier) {
-        notifier.set_muted(self.ui.muted);
-        self.notifier = Some(notifier);
-    }
-
-    /// The notifier, for the attach (which follows snapshots in the background) and for
-    /// giving the terminal its title back.
-    pub fn notifier(&mut self) -> Option<&mut crate::notify::Notifier> {
-        self.notifier.as_mut()
+    /// Follows whether notifications are muted (the notifier and the summary publisher).
+    pub fn mute_switch(&self) -> watch::Receiver<bool> {
+        self.muted.subscribe()
     }
 
     /// Starts from the user's settings (config.yaml): layout, sort, icons, offline rows.
@@ -114,19 +104,10 @@ impl App {
         self.ended.keep = settings.keep_ended_rows;
     }
 
-    /// Publishes every snapshot's counts to `path` for `navi status`.
-    pub fn publish_to(&mut self, path: Option<std::path::PathBuf>) {
-        self.publisher = Some(crate::cmd::status::Publisher::new(path));
-    }
-
     /// A new snapshot arrived.
     pub fn on_snapshot(&mut self, snapshot: Arc<Snapshot>) {
         self.ended.observe(&snapshot, Instant::now());
         self.model.update(snapshot);
-        self.publish();
-        if let Some(n) = &mut self.notifier {
-            n.on_snapshot(self.model.snapshot(), self.model.counts().attention);
-        }
         let Some(started) = self.refresh_started else {
             return;
         };
@@ -149,23 +130,11 @@ impl App {
         }
     }
 
-    /// Publishes the counts (and whether notifications are muted) for `navi status`.
-    fn publish(&mut self) {
-        if let Some(p) = &mut self.publisher {
-            let mut summary = crate::cmd::status::Summary::of(self.model.snapshot(), unix_now());
-            summary.muted = self.ui.muted;
-            p.publish(summary);
-        }
-    }
-
     /// `m`: notifications off, or on again. Transitions are still followed while muted,
     /// so unmuting announces nothing that happened meanwhile.
     pub(crate) fn toggle_mute(&mut self) {
         self.ui.muted = !self.ui.muted;
-        if let Some(n) = &self.notifier {
-            n.set_muted(self.ui.muted);
-        }
-        self.publish();
+        self.muted.send_replace(self.ui.muted);
         let text = match self.ui.muted {
             true => "notifications muted (m unmutes)",
             false => "notifications on",

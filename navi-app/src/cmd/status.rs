@@ -3,21 +3,29 @@
 //!
 //! It answers in milliseconds and never touches the network. A running dashboard
 //! publishes its latest counts ([`publish`]: names and statuses only, in a user-only
-//! file); `navi status` uses them while they are fresh. Otherwise it reads the local
-//! status directory itself and says that remote sessions are unknown.
+//! file, from a task subscribed to the aggregator). The file says which process wrote it
+//! and is removed when that dashboard quits; `navi status` trusts it only while its
+//! writer runs ([`Writer::is_running`]) and the file is fresh, so it never reports what a
+//! dashboard saw before it quit or died. Otherwise it reads the local status directory
+//! itself, and remote sessions are unknown.
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context as _;
 use navi_core::{Snapshot, SourceState, Status};
 use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio::time::MissedTickBehavior;
 
 use crate::format::unix_now;
 
-/// A published summary older than this is not trusted (the dashboard may have died).
+/// A published summary older than this is not trusted even while its writer runs (a
+/// dashboard that hangs, or is stopped, keeps its pid).
 pub const FRESH_FOR: Duration = Duration::from_secs(15);
 /// The dashboard republishes unchanged counts this often, so they stay fresh.
 pub const REPUBLISH_EVERY: Duration = Duration::from_secs(5);
@@ -44,11 +52,82 @@ pub struct Entry {
     pub status: String,
 }
 
+/// The process that published a summary. A pid alone can name another process once the
+/// dashboard died (pids are reused), so on Linux the process's start time goes with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Writer {
+    /// Its process id.
+    pub pid: u32,
+    /// When it started, in clock ticks since boot (`/proc/PID/stat`, field 22); `None`
+    /// where there is no `/proc` (then the pid alone is checked).
+    pub started: Option<u64>,
+}
+
+impl Writer {
+    /// This process (read once: every summary carries it).
+    pub fn this_process() -> Writer {
+        static THIS: std::sync::OnceLock<Writer> = std::sync::OnceLock::new();
+        THIS.get_or_init(|| {
+            let pid = std::process::id();
+            Writer {
+                pid,
+                started: start_time(pid),
+            }
+        })
+        .clone()
+    }
+
+    /// Whether the process that wrote the summary still runs: the same pid, started at
+    /// the same time where that can be read.
+    pub fn is_running(&self) -> bool {
+        match start_time(self.pid) {
+            Some(now) => self.started.is_none_or(|then| then == now),
+            // With /proc, a pid it does not list does not run.
+            None if Path::new("/proc/self/stat").exists() => false,
+            None => pid_exists(self.pid),
+        }
+    }
+}
+
+/// The start time of process `pid` from `/proc/PID/stat` (Linux); `None` when there is
+/// no such process or no /proc.
+fn start_time(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Field 2 is the command name in parentheses, which may itself hold spaces and
+    // parentheses: the fields after it start after the last ')'.
+    let after = stat.get(stat.rfind(')')? + 1..)?;
+    // `after` starts with field 3; the start time is field 22.
+    after.split_whitespace().nth(22 - 3)?.parse().ok()
+}
+
+/// Whether a process `pid` exists (signal 0: nothing is sent). A process of another
+/// user answers "not permitted": it exists.
+#[cfg(unix)]
+fn pid_exists(pid: u32) -> bool {
+    use rustix::process::{test_kill_process, Pid};
+    let Some(pid) = i32::try_from(pid).ok().and_then(Pid::from_raw) else {
+        return false;
+    };
+    match test_kill_process(pid) {
+        Ok(()) => true,
+        Err(e) => e == rustix::io::Errno::PERM,
+    }
+}
+
+/// Elsewhere nothing tells: the summary's age decides alone.
+#[cfg(not(unix))]
+fn pid_exists(_pid: u32) -> bool {
+    true
+}
+
 /// What the dashboard publishes and `navi status` reads.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     /// Unix seconds it was written.
     pub written: i64,
+    /// The dashboard that wrote it. Required: a summary that cannot say who wrote it
+    /// cannot be checked, and is not trusted.
+    pub writer: Writer,
     /// Live sessions (stale rows of unavailable remotes are left out).
     pub sessions: Vec<Entry>,
     /// Remotes whose sessions are unknown right now (unavailable or connecting).
@@ -59,7 +138,7 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// The summary of a snapshot.
+    /// The summary of a snapshot, written by this process.
     pub fn of(snapshot: &Snapshot, written: i64) -> Summary {
         let sessions = snapshot
             .sessions
@@ -79,6 +158,7 @@ impl Summary {
             .collect();
         Summary {
             written,
+            writer: Writer::this_process(),
             sessions,
             unknown_remotes,
             muted: false,
@@ -92,10 +172,14 @@ impl Summary {
             && self.muted == other.muted
     }
 
-    fn counts(&self) -> BTreeMap<String, usize> {
+    /// Sessions per status kind (`working`, …, `unknown` for a status navi does not
+    /// know).
+    fn counts(&self) -> BTreeMap<&'static str, usize> {
         let mut counts = BTreeMap::new();
         for s in &self.sessions {
-            *counts.entry(s.status.clone()).or_insert(0) += 1;
+            *counts
+                .entry(Status::from_hook(&s.status).kind())
+                .or_insert(0) += 1;
         }
         counts
     }
@@ -112,8 +196,8 @@ pub fn summary_path() -> Option<PathBuf> {
     }
 }
 
-/// Keeps the published summary current: writes only when the counts changed or the last
-/// write is about to go stale.
+/// Keeps the published summary current: writes only when the counts changed or when
+/// told to refresh it.
 #[derive(Debug, Default)]
 pub struct Publisher {
     path: Option<PathBuf>,
@@ -126,14 +210,11 @@ impl Publisher {
         Publisher { path, last: None }
     }
 
-    /// Publishes `summary` if it says something new (or the old one ages).
-    pub fn publish(&mut self, summary: Summary) {
+    /// Publishes `summary` if it says something new, or always with `refresh` (so an
+    /// unchanged summary stays fresh).
+    pub fn publish(&mut self, summary: Summary, refresh: bool) {
         let Some(path) = &self.path else { return };
-        let unchanged = self.last.as_ref().is_some_and(|last| {
-            last.same_as(&summary)
-                && summary.written - last.written < REPUBLISH_EVERY.as_secs() as i64
-        });
-        if unchanged {
+        if !refresh && self.last.as_ref().is_some_and(|l| l.same_as(&summary)) {
             return;
         }
         match write_private(path, &summary) {
@@ -144,6 +225,82 @@ impl Publisher {
                 self.path = None;
             }
         }
+    }
+
+    /// Removes the published file if this process wrote what it holds (another
+    /// dashboard may have written since), and publishes nothing more.
+    fn withdraw(&mut self) {
+        let Some(path) = self.path.take() else { return };
+        let ours = std::fs::read(&path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Summary>(&b).ok())
+            .is_some_and(|s| s.writer == Writer::this_process());
+        if ours {
+            if let Err(e) = std::fs::remove_file(&path) {
+                tracing::warn!(file = %path.display(), "cannot remove the status summary: {e}");
+            }
+        }
+    }
+}
+
+/// The dashboard's summary publisher, a task subscribed to the aggregator: it publishes
+/// every snapshot's counts (and whether notifications are muted) to the summary file,
+/// and the same again every [`REPUBLISH_EVERY`]. Dropping it (the dashboard quits, fails
+/// or panics) removes the file.
+#[derive(Debug)]
+pub struct Publishing {
+    publisher: Arc<Mutex<Publisher>>,
+    task: JoinHandle<()>,
+}
+
+/// Starts publishing to `path` what `snapshots` and `muted` say.
+pub fn publish(
+    path: PathBuf,
+    snapshots: watch::Receiver<Arc<Snapshot>>,
+    muted: watch::Receiver<bool>,
+) -> Publishing {
+    let publisher = Arc::new(Mutex::new(Publisher::new(Some(path))));
+    let task = tokio::spawn(follow(publisher.clone(), snapshots, muted));
+    Publishing { publisher, task }
+}
+
+fn lock(p: &Mutex<Publisher>) -> std::sync::MutexGuard<'_, Publisher> {
+    // A panic while writing leaves nothing half-done here: the file is replaced whole.
+    p.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+async fn follow(
+    publisher: Arc<Mutex<Publisher>>,
+    mut snapshots: watch::Receiver<Arc<Snapshot>>,
+    mut muted: watch::Receiver<bool>,
+) {
+    let start = tokio::time::Instant::now() + REPUBLISH_EVERY;
+    let mut refresh = tokio::time::interval_at(start, REPUBLISH_EVERY);
+    refresh.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut muted_open = true;
+    let mut due = false;
+    loop {
+        let snapshot = snapshots.borrow_and_update().clone();
+        let mut summary = Summary::of(&snapshot, unix_now());
+        summary.muted = *muted.borrow_and_update();
+        lock(&publisher).publish(summary, due);
+        due = false;
+        tokio::select! {
+            changed = snapshots.changed() => if changed.is_err() {
+                // The aggregator stopped: the dashboard is quitting.
+                return;
+            },
+            changed = muted.changed(), if muted_open => muted_open = changed.is_ok(),
+            _ = refresh.tick() => due = true,
+        }
+    }
+}
+
+impl Drop for Publishing {
+    fn drop(&mut self) {
+        self.task.abort();
+        // Under the lock: a write the task is making finishes first, and none follows.
+        lock(&self.publisher).withdraw();
     }
 }
 
@@ -164,14 +321,13 @@ fn write_private(path: &Path, summary: &Summary) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The published summary, when it is fresh.
-fn read_fresh(path: &Path, now: i64) -> Option<Summary> {
+/// The published summary, when its writer still runs and it is fresh.
+fn read_published(path: &Path, now: i64) -> Option<Summary> {
     let bytes = std::fs::read(path).ok()?;
     let summary: Summary = serde_json::from_slice(&bytes).ok()?;
     let age = now - summary.written;
-    (0..=FRESH_FOR.as_secs() as i64)
-        .contains(&age)
-        .then_some(summary)
+    let fresh = (0..=FRESH_FOR.as_secs() as i64).contains(&age);
+    (fresh && summary.writer.is_running()).then_some(summary)
 }
 
 /// The summary when no dashboard publishes one: the local directory, remotes unknown.
@@ -193,17 +349,34 @@ fn local_summary(dir: &Path, remotes: Vec<String>, now: i64) -> Summary {
     };
     Summary {
         written: now,
+        writer: Writer::this_process(),
         sessions,
         unknown_remotes: remotes,
         muted: false,
     }
 }
 
-/// `2 waiting, 1 permission` (`verbose`: every non-zero status of the Go navi's verbose
-/// order), with `(remotes unknown)` when remote sessions could not be counted.
+/// The statuses of `navi status -v`, in order: the Go navi's verbose order (working,
+/// waiting, permission, idle, stopped) with every other status navi knows in between, and
+/// `unknown` for the ones it does not.
+const VERBOSE: &[&str] = &[
+    "working",
+    "waiting",
+    "permission",
+    "done",
+    "error",
+    "idle",
+    "stopped",
+    "offline",
+    "unknown",
+];
+
+/// The Go navi's line: `2 waiting, 1 permission`, and nothing at all when no session
+/// needs you (a tmux status bar shows it all day). `verbose` counts every status and
+/// says how many remotes could not be counted (`(2 remotes unknown)`). `(muted)` is added
+/// to a line that says something.
 pub fn line(summary: &Summary, verbose: bool) -> String {
     const DEFAULT: &[&str] = &["waiting", "permission"];
-    const VERBOSE: &[&str] = &["working", "waiting", "permission", "idle", "stopped"];
     let counts = summary.counts();
     let order = if verbose { VERBOSE } else { DEFAULT };
     let mut parts: Vec<String> = order
@@ -215,28 +388,31 @@ pub fn line(summary: &Summary, verbose: bool) -> String {
                 .map(|n| format!("{n} {s}"))
         })
         .collect();
-    if !summary.unknown_remotes.is_empty() {
-        parts.push(format!(
-            "({} remotes unknown)",
-            summary.unknown_remotes.len()
-        ));
+    if verbose {
+        match summary.unknown_remotes.len() {
+            0 => {}
+            1 => parts.push("(1 remote unknown)".into()),
+            n => parts.push(format!("({n} remotes unknown)")),
+        }
     }
-    if summary.muted {
+    if summary.muted && !parts.is_empty() {
         parts.push("(muted)".into());
     }
     parts.join(", ")
 }
 
-/// Runs `navi status`.
+/// Runs `navi status`: the dashboard's summary at `published` while that dashboard runs,
+/// else the local directory's.
 pub fn run(
     format: Format,
     verbose: bool,
     sessions_dir: &Path,
     remotes: Vec<String>,
+    published: Option<&Path>,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let now = unix_now();
-    let (summary, from) = match summary_path().and_then(|p| read_fresh(&p, now)) {
+    let (summary, from) = match published.and_then(|p| read_published(p, now)) {
         Some(s) => (s, "dashboard"),
         None => (local_summary(sessions_dir, remotes, now), "local"),
     };
@@ -293,43 +469,143 @@ mod tests {
         }
     }
 
+    fn summary_of(statuses: &[&str], remotes: &[&str]) -> Summary {
+        Summary {
+            written: 0,
+            writer: Writer::this_process(),
+            sessions: statuses
+                .iter()
+                .enumerate()
+                .map(|(i, s)| Entry {
+                    name: format!("s{i}"),
+                    remote: None,
+                    status: s.to_string(),
+                })
+                .collect(),
+            unknown_remotes: remotes.iter().map(|r| r.to_string()).collect(),
+            muted: false,
+        }
+    }
+
     #[test]
     fn the_line_has_the_go_navi_shape_and_counts_remote_sessions() {
         let s = Summary::of(&snapshot(), 100);
-        assert_eq!(
-            line(&s, false),
-            "2 waiting, 1 permission, (1 remotes unknown)"
-        );
+        assert_eq!(line(&s, false), "2 waiting, 1 permission");
         assert_eq!(
             line(&s, true),
-            "1 working, 2 waiting, 1 permission, (1 remotes unknown)"
+            "1 working, 2 waiting, 1 permission, (1 remote unknown)"
         );
-        let empty = Summary {
-            written: 0,
-            sessions: vec![],
-            unknown_remotes: vec![],
-            muted: false,
-        };
-        assert_eq!(line(&empty, false), "", "nothing to say: an empty line");
         let muted = Summary {
             muted: true,
             ..Summary::of(&snapshot(), 100)
         };
-        assert_eq!(
-            line(&muted, false),
-            "2 waiting, 1 permission, (1 remotes unknown), (muted)"
-        );
+        assert_eq!(line(&muted, false), "2 waiting, 1 permission, (muted)");
         let json = serde_json::to_value(&muted).unwrap();
         assert_eq!(json["muted"], true);
+        assert_eq!(json["writer"]["pid"], std::process::id());
     }
 
     #[test]
-    fn published_summaries_are_read_while_fresh_and_rewritten_only_on_change() {
+    fn nothing_needing_you_is_an_empty_line_whatever_else_is_unknown() {
+        let quiet = Summary {
+            muted: true,
+            ..summary_of(&["working", "done", "idle"], &["dev", "gpu"])
+        };
+        assert_eq!(
+            line(&quiet, false),
+            "",
+            "remotes unknown, muted: still nothing"
+        );
+        assert_eq!(
+            line(&quiet, true),
+            "1 working, 1 done, 1 idle, (2 remotes unknown), (muted)"
+        );
+        assert_eq!(line(&summary_of(&[], &[]), true), "");
+    }
+
+    #[test]
+    fn verbose_counts_every_status() {
+        let all = summary_of(
+            &[
+                "stopped",
+                "offline",
+                "compacting",
+                "",
+                "error",
+                "done",
+                "idle",
+                "permission",
+                "waiting",
+                "working",
+                "error",
+            ],
+            &[],
+        );
+        assert_eq!(
+            line(&all, true),
+            "1 working, 1 waiting, 1 permission, 1 done, 2 error, 1 idle, 1 stopped, \
+             1 offline, 2 unknown"
+        );
+        assert_eq!(line(&all, false), "1 waiting, 1 permission");
+        assert_eq!(
+            all.counts().values().sum::<usize>(),
+            all.sessions.len(),
+            "every session is counted"
+        );
+    }
+
+    /// A process that has exited (and been reaped): its pid names no process now.
+    fn dead_pid() -> u32 {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        pid
+    }
+
+    #[test]
+    fn a_summary_counts_only_while_its_writer_runs() {
+        assert!(Writer::this_process().is_running());
+        let me = Writer::this_process();
+        if cfg!(target_os = "linux") {
+            assert!(me.started.is_some(), "the start time is read from /proc");
+            // The same pid, started at another time: another process took the pid.
+            let reused = Writer {
+                started: me.started.map(|t| t + 1),
+                ..me.clone()
+            };
+            assert!(!reused.is_running());
+        }
+        let dead = Writer {
+            pid: dead_pid(),
+            started: None,
+        };
+        assert!(!dead.is_running());
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("status.json");
+        let now = unix_now();
+        let mut s = summary_of(&["permission"], &[]);
+        s.written = now;
+        std::fs::write(&path, serde_json::to_vec(&s).unwrap()).unwrap();
+        assert_eq!(read_published(&path, now), Some(s.clone()));
+        s.writer = dead;
+        std::fs::write(&path, serde_json::to_vec(&s).unwrap()).unwrap();
+        assert_eq!(read_published(&path, now), None, "its dashboard died");
+        // An older navi's summary says nothing of its writer: not trusted.
+        std::fs::write(
+            &path,
+            format!(r#"{{"written":{now},"sessions":[],"unknown_remotes":[]}}"#),
+        )
+        .unwrap();
+        assert_eq!(read_published(&path, now), None);
+    }
+
+    #[test]
+    fn published_summaries_are_read_while_fresh_and_rewritten_on_change_or_refresh() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("navi/status.json");
         let mut p = Publisher::new(Some(path.clone()));
-        p.publish(Summary::of(&snapshot(), 1000));
-        let first = std::fs::metadata(&path).unwrap().modified().unwrap();
+        p.publish(Summary::of(&snapshot(), 1000), false);
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
@@ -339,16 +615,104 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o700);
         }
-        std::thread::sleep(Duration::from_millis(20));
-        p.publish(Summary::of(&snapshot(), 1001));
-        assert_eq!(std::fs::metadata(&path).unwrap().modified().unwrap(), first);
-        assert!(read_fresh(&path, 1010).is_some());
-        assert!(read_fresh(&path, 1000 + 16).is_none(), "stale after 15 s");
-        p.publish(Summary::of(&snapshot(), 1000 + 6));
+        let written = |path: &Path| {
+            serde_json::from_slice::<Summary>(&std::fs::read(path).unwrap())
+                .unwrap()
+                .written
+        };
+        p.publish(Summary::of(&snapshot(), 1001), false);
+        assert_eq!(written(&path), 1000, "unchanged: not rewritten");
+        assert!(read_published(&path, 1010).is_some());
         assert!(
-            read_fresh(&path, 1020).is_some(),
-            "republished while unchanged"
+            read_published(&path, 1000 + 16).is_none(),
+            "stale after 15 s"
         );
+        p.publish(Summary::of(&snapshot(), 1006), true);
+        assert_eq!(written(&path), 1006, "refreshed");
+        assert!(read_published(&path, 1020).is_some());
+        let mut changed = Summary::of(&snapshot(), 1007);
+        changed.muted = true;
+        p.publish(changed, false);
+        assert_eq!(written(&path), 1007, "changed");
+    }
+
+    fn read(path: &Path) -> Summary {
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_publisher_follows_the_aggregator_and_its_file_goes_with_the_dashboard() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("navi/status.json");
+        let (snapshots, snapshots_rx) = tokio::sync::watch::channel(Arc::new(snapshot()));
+        let (muted, muted_rx) = tokio::sync::watch::channel(false);
+        let publishing = publish(path.clone(), snapshots_rx, muted_rx);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        let first = read(&path);
+        assert_eq!(first.sessions.len(), 4);
+        assert_eq!(first.writer, Writer::this_process());
+        assert!(!first.muted);
+
+        muted.send_replace(true);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        assert!(read(&path).muted, "navi status shows (muted)");
+        let mut fewer = snapshot();
+        fewer.sessions.truncate(1);
+        snapshots.send_replace(Arc::new(fewer));
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        assert_eq!(read(&path).sessions.len(), 1);
+
+        // While the dashboard runs, `navi status` reads its summary ...
+        let sessions = tempfile::tempdir().unwrap();
+        let json = |published: &Path| {
+            let mut out = Vec::new();
+            run(
+                Format::Json,
+                false,
+                sessions.path(),
+                vec!["dev".into()],
+                Some(published),
+                &mut out,
+            )
+            .unwrap();
+            serde_json::from_slice::<serde_json::Value>(&out).unwrap()
+        };
+        assert_eq!(json(&path)["from"], "dashboard");
+        assert_eq!(json(&path)["muted"], true);
+        // ... and once it quits, its own poll: nothing the dashboard saw is left.
+        drop(publishing);
+        assert!(!path.exists(), "the summary goes with its dashboard");
+        let after = json(&path);
+        assert_eq!(after["from"], "local");
+        assert_eq!(after["sessions"], serde_json::json!([]));
+        assert_eq!(after["unknown_remotes"], serde_json::json!(["dev"]));
+        assert_eq!(after["muted"], false);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_unchanged_summary_is_refreshed_and_another_dashboards_file_is_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("status.json");
+        let (_snapshots, snapshots_rx) = tokio::sync::watch::channel(Arc::new(snapshot()));
+        let (_muted, muted_rx) = tokio::sync::watch::channel(false);
+        let publishing = publish(path.clone(), snapshots_rx, muted_rx);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        // Stamp the file as older, to see the refresh rewrite it.
+        let mut old = read(&path);
+        old.written -= 100;
+        std::fs::write(&path, serde_json::to_vec(&old).unwrap()).unwrap();
+        tokio::time::sleep(REPUBLISH_EVERY).await;
+        assert!(read(&path).written > old.written, "refreshed");
+
+        // Another dashboard wrote last: quitting leaves its file.
+        let mut other = read(&path);
+        other.writer = Writer {
+            pid: dead_pid(),
+            started: None,
+        };
+        std::fs::write(&path, serde_json::to_vec(&other).unwrap()).unwrap();
+        drop(publishing);
+        assert_eq!(read(&path), other);
     }
 
     #[test]
@@ -358,12 +722,34 @@ mod tests {
             let body = format!(r#"{{"tmux_session":"{n}","status":"{st}","timestamp":1}}"#);
             std::fs::write(dir.path().join(format!("{n}.json")), body).unwrap();
         };
-        file("x", "waiting");
-        file("y", "permission");
-        let s = local_summary(dir.path(), vec!["dev".into()], 5);
+        file("x", "working");
+        file("y", "done");
+        file("z", "error");
+        let remotes = vec!["dev".to_string(), "gpu".to_string()];
+        let output = |format, verbose| {
+            let mut out = Vec::new();
+            let none = dir.path().join("no-dashboard.json");
+            run(
+                format,
+                verbose,
+                dir.path(),
+                remotes.clone(),
+                Some(&none),
+                &mut out,
+            )
+            .unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(output(Format::Plain, false), "", "nothing needs you");
+        assert_eq!(output(Format::Tmux, false), "");
         assert_eq!(
-            line(&s, false),
-            "1 waiting, 1 permission, (1 remotes unknown)"
+            output(Format::Plain, true),
+            "1 working, 1 done, 1 error, (2 remotes unknown)\n"
         );
+        let json: serde_json::Value = serde_json::from_str(&output(Format::Json, false)).unwrap();
+        assert_eq!(json["unknown_remotes"], serde_json::json!(["dev", "gpu"]));
+        assert_eq!(json["needs_you"], 0);
+        file("w", "permission");
+        assert_eq!(output(Format::Plain, false), "1 permission\n");
     }
 }

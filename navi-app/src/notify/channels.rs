@@ -264,13 +264,16 @@ pub struct Sound {
     pub packs: PathBuf,
     /// Which of a pack's variants plays next.
     pub pick: usize,
-    /// When each session last sounded (`cooldown_seconds`).
+    /// When each session last sounded, while it cools down (`cooldown_seconds`).
     pub last: HashMap<String, Instant>,
 }
 
 impl Channel for Sound {
     fn notify(&mut self, notice: &Notice, now: Instant) {
         let cooldown = Duration::from_secs(self.sounds.cooldown_seconds);
+        // Sessions that cooled down are forgotten (sessions come and go).
+        self.last
+            .retain(|_, at| now.saturating_duration_since(*at) < cooldown);
         let mut sounding = Vec::new();
         for e in &notice.events {
             let Event::Status { status, .. } = e else {

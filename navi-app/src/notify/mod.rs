@@ -2,10 +2,15 @@
 //! through the bell, a desktop notification, the title, a sound and the user's command,
 //! also while the user is attached to a session.
 //!
-//! One [`Notifier`], one [`Watcher`]: the dashboard's loop shows it every snapshot while
-//! the dashboard is on screen; while an attach runs, a background task subscribed to
-//! the aggregator does ([`Notifier::while_attached`]). The same snapshot is never
-//! observed twice, so a transition is announced once, by whichever saw it first.
+//! The notifier is a task subscribed to the aggregator ([`Notifier::spawn`]), not part of
+//! the dashboard's state: it follows every snapshot with one [`Watcher`] (each source's
+//! first snapshot is a baseline, only live rows count, changes within
+//! [`COALESCE`](navi_core::events::COALESCE) are one notice), runs the channels that need
+//! no screen (system notification, sound, the user's command, tmux's message), and hands
+//! each notice to the dashboard ([`Notifications`]) for the ones that write to navi's
+//! terminal (bell, the terminal's notification, the title), which only the dashboard's
+//! loop may write to, between two frames. While an attach has the terminal those are
+//! skipped; a notice goes out once either way.
 //!
 //! * [`settings`]: the `notify:` section of config.yaml;
 //! * [`sounds`]: the Go navi's sounds.yaml and sound packs;
@@ -21,12 +26,13 @@ pub mod sounds;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
-use navi_core::events::{Notice, Watcher};
+use navi_core::events::{Notice, Triggers, Watcher};
 use navi_core::Snapshot;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
 use channels::{Channel, Screen, SystemNotifier, Title};
 use launch::Launcher;
@@ -85,11 +91,13 @@ fn load_sounds() -> (Option<SoundSetup>, Option<SoundsProblem>) {
     (s.enabled.then_some((s, packs)), problem)
 }
 
-/// The channels, the shared watcher and the mute switch.
+/// The channels `notify:` switches on, before [`Notifier::spawn`] starts them.
 pub struct Notifier {
-    shared: Arc<Shared>,
+    triggers: Triggers,
     /// Bell and the terminal's notification: only while the dashboard is on screen.
     screen: Vec<Box<dyn Channel>>,
+    /// Channels that do not need navi's screen: always.
+    off_screen: Vec<Box<dyn Channel>>,
     title: Option<Title>,
 }
 
@@ -97,31 +105,10 @@ impl std::fmt::Debug for Notifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Notifier")
             .field("screen", &self.screen.len())
+            .field("off_screen", &self.off_screen.len())
             .field("title", &self.title.is_some())
-            .field("muted", &self.muted())
             .finish_non_exhaustive()
     }
-}
-
-/// What the dashboard's loop and the background task share.
-struct Shared {
-    muted: AtomicBool,
-    state: Mutex<State>,
-}
-
-struct State {
-    watcher: Watcher,
-    /// The last snapshot observed, so none is observed twice.
-    last: Option<Arc<Snapshot>>,
-    /// Channels that do not need navi's screen: always.
-    off_screen: Vec<Box<dyn Channel>>,
-}
-
-/// Who is looking at a snapshot.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Route {
-    Dashboard,
-    Attached,
 }
 
 impl Notifier {
@@ -180,113 +167,179 @@ impl Notifier {
             shown: None,
         });
         Notifier {
-            shared: Arc::new(Shared {
-                muted: AtomicBool::new(false),
-                state: Mutex::new(State {
-                    watcher: Watcher::new(settings.triggers()),
-                    last: None,
-                    off_screen,
-                }),
-            }),
+            triggers: settings.triggers(),
             screen,
+            off_screen,
             title,
         }
     }
 
-    /// Mutes or unmutes every channel but the title (transitions are still followed, so
-    /// unmuting announces nothing old).
-    pub fn set_muted(&self, muted: bool) {
-        self.shared.muted.store(muted, Ordering::Relaxed);
-    }
-
-    /// Whether notifications are muted.
-    pub fn muted(&self) -> bool {
-        self.shared.muted.load(Ordering::Relaxed)
-    }
-
-    /// A snapshot the dashboard shows, with `attention` sessions needing the user: the
-    /// title follows the count, a new transition goes out through every channel.
-    pub fn on_snapshot(&mut self, snapshot: &Arc<Snapshot>, attention: usize) {
-        if let Some(title) = &mut self.title {
-            title.show(attention);
-        }
-        let now = tokio::time::Instant::now().into_std();
-        if let Some(notice) = self.shared.observe(snapshot, Route::Dashboard, now) {
-            for c in &mut self.screen {
-                c.notify(&notice, now);
-            }
-        }
-    }
-
-    /// Starts following the aggregator's snapshots in the background while the user is
-    /// attached (the dashboard's loop waits for the attach): the channels that need no
-    /// screen (system notification, sound, command, tmux's message). Dropping the
-    /// returned guard stops it.
-    pub fn while_attached(&self, mut snapshots: watch::Receiver<Arc<Snapshot>>) -> Attached {
-        let shared = self.shared.clone();
-        let task = tokio::spawn(async move {
-            while snapshots.changed().await.is_ok() {
-                let snapshot = snapshots.borrow_and_update().clone();
-                let now = tokio::time::Instant::now().into_std();
-                shared.observe(&snapshot, Route::Attached, now);
-            }
-        });
-        Attached { task }
-    }
-
-    /// Gives the terminal its title back.
-    pub fn finish(&mut self) {
-        if let Some(title) = &mut self.title {
-            title.restore();
+    /// Starts following `snapshots` (the aggregator's) in a task of its own: the current
+    /// snapshot is every source's baseline. While `muted` says so, changes are followed
+    /// but nothing is announced (unmuting announces nothing old). Returns the
+    /// dashboard's end; dropping it stops the task.
+    pub fn spawn(
+        self,
+        mut snapshots: watch::Receiver<Arc<Snapshot>>,
+        muted: watch::Receiver<bool>,
+    ) -> Notifications {
+        let on_screen = Arc::new(AtomicBool::new(true));
+        let (tx, notices) = mpsc::unbounded_channel();
+        // The baseline is the snapshot current now, not when the task first runs: a
+        // change published in between is news.
+        let mut watcher = Watcher::new(self.triggers);
+        watcher.observe(&snapshots.borrow_and_update(), now());
+        let follower = Follower {
+            watcher,
+            off_screen: self.off_screen,
+            muted,
+            on_screen: on_screen.clone(),
+            screen: tx,
+        };
+        Notifications {
+            notices,
+            on_screen,
+            screen: self.screen,
+            title: self.title,
+            task: tokio::spawn(follower.run(snapshots)),
         }
     }
 }
 
-impl Shared {
-    fn state(&self) -> MutexGuard<'_, State> {
-        // A channel that panicked leaves nothing half-done that matters here.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+/// The notifier's task: the watcher, its window, the off-screen channels.
+struct Follower {
+    watcher: Watcher,
+    off_screen: Vec<Box<dyn Channel>>,
+    muted: watch::Receiver<bool>,
+    /// The dashboard has the terminal (no attach runs).
+    on_screen: Arc<AtomicBool>,
+    /// Notices for the screen channels.
+    screen: mpsc::UnboundedSender<Notice>,
+}
+
+/// tokio's clock (paused in tests) as the watcher's.
+fn now() -> std::time::Instant {
+    Instant::now().into_std()
+}
+
+impl Follower {
+    async fn run(mut self, mut snapshots: watch::Receiver<Arc<Snapshot>>) {
+        let mut open = true;
+        loop {
+            let deadline = self.watcher.deadline().map(Instant::from_std);
+            tokio::select! {
+                changed = snapshots.changed(), if open => match changed {
+                    Ok(()) => {
+                        let snapshot = snapshots.borrow_and_update().clone();
+                        self.watcher.observe(&snapshot, now());
+                    }
+                    // The aggregator stopped: announce what is gathered, then end.
+                    Err(_) => open = false,
+                },
+                () = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)),
+                    if deadline.is_some() =>
+                {
+                    if let Some(notice) = self.watcher.take_due(now()) {
+                        self.announce(notice);
+                    }
+                }
+                else => return,
+            }
+        }
     }
 
-    /// Observes `snapshot` unless it was observed already; runs the off-screen channels
-    /// for a new notice, and returns it for the caller's own channels. `None` when muted.
-    fn observe(
-        &self,
-        snapshot: &Arc<Snapshot>,
-        route: Route,
-        now: std::time::Instant,
-    ) -> Option<Notice> {
-        let mut state = self.state();
-        if state
-            .last
-            .as_ref()
-            .is_some_and(|l| Arc::ptr_eq(l, snapshot))
-        {
-            return None;
-        }
-        state.last = Some(snapshot.clone());
-        let notice = state.watcher.observe(snapshot, now)?;
-        if self.muted.load(Ordering::Relaxed) {
+    /// Sends `notice` through the off-screen channels, and to the dashboard's screen
+    /// when it has the terminal; nothing when muted.
+    fn announce(&mut self, notice: Notice) {
+        if *self.muted.borrow() {
             tracing::debug!(summary = notice.summary(), "muted");
-            return None;
+            return;
         }
-        tracing::info!(summary = notice.summary(), ?route, "notify");
-        for c in state.off_screen.iter_mut() {
-            c.notify(&notice, now);
+        let on_screen = self.on_screen.load(Ordering::Relaxed);
+        tracing::info!(summary = notice.summary(), on_screen, "notify");
+        let at = now();
+        for c in &mut self.off_screen {
+            c.notify(&notice, at);
         }
-        Some(notice)
+        if on_screen {
+            // The dashboard gone: nothing left to ring.
+            let _ = self.screen.send(notice);
+        }
     }
 }
 
-/// The background task of [`Notifier::while_attached`]; dropping it stops the task.
-#[derive(Debug)]
-pub struct Attached {
+/// The dashboard's end of the notifier: the channels that write to navi's terminal, fed
+/// by the task's notices and by the dashboard's counts (the title). Dropping it stops
+/// the task and gives the terminal its title back.
+pub struct Notifications {
+    notices: mpsc::UnboundedReceiver<Notice>,
+    on_screen: Arc<AtomicBool>,
+    screen: Vec<Box<dyn Channel>>,
+    title: Option<Title>,
     task: JoinHandle<()>,
 }
 
-impl Drop for Attached {
+impl std::fmt::Debug for Notifications {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Notifications")
+            .field("screen", &self.screen.len())
+            .field("title", &self.title.is_some())
+            .field("on_screen", &self.on_screen.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Notifications {
+    /// The next notice for the screen; pending forever once the task has ended.
+    pub async fn next(&mut self) -> Notice {
+        match self.notices.recv().await {
+            Some(notice) => notice,
+            None => std::future::pending().await,
+        }
+    }
+
+    /// A notice for the screen, if one is waiting (tests play the dashboard's loop).
+    #[cfg(test)]
+    pub fn try_next(&mut self) -> Option<Notice> {
+        self.notices.try_recv().ok()
+    }
+
+    /// Rings the bell and shows the terminal's notification for `notice`.
+    pub fn show(&mut self, notice: &Notice) {
+        let at = now();
+        for c in &mut self.screen {
+            c.notify(notice, at);
+        }
+    }
+
+    /// The title follows `attention`, the sessions needing the user (written only when
+    /// it changes).
+    pub fn title(&mut self, attention: usize) {
+        if let Some(title) = &mut self.title {
+            title.show(attention);
+        }
+    }
+
+    /// An attach takes the terminal: notices skip the screen until
+    /// [`Notifications::back_on_screen`].
+    pub fn leave_screen(&self) {
+        self.on_screen.store(false, Ordering::Relaxed);
+    }
+
+    /// The dashboard has the terminal again. A notice sent just before the attach began
+    /// was announced off screen already: it is dropped, not rung late.
+    pub fn back_on_screen(&mut self) {
+        while self.notices.try_recv().is_ok() {}
+        self.on_screen.store(true, Ordering::Relaxed);
+    }
+}
+
+impl Drop for Notifications {
     fn drop(&mut self) {
         self.task.abort();
+        if let Some(title) = &mut self.title {
+            title.restore();
+        }
     }
 }
 

@@ -1,27 +1,28 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use navi_core::events::{Event, Notice};
+use navi_core::events::{Event, Notice, COALESCE};
+use navi_core::statusdir::liveness::Liveness;
 use navi_core::testing::session;
-use navi_core::{Snapshot, Status};
+use navi_core::{SessionInfo, Snapshot, SourceHealth, SourceState, Status};
+use tokio::sync::watch;
 
 use super::channels::{self, Channel, RecordingScreen, SystemNotifier, Title};
 use super::launch::{Launcher, Processes, Recorder};
 use super::settings::{Desktop, NotifySettings, OscFlavour};
 use super::sounds::Sounds;
-use super::{osc, Notifier, Wiring};
+use super::{osc, Notifications, Notifier, Wiring};
+
+fn row(name: &str, remote: Option<&str>, status: &str) -> Arc<SessionInfo> {
+    let mut s = session(name, status, 1);
+    s.remote = remote.map(Into::into);
+    s.message = "Bash".into();
+    Arc::new(s)
+}
 
 fn snap(rows: &[(&str, Option<&str>, &str)]) -> Arc<Snapshot> {
     Arc::new(Snapshot {
-        sessions: rows
-            .iter()
-            .map(|(name, remote, status)| {
-                let mut s = session(name, status, 1);
-                s.remote = remote.map(Into::into);
-                s.message = "Bash".into();
-                Arc::new(s)
-            })
-            .collect(),
+        sessions: rows.iter().map(|(n, r, s)| row(n, *r, s)).collect(),
         sources: Vec::new(),
         generation: 0,
     })
@@ -46,31 +47,76 @@ fn programs(launcher: &Recorder) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn a_transition_goes_out_once_through_every_channel() {
+/// The notifier's task, fed by a watch channel as the aggregator's, on tokio's paused
+/// clock; the test plays the dashboard's loop.
+struct Running {
+    snapshots: watch::Sender<Arc<Snapshot>>,
+    muted: watch::Sender<bool>,
+    n: Notifications,
+    fakes: Fakes,
+}
+
+impl Running {
+    /// Starts the task with `first` as the aggregator's current snapshot.
+    async fn start(settings: &NotifySettings, w: (Wiring, Fakes), first: Arc<Snapshot>) -> Running {
+        let (wiring, fakes) = w;
+        let (snapshots, rx) = watch::channel(first);
+        let (muted, muted_rx) = watch::channel(false);
+        let n = Notifier::new(settings, wiring).spawn(rx, muted_rx);
+        settle().await;
+        Running {
+            snapshots,
+            muted,
+            n,
+            fakes,
+        }
+    }
+
+    /// The aggregator publishes `snapshot`; the window passes.
+    async fn send(&mut self, snapshot: Arc<Snapshot>) {
+        self.snapshots.send_replace(snapshot);
+        settle().await;
+    }
+
+    /// What the dashboard's loop does: shows each notice, then the title.
+    fn dashboard(&mut self, attention: usize) {
+        while let Some(notice) = self.n.try_next() {
+            self.n.show(&notice);
+        }
+        self.n.title(attention);
+    }
+}
+
+/// Lets the task see what was sent and its window pass.
+async fn settle() {
+    tokio::time::sleep(COALESCE + Duration::from_millis(50)).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_transition_goes_out_once_through_every_channel() {
     let settings = NotifySettings {
         command: vec!["hook.sh".into(), "--x".into()],
         ..NotifySettings::default()
     };
-    let (w, fakes) = wiring(false, None);
-    let mut n = Notifier::new(&settings, w);
-
     let first = snap(&[("api", Some("dev-server"), "working")]);
-    n.on_snapshot(&first, 0);
+    let mut r = Running::start(&settings, wiring(false, None), first).await;
+    r.dashboard(0);
     assert_eq!(
-        fakes.screen.take(),
+        r.fakes.screen.take(),
         b"\x1b[22;0t\x1b]2;navi\x07",
         "the first snapshot: title only, no notification"
     );
-    assert!(fakes.launcher.taken().is_empty());
+    assert!(r.fakes.launcher.taken().is_empty());
 
     let asks = snap(&[("api", Some("dev-server"), "permission")]);
-    n.on_snapshot(&asks, 1);
-    let mut expected = b"\x1b]2;navi (1 needs you)\x07\x07".to_vec();
+    r.send(asks.clone()).await;
+    r.dashboard(1);
+    let mut expected = b"\x07".to_vec();
     expected.extend_from_slice(b"\x1b]777;notify;navi;api [dev-server] needs permission: Bash\x07");
-    assert_eq!(fakes.screen.take(), expected);
-    let launches = fakes.launcher.taken();
-    assert_eq!(programs(&fakes.launcher), ["notify-send", "hook.sh"]);
+    expected.extend_from_slice(b"\x1b]2;navi (1 needs you)\x07");
+    assert_eq!(r.fakes.screen.take(), expected);
+    let launches = r.fakes.launcher.taken();
+    assert_eq!(programs(&r.fakes.launcher), ["notify-send", "hook.sh"]);
     assert_eq!(
         launches[0].0,
         [
@@ -84,51 +130,62 @@ fn a_transition_goes_out_once_through_every_channel() {
     assert_eq!(launches[1].0, ["hook.sh", "--x"]);
 
     // The same snapshot again, and an equal one: nothing new.
-    n.on_snapshot(&asks, 1);
-    n.on_snapshot(&snap(&[("api", Some("dev-server"), "permission")]), 1);
-    assert!(fakes.screen.take().is_empty(), "the title did not change");
-    assert_eq!(fakes.launcher.taken().len(), 2);
+    r.send(asks).await;
+    r.send(snap(&[("api", Some("dev-server"), "permission")]))
+        .await;
+    r.dashboard(1);
+    assert!(r.fakes.screen.take().is_empty(), "the title did not change");
+    assert_eq!(r.fakes.launcher.taken().len(), 2);
 
-    n.finish();
+    // The dashboard quits: the terminal gets its title back.
+    let Running { n, fakes, .. } = r;
+    drop(n);
     assert_eq!(fakes.screen.take(), osc::POP_TITLE);
 }
 
-#[test]
-fn mute_suppresses_every_channel_but_the_title_and_unmuting_replays_nothing() {
+#[tokio::test(start_paused = true)]
+async fn mute_suppresses_every_channel_but_the_title_and_unmuting_replays_nothing() {
     let settings = NotifySettings {
         command: vec!["hook.sh".into()],
         ..NotifySettings::default()
     };
-    let (w, fakes) = wiring(false, None);
-    let mut n = Notifier::new(&settings, w);
-    n.on_snapshot(&snap(&[("api", None, "working")]), 0);
-    fakes.screen.take();
-    n.set_muted(true);
-    assert!(n.muted());
-    n.on_snapshot(&snap(&[("api", None, "waiting")]), 1);
-    assert_eq!(fakes.screen.take(), b"\x1b]2;navi (1 needs you)\x07");
-    assert!(fakes.launcher.taken().is_empty());
-    n.set_muted(false);
-    n.on_snapshot(&snap(&[("api", None, "waiting")]), 1);
-    assert!(fakes.screen.take().is_empty());
-    assert!(fakes.launcher.taken().is_empty());
+    let first = snap(&[("api", None, "working")]);
+    let mut r = Running::start(&settings, wiring(false, None), first).await;
+    r.dashboard(0);
+    r.fakes.screen.take();
+    r.muted.send_replace(true);
+    r.send(snap(&[("api", None, "waiting")])).await;
+    r.dashboard(1);
+    assert_eq!(r.fakes.screen.take(), b"\x1b]2;navi (1 needs you)\x07");
+    assert!(r.fakes.launcher.taken().is_empty());
+    r.muted.send_replace(false);
+    r.send(snap(&[("api", None, "waiting")])).await;
+    r.dashboard(1);
+    assert!(r.fakes.screen.take().is_empty());
+    assert!(r.fakes.launcher.taken().is_empty());
+    // A change after unmuting is announced (once the session's 10 s between two
+    // events, counted while muted too, have passed).
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    r.send(snap(&[("api", None, "working")])).await;
+    r.send(snap(&[("api", None, "permission")])).await;
+    assert_eq!(programs(&r.fakes.launcher), ["notify-send", "hook.sh"]);
 }
 
-#[test]
-fn switched_off_channels_stay_quiet() {
+#[tokio::test(start_paused = true)]
+async fn switched_off_channels_stay_quiet() {
     let settings = NotifySettings {
         bell: false,
         title: false,
         desktop: Desktop::System,
         ..NotifySettings::default()
     };
-    let (w, fakes) = wiring(true, None);
-    let mut n = Notifier::new(&settings, w);
-    n.on_snapshot(&snap(&[("api", None, "working")]), 0);
-    n.on_snapshot(&snap(&[("api", None, "waiting")]), 1);
-    assert!(fakes.screen.take().is_empty());
+    let first = snap(&[("api", None, "working")]);
+    let mut r = Running::start(&settings, wiring(true, None), first.clone()).await;
+    r.send(snap(&[("api", None, "waiting")])).await;
+    r.dashboard(1);
+    assert!(r.fakes.screen.take().is_empty());
     assert_eq!(
-        programs(&fakes.launcher),
+        programs(&r.fakes.launcher),
         ["notify-send", "tmux"],
         "inside tmux, tmux's message too"
     );
@@ -140,33 +197,30 @@ fn switched_off_channels_stay_quiet() {
         title: false,
         ..NotifySettings::default()
     };
-    let (w, fakes) = wiring(true, None);
-    let mut n = Notifier::new(&settings, w);
-    n.on_snapshot(&snap(&[("api", None, "working")]), 0);
-    n.on_snapshot(&snap(&[("api", None, "waiting")]), 1);
+    let mut r = Running::start(&settings, wiring(true, None), first).await;
+    r.send(snap(&[("api", None, "waiting")])).await;
+    r.dashboard(1);
     assert_eq!(
-        fakes.screen.take(),
+        r.fakes.screen.take(),
         b"\x1bPtmux;\x1b\x1b]777;notify;navi;api is waiting for you: Bash\x07\x1b\\\
           \x1bPtmux;\x1b\x1b]9;api is waiting for you: Bash\x07\x1b\\"
     );
-    assert_eq!(programs(&fakes.launcher), ["tmux"], "no notify-send");
+    assert_eq!(programs(&r.fakes.launcher), ["tmux"], "no notify-send");
 }
 
 #[tokio::test(start_paused = true)]
 async fn while_attached_the_off_screen_channels_and_tmux_announce_once() {
-    let (w, fakes) = wiring(true, None);
-    let mut n = Notifier::new(&NotifySettings::default(), w);
     let first = snap(&[("api", None, "working"), ("web", Some("dev"), "working")]);
-    n.on_snapshot(&first, 0);
-    fakes.screen.take();
-    let (tx, rx) = tokio::sync::watch::channel(first);
-    let guard = n.while_attached(rx);
+    let mut r = Running::start(&NotifySettings::default(), wiring(true, None), first).await;
+    r.dashboard(0);
+    r.fakes.screen.take();
 
+    // Enter: the attach has the terminal.
+    r.n.leave_screen();
     let asks = snap(&[("api", None, "working"), ("web", Some("dev"), "permission")]);
-    tx.send(asks.clone()).unwrap();
-    tokio::time::sleep(Duration::from_millis(10)).await;
-    let launches = fakes.launcher.taken();
-    assert_eq!(programs(&fakes.launcher), ["notify-send", "tmux"]);
+    r.send(asks.clone()).await;
+    let launches = r.fakes.launcher.taken();
+    assert_eq!(programs(&r.fakes.launcher), ["notify-send", "tmux"]);
     assert_eq!(
         launches[1].0,
         [
@@ -175,54 +229,200 @@ async fn while_attached_the_off_screen_channels_and_tmux_announce_once() {
             "navi: web [dev] needs permission: Bash"
         ]
     );
-    assert!(
-        fakes.screen.take().is_empty(),
-        "the screen belongs to the attach"
-    );
-    drop(guard);
-
+    r.n.back_on_screen();
     // Back on the dashboard: the title follows, nothing is announced twice.
-    n.on_snapshot(&asks, 1);
-    assert_eq!(fakes.screen.take(), b"\x1b]2;navi (1 needs you)\x07");
-    assert_eq!(fakes.launcher.taken().len(), 2);
+    r.dashboard(1);
+    assert_eq!(r.fakes.screen.take(), b"\x1b]2;navi (1 needs you)\x07");
+    r.send(asks).await;
+    r.dashboard(1);
+    assert_eq!(r.fakes.launcher.taken().len(), 2);
+    assert!(r.fakes.screen.take().is_empty());
 
-    // The task has stopped: a snapshot sent now is the dashboard's to show.
-    tx.send(snap(&[
+    // A notice the dashboard had not shown yet when the attach began was announced off
+    // screen: it is not rung late, after the attach.
+    r.send(snap(&[
         ("api", None, "waiting"),
         ("web", Some("dev"), "permission"),
     ]))
-    .unwrap();
-    tokio::time::sleep(Duration::from_millis(10)).await;
-    assert_eq!(fakes.launcher.taken().len(), 2);
+    .await;
+    r.n.leave_screen();
+    r.n.back_on_screen();
+    r.dashboard(2);
+    assert_eq!(r.fakes.screen.take(), b"\x1b]2;navi (2 need you)\x07");
+    assert_eq!(r.fakes.launcher.taken().len(), 4);
 }
 
-#[test]
-fn bursts_are_one_notification() {
-    let (w, fakes) = wiring(false, None);
+#[tokio::test(start_paused = true)]
+async fn bursts_are_one_notification() {
     let settings = NotifySettings {
         on: ["done"].into_iter().collect(),
         title: false,
         ..NotifySettings::default()
     };
-    let mut n = Notifier::new(&settings, w);
     let names: Vec<String> = (0..10).map(|i| format!("s{i}")).collect();
     let rows = |status: &'static str| -> Vec<(&str, Option<&str>, &str)> {
         names.iter().map(|s| (s.as_str(), None, status)).collect()
     };
-    n.on_snapshot(&snap(&rows("working")), 0);
-    n.on_snapshot(&snap(&rows("done")), 0);
-    let launches = fakes.launcher.taken();
+    let mut r = Running::start(&settings, wiring(false, None), snap(&rows("working"))).await;
+    r.send(snap(&rows("done"))).await;
+    r.dashboard(0);
+    let launches = r.fakes.launcher.taken();
     assert_eq!(launches.len(), 1);
     assert!(
         launches[0].0[4].starts_with("10 sessions are done: s0, s1"),
         "{launches:?}"
     );
-    let screen = String::from_utf8(fakes.screen.take()).unwrap();
+    let screen = String::from_utf8(r.fakes.screen.take()).unwrap();
     assert_eq!(
         screen.matches('\x07').count(),
         2,
         "one bell, one OSC: {screen:?}"
     );
+}
+
+// The cases of the issue, through every channel: bell, OSC, system notification, sound,
+// speech, the user's command.
+
+/// Every channel on, with a sound and speech for `permission` and `waiting`.
+fn every_channel() -> (NotifySettings, (Wiring, Fakes)) {
+    let settings = NotifySettings {
+        command: vec!["on-navi".into()],
+        title: false,
+        ..NotifySettings::default()
+    };
+    let sounds = Sounds {
+        enabled: true,
+        player: "myplayer".into(),
+        tts_engine: "myspeech".into(),
+        files: [
+            ("permission".to_string(), "/s/p.wav".to_string()),
+            ("waiting".to_string(), "/s/w.wav".to_string()),
+        ]
+        .into_iter()
+        .collect(),
+        ..Sounds::default()
+    };
+    (settings, wiring(false, Some((sounds, "/packs".into()))))
+}
+
+fn connected(names: &[Option<&str>]) -> Vec<SourceHealth> {
+    names
+        .iter()
+        .map(|n| SourceHealth {
+            state: SourceState::Connected,
+            ..SourceHealth::connecting(n.map(Into::into))
+        })
+        .collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn starting_with_sessions_already_waiting_is_silent() {
+    let (settings, w) = every_channel();
+    let first = Arc::new(Snapshot {
+        sessions: vec![
+            row("api", None, "waiting"),
+            row("web", Some("dev"), "permission"),
+            row("train", Some("gpu"), "waiting"),
+        ],
+        sources: connected(&[None, Some("dev"), Some("gpu")]),
+        generation: 1,
+    });
+    let mut r = Running::start(&settings, w, first.clone()).await;
+    r.send(first).await;
+    r.dashboard(3);
+    assert!(r.fakes.screen.take().is_empty(), "no bell, no OSC");
+    assert!(
+        r.fakes.launcher.taken().is_empty(),
+        "no notify-send, sound, speech or command"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_remote_answering_after_the_start_is_not_news() {
+    let (settings, w) = every_channel();
+    let mut dev = connected(&[None, Some("dev")]);
+    dev[1].state = SourceState::Connecting;
+    let first = Arc::new(Snapshot {
+        sessions: vec![row("api", None, "working")],
+        sources: dev,
+        generation: 1,
+    });
+    let mut r = Running::start(&settings, w, first).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    r.send(Arc::new(Snapshot {
+        sessions: vec![
+            row("api", None, "working"),
+            row("web", Some("dev"), "permission"),
+            row("db", Some("dev"), "waiting"),
+        ],
+        sources: connected(&[None, Some("dev")]),
+        generation: 2,
+    }))
+    .await;
+    r.dashboard(2);
+    assert!(r.fakes.screen.take().is_empty());
+    assert!(r.fakes.launcher.taken().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_ended_row_needing_permission_is_silent() {
+    let (settings, w) = every_channel();
+    let ghost = |status: &str| {
+        let mut s = SessionInfo::clone(&row("ghost", None, status));
+        s.liveness = Liveness::Ended;
+        Arc::new(s)
+    };
+    let snapshot = |status: &str| {
+        Arc::new(Snapshot {
+            sessions: vec![ghost(status)],
+            sources: connected(&[None]),
+            generation: 1,
+        })
+    };
+    let mut r = Running::start(&settings, w, snapshot("working")).await;
+    r.send(snapshot("permission")).await;
+    r.dashboard(0);
+    assert!(r.fakes.screen.take().is_empty());
+    assert!(r.fakes.launcher.taken().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn two_machines_200_ms_apart_are_one_notification_on_every_channel() {
+    let (settings, w) = every_channel();
+    let at = |web: &str, train: &str| {
+        Arc::new(Snapshot {
+            sessions: vec![
+                row("web", Some("dev"), web),
+                row("train", Some("gpu"), train),
+            ],
+            sources: connected(&[Some("dev"), Some("gpu")]),
+            generation: 1,
+        })
+    };
+    let mut r = Running::start(&settings, w, at("working", "working")).await;
+    r.snapshots.send_replace(at("permission", "working"));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    r.snapshots.send_replace(at("permission", "permission"));
+    settle().await;
+    r.dashboard(2);
+    let summary = "2 sessions need you: web [dev], train [gpu]";
+    let mut expected = b"\x07".to_vec();
+    expected.extend_from_slice(format!("\x1b]777;notify;navi;{summary}\x07").as_bytes());
+    assert_eq!(r.fakes.screen.take(), expected, "one bell, one OSC");
+    let launches: Vec<Vec<String>> = r.fakes.launcher.taken().into_iter().map(|l| l.0).collect();
+    assert_eq!(
+        launches,
+        [
+            vec!["notify-send", "--app-name=navi", "--", "navi", summary],
+            vec!["myplayer", "/s/p.wav"],
+            vec!["myspeech", "web [dev] — permission, and 1 more"],
+            vec!["on-navi"],
+        ]
+    );
+    let env: std::collections::HashMap<_, _> =
+        r.fakes.launcher.taken()[3].1.iter().cloned().collect();
+    assert_eq!(env["NAVI_COUNT"], "2");
+    assert_eq!(env["NAVI_SUMMARY"], summary);
 }
 
 fn notice(events: Vec<Event>) -> Notice {
@@ -300,10 +500,51 @@ fn the_user_command_runs_with_the_event_in_its_environment() {
     assert!(!std::env::current_dir().unwrap().join("pwned").exists());
 }
 
+/// What a test's tracing subscriber wrote.
+#[derive(Clone, Default)]
+struct Log(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Log {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 #[test]
 fn a_missing_program_is_logged_not_fatal() {
-    Processes.launch(&["/nonexistent/navi-notify-test".into()], &[]);
-    Processes.launch(&[], &[]);
+    let log = Log::default();
+    let writer = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let dir = tempfile::tempdir().unwrap();
+    let ran = dir.path().join("ran");
+    tracing::subscriber::with_default(subscriber, || {
+        Processes.launch(&["/nonexistent/navi-notify-test".into()], &[]);
+        // Nothing to start is nothing to say.
+        Processes.launch(&[], &[]);
+        // The next notification's program still starts.
+        Processes.launch(&["touch".into(), ran.display().to_string()], &[]);
+    });
+    let text = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(
+        text.contains("WARN")
+            && text.contains("notification: cannot run it")
+            && text.contains("/nonexistent/navi-notify-test"),
+        "{text}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !ran.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(ran.exists(), "the program after the missing one ran");
 }
 
 #[test]
@@ -427,8 +668,8 @@ fn sounds_follow_sounds_yaml_with_cooldown_and_speech() {
     assert_eq!(launcher.taken().len(), 2);
 }
 
-#[test]
-fn sounds_are_built_only_when_sounds_yaml_enables_them() {
+#[tokio::test(start_paused = true)]
+async fn sounds_are_built_only_when_sounds_yaml_enables_them() {
     let sounds = Sounds {
         enabled: true,
         player: "myplayer".into(),
@@ -447,19 +688,18 @@ fn sounds_are_built_only_when_sounds_yaml_enables_them() {
         title: false,
         ..NotifySettings::default()
     };
-    let (w, fakes) = wiring(false, Some((sounds.clone(), "/packs".into())));
-    let mut n = Notifier::new(&settings, w);
-    n.on_snapshot(&snap(&[("api", None, "working")]), 0);
-    n.on_snapshot(&snap(&[("api", None, "waiting")]), 1);
-    assert_eq!(fakes.launcher.taken()[0].0, ["myplayer", "/s/w.wav"]);
+    let first = snap(&[("api", None, "working")]);
+    let w = wiring(false, Some((sounds.clone(), "/packs".into())));
+    let mut r = Running::start(&settings, w, first.clone()).await;
+    r.send(snap(&[("api", None, "waiting")])).await;
+    assert_eq!(r.fakes.launcher.taken()[0].0, ["myplayer", "/s/w.wav"]);
 
-    let (w, fakes) = wiring(false, Some((sounds, "/packs".into())));
     let off = NotifySettings {
         sound: false,
         ..settings
     };
-    let mut n = Notifier::new(&off, w);
-    n.on_snapshot(&snap(&[("api", None, "working")]), 0);
-    n.on_snapshot(&snap(&[("api", None, "waiting")]), 1);
-    assert!(fakes.launcher.taken().is_empty());
+    let w = wiring(false, Some((sounds, "/packs".into())));
+    let mut r = Running::start(&off, w, first).await;
+    r.send(snap(&[("api", None, "waiting")])).await;
+    assert!(r.fakes.launcher.taken().is_empty());
 }

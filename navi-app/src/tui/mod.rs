@@ -17,6 +17,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::app::{ActRequest, App, AttachRequest, Effect};
 use crate::event::{AppEvent, InputReader};
+use crate::notify::Notifications;
 use crate::sources::SourceSet;
 use crate::ui;
 
@@ -42,6 +43,9 @@ pub struct Events {
     pub snapshots: watch::Receiver<Arc<Snapshot>>,
     /// Redraw interval.
     pub tick: Duration,
+    /// The notifier's screen end: bell, the terminal's notification, the title (`None`:
+    /// the demo, tests).
+    pub notifications: Option<Notifications>,
 }
 
 /// The event loop: waits for one [`AppEvent`], handles it, draws when something
@@ -61,6 +65,7 @@ where
     R: AttachRunner,
 {
     app.on_snapshot(events.snapshots.borrow_and_update().clone());
+    show_title(&mut events.notifications, app);
     // The first frame is drawn at once; the first tick one interval later.
     let mut tick = tokio::time::interval_at(Instant::now() + events.tick, events.tick);
     tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
@@ -82,21 +87,29 @@ where
                 }
             },
             Some((req, result)) = done.recv() => AppEvent::ActDone(req, result),
+            notice = next_notice(&mut events.notifications) => AppEvent::Notice(notice),
             _ = tick.tick() => AppEvent::Tick,
             () = tokio::time::sleep_until(next_frame.unwrap_or_else(Instant::now)),
                 if next_frame.is_some() => AppEvent::Frame,
             () = &mut shutdown => AppEvent::Quit,
         };
+        if let (AppEvent::Notice(notice), Some(n)) = (&event, &mut events.notifications) {
+            // Between two frames: the only moment the terminal is navi's to write to.
+            n.show(notice);
+        }
         let Some(effect) = handle(app, event, &mut pacer) else {
             return Ok(());
         };
+        show_title(&mut events.notifications, app);
         match effect {
             Effect::None => {}
             Effect::Quit => return Ok(()),
             Effect::Refresh => refresh(),
             Effect::Act(req) => spawn_action(req, &done_tx),
             Effect::Attach(req) => {
-                attach(terminal, app, &req, runner, &mut events.snapshots).await?;
+                let screen = &mut events.notifications;
+                attach(terminal, app, &req, runner, &mut events.snapshots, screen).await?;
+                show_title(&mut events.notifications, app);
                 pacer.changed_now();
             }
         }
@@ -108,6 +121,21 @@ where
         if let Effect::Act(req) = app.tidy_ended() {
             spawn_action(req, &done_tx);
         }
+    }
+}
+
+/// The next notice for the screen channels; never, without a notifier.
+async fn next_notice(notifications: &mut Option<Notifications>) -> navi_core::events::Notice {
+    match notifications {
+        Some(n) => n.next().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The title follows the sessions that need the user (written only when that changes).
+fn show_title(notifications: &mut Option<Notifications>, app: &App) {
+    if let Some(n) = notifications {
+        n.title(app.model.counts().attention);
     }
 }
 
@@ -153,7 +181,8 @@ fn handle(app: &mut App, event: AppEvent, pacer: &mut Pacer) -> Option<Effect> {
             pacer.changed_now();
             Effect::None
         }
-        AppEvent::Input(_) | AppEvent::Frame => Effect::None,
+        // A notice was shown by the loop itself (the screen channels are not the app's).
+        AppEvent::Input(_) | AppEvent::Frame | AppEvent::Notice(_) => Effect::None,
         // Ages and data ages move on.
         AppEvent::Tick => {
             pacer.changed();
@@ -179,14 +208,16 @@ fn handle(app: &mut App, event: AppEvent, pacer: &mut Pacer) -> Option<Effect> {
     Some(effect)
 }
 
-/// Runs an attach in the foreground (the dashboard suspended); navi keeps announcing
-/// sessions that need the user meanwhile, and shows where the aggregator is afterwards.
+/// Runs an attach in the foreground (the dashboard suspended); the notifier keeps
+/// announcing sessions that need the user meanwhile through the channels that need no
+/// screen, and the dashboard shows where the aggregator is afterwards.
 async fn attach<B, R>(
     terminal: &mut Terminal<B>,
     app: &mut App,
     req: &AttachRequest,
     runner: &mut R,
     snapshots: &mut watch::Receiver<Arc<Snapshot>>,
+    notifications: &mut Option<Notifications>,
 ) -> anyhow::Result<()>
 where
     B: Backend,
@@ -194,9 +225,13 @@ where
     R: AttachRunner,
 {
     tracing::info!(argv = ?req.command.argv, stale = req.stale, "attach");
-    let watching = app.notifier().map(|n| n.while_attached(snapshots.clone()));
+    if let Some(n) = notifications.as_mut() {
+        n.leave_screen();
+    }
     let result = runner.run(req).await;
-    drop(watching);
+    if let Some(n) = notifications.as_mut() {
+        n.back_on_screen();
+    }
     if let Err(e) = &result {
         tracing::warn!(argv = ?req.command.argv, "attach failed: {e}");
     }
@@ -253,21 +288,23 @@ pub async fn run(mut set: SourceSet, settings: crate::config::Loaded) -> anyhow:
         app.ui.remotes_file = file.display().to_string();
     }
     set.add_settings_errors(settings.errors);
+    // The notifier and the summary publisher follow the aggregator on their own (not in
+    // the demo). The publisher's file goes when it is dropped: on quit, on an error
+    // below, and while unwinding from a panic.
+    let mut notifications = None;
+    let mut _publishing = None;
     if !set.demo {
         let (wiring, sounds_problem) = crate::notify::Wiring::real();
         if let Some((file, message)) = sounds_problem {
             set.add_settings_errors([crate::notify::sounds_problem(file, message)]);
         }
-        app.set_notifier(crate::notify::Notifier::new(
-            &settings.settings.notify,
-            wiring,
-        ));
+        let notifier = crate::notify::Notifier::new(&settings.settings.notify, wiring);
+        notifications = Some(notifier.spawn(handle.subscribe(), app.mute_switch()));
+        _publishing = crate::cmd::status::summary_path()
+            .map(|path| crate::cmd::status::publish(path, handle.subscribe(), app.mute_switch()));
     }
     app.ui.config_errors = set.config_errors;
     app.apply_settings(&settings.settings);
-    if !set.demo {
-        app.publish_to(crate::cmd::status::summary_path());
-    }
 
     let (tx, inputs) = mpsc::channel(64);
     let _guard = TerminalGuard::enter()?;
@@ -281,6 +318,7 @@ pub async fn run(mut set: SourceSet, settings: crate::config::Loaded) -> anyhow:
         inputs,
         snapshots: handle.subscribe(),
         tick: TICK,
+        notifications,
     };
     let mut runner = TerminalAttach { reader: &reader };
     let refresh = || handle.refresh();
@@ -293,9 +331,7 @@ pub async fn run(mut set: SourceSet, settings: crate::config::Loaded) -> anyhow:
         termination(),
     )
     .await;
-    if let Some(n) = app.notifier() {
-        n.finish();
-    }
+    // The title comes back as the notifier's screen end is dropped with `events`.
     result
 }
 

@@ -19,8 +19,9 @@ impl AttachRunner for FakeRunner {
         self.calls.push(req.clone());
         if let Some((tx, snap)) = self.during.take() {
             let _ = tx.send(snap);
-            // The user works in the session for a while.
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            // The user works in the session for a while (longer than the notifier's
+            // window).
+            tokio::time::sleep(Duration::from_secs(2)).await;
         }
         Err("exit status: 1".into())
     }
@@ -75,6 +76,7 @@ async fn keys_refresh_attach_and_quit_through_the_loop() {
         inputs: in_rx,
         snapshots: snap_rx,
         tick: TICK,
+        notifications: None,
     };
     run_loop(
         &mut terminal,
@@ -128,10 +130,9 @@ async fn a_session_needing_you_during_an_attach_is_announced_once_off_screen() {
     }
     let mut app = App::new(sources, AttachContext::default(), false);
     let (wiring, screen, launcher) = crate::notify::fake_wiring(true);
-    app.set_notifier(crate::notify::Notifier::new(
-        &crate::notify::settings::NotifySettings::default(),
-        wiring,
-    ));
+    let notifier =
+        crate::notify::Notifier::new(&crate::notify::settings::NotifySettings::default(), wiring);
+    let notifications = notifier.spawn(snap_rx.clone(), app.mute_switch());
     let mut terminal = Terminal::new(TestBackend::new(80, 20)).unwrap();
     let mut runner = FakeRunner {
         calls: Vec::new(),
@@ -141,6 +142,7 @@ async fn a_session_needing_you_during_an_attach_is_announced_once_off_screen() {
         inputs: in_rx,
         snapshots: snap_rx,
         tick: TICK,
+        notifications: Some(notifications),
     };
     run_loop(
         &mut terminal,
@@ -165,12 +167,69 @@ async fn a_session_needing_you_during_an_attach_is_announced_once_off_screen() {
             "tmux display-message navi: alpha needs permission"
         ]
     );
-    // Back on the dashboard: the title says so; no bell, no OSC (already told).
+    // Back on the dashboard: the title says so; no bell, no OSC (already told); the
+    // title comes back as the loop ends.
     assert_eq!(
         screen.take(),
-        b"\x1b[22;0t\x1b]2;navi\x07\x1b]2;navi (1 needs you)\x07"
+        b"\x1b[22;0t\x1b]2;navi\x07\x1b]2;navi (1 needs you)\x07\x1b[23;0t"
     );
     drop(snap_tx);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_notice_rings_on_the_dashboard_between_frames() {
+    let sources: Vec<DynSessionSource> = vec![Arc::new(MemorySource::new(
+        None,
+        vec![session("alpha", "working", 30)],
+    ))];
+    let first = snapshot_of(&sources).await;
+    let (snap_tx, snap_rx) = watch::channel(first.clone());
+    let (_in_tx, in_rx) = mpsc::channel::<Event>(1);
+    let mut app = App::new(sources, AttachContext::default(), false);
+    let (wiring, screen, launcher) = crate::notify::fake_wiring(false);
+    let notifications =
+        crate::notify::Notifier::new(&crate::notify::settings::NotifySettings::default(), wiring)
+            .spawn(snap_rx.clone(), app.mute_switch());
+    let mut asks = Snapshot::clone(&first);
+    let mut alpha = navi_core::SessionInfo::clone(&asks.sessions[0]);
+    alpha.status = navi_core::Status::Waiting;
+    asks.sessions = vec![Arc::new(alpha)];
+    let feeder = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        snap_tx.send_replace(Arc::new(asks));
+        tokio::time::sleep(Duration::from_secs(10)).await;
+    });
+    let mut terminal = Terminal::new(TestBackend::new(80, 20)).unwrap();
+    let mut runner = FakeRunner {
+        calls: Vec::new(),
+        during: None,
+    };
+    let events = Events {
+        inputs: in_rx,
+        snapshots: snap_rx,
+        tick: TICK,
+        notifications: Some(notifications),
+    };
+    run_loop(
+        &mut terminal,
+        &mut app,
+        events,
+        &|| {},
+        &mut runner,
+        tokio::time::sleep(Duration::from_secs(2)),
+    )
+    .await
+    .unwrap();
+    feeder.abort();
+    let bytes = screen.take();
+    let text = String::from_utf8_lossy(&bytes);
+    assert_eq!(
+        text,
+        "\x1b[22;0t\x1b]2;navi\x07\x1b]2;navi (1 needs you)\x07\x07\
+         \x1b]777;notify;navi;alpha is waiting for you\x07\x1b[23;0t",
+        "the title at once, the bell and the terminal's notification once the window passed"
+    );
+    assert_eq!(launcher.taken().len(), 1, "notify-send");
 }
 
 #[tokio::test(start_paused = true)]
@@ -187,6 +246,7 @@ async fn loop_ends_on_shutdown_and_on_closed_input() {
         inputs: in_rx,
         snapshots: snap_rx.clone(),
         tick: TICK,
+        notifications: None,
     };
     // Shutdown after a few ticks: the loop keeps redrawing until then.
     run_loop(
@@ -207,6 +267,7 @@ async fn loop_ends_on_shutdown_and_on_closed_input() {
         inputs: in_rx,
         snapshots: snap_rx,
         tick: TICK,
+        notifications: None,
     };
     run_loop(
         &mut terminal,
@@ -242,6 +303,7 @@ async fn frames_with(
         inputs: in_rx,
         snapshots: snap_rx,
         tick: TICK,
+        notifications: None,
     };
     let start = tokio::time::Instant::now();
     let feeder = tokio::spawn(async move {
@@ -340,6 +402,7 @@ async fn keys_draw_at_once() {
         inputs: in_rx,
         snapshots: snap_rx,
         tick: TICK,
+        notifications: None,
     };
     // Three keys within a few milliseconds: each one's frame is drawn (user-paced).
     for k in ['?', '?', 'S'] {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use proptest::prelude::*;
 
 use super::*;
+use crate::statusdir::liveness::Liveness;
 use crate::{SourceError, SourceHealth};
 
 fn row(name: &str, remote: Option<&str>, status: &str, stale: bool) -> Arc<SessionInfo> {
@@ -18,12 +19,41 @@ fn row(name: &str, remote: Option<&str>, status: &str, stale: bool) -> Arc<Sessi
     })
 }
 
+fn with_liveness(r: Arc<SessionInfo>, liveness: Liveness) -> Arc<SessionInfo> {
+    let mut s = SessionInfo::clone(&r);
+    s.liveness = liveness;
+    Arc::new(s)
+}
+
 fn snap(rows: Vec<Arc<SessionInfo>>) -> Snapshot {
     Snapshot {
         sessions: rows,
         sources: Vec::new(),
         generation: 0,
     }
+}
+
+fn health(name: Option<&str>, state: SourceState) -> SourceHealth {
+    SourceHealth {
+        state,
+        reason: (state == SourceState::Unavailable)
+            .then(|| SourceError::Refused("dev:22: connection refused".into())),
+        ..SourceHealth::connecting(name.map(Into::into))
+    }
+}
+
+fn snap_of(rows: Vec<Arc<SessionInfo>>, sources: Vec<SourceHealth>) -> Snapshot {
+    Snapshot {
+        sessions: rows,
+        sources,
+        generation: 0,
+    }
+}
+
+/// Shows `snapshot` at `t` and returns the notice due once the window has passed.
+fn step(w: &mut Watcher, snapshot: &Snapshot, t: Instant) -> Option<Notice> {
+    w.observe(snapshot, t);
+    w.take_due(t + COALESCE)
 }
 
 fn names(n: &Option<Notice>) -> Vec<String> {
@@ -37,40 +67,273 @@ fn the_first_snapshot_is_quiet_and_a_change_is_one_event() {
     let mut w = Watcher::new(Triggers::default());
     let t = Instant::now();
     let a = snap(vec![row("api", None, "permission", false)]);
-    assert_eq!(
-        w.observe(&a, t),
-        None,
-        "already needing you at start: no event"
-    );
+    assert_eq!(step(&mut w, &a, t), None, "already needing you at start");
     let b = snap(vec![
         row("api", None, "permission", false),
         row("web", Some("dev"), "working", false),
     ]);
-    assert_eq!(w.observe(&b, t), None);
+    assert_eq!(step(&mut w, &b, t), None);
     let c = snap(vec![
         row("api", None, "permission", false),
         row("web", Some("dev"), "waiting", false),
     ]);
-    let n = w.observe(&c, t + Duration::from_secs(1));
+    let n = step(&mut w, &c, t + Duration::from_secs(1));
     assert_eq!(names(&n), ["web [dev]"]);
     assert_eq!(
         n.unwrap().summary(),
         "web [dev] is waiting for you: web says hi"
     );
-    assert_eq!(w.observe(&c, t + Duration::from_secs(2)), None, "no repeat");
+    assert_eq!(
+        step(&mut w, &c, t + Duration::from_secs(2)),
+        None,
+        "no repeat"
+    );
+}
+
+#[test]
+fn starting_with_three_sessions_already_waiting_is_silent() {
+    let mut w = Watcher::new(Triggers::default());
+    let t = Instant::now();
+    let rows = vec![
+        row("api", None, "waiting", false),
+        row("web", Some("dev"), "permission", false),
+        row("db", Some("gpu"), "waiting", false),
+    ];
+    let sources = vec![
+        health(None, SourceState::Connected),
+        health(Some("dev"), SourceState::Connected),
+        health(Some("gpu"), SourceState::Connected),
+    ];
+    let s = snap_of(rows, sources);
+    assert_eq!(step(&mut w, &s, t), None);
+    assert_eq!(step(&mut w, &s, t + Duration::from_secs(1)), None);
+    assert_eq!(w.deadline(), None, "nothing is being gathered");
+}
+
+#[test]
+fn a_source_that_connects_later_or_reconnects_starts_with_a_baseline() {
+    let mut w = Watcher::new(Triggers {
+        per_session: Duration::ZERO,
+        ..Triggers::default()
+    });
+    let t = Instant::now();
+    let local = || health(None, SourceState::Connected);
+    // navi starts: the local directory answered, dev is still connecting.
+    let start = snap_of(
+        vec![row("api", None, "working", false)],
+        vec![local(), health(Some("dev"), SourceState::Connecting)],
+    );
+    assert_eq!(step(&mut w, &start, t), None);
+    // dev answers 3 s later with two sessions that were waiting all along: old news.
+    let dev_rows = || {
+        vec![
+            row("api", None, "working", false),
+            row("web", Some("dev"), "waiting", false),
+            row("train", Some("dev"), "permission", false),
+        ]
+    };
+    let connected = snap_of(
+        dev_rows(),
+        vec![local(), health(Some("dev"), SourceState::Connected)],
+    );
+    assert_eq!(step(&mut w, &connected, t + Duration::from_secs(3)), None);
+    // dev goes away: its rows are stale; it comes back with `web` changed meanwhile and
+    // a new session: the reconnect is a baseline too.
+    let stale: Vec<_> = dev_rows()
+        .into_iter()
+        .map(|r| {
+            let mut s = SessionInfo::clone(&r);
+            s.stale = s.remote.is_some();
+            Arc::new(s)
+        })
+        .collect();
+    let down = snap_of(
+        stale,
+        vec![local(), health(Some("dev"), SourceState::Unavailable)],
+    );
+    assert_eq!(step(&mut w, &down, t + Duration::from_secs(5)), None);
+    let back = snap_of(
+        vec![
+            row("api", None, "working", false),
+            row("web", Some("dev"), "permission", false),
+            row("new", Some("dev"), "waiting", false),
+        ],
+        vec![local(), health(Some("dev"), SourceState::Connected)],
+    );
+    assert_eq!(step(&mut w, &back, t + Duration::from_secs(9)), None);
+    // From then on, dev's changes are news again.
+    let later = snap_of(
+        vec![
+            row("api", None, "working", false),
+            row("web", Some("dev"), "working", false),
+            row("new", Some("dev"), "working", false),
+        ],
+        vec![local(), health(Some("dev"), SourceState::Connected)],
+    );
+    assert_eq!(step(&mut w, &later, t + Duration::from_secs(10)), None);
+    let asks = snap_of(
+        vec![
+            row("api", None, "working", false),
+            row("web", Some("dev"), "permission", false),
+            row("new", Some("dev"), "working", false),
+        ],
+        vec![local(), health(Some("dev"), SourceState::Connected)],
+    );
+    let n = step(&mut w, &asks, t + Duration::from_secs(11));
+    assert_eq!(names(&n), ["web [dev]"]);
+}
+
+#[test]
+fn ended_unknown_and_stale_rows_never_notify() {
+    let mut w = Watcher::new(Triggers {
+        per_session: Duration::ZERO,
+        ..Triggers::default()
+    });
+    let t = Instant::now();
+    let rows = |status: &str| {
+        vec![
+            with_liveness(row("ghost", None, status, false), Liveness::Ended),
+            with_liveness(
+                row("far", Some("dev"), status, false),
+                Liveness::Unknown("tmux: not found".into()),
+            ),
+            row("old", Some("gpu"), status, true),
+        ]
+    };
+    step(&mut w, &snap(rows("working")), t);
+    // The ghost "needs permission", the others too: none of them runs for sure.
+    assert_eq!(step(&mut w, &snap(rows("permission")), t), None);
+    assert_eq!(step(&mut w, &snap(rows("waiting")), t), None);
+    // Turning live with the status it had: not news either.
+    let live: Vec<_> = rows("waiting")
+        .into_iter()
+        .map(|r| {
+            let mut s = SessionInfo::clone(&r);
+            s.liveness = Liveness::Live;
+            s.stale = false;
+            Arc::new(s)
+        })
+        .collect();
+    assert_eq!(step(&mut w, &snap(live), t), None);
+}
+
+#[test]
+fn an_ended_ghost_row_at_start_and_after_is_silent() {
+    let mut w = Watcher::new(Triggers::default());
+    let t = Instant::now();
+    let ghost = |status: &str| {
+        snap(vec![with_liveness(
+            row("ghost", None, status, false),
+            Liveness::Ended,
+        )])
+    };
+    assert_eq!(step(&mut w, &ghost("permission"), t), None);
+    assert_eq!(step(&mut w, &ghost("working"), t), None);
+    assert_eq!(
+        step(&mut w, &ghost("permission"), t + Duration::from_secs(60)),
+        None
+    );
+}
+
+#[test]
+fn two_machines_200_ms_apart_are_one_notice() {
+    let mut w = Watcher::new(Triggers::default());
+    let t = Instant::now();
+    let sources = || {
+        vec![
+            health(Some("dev"), SourceState::Connected),
+            health(Some("gpu"), SourceState::Connected),
+        ]
+    };
+    let rows = |web: &str, train: &str| {
+        snap_of(
+            vec![
+                row("web", Some("dev"), web, false),
+                row("train", Some("gpu"), train, false),
+            ],
+            sources(),
+        )
+    };
+    w.observe(&rows("working", "working"), t);
+    assert_eq!(w.take_due(t + COALESCE), None);
+    let t1 = t + Duration::from_secs(1);
+    w.observe(&rows("permission", "working"), t1);
+    assert_eq!(w.deadline(), Some(t1 + COALESCE));
+    assert_eq!(w.take_due(t1 + Duration::from_millis(100)), None, "not yet");
+    let t2 = t1 + Duration::from_millis(200);
+    w.observe(&rows("permission", "permission"), t2);
+    assert_eq!(
+        w.deadline(),
+        Some(t1 + COALESCE),
+        "the window runs from the first event"
+    );
+    let n = w.take_due(t1 + COALESCE).unwrap();
+    assert_eq!(
+        n.summary(),
+        "2 sessions need you: web [dev], train [gpu]",
+        "{n:?}"
+    );
+    assert_eq!(w.deadline(), None);
+    assert_eq!(w.take_due(t1 + COALESCE * 4), None, "once");
+}
+
+#[test]
+fn a_change_after_the_window_is_a_notice_of_its_own() {
+    let mut w = Watcher::new(Triggers::default());
+    let t = Instant::now();
+    let rows = |a: &str, b: &str| {
+        snap(vec![
+            row("a", None, a, false),
+            row("b", Some("dev"), b, false),
+        ])
+    };
+    w.observe(&rows("working", "working"), t);
+    w.observe(&rows("waiting", "working"), t + Duration::from_secs(1));
+    let late = t + Duration::from_secs(1) + COALESCE;
+    // The first notice is due; the task takes it before it looks at the next snapshot.
+    assert_eq!(names(&w.take_due(late)), ["a"]);
+    w.observe(&rows("waiting", "waiting"), late);
+    assert_eq!(names(&w.take_due(late + COALESCE)), ["b [dev]"]);
+}
+
+#[test]
+fn a_session_changing_twice_in_one_window_is_named_once_with_its_latest_state() {
+    let mut w = Watcher::new(Triggers {
+        per_session: Duration::ZERO,
+        ..Triggers::default()
+    });
+    let t = Instant::now();
+    w.observe(&snap(vec![row("a", None, "working", false)]), t);
+    w.observe(&snap(vec![row("a", None, "waiting", false)]), t);
+    w.observe(&snap(vec![row("a", None, "working", false)]), t);
+    w.observe(&snap(vec![row("a", None, "permission", false)]), t);
+    let n = w.take_due(t + COALESCE).unwrap();
+    assert_eq!(n.summary(), "a needs permission: a says hi");
 }
 
 #[test]
 fn stale_rows_make_no_event_and_coming_back_unchanged_is_quiet() {
     let mut w = Watcher::new(Triggers::default());
     let t = Instant::now();
-    w.observe(&snap(vec![row("web", Some("dev"), "waiting", false)]), t);
+    step(
+        &mut w,
+        &snap(vec![row("web", Some("dev"), "waiting", false)]),
+        t,
+    );
     assert_eq!(
-        w.observe(&snap(vec![row("web", Some("dev"), "waiting", true)]), t),
+        step(
+            &mut w,
+            &snap(vec![row("web", Some("dev"), "waiting", true)]),
+            t
+        ),
         None
     );
     assert_eq!(
-        w.observe(&snap(vec![row("web", Some("dev"), "waiting", false)]), t),
+        step(
+            &mut w,
+            &snap(vec![row("web", Some("dev"), "waiting", false)]),
+            t
+        ),
         None,
         "the remote came back with the same status"
     );
@@ -83,11 +346,11 @@ fn bursts_are_one_notice_and_sessions_are_rate_limited() {
     let working: Vec<_> = (0..10)
         .map(|i| row(&format!("s{i}"), None, "working", false))
         .collect();
-    w.observe(&snap(working.clone()), t);
+    step(&mut w, &snap(working.clone()), t);
     let waiting: Vec<_> = (0..10)
         .map(|i| row(&format!("s{i}"), None, "waiting", false))
         .collect();
-    let n = w.observe(&snap(waiting.clone()), t).unwrap();
+    let n = step(&mut w, &snap(waiting.clone()), t).unwrap();
     assert_eq!(n.events.len(), 10);
     assert!(
         n.summary().starts_with("10 sessions need you: s0, s1"),
@@ -98,11 +361,11 @@ fn bursts_are_one_notice_and_sessions_are_rate_limited() {
         statuses: ["done", "error"].into_iter().collect(),
         ..Triggers::default()
     });
-    done.observe(&snap(working.clone()), t);
+    step(&mut done, &snap(working.clone()), t);
     let finished: Vec<_> = (0..10)
         .map(|i| row(&format!("s{i}"), None, "done", false))
         .collect();
-    let n = done.observe(&snap(finished), t).unwrap();
+    let n = step(&mut done, &snap(finished), t).unwrap();
     assert!(
         n.summary().starts_with("10 sessions are done: s0"),
         "{}",
@@ -113,24 +376,46 @@ fn bursts_are_one_notice_and_sessions_are_rate_limited() {
         .collect();
     mixed.push(row("s9", None, "error", false));
     mixed[0] = row("s0", None, "done", false);
-    done.observe(&snap(working.clone()), t + Duration::from_secs(60));
-    let n = done
-        .observe(&snap(mixed), t + Duration::from_secs(60))
-        .unwrap();
+    step(
+        &mut done,
+        &snap(working.clone()),
+        t + Duration::from_secs(60),
+    );
+    let n = step(&mut done, &snap(mixed), t + Duration::from_secs(60)).unwrap();
     assert_eq!(n.summary(), "2 sessions changed: s0, s9");
     // s0 flaps back and forth within the rate limit: quiet.
-    w.observe(&snap(working.clone()), t + Duration::from_secs(1));
+    step(&mut w, &snap(working.clone()), t + Duration::from_secs(1));
     assert_eq!(
-        w.observe(&snap(waiting.clone()), t + Duration::from_secs(2)),
+        step(&mut w, &snap(waiting.clone()), t + Duration::from_secs(2)),
         None
     );
-    w.observe(&snap(working), t + Duration::from_secs(20));
+    step(&mut w, &snap(working), t + Duration::from_secs(20));
     assert_eq!(
-        w.observe(&snap(waiting), t + Duration::from_secs(21))
-            .map(|n| n.events.len()),
+        step(&mut w, &snap(waiting), t + Duration::from_secs(21)).map(|n| n.events.len()),
         Some(10),
         "after the interval it is news again"
     );
+}
+
+#[test]
+fn sessions_that_are_gone_are_forgotten() {
+    let mut w = Watcher::new(Triggers::default());
+    let t = Instant::now();
+    let many: Vec<_> = (0..50)
+        .map(|i| row(&format!("s{i}"), None, "working", false))
+        .collect();
+    step(&mut w, &snap(many), t);
+    let asking: Vec<_> = (0..50)
+        .map(|i| row(&format!("s{i}"), None, "waiting", false))
+        .collect();
+    assert!(step(&mut w, &snap(asking), t).is_some());
+    assert_eq!(w.last_event.len(), 50);
+    assert_eq!(w.last.len(), 50);
+    step(&mut w, &snap(vec![row("s0", None, "waiting", false)]), t);
+    assert_eq!(w.last_event.len(), 1, "rate limits of rows that are gone");
+    assert_eq!(w.last.len(), 1);
+    step(&mut w, &snap(vec![]), t);
+    assert!(w.last_event.is_empty() && w.last.is_empty());
 }
 
 #[test]
@@ -140,42 +425,60 @@ fn team_status_counts_and_remote_events_are_optional() {
         ..Triggers::default()
     });
     let t = Instant::now();
-    let health = |state| SourceHealth {
-        state,
-        reason: (state == SourceState::Unavailable)
-            .then(|| SourceError::Refused("dev:22: connection refused".into())),
-        ..SourceHealth::connecting(Some("dev".into()))
-    };
     let mut s = snap(vec![]);
-    s.sources = vec![health(SourceState::Connected)];
-    w.observe(&s, t);
-    s.sources = vec![health(SourceState::Unavailable)];
-    let n = w.observe(&s, t).unwrap();
+    s.sources = vec![health(Some("dev"), SourceState::Connected)];
+    step(&mut w, &s, t);
+    s.sources = vec![health(Some("dev"), SourceState::Unavailable)];
+    let n = step(&mut w, &s, t).unwrap();
     assert!(
         n.summary()
             .starts_with("dev is unavailable: connection refused"),
         "{}",
         n.summary()
     );
-    s.sources = vec![health(SourceState::Connected)];
-    assert_eq!(w.observe(&s, t).unwrap().summary(), "dev is back");
+    s.sources = vec![health(Some("dev"), SourceState::Connected)];
+    assert_eq!(step(&mut w, &s, t).unwrap().summary(), "dev is back");
+    s.sources = vec![];
+    step(&mut w, &s, t);
+    assert!(
+        w.sources.is_empty(),
+        "a remote no longer listed is forgotten"
+    );
 }
 
 #[test]
 fn hostile_text_is_cleaned_and_bounded() {
     let mut w = Watcher::new(Triggers::default());
     let t = Instant::now();
-    w.observe(&snap(vec![row("x", None, "working", false)]), t);
+    step(&mut w, &snap(vec![row("x", None, "working", false)]), t);
     let mut evil = SessionInfo::clone(&row("x\u{1b}]0;pwn\u{7}", None, "permission", false));
     evil.message = format!("\u{1b}[2J{}", "m".repeat(1000));
-    w.observe(&snap(vec![]), t);
-    let n = w.observe(&snap(vec![Arc::new(evil)]), t).unwrap();
+    step(&mut w, &snap(vec![]), t);
+    let n = step(&mut w, &snap(vec![Arc::new(evil)]), t).unwrap();
     let text = n.summary();
     assert!(
         !text.contains('\u{1b}') && !text.contains('\u{7}'),
         "{text:?}"
     );
     assert!(text.chars().count() <= 200);
+}
+
+// The proptest: a world of three sources whose rows and states change step by step, seen
+// by a watcher the way the notifier's task sees it (a due notice is taken before the next
+// snapshot), against a reference written from the rules.
+
+/// The sources of the generated world: local and two remotes.
+const SOURCES: [Option<&str>; 3] = [None, Some("a"), Some("b")];
+
+/// One source at one step.
+#[derive(Debug, Clone)]
+enum SourceStep {
+    /// Not answered yet (only before its first answer).
+    Connecting,
+    /// Answered with these rows: (name index, status, liveness index).
+    Connected(Vec<(usize, &'static str, u8)>),
+    /// Failed: its last rows, stale.
+    Unavailable,
 }
 
 fn status_strategy() -> impl Strategy<Value = &'static str> {
@@ -188,49 +491,179 @@ fn status_strategy() -> impl Strategy<Value = &'static str> {
     ]
 }
 
+fn source_step() -> impl Strategy<Value = SourceStep> {
+    prop_oneof![
+        1 => Just(SourceStep::Connecting),
+        6 => prop::collection::vec((0..3usize, status_strategy(), 0..4u8), 0..4)
+            .prop_map(SourceStep::Connected),
+        2 => Just(SourceStep::Unavailable),
+    ]
+}
+
+fn liveness_of(i: u8) -> Liveness {
+    match i {
+        0 => Liveness::Ended,
+        1 => Liveness::Unknown("no server".into()),
+        // Live twice as often.
+        _ => Liveness::Live,
+    }
+}
+
+/// The snapshots of the steps, as the aggregator would publish them: a source connects
+/// once, stays connected or unavailable after, and an unavailable one keeps its last
+/// rows, stale.
+fn world(steps: &[[SourceStep; 3]]) -> Vec<Snapshot> {
+    let mut answered = [false; 3];
+    let mut rows: [Vec<Arc<SessionInfo>>; 3] = Default::default();
+    let mut out = Vec::new();
+    for step in steps {
+        let mut sources = Vec::new();
+        for (i, s) in step.iter().enumerate() {
+            let name = SOURCES[i];
+            let state = match s {
+                SourceStep::Connecting if !answered[i] => SourceState::Connecting,
+                SourceStep::Connected(list) => {
+                    answered[i] = true;
+                    let mut seen = BTreeSet::new();
+                    rows[i] = list
+                        .iter()
+                        .filter(|(n, _, _)| seen.insert(*n))
+                        .map(|(n, st, l)| {
+                            with_liveness(row(&format!("s{n}"), name, st, false), liveness_of(*l))
+                        })
+                        .collect();
+                    SourceState::Connected
+                }
+                // Unavailable, or "connecting" again: a failed poll.
+                _ if !answered[i] => SourceState::Connecting,
+                _ => {
+                    rows[i] = rows[i]
+                        .iter()
+                        .map(|r| {
+                            let mut s = SessionInfo::clone(r);
+                            s.stale = true;
+                            Arc::new(s)
+                        })
+                        .collect();
+                    SourceState::Unavailable
+                }
+            };
+            sources.push(health(name, state));
+        }
+        out.push(snap_of(rows.iter().flatten().cloned().collect(), sources));
+    }
+    out
+}
+
+/// One announced transition: who, and into what.
+type Said = (String, String);
+
 proptest! {
-    /// Over any sequence of snapshots: no event for the first, none for stale rows, an
-    /// event only when a session's status changed into a trigger, never two for one
-    /// session in one notice.
+    /// Over any sequence of snapshots: no event for a source's baseline (its first
+    /// snapshot after start or after a reconnect) nor for a row that is not live; every
+    /// live row that newly turns to permission or waiting is announced exactly once, in
+    /// the notice of the window it happened in; never two events for one session in one
+    /// notice.
     #[test]
-    fn events_are_exactly_the_transitions(
+    fn notices_are_exactly_the_live_transitions_outside_baselines(
         steps in prop::collection::vec(
-            prop::collection::vec((0..4usize, status_strategy(), any::<bool>()), 0..6),
-            1..8,
-        )
+            [source_step(), source_step(), source_step()],
+            1..10,
+        ),
+        gaps in prop::collection::vec(
+            prop::sample::select(vec![0u64, 100, 200, 400, 800, 1600]),
+            10,
+        ),
     ) {
+        let snapshots = world(&steps);
         let triggers = Triggers {
             per_session: Duration::ZERO,
             ..Triggers::default()
         };
+        let start = Instant::now();
+        let mut t = start;
+        let times: Vec<Instant> = gaps
+            .iter()
+            .take(snapshots.len())
+            .map(|g| {
+                t += Duration::from_millis(*g);
+                t
+            })
+            .collect();
+
+        // What the watcher says: each notice, taken when due, before the next snapshot.
         let mut w = Watcher::new(triggers.clone());
-        let t = Instant::now();
-        let mut known: HashMap<String, Status> = HashMap::new();
-        for (i, rows) in steps.iter().enumerate() {
-            let mut seen = BTreeSet::new();
-            let rows: Vec<_> = rows
+        let mut said: Vec<Vec<Said>> = Vec::new();
+        let take = |n: Notice| -> Vec<Said> {
+            n.events
                 .iter()
-                .filter(|(n, _, _)| seen.insert(*n))
-                .map(|(n, s, stale)| row(&format!("s{n}"), None, s, *stale))
-                .collect();
-            let notice = w.observe(&snap(rows.clone()), t);
-            let mut expected = Vec::new();
-            let mut next = HashMap::new();
-            for r in &rows {
-                let prev = known.get(&r.tmux_session);
-                if r.stale {
-                    if let Some(p) = prev {
-                        next.insert(r.tmux_session.clone(), p.clone());
-                    }
-                    continue;
-                }
-                if i > 0 && prev != Some(&r.status) && triggers.statuses.contains(r.status.as_str()) {
-                    expected.push(r.tmux_session.clone());
-                }
-                next.insert(r.tmux_session.clone(), r.status.clone());
+                .map(|e| match e {
+                    Event::Status { status, .. } => (e.label(), status.as_str().to_string()),
+                    Event::Remote { .. } => (e.label(), "remote".into()),
+                })
+                .collect()
+        };
+        for (s, at) in snapshots.iter().zip(&times) {
+            if let Some(due) = w.deadline().filter(|d| d <= at) {
+                said.extend(w.take_due(due).map(take));
             }
-            known = next;
-            prop_assert_eq!(names(&notice), expected);
+            w.observe(s, *at);
         }
+        if let Some(due) = w.deadline() {
+            said.extend(w.take_due(due).map(take));
+        }
+        prop_assert_eq!(w.deadline(), None);
+
+        // The reference: the transitions, from the rules.
+        let mut transitions: Vec<(Instant, Said)> = Vec::new();
+        let mut before: HashMap<String, String> = HashMap::new();
+        let mut was_connected: HashSet<Option<String>> = HashSet::new();
+        for (i, (s, at)) in snapshots.iter().zip(&times).enumerate() {
+            let connected: HashSet<Option<String>> = s
+                .sources
+                .iter()
+                .filter(|h| h.state == SourceState::Connected)
+                .map(|h| h.name.clone())
+                .collect();
+            let mut now = HashMap::new();
+            for r in &s.sessions {
+                let label = match &r.remote {
+                    Some(rm) => format!("{} [{rm}]", r.tmux_session),
+                    None => r.tmux_session.clone(),
+                };
+                let status = r.status.as_str().to_string();
+                let baseline = i == 0
+                    || (connected.contains(&r.remote) && !was_connected.contains(&r.remote));
+                let live = !r.stale && r.liveness == Liveness::Live;
+                let changed = before.get(&label) != Some(&status);
+                if live && !baseline && changed && r.status.needs_attention() {
+                    transitions.push((*at, (label.clone(), status.clone())));
+                }
+                now.insert(label, status);
+            }
+            before = now;
+            was_connected = connected;
+        }
+        // Grouped into windows: each opens with the first transition no window holds.
+        let mut expected: Vec<Vec<Said>> = Vec::new();
+        let mut open: Option<Instant> = None;
+        for (at, (label, status)) in transitions {
+            if open.is_none_or(|o| at >= o + COALESCE) {
+                open = Some(at);
+                expected.push(Vec::new());
+            }
+            let notice = expected.last_mut().unwrap();
+            match notice.iter_mut().find(|(l, _)| *l == label) {
+                Some(e) => e.1 = status,
+                None => notice.push((label, status)),
+            }
+        }
+        for n in &said {
+            let mut labels: Vec<&String> = n.iter().map(|(l, _)| l).collect();
+            labels.sort();
+            labels.dedup();
+            prop_assert_eq!(labels.len(), n.len(), "one event per session: {:?}", n);
+        }
+        prop_assert_eq!(said, expected);
     }
 }

@@ -65,7 +65,8 @@ ENVIRONMENT:
 
 JSON (`navi list --json`): one object {\"sessions\": [...], \"sources\": [...]}. Each session is its
 status file's fields plus \"remote\" (null when local), \"stale\", \"status_kind\" (the known
-status or \"unknown\") and its marks \"bookmarked\", \"tags\", \"note\"; each source
+status or \"unknown\"), \"liveness\" (live, ended, unknown or stale: does its tmux session run?)
+with \"liveness_reason\", and its marks \"bookmarked\", \"tags\", \"note\"; each source
 is {\"name\", \"state\", \"reason\", \"reason_kind\", \"latency_ms\", \"last_ok\", \"sessions\",
 \"skipped\"}. See navi-app/README.md.
 

@@ -16,8 +16,9 @@ pub fn list(snapshot: &Snapshot) -> Value {
     })
 }
 
-/// A session: the status file's fields as read, plus `remote`, `stale`, `status_kind`
-/// and its marks (`bookmarked`, `tags`, `note`).
+/// A session: the status file's fields as read, plus `remote`, `stale`, `status_kind`,
+/// `liveness` (`live`, `ended`, `unknown`, `stale`) with `liveness_reason`, and its marks
+/// (`bookmarked`, `tags`, `note`).
 pub fn session(s: &SessionInfo) -> Value {
     let mut obj = match serde_json::to_value(s) {
         Ok(Value::Object(m)) => m,
@@ -29,6 +30,12 @@ pub fn session(s: &SessionInfo) -> Value {
         ]),
     };
     obj.insert("status_kind".into(), json!(s.status.kind()));
+    // Whether its tmux session runs (live, ended, unknown, stale), and why it is
+    // unknown; `ended` stays for scripts written before `liveness`.
+    let liveness = s.row_liveness();
+    obj.insert("liveness".into(), json!(liveness.as_str()));
+    obj.insert("liveness_reason".into(), json!(liveness.reason()));
+    obj.insert("ended".into(), json!(s.is_ended()));
     obj.insert("bookmarked".into(), json!(s.marks.bookmarked));
     obj.insert("tags".into(), json!(s.marks.tags));
     obj.insert("note".into(), json!(s.marks.note));

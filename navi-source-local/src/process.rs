@@ -8,6 +8,9 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+/// How long the output of a child that has exited is waited for at least.
+const READ_GRACE: Duration = Duration::from_millis(50);
+
 /// The most of one output stream kept (tmux and git answers are a few KB).
 const MAX_OUTPUT: u64 = 4 * 1024 * 1024;
 
@@ -47,8 +50,14 @@ pub fn finish_within(mut child: Child, deadline: Instant) -> std::io::Result<Out
             }
         }
     };
+    // The readers may not have run yet when the child is seen exited (the caller came
+    // late): a short grace past the deadline lets them hand over what is already there.
     let wait = |rx: &mpsc::Receiver<Vec<u8>>| {
-        rx.recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        rx.recv_timeout(
+            deadline
+                .saturating_duration_since(Instant::now())
+                .max(READ_GRACE),
+        )
     };
     match (wait(&out), wait(&err)) {
         (Ok(stdout), Ok(stderr)) => Ok(Output {

@@ -116,25 +116,37 @@ impl<R: Read> Scanner<R> {
 
     fn string_into(&mut self, out: &mut Vec<u8>, cap: usize) -> Result<bool, String> {
         let mut fits = true;
-        let mut keep = |out: &mut Vec<u8>, b: u8| {
-            if out.len() < cap {
-                out.push(b);
-            } else {
-                fits = false;
-            }
-        };
+        let ends_early = || "the hook event ends inside a string".to_string();
         loop {
-            match self.next()? {
-                None => return Err("the hook event ends inside a string".into()),
-                Some(b'"') => return Ok(fits),
-                Some(b'\\') => {
-                    keep(out, b'\\');
-                    match self.next()? {
-                        Some(e) => keep(out, e),
-                        None => return Err("the hook event ends inside a string".into()),
+            // Plain bytes are taken a buffer at a time, up to the next quote or escape.
+            let buf = self.r.fill_buf().map_err(|e| e.to_string())?;
+            if buf.is_empty() {
+                return Err(ends_early());
+            }
+            let plain = buf
+                .iter()
+                .position(|b| matches!(b, b'"' | b'\\'))
+                .unwrap_or(buf.len());
+            let room = cap.saturating_sub(out.len());
+            out.extend_from_slice(&buf[..plain.min(room)]);
+            fits &= plain <= room;
+            let special = buf.get(plain).copied();
+            self.r.consume(plain);
+            match special {
+                None => continue,
+                Some(b'"') => {
+                    self.r.consume(1);
+                    return Ok(fits);
+                }
+                Some(_) => {
+                    self.r.consume(1);
+                    let escaped = self.next()?.ok_or_else(ends_early)?;
+                    if out.len() + 2 <= cap {
+                        out.extend_from_slice(&[b'\\', escaped]);
+                    } else {
+                        fits = false;
                     }
                 }
-                Some(b) => keep(out, b),
             }
         }
     }

@@ -72,6 +72,7 @@ mod attach;
 mod auth;
 mod config;
 mod error;
+mod framed;
 mod hostkey;
 mod marks;
 mod pool;
@@ -83,6 +84,7 @@ mod target;
 pub mod test_support;
 
 use async_trait::async_trait;
+use navi_core::statusdir::liveness::TmuxServer;
 use navi_core::{
     Action, ActionOutput, AttachCommand, AttachContext, Capabilities, PollReport, SessionInfo,
     SessionSource, SourceError,
@@ -152,6 +154,29 @@ impl SshSource {
     pub fn is_connected(&self) -> bool {
         self.pool.is_connected()
     }
+
+    /// Runs `action` on `session` of tmux server `server` there (every tmux call of the
+    /// action addresses that server), over the pooled connection; what
+    /// [`SessionSource::act`] does with the server the session's status file names.
+    pub async fn act_on(
+        &self,
+        server: &TmuxServer,
+        session: &str,
+        action: &Action,
+    ) -> Result<ActionOutput, SourceError> {
+        let r = &self.remote;
+        let on = actions::On {
+            pool: &self.pool,
+            remote: &r.name,
+            sessions_dir: &r.sessions_dir,
+            server,
+        };
+        let out = actions::act(&on, session, action).await;
+        // The push loop shows the action's effect (a new or ended tmux session) before
+        // the next poll.
+        self.pool.settle().await;
+        out
+    }
 }
 
 #[async_trait]
@@ -199,12 +224,9 @@ impl SessionSource for SshSource {
 
     /// Over the pooled connection, one login-shell-neutral command per step.
     async fn act(&self, session: &str, action: &Action) -> Result<ActionOutput, SourceError> {
-        let r = &self.remote;
-        let out = actions::act(&self.pool, &r.name, &r.sessions_dir, session, action).await;
-        // The push loop shows the action's effect (a new or ended tmux session) before
-        // the next poll.
-        self.pool.settle().await;
-        out
+        // TODO(merge): server_of
+        let server = TmuxServer::Default;
+        self.act_on(&server, session, action).await
     }
 }
 

@@ -282,7 +282,7 @@ sleep 0.3 2>/dev/null || sleep 1
 dead() {{ tm display-message -p -t "$p" '#{{pane_dead}} #{{pane_dead_status}}' 2>/dev/null; }}
 ended() {{
   printf '%s\n' "$1"
-  tm capture-pane -p -J -t "$p" 2>/dev/null
+  tm capture-pane -p -J -S - -E - -t "$p" 2>/dev/null
   tm kill-session -t "$t" 2>/dev/null
   exit 7
 }}
@@ -425,9 +425,9 @@ cat -- "$d/$6""#;
   mv -f -- "$t" "$d/$2" && rm -f -- "$d/$1"
 }
 if command -v flock >/dev/null 2>&1; then
-  exec 9>"$d/$3" 8>"$d/$4" && flock 9 && flock 8 && write
+  exec 9>"$d/$3" 8>"$d/$4" && flock 9 && flock 8 && write "$@"
 else
-  write
+  write "$@"
 fi"#;
     let written = on
         .run_ok(

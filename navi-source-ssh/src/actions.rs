@@ -497,9 +497,10 @@ mod tests {
             ended_at_once(pane),
             "its command exited at once (exit status 127): Welcome sh: 1: claude: not found"
         );
+        assert_eq!(ended_at_once(b"\n"), "the session ended at once");
         assert_eq!(
-            ended_at_once(b"\n"),
-            "the session ended at once, printing nothing"
+            ended_at_once(b"?\nsh: x: not found\n"),
+            "its command exited at once (tmux did not report its exit status): sh: x: not found"
         );
     }
 }

@@ -45,6 +45,12 @@
 //!   refused loudly. There is no option to turn this off.
 //! * Remote output is untrusted: capped per file (1 MiB) and per poll (16 MiB), framed
 //!   by a per-poll random nonce, and paths reach the remote shell only quoted.
+//! * Actions (`SessionSource::act`) take the session as a validated
+//!   [`navi_core::SessionName`] (a path or a tmux target is refused before anything is
+//!   sent), address the session's own tmux server, get every path from
+//!   `navi_core::statusdir::layout` as an operand, and frame their output with a nonce of
+//!   their own, so a login shell's greeting never reaches a status file, a marks file or
+//!   a preview.
 //!
 //! # Example
 //!

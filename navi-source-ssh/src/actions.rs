@@ -1,230 +1,507 @@
 //! Actions on a remote's sessions, over the pooled connection (no second login): each
-//! is one POSIX script with the names as operands, sent through [`RemoteCommand`] so it
-//! means the same under every login shell. The remote's `~` is expanded by the remote;
-//! names reach tmux as exact single arguments ([`navi_core::tmux_arg`]).
+//! is one POSIX script with everything it touches as operands, sent through
+//! [`RemoteCommand`] so it means the same under every login shell, and framed
+//! ([`crate::framed`]) so what the login shell prints is never taken for its output.
+//!
+//! Names are names: the session is a [`SessionName`] before anything is sent (a name
+//! tmux may hold for the session acted on, one tmux keeps unchanged for `new` and
+//! `rename`); paths come from [`layout`]; tmux targets are [`SessionName::target`] and
+//! [`SessionName::pane_target`], on the session's own server ([`TmuxServer`]).
+//!
+//! What an action says is what happened: a session that is not there is "no tmux session
+//! named NAME on REMOTE" (only when its server answered without it; a tmux that cannot
+//! be asked says why instead), and `new` looks again a moment after creating the session,
+//! so a command that exits at once is reported with its exit status and last output.
 
 use std::time::Duration;
 
-use navi_core::{check_session_name, tmux_arg, tmux_target, Action, ActionOutput, SourceError};
+use navi_core::statusdir::layout;
+use navi_core::statusdir::liveness::{unreachable_reason, TmuxServer};
+use navi_core::{tmux_arg, Action, ActionOutput, SessionName, SourceError};
 
-use crate::pool::Pool;
-use crate::shell::{set_home_path, summarize_remote_output, RemoteCommand};
+use crate::framed::{
+    self, Framed, EXIT_ENDED, EXIT_NO_SESSION, EXIT_NO_STATUS, EXIT_NO_TMUX, EXIT_REFUSED,
+};
+use crate::pool::{PaneAnswer, Pool};
+use crate::remote::new_nonce;
+use crate::shell::set_home_path;
 
 /// An action's time on the remote.
-const ACTION_TIMEOUT: Duration = Duration::from_secs(20);
+pub(crate) const ACTION_TIMEOUT: Duration = Duration::from_secs(20);
 /// The most a preview may print (a pane is a few KB).
 const MAX_PREVIEW: usize = 1024 * 1024;
+/// The most of a status file `rename` reads back (a status file is capped far below).
+const MAX_STATUS: usize = 2 * 1024 * 1024;
+/// How many of a dead pane's last lines a failed `new` shows.
+const LAST_LINES: usize = 5;
 
-/// Exit statuses the scripts use for the user's mistakes (their stderr says which).
-const EXIT_REFUSED: u32 = 3;
-
-fn script(body: &str) -> String {
-    // `$d`: the status directory (`$1`, `~` meaning the remote user's home).
-    format!("{}\n{body}", set_home_path("d", 1))
+/// Where an action runs: the remote, its status directory and the session's tmux server.
+pub(crate) struct On<'a> {
+    pub(crate) pool: &'a Pool,
+    pub(crate) remote: &'a str,
+    pub(crate) sessions_dir: &'a str,
+    pub(crate) server: &'a TmuxServer,
 }
 
-/// Runs `action` on `session` of the remote whose status directory is `sessions_dir`.
+/// A refusal of what the user asked (a name that is not one, a session that is not
+/// there): the message alone, no "invalid configuration" or "remote error" label.
+fn refused(message: impl Into<String>) -> SourceError {
+    SourceError::Other(message.into().into())
+}
+
+/// Runs `action` on `session` (see the module docs).
 pub(crate) async fn act(
-    pool: &Pool,
-    remote: &str,
-    sessions_dir: &str,
+    on: &On<'_>,
     session: &str,
     action: &Action,
 ) -> Result<ActionOutput, SourceError> {
-    let on = |what: String| format!("{what} on {remote}");
+    let name = match action {
+        Action::New { .. } => SessionName::new_for_tmux(session),
+        _ => SessionName::existing(session),
+    }
+    .map_err(|e| refused(e.to_string()))?;
     match action {
-        Action::Preview => preview(pool, remote, session).await,
-        Action::New { dir, command } => {
-            new_session(pool, remote, sessions_dir, session, dir, command).await
-        }
-        Action::Kill => {
-            let body = r#"tmux kill-session -t "$2" || exit 3
-rm -f -- "$d/$3.json" "$d/.$3.lock" "$d/.navi/marks/$3.json" "$d/.navi/marks/.$3.lock""#;
-            let cmd = RemoteCommand::new(&script(body))
-                .arg(sessions_dir)
-                .arg(tmux_target(session))
-                .arg(session);
-            run(pool, &cmd, b"", 4096, &on(format!("kill {session}"))).await?;
-            Ok(ActionOutput::Done(on(format!("killed {session}"))))
-        }
-        Action::Dismiss => {
-            let body = r#"if tmux has-session -t "$2" 2>/dev/null; then
-  printf '%s is still running in tmux; kill it instead (x) to end it\n' "$3" >&2; exit 3
-fi
-rm -f -- "$d/$3.json" "$d/.$3.lock" "$d/.navi/marks/$3.json" "$d/.navi/marks/.$3.lock""#;
-            let cmd = RemoteCommand::new(&script(body))
-                .arg(sessions_dir)
-                .arg(tmux_target(session))
-                .arg(session);
-            run(pool, &cmd, b"", 4096, &on(format!("dismiss {session}"))).await?;
-            Ok(ActionOutput::Done(on(format!("dismissed {session}"))))
-        }
-        // TODO(merge): the clean-up's dismiss, keeping the marks (wt-ssh1's Dismiss arm).
-        Action::Tidy => Err(SourceError::Unsupported("tidy".into())),
-        Action::Send { text } => send(pool, remote, session, text).await,
-        Action::Rename { to } => rename(pool, remote, sessions_dir, session, to).await,
-        Action::Mark { ops } => crate::marks::apply(pool, remote, sessions_dir, session, ops).await,
+        Action::Preview => preview(on, &name).await,
+        Action::New { dir, command } => new_session(on, &name, dir, command).await,
+        Action::Kill => kill(on, &name).await,
+        // TODO(merge): the clean-up's dismiss keeps the marks (wt-ssh1's Dismiss arm).
+        Action::Dismiss | Action::Tidy => dismiss(on, &name).await,
+        Action::Send { text } => send(on, &name, text).await,
+        Action::Rename { to } => rename(on, &name, to).await,
+        Action::Mark { ops } => crate::marks::apply(on, &name, ops).await,
     }
 }
 
-/// The pane's text: through the connection's long-lived preview loop, an exec if it
-/// cannot run.
-async fn preview(pool: &Pool, remote: &str, session: &str) -> Result<ActionOutput, SourceError> {
-    let on = |what: String| format!("{what} on {remote}");
-    // The connection's long-lived preview loop; an exec if it cannot run.
-    match pool.preview(&format!("={session}:"), ACTION_TIMEOUT).await {
-        Ok(text) => return Ok(ActionOutput::Text(navi_core::text::clean_pane(&text))),
-        Err(e) => tracing::debug!(remote, "preview loop unavailable ({e}); using exec"),
+impl On<'_> {
+    /// Runs `body` framed, with `operands` after the wrapper's; `Err` when it did not
+    /// run to its end (the body's own exit status is the caller's to read).
+    pub(crate) async fn run_framed(
+        &self,
+        body: &str,
+        operands: &[&[u8]],
+        stdin: &[u8],
+        max: usize,
+    ) -> Result<Framed, SourceError> {
+        let nonce = new_nonce();
+        let cmd = operands.iter().fold(
+            framed::command(&nonce, self.sessions_dir, self.server, body),
+            |c, a| c.arg(a),
+        );
+        framed::run(self.pool, &cmd, &nonce, stdin, ACTION_TIMEOUT, max)
+            .await
+            .map_err(|e| e.on_source(self.remote))
     }
-    let cmd =
-        RemoteCommand::new("exec tmux capture-pane -p -J -t \"$1\"").arg(format!("={session}:"));
-    let out = run(
-        pool,
-        &cmd,
+
+    /// Like [`run_framed`](Self::run_framed), and any exit status but 0 is an error about `what`
+    /// (`kill api`) of `name`.
+    async fn run_ok(
+        &self,
+        what: &str,
+        name: &SessionName,
+        body: &str,
+        operands: &[&[u8]],
+        stdin: &[u8],
+        max: usize,
+    ) -> Result<Vec<u8>, SourceError> {
+        let out = self.run_framed(body, operands, stdin, max).await?;
+        match out.success() {
+            true => Ok(out.stdout),
+            false => Err(self.failure(what, name, &out)),
+        }
+    }
+
+    /// The error of a body that exited with `out.status`, about `what` of `name`.
+    pub(crate) fn failure(&self, what: &str, name: &SessionName, out: &Framed) -> SourceError {
+        self.failure_of(what, name, out.status, &out.reason())
+    }
+
+    /// The error of exit status `status` (see [`crate::framed`]), the body having said
+    /// `said`.
+    pub(crate) fn failure_of(
+        &self,
+        what: &str,
+        name: &SessionName,
+        status: u32,
+        said: &str,
+    ) -> SourceError {
+        let remote = self.remote;
+        match status {
+            EXIT_NO_SESSION => refused(format!("no tmux session named {name} on {remote}")),
+            EXIT_NO_STATUS => refused(format!(
+                "cannot {what} on {remote}: {name} has no status file in {}",
+                self.sessions_dir
+            )),
+            EXIT_REFUSED => refused(format!("cannot {what} on {remote}: {said}")),
+            EXIT_NO_TMUX => SourceError::Remote(
+                format!(
+                    "cannot {what} on {remote}: {}",
+                    unreachable_reason(self.server, said)
+                )
+                .into(),
+            ),
+            _ => SourceError::Remote(format!("cannot {what} on {remote}: {said}").into()),
+        }
+    }
+}
+
+/// The pane's text: through the connection's long-lived preview loop, an exec if the
+/// loop cannot run.
+async fn preview(on: &On<'_>, name: &SessionName) -> Result<ActionOutput, SourceError> {
+    let what = format!("preview {name}");
+    let text = match on.pool.preview(on.server, name, ACTION_TIMEOUT).await {
+        Ok(PaneAnswer::Text(text)) => text,
+        Ok(PaneAnswer::Failed { status, said }) => {
+            let said = match said.is_empty() {
+                true => "tmux capture-pane failed".to_string(),
+                false => said,
+            };
+            return Err(on.failure_of(&what, name, status, &said));
+        }
+        Err(e) => {
+            tracing::debug!(
+                remote = on.remote,
+                "preview loop unavailable ({e}); using exec"
+            );
+            let body = r#"need "$1"
+tm capture-pane -p -J -t "$2""#;
+            let out = on
+                .run_ok(
+                    &what,
+                    name,
+                    body,
+                    &[name.target().as_bytes(), name.pane_target().as_bytes()],
+                    b"",
+                    MAX_PREVIEW,
+                )
+                .await?;
+            String::from_utf8_lossy(&out).into_owned()
+        }
+    };
+    Ok(ActionOutput::Text(navi_core::text::clean_pane(&text)))
+}
+
+/// Kills the session, then removes its status file, lock and marks.
+async fn kill(on: &On<'_>, name: &SessionName) -> Result<ActionOutput, SourceError> {
+    let body = r#"need "$1"
+tm kill-session -t "$1" || exit 1
+rm -f -- "$d/$2" "$d/$3" "$d/$4" "$d/$5""#;
+    let files = session_files(name);
+    on.run_ok(
+        &format!("kill {name}"),
+        name,
+        body,
+        &[
+            name.target().as_bytes(),
+            files[0].as_bytes(),
+            files[1].as_bytes(),
+            files[2].as_bytes(),
+            files[3].as_bytes(),
+        ],
         b"",
-        MAX_PREVIEW,
-        &on(format!("preview {session}")),
+        4096,
     )
     .await?;
-    Ok(ActionOutput::Text(navi_core::text::clean_pane(
-        &String::from_utf8_lossy(&out),
+    Ok(ActionOutput::Done(format!(
+        "killed {name} on {}",
+        on.remote
     )))
 }
 
-/// A detached tmux session `session` in `dir` running `command`.
+/// The status file, its lock, the marks file and its lock of `name` (relative).
+fn session_files(name: &SessionName) -> [String; 4] {
+    [
+        layout::status_rel(name),
+        layout::lock_rel(name),
+        layout::marks_rel(name),
+        layout::marks_lock_rel(name),
+    ]
+}
+
+/// Removes the status file (and marks) of a session that no longer runs: refused while
+/// its server holds the session, when tmux cannot be asked at all (no tmux on `PATH`, a
+/// tmux that fails), and when there is no status file to remove.
+async fn dismiss(on: &On<'_>, name: &SessionName) -> Result<ActionOutput, SourceError> {
+    // No server at the socket (nothing listens, or no socket file) is an answer: no
+    // session runs there. Any other failure of tmux leaves the question open.
+    let body = r#"[ -f "$d/$2" ] || exit 8
+if tm has-session -t "$1" 2>/dev/null; then
+  echo 'it is still running in tmux; kill it instead (x) to end it' >&2; exit 3
+fi
+if ! e=$(tm list-sessions -F x 2>&1 >/dev/null); then
+  case $e in
+    *"no server running on "*|*"error connecting to "*"(No such file or directory)"*) ;;
+    *) printf '%s\n' "$e" >&2; exit 6;;
+  esac
+fi
+rm -f -- "$d/$2" "$d/$3" "$d/$4" "$d/$5""#;
+    let files = session_files(name);
+    on.run_ok(
+        &format!("dismiss {name}"),
+        name,
+        body,
+        &[
+            name.target().as_bytes(),
+            files[0].as_bytes(),
+            files[1].as_bytes(),
+            files[2].as_bytes(),
+            files[3].as_bytes(),
+        ],
+        b"",
+        4096,
+    )
+    .await?;
+    Ok(ActionOutput::Done(format!(
+        "dismissed {name} on {}",
+        on.remote
+    )))
+}
+
+/// A detached tmux session `name` in `dir` running `command`, confirmed a moment later
+/// (0.3 s).
+///
+/// The window keeps a dead pane until the check: `remain-on-exit`, set in the same tmux
+/// command list as the session, which the server runs before it can handle the command
+/// ending (tmux 2.x and 3.x). So a command that exits at once is reported with its exit
+/// status (`#{pane_dead_status}`, which tmux learns a moment after it marks the pane
+/// dead, hence the short wait for it; in rare races it never does, and the message says
+/// so) and the pane's last lines (read from the start of
+/// its history: the "Pane is dead" line tmux 3.3 adds can scroll them off the screen),
+/// then its session removed. A session that still runs gets the option back as it was
+/// (unset on its window). tmux may miss what a command wrote in the instant before it
+/// exited (its terminal is gone), so the output is shown when tmux has it; the exit
+/// status always is.
 async fn new_session(
-    pool: &Pool,
-    remote: &str,
-    sessions_dir: &str,
-    session: &str,
+    on: &On<'_>,
+    name: &SessionName,
     dir: &str,
     command: &[String],
 ) -> Result<ActionOutput, SourceError> {
-    let on = |what: String| format!("{what} on {remote}");
-    check_session_name(session).map_err(|e| SourceError::Config(e.into()))?;
-    let body = r#"
-[ -d "$w" ] || { printf 'no such directory: %s\n' "$w" >&2; exit 3; }
-command -v tmux >/dev/null 2>&1 || { echo 'tmux is not installed there' >&2; exit 3; }
-tmux has-session -t "$4" 2>/dev/null && { printf 'a session named %s already exists\n' "$5" >&2; exit 3; }
-name=$3; shift 5
-exec tmux new-session -d -s "$name" -c "$w" "$@""#;
-    let body = format!("{}{body}", set_home_path("w", 2));
-    let cmd = RemoteCommand::new(&script(&body))
-        .arg(sessions_dir)
-        .arg(dir)
-        .arg(tmux_arg(session))
-        .arg(tmux_target(session))
-        .arg(session);
-    let cmd = command.iter().fold(cmd, |c, a| c.arg(a));
-    run(pool, &cmd, b"", 4096, &on(format!("create {session}"))).await?;
-    Ok(ActionOutput::Done(on(format!("created {session}"))))
+    let remote = on.remote;
+    let what = format!("create {name}");
+    // `sleep 0.3` where fractions work (GNU, busybox, BSD), else a whole second.
+    let body = format!(
+        r#"{}
+[ -d "$w" ] || {{ printf 'no such directory: %s\n' "$w" >&2; exit 3; }}
+command -v tmux >/dev/null 2>&1 || {{ echo 'tmux: not found' >&2; exit 6; }}
+tm has-session -t "$3" 2>/dev/null && {{ printf 'a session named %s already exists\n' "$5" >&2; exit 3; }}
+case $w in *\;) w="${{w%;}}\\;";; esac
+s=$2 t=$3 p=$4
+shift 5
+tm new-session -d -s "$s" -c "$w" "$@" \; set-option -w -t "$p" remain-on-exit on >/dev/null || exit 1
+sleep 0.3 2>/dev/null || sleep 1
+dead() {{ tm display-message -p -t "$p" '#{{pane_dead}} #{{pane_dead_status}}' 2>/dev/null; }}
+ended() {{
+  printf '%s\n' "$1"
+  tm capture-pane -p -J -S - -E - -t "$p" 2>/dev/null
+  tm kill-session -t "$t" 2>/dev/null
+  exit 7
+}}
+check() {{
+  st=$(dead) || ended ''
+  case $st in 1\ *) ;; *) return 0;; esac
+  i=0
+  while [ "$st" = "1 " ] && [ "$i" -lt 10 ]; do
+    sleep 0.1 2>/dev/null || sleep 1
+    st=$(dead) || break
+    i=$((i + 1))
+  done
+  case $st in "1 ") ended '?';; *) ended "${{st#1 }}";; esac
+}}
+check
+tm set-option -w -u -t "$p" remain-on-exit >/dev/null 2>&1
+check
+exit 0"#,
+        set_home_path("w", 1)
+    );
+    let mut operands: Vec<Vec<u8>> = vec![
+        dir.as_bytes().to_vec(),
+        tmux_arg(name.as_str()).into_bytes(),
+        name.target().into_bytes(),
+        name.pane_target().into_bytes(),
+        name.as_str().as_bytes().to_vec(),
+    ];
+    // tmux splits its argv at an argument ending in `;`: the command's words too.
+    operands.extend(command.iter().map(|a| tmux_arg(a).into_bytes()));
+    let refs: Vec<&[u8]> = operands.iter().map(Vec::as_slice).collect();
+    let out = on.run_framed(&body, &refs, b"", 64 * 1024).await?;
+    match out.status {
+        0 => Ok(ActionOutput::Done(format!("created {name} on {remote}"))),
+        EXIT_ENDED => Err(SourceError::Remote(
+            format!("cannot {what} on {remote}: {}", ended_at_once(&out.stdout)).into(),
+        )),
+        _ => Err(on.failure(&what, name, &out)),
+    }
 }
 
-/// Types `text` into `session`'s active pane, then Enter.
-async fn send(
-    pool: &Pool,
-    remote: &str,
-    session: &str,
-    text: &str,
-) -> Result<ActionOutput, SourceError> {
-    let on = |what: String| format!("{what} on {remote}");
-    if text.contains(['\n', '\r']) {
-        return Err(SourceError::Config("send one line at a time".into()));
+/// "its command exited at once (exit status 127): LAST OUTPUT", from what the `new`
+/// script printed: the pane's exit status on the first line, then the pane.
+fn ended_at_once(stdout: &[u8]) -> String {
+    let text = String::from_utf8_lossy(stdout);
+    let mut lines = text.lines();
+    let status = lines.next().unwrap_or("").trim();
+    // tmux 3.3 adds its own "Pane is dead (status 127, ...)" line to a kept pane.
+    let output: Vec<&str> = lines
+        .map(str::trim_end)
+        .filter(|l| !l.trim().is_empty() && !l.starts_with("Pane is dead"))
+        .collect();
+    let last = &output[output.len().saturating_sub(LAST_LINES)..];
+    let last = crate::shell::summarize_remote_output(last.join("\n").as_bytes(), 300);
+    let mut said = match status {
+        // Dead, and tmux never learnt the exit status (it rarely misses one).
+        "?" => "its command exited at once (tmux did not report its exit status)".to_string(),
+        s => match s.parse::<i64>() {
+            Ok(s) => format!("its command exited at once (exit status {s})"),
+            Err(_) => "the session ended at once".to_string(),
+        },
+    };
+    if !last.is_empty() {
+        said.push_str(": ");
+        said.push_str(&last);
     }
-    let body = r#"tmux send-keys -t "$1" -l -- "$2" || exit 3
+    said
+}
+
+/// Types `text` into the session's active pane, then Enter.
+async fn send(on: &On<'_>, name: &SessionName, text: &str) -> Result<ActionOutput, SourceError> {
+    if text.contains(['\n', '\r']) {
+        return Err(refused("send one line at a time"));
+    }
+    let body = r#"need "$1"
+tm send-keys -t "$2" -l -- "$3" || exit 1
 sleep 0.1 2>/dev/null || sleep 1
-exec tmux send-keys -t "$1" Enter"#;
-    let cmd = RemoteCommand::new(body)
-        .arg(format!("={session}:"))
-        .arg(tmux_arg(text));
-    run(pool, &cmd, b"", 4096, &on(format!("send to {session}"))).await?;
-    Ok(ActionOutput::Done(on(format!("sent to {session}"))))
+tm send-keys -t "$2" Enter"#;
+    on.run_ok(
+        &format!("send to {name}"),
+        name,
+        body,
+        &[
+            name.target().as_bytes(),
+            name.pane_target().as_bytes(),
+            tmux_arg(text).as_bytes(),
+        ],
+        b"",
+        4096,
+    )
+    .await?;
+    Ok(ActionOutput::Done(format!(
+        "sent to {name} on {}",
+        on.remote
+    )))
 }
 
 /// Renames the tmux session (its marks file moved along), then moves the status file
 /// with `tmux_session` rewritten (read, rewritten here, written back atomically under
-/// the hook's lock when `flock` exists there); the tmux rename is undone if the file
-/// cannot be moved.
-async fn rename(
-    pool: &Pool,
-    remote: &str,
-    sessions_dir: &str,
-    from: &str,
-    to: &str,
-) -> Result<ActionOutput, SourceError> {
-    check_session_name(to).map_err(|e| SourceError::Config(e.into()))?;
-    let what = format!("rename {from} on {remote}");
-    let body = r#"tmux has-session -t "$5" 2>/dev/null && { printf 'a session named %s already exists\n' "$6" >&2; exit 3; }
-tmux rename-session -t "$2" "$3" || exit 3
-[ -f "$d/.navi/marks/$4.json" ] && mv -f -- "$d/.navi/marks/$4.json" "$d/.navi/marks/$6.json"
-cat -- "$d/$4.json" 2>/dev/null
-exit 0"#;
-    let cmd = RemoteCommand::new(&script(body))
-        .arg(sessions_dir)
-        .arg(tmux_target(from))
-        .arg(tmux_arg(to))
-        .arg(from)
-        .arg(tmux_target(to))
-        .arg(to);
-    let old = run(pool, &cmd, b"", 2 * 1024 * 1024, &what).await?;
-    if old.is_empty() {
-        return Ok(ActionOutput::Done(format!(
+/// the hook's locks of both names when `flock` exists there); the tmux rename (and the
+/// marks move) is undone if the file cannot be moved.
+async fn rename(on: &On<'_>, from: &SessionName, to: &str) -> Result<ActionOutput, SourceError> {
+    let to = SessionName::new_for_tmux(to).map_err(|e| refused(e.to_string()))?;
+    let remote = on.remote;
+    let what = format!("rename {from}");
+    // stdout: `x` and the status file's bytes when there is one.
+    let body = r#"need "$1"
+tm has-session -t "$3" 2>/dev/null && { printf 'a session named %s already exists\n' "$7" >&2; exit 3; }
+tm rename-session -t "$1" "$2" || exit 1
+[ -f "$d/$4" ] && mv -f -- "$d/$4" "$d/$5"
+[ -f "$d/$6" ] || exit 0
+printf x
+cat -- "$d/$6""#;
+    let old = on
+        .run_ok(
+            &what,
+            from,
+            body,
+            &[
+                from.target().as_bytes(),
+                tmux_arg(to.as_str()).as_bytes(),
+                to.target().as_bytes(),
+                layout::marks_rel(from).as_bytes(),
+                layout::marks_rel(&to).as_bytes(),
+                layout::status_rel(from).as_bytes(),
+                to.as_str().as_bytes(),
+            ],
+            b"",
+            MAX_STATUS,
+        )
+        .await?;
+    let done = || {
+        Ok(ActionOutput::Done(format!(
             "renamed {from} to {to} on {remote}"
-        )));
-    }
-    let new = match serde_json::from_slice::<serde_json::Value>(&old) {
+        )))
+    };
+    let Some(old) = old.strip_prefix(b"x") else {
+        return done();
+    };
+    let new = match serde_json::from_slice::<serde_json::Value>(old) {
         Ok(mut v @ serde_json::Value::Object(_)) => {
             v["tmux_session"] = serde_json::Value::String(to.to_string());
-            serde_json::to_vec_pretty(&v).unwrap_or(old)
+            serde_json::to_vec_pretty(&v).unwrap_or_else(|_| old.to_vec())
         }
         // A file the Go hook broke: moved as it is; navi's reader salvages it.
-        _ => old,
+        _ => old.to_vec(),
     };
-    let body = r#"write() { t="$d/.tmp.navi.$$"; cat > "$t" && mv -f -- "$t" "$d/$3.json" && rm -f -- "$d/$2.json"; }
+    let body = r#"write() {
+  t=$d/$5.$$
+  cat > "$t" || { rm -f -- "$t"; exit 1; }
+  mv -f -- "$t" "$d/$2" && rm -f -- "$d/$1"
+}
 if command -v flock >/dev/null 2>&1; then
-  exec 9>"$d/.$2.lock" && flock 9 && write "$@"
+  exec 9>"$d/$3" 8>"$d/$4" && flock 9 && flock 8 && write "$@"
 else
   write "$@"
 fi"#;
-    let cmd = RemoteCommand::new(&script(body))
-        .arg(sessions_dir)
-        .arg(from)
-        .arg(to);
-    if let Err(e) = run(pool, &cmd, &new, 4096, &what).await {
-        let undo = RemoteCommand::new("tmux rename-session -t \"$1\" \"$2\"")
-            .arg(tmux_target(to))
-            .arg(tmux_arg(from));
-        let _ = pool.run(&undo, b"", ACTION_TIMEOUT, 4096).await;
+    let written = on
+        .run_ok(
+            &what,
+            from,
+            body,
+            &[
+                layout::status_rel(from).as_bytes(),
+                layout::status_rel(&to).as_bytes(),
+                layout::lock_rel(from).as_bytes(),
+                layout::lock_rel(&to).as_bytes(),
+                layout::temp_rel("rename").as_bytes(),
+            ],
+            &new,
+            4096,
+        )
+        .await;
+    if let Err(e) = written {
+        let undo = r#"tm rename-session -t "$1" "$2" || exit 1
+[ -f "$d/$3" ] && mv -f -- "$d/$3" "$d/$4"
+exit 0"#;
+        let _ = on
+            .run_framed(
+                undo,
+                &[
+                    to.target().as_bytes(),
+                    tmux_arg(from.as_str()).as_bytes(),
+                    layout::marks_rel(&to).as_bytes(),
+                    layout::marks_rel(from).as_bytes(),
+                ],
+                b"",
+                4096,
+            )
+            .await;
         return Err(e);
     }
-    Ok(ActionOutput::Done(format!(
-        "renamed {from} to {to} on {remote}"
-    )))
+    done()
 }
 
-/// Runs `cmd`; a failure says what the remote said, shortened.
-async fn run(
-    pool: &Pool,
-    cmd: &RemoteCommand,
-    stdin: &[u8],
-    max: usize,
-    what: &str,
-) -> Result<Vec<u8>, SourceError> {
-    let out = pool.run(cmd, stdin, ACTION_TIMEOUT, max).await?;
-    if out.success() {
-        return Ok(out.stdout);
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_command_that_ended_at_once_says_its_status_and_last_output() {
+        let pane = b"127\nWelcome\nsh: 1: claude: not found\n\n\nPane is dead (status 127, Mon Dec  7 09:30:52 2026)\n\n";
+        assert_eq!(
+            ended_at_once(pane),
+            "its command exited at once (exit status 127): Welcome sh: 1: claude: not found"
+        );
+        assert_eq!(ended_at_once(b"\n"), "the session ended at once");
+        assert_eq!(
+            ended_at_once(b"?\nsh: x: not found\n"),
+            "its command exited at once (tmux did not report its exit status): sh: x: not found"
+        );
     }
-    let said = summarize_remote_output(&out.stderr, 300);
-    let said = match said.is_empty() {
-        true => format!(
-            "exit status {}",
-            out.status.map_or("none".into(), |s| s.to_string())
-        ),
-        false => said,
-    };
-    let err = format!("cannot {what}: {said}");
-    Err(match out.status {
-        Some(EXIT_REFUSED) => SourceError::Config(err.into()),
-        _ => SourceError::Remote(err.into()),
-    })
 }

@@ -45,6 +45,12 @@
 //!   refused loudly. There is no option to turn this off.
 //! * Remote output is untrusted: capped per file (1 MiB) and per poll (16 MiB), framed
 //!   by a per-poll random nonce, and paths reach the remote shell only quoted.
+//! * Actions (`SessionSource::act`) take the session as a validated
+//!   [`navi_core::SessionName`] (a path or a tmux target is refused before anything is
+//!   sent), address the session's own tmux server, get every path from
+//!   `navi_core::statusdir::layout` as an operand, and frame their output with a nonce of
+//!   their own, so a login shell's greeting never reaches a status file, a marks file or
+//!   a preview.
 //!
 //! # Example
 //!
@@ -72,6 +78,7 @@ mod attach;
 mod auth;
 mod config;
 mod error;
+mod framed;
 mod hostkey;
 mod marks;
 mod pool;
@@ -83,6 +90,7 @@ mod target;
 pub mod test_support;
 
 use async_trait::async_trait;
+use navi_core::statusdir::liveness::TmuxServer;
 use navi_core::{
     Action, ActionOutput, AttachCommand, AttachContext, Capabilities, PollReport, SessionInfo,
     SessionSource, SourceError,
@@ -152,6 +160,29 @@ impl SshSource {
     pub fn is_connected(&self) -> bool {
         self.pool.is_connected()
     }
+
+    /// Runs `action` on `session` of tmux server `server` there (every tmux call of the
+    /// action addresses that server), over the pooled connection; what
+    /// [`SessionSource::act`] does with the server the session's status file names.
+    pub async fn act_on(
+        &self,
+        server: &TmuxServer,
+        session: &str,
+        action: &Action,
+    ) -> Result<ActionOutput, SourceError> {
+        let r = &self.remote;
+        let on = actions::On {
+            pool: &self.pool,
+            remote: &r.name,
+            sessions_dir: &r.sessions_dir,
+            server,
+        };
+        let out = actions::act(&on, session, action).await;
+        // The push loop shows the action's effect (a new or ended tmux session) before
+        // the next poll.
+        self.pool.settle().await;
+        out
+    }
 }
 
 #[async_trait]
@@ -200,12 +231,9 @@ impl SessionSource for SshSource {
 
     /// Over the pooled connection, one login-shell-neutral command per step.
     async fn act(&self, session: &str, action: &Action) -> Result<ActionOutput, SourceError> {
-        let r = &self.remote;
-        let out = actions::act(&self.pool, &r.name, &r.sessions_dir, session, action).await;
-        // The push loop shows the action's effect (a new or ended tmux session) before
-        // the next poll.
-        self.pool.settle().await;
-        out
+        // TODO(merge): server_of
+        let server = TmuxServer::Default;
+        self.act_on(&server, session, action).await
     }
 }
 

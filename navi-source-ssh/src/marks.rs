@@ -8,68 +8,69 @@
 //! takes too) when the `flock` utility exists there. A write that finds the file
 //! changed exits [`EXIT_CONFLICT`] and is retried from a fresh read, so no other
 //! writer's operation is ever overwritten (see [`navi_core::Marks`]).
+//!
+//! Both commands are framed ([`crate::framed`]): a login shell's greeting is never
+//! taken for the file's content (which would make every comparison fail). Marks belong
+//! to a session navi shows: both refuse a session without a status file, so no orphan
+//! marks file is ever made.
 
-use std::time::Duration;
-
+use navi_core::statusdir::layout;
 use navi_core::{
-    check_ops, describe_marks, now_seconds, this_host, ActionOutput, MarkOp, Marks, SourceError,
-    MAX_MARKS_FILE_BYTES,
+    check_ops, describe_marks, now_seconds, this_host, ActionOutput, MarkOp, Marks, SessionName,
+    SourceError, MAX_MARKS_FILE_BYTES,
 };
 
-use crate::pool::Pool;
-use crate::shell::{summarize_remote_output, RemoteCommand};
+use crate::actions::On;
+use crate::framed::EXIT_CONFLICT;
 
-/// The write found the file changed since it was read: read again.
-const EXIT_CONFLICT: u32 = 4;
 /// Compare-and-swap attempts before giving up.
 const ATTEMPTS: u32 = 12;
-const TIMEOUT: Duration = Duration::from_secs(20);
 
-/// Sets `$d` to the status directory (`$1`, `~` meaning the remote user's home), `$m`
-/// to its marks directory and `$f` to the marks file of `$2`.
-fn marks_file() -> String {
-    format!(
-        "{}\nm=$d/.navi/marks; f=$m/$2.json",
-        crate::shell::set_home_path("d", 1)
-    )
-}
+/// Prints `x` and the marks file (`$d/$2`, up to `$3` bytes) when there is one, nothing
+/// when there is none; refuses (exit 8) when the session has no status file (`$d/$1`):
+/// marks belong to a session navi shows.
+const READ: &str = r#"[ -f "$d/$1" ] || exit 8
+[ -f "$d/$2" ] || exit 0
+printf x
+head -c "$3" < "$d/$2""#;
 
-/// Prints `x` and the file when there is one, nothing when there is none.
-const READ: &str = r#"[ -f "$f" ] || exit 0
-printf x; exec head -c "$3" < "$f""#;
-
-/// `$3`: `1` the file must still hold exactly `$4`, `0` there must still be none, `2`
-/// it was over the cap or held a NUL (replaced whatever it holds: only such a broken
-/// file is written without the comparison). stdin: the new content, empty to remove the file.
-const SWAP: &str = r#"mkdir -p -- "$m" || exit 3
+/// Operands: `$1` the marks directory, `$2` the marks file, `$3` its lock, `$4` a temp
+/// name (all relative to `$d`), `$5` the mode, `$6` the expected content, `$7` the
+/// status file. Mode `1`: the file must still hold exactly `$6`; `0`: there must still
+/// be none; `2`: it was over the cap or held a NUL (replaced whatever it holds: only such
+/// a broken file is written without the comparison). stdin: the new content, empty to
+/// remove the file. Exit 4: the file changed; 8: the status file went meanwhile.
+const SWAP: &str = r#"mkdir -p -- "$d/$1" || exit 1
+f=$d/$2
 swap() {
-  case $3 in
-    1) [ -f "$f" ] && [ "$(cat -- "$f"; printf x)" = "${4}x" ] || exit 4;;
+  [ -f "$d/$7" ] || exit 8
+  case $5 in
+    1) [ -f "$f" ] && [ "$(cat -- "$f"; printf x)" = "${6}x" ] || exit 4;;
     0) if [ -e "$f" ]; then exit 4; fi;;
   esac
-  t=$m/.tmp.$2.$$
-  cat > "$t" || { rm -f -- "$t"; exit 3; }
+  t=$d/$4.$$
+  cat > "$t" || { rm -f -- "$t"; exit 1; }
   if [ -s "$t" ]; then mv -f -- "$t" "$f"; else rm -f -- "$t" "$f"; fi
 }
 if command -v flock >/dev/null 2>&1; then
-  exec 9>"$m/.$2.lock" && flock 9 && swap "$@"
+  exec 9>"$d/$3" && flock 9 && swap "$@"
 else
   swap "$@"
 fi"#;
 
 /// Applies `ops` to `session`'s marks on the remote (see the module docs).
 pub(crate) async fn apply(
-    pool: &Pool,
-    remote: &str,
-    sessions_dir: &str,
-    session: &str,
+    on: &On<'_>,
+    session: &SessionName,
     ops: &[MarkOp],
 ) -> Result<ActionOutput, SourceError> {
-    check_ops(session, ops).map_err(|e| SourceError::Config(e.into()))?;
-    let what = format!("mark {session} on {remote}");
+    check_ops(session.as_str(), ops).map_err(|e| SourceError::Other(e.into()))?;
+    let what = format!("mark {session}");
     let host = this_host();
+    let status = layout::status_rel(session);
+    let marks = layout::marks_rel(session);
     for attempt in 0..ATTEMPTS {
-        let old = read(pool, sessions_dir, session, &what).await?;
+        let old = read(on, session, &what).await?;
         // Compared byte for byte when the shell can hold it (no NUL, within the cap);
         // an unreadable file counts as no marks (`Marks::apply_to_file`).
         let comparable = old
@@ -81,105 +82,131 @@ pub(crate) async fn apply(
             Some(true) => ("1", old.unwrap_or_default()),
             Some(false) => ("2", Vec::new()),
         };
-        let cmd = RemoteCommand::new(&format!("{}\n{SWAP}", marks_file()))
-            .arg(sessions_dir)
-            .arg(session)
-            .arg(mode)
-            .arg(expected);
         let stdin = new.clone().unwrap_or_default();
-        let out = pool.run(&cmd, &stdin, TIMEOUT, 4096).await?;
+        let out = on
+            .run_framed(
+                SWAP,
+                &[
+                    layout::MARKS_DIR.as_bytes(),
+                    marks.as_bytes(),
+                    layout::marks_lock_rel(session).as_bytes(),
+                    layout::temp_rel("marks").as_bytes(),
+                    mode.as_bytes(),
+                    &expected,
+                    status.as_bytes(),
+                ],
+                &stdin,
+                4096,
+            )
+            .await?;
         match out.status {
-            Some(0) => {
+            0 => {
                 let marks = new.and_then(|b| Marks::parse(&b).ok()).unwrap_or_default();
-                let done = describe_marks(session, &marks);
-                return Ok(ActionOutput::Done(format!("{done} on {remote}")));
+                let done = describe_marks(session.as_str(), &marks);
+                return Ok(ActionOutput::Done(format!("{done} on {}", on.remote)));
             }
-            Some(EXIT_CONFLICT) => {
+            EXIT_CONFLICT => {
                 let pause = 10 + (crate::remote::random_u64() % 40) * u64::from(attempt + 1);
-                tokio::time::sleep(Duration::from_millis(pause)).await;
+                tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
             }
-            _ => return Err(failed(&what, &out.stderr, out.status)),
+            _ => return Err(on.failure(&what, session, &out)),
         }
     }
     Err(SourceError::Remote(
-        format!("cannot {what}: the marks file kept changing ({ATTEMPTS} attempts)").into(),
+        format!(
+            "cannot {what} on {}: the marks file kept changing ({ATTEMPTS} attempts)",
+            on.remote
+        )
+        .into(),
     ))
 }
 
 /// The marks file's bytes (up to one past the cap), `None` when there is none.
 async fn read(
-    pool: &Pool,
-    sessions_dir: &str,
-    session: &str,
+    on: &On<'_>,
+    session: &SessionName,
     what: &str,
 ) -> Result<Option<Vec<u8>>, SourceError> {
-    let cmd = RemoteCommand::new(&format!("{}\n{READ}", marks_file()))
-        .arg(sessions_dir)
-        .arg(session)
-        .arg((MAX_MARKS_FILE_BYTES + 1).to_string());
+    let cap = (MAX_MARKS_FILE_BYTES + 1).to_string();
     let max = usize::try_from(MAX_MARKS_FILE_BYTES).unwrap_or(usize::MAX) + 2;
-    let out = pool.run(&cmd, b"", TIMEOUT, max).await?;
+    let out = on
+        .run_framed(
+            READ,
+            &[
+                layout::status_rel(session).as_bytes(),
+                layout::marks_rel(session).as_bytes(),
+                cap.as_bytes(),
+            ],
+            b"",
+            max,
+        )
+        .await?;
     if !out.success() {
-        return Err(failed(what, &out.stderr, out.status));
+        return Err(on.failure(what, session, &out));
     }
     Ok(out.stdout.strip_prefix(b"x").map(<[u8]>::to_vec))
-}
-
-fn failed(what: &str, stderr: &[u8], status: Option<u32>) -> SourceError {
-    let said = summarize_remote_output(stderr, 300);
-    let said = match said.is_empty() {
-        true => format!(
-            "exit status {}",
-            status.map_or("none".into(), |s| s.to_string())
-        ),
-        false => said,
-    };
-    SourceError::Remote(format!("cannot {what}: {said}").into())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
-    use std::process::{Command, Stdio};
+    use crate::framed::{command, tests::run_chatty};
+    use navi_core::statusdir::liveness::TmuxServer;
 
-    /// Runs the swap script through a local `sh` as the remote would; its exit status.
-    fn swap(dir: &std::path::Path, mode: &str, expected: &[u8], new: &[u8]) -> Option<i32> {
-        let cmd = RemoteCommand::new(&format!("{}\n{SWAP}", marks_file()))
-            .arg(dir.to_str().unwrap())
-            .arg("a b")
+    /// Runs the swap script through a local `sh` behind a greeting login shell, as the
+    /// remote would; the body's exit status.
+    fn swap(dir: &std::path::Path, mode: &str, expected: &[u8], new: &[u8]) -> u32 {
+        let name = SessionName::existing("a b").unwrap();
+        let cmd = command("n0", dir.to_str().unwrap(), &TmuxServer::Default, SWAP)
+            .arg(layout::MARKS_DIR)
+            .arg(layout::marks_rel(&name))
+            .arg(layout::marks_lock_rel(&name))
+            .arg(layout::temp_rel("marks"))
             .arg(mode)
-            .arg(expected);
-        let mut child = Command::new("sh")
-            .arg("-c")
-            .arg(cmd.to_command_line().unwrap())
-            .stdin(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(new).unwrap();
-        child.wait().unwrap().code()
+            .arg(expected)
+            .arg(layout::status_rel(&name));
+        run_chatty(&cmd, "n0", new).status
+    }
+
+    fn read(dir: &std::path::Path) -> (u32, Vec<u8>) {
+        let name = SessionName::existing("a b").unwrap();
+        let cmd = command("n1", dir.to_str().unwrap(), &TmuxServer::Default, READ)
+            .arg(layout::status_rel(&name))
+            .arg(layout::marks_rel(&name))
+            .arg("100");
+        let f = run_chatty(&cmd, "n1", b"");
+        (f.status, f.stdout)
     }
 
     #[test]
     fn the_swap_writes_only_over_what_was_read() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join(".navi/marks/a b.json");
-        assert_eq!(swap(dir.path(), "0", b"", b"one\n"), Some(0));
+        // No status file: no marks (an orphan marks file is never made).
+        assert_eq!(swap(dir.path(), "0", b"", b"one\n"), 8);
+        assert_eq!(read(dir.path()).0, 8);
+        assert!(!file.exists());
+        std::fs::write(dir.path().join("a b.json"), "{}").unwrap();
+        assert_eq!(read(dir.path()), (0, Vec::new()));
+        assert_eq!(swap(dir.path(), "0", b"", b"one\n"), 0);
         assert_eq!(std::fs::read(&file).unwrap(), b"one\n");
+        // What a greeting login shell printed is not part of what was read.
+        assert_eq!(read(dir.path()), (0, b"xone\n".to_vec()));
         // Someone wrote since: "there was none" and a stale content both conflict.
-        assert_eq!(swap(dir.path(), "0", b"", b"two\n"), Some(4));
-        assert_eq!(swap(dir.path(), "1", b"one", b"two\n"), Some(4));
+        assert_eq!(swap(dir.path(), "0", b"", b"two\n"), 4);
+        assert_eq!(swap(dir.path(), "1", b"one", b"two\n"), 4);
         assert_eq!(std::fs::read(&file).unwrap(), b"one\n");
-        assert_eq!(swap(dir.path(), "1", b"one\n", b"two\n"), Some(0));
+        assert_eq!(swap(dir.path(), "1", b"one\n", b"two\n"), 0);
         assert_eq!(std::fs::read(&file).unwrap(), b"two\n");
         // Empty new content removes the file; a broken file is replaced unconditionally.
-        assert_eq!(swap(dir.path(), "1", b"two\n", b""), Some(0));
+        assert_eq!(swap(dir.path(), "1", b"two\n", b""), 0);
         assert!(!file.exists());
         std::fs::write(&file, "x").unwrap();
-        assert_eq!(swap(dir.path(), "2", b"", b"three\n"), Some(0));
+        assert_eq!(swap(dir.path(), "2", b"", b"three\n"), 0);
         assert_eq!(std::fs::read(&file).unwrap(), b"three\n");
-        let hidden: Vec<_> = std::fs::read_dir(dir.path().join(".navi/marks"))
+        let hidden: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()
+            .chain(std::fs::read_dir(dir.path().join(".navi/marks")).unwrap())
             .flatten()
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .filter(|n| n.starts_with(".tmp"))

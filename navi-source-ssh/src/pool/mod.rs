@@ -91,6 +91,7 @@ use backoff::Backoff;
 use connect::{connect, Connection};
 use snapshot::LoopError;
 
+pub(crate) use preview::PaneAnswer;
 pub use run::RemoteOutput;
 pub(crate) use scan::scan;
 

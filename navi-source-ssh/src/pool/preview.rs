@@ -1,13 +1,27 @@
 //! Previews over a long-lived channel: one `sh` loop per connection that answers
-//! `NONCE TARGET` lines with the pane's text, so a preview refresh costs one round trip
-//! and one `tmux capture-pane`, not a new session channel (sshd's session set-up is
-//! most of an exec's cost). Any failure drops the channel; the caller falls back to
-//! an exec.
+//! requests with the pane's text, so a preview refresh costs one round trip and one
+//! `tmux capture-pane`, not a new session channel (sshd's session set-up is most of an
+//! exec's cost). Any failure drops the channel; the caller falls back to an exec.
+//!
+//! A request is one line: a hex nonce, then the tmux socket (`-` for the default
+//! server), the session target (`=NAME`) and the pane target (`=NAME:`), each written as
+//! `\0ddd` octal escapes (only digits and backslashes), decoded by `printf %b`. The
+//! answer is framed by that nonce, so what the login shell printed when the loop started
+//! (a greeting) is never part of a pane:
+//!
+//! ```text
+//! \nNAVI-<nonce> P\n<the pane>[\nNAVI-<nonce> X <status>\n<tmux's words>]\nNAVI-<nonce> END\n
+//! ```
+//!
+//! `X` comes when the pane could not be read: status 5 when the server answered without
+//! the session, 6 when tmux could not be asked (its words follow), 1 otherwise (the exit
+//! statuses of [`crate::framed`]).
 
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use navi_core::SourceError;
+use navi_core::statusdir::liveness::TmuxServer;
+use navi_core::{SessionName, SourceError};
 use tokio::time::{timeout_at, Instant};
 
 use super::channel::{open_channel, read_channel, OwnedChannel, ReadEnd};
@@ -16,17 +30,51 @@ use super::{PollTime, Pool};
 use crate::remote::{end_marker, new_nonce};
 use crate::shell::RemoteCommand;
 
-/// The loop: a request is a hex nonce, a space, and the tmux target written as `\0ddd`
-/// octal escapes (only digits and backslashes on the line), decoded by `printf %b`.
+/// The loop (see the module docs). `dec` keeps trailing newlines (`$(...)` would drop
+/// them) by decoding with an `x` after the value.
 const PREVIEW_LOOP: &str = r#"exec 2>/dev/null
+tm() { if [ -n "$sock" ]; then tmux -S "$sock" "$@"; else tmux "$@"; fi; }
+dec() { v=$(printf '%bx' "$1"); v=${v%x}; }
 while IFS= read -r line; do
-  n=${line%% *}; enc=${line#* }
+  n=${line%% *}; r=${line#* }
+  s=${r%% *}; r=${r#* }
+  te=${r%% *}; pe=${r#* }
   case $n in ''|*[!0-9a-f]*) continue;; esac
-  t=$(printf %b "$enc")
-  printf '\nNAVI-%s P\n' "$n"
-  tmux capture-pane -p -J -t "$t"
-  printf '\nNAVI-%s END\n' "$n"
+  case $s in -) sock=;; *) dec "$s"; sock=$v;; esac
+  dec "$te"; t=$v
+  dec "$pe"; p=$v
+  printf '
+NAVI-%s P
+' "$n"
+  if ! tm capture-pane -p -J -t "$p"; then
+    if tm has-session -t "$t"; then
+      printf '
+NAVI-%s X 1
+' "$n"
+    elif tm list-sessions -F x >/dev/null; then
+      printf '
+NAVI-%s X 5
+' "$n"
+    else
+      e=$(tm list-sessions -F x 2>&1 >/dev/null)
+      printf '
+NAVI-%s X 6
+%s' "$n" "$e"
+    fi
+  fi
+  printf '
+NAVI-%s END
+' "$n"
 done"#;
+
+/// What the preview loop answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum PaneAnswer {
+    /// The pane's text.
+    Text(String),
+    /// The pane could not be read: an exit status of [`crate::framed`] and tmux's words.
+    Failed { status: u32, said: String },
+}
 
 /// The preview loop of one connection.
 pub(crate) struct PreviewChannel {
@@ -34,12 +82,14 @@ pub(crate) struct PreviewChannel {
 }
 
 impl Pool {
-    /// The text of tmux target `target` through the connection's preview loop.
+    /// The active pane of session `name` on tmux server `server`, through the
+    /// connection's preview loop.
     pub(crate) async fn preview(
         &self,
-        target: &str,
+        server: &TmuxServer,
+        name: &SessionName,
         timeout: std::time::Duration,
-    ) -> Result<String, SourceError> {
+    ) -> Result<PaneAnswer, SourceError> {
         let time = PollTime {
             deadline: Instant::now() + timeout,
             allowed: timeout,
@@ -53,11 +103,11 @@ impl Pool {
             None => self.start_preview(&conn, time).await?,
         };
         let nonce = new_nonce();
-        let mut line = format!("{nonce} ");
-        for b in target.bytes() {
-            let _ = write!(line, "\\0{b:03o}");
-        }
-        line.push('\n');
+        let socket = match server {
+            TmuxServer::Default => None,
+            TmuxServer::Socket(s) => Some(s.as_str()),
+        };
+        let line = request(&nonce, socket, &name.target(), &name.pane_target());
         let sent = channel.ch.send(line.as_bytes()).await;
         sent.map_err(|e| SourceError::Remote(format!("the preview loop failed: {e}").into()))?;
         let end = end_marker(&nonce);
@@ -82,13 +132,7 @@ impl Pool {
         }
         // In step: keep the channel for the next refresh.
         *slot = Some(channel);
-        let start = format!("\nNAVI-{nonce} P\n").into_bytes();
-        let text = out
-            .windows(start.len())
-            .position(|w| w == start.as_slice())
-            .map(|at| &out[at + start.len()..out.len() - end.len()])
-            .unwrap_or_default();
-        Ok(String::from_utf8_lossy(text).into_owned())
+        answer(&out, &nonce)
     }
 
     async fn start_preview(
@@ -104,5 +148,155 @@ impl Pool {
             SourceError::Remote(format!("cannot start the preview loop: {e}").into())
         })?;
         Ok(PreviewChannel { ch })
+    }
+}
+
+/// One request line (see the module docs); `socket` `None` for the default server.
+fn request(nonce: &str, socket: Option<&str>, target: &str, pane: &str) -> String {
+    let encode = |line: &mut String, s: &str| {
+        for b in s.bytes() {
+            let _ = write!(line, "\\0{b:03o}");
+        }
+    };
+    let mut line = format!("{nonce} ");
+    match socket {
+        None => line.push('-'),
+        Some(s) => encode(&mut line, s),
+    }
+    line.push(' ');
+    encode(&mut line, target);
+    line.push(' ');
+    encode(&mut line, pane);
+    line.push('\n');
+    line
+}
+
+/// The loop's answer to request `nonce` in `out` (which ends with its end marker); what
+/// came before the answer's start (a greeting) is dropped.
+fn answer(out: &[u8], nonce: &str) -> Result<PaneAnswer, SourceError> {
+    let start = format!("\nNAVI-{nonce} P\n").into_bytes();
+    let failed = format!("\nNAVI-{nonce} X ").into_bytes();
+    let end = end_marker(nonce);
+    let find = |needle: &[u8], from: usize| {
+        out.get(from..)?
+            .windows(needle.len())
+            .position(|w| w == needle)
+            .map(|at| at + from)
+    };
+    let (Some(begin), Some(stop)) = (find(&start, 0), find(&end, 0)) else {
+        return Err(SourceError::Remote(
+            "the preview loop answered without its markers".into(),
+        ));
+    };
+    let body_start = begin + start.len();
+    if stop < body_start {
+        return Err(SourceError::Remote(
+            "the preview loop answered out of order".into(),
+        ));
+    }
+    let body = &out[body_start..stop];
+    let Some(at) = find(&failed, body_start).filter(|&at| at < stop) else {
+        return Ok(PaneAnswer::Text(String::from_utf8_lossy(body).into_owned()));
+    };
+    let rest = &out[at + failed.len()..stop];
+    let (code, said) = match rest.iter().position(|&b| b == b'\n') {
+        Some(nl) => (&rest[..nl], &rest[nl + 1..]),
+        None => (rest, &rest[rest.len()..]),
+    };
+    let status = std::str::from_utf8(code)
+        .ok()
+        .and_then(|c| c.trim().parse().ok())
+        .unwrap_or(1);
+    Ok(PaneAnswer::Failed {
+        status,
+        said: crate::shell::summarize_remote_output(said, 300),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+
+    /// Runs the loop through a local `sh` behind a login shell that greets, with the
+    /// given request lines; its stdout.
+    fn run_loop(requests: &[String]) -> Vec<u8> {
+        let line = RemoteCommand::new(PREVIEW_LOOP).to_command_line().unwrap();
+        let mut child = Command::new("sh")
+            .arg("-c")
+            .arg(format!("echo Welcome; echo err >&2; {line}"))
+            .env_remove("TMUX")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        for r in requests {
+            stdin.write_all(r.as_bytes()).unwrap();
+        }
+        drop(stdin);
+        child.wait_with_output().unwrap().stdout
+    }
+
+    #[test]
+    fn the_loop_answers_each_request_framed_on_the_server_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("s 'q'\n");
+        let socket = socket.to_str().unwrap();
+        let tmux = |args: &[&str]| {
+            Command::new("tmux")
+                .arg("-S")
+                .arg(socket)
+                .args(args)
+                .env_remove("TMUX")
+                .output()
+                .unwrap()
+        };
+        let name = SessionName::existing("a;b 'x'").unwrap();
+        let made = tmux(&[
+            "new-session",
+            "-d",
+            "-s",
+            "a;b 'x'",
+            "echo hello-pane; sleep 60",
+        ]);
+        assert!(made.status.success(), "{made:?}");
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let missing = SessionName::existing("nothere").unwrap();
+        let nobody = dir.path().join("nobody");
+        let reqs = [
+            request("aa", Some(socket), &name.target(), &name.pane_target()),
+            request(
+                "bb",
+                Some(socket),
+                &missing.target(),
+                &missing.pane_target(),
+            ),
+            request("cc", nobody.to_str(), &name.target(), &name.pane_target()),
+        ];
+        let out = run_loop(&reqs);
+        tmux(&["kill-server"]);
+        match answer(&out, "aa").unwrap() {
+            PaneAnswer::Text(t) => {
+                assert!(t.starts_with("hello-pane"), "{t:?}");
+                assert!(!t.contains("Welcome"), "{t:?}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            answer(&out, "bb").unwrap(),
+            PaneAnswer::Failed {
+                status: 5,
+                said: String::new()
+            }
+        );
+        match answer(&out, "cc").unwrap() {
+            PaneAnswer::Failed { status: 6, said } => {
+                assert!(said.contains("error connecting to"), "{said}")
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -7,6 +7,7 @@ mod aggregator;
 mod login_shells;
 mod push_real;
 mod remote_action_failures;
+mod remote_action_truth;
 mod remote_actions;
 mod remote_marks;
 mod ssh_config_real;

@@ -31,7 +31,8 @@ async fn failures_are_one_line_and_change_nothing() {
                 .expect("bounded")
         }
     };
-    // A name tmux would reject: refused before anything is sent.
+    // A name tmux would not keep: refused before anything is sent, labelled as what it
+    // is (not "invalid configuration").
     let e = act(
         "a.b",
         Action::New {
@@ -41,12 +42,29 @@ async fn failures_are_one_line_and_change_nothing() {
     )
     .await
     .unwrap_err();
-    assert_eq!(e.kind(), "config");
-    assert!(e.to_string().contains("does not allow `.`"), "{e}");
+    assert_eq!(e.kind(), "other", "{e}");
+    assert!(e.to_string().contains("tmux turns `.` into `_`"), "{e}");
     let e = act("x", Action::Rename { to: "a:b".into() })
         .await
         .unwrap_err();
-    assert!(e.to_string().contains("does not allow `:`"), "{e}");
+    assert!(e.to_string().contains("tmux turns `:` into `_`"), "{e}");
+    // A name that is a path or a tmux target, for every action.
+    for bad in ["../x", "a/b", "api-2.", "p:s", ".hidden"] {
+        for action in [
+            Action::Kill,
+            Action::Dismiss,
+            Action::Preview,
+            Action::Mark {
+                ops: vec![navi_core::MarkOp::Bookmark(true)],
+            },
+        ] {
+            let e = act(bad, action).await.unwrap_err();
+            assert!(
+                e.to_string().contains("is not a tmux session name"),
+                "{bad}: {e}"
+            );
+        }
+    }
     // A directory that does not exist there.
     let e = act(
         "navi-test-new",
@@ -58,22 +76,21 @@ async fn failures_are_one_line_and_change_nothing() {
     .await
     .unwrap_err();
     assert!(e.to_string().contains("no such directory"), "{e}");
+    assert_eq!(e.kind(), "other", "{e}");
     assert!(!e.to_string().contains('\n'), "one line: {e}");
-    // A session that is not there (ended in between).
-    let e = act("navi-test-ended-7f3a", Action::Kill).await.unwrap_err();
-    assert!(
-        e.to_string()
-            .contains("cannot kill navi-test-ended-7f3a on dev"),
-        "{e}"
-    );
-    let e = act("navi-test-ended-7f3a", Action::Send { text: "y".into() })
-        .await
-        .unwrap_err();
-    assert!(
-        e.to_string()
-            .contains("cannot send to navi-test-ended-7f3a"),
-        "{e}"
-    );
+    // A session that is not there (ended in between): whether the machine's tmux server
+    // answers without it or there is none, the error names the session and the remote,
+    // and is not a configuration error.
+    for action in [Action::Kill, Action::Send { text: "y".into() }] {
+        let e = act("navi-test-ended-7f3a", action).await.unwrap_err();
+        let m = e.to_string();
+        assert!(
+            m.contains("navi-test-ended-7f3a") && m.contains("on dev"),
+            "{e}"
+        );
+        assert_ne!(e.kind(), "config", "{e}");
+        assert!(!m.contains('\n'), "one line: {e}");
+    }
     let e = act(
         "navi-test-ended-7f3a",
         Action::Send {

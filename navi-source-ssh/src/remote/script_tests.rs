@@ -239,11 +239,11 @@ fn an_empty_directory_is_zero_sessions_and_the_literal_glob_is_no_file() {
     let out = run_sh(&exec_command("~/st", n).unwrap(), home.path(), b"");
     let report = decode_snapshot(&out, n, "~/st").unwrap();
     assert!(report.sessions.is_empty() && report.skipped.is_empty());
-    // A file really named `*.json` is a file like any other.
+    // A file really named `*.json` is a file like any other (named by its file).
     std::fs::write(dir.join("*.json"), status("star")).unwrap();
     let out = run_sh(&exec_command("~/st", n).unwrap(), home.path(), b"");
     let report = decode_snapshot(&out, n, "~/st").unwrap();
-    assert_eq!(names(&report), ["star"]);
+    assert_eq!(names(&report), ["*"]);
 }
 
 #[test]
@@ -555,7 +555,8 @@ fn every_file_arrives_byte_for_byte_whatever_its_name_or_last_byte() {
         "-n",
         "--",
         "sp  ace",
-        "tab",
+        // The file names the session (never the name written inside it).
+        "tab\there",
         "newline",
         "two-newlines",
         "crlf",

@@ -52,11 +52,11 @@ fn fish_and_tcsh_users_poll_through_the_loop_and_attach_exactly() {
     if !can_run(&shells) {
         return;
     }
-    let canary_dir = tempfile::tempdir().unwrap();
-    let canary = canary_dir.path().join("pwned");
+    // Names are file names (a status file is `NAME.json`), so the canary is relative:
+    // it would land in the remote user's home, the commands' working directory.
     let hostile = [
-        format!("\\'; touch {} #", canary.display()),
-        format!("!#;touch {};#", canary.display()),
+        "\\'; touch pwned #".to_string(),
+        "!#;touch pwned;#".to_string(),
         "fix!bug".to_string(),
         "it's \"quoted\" $(touch x) `touch y`".to_string(),
     ];
@@ -80,10 +80,10 @@ fn fish_and_tcsh_users_poll_through_the_loop_and_attach_exactly() {
         )
         .unwrap();
         std::fs::set_permissions(&stub, std::fs::Permissions::from_mode(0o755)).unwrap();
-        for (i, name) in hostile.iter().enumerate() {
+        for name in &hostile {
             let quoted = name.replace('\\', "\\\\").replace('"', "\\\"");
             let body = format!(r#"{{"tmux_session":"{quoted}","status":"waiting"}}"#);
-            std::fs::write(home.join(format!(".claude-sessions/s{i}.json")), body).unwrap();
+            std::fs::write(home.join(format!(".claude-sessions/{name}.json")), body).unwrap();
         }
         std::fs::write(&log, b"").unwrap();
         // The remote user is not root: it must reach its home, the stub and the log.
@@ -214,7 +214,7 @@ fn fish_and_tcsh_users_poll_through_the_loop_and_attach_exactly() {
             );
         }
         assert!(
-            !canary.exists(),
+            !["pwned", "x", "y"].iter().any(|c| home.join(c).exists()),
             "{shell_name}: a hostile name ran a command"
         );
         assert!(!home.join("x").exists() && !home.join("y").exists());

@@ -553,8 +553,8 @@ async fn many_files_and_hostile_content_do_not_break_neighbours() {
         assert!(got.contains(&n), "{n} survives its hostile neighbours");
     }
     assert!(
-        got.contains(&"dollar".to_string()),
-        "the odd file name is read: {got:?}"
+        got.contains(&"$(touch pwned) `touch pwned2`".to_string()),
+        "the odd file name is read (and names its session): {got:?}"
     );
     assert!(
         !got.contains(&"forged".to_string()),
@@ -932,7 +932,7 @@ async fn files_past_the_poll_cap_cost_only_themselves_and_the_connection_stays()
     for name in ["alpha", "mid", "zulu"] {
         assert!(got.contains(&name.to_string()), "{name} kept: {got:?}");
     }
-    let bigs = got.iter().filter(|n| *n == "big").count();
+    let bigs = got.iter().filter(|n| n.starts_with("big")).count();
     assert!(bigs >= 14, "the big files that fit arrive: {bigs}");
     assert_eq!(bigs + report.skipped.len(), 18, "every file accounted for");
     assert!(

@@ -1407,3 +1407,99 @@ fn status_says_nothing_when_nothing_needs_you_and_trusts_only_a_running_dashboar
     .unwrap();
     assert_eq!(status(&[]), "1 permission\n");
 }
+
+/// The dashboard restores the terminal on every signal that would end it: run in a
+/// private tmux server's pane, sent each signal, the pane is back on the main screen with
+/// the cursor shown, mouse reporting off, and the tty cooked (`stty -a` run after it).
+#[test]
+fn every_signal_leaves_the_terminal_restored() {
+    let env = Env::new();
+    let tmpdir = tempfile::tempdir().unwrap();
+    let tmux = |args: &[&str]| {
+        let out = Command::new("tmux")
+            .args(args)
+            .env("TMUX_TMPDIR", tmpdir.path())
+            .env_remove("TMUX")
+            .output()
+            .unwrap();
+        stdout(&out)
+    };
+    let navi = env!("CARGO_BIN_EXE_navi");
+    let home = env.home.path().display().to_string();
+    for (i, signal) in ["INT", "QUIT", "USR1", "ALRM", "TERM", "HUP", "USR2", "PIPE"]
+        .iter()
+        .enumerate()
+    {
+        let name = format!("s{i}");
+        let script = format!(
+            "HOME='{home}' NAVI_REMOTES=/nonexistent '{navi}' --demo; stty -a; echo NAVI-EXITED; sleep 60"
+        );
+        tmux(&[
+            "new-session",
+            "-d",
+            "-x",
+            "120",
+            "-y",
+            "40",
+            "-s",
+            &name,
+            &script,
+        ]);
+        let target = format!("={name}:");
+        let flags = |f: &str| {
+            tmux(&["display-message", "-p", "-t", &target, f])
+                .trim()
+                .to_string()
+        };
+        let wait_for = |what: &dyn Fn() -> bool, why: &str| {
+            for _ in 0..400 {
+                if what() {
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(25));
+            }
+            panic!(
+                "{signal}: {why}; pane: {}",
+                tmux(&["capture-pane", "-p", "-t", &target])
+            );
+        };
+        wait_for(
+            &|| flags("#{alternate_on}") == "1",
+            "the dashboard never started",
+        );
+        let shell = flags("#{pane_pid}");
+        let child = Command::new("ps")
+            .args(["-o", "pid=", "--ppid", &shell])
+            .output()
+            .unwrap();
+        let pid = stdout(&child).trim().to_string();
+        assert!(!pid.is_empty(), "{signal}: navi's pid");
+        Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .unwrap();
+        let pane = || tmux(&["capture-pane", "-p", "-t", &target]);
+        wait_for(&|| pane().contains("NAVI-EXITED"), "navi did not end");
+        assert_eq!(
+            flags("#{alternate_on}"),
+            "0",
+            "{signal}: left the alternate screen"
+        );
+        assert_eq!(
+            flags("#{cursor_flag}"),
+            "1",
+            "{signal}: the cursor is shown"
+        );
+        assert_eq!(
+            flags("#{mouse_any_flag}"),
+            "0",
+            "{signal}: mouse reporting is off"
+        );
+        let text = pane();
+        assert!(
+            text.contains(" icanon") && text.contains(" echo ") && !text.contains("-icanon"),
+            "{signal}: the tty is cooked again: {text}"
+        );
+    }
+    tmux(&["kill-server"]);
+}

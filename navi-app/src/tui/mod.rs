@@ -385,26 +385,65 @@ fn install_panic_hook() {
     });
 }
 
-/// Resolves on SIGTERM or SIGHUP (Ctrl-C arrives as a key in raw mode).
+/// Resolves on any signal whose default action would end navi with the terminal raw, on
+/// the alternate screen, the cursor hidden and mouse reporting on: SIGTERM, SIGHUP,
+/// SIGINT and SIGQUIT (from `kill`: in raw mode Ctrl-C and Ctrl-\ arrive as keys),
+/// SIGUSR1, SIGUSR2, SIGALRM, SIGPIPE, SIGIO, SIGVTALRM, SIGPROF, SIGXCPU, SIGXFSZ. The
+/// loop then ends and the terminal is restored as on `q`. (SIGKILL and SIGSTOP cannot
+/// be caught.)
 async fn termination() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        match (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::hangup()),
-        ) {
-            (Ok(mut term), Ok(mut hup)) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = hup.recv() => {}
-                }
-            }
-            _ => std::future::pending().await,
+        let kinds = [
+            SignalKind::terminate(),
+            SignalKind::hangup(),
+            SignalKind::interrupt(),
+            SignalKind::quit(),
+            SignalKind::user_defined1(),
+            SignalKind::user_defined2(),
+            SignalKind::alarm(),
+            SignalKind::pipe(),
+            SignalKind::io(),
+        ]
+        .into_iter()
+        .chain(
+            [
+                rustix::process::Signal::VTALARM,
+                rustix::process::Signal::PROF,
+                rustix::process::Signal::XCPU,
+                rustix::process::Signal::XFSZ,
+            ]
+            .map(|s| SignalKind::from_raw(s.as_raw())),
+        );
+        let mut streams: Vec<_> = kinds.into_iter().filter_map(|k| signal(k).ok()).collect();
+        if streams.is_empty() {
+            return std::future::pending().await;
         }
+        let any = streams.iter_mut().map(|s| Box::pin(s.recv()));
+        let (signal, _, _) = futures_select_all(any).await;
+        tracing::info!("ending on a signal ({signal:?})");
     }
     #[cfg(not(unix))]
     std::future::pending::<()>().await
+}
+
+/// The first of `futures` to finish (its output, its index, the rest).
+#[cfg(unix)]
+async fn futures_select_all<F: std::future::Future + Unpin>(
+    futures: impl IntoIterator<Item = F>,
+) -> (F::Output, usize, Vec<F>) {
+    let mut futures: Vec<F> = futures.into_iter().collect();
+    std::future::poll_fn(move |cx| {
+        for (i, f) in futures.iter_mut().enumerate() {
+            if let std::task::Poll::Ready(out) = std::pin::Pin::new(f).poll(cx) {
+                let rest = std::mem::take(&mut futures);
+                return std::task::Poll::Ready((out, i, rest));
+            }
+        }
+        std::task::Poll::Pending
+    })
+    .await
 }
 
 /// Hands the terminal to the attach command: input reader paused, raw mode and the

@@ -39,6 +39,39 @@ pub fn sanitize(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Characters that take no room on screen (zero-width spaces and joiners, word joiners,
+/// the byte order mark, a soft hyphen, bidi controls): two names differing only by them
+/// look the same.
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00ad}'
+            | '\u{180e}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{feff}'
+    )
+}
+
+/// A session name for the screen: [`sanitize`]d, and every invisible character
+/// ([`is_invisible`]) shown as `<U+200B>`, so two names that differ only by one never look
+/// the same.
+pub fn sanitize_name(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_invisible) {
+        return sanitize(s);
+    }
+    let shown: String = s
+        .chars()
+        .map(|c| match is_invisible(c) {
+            true => format!("<U+{:04X}>", u32::from(c)),
+            false => c.to_string(),
+        })
+        .collect();
+    Cow::Owned(sanitize(&shown).into_owned())
+}
+
 fn needs_work(c: char) -> bool {
     c.is_control()
         || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
@@ -170,5 +203,17 @@ mod tests {
         assert_eq!(closest("show-offline", &keys), Some("show_offline"));
         assert_eq!(closest("icon", &keys), Some("icons"));
         assert_eq!(closest("colour_scheme", &keys), None);
+    }
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::*;
+
+    #[test]
+    fn invisible_characters_show_in_names() {
+        assert_eq!(sanitize_name("api"), "api");
+        assert_eq!(sanitize_name("a\u{200b}pi"), "a<U+200B>pi");
+        assert_ne!(sanitize_name("a\u{200d}pi"), sanitize_name("api"));
     }
 }

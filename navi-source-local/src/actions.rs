@@ -412,9 +412,9 @@ fn move_status(dir: &Path, from: &SessionName, to: &SessionName) -> std::io::Res
     };
     value["tmux_session"] = serde_json::Value::String(to.to_string());
     let tmp = layout::temp_file(dir, "rename");
-    std::fs::write(
+    crate::private::write_new(
         &tmp,
-        serde_json::to_vec_pretty(&value).map_err(std::io::Error::other)?,
+        &serde_json::to_vec_pretty(&value).map_err(std::io::Error::other)?,
     )?;
     std::fs::rename(&tmp, new)?;
     std::fs::remove_file(old)

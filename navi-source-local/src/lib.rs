@@ -14,6 +14,7 @@
 mod actions;
 pub mod hook;
 pub mod marks;
+pub mod private;
 pub mod process;
 mod watch;
 

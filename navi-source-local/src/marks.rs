@@ -98,7 +98,8 @@ pub fn apply(dir: &Path, name: &str, ops: &[MarkOp]) -> Result<Marks, String> {
     check_ops(name, ops)?;
     let name = session(name)?;
     let mdir = marks_dir(dir);
-    std::fs::create_dir_all(&mdir).map_err(|e| format!("cannot create {}: {e}", mdir.display()))?;
+    crate::private::create_dir(&mdir)
+        .map_err(|e| format!("cannot create {}: {e}", mdir.display()))?;
     let _lock = lock(dir, &name).map_err(|e| format!("cannot lock the marks file: {e}"))?;
     let path = layout::marks_file(dir, &name);
     // A file that cannot be read as marks is replaced (it cost only the marks).
@@ -108,7 +109,7 @@ pub fn apply(dir: &Path, name: &str, ops: &[MarkOp]) -> Result<Marks, String> {
     match &new {
         Some(bytes) => {
             let tmp = mdir.join(layout::temp_rel("marks"));
-            std::fs::write(&tmp, bytes).map_err(fail)?;
+            crate::private::write_new(&tmp, bytes).map_err(fail)?;
             std::fs::rename(&tmp, &path).map_err(fail)?;
         }
         None => match std::fs::remove_file(&path) {

@@ -234,7 +234,7 @@ fn refreshed(sources: &[SourceHealth], started: Instant) -> String {
 
 /// `name` or `name [remote]`, sanitized.
 pub fn session_label(s: &SessionInfo) -> String {
-    let name = navi_core::text::sanitize(&s.tmux_session);
+    let name = navi_core::text::sanitize_name(&s.tmux_session);
     match &s.remote {
         Some(r) => format!("{name} [{}]", navi_core::text::sanitize(r)),
         None => name.into_owned(),

@@ -110,7 +110,7 @@ fn row_cells(
     home: Option<&str>,
     now: i64,
 ) -> [String; 5] {
-    let mut name = sanitize(&s.tmux_session).into_owned();
+    let mut name = navi_core::text::sanitize_name(&s.tmux_session).into_owned();
     if let Some(r) = &s.remote {
         name.push_str(&format!(" [{}]", sanitize(r)));
     }

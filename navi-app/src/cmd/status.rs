@@ -307,22 +307,82 @@ impl Drop for Publishing {
 /// Writes `summary` atomically (temp file + rename) in a directory only the user can read.
 fn write_private(path: &Path, summary: &Summary) -> anyhow::Result<()> {
     let dir = path.parent().context("the summary path has no directory")?;
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .with_context(|| format!("creating {}", dir.display()))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
             .with_context(|| format!("restricting {}", dir.display()))?;
     }
+    owned_privately(dir).map_err(anyhow::Error::msg)?;
     let tmp = dir.join(format!(".status.json.{}", std::process::id()));
-    std::fs::write(&tmp, serde_json::to_vec(summary)?)
+    let _ = std::fs::remove_file(&tmp);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(&tmp)
+        .with_context(|| format!("writing {}", tmp.display()))?;
+    std::io::Write::write_all(&mut file, &serde_json::to_vec(summary)?)
         .with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))?;
     Ok(())
 }
 
-/// The published summary, when its writer still runs and it is fresh.
+/// `Ok` when `path` is this user's own and nobody else can write it (not a symlink): a
+/// shared runtime directory must not let another user forge the counts `navi status`
+/// shows in every tmux status bar.
+fn owned_privately(path: &Path) -> Result<(), String> {
+    let meta = std::fs::symlink_metadata(path)
+        .map_err(|e| format!("cannot check {}: {e}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        let me = rustix::process::getuid().as_raw();
+        if meta.file_type().is_symlink() {
+            return Err(format!(
+                "{} is a symlink; navi does not follow it",
+                path.display()
+            ));
+        }
+        if meta.uid() != me {
+            return Err(format!(
+                "{} belongs to uid {}, not to you (uid {me}); navi does not use it",
+                path.display(),
+                meta.uid()
+            ));
+        }
+        if meta.mode() & 0o022 != 0 {
+            return Err(format!(
+                "{} can be written by others (mode {:o}); navi does not use it",
+                path.display(),
+                meta.mode() & 0o7777
+            ));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = meta;
+    Ok(())
+}
+
+/// The published summary, when its writer still runs and it is fresh, and its directory
+/// and file are the user's own (see [`owned_privately`]).
 fn read_published(path: &Path, now: i64) -> Option<Summary> {
+    let checked = path
+        .parent()
+        .map_or(Ok(()), owned_privately)
+        .and_then(|()| owned_privately(path));
+    if let Err(why) = checked {
+        tracing::warn!("ignoring the published summary: {why}");
+        return None;
+    }
     let bytes = std::fs::read(path).ok()?;
     let summary: Summary = serde_json::from_slice(&bytes).ok()?;
     let age = now - summary.written;
@@ -598,6 +658,43 @@ mod tests {
         )
         .unwrap();
         assert_eq!(read_published(&path, now), None);
+    }
+
+    /// A summary another user could have written is never believed: a directory others
+    /// can write, a file of another user, a symlink. Ours is written user-only.
+    #[cfg(unix)]
+    #[test]
+    fn only_a_summary_of_our_own_is_read() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("navi/status.json");
+        let now = unix_now();
+        let mut s = summary_of(&["permission"], &[]);
+        s.written = now;
+        write_private(&path, &s).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(path.parent().unwrap()), 0o700);
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(read_published(&path, now), Some(s.clone()));
+        let shared = path.parent().unwrap();
+        std::fs::set_permissions(shared, std::fs::Permissions::from_mode(0o777)).unwrap();
+        assert_eq!(
+            read_published(&path, now),
+            None,
+            "others can write the directory"
+        );
+        std::fs::set_permissions(shared, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let link = dir.path().join("navi/link.json");
+        std::os::unix::fs::symlink(&path, &link).unwrap();
+        assert_eq!(read_published(&link, now), None, "a symlink");
+        if rustix::process::getuid().is_root() {
+            let chown = std::process::Command::new("chown")
+                .arg("nobody")
+                .arg(&path)
+                .status();
+            assert!(chown.is_ok_and(|s| s.success()));
+            assert_eq!(read_published(&path, now), None, "another user's file");
+        }
     }
 
     #[test]

@@ -95,6 +95,12 @@ impl SessionName {
         if name.starts_with('-') {
             return fail("a leading `-` is read as an option");
         }
+        if let Some(c) = name.chars().find(|c| crate::text::is_invisible(*c)) {
+            return fail(&format!(
+                "it contains the invisible character U+{:04X}, which would make it look like another name",
+                u32::from(c)
+            ));
+        }
         if name.starts_with('%') || name.starts_with('@') {
             return fail("a leading `%` or `@` names a pane or window id");
         }
@@ -173,7 +179,19 @@ mod tests {
             assert!(SessionName::new_for_tmux(ok).is_ok(), "{ok:?}");
         }
         for bad in [
-            "", "  ", "a:b", "a.b", "back\\x", "a$b", "#{host}", "-rf", "%1", "@2", "a/b", "x\ny",
+            "",
+            "  ",
+            "a:b",
+            "a.b",
+            "back\\x",
+            "a$b",
+            "#{host}",
+            "-rf",
+            "%1",
+            "@2",
+            "a/b",
+            "a\u{200b}b",
+            "x\ny",
         ] {
             assert!(SessionName::new_for_tmux(bad).is_err(), "{bad:?}");
         }

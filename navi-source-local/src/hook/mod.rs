@@ -13,7 +13,7 @@ mod git;
 #[cfg(test)]
 mod tests;
 
-use std::io::{Read as _, Write as _};
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -142,7 +142,7 @@ pub fn apply_by(
         let path = path.to_path_buf();
         move |source| HookError::Io { what, path, source }
     };
-    create_private_dir(dir).map_err(io("cannot create", dir))?;
+    crate::private::create_dir(dir).map_err(io("cannot create", dir))?;
     let file = layout::status_file(dir, &name);
     let lock_path = layout::lock_file(dir, &name);
     let lock_by = deadline.min(Instant::now() + LOCK_PATIENCE);
@@ -496,32 +496,15 @@ fn write_atomic(dir: &Path, file: &Path, value: &Value) -> std::io::Result<()> {
     bytes.push(b'\n');
     let tmp = layout::temp_file(dir, "hook");
     let result = (|| {
-        // A leftover of an earlier process with this pid: never written through.
-        let _ = std::fs::remove_file(&tmp);
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut f = options.open(&tmp)?;
         // No fsync: a status file is rewritten within seconds, and the rename alone makes
         // readers see the old file or the new one (fsync cost ~10 ms per hook here).
-        f.write_all(&bytes)?;
+        crate::private::write_new(&tmp, &bytes)?;
         std::fs::rename(&tmp, file)
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
     result
-}
-
-/// Creates the status directory user-only (0700, as the umask allows at most): it holds
-/// every session's messages and working directories. An existing one is left as it is.
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
 }
 
 /// Opens without blocking (a FIFO or a device at the path must not hold the hook).

@@ -145,3 +145,20 @@ fn many_threads_adding_tags_at_once_lose_none() {
     let got = read_all(dir.path()).0.remove("api").unwrap();
     assert_eq!(got.tags.len(), 24);
 }
+
+/// Marks hold the user's notes: the marks directory and files are user-only.
+#[cfg(unix)]
+#[test]
+fn marks_are_private() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    crate::marks::apply(
+        dir.path(),
+        "api",
+        &[navi_core::MarkOp::Note(Some("secret".into()))],
+    )
+    .unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir.path().join(".navi/marks")) & 0o077, 0);
+    assert_eq!(mode(&dir.path().join(".navi/marks/api.json")), 0o600);
+}

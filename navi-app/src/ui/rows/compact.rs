@@ -80,7 +80,10 @@ impl Columns {
         let mut spans = vec![
             Span::raw(format!("{cell} ")),
             Span::styled(
-                pad(&truncate(&sanitize(&s.tmux_session), self.name), self.name),
+                pad(
+                    &truncate(&navi_core::text::sanitize_name(&s.tmux_session), self.name),
+                    self.name,
+                ),
                 Style::new().add_modifier(Modifier::BOLD),
             ),
         ];

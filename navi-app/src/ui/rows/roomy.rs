@@ -38,7 +38,7 @@ fn name_line(s: &SessionInfo, ui: &UiState) -> Vec<Span<'static>> {
     let mut left = vec![
         Span::raw(format!(" {} ", status_cell(&status, ui.icons))),
         Span::styled(
-            sanitize(&s.tmux_session).into_owned(),
+            navi_core::text::sanitize_name(&s.tmux_session).into_owned(),
             Style::new().add_modifier(Modifier::BOLD),
         ),
     ];

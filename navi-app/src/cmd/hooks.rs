@@ -166,7 +166,12 @@ fn change_settings(
 }
 
 /// Says where the file went (a symlink's target) and what happened to the backup.
-fn write_done(path: &Path, target: &Path, backup: &file::Backup, out: &mut dyn Write) -> std::io::Result<()> {
+fn write_done(
+    path: &Path,
+    target: &Path,
+    backup: &file::Backup,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     if path != target {
         writeln!(
             out,
@@ -358,6 +363,8 @@ fn write_diff(old: &str, new: &str, out: &mut dyn Write) -> std::io::Result<()> 
     Ok(())
 }
 
+#[cfg(test)]
+mod prop_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

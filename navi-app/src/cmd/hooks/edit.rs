@@ -96,7 +96,8 @@ fn scan(text: &str) -> anyhow::Result<(String, Node)> {
         true => "{}\n".to_string(),
         false => text.to_string(),
     };
-    let root = spans::scan(&text).map_err(|e| anyhow::anyhow!("the settings are not valid JSON: {e}"))?;
+    let root =
+        spans::scan(&text).map_err(|e| anyhow::anyhow!("the settings are not valid JSON: {e}"))?;
     Ok((text, root))
 }
 

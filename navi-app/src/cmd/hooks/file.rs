@@ -4,7 +4,9 @@
 
 use std::fs::{File, OpenOptions, Permissions};
 use std::io::{ErrorKind, Write as _};
-use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _, OpenOptionsExt as _, PermissionsExt as _};
+use std::os::unix::fs::{
+    DirBuilderExt as _, MetadataExt as _, OpenOptionsExt as _, PermissionsExt as _,
+};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
@@ -43,8 +45,8 @@ pub(super) fn resolve(path: &Path) -> anyhow::Result<PathBuf> {
                     _ => to,
                 };
             }
-            Ok(_) => return Ok(p),
-            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(p),
+            Ok(_) => return Ok(tidy(p)),
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(tidy(p)),
             Err(e) => return Err(e).with_context(|| format!("cannot read {}", p.display())),
         }
     }
@@ -52,6 +54,18 @@ pub(super) fn resolve(path: &Path) -> anyhow::Result<PathBuf> {
         "{} goes through more than {MAX_LINKS} symlinks (a loop?); nothing was written",
         path.display()
     )
+}
+
+/// `p` with its directory's real path (`a/../b` and directory symlinks resolved), as
+/// messages name it; as it is when the directory does not exist.
+fn tidy(p: PathBuf) -> PathBuf {
+    let real = match (p.parent(), p.file_name()) {
+        (Some(dir), Some(name)) if !dir.as_os_str().is_empty() => {
+            dir.canonicalize().ok().map(|d| d.join(name))
+        }
+        _ => None,
+    };
+    real.unwrap_or(p)
 }
 
 /// `path`, and its target when it is a symlink, for messages.
@@ -103,7 +117,11 @@ pub(super) fn check_writable(path: &Path, target: &Path) -> anyhow::Result<()> {
 /// text read before (`None`: there was no file); the file must still hold it. Before the
 /// file is replaced, `old` is kept as `<path>.navi-backup` unless one exists already.
 /// Returns the target and what happened to the backup.
-pub(super) fn write(path: &Path, text: &str, old: Option<&str>) -> anyhow::Result<(PathBuf, Backup)> {
+pub(super) fn write(
+    path: &Path,
+    text: &str,
+    old: Option<&str>,
+) -> anyhow::Result<(PathBuf, Backup)> {
     let target = resolve(path)?;
     let name = describe(path, &target);
     check_writable(path, &target)?;
@@ -213,7 +231,9 @@ fn fill(file: &File, text: &str, mode: u32, owner: Option<(u32, u32)>) -> anyhow
                 // The user's own file in a group the user is not in: it gets the user's
                 // group, as it would from any editor.
                 Err(_) if mine.uid() != 0 && mine.uid() == uid => {}
-                Err(e) => bail!("cannot give it the owner {uid}:{gid} of the file it replaces: {e}"),
+                Err(e) => {
+                    bail!("cannot give it the owner {uid}:{gid} of the file it replaces: {e}")
+                }
             }
         }
     }
@@ -242,7 +262,10 @@ fn backup(path: &Path, old: &str, mode: u32, owner: Option<(u32, u32)>) -> anyho
         }
         Err(e) => {
             return Err(e).with_context(|| {
-                format!("cannot create the backup {}; nothing was written", b.display())
+                format!(
+                    "cannot create the backup {}; nothing was written",
+                    b.display()
+                )
             })
         }
     };

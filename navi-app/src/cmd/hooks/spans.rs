@@ -190,11 +190,12 @@ impl Scanner<'_> {
                 b'}' => {
                     self.string()?;
                     let key_end = self.pos;
-                    let name = serde_json::from_str::<String>(&self.text[start..key_end])
-                        .map_err(|_| ScanError {
+                    let name = serde_json::from_str::<String>(&self.text[start..key_end]).map_err(
+                        |_| ScanError {
                             at: start,
                             what: "a key that is not a valid string",
-                        })?;
+                        },
+                    )?;
                     self.ws();
                     self.eat(b':', "':' expected after a key")?;
                     self.ws();

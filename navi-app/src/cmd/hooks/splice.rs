@@ -190,7 +190,11 @@ fn render_new(
 
 fn pretty(value: &Value, indent: &str, style: &Style, out: &mut String) {
     let (open, close, items): (char, char, Vec<(Option<&str>, &Value)>) = match value {
-        Value::Object(m) if !m.is_empty() => ('{', '}', m.iter().map(|(k, v)| (Some(k.as_str()), v)).collect()),
+        Value::Object(m) if !m.is_empty() => (
+            '{',
+            '}',
+            m.iter().map(|(k, v)| (Some(k.as_str()), v)).collect(),
+        ),
         Value::Array(a) if !a.is_empty() => ('[', ']', a.iter().map(|v| (None, v)).collect()),
         v => return out.push_str(&v.to_string()),
     };

@@ -141,10 +141,11 @@ enum Change {
 }
 
 /// Writes the text `new` over the settings file `path` that held `old` (`None`: there
-/// was none), or with `dry_run` only shows the diff.
+/// was none; `before_navi`: a file without navi's entries, kept as the backup when there
+/// is none), or with `dry_run` only shows the diff.
 fn change_settings(
     path: &Path,
-    old: Option<&str>,
+    (old, before_navi): (Option<&str>, bool),
     new: &str,
     dry_run: bool,
     out: &mut dyn Write,
@@ -161,7 +162,7 @@ fn change_settings(
         }
         return Ok(Change::Shown);
     }
-    let (target, backup) = file::write(path, new, old)?;
+    let (target, backup) = file::write(path, new, old, before_navi)?;
     Ok(Change::Written(target, backup))
 }
 
@@ -205,13 +206,16 @@ pub fn install_cmd(
     dry_run: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let (_, old) = read_settings(path)?;
+    let (settings, old) = read_settings(path)?;
+    // Only a file from before navi is worth a backup: the first one stays there.
+    let before_navi = installed(&settings).1.is_none();
     let command = hook_command(exe, sessions_dir);
-    let (new, changes) = install(old.as_deref().unwrap_or_default(), &command)?;
+    let (new, changes) = install(old.as_deref().unwrap_or_default(), &command)
+        .with_context(|| format!("{} was left untouched", path.display()))?;
     for (event, c) in &changes.replaced {
         writeln!(out, "replacing the Go navi's hook on {event}: {c}")?;
     }
-    match change_settings(path, old.as_deref(), &new, dry_run, out)? {
+    match change_settings(path, (old.as_deref(), before_navi), &new, dry_run, out)? {
         Change::Unchanged => writeln!(
             out,
             "navi's hooks are already installed in {} (nothing changed)",
@@ -238,8 +242,10 @@ pub fn install_cmd(
 /// `navi hooks uninstall [--dry-run]`.
 pub fn uninstall_cmd(path: &Path, dry_run: bool, out: &mut dyn Write) -> anyhow::Result<()> {
     let (_, old) = read_settings(path)?;
-    let new = uninstall(old.as_deref().unwrap_or_default())?;
-    match change_settings(path, old.as_deref(), &new, dry_run, out)? {
+    let new = uninstall(old.as_deref().unwrap_or_default())
+        .with_context(|| format!("{} was left untouched", path.display()))?;
+    // The file has navi's entries: not one for the backup.
+    match change_settings(path, (old.as_deref(), false), &new, dry_run, out)? {
         Change::Unchanged => writeln!(
             out,
             "navi's hooks are not installed in {} (nothing changed)",

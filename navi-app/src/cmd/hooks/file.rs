@@ -20,7 +20,8 @@ const NEW_FILE_MODE: u32 = 0o600;
 /// What was done with `settings.json.navi-backup`.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum Backup {
-    /// There was no settings file before: nothing to keep.
+    /// There was no settings file before, or it already had navi's entries (not a file
+    /// from before navi): nothing to keep.
     None,
     /// The previous settings were written to it (it did not exist).
     Made(PathBuf),
@@ -114,13 +115,15 @@ pub(super) fn check_writable(path: &Path, target: &Path) -> anyhow::Result<()> {
 /// Writes `text` as the settings file `path` (its symlinks followed: the target is
 /// replaced, the links stay), atomically: a temporary file in the target's own directory,
 /// created with the target's mode, given its owner, then renamed over it. `old` is the
-/// text read before (`None`: there was no file); the file must still hold it. Before the
-/// file is replaced, `old` is kept as `<path>.navi-backup` unless one exists already.
-/// Returns the target and what happened to the backup.
+/// text read before (`None`: there was no file); the file must still hold it. With
+/// `keep_old` (`old` is the file from before navi), before the file is replaced `old` is
+/// kept as `<path>.navi-backup` unless one exists already. Returns the target and what
+/// happened to the backup.
 pub(super) fn write(
     path: &Path,
     text: &str,
     old: Option<&str>,
+    keep_old: bool,
 ) -> anyhow::Result<(PathBuf, Backup)> {
     let target = resolve(path)?;
     let name = describe(path, &target);
@@ -148,8 +151,8 @@ pub(super) fn write(
     // Checked first too: the backup must hold what the file held.
     still_holds(&target, &name, old).context("nothing was written")?;
     let backup = match old {
-        Some(old) => backup(path, old, mode, owner)?,
-        None => Backup::None,
+        Some(old) if keep_old => backup(path, old, mode, owner)?,
+        _ => Backup::None,
     };
     let file_name = target
         .file_name()

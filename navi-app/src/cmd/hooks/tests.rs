@@ -90,6 +90,20 @@ fn files_on_disk_invalid_json_is_untouched_and_dry_run_writes_nothing() {
         "{\n  \"model\": \"opus\",\n  oops\n}\n"
     );
 
+    // A structure navi cannot edit: the error names the file and the field.
+    std::fs::write(&path, r#"{"hooks": {"Stop": {}}}"#).unwrap();
+    let err = install_cmd(&path, Path::new("/bin/navi"), None, false, &mut Vec::new()).unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains(&format!("{} was left untouched", path.display()))
+            && msg.contains("\"Stop\" in the settings is not a list"),
+        "{msg}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        r#"{"hooks": {"Stop": {}}}"#
+    );
+
     std::fs::write(&path, go_text()).unwrap();
     let mut out = Vec::new();
     install_cmd(&path, Path::new("/bin/navi"), None, true, &mut out).unwrap();
@@ -228,10 +242,7 @@ fn a_symlinked_private_file_is_edited_in_place_and_the_first_backup_stays() {
 
     // Again with another binary, then uninstall: the backup is still the file before navi.
     let out = run(|o| install_cmd(&path, Path::new("/opt/navi"), None, false, o)).unwrap();
-    assert!(
-        out.contains("stay in") && out.contains("not overwritten"),
-        "{out}"
-    );
+    assert!(!out.contains("navi-backup"), "{out}");
     assert!(std::fs::read_to_string(&target)
         .unwrap()
         .contains("/opt/navi hook"));
@@ -244,6 +255,17 @@ fn a_symlinked_private_file_is_edited_in_place_and_the_first_backup_stays() {
         .unwrap()
         .file_type()
         .is_symlink());
+    // The user changes the file; the next install keeps the first backup as it is.
+    let edited = BIG.replace("1e2", "2e2");
+    std::fs::write(&target, &edited).unwrap();
+    let out = run(|o| install_cmd(&path, Path::new("/bin/navi"), None, false, o)).unwrap();
+    assert!(
+        out.contains("stay in") && out.contains("not overwritten"),
+        "{out}"
+    );
+    assert_eq!(std::fs::read_to_string(&backup).unwrap(), BIG);
+    run(|o| uninstall_cmd(&path, false, o)).unwrap();
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), edited);
     no_temp_files(&claude);
     no_temp_files(&dotfiles.join("claude"));
 }
@@ -274,12 +296,16 @@ fn a_backup_name_that_is_not_a_regular_file_is_not_written_through() {
         .unwrap()
         .contains("/bin/navi hook"));
 
-    // A dangling one is not followed either (it would create its target).
+    // Uninstall never writes a backup (the file has navi's entries); a dangling symlink
+    // is not followed either (it would create its target).
+    run(|o| uninstall_cmd(&path, false, o)).unwrap();
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), BIG);
     std::fs::remove_file(&backup).unwrap();
     std::os::unix::fs::symlink(dir.path().join("nowhere"), &backup).unwrap();
-    run(|o| uninstall_cmd(&path, false, o)).unwrap();
+    let out = run(|o| install_cmd(&path, Path::new("/bin/navi"), None, false, o)).unwrap();
+    assert!(out.contains("no backup this time"), "{out}");
     assert!(!dir.path().join("nowhere").exists());
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), BIG);
+    run(|o| uninstall_cmd(&path, false, o)).unwrap();
 
     std::fs::remove_file(&backup).unwrap();
     std::fs::create_dir(&backup).unwrap();
@@ -372,7 +398,7 @@ fn a_file_changed_meanwhile_is_not_replaced() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("settings.json");
     std::fs::write(&path, "{\"a\": 2}").unwrap();
-    let err = file::write(&path, "{\"b\": 1}", Some("{\"a\": 1}")).unwrap_err();
+    let err = file::write(&path, "{\"b\": 1}", Some("{\"a\": 1}"), true).unwrap_err();
     assert!(
         format!("{err:#}").contains("changed while navi was editing it"),
         "{err:#}"

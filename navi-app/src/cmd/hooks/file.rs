@@ -33,10 +33,11 @@ pub(super) enum Backup {
 }
 
 /// Where the settings file `path` really is: its symlinks followed (relative targets
-/// against the link's own directory). A dangling symlink gives the path it points to.
+/// against the link's own directory). A dangling symlink gives the path it points to;
+/// a path that is not a symlink is returned as it is.
 pub(super) fn resolve(path: &Path) -> anyhow::Result<PathBuf> {
     let mut p = path.to_path_buf();
-    for _ in 0..MAX_LINKS {
+    for hops in 0..MAX_LINKS {
         match std::fs::symlink_metadata(&p) {
             Ok(m) if m.file_type().is_symlink() => {
                 let to = std::fs::read_link(&p)
@@ -46,6 +47,9 @@ pub(super) fn resolve(path: &Path) -> anyhow::Result<PathBuf> {
                     _ => to,
                 };
             }
+            // Not a link: the path as given (so `target == path` says "no symlink").
+            Ok(_) if hops == 0 => return Ok(p),
+            Err(e) if hops == 0 && e.kind() == ErrorKind::NotFound => return Ok(p),
             Ok(_) => return Ok(tidy(p)),
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(tidy(p)),
             Err(e) => return Err(e).with_context(|| format!("cannot read {}", p.display())),
@@ -235,7 +239,7 @@ fn fill(file: &File, text: &str, mode: u32, owner: Option<(u32, u32)>) -> anyhow
                 // group, as it would from any editor.
                 Err(_) if mine.uid() != 0 && mine.uid() == uid => {}
                 Err(e) => {
-                    bail!("cannot give it the owner {uid}:{gid} of the file it replaces: {e}")
+                    bail!("cannot give it the settings file's owner {uid}:{gid}: {e}")
                 }
             }
         }

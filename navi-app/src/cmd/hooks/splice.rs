@@ -112,10 +112,7 @@ fn render_elements(text: &str, node: &Node, c: &Container, style: &Style, out: &
         let colon = c.elems.iter().find_map(|e| colon_of(text, e));
         for (key, value) in &c.added {
             out.push_str(if empty { lead } else { &joint });
-            let colon = colon.unwrap_or(match indent {
-                Some(_) => &style.colon,
-                None => style.colon.trim_end_matches(' '),
-            });
+            let colon = colon.unwrap_or(&style.colon);
             render_new(key.as_deref(), value, indent, colon, style, out);
             empty = false;
         }

@@ -270,6 +270,38 @@ fn a_symlinked_private_file_is_edited_in_place_and_the_first_backup_stays() {
     no_temp_files(&dotfiles.join("claude"));
 }
 
+/// A symlink to a file not there yet is followed too (the file is created where it
+/// points, the link stays); a settings file in a symlinked directory is no symlink.
+#[test]
+fn dangling_links_and_linked_directories() {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir(home.path().join("dots")).unwrap();
+    let path = home.path().join("settings.json");
+    std::os::unix::fs::symlink("dots/claude.json", &path).unwrap();
+    let out = run(|o| install_cmd(&path, Path::new("/bin/navi"), None, false, o)).unwrap();
+    assert!(out.contains("is a symlink"), "{out}");
+    assert!(std::fs::symlink_metadata(&path)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    let target = home.path().join("dots/claude.json");
+    assert!(std::fs::read_to_string(&target)
+        .unwrap()
+        .contains("/bin/navi hook"));
+    assert_eq!(mode(&target), 0o600);
+
+    std::os::unix::fs::symlink("dots", home.path().join("config")).unwrap();
+    std::fs::write(home.path().join("dots/settings.json"), BIG).unwrap();
+    let path = home.path().join("config/settings.json");
+    let out = run(|o| install_cmd(&path, Path::new("/bin/navi"), None, false, o)).unwrap();
+    assert!(!out.contains("symlink"), "{out}");
+    assert!(
+        std::fs::read_to_string(home.path().join("dots/settings.json"))
+            .unwrap()
+            .contains("/bin/navi hook")
+    );
+}
+
 /// A backup name that is a symlink (or a directory) is never written through: the
 /// settings are changed, the symlink's target is not, and the output says there is no
 /// backup this time.

@@ -370,6 +370,8 @@ fn write_diff(old: &str, new: &str, out: &mut dyn Write) -> std::io::Result<()> 
 }
 
 #[cfg(test)]
+mod file_tests;
+#[cfg(test)]
 mod prop_tests;
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,10 @@
 //! `navi hooks install | uninstall | status`: navi's entries in Claude Code's user
 //! settings (the command they run is `navi hook`, see [`super::hook`]).
+//!
+//! The installer edits the file, not its place: `edit` changes the text (on the byte spans
+//! `spans` finds, written back by `splice`, so every byte outside navi's entries stays), and
+//! `file` replaces the file the way its owner keeps it (through its symlinks, with its mode
+//! and owner, never a read-only one, the first version from before navi kept aside).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -882,6 +882,77 @@ fn hooks_install_status_uninstall_in_a_temp_home() {
     assert_eq!(v, serde_json::json!({"theme": "dark"}));
 }
 
+/// A dotfiles setup as users have it: `~/.claude/settings.json` a relative symlink (through
+/// a second one) to a 0600 file in a dotfiles checkout, with numbers serde_json would
+/// rewrite, and a `settings.json.navi-backup` that is a symlink to another file. Install
+/// edits the target in place and writes nothing through the backup symlink; uninstall
+/// gives the bytes back; a read-only target is refused.
+#[test]
+fn hooks_install_edits_a_symlinked_private_settings_file_in_place() {
+    use std::os::unix::fs::{symlink, PermissionsExt as _};
+    let env = Env::new();
+    let home = env.home.path();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+    std::fs::create_dir_all(home.join(".claude")).unwrap();
+    std::fs::create_dir_all(home.join("dotfiles/claude")).unwrap();
+    let target = home.join("dotfiles/claude/settings.json");
+    let original = "{\n  \"env\": {\"ANTHROPIC_API_KEY\": \"sk-ant-secret\"},\n  \"big\": 12345678901234567890123,\n  \"hundred\": 1e2,\n  \"one\": 1.0\n}\n";
+    std::fs::write(&target, original).unwrap();
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600)).unwrap();
+    symlink("claude/settings.json", home.join("dotfiles/current")).unwrap();
+    let settings = home.join(".claude/settings.json");
+    symlink("../dotfiles/current", &settings).unwrap();
+    let victim = home.join("dotfiles/notes.txt");
+    std::fs::write(&victim, "mine").unwrap();
+    let backup = home.join(".claude/settings.json.navi-backup");
+    symlink(&victim, &backup).unwrap();
+
+    let out = env.navi(&["hooks", "install"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("is a symlink: its target"), "{text}");
+    assert!(text.contains("no backup this time"), "{text}");
+    assert_eq!(
+        std::fs::read_link(&settings).unwrap(),
+        Path::new("../dotfiles/current")
+    );
+    assert!(std::fs::symlink_metadata(&settings)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    let new = std::fs::read_to_string(&target).unwrap();
+    assert!(new.starts_with("{\n  \"env\": {\"ANTHROPIC_API_KEY\": \"sk-ant-secret\"},\n  \"big\": 12345678901234567890123,\n  \"hundred\": 1e2,\n  \"one\": 1.0,\n  \"hooks\": {\n"), "{new}");
+    let v: Value = serde_json::from_str(&new).unwrap();
+    let cmd = v["hooks"]["Stop"][0]["hooks"][0]["command"]
+        .as_str()
+        .unwrap();
+    assert!(cmd.ends_with("/navi hook"), "{cmd}");
+    assert_eq!(mode(&target), 0o600);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "mine");
+    assert!(std::fs::symlink_metadata(&backup)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+
+    let out = env.navi(&["hooks", "uninstall"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), original);
+    assert_eq!(mode(&target), 0o600);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "mine");
+
+    // Read-only: refused, named, untouched (root too: the file has no write bit).
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o400)).unwrap();
+    let out = env.navi(&["hooks", "install"]);
+    assert!(!out.status.success(), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("read-only") && err.contains("dotfiles/claude/settings.json"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), original);
+    assert_eq!(mode(&target), 0o400);
+}
+
 /// `navi remotes setup` against a real sshd whose remote user has a scratch HOME (sshd's
 /// `SetEnv HOME=...`) and no navi: the binary is copied, the hooks are installed in that
 /// HOME's Claude settings, the status directory is made; a hook run there then shows up

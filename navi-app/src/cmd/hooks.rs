@@ -1,11 +1,23 @@
 //! `navi hooks install | uninstall | status`: navi's entries in Claude Code's user
 //! settings (the command they run is `navi hook`, see [`super::hook`]).
+//!
+//! The installer edits the file, not its place: `edit` changes the text (on the byte spans
+//! `spans` finds, written back by `splice`, so every byte outside navi's entries stays), and
+//! `file` replaces the file the way its owner keeps it (through its symlinks, with its mode
+//! and owner, never a read-only one, the first version from before navi kept aside).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use serde_json::{json, Value};
+
+pub use edit::{install, uninstall};
+
+mod edit;
+mod file;
+mod spans;
+mod splice;
 
 /// The events navi's hook handles, from the one table `navi hook` maps them with
 /// ([`navi_core::statusdir::hook_events`]): the Go navi's `hooks/config.json`, plus
@@ -63,98 +75,6 @@ fn is_go_navi(command: &str) -> bool {
         || command.contains("claude-sessions/hooks/tool-tracker.sh")
 }
 
-/// What [`install`] changed.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct Changes {
-    /// Go navi hook commands that were replaced (event, command).
-    pub replaced: Vec<(String, String)>,
-}
-
-/// `settings` with navi's hook on every event of [`EVENTS`] (and no Go navi hooks).
-/// Everything else is kept as it was.
-pub fn install(settings: &Value, command: &str) -> anyhow::Result<(Value, Changes)> {
-    let mut changes = Changes::default();
-    if installed(settings) == (EVENTS.to_vec(), Some(command.to_string()))
-        && !is_go_navi(&settings.to_string())
-    {
-        return Ok((settings.clone(), changes));
-    }
-    let mut out = remove(settings, &mut |event, c| {
-        if is_go_navi(c) {
-            changes.replaced.push((event.to_string(), c.to_string()));
-            return true;
-        }
-        is_navi(c)
-    })?;
-    let Value::Object(root) = &mut out else {
-        anyhow::bail!("the settings are not a JSON object");
-    };
-    let hooks = root.entry("hooks").or_insert_with(|| json!({}));
-    let Value::Object(hooks) = hooks else {
-        anyhow::bail!("\"hooks\" in the settings is not an object; fix it by hand first");
-    };
-    for event in EVENTS {
-        let groups = hooks.entry(*event).or_insert_with(|| json!([]));
-        let Value::Array(groups) = groups else {
-            anyhow::bail!(
-                "\"hooks\".{event:?} in the settings is not a list; fix it by hand first"
-            );
-        };
-        groups.push(json!({ "hooks": [{ "type": "command", "command": command }] }));
-    }
-    Ok((out, changes))
-}
-
-/// `settings` without navi's hook entries (groups and events left empty are removed).
-pub fn uninstall(settings: &Value) -> anyhow::Result<Value> {
-    remove(settings, &mut |_, c| is_navi(c))
-}
-
-/// `settings` without the hook commands `drop(event, command)` selects.
-fn remove(settings: &Value, drop: &mut dyn FnMut(&str, &str) -> bool) -> anyhow::Result<Value> {
-    let mut out = settings.clone();
-    let Value::Object(root) = &mut out else {
-        anyhow::bail!("the settings are not a JSON object");
-    };
-    let Some(Value::Object(hooks)) = root.get_mut("hooks") else {
-        return Ok(out);
-    };
-    let mut touched_events = Vec::new();
-    for (event, groups) in hooks.iter_mut() {
-        let Value::Array(groups) = groups else {
-            continue;
-        };
-        let before = groups.len();
-        let mut emptied = vec![false; groups.len()];
-        for (group, emptied) in groups.iter_mut().zip(&mut emptied) {
-            let Some(Value::Array(list)) = group.get_mut("hooks") else {
-                continue;
-            };
-            let n = list.len();
-            list.retain(|h| {
-                !h.get("command")
-                    .and_then(Value::as_str)
-                    .is_some_and(|c| drop(event, c))
-            });
-            *emptied = n > 0 && list.is_empty();
-        }
-        // Only groups this emptied go; a group the user left empty stays.
-        let mut flags = emptied.iter();
-        groups.retain(|_| !flags.next().copied().unwrap_or(false));
-        if before > 0 && groups.is_empty() {
-            touched_events.push(event.clone());
-        }
-    }
-    let emptied_events = !touched_events.is_empty();
-    for event in touched_events {
-        hooks.shift_remove(&event);
-    }
-    if emptied_events && hooks.is_empty() {
-        root.shift_remove("hooks");
-    }
-    Ok(out)
-}
-
 /// Which of [`EVENTS`] run navi's hook in `settings`, and the command.
 pub fn installed(settings: &Value) -> (Vec<&'static str>, Option<String>) {
     let mut found = Vec::new();
@@ -179,6 +99,15 @@ pub fn installed(settings: &Value) -> (Vec<&'static str>, Option<String>) {
 
 /// Reads the settings file: missing is `{}`; invalid JSON is an error naming the line.
 fn read_settings(path: &Path) -> anyhow::Result<(Value, Option<String>)> {
+    // Only a regular file (through its symlinks): a FIFO would block the read for ever,
+    // a device never end.
+    match std::fs::metadata(path) {
+        Ok(m) if !m.is_file() => anyhow::bail!(
+            "{} is not a regular file; it was left untouched",
+            path.display()
+        ),
+        _ => {}
+    }
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((json!({}), None)),
@@ -205,66 +134,72 @@ fn read_settings(path: &Path) -> anyhow::Result<(Value, Option<String>)> {
     Ok((value, Some(text)))
 }
 
-fn pretty(v: &Value) -> String {
-    let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
-    s.push('\n');
-    s
-}
-
-/// Writes `text` to `path` atomically, keeping the old file as `<path>.navi-backup`.
-fn write_settings(path: &Path, text: &str, old: Option<&str>) -> anyhow::Result<Option<PathBuf>> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let backup = match old {
-        Some(old) => {
-            let b = PathBuf::from(format!("{}.navi-backup", path.display()));
-            std::fs::write(&b, old).with_context(|| format!("cannot write {}", b.display()))?;
-            Some(b)
-        }
-        None => None,
-    };
-    let tmp = dir.join(format!(".settings.json.navi-{}", std::process::id()));
-    std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))?;
-    Ok(backup)
-}
-
 /// What [`change_settings`] did with a new version of the settings file.
 enum Change {
     /// It is the same as the file: nothing to do.
     Unchanged,
     /// `--dry-run`: the diff was shown, nothing written.
     Shown,
-    /// Written; the previous file is kept at this path (if there was one).
-    Written(Option<PathBuf>),
+    /// Written to this file (the settings path, or its symlink's target), and what
+    /// happened to the backup.
+    Written(PathBuf, file::Backup),
 }
 
-/// Writes `new` over the settings `current` read from `path` (its text `old`), or with
-/// `dry_run` only shows the diff.
+/// Writes the text `new` over the settings file `path` that held `old` (`None`: there
+/// was none; `before_navi`: a file without navi's entries, kept as the backup when there
+/// is none), or with `dry_run` only shows the diff.
 fn change_settings(
     path: &Path,
-    current: &Value,
-    old: Option<&str>,
-    new: &Value,
+    (old, before_navi): (Option<&str>, bool),
+    new: &str,
     dry_run: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<Change> {
-    if new == current {
+    if Some(new) == old || (old.is_none() && new.is_empty()) {
         return Ok(Change::Unchanged);
     }
-    let text = pretty(new);
     if dry_run {
-        writeln!(out, "would change {}:", path.display())?;
-        write_diff(&pretty(current), &text, out)?;
+        let target = file::resolve(path)?;
+        writeln!(out, "would change {}:", file::describe(path, &target))?;
+        write_diff(old.unwrap_or_default(), new, out)?;
+        if let Err(e) = file::check_writable(path, &target) {
+            writeln!(out, "but it would refuse: {e:#}")?;
+        }
         return Ok(Change::Shown);
     }
-    Ok(Change::Written(write_settings(path, &text, old)?))
+    let (target, backup) = file::write(path, new, old, before_navi)?;
+    Ok(Change::Written(target, backup))
 }
 
-fn write_backup(backup: Option<&Path>, out: &mut dyn Write) -> std::io::Result<()> {
+/// Says where the file went (a symlink's target) and what happened to the backup.
+fn write_done(
+    path: &Path,
+    target: &Path,
+    backup: &file::Backup,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    if path != target {
+        writeln!(
+            out,
+            "{} is a symlink: its target {} was changed, the link stays",
+            path.display(),
+            target.display()
+        )?;
+    }
     match backup {
-        Some(b) => writeln!(out, "the previous settings are in {}", b.display()),
-        None => Ok(()),
+        file::Backup::None => Ok(()),
+        file::Backup::Made(b) => writeln!(out, "the previous settings are in {}", b.display()),
+        file::Backup::Kept(b) => writeln!(
+            out,
+            "the settings from before navi's first change stay in {} (not overwritten)",
+            b.display()
+        ),
+        file::Backup::Refused(b, what) => writeln!(
+            out,
+            "warning: no backup this time: {} is {what}, not a regular file, and navi does \
+             not write through it; move it away to get a backup next time",
+            b.display()
+        ),
     }
 }
 
@@ -277,26 +212,29 @@ pub fn install_cmd(
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let (settings, old) = read_settings(path)?;
+    // Only a file from before navi is worth a backup: the first one stays there.
+    let before_navi = installed(&settings).1.is_none();
     let command = hook_command(exe, sessions_dir);
-    let (new, changes) = install(&settings, &command)?;
+    let (new, changes) = install(old.as_deref().unwrap_or_default(), &command)
+        .with_context(|| format!("{} was left untouched", path.display()))?;
     for (event, c) in &changes.replaced {
         writeln!(out, "replacing the Go navi's hook on {event}: {c}")?;
     }
-    match change_settings(path, &settings, old.as_deref(), &new, dry_run, out)? {
+    match change_settings(path, (old.as_deref(), before_navi), &new, dry_run, out)? {
         Change::Unchanged => writeln!(
             out,
             "navi's hooks are already installed in {} (nothing changed)",
             path.display()
         )?,
         Change::Shown => {}
-        Change::Written(backup) => {
+        Change::Written(target, backup) => {
             writeln!(
                 out,
                 "installed navi's hook ({command}) for {} events in {}",
                 EVENTS.len(),
                 path.display()
             )?;
-            write_backup(backup.as_deref(), out)?;
+            write_done(path, &target, &backup, out)?;
             writeln!(
                 out,
                 "Claude Code sessions started in tmux from now on show up in navi."
@@ -308,18 +246,20 @@ pub fn install_cmd(
 
 /// `navi hooks uninstall [--dry-run]`.
 pub fn uninstall_cmd(path: &Path, dry_run: bool, out: &mut dyn Write) -> anyhow::Result<()> {
-    let (settings, old) = read_settings(path)?;
-    let new = uninstall(&settings)?;
-    match change_settings(path, &settings, old.as_deref(), &new, dry_run, out)? {
+    let (_, old) = read_settings(path)?;
+    let new = uninstall(old.as_deref().unwrap_or_default())
+        .with_context(|| format!("{} was left untouched", path.display()))?;
+    // The file has navi's entries: not one for the backup.
+    match change_settings(path, (old.as_deref(), false), &new, dry_run, out)? {
         Change::Unchanged => writeln!(
             out,
             "navi's hooks are not installed in {} (nothing changed)",
             path.display()
         )?,
         Change::Shown => {}
-        Change::Written(backup) => {
+        Change::Written(target, backup) => {
             writeln!(out, "removed navi's hooks from {}", path.display())?;
-            write_backup(backup.as_deref(), out)?;
+            write_done(path, &target, &backup, out)?;
         }
     }
     Ok(())
@@ -435,4 +375,10 @@ fn write_diff(old: &str, new: &str, out: &mut dyn Write) -> std::io::Result<()> 
 }
 
 #[cfg(test)]
+mod file_tests;
+#[cfg(test)]
+mod prop_tests;
+#[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod text_tests;

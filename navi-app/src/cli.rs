@@ -290,8 +290,10 @@ pub enum HooksAction {
     ///
     /// Edits ~/.claude/settings.json ($CLAUDE_CONFIG_DIR/settings.json when set), calling
     /// this binary by its absolute path. Every other setting and hook is kept; the Go
-    /// navi's notify.sh / tool-tracker.sh entries are replaced. The previous file is kept
-    /// as settings.json.navi-backup. Running it again changes nothing.
+    /// navi's notify.sh / tool-tracker.sh entries are replaced. The file is edited in place
+    /// (a symlink is followed, mode, owner and every byte outside navi's entries kept); the
+    /// first pre-navi file is kept as settings.json.navi-backup. Running it again changes
+    /// nothing.
     Install {
         /// Show the change as a diff and write nothing.
         #[arg(long, short = 'n')]

@@ -19,6 +19,17 @@ mod file;
 mod spans;
 mod splice;
 
+#[cfg(test)]
+mod program_tests {
+    #[test]
+    fn the_program_is_the_first_word() {
+        for (exe, dir) in [("/usr/bin/navi", None), ("/a b/it's/navi", Some("/s d"))] {
+            let c = super::hook_command(std::path::Path::new(exe), dir.map(std::path::Path::new));
+            assert_eq!(super::program_of(&c), exe, "{c}");
+        }
+    }
+}
+
 /// The events navi's hook handles, from the one table `navi hook` maps them with
 /// ([`navi_core::statusdir::hook_events`]): the Go navi's `hooks/config.json`, plus
 /// `Notification` for `waiting` with its message, `SessionStart` so a new session shows
@@ -67,6 +78,24 @@ fn is_navi(command: &str) -> bool {
     let prog = prog.split(" --sessions-dir ").next().unwrap_or(prog);
     let prog = prog.trim().trim_matches('\'').trim_matches('"');
     Path::new(prog).file_name().is_some_and(|n| n == "navi")
+}
+
+/// The program of a hook command [`hook_command`] wrote: its first shell word, unquoted
+/// (`'/a b/navi' --sessions-dir 'X' hook` → `/a b/navi`).
+fn program_of(command: &str) -> String {
+    let mut out = String::new();
+    let mut chars = command.trim_start().chars();
+    let mut quoted = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => quoted = !quoted,
+            ' ' if !quoted => break,
+            // Outside quotes a backslash makes the next character literal (`'\''`).
+            '\\' if !quoted => out.extend(chars.next()),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Whether a hook command is one of the Go navi's shell hooks.
@@ -293,8 +322,8 @@ pub fn status_cmd(path: &Path, sessions_dir: &Path, out: &mut dyn Write) -> anyh
         }
     }
     if let Some(c) = &command {
-        let exe = c.trim_end_matches(" hook").trim_matches('\'');
-        if !Path::new(exe).exists() {
+        let exe = program_of(c);
+        if !Path::new(&exe).exists() {
             writeln!(
                 out,
                 "warning: {exe} does not exist any more (run `navi hooks install` again)"

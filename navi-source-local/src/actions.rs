@@ -295,18 +295,32 @@ fn new(
     tmux.run(&args)
         .map_err(|e| other(format!("cannot create {name}: {e}")))?;
     std::thread::sleep(NEW_SETTLE);
-    let state = tmux
-        .run(&[
+    let dead_state = || {
+        tmux.run(&[
             "display-message",
             "-p",
             "-t",
             &pane,
             "#{pane_dead} #{pane_dead_status}",
         ])
-        .map_err(|e| other(format!("{name} did not stay up: {e}")))?;
+        .map_err(|e| other(format!("{name} did not stay up: {e}")))
+    };
+    let mut state = dead_state()?;
+    // tmux may mark the pane dead before it has collected the exit status: ask again
+    // for a moment (now and then it never learns it; the message then says so).
+    for _ in 0..10 {
+        let mut f = state.split_whitespace();
+        if f.next() != Some("1") || f.next().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        state = dead_state()?;
+    }
     let mut fields = state.split_whitespace();
     if fields.next() == Some("1") {
-        let status = fields.next().unwrap_or("?").to_string();
+        let status = fields
+            .next()
+            .map_or("not reported by tmux".to_string(), str::to_string);
         let last = tmux
             .run(&["capture-pane", "-p", "-t", &pane])
             .map(|t| navi_core::text::clean_pane(&t))

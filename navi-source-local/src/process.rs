@@ -3,12 +3,10 @@
 //! open, as git's fsmonitor daemons and wrapper scripts do, must not stall the reader),
 //! in its own process group, and past the deadline the whole group is killed.
 
-use std::io::Read as _;
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-/// How long the output of a child that has exited is waited for at least.
+/// How long the output is waited for at least, even past the deadline.
 const READ_GRACE: Duration = Duration::from_millis(50);
 
 /// The most of one output stream kept (tmux and git answers are a few KB).
@@ -32,42 +30,144 @@ pub fn output_within(cmd: Command, limit: Duration) -> std::io::Result<Output> {
 
 /// Waits for `child` and its output until `deadline`; past it kills the child's process
 /// group and answers `TimedOut`. Nothing is left running either way.
+///
+/// The output is awaited first: its end (the pipes closing) is what a quick child's exit
+/// looks like from here, so the common case wakes the moment the child is done, with no
+/// polling delay and no thread (a hook run is a few milliseconds; both cost some of it).
 pub fn finish_within(mut child: Child, deadline: Instant) -> std::io::Result<Output> {
-    let out = drain(child.stdout.take().map(|p| Box::new(p) as _));
-    let err = drain(child.stderr.take().map(|p| Box::new(p) as _));
-    let mut nap = Duration::from_micros(100);
-    let status = loop {
+    let left = || deadline.saturating_duration_since(Instant::now());
+    let (stdout, stderr) = match read_both(&mut child, deadline) {
+        Ok(out) => out,
+        Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+            return Err(stop(child, "did not finish"))
+        }
+        Err(e) => {
+            kill_group(&mut child);
+            return Err(e);
+        }
+    };
+    let mut nap = Duration::from_micros(20);
+    loop {
         match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() < deadline => {
-                std::thread::sleep(nap.min(deadline.saturating_duration_since(Instant::now())));
+            Ok(Some(status)) => {
+                return Ok(Output {
+                    status,
+                    stdout,
+                    stderr,
+                })
+            }
+            // It closed its output but runs on: give it until the deadline to exit.
+            Ok(None) if !left().is_zero() => {
+                std::thread::sleep(nap.min(left()));
                 nap = (nap * 2).min(Duration::from_millis(5));
             }
-            Ok(None) => return Err(stop(child, "did not exit")),
+            Ok(None) => return Err(stop(child, "closed its output but did not exit")),
             Err(e) => {
                 kill_group(&mut child);
                 return Err(e);
             }
         }
-    };
-    // The readers may not have run yet when the child is seen exited (the caller came
-    // late): a short grace past the deadline lets them hand over what is already there.
-    let wait = |rx: &mpsc::Receiver<Vec<u8>>| {
-        rx.recv_timeout(
-            deadline
-                .saturating_duration_since(Instant::now())
-                .max(READ_GRACE),
-        )
-    };
-    match (wait(&out), wait(&err)) {
-        (Ok(stdout), Ok(stderr)) => Ok(Output {
-            status,
-            stdout,
-            stderr,
-        }),
-        // It exited, but something it started still holds its output open.
-        _ => Err(stop(child, "exited, but its children kept its output open")),
     }
+}
+
+/// Both output pipes to their end (each capped), waiting with `poll` until `deadline`
+/// (at least [`READ_GRACE`], so a caller that comes late still gets what is there).
+#[cfg(unix)]
+fn read_both(child: &mut Child, deadline: Instant) -> std::io::Result<(Vec<u8>, Vec<u8>)> {
+    use rustix::event::{poll, PollFd, PollFlags};
+    let grace_until = Instant::now() + READ_GRACE;
+    let mut out = child.stdout.take();
+    let mut err = child.stderr.take();
+    let (mut out_bytes, mut err_bytes) = (Vec::new(), Vec::new());
+    let mut buf = [0u8; 8192];
+    while out.is_some() || err.is_some() {
+        let until = deadline.max(grace_until);
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(std::io::ErrorKind::TimedOut.into());
+        }
+        let timeout = rustix::time::Timespec {
+            tv_sec: i64::try_from(left.as_secs()).unwrap_or(i64::MAX),
+            tv_nsec: i64::from(left.subsec_nanos()),
+        };
+        let (out_ready, err_ready) = {
+            let mut fds: Vec<PollFd<'_>> = Vec::with_capacity(2);
+            if let Some(o) = &out {
+                fds.push(PollFd::new(o, PollFlags::IN));
+            }
+            if let Some(e) = &err {
+                fds.push(PollFd::new(e, PollFlags::IN));
+            }
+            match poll(&mut fds, Some(&timeout)) {
+                Ok(_) => {}
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(e) => return Err(e.into()),
+            }
+            let ready = |i: usize| fds.get(i).is_some_and(|f| !f.revents().is_empty());
+            match (&out, &err) {
+                (Some(_), Some(_)) => (ready(0), ready(1)),
+                (Some(_), None) => (ready(0), false),
+                (None, _) => (false, ready(0)),
+            }
+        };
+        for (ready, pipe, bytes) in [
+            (out_ready, &mut out as &mut dyn PipeSlot, &mut out_bytes),
+            (err_ready, &mut err as &mut dyn PipeSlot, &mut err_bytes),
+        ] {
+            if !ready {
+                continue;
+            }
+            match pipe.read_some(&mut buf) {
+                Ok(0) => pipe.close(),
+                Ok(n) => {
+                    if (bytes.len() as u64) < MAX_OUTPUT {
+                        bytes.extend_from_slice(&buf[..n]);
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => pipe.close(),
+            }
+        }
+    }
+    Ok((out_bytes, err_bytes))
+}
+
+/// A pipe that may be closed already (stdout and stderr have different types).
+#[cfg(unix)]
+trait PipeSlot {
+    fn read_some(&mut self, buf: &mut [u8]) -> std::io::Result<usize>;
+    fn close(&mut self);
+}
+
+#[cfg(unix)]
+impl<R: std::io::Read> PipeSlot for Option<R> {
+    fn read_some(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Some(r) => r.read(buf),
+            None => Ok(0),
+        }
+    }
+    fn close(&mut self) {
+        *self = None;
+    }
+}
+
+#[cfg(not(unix))]
+fn read_both(child: &mut Child, _deadline: Instant) -> std::io::Result<(Vec<u8>, Vec<u8>)> {
+    Ok((
+        read_all(child.stdout.take().map(|p| Box::new(p) as _)),
+        read_all(child.stderr.take().map(|p| Box::new(p) as _)),
+    ))
+}
+
+#[cfg(not(unix))]
+fn read_all(pipe: Option<Box<dyn std::io::Read + Send>>) -> Vec<u8> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    if let Some(p) = pipe {
+        let _ = p.take(MAX_OUTPUT).read_to_end(&mut bytes);
+    }
+    bytes
 }
 
 fn stop(mut child: Child, what: &str) -> std::io::Error {
@@ -89,19 +189,6 @@ pub fn kill_group(child: &mut Child) {
     }
     let _ = child.kill();
     let _ = child.wait();
-}
-
-/// Reads a pipe to its end on a thread (capped), handing the bytes over a channel.
-fn drain(pipe: Option<Box<dyn std::io::Read + Send>>) -> mpsc::Receiver<Vec<u8>> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        if let Some(p) = pipe {
-            let _ = p.take(MAX_OUTPUT).read_to_end(&mut bytes);
-        }
-        let _ = tx.send(bytes);
-    });
-    rx
 }
 
 #[cfg(test)]

@@ -316,9 +316,18 @@ fn missing_sessions_and_bad_names_fail() {
 #[test]
 fn new_confirms_the_session_stays_up() {
     let s = Server::start();
-    let e = new(&s, "quick", &["sh", "-c", "echo no claude here; exit 7"]).unwrap_err();
+    let e = new(
+        &s,
+        "quick",
+        &["sh", "-c", "echo no claude here; sleep 0.05; exit 7"],
+    )
+    .unwrap_err();
     let text = e.to_string();
-    assert!(text.contains("exit status 7"), "{text}");
+    // tmux now and then marks a pane dead without ever learning its exit status.
+    assert!(
+        text.contains("exit status 7") || text.contains("exit status not reported by tmux"),
+        "{text}"
+    );
     assert!(text.contains("no claude here"), "{text}");
     assert!(s.sessions().is_empty(), "{:?}", s.sessions());
     new(&s, "slow", &["cat"]).unwrap();

@@ -1397,6 +1397,9 @@ fn navi_hook_survives_hostile_files_and_events() {
         (Some("waiting"), Some("cut \u{fffd} here")),
         "{log}"
     );
+    assert!(stale.exists(), "cleaned once a turn, not on every event");
+    let out = bounded_hook(&env, &sessions, &envs, br#"{"hook_event_name":"Stop"}"#);
+    assert!(out.status.success());
     assert!(!stale.exists(), "the killed writer's temp file was removed");
     #[cfg(unix)]
     {

@@ -103,8 +103,9 @@ pub const HOOK_BUDGET: Duration = Duration::from_secs(2);
 /// rename is still atomic): a stuck lock holder never stops a status change.
 pub const LOCK_PATIENCE: Duration = Duration::from_millis(500);
 
-/// A temp file of a navi writer whose process is gone is removed by the next hook once
-/// it is this old (a writer killed between writing and renaming leaves one).
+/// A temp file of a navi writer whose process is gone is removed by the next hook that
+/// ends a turn or a session once it is this old (a writer killed between writing and
+/// renaming leaves one).
 const STALE_TEMP_AGE: Duration = Duration::from_secs(60);
 
 /// Applies one hook `event` (Claude Code's JSON) to `<dir>/<pane.session>.json` at unix
@@ -167,7 +168,13 @@ pub fn apply_by(
             let written = write_atomic(dir, &file, &Value::Object(doc))
                 .map_err(io("cannot write", &file))
                 .map(|()| Outcome::Written(file));
-            clean_stale_temps(dir);
+            // Once a turn, not on every tool use: the directory read costs 2 % of a run.
+            if matches!(
+                str_of(event, "hook_event_name"),
+                "Stop" | "SessionStart" | "SessionEnd"
+            ) {
+                clean_stale_temps(dir);
+            }
             written
         }
     };

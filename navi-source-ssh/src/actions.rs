@@ -47,18 +47,8 @@ rm -f -- "$d/$3.json" "$d/.$3.lock" "$d/.navi/marks/$3.json" "$d/.navi/marks/.$3
             run(pool, &cmd, b"", 4096, &on(format!("kill {session}"))).await?;
             Ok(ActionOutput::Done(on(format!("killed {session}"))))
         }
-        Action::Dismiss => {
-            let body = r#"if tmux has-session -t "$2" 2>/dev/null; then
-  printf '%s is still running in tmux; kill it instead (x) to end it\n' "$3" >&2; exit 3
-fi
-rm -f -- "$d/$3.json" "$d/.$3.lock" "$d/.navi/marks/$3.json" "$d/.navi/marks/.$3.lock""#;
-            let cmd = RemoteCommand::new(&script(body))
-                .arg(sessions_dir)
-                .arg(tmux_target(session))
-                .arg(session);
-            run(pool, &cmd, b"", 4096, &on(format!("dismiss {session}"))).await?;
-            Ok(ActionOutput::Done(on(format!("dismissed {session}"))))
-        }
+        // Only an ended session's file, checked twice (see `crate::dismiss`).
+        Action::Dismiss => crate::dismiss::dismiss(pool, remote, sessions_dir, session).await,
         Action::Send { text } => send(pool, remote, session, text).await,
         Action::Rename { to } => rename(pool, remote, sessions_dir, session, to).await,
         Action::Mark { ops } => crate::marks::apply(pool, remote, sessions_dir, session, ops).await,

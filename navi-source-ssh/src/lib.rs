@@ -71,7 +71,9 @@ mod actions;
 mod attach;
 mod auth;
 mod config;
+mod dismiss;
 mod error;
+mod follow;
 mod hostkey;
 mod marks;
 mod pool;
@@ -82,7 +84,11 @@ mod target;
 #[cfg(any(test, feature = "testing"))]
 pub mod test_support;
 
+use std::collections::HashMap;
+use std::sync::Mutex as StdMutex;
+
 use async_trait::async_trait;
+use navi_core::statusdir::liveness::TmuxServer;
 use navi_core::{
     Action, ActionOutput, AttachCommand, AttachContext, Capabilities, PollReport, SessionInfo,
     SessionSource, SourceError,
@@ -101,6 +107,9 @@ pub use shell::{set_home_path, RemoteCommand, RemoteCommandError};
 pub struct SshSource {
     remote: Remote,
     pool: pool::Pool,
+    /// Each session's tmux server as the last report recorded it (the status file's
+    /// `tmux.socket`), for the actions: see [`SshSource::server_of`].
+    servers: StdMutex<HashMap<String, TmuxServer>>,
 }
 
 impl std::fmt::Debug for SshSource {
@@ -120,6 +129,40 @@ impl SshSource {
         SshSource {
             pool: pool::Pool::new(remote.clone()),
             remote,
+            servers: StdMutex::new(HashMap::new()),
+        }
+    }
+
+    /// The tmux server `name` runs in, as its status file records it: the one every
+    /// action on it must address (`tmux -S SOCKET`; [`TmuxServer::Default`] is plain
+    /// `tmux`). Read from the last report; a name that report did not have costs one
+    /// fresh snapshot (the push loop scans first), and a name that has no status file
+    /// even then is on the default server (where `new` creates sessions). `Err` only
+    /// when that snapshot fails: an action must not guess the server.
+    pub async fn server_of(&self, name: &str) -> Result<TmuxServer, SourceError> {
+        if let Some(server) = self.recorded_server(name) {
+            return Ok(server);
+        }
+        self.pool.settle().await;
+        let report = self.pool.poll().await?;
+        self.remember_servers(&report);
+        Ok(self.recorded_server(name).unwrap_or(TmuxServer::Default))
+    }
+
+    fn recorded_server(&self, name: &str) -> Option<TmuxServer> {
+        self.servers.lock().ok()?.get(name).cloned()
+    }
+
+    /// Keeps each row's server from `report` (the last report wins whole: a session
+    /// that went is forgotten).
+    fn remember_servers(&self, report: &PollReport) {
+        let servers = report
+            .sessions
+            .iter()
+            .map(|s| (s.tmux_session.clone(), TmuxServer::of(s)))
+            .collect();
+        if let Ok(mut m) = self.servers.lock() {
+            *m = servers;
         }
     }
 
@@ -165,10 +208,26 @@ impl SessionSource for SshSource {
     }
 
     /// One snapshot of the remote's status directory over the pooled connection;
-    /// `latency` is the measured round trip of the poll itself.
+    /// `latency` is the measured round trip of the poll itself. Each row's liveness is
+    /// decided from what its own tmux server said (core's one rule), and the files a
+    /// rename made in tmux left behind follow the session to its new name (see
+    /// `follow`; a failure there is logged, never the poll's).
     async fn poll_report(&self) -> Result<PollReport, SourceError> {
         let mut report = self.pool.poll().await?;
-        report.decide_liveness();
+        let follows = report.decide_liveness();
+        if !follows.is_empty() {
+            let r = &self.remote;
+            follow::follow_renames(
+                &self.pool,
+                &r.name,
+                &r.sessions_dir,
+                r.timeout,
+                &mut report,
+                &follows,
+            )
+            .await;
+        }
+        self.remember_servers(&report);
         if let Some(note) = report.note.take() {
             let name = &self.remote.name;
             report.note = Some(format!(

@@ -183,26 +183,6 @@ impl TmuxView {
         sessions.into_iter().map(TmuxServer::of).collect()
     }
 
-    /// The default server's answer as a plain list of names (no ids, no pid).
-    pub fn from_default_names<'a>(names: impl IntoIterator<Item = &'a str>) -> TmuxView {
-        let sessions = names
-            .into_iter()
-            .map(|n| ListedSession {
-                id: String::new(),
-                name: n.to_string(),
-            })
-            .collect();
-        let mut view = TmuxView::default();
-        view.servers.insert(
-            TmuxServer::Default,
-            ServerAnswer::Sessions {
-                pid: None,
-                sessions,
-            },
-        );
-        view
-    }
-
     /// Every answer marks its sessions unknown with `why` (tmux itself cannot run).
     pub fn all_unreachable(servers: impl IntoIterator<Item = TmuxServer>, why: &str) -> TmuxView {
         TmuxView {

@@ -30,7 +30,8 @@
 //! \nNAVI-<n> D <name>\n            a file removed
 //! \nNAVI-<n> M <name>\n<bytes>     a marks file added or changed
 //! \nNAVI-<n> MD <name>\n           a marks file removed
-//! \nNAVI-<n> T\n<tmux sessions>    the tmux sessions, when they changed
+//! \nNAVI-<n> T <server>\n<listing>  the tmux check, when any answer changed: one
+//! \nNAVI-<n> U <server>\n<why>      record per server, as in the snapshot
 //! \nNAVI-<n> END\n
 //! ```
 //!
@@ -43,9 +44,11 @@
 //! one-second timestamps sends a file changed in the stamp's second once more rather
 //! than never. A name that appeared is sent whatever its time (a file moved in); a name
 //! that went is a `D` record. Only when something changed do processes run (`wc`,
-//! `awk`, `head`, the `dd` buffer). The tmux list (one `tmux` process) is checked when
-//! navi asks (`t`, every few heartbeats and after an action) and with any status file
-//! change.
+//! `awk`, `head`, the `dd` buffer). The tmux check (one `tmux` process per server: the
+//! default one and each socket the status files record) runs when navi asks (`t`, every
+//! few heartbeats and after an action) and with any status file change; the sockets are
+//! read again (one `sed`) only when a status file changed. Its records are sent only
+//! when they differ from the last ones sent, whichever server's answer changed.
 //!
 //! Scans are triggered by `inotifywait -m` events on the directory and its marks
 //! directory where the remote has it (nothing at all runs while nothing changes; the
@@ -93,8 +96,7 @@ trap 'exit 0' HUP TERM INT PIPE
 old=$m/a; new=$m/b; : > "$old"
 watcher=scan
 [ -d "$dir" ] && command -v inotifywait >/dev/null 2>&1 && watcher=inotify
-have_tmux=; command -v tmux >/dev/null 2>&1 && have_tmux=1
-prev=; prev_marks=; prev_tmux=; present=; check_tmux=; force=; mforce=
+prev=; prev_marks=; prev_tmux=; present=; check_tmux=; force=; mforce=; socks=
 
 listing() {
   seen=; fresh=
@@ -132,8 +134,11 @@ compare() {
   unset IFS; set +f
 }
 
-tmux_now() {
-  [ -n "$have_tmux" ] && tmux list-sessions -F '#{session_name}' 2>/dev/null
+# The sockets the status files $1 (./name lines, in $dir) record, into $socks.
+read_sockets() {
+  socks=
+  [ -n "$1" ] || return 0
+  socks=$(cd "$dir" && { set -f; IFS=$newline; set -- $1; unset IFS; set +f; sed -n "$socket_sed" "$@"; })
 }
 
 swap() { t=$old; old=$new; new=$t; }
@@ -148,7 +153,8 @@ full() {
   fi
   listing "$dir"; prev=$seen
   listing "$dir/.navi/marks"; prev_marks=$seen
-  prev_tmux=$(tmux_now)
+  read_sockets "$prev"
+  prev_tmux=$(tmux_records "$socks")
   { SNAPSHOT; } | $buffer
   swap
 }
@@ -170,10 +176,7 @@ send_records() {
         head -c MCAP < "$f"
       done; })
   fi
-  if [ -n "$tmux_changed" ]; then
-    printf '\nNAVI-%s T\n' "$n"
-    [ -n "$prev_tmux" ] && printf '%s\n' "$prev_tmux"
-  fi
+  [ -n "$tmux_changed" ] && printf '%s' "$prev_tmux"
   printf '\nNAVI-%s END\n' "$n"
 }
 
@@ -185,8 +188,9 @@ scan() {
   listing "$dir/.navi/marks"; mseen=$seen; compare "$prev_marks" "$seen" "$mforce"; msend=$fresh; mgone=$gone
   force=; mforce=
   tmux_changed=
-  if [ -n "$have_tmux" ] && [ -n "$check_tmux$fsend$fgone" ]; then
-    tm=$(tmux_now)
+  if [ -n "$check_tmux$fsend$fgone" ]; then
+    [ -n "$fsend$fgone" ] && read_sockets "$fseen"
+    tm=$(tmux_records "$socks")
     [ "$tm" = "$prev_tmux" ] || { tmux_changed=1; prev_tmux=$tm; }
   fi
   if [ -n "$fsend$fgone$msend$mgone$tmux_changed" ]; then
@@ -262,7 +266,10 @@ done
 pub(crate) fn push_script(sessions_dir: &str, tick: &str) -> String {
     let body = PUSH_BODY
         .replace("STRIP_HEX", strip_hex())
-        .replace("SNAPSHOT", &snapshot_body("if [ -n \"$have_tmux\" ]; then printf \"\\nNAVI-%s T\\n\" \"$n\"; [ -n \"$prev_tmux\" ] && printf \"%s\\n\" \"$prev_tmux\"; fi"))
+        .replace(
+            "SNAPSHOT",
+            &snapshot_body(":", "printf \"%s\" \"$prev_tmux\""),
+        )
         .replace("FRAME", &frame_fragment())
         .replace("MCAP", &(MAX_MARKS_FILE_BYTES + 1).to_string())
         .replace("TICK", tick);

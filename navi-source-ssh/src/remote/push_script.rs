@@ -211,23 +211,31 @@ digest() {
 }
 
 ticker() {
-  trap 'kill $w 2>/dev/null; exit 0' TERM
-  w=
+  # TERM (the loop's stdin ended) ends the ticker and the child it waits on. It can come
+  # before `w` holds that child's pid (a channel closed at once): then only `stop` is
+  # set, and the child is ended as soon as its pid is known, never left running.
+  stop=; w=
+  trap 'stop=1; if [ -n "$w" ]; then kill "$w" 2>/dev/null; exit 0; fi' TERM
   if [ "$watcher" = inotify ]; then
     if [ -d "$dir/.navi/marks" ]; then set -- "$dir" "$dir/.navi/marks"; else set -- "$dir"; fi
     inotifywait -m -q -e close_write -e moved_to -e moved_from -e delete -e create -e attrib --format "$n:e%e %w%f" -- "$@" &
     w=$!
+    [ -n "$stop" ] && { kill "$w" 2>/dev/null; exit 0; }
     echo "$w" > "$m/w"
     wait "$w"
+    w=
+    [ -n "$stop" ] && exit 0
     echo "$n:m" || exit 0
   fi
   if [ "$tick" = 0 ]; then
+    [ -n "$stop" ] && exit 0
     sleep 2147483647 &
     w=$!
+    [ -n "$stop" ] && { kill "$w" 2>/dev/null; exit 0; }
     wait "$w"
     exit 0
   fi
-  while :; do
+  while [ -z "$stop" ]; do
     sleep "$tick" || sleep 1 || exit 0
     echo "$n:k" || exit 0
   done

@@ -49,9 +49,9 @@ if t has-session -t "$6" 2>/dev/null; then
 fi
 remove() { rm -f -- "$d/$2" "$d/$4" "$d/$5" && rm -f -- "$d/$3"; }
 if command -v flock >/dev/null 2>&1; then
-  exec 9>"$d/$3" && flock 9 && remove
+  exec 9>"$d/$3" && flock 9 && remove "$@"
 else
-  remove
+  remove "$@"
 fi"#;
 
 /// Dismisses `session` of the remote `remote` (see the module docs).

@@ -8,6 +8,7 @@ mod login_shells;
 mod push_real;
 mod remote_action_failures;
 mod remote_actions;
+mod remote_liveness;
 mod remote_marks;
 mod ssh_config_real;
 mod ssh_inprocess;

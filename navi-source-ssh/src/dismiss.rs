@@ -103,7 +103,9 @@ pub(crate) async fn dismiss(
         .arg(at);
     let out = pool.run(&cmd, b"", TIMEOUT, 64 * 1024).await?;
     if out.success() {
-        return Ok(ActionOutput::Done(format!("dismissed {session} on {remote}")));
+        return Ok(ActionOutput::Done(format!(
+            "dismissed {session} on {remote}"
+        )));
     }
     let said = summarize_remote_output(&out.stderr, 300);
     let said = match said.is_empty() {

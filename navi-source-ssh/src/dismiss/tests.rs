@@ -36,8 +36,8 @@ fn remove(dir: &Path, name: &str, socket: &str, path: &str) -> (Option<i32>, Str
     )
 }
 
-/// A directory holding only `tmux` (`body` as a script, or a link to the real one) and
-/// the tools the script uses.
+/// A directory holding the tools the script uses and, when `tmux` is given, a `tmux`
+/// script with that body (else no tmux at all).
 fn bin(root: &Path, tmux: Option<&str>) -> PathBuf {
     let bin = root.join("bin");
     std::fs::create_dir_all(&bin).unwrap();
@@ -46,13 +46,10 @@ fn bin(root: &Path, tmux: Option<&str>) -> PathBuf {
             std::os::unix::fs::symlink(p, bin.join(tool)).unwrap();
         }
     }
-    match tmux {
-        Some(body) => {
-            let p = bin.join("tmux");
-            std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
-            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
-        }
-        None => {}
+    if let Some(body) = tmux {
+        let p = bin.join("tmux");
+        std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
     bin
 }
@@ -109,7 +106,10 @@ fn the_file_goes_only_when_its_own_server_answers_without_the_session() {
     // No server at the recorded socket: refused.
     let (st, err) = remove(&dir, "a b", socket_s, &real_path);
     assert_eq!(st, Some(3), "{err}");
-    assert!(err.contains(socket_s) && err.contains("did not answer"), "{err}");
+    assert!(
+        err.contains(socket_s) && err.contains("did not answer"),
+        "{err}"
+    );
     assert!(there());
     // The session runs there: refused.
     tmux(&socket, &["new-session", "-d", "-s", "a b", "cat"]);

@@ -70,9 +70,15 @@ fn the_file_and_its_marks_follow_and_nothing_is_ever_overwritten() {
     let moved: serde_json::Value =
         serde_json::from_slice(&read(&dir.join("c 'd'.json")).unwrap()).unwrap();
     assert_eq!(moved["tmux_session"], "c 'd'");
-    assert_eq!((moved["status"].as_str(), moved["x"].as_i64()), (Some("waiting"), Some(1)));
+    assert_eq!(
+        (moved["status"].as_str(), moved["x"].as_i64()),
+        (Some("waiting"), Some(1))
+    );
     assert!(!marks.join("a b.json").exists());
-    assert_eq!(read(&marks.join("c 'd'.json")), Some(b"marks of a".to_vec()));
+    assert_eq!(
+        read(&marks.join("c 'd'.json")),
+        Some(b"marks of a".to_vec())
+    );
 
     // Gone meanwhile: nothing to follow.
     assert_eq!(swap(dir, "a b", "e", Some(&old), &new), Some(6));

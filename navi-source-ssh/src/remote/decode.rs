@@ -91,7 +91,11 @@ pub(crate) fn decode_snapshot(
 /// not answer; see [`super::script`]): the server and its answer. `None` for a record
 /// that names no server navi would ask (the default one is `-`, a recorded one an
 /// absolute socket path), which is ignored.
-pub(crate) fn tmux_record(kind: &str, arg: &str, body: &[u8]) -> Option<(TmuxServer, ServerAnswer)> {
+pub(crate) fn tmux_record(
+    kind: &str,
+    arg: &str,
+    body: &[u8],
+) -> Option<(TmuxServer, ServerAnswer)> {
     let server = match arg {
         "-" => TmuxServer::Default,
         path if path.starts_with('/') => TmuxServer::Socket(path.to_string()),

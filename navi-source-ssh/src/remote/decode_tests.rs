@@ -150,7 +150,10 @@ fn tmux_records_decide_each_row_from_its_own_server() {
         ("F spaced.json", &status_on("spaced", Some(spaced))),
         ("F quoted.json", &status_on("quoted", Some(quoted))),
         ("F renamed.json", &status_on("renamed", Some("/s/ok"))),
-        ("F newline.json", &status_on("newline", Some("/s/new\nline"))),
+        (
+            "F newline.json",
+            &status_on("newline", Some("/s/new\nline")),
+        ),
         ("T -", b"10 $0 live\n10 $1 other\n"),
         // What a socket path with a newline would make of a header: the server
         // `/s/new`, whose answer names no row.
@@ -229,7 +232,10 @@ fn bogus_tmux_records_are_ignored_and_never_make_a_row_ended() {
     // the default server's answer. `b`'s own server never answered: unknown.
     assert_eq!(*liveness_of(&r, "a"), navi_core::Liveness::Ended);
     assert!(
-        liveness_of(&r, "b").reason().unwrap().contains("was not asked"),
+        liveness_of(&r, "b")
+            .reason()
+            .unwrap()
+            .contains("was not asked"),
         "{:?}",
         liveness_of(&r, "b")
     );

@@ -791,6 +791,9 @@ fn a_loop_whose_stdin_ends_at_once_leaves_nothing_running() {
             let _ = child.kill();
         }
         let _ = child.wait();
-        assert!(ended.is_ok(), "run {i}: something still holds the loop's output");
+        assert!(
+            ended.is_ok(),
+            "run {i}: something still holds the loop's output"
+        );
     }
 }

@@ -897,7 +897,11 @@ fn the_tmux_check_asks_each_recorded_server_once_whatever_its_path() {
     let socket_s = socket.to_str().unwrap().to_string();
     let server = TmuxServerAt::start(&socket, &["a1 snow ☃", "a2 plain"]);
     let canary = home.path().join("pwned");
-    let hostile = format!("/nonexistent/$(touch {}) `touch {}`;", canary.display(), canary.display());
+    let hostile = format!(
+        "/nonexistent/$(touch {}) `touch {}`;",
+        canary.display(),
+        canary.display()
+    );
     // Named so the glob lists them in this order (a row is named after its file).
     let mut files: Vec<(String, Option<String>)> = vec![
         ("a1 snow ☃".into(), Some(socket_s.clone())),
@@ -935,7 +939,11 @@ fn the_tmux_check_asks_each_recorded_server_once_whatever_its_path() {
             .collect();
         // The default server, then each absolute socket once, in the order the files
         // list them, 16 at most: the real one, the hostile one, s00..s13.
-        let mut want = vec!["U -".to_string(), format!("T {socket_s}"), format!("U {hostile}")];
+        let mut want = vec![
+            "U -".to_string(),
+            format!("T {socket_s}"),
+            format!("U {hostile}"),
+        ];
         want.extend((0..14).map(|i| format!("U /nonexistent/s{i:02}")));
         assert_eq!(heads, want, "{argv:?}");
         let mut r = decode_snapshot(&out, n, "~/st").unwrap();
@@ -973,8 +981,14 @@ fn the_tmux_check_asks_each_recorded_server_once_whatever_its_path() {
                 row(unknown)
             );
         }
-        assert!(row("b19").reason().unwrap().contains("was not asked"), "{argv:?}");
-        assert!(row("a7").reason().unwrap().contains("default tmux server"), "{argv:?}");
+        assert!(
+            row("b19").reason().unwrap().contains("was not asked"),
+            "{argv:?}"
+        );
+        assert!(
+            row("a7").reason().unwrap().contains("default tmux server"),
+            "{argv:?}"
+        );
     }
     drop(server);
 }
@@ -988,7 +1002,11 @@ fn no_tmux_or_a_failing_tmux_makes_every_row_unknown_with_the_reason() {
     let dir = home.path().join("st");
     std::fs::create_dir(&dir).unwrap();
     std::fs::write(dir.join("a.json"), status_on("a", None)).unwrap();
-    std::fs::write(dir.join("b.json"), status_on("b", Some("/tmp/navi-nowhere/b"))).unwrap();
+    std::fs::write(
+        dir.join("b.json"),
+        status_on("b", Some("/tmp/navi-nowhere/b")),
+    )
+    .unwrap();
     let empty = tempfile::tempdir().unwrap();
     let tools = ["awk", "wc", "dd", "cat", "head", "sed", "tr"];
     let none = bin_dir(&home.path().join("none"), &tools, &[]);
@@ -1005,7 +1023,10 @@ fn no_tmux_or_a_failing_tmux_makes_every_row_unknown_with_the_reason() {
     for argv in posix_shells() {
         for (bin, want) in [
             (&none, format!("tmux: not found in PATH={}", none.display())),
-            (&failing, "protocol version mismatch (client 8, server 7)".to_string()),
+            (
+                &failing,
+                "protocol version mismatch (client 8, server 7)".to_string(),
+            ),
         ] {
             let out = run_isolated(
                 &argv,
@@ -1018,9 +1039,10 @@ fn no_tmux_or_a_failing_tmux_makes_every_row_unknown_with_the_reason() {
             r.decide_liveness();
             assert_eq!(r.sessions.len(), 2, "{argv:?}");
             for s in &r.sessions {
-                let why = s.liveness.reason().unwrap_or_else(|| {
-                    panic!("{argv:?}: {} is {:?}", s.tmux_session, s.liveness)
-                });
+                let why = s
+                    .liveness
+                    .reason()
+                    .unwrap_or_else(|| panic!("{argv:?}: {} is {:?}", s.tmux_session, s.liveness));
                 assert!(why.contains(&want), "{argv:?}: {why}");
                 assert!(!why.contains("second"), "{argv:?}: {why}");
             }

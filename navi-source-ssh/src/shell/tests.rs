@@ -909,9 +909,8 @@ fn shell_the_poll_scripts_and_their_tmux_check_run_under_every_login_shell() {
     for shell in login_shells() {
         let one = |what: &str, line: String, stdin: String| -> Result<(), String> {
             let out = sb.run(&shell, &line, stdin.as_bytes(), Some(&stub))?;
-            let ctx = |e: String| {
-                format!("{} {what}: {e}; stderr {}", shell.name, show(&out.stderr))
-            };
+            let ctx =
+                |e: String| format!("{} {what}: {e}; stderr {}", shell.name, show(&out.stderr));
             if what == "push" {
                 let mut reader = BatchReader::new(n);
                 let batches = reader.push(&out.stdout).map_err(ctx)?;
@@ -922,7 +921,9 @@ fn shell_the_poll_scripts_and_their_tmux_check_run_under_every_login_shell() {
                         _ => None,
                     })
                     .ok_or_else(|| ctx(format!("no snapshot in {}", show(&out.stdout))))?;
-                let report = PushState::from_full(full).report("~/st").map_err(|e| ctx(e.to_string()))?;
+                let report = PushState::from_full(full)
+                    .report("~/st")
+                    .map_err(|e| ctx(e.to_string()))?;
                 return check(&format!("{} push", shell.name), decided(report));
             }
             let report = crate::remote::decode_snapshot(&out.stdout, n, "~/st")
@@ -932,7 +933,11 @@ fn shell_the_poll_scripts_and_their_tmux_check_run_under_every_login_shell() {
         let runs = [
             ("exec", exec_command("~/st", n).unwrap(), String::new()),
             ("loop", loop_command("~/st").unwrap(), format!("{n}\n")),
-            ("push", push_command("~/st", "0").unwrap(), format!("{n}\n{n}:s\n")),
+            (
+                "push",
+                push_command("~/st", "0").unwrap(),
+                format!("{n}\n{n}:s\n"),
+            ),
         ];
         for (what, line, stdin) in runs {
             if let Err(e) = one(what, line, stdin) {

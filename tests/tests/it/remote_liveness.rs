@@ -175,7 +175,6 @@ impl World {
         }
         done
     }
-
 }
 
 impl Drop for World {
@@ -195,8 +194,25 @@ impl Drop for World {
 fn tools_without_tmux(bin: &Path) {
     std::fs::create_dir_all(bin).unwrap();
     for tool in [
-        "sh", "awk", "sed", "wc", "cat", "head", "dd", "mkdir", "rm", "cksum", "sleep", "tr",
-        "printf", "flock", "ln", "mv", "inotifywait", "env", "id",
+        "sh",
+        "awk",
+        "sed",
+        "wc",
+        "cat",
+        "head",
+        "dd",
+        "mkdir",
+        "rm",
+        "cksum",
+        "sleep",
+        "tr",
+        "printf",
+        "flock",
+        "ln",
+        "mv",
+        "inotifywait",
+        "env",
+        "id",
     ] {
         if let Some(p) = navi_tests::users::find(&[tool]) {
             std::os::unix::fs::symlink(p, bin.join(tool)).unwrap();
@@ -236,7 +252,11 @@ async fn unknown_and_kept(w: &World, name: &str, why: &str) {
     assert!(reason.contains(why), "{reason:?} should say {why:?}");
     assert!(l.allows_removal().is_err());
     for _ in 0..3 {
-        assert_eq!(w.tidy().await, Vec::<String>::new(), "the clean-up never acts");
+        assert_eq!(
+            w.tidy().await,
+            Vec::<String>::new(),
+            "the clean-up never acts"
+        );
     }
     let e = w.source.act(name, &Action::Dismiss).await.unwrap_err();
     let msg = e.to_string();
@@ -413,9 +433,17 @@ fn a_rename_in_tmux_is_followed_by_the_file_and_the_marks() {
         let report = w
             .until("x's marks followed", |_| w.marks("y").exists())
             .await;
-        assert_eq!(std::fs::read(w.file("y")).unwrap(), before_y, "never overwritten");
+        assert_eq!(
+            std::fs::read(w.file("y")).unwrap(),
+            before_y,
+            "never overwritten"
+        );
         assert!(!w.marks("x").exists());
-        assert_eq!(liveness(&report, "x"), Liveness::Ended, "x.json is left over");
+        assert_eq!(
+            liveness(&report, "x"),
+            Liveness::Ended,
+            "x.json is left over"
+        );
         assert_eq!(w.tidy().await, ["x"]);
     });
     assert!(!w.file("x").exists());
@@ -433,7 +461,10 @@ fn a_ghost_row_is_ended_and_dismissed() {
     }
     let w = World::start("", false);
     // The remote's default server answers (it holds another session).
-    let socket = w.remote_tmpdir.join(format!("tmux-{}", uid())).join("default");
+    let socket = w
+        .remote_tmpdir
+        .join(format!("tmux-{}", uid()))
+        .join("default");
     std::fs::create_dir_all(socket.parent().unwrap()).unwrap();
     std::fs::set_permissions(
         socket.parent().unwrap(),
@@ -447,11 +478,7 @@ fn a_ghost_row_is_ended_and_dismissed() {
         let report = w.source.poll_report().await.unwrap();
         assert_eq!(liveness(&report, "ghost"), Liveness::Ended);
         w.source.act("ghost", &Action::Dismiss).await.unwrap();
-        let e = w
-            .source
-            .act("nothere", &Action::Dismiss)
-            .await
-            .unwrap_err();
+        let e = w.source.act("nothere", &Action::Dismiss).await.unwrap_err();
         assert!(
             e.to_string().contains("no session named nothere on dev"),
             "{e}"

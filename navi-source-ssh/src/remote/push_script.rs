@@ -213,14 +213,16 @@ digest() {
 ticker() {
   # TERM (the loop's stdin ended) ends the ticker and the child it waits on. It can come
   # before `w` holds that child's pid (a channel closed at once): then only `stop` is
-  # set, and the child is ended as soon as its pid is known, never left running.
+  # set, and the child is ended as soon as its pid is known, never left running. The
+  # child gets KILL: one that has not yet become `sleep` or `inotifywait` would still
+  # run the shell's own TERM handler, and the signal would be lost in its `exec`.
   stop=; w=
-  trap 'stop=1; if [ -n "$w" ]; then kill "$w" 2>/dev/null; exit 0; fi' TERM
+  trap 'stop=1; if [ -n "$w" ]; then kill -s KILL "$w" 2>/dev/null; exit 0; fi' TERM
   if [ "$watcher" = inotify ]; then
     if [ -d "$dir/.navi/marks" ]; then set -- "$dir" "$dir/.navi/marks"; else set -- "$dir"; fi
     inotifywait -m -q -e close_write -e moved_to -e moved_from -e delete -e create -e attrib --format "$n:e%e %w%f" -- "$@" &
     w=$!
-    [ -n "$stop" ] && { kill "$w" 2>/dev/null; exit 0; }
+    [ -n "$stop" ] && { kill -s KILL "$w" 2>/dev/null; exit 0; }
     echo "$w" > "$m/w"
     wait "$w"
     w=
@@ -231,7 +233,7 @@ ticker() {
     [ -n "$stop" ] && exit 0
     sleep 2147483647 &
     w=$!
-    [ -n "$stop" ] && { kill "$w" 2>/dev/null; exit 0; }
+    [ -n "$stop" ] && { kill -s KILL "$w" 2>/dev/null; exit 0; }
     wait "$w"
     exit 0
   fi
@@ -242,7 +244,9 @@ ticker() {
 }
 
 printf '\nNAVI-%s MODE %s\n\nNAVI-%s END\n' "$n" "$watcher" "$n"
-{ ticker & tp=$!; cat; kill "$tp" 2>/dev/null; } | while IFS= read -r line; do
+# A TERM that reaches the ticker before its trap is set may be lost (mksh): the second,
+# a second later, finds the trap (or a ticker that already ended).
+{ ticker & tp=$!; cat; kill "$tp" 2>/dev/null; sleep 1; kill "$tp" 2>/dev/null; } | while IFS= read -r line; do
   case $line in
     "$n:s") full;;
     "$n:h"*) printf '\nNAVI-%s H %s\n\nNAVI-%s END\n' "$n" "${line#"$n:h"}" "$n";;

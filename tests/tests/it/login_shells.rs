@@ -52,11 +52,11 @@ fn fish_and_tcsh_users_poll_through_the_loop_and_attach_exactly() {
     if !can_run(&shells) {
         return;
     }
-    let canary_dir = tempfile::tempdir().unwrap();
-    let canary = canary_dir.path().join("pwned");
+    // A row is named after its status file, so the names are file names (no `/`): what
+    // they would run lands in the remote user's home.
     let hostile = [
-        format!("\\'; touch {} #", canary.display()),
-        format!("!#;touch {};#", canary.display()),
+        "\\'; touch pwned #".to_string(),
+        "!#;touch pwned;#".to_string(),
         "fix!bug".to_string(),
         "it's \"quoted\" $(touch x) `touch y`".to_string(),
     ];
@@ -80,10 +80,10 @@ fn fish_and_tcsh_users_poll_through_the_loop_and_attach_exactly() {
         )
         .unwrap();
         std::fs::set_permissions(&stub, std::fs::Permissions::from_mode(0o755)).unwrap();
-        for (i, name) in hostile.iter().enumerate() {
+        for name in &hostile {
             let quoted = name.replace('\\', "\\\\").replace('"', "\\\"");
             let body = format!(r#"{{"tmux_session":"{quoted}","status":"waiting"}}"#);
-            std::fs::write(home.join(format!(".claude-sessions/s{i}.json")), body).unwrap();
+            std::fs::write(home.join(format!(".claude-sessions/{name}.json")), body).unwrap();
         }
         std::fs::write(&log, b"").unwrap();
         // The remote user is not root: it must reach its home, the stub and the log.
@@ -200,8 +200,9 @@ fn fish_and_tcsh_users_poll_through_the_loop_and_attach_exactly() {
                         .map(|w| String::from_utf8_lossy(w).into_owned())
                         .collect::<Vec<String>>()
                 })
-                // The push loop's own tmux checks may land here too.
-                .filter(|call| call.first().map(String::as_str) != Some("list-sessions"))
+                // The push loop's own tmux checks (`-u [-S SOCKET] list-sessions`) may
+                // land here too.
+                .filter(|call| !call.iter().any(|a| a == "list-sessions"))
                 .collect();
             let name = &s.tmux_session;
             assert_eq!(
@@ -214,7 +215,7 @@ fn fish_and_tcsh_users_poll_through_the_loop_and_attach_exactly() {
             );
         }
         assert!(
-            !canary.exists(),
+            !home.join("pwned").exists(),
             "{shell_name}: a hostile name ran a command"
         );
         assert!(!home.join("x").exists() && !home.join("y").exists());

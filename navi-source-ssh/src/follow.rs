@@ -92,6 +92,12 @@ pub(crate) async fn follow_renames(
 ) {
     for f in follows {
         let (from, to) = (f.from.as_str(), f.to.as_str());
+        let row = report.sessions.iter().find(|s| s.tmux_session == from);
+        if !f.move_file && row.is_none_or(|s| s.marks.is_empty()) {
+            // Only marks would move, and there are none: no command for the rows this
+            // follow leaves over, poll after poll, until they are cleaned up.
+            continue;
+        }
         match follow(pool, sessions_dir, timeout, f).await {
             Ok(true) if f.move_file => {
                 if let Some(s) = report.sessions.iter_mut().find(|s| s.tmux_session == from) {

@@ -22,6 +22,20 @@
 //! `push: false`), a poll writes a nonce line and the loop answers with a framed
 //! snapshot of the directory: one round trip; per-poll exec is the last fallback.
 //!
+//! # Liveness
+//!
+//! Every snapshot (the push loop's and a poll's) also asks tmux: the default server
+//! (plain `tmux`, as the remote's non-interactive environment reaches it) and each server
+//! a status file records in `tmux.socket` (`tmux -S`), one record per server saying what
+//! it listed or why it could not answer (see `remote`). Core's one rule
+//! ([`navi_core::statusdir::liveness`]) decides each row from its own server: a server
+//! that could not be asked (no tmux on `PATH`, no server, a failing tmux, another
+//! server than the one the session runs in) makes the row unknown with the reason,
+//! never ended. A session renamed in tmux takes its status file and marks along (see
+//! `follow`); `Dismiss` removes only an ended row's file, checked again on its server
+//! right before (see `dismiss`); [`SshSource::server_of`] tells the actions which
+//! server a session is on.
+//!
 //! # The connection pool
 //!
 //! * one russh connection per host, reused by every poll: a bastion several remotes

@@ -64,8 +64,19 @@ pub(crate) async fn act(
         Action::Preview => preview(on, &name).await,
         Action::New { dir, command } => new_session(on, &name, dir, command).await,
         Action::Kill => kill(on, &name).await,
-        // TODO(merge): the clean-up's dismiss keeps the marks (wt-ssh1's Dismiss arm).
-        Action::Dismiss | Action::Tidy => dismiss(on, &name).await,
+        // Only an ended session's file, checked twice (see `crate::dismiss`); the
+        // clean-up keeps the marks.
+        Action::Dismiss | Action::Tidy => {
+            let keep_marks = *action == Action::Tidy;
+            crate::dismiss::dismiss(
+                on.pool,
+                on.remote,
+                on.sessions_dir,
+                name.as_str(),
+                keep_marks,
+            )
+            .await
+        }
         Action::Send { text } => send(on, &name, text).await,
         Action::Rename { to } => rename(on, &name, to).await,
         Action::Mark { ops } => crate::marks::apply(on, &name, ops).await,
@@ -215,45 +226,6 @@ fn session_files(name: &SessionName) -> [String; 4] {
         layout::marks_rel(name),
         layout::marks_lock_rel(name),
     ]
-}
-
-/// Removes the status file (and marks) of a session that no longer runs: refused while
-/// its server holds the session, when tmux cannot be asked at all (no tmux on `PATH`, a
-/// tmux that fails), and when there is no status file to remove.
-async fn dismiss(on: &On<'_>, name: &SessionName) -> Result<ActionOutput, SourceError> {
-    // No server at the socket (nothing listens, or no socket file) is an answer: no
-    // session runs there. Any other failure of tmux leaves the question open.
-    let body = r#"[ -f "$d/$2" ] || exit 8
-if tm has-session -t "$1" 2>/dev/null; then
-  echo 'it is still running in tmux; kill it instead (x) to end it' >&2; exit 3
-fi
-if ! e=$(tm list-sessions -F x 2>&1 >/dev/null); then
-  case $e in
-    *"no server running on "*|*"error connecting to "*"(No such file or directory)"*) ;;
-    *) printf '%s\n' "$e" >&2; exit 6;;
-  esac
-fi
-rm -f -- "$d/$2" "$d/$3" "$d/$4" "$d/$5""#;
-    let files = session_files(name);
-    on.run_ok(
-        &format!("dismiss {name}"),
-        name,
-        body,
-        &[
-            name.target().as_bytes(),
-            files[0].as_bytes(),
-            files[1].as_bytes(),
-            files[2].as_bytes(),
-            files[3].as_bytes(),
-        ],
-        b"",
-        4096,
-    )
-    .await?;
-    Ok(ActionOutput::Done(format!(
-        "dismissed {name} on {}",
-        on.remote
-    )))
 }
 
 /// A detached tmux session `name` in `dir` running `command`, confirmed a moment later

@@ -62,7 +62,7 @@ const WRAPPER: &str = r#"n=$1
 @DIR@
 sock=$3
 shift 3
-tm() { if [ -n "$sock" ]; then tmux -S "$sock" "$@"; else tmux "$@"; fi; }
+tm() { if [ -n "$sock" ]; then tmux -u -S "$sock" "$@"; else tmux -u "$@"; fi; }
 need() {
   tm has-session -t "$1" 2>/dev/null && return 0
   e=$(tm list-sessions -F x 2>&1 >/dev/null) && exit 5

@@ -22,6 +22,20 @@
 //! `push: false`), a poll writes a nonce line and the loop answers with a framed
 //! snapshot of the directory: one round trip; per-poll exec is the last fallback.
 //!
+//! # Liveness
+//!
+//! Every snapshot (the push loop's and a poll's) also asks tmux: the default server
+//! (plain `tmux`, as the remote's non-interactive environment reaches it) and each server
+//! a status file records in `tmux.socket` (`tmux -S`), one record per server saying what
+//! it listed or why it could not answer (see `remote`). Core's one rule
+//! ([`navi_core::statusdir::liveness`]) decides each row from its own server: a server
+//! that could not be asked (no tmux on `PATH`, no server, a failing tmux, another
+//! server than the one the session runs in) makes the row unknown with the reason,
+//! never ended. A session renamed in tmux takes its status file and marks along (see
+//! `follow`); `Dismiss` removes only an ended row's file, checked again on its server
+//! right before (see `dismiss`); [`SshSource::server_of`] tells the actions which
+//! server a session is on.
+//!
 //! # The connection pool
 //!
 //! * one russh connection per host, reused by every poll: a bastion several remotes
@@ -77,8 +91,11 @@ mod actions;
 mod attach;
 mod auth;
 mod config;
+mod dismiss;
 mod error;
+mod follow;
 mod framed;
+mod gone;
 mod hostkey;
 mod marks;
 mod pool;
@@ -88,6 +105,9 @@ mod target;
 
 #[cfg(any(test, feature = "testing"))]
 pub mod test_support;
+
+use std::collections::HashMap;
+use std::sync::Mutex as StdMutex;
 
 use async_trait::async_trait;
 use navi_core::statusdir::liveness::TmuxServer;
@@ -109,6 +129,11 @@ pub use shell::{set_home_path, RemoteCommand, RemoteCommandError};
 pub struct SshSource {
     remote: Remote,
     pool: pool::Pool,
+    /// Each session's tmux server as the last report recorded it (the status file's
+    /// `tmux.socket`), for the actions: see [`SshSource::server_of`].
+    servers: StdMutex<HashMap<String, TmuxServer>>,
+    /// Recorded tmux server pids found gone from the remote (see `gone`): asked once.
+    gone_pids: StdMutex<std::collections::BTreeSet<i64>>,
 }
 
 impl std::fmt::Debug for SshSource {
@@ -128,6 +153,77 @@ impl SshSource {
         SshSource {
             pool: pool::Pool::new(remote.clone()),
             remote,
+            servers: StdMutex::new(HashMap::new()),
+            gone_pids: StdMutex::new(std::collections::BTreeSet::new()),
+        }
+    }
+
+    /// The tmux server `name` runs in, as its status file records it: the one every
+    /// action on it must address (`tmux -S SOCKET`; [`TmuxServer::Default`] is plain
+    /// `tmux`). Read from the last report; a name that report did not have costs one
+    /// fresh snapshot (the push loop scans first), and a name that has no status file
+    /// even then is on the default server (where `new` creates sessions). `Err` only
+    /// when that snapshot fails: an action must not guess the server.
+    pub async fn server_of(&self, name: &str) -> Result<TmuxServer, SourceError> {
+        if let Some(server) = self.recorded_server(name) {
+            return Ok(server);
+        }
+        self.pool.settle().await;
+        let report = self.pool.poll().await?;
+        self.remember_servers(&report);
+        Ok(self.recorded_server(name).unwrap_or(TmuxServer::Default))
+    }
+
+    fn recorded_server(&self, name: &str) -> Option<TmuxServer> {
+        self.servers.lock().ok()?.get(name).cloned()
+    }
+
+    /// Fills the report's `gone_pids`: the recorded servers that did not answer, whose
+    /// pid no longer runs on the remote (one framed command, only while such rows exist;
+    /// a pid found gone is not asked again).
+    async fn check_gone_servers(&self, report: &mut PollReport) {
+        let Some(view) = report.tmux.as_ref() else {
+            return;
+        };
+        let wanted = view.pids_to_check(&report.sessions);
+        if wanted.is_empty() {
+            return;
+        }
+        let known: std::collections::BTreeSet<i64> = match self.gone_pids.lock() {
+            Ok(g) => g.clone(),
+            Err(_) => return,
+        };
+        let ask: std::collections::BTreeSet<i64> = wanted.difference(&known).copied().collect();
+        let mut gone: std::collections::BTreeSet<i64> =
+            wanted.intersection(&known).copied().collect();
+        if !ask.is_empty() {
+            let found = gone::gone_pids(
+                &self.pool,
+                &self.remote.sessions_dir,
+                &ask,
+                self.remote.timeout,
+            )
+            .await;
+            if let Ok(mut g) = self.gone_pids.lock() {
+                g.extend(found.iter().copied());
+            }
+            gone.extend(found);
+        }
+        if let Some(view) = report.tmux.as_mut() {
+            view.gone_pids = gone;
+        }
+    }
+
+    /// Keeps each row's server from `report` (the last report wins whole: a session
+    /// that went is forgotten).
+    fn remember_servers(&self, report: &PollReport) {
+        let servers = report
+            .sessions
+            .iter()
+            .map(|s| (s.tmux_session.clone(), TmuxServer::of(s)))
+            .collect();
+        if let Ok(mut m) = self.servers.lock() {
+            *m = servers;
         }
     }
 
@@ -196,10 +292,27 @@ impl SessionSource for SshSource {
     }
 
     /// One snapshot of the remote's status directory over the pooled connection;
-    /// `latency` is the measured round trip of the poll itself.
+    /// `latency` is the measured round trip of the poll itself. Each row's liveness is
+    /// decided from what its own tmux server said (core's one rule), and the files a
+    /// rename made in tmux left behind follow the session to its new name (see
+    /// `follow`; a failure there is logged, never the poll's).
     async fn poll_report(&self) -> Result<PollReport, SourceError> {
         let mut report = self.pool.poll().await?;
-        report.decide_liveness();
+        self.check_gone_servers(&mut report).await;
+        let follows = report.decide_liveness();
+        if !follows.is_empty() {
+            let r = &self.remote;
+            follow::follow_renames(
+                &self.pool,
+                &r.name,
+                &r.sessions_dir,
+                r.timeout,
+                &mut report,
+                &follows,
+            )
+            .await;
+        }
+        self.remember_servers(&report);
         if let Some(note) = report.note.take() {
             let name = &self.remote.name;
             report.note = Some(format!(
@@ -231,8 +344,12 @@ impl SessionSource for SshSource {
 
     /// Over the pooled connection, one login-shell-neutral command per step.
     async fn act(&self, session: &str, action: &Action) -> Result<ActionOutput, SourceError> {
-        // TODO(merge): server_of
-        let server = TmuxServer::Default;
+        // The session's own server (its file's `tmux.socket`); `new` goes where a plain
+        // `tmux` reaches.
+        let server = match action {
+            Action::New { .. } => TmuxServer::Default,
+            _ => self.server_of(session).await?,
+        };
         self.act_on(&server, session, action).await
     }
 }

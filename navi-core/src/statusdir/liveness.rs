@@ -189,26 +189,6 @@ impl TmuxView {
         sessions.into_iter().map(TmuxServer::of).collect()
     }
 
-    /// The default server's answer as a plain list of names (no ids, no pid).
-    pub fn from_default_names<'a>(names: impl IntoIterator<Item = &'a str>) -> TmuxView {
-        let sessions = names
-            .into_iter()
-            .map(|n| ListedSession {
-                id: String::new(),
-                name: n.to_string(),
-            })
-            .collect();
-        let mut view = TmuxView::default();
-        view.servers.insert(
-            TmuxServer::Default,
-            ServerAnswer::Sessions {
-                pid: None,
-                sessions,
-            },
-        );
-        view
-    }
-
     /// The recorded server pids of `sessions` whose server did not answer (the ones a
     /// source checks for [`gone_pids`](Self::gone_pids)).
     pub fn pids_to_check<'a>(

@@ -33,7 +33,7 @@ use crate::shell::RemoteCommand;
 /// The loop (see the module docs). `dec` keeps trailing newlines (`$(...)` would drop
 /// them) by decoding with an `x` after the value.
 const PREVIEW_LOOP: &str = r#"exec 2>/dev/null
-tm() { if [ -n "$sock" ]; then tmux -S "$sock" "$@"; else tmux "$@"; fi; }
+tm() { if [ -n "$sock" ]; then tmux -u -S "$sock" "$@"; else tmux -u "$@"; fi; }
 dec() { v=$(printf '%bx' "$1"); v=${v%x}; }
 while IFS= read -r line; do
   n=${line%% *}; r=${line#* }

@@ -3,9 +3,14 @@
 
 use std::collections::HashMap;
 
+use navi_core::statusdir::liveness::{
+    parse_listing, unreachable_reason, ServerAnswer, TmuxServer, TmuxView,
+};
 use navi_core::{
     Marks, PollReport, SessionInfo, SkippedFile, SourceError, MARKS_DIR, MAX_STATUS_FILE_BYTES,
 };
+
+use super::script::MAX_RECORDED_SERVERS;
 
 /// The bytes that end a snapshot.
 pub(crate) fn end_marker(nonce: &str) -> Vec<u8> {
@@ -23,6 +28,7 @@ pub(crate) fn decode_snapshot(
 ) -> Result<PollReport, SourceError> {
     let mut report = PollReport::default();
     let mut user_marks = HashMap::new();
+    let mut tmux: Option<TmuxView> = None;
     let mut begun = false;
     for (kind, arg, body) in records(out, nonce) {
         let (kind, arg) = (kind.as_str(), arg.as_str());
@@ -35,11 +41,12 @@ pub(crate) fn decode_snapshot(
                 reason: clean(&String::from_utf8_lossy(body)),
             }),
             (true, "M") => decode_marks(arg, body, dir, &mut user_marks, &mut report),
-            (true, "T") => {
-                let names = String::from_utf8_lossy(body);
-                report.tmux = Some(
-                    navi_core::statusdir::liveness::TmuxView::from_default_names(names.lines()),
-                );
+            (true, "T" | "U") => {
+                if let Some((server, answer)) = tmux_record(kind, arg, body) {
+                    tmux.get_or_insert_with(TmuxView::default)
+                        .servers
+                        .insert(server, answer);
+                }
             }
             (true, "N") => report.note = Some(format!("{} does not exist", clean(dir))),
             (true, "E") => {
@@ -49,6 +56,8 @@ pub(crate) fn decode_snapshot(
             }
             (true, "END") => {
                 report.attach_marks(&user_marks);
+                report.tmux = tmux;
+                complete_view(&mut report);
                 return Ok(report);
             }
             (true, other) => {
@@ -76,6 +85,52 @@ pub(crate) fn decode_snapshot(
         }
         .into(),
     ))
+}
+
+/// One record of the tmux check (`T <server>` answered with a listing, `U <server>` could
+/// not answer; see [`super::script`]): the server and its answer. `None` for a record
+/// that names no server navi would ask (the default one is `-`, a recorded one an
+/// absolute socket path), which is ignored.
+pub(crate) fn tmux_record(
+    kind: &str,
+    arg: &str,
+    body: &[u8],
+) -> Option<(TmuxServer, ServerAnswer)> {
+    let server = match arg {
+        "-" => TmuxServer::Default,
+        path if path.starts_with('/') => TmuxServer::Socket(path.to_string()),
+        _ => return None,
+    };
+    let said = String::from_utf8_lossy(body);
+    let answer = match kind {
+        "T" => parse_listing(&said),
+        "U" => ServerAnswer::Unreachable(unreachable_reason(&server, &said)),
+        _ => return None,
+    };
+    Some((server, answer))
+}
+
+/// Gives every server a row names an answer: one the remote did not ask is unknown with
+/// the reason (it asks at most [`MAX_RECORDED_SERVERS`] recorded servers, and none whose
+/// socket path it cannot pass as it is), never "not asked" without one. Nothing when
+/// tmux was not asked at all.
+pub(crate) fn complete_view(report: &mut PollReport) {
+    let Some(view) = report.tmux.as_mut() else {
+        return;
+    };
+    for server in TmuxView::servers_to_ask(&report.sessions) {
+        view.servers.entry(server).or_insert_with_key(|server| {
+            let at = match server {
+                TmuxServer::Default => "the default tmux server".to_string(),
+                TmuxServer::Socket(s) => format!("the tmux server at {}", clean(s)),
+            };
+            ServerAnswer::Unreachable(format!(
+                "{at} was not asked (navi asks at most {MAX_RECORDED_SERVERS} recorded tmux \
+                 servers on a remote, and none whose socket path holds `\"`, `\\` or a \
+                 control character)"
+            ))
+        });
+    }
 }
 
 fn decode_file(name: &str, body: &[u8], dir: &str, report: &mut PollReport) {

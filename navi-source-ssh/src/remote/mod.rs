@@ -16,10 +16,20 @@
 //! \nNAVI-<nonce> F <file name>\n<file bytes>
 //! \nNAVI-<nonce> S <file name>\n<why it was skipped>
 //! \nNAVI-<nonce> M <session>.json\n<its marks file's bytes>
-//! \nNAVI-<nonce> T\n<the tmux sessions, one a line>
+//! \nNAVI-<nonce> T <server>\n<what tmux list-sessions -F LIST_FORMAT printed>
+//! \nNAVI-<nonce> U <server>\n<why that server could not answer>
 //! \nNAVI-<nonce> E\n<error message>
 //! \nNAVI-<nonce> END\n
 //! ```
+//!
+//! The `T`/`U` records are the tmux check: one per server asked, the default server
+//! (`<server>` is `-`: plain `tmux`, as the remote's non-interactive environment reaches
+//! it) and every server the status files record in `tmux.socket` (`<server>` is its
+//! socket path), each asked with `tmux -S` (see `script::tmux_functions`). `T` carries
+//! the listing, `U` the first line of what tmux said instead (or that tmux is not on
+//! `PATH`); [`decode`] turns them into the report's
+//! [`TmuxView`](navi_core::statusdir::liveness::TmuxView), from which core decides each
+//! row's liveness.
 //!
 //! Anything before `BEGIN` (a noisy login shell) is ignored; output without `END` is
 //! truncated and an error. stderr is sent to `/dev/null`, never mixed into the data;
@@ -56,8 +66,8 @@ use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-pub(crate) use decode::{decode_snapshot, end_marker, ends_snapshot};
-pub(crate) use push_decode::{Batch, BatchReader};
+pub(crate) use decode::{decode_snapshot, end_marker, ends_snapshot, records};
+pub(crate) use push_decode::{cksum, Batch, BatchReader};
 pub(crate) use push_script::push_command;
 pub(crate) use push_state::PushState;
 #[cfg(test)]

@@ -1,7 +1,9 @@
 //! Reading the push loop's stream (see [`push_script`](super::push_script)): bytes in,
 //! whole batches out.
 
-use super::decode::{clean, records};
+use navi_core::statusdir::liveness::{ServerAnswer, TmuxServer};
+
+use super::decode::{clean, records, tmux_record};
 use super::MAX_POLL_OUTPUT;
 
 /// One record of a snapshot or a change batch.
@@ -17,8 +19,9 @@ pub(crate) enum Record {
     Marks(String, Vec<u8>),
     /// A marks file that was removed.
     MarksGone(String),
-    /// The tmux sessions that exist.
-    Tmux(Vec<String>),
+    /// One server's answer to the tmux check (`T`/`U`); the records of one batch are
+    /// the whole check.
+    Tmux(TmuxServer, ServerAnswer),
     /// The status directory does not exist.
     Missing,
     /// The status directory cannot be read.
@@ -136,13 +139,10 @@ fn record((kind, arg, body): (String, String, &[u8])) -> Option<Record> {
         "D" => Record::Gone(arg),
         "M" => Record::Marks(arg, body.to_vec()),
         "MD" => Record::MarksGone(arg),
-        "T" => Record::Tmux(
-            String::from_utf8_lossy(body)
-                .lines()
-                .filter(|l| !l.is_empty())
-                .map(str::to_string)
-                .collect(),
-        ),
+        "T" | "U" => {
+            let (server, answer) = tmux_record(&kind, &arg, body)?;
+            Record::Tmux(server, answer)
+        }
         "N" => Record::Missing,
         "E" => Record::Error(clean(&String::from_utf8_lossy(body))),
         _ => return None,

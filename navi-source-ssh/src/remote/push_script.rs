@@ -30,7 +30,8 @@
 //! \nNAVI-<n> D <name>\n            a file removed
 //! \nNAVI-<n> M <name>\n<bytes>     a marks file added or changed
 //! \nNAVI-<n> MD <name>\n           a marks file removed
-//! \nNAVI-<n> T\n<tmux sessions>    the tmux sessions, when they changed
+//! \nNAVI-<n> T <server>\n<listing>  the tmux check, when any answer changed: one
+//! \nNAVI-<n> U <server>\n<why>      record per server, as in the snapshot
 //! \nNAVI-<n> END\n
 //! ```
 //!
@@ -43,9 +44,11 @@
 //! one-second timestamps sends a file changed in the stamp's second once more rather
 //! than never. A name that appeared is sent whatever its time (a file moved in); a name
 //! that went is a `D` record. Only when something changed do processes run (`wc`,
-//! `awk`, `head`, the `dd` buffer). The tmux list (one `tmux` process) is checked when
-//! navi asks (`t`, every few heartbeats and after an action) and with any status file
-//! change.
+//! `awk`, `head`, the `dd` buffer). The tmux check (one `tmux` process per server: the
+//! default one and each socket the status files record) runs when navi asks (`t`, every
+//! few heartbeats and after an action) and with any status file change; the sockets are
+//! read again (one `sed`) only when a status file changed. Its records are sent only
+//! when they differ from the last ones sent, whichever server's answer changed.
 //!
 //! Scans are triggered by `inotifywait -m` events on the directory and its marks
 //! directory where the remote has it (nothing at all runs while nothing changes; the
@@ -93,8 +96,7 @@ trap 'exit 0' HUP TERM INT PIPE
 old=$m/a; new=$m/b; : > "$old"
 watcher=scan
 [ -d "$dir" ] && command -v inotifywait >/dev/null 2>&1 && watcher=inotify
-have_tmux=; command -v tmux >/dev/null 2>&1 && have_tmux=1
-prev=; prev_marks=; prev_tmux=; present=; check_tmux=; force=; mforce=
+prev=; prev_marks=; prev_tmux=; present=; check_tmux=; force=; mforce=; socks=
 
 listing() {
   seen=; fresh=
@@ -132,8 +134,11 @@ compare() {
   unset IFS; set +f
 }
 
-tmux_now() {
-  [ -n "$have_tmux" ] && tmux list-sessions -F '#{session_name}' 2>/dev/null
+# The sockets the status files $1 (./name lines, in $dir) record, into $socks.
+read_sockets() {
+  socks=
+  [ -n "$1" ] || return 0
+  socks=$(cd "$dir" && { set -f; IFS=$newline; set -- $1; unset IFS; set +f; sed -n "$socket_sed" "$@"; })
 }
 
 swap() { t=$old; old=$new; new=$t; }
@@ -148,7 +153,8 @@ full() {
   fi
   listing "$dir"; prev=$seen
   listing "$dir/.navi/marks"; prev_marks=$seen
-  prev_tmux=$(tmux_now)
+  read_sockets "$prev"
+  prev_tmux=$(tmux_records "$socks")
   { SNAPSHOT; } | $buffer
   swap
 }
@@ -170,10 +176,7 @@ send_records() {
         head -c MCAP < "$f"
       done; })
   fi
-  if [ -n "$tmux_changed" ]; then
-    printf '\nNAVI-%s T\n' "$n"
-    [ -n "$prev_tmux" ] && printf '%s\n' "$prev_tmux"
-  fi
+  [ -n "$tmux_changed" ] && printf '%s' "$prev_tmux"
   printf '\nNAVI-%s END\n' "$n"
 }
 
@@ -185,8 +188,9 @@ scan() {
   listing "$dir/.navi/marks"; mseen=$seen; compare "$prev_marks" "$seen" "$mforce"; msend=$fresh; mgone=$gone
   force=; mforce=
   tmux_changed=
-  if [ -n "$have_tmux" ] && [ -n "$check_tmux$fsend$fgone" ]; then
-    tm=$(tmux_now)
+  if [ -n "$check_tmux$fsend$fgone" ]; then
+    [ -n "$fsend$fgone" ] && read_sockets "$fseen"
+    tm=$(tmux_records "$socks")
     [ "$tm" = "$prev_tmux" ] || { tmux_changed=1; prev_tmux=$tm; }
   fi
   if [ -n "$fsend$fgone$msend$mgone$tmux_changed" ]; then
@@ -207,30 +211,42 @@ digest() {
 }
 
 ticker() {
-  trap 'kill $w 2>/dev/null; exit 0' TERM
-  w=
+  # TERM (the loop's stdin ended) ends the ticker and the child it waits on. It can come
+  # before `w` holds that child's pid (a channel closed at once): then only `stop` is
+  # set, and the child is ended as soon as its pid is known, never left running. The
+  # child gets KILL: one that has not yet become `sleep` or `inotifywait` would still
+  # run the shell's own TERM handler, and the signal would be lost in its `exec`.
+  stop=; w=
+  trap 'stop=1; if [ -n "$w" ]; then kill -s KILL "$w" 2>/dev/null; exit 0; fi' TERM
   if [ "$watcher" = inotify ]; then
     if [ -d "$dir/.navi/marks" ]; then set -- "$dir" "$dir/.navi/marks"; else set -- "$dir"; fi
     inotifywait -m -q -e close_write -e moved_to -e moved_from -e delete -e create -e attrib --format "$n:e%e %w%f" -- "$@" &
     w=$!
+    [ -n "$stop" ] && { kill -s KILL "$w" 2>/dev/null; exit 0; }
     echo "$w" > "$m/w"
     wait "$w"
+    w=
+    [ -n "$stop" ] && exit 0
     echo "$n:m" || exit 0
   fi
   if [ "$tick" = 0 ]; then
+    [ -n "$stop" ] && exit 0
     sleep 2147483647 &
     w=$!
+    [ -n "$stop" ] && { kill -s KILL "$w" 2>/dev/null; exit 0; }
     wait "$w"
     exit 0
   fi
-  while :; do
+  while [ -z "$stop" ]; do
     sleep "$tick" || sleep 1 || exit 0
     echo "$n:k" || exit 0
   done
 }
 
 printf '\nNAVI-%s MODE %s\n\nNAVI-%s END\n' "$n" "$watcher" "$n"
-{ ticker & tp=$!; cat; kill "$tp" 2>/dev/null; } | while IFS= read -r line; do
+# A TERM that reaches the ticker before its trap is set may be lost (mksh): the second,
+# a second later, finds the trap (or a ticker that already ended).
+{ ticker & tp=$!; cat; kill "$tp" 2>/dev/null; sleep 1; kill "$tp" 2>/dev/null; } | while IFS= read -r line; do
   case $line in
     "$n:s") full;;
     "$n:h"*) printf '\nNAVI-%s H %s\n\nNAVI-%s END\n' "$n" "${line#"$n:h"}" "$n";;
@@ -262,7 +278,10 @@ done
 pub(crate) fn push_script(sessions_dir: &str, tick: &str) -> String {
     let body = PUSH_BODY
         .replace("STRIP_HEX", strip_hex())
-        .replace("SNAPSHOT", &snapshot_body("if [ -n \"$have_tmux\" ]; then printf \"\\nNAVI-%s T\\n\" \"$n\"; [ -n \"$prev_tmux\" ] && printf \"%s\\n\" \"$prev_tmux\"; fi"))
+        .replace(
+            "SNAPSHOT",
+            &snapshot_body(":", "printf \"%s\" \"$prev_tmux\""),
+        )
         .replace("FRAME", &frame_fragment())
         .replace("MCAP", &(MAX_MARKS_FILE_BYTES + 1).to_string())
         .replace("TICK", tick);

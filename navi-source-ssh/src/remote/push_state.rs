@@ -3,9 +3,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use navi_core::statusdir::liveness::TmuxView;
 use navi_core::{Marks, PollReport, SkippedFile, SourceError, MARKS_DIR};
 
-use super::decode::{clean, file_label, parse_status};
+use super::decode::{clean, complete_view, file_label, parse_status};
 use super::push_decode::{cksum, Record, Sum};
 
 /// One status file as received.
@@ -34,7 +35,8 @@ struct MarksEntry {
 pub(crate) struct PushState {
     files: BTreeMap<String, FileEntry>,
     marks: BTreeMap<String, MarksEntry>,
-    tmux: Option<Vec<String>>,
+    /// The last tmux check: every server asked and its answer.
+    tmux: Option<TmuxView>,
     missing: bool,
     error: Option<String>,
 }
@@ -57,6 +59,8 @@ impl PushState {
     }
 
     fn apply(&mut self, records: Vec<Record>) {
+        // A batch's tmux records are one whole check: they replace the last one.
+        let mut check: Option<TmuxView> = None;
         for r in records {
             match r {
                 Record::File(name, body) => {
@@ -85,10 +89,18 @@ impl PushState {
                 Record::MarksGone(name) => {
                     self.marks.remove(&name);
                 }
-                Record::Tmux(names) => self.tmux = Some(names),
+                Record::Tmux(server, answer) => {
+                    check
+                        .get_or_insert_with(TmuxView::default)
+                        .servers
+                        .insert(server, answer);
+                }
                 Record::Missing => self.missing = true,
                 Record::Error(e) => self.error = Some(e),
             }
+        }
+        if check.is_some() {
+            self.tmux = check;
         }
     }
 
@@ -118,11 +130,7 @@ impl PushState {
             return Err(SourceError::Remote(format!("{e} ({})", clean(dir)).into()));
         }
         let mut report = PollReport {
-            tmux: self.tmux.as_ref().map(|names| {
-                navi_core::statusdir::liveness::TmuxView::from_default_names(
-                    names.iter().map(String::as_str),
-                )
-            }),
+            tmux: self.tmux.clone(),
             ..PollReport::default()
         };
         if self.missing {
@@ -159,6 +167,7 @@ impl PushState {
             }
         }
         report.attach_marks(&marks);
+        complete_view(&mut report);
         Ok(report)
     }
 }

@@ -42,6 +42,9 @@ impl Loop {
             .arg("-c")
             .arg(&script)
             .env("TMPDIR", std::env::temp_dir())
+            // Never the user's tmux server: the default one is unreachable here.
+            .env("TMUX_TMPDIR", "/nonexistent/navi-push-tests")
+            .env_remove("TMUX")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -264,6 +267,7 @@ pub(super) fn scan_path(root: &Path) -> PathBuf {
             // printf too: mksh has no builtin one.
             &[
                 "cat", "awk", "wc", "head", "dd", "mkdir", "rm", "cksum", "sleep", "tr", "printf",
+                "sed",
             ],
             &[],
         );
@@ -649,4 +653,147 @@ fn swap_status(dir: &Path, name: &str, status: &str) {
 #[cfg(not(target_os = "linux"))]
 fn swap_status(dir: &Path, name: &str, status: &str) {
     write_status(dir, name, status);
+}
+
+/// The tmux records of every batch, as (server, listed names or the reason).
+fn tmux_records(batches: &[Batch]) -> Vec<Vec<super::push_decode::Record>> {
+    batches
+        .iter()
+        .filter_map(|b| match b {
+            Batch::Delta(r) | Batch::Full(r) => Some(
+                r.iter()
+                    .filter(|r| matches!(r, super::push_decode::Record::Tmux(..)))
+                    .cloned()
+                    .collect::<Vec<_>>(),
+            ),
+            _ => None,
+        })
+        .filter(|r| !r.is_empty())
+        .collect()
+}
+
+/// The push loop sends the tmux check only when an answer changed (a session on a
+/// recorded server, a new recorded server, a server that went), under every POSIX `sh`,
+/// against real tmux servers; navi's state follows, and each row is decided from its
+/// own server.
+#[test]
+fn tmux_answers_are_sent_only_when_they_change() {
+    use navi_core::Liveness;
+
+    use super::decode_tests::status_on;
+    use super::script_tests::{bin_dir, posix_shells, TmuxServerAt};
+    let tools = tempfile::tempdir().unwrap();
+    let bin = bin_dir(
+        tools.path(),
+        &[
+            "cat", "awk", "wc", "head", "dd", "mkdir", "rm", "cksum", "sleep", "tr", "printf",
+            "sed", "tmux",
+        ],
+        &[],
+    );
+    for argv in posix_shells() {
+        let d = tempfile::tempdir().unwrap();
+        let sockets = tempfile::tempdir().unwrap();
+        let work = TmuxServerAt::start(&sockets.path().join("work"), &["a"]);
+        let work_s = work.socket.to_str().unwrap().to_string();
+        std::fs::write(d.path().join("a.json"), status_on("a", Some(&work_s))).unwrap();
+        let mut l = Loop::start(&argv, d.path(), "0", Some(&bin));
+        let liveness = |l: &Loop, name: &str| {
+            let mut r = l.state.report("/d").unwrap();
+            r.decide_liveness();
+            r.sessions
+                .iter()
+                .find(|s| s.tmux_session == name)
+                .map(|s| s.liveness.clone())
+                .unwrap()
+        };
+        assert_eq!(liveness(&l, "a"), Liveness::Live, "{argv:?}");
+        // Nothing changed: a tmux check sends nothing.
+        l.seen.clear();
+        l.send("t");
+        l.sync();
+        assert!(tmux_records(&l.seen).is_empty(), "{argv:?}: {:?}", l.seen);
+        // A session more on the recorded server: the check is sent, once.
+        work.tmux(&["new-session", "-d", "-s", "b", "cat"]);
+        l.seen.clear();
+        l.send("t");
+        l.send("t");
+        l.sync();
+        assert_eq!(tmux_records(&l.seen).len(), 1, "{argv:?}: {:?}", l.seen);
+        // A file recording another server: its records come with the file.
+        let other = TmuxServerAt::start(&sockets.path().join("other"), &["c"]);
+        let other_s = other.socket.to_str().unwrap().to_string();
+        std::fs::write(d.path().join("c.json"), status_on("c", Some(&other_s))).unwrap();
+        l.scan();
+        assert_eq!(liveness(&l, "c"), Liveness::Live, "{argv:?}");
+        // That server goes: its rows are unknown, never ended.
+        drop(other);
+        l.send("t");
+        l.sync();
+        let c = liveness(&l, "c");
+        assert!(
+            c.reason().is_some_and(|why| why.contains(&other_s)),
+            "{argv:?}: {c:?}"
+        );
+        // The session ends on a server that still answers: ended.
+        work.tmux(&["kill-session", "-t", "=a"]);
+        l.send("t");
+        l.sync();
+        assert_eq!(liveness(&l, "a"), Liveness::Ended, "{argv:?}");
+        assert!(l.stop().success(), "{argv:?}");
+    }
+}
+
+/// A loop whose channel closes at once (navi gave up on it) ends, and leaves no child
+/// behind: no `inotifywait` nor `sleep` holding its output open (the ticker can be told
+/// to stop before it knows its child's pid).
+#[test]
+fn a_loop_whose_stdin_ends_at_once_leaves_nothing_running() {
+    let d = tempfile::tempdir().unwrap();
+    let tools = tempfile::tempdir().unwrap();
+    write_status(d.path(), "a", "idle");
+    let scan = scan_path(tools.path());
+    for i in 0..40 {
+        // With inotify (the real PATH) and without (ticking, and waiting forever).
+        let (path, tick) = match i % 3 {
+            0 => (None, "0"),
+            1 => (Some(scan.as_path()), "0"),
+            _ => (Some(scan.as_path()), "0.2"),
+        };
+        let mut cmd = Command::new(super::script_tests::which("sh"));
+        if let Some(p) = path {
+            cmd.env("PATH", p);
+        }
+        let mut child = cmd
+            .arg("-c")
+            .arg(push_script(&d.path().display().to_string(), tick))
+            .env("TMUX_TMPDIR", "/nonexistent/navi-push-tests")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin
+            .write_all(b"0123456789abcdef0123456789abcdef\n")
+            .unwrap();
+        drop(stdin);
+        let mut stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut all = Vec::new();
+            let _ = stdout.read_to_end(&mut all);
+            let _ = tx.send(all);
+        });
+        // The output ends only when no process holds it any more.
+        let ended = rx.recv_timeout(Duration::from_secs(10));
+        if ended.is_err() {
+            let _ = child.kill();
+        }
+        let _ = child.wait();
+        assert!(
+            ended.is_ok(),
+            "run {i}: something still holds the loop's output"
+        );
+    }
 }

@@ -5,8 +5,11 @@
 //! `frame_awk` (the awk program that frames the files), `awk_works` (set when this awk
 //! runs it), `buffer` (the command the snapshot is written through), `n` (the request's
 //! nonce), `f` (a listed file), `rebuild` (set when some entry must be left out of the
-//! list) and `kept` (the rebuilt list). Kept POSIX, and free of `!`.
+//! list), `kept` (the rebuilt list), and for the tmux check `tmux_format`, `socket_sed`,
+//! `sockets` (the recorded socket paths, one a line), `have_tmux`, `said`, `st`, `s`,
+//! `asked` and `count`. Kept POSIX, and free of `!`.
 
+use navi_core::statusdir::liveness::LIST_FORMAT;
 use navi_core::{MAX_MARKS_FILE_BYTES, MAX_STATUS_FILE_BYTES};
 
 use super::{quote_sessions_dir, shell_quote, MAX_POLL_OUTPUT};
@@ -98,9 +101,9 @@ const ANSWER_BUDGET: usize = MAX_POLL_OUTPUT - 1024 * 1024;
 /// Written for dash/busybox/bash alike; no backslash outside double quotes, so the
 /// whole command also survives a non-POSIX login shell (fish, csh) that only passes it
 /// to `sh -c`.
-pub(super) fn snapshot_body(tmux: &str) -> String {
+pub(super) fn snapshot_body(sockets: &str, tmux: &str) -> String {
     [
-        "printf \"\\nNAVI-%s BEGIN\\n\" \"$n\"",
+        "sockets=; printf \"\\nNAVI-%s BEGIN\\n\" \"$n\"",
         "if [ -d \"$dir\" ]; then \
            if [ -r \"$dir\" ] && [ -x \"$dir\" ]; then \
              if cd \"$dir\"; then \
@@ -124,7 +127,7 @@ pub(super) fn snapshot_body(tmux: &str) -> String {
                  done; \
                  set -f; IFS=$newline; set -- $kept; set +f; unset IFS; \
                fi; \
-               if [ $# -gt 0 ]; then FRAME; fi; \
+               if [ $# -gt 0 ]; then FRAME; SOCKETS; fi; \
                MARKS; \
              fi; \
            else \
@@ -141,13 +144,75 @@ pub(super) fn snapshot_body(tmux: &str) -> String {
     .join("; ")
     .replace("FRAME", &frame_fragment())
     .replace("MARKS", &marks_fragment())
+    .replace("SOCKETS", sockets)
 }
 
-/// The tmux sessions that exist (rows of ended ones are marked), when tmux is there:
-/// a `T` record listing them, one a line.
-const TMUX_LIST: &str = "if command -v tmux >/dev/null 2>&1; then \
-     printf \"\\nNAVI-%s T\\n\" \"$n\"; tmux list-sessions -F \"#{session_name}\" 2>/dev/null; \
-   fi";
+/// The most recorded tmux servers one snapshot asks (besides the default one): a
+/// directory of files naming many servers cannot make a poll start many processes.
+pub(crate) const MAX_RECORDED_SERVERS: usize = 16;
+
+/// The `sed` program that prints the `"socket": "PATH"` value of every line holding one
+/// (the `tmux.socket` field `navi hook` writes, pretty-printed by serde_json: one field a
+/// line). A value with a `\` (a JSON escape: the path holds `"`, `\` or a control
+/// character) does not match and is never asked; nor is a value that is not on one line.
+/// The values are data: they only ever reach tmux as the operand of `-S`.
+const SOCKET_SED: &str = r#"s/^.*"socket"[ ]*:[ ]*"\([^"\\]*\)".*$/\1/p"#;
+
+/// Reads the recorded sockets of the status files `"$@"` (`./name`, in the current
+/// directory) into `$sockets`: ONE `sed` for all of them.
+const READ_SOCKETS: &str = "sockets=$(sed -n \"$socket_sed\" \"$@\")";
+
+/// Shell functions of the tmux check, defined once per channel (see [`prelude`]).
+///
+/// `ask_tmux SOCKET` writes one record for one server (`SOCKET` empty: the default
+/// server, plain `tmux` as this non-interactive environment reaches it):
+///
+/// ```text
+/// \nNAVI-<n> T <server>\n<tmux list-sessions -F LIST_FORMAT>   it answered
+/// \nNAVI-<n> U <server>\n<the first line of what it said>      it could not answer
+/// ```
+///
+/// `<server>` is `-` for the default server, else the socket path. tmux's stdout and
+/// stderr are caught together (one process, no temp file): on success tmux prints only
+/// the listing, and the decoder ignores lines that are not one. Without tmux on `PATH`
+/// every server gets a `U` record saying so, with the `PATH` that was searched.
+///
+/// `-u`: the scripts run with `LC_ALL=C`, and a tmux client that does not know it may
+/// write UTF-8 prints every non-ASCII character of a session name as `_` (`snow ☃`
+/// would list as `snow _`, and its row would read as ended).
+///
+/// `tmux_records SOCKETS` asks the default server, then each socket of the
+/// newline-separated `SOCKETS` once: absolute paths only, at most
+/// [`MAX_RECORDED_SERVERS`], in the order first seen. Each server costs one `tmux`
+/// process; everything else is builtins.
+fn tmux_functions() -> String {
+    [
+        "ask_tmux() { \
+           if [ -z \"$have_tmux\" ]; then \
+             printf \"\\nNAVI-%s U %s\\ntmux: not found in PATH=%s\" \"$n\" \"${1:--}\" \"$PATH\"; return 0; \
+           fi; \
+           if [ -n \"$1\" ]; then said=$(tmux -u -S \"$1\" list-sessions -F \"$tmux_format\" 2>&1); st=$?; \
+           else said=$(tmux -u list-sessions -F \"$tmux_format\" 2>&1); st=$?; fi; \
+           if [ \"$st\" = 0 ]; then printf \"\\nNAVI-%s T %s\\n%s\" \"$n\" \"${1:--}\" \"$said\"; \
+           else printf \"\\nNAVI-%s U %s\\n%s\" \"$n\" \"${1:--}\" \"${said%%\"$newline\"*}\"; fi; \
+         }",
+        "tmux_records() { \
+           have_tmux=; command -v tmux >/dev/null 2>&1 && have_tmux=1; \
+           ask_tmux \"\"; \
+           set -f; IFS=$newline; set -- $1; unset IFS; set +f; \
+           asked=; count=0; \
+           for s do \
+             case $s in /*) ;; *) continue;; esac; \
+             case \"$asked$newline\" in *\"$newline$s$newline\"*) continue;; esac; \
+             count=$((count + 1)); [ \"$count\" -le MAX ] || break; \
+             asked=\"$asked$newline$s\"; \
+             ask_tmux \"$s\"; \
+           done; \
+         }",
+    ]
+    .join("; ")
+    .replace("MAX", &MAX_RECORDED_SERVERS.to_string())
+}
 
 /// Frames the files `"$@"` (names `./x.json`, in the current directory, at least one)
 /// as `F`/`S` records: ONE `wc -c` and ONE awk ([`awk_program`], `$frame_awk`) for all of
@@ -194,15 +259,23 @@ fn marks_fragment() -> String {
 /// Setup shared by both shapes: stderr away, C locale, the directory (absolute or
 /// `./`-relative, so `cd` never consults `CDPATH` nor takes it for an option), a
 /// newline, the awk program `$frame_awk` and whether this awk runs it (`$awk_works`: a real compile and
-/// run, once per channel), and the buffer the snapshot goes through (see [`buffered`]).
+/// run, once per channel), the buffer the snapshot goes through (see [`buffered`]), and
+/// the tmux check: `$tmux_format` ([`LIST_FORMAT`]), `$socket_sed` ([`SOCKET_SED`]) and
+/// the functions of [`tmux_functions`].
 pub(super) fn prelude(sessions_dir: &str) -> String {
-    format!(
+    let setup = format!(
         "exec 2>/dev/null; LC_ALL=C; export LC_ALL; dir={}; case $dir in /*) ;; *) dir=./$dir;; esac; \
          newline=$(printf \"\\n_\"); newline=${{newline%_}}; frame_awk={}; \
          awk_works=; [ \"$(echo | awk -v n=ok \"$frame_awk; BEGIN {{ printf n }}\")\" = ok ] && awk_works=1; \
          buffer=cat; [ \"$(printf x | dd obs={MAX_POLL_OUTPUT} 2>/dev/null)\" = x ] && buffer=\"dd obs={MAX_POLL_OUTPUT}\"",
         quote_sessions_dir(sessions_dir),
         shell_quote(&awk_program()),
+    );
+    format!(
+        "{setup}; tmux_format={}; socket_sed={}; have_tmux=; {}",
+        shell_quote(LIST_FORMAT),
+        shell_quote(SOCKET_SED),
+        tmux_functions()
     )
 }
 
@@ -212,7 +285,10 @@ pub(super) fn prelude(sessions_dir: &str) -> String {
 /// through a jump host Nagle's algorithm plus delayed ACKs on the bastion's hop cost
 /// ~40 ms per poll (measured: 44 ms → 9 ms). `cat` where `dd` is missing.
 fn buffered() -> String {
-    format!("{{ {}; }} | $buffer", snapshot_body(TMUX_LIST))
+    format!(
+        "{{ {}; }} | $buffer",
+        snapshot_body(READ_SOCKETS, "tmux_records \"$sockets\"")
+    )
 }
 
 /// The script of the long-lived channel: one snapshot per nonce line read from stdin

@@ -239,7 +239,8 @@ fn an_empty_directory_is_zero_sessions_and_the_literal_glob_is_no_file() {
     let out = run_sh(&exec_command("~/st", n).unwrap(), home.path(), b"");
     let report = decode_snapshot(&out, n, "~/st").unwrap();
     assert!(report.sessions.is_empty() && report.skipped.is_empty());
-    // A file really named `*.json` is a file like any other (named by its file).
+    // A file really named `*.json` is a file like any other (a row is named after its
+    // file, whatever its `tmux_session` says).
     std::fs::write(dir.join("*.json"), status("star")).unwrap();
     let out = run_sh(&exec_command("~/st", n).unwrap(), home.path(), b"");
     let report = decode_snapshot(&out, n, "~/st").unwrap();
@@ -555,7 +556,6 @@ fn every_file_arrives_byte_for_byte_whatever_its_name_or_last_byte() {
         "-n",
         "--",
         "sp  ace",
-        // The file names the session (never the name written inside it).
         "tab\there",
         "newline",
         "two-newlines",
@@ -777,4 +777,275 @@ fn marks_arrive_in_the_snapshot_and_a_bad_one_costs_only_its_marks() {
         skipped(&report),
         ["~/.claude-sessions/.navi/marks/web.json"]
     );
+}
+
+/// The POSIX shells found here that a remote may have as `sh` (argv before `-c`): each
+/// is required under `NAVI_REQUIRE_SHELLS=1`.
+pub(super) fn posix_shells() -> Vec<Vec<String>> {
+    let candidates: [&[&str]; 7] = [
+        &["sh"],
+        &["dash"],
+        &["bash", "--posix"],
+        &["busybox", "sh"],
+        &["mksh"],
+        &["ksh93"],
+        &["zsh", "--emulate", "sh"],
+    ];
+    let mut found = Vec::new();
+    for argv in candidates {
+        let on_path = std::env::split_paths(&std::env::var_os("PATH").unwrap())
+            .any(|d| d.join(argv[0]).is_file());
+        if !on_path {
+            assert!(
+                std::env::var_os("NAVI_REQUIRE_SHELLS").is_none(),
+                "{} is required (NAVI_REQUIRE_SHELLS) but not installed",
+                argv[0]
+            );
+            eprintln!("skipped {}: not installed", argv[0]);
+            continue;
+        }
+        found.push(argv.iter().map(|s| s.to_string()).collect());
+    }
+    found
+}
+
+/// Runs `script` under the shell `argv` as the remote would: `HOME=home`, `PATH` (when
+/// given), the tmux environment isolated (`TMUX` unset, `TMUX_TMPDIR=tmux_tmpdir`).
+fn run_isolated(
+    argv: &[String],
+    script: &str,
+    home: &Path,
+    path: Option<&Path>,
+    tmux_tmpdir: &Path,
+) -> Vec<u8> {
+    let mut cmd = Command::new(which(&argv[0]));
+    cmd.args(&argv[1..]).arg("-c").arg(script);
+    if let Some(path) = path {
+        cmd.env("PATH", path);
+    }
+    let out = cmd
+        .env("HOME", home)
+        .env("TMUX_TMPDIR", tmux_tmpdir)
+        .env_remove("TMUX")
+        .current_dir(home)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.stderr.is_empty(), "{argv:?}: {:?}", out.stderr);
+    out.stdout
+}
+
+/// A tmux server on its own socket, killed on drop.
+pub(super) struct TmuxServerAt {
+    pub(super) socket: PathBuf,
+}
+
+impl TmuxServerAt {
+    /// Starts a server at `socket` holding `sessions` (each running `cat`).
+    pub(super) fn start(socket: &Path, sessions: &[&str]) -> TmuxServerAt {
+        let server = TmuxServerAt {
+            socket: socket.to_path_buf(),
+        };
+        for s in sessions {
+            server.tmux(&["new-session", "-d", "-s", s, "cat"]);
+        }
+        server
+    }
+
+    pub(super) fn tmux(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-u")
+            .arg("-S")
+            .arg(&self.socket)
+            .args(args)
+            .env_remove("TMUX")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "tmux {args:?}: {:?}", out);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+impl Drop for TmuxServerAt {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .arg("kill-server")
+            .output();
+    }
+}
+
+/// The tmux check of a snapshot, under every POSIX `sh`, against real tmux: the default
+/// server (unreachable here: an empty `TMUX_TMPDIR`) and each recorded server once, at
+/// most `MAX_RECORDED_SERVERS`, hostile socket paths only ever an operand of `-S`, names
+/// outside ASCII listed as tmux holds them.
+#[test]
+fn the_tmux_check_asks_each_recorded_server_once_whatever_its_path() {
+    use navi_core::statusdir::liveness::{ServerAnswer, TmuxServer};
+    use navi_core::Liveness;
+
+    use super::decode_tests::status_on;
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("st");
+    std::fs::create_dir(&dir).unwrap();
+    let empty = tempfile::tempdir().unwrap();
+    // A socket path with a space and a quote, as a `tmux -L` or `-S` server may have.
+    let sockets = home.path().join("sock dir 'q'");
+    std::fs::create_dir(&sockets).unwrap();
+    let socket = sockets.join("work");
+    let socket_s = socket.to_str().unwrap().to_string();
+    let server = TmuxServerAt::start(&socket, &["a1 snow ☃", "a2 plain"]);
+    let canary = home.path().join("pwned");
+    let hostile = format!(
+        "/nonexistent/$(touch {}) `touch {}`;",
+        canary.display(),
+        canary.display()
+    );
+    // Named so the glob lists them in this order (a row is named after its file).
+    let mut files: Vec<(String, Option<String>)> = vec![
+        ("a1 snow ☃".into(), Some(socket_s.clone())),
+        ("a2 plain".into(), Some(socket_s.clone())),
+        ("a3 gone".into(), Some(socket_s.clone())),
+        ("a4".into(), Some("rel/sock".into())),
+        ("a5".into(), Some("/tmp/q\"uote".into())),
+        ("a6".into(), Some(hostile.clone())),
+        ("a7".into(), None),
+    ];
+    for i in 0..20 {
+        files.push((format!("b{i:02}"), Some(format!("/nonexistent/s{i:02}"))));
+    }
+    for (name, socket) in &files {
+        std::fs::write(
+            dir.join(format!("{name}.json")),
+            status_on(name, socket.as_deref()),
+        )
+        .unwrap();
+    }
+    let n = "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a";
+    for argv in posix_shells() {
+        let out = run_isolated(
+            &argv,
+            &snapshot_script("~/st", n),
+            home.path(),
+            None,
+            empty.path(),
+        );
+        assert!(!canary.exists(), "{argv:?}: a socket path ran a command");
+        let heads: Vec<String> = records(&out, n)
+            .into_iter()
+            .map(|(l, _)| l)
+            .filter(|l| l.starts_with("T ") || l.starts_with("U "))
+            .collect();
+        // The default server, then each absolute socket once, in the order the files
+        // list them, 16 at most: the real one, the hostile one, s00..s13.
+        let mut want = vec![
+            "U -".to_string(),
+            format!("T {socket_s}"),
+            format!("U {hostile}"),
+        ];
+        want.extend((0..14).map(|i| format!("U /nonexistent/s{i:02}")));
+        assert_eq!(heads, want, "{argv:?}");
+        let mut r = decode_snapshot(&out, n, "~/st").unwrap();
+        let view = r.tmux.clone().unwrap();
+        match &view.servers[&TmuxServer::Default] {
+            ServerAnswer::Unreachable(why) => {
+                assert!(why.contains(&empty.path().display().to_string()), "{why}")
+            }
+            other => panic!("{argv:?}: {other:?}"),
+        }
+        r.decide_liveness();
+        let row = |name: &str| {
+            r.sessions
+                .iter()
+                .find(|s| s.tmux_session == name)
+                .unwrap_or_else(|| panic!("{argv:?}: no row {name}"))
+                .liveness
+                .clone()
+        };
+        assert_eq!(
+            row("a1 snow ☃"),
+            Liveness::Live,
+            "{argv:?}: `snow ☃` read as tmux holds it"
+        );
+        assert_eq!(row("a2 plain"), Liveness::Live, "{argv:?}");
+        assert_eq!(
+            row("a3 gone"),
+            Liveness::Ended,
+            "{argv:?}: its server answered without it"
+        );
+        for unknown in ["a4", "a5", "a6", "a7", "b00", "b13", "b14", "b19"] {
+            assert!(
+                row(unknown).allows_removal().is_err(),
+                "{argv:?}: {unknown} is {:?}",
+                row(unknown)
+            );
+        }
+        assert!(
+            row("b19").reason().unwrap().contains("was not asked"),
+            "{argv:?}"
+        );
+        assert!(
+            row("a7").reason().unwrap().contains("default tmux server"),
+            "{argv:?}"
+        );
+    }
+    drop(server);
+}
+
+/// Without tmux on `PATH` every row is unknown, saying so and where it looked; a tmux
+/// that fails every command is unknown with its first line; neither is ever ended.
+#[test]
+fn no_tmux_or_a_failing_tmux_makes_every_row_unknown_with_the_reason() {
+    use super::decode_tests::status_on;
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("st");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("a.json"), status_on("a", None)).unwrap();
+    std::fs::write(
+        dir.join("b.json"),
+        status_on("b", Some("/tmp/navi-nowhere/b")),
+    )
+    .unwrap();
+    let empty = tempfile::tempdir().unwrap();
+    let tools = ["awk", "wc", "dd", "cat", "head", "sed", "tr"];
+    let none = bin_dir(&home.path().join("none"), &tools, &[]);
+    let failing = bin_dir(
+        &home.path().join("failing"),
+        &tools,
+        &[(
+            "tmux",
+            "echo 'protocol version mismatch (client 8, server 7)' >&2; echo 'second' >&2; exit 1"
+                .to_string(),
+        )],
+    );
+    let n = "6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b";
+    for argv in posix_shells() {
+        for (bin, want) in [
+            (&none, format!("tmux: not found in PATH={}", none.display())),
+            (
+                &failing,
+                "protocol version mismatch (client 8, server 7)".to_string(),
+            ),
+        ] {
+            let out = run_isolated(
+                &argv,
+                &exec_command("~/st", n).unwrap(),
+                home.path(),
+                Some(bin),
+                empty.path(),
+            );
+            let mut r = decode_snapshot(&out, n, "~/st").unwrap();
+            r.decide_liveness();
+            assert_eq!(r.sessions.len(), 2, "{argv:?}");
+            for s in &r.sessions {
+                let why = s
+                    .liveness
+                    .reason()
+                    .unwrap_or_else(|| panic!("{argv:?}: {} is {:?}", s.tmux_session, s.liveness));
+                assert!(why.contains(&want), "{argv:?}: {why}");
+                assert!(!why.contains("second"), "{argv:?}: {why}");
+            }
+        }
+    }
 }

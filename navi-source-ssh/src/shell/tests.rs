@@ -848,3 +848,103 @@ fn shell_naive_posix_quoting_is_unsafe_under_fish_and_csh() {
         }
     }
 }
+
+/// The poll's scripts (the snapshot, as exec and as the loop, and the push loop) with
+/// their tmux check run the same under every login shell: each status file's recorded
+/// server is asked (`tmux -u -S SOCKET`), the default one too, and every row is decided
+/// from its own server's answer.
+#[test]
+fn shell_the_poll_scripts_and_their_tmux_check_run_under_every_login_shell() {
+    use crate::remote::{exec_command, loop_command, push_command, BatchReader, PushState};
+    use navi_core::Liveness;
+    let sb = Sandbox::new();
+    let st = sb.home.join("st");
+    std::fs::create_dir_all(&st).unwrap();
+    let status = |name: &str, socket: Option<&str>| {
+        let mut v = serde_json::json!({"tmux_session": name, "status": "waiting"});
+        if let Some(s) = socket {
+            v["tmux"] = serde_json::json!({"socket": s, "server_pid": 7, "session_id": "$1"});
+        }
+        serde_json::to_vec_pretty(&v).unwrap()
+    };
+    std::fs::write(st.join("a.json"), status("a", Some("/srv/ok it's"))).unwrap();
+    std::fs::write(st.join("b.json"), status("b", Some("/srv/down"))).unwrap();
+    std::fs::write(st.join("d.json"), status("d", None)).unwrap();
+    // A tmux that answers for the default server and `/srv/ok it's` only.
+    let stub = sb.root.join("tmux-stub");
+    std::fs::create_dir_all(&stub).unwrap();
+    let script = stub.join("tmux");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\n[ \"$1\" = -u ] || { echo 'no -u' >&2; exit 1; }\n\
+         case $2 in\n  -S) case $3 in \"/srv/ok it's\") echo '7 $1 a'; exit 0;; esac\n\
+         echo \"no server running on $3\" >&2; exit 1;;\nesac\necho '8 $0 d'\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let decided = |mut r: navi_core::PollReport| {
+        r.decide_liveness();
+        let mut v: Vec<(String, Liveness)> = r
+            .sessions
+            .into_iter()
+            .map(|s| (s.tmux_session, s.liveness))
+            .collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    };
+    let check = |what: &str, got: Vec<(String, Liveness)>| -> Result<(), String> {
+        let ok = got.len() == 3
+            && got[0] == ("a".into(), Liveness::Live)
+            && got[1].0 == "b"
+            && got[1].1.reason().is_some_and(|w| w.contains("/srv/down"))
+            && got[2] == ("d".into(), Liveness::Live);
+        match ok {
+            true => Ok(()),
+            false => Err(format!("{what}: {got:?}")),
+        }
+    };
+    let n = "c0ffee00c0ffee00c0ffee00c0ffee00";
+    let mut failures = Vec::new();
+    for shell in login_shells() {
+        let one = |what: &str, line: String, stdin: String| -> Result<(), String> {
+            let out = sb.run(&shell, &line, stdin.as_bytes(), Some(&stub))?;
+            let ctx =
+                |e: String| format!("{} {what}: {e}; stderr {}", shell.name, show(&out.stderr));
+            if what == "push" {
+                let mut reader = BatchReader::new(n);
+                let batches = reader.push(&out.stdout).map_err(ctx)?;
+                let full = batches
+                    .into_iter()
+                    .find_map(|b| match b {
+                        crate::remote::Batch::Full(r) => Some(r),
+                        _ => None,
+                    })
+                    .ok_or_else(|| ctx(format!("no snapshot in {}", show(&out.stdout))))?;
+                let report = PushState::from_full(full)
+                    .report("~/st")
+                    .map_err(|e| ctx(e.to_string()))?;
+                return check(&format!("{} push", shell.name), decided(report));
+            }
+            let report = crate::remote::decode_snapshot(&out.stdout, n, "~/st")
+                .map_err(|e| ctx(e.to_string()))?;
+            check(&format!("{} {what}", shell.name), decided(report))
+        };
+        let runs = [
+            ("exec", exec_command("~/st", n).unwrap(), String::new()),
+            ("loop", loop_command("~/st").unwrap(), format!("{n}\n")),
+            (
+                "push",
+                push_command("~/st", "0").unwrap(),
+                format!("{n}\n{n}:s\n"),
+            ),
+        ];
+        for (what, line, stdin) in runs {
+            if let Err(e) = one(what, line, stdin) {
+                failures.push(e);
+            }
+        }
+    }
+    assert!(sb.side_effects().is_empty(), "{:?}", sb.side_effects());
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -200,9 +200,20 @@ fn new_send_preview_rename_kill_dismiss_over_one_login() {
     assert!(!file(to).exists());
     assert_eq!(tmux(&["list-sessions", "-F", "#{session_name}"]).trim(), "");
 
+    // A file whose session is not in a server that answers is dismissed; with no
+    // server at all, navi cannot tell and refuses.
     std::fs::write(file("ended"), "{}").unwrap();
+    let e = act("ended", Action::Dismiss).unwrap_err();
+    assert!(e.to_string().contains("cannot tell"), "{e}");
+    assert!(file("ended").exists());
+    tmux(&["new-session", "-d", "-s", "keep", "cat"]);
     act("ended", Action::Dismiss).unwrap();
     assert!(!file("ended").exists());
+    let e = act("ended", Action::Dismiss).unwrap_err();
+    assert!(
+        e.to_string().contains("no session named ended on dev"),
+        "{e}"
+    );
 
     assert_eq!(server.accepted_publickey(), 1, "every action on one login");
 }

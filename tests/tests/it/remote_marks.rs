@@ -205,7 +205,14 @@ async fn a_broken_marks_file_costs_only_marks_and_marks_follow_the_session() {
     // A write replaces the broken file.
     a.act("api", &mark(vec![tag("y")])).await.unwrap();
     assert_eq!(marks_of(&a, "api").await.tags, ["y"]);
-    // Dismissed (no tmux session): its marks go.
+    // Dismissed (no tmux session in a server that answers): its marks go.
+    let keep = Command::new("tmux")
+        .args(["new-session", "-d", "-s", "keep", "cat"])
+        .env("TMUX_TMPDIR", &w.tmux_dir)
+        .env_remove("TMUX")
+        .status()
+        .unwrap();
+    assert!(keep.success());
     a.act("api", &Action::Dismiss).await.unwrap();
     assert!(!w.marks_file("api").exists());
     // Renamed: they follow; killed: they go.

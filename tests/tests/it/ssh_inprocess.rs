@@ -552,9 +552,10 @@ async fn many_files_and_hostile_content_do_not_break_neighbours() {
         let n = format!("s{i:03}");
         assert!(got.contains(&n), "{n} survives its hostile neighbours");
     }
+    // A row is named after its file (whatever `tmux_session` inside says).
     assert!(
         got.contains(&"$(touch pwned) `touch pwned2`".to_string()),
-        "the odd file name is read (and names its session): {got:?}"
+        "the odd file name is read: {got:?}"
     );
     assert!(
         !got.contains(&"forged".to_string()),

@@ -157,8 +157,8 @@ impl World {
         }
     }
 
-    /// What the dashboard's clean-up does once the grace has passed: dismiss, through
-    /// the source, every row whose liveness allows a removal. The rows it dismissed.
+    /// What the dashboard's clean-up does once the grace has passed: `Tidy`, through
+    /// the source, every row whose liveness allows a removal. The rows it removed.
     async fn tidy(&self) -> Vec<String> {
         let report = self.source.poll_report().await.unwrap();
         let mut done = Vec::new();
@@ -166,7 +166,7 @@ impl World {
             if s.row_liveness().allows_removal().is_ok()
                 && self
                     .source
-                    .act(&s.tmux_session, &Action::Dismiss)
+                    .act(&s.tmux_session, &Action::Tidy)
                     .await
                     .is_ok()
             {
@@ -376,6 +376,7 @@ fn sessions_on_a_named_server_are_live_then_ended() {
     let socket = PathBuf::from(l(&["display-message", "-p", "#{socket_path}"]).trim());
     w.sockets.borrow_mut().push(socket.clone());
     w.hook_status("api", &socket);
+    w.hook_status("keep", &socket);
     w.mark("api");
     runtime().block_on(async {
         w.until("live on its -L server", |r| {
@@ -388,9 +389,18 @@ fn sessions_on_a_named_server_are_live_then_ended() {
         })
         .await;
         assert_eq!(w.tidy().await, ["api"]);
+        assert!(!w.file("api").exists(), "the clean-up removed the file");
+        assert!(w.marks("api").exists(), "the clean-up keeps the marks");
+        // The server's last session ends: tmux exits and its socket goes. The server
+        // the file names is gone (its pid no longer runs): positive evidence.
+        l(&["kill-server"]);
+        w.until("ended with its server", |r| {
+            row(r, "keep").is_some_and(|s| s.liveness == Liveness::Ended)
+        })
+        .await;
+        assert_eq!(w.tidy().await, ["keep"]);
     });
-    assert!(!w.file("api").exists(), "the clean-up removed the file");
-    assert!(!w.marks("api").exists(), "a dismiss removes the marks");
+    assert!(!w.file("keep").exists(), "the clean-up removed the file");
 }
 
 /// A session renamed in tmux itself: its file (rewritten) and marks follow it to the new

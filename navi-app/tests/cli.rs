@@ -1256,9 +1256,27 @@ fn recorded_claude_code_events_give_the_go_navis_statuses() {
 
 /// Runs `navi hook` with `event` on stdin and `envs`, and fails the test (instead of
 /// hanging it) when the hook has not exited after 20 s: far past its 2 s budget.
+/// The address space `navi hook` runs in under test: a few times what it needs.
+const HOOK_MEMORY_LIMIT_KB: u64 = 512 * 1024;
+
 fn bounded_hook(env: &Env, sessions: &Path, envs: &[(&str, String)], event: &[u8]) -> Output {
     use std::io::Write as _;
-    let mut cmd = env.command(&["hook"]);
+    // Under a memory limit: a file read without a cap (a symlink to `/dev/zero`) or an
+    // event held whole many times over fails here instead of growing without end.
+    let navi = env.command(&["hook"]);
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(format!(
+            "ulimit -v {HOOK_MEMORY_LIMIT_KB} && exec \"$0\" \"$@\""
+        ))
+        .arg(navi.get_program())
+        .args(navi.get_args());
+    for (k, v) in navi.get_envs() {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
     cmd.env("NAVI_SESSIONS_DIR", sessions)
         .env("NAVI_LOG_FILE", env.home.path().join("navi.log"))
         .stdin(std::process::Stdio::piped())

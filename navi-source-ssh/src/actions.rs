@@ -139,7 +139,7 @@ impl On<'_> {
         match status {
             EXIT_NO_SESSION => refused(format!("no tmux session named {name} on {remote}")),
             EXIT_NO_STATUS => refused(format!(
-                "cannot {what} on {remote}: {name} has no status file in {}",
+                "no session named {name} on {remote}: no status file {name}.json in {}",
                 self.sessions_dir
             )),
             EXIT_REFUSED => refused(format!("cannot {what} on {remote}: {said}")),

@@ -99,9 +99,7 @@ pub(crate) async fn dismiss(
                 k.reason, k.name
             )));
         }
-        return Err(SourceError::Other(
-            format!("no session named {session} on {remote}").into(),
-        ));
+        return Err(no_status_file(&name, remote, sessions_dir));
     };
     if let Err(why) = row.liveness.allows_removal() {
         let hint = match row.liveness.is_live() {
@@ -150,11 +148,21 @@ pub(crate) async fn dismiss(
     };
     Err(match out.status {
         Some(EXIT_REFUSED) if said.starts_with("no session named") => {
-            SourceError::Other(format!("{said} on {remote}").into())
+            no_status_file(&name, remote, sessions_dir)
         }
         Some(EXIT_REFUSED) => refused(format!("{session} on {remote}: {said}")),
         _ => SourceError::Remote(format!("cannot dismiss {session} on {remote}: {said}").into()),
     })
+}
+
+/// A name without a status file: said as `mark` and the local source say it.
+fn no_status_file(name: &SessionName, remote: &str, sessions_dir: &str) -> SourceError {
+    SourceError::Other(
+        format!(
+            "no session named {name} on {remote}: no status file {name}.json in {sessions_dir}"
+        )
+        .into(),
+    )
 }
 
 #[cfg(test)]

@@ -51,7 +51,8 @@
 //! when they differ from the last ones sent, whichever server's answer changed.
 //!
 //! Scans are triggered by `inotifywait -m` events on the directory and its marks
-//! directory where the remote has it (nothing at all runs while nothing changes; the
+//! directory (made, user-only, when the loop starts, so that it can be watched) where
+//! the remote has it (nothing at all runs while nothing changes; the
 //! file an event names is sent whatever its time, so a file renamed into place is never
 //! missed; events on other files, a writer's temp file, start nothing, so a write made
 //! as temp file plus rename is sent once), else by a ticker: one `sleep` per tick. Both
@@ -96,6 +97,9 @@ trap 'exit 0' HUP TERM INT PIPE
 old=$m/a; new=$m/b; : > "$old"
 watcher=scan
 [ -d "$dir" ] && command -v inotifywait >/dev/null 2>&1 && watcher=inotify
+# The marks directory is watched only if it exists when the watcher starts: made now
+# (user-only, as navi makes it), the first mark another navi writes is seen at once.
+[ "$watcher" = inotify ] && [ ! -d "$dir/.navi/marks" ] && (umask 077; mkdir -p "$dir/.navi/marks")
 prev=; prev_marks=; prev_tmux=; present=; check_tmux=; force=; mforce=; socks=
 
 listing() {

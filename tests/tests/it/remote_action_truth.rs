@@ -457,12 +457,14 @@ fn check(shell_name: &str) {
     // dismiss and mark of a session without a status file: refused, no file made.
     let e = refused(r.act("nothere", Action::Dismiss), &format!("{sh}: dismiss"));
     assert!(
-        e.to_string().contains("nothere has no status file"),
+        e.to_string()
+            .contains("no session named nothere on p: no status file nothere.json in "),
         "{sh}: {e}"
     );
     let e = refused(r.act("nothere", mark()), &format!("{sh}: mark"));
     assert!(
-        e.to_string().contains("nothere has no status file"),
+        e.to_string()
+            .contains("no session named nothere on p: no status file nothere.json in "),
         "{sh}: {e}"
     );
     assert!(

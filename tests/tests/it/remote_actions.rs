@@ -175,7 +175,16 @@ fn new_send_preview_rename_kill_dismiss_over_one_login() {
         r#"{"tmux_session":"gone","status":"waiting"}"#,
     )
     .unwrap();
-    let sessions = rt.block_on(source.poll()).unwrap();
+    // The push loop sends what it finds a moment after the write: poll until it came.
+    let mut sessions = rt.block_on(source.poll()).unwrap();
+    for _ in 0..200 {
+        if sessions.iter().any(|s| s.tmux_session == "gone") {
+            break;
+        }
+        // On this one-thread runtime the push loop's reader runs only inside block_on.
+        rt.block_on(async { tokio::time::sleep(Duration::from_millis(50)).await });
+        sessions = rt.block_on(source.poll()).unwrap();
+    }
     let ended = |n: &str| {
         sessions
             .iter()

@@ -197,8 +197,16 @@ async fn a_broken_marks_file_costs_only_marks_and_marks_follow_the_session() {
     let a = w.ssh("alice");
     a.act("web", &mark(vec![tag("x")])).await.unwrap();
     std::fs::write(w.marks_file("api"), "{broken").unwrap();
-    let report = a.poll_report().await.unwrap();
-    assert_eq!(report.sessions.len(), 2);
+    // The push loop sends the file a moment after the write: poll until it came.
+    let mut report = a.poll_report().await.unwrap();
+    for _ in 0..200 {
+        if !report.skipped.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        report = a.poll_report().await.unwrap();
+    }
+    assert_eq!(report.sessions.len(), 2, "{report:?}");
     assert_eq!(report.skipped.len(), 1, "{:?}", report.skipped);
     assert!(report.skipped[0].name.ends_with(".navi/marks/api.json"));
     assert_eq!(marks_of(&a, "web").await.tags, ["x"]);

@@ -97,6 +97,7 @@ mod follow;
 mod framed;
 mod gone;
 mod hostkey;
+mod install;
 mod marks;
 mod pool;
 mod remote;
@@ -121,6 +122,7 @@ pub use config::{
     default_remotes_path, load_remotes, load_remotes_from_str, ConfigError, Env, IdentityAgent,
     JumpHost, LoadedRemotes, Remote, SshOptions,
 };
+pub use install::{install_command, Installed};
 pub use hostkey::{trust_host_key, HostKeyStatus, KnownHostsLocation, ScannedHostKey};
 pub use pool::RemoteOutput;
 pub use shell::{set_home_path, RemoteCommand, RemoteCommandError};

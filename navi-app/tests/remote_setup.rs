@@ -131,7 +131,10 @@ impl Mount {
 
 impl Drop for Mount {
     fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(self.dir.path()).output();
+        let _ = Command::new("umount")
+            .arg("-l")
+            .arg(self.dir.path())
+            .output();
     }
 }
 
@@ -139,8 +142,14 @@ impl Drop for Mount {
 fn failed_with(out: &Output, words: &str) {
     let err = text(&out.stderr);
     assert!(!out.status.success(), "{}", text(&out.stdout));
-    assert!(!err.contains("timed out"), "a wait, not the remote's error: {err}");
-    assert!(err.contains(words), "should show the remote's {words:?}: {err}");
+    assert!(
+        !err.contains("timed out"),
+        "a wait, not the remote's error: {err}"
+    );
+    assert!(
+        err.contains(words),
+        "should show the remote's {words:?}: {err}"
+    );
 }
 
 #[test]
@@ -229,7 +238,9 @@ fn an_impostor_navi_on_the_path_is_left_alone_and_navi_installs_its_own() {
         "{}",
         text(&out.stderr)
     );
-    assert!(std::fs::read_to_string(&own).unwrap().contains("cheatsheet"));
+    assert!(std::fs::read_to_string(&own)
+        .unwrap()
+        .contains("cheatsheet"));
 }
 
 #[test]
@@ -322,7 +333,9 @@ fn a_copy_killed_at_any_point_never_leaves_a_file_at_the_final_path() {
     child.kill().unwrap();
     child.wait().unwrap();
     std::fs::write(gates.join("go-cat"), "").unwrap();
-    until("the cut-short copy is removed", || temps(&local_bin).is_empty());
+    until("the cut-short copy is removed", || {
+        temps(&local_bin).is_empty()
+    });
     assert!(!fin.exists(), "a partial file at the final path");
 
     // 2. The remote script killed outright (SIGKILL: no trap runs) while it checks the
@@ -334,10 +347,16 @@ fn a_copy_killed_at_any_point_never_leaves_a_file_at_the_final_path() {
     assert_eq!(left.len(), 1, "{left:?}");
     let writer = left[0].trim_start_matches(".navi.tmp.").to_string();
     kill("-KILL", &writer);
-    kill("-KILL", &std::fs::read_to_string(gates.join("sha")).unwrap());
+    kill(
+        "-KILL",
+        &std::fs::read_to_string(gates.join("sha")).unwrap(),
+    );
     child.kill().unwrap();
     child.wait().unwrap();
-    assert!(!fin.exists(), "a file at the final path before it was checked");
+    assert!(
+        !fin.exists(),
+        "a file at the final path before it was checked"
+    );
     assert_eq!(temps(&local_bin), left, "the killed writer's temp stays");
 
     // 3. The next setup cleans the leftover and installs a verified copy.

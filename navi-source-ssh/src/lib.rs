@@ -122,8 +122,8 @@ pub use config::{
     default_remotes_path, load_remotes, load_remotes_from_str, ConfigError, Env, IdentityAgent,
     JumpHost, LoadedRemotes, Remote, SshOptions,
 };
-pub use install::{install_command, Installed};
 pub use hostkey::{trust_host_key, HostKeyStatus, KnownHostsLocation, ScannedHostKey};
+pub use install::{install_command, Installed};
 pub use pool::RemoteOutput;
 pub use shell::{set_home_path, RemoteCommand, RemoteCommandError};
 

@@ -107,8 +107,9 @@ pub(crate) async fn apply(
         let comparable = old
             .as_deref()
             .map(|b| b.len() as u64 <= MAX_MARKS_FILE_BYTES && !b.contains(&0));
-        let new = Marks::apply_to_file(old.as_deref(), ops, now_seconds(), &host)
-            .map_err(|e| SourceError::Other(format!("cannot {what} on {}: {e}", on.remote).into()))?;
+        let new = Marks::apply_to_file(old.as_deref(), ops, now_seconds(), &host).map_err(|e| {
+            SourceError::Other(format!("cannot {what} on {}: {e}", on.remote).into())
+        })?;
         let (mode, expected) = match comparable {
             None => ("0", Vec::new()),
             Some(true) => ("1", old.unwrap_or_default()),

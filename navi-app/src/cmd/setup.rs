@@ -473,8 +473,9 @@ mod tests {
         let help = crate::cli::Cli::command().render_long_help().to_string();
         assert!(help.contains(IDENTITY), "{help}");
         // What denisidoro/navi (the cheat-sheet tool) prints does not.
-        assert!(!"navi 2.24.0\nAn interactive cheatsheet tool for the command-line"
-            .contains(IDENTITY));
+        assert!(
+            !"navi 2.24.0\nAn interactive cheatsheet tool for the command-line".contains(IDENTITY)
+        );
     }
 
     #[test]

@@ -98,14 +98,20 @@ fn a_short_or_different_copy_is_never_installed() {
     // Cut short: what a killed navi leaves the remote `cat` (an early end of input).
     let (status, _, err) = install(&home, &path, PROGRAM, &PROGRAM[..10]);
     assert_eq!(status, 1);
-    assert!(err.contains(&format!("10 of {} bytes", PROGRAM.len())), "{err}");
+    assert!(
+        err.contains(&format!("10 of {} bytes", PROGRAM.len())),
+        "{err}"
+    );
     assert!(!bin.join("navi").exists());
     // Same size, other bytes.
     let mut other = PROGRAM.to_vec();
     other[12] = b'X';
     let (status, _, err) = install(&home, &path, PROGRAM, &other);
     assert_eq!(status, 1);
-    assert!(err.contains("does not match what was sent (sha256sum"), "{err}");
+    assert!(
+        err.contains("does not match what was sent (sha256sum"),
+        "{err}"
+    );
     assert!(!bin.join("navi").exists());
     assert!(hidden(&bin).is_empty(), "{:?}", hidden(&bin));
 }
@@ -125,7 +131,10 @@ fn cksum_checks_the_copy_when_no_sha256_tool_exists_and_no_tool_refuses() {
     assert!(err.contains("(cksum: "), "{err}");
     let (status, out, err) = install(&home, &path, PROGRAM, PROGRAM);
     assert_eq!(status, 0, "{out}{err}");
-    assert_eq!(Installed::parse(out.as_bytes()).unwrap().verified_with, "cksum");
+    assert_eq!(
+        Installed::parse(out.as_bytes()).unwrap().verified_with,
+        "cksum"
+    );
     std::fs::remove_file(bin.join("navi")).unwrap();
     let bare = tools(&scratch.path().join("bare"), BASE);
     let (status, _, err) = install(&home, &bare, PROGRAM, PROGRAM);

@@ -9,10 +9,10 @@ use russh::ChannelMsg;
 use tokio::time::{timeout_at, Instant};
 
 use super::channel::{open_channel, OwnedChannel};
-use crate::target::Target;
 use super::{PollTime, Pool};
 use crate::error::russh_error;
 use crate::shell::{summarize_remote_output, RemoteCommand};
+use crate::target::Target;
 
 /// What a remote command printed and how it ended.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -290,10 +290,16 @@ async fn concurrent_writers_without_flock_lose_nothing_silently() {
     done.sort();
     let failed: Vec<_> = results.iter().filter(|(_, r)| r.is_err()).collect();
     eprintln!("{} done, {} refused: {failed:?}", done.len(), failed.len());
-    assert_eq!(got, done, "every write reported done landed, and only those");
+    assert_eq!(
+        got, done,
+        "every write reported done landed, and only those"
+    );
     for (t, r) in &failed {
         let e = r.as_ref().unwrap_err();
-        assert!(e.contains("32 tags") || e.contains("lock") || e.contains("kept changing"), "{t}: {e}");
+        assert!(
+            e.contains("32 tags") || e.contains("lock") || e.contains("kept changing"),
+            "{t}: {e}"
+        );
     }
     assert!(done.len() <= 32, "never more than the cap: {done:?}");
     let lock_dirs: Vec<_> = std::fs::read_dir(w.sessions.join(".navi/marks"))

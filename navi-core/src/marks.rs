@@ -25,8 +25,11 @@
 //! tags at once both land, whichever order the lock gives them. Operations on different
 //! fields commute; on the same field the later one wins, as a user expects.
 //!
-//! (A remote without the `flock` utility runs the same check without the lock: a write
-//! can then race another in the instant between its check and its rename.)
+//! (A remote without the `flock` utility runs the same check under a `mkdir` lock
+//! instead, which keeps writers over SSH apart; a `navi mark` run on that machine itself
+//! takes only the `flock`, so it can race such a writer in the instant between the
+//! check and the rename.) An operation that cannot apply (a tag over [`MAX_TAGS`]) is
+//! an error, never a write reported done that did not land.
 //!
 //! A marks file that is malformed or over [`MAX_MARKS_FILE_BYTES`] costs only the marks
 //! of that session (it is reported like a skipped status file); a write to it starts
@@ -132,18 +135,27 @@ impl Marks {
 
     /// `bytes` (a marks file's content, `None` when there is none) with `ops` applied:
     /// `None` when the result is empty (the file is removed). A malformed file counts
-    /// as empty marks.
+    /// as empty marks. A tag that cannot be added (the session has [`MAX_TAGS`]) is an
+    /// error, so no write is reported done that did not land.
     pub fn apply_to_file(
         bytes: Option<&[u8]>,
         ops: &[MarkOp],
         at: i64,
         by: &str,
-    ) -> Option<Vec<u8>> {
+    ) -> Result<Option<Vec<u8>>, String> {
         let mut m = bytes.and_then(|b| Marks::parse(b).ok()).unwrap_or_default();
         for op in ops {
+            if let MarkOp::AddTag(t) = op {
+                if m.tags.len() >= MAX_TAGS && !m.tags.contains(t) {
+                    return Err(format!(
+                        "cannot add tag `{t}`: the session already has {MAX_TAGS} tags, the \
+                         most it can have (remove one first)"
+                    ));
+                }
+            }
             m.apply(op, at, by);
         }
-        (!m.is_empty()).then(|| m.to_bytes())
+        Ok((!m.is_empty()).then(|| m.to_bytes()))
     }
 }
 
@@ -278,6 +290,23 @@ mod tests {
         assert!(m.is_empty());
         assert!(Marks::parse(b"{nope").is_err());
         assert!(Marks::parse(&vec![b' '; 10_000]).is_err());
+    }
+
+    #[test]
+    fn a_tag_over_the_cap_is_an_error_not_a_silent_no_op() {
+        let full: Vec<MarkOp> = (0..MAX_TAGS)
+            .map(|i| MarkOp::AddTag(format!("t{i}")))
+            .collect();
+        let bytes = Marks::apply_to_file(None, &full, 1, "h").unwrap().unwrap();
+        // Adding one already there is fine; a new one is refused, naming it.
+        let again = [MarkOp::AddTag("t0".into())];
+        assert!(Marks::apply_to_file(Some(&bytes), &again, 2, "h").is_ok());
+        let e = Marks::apply_to_file(Some(&bytes), &[MarkOp::AddTag("new".into())], 2, "h")
+            .unwrap_err();
+        assert!(e.contains("`new`") && e.contains("32 tags"), "{e}");
+        // Removing one first makes room.
+        let ops = [MarkOp::RemoveTag("t0".into()), MarkOp::AddTag("new".into())];
+        assert!(Marks::apply_to_file(Some(&bytes), &ops, 2, "h").is_ok());
     }
 
     #[test]

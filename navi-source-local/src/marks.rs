@@ -104,7 +104,7 @@ pub fn apply(dir: &Path, name: &str, ops: &[MarkOp]) -> Result<Marks, String> {
     let path = layout::marks_file(dir, &name);
     // A file that cannot be read as marks is replaced (it cost only the marks).
     let old = read_bytes(&path).unwrap_or(None);
-    let new = Marks::apply_to_file(old.as_deref(), ops, now_seconds(), &this_host());
+    let new = Marks::apply_to_file(old.as_deref(), ops, now_seconds(), &this_host())?;
     let fail = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
     match &new {
         Some(bytes) => {

@@ -97,6 +97,7 @@ mod follow;
 mod framed;
 mod gone;
 mod hostkey;
+mod install;
 mod marks;
 mod pool;
 mod remote;
@@ -122,6 +123,7 @@ pub use config::{
     JumpHost, LoadedRemotes, Remote, SshOptions,
 };
 pub use hostkey::{trust_host_key, HostKeyStatus, KnownHostsLocation, ScannedHostKey};
+pub use install::{install_command, Installed};
 pub use pool::RemoteOutput;
 pub use shell::{set_home_path, RemoteCommand, RemoteCommandError};
 

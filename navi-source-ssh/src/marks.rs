@@ -5,7 +5,11 @@
 //! second command replaces the file with the result only if the file still holds exactly
 //! what was read. That check and the rename run under the session's marks lock
 //! (`flock` on `.navi/marks/.<name>.lock`, the lock a local `navi mark` on that machine
-//! takes too) when the `flock` utility exists there. A write that finds the file
+//! takes too) when the `flock` utility exists there; otherwise under a directory lock
+//! (`mkdir` of `.navi/marks/.<name>.lock.d`, holding its owner's pid: a lock whose
+//! owner is gone is broken, a wait is bounded and its end an error naming the lock).
+//! That lock keeps navis writing over SSH from losing each other's writes; it is not
+//! the `flock` a `navi mark` run on that machine itself takes. A write that finds the file
 //! changed exits [`EXIT_CONFLICT`] and is retried from a fresh read, so no other
 //! writer's operation is ever overwritten (see [`navi_core::Marks`]).
 //!
@@ -52,10 +56,37 @@ swap() {
   cat > "$t" || { rm -f -- "$t"; exit 1; }
   if [ -s "$t" ]; then mv -f -- "$t" "$f"; else rm -f -- "$t" "$f"; fi
 }
+# Without the flock utility: a directory lock (mkdir is atomic everywhere) holding
+# its owner's pid. One whose owner is gone is broken, by one waiter at a time (the
+# `.break` directory), after checking again that it is still that owner's; a lock held
+# for over 10 s (or one whose owner died before writing its pid) is an error naming it.
+mlock() {
+  l=$d/$3.d
+  i=0
+  until mkdir -- "$l" 2>/dev/null; do
+    o=$(cat -- "$l/pid" 2>/dev/null)
+    case $o in
+      ''|*[!0-9]*) ;;
+      *) if ! kill -0 "$o" 2>/dev/null && [ ! -d "/proc/$o" ] && mkdir -- "$l.break" 2>/dev/null; then
+           [ "$(cat -- "$l/pid" 2>/dev/null)" = "$o" ] && rm -rf -- "$l"
+           rmdir -- "$l.break"
+         fi;;
+    esac
+    i=$((i + 1))
+    if [ "$i" -gt 200 ]; then
+      printf 'the marks lock %s (process %s) was not released within 10 s; if no navi is writing marks there, remove it (and %s)\n' "$l" "${o:-unknown}" "$l.break" >&2
+      exit 1
+    fi
+    sleep 0.05 2>/dev/null || { sleep 1; i=$((i + 19)); }
+  done
+  trap 'rm -rf -- "$l"' EXIT
+  trap 'exit 1' HUP INT TERM
+  printf '%s\n' "$$" > "$l/pid" || exit 1
+}
 if command -v flock >/dev/null 2>&1; then
   exec 9>"$d/$3" && flock 9 && swap "$@"
 else
-  swap "$@"
+  mlock "$@" && swap "$@"
 fi"#;
 
 /// Applies `ops` to `session`'s marks on the remote (see the module docs).
@@ -76,7 +107,9 @@ pub(crate) async fn apply(
         let comparable = old
             .as_deref()
             .map(|b| b.len() as u64 <= MAX_MARKS_FILE_BYTES && !b.contains(&0));
-        let new = Marks::apply_to_file(old.as_deref(), ops, now_seconds(), &host);
+        let new = Marks::apply_to_file(old.as_deref(), ops, now_seconds(), &host).map_err(|e| {
+            SourceError::Other(format!("cannot {what} on {}: {e}", on.remote).into())
+        })?;
         let (mode, expected) = match comparable {
             None => ("0", Vec::new()),
             Some(true) => ("1", old.unwrap_or_default()),

@@ -2,12 +2,17 @@
 //! own pooled connection (no `scp`, no second login).
 //!
 //! 1. Probe: the remote's OS and architecture, a `navi` on its PATH or in
-//!    `~/.local/bin`, its home.
-//! 2. A navi that runs there is used as is; otherwise, when the remote's OS and
-//!    architecture are this binary's, this binary is copied to `~/.local/bin/navi`
-//!    (written to a hidden temp file, tried, then renamed into place, mode 755);
-//!    otherwise the exact steps for that machine are printed.
-//! 3. `navi hooks install` runs there, and the status directory is created.
+//!    `~/.local/bin`, its home. A `navi` counts only if it proves to be this project's
+//!    (its `--help` names [`IDENTITY`]): another program called `navi` (the
+//!    cheat-sheet tool is one) is left alone and never run with navi's arguments.
+//! 2. This project's navi found there is used as is, by its absolute path; otherwise,
+//!    when the remote's OS and architecture are this binary's, this binary is copied to
+//!    `~/.local/bin/navi` ([`navi_source_ssh::install_command`]: a hidden temp file,
+//!    its size and digest checked on the remote, tried, then renamed into place, mode
+//!    755; a copy that fails or is cut short leaves nothing at that path); otherwise the
+//!    exact steps for that machine are printed.
+//! 3. `navi hooks install` runs there, and the status directory is created; a failure
+//!    shows the remote's words.
 //! 4. A check: hooks installed, binary runs, status directory present. Its result is
 //!    kept in `~/.local/state/navi/remotes-setup.json` for `navi remotes`.
 
@@ -18,7 +23,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context as _};
 use navi_core::text::sanitize;
-use navi_source_ssh::{Remote, RemoteCommand, RemoteOutput, SshSource};
+use navi_source_ssh::{install_command, Installed, Remote, RemoteCommand, RemoteOutput, SshSource};
 use serde::{Deserialize, Serialize};
 
 use crate::sources::SourceSet;
@@ -38,15 +43,34 @@ struct Probe {
     on_path: Option<String>,
     /// `~/.local/bin/navi`, when it exists and runs.
     local_bin: Option<String>,
+    /// A `navi` on the PATH that is another program (left alone).
+    other_on_path: Option<String>,
+    /// `~/.local/bin/navi` exists and is another program (never overwritten).
+    other_local_bin: Option<String>,
 }
 
+/// What only this project's `navi --help` says (its first line, the CLI's about): how
+/// setup tells it from another program called `navi` (a unit test keeps it true).
+pub const IDENTITY: &str = "a dashboard for Claude Code sessions in tmux";
+
+/// `$1`: [`IDENTITY`]. `other_*`: a `navi` there that is some other program.
 const PROBE: &str = r#"printf 'os=%s\n' "$(uname -s 2>/dev/null)"
 printf 'arch=%s\n' "$(uname -m 2>/dev/null)"
 printf 'home=%s\n' "$HOME"
+ours() {
+  h=$("$1" --help </dev/null 2>/dev/null) || return 1
+  case $h in *"$id"*) return 0;; esac
+  return 1
+}
+id=$1
 p=$(command -v navi 2>/dev/null)
-if [ -n "$p" ] && "$p" --version >/dev/null 2>&1; then printf 'on_path=%s\n' "$p"; fi
+case $p in
+  /*) if ours "$p"; then printf 'on_path=%s\n' "$p"; else printf 'other_on_path=%s\n' "$p"; fi;;
+esac
 l="$HOME/.local/bin/navi"
-if [ -x "$l" ] && "$l" --version >/dev/null 2>&1; then printf 'local_bin=%s\n' "$l"; fi
+if [ -e "$l" ]; then
+  if ours "$l"; then printf 'local_bin=%s\n' "$l"; else printf 'other_local_bin=%s\n' "$l"; fi
+fi
 "#;
 
 impl Probe {
@@ -63,6 +87,8 @@ impl Probe {
                 "home" => p.home = v,
                 "on_path" if !v.is_empty() => p.on_path = Some(v),
                 "local_bin" if !v.is_empty() => p.local_bin = Some(v),
+                "other_on_path" if !v.is_empty() => p.other_on_path = Some(v),
+                "other_local_bin" if !v.is_empty() => p.other_local_bin = Some(v),
                 _ => {}
             }
         }
@@ -86,31 +112,21 @@ impl Probe {
     }
 }
 
-/// The copy: into a hidden temp file beside the target, made executable, tried, then
-/// renamed over `~/.local/bin/navi` (a running navi there keeps its old file).
-const COPY: &str = r#"set -e
-d="$HOME/.local/bin"
-mkdir -p "$d"
-t="$d/.navi.tmp.$$"
-trap 'rm -f "$t"' EXIT
-cat > "$t"
-chmod 755 "$t"
-"$t" --version >/dev/null
-mv -f "$t" "$d/navi"
-trap - EXIT
-printf '%s\n' "$d/navi"
-"#;
-
 /// hooks install, then the status directory ($1 = navi, $2 = the sessions_dir, with a
 /// leading `~/` meaning the remote's home). A sessions_dir other than the default is
 /// written into the hook command, so the hook writes where navi reads.
-const INSTALL: &str = r#"if [ "$s" = "$HOME/.claude-sessions" ]; then "$1" hooks install; else "$1" --sessions-dir "$s" hooks install; fi
+const INSTALL: &str = r#"if [ "$s" = "$HOME/.claude-sessions" ]; then "$1" hooks install; else "$1" --sessions-dir "$s" hooks install; fi </dev/null || exit
 mkdir -p -- "$s"
 "#;
 
-/// The check: `navi hooks status` (exit 0 when installed), version, status directory.
-const CHECK: &str = r#"v=$("$1" --version 2>/dev/null) && printf 'version=%s\n' "$v"
-"$1" --sessions-dir "$s" hooks status >/dev/null 2>&1 && printf 'hooks=installed\n'
+/// The check: `navi hooks status` (exit 0 when installed; otherwise what it said, as
+/// `hooks_said=` lines), version, status directory.
+const CHECK: &str = r#"v=$("$1" --version </dev/null 2>/dev/null) && printf 'version=%s\n' "$v"
+if h=$("$1" --sessions-dir "$s" hooks status </dev/null 2>&1); then
+  printf 'hooks=installed\n'
+else
+  printf '%s\n' "$h" | while IFS= read -r l; do printf 'hooks_said=%s\n' "$l"; done
+fi
 [ -d "$s" ] && printf 'sessions_dir=present\n'
 true
 "#;
@@ -171,8 +187,20 @@ async fn step(
     for a in args {
         cmd = cmd.arg(a);
     }
+    run_step(source, step, &cmd, stdin, timeout).await
+}
+
+/// Runs `cmd` on `source`; a non-zero exit is an error naming `step`, with the
+/// remote's own words.
+async fn run_step(
+    source: &SshSource,
+    step: &str,
+    cmd: &RemoteCommand,
+    stdin: &[u8],
+    timeout: Duration,
+) -> anyhow::Result<RemoteOutput> {
     let out = source
-        .run(&cmd, stdin, timeout, MAX_OUTPUT)
+        .run(cmd, stdin, timeout, MAX_OUTPUT)
         .await
         .with_context(|| format!("{step} on {}", source.remote().name))?;
     if !out.success() {
@@ -213,8 +241,11 @@ pub async fn run(
     for line in String::from_utf8_lossy(&installed.stdout).lines() {
         writeln!(out, "    {}", sanitize(line))?;
     }
-    let check = check(&source, &navi).await?;
+    let (check, hooks_said) = check(&source, &navi).await?;
     report_check(remote, &check, out)?;
+    for line in hooks_said.iter().filter(|l| !l.trim().is_empty()).take(10) {
+        writeln!(out, "      {}", sanitize(line))?;
+    }
     let ok = check.hooks_installed && check.sessions_dir_present && !check.version.is_empty();
     if let Some(path) = checks {
         if let Err(e) = save_check(path, &remote.name, check) {
@@ -246,7 +277,7 @@ async fn navi_there(
         remote.name,
         remote.destination()
     )?;
-    let probed = step(source, "probing", PROBE, &[], b"", STEP_TIMEOUT).await?;
+    let probed = step(source, "probing", PROBE, &[IDENTITY], b"", STEP_TIMEOUT).await?;
     let probe = Probe::parse(&probed.stdout);
     writeln!(
         out,
@@ -255,11 +286,25 @@ async fn navi_there(
         sanitize(&probe.arch),
         sanitize(&probe.home)
     )?;
+    if let Some(other) = &probe.other_on_path {
+        writeln!(
+            out,
+            "    {} is another program called navi (not this project's): left alone",
+            sanitize(other)
+        )?;
+    }
     match (&probe.on_path, &probe.local_bin) {
         (Some(p), _) | (None, Some(p)) => {
             writeln!(out, "==> using the navi already there: {}", sanitize(p))?;
             Ok(p.clone())
         }
+        (None, None) if probe.other_local_bin.is_some() => bail!(
+            "{}: {} is another program called navi (not this project's); navi does not \
+             overwrite it: move it away and run `navi remotes setup {}` again",
+            remote.name,
+            sanitize(probe.other_local_bin.as_deref().unwrap_or_default()),
+            remote.name
+        ),
         (None, None) if probe.runs_this_binary() => copy_binary(source, binary, out).await,
         (None, None) => {
             print_manual_steps(&probe, remote, out)?;
@@ -329,15 +374,22 @@ async fn copy_binary(
         source.remote().name,
         bytes.len() as f64 / 1e6
     )?;
-    let copied = step(source, "copying navi", COPY, &[], &bytes, COPY_TIMEOUT).await?;
-    let path = String::from_utf8_lossy(&copied.stdout).trim().to_string();
-    if path.is_empty() {
+    let cmd = install_command("~/.local/bin", "navi", &bytes);
+    let copied = run_step(source, "copying navi", &cmd, &bytes, COPY_TIMEOUT).await?;
+    let Some(installed) = Installed::parse(&copied.stdout) else {
         bail!("copying navi to {} printed no path", source.remote().name);
-    }
-    Ok(path)
+    };
+    writeln!(
+        out,
+        "    verified ({}), installed as {}",
+        sanitize(&installed.verified_with),
+        sanitize(&installed.path)
+    )?;
+    Ok(installed.path)
 }
 
-async fn check(source: &SshSource, navi: &str) -> anyhow::Result<SetupCheck> {
+/// The check, and what `navi hooks status` said there when it failed.
+async fn check(source: &SshSource, navi: &str) -> anyhow::Result<(SetupCheck, Vec<String>)> {
     let dir = source.remote().sessions_dir.clone();
     let out = step(source, "checking", CHECK, &[navi, &dir], b"", STEP_TIMEOUT).await?;
     let text = String::from_utf8_lossy(&out.stdout);
@@ -346,13 +398,19 @@ async fn check(source: &SshSource, navi: &str) -> anyhow::Result<SetupCheck> {
             .find_map(|l| l.strip_prefix(k).and_then(|r| r.strip_prefix('=')))
             .map(str::to_string)
     };
-    Ok(SetupCheck {
+    let said = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("hooks_said="))
+        .map(str::to_string)
+        .collect();
+    let check = SetupCheck {
         checked_at: crate::format::unix_now(),
         navi: navi.to_string(),
         version: field("version").unwrap_or_default(),
         hooks_installed: field("hooks").is_some(),
         sessions_dir_present: field("sessions_dir").is_some(),
-    })
+    };
+    Ok((check, said))
 }
 
 fn print_manual_steps(probe: &Probe, remote: &Remote, out: &mut dyn Write) -> std::io::Result<()> {
@@ -407,6 +465,17 @@ mod tests {
             ..Probe::default()
         };
         assert!(!other.runs_this_binary() || std::env::consts::OS == "macos");
+    }
+
+    #[test]
+    fn the_identity_check_matches_this_navi_help() {
+        use clap::CommandFactory as _;
+        let help = crate::cli::Cli::command().render_long_help().to_string();
+        assert!(help.contains(IDENTITY), "{help}");
+        // What denisidoro/navi (the cheat-sheet tool) prints does not.
+        assert!(
+            !"navi 2.24.0\nAn interactive cheatsheet tool for the command-line".contains(IDENTITY)
+        );
     }
 
     #[test]

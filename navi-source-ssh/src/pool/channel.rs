@@ -65,11 +65,6 @@ impl OwnedChannel {
         self.write.exec(true, command).await
     }
 
-    /// Ends the command's stdin.
-    pub(super) async fn send_eof(&self) -> Result<(), russh::Error> {
-        self.write.eof().await
-    }
-
     /// The server closed the channel: nothing to close on drop.
     pub(super) fn mark_closed(&mut self) {
         self.closed = true;
@@ -78,6 +73,11 @@ impl OwnedChannel {
     /// Writes `data` to the command's stdin.
     pub(super) async fn send(&self, data: &[u8]) -> Result<(), russh::Error> {
         self.write.data(data).await
+    }
+
+    /// The channel's writing half, to feed stdin while its output is read.
+    pub(super) fn writer(&self) -> Arc<ChannelWriteHalf<client::Msg>> {
+        self.write.clone()
     }
 
     /// The next message, `None` once the channel is gone.

@@ -8,10 +8,11 @@ use navi_core::SourceError;
 use russh::ChannelMsg;
 use tokio::time::{timeout_at, Instant};
 
-use super::channel::open_channel;
+use super::channel::{open_channel, OwnedChannel};
 use super::{PollTime, Pool};
 use crate::error::russh_error;
 use crate::shell::{summarize_remote_output, RemoteCommand};
+use crate::target::Target;
 
 /// What a remote command printed and how it ended.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -69,41 +70,31 @@ impl Pool {
             .map_err(|e| russh_error(e, &self.target, "starting a command", timeout))?;
         let target = self.target.clone();
         let work = async move {
-            for chunk in stdin.chunks(STDIN_CHUNK) {
-                ch.send(chunk)
-                    .await
-                    .map_err(|e| russh_error(e, &target, "sending input", timeout))?;
-            }
-            ch.send_eof()
-                .await
-                .map_err(|e| russh_error(e, &target, "sending input", timeout))?;
-            let mut out = RemoteOutput::default();
+            // stdin is fed while the output is read: a command that ends early (its
+            // write failed on the remote: disk full, read-only) is reported at once in
+            // its own words, instead of navi waiting on a channel that takes no more.
+            let writer = ch.writer();
+            let mut feed = std::pin::pin!(async move {
+                for chunk in stdin.chunks(STDIN_CHUNK) {
+                    writer.data(chunk).await?;
+                }
+                writer.eof().await
+            });
+            let mut read = std::pin::pin!(read_output(&mut ch, max_stdout, &target));
+            let mut fed = None;
             loop {
-                match ch.wait().await {
-                    Some(ChannelMsg::Data { data }) => {
-                        if out.stdout.len() + data.len() > max_stdout {
-                            return Err(SourceError::Remote(target.detail(format!(
-                                "the command printed more than {max_stdout} bytes; navi stopped \
-                                 reading"
-                            ))));
-                        }
-                        out.stdout.extend_from_slice(&data);
+                tokio::select! {
+                    r = &mut feed, if fed.is_none() => fed = Some(r),
+                    out = &mut read => {
+                        let out = out?;
+                        // A connection lost while sending: say so, not "no exit status".
+                        return match fed {
+                            Some(Err(e)) if out.status.is_none() => {
+                                Err(russh_error(e, &target, "sending input", timeout))
+                            }
+                            _ => Ok(out),
+                        };
                     }
-                    Some(ChannelMsg::ExtendedData { data, .. }) => {
-                        let room = MAX_STDERR.saturating_sub(out.stderr.len());
-                        out.stderr.extend_from_slice(&data[..data.len().min(room)]);
-                    }
-                    Some(ChannelMsg::ExitStatus { exit_status }) => out.status = Some(exit_status),
-                    Some(ChannelMsg::Failure) => {
-                        return Err(SourceError::Remote(
-                            target.detail("the server refused to run the command"),
-                        ))
-                    }
-                    Some(ChannelMsg::Close) | None => {
-                        ch.mark_closed();
-                        return Ok(out);
-                    }
-                    Some(_) => {}
                 }
             }
         };
@@ -113,6 +104,43 @@ impl Pool {
                 timeout,
                 format!("waiting for a command on {}", self.target),
             )),
+        }
+    }
+}
+
+/// Reads a command's output until the server closes the channel; stdout beyond
+/// `max_stdout` bytes is an error.
+async fn read_output(
+    ch: &mut OwnedChannel,
+    max_stdout: usize,
+    target: &Target,
+) -> Result<RemoteOutput, SourceError> {
+    let mut out = RemoteOutput::default();
+    loop {
+        match ch.wait().await {
+            Some(ChannelMsg::Data { data }) => {
+                if out.stdout.len() + data.len() > max_stdout {
+                    return Err(SourceError::Remote(target.detail(format!(
+                        "the command printed more than {max_stdout} bytes; navi stopped reading"
+                    ))));
+                }
+                out.stdout.extend_from_slice(&data);
+            }
+            Some(ChannelMsg::ExtendedData { data, .. }) => {
+                let room = MAX_STDERR.saturating_sub(out.stderr.len());
+                out.stderr.extend_from_slice(&data[..data.len().min(room)]);
+            }
+            Some(ChannelMsg::ExitStatus { exit_status }) => out.status = Some(exit_status),
+            Some(ChannelMsg::Failure) => {
+                return Err(SourceError::Remote(
+                    target.detail("the server refused to run the command"),
+                ))
+            }
+            Some(ChannelMsg::Close) | None => {
+                ch.mark_closed();
+                return Ok(out);
+            }
+            Some(_) => {}
         }
     }
 }

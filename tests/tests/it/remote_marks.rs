@@ -20,6 +20,11 @@ struct World {
 
 impl World {
     fn start() -> World {
+        World::start_with("")
+    }
+
+    /// A world whose sshd also sets `extra` (`SetEnv` entries, e.g. a PATH).
+    fn start_with(extra: &str) -> World {
         let scratch = tempfile::tempdir().unwrap();
         let home = scratch.path().join("home");
         let sessions = home.join(".claude-sessions");
@@ -32,7 +37,7 @@ impl World {
         let server = Sshd::start_with(
             &[&public],
             &format!(
-                "SetEnv HOME={} TMUX_TMPDIR={}",
+                "SetEnv HOME={} TMUX_TMPDIR={} {extra}",
                 home.display(),
                 tmux_dir.display()
             ),
@@ -240,4 +245,76 @@ async fn a_broken_marks_file_costs_only_marks_and_marks_follow_the_session() {
     assert!(marks_of(&a, "walk").await.bookmarked);
     a.act("walk", &Action::Kill).await.unwrap();
     assert!(!w.marks_file("walk").exists());
+}
+
+/// A directory of links to the tools the remote scripts use, without `flock`.
+fn tools_without_flock(bin: &Path) {
+    std::fs::create_dir_all(bin).unwrap();
+    for tool in [
+        "sh", "awk", "sed", "wc", "cat", "head", "dd", "mkdir", "rmdir", "rm", "cksum", "sleep",
+        "tr", "printf", "ln", "mv", "env", "id", "tmux", "ls", "kill",
+    ] {
+        if let Some(p) = navi_tests::users::find(&[tool]) {
+            std::os::unix::fs::symlink(p, bin.join(tool)).unwrap();
+        }
+    }
+    assert!(!bin.join("flock").exists());
+}
+
+/// 4 writers (own connections) add 10 tags each at once on a remote without `flock`:
+/// every tag a write reported done is there, every other one was an error (the
+/// 32-tag cap, which 40 tags exceed); nothing is lost silently.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writers_without_flock_lose_nothing_silently() {
+    if !sshd::sshd_or_skip() {
+        return;
+    }
+    let scratch = tempfile::tempdir().unwrap();
+    let bin = scratch.path().join("bin");
+    tools_without_flock(&bin);
+    let w = World::start_with(&format!("PATH={}", bin.display()));
+    w.status("api");
+    let writers: Vec<SshSource> = (0..4).map(|i| w.ssh(&format!("c{i}"))).collect();
+    let run = |i: usize| {
+        let s = &writers[i];
+        async move {
+            let mut results = Vec::new();
+            for j in 0..10 {
+                let t = format!("w{i}t{j}");
+                let r = s.act("api", &mark(vec![tag(&t)])).await;
+                results.push((t, r.map_err(|e| e.to_string())));
+            }
+            results
+        }
+    };
+    let (r0, r1, r2, r3) = tokio::join!(run(0), run(1), run(2), run(3));
+    let results: Vec<_> = [r0, r1, r2, r3].into_iter().flatten().collect();
+    let got = marks_of(&w.ssh("reader"), "api").await.tags;
+    let mut done: Vec<String> = results
+        .iter()
+        .filter(|(_, r)| r.is_ok())
+        .map(|(t, _)| t.clone())
+        .collect();
+    done.sort();
+    let failed: Vec<_> = results.iter().filter(|(_, r)| r.is_err()).collect();
+    eprintln!("{} done, {} refused: {failed:?}", done.len(), failed.len());
+    assert_eq!(
+        got, done,
+        "every write reported done landed, and only those"
+    );
+    for (t, r) in &failed {
+        let e = r.as_ref().unwrap_err();
+        assert!(
+            e.contains("32 tags") || e.contains("lock") || e.contains("kept changing"),
+            "{t}: {e}"
+        );
+    }
+    assert!(done.len() <= 32, "never more than the cap: {done:?}");
+    let lock_dirs: Vec<_> = std::fs::read_dir(w.sessions.join(".navi/marks"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".d") || n.ends_with(".break"))
+        .collect();
+    assert!(lock_dirs.is_empty(), "every lock released: {lock_dirs:?}");
 }

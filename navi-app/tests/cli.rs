@@ -9,6 +9,10 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+/// `navi remotes setup` against hostile remote HOMEs (one test binary for the crate).
+#[path = "cli/remote_setup.rs"]
+mod remote_setup;
+
 struct Env {
     home: tempfile::TempDir,
     sessions: PathBuf,

@@ -40,6 +40,9 @@ trap 'rm -f -- "$t"' EXIT
 trap 'exit 129' HUP
 trap 'exit 130' INT
 trap 'exit 143' TERM
+# navi gone: the message about the cut-short copy meets a closed pipe, and an untrapped
+# SIGPIPE would end the shell without its EXIT trap (the temp file would stay).
+trap 'exit 141' PIPE
 cat > "$t" || exit 1
 n=$(wc -c < "$t") || exit 1
 n=$((n + 0))

@@ -80,6 +80,7 @@ pub(crate) async fn act(
         Action::Send { text } => send(on, &name, text).await,
         Action::Rename { to } => rename(on, &name, to).await,
         Action::Mark { ops } => crate::marks::apply(on, &name, ops).await,
+        Action::Acknowledge => crate::acknowledge::acknowledge(on, &name).await,
     }
 }
 

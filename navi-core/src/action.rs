@@ -6,7 +6,8 @@
 /// One action on a session of a source.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
-    /// The session's active pane as tmux shows it (plain text, no escape sequences).
+    /// The session's active pane as tmux shows it, with the 50 lines of scrollback above
+    /// its screen (plain text, no escape sequences).
     Preview,
     /// A new detached tmux session named by the target, in `dir` (`~` is that machine's
     /// home), running `command` (argv; empty: the user's shell).

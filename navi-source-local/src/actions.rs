@@ -187,7 +187,9 @@ pub(crate) fn act(
         Action::New { .. } => Err(other("new is handled above".into())),
         Action::Preview => {
             tmux.require(&server, &name)?;
-            on.run(&["capture-pane", "-p", "-J", "-t", &name.pane_target()])
+            // The screen and the 50 lines of scrollback above it, as the Go navi shows.
+            let pane = name.pane_target();
+            on.run(&["capture-pane", "-p", "-J", "-S", "-50", "-t", &pane])
                 .map(|t| ActionOutput::Text(navi_core::text::clean_pane(&t)))
                 .map_err(|e| other(format!("cannot preview {name}: {e}")))
         }

@@ -202,7 +202,12 @@ pub const BINDINGS: &[Binding] = &[
         &["M"],
         "every machine: state, reason, latency, mode, sessions, data age",
     ),
-    b("sounds", A::SoundPicker, &["S"], "sound pack"),
+    b(
+        "sounds",
+        A::SoundPicker,
+        &["S"],
+        "sound packs (the picker is not built yet: it says where to set `pack:`)",
+    ),
     b("preview", A::TogglePreview, &["p"], "show / hide the preview of the session's screen"),
     b(
         "focus_preview",

@@ -19,6 +19,7 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use crate::app::{Level, Overlay, UiState};
+#[cfg(test)]
 pub(crate) use header::match_position;
 use crate::format::{truncate, width};
 

@@ -77,7 +77,11 @@ EXAMPLES:
 pub fn after_help() -> String {
     let mut text = String::from("KEYS (dashboard; change them with `keys:` in config.yaml):\n");
     let lines = crate::keys::help_lines(&crate::keys::Keymap::default());
-    let key_w = lines.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
+    let key_w = lines
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0);
     for (keys, what) in lines {
         text.push_str(&format!("  {keys:<key_w$}  {what}\n"));
     }
@@ -89,7 +93,10 @@ pub fn after_help() -> String {
 /// The Go navi's single-dash long flags (`navi status -verbose -format tmux`, as tmux
 /// configs written for it say) as navi's `--verbose --format`.
 fn go_flags(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
-    let status = args.iter().position(|a| a == "status").unwrap_or(usize::MAX);
+    let status = args
+        .iter()
+        .position(|a| a == "status")
+        .unwrap_or(usize::MAX);
     args.into_iter()
         .enumerate()
         .map(|(i, a)| match a.to_str() {
@@ -106,7 +113,9 @@ fn go_flags(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
 pub fn parse_from(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Cli, clap::Error> {
     use clap::{CommandFactory, FromArgMatches};
     let args = go_flags(args.into_iter().collect());
-    let matches = Cli::command().after_help(after_help()).try_get_matches_from(args)?;
+    let matches = Cli::command()
+        .after_help(after_help())
+        .try_get_matches_from(args)?;
     Cli::from_arg_matches(&matches)
 }
 

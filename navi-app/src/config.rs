@@ -181,11 +181,15 @@ pub fn parse(text: &str, file: &Path) -> Loaded {
         if key == "keys" {
             match key_overrides(value).and_then(|o| crate::keys::Keymap::with(&o)) {
                 Ok(keys) => loaded.settings.keys = keys,
-                Err(problems) => loaded.errors.extend(problems.into_iter().map(|p| SettingsError {
-                    file: file.to_path_buf(),
-                    field: Some("keys".into()),
-                    message: format!("{p}; the default keys are used"),
-                })),
+                Err(problems) => {
+                    loaded
+                        .errors
+                        .extend(problems.into_iter().map(|p| SettingsError {
+                            file: file.to_path_buf(),
+                            field: Some("keys".into()),
+                            message: format!("{p}; the default keys are used"),
+                        }))
+                }
             }
             continue;
         }
@@ -235,7 +239,10 @@ fn key_overrides(value: &Value) -> Result<Vec<(String, Vec<String>)>, Vec<String
     let mut problems = Vec::new();
     for (action, keys) in map {
         let Some(action) = action.as_str() else {
-            problems.push(format!("an action that is not text ({}) ", describe(action)));
+            problems.push(format!(
+                "an action that is not text ({}) ",
+                describe(action)
+            ));
             continue;
         };
         let keys = match keys {
@@ -249,7 +256,10 @@ fn key_overrides(value: &Value) -> Result<Vec<(String, Vec<String>)>, Vec<String
                 })
                 .collect(),
             other => {
-                problems.push(format!("{action}: expected a key or a list of keys, found {}", describe(other)));
+                problems.push(format!(
+                    "{action}: expected a key or a list of keys, found {}",
+                    describe(other)
+                ));
                 continue;
             }
         };
@@ -343,21 +353,30 @@ mod tests {
 
     #[test]
     fn keys_rebind_and_problems_are_named() {
-        use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
         use crate::keys::{KeyAction, Mode};
+        use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
         let l = parse_str("keys:\n  sources: [S, F2]\n  sounds: Ctrl-s\n");
         assert_eq!(l.errors, Vec::<SettingsError>::new());
-        let k = |c| l.settings.keys.action(&KeyEvent::new(c, KeyModifiers::NONE), Mode::List);
+        let k = |c| {
+            l.settings
+                .keys
+                .action(&KeyEvent::new(c, KeyModifiers::NONE), Mode::List)
+        };
         assert_eq!(k(KeyCode::Char('S')), Some(KeyAction::ToggleSources));
         assert_eq!(k(KeyCode::F(2)), Some(KeyAction::ToggleSources));
         assert_eq!(k(KeyCode::Char('M')), None, "the old key is free");
         let help = crate::keys::help_lines(&l.settings.keys);
-        assert!(help.iter().any(|(keys, what)| keys == "S F2" && what.contains("every machine")));
+        assert!(help
+            .iter()
+            .any(|(keys, what)| keys == "S F2" && what.contains("every machine")));
         // A typo, an unknown key and a conflict: each named, the defaults kept.
         let l = parse_str("keys:\n  sorces: [z]\n  kill: [Hyper-x]\n  refresh: [j]\n");
         let text: Vec<String> = l.errors.iter().map(|e| e.to_string()).collect();
         let all = text.join("\n");
-        assert!(all.contains("unknown action \"sorces\"; did you mean `sources`?"), "{all}");
+        assert!(
+            all.contains("unknown action \"sorces\"; did you mean `sources`?"),
+            "{all}"
+        );
         assert!(all.contains("kill: unknown key \"Hyper-x\""), "{all}");
         assert!(all.contains("j is bound to both down and refresh"), "{all}");
         assert!(all.contains("field `keys`"), "{all}");

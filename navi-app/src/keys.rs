@@ -149,15 +149,35 @@ use KeyAction as A;
 
 /// Every key of the list, with the Go navi's meanings where it had the key.
 pub const BINDINGS: &[Binding] = &[
-    b("down", A::Down, &["j", "Down"], "move the selection down / up"),
+    b(
+        "down",
+        A::Down,
+        &["j", "Down"],
+        "move the selection down / up",
+    ),
     b("up", A::Up, &["k", "Up"], ""),
     b("top", A::Top, &["g", "Home"], "first / last row"),
     b("bottom", A::Bottom, &["End"], ""),
-    b("page_down", A::PageDown, &["PgDn", "Ctrl-f"], "a screen down / up"),
+    b(
+        "page_down",
+        A::PageDown,
+        &["PgDn", "Ctrl-f"],
+        "a screen down / up",
+    ),
     b("page_up", A::PageUp, &["PgUp", "Ctrl-b"], ""),
-    b("half_down", A::HalfDown, &["Ctrl-d"], "half a screen down / up"),
+    b(
+        "half_down",
+        A::HalfDown,
+        &["Ctrl-d"],
+        "half a screen down / up",
+    ),
     b("half_up", A::HalfUp, &["Ctrl-u"], ""),
-    b("attach", A::Attach, &["Enter"], "attach (tmux; ssh -t for a remote session)"),
+    b(
+        "attach",
+        A::Attach,
+        &["Enter"],
+        "attach (tmux; ssh -t for a remote session)",
+    ),
     b(
         "search",
         A::Search,
@@ -188,14 +208,54 @@ pub const BINDINGS: &[Binding] = &[
     b("filter_done", A::StatusFilter(4), &["4"], ""),
     b("filter_error", A::StatusFilter(5), &["5"], ""),
     b("filter_clear", A::StatusFilter(0), &["0"], ""),
-    b("next_attention", A::NextAttention, &["!"], "jump to the next session that needs you"),
-    b("machine_filter", A::CycleFilter, &["f"], "machine filter: all → local → remote → each remote"),
-    b("offline", A::ToggleOffline, &["o"], "show / hide offline and stale rows"),
-    b("sort", A::CycleSort, &["s"], "sort: priority → name → age → status → directory → machine"),
-    b("density", A::CycleDensity, &["v"], "rows: roomy → compact → auto"),
-    b("details", A::Details, &["i"], "details of the selected session"),
-    b("git", A::GitDetail, &["G"], "git of the selected session: branch, changes, ahead / behind, PR"),
-    b("problems", A::Problems, &["e"], "skipped files and config problems"),
+    b(
+        "next_attention",
+        A::NextAttention,
+        &["!"],
+        "jump to the next session that needs you",
+    ),
+    b(
+        "machine_filter",
+        A::CycleFilter,
+        &["f"],
+        "machine filter: all → local → remote → each remote",
+    ),
+    b(
+        "offline",
+        A::ToggleOffline,
+        &["o"],
+        "show / hide offline and stale rows",
+    ),
+    b(
+        "sort",
+        A::CycleSort,
+        &["s"],
+        "sort: priority → name → age → status → directory → machine",
+    ),
+    b(
+        "density",
+        A::CycleDensity,
+        &["v"],
+        "rows: roomy → compact → auto",
+    ),
+    b(
+        "details",
+        A::Details,
+        &["i"],
+        "details of the selected session",
+    ),
+    b(
+        "git",
+        A::GitDetail,
+        &["G"],
+        "git of the selected session: branch, changes, ahead / behind, PR",
+    ),
+    b(
+        "problems",
+        A::Problems,
+        &["e"],
+        "skipped files and config problems",
+    ),
     b(
         "sources",
         A::ToggleSources,
@@ -208,34 +268,74 @@ pub const BINDINGS: &[Binding] = &[
         &["S"],
         "sound packs (the picker is not built yet: it says where to set `pack:`)",
     ),
-    b("preview", A::TogglePreview, &["p"], "show / hide the preview of the session's screen"),
+    b(
+        "preview",
+        A::TogglePreview,
+        &["p"],
+        "show / hide the preview of the session's screen",
+    ),
     b(
         "focus_preview",
         A::FocusPreview,
         &["Tab"],
         "preview keys: j k PgUp PgDn g G scroll it, Tab or Esc back",
     ),
-    b("preview_layout", A::PreviewLayout, &["L"], "preview beside / below, wrap, smaller / larger"),
+    b(
+        "preview_layout",
+        A::PreviewLayout,
+        &["L"],
+        "preview beside / below, wrap, smaller / larger",
+    ),
     b("preview_wrap", A::PreviewWrap, &["W"], ""),
     b("preview_smaller", A::PreviewSize(-1), &["["], ""),
     b("preview_larger", A::PreviewSize(1), &["]"], ""),
-    b("send", A::SendInput, &["a"], "type a line into the session (answer Claude from here)"),
+    b(
+        "send",
+        A::SendInput,
+        &["a"],
+        "type a line into the session (answer Claude from here)",
+    ),
     b(
         "acknowledge",
         A::Acknowledge,
         &["d"],
         "acknowledge: back to working, message cleared (any machine)",
     ),
-    b("kill", A::Kill, &["x"], "kill (asks) / rename / dismiss an ended session's row"),
+    b(
+        "kill",
+        A::Kill,
+        &["x"],
+        "kill (asks) / rename / dismiss an ended session's row",
+    ),
     b("rename", A::Rename, &["R"], ""),
     b("dismiss", A::Dismiss, &["D"], ""),
-    b("bookmark", A::ToggleBookmark, &["b"], "bookmark ★ / edit tags / only bookmarked"),
+    b(
+        "bookmark",
+        A::ToggleBookmark,
+        &["b"],
+        "bookmark ★ / edit tags / only bookmarked",
+    ),
     b("tags", A::EditTags, &["t"], ""),
     b("bookmarked_only", A::BookmarkedOnly, &["B"], ""),
-    b("clear", A::ClearFilters, &["Esc"], "clear the search and filters (closes an overlay)"),
+    b(
+        "clear",
+        A::ClearFilters,
+        &["Esc"],
+        "clear the search and filters (closes an overlay)",
+    ),
     b("refresh", A::Refresh, &["r"], "refresh every source now"),
-    b("mute", A::ToggleMute, &["m"], "mute / unmute notifications (bell, desktop, sound, command)"),
-    b("help", A::ToggleHelp, &["?"], "this help (j k scroll it) / quit"),
+    b(
+        "mute",
+        A::ToggleMute,
+        &["m"],
+        "mute / unmute notifications (bell, desktop, sound, command)",
+    ),
+    b(
+        "help",
+        A::ToggleHelp,
+        &["?"],
+        "this help (j k scroll it) / quit",
+    ),
     b("quit", A::Quit, &["q", "Ctrl-c"], ""),
 ];
 
@@ -252,7 +352,10 @@ pub struct Key {
 /// `Tab`, `Down`, `Up`, `Left`, `Right`, `Home`, `End`, `PgDn`, `PgUp`, `Backspace`,
 /// `Space`, `F1`…`F12`), or `Ctrl-` and a letter.
 pub fn parse_key(name: &str) -> Option<Key> {
-    if let Some(rest) = name.strip_prefix("Ctrl-").or_else(|| name.strip_prefix("ctrl-")) {
+    if let Some(rest) = name
+        .strip_prefix("Ctrl-")
+        .or_else(|| name.strip_prefix("ctrl-"))
+    {
         let mut chars = rest.chars();
         return match (chars.next(), chars.next()) {
             (Some(c), None) if c.is_ascii_alphabetic() => Some(Key {
@@ -283,7 +386,12 @@ pub fn parse_key(name: &str) -> Option<Key> {
         "pgup" | "pageup" => KeyCode::PageUp,
         "backspace" => KeyCode::Backspace,
         "space" => KeyCode::Char(' '),
-        f => KeyCode::F(f.strip_prefix('f')?.parse().ok().filter(|n| (1..=12).contains(n))?),
+        f => KeyCode::F(
+            f.strip_prefix('f')?
+                .parse()
+                .ok()
+                .filter(|n| (1..=12).contains(n))?,
+        ),
     };
     Some(Key { code, ctrl: false })
 }
@@ -404,8 +512,15 @@ impl Keymap {
             Mode::Search | Mode::Prompt => None,
             Mode::List => action,
             Mode::Overlay => match action? {
-                A::ToggleHelp | A::Quit | A::Details | A::Problems | A::ClearFilters
-                | A::Attach | A::GitDetail if key.code != KeyCode::Char('G') => {
+                A::ToggleHelp
+                | A::Quit
+                | A::Details
+                | A::Problems
+                | A::ClearFilters
+                | A::Attach
+                | A::GitDetail
+                    if key.code != KeyCode::Char('G') =>
+                {
                     Some(A::CloseOverlay)
                 }
                 A::GitDetail => Some(A::Bottom),

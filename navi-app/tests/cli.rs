@@ -389,7 +389,9 @@ fn help_lists_every_key_of_the_dashboard() {
     for bind in navi_app::keys::BINDINGS {
         for key in bind.keys {
             assert!(
-                keys_part.lines().any(|l| l.split_whitespace().any(|w| w == *key)),
+                keys_part
+                    .lines()
+                    .any(|l| l.split_whitespace().any(|w| w == *key)),
                 "--help lacks the key {key} ({}):\n{keys_part}",
                 bind.name
             );

@@ -176,7 +176,10 @@ mod tests {
         assert_eq!(v["status"], "working");
         assert_eq!(v["message"], "");
         assert_eq!(v["timestamp"], 99);
-        assert_eq!((v["cwd"].as_str(), v["x"][0].as_i64()), (Some("/w"), Some(1)));
+        assert_eq!(
+            (v["cwd"].as_str(), v["x"][0].as_i64()),
+            (Some("/w"), Some(1))
+        );
         assert!(acknowledged(b"[1]", 1).is_err() && acknowledged(b"{", 1).is_err());
     }
 }

@@ -424,7 +424,8 @@ fn acknowledge(dir: &Path, name: &SessionName) -> Result<ActionOutput, SourceErr
     }
     let other = |m: String| SourceError::Other(m.into());
     let _lock = lock(dir, name).map_err(|e| other(format!("cannot lock the status file: {e}")))?;
-    let bytes = std::fs::read(&file).map_err(|e| other(format!("cannot read {}: {e}", file.display())))?;
+    let bytes =
+        std::fs::read(&file).map_err(|e| other(format!("cannot read {}: {e}", file.display())))?;
     let new = navi_core::acknowledged(&bytes, navi_core::now_seconds())
         .map_err(|e| SourceError::Rejected(format!("{name} was not acknowledged: {e}").into()))?;
     let tmp = layout::temp_file(dir, "ack");

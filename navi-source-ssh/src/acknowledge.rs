@@ -53,7 +53,12 @@ pub(crate) async fn acknowledge(
     let cap = (MAX_FILE + 1).to_string();
     for attempt in 0..ATTEMPTS {
         let read = on
-            .run_framed(READ, &[status.as_bytes(), cap.as_bytes()], b"", MAX_FILE + 2)
+            .run_framed(
+                READ,
+                &[status.as_bytes(), cap.as_bytes()],
+                b"",
+                MAX_FILE + 2,
+            )
             .await?;
         if !read.success() {
             return Err(on.failure(&what, session, &read));
@@ -61,7 +66,11 @@ pub(crate) async fn acknowledge(
         let old = read.stdout.strip_prefix(b"x").unwrap_or_default();
         if old.len() > MAX_FILE || old.contains(&0) {
             return Err(SourceError::Other(
-                format!("cannot {what} on {}: its status file is too large or not text", on.remote).into(),
+                format!(
+                    "cannot {what} on {}: its status file is too large or not text",
+                    on.remote
+                )
+                .into(),
             ));
         }
         let new = acknowledged(old, now_seconds()).map_err(|e| {
@@ -114,7 +123,12 @@ mod tests {
     }
 
     /// Runs `body` with `operands` through a local `sh` behind a greeting login shell.
-    fn run(dir: &std::path::Path, body: &str, operands: &[&[u8]], stdin: &[u8]) -> crate::framed::Framed {
+    fn run(
+        dir: &std::path::Path,
+        body: &str,
+        operands: &[&[u8]],
+        stdin: &[u8],
+    ) -> crate::framed::Framed {
         let cmd = operands.iter().fold(
             command("n0", dir.to_str().unwrap(), &TmuxServer::Default, body),
             |c, a| c.arg(a),
@@ -130,7 +144,11 @@ mod tests {
         std::fs::write(&file, old).unwrap();
         let status = layout::status_rel(&name());
         let read = run(dir.path(), READ, &[status.as_bytes(), b"1000"], b"");
-        assert_eq!(read.stdout.strip_prefix(b"x").unwrap(), old, "trailing newlines kept");
+        assert_eq!(
+            read.stdout.strip_prefix(b"x").unwrap(),
+            old,
+            "trailing newlines kept"
+        );
         let lock = layout::lock_rel(&name());
         let swap = |expected: &[u8], new: &[u8]| {
             let ops: [&[u8]; 4] = [status.as_bytes(), lock.as_bytes(), b".tmp-ack", expected];

@@ -309,7 +309,11 @@ impl App {
             return;
         };
         let skip = "--dangerously-skip-permissions";
-        let words: Vec<&str> = command.iter().map(String::as_str).filter(|w| *w != skip).collect();
+        let words: Vec<&str> = command
+            .iter()
+            .map(String::as_str)
+            .filter(|w| *w != skip)
+            .collect();
         self.new_draft = Some((dir.to_string(), words.join(" ")));
         if self.ui.prompt.is_none() {
             self.ui.prompt = Some(Prompt {
@@ -326,7 +330,9 @@ impl App {
     /// The directory a new session on source `index` starts in unless changed.
     fn default_dir(&self, index: usize) -> String {
         let remote = self.sources.get(index).and_then(|s| s.label()).is_some();
-        let here = std::env::current_dir().ok().map(|d| d.display().to_string());
+        let here = std::env::current_dir()
+            .ok()
+            .map(|d| d.display().to_string());
         match (remote, here) {
             (false, Some(dir)) => dir,
             _ => "~".into(),

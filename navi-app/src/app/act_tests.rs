@@ -452,7 +452,13 @@ async fn d_acknowledges_through_the_source_and_new_keeps_its_fields() {
     };
     let failed = Err(navi_core::SourceError::Other("no directory /nope".into()));
     app.on_act_result(&req, failed);
-    assert!(app.ui.message.as_ref().unwrap().text.contains("no directory /nope"));
+    assert!(app
+        .ui
+        .message
+        .as_ref()
+        .unwrap()
+        .text
+        .contains("no directory /nope"));
     assert_eq!(app.ui.prompt.as_ref().unwrap().input, "web");
     app.on_key(&key(KeyCode::Enter));
     assert_eq!(app.ui.prompt.as_ref().unwrap().input, "/nope");

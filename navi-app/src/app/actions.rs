@@ -395,14 +395,14 @@ impl App {
 fn scroll_by(scroll: &mut usize, page: usize, action: KeyAction) {
     let page = page.max(1);
     *scroll = match action {
-            KeyAction::Down => scroll.saturating_add(1),
-            KeyAction::Up => scroll.saturating_sub(1),
-            KeyAction::PageDown => scroll.saturating_add(page),
-            KeyAction::PageUp => scroll.saturating_sub(page),
-            KeyAction::HalfDown => scroll.saturating_add((page / 2).max(1)),
-            KeyAction::HalfUp => scroll.saturating_sub((page / 2).max(1)),
-            KeyAction::Top => 0,
-            KeyAction::Bottom => usize::MAX,
-            _ => *scroll,
-        };
+        KeyAction::Down => scroll.saturating_add(1),
+        KeyAction::Up => scroll.saturating_sub(1),
+        KeyAction::PageDown => scroll.saturating_add(page),
+        KeyAction::PageUp => scroll.saturating_sub(page),
+        KeyAction::HalfDown => scroll.saturating_add((page / 2).max(1)),
+        KeyAction::HalfUp => scroll.saturating_sub((page / 2).max(1)),
+        KeyAction::Top => 0,
+        KeyAction::Bottom => usize::MAX,
+        _ => *scroll,
+    };
 }

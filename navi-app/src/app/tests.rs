@@ -435,7 +435,13 @@ async fn the_go_navi_keys_do_what_they_did() {
     assert_eq!(app.ui.overlay, Overlay::None);
     // S: the sound-pack picker's key (the picker itself is not built yet: it says so).
     press(&mut app, 'S');
-    assert!(app.ui.message.as_ref().unwrap().text.contains("sound packs"));
+    assert!(app
+        .ui
+        .message
+        .as_ref()
+        .unwrap()
+        .text
+        .contains("sound packs"));
     // Tab: shows the preview, then focuses it; j/k, PgUp/PgDn, g/G scroll it.
     app.on_key(&key(KeyCode::Tab));
     assert!(app.ui.preview.visible && app.mode() == Mode::List);
@@ -454,7 +460,11 @@ async fn the_go_navi_keys_do_what_they_did() {
     assert_eq!(app.ui.preview.back, usize::MAX);
     press(&mut app, 'G');
     assert_eq!(app.ui.preview.back, 0);
-    assert_eq!(app.model.selected_index(), selected, "the list did not move");
+    assert_eq!(
+        app.model.selected_index(),
+        selected,
+        "the list did not move"
+    );
     app.on_key(&key(KeyCode::Tab));
     assert_eq!(app.mode(), Mode::List);
     app.on_key(&key(KeyCode::Tab));

@@ -223,7 +223,9 @@ pub(super) fn draw_git(frame: &mut Frame, area: Rect, model: &Model, ui: &UiStat
         field("directory", s.cwd.clone()),
     ];
     match &s.git {
-        None => lines.push(Line::raw(" Not a git repository (or no git data from the hook).")),
+        None => lines.push(Line::raw(
+            " Not a git repository (or no git data from the hook).",
+        )),
         Some(g) => {
             let text = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
             lines.push(field("branch", text(&g.branch)));
@@ -244,7 +246,10 @@ pub(super) fn draw_git(frame: &mut Frame, area: Rect, model: &Model, ui: &UiStat
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled(
-        format!(" as of {}; Esc closes", session_age(s.timestamp, ui.now_unix)),
+        format!(
+            " as of {}; Esc closes",
+            session_age(s.timestamp, ui.now_unix)
+        ),
         Style::new().fg(Color::DarkGray),
     ));
     overlay(frame, area, " git ", lines);

@@ -19,9 +19,9 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use crate::app::{Level, Overlay, UiState};
+use crate::format::{truncate, width};
 #[cfg(test)]
 pub(crate) use header::match_position;
-use crate::format::{truncate, width};
 
 /// Lines of a session row with its directory and message.
 const FULL_ROW: u16 = 3;

@@ -766,7 +766,10 @@ fn help_overlay_fits_the_terminal_and_scrolls_through_every_line() {
         }
         for line in &want {
             // A line is in view whole: no cell of it is cut at the border.
-            assert!(seen.contains(line.as_str()), "{w}x{h}: never shown: {line:?}");
+            assert!(
+                seen.contains(line.as_str()),
+                "{w}x{h}: never shown: {line:?}"
+            );
         }
     }
 }
@@ -786,7 +789,10 @@ fn the_filter_rule_names_every_filter_and_the_search_position() {
     let (at, of) = super::header::match_position(&model, "o");
     let t = render(&model, &mut ui, 160, 30);
     let text = screen(&t);
-    assert!(text.contains(&format!("/o [{}/{of}]", at.unwrap())), "{text}");
+    assert!(
+        text.contains(&format!("/o [{}/{of}]", at.unwrap())),
+        "{text}"
+    );
     ui.find = "notes".into();
     model.select_index(1); // hyperion: not a match
     let t = render(&model, &mut ui, 160, 30);
@@ -808,10 +814,16 @@ fn the_preview_scrolls_back() {
     ui.preview.of = Some((None, "notes".into()));
     ui.preview.text = (1..=50).map(|i| format!("line {i}\n")).collect();
     let text = screen(&render(&model, &mut ui, 120, 20));
-    assert!(text.contains("line 50") && !text.contains("line 20 "), "{text}");
+    assert!(
+        text.contains("line 50") && !text.contains("line 20 "),
+        "{text}"
+    );
     assert!(text.contains("of 50, Tab: back]"), "{text}");
     ui.preview.back = usize::MAX; // g: the top
     let text = screen(&render(&model, &mut ui, 120, 20));
-    assert!(text.contains("line 1 ") && !text.contains("line 50"), "{text}");
+    assert!(
+        text.contains("line 1 ") && !text.contains("line 50"),
+        "{text}"
+    );
     assert!(text.contains("[1–"), "{text}");
 }

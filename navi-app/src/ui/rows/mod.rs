@@ -52,7 +52,10 @@ fn is_compact(model: &Model, ui: &UiState, height: usize) -> bool {
         Density::Compact => true,
         Density::Roomy => false,
         Density::Auto => {
-            let was_compact = ui.auto_compact.filter(|(h, _)| *h == height).map(|(_, c)| c);
+            let was_compact = ui
+                .auto_compact
+                .filter(|(h, _)| *h == height)
+                .map(|(_, c)| c);
             let limit = match was_compact {
                 Some(true) => height * 2 / 3,
                 _ => height,

@@ -4,29 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-const AFTER_HELP: &str = "\
-KEYS (dashboard):
-  j / k, Down / Up   move the selection         g / G, Home / End   first / last row
-  PgDn / PgUp        a screen down / up          Ctrl-d / Ctrl-u     half a screen
-  mouse              wheel scrolls, click selects
-  Enter              attach to the selected session (tmux, or ssh -t for a remote)
-  /                  search as you type (name, machine, directory, branch, message)
-  n / N              next / previous search match (without a search, n: new session)
-  1 2 3 4 5 / 0      waiting+permission, working, done+idle, error, offline+stopped / all
-  !                  jump to the next session that needs you
-  f                  cycle the filter: all -> local -> remote -> each remote by name
-  o                  show / hide offline rows (status offline, stale rows of unavailable remotes)
-  s                  sort: priority -> name -> age -> status -> directory -> machine
-  v                  rows: roomy -> compact -> auto
-  i / e              details of the selected session / skipped files and config problems
-  S                  every source: state, reason, latency, mode, sessions, data age
-  p / Tab            preview the session's screen (L side/bottom, W wrap, [ ] smaller/larger)
-  a                  type a line into the session, then Enter (answer Claude from here)
-  x / R / d          kill (asks y/N) / rename / dismiss the row of an ended session
-  Esc                clear the search and filters (closes an overlay); never quits
-  r                  refresh every source now   ?   help overlay   q / Ctrl-C   quit
-  m                  mute / unmute notifications (shown in the header and by `navi status`)
-
+/// What `--help` says after the options: the keys (from the dashboard's own table, see
+/// [`after_help`]), then this.
+const AFTER_KEYS: &str = "\
 FILES:
   ~/.claude-sessions/*.json      one status file per tmux session, written by navi's Claude Code
                                  hooks (--sessions-dir, NAVI_SESSIONS_DIR)
@@ -92,13 +72,60 @@ EXAMPLES:
   navi rename dev-server:api api-2; navi kill dev-server:api-2 --yes; navi dismiss old
   NAVI_LOG=debug navi --log-file /tmp/navi.log";
 
+/// `--help`'s text after the options: every key of the dashboard, from the table `?`
+/// shows ([`crate::keys::BINDINGS`]), then the files, environment and examples.
+pub fn after_help() -> String {
+    let mut text = String::from("KEYS (dashboard; change them with `keys:` in config.yaml):\n");
+    let lines = crate::keys::help_lines(&crate::keys::Keymap::default());
+    let key_w = lines
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0);
+    for (keys, what) in lines {
+        text.push_str(&format!("  {keys:<key_w$}  {what}\n"));
+    }
+    text.push_str("  mouse: the wheel scrolls, a click selects\n\n");
+    text.push_str(AFTER_KEYS);
+    text
+}
+
+/// The Go navi's single-dash long flags (`navi status -verbose -format tmux`, as tmux
+/// configs written for it say) as navi's `--verbose --format`.
+fn go_flags(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let status = args
+        .iter()
+        .position(|a| a == "status")
+        .unwrap_or(usize::MAX);
+    args.into_iter()
+        .enumerate()
+        .map(|(i, a)| match a.to_str() {
+            Some(s) if i > status && (s == "-verbose" || s.starts_with("-format")) => {
+                format!("-{s}").into()
+            }
+            _ => a,
+        })
+        .collect()
+}
+
+/// Parses `args` (the program name first) as navi's command line, `--help` listing the
+/// dashboard's keys and the Go navi's single-dash flags accepted.
+pub fn parse_from(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Cli, clap::Error> {
+    use clap::{CommandFactory, FromArgMatches};
+    let args = go_flags(args.into_iter().collect());
+    let matches = Cli::command()
+        .after_help(after_help())
+        .try_get_matches_from(args)?;
+    Cli::from_arg_matches(&matches)
+}
+
 /// navi: a dashboard for Claude Code sessions in tmux, on this machine and on remotes over SSH.
 ///
 /// Without a command, navi opens the dashboard: every session of every source, the
 /// sessions that need you first, one indicator per remote (connected, connecting,
 /// unavailable with its reason), and Enter to attach.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "navi", version, after_help = AFTER_HELP, max_term_width = 100)]
+#[command(name = "navi", version, max_term_width = 100)]
 pub struct Cli {
     /// The command to run; without one, the dashboard opens.
     #[command(subcommand)]

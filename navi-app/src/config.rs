@@ -32,6 +32,7 @@ const KEYS: &[&str] = &[
     "show_offline",
     "keep_ended_rows",
     "notify",
+    "keys",
 ];
 
 /// What config.yaml chose; defaults for everything it does not set.
@@ -50,6 +51,8 @@ pub struct Settings {
     pub keep_ended_rows: bool,
     /// Notifications: what triggers them and through which channels.
     pub notify: NotifySettings,
+    /// The dashboard's keys (`keys:` action → keys; the defaults otherwise).
+    pub keys: crate::keys::Keymap,
 }
 
 impl Default for Settings {
@@ -61,6 +64,7 @@ impl Default for Settings {
             show_offline: true,
             keep_ended_rows: false,
             notify: NotifySettings::default(),
+            keys: crate::keys::Keymap::default(),
         }
     }
 }
@@ -174,6 +178,21 @@ pub fn parse(text: &str, file: &Path) -> Loaded {
             }
             continue;
         }
+        if key == "keys" {
+            match key_overrides(value).and_then(|o| crate::keys::Keymap::with(&o)) {
+                Ok(keys) => loaded.settings.keys = keys,
+                Err(problems) => {
+                    loaded
+                        .errors
+                        .extend(problems.into_iter().map(|p| SettingsError {
+                            file: file.to_path_buf(),
+                            field: Some("keys".into()),
+                            message: format!("{p}; the default keys are used"),
+                        }))
+                }
+            }
+            continue;
+        }
         if let Err(message) = loaded.settings.apply(key, value) {
             loaded.errors.push(SettingsError {
                 file: file.to_path_buf(),
@@ -205,6 +224,50 @@ impl Settings {
             other => return Err(unknown_key(other, KEYS)),
         }
         Ok(())
+    }
+}
+
+/// `keys:`: action → one key or a list of keys, each as text.
+fn key_overrides(value: &Value) -> Result<Vec<(String, Vec<String>)>, Vec<String>> {
+    let Value::Mapping(map) = value else {
+        return Err(vec![format!(
+            "expected `action: [keys]` lines (e.g. `sources: [M]`), found {}",
+            describe(value)
+        )]);
+    };
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    for (action, keys) in map {
+        let Some(action) = action.as_str() else {
+            problems.push(format!(
+                "an action that is not text ({}) ",
+                describe(action)
+            ));
+            continue;
+        };
+        let keys = match keys {
+            Value::String(k) => vec![k.clone()],
+            Value::Number(n) => vec![n.to_string()],
+            Value::Sequence(list) => list
+                .iter()
+                .map(|k| match k {
+                    Value::String(k) => k.clone(),
+                    other => describe(other),
+                })
+                .collect(),
+            other => {
+                problems.push(format!(
+                    "{action}: expected a key or a list of keys, found {}",
+                    describe(other)
+                ));
+                continue;
+            }
+        };
+        out.push((action.to_string(), keys));
+    }
+    match problems.is_empty() {
+        true => Ok(out),
+        false => Err(problems),
     }
 }
 
@@ -283,8 +346,41 @@ mod tests {
                 show_offline: false,
                 keep_ended_rows: true,
                 notify: NotifySettings::default(),
+                keys: crate::keys::Keymap::default(),
             }
         );
+    }
+
+    #[test]
+    fn keys_rebind_and_problems_are_named() {
+        use crate::keys::{KeyAction, Mode};
+        use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+        let l = parse_str("keys:\n  sources: [S, F2]\n  sounds: Ctrl-s\n");
+        assert_eq!(l.errors, Vec::<SettingsError>::new());
+        let k = |c| {
+            l.settings
+                .keys
+                .action(&KeyEvent::new(c, KeyModifiers::NONE), Mode::List)
+        };
+        assert_eq!(k(KeyCode::Char('S')), Some(KeyAction::ToggleSources));
+        assert_eq!(k(KeyCode::F(2)), Some(KeyAction::ToggleSources));
+        assert_eq!(k(KeyCode::Char('M')), None, "the old key is free");
+        let help = crate::keys::help_lines(&l.settings.keys);
+        assert!(help
+            .iter()
+            .any(|(keys, what)| keys == "S F2" && what.contains("every machine")));
+        // A typo, an unknown key and a conflict: each named, the defaults kept.
+        let l = parse_str("keys:\n  sorces: [z]\n  kill: [Hyper-x]\n  refresh: [j]\n");
+        let text: Vec<String> = l.errors.iter().map(|e| e.to_string()).collect();
+        let all = text.join("\n");
+        assert!(
+            all.contains("unknown action \"sorces\"; did you mean `sources`?"),
+            "{all}"
+        );
+        assert!(all.contains("kill: unknown key \"Hyper-x\""), "{all}");
+        assert!(all.contains("j is bound to both down and refresh"), "{all}");
+        assert!(all.contains("field `keys`"), "{all}");
+        assert_eq!(l.settings.keys, crate::keys::Keymap::default());
     }
 
     #[test]

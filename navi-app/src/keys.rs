@@ -1,5 +1,9 @@
-//! What each key does, in each mode of the dashboard. The table of keys shown by `?` and
-//! `--help` is [`HELP`]; a test checks that every key it names is bound.
+//! What each key does, in each mode of the dashboard.
+//!
+//! [`BINDINGS`] is the one table of keys: the dashboard reads its keys from it (through a
+//! [`Keymap`]), and `?` and `navi --help` print it ([`help_lines`]), so what is shown is
+//! what is bound. The defaults are the Go navi's keys with the Go navi's meanings; the
+//! functions only navi has sit on keys the Go navi left free.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
@@ -26,13 +30,16 @@ pub enum KeyAction {
     Attach,
     /// Cycle the machine filter.
     CycleFilter,
-    /// Show only one status group (`1`–`5`), or every status (`0`).
+    /// Show only one status (`1`–`5`: waiting, permission, working, done, error; the same
+    /// key again shows every status), or every status (`0`).
     StatusFilter(u8),
     /// Show / hide offline and stale rows.
     ToggleOffline,
     /// Start typing a search.
     Search,
-    /// Select the next / previous row matching the search.
+    /// Search highlights matches (the Go navi's) or filters the rows.
+    SearchMode,
+    /// Select the next row matching the search.
     NextMatch,
     /// Select the previous row matching the search.
     PrevMatch,
@@ -44,6 +51,10 @@ pub enum KeyAction {
     CycleDensity,
     /// Open the selected session's details.
     Details,
+    /// Open the selected session's git details.
+    GitDetail,
+    /// Open the sound-pack picker.
+    SoundPicker,
     /// Open the list of skipped files and config problems.
     Problems,
     /// Open / close the list of every source (remote).
@@ -58,6 +69,8 @@ pub enum KeyAction {
     ToggleHelp,
     /// Show / hide the preview pane.
     TogglePreview,
+    /// Move the keys to the preview (scroll it), or back to the list.
+    FocusPreview,
     /// Preview beside / below the list.
     PreviewLayout,
     /// Wrap long preview lines.
@@ -68,6 +81,8 @@ pub enum KeyAction {
     Kill,
     /// Rename the selected session.
     Rename,
+    /// Acknowledge the selected session: back to working, its message cleared.
+    Acknowledge,
     /// Remove the status file of the selected ended session.
     Dismiss,
     /// Type a line into the selected session.
@@ -78,7 +93,7 @@ pub enum KeyAction {
     EditTags,
     /// Show only bookmarked sessions / every session.
     BookmarkedOnly,
-    /// Close an overlay (help, details, problems).
+    /// Close an overlay (help, details, problems, git).
     CloseOverlay,
     /// Leave navi.
     Quit,
@@ -90,152 +105,485 @@ pub enum Mode {
     /// The session list.
     #[default]
     List,
-    /// An overlay is open (help, details, problems, sources): keys close it; the
-    /// navigation keys scroll the sources overlay.
+    /// An overlay is open (help, details, problems, sources, git): keys close it; the
+    /// navigation keys scroll it.
     Overlay,
+    /// The preview has the keys (Tab): the navigation keys scroll it.
+    Preview,
     /// Typing a search: keys edit it (handled by the app, not this table).
     Search,
     /// Answering a prompt (rename, send, new, kill): keys edit it (the app's).
     Prompt,
 }
 
-/// The keys as `?` and `--help` list them: (keys, what they do).
-pub const HELP: &[(&str, &str)] = &[
-    ("j k  ↓ ↑", "move the selection"),
-    ("g G  Home End", "first / last row"),
-    (
-        "PgDn PgUp  Ctrl-d Ctrl-u",
-        "a screen / half a screen down or up",
-    ),
-    ("Enter", "attach (tmux; ssh -t for a remote session)"),
-    (
-        "/",
-        "search name, machine, directory, branch, message, note, tags (#tag: tags only)",
-    ),
-    (
-        "n N",
-        "next / previous search match; without a search, n: new session",
-    ),
-    (
-        "1 2 3 4 5  0",
-        "status: waiting+permission, working, done+idle, error, offline; 0 all",
-    ),
-    ("!", "jump to the next session that needs you"),
-    ("f", "machine filter: all → local → remote → each remote"),
-    ("o", "show / hide offline and stale rows"),
-    (
-        "s",
-        "sort: priority → name → age → status → directory → machine",
-    ),
-    ("v", "rows: roomy → compact → auto"),
-    (
-        "i  e",
-        "details of the selected session / skipped files and config problems",
-    ),
-    (
-        "S",
-        "every source: state, reason, latency, mode, sessions, data age (j/k scroll)",
-    ),
-    (
-        "p  Tab",
-        "preview the session's screen (L side/bottom, W wrap, [ ] size)",
-    ),
-    (
-        "a",
-        "type a line into the session (answer Claude from here)",
-    ),
-    (
-        "x  R  d",
-        "kill (asks) / rename / dismiss an ended session's row",
-    ),
-    (
-        "b  t  B",
-        "bookmark ★ / edit tags / show only bookmarked (marks live on the machine)",
-    ),
-    ("Esc", "clear the search and filters (closes an overlay)"),
-    ("r", "refresh every source now"),
-    (
-        "m",
-        "mute / unmute notifications (bell, desktop, sound, command)",
-    ),
-    ("?  q  Ctrl-C", "this help / quit"),
-];
+/// One entry of the key table: an action, its name in `config.yaml`'s `keys:`, its
+/// default keys, and what `?` and `--help` say of it. An empty `help` joins the line of
+/// the entry before (`1 2 3 4 5 0` on one line).
+#[derive(Debug, Clone, Copy)]
+pub struct Binding {
+    /// The name in `keys:`.
+    pub name: &'static str,
+    /// What it does.
+    pub action: KeyAction,
+    /// Its default keys (`j`, `Down`, `Ctrl-d`, `Tab`, `PgDn`, ...).
+    pub keys: &'static [&'static str],
+    /// What it does, for `?` and `--help`.
+    pub help: &'static str,
+}
 
-/// The action of `key` in `mode`, if it has one. Ctrl-C always quits; in an overlay,
-/// `?`, Esc, `q`, Enter and `i`/`e`/`S` close it, and the navigation keys scroll it.
-pub fn key_action(key: &KeyEvent, mode: Mode) -> Option<KeyAction> {
-    if key.kind == KeyEventKind::Release {
-        return None;
-    }
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    if ctrl && matches!(key.code, KeyCode::Char('c') | KeyCode::Char('C')) {
-        return Some(KeyAction::Quit);
-    }
-    match mode {
-        Mode::Search | Mode::Prompt => None,
-        Mode::Overlay => match key.code {
-            KeyCode::Char('?' | 'q' | 'i' | 'e') | KeyCode::Esc | KeyCode::Enter => {
-                Some(KeyAction::CloseOverlay)
-            }
-            KeyCode::Char('S') => Some(KeyAction::ToggleSources),
-            _ if ctrl => None,
-            code => list_key(code).filter(|a| a.is_navigation()),
-        },
-        Mode::List if ctrl => match key.code {
-            KeyCode::Char('d') => Some(KeyAction::HalfDown),
-            KeyCode::Char('u') => Some(KeyAction::HalfUp),
-            KeyCode::Char('f') => Some(KeyAction::PageDown),
-            KeyCode::Char('b') => Some(KeyAction::PageUp),
-            _ => None,
-        },
-        Mode::List => list_key(key.code),
+const fn b(
+    name: &'static str,
+    action: KeyAction,
+    keys: &'static [&'static str],
+    help: &'static str,
+) -> Binding {
+    Binding {
+        name,
+        action,
+        keys,
+        help,
     }
 }
 
-fn list_key(code: KeyCode) -> Option<KeyAction> {
-    Some(match code {
-        KeyCode::Char('j') | KeyCode::Down => KeyAction::Down,
-        KeyCode::Char('k') | KeyCode::Up => KeyAction::Up,
-        KeyCode::Char('g') | KeyCode::Home => KeyAction::Top,
-        KeyCode::Char('G') | KeyCode::End => KeyAction::Bottom,
-        KeyCode::PageDown => KeyAction::PageDown,
-        KeyCode::PageUp => KeyAction::PageUp,
-        KeyCode::Enter => KeyAction::Attach,
-        KeyCode::Char('/') => KeyAction::Search,
-        KeyCode::Char('n') => KeyAction::NextMatch,
-        KeyCode::Char('N') => KeyAction::PrevMatch,
-        KeyCode::Char(c @ '0'..='5') => KeyAction::StatusFilter(c as u8 - b'0'),
-        KeyCode::Char('!') => KeyAction::NextAttention,
-        KeyCode::Char('f') => KeyAction::CycleFilter,
-        KeyCode::Char('o') => KeyAction::ToggleOffline,
-        KeyCode::Char('s') => KeyAction::CycleSort,
-        KeyCode::Char('v') => KeyAction::CycleDensity,
-        KeyCode::Char('i') => KeyAction::Details,
-        KeyCode::Char('e') => KeyAction::Problems,
-        KeyCode::Char('S') => KeyAction::ToggleSources,
-        KeyCode::Char('r') => KeyAction::Refresh,
-        KeyCode::Char('m') => KeyAction::ToggleMute,
-        KeyCode::Char('?') => KeyAction::ToggleHelp,
-        KeyCode::Esc => KeyAction::ClearFilters,
-        KeyCode::Char('q') => KeyAction::Quit,
-        KeyCode::Char('p') | KeyCode::Tab => KeyAction::TogglePreview,
-        KeyCode::Char('L') => KeyAction::PreviewLayout,
-        KeyCode::Char('W') => KeyAction::PreviewWrap,
-        KeyCode::Char('[') => KeyAction::PreviewSize(-1),
-        KeyCode::Char(']') => KeyAction::PreviewSize(1),
-        KeyCode::Char('x') => KeyAction::Kill,
-        KeyCode::Char('R') => KeyAction::Rename,
-        KeyCode::Char('d') => KeyAction::Dismiss,
-        KeyCode::Char('a') => KeyAction::SendInput,
-        KeyCode::Char('b') => KeyAction::ToggleBookmark,
-        KeyCode::Char('t') => KeyAction::EditTags,
-        KeyCode::Char('B') => KeyAction::BookmarkedOnly,
-        _ => return None,
-    })
+use KeyAction as A;
+
+/// Every key of the list, with the Go navi's meanings where it had the key.
+pub const BINDINGS: &[Binding] = &[
+    b(
+        "down",
+        A::Down,
+        &["j", "Down"],
+        "move the selection down / up",
+    ),
+    b("up", A::Up, &["k", "Up"], ""),
+    b("top", A::Top, &["g", "Home"], "first / last row"),
+    b("bottom", A::Bottom, &["End"], ""),
+    b(
+        "page_down",
+        A::PageDown,
+        &["PgDn", "Ctrl-f"],
+        "a screen down / up",
+    ),
+    b("page_up", A::PageUp, &["PgUp", "Ctrl-b"], ""),
+    b(
+        "half_down",
+        A::HalfDown,
+        &["Ctrl-d"],
+        "half a screen down / up",
+    ),
+    b("half_up", A::HalfUp, &["Ctrl-u"], ""),
+    b(
+        "attach",
+        A::Attach,
+        &["Enter"],
+        "attach (tmux; ssh -t for a remote session)",
+    ),
+    b(
+        "search",
+        A::Search,
+        &["/"],
+        "search name, machine, directory, branch, message, note, tags (#tag: tags only)",
+    ),
+    b(
+        "search_mode",
+        A::SearchMode,
+        &["F"],
+        "search: highlight matches [i/N] (the Go navi's) or filter the rows",
+    ),
+    b(
+        "next_match",
+        A::NextMatch,
+        &["n"],
+        "next / previous match; without a search, n: new session (directory: here)",
+    ),
+    b("prev_match", A::PrevMatch, &["N"], ""),
+    b(
+        "filter_waiting",
+        A::StatusFilter(1),
+        &["1"],
+        "only waiting / permission / working / done / error (again: all); 0 all",
+    ),
+    b("filter_permission", A::StatusFilter(2), &["2"], ""),
+    b("filter_working", A::StatusFilter(3), &["3"], ""),
+    b("filter_done", A::StatusFilter(4), &["4"], ""),
+    b("filter_error", A::StatusFilter(5), &["5"], ""),
+    b("filter_clear", A::StatusFilter(0), &["0"], ""),
+    b(
+        "next_attention",
+        A::NextAttention,
+        &["!"],
+        "jump to the next session that needs you",
+    ),
+    b(
+        "machine_filter",
+        A::CycleFilter,
+        &["f"],
+        "machine filter: all → local → remote → each remote",
+    ),
+    b(
+        "offline",
+        A::ToggleOffline,
+        &["o"],
+        "show / hide offline and stale rows",
+    ),
+    b(
+        "sort",
+        A::CycleSort,
+        &["s"],
+        "sort: priority → name → age → status → directory → machine",
+    ),
+    b(
+        "density",
+        A::CycleDensity,
+        &["v"],
+        "rows: roomy → compact → auto",
+    ),
+    b(
+        "details",
+        A::Details,
+        &["i"],
+        "details of the selected session",
+    ),
+    b(
+        "git",
+        A::GitDetail,
+        &["G"],
+        "git of the selected session: branch, changes, ahead / behind, PR",
+    ),
+    b(
+        "problems",
+        A::Problems,
+        &["e"],
+        "skipped files and config problems",
+    ),
+    b(
+        "sources",
+        A::ToggleSources,
+        &["M"],
+        "every machine: state, reason, latency, mode, sessions, data age",
+    ),
+    b(
+        "sounds",
+        A::SoundPicker,
+        &["S"],
+        "sound packs (the picker is not built yet: it says where to set `pack:`)",
+    ),
+    b(
+        "preview",
+        A::TogglePreview,
+        &["p"],
+        "show / hide the preview of the session's screen",
+    ),
+    b(
+        "focus_preview",
+        A::FocusPreview,
+        &["Tab"],
+        "preview keys: j k PgUp PgDn g G scroll it, Tab or Esc back",
+    ),
+    b(
+        "preview_layout",
+        A::PreviewLayout,
+        &["L"],
+        "preview beside / below, wrap, smaller / larger",
+    ),
+    b("preview_wrap", A::PreviewWrap, &["W"], ""),
+    b("preview_smaller", A::PreviewSize(-1), &["["], ""),
+    b("preview_larger", A::PreviewSize(1), &["]"], ""),
+    b(
+        "send",
+        A::SendInput,
+        &["a"],
+        "type a line into the session (answer Claude from here)",
+    ),
+    b(
+        "acknowledge",
+        A::Acknowledge,
+        &["d"],
+        "acknowledge: back to working, message cleared (any machine)",
+    ),
+    b(
+        "kill",
+        A::Kill,
+        &["x"],
+        "kill (asks) / rename / dismiss an ended session's row",
+    ),
+    b("rename", A::Rename, &["R"], ""),
+    b("dismiss", A::Dismiss, &["D"], ""),
+    b(
+        "bookmark",
+        A::ToggleBookmark,
+        &["b"],
+        "bookmark ★ / edit tags / only bookmarked",
+    ),
+    b("tags", A::EditTags, &["t"], ""),
+    b("bookmarked_only", A::BookmarkedOnly, &["B"], ""),
+    b(
+        "clear",
+        A::ClearFilters,
+        &["Esc"],
+        "clear the search and filters (closes an overlay)",
+    ),
+    b("refresh", A::Refresh, &["r"], "refresh every source now"),
+    b(
+        "mute",
+        A::ToggleMute,
+        &["m"],
+        "mute / unmute notifications (bell, desktop, sound, command)",
+    ),
+    b(
+        "help",
+        A::ToggleHelp,
+        &["?"],
+        "this help (j k scroll it) / quit",
+    ),
+    b("quit", A::Quit, &["q", "Ctrl-c"], ""),
+];
+
+/// A key as the table names it: a code and whether Ctrl is held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key {
+    /// The key.
+    pub code: KeyCode,
+    /// Ctrl is held.
+    pub ctrl: bool,
+}
+
+/// The key named `name`: one character (`j`, `G`, `?`), a named key (`Enter`, `Esc`,
+/// `Tab`, `Down`, `Up`, `Left`, `Right`, `Home`, `End`, `PgDn`, `PgUp`, `Backspace`,
+/// `Space`, `F1`…`F12`), or `Ctrl-` and a letter.
+pub fn parse_key(name: &str) -> Option<Key> {
+    if let Some(rest) = name
+        .strip_prefix("Ctrl-")
+        .or_else(|| name.strip_prefix("ctrl-"))
+    {
+        let mut chars = rest.chars();
+        return match (chars.next(), chars.next()) {
+            (Some(c), None) if c.is_ascii_alphabetic() => Some(Key {
+                code: KeyCode::Char(c.to_ascii_lowercase()),
+                ctrl: true,
+            }),
+            _ => None,
+        };
+    }
+    let mut chars = name.chars();
+    if let (Some(c), None) = (chars.next(), chars.clone().next()) {
+        return (!c.is_control() && c != ' ').then_some(Key {
+            code: KeyCode::Char(c),
+            ctrl: false,
+        });
+    }
+    let code = match name.to_ascii_lowercase().as_str() {
+        "enter" => KeyCode::Enter,
+        "esc" => KeyCode::Esc,
+        "tab" => KeyCode::Tab,
+        "down" => KeyCode::Down,
+        "up" => KeyCode::Up,
+        "left" => KeyCode::Left,
+        "right" => KeyCode::Right,
+        "home" => KeyCode::Home,
+        "end" => KeyCode::End,
+        "pgdn" | "pagedown" => KeyCode::PageDown,
+        "pgup" | "pageup" => KeyCode::PageUp,
+        "backspace" => KeyCode::Backspace,
+        "space" => KeyCode::Char(' '),
+        f => KeyCode::F(
+            f.strip_prefix('f')?
+                .parse()
+                .ok()
+                .filter(|n| (1..=12).contains(n))?,
+        ),
+    };
+    Some(Key { code, ctrl: false })
+}
+
+/// The keys of the list: which key does what (the defaults of [`BINDINGS`], or those
+/// `config.yaml` set).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keymap {
+    keys: Vec<(Key, KeyAction)>,
+    /// The keys of each action, as the table names them (for help texts).
+    names: Vec<(&'static str, Vec<String>)>,
+}
+
+impl Default for Keymap {
+    fn default() -> Self {
+        let mut map = Keymap {
+            keys: Vec::new(),
+            names: Vec::new(),
+        };
+        for bind in BINDINGS {
+            let names: Vec<String> = bind.keys.iter().map(|k| k.to_string()).collect();
+            map.set(bind, names);
+        }
+        map
+    }
+}
+
+impl Keymap {
+    /// Binds `names` to `bind`'s action (names that do not parse are skipped; the config
+    /// checks them before).
+    fn set(&mut self, bind: &Binding, names: Vec<String>) {
+        self.keys.retain(|(_, a)| *a != bind.action);
+        for name in &names {
+            if let Some(key) = parse_key(name) {
+                self.keys.push((key, bind.action));
+            }
+        }
+        self.names.retain(|(n, _)| *n != bind.name);
+        self.names.push((bind.name, names));
+    }
+
+    /// The defaults with `overrides` (action name → keys) applied; `Err` names every
+    /// unknown action (with the nearest name), unknown key and key bound twice.
+    pub fn with(overrides: &[(String, Vec<String>)]) -> Result<Keymap, Vec<String>> {
+        let mut map = Keymap::default();
+        let mut problems = Vec::new();
+        for (name, keys) in overrides {
+            let Some(bind) = BINDINGS.iter().find(|b| b.name == name) else {
+                let names: Vec<&str> = BINDINGS.iter().map(|b| b.name).collect();
+                let hint = match navi_core::text::closest(name, &names) {
+                    Some(k) => format!("; did you mean `{k}`?"),
+                    None => format!("; known actions: {}", names.join(", ")),
+                };
+                problems.push(format!("unknown action {name:?}{hint}"));
+                continue;
+            };
+            for k in keys.iter().filter(|k| parse_key(k).is_none()) {
+                problems.push(format!(
+                    "{name}: unknown key {k:?} (a character, Ctrl-x, Enter, Esc, Tab, Up, Down, Home, End, PgUp, PgDn, F1-F12)"
+                ));
+            }
+            map.set(bind, keys.clone());
+        }
+        for (i, (key, action)) in map.keys.iter().enumerate() {
+            if let Some((_, other)) = map.keys[..i].iter().find(|(k, a)| k == key && a != action) {
+                let (a, b) = (action_name(*other), action_name(*action));
+                problems.push(format!("{} is bound to both {a} and {b}", key_label(*key)));
+            }
+        }
+        match problems.is_empty() {
+            true => Ok(map),
+            false => Err(problems),
+        }
+    }
+
+    /// The action of `key` in the list.
+    fn list(&self, key: &KeyEvent) -> Option<KeyAction> {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let code = match key.code {
+            KeyCode::Char(c) if ctrl => KeyCode::Char(c.to_ascii_lowercase()),
+            // Shift-Tab arrives as BackTab: the same as Tab here.
+            KeyCode::BackTab => KeyCode::Tab,
+            c => c,
+        };
+        self.keys
+            .iter()
+            .find(|(k, _)| k.code == code && k.ctrl == ctrl)
+            .map(|(_, a)| *a)
+    }
+
+    /// The keys bound to `action`, as named (`j Down`).
+    pub fn keys_of(&self, action: KeyAction) -> String {
+        let Some(bind) = BINDINGS.iter().find(|b| b.action == action) else {
+            return String::new();
+        };
+        self.names
+            .iter()
+            .find(|(n, _)| *n == bind.name)
+            .map(|(_, k)| k.join(" "))
+            .unwrap_or_default()
+    }
+
+    /// The action of `key` in `mode`, if it has one. Ctrl-C always quits. In an overlay,
+    /// the keys of help, quit, details, problems, clear and attach close it, the sources
+    /// key toggles the sources, and the navigation keys (and `G`) scroll it. With the
+    /// preview focused, the navigation keys scroll it (`G`: its bottom), Tab and Esc give
+    /// the keys back to the list.
+    pub fn action(&self, key: &KeyEvent, mode: Mode) -> Option<KeyAction> {
+        if key.kind == KeyEventKind::Release {
+            return None;
+        }
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        if ctrl && matches!(key.code, KeyCode::Char('c') | KeyCode::Char('C')) {
+            return Some(KeyAction::Quit);
+        }
+        let action = self.list(key);
+        match mode {
+            Mode::Search | Mode::Prompt => None,
+            Mode::List => action,
+            Mode::Overlay => match action? {
+                A::ToggleHelp
+                | A::Quit
+                | A::Details
+                | A::Problems
+                | A::ClearFilters
+                | A::Attach
+                | A::GitDetail
+                    if key.code != KeyCode::Char('G') =>
+                {
+                    Some(A::CloseOverlay)
+                }
+                A::GitDetail => Some(A::Bottom),
+                A::ToggleSources => Some(A::ToggleSources),
+                a => Some(a).filter(|a| a.is_navigation()),
+            },
+            Mode::Preview => match action? {
+                A::FocusPreview | A::ClearFilters => Some(A::FocusPreview),
+                A::GitDetail => Some(A::Bottom),
+                A::Quit => Some(A::Quit),
+                a => Some(a).filter(|a| a.is_navigation()),
+            },
+        }
+    }
+}
+
+/// The action of `key` in `mode` with the default keys.
+#[cfg(test)]
+pub fn key_action(key: &KeyEvent, mode: Mode) -> Option<KeyAction> {
+    Keymap::default().action(key, mode)
+}
+
+/// `Ctrl-d`, `j`, `Enter`: a key as the table names it.
+fn key_label(key: Key) -> String {
+    let base = match key.code {
+        KeyCode::Char(' ') => "Space".to_string(),
+        KeyCode::Char(c) => c.to_string(),
+        KeyCode::PageDown => "PgDn".into(),
+        KeyCode::PageUp => "PgUp".into(),
+        c => format!("{c:?}"),
+    };
+    match key.ctrl {
+        true => format!("Ctrl-{base}"),
+        false => base,
+    }
+}
+
+fn action_name(action: KeyAction) -> &'static str {
+    BINDINGS
+        .iter()
+        .find(|b| b.action == action)
+        .map_or("?", |b| b.name)
+}
+
+/// The lines of the key table, as `?` and `--help` show them: (keys, what they do).
+/// Entries without a help text join the line before.
+pub fn help_lines(map: &Keymap) -> Vec<(String, String)> {
+    let mut lines: Vec<(String, String)> = Vec::new();
+    for bind in BINDINGS {
+        let keys = map.keys_of(bind.action);
+        match lines.last_mut() {
+            Some((k, _)) if bind.help.is_empty() => {
+                k.push_str("  ");
+                k.push_str(&keys);
+            }
+            _ => lines.push((keys, bind.help.to_string())),
+        }
+    }
+    lines
 }
 
 impl KeyAction {
-    /// Moves the selection (or scrolls an overlay).
+    /// Moves the selection (or scrolls an overlay or the preview).
     pub fn is_navigation(self) -> bool {
         matches!(
             self,
@@ -251,15 +599,16 @@ impl KeyAction {
     }
 }
 
-/// The statuses a digit shows (`0`: every status).
+/// The status a digit shows (`0`: every status), as the Go navi numbers them.
 pub fn status_group(digit: u8) -> Option<Vec<navi_core::Status>> {
     use navi_core::Status as S;
-    match digit {
-        1 => Some(vec![S::Waiting, S::Permission]),
-        2 => Some(vec![S::Working]),
-        3 => Some(vec![S::Done, S::Idle]),
-        4 => Some(vec![S::Error]),
-        5 => Some(vec![S::Offline, S::Stopped]),
-        _ => None,
-    }
+    let status = match digit {
+        1 => S::Waiting,
+        2 => S::Permission,
+        3 => S::Working,
+        4 => S::Done,
+        5 => S::Error,
+        _ => return None,
+    };
+    Some(vec![status])
 }

@@ -21,7 +21,7 @@ mod event;
 mod format;
 mod icons;
 mod json;
-mod keys;
+pub mod keys;
 mod logging;
 mod notify;
 mod sources;
@@ -34,7 +34,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 pub use app::{Density, UiState};
-pub use cli::{Cli, Command, HooksAction, RemotesAction};
+pub use cli::{parse_from as parse_cli, Cli, Command, HooksAction, RemotesAction};
 pub use format::width;
 pub use logging::init_logging;
 pub use ui::draw;

@@ -2,8 +2,6 @@
 
 use std::process::ExitCode;
 
-use clap::Parser as _;
-
 fn main() -> ExitCode {
     // `navi hook` runs on every Claude Code event: the form `navi hooks install` writes
     // skips the parser (and it opens the log only on a problem).
@@ -14,7 +12,7 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
     }
-    let cli = match navi_app::Cli::try_parse() {
+    let cli = match navi_app::parse_cli(std::env::args_os()) {
         Ok(cli) => cli,
         // Help and version exit 0, usage errors 2 (clap's codes).
         Err(e) => {

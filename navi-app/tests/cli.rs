@@ -382,6 +382,51 @@ fn help_answers_questions() {
     assert!(stdout(&out).contains("--yes"));
 }
 
+/// `--help` lists every key from the dashboard's own table (the keys `?` shows), the
+/// keys `b`, `t`, `B` and the Go navi's `G`, `d`, `S`, `Tab` included.
+#[test]
+fn help_lists_every_key_of_the_dashboard() {
+    let env = Env::new();
+    let out = env.navi(&["--help"]);
+    let text = stdout(&out);
+    let keys_part = text.split("FILES:").next().unwrap();
+    for bind in navi_app::keys::BINDINGS {
+        for key in bind.keys {
+            assert!(
+                keys_part
+                    .lines()
+                    .any(|l| l.split_whitespace().any(|w| w == *key)),
+                "--help lacks the key {key} ({}):\n{keys_part}",
+                bind.name
+            );
+        }
+        // clap wraps the text to the terminal: compared word by word.
+        let flat = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            flat(keys_part).contains(&flat(bind.help)),
+            "--help lacks {:?}",
+            bind.help
+        );
+    }
+}
+
+/// The Go navi's single-dash long flags, as tmux configs written for it say them.
+#[test]
+fn status_takes_the_go_navis_single_dash_flags() {
+    let env = Env::new();
+    let sessions = env.sessions.display().to_string();
+    for args in [
+        vec!["status", "-verbose", "-format", "tmux"],
+        vec!["status", "-format=tmux"],
+        vec!["--sessions-dir", sessions.as_str(), "status", "-verbose"],
+    ] {
+        let out = env.navi(&args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+    }
+    let out = env.navi(&["status", "-bogus"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
 #[test]
 fn usage_errors_exit_2() {
     let env = Env::new();

@@ -6,7 +6,8 @@
 /// One action on a session of a source.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
-    /// The session's active pane as tmux shows it (plain text, no escape sequences).
+    /// The session's active pane as tmux shows it, with the 50 lines of scrollback above
+    /// its screen (plain text, no escape sequences).
     Preview,
     /// A new detached tmux session named by the target, in `dir` (`~` is that machine's
     /// home), running `command` (argv; empty: the user's shell).
@@ -31,6 +32,10 @@ pub enum Action {
     /// checks the liveness again on the session's own server), but the marks stay: they
     /// are only ever removed by the user.
     Tidy,
+    /// The Go navi's acknowledge (`d`): the session's status back to `working`, its
+    /// message cleared and its timestamp now, rewritten under the lock `navi hook` holds
+    /// (so a hook writing at the same moment is never lost). Refused without a status file.
+    Acknowledge,
     /// Type one line into the session's pane, then Enter.
     Send {
         /// The line (sent literally).
@@ -45,7 +50,8 @@ pub enum Action {
 }
 
 impl Action {
-    /// `preview`, `new`, `kill`, `rename`, `dismiss`, `tidy`, `send` or `mark`.
+    /// `preview`, `new`, `kill`, `rename`, `dismiss`, `tidy`, `acknowledge`, `send` or
+    /// `mark`.
     pub fn name(&self) -> &'static str {
         match self {
             Action::Preview => "preview",
@@ -54,6 +60,7 @@ impl Action {
             Action::Rename { .. } => "rename",
             Action::Dismiss => "dismiss",
             Action::Tidy => "tidy",
+            Action::Acknowledge => "acknowledge",
             Action::Send { .. } => "send",
             Action::Mark { .. } => "mark",
         }
@@ -73,6 +80,8 @@ pub struct Capabilities {
     pub rename: bool,
     /// [`Action::Dismiss`].
     pub dismiss: bool,
+    /// [`Action::Acknowledge`].
+    pub acknowledge: bool,
     /// [`Action::Send`].
     pub send: bool,
     /// [`Action::Mark`].
@@ -87,6 +96,7 @@ impl Capabilities {
         kill: true,
         rename: true,
         dismiss: true,
+        acknowledge: true,
         send: true,
         mark: true,
     };
@@ -99,6 +109,7 @@ impl Capabilities {
             Action::Kill => self.kill,
             Action::Rename { .. } => self.rename,
             Action::Dismiss | Action::Tidy => self.dismiss,
+            Action::Acknowledge => self.acknowledge,
             Action::Send { .. } => self.send,
             Action::Mark { .. } => self.mark,
         }
@@ -112,6 +123,21 @@ pub enum ActionOutput {
     Done(String),
     /// The preview's text.
     Text(String),
+}
+
+/// A status file acknowledged ([`Action::Acknowledge`]): `status` `working`, `message`
+/// empty, `timestamp` `now`, every other field as it was (the Go navi's `d`). `Err` when
+/// the file is not a JSON object (a broken file is left for the reader to salvage).
+pub fn acknowledged(status_file: &[u8], now: i64) -> Result<Vec<u8>, String> {
+    let mut value: serde_json::Value = serde_json::from_slice(status_file)
+        .map_err(|e| format!("its status file is not valid JSON ({e}); left as it is"))?;
+    let Some(fields) = value.as_object_mut() else {
+        return Err("its status file is not a JSON object; left as it is".into());
+    };
+    fields.insert("status".into(), "working".into());
+    fields.insert("message".into(), "".into());
+    fields.insert("timestamp".into(), now.into());
+    serde_json::to_vec_pretty(&value).map_err(|e| e.to_string())
 }
 
 /// Why `name` cannot be a new tmux session name, if it cannot: the rule of
@@ -140,5 +166,20 @@ mod tests {
         };
         assert!(caps.allows(&Action::Preview) && !caps.allows(&Action::Kill));
         assert!(Capabilities::ALL.allows(&Action::Send { text: "y".into() }));
+    }
+
+    #[test]
+    fn acknowledging_rewrites_status_message_and_time_only() {
+        let file = br#"{"tmux_session":"api","status":"permission","message":"Bash?","cwd":"/w","timestamp":1,"x":[1]}"#;
+        let out = acknowledged(file, 99).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["status"], "working");
+        assert_eq!(v["message"], "");
+        assert_eq!(v["timestamp"], 99);
+        assert_eq!(
+            (v["cwd"].as_str(), v["x"][0].as_i64()),
+            (Some("/w"), Some(1))
+        );
+        assert!(acknowledged(b"[1]", 1).is_err() && acknowledged(b"{", 1).is_err());
     }
 }

@@ -187,7 +187,9 @@ pub(crate) fn act(
         Action::New { .. } => Err(other("new is handled above".into())),
         Action::Preview => {
             tmux.require(&server, &name)?;
-            on.run(&["capture-pane", "-p", "-J", "-t", &name.pane_target()])
+            // The screen and the 50 lines of scrollback above it, as the Go navi shows.
+            let pane = name.pane_target();
+            on.run(&["capture-pane", "-p", "-J", "-S", "-50", "-t", &pane])
                 .map(|t| ActionOutput::Text(navi_core::text::clean_pane(&t)))
                 .map_err(|e| other(format!("cannot preview {name}: {e}")))
         }
@@ -222,6 +224,7 @@ pub(crate) fn act(
             }
             Ok(ActionOutput::Done(format!("dismissed {name}")))
         }
+        Action::Acknowledge => acknowledge(dir, &name),
         Action::Mark { ops } => {
             if row.is_none() {
                 return Err(SourceError::NotFound(
@@ -408,6 +411,31 @@ fn remove_status(dir: &Path, name: &SessionName) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+/// The Go navi's acknowledge: the status file rewritten ([`navi_core::acknowledged`])
+/// under the hook's lock, through a temp file and a rename (a reader never sees half).
+fn acknowledge(dir: &Path, name: &SessionName) -> Result<ActionOutput, SourceError> {
+    let file = layout::status_file(dir, name);
+    if !file.exists() {
+        return Err(SourceError::NotFound(
+            format!("no session named {name} (no status file {name}.json)").into(),
+        ));
+    }
+    let other = |m: String| SourceError::Other(m.into());
+    let _lock = lock(dir, name).map_err(|e| other(format!("cannot lock the status file: {e}")))?;
+    let bytes =
+        std::fs::read(&file).map_err(|e| other(format!("cannot read {}: {e}", file.display())))?;
+    let new = navi_core::acknowledged(&bytes, navi_core::now_seconds())
+        .map_err(|e| SourceError::Rejected(format!("{name} was not acknowledged: {e}").into()))?;
+    let tmp = layout::temp_file(dir, "ack");
+    crate::private::write_new(&tmp, &new)
+        .and_then(|()| std::fs::rename(&tmp, &file))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            other(format!("cannot write {}: {e}", file.display()))
+        })?;
+    Ok(ActionOutput::Done(format!("acknowledged {name}")))
 }
 
 fn move_status(dir: &Path, from: &SessionName, to: &SessionName) -> std::io::Result<()> {

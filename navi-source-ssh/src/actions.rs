@@ -80,6 +80,7 @@ pub(crate) async fn act(
         Action::Send { text } => send(on, &name, text).await,
         Action::Rename { to } => rename(on, &name, to).await,
         Action::Mark { ops } => crate::marks::apply(on, &name, ops).await,
+        Action::Acknowledge => crate::acknowledge::acknowledge(on, &name).await,
     }
 }
 
@@ -174,7 +175,7 @@ async fn preview(on: &On<'_>, name: &SessionName) -> Result<ActionOutput, Source
                 "preview loop unavailable ({e}); using exec"
             );
             let body = r#"need "$1"
-tm capture-pane -p -J -t "$2""#;
+tm capture-pane -p -J -S -50 -t "$2""#;
             let out = on
                 .run_ok(
                     &what,

@@ -87,6 +87,7 @@
 //! # }
 //! ```
 
+mod acknowledge;
 mod actions;
 mod attach;
 mod auth;

@@ -84,6 +84,8 @@ pub struct Prompt {
     pub session: String,
     /// `name [machine]` or the machine, for the question.
     pub label: String,
+    /// The input is a suggestion: the first character typed replaces it.
+    pub fresh: bool,
 }
 
 impl Prompt {
@@ -142,6 +144,12 @@ pub struct Preview {
     pub in_flight: bool,
     /// When it was last asked for.
     pub asked: Option<Instant>,
+    /// The keys scroll it (Tab), not the list.
+    pub focused: bool,
+    /// Lines scrolled back from its bottom (0: the bottom, following new output).
+    pub back: usize,
+    /// Lines it showed in its last frame (its page).
+    pub page: usize,
 }
 
 impl App {
@@ -190,7 +198,59 @@ impl App {
             source: index,
             session: s.tmux_session.clone(),
             label,
+            fresh: false,
         });
+        Effect::None
+    }
+
+    /// `d`: the Go navi's acknowledge of a live session: back to working, its message
+    /// cleared, by the owning source (the session's machine), under the hook's lock.
+    pub(super) fn acknowledge_selected(&mut self) -> Effect {
+        let Some(s) = self.model.selected_session().cloned() else {
+            self.ui.set_message(Level::Info, "no session selected");
+            return Effect::None;
+        };
+        let label = session_label(&s);
+        let Some((_, source)) = self.source_of(s.remote.as_deref()) else {
+            self.ui
+                .set_message(Level::Error, format!("no source for {label}"));
+            return Effect::None;
+        };
+        if !source.supports().allows(&Action::Acknowledge) {
+            self.ui.set_message(
+                Level::Error,
+                format!("{label}: its machine cannot acknowledge sessions"),
+            );
+            return Effect::None;
+        }
+        if self.dry_run {
+            self.ui
+                .set_message(Level::Info, format!("demo: would acknowledge {label}"));
+            return Effect::None;
+        }
+        Effect::Act(ActRequest {
+            source,
+            session: s.tmux_session.clone(),
+            action: Action::Acknowledge,
+            label,
+        })
+    }
+
+    /// Tab: the keys go to the preview (shown first, as the Go navi's Tab shows it when
+    /// hidden), or back to the list.
+    pub(super) fn focus_preview(&mut self) -> Effect {
+        if self.ui.preview.focused && self.ui.preview.visible {
+            self.ui.preview.focused = false;
+            return Effect::None;
+        }
+        if !self.ui.preview.visible {
+            return self.toggle_preview();
+        }
+        self.ui.preview.focused = true;
+        self.ui.set_message(
+            Level::Info,
+            "preview: j k PgUp PgDn scroll, g top, G bottom; Tab or Esc: back to the list",
+        );
         Effect::None
     }
 
@@ -216,7 +276,8 @@ impl App {
         }
     }
 
-    /// `n` (without a search): a new session on the selected row's machine.
+    /// `n` (without a search): a new session on the selected row's machine, its
+    /// directory suggested as navi's own (the Go navi's) or, on a remote, its home.
     pub(super) fn prompt_new(&mut self) -> Effect {
         let remote = self.model.selected_session().and_then(|s| s.remote.clone());
         let Some((index, source)) = self
@@ -236,8 +297,46 @@ impl App {
             source: index,
             session: String::new(),
             label: source.label().unwrap_or("this machine").to_string(),
+            fresh: false,
         });
         Effect::None
+    }
+
+    /// A `new` failed: its prompt opens again with what was typed (name, then directory
+    /// and command as they were), to fix and retry.
+    fn reopen_new(&mut self, req: &ActRequest, dir: &str, command: &[String]) {
+        let Some((index, source)) = self.source_of(req.source.label()) else {
+            return;
+        };
+        let skip = "--dangerously-skip-permissions";
+        let words: Vec<&str> = command
+            .iter()
+            .map(String::as_str)
+            .filter(|w| *w != skip)
+            .collect();
+        self.new_draft = Some((dir.to_string(), words.join(" ")));
+        if self.ui.prompt.is_none() {
+            self.ui.prompt = Some(Prompt {
+                kind: PromptKind::NewName,
+                input: req.session.clone(),
+                source: index,
+                session: String::new(),
+                label: source.label().unwrap_or("this machine").to_string(),
+                fresh: false,
+            });
+        }
+    }
+
+    /// The directory a new session on source `index` starts in unless changed.
+    fn default_dir(&self, index: usize) -> String {
+        let remote = self.sources.get(index).and_then(|s| s.label()).is_some();
+        let here = std::env::current_dir()
+            .ok()
+            .map(|d| d.display().to_string());
+        match (remote, here) {
+            (false, Some(dir)) => dir,
+            _ => "~".into(),
+        }
     }
 
     /// A key while a prompt is open.
@@ -265,6 +364,7 @@ impl App {
             KeyCode::Char('c') if ctrl => self.ui.prompt = None,
             KeyCode::Char('u') if ctrl => prompt.input.clear(),
             KeyCode::Backspace => {
+                prompt.fresh = false;
                 prompt.input.pop();
             }
             KeyCode::Tab
@@ -291,7 +391,12 @@ impl App {
                     .unwrap_or("this machine")
                     .to_string();
             }
-            KeyCode::Char(c) if !ctrl && !c.is_control() => prompt.input.push(c),
+            KeyCode::Char(c) if !ctrl && !c.is_control() => {
+                if std::mem::take(&mut prompt.fresh) {
+                    prompt.input.clear();
+                }
+                prompt.input.push(c);
+            }
             KeyCode::Enter => return self.submit_prompt(),
             _ => {}
         }
@@ -318,7 +423,13 @@ impl App {
                     name: input,
                     skip_permissions: false,
                 };
-                p.input = "~".into();
+                match self.new_draft.as_ref() {
+                    Some((dir, _)) => dir.clone_into(&mut p.input),
+                    None => {
+                        p.input = self.default_dir(p.source);
+                        p.fresh = true;
+                    }
+                }
                 self.ui.prompt = Some(p);
                 Effect::None
             }
@@ -331,7 +442,11 @@ impl App {
                     dir: input,
                     skip_permissions,
                 };
-                p.input = "claude".into();
+                p.input = match self.new_draft.take() {
+                    Some((_, command)) => command,
+                    None => "claude".into(),
+                };
+                p.fresh = false;
                 self.ui.prompt = Some(p);
                 Effect::None
             }
@@ -369,9 +484,10 @@ impl App {
         })
     }
 
-    /// `p` / Tab: show or hide the preview; shown, it asks for the selected pane.
+    /// `p`: show or hide the preview; shown, it asks for the selected pane.
     pub(super) fn toggle_preview(&mut self) -> Effect {
         self.ui.preview.visible = !self.ui.preview.visible;
+        self.ui.preview.focused = false;
         if self.ui.preview.percent == 0 {
             self.ui.preview.percent = 50;
             self.ui.preview.side = true;
@@ -401,6 +517,7 @@ impl App {
         let key = (s.remote.clone(), s.tmux_session.clone());
         if self.ui.preview.of.as_ref() != Some(&key) {
             self.ui.preview.text.clear();
+            self.ui.preview.back = 0;
         }
         self.ui.preview.of = Some(key);
         if s.stale {
@@ -478,6 +595,9 @@ impl App {
                     Level::Error,
                     format!("cannot {what} {}: {}", req.label, e.reason()),
                 );
+                if let Action::New { dir, command } = action {
+                    self.reopen_new(req, dir, command);
+                }
                 Effect::None
             }
         }

@@ -127,7 +127,7 @@ async fn rename_send_kill_and_dismiss_through_prompts() {
     app.on_key(&key(KeyCode::Char('x')));
     let e = app.on_key(&key(KeyCode::Char('y')));
     run(&mut app, e).await;
-    let e = app.on_key(&key(KeyCode::Char('d')));
+    let e = app.on_key(&key(KeyCode::Char('D')));
     run(&mut app, e).await;
 
     let done = dev.done.lock().unwrap().clone();
@@ -179,9 +179,10 @@ async fn new_asks_name_then_directory_and_rejects_bad_names() {
     assert_eq!(
         app.ui.prompt.as_ref().unwrap().input,
         "~",
-        "the directory defaults to ~"
+        "on a remote the directory defaults to its home"
     );
-    type_text(&mut app, "/work");
+    // Typing replaces the suggestion (no `~~/work`).
+    type_text(&mut app, "~/work");
     // Tab toggles the Go navi's skip-permissions switch.
     app.on_key(&key(KeyCode::Tab));
     let question = app.ui.prompt.as_ref().unwrap().question();
@@ -419,4 +420,48 @@ async fn a_session_killed_on_its_own_server_is_cleaned_once_and_nothing_else() {
     assert!(!status.join("gone.json").exists());
     assert!(status.join(".navi/marks/gone.json").exists(), "marks stay");
     assert!(status.join("keep.json").exists() && status.join("legacy.json").exists());
+}
+
+/// `d` is the Go navi's acknowledge, run by the session's own source (a remote here);
+/// `D` dismisses an ended row; `n` suggests a directory that typing replaces, and a
+/// failed `new` opens its prompt again with what was typed.
+#[tokio::test]
+async fn d_acknowledges_through_the_source_and_new_keeps_its_fields() {
+    let (mut app, dev) = app().await;
+    let e = app.on_key(&key(KeyCode::Char('d')));
+    match &e {
+        Effect::Act(req) => assert_eq!(
+            (req.session.as_str(), &req.action, req.source.label()),
+            ("api", &Action::Acknowledge, Some("dev"))
+        ),
+        other => panic!("{other:?}"),
+    }
+    run(&mut app, e).await;
+    assert_eq!(
+        dev.done.lock().unwrap().last().cloned(),
+        Some(("api".to_string(), Action::Acknowledge))
+    );
+    // A failed new: the prompt is back with the name, then the directory and command.
+    app.on_key(&key(KeyCode::Char('n')));
+    type_text(&mut app, "web");
+    app.on_key(&key(KeyCode::Enter));
+    type_text(&mut app, "/nope");
+    app.on_key(&key(KeyCode::Enter));
+    let Some(Effect::Act(req)) = Some(app.on_key(&key(KeyCode::Enter))) else {
+        panic!("no request")
+    };
+    let failed = Err(navi_core::SourceError::Other("no directory /nope".into()));
+    app.on_act_result(&req, failed);
+    assert!(app
+        .ui
+        .message
+        .as_ref()
+        .unwrap()
+        .text
+        .contains("no directory /nope"));
+    assert_eq!(app.ui.prompt.as_ref().unwrap().input, "web");
+    app.on_key(&key(KeyCode::Enter));
+    assert_eq!(app.ui.prompt.as_ref().unwrap().input, "/nope");
+    app.on_key(&key(KeyCode::Enter));
+    assert_eq!(app.ui.prompt.as_ref().unwrap().input, "claude");
 }

@@ -9,7 +9,6 @@ use tokio::time::Instant;
 use navi_core::Action;
 
 use super::{App, Density, Effect, KeyAction, Level, Mode, Overlay, PromptKind};
-use crate::keys::key_action;
 
 impl App {
     /// Handles a key press.
@@ -20,7 +19,7 @@ impl App {
         if self.mode() == Mode::Prompt {
             return self.on_prompt_key(key);
         }
-        match key_action(key, self.mode()) {
+        match self.keys.action(key, self.mode()) {
             Some(action) => self.apply(action),
             None => Effect::None,
         }
@@ -41,7 +40,7 @@ impl App {
             KeyCode::Char('u') if ctrl => text.clear(),
             KeyCode::Esc => {
                 self.ui.search = None;
-                self.model.set_query("");
+                self.set_search("");
                 return Effect::None;
             }
             KeyCode::Enter => {
@@ -55,13 +54,41 @@ impl App {
             _ => return Effect::None,
         }
         let query = text.clone();
-        self.model.set_query(&query);
+        self.set_search(&query);
+        if !self.ui.search_filters {
+            // The Go navi: the selection jumps to the first match as you type.
+            self.model.select_first();
+            let first_matches = self
+                .model
+                .selected_session()
+                .is_some_and(|s| navi_core::matches_query(s, &query));
+            if !query.is_empty() && !first_matches {
+                self.model
+                    .select_next_where(true, |s| navi_core::matches_query(s, &query));
+            }
+        }
         Effect::None
+    }
+
+    /// The search: highlighted (the Go navi's) or filtering the rows.
+    pub(crate) fn set_search(&mut self, query: &str) {
+        match self.ui.search_filters {
+            true => self.model.set_query(query),
+            false => query.clone_into(&mut self.ui.find),
+        }
+    }
+
+    /// The search in use, highlighted or filtering.
+    pub fn search_query(&self) -> &str {
+        match self.ui.search_filters {
+            true => self.model.query(),
+            false => &self.ui.find,
+        }
     }
 
     /// A mouse event: the wheel scrolls, a click selects the row under it.
     pub fn on_mouse(&mut self, kind: MouseEventKind, row: u16) {
-        if self.ui.overlay == Overlay::Sources {
+        if matches!(self.ui.overlay, Overlay::Sources | Overlay::Help) {
             match kind {
                 MouseEventKind::ScrollDown => self.scroll_overlay(KeyAction::Down),
                 MouseEventKind::ScrollUp => self.scroll_overlay(KeyAction::Up),
@@ -96,6 +123,10 @@ impl App {
             self.scroll_overlay(action);
             return Effect::None;
         }
+        if self.mode() == Mode::Preview && action.is_navigation() {
+            self.scroll_preview(action);
+            return Effect::None;
+        }
         match action {
             KeyAction::Down => self.model.select_next(),
             KeyAction::Up => self.model.select_prev(),
@@ -108,14 +139,20 @@ impl App {
             KeyAction::CycleFilter => self.cycle_filter(),
             KeyAction::StatusFilter(digit) => self.status_filter(digit),
             KeyAction::ToggleOffline => self.toggle_offline(),
-            KeyAction::Search => self.ui.search = Some(self.model.query().to_string()),
+            KeyAction::Search => self.ui.search = Some(self.search_query().to_string()),
+            KeyAction::SearchMode => self.toggle_search_mode(),
             // The Go navi's `n`: the next match while searching, else a new session.
-            KeyAction::NextMatch if self.model.query().is_empty() => return self.prompt_new(),
+            KeyAction::NextMatch if self.search_query().is_empty() => return self.prompt_new(),
             KeyAction::NextMatch | KeyAction::PrevMatch => self.next_match(action),
             KeyAction::NextAttention => self.next_attention(),
             KeyAction::CycleSort => self.cycle_sort(),
             KeyAction::CycleDensity => self.cycle_density(),
             KeyAction::Details => self.open_details(),
+            KeyAction::GitDetail => self.open_git(),
+            KeyAction::SoundPicker => self.ui.set_message(
+                Level::Info,
+                "sound packs: not in this dashboard yet; set `pack:` in ~/.config/navi/sounds.yaml",
+            ),
             KeyAction::Problems => self.ui.overlay = Overlay::Problems,
             KeyAction::ToggleSources => self.toggle_sources(),
             KeyAction::ClearFilters => self.clear_filters(),
@@ -126,6 +163,7 @@ impl App {
             KeyAction::Quit => return Effect::Quit,
             KeyAction::Attach => return self.attach_selected(),
             KeyAction::TogglePreview => return self.toggle_preview(),
+            KeyAction::FocusPreview => return self.focus_preview(),
             KeyAction::PreviewLayout => self.ui.preview.side = !self.ui.preview.side,
             KeyAction::PreviewWrap => self.ui.preview.wrap = !self.ui.preview.wrap,
             KeyAction::PreviewSize(d) => self.resize_preview(i16::from(d) * 10),
@@ -141,6 +179,7 @@ impl App {
                 return self.prompt_selected(PromptKind::Send, &probe);
             }
             KeyAction::Dismiss => return self.dismiss_selected(),
+            KeyAction::Acknowledge => return self.acknowledge_selected(),
             KeyAction::ToggleBookmark => return self.toggle_bookmark(),
             KeyAction::EditTags => {
                 let probe = Action::Mark { ops: Vec::new() };
@@ -173,9 +212,13 @@ impl App {
         );
     }
 
-    /// One status group (`1`–`5`), or every status (`0`).
+    /// One status (`1`–`5`; the same key again shows every status), or every status
+    /// (`0`), as in the Go navi.
     fn status_filter(&mut self, digit: u8) {
-        let group = crate::keys::status_group(digit);
+        let mut group = crate::keys::status_group(digit);
+        if group.as_deref() == self.model.statuses() {
+            group = None;
+        }
         let label = match &group {
             Some(g) => g.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("/"),
             None => "every status".into(),
@@ -199,9 +242,22 @@ impl App {
             .set_message(Level::Info, format!("offline and stale rows {what}"));
     }
 
+    /// Search highlights matches, or filters the rows: the search moves over.
+    fn toggle_search_mode(&mut self) {
+        let query = self.search_query().to_string();
+        self.set_search("");
+        self.ui.search_filters = !self.ui.search_filters;
+        self.set_search(&query);
+        let what = match self.ui.search_filters {
+            true => "search filters the rows (F: highlight instead)",
+            false => "search highlights matches, n / N jump (F: filter instead)",
+        };
+        self.ui.set_message(Level::Info, what);
+    }
+
     /// The next or previous row matching the search.
     fn next_match(&mut self, action: KeyAction) {
-        let query = self.model.query().to_string();
+        let query = self.search_query().to_string();
         if query.is_empty() {
             self.ui
                 .set_message(Level::Info, "no search: press / to search");
@@ -256,9 +312,19 @@ impl App {
         }
     }
 
+    /// The selected session's git, if one is selected.
+    fn open_git(&mut self) {
+        if self.model.selected_session().is_some() {
+            self.ui.overlay = Overlay::Git;
+        } else {
+            self.ui.set_message(Level::Info, "no session selected");
+        }
+    }
+
     /// Drops the search and every filter.
     fn clear_filters(&mut self) {
-        if self.model.is_filtered() || !self.model.query().is_empty() {
+        if self.model.is_filtered() || !self.search_query().is_empty() {
+            self.ui.find.clear();
             self.model.clear_filters();
             self.ui
                 .set_message(Level::Info, "search and filters cleared");
@@ -283,32 +349,60 @@ impl App {
         }
     }
 
-    /// The navigation keys scroll the sources overlay (the drawing clamps the end); the
-    /// other overlays do not scroll, and the selection stays where it is.
+    /// The navigation keys scroll the sources and help overlays (the drawing clamps the
+    /// end); the other overlays do not scroll, and the selection stays where it is.
     fn scroll_overlay(&mut self, action: KeyAction) {
-        if self.ui.overlay != Overlay::Sources {
-            return;
-        }
-        let page = self.ui.sources_page.max(1);
-        let scroll = &mut self.ui.sources_scroll;
-        *scroll = match action {
-            KeyAction::Down => scroll.saturating_add(1),
-            KeyAction::Up => scroll.saturating_sub(1),
-            KeyAction::PageDown => scroll.saturating_add(page),
-            KeyAction::PageUp => scroll.saturating_sub(page),
-            KeyAction::HalfDown => scroll.saturating_add((page / 2).max(1)),
-            KeyAction::HalfUp => scroll.saturating_sub((page / 2).max(1)),
-            KeyAction::Top => 0,
-            KeyAction::Bottom => usize::MAX,
-            _ => *scroll,
+        let (scroll, page) = match self.ui.overlay {
+            Overlay::Sources => (&mut self.ui.sources_scroll, self.ui.sources_page),
+            Overlay::Help => (&mut self.ui.help_scroll, self.ui.help_page),
+            _ => return,
+        };
+        scroll_by(scroll, page, action);
+    }
+
+    /// The navigation keys scroll the focused preview through its scrollback: down is
+    /// towards the bottom (newest), `G` or End back to it.
+    fn scroll_preview(&mut self, action: KeyAction) {
+        let p = &mut self.ui.preview;
+        let page = p.page.max(1);
+        let back = &mut p.back;
+        *back = match action {
+            KeyAction::Down => back.saturating_sub(1),
+            KeyAction::Up => back.saturating_add(1),
+            KeyAction::PageDown => back.saturating_sub(page),
+            KeyAction::PageUp => back.saturating_add(page),
+            KeyAction::HalfDown => back.saturating_sub((page / 2).max(1)),
+            KeyAction::HalfUp => back.saturating_add((page / 2).max(1)),
+            KeyAction::Top => usize::MAX,
+            KeyAction::Bottom => 0,
+            _ => *back,
         };
     }
 
-    /// Opens the help overlay, or closes it when it is open.
+    /// Opens the help overlay at its top, or closes it when it is open.
     fn toggle_help(&mut self) {
         self.ui.overlay = match self.ui.overlay {
             Overlay::Help => Overlay::None,
-            _ => Overlay::Help,
+            _ => {
+                self.ui.help_scroll = 0;
+                Overlay::Help
+            }
         }
     }
+}
+
+/// Moves an overlay's first line for a navigation key (`page`: its lines on screen).
+fn scroll_by(scroll: &mut usize, page: usize, action: KeyAction) {
+    let page = page.max(1);
+    *scroll = match action {
+        KeyAction::Down => scroll.saturating_add(1),
+        KeyAction::Up => scroll.saturating_sub(1),
+        KeyAction::PageDown => scroll.saturating_add(page),
+        KeyAction::PageUp => scroll.saturating_sub(page),
+        KeyAction::HalfDown => scroll.saturating_add((page / 2).max(1)),
+        KeyAction::HalfUp => scroll.saturating_sub((page / 2).max(1)),
+        KeyAction::Top => 0,
+        KeyAction::Bottom => usize::MAX,
+        _ => *scroll,
+    };
 }

@@ -40,6 +40,7 @@ impl App {
             source: index,
             session: s.tmux_session.clone(),
             label,
+            fresh: false,
         };
         self.request(&p, action)
     }

@@ -69,6 +69,10 @@ pub struct App {
     muted: watch::Sender<bool>,
     /// Rows whose tmux session ended, and since when (for `keep_ended_rows: false`).
     ended: ended::EndedRows,
+    /// Which key does what.
+    keys: crate::keys::Keymap,
+    /// A failed `new`'s directory and command, offered again by its reopened prompt.
+    new_draft: Option<(String, String)>,
 }
 
 impl App {
@@ -87,7 +91,15 @@ impl App {
             refresh_started: None,
             muted: watch::Sender::new(false),
             ended: ended::EndedRows::default(),
+            keys: crate::keys::Keymap::default(),
+            new_draft: None,
         }
+    }
+
+    /// Uses `keys` (config.yaml's `keys:`) for the list and the help.
+    pub fn set_keys(&mut self, keys: crate::keys::Keymap) {
+        self.ui.help_lines = crate::keys::help_lines(&keys);
+        self.keys = keys;
     }
 
     /// Follows whether notifications are muted (the notifier and the summary publisher).
@@ -102,6 +114,7 @@ impl App {
         self.model.set_sort(settings.sort);
         self.model.set_hide_offline(!settings.show_offline);
         self.ended.keep = settings.keep_ended_rows;
+        self.set_keys(settings.keys.clone());
     }
 
     /// A new snapshot arrived.
@@ -150,6 +163,8 @@ impl App {
             Mode::Search
         } else if self.ui.overlay != Overlay::None {
             Mode::Overlay
+        } else if self.ui.preview.focused && self.ui.preview.visible {
+            Mode::Preview
         } else {
             Mode::List
         }

@@ -86,6 +86,19 @@ pub struct UiState {
     pub sources_scroll: usize,
     /// Lines the sources overlay showed in its last frame (its page).
     pub sources_page: usize,
+    /// The first line of the help overlay (`?`), clamped when drawn.
+    pub help_scroll: usize,
+    /// Lines the help overlay showed in its last frame (its page).
+    pub help_page: usize,
+    /// The key table as `?` shows it, from the keys in use: (keys, what they do).
+    pub help_lines: Vec<(String, String)>,
+    /// The search kept after Enter in highlight mode: matching rows are marked and `n` /
+    /// `N` jump between them (the Go navi's search). Empty: none.
+    pub find: String,
+    /// Search filters the rows instead of highlighting them (`F` toggles).
+    pub search_filters: bool,
+    /// Auto rows: the last choice (compact or not) and the list height it was made at.
+    pub auto_compact: Option<(usize, bool)>,
 }
 
 /// An overlay over the list.
@@ -100,8 +113,10 @@ pub enum Overlay {
     Details,
     /// Skipped files and config problems (`e`).
     Problems,
-    /// Every source: state, reason, latency, mode, sessions, last good poll (`S`).
+    /// Every source: state, reason, latency, mode, sessions, last good poll (`M`).
     Sources,
+    /// The selected session's git: branch, changes, ahead / behind, PR (`G`).
+    Git,
 }
 
 /// How many lines a session takes.
@@ -155,6 +170,12 @@ impl Default for UiState {
             frames: 0,
             sources_scroll: 0,
             sources_page: 10,
+            help_scroll: 0,
+            help_page: 10,
+            help_lines: crate::keys::help_lines(&crate::keys::Keymap::default()),
+            find: String::new(),
+            search_filters: false,
+            auto_compact: None,
         }
     }
 }

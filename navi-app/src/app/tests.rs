@@ -56,7 +56,8 @@ fn keymap() {
     assert_eq!(k(KeyCode::Up), Some(KeyAction::Up));
     assert_eq!(k(KeyCode::Char('g')), Some(KeyAction::Top));
     assert_eq!(k(KeyCode::Home), Some(KeyAction::Top));
-    assert_eq!(k(KeyCode::Char('G')), Some(KeyAction::Bottom));
+    // The Go navi's G: git details; the last row stays on End.
+    assert_eq!(k(KeyCode::Char('G')), Some(KeyAction::GitDetail));
     assert_eq!(k(KeyCode::End), Some(KeyAction::Bottom));
     assert_eq!(k(KeyCode::Enter), Some(KeyAction::Attach));
     assert_eq!(k(KeyCode::Char('f')), Some(KeyAction::CycleFilter));
@@ -65,7 +66,10 @@ fn keymap() {
     assert_eq!(k(KeyCode::Char('?')), Some(KeyAction::ToggleHelp));
     assert_eq!(k(KeyCode::Char('z')), None);
     assert_eq!(k(KeyCode::Char('x')), Some(KeyAction::Kill));
-    assert_eq!(k(KeyCode::Tab), Some(KeyAction::TogglePreview));
+    assert_eq!(k(KeyCode::Tab), Some(KeyAction::FocusPreview));
+    assert_eq!(k(KeyCode::Char('p')), Some(KeyAction::TogglePreview));
+    assert_eq!(k(KeyCode::Char('d')), Some(KeyAction::Acknowledge));
+    assert_eq!(k(KeyCode::Char('D')), Some(KeyAction::Dismiss));
     // Ctrl-j is not j.
     assert_eq!(
         key_action(
@@ -83,17 +87,22 @@ fn keymap() {
         key_action(&key(KeyCode::Esc), Mode::Overlay),
         Some(KeyAction::CloseOverlay)
     );
-    // In an overlay the navigation keys scroll it (the sources list); S toggles it.
+    // In an overlay the navigation keys scroll it (sources, help); M toggles the sources.
     assert_eq!(
         key_action(&key(KeyCode::Char('j')), Mode::Overlay),
         Some(KeyAction::Down)
     );
+    assert_eq!(
+        key_action(&key(KeyCode::Char('G')), Mode::Overlay),
+        Some(KeyAction::Bottom)
+    );
     assert_eq!(key_action(&key(KeyCode::Char('x')), Mode::Overlay), None);
     assert_eq!(
-        key_action(&key(KeyCode::Char('S')), Mode::Overlay),
+        key_action(&key(KeyCode::Char('M')), Mode::Overlay),
         Some(KeyAction::ToggleSources)
     );
-    assert_eq!(k(KeyCode::Char('S')), Some(KeyAction::ToggleSources));
+    assert_eq!(k(KeyCode::Char('M')), Some(KeyAction::ToggleSources));
+    assert_eq!(k(KeyCode::Char('S')), Some(KeyAction::SoundPicker));
     assert_eq!(k(KeyCode::Char('/')), Some(KeyAction::Search));
     assert_eq!(k(KeyCode::Char('3')), Some(KeyAction::StatusFilter(3)));
     assert_eq!(k(KeyCode::Char('s')), Some(KeyAction::CycleSort));
@@ -140,7 +149,7 @@ async fn keys_drive_the_app() {
     app.on_key(&key(KeyCode::Char('o')));
     assert!(!app.model.hides_offline());
 
-    app.on_key(&key(KeyCode::Char('G')));
+    app.on_key(&key(KeyCode::End));
     assert_eq!(app.model.selected_index(), Some(2));
     app.on_key(&key(KeyCode::Char('k')));
     assert_eq!(app.model.selected_index(), Some(1));
@@ -251,6 +260,9 @@ fn type_keys(app: &mut App, text: &str) {
 #[tokio::test]
 async fn search_narrows_as_you_type_and_esc_clears_it() {
     let mut app = app_with(false).await;
+    // The filtering search is the option F turns on (the Go navi's highlights).
+    app.on_key(&key(KeyCode::Char('F')));
+    assert!(app.ui.search_filters);
     app.on_key(&key(KeyCode::Char('/')));
     assert_eq!(app.mode(), Mode::Search);
     type_keys(&mut app, "AL");
@@ -269,8 +281,8 @@ async fn search_narrows_as_you_type_and_esc_clears_it() {
     assert_ne!(app.model.selected_index(), before);
     app.on_key(&key(KeyCode::Char('N')));
     assert_eq!(app.model.selected_index(), before);
-    // A status filter, then Esc clears both.
-    app.on_key(&key(KeyCode::Char('2')));
+    // A status filter (3: working), then Esc clears both.
+    app.on_key(&key(KeyCode::Char('3')));
     assert_eq!(app.model.len(), 1);
     app.on_key(&key(KeyCode::Esc));
     assert_eq!((app.model.len(), app.model.query()), (3, ""));
@@ -286,7 +298,7 @@ async fn search_narrows_as_you_type_and_esc_clears_it() {
 #[tokio::test]
 async fn next_attention_sort_density_and_details() {
     let mut app = app_with(false).await;
-    app.on_key(&key(KeyCode::Char('G')));
+    app.on_key(&key(KeyCode::End));
     app.on_key(&key(KeyCode::Char('!')));
     assert_eq!(app.model.selected_session().unwrap().tmux_session, "my app");
     app.on_key(&key(KeyCode::Char('s')));
@@ -390,4 +402,106 @@ fn the_selection_stays_on_the_top_row_until_the_user_moves_it() {
     ]));
     assert_eq!(selected(&app), "alpha");
     assert_eq!(app.model.selected_index(), Some(2));
+}
+
+/// The Go navi's keys, each doing what it did there (github stwalsh4118/navi,
+/// internal/tui/model.go), and every function that moved still reachable.
+#[tokio::test]
+async fn the_go_navi_keys_do_what_they_did() {
+    use navi_core::Status;
+    let mut app = app_with(false).await;
+    let press = |app: &mut App, c: char| app.on_key(&key(KeyCode::Char(c)));
+    // 1-5: one status each; the same key again, or 0, shows every status.
+    for (digit, status) in [
+        ('1', Status::Waiting),
+        ('2', Status::Permission),
+        ('3', Status::Working),
+        ('4', Status::Done),
+        ('5', Status::Error),
+    ] {
+        press(&mut app, digit);
+        assert_eq!(app.model.statuses(), Some(&[status][..]), "{digit}");
+        press(&mut app, digit);
+        assert_eq!(app.model.statuses(), None, "{digit} again");
+    }
+    press(&mut app, '1');
+    assert_eq!(app.model.len(), 1);
+    press(&mut app, '0');
+    assert_eq!((app.model.statuses(), app.model.len()), (None, 3));
+    // G: the git dialog of the selected session.
+    press(&mut app, 'G');
+    assert_eq!(app.ui.overlay, Overlay::Git);
+    app.on_key(&key(KeyCode::Esc));
+    assert_eq!(app.ui.overlay, Overlay::None);
+    // S: the sound-pack picker's key (the picker itself is not built yet: it says so).
+    press(&mut app, 'S');
+    assert!(app
+        .ui
+        .message
+        .as_ref()
+        .unwrap()
+        .text
+        .contains("sound packs"));
+    // Tab: shows the preview, then focuses it; j/k, PgUp/PgDn, g/G scroll it.
+    app.on_key(&key(KeyCode::Tab));
+    assert!(app.ui.preview.visible && app.mode() == Mode::List);
+    app.on_key(&key(KeyCode::Tab));
+    assert_eq!(app.mode(), Mode::Preview);
+    let selected = app.model.selected_index();
+    app.ui.preview.page = 10;
+    press(&mut app, 'k');
+    assert_eq!(app.ui.preview.back, 1);
+    app.on_key(&key(KeyCode::PageUp));
+    assert_eq!(app.ui.preview.back, 11);
+    app.on_key(&key(KeyCode::PageDown));
+    press(&mut app, 'j');
+    assert_eq!(app.ui.preview.back, 0);
+    press(&mut app, 'g');
+    assert_eq!(app.ui.preview.back, usize::MAX);
+    press(&mut app, 'G');
+    assert_eq!(app.ui.preview.back, 0);
+    assert_eq!(
+        app.model.selected_index(),
+        selected,
+        "the list did not move"
+    );
+    app.on_key(&key(KeyCode::Tab));
+    assert_eq!(app.mode(), Mode::List);
+    app.on_key(&key(KeyCode::Tab));
+    app.on_key(&key(KeyCode::Esc));
+    assert_eq!(app.mode(), Mode::List, "Esc leaves the preview too");
+    press(&mut app, 'p');
+    assert!(!app.ui.preview.visible);
+    // /: highlights matches (every row stays), [i/N], n/N jump between them.
+    press(&mut app, '/');
+    type_keys(&mut app, "ta");
+    app.on_key(&key(KeyCode::Enter));
+    assert_eq!(app.model.len(), 3, "highlight mode keeps every row");
+    assert_eq!(app.ui.find, "ta");
+    assert_eq!(app.model.selected_session().unwrap().tmux_session, "beta");
+    let matches = crate::ui::match_position(&app.model, "ta");
+    assert_eq!(matches, (Some(1), 1));
+    press(&mut app, 'g');
+    assert_eq!(crate::ui::match_position(&app.model, "ta").0, None);
+    press(&mut app, 'n');
+    assert_eq!(app.model.selected_session().unwrap().tmux_session, "beta");
+    app.on_key(&key(KeyCode::Esc));
+    assert_eq!(app.ui.find, "");
+    // F: the filtering search instead, the query carried over.
+    press(&mut app, '/');
+    type_keys(&mut app, "al");
+    app.on_key(&key(KeyCode::Enter));
+    press(&mut app, 'F');
+    assert_eq!((app.model.query(), app.model.len()), ("al", 1));
+    press(&mut app, 'F');
+    assert_eq!((app.model.query(), app.ui.find.as_str()), ("", "al"));
+    app.on_key(&key(KeyCode::Esc));
+    // Moved: the last row on End, the sources on M, dismiss of ended rows on D (see
+    // act_tests), bookmarks and tags unchanged.
+    app.on_key(&key(KeyCode::End));
+    assert_eq!(app.model.selected_index(), Some(2));
+    press(&mut app, 'M');
+    assert_eq!(app.ui.overlay, Overlay::Sources);
+    press(&mut app, 'M');
+    assert_eq!(app.ui.overlay, Overlay::None);
 }

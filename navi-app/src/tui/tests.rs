@@ -405,7 +405,7 @@ async fn keys_draw_at_once() {
         notifications: None,
     };
     // Three keys within a few milliseconds: each one's frame is drawn (user-paced).
-    for k in ['?', '?', 'S'] {
+    for k in ['?', '?', 'M'] {
         in_tx.send(key(KeyCode::Char(k))).await.unwrap();
     }
     run_loop(

@@ -175,8 +175,30 @@ fn title_line(model: &Model, ui: &UiState) -> Line<'static> {
     Line::from(left)
 }
 
+/// Where the selection is among the rows matching `query` (1-based, `None` when it is
+/// not on one), and how many match: the Go navi's `[i/N]`.
+pub(crate) fn match_position(model: &Model, query: &str) -> (Option<usize>, usize) {
+    let selected = model.selected_index();
+    let mut at = None;
+    let mut n = 0;
+    for (i, s) in model.rows().enumerate() {
+        if navi_core::matches_query(s, query) {
+            n += 1;
+            if Some(i) == selected {
+                at = Some(n);
+            }
+        }
+    }
+    (at, n)
+}
+
 /// The rule under the header: `── filter: all · offline: shown · 5 of 5 shown ────`.
-pub(super) fn filter_rule(model: &Model, w: u16, position: Option<String>) -> Line<'static> {
+pub(super) fn filter_rule(
+    model: &Model,
+    ui: &UiState,
+    w: u16,
+    position: Option<String>,
+) -> Line<'static> {
     let w = usize::from(w);
     let c = model.counts();
     let mut text = format!(
@@ -192,8 +214,16 @@ pub(super) fn filter_rule(model: &Model, w: u16, position: Option<String>) -> Li
         let names: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
         text.push_str(&format!(" · status: {}", names.join("/")));
     }
+    if model.bookmarked_only() {
+        text.push_str(" · ★ bookmarked only");
+    }
     if !model.query().is_empty() {
-        text.push_str(&format!(" · /{}", sanitize(model.query())));
+        text.push_str(&format!(" · filter /{}", sanitize(model.query())));
+    }
+    if !ui.find.is_empty() {
+        let (at, of) = match_position(model, &ui.find);
+        let at = at.map_or("-".to_string(), |i| i.to_string());
+        text.push_str(&format!(" · /{} [{at}/{of}]", sanitize(&ui.find)));
     }
     if model.sort() != navi_core::SortMode::Priority {
         text.push_str(&format!(" · sort: {}", model.sort().label()));

@@ -20,6 +20,8 @@ use ratatui::Frame;
 
 use crate::app::{Level, Overlay, UiState};
 use crate::format::{truncate, width};
+#[cfg(test)]
+pub(crate) use header::match_position;
 
 /// Lines of a session row with its directory and message.
 const FULL_ROW: u16 = 3;
@@ -41,7 +43,7 @@ pub fn draw(frame: &mut Frame, model: &Model, ui: &mut UiState) {
     let (list, preview_area) = preview::split(list, ui);
     let position = rows::position(model, ui, usize::from(list.height));
     frame.render_widget(
-        Paragraph::new(header::filter_rule(model, gap.width, position)),
+        Paragraph::new(header::filter_rule(model, ui, gap.width, position)),
         gap,
     );
     rows::draw_rows(frame, list, model, ui);
@@ -51,7 +53,8 @@ pub fn draw(frame: &mut Frame, model: &Model, ui: &mut UiState) {
     frame.render_widget(Paragraph::new(footer_line(ui, footer.width)), footer);
     match ui.overlay {
         Overlay::None => {}
-        Overlay::Help => help::draw_help(frame, area),
+        Overlay::Help => help::draw_help(frame, area, ui),
+        Overlay::Git => details::draw_git(frame, area, model, ui),
         Overlay::Details => details::draw_details(frame, area, model, ui),
         Overlay::Problems => details::draw_problems(frame, area, model, ui),
         Overlay::Sources => sources::draw_sources(frame, area, model, ui),

@@ -27,24 +27,41 @@ pub(super) fn split(area: Rect, ui: &UiState) -> (Rect, Option<Rect>) {
     (list, Some(preview))
 }
 
-/// Draws the pane: a titled border, the pane's last lines (what is on its screen).
-pub(super) fn draw(frame: &mut Frame, area: Rect, ui: &UiState) {
-    let p = &ui.preview;
-    let title = match &p.of {
+/// Draws the pane: a titled border, the pane's last lines (what is on its screen), or,
+/// scrolled back (Tab, then k / PgUp), earlier lines of its scrollback.
+pub(super) fn draw(frame: &mut Frame, area: Rect, ui: &mut UiState) {
+    let p = &mut ui.preview;
+    let mut title = match &p.of {
         Some((Some(remote), name)) => format!(" {} [{}] ", clean(name), clean(remote)),
         Some((None, name)) => format!(" {} ", clean(name)),
         None => " preview ".to_string(),
     };
+    let lines: Vec<&str> = p.text.lines().collect();
+    let border = match p.focused {
+        true => Color::Yellow,
+        false => Color::DarkGray,
+    };
     let block = Block::default()
         .borders(Borders::ALL)
-        .title(title)
-        .border_style(Style::new().fg(Color::DarkGray));
+        .border_style(Style::new().fg(border));
     let inner = block.inner(area);
     let rows = usize::from(inner.height);
-    let lines: Vec<&str> = p.text.lines().collect();
-    // The bottom of the pane is where Claude asks; keep it in view.
-    let from = lines.len().saturating_sub(rows);
-    let text: Vec<Line> = lines[from..]
+    p.page = rows.max(1);
+    // The bottom of the pane is where Claude asks; keep it in view unless scrolled back.
+    let bottom = lines.len().saturating_sub(rows);
+    p.back = p.back.min(bottom);
+    let from = bottom - p.back;
+    if p.focused || p.back > 0 {
+        title.push_str(&format!(
+            "[{}–{} of {}{}] ",
+            (from + 1).min(lines.len()),
+            (from + rows).min(lines.len()),
+            lines.len(),
+            if p.focused { ", Tab: back" } else { "" }
+        ));
+    }
+    let block = block.title(title);
+    let text: Vec<Line> = lines[from..(from + rows).min(lines.len())]
         .iter()
         .map(|l| Line::raw(l.to_string()))
         .collect();

@@ -733,3 +733,97 @@ fn marks_show_on_the_row_and_in_the_details() {
 }
 
 mod many_sources;
+
+/// `?` at 80x24 and 220x60: sized to the terminal, wrapped, and every line of it seen by
+/// scrolling with the navigation keys (the app's `j` / PgDn move `help_scroll`).
+#[test]
+fn help_overlay_fits_the_terminal_and_scrolls_through_every_line() {
+    for (w, h) in [(80u16, 24u16), (220, 60)] {
+        let mut ui = ui();
+        let model = model_with(default_sessions(), &ui);
+        ui.overlay = crate::app::Overlay::Help;
+        let inner = usize::from(w.min(120) - 2);
+        let want: Vec<String> = super::help::help_text(&ui, inner)
+            .iter()
+            .map(|l| l.to_string().trim().to_string())
+            .filter(|l| !l.is_empty())
+            .collect();
+        assert!(want.iter().any(|l| l.starts_with("b  t  B")), "{want:?}");
+        let mut seen = String::new();
+        ui.help_scroll = 0;
+        for _ in 0..40 {
+            let t = render(&model, &mut ui, w, h);
+            let text = screen(&t);
+            assert!(text.contains("navi help"), "{w}x{h}\n{text}");
+            seen.push_str(&text);
+            seen.push('\n');
+            let before = ui.help_scroll;
+            ui.help_scroll += ui.help_page;
+            render(&model, &mut ui, w, h);
+            if ui.help_scroll == before {
+                break;
+            }
+        }
+        for line in &want {
+            // A line is in view whole: no cell of it is cut at the border.
+            assert!(
+                seen.contains(line.as_str()),
+                "{w}x{h}: never shown: {line:?}"
+            );
+        }
+    }
+}
+
+/// Every active filter is named in the rule under the header, the highlighted search
+/// with the Go navi's `[i/N]`, and the matching rows marked.
+#[test]
+fn the_filter_rule_names_every_filter_and_the_search_position() {
+    let mut ui = ui();
+    let mut model = model_with(default_sessions(), &ui);
+    model.set_bookmarked_only(true);
+    let text = screen(&render(&model, &mut ui, 160, 30));
+    assert!(text.contains("★ bookmarked only"), "{text}");
+    model.set_bookmarked_only(false);
+    ui.find = "o".into(); // notes, deploy (hyperion too)
+    model.select_index(0);
+    let (at, of) = super::header::match_position(&model, "o");
+    let t = render(&model, &mut ui, 160, 30);
+    let text = screen(&t);
+    assert!(
+        text.contains(&format!("/o [{}/{of}]", at.unwrap())),
+        "{text}"
+    );
+    ui.find = "notes".into();
+    model.select_index(1); // hyperion: not a match
+    let t = render(&model, &mut ui, 160, 30);
+    let text = screen(&t);
+    assert!(text.contains("/notes [-/1]"), "{text}");
+    let row = row_of(&t, "⏳ notes");
+    assert_eq!(t.backend().buffer()[(0, row)].symbol(), "»", "{text}");
+}
+
+/// The focused preview scrolls through the scrollback: its title says where it is.
+#[test]
+fn the_preview_scrolls_back() {
+    let mut ui = ui();
+    let model = model_with(default_sessions(), &ui);
+    ui.preview.visible = true;
+    ui.preview.percent = 50;
+    ui.preview.side = true;
+    ui.preview.focused = true;
+    ui.preview.of = Some((None, "notes".into()));
+    ui.preview.text = (1..=50).map(|i| format!("line {i}\n")).collect();
+    let text = screen(&render(&model, &mut ui, 120, 20));
+    assert!(
+        text.contains("line 50") && !text.contains("line 20 "),
+        "{text}"
+    );
+    assert!(text.contains("of 50, Tab: back]"), "{text}");
+    ui.preview.back = usize::MAX; // g: the top
+    let text = screen(&render(&model, &mut ui, 120, 20));
+    assert!(
+        text.contains("line 1 ") && !text.contains("line 50"),
+        "{text}"
+    );
+    assert!(text.contains("[1–"), "{text}");
+}

@@ -347,3 +347,69 @@ fn new_confirms_the_session_stays_up() {
         );
     }
 }
+
+/// The preview holds the 50 lines of scrollback above the screen (the Go navi's
+/// `capture-pane -S -50`), not only what the 24-line screen shows.
+#[test]
+fn the_preview_holds_scrollback() {
+    let s = Server::start();
+    let dir = s.status_dir();
+    new(
+        &s,
+        "long",
+        &["sh", "-c", "seq 1 120; echo all-printed; exec cat"],
+    )
+    .unwrap();
+    let mut text = String::new();
+    for _ in 0..100 {
+        text = match act(&s.tmux, &dir, "long", &Action::Preview).unwrap() {
+            ActionOutput::Text(t) => t,
+            other => panic!("{other:?}"),
+        };
+        if text.contains("all-printed") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines.contains(&"all-printed"), "{text}");
+    // The screen is 24 lines: 120 is on it, 80 only in the scrollback.
+    assert!(lines.contains(&"120") && lines.contains(&"80"), "{text}");
+    assert!(
+        lines.len() > 60 && !lines.contains(&"20"),
+        "{} lines",
+        lines.len()
+    );
+}
+
+/// `d` (the Go navi's acknowledge): status back to working, message cleared, the rest
+/// of the file kept; refused without a status file.
+#[test]
+fn acknowledge_rewrites_the_status_file_under_the_lock() {
+    let s = Server::start();
+    let dir = s.status_dir();
+    let file = dir.join("api.json");
+    std::fs::write(
+        &file,
+        r#"{"tmux_session":"api","status":"permission","message":"Allow Bash?","cwd":"/w","timestamp":5,"extra":1}"#,
+    )
+    .unwrap();
+    let out = act(&s.tmux, &dir, "api", &Action::Acknowledge).unwrap();
+    assert_eq!(out, ActionOutput::Done("acknowledged api".into()));
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(
+        (v["status"].as_str(), v["message"].as_str()),
+        (Some("working"), Some(""))
+    );
+    assert_eq!(
+        (v["cwd"].as_str(), v["extra"].as_i64()),
+        (Some("/w"), Some(1))
+    );
+    assert!(v["timestamp"].as_i64().unwrap() > 5);
+    let e = act(&s.tmux, &dir, "nothere", &Action::Acknowledge).unwrap_err();
+    assert!(e.to_string().contains("no status file"), "{e}");
+    std::fs::write(dir.join("bad.json"), "[1]").unwrap();
+    let e = act(&s.tmux, &dir, "bad", &Action::Acknowledge).unwrap_err();
+    assert!(e.to_string().contains("not a JSON object"), "{e}");
+    assert_eq!(std::fs::read(dir.join("bad.json")).unwrap(), b"[1]");
+}

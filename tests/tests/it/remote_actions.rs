@@ -278,3 +278,59 @@ fn drawn_names_reach_the_remote_tmux_exactly() {
         .unwrap();
     assert_eq!(server.accepted_publickey(), 1, "one login for every case");
 }
+
+/// Over the real sshd: the preview holds the 50 lines of scrollback above the screen
+/// (through the connection's preview loop), and `d`'s acknowledge rewrites the remote
+/// status file (working, message cleared, the rest kept); refused without a file.
+#[test]
+fn remote_preview_scrollback_and_acknowledge() {
+    if !sshd::sshd_or_skip() {
+        return;
+    }
+    let remote = Remote::start();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let act = |name: &str, action: Action| rt.block_on(remote.source.act(name, &action));
+    let command = ["sh", "-c", "seq 1 120; echo all-printed; exec cat"];
+    act(
+        "long",
+        Action::New {
+            dir: "~".into(),
+            command: command.iter().map(|c| c.to_string()).collect(),
+        },
+    )
+    .unwrap();
+    let mut pane = String::new();
+    for _ in 0..100 {
+        let ActionOutput::Text(p) = act("long", Action::Preview).unwrap() else {
+            panic!("a preview is text")
+        };
+        pane = p;
+        if pane.contains("all-printed") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let lines: Vec<&str> = pane.lines().collect();
+    assert!(lines.contains(&"120") && lines.contains(&"80"), "{pane}");
+    assert!(!lines.contains(&"20"), "{pane}");
+
+    let file = remote.home.join(".claude-sessions/long.json");
+    std::fs::write(
+        &file,
+        r#"{"tmux_session":"long","status":"permission","message":"Allow?","timestamp":3,"x":1}"#,
+    )
+    .unwrap();
+    let out = act("long", Action::Acknowledge).unwrap();
+    assert_eq!(out, ActionOutput::Done("acknowledged long on dev".into()));
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(
+        (v["status"].as_str(), v["message"].as_str(), v["x"].as_i64()),
+        (Some("working"), Some(""), Some(1))
+    );
+    assert!(v["timestamp"].as_i64().unwrap() > 3);
+    let e = act("nothere", Action::Acknowledge).unwrap_err();
+    assert!(e.to_string().contains("has no status file"), "{e}");
+}

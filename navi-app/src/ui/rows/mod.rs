@@ -8,7 +8,7 @@ mod roomy;
 use navi_core::text::sanitize;
 use navi_core::{Model, SessionInfo, Status};
 use ratatui::layout::Rect;
-use ratatui::style::{Modifier, Style};
+use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
@@ -18,6 +18,8 @@ use crate::format::truncate;
 
 /// The mark in front of the selected row: the selection shows without colour too.
 const CURSOR: &str = "▶";
+/// The mark in front of a row matching the search (highlight mode, the Go navi's).
+const MATCH: &str = "»";
 
 /// Which rows are on screen, and how they are drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,16 +44,26 @@ fn roomy_height(s: &SessionInfo, height: usize) -> usize {
 }
 
 /// Whether the list is drawn compact: by choice, or (auto) when the roomy rows would not
-/// all fit.
+/// all fit. Auto has hysteresis at a given height: roomy turns compact when the rows do
+/// not fit, compact turns roomy again only when they would fill at most two thirds of
+/// the list, so a row coming and going at the edge does not flip the layout.
 fn is_compact(model: &Model, ui: &UiState, height: usize) -> bool {
     match ui.density {
         Density::Compact => true,
         Density::Roomy => false,
         Density::Auto => {
+            let was_compact = ui
+                .auto_compact
+                .filter(|(h, _)| *h == height)
+                .map(|(_, c)| c);
+            let limit = match was_compact {
+                Some(true) => height * 2 / 3,
+                _ => height,
+            };
             let mut need = 0;
             model.rows().any(|s| {
                 need += roomy_height(s, height);
-                need > height
+                need > limit
             })
         }
     }
@@ -115,6 +127,7 @@ pub(super) fn draw_rows(frame: &mut Frame, area: Rect, model: &Model, ui: &mut U
     let height = usize::from(area.height);
     let w = usize::from(area.width);
     let window = plan(model, ui, height);
+    ui.auto_compact = Some((height, window.compact));
     ui.scroll = window.first;
     ui.page = window.count.max(1);
     ui.hits.clear();
@@ -138,9 +151,21 @@ pub(super) fn draw_rows(frame: &mut Frame, area: Rect, model: &Model, ui: &mut U
         let top = area.y + u16::try_from(lines.len()).unwrap_or(u16::MAX);
         let rows_height = u16::try_from(row.len().max(1)).unwrap_or(1);
         ui.hits.push((top, top + rows_height - 1, i));
-        let mark = if chosen { CURSOR } else { " " };
+        let found = !ui.find.is_empty() && navi_core::matches_query(s, &ui.find);
+        let mark = match (chosen, found) {
+            (true, _) => CURSOR,
+            (false, true) => MATCH,
+            (false, false) => " ",
+        };
         for (n, line) in row.into_iter().enumerate() {
-            let lead = Span::raw(if n == 0 { mark } else { " " });
+            let lead = match (n, found) {
+                (0, true) => Span::styled(
+                    mark,
+                    Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+                ),
+                (0, false) => Span::raw(mark),
+                _ => Span::raw(" "),
+            };
             let mut spans = vec![lead];
             spans.extend(line.spans);
             let mut line = Line::from(spans);

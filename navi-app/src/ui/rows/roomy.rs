@@ -90,7 +90,7 @@ fn name_line(s: &SessionInfo, ui: &UiState) -> Vec<Span<'static>> {
     }
     left.extend(agent_spans(s, ui));
     if let Some(pbi) = &s.current_pbi {
-        left.push(Span::styled(format!("  PBI-{}", sanitize(pbi)), dim));
+        left.push(Span::styled(format!("  {}", pbi_label(pbi)), dim));
     }
     let badges = badges(s);
     if !badges.is_empty() {
@@ -162,4 +162,23 @@ fn message_line(s: &SessionInfo, w: usize) -> Option<Line<'static>> {
         ],
         w,
     )))
+}
+
+/// `current_pbi` as the Go navi shows it: as written (`PBI-57`), a bare number as `PBI-57`.
+pub(crate) fn pbi_label(pbi: &str) -> String {
+    let pbi = sanitize(pbi.trim());
+    match !pbi.is_empty() && pbi.chars().all(|c| c.is_ascii_digit()) {
+        true => format!("PBI-{pbi}"),
+        false => pbi.into_owned(),
+    }
+}
+
+#[cfg(test)]
+mod pbi_tests {
+    #[test]
+    fn pbi_is_shown_as_the_go_navi_shows_it() {
+        assert_eq!(super::pbi_label("PBI-57"), "PBI-57");
+        assert_eq!(super::pbi_label("57"), "PBI-57");
+        assert_eq!(super::pbi_label("TASK-3"), "TASK-3");
+    }
 }

@@ -28,7 +28,7 @@ use super::channel::{open_channel, read_channel, OwnedChannel, ReadEnd};
 use super::connect::Connection;
 use super::{PollTime, Pool};
 use crate::remote::{end_marker, new_nonce};
-use crate::shell::RemoteCommand;
+use crate::shell::{RemoteCommand, Stdin};
 
 /// The loop (see the module docs). `dec` keeps trailing newlines (`$(...)` would drop
 /// them) by decoding with an `x` after the value.
@@ -142,6 +142,8 @@ impl Pool {
     ) -> Result<PreviewChannel, SourceError> {
         let mut ch = open_channel(conn, &self.target, time.deadline, time.allowed).await?;
         let line = RemoteCommand::new(PREVIEW_LOOP)
+            .stdin(Stdin::Requests)
+            .within(None)
             .to_command_line()
             .map_err(|e| SourceError::Other(e.to_string().into()))?;
         ch.exec(line).await.map_err(|e| {

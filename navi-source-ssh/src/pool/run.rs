@@ -11,7 +11,9 @@ use tokio::time::{timeout_at, Instant};
 use super::channel::open_channel;
 use super::{PollTime, Pool};
 use crate::error::russh_error;
-use crate::shell::{summarize_remote_output, RemoteCommand};
+use crate::shell::{
+    summarize_remote_output, RemoteCommand, Stdin, EXIT_LIMIT, LIMIT_MESSAGE,
+};
 
 /// What a remote command printed and how it ended.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -55,6 +57,17 @@ impl Pool {
         timeout: Duration,
         max_stdout: usize,
     ) -> Result<RemoteOutput, SourceError> {
+        // The remote ends the command by itself a second before navi would give up, so
+        // a hung command fails with the remote's own words; with no input, the end of
+        // the channel's stdin (navi gone) ends it at once.
+        let unused = stdin.is_empty();
+        let command = command
+            .clone()
+            .within(Some(remote_limit(timeout)))
+            .stdin(match unused {
+                true => Stdin::Unused,
+                false => Stdin::Input,
+            });
         let line = command.to_command_line().map_err(|e| {
             SourceError::Other(self.target.detail(format!("cannot build the command: {e}")))
         })?;
@@ -74,9 +87,13 @@ impl Pool {
                     .await
                     .map_err(|e| russh_error(e, &target, "sending input", timeout))?;
             }
-            ch.send_eof()
-                .await
-                .map_err(|e| russh_error(e, &target, "sending input", timeout))?;
+            // With no input the channel's stdin stays open until navi is done: its end
+            // tells the remote that navi is gone.
+            if !unused {
+                ch.send_eof()
+                    .await
+                    .map_err(|e| russh_error(e, &target, "sending input", timeout))?;
+            }
             let mut out = RemoteOutput::default();
             loop {
                 match ch.wait().await {
@@ -101,7 +118,7 @@ impl Pool {
                     }
                     Some(ChannelMsg::Close) | None => {
                         ch.mark_closed();
-                        return Ok(out);
+                        return stopped_by_limit(out, &target);
                     }
                     Some(_) => {}
                 }
@@ -114,5 +131,42 @@ impl Pool {
                 format!("waiting for a command on {}", self.target),
             )),
         }
+    }
+}
+
+/// The time limit a command run within `timeout` gets on the remote: a second less (at
+/// least one second), so the remote's own message arrives before navi gives up.
+fn remote_limit(timeout: Duration) -> Duration {
+    timeout
+        .saturating_sub(Duration::from_secs(1))
+        .max(Duration::from_secs(1))
+}
+
+/// `out`, or the error of a command its remote time limit ended (what it said last
+/// included, e.g. a tmux that did not answer).
+fn stopped_by_limit(
+    out: RemoteOutput,
+    target: &crate::target::Target,
+) -> Result<RemoteOutput, SourceError> {
+    let text = String::from_utf8_lossy(&out.stderr);
+    if out.status != Some(EXIT_LIMIT) || !text.contains(LIMIT_MESSAGE) {
+        return Ok(out);
+    }
+    Err(SourceError::Remote(target.detail(format!(
+        "the command was stopped on the remote by its time limit (a hung tmux or a \
+         command that did not end?); its processes were ended there: {}",
+        summarize_remote_output(&out.stderr, 300)
+    ))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_remote_limit_is_a_second_short_of_the_timeout() {
+        assert_eq!(remote_limit(Duration::from_secs(20)), Duration::from_secs(19));
+        assert_eq!(remote_limit(Duration::from_millis(1500)), Duration::from_secs(1));
+        assert_eq!(remote_limit(Duration::ZERO), Duration::from_secs(1));
     }
 }

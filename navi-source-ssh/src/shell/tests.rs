@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 fn shell_sample_command_line_is_exact() {
     let line = RemoteCommand::new("exec tmux attach-session -t \"$1\"")
         .arg("dev")
+        .for_terminal()
         .to_command_line()
         .unwrap();
     assert_eq!(
@@ -34,6 +35,7 @@ fn shell_sample_command_line_is_exact() {
 fn shell_hostile_sample_has_no_special_characters() {
     let line = RemoteCommand::new("exec tmux attach-session -t \"$1\"")
         .arg("\\'; touch /tmp/x #")
+        .for_terminal()
         .to_command_line()
         .unwrap();
     assert_eq!(
@@ -46,12 +48,16 @@ fn shell_hostile_sample_has_no_special_characters() {
 
 #[test]
 fn shell_program_quotes_operands_and_always_resets_them() {
-    let none = RemoteCommand::new("echo \"$#\"").program().unwrap();
+    let none = RemoteCommand::new("echo \"$#\"")
+        .for_terminal()
+        .program()
+        .unwrap();
     assert_eq!(none, b"set --\necho \"$#\"");
     let some = RemoteCommand::new("x")
         .arg("it's")
         .arg(b"")
         .args(["-n", "a\n"])
+        .for_terminal()
         .program()
         .unwrap();
     assert_eq!(some, b"set -- 'it'\\''s' '' '-n' 'a\n'\nx");

@@ -326,9 +326,9 @@ impl RemoteCommand {
 
     /// The script inside the wrapper that bounds it on the remote.
     fn bounded_script(&self) -> String {
-        let limit = self
-            .limit
-            .map_or(0, |d| (d.as_secs() + u64::from(d.subsec_nanos() > 0)).max(1));
+        let limit = self.limit.map_or(0, |d| {
+            (d.as_secs() + u64::from(d.subsec_nanos() > 0)).max(1)
+        });
         let stdin = match self.stdin {
             Stdin::Input => "input",
             Stdin::Requests => "requests",

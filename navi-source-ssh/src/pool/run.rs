@@ -11,9 +11,7 @@ use tokio::time::{timeout_at, Instant};
 use super::channel::open_channel;
 use super::{PollTime, Pool};
 use crate::error::russh_error;
-use crate::shell::{
-    summarize_remote_output, RemoteCommand, Stdin, EXIT_LIMIT, LIMIT_MESSAGE,
-};
+use crate::shell::{summarize_remote_output, RemoteCommand, Stdin, EXIT_LIMIT, LIMIT_MESSAGE};
 
 /// What a remote command printed and how it ended.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -165,8 +163,14 @@ mod tests {
 
     #[test]
     fn the_remote_limit_is_a_second_short_of_the_timeout() {
-        assert_eq!(remote_limit(Duration::from_secs(20)), Duration::from_secs(19));
-        assert_eq!(remote_limit(Duration::from_millis(1500)), Duration::from_secs(1));
+        assert_eq!(
+            remote_limit(Duration::from_secs(20)),
+            Duration::from_secs(19)
+        );
+        assert_eq!(
+            remote_limit(Duration::from_millis(1500)),
+            Duration::from_secs(1)
+        );
         assert_eq!(remote_limit(Duration::ZERO), Duration::from_secs(1));
     }
 }

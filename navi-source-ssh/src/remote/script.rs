@@ -219,7 +219,11 @@ fn tmux_functions() -> String {
 /// them, or `head -c cap+1` per file where awk does not work. Stops at
 /// [`ANSWER_BUDGET`] bytes; the files past it are skipped records.
 pub(super) fn frame_fragment() -> String {
-    format!("{}; if [ $# -gt 0 ]; then {}; fi", SIZED_ONLY, frame_sized())
+    format!(
+        "{}; if [ $# -gt 0 ]; then {}; fi",
+        SIZED_ONLY,
+        frame_sized()
+    )
 }
 
 /// Leaves in `"$@"` only the files whose size (as `stat` says: `[ -s ]`) is above 0,

@@ -34,7 +34,10 @@ fn can_run(shell: &str, path: Option<&Path>) -> bool {
     if root && path.is_some() {
         return true;
     }
-    let why = format!("root with useradd: {root}, {shell} found: {}", path.is_some());
+    let why = format!(
+        "root with useradd: {root}, {shell} found: {}",
+        path.is_some()
+    );
     assert!(
         std::env::var("NAVI_REQUIRE_SHELLS").as_deref() != Ok("1"),
         "NAVI_REQUIRE_SHELLS=1 but the bounded-remote test cannot run: {why}"
@@ -53,6 +56,9 @@ struct World {
     bin: PathBuf,
     tmux_dir: PathBuf,
     keys: PathBuf,
+    /// Processes of the user's uid before anything ran (a uid reused after a deleted
+    /// user whose processes live on): not this test's.
+    strangers: Vec<String>,
     _scratch: tempfile::TempDir,
 }
 
@@ -63,12 +69,17 @@ impl World {
         let home = scratch.path().join("home");
         let bin = scratch.path().join("bin");
         let tmux_dir = home.join("tmux");
-        for d in [home.join(".claude-sessions"), home.join("work"), tmux_dir.clone()] {
+        for d in [
+            home.join(".claude-sessions"),
+            home.join("work"),
+            tmux_dir.clone(),
+        ] {
             std::fs::create_dir_all(d).unwrap();
         }
         std::fs::create_dir_all(&bin).unwrap();
         std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
         let user = TestUser::create(tag, shell, &home);
+        let strangers = processes_of(uid_of(&user.name));
         let keys = scratch.path().join("keys");
         std::fs::create_dir(&keys).unwrap();
         let public = sshd::keygen(&keys.join("id_ed25519"), "");
@@ -87,11 +98,7 @@ impl World {
         ] {
             std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
         }
-        std::fs::write(
-            keys.join("known_hosts"),
-            server.known_hosts_line() + "\n",
-        )
-        .unwrap();
+        std::fs::write(keys.join("known_hosts"), server.known_hosts_line() + "\n").unwrap();
         World {
             server,
             user,
@@ -99,6 +106,7 @@ impl World {
             bin,
             tmux_dir,
             keys,
+            strangers,
             _scratch: scratch,
         }
     }
@@ -133,20 +141,29 @@ impl World {
 
     /// The remote user's numeric uid.
     fn uid(&self) -> u32 {
-        let out = Command::new("id").arg("-u").arg(&self.user.name).output().unwrap();
+        let out = Command::new("id")
+            .arg("-u")
+            .arg(&self.user.name)
+            .output()
+            .unwrap();
         String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
     }
 
     /// Waits (bounded) until no process of the remote user is left; the ones left then.
     fn processes_left(&self) -> Vec<String> {
-        let uid = self.uid();
-        let mut left = processes_of(uid);
+        let uid = uid_of(&self.user.name);
+        let ours = || {
+            let mut left = processes_of(uid);
+            left.retain(|p| !self.strangers.contains(p));
+            left
+        };
+        let mut left = ours();
         for _ in 0..300 {
             if left.is_empty() {
                 break;
             }
             std::thread::sleep(Duration::from_millis(100));
-            left = processes_of(uid);
+            left = ours();
         }
         left
     }
@@ -158,12 +175,21 @@ impl Drop for World {
     }
 }
 
+/// The numeric uid of `user`.
+fn uid_of(user: &str) -> u32 {
+    let out = Command::new("id").arg("-u").arg(user).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+}
+
 /// `pid command line` of every process whose real uid is `uid`, from /proc.
 fn processes_of(uid: u32) -> Vec<String> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
         let name = entry.file_name();
-        let Some(pid) = name.to_str().filter(|n| n.bytes().all(|b| b.is_ascii_digit())) else {
+        let Some(pid) = name
+            .to_str()
+            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        else {
             continue;
         };
         let Ok(status) = std::fs::read_to_string(entry.path().join("status")) else {
@@ -177,7 +203,10 @@ fn processes_of(uid: u32) -> Vec<String> {
         if owner == Some(uid) {
             let cmd = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
             let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
-            found.push(format!("{pid} {}", cmd.chars().take(120).collect::<String>()));
+            found.push(format!(
+                "{pid} {}",
+                cmd.chars().take(120).collect::<String>()
+            ));
         }
     }
     found
@@ -209,7 +238,12 @@ fn endless_and_fifo_files(home: &Path, user: &str) {
     let fifo = dir.join("fifo.json");
     let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
     assert!(made.success());
-    let chown = Command::new("chown").arg("-R").arg(user).arg(&dir).status().unwrap();
+    let chown = Command::new("chown")
+        .arg("-R")
+        .arg(user)
+        .arg(&dir)
+        .status()
+        .unwrap();
     assert!(chown.success());
 }
 
@@ -235,7 +269,11 @@ fn bounded(polling: bool) {
             })
             .expect("the poll ends")
             .unwrap_or_else(|e| panic!("{mode}: poll with an endless file and a FIFO: {e}"));
-        let names: Vec<&str> = report.sessions.iter().map(|s| s.tmux_session.as_str()).collect();
+        let names: Vec<&str> = report
+            .sessions
+            .iter()
+            .map(|s| s.tmux_session.as_str())
+            .collect();
         assert!(names.contains(&"ok"), "{mode}: {names:?}");
 
         // A tmux that never answers: polls fail within their timeout, an action fails
@@ -260,7 +298,10 @@ fn bounded(polling: bool) {
             })
             .expect("the action ends");
         match act {
-            Err(SourceError::Remote(m)) => assert!(m.contains("time limit"), "{mode}: {m}"),
+            Err(SourceError::Remote(m)) => {
+                let m = m.to_string();
+                assert!(m.contains("time limit"), "{mode}: {m}");
+            }
             other => panic!("{mode}: kill with a hung tmux: {other:?}"),
         }
         assert!(w.home.join(".claude-sessions/ok.json").exists(), "{mode}");
@@ -268,7 +309,10 @@ fn bounded(polling: bool) {
     }
     // The source and its runtime are gone: so is every process navi started there.
     let left = w.processes_left();
-    assert!(left.is_empty(), "{mode}: processes left on the remote: {left:#?}");
+    assert!(
+        left.is_empty(),
+        "{mode}: processes left on the remote: {left:#?}"
+    );
 }
 
 #[test]
@@ -320,5 +364,8 @@ fn csh_new_without_a_tmux_server_ends_and_the_session_exists() {
     }
     w.tmux(&["kill-server"]);
     let left = w.processes_left();
-    assert!(left.is_empty(), "csh: processes left on the remote: {left:#?}");
+    assert!(
+        left.is_empty(),
+        "csh: processes left on the remote: {left:#?}"
+    );
 }

@@ -139,16 +139,6 @@ impl World {
             .unwrap()
     }
 
-    /// The remote user's numeric uid.
-    fn uid(&self) -> u32 {
-        let out = Command::new("id")
-            .arg("-u")
-            .arg(&self.user.name)
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
-    }
-
     /// Waits (bounded) until no process of the remote user is left; the ones left then.
     fn processes_left(&self) -> Vec<String> {
         let uid = uid_of(&self.user.name);

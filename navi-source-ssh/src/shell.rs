@@ -54,11 +54,42 @@
 //! decoded program, which is harmless: operands ending in newlines are inside quotes in
 //! `set --`, so they keep them.
 //!
+//! # Bounded on the remote
+//!
+//! Except for the terminal command of `ssh -t` ([`RemoteCommand::for_terminal`]), the
+//! program runs its script inside a wrapper (POSIX `sh`, no `setsid`, `timeout` or
+//! `/proc` needed on the remote) so that nothing it starts outlives navi there:
+//!
+//! * **Its own process group.** sshd starts every session's login shell with
+//!   `setsid()`, and the login shell `exec`s `sh`, so the wrapper leads a process group
+//!   holding everything the script starts (`kill -0 -$$` checks; a local `sh -c` that
+//!   does not lead one runs itself again under `setsid` where there is one). Ending the
+//!   command is `kill` of that group: TERM, CONT (a stopped process gets the TERM), and
+//!   a second later KILL. A tmux server makes its own session, so it is never touched.
+//! * **The channel's end.** What stdin is decides how the remote notices that navi is
+//!   done or gone ([`Stdin`]): a loop's requests are relayed line by line by a reader
+//!   that, at their end, gives the loop `GRACE_SECS` (3 s) to end by itself and then ends the
+//!   group; a command that reads nothing gets `/dev/null` while a reader of the
+//!   channel's stdin does the same at its end (navi keeps it open while it waits). The
+//!   end comes when navi closes the channel, exits or loses the connection (sshd closes
+//!   the pipe).
+//! * **A time limit** (default [`DEFAULT_LIMIT`], `None` for the loops): a `sleep` in
+//!   the background (no limit and no grace where `sleep` cannot run); when it is up the wrapper writes [`LIMIT_MESSAGE`] to stderr, ends
+//!   the group and exits [`EXIT_LIMIT`].
+//! * **No descriptor of the channel but 0–2.** fds 3–9 are closed first (BSD csh leaves
+//!   dups of the channel's pipes on 3–5, and a tmux server started by the script would
+//!   keep the channel open forever); the work gets only its stdin, stdout and stderr.
+//!
+//! On a normal end the wrapper ends its helpers and TERMs what the script left in the
+//! group, then exits with the script's status. The wrapper writes nothing on a normal
+//! run.
+//!
 //! The only thing the line cannot carry is a NUL byte (no argv can), and its length is
 //! bounded by the largest single exec argument Linux accepts ([`MAX_COMMAND_LINE_LEN`]);
 //! both are errors ([`RemoteCommandError`]) rather than a command that fails remotely.
 
 use std::fmt::Write as _;
+use std::time::Duration;
 
 /// The longest command line [`RemoteCommand::to_command_line`] produces: the login shell
 /// gets it as ONE exec argument, and Linux refuses an argument of 128 KiB or more
@@ -117,7 +148,92 @@ pub enum RemoteCommandError {
 pub struct RemoteCommand {
     script: String,
     operands: Vec<Vec<u8>>,
+    /// What stdin is to the script (how the channel's end is noticed).
+    stdin: Stdin,
+    /// The remote-side time limit, `None` for a loop that lives as long as its channel.
+    limit: Option<Duration>,
+    /// The TTY's command of `ssh -t` (attach): not wrapped, it is the terminal's.
+    terminal: bool,
 }
+
+/// What a command's stdin is to it; it decides how the remote notices that navi is done
+/// with the command or gone (see "Bounded on the remote" in the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stdin {
+    /// Input the script reads to its end (a file to write); its end ends nothing, so
+    /// only the time limit bounds the command. The default.
+    Input,
+    /// Requests, one a line, of a long-lived loop: relayed to the script line by line;
+    /// their end (navi stopped, or the connection went) ends every process of the command.
+    Requests,
+    /// Not read: the script's stdin is `/dev/null`, and the end of the channel's stdin
+    /// (navi gave up, or the connection went) ends every process of the command. navi
+    /// keeps the channel's stdin open while it waits for the answer.
+    Unused,
+}
+
+/// The time limit a command gets on the remote unless it says otherwise.
+pub const DEFAULT_LIMIT: Duration = Duration::from_secs(120);
+
+/// Seconds a command gets to end by itself once the channel's stdin ended (a loop's
+/// normal end), before its processes are ended.
+const GRACE_SECS: u64 = 3;
+
+/// Runs before `set --` (so `"$@"` still holds the encoded words): when this `sh` does
+/// not lead its own process group (sshd makes every session's shell one; a local `sh -c`
+/// is not), it runs again under `setsid` where there is one, as `navi-grouped`.
+const PROLOGUE: &str = "kill -0 -$$ 2>/dev/null || case $0 in navi-grouped) ;; *) \
+command -v setsid >/dev/null 2>&1 && exec setsid sh -c 'eval \"$(printf %b \"$@\")\"' navi-grouped \"$@\";; esac
+";
+
+/// The wrapper every non-terminal script runs in (`@SCRIPT@`, `@LIMIT@` in seconds with
+/// 0 for none, `@STDIN@` and `@GRACE@` replaced). See the module docs.
+const BOUND: &str = r#"navi_work() {
+@SCRIPT@
+}
+navi_limit=@LIMIT@; navi_stdin=@STDIN@
+exec 3<&0 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
+navi_grp=; kill -0 -$$ 2>/dev/null && navi_grp=1
+navi_end='if [ "$1" -gt 0 ]; then sleep "$1" || exit 0; fi; trap "" TERM HUP
+if [ -n "$2" ]; then kill -s TERM 0; kill -s CONT 0; sleep 1; kill -s KILL 0; else kill -s KILL "$4"; kill -s TERM "$3"; fi'
+navi_stop=; navi_t=; navi_e=; navi_w=
+trap 'navi_stop=1' TERM
+case $navi_stdin in
+  requests)
+    { exec <&3 2>/dev/null 3<&-; sh -c 'echo "$PPID"'
+      while IFS= read -r navi_l; do printf '%s\n' "$navi_l" || exit 0; done
+      exec sh -c "$navi_end" navi-end @GRACE@ "$navi_grp" $$ "" >/dev/null 2>&1 </dev/null; } |
+      { exec 3<&-; IFS= read -r navi_r; (navi_work "$@"); navi_s=$?; kill -s KILL "$navi_r" 2>/dev/null; exit "$navi_s"; } &
+    navi_w=$!;;
+  unused)
+    (exec </dev/null 3<&-; navi_work "$@") &
+    navi_w=$!
+    { exec <&3 >/dev/null 2>&1 3<&-; while read -r navi_l; do :; done
+      exec sh -c "$navi_end" navi-end @GRACE@ "$navi_grp" $$ "$navi_w" </dev/null; } &
+    navi_e=$!;;
+  *)
+    (exec <&3 3<&-; navi_work "$@") &
+    navi_w=$!;;
+esac
+if [ "$navi_limit" -gt 0 ]; then
+  { exec </dev/null 3<&-; sleep "$navi_limit" >/dev/null 2>&1 || exit 0
+    printf '\nnavi: stopped on the remote: still running after its limit of %s s\n' "$navi_limit" >&2
+    exec sh -c "$navi_end" navi-end 0 "$navi_grp" $$ "$navi_w" >/dev/null 2>&1; } &
+  navi_t=$!
+fi
+exec 3<&- 2>/dev/null
+wait "$navi_w"; navi_s=$?
+[ -n "$navi_stop" ] && exit 124
+trap '' TERM
+for navi_p in $navi_t $navi_e; do kill -s KILL "$navi_p"; done
+[ -n "$navi_grp" ] && { kill -s TERM 0; kill -s CONT 0; }
+exit "$navi_s""#;
+
+/// The exit status of a command its time limit ended (as `timeout(1)`'s).
+pub const EXIT_LIMIT: u32 = 124;
+
+/// The start of the line the wrapper writes to stderr when the time limit ends a command.
+pub const LIMIT_MESSAGE: &str = "navi: stopped on the remote:";
 
 impl RemoteCommand {
     /// A command running `script` with `sh`, without operands so far.
@@ -125,7 +241,35 @@ impl RemoteCommand {
         Self {
             script: script.to_owned(),
             operands: Vec::new(),
+            stdin: Stdin::Input,
+            limit: Some(DEFAULT_LIMIT),
+            terminal: false,
         }
+    }
+
+    /// Says what stdin is to the script (default [`Stdin::Input`]).
+    pub fn stdin(mut self, stdin: Stdin) -> Self {
+        self.stdin = stdin;
+        self
+    }
+
+    /// What stdin is to the script.
+    pub fn stdin_use(&self) -> Stdin {
+        self.stdin
+    }
+
+    /// Limits the command to `limit` on the remote (whole seconds, at least 1; default
+    /// [`DEFAULT_LIMIT`]); `None`: no limit, for a loop whose channel's end ends it.
+    pub fn within(mut self, limit: Option<Duration>) -> Self {
+        self.limit = limit;
+        self
+    }
+
+    /// The command of an interactive `ssh -t` (attach): the terminal's, run as it is
+    /// (sshd hangs up its process group when the terminal goes).
+    pub fn for_terminal(mut self) -> Self {
+        self.terminal = true;
+        self
     }
 
     /// Appends one operand: the next of `"$1"`, `"$2"`, ...
@@ -147,12 +291,17 @@ impl RemoteCommand {
     }
 
     /// The POSIX program `sh` ends up evaluating: `set -- 'OP1' ...`, a newline, the
-    /// script.
+    /// script; except for a terminal's command, the setsid prologue comes first and the
+    /// script is run inside the bounding wrapper (see the module docs).
     pub fn program(&self) -> Result<Vec<u8>, RemoteCommandError> {
         if self.script.as_bytes().contains(&0) {
             return Err(RemoteCommandError::NulInScript);
         }
-        let mut program = b"set --".to_vec();
+        let mut program = match self.terminal {
+            true => Vec::new(),
+            false => PROLOGUE.as_bytes().to_vec(),
+        };
+        program.extend_from_slice(b"set --");
         for (i, op) in self.operands.iter().enumerate() {
             if op.contains(&0) {
                 return Err(RemoteCommandError::NulInOperand { index: i + 1 });
@@ -168,8 +317,28 @@ impl RemoteCommand {
             program.push(b'\'');
         }
         program.push(b'\n');
-        program.extend_from_slice(self.script.as_bytes());
+        match self.terminal {
+            true => program.extend_from_slice(self.script.as_bytes()),
+            false => program.extend_from_slice(self.bounded_script().as_bytes()),
+        }
         Ok(program)
+    }
+
+    /// The script inside the wrapper that bounds it on the remote.
+    fn bounded_script(&self) -> String {
+        let limit = self.limit.map_or(0, |d| {
+            (d.as_secs() + u64::from(d.subsec_nanos() > 0)).max(1)
+        });
+        let stdin = match self.stdin {
+            Stdin::Input => "input",
+            Stdin::Requests => "requests",
+            Stdin::Unused => "unused",
+        };
+        BOUND
+            .replace("@LIMIT@", &limit.to_string())
+            .replace("@STDIN@", stdin)
+            .replace("@GRACE@", &GRACE_SECS.to_string())
+            .replacen("@SCRIPT@", &self.script, 1)
     }
 
     /// The command line to hand to the remote login shell (the command of an exec

@@ -172,6 +172,7 @@ pub(crate) fn remote_command(session: &str, socket: Option<&str>) -> RemoteComma
     .arg(navi_core::tmux_target(session))
     .arg(navi_core::tmux_arg(session))
     .arg(socket.unwrap_or(""))
+    .for_terminal()
 }
 
 /// `%` is a token in ssh's IdentityFile, UserKnownHostsFile and ProxyCommand.

@@ -28,7 +28,7 @@ use super::channel::{open_channel, read_channel, OwnedChannel, ReadEnd};
 use super::connect::Connection;
 use super::{PollTime, Pool};
 use crate::remote::{end_marker, new_nonce};
-use crate::shell::RemoteCommand;
+use crate::shell::{RemoteCommand, Stdin};
 
 /// The loop (see the module docs); a pane is its screen and the 50 lines of scrollback
 /// above it (`-S -50`, the Go navi's preview). `dec` keeps trailing newlines (`$(...)` would drop
@@ -143,6 +143,8 @@ impl Pool {
     ) -> Result<PreviewChannel, SourceError> {
         let mut ch = open_channel(conn, &self.target, time.deadline, time.allowed).await?;
         let line = RemoteCommand::new(PREVIEW_LOOP)
+            .stdin(Stdin::Requests)
+            .within(None)
             .to_command_line()
             .map_err(|e| SourceError::Other(e.to_string().into()))?;
         ch.exec(line).await.map_err(|e| {

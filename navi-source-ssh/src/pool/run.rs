@@ -11,7 +11,7 @@ use tokio::time::{timeout_at, Instant};
 use super::channel::{open_channel, OwnedChannel};
 use super::{PollTime, Pool};
 use crate::error::russh_error;
-use crate::shell::{summarize_remote_output, RemoteCommand};
+use crate::shell::{summarize_remote_output, RemoteCommand, Stdin, EXIT_LIMIT, LIMIT_MESSAGE};
 use crate::target::Target;
 
 /// What a remote command printed and how it ended.
@@ -56,6 +56,17 @@ impl Pool {
         timeout: Duration,
         max_stdout: usize,
     ) -> Result<RemoteOutput, SourceError> {
+        // The remote ends the command by itself a second before navi would give up, so
+        // a hung command fails with the remote's own words; with no input, the end of
+        // the channel's stdin (navi gone) ends it at once.
+        let unused = stdin.is_empty();
+        let command = command
+            .clone()
+            .within(Some(remote_limit(timeout)))
+            .stdin(match unused {
+                true => Stdin::Unused,
+                false => Stdin::Input,
+            });
         let line = command.to_command_line().map_err(|e| {
             SourceError::Other(self.target.detail(format!("cannot build the command: {e}")))
         })?;
@@ -78,7 +89,12 @@ impl Pool {
                 for chunk in stdin.chunks(STDIN_CHUNK) {
                     writer.data(chunk).await?;
                 }
-                writer.eof().await
+                // With no input the channel's stdin stays open until navi is done: its
+                // end tells the remote that navi is gone.
+                match unused {
+                    true => Ok(()),
+                    false => writer.eof().await,
+                }
             });
             let mut read = std::pin::pin!(read_output(&mut ch, max_stdout, &target));
             let mut fed = None;
@@ -138,9 +154,52 @@ async fn read_output(
             }
             Some(ChannelMsg::Close) | None => {
                 ch.mark_closed();
-                return Ok(out);
+                return stopped_by_limit(out, target);
             }
             Some(_) => {}
         }
+    }
+}
+
+/// The time limit a command run within `timeout` gets on the remote: a second less (at
+/// least one second), so the remote's own message arrives before navi gives up.
+fn remote_limit(timeout: Duration) -> Duration {
+    timeout
+        .saturating_sub(Duration::from_secs(1))
+        .max(Duration::from_secs(1))
+}
+
+/// `out`, or the error of a command its remote time limit ended (what it said last
+/// included, e.g. a tmux that did not answer).
+fn stopped_by_limit(
+    out: RemoteOutput,
+    target: &Target,
+) -> Result<RemoteOutput, SourceError> {
+    let text = String::from_utf8_lossy(&out.stderr);
+    if out.status != Some(EXIT_LIMIT) || !text.contains(LIMIT_MESSAGE) {
+        return Ok(out);
+    }
+    Err(SourceError::Remote(target.detail(format!(
+        "the command was stopped on the remote by its time limit (a hung tmux or a \
+         command that did not end?); its processes were ended there: {}",
+        summarize_remote_output(&out.stderr, 300)
+    ))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_remote_limit_is_a_second_short_of_the_timeout() {
+        assert_eq!(
+            remote_limit(Duration::from_secs(20)),
+            Duration::from_secs(19)
+        );
+        assert_eq!(
+            remote_limit(Duration::from_millis(1500)),
+            Duration::from_secs(1)
+        );
+        assert_eq!(remote_limit(Duration::ZERO), Duration::from_secs(1));
     }
 }

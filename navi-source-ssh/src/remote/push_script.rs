@@ -72,8 +72,8 @@
 
 use navi_core::MAX_MARKS_FILE_BYTES;
 
-use super::script::{frame_fragment, prelude, snapshot_body, strip_hex};
-use crate::shell::{RemoteCommand, RemoteCommandError};
+use super::script::{frame_fragment, prelude, snapshot_body, strip_hex, SIZED_ONLY};
+use crate::shell::{RemoteCommand, RemoteCommandError, Stdin};
 
 /// The push loop's body (after [`prelude`]); `TICK` is replaced by the ticker's period
 /// (`0`: no ticker, scans only on request or inotify events), `FRAME`, `SNAPSHOT` and
@@ -142,7 +142,7 @@ compare() {
 read_sockets() {
   socks=
   [ -n "$1" ] || return 0
-  socks=$(cd "$dir" && { set -f; IFS=$newline; set -- $1; unset IFS; set +f; sed -n "$socket_sed" "$@"; })
+  socks=$(cd "$dir" && { set -f; IFS=$newline; set -- $1; unset IFS; set +f; { SIZED_ONLY; } >/dev/null; [ $# -gt 0 ] && sed -n "$socket_sed" "$@"; })
 }
 
 swap() { t=$old; old=$new; new=$t; }
@@ -177,7 +177,7 @@ send_records() {
       for f do
         [ -r "$f" ] || continue
         printf '\nNAVI-%s M %s\n' "$n" "${f#./}"
-        head -c MCAP < "$f"
+        [ -s "$f" ] && head -c MCAP < "$f"
       done; })
   fi
   [ -n "$tmux_changed" ] && printf '%s' "$prev_tmux"
@@ -204,12 +204,29 @@ scan() {
   swap
 }
 
+# `cksum` of the regular files of directory $1, one line each; a file of size 0 gets the
+# line of an empty file without being read (a FIFO or a pseudo-file that never ends, as
+# `/proc/self/pagemap` behind a symlink, costs nothing).
+sums() {
+  [ -d "$1" ] || return 0
+  (cd "$1" 2>/dev/null && {
+    kept=
+    for f in ./*.json; do
+      [ -f "$f" ] || continue
+      case $f in *"$newline"*) continue;; esac
+      if [ -s "$f" ]; then kept="$kept$newline$f"; else printf '4294967295 0 %s\n' "$f"; fi
+    done
+    set -f; IFS=$newline; set -- $kept; unset IFS; set +f
+    [ $# -gt 0 ] && cksum "$@" 2>/dev/null
+  })
+}
+
 digest() {
   {
     printf '\nNAVI-%s SUM\n' "$n"
-    [ -d "$dir" ] && (cd "$dir" && cksum ./*.json 2>/dev/null)
+    sums "$dir"
     printf '\nNAVI-%s MSUM\n' "$n"
-    [ -d "$dir/.navi/marks" ] && (cd "$dir/.navi/marks" && cksum ./*.json 2>/dev/null)
+    sums "$dir/.navi/marks"
     printf '\nNAVI-%s END\n' "$n"
   } | $buffer
 }
@@ -287,6 +304,7 @@ pub(crate) fn push_script(sessions_dir: &str, tick: &str) -> String {
             &snapshot_body(":", "printf \"%s\" \"$prev_tmux\""),
         )
         .replace("FRAME", &frame_fragment())
+        .replace("SIZED_ONLY", SIZED_ONLY)
         .replace("MCAP", &(MAX_MARKS_FILE_BYTES + 1).to_string())
         .replace("TICK", tick);
     format!("{}\n{}", prelude(sessions_dir), body)
@@ -294,5 +312,8 @@ pub(crate) fn push_script(sessions_dir: &str, tick: &str) -> String {
 
 /// The exec string of the push loop, through the login-shell-neutral [`RemoteCommand`].
 pub(crate) fn push_command(sessions_dir: &str, tick: &str) -> Result<String, RemoteCommandError> {
-    RemoteCommand::new(&push_script(sessions_dir, tick)).to_command_line()
+    RemoteCommand::new(&push_script(sessions_dir, tick))
+        .stdin(Stdin::Requests)
+        .within(None)
+        .to_command_line()
 }

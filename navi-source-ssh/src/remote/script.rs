@@ -13,7 +13,7 @@ use navi_core::statusdir::liveness::LIST_FORMAT;
 use navi_core::{MAX_MARKS_FILE_BYTES, MAX_STATUS_FILE_BYTES};
 
 use super::{quote_sessions_dir, shell_quote, MAX_POLL_OUTPUT};
-use crate::shell::{RemoteCommand, RemoteCommandError};
+use crate::shell::{RemoteCommand, RemoteCommandError, Stdin};
 
 /// The awk program that frames every listed file: ONE process for the whole directory.
 ///
@@ -160,7 +160,7 @@ const SOCKET_SED: &str = r#"s/^.*"socket"[ ]*:[ ]*"\([^"\\]*\)".*$/\1/p"#;
 
 /// Reads the recorded sockets of the status files `"$@"` (`./name`, in the current
 /// directory) into `$sockets`: ONE `sed` for all of them.
-const READ_SOCKETS: &str = "sockets=$(sed -n \"$socket_sed\" \"$@\")";
+const READ_SOCKETS: &str = "if [ $# -gt 0 ]; then sockets=$(sed -n \"$socket_sed\" \"$@\"); fi";
 
 /// Shell functions of the tmux check, defined once per channel (see [`prelude`]).
 ///
@@ -219,6 +219,27 @@ fn tmux_functions() -> String {
 /// them, or `head -c cap+1` per file where awk does not work. Stops at
 /// [`ANSWER_BUDGET`] bytes; the files past it are skipped records.
 pub(super) fn frame_fragment() -> String {
+    format!(
+        "{}; if [ $# -gt 0 ]; then {}; fi",
+        SIZED_ONLY,
+        frame_sized()
+    )
+}
+
+/// Leaves in `"$@"` only the files whose size (as `stat` says: `[ -s ]`) is above 0,
+/// and writes an empty `F` record for each of the others without reading it. Nothing
+/// measures or reads a file of size 0: a real one is empty, and a pseudo-file that says
+/// 0 may never end (`/proc/self/pagemap` behind a `*.json` symlink: `wc -c` would read
+/// it for hours). Builtins only.
+pub(super) const SIZED_ONLY: &str = "empty=; \
+    for f do [ -s \"$f\" ] || { empty=1; printf \"\\nNAVI-%s F %s\\n\" \"$n\" \"${f#./}\"; }; done; \
+    if [ -n \"$empty\" ]; then \
+      kept=; for f do [ -s \"$f\" ] && kept=\"$kept$newline$f\"; done; \
+      set -f; IFS=$newline; set -- $kept; set +f; unset IFS; \
+    fi";
+
+/// [`frame_fragment`] for files of a size above 0.
+fn frame_sized() -> String {
     "if [ -n \"$awk_works\" ]; then \
        wc -c -- \"$@\" | awk -v n=\"$n\" \"$frame_awk\" \"$@\" || \
          printf \"\\nNAVI-%s E\\nawk failed while reading the status files (exit status %s)\" \"$n\" \"$?\"; \
@@ -250,6 +271,7 @@ fn marks_fragment() -> String {
            [ -f \"$f\" ] && [ -r \"$f\" ] || continue; \
            case $f in *\"$newline\"*) continue;; esac; \
            printf \"\\nNAVI-%s M %s\\n\" \"$n\" \"${f#./}\"; \
+           [ -s \"$f\" ] || continue; \
            head -c MCAP < \"$f\"; \
          done ); \
      fi"
@@ -321,10 +343,15 @@ pub(crate) fn snapshot_script(sessions_dir: &str, nonce: &str) -> String {
 /// The exec string of the long-lived channel: the loop script, handed to `sh` through
 /// the login-shell-neutral [`RemoteCommand`] (fish, tcsh and csh read it as bash does).
 pub(crate) fn loop_command(sessions_dir: &str) -> Result<String, RemoteCommandError> {
-    RemoteCommand::new(&loop_script(sessions_dir)).to_command_line()
+    RemoteCommand::new(&loop_script(sessions_dir))
+        .stdin(Stdin::Requests)
+        .within(None)
+        .to_command_line()
 }
 
 /// The exec string of one snapshot (through [`RemoteCommand`] too).
 pub(crate) fn exec_command(sessions_dir: &str, nonce: &str) -> Result<String, RemoteCommandError> {
-    RemoteCommand::new(&snapshot_script(sessions_dir, nonce)).to_command_line()
+    RemoteCommand::new(&snapshot_script(sessions_dir, nonce))
+        .stdin(Stdin::Unused)
+        .to_command_line()
 }

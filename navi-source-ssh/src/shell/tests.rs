@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 fn shell_sample_command_line_is_exact() {
     let line = RemoteCommand::new("exec tmux attach-session -t \"$1\"")
         .arg("dev")
+        .for_terminal()
         .to_command_line()
         .unwrap();
     assert_eq!(
@@ -34,6 +35,7 @@ fn shell_sample_command_line_is_exact() {
 fn shell_hostile_sample_has_no_special_characters() {
     let line = RemoteCommand::new("exec tmux attach-session -t \"$1\"")
         .arg("\\'; touch /tmp/x #")
+        .for_terminal()
         .to_command_line()
         .unwrap();
     assert_eq!(
@@ -46,12 +48,16 @@ fn shell_hostile_sample_has_no_special_characters() {
 
 #[test]
 fn shell_program_quotes_operands_and_always_resets_them() {
-    let none = RemoteCommand::new("echo \"$#\"").program().unwrap();
+    let none = RemoteCommand::new("echo \"$#\"")
+        .for_terminal()
+        .program()
+        .unwrap();
     assert_eq!(none, b"set --\necho \"$#\"");
     let some = RemoteCommand::new("x")
         .arg("it's")
         .arg(b"")
         .args(["-n", "a\n"])
+        .for_terminal()
         .program()
         .unwrap();
     assert_eq!(some, b"set -- 'it'\\''s' '' '-n' 'a\n'\nx");
@@ -946,5 +952,110 @@ fn shell_the_poll_scripts_and_their_tmux_check_run_under_every_login_shell() {
         }
     }
     assert!(sb.side_effects().is_empty(), "{:?}", sb.side_effects());
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+// ---------------------------------------------------------------------------------------
+// Bounded on the remote (the wrapper), under every login shell
+// ---------------------------------------------------------------------------------------
+
+/// The script sees no descriptor but 0–2, whatever the login shell left open (BSD csh
+/// leaves dups of the channel's pipes on 3–5; a tmux server started with them would keep
+/// the channel open), in every stdin mode.
+#[test]
+fn shell_the_script_gets_no_descriptor_past_stderr_under_every_login_shell() {
+    let script =
+        "for f in 3 4 5 6 7 8 9; do [ -e /dev/fd/$f ] && printf '%s ' $f; done; printf end";
+    let sb = Sandbox::new();
+    let mut failures = Vec::new();
+    for stdin in [Stdin::Input, Stdin::Unused, Stdin::Requests] {
+        let line = RemoteCommand::new(script)
+            .stdin(stdin)
+            .to_command_line()
+            .unwrap();
+        for shell in login_shells() {
+            match sb.run(&shell, &line, b"", None) {
+                Ok(out) if out.stdout == b"end" && out.status == Some(0) => {}
+                Ok(out) => failures.push(format!(
+                    "{} {stdin:?}: status {:?}, stdout {}, stderr {}",
+                    shell.name,
+                    out.status,
+                    show(&out.stdout),
+                    show(&out.stderr)
+                )),
+                Err(e) => failures.push(e),
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Whether process `pid` is gone (or a zombie), waiting for it a bounded while.
+fn gone(pid: u32) -> bool {
+    for _ in 0..200 {
+        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Err(_) => return true,
+            Ok(s)
+                if s.rsplit(')')
+                    .next()
+                    .is_some_and(|r| r.trim_start().starts_with('Z')) =>
+            {
+                return true
+            }
+            Ok(_) => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
+    false
+}
+
+/// The time limit ends the script and what it started in the background (which holds
+/// no descriptor of the channel), says so on stderr and exits [`EXIT_LIMIT`]; the end of
+/// a loop's requests ends a loop stuck in a child. Under every login shell.
+#[test]
+fn shell_a_limit_and_the_end_of_requests_end_every_process_under_every_login_shell() {
+    let stuck = "sleep 30 </dev/null >/dev/null 2>&1 & echo $!; sleep 30";
+    let limited = RemoteCommand::new(stuck)
+        .within(Some(Duration::from_secs(1)))
+        .to_command_line()
+        .unwrap();
+    let looping = RemoteCommand::new(
+        "while IFS= read -r l; do echo \"got $l\"; sleep 30 </dev/null >/dev/null 2>&1 & echo $!; sleep 30; done",
+    )
+    .stdin(Stdin::Requests)
+    .within(None)
+    .to_command_line()
+    .unwrap();
+    let sb = Sandbox::new();
+    let mut failures = Vec::new();
+    for shell in login_shells() {
+        for (what, line, input) in [
+            ("limit", &limited, &b""[..]),
+            ("requests", &looping, b"a\n"),
+        ] {
+            let out = match sb.run(&shell, line, input, None) {
+                Ok(out) => out,
+                Err(e) => {
+                    failures.push(format!("{what}: {e}"));
+                    continue;
+                }
+            };
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            let pid: Option<u32> = text.lines().last().and_then(|l| l.trim().parse().ok());
+            let said = String::from_utf8_lossy(&out.stderr).into_owned();
+            let ok = out.status == Some(EXIT_LIMIT as i32)
+                && pid.is_some_and(gone)
+                && (what != "limit" || said.contains(LIMIT_MESSAGE))
+                && (what != "requests" || text.starts_with("got a\n"));
+            if !ok {
+                failures.push(format!(
+                    "{} {what}: status {:?}, stdout {}, stderr {}",
+                    shell.name,
+                    out.status,
+                    show(&out.stdout),
+                    show(&out.stderr)
+                ));
+            }
+        }
+    }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -171,10 +171,7 @@ fn remote_limit(timeout: Duration) -> Duration {
 
 /// `out`, or the error of a command its remote time limit ended (what it said last
 /// included, e.g. a tmux that did not answer).
-fn stopped_by_limit(
-    out: RemoteOutput,
-    target: &Target,
-) -> Result<RemoteOutput, SourceError> {
+fn stopped_by_limit(out: RemoteOutput, target: &Target) -> Result<RemoteOutput, SourceError> {
     let text = String::from_utf8_lossy(&out.stderr);
     if out.status != Some(EXIT_LIMIT) || !text.contains(LIMIT_MESSAGE) {
         return Ok(out);

@@ -332,5 +332,9 @@ fn remote_preview_scrollback_and_acknowledge() {
     );
     assert!(v["timestamp"].as_i64().unwrap() > 3);
     let e = act("nothere", Action::Acknowledge).unwrap_err();
-    assert!(e.to_string().contains("has no status file"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("no session named nothere on dev: no status file nothere.json"),
+        "{e}"
+    );
 }

@@ -284,8 +284,13 @@ mod tests {
             ["claude --model opus --dangerously-skip-permissions"]
         );
         assert_eq!(
-            ok(r#"cd ~/w && claude --append-system-prompt 'say "#hi"'"#, true),
-            [r#"cd ~/w && claude --append-system-prompt 'say "#hi"' --dangerously-skip-permissions"#]
+            ok(
+                r##"cd ~/w && claude --append-system-prompt 'say "#hi"'"##,
+                true
+            ),
+            [
+                r##"cd ~/w && claude --append-system-prompt 'say "#hi"' --dangerously-skip-permissions"##
+            ]
         );
         for (bad, why) in [
             ("", "needs a command"),

@@ -224,7 +224,8 @@ pub enum Command {
         /// What runs in it.
         #[arg(long, default_value = "claude")]
         command: String,
-        /// Start claude with --dangerously-skip-permissions (the Go navi's toggle).
+        /// Add --dangerously-skip-permissions as the last word of the command line (the
+        /// Go navi's toggle).
         #[arg(long)]
         skip_permissions: bool,
     },
@@ -252,7 +253,8 @@ pub enum Command {
     Send {
         /// NAME or REMOTE:NAME.
         session: String,
-        /// The line to type.
+        /// The line to type: text only (a control character such as Ctrl-C, Escape or a
+        /// line break is refused).
         text: String,
     },
     /// Bookmark, tag or annotate a session (kept on the machine that owns it, so every

@@ -231,20 +231,13 @@ async fn action_command(set: &SourceSet, command: &Command) -> anyhow::Result<()
             command,
             skip_permissions,
         } => {
-            let mut argv: Vec<String> = command
-                .split_whitespace()
-                .next()
-                .map(|_| command.clone())
-                .into_iter()
-                .collect();
-            if *skip_permissions {
-                argv.push("--dangerously-skip-permissions".into());
-            }
+            let command = navi_core::new_session_command(command, *skip_permissions)
+                .map_err(|e| anyhow::anyhow!("--command: {e}"))?;
             (
                 session,
                 Action::New {
                     dir: dir.clone(),
-                    command: argv,
+                    command,
                 },
             )
         }
@@ -257,7 +250,11 @@ async fn action_command(set: &SourceSet, command: &Command) -> anyhow::Result<()
         }
         Command::Rename { session, to } => (session, Action::Rename { to: to.clone() }),
         Command::Dismiss { session } => (session, Action::Dismiss),
-        Command::Send { session, text } => (session, Action::Send { text: text.clone() }),
+        Command::Send { session, text } => {
+            navi_core::check_send_text(text)
+                .map_err(|e| anyhow::anyhow!("not sent to {session}: {e}"))?;
+            (session, Action::Send { text: text.clone() })
+        }
         Command::Mark {
             session,
             bookmark,

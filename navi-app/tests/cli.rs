@@ -619,6 +619,114 @@ fn list_json_against_real_sshd_with_jump_refused_and_silent_remotes() {
     drop(silent);
 }
 
+/// `navi remotes trust` of a two-hop remote whose second hop is untrusted, against three
+/// real sshds: the prompt names the second hop (its user, host and port) next to the
+/// second hop's fingerprint; `navi remotes` lists every hop and names the second one in
+/// its reason.
+#[test]
+fn trust_of_a_two_hop_remote_names_the_untrusted_hop() {
+    use navi_tests::sshd::{self, Sshd};
+    if !sshd::sshd_or_skip() {
+        return;
+    }
+    let env = Env::new();
+    let home = env.home.path();
+    std::fs::create_dir_all(home.join(".ssh")).unwrap();
+    let public = sshd::keygen(&home.join(".ssh/id_ed25519"), "");
+    let (outer, inner, target) = (
+        Sshd::start(&[&public]),
+        Sshd::start(&[&public]),
+        Sshd::start(&[&public]),
+    );
+    std::fs::create_dir_all(target.sessions_dir()).unwrap();
+    std::fs::write(
+        home.join(".ssh/known_hosts"),
+        format!(
+            "{}\n{}\n",
+            outer.known_hosts_line(),
+            target.known_hosts_line()
+        ),
+    )
+    .unwrap();
+    let user = sshd::current_user();
+    let remotes_file = home.join("remotes.yaml");
+    std::fs::write(
+        &remotes_file,
+        format!(
+            "remotes:\n  - name: deep\n    host: 127.0.0.1\n    port: {}\n    user: {user}\n    \
+             key: ~/.ssh/id_ed25519\n    jump_host: {user}@127.0.0.1:{},{user}@127.0.0.1:{}\n    \
+             sessions_dir: {}\n",
+            target.port(),
+            outer.port(),
+            inner.port(),
+            target.sessions_dir().display()
+        ),
+    )
+    .unwrap();
+    // The second hop's fingerprint, as OpenSSH prints it.
+    let inner_line = home.join("inner.pub");
+    std::fs::write(&inner_line, inner.known_hosts_line() + "\n").unwrap();
+    let keygen = Command::new("ssh-keygen")
+        .args(["-l", "-f"])
+        .arg(&inner_line)
+        .output()
+        .unwrap();
+    let fingerprint = String::from_utf8_lossy(&keygen.stdout)
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let navi = |args: &[&str], input: &[u8]| {
+        use std::io::Write;
+        let mut child = env
+            .command(args)
+            .env("NAVI_REMOTES", &remotes_file)
+            .env_remove("SSH_AUTH_SOCK")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = navi(&["remotes", "trust", "deep"], b"n\n");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    let host_line = text.lines().find(|l| l.starts_with("Host:")).unwrap_or("");
+    assert!(
+        host_line.starts_with(&format!(
+            "Host:        {user}@127.0.0.1:{} (jump host 2 of 2",
+            inner.port()
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("Fingerprint: {fingerprint}")),
+        "{fingerprint}: {text}"
+    );
+
+    let out = navi(&["remotes"], b"");
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!(
+            "via {user}@127.0.0.1:{}, {user}@127.0.0.1:{}",
+            outer.port(),
+            inner.port()
+        )),
+        "{text}"
+    );
+    let reason = text
+        .lines()
+        .find(|l| l.contains("not a known host"))
+        .unwrap_or("");
+    assert!(
+        reason.contains(&format!("127.0.0.1]:{}", inner.port()))
+            && !reason.contains(&format!(":{}", outer.port())),
+        "{text}"
+    );
+}
+
 /// A `--sessions-dir` that does not exist is an empty, healthy source whose health says
 /// so (a typo is otherwise invisible).
 #[test]
@@ -1169,6 +1277,81 @@ fn action_commands_on_local_sessions() {
         "{}",
         stderr(&out)
     );
+}
+
+/// `navi new --command '<multi-word, quoted>' --skip-permissions` on a real local tmux:
+/// the program gets every argument (the quoted one whole) and the flag last; `navi
+/// send` with a control character is refused, naming it, and the program lives on.
+#[test]
+fn skip_permissions_composes_with_the_command_and_send_refuses_control_characters() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    let tmux_dir = tempfile::tempdir().unwrap();
+    let work = env.home.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    let stub = work.join("fake-claude");
+    let args = work.join("args");
+    std::fs::write(
+        &stub,
+        format!(
+            "#!/bin/sh\nfor a do printf '%s\\n' \"$a\"; done > '{}'\nexec cat\n",
+            args.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&stub, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let run = |args: &[&str]| {
+        env.command(args)
+            .env("TMUX_TMPDIR", tmux_dir.path())
+            .env("SHELL", "/bin/sh")
+            .env("NAVI_SESSIONS_DIR", &env.sessions)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let line = format!("{} --model \"big one\" --say 'it''s'", stub.display());
+    let out = run(&[
+        "new",
+        "sp1",
+        "--dir",
+        dir(&work),
+        "--command",
+        &line,
+        "--skip-permissions",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("created sp1"), "{}", stdout(&out));
+    assert_eq!(
+        std::fs::read_to_string(&args).unwrap(),
+        "--model\nbig one\n--say\nits\n--dangerously-skip-permissions\n"
+    );
+    let out = run(&[
+        "new",
+        "sp2",
+        "--command",
+        "claude # mine",
+        "--skip-permissions",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("comment"), "{}", stderr(&out));
+
+    let out = run(&["send", "sp1", "hello\u{3}"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("U+0003 (Ctrl-C)"), "{}", stderr(&out));
+    assert!(run(&["send", "sp1", "still here"]).status.success());
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let out = run(&["preview", "sp1"]);
+    assert!(
+        out.status.success(),
+        "the program lives on: {}",
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains("still here") && !stdout(&out).contains("hello"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(run(&["kill", "sp1", "--yes"]).status.success());
 }
 
 #[test]

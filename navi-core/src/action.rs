@@ -36,9 +36,10 @@ pub enum Action {
     /// message cleared and its timestamp now, rewritten under the lock `navi hook` holds
     /// (so a hook writing at the same moment is never lost). Refused without a status file.
     Acknowledge,
-    /// Type one line into the session's pane, then Enter.
+    /// Type one line of text into the session's pane, then Enter.
     Send {
-        /// The line (sent literally).
+        /// The line (sent literally). Text only: the sources refuse control characters
+        /// ([`check_send_text`]), so a send can never type Ctrl-C, Escape or a line break.
         text: String,
     },
     /// Change the session's marks ([`crate::Marks`]): the operations, in order, applied
@@ -149,9 +150,187 @@ pub fn check_session_name(name: &str) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
+/// Why `text` cannot be typed by [`Action::Send`], if it cannot: it is text, one line,
+/// without control characters (C0, DEL, C1). tmux types `send-keys -l` text as keys, so
+/// a `\u{3}` would be a Ctrl-C to the program and a line break an Enter. The message
+/// names each character ("U+0003 (Ctrl-C)").
+pub fn check_send_text(text: &str) -> Result<(), String> {
+    let mut bad: Vec<char> = Vec::new();
+    for c in text.chars().filter(|c| c.is_control()) {
+        if !bad.contains(&c) {
+            bad.push(c);
+        }
+    }
+    if bad.is_empty() {
+        return Ok(());
+    }
+    let mut named: Vec<String> = bad.iter().take(4).map(|&c| control_name(c)).collect();
+    if bad.len() > 4 {
+        named.push(format!("{} more", bad.len() - 4));
+    }
+    let lead = if bad.iter().all(|c| matches!(c, '\n' | '\r')) {
+        "send one line at a time"
+    } else {
+        "send types text only, not control keys"
+    };
+    Err(format!(
+        "{lead}: the text holds {} (nothing was sent)",
+        named.join(", ")
+    ))
+}
+
+/// `U+0003 (Ctrl-C)`, `U+001B (Escape)`, `U+0085 (a C1 control)`.
+fn control_name(c: char) -> String {
+    let code = u32::from(c);
+    let name = match c {
+        '\t' => "Tab".to_string(),
+        '\n' => "line feed".to_string(),
+        '\r' => "carriage return".to_string(),
+        '\u{1b}' => "Escape".to_string(),
+        '\u{7f}' => "Delete".to_string(),
+        // Ctrl-@ .. Ctrl-_ : the key that types it.
+        _ if code < 0x20 => match char::from_u32(code + 0x40) {
+            Some(k) => format!("Ctrl-{k}"),
+            None => "a control character".to_string(),
+        },
+        _ => "a C1 control character".to_string(),
+    };
+    format!("U+{code:04X} ({name})")
+}
+
+/// The command of a new session from what the user typed (`command`, one shell command
+/// line, read by that machine's shell as typed) and the skip-permissions switch, which
+/// adds `--dangerously-skip-permissions` as the last word of that line. The result is
+/// one argument, so tmux hands it to the shell whole (several arguments would be run as
+/// a program and its arguments, the first named by the whole line). Empty: the user's
+/// shell (no switch possible).
+pub fn new_session_command(command: &str, skip_permissions: bool) -> Result<Vec<String>, String> {
+    let line = command.trim();
+    if !skip_permissions {
+        return Ok(if line.is_empty() {
+            Vec::new()
+        } else {
+            vec![line.to_string()]
+        });
+    }
+    if line.is_empty() {
+        return Err(
+            "--skip-permissions needs a command to add --dangerously-skip-permissions to \
+             (e.g. claude)"
+                .into(),
+        );
+    }
+    if line.contains(['\n', '\r']) {
+        return Err("--skip-permissions needs the command on one line".into());
+    }
+    if let Some(why) = ends_open(line) {
+        return Err(format!(
+            "cannot add --dangerously-skip-permissions after this command: it {why}; \
+             write the flag into the command yourself"
+        ));
+    }
+    Ok(vec![format!("{line} --dangerously-skip-permissions")])
+}
+
+/// Why a word appended to `line` would not be its last command's argument, if so: the
+/// line ends in an operator or a backslash, leaves a quote open or ends in a comment.
+fn ends_open(line: &str) -> Option<&'static str> {
+    let mut quote: Option<char> = None;
+    let mut prev = ' ';
+    let mut escaped = false;
+    for c in line.chars() {
+        match (quote, c) {
+            _ if escaped => escaped = false,
+            (Some('\''), '\'') => quote = None,
+            (Some('\''), _) => {}
+            (_, '\\') => escaped = true,
+            (Some('"'), '"') => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '#') if prev.is_whitespace() || matches!(prev, ';' | '&' | '|') => {
+                return Some("ends in a comment")
+            }
+            _ => {}
+        }
+        prev = c;
+    }
+    if escaped {
+        return Some("ends in a backslash");
+    }
+    if quote.is_some() {
+        return Some("leaves a quote open");
+    }
+    match line.chars().last() {
+        Some(';' | '&' | '|' | '(' | '{') => Some("ends in an operator"),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn send_refuses_control_characters_naming_them() {
+        assert_eq!(check_send_text("hello, world é日本 \u{200b}"), Ok(()));
+        assert_eq!(check_send_text(""), Ok(()));
+        let e = check_send_text("hello\u{3}").unwrap_err();
+        assert!(e.contains("U+0003 (Ctrl-C)"), "{e}");
+        assert!(e.contains("not control keys"), "{e}");
+        let e = check_send_text("a\nb\r\n").unwrap_err();
+        assert!(e.starts_with("send one line at a time"), "{e}");
+        assert!(
+            e.contains("U+000A (line feed), U+000D (carriage return)"),
+            "{e}"
+        );
+        for (c, name) in [
+            ('\u{0}', "U+0000 (Ctrl-@)"),
+            ('\u{1a}', "U+001A (Ctrl-Z)"),
+            ('\t', "U+0009 (Tab)"),
+            ('\u{1b}', "U+001B (Escape)"),
+            ('\u{1c}', "U+001C (Ctrl-\\)"),
+            ('\u{7f}', "U+007F (Delete)"),
+            ('\u{9b}', "U+009B (a C1 control character)"),
+        ] {
+            let e = check_send_text(&format!("x{c}y")).unwrap_err();
+            assert!(e.contains(name), "{c:?}: {e}");
+        }
+        let e = check_send_text("\u{1}\u{2}\u{3}\u{4}\u{5}\u{1}").unwrap_err();
+        assert!(e.contains("U+0004 (Ctrl-D), 1 more"), "{e}");
+    }
+
+    #[test]
+    fn skip_permissions_ends_the_command_line() {
+        let ok = |c: &str, skip| new_session_command(c, skip).unwrap();
+        assert_eq!(ok("claude", false), ["claude"]);
+        assert_eq!(ok("  ", false), Vec::<String>::new());
+        assert_eq!(ok("sleep 300", false), ["sleep 300"]);
+        assert_eq!(
+            ok(" claude --model opus ", true),
+            ["claude --model opus --dangerously-skip-permissions"]
+        );
+        assert_eq!(
+            ok(
+                r##"cd ~/w && claude --append-system-prompt 'say "#hi"'"##,
+                true
+            ),
+            [
+                r##"cd ~/w && claude --append-system-prompt 'say "#hi"' --dangerously-skip-permissions"##
+            ]
+        );
+        for (bad, why) in [
+            ("", "needs a command"),
+            ("claude # mine", "comment"),
+            ("claude;", "operator"),
+            ("claude &", "operator"),
+            ("claude \\", "backslash"),
+            ("claude 'open", "quote open"),
+            ("a\nb", "one line"),
+        ] {
+            let e = new_session_command(bad, true).unwrap_err();
+            assert!(e.contains(why), "{bad:?}: {e}");
+        }
+    }
 
     #[test]
     fn names_tmux_rejects() {

@@ -36,7 +36,10 @@ mod wrap;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
-pub use action::{acknowledged, check_session_name, Action, ActionOutput, Capabilities};
+pub use action::{
+    acknowledged, check_send_text, check_session_name, new_session_command, Action, ActionOutput,
+    Capabilities,
+};
 pub use aggregate::{
     attach_command, Aggregator, AggregatorHandle, Snapshot, SourceHealth, SourceOptions,
     SourceState,

@@ -236,9 +236,8 @@ pub(crate) fn act(
                 .map_err(|e| SourceError::Rejected(e.into()))
         }
         Action::Send { text } => {
-            if text.contains(['\n', '\r']) {
-                return Err(SourceError::Rejected("send one line at a time".into()));
-            }
+            navi_core::check_send_text(text)
+                .map_err(|e| SourceError::Rejected(format!("not sent to {name}: {e}").into()))?;
             tmux.require(&server, &name)?;
             let target = name.pane_target();
             on.run(&["send-keys", "-t", &target, "-l", "--", &tmux_arg(text)])

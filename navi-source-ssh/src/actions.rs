@@ -336,9 +336,7 @@ fn ended_at_once(stdout: &[u8]) -> String {
 
 /// Types `text` into the session's active pane, then Enter.
 async fn send(on: &On<'_>, name: &SessionName, text: &str) -> Result<ActionOutput, SourceError> {
-    if text.contains(['\n', '\r']) {
-        return Err(refused("send one line at a time"));
-    }
+    navi_core::check_send_text(text).map_err(|e| refused(format!("not sent to {name}: {e}")))?;
     let body = r#"need "$1"
 tm send-keys -t "$2" -l -- "$3" || exit 1
 sleep 0.1 2>/dev/null || sleep 1

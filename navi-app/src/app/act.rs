@@ -411,7 +411,14 @@ impl App {
         match p.kind.clone() {
             PromptKind::ConfirmKill => Effect::None,
             PromptKind::Rename => self.request(&p, Action::Rename { to: input }),
-            PromptKind::Send => self.request(&p, Action::Send { text: input }),
+            PromptKind::Send => {
+                if let Err(e) = navi_core::check_send_text(&input) {
+                    self.ui.set_message(Level::Error, e);
+                    self.ui.prompt = Some(p);
+                    return Effect::None;
+                }
+                self.request(&p, Action::Send { text: input })
+            }
             PromptKind::Tags => self.submit_tags(p, &input),
             PromptKind::NewName => {
                 if let Err(e) = navi_core::check_session_name(&input) {
@@ -455,12 +462,20 @@ impl App {
                 dir,
                 skip_permissions,
             } => {
+                let command = match navi_core::new_session_command(&input, skip_permissions) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        self.ui.set_message(Level::Error, e);
+                        p.kind = PromptKind::NewCommand {
+                            name,
+                            dir,
+                            skip_permissions,
+                        };
+                        self.ui.prompt = Some(p);
+                        return Effect::None;
+                    }
+                };
                 p.session = name;
-                let mut command: Vec<String> =
-                    input.split_whitespace().map(str::to_string).collect();
-                if skip_permissions {
-                    command.push("--dangerously-skip-permissions".into());
-                }
                 self.request(&p, Action::New { dir, command })
             }
         }

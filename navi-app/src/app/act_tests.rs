@@ -207,7 +207,7 @@ async fn new_asks_name_then_directory_and_rejects_bad_names() {
             "a-c".to_string(),
             Action::New {
                 dir: "~/work".into(),
-                command: vec!["claude".into(), "--dangerously-skip-permissions".into()]
+                command: vec!["claude --dangerously-skip-permissions".into()]
             }
         )]
     );

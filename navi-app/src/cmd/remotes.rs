@@ -12,11 +12,17 @@ pub use health::{health, EXAMPLE};
 
 use crate::sources::SourceSet;
 
-/// `user@host:port`, with ` via jump` when there is a jump host.
+/// `user@host:port`, with ` via hop1, hop2` naming every jump host in the order they
+/// are reached.
 pub fn address(r: &Remote) -> String {
     let mut s = format!("{}@{}:{}", r.user, r.host, r.port);
-    if let Some(j) = &r.jump {
-        s.push_str(&format!(" via {}", jump_address(j)));
+    let hops: Vec<String> = r
+        .jump_hosts()
+        .into_iter()
+        .map(|(j, _)| jump_address(j))
+        .collect();
+    if !hops.is_empty() {
+        s.push_str(&format!(" via {}", hops.join(", ")));
     }
     s
 }
@@ -70,6 +76,38 @@ pub async fn trust(
     act_on_scanned(remote, &key, yes, input, out)
 }
 
+/// The host that presented `key`, as `user@host:port`: the remote itself (with the hops
+/// it is reached through), or the jump host that presented it, whichever hop that is.
+fn key_host(remote: &Remote, key: &ScannedHostKey) -> String {
+    let hops = remote.jump_hosts();
+    let Some(i) = key.jump_hop.or(key.is_jump_host.then_some(0)) else {
+        return address(remote);
+    };
+    // The hop's own record names its user; its host and port must be the key's.
+    match hops
+        .get(i)
+        .filter(|(j, _)| j.host == key.host && j.port == key.port)
+    {
+        Some((j, _)) => {
+            let before: Vec<String> = hops[..i].iter().map(|(h, _)| jump_address(h)).collect();
+            let through = if before.is_empty() {
+                String::new()
+            } else {
+                format!(", reached via {}", before.join(", "))
+            };
+            format!(
+                "{} (jump host {} of {} to {}{through})",
+                jump_address(j),
+                i + 1,
+                hops.len(),
+                remote.name
+            )
+        }
+        // Not a hop of this remote's: name the key's own host and port.
+        None => format!("{}:{} (a jump host of {})", key.host, key.port, remote.name),
+    }
+}
+
 /// Prints the scanned key and acts on its status: nothing to do (known), refuse
 /// (changed, revoked), or ask and append (unknown).
 fn act_on_scanned(
@@ -81,14 +119,7 @@ fn act_on_scanned(
 ) -> anyhow::Result<()> {
     let pattern = sanitize(&key.host_pattern()).into_owned();
     writeln!(out, "Remote:      {}", remote.name)?;
-    match remote.jump.as_ref().filter(|_| key.is_jump_host) {
-        Some(j) => writeln!(
-            out,
-            "Host:        {}@{}:{} (the jump host {} is reached through)",
-            j.user, j.host, j.port, remote.name
-        )?,
-        None => writeln!(out, "Host:        {}", address(remote))?,
-    }
+    writeln!(out, "Host:        {}", key_host(remote, key))?;
     writeln!(out, "Algorithm:   {}", sanitize(&key.algorithm()))?;
     writeln!(out, "Fingerprint: {}", sanitize(&key.fingerprint()))?;
     let known_hosts = key.known_hosts.display().to_string();
@@ -161,6 +192,7 @@ mod tests {
             read_from: vec![file],
             status,
             is_jump_host: jump,
+            jump_hop: jump.then_some(0),
         }
     }
     #[tokio::test]
@@ -284,9 +316,49 @@ mod tests {
         act_on_scanned(&r, &key, true, &mut input, &mut out).unwrap();
         let out = String::from_utf8(out).unwrap();
         assert!(
-            out.contains("Host:        gate@127.0.0.1:2222 (the jump host box"),
+            out.contains("Host:        gate@127.0.0.1:2222 (jump host 1 of 1 to box)"),
             "{out}"
         );
         assert!(out.contains("run `navi remotes trust box` again"), "{out}");
+    }
+
+    /// `ProxyJump outer,inner` with inner untrusted: the prompt names inner (its user,
+    /// host and port, and the hop before it), never outer.
+    #[test]
+    fn trust_of_the_second_hop_names_the_second_hop() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut r = remote();
+        let hop = |user: &str, port| navi_source_ssh::JumpHost {
+            host: "127.0.0.1".into(),
+            port,
+            user: user.into(),
+            keys: Vec::new(),
+        };
+        r.jump = Some(hop("outer", 2201));
+        r.further_jumps = vec![hop("inner", 2222)];
+        r.port = 2300;
+        let mut key = scanned(dir.path(), HostKeyStatus::Unknown, true);
+        key.jump_hop = Some(1);
+        let mut input: &[u8] = b"n\n";
+        let mut out = Vec::new();
+        let res = act_on_scanned(&r, &key, false, &mut input, &mut out);
+        assert!(res.is_err());
+        let out = String::from_utf8(out).unwrap();
+        assert!(
+            out.contains(
+                "Host:        inner@127.0.0.1:2222 (jump host 2 of 2 to box, reached via \
+                 outer@127.0.0.1:2201)"
+            ),
+            "{out}"
+        );
+        assert!(out.contains(&key.fingerprint()), "{out}");
+        // The health listing names every hop.
+        assert_eq!(
+            address(&r),
+            format!(
+                "{}@{}:2300 via outer@127.0.0.1:2201, inner@127.0.0.1:2222",
+                r.user, r.host
+            )
+        );
     }
 }

@@ -53,6 +53,9 @@ pub struct ScannedHostKey {
     /// True when this is the key of the remote's jump host, which must be trusted
     /// before the remote's own key can be read through it.
     pub is_jump_host: bool,
+    /// Which jump host (its index in [`Remote::jump_hosts`](crate::Remote::jump_hosts))
+    /// presented it, when one did: a prompt names that hop, not the first.
+    pub jump_hop: Option<usize>,
 }
 
 impl ScannedHostKey {
@@ -63,7 +66,7 @@ impl ScannedHostKey {
         port: u16,
         key: &PublicKey,
         files: &[PathBuf],
-        is_jump_host: bool,
+        jump_hop: Option<usize>,
     ) -> Result<Self, String> {
         let status = KnownHosts::read(files)?.check_key(host, port, key);
         Ok(ScannedHostKey {
@@ -79,7 +82,8 @@ impl ScannedHostKey {
             known_hosts: files.first().cloned().unwrap_or_default(),
             read_from: files.to_vec(),
             status,
-            is_jump_host,
+            is_jump_host: jump_hop.is_some(),
+            jump_hop,
         })
     }
 

@@ -222,7 +222,7 @@ fn preferred_offers_certificates_only_with_a_ca_line_for_the_host() {
 
 fn scan(host: &str, port: u16, b64: &str, files: &[&Path]) -> ScannedHostKey {
     let files: Vec<PathBuf> = files.iter().map(|p| p.to_path_buf()).collect();
-    ScannedHostKey::new(host, port, &key(b64), &files, false).unwrap()
+    ScannedHostKey::new(host, port, &key(b64), &files, None).unwrap()
 }
 
 #[test]

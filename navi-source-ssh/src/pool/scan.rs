@@ -38,8 +38,8 @@ pub(crate) async fn scan(r: &Remote) -> Result<ScannedHostKey, SourceError> {
                 let (jump, check) = bastion_parts(r, j)?;
                 let stream = reach(r, &j.host, j.port, &jump, upstream.as_ref()).await;
                 return match stream {
-                    Ok(Stream::Tcp(s)) => scan_stream(s, check, r, &jump, true).await,
-                    Ok(Stream::Tunnel(s)) => scan_stream(s, check, r, &jump, true).await,
+                    Ok(Stream::Tcp(s)) => scan_stream(s, check, r, &jump, Some(i)).await,
+                    Ok(Stream::Tunnel(s)) => scan_stream(s, check, r, &jump, Some(i)).await,
                     Err(_) => Err(SourceError::HostKey(m)),
                 };
             }
@@ -48,8 +48,8 @@ pub(crate) async fn scan(r: &Remote) -> Result<ScannedHostKey, SourceError> {
     }
     let check = HostCheck::of_remote(r);
     match reach(r, &r.host, r.port, &target, upstream.as_ref()).await? {
-        Stream::Tcp(s) => scan_stream(s, check, r, &target, false).await,
-        Stream::Tunnel(s) => scan_stream(s, check, r, &target, false).await,
+        Stream::Tcp(s) => scan_stream(s, check, r, &target, None).await,
+        Stream::Tunnel(s) => scan_stream(s, check, r, &target, None).await,
     }
 }
 
@@ -88,17 +88,15 @@ async fn scanned(
     port: u16,
     key: &PublicKey,
     r: &Remote,
-    is_jump_host: bool,
+    jump_hop: Option<usize>,
     target: &Target,
 ) -> Result<ScannedHostKey, SourceError> {
     let (host, key, files) = (host.to_string(), key.clone(), r.known_hosts_files());
-    tokio::task::spawn_blocking(move || {
-        ScannedHostKey::new(&host, port, &key, &files, is_jump_host)
-    })
-    .await
-    .map_err(|e| format!("reading known_hosts failed: {e}"))
-    .and_then(|r| r)
-    .map_err(|m| SourceError::HostKey(target.detail(m)))
+    tokio::task::spawn_blocking(move || ScannedHostKey::new(&host, port, &key, &files, jump_hop))
+        .await
+        .map_err(|e| format!("reading known_hosts failed: {e}"))
+        .and_then(|r| r)
+        .map_err(|m| SourceError::HostKey(target.detail(m)))
 }
 
 /// The key the server at the end of `stream` presents (`check` names the host in
@@ -110,7 +108,7 @@ async fn scan_stream<S>(
     check: HostCheck,
     r: &Remote,
     target: &Target,
-    is_jump_host: bool,
+    jump_hop: Option<usize>,
 ) -> Result<ScannedHostKey, SourceError>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -126,7 +124,7 @@ where
     let seen = verifier.seen();
     let res = client::connect_stream(config, stream, verifier).await;
     match (take_seen(&seen), res) {
-        (Some(key), _) => scanned(&host, port, &key, r, is_jump_host, target).await,
+        (Some(key), _) => scanned(&host, port, &key, r, jump_hop, target).await,
         (None, Err(e)) => Err(e.into_source(target, "", r.timeout)),
         (None, Ok(_)) => Err(SourceError::HostKey(
             target.detail("the server presented no host key"),

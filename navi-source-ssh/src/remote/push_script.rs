@@ -15,6 +15,7 @@
 //! | `k` | a scan (what the ticker writes) |
 //! | `e<path>` | a scan that sends `path` if it is a status or marks file (what an inotify event writes) |
 //! | `m` | `MODE scan` (the watcher ended; the ticker took over) |
+//! | `i` | `MODE inotify` and a scan that sends every file (the watcher watches again) |
 //!
 //! A line without the nonce (noise, or the rest of an event whose file name holds a
 //! newline) is ignored.
@@ -58,8 +59,14 @@
 //! as temp file plus rename is sent once), else by a ticker: one `sleep` per tick. Both
 //! run in a background subshell whose lines are merged with navi's commands (read by one
 //! `cat`) into the loop's stdin. When the
-//! watcher ends (the directory was removed, the inotify limit) the ticker takes over and
-//! a `MODE scan` batch says so.
+//! watched directory goes away (moved or removed: inotify's `MOVE_SELF`/`DELETE_SELF`,
+//! or a scan that finds it missing) the loop ends the watcher, a `MODE scan` batch says
+//! so, and the ticker scans until the directory exists again; then inotifywait watches
+//! the new directory, a `MODE inotify` batch says so and every file is sent again (a
+//! directory moved away and recreated at once is watched again at once). A watcher that
+//! ends by itself while its directory is there (the inotify limit) leaves the ticker in
+//! charge for good, and `MODE scan` says so. Non-regular entries and names with a
+//! newline are reported skipped (`S`) when they appear, as the snapshot reports them.
 //!
 //! What the scan cannot see (a file replaced by one whose modification time is older
 //! than the last scan, as `mv` of a file written before it does, or a clock step) the
@@ -72,7 +79,10 @@
 
 use navi_core::MAX_MARKS_FILE_BYTES;
 
-use super::script::{frame_fragment, prelude, snapshot_body, strip_hex, SIZED_ONLY};
+use super::script::{
+    frame_fragment, lacking_check, lacking_fail, prelude, snapshot_body, strip_hex, NEEDED_TOOLS,
+    SIZED_ONLY,
+};
 use crate::shell::{RemoteCommand, RemoteCommandError, Stdin};
 
 /// The push loop's body (after [`prelude`]); `TICK` is replaced by the ticker's period
@@ -93,6 +103,11 @@ if [ -z "$m" ]; then
   exit 0
 fi
 trap 'rm -rf "$m"' EXIT
+LACKING_CHECK
+if [ -n "$lacking" ]; then
+  LACKING_FAIL
+  exit 0
+fi
 trap 'exit 0' HUP TERM INT PIPE
 old=$m/a; new=$m/b; : > "$old"
 watcher=scan
@@ -100,17 +115,43 @@ watcher=scan
 # The marks directory is watched only if it exists when the watcher starts: made now
 # (user-only, as navi makes it), the first mark another navi writes is seen at once.
 [ "$watcher" = inotify ] && [ ! -d "$dir/.navi/marks" ] && (umask 077; mkdir -p "$dir/.navi/marks")
-prev=; prev_marks=; prev_tmux=; present=; check_tmux=; force=; mforce=; socks=
+prev=; prev_marks=; prev_tmux=; present=; check_tmux=; force=; mforce=; socks=; odd=
 
+# The names in $1 into $seen, the regular ones into $reg, those changed since the last
+# scan into $fresh. With $2 (the status directory) an entry that is not a regular file,
+# or whose name holds a newline (listed with `?` for it, in $odd too), is listed as
+# well: the snapshot reports it skipped, and so must a scan (only when it appears).
 listing() {
-  seen=; fresh=
+  seen=; fresh=; reg=
+  [ -n "$2" ] && odd=
   for f in "$1"/*.json; do
-    [ -f "$f" ] || continue
     b=./${f##*/}
-    case $b in *"$newline"*) continue;; esac
-    seen="$seen$newline$b"
-    [ "$old" -nt "$f" ] || fresh="$fresh$newline$b"
+    if [ -f "$f" ]; then
+      case $b in *"$newline"*) [ -n "$2" ] && odd_name "$b"; continue;; esac
+      seen="$seen$newline$b"; reg="$reg$newline$b"
+      [ "$old" -nt "$f" ] || fresh="$fresh$newline$b"
+    elif [ -n "$2" ] && { [ -e "$f" ] || [ -h "$f" ]; }; then
+      case $b in *"$newline"*) odd_name "$b";; *) seen="$seen$newline$b";; esac
+    fi
   done
+}
+
+odd_name() {
+  x=$1
+  while :; do case $x in *"$newline"*) x=${x%%"$newline"*}?${x#*"$newline"};; *) break;; esac; done
+  seen="$seen$newline$x"; odd="$odd$newline$x"
+}
+
+# The skip record of a listed name that cannot be framed (names in the current directory).
+skip_record() {
+  case "$odd$newline" in
+    *"$newline$1$newline"*) printf '\nNAVI-%s S %s\nits name contains a newline, which navi cannot list; rename the file' "$n" "${1#./}"; return 0;;
+  esac
+  if [ -f "$1" ]; then
+    printf '\nNAVI-%s S %s\nnot readable by the remote user' "$n" "${1#./}"
+  elif [ -e "$1" ] || [ -h "$1" ]; then
+    printf '\nNAVI-%s S %s\nnot a regular file (a directory, FIFO, device or broken symlink); status files are plain files, remove or rename it' "$n" "${1#./}"
+  fi
 }
 
 compare() {
@@ -147,17 +188,22 @@ read_sockets() {
 
 swap() { t=$old; old=$new; new=$t; }
 
+# Ends the watcher because its directory went away (moved, removed): `gone` tells the
+# ticker to watch the directory again once it exists, rather than to scan for good.
+unwatch() {
+  : > "$m/gone"
+  if [ -s "$m/w" ]; then read -r w < "$m/w"; kill "$w" 2>/dev/null; fi
+}
+
 full() {
   : > "$new"
   if [ -d "$dir" ]; then present=1; else present=; fi
-  if [ -z "$present" ] && [ "$watcher" = inotify ]; then
-    # The watched directory went away: end inotifywait so the ticker takes over.
-    watcher=scan
-    if [ -s "$m/w" ]; then read -r w < "$m/w"; kill "$w" 2>/dev/null; fi
-  fi
-  listing "$dir"; prev=$seen
+  # The watched directory went away: end inotifywait; the ticker scans until the
+  # directory is back, then watches it again.
+  [ -z "$present" ] && [ "$watcher" = inotify ] && unwatch
+  listing "$dir" 1; prev=$seen; preg=$reg
   listing "$dir/.navi/marks"; prev_marks=$seen
-  read_sockets "$prev"
+  read_sockets "$preg"
   prev_tmux=$(tmux_records "$socks")
   { SNAPSHOT; } | $buffer
   swap
@@ -166,7 +212,13 @@ full() {
 send_records() {
   printf '\nNAVI-%s DELTA\n' "$n"
   if [ -n "$fsend" ]; then
-    (cd "$dir" && { set -f; IFS=$newline; set -- $fsend; unset IFS; set +f; FRAME; })
+    (cd "$dir" && { set -f; IFS=$newline; set -- $fsend; unset IFS; set +f
+      ok=
+      for f do
+        if [ -f "$f" ] && [ -r "$f" ]; then ok="$ok$newline$f"; else skip_record "$f"; fi
+      done
+      set -f; IFS=$newline; set -- $ok; unset IFS; set +f
+      [ $# -gt 0 ] && { FRAME; }; })
   fi
   set -f; IFS=$newline
   for b in $fgone; do printf '\nNAVI-%s D %s\n' "$n" "${b#./}"; done
@@ -188,12 +240,12 @@ scan() {
   if [ -d "$dir" ]; then now=1; else now=; fi
   if [ "$now" != "$present" ]; then full; return 0; fi
   : > "$new"
-  listing "$dir"; fseen=$seen; compare "$prev" "$seen" "$force"; fsend=$fresh; fgone=$gone
+  listing "$dir" 1; fseen=$seen; freg=$reg; compare "$prev" "$seen" "$force"; fsend=$fresh; fgone=$gone
   listing "$dir/.navi/marks"; mseen=$seen; compare "$prev_marks" "$seen" "$mforce"; msend=$fresh; mgone=$gone
   force=; mforce=
   tmux_changed=
   if [ -n "$check_tmux$fsend$fgone" ]; then
-    [ -n "$fsend$fgone" ] && read_sockets "$fseen"
+    [ -n "$fsend$fgone" ] && read_sockets "$freg"
     tm=$(tmux_records "$socks")
     [ "$tm" = "$prev_tmux" ] || { tmux_changed=1; prev_tmux=$tm; }
   fi
@@ -237,19 +289,34 @@ ticker() {
   # set, and the child is ended as soon as its pid is known, never left running. The
   # child gets KILL: one that has not yet become `sleep` or `inotifywait` would still
   # run the shell's own TERM handler, and the signal would be lost in its `exec`.
-  stop=; w=
+  stop=; w=; armed=
   trap 'stop=1; if [ -n "$w" ]; then kill -s KILL "$w" 2>/dev/null; exit 0; fi' TERM
-  if [ "$watcher" = inotify ]; then
-    if [ -d "$dir/.navi/marks" ]; then set -- "$dir" "$dir/.navi/marks"; else set -- "$dir"; fi
-    inotifywait -m -q -e close_write -e moved_to -e moved_from -e delete -e create -e attrib --format "$n:e%e %w%f" -- "$@" &
-    w=$!
-    [ -n "$stop" ] && { kill -s KILL "$w" 2>/dev/null; exit 0; }
-    echo "$w" > "$m/w"
-    wait "$w"
-    w=
+  while [ "$watcher" = inotify ]; do
+    if [ -d "$dir" ]; then
+      # Watching again (the directory was moved away and is back): the loop says so
+      # and sends every file again (what changed unwatched).
+      [ -n "$armed" ] && { echo "$n:i" || exit 0; }
+      armed=1
+      if [ -d "$dir/.navi/marks" ]; then set -- "$dir" "$dir/.navi/marks"; else set -- "$dir"; fi
+      inotifywait -m -q -e close_write -e moved_to -e moved_from -e delete -e create -e attrib -e move_self -e delete_self --format "$n:e%e %w%f" -- "$@" &
+      w=$!
+      [ -n "$stop" ] && { kill -s KILL "$w" 2>/dev/null; exit 0; }
+      echo "$w" > "$m/w"
+      wait "$w"
+      w=; : > "$m/w"
+      [ -n "$stop" ] && exit 0
+      # Ended while its directory is still there, and not by `unwatch`: inotify does
+      # not work here (a limit): scan for good.
+      [ -e "$m/gone" ] || [ ! -d "$dir" ] || watcher=scan
+      rm -f "$m/gone"
+      [ "$watcher" = inotify ] && [ -d "$dir" ] && continue
+      echo "$n:m" || exit 0
+      [ "$watcher" = inotify ] || break
+    fi
+    # Gone: scan each tick (a second without a ticker) until it is back.
+    if [ "$tick" = 0 ]; then sleep 1 || exit 0; else sleep "$tick" || sleep 1 || exit 0; echo "$n:k" || exit 0; fi
     [ -n "$stop" ] && exit 0
-    echo "$n:m" || exit 0
-  fi
+  done
   if [ "$tick" = 0 ]; then
     [ -n "$stop" ] && exit 0
     sleep 2147483647 &
@@ -273,9 +340,16 @@ printf '\nNAVI-%s MODE %s\n\nNAVI-%s END\n' "$n" "$watcher" "$n"
     "$n:h"*) printf '\nNAVI-%s H %s\n\nNAVI-%s END\n' "$n" "${line#"$n:h"}" "$n";;
     "$n:t") check_tmux=1; scan; check_tmux=;;
     "$n:d") digest;;
-    "$n:m") printf '\nNAVI-%s MODE scan\n\nNAVI-%s END\n' "$n" "$n";;
+    "$n:m") watcher=scan; printf '\nNAVI-%s MODE scan\n\nNAVI-%s END\n' "$n" "$n";;
+    "$n:i")
+      watcher=inotify
+      printf '\nNAVI-%s MODE inotify\n\nNAVI-%s END\n' "$n" "$n"
+      listing "$dir" 1; force=$seen; listing "$dir/.navi/marks"; mforce=$seen
+      scan;;
     "$n:e"*)
       p=${line#"$n:e"}; ev=${p%% *}; p=${p#* }
+      # The watched directory itself was moved or removed: watch it again where it is.
+      case $ev in *_SELF*) [ "$watcher" = inotify ] && unwatch; scan; continue;; esac
       # A writer's temp file (`.tmp.navi.1`, `x.json.tmp`) starts nothing: its rename
       # names the status file.
       case $p in *.json) ;; *) case $ev in *ISDIR*) ;; *) continue;; esac;; esac
@@ -306,7 +380,13 @@ pub(crate) fn push_script(sessions_dir: &str, tick: &str) -> String {
         .replace("FRAME", &frame_fragment())
         .replace("SIZED_ONLY", SIZED_ONLY)
         .replace("MCAP", &(MAX_MARKS_FILE_BYTES + 1).to_string())
-        .replace("TICK", tick);
+        .replace("TICK", tick)
+        // `cat` merges navi's commands with the watcher's lines.
+        .replace(
+            "LACKING_CHECK",
+            &lacking_check(&format!("{NEEDED_TOOLS} cat")),
+        )
+        .replace("LACKING_FAIL", &lacking_fail());
     format!("{}\n{}", prelude(sessions_dir), body)
 }
 

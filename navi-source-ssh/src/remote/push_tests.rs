@@ -797,3 +797,138 @@ fn a_loop_whose_stdin_ends_at_once_leaves_nothing_running() {
         );
     }
 }
+
+/// Applies batches until `cond` holds of the loop (within 10 s); nothing is asked of it.
+fn until(l: &mut Loop, what: &str, cond: impl Fn(&Loop) -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !cond(l) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: not within 10 s; mode {}, sessions {:?}",
+            l.mode,
+            l.sessions()
+        );
+        l.drain_for(Duration::from_millis(100));
+    }
+}
+
+/// The skipped names of a report, sorted.
+fn skipped_names(report: &navi_core::PollReport) -> Vec<String> {
+    let mut v: Vec<String> = report.skipped.iter().map(|s| s.name.clone()).collect();
+    v.sort();
+    v
+}
+
+/// Every kind of entry a snapshot reports skipped, made while a loop runs: the loop
+/// reports the same ones (so the dashboard's header and `navi remotes` agree), and
+/// reads no FIFO or device on the way.
+#[test]
+fn a_scan_reports_every_skipped_entry_the_snapshot_reports() {
+    for watch in [Watch::Scan, Watch::Inotify] {
+        let home = tempfile::tempdir().unwrap();
+        let dir = home.path().join("st");
+        std::fs::create_dir_all(dir.join(".navi/marks")).unwrap();
+        write_status(&dir, "api", "idle");
+        let tools = tempfile::tempdir().unwrap();
+        let Some(mut l) = start(watch, &dir, tools.path()) else {
+            continue;
+        };
+        std::fs::write(dir.join("broken.json"), b"{\"tmux_sess").unwrap();
+        std::fs::write(dir.join("empty.json"), b"").unwrap();
+        std::fs::create_dir(dir.join("subdir.json")).unwrap();
+        let fifo = std::process::Command::new("mkfifo")
+            .arg(dir.join("fifo.json"))
+            .status()
+            .unwrap();
+        assert!(fifo.success());
+        std::os::unix::fs::symlink(dir.join("nowhere"), dir.join("dangling.json")).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", dir.join("zero.json")).unwrap();
+        std::fs::write(dir.join("new\nline.json"), status_json("nl", "idle")).unwrap();
+        std::fs::write(dir.join(".navi/marks/api.json"), b"{garbage").unwrap();
+        l.drain_for(Duration::from_millis(300));
+        l.scan();
+        let pushed = skipped_names(&l.state.report("/d").unwrap());
+        let n = "0123456789abcdef0123456789abcdef";
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(super::script::snapshot_script(
+                &dir.display().to_string(),
+                n,
+            ))
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let polled = skipped_names(&super::decode::decode_snapshot(&out.stdout, n, "/d").unwrap());
+        assert_eq!(polled.len(), 8, "{polled:?}");
+        assert_eq!(pushed, polled, "{watch:?}");
+        // Each is sent once, not on every scan; a name that goes is no longer skipped.
+        std::fs::remove_dir(dir.join("subdir.json")).unwrap();
+        std::fs::remove_file(dir.join("fifo.json")).unwrap();
+        l.drain_for(Duration::from_millis(300));
+        l.scan();
+        let after = skipped_names(&l.state.report("/d").unwrap());
+        assert_eq!(after.len(), 6, "{after:?}");
+        l.seen.clear();
+        l.scan();
+        assert!(
+            !l.seen.iter().any(|b| matches!(b, Batch::Delta(_))),
+            "{watch:?}: a scan that finds nothing new sends nothing: {:?}",
+            l.seen
+        );
+        l.stop();
+    }
+}
+
+/// The watched directory moved away and recreated (and later removed and made again)
+/// under a running loop: changes in the new directory arrive by themselves, with no
+/// reconnect and no scan asked for, and the mode says how the loop watches.
+#[test]
+fn a_directory_moved_away_and_recreated_is_watched_again() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("st");
+    std::fs::create_dir_all(&dir).unwrap();
+    write_status(&dir, "api", "idle");
+    let tools = tempfile::tempdir().unwrap();
+    let Some(mut l) = start(Watch::Inotify, &dir, tools.path()) else {
+        return;
+    };
+    let has = |name: &'static str, status: &'static str| {
+        move |l: &Loop| {
+            l.sessions()
+                .contains(&(name.to_string(), status.to_string()))
+        }
+    };
+    // Moved away, and a new directory made at once in its place.
+    std::fs::rename(&dir, home.path().join("st.old")).unwrap();
+    std::fs::create_dir_all(&dir).unwrap();
+    write_status(&dir, "web", "working");
+    until(&mut l, "the new directory's file", has("web", "working"));
+    until(&mut l, "watching the new directory", |l| {
+        l.mode == "inotify"
+    });
+    assert_eq!(l.sessions(), [("web".to_string(), "working".to_string())]);
+    // Then a change in it arrives by itself: inotify watches the new directory.
+    write_status(&dir, "web", "waiting");
+    until(
+        &mut l,
+        "a change in the new directory",
+        has("web", "waiting"),
+    );
+    // A write to the old directory is no longer seen.
+    write_status(&home.path().join("st.old"), "ghost", "idle");
+    l.drain_for(Duration::from_millis(300));
+    assert!(!l.sessions().iter().any(|(n, _)| n == "ghost"));
+
+    // Removed: scanning while it is gone, and says so; back: watched again.
+    std::fs::remove_dir_all(&dir).unwrap();
+    until(&mut l, "the removal", |l| {
+        l.sessions().is_empty() && l.mode == "scan"
+    });
+    std::fs::create_dir_all(&dir).unwrap();
+    write_status(&dir, "db", "idle");
+    until(&mut l, "the directory made again", has("db", "idle"));
+    until(&mut l, "watching it again", |l| l.mode == "inotify");
+    write_status(&dir, "db", "working");
+    until(&mut l, "a change after it came back", has("db", "working"));
+    assert!(l.stop().success());
+}

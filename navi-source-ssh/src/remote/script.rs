@@ -313,14 +313,54 @@ fn buffered() -> String {
     )
 }
 
+/// The tools a snapshot cannot do without: `head` reads the marks files, and every
+/// status file where awk is missing or not POSIX (awk is optional: without it each
+/// file goes through `head`). Without one, every file would arrive empty.
+pub(super) const NEEDED_TOOLS: &str = "head";
+
+/// Sets `$lacking` to the first of `tools` the remote's `PATH` does not have (empty:
+/// all there). `command -v` is a builtin of every POSIX sh.
+pub(super) fn lacking_check(tools: &str) -> String {
+    format!(
+        "lacking=; for t in {tools}; do command -v \"$t\" >/dev/null 2>&1 || {{ lacking=$t; break; }}; done"
+    )
+}
+
+/// What a missing tool (`$lacking`) is called in an answer (a printf format).
+const LACKING: &str = r"the remote has no \`%s\` on PATH (PATH=%s); navi reads the status files with it: install it, or set PATH for non-interactive logins";
+
+/// The answer of a snapshot for nonce `$n` when `$lacking` names a missing tool: an
+/// `E` record that names it (an error, never "connected" with every file empty).
+fn lacking_snapshot() -> String {
+    format!(
+        r#"printf "\nNAVI-%s BEGIN\n\nNAVI-%s E\n{LACKING}\nNAVI-%s END\n" "$n" "$n" "$lacking" "$PATH" "$n""#
+    )
+}
+
+/// The push loop's `FAIL` answer for a missing tool (navi polls instead, and the poll
+/// names it).
+pub(super) fn lacking_fail() -> String {
+    format!(r#"printf "\nNAVI-%s FAIL\n{LACKING}\n\nNAVI-%s END\n" "$n" "$lacking" "$PATH" "$n""#)
+}
+
+/// A snapshot, or the missing tool's `E` record.
+fn snapshot_or_lacking() -> String {
+    format!(
+        "if [ -n \"$lacking\" ]; then {}; else {}; fi",
+        lacking_snapshot(),
+        buffered()
+    )
+}
+
 /// The script of the long-lived channel: one snapshot per nonce line read from stdin
 /// (a line that is not a nonce, lowercase hex digits, is skipped).
 pub(crate) fn loop_script(sessions_dir: &str) -> String {
     format!(
-        "{}; while IFS= read -r n; do {}; [ -n \"$n\" ] && [ -z \"$rest\" ] || continue; {}; done",
+        "{}; {}; while IFS= read -r n; do {}; [ -n \"$n\" ] && [ -z \"$rest\" ] || continue; {}; done",
         prelude(sessions_dir),
+        lacking_check(NEEDED_TOOLS),
         strip_hex(),
-        buffered()
+        snapshot_or_lacking()
     )
 }
 
@@ -333,10 +373,11 @@ pub(super) fn strip_hex() -> &'static str {
 /// The script of one snapshot with a fixed nonce.
 pub(crate) fn snapshot_script(sessions_dir: &str, nonce: &str) -> String {
     format!(
-        "{}; n={}; {}",
+        "{}; {}; n={}; {}",
         prelude(sessions_dir),
+        lacking_check(NEEDED_TOOLS),
         shell_quote(nonce),
-        buffered()
+        snapshot_or_lacking()
     )
 }
 

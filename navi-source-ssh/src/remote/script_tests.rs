@@ -80,7 +80,7 @@ fn sessions_dir_quoting_expands_tilde_remotely_and_never_runs_a_name() {
 }
 
 /// A status directory with the fixtures and every kind of bad file.
-fn hostile_dir(dir: &Path) {
+pub(super) fn hostile_dir(dir: &Path) {
     std::fs::create_dir_all(dir).unwrap();
     for (name, text) in navi_core::fixtures::FILES {
         std::fs::write(dir.join(name), text).unwrap();
@@ -618,7 +618,11 @@ fn a_file_that_grows_past_the_cap_after_listing_costs_only_itself() {
         "for f do case $f in -c|--) ;; ./grow*) printf '5 %s\\n' \"$f\";; ./gone.json) rm -f \"$f\";; *) '{}' -c \"$f\";; esac; done",
         which("wc").display()
     );
-    let bin = bin_dir(home.path(), &["awk", "dd", "cat", "rm"], &[("wc", wc)]);
+    let bin = bin_dir(
+        home.path(),
+        &["awk", "dd", "cat", "rm", "head"],
+        &[("wc", wc)],
+    );
     std::fs::write(dir.join("a.json"), status("a")).unwrap();
     std::fs::write(
         dir.join("grow-one-line.json"),
@@ -1047,5 +1051,52 @@ fn no_tmux_or_a_failing_tmux_makes_every_row_unknown_with_the_reason() {
                 assert!(!why.contains("second"), "{argv:?}: {why}");
             }
         }
+    }
+}
+
+/// A remote without `head` (with or without awk): every poll is an error that names
+/// it, never "connected" with every file empty; the push loop fails the same way (and
+/// navi polls, which names it). Without awk alone the files arrive (see
+/// `without_a_working_awk_every_file_goes_through_head`).
+#[test]
+fn a_remote_without_head_is_a_named_error() {
+    let n = "12121212121212121212121212121212";
+    for tools in [
+        &["awk", "wc", "dd", "cat", "sed", "mkdir", "rm"][..],
+        &["wc", "dd", "cat", "sed", "mkdir", "rm"][..],
+    ] {
+        let home = tempfile::tempdir().unwrap();
+        hostile_dir(&home.path().join("st"));
+        let bin = bin_dir(home.path(), tools, &[]);
+        for script in [
+            exec_command("~/st", n).unwrap(),
+            loop_command("~/st").unwrap(),
+        ] {
+            let out = run_sh_in(
+                &script,
+                home.path(),
+                format!("{n}\n").as_bytes(),
+                Some(&bin),
+            );
+            let err = decode_snapshot(&out, n, "~/st").unwrap_err().to_string();
+            assert!(
+                err.contains("the remote has no `head` on PATH")
+                    && err.contains(&bin.display().to_string()),
+                "{tools:?}: {err}"
+            );
+        }
+        let push = super::push_script::push_script("~/st", "0");
+        let out = run_sh_in(
+            &push,
+            home.path(),
+            format!("{n}\n{n}:s\n").as_bytes(),
+            Some(&bin),
+        );
+        let mut reader = super::push_decode::BatchReader::new(n);
+        let batches = reader.push(&out).unwrap();
+        assert!(
+            matches!(batches.as_slice(), [super::push_decode::Batch::Fail(why)] if why.contains("no `head` on PATH")),
+            "{tools:?}: {batches:?}"
+        );
     }
 }

@@ -338,3 +338,78 @@ fn remote_preview_scrollback_and_acknowledge() {
         "{e}"
     );
 }
+
+/// `--skip-permissions` with a multi-word command holding quotes, over a real sshd: the
+/// remote shell runs the command line as typed with the flag as its last word (the
+/// program gets every argument, the quoted one whole). And `send` refuses control
+/// characters, naming them, before anything reaches the remote: the program lives on.
+#[test]
+fn skip_permissions_composes_with_a_multi_word_command_and_send_is_text_only() {
+    if !sshd::sshd_or_skip() {
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let remote = Remote::start();
+    let stub = remote.home.join("work/fake-claude");
+    let args = remote.home.join("work/args");
+    std::fs::write(
+        &stub,
+        format!(
+            "#!/bin/sh\nfor a do printf '%s\\n' \"$a\"; done > '{}'\nexec cat\n",
+            args.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&stub, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let act = |name: &str, action: Action| rt.block_on(remote.source.act(name, &action));
+    let line = format!("{} --model \"big one\" --say 'it''s'", stub.display());
+    let command = navi_core::new_session_command(&line, true).unwrap();
+    let out = act(
+        "sp1",
+        Action::New {
+            dir: "~/work".into(),
+            command,
+        },
+    )
+    .unwrap();
+    assert!(
+        matches!(&out, ActionOutput::Done(d) if d.contains("created sp1")),
+        "{out:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&args).unwrap(),
+        "--model\nbig one\n--say\nits\n--dangerously-skip-permissions\n"
+    );
+    for text in ["hello\u{3}", "a\u{1b}[A", "two\nlines"] {
+        let e = act("sp1", Action::Send { text: text.into() }).unwrap_err();
+        assert!(e.to_string().contains("U+00"), "{text:?}: {e}");
+    }
+    let e = act(
+        "sp1",
+        Action::Send {
+            text: "hello\u{3}".into(),
+        },
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("U+0003 (Ctrl-C)"), "{e}");
+    act(
+        "sp1",
+        Action::Send {
+            text: "still here".into(),
+        },
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let ActionOutput::Text(pane) = act("sp1", Action::Preview).unwrap() else {
+        panic!("a preview is text")
+    };
+    assert!(
+        pane.contains("still here") && !pane.contains("hello"),
+        "{pane:?}"
+    );
+    act("sp1", Action::Kill).unwrap();
+}

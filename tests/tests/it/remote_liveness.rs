@@ -501,3 +501,29 @@ fn uid() -> String {
     let out = Command::new("id").arg("-u").output().unwrap();
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
+
+/// A remote user whose `PATH` has no `head` (awk is there): every poll, push or not, is
+/// an error naming it, never "connected" with every file empty.
+#[test]
+fn no_head_on_the_remote_path_is_a_named_error() {
+    if !sshd::sshd_or_skip() {
+        return;
+    }
+    let bin = tempfile::tempdir().unwrap();
+    tools_without_tmux(bin.path());
+    std::fs::remove_file(bin.path().join("head")).unwrap();
+    for push in [true, false] {
+        let w = World::start(&format!("PATH={}", bin.path().display()), push);
+        w.plain_status("api");
+        w.mark("api");
+        runtime().block_on(async {
+            for _ in 0..3 {
+                let e = w.source.poll_report().await.unwrap_err().to_string();
+                assert!(
+                    e.contains("the remote has no `head` on PATH"),
+                    "push {push}: {e}"
+                );
+            }
+        });
+    }
+}

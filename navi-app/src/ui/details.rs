@@ -16,7 +16,7 @@ use crate::format::session_age;
 fn field(name: &str, value: impl Into<String>) -> Line<'static> {
     Line::from(vec![
         Span::styled(
-            format!(" {name:<12}"),
+            format!(" {name:<12} "),
             Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
         ),
         Span::raw(sanitize(&value.into()).into_owned()),
@@ -247,7 +247,7 @@ pub(super) fn draw_git(frame: &mut Frame, area: Rect, model: &Model, ui: &UiStat
     lines.push(Line::raw(""));
     lines.push(Line::styled(
         format!(
-            " as of {}; Esc closes",
+            " as the hook saw it, {}",
             session_age(s.timestamp, ui.now_unix)
         ),
         Style::new().fg(Color::DarkGray),

@@ -141,6 +141,14 @@ pub fn session(name: &str, status: &str, timestamp: i64) -> SessionInfo {
 pub trait ConformanceFixture: Send + Sync {
     /// A fresh source whose status directory holds exactly `files` (`name`, bytes).
     async fn source_with(&self, files: &[(String, Vec<u8>)]) -> DynSessionSource;
+
+    /// Writes `bytes` as the file `name` into the status directory of the source the
+    /// last [`source_with`](Self::source_with) made, as a hook would; `false` when this
+    /// fixture cannot (the suite then skips the check that a change wakes
+    /// [`SessionSource::wait_change`]).
+    async fn write(&self, _name: &str, _bytes: &[u8]) -> bool {
+        false
+    }
 }
 
 fn fixture_files() -> Vec<(String, Vec<u8>)> {
@@ -170,6 +178,99 @@ pub async fn run_conformance<F: ConformanceFixture>(fixture: &F) {
     let (source, report) = check_broken_files(fixture).await;
     check_attach(&source, &report);
     check_actions(&source).await;
+    let source = fixture.source_with(&fixture_files()).await;
+    check_cancel_safety(&source).await;
+    check_wait_change(fixture, &source).await;
+}
+
+/// 7. Cancel-safety: a poll dropped at any point (the aggregator's timeout, a refresh)
+///    leaves the source whole; the next poll answers in full. The source has answered
+///    once first: a connection cut short while it is being made may count as a failed
+///    attempt (a remote source then waits out its reconnect backoff, by design).
+async fn check_cancel_safety(source: &DynSessionSource) {
+    source
+        .poll()
+        .await
+        .unwrap_or_else(|e| panic!("cancel-safety: first poll failed: {e}"));
+    // Dropped before its first step, then after ever more of them: one yield at a time.
+    for steps in 0..24 {
+        let mut poll = std::pin::pin!(source.poll());
+        for _ in 0..steps {
+            if futures_poll_once(poll.as_mut()).await.is_some() {
+                break;
+            }
+        }
+    }
+    let again = source
+        .poll()
+        .await
+        .unwrap_or_else(|e| panic!("cancel-safety: poll after dropped polls failed: {e}"));
+    assert_eq!(
+        names(&again),
+        ["api", "deploy", "hyperion", "legacy", "notes"],
+        "cancel-safety: dropped polls cost nothing"
+    );
+}
+
+/// Polls `fut` once (then yields): its output if it finished.
+async fn futures_poll_once<F: std::future::Future + ?Sized>(
+    fut: std::pin::Pin<&mut F>,
+) -> Option<F::Output> {
+    let mut fut = Some(fut);
+    let out = std::future::poll_fn(|cx| {
+        let f = fut.take();
+        std::task::Poll::Ready(f.and_then(|f| match f.poll(cx) {
+            std::task::Poll::Ready(v) => Some(v),
+            std::task::Poll::Pending => None,
+        }))
+    })
+    .await;
+    tokio::task::yield_now().await;
+    out
+}
+
+/// How long the suite waits for a change to wake `wait_change` (a bound against a hang,
+/// not a speed target: the sources answer in milliseconds).
+const CHANGE_BOUND: Duration = Duration::from_secs(20);
+
+/// 8. `wait_change`: dropped while waiting (the aggregator's interval came first) it
+///    costs nothing; a status file written while it waits wakes it, and the next poll
+///    shows the new session.
+async fn check_wait_change<F: ConformanceFixture>(fixture: &F, source: &DynSessionSource) {
+    for _ in 0..3 {
+        let _ = tokio::time::timeout(Duration::from_millis(20), source.wait_change()).await;
+    }
+    let body =
+        br#"{"tmux_session":"later","status":"waiting","message":"","cwd":"/tmp","timestamp":9}"#;
+    let waiting = async {
+        source.wait_change().await;
+    };
+    let write = async {
+        // The wait is armed first: it is polled before the write happens.
+        tokio::task::yield_now().await;
+        fixture.write("later.json", body).await
+    };
+    let (woke, wrote) = tokio::join!(tokio::time::timeout(CHANGE_BOUND, waiting), write);
+    if !wrote {
+        return;
+    }
+    assert!(
+        woke.is_ok(),
+        "wait_change: a status file written while it waits wakes it"
+    );
+    let mut seen = Vec::new();
+    let until = tokio::time::Instant::now() + CHANGE_BOUND;
+    while tokio::time::Instant::now() < until {
+        seen = source
+            .poll()
+            .await
+            .unwrap_or_else(|e| panic!("wait_change: poll after the change failed: {e}"));
+        if seen.iter().any(|s| s.tmux_session == "later") {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("wait_change: the new session is polled: {:?}", names(&seen));
 }
 
 /// Step 6, actions: one the source does not claim is refused as unsupported; one it

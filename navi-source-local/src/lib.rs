@@ -378,8 +378,21 @@ mod tests {
     use navi_core::DynSessionSource;
     use std::sync::{Arc, Mutex};
 
-    #[derive(Default)]
-    struct Dirs(Mutex<Vec<tempfile::TempDir>>);
+    /// Local sources over temp directories, each wrapped by `wrap` (the suite runs on
+    /// the source alone and under every wrapper of navi-core).
+    struct Dirs {
+        dirs: Mutex<Vec<tempfile::TempDir>>,
+        wrap: fn(LocalSource) -> DynSessionSource,
+    }
+
+    impl Dirs {
+        fn new(wrap: fn(LocalSource) -> DynSessionSource) -> Dirs {
+            Dirs {
+                dirs: Mutex::default(),
+                wrap,
+            }
+        }
+    }
 
     #[async_trait]
     impl ConformanceFixture for Dirs {
@@ -388,15 +401,47 @@ mod tests {
             for (name, bytes) in files {
                 std::fs::write(dir.path().join(name), bytes).unwrap();
             }
-            let source = Arc::new(LocalSource::new(dir.path()));
-            self.0.lock().unwrap().push(dir);
+            let source = (self.wrap)(LocalSource::new(dir.path()));
+            self.dirs.lock().unwrap().push(dir);
             source
+        }
+
+        async fn write(&self, name: &str, bytes: &[u8]) -> bool {
+            let dirs = self.dirs.lock().unwrap();
+            let Some(dir) = dirs.last() else { return false };
+            // As the hook writes: a temp file renamed into place.
+            let temp = dir.path().join(".tmp.conformance");
+            std::fs::write(&temp, bytes).unwrap();
+            std::fs::rename(&temp, dir.path().join(name)).unwrap();
+            true
         }
     }
 
     #[tokio::test]
     async fn conformance() {
-        run_conformance(&Dirs::default()).await;
+        run_conformance(&Dirs::new(|s| Arc::new(s))).await;
+    }
+
+    #[tokio::test]
+    async fn conformance_under_every_wrapper() {
+        use navi_core::{Bounded, Flaky, Latent};
+        use std::time::Duration;
+        run_conformance(&Dirs::new(|s| {
+            Arc::new(Bounded::new(s, Duration::from_secs(10)))
+        }))
+        .await;
+        run_conformance(&Dirs::new(|s| {
+            Arc::new(Latent::new(s, Duration::from_millis(2)))
+        }))
+        .await;
+        run_conformance(&Dirs::new(|s| {
+            Arc::new(Flaky::new(
+                s,
+                usize::MAX,
+                SourceError::Other("never".into()),
+            ))
+        }))
+        .await;
     }
 
     #[tokio::test]

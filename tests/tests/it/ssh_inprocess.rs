@@ -819,15 +819,27 @@ impl ConformanceFixture for SshFixture {
             .path()
             .join(format!("known_hosts-{}", server.port()));
         server.write_known_hosts(&known_hosts);
-        let r = remote(
-            "conformance",
-            server.port(),
-            &self.key.path,
-            &known_hosts,
-            "~/.claude-sessions",
-        );
+        // Push mode, as users run it: the suite also checks that a written file wakes
+        // `wait_change` (a polling source never wakes it, by contract).
+        let r = RemoteBuilder::new("conformance", "127.0.0.1")
+            .port(server.port())
+            .user("navi")
+            .keys([&self.key.path])
+            .known_hosts(&known_hosts)
+            .sessions_dir("~/.claude-sessions")
+            .poll_interval(Duration::from_secs(1))
+            .build();
         self.servers.lock().unwrap().push(server);
         Arc::new(SshSource::new(r))
+    }
+
+    async fn write(&self, name: &str, bytes: &[u8]) -> bool {
+        let servers = self.servers.lock().unwrap();
+        let Some(server) = servers.last() else {
+            return false;
+        };
+        server.write_session(name, bytes);
+        true
     }
 }
 

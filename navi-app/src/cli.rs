@@ -293,6 +293,16 @@ pub enum Command {
         #[command(subcommand)]
         action: HooksAction,
     },
+    /// Check the sounds of ~/.config/navi/sounds.yaml (the Go navi's `navi sound`).
+    ///
+    /// `list` shows the packs in ~/.config/navi/soundpacks (the active one marked `*`),
+    /// `test STATUS` plays one status's sound, `test-all` plays each status `triggers`
+    /// turns on. They play even while sounds.yaml says `enabled: false`.
+    Sound {
+        /// What to do.
+        #[command(subcommand)]
+        action: SoundAction,
+    },
     /// Show each configured remote's health (one poll), or trust a remote's host key.
     ///
     /// Without a subcommand: state (connected / unavailable), reason, latency, last good
@@ -308,6 +318,20 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<RemotesAction>,
     },
+}
+
+/// `navi sound` subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum SoundAction {
+    /// List the sound packs, the active one marked `*`.
+    List,
+    /// Play the sound of STATUS (waiting, permission, working, idle, stopped, done, error).
+    Test {
+        /// The status whose sound plays.
+        status: String,
+    },
+    /// Play the sound of every status sounds.yaml's `triggers` turns on.
+    TestAll,
 }
 
 /// `navi hooks` subcommands.

@@ -19,6 +19,9 @@ impl App {
         if self.mode() == Mode::Prompt {
             return self.on_prompt_key(key);
         }
+        if self.ui.overlay == Overlay::SoundPacks {
+            return self.on_sound_picker_key(key);
+        }
         match self.keys.action(key, self.mode()) {
             Some(action) => self.apply(action),
             None => Effect::None,
@@ -149,10 +152,7 @@ impl App {
             KeyAction::CycleDensity => self.cycle_density(),
             KeyAction::Details => self.open_details(),
             KeyAction::GitDetail => self.open_git(),
-            KeyAction::SoundPicker => self.ui.set_message(
-                Level::Info,
-                "sound packs: not in this dashboard yet; set `pack:` in ~/.config/navi/sounds.yaml",
-            ),
+            KeyAction::SoundPicker => self.open_sound_picker(),
             KeyAction::Problems => self.ui.overlay = Overlay::Problems,
             KeyAction::ToggleSources => self.toggle_sources(),
             KeyAction::ClearFilters => self.clear_filters(),

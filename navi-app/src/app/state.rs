@@ -99,6 +99,8 @@ pub struct UiState {
     pub search_filters: bool,
     /// Auto rows: the last choice (compact or not) and the list height it was made at.
     pub auto_compact: Option<(usize, bool)>,
+    /// The sound-pack picker (`S`), while open.
+    pub sound_picker: Option<super::SoundPicker>,
 }
 
 /// An overlay over the list.
@@ -117,6 +119,8 @@ pub enum Overlay {
     Sources,
     /// The selected session's git: branch, changes, ahead / behind, PR (`G`).
     Git,
+    /// The sound packs (`S`).
+    SoundPacks,
 }
 
 /// How many lines a session takes.
@@ -176,6 +180,7 @@ impl Default for UiState {
             find: String::new(),
             search_filters: false,
             auto_compact: None,
+            sound_picker: None,
         }
     }
 }

@@ -58,6 +58,8 @@ pub struct Wiring {
     pub system: Option<SystemNotifier>,
     /// sounds.yaml and the sound packs' directory.
     pub sounds: Option<SoundSetup>,
+    /// The pack chosen in the dashboard (`S`) since navi started; empty: sounds.yaml's.
+    pub pack: Option<watch::Receiver<String>>,
 }
 
 impl Wiring {
@@ -73,6 +75,7 @@ impl Wiring {
             terminal: (var("TERM_PROGRAM"), var("LC_TERMINAL")),
             system: SystemNotifier::find(),
             sounds,
+            pack: None,
         };
         (wiring, problem)
     }
@@ -159,6 +162,7 @@ impl Notifier {
                     packs,
                     pick: 0,
                     last: Default::default(),
+                    chosen: wiring.pack,
                 });
                 Some((triggers, channel))
             }
@@ -418,6 +422,7 @@ pub fn fake_wiring(tmux: bool) -> (Wiring, channels::RecordingScreen, launch::Re
         terminal: (None, None),
         system: Some(SystemNotifier::NotifySend),
         sounds: None,
+        pack: None,
     };
     (wiring, screen, launcher)
 }

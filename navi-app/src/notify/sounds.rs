@@ -243,6 +243,14 @@ pub struct Pack {
     pub files: usize,
 }
 
+impl Pack {
+    /// The file a preview plays: the first of the first event (by name) it has.
+    pub fn sample(&self, packs: &Path) -> Option<PathBuf> {
+        let mut files = scan_pack(&packs.join(&self.name));
+        files.sort();
+        files.into_iter().next().map(|(_, p)| p)
+    }
+}
 
 /// The packs under `packs`, by name; none when the directory does not exist.
 pub fn list_packs(packs: &Path) -> std::io::Result<Vec<Pack>> {

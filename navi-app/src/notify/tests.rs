@@ -637,6 +637,7 @@ fn sounds_follow_sounds_yaml_with_cooldown_and_speech() {
         packs: packs.path().to_path_buf(),
         pick: 0,
         last: Default::default(),
+        chosen: None,
     };
     let t = Instant::now();
     let asks = notice(vec![
@@ -777,5 +778,44 @@ async fn sounds_follow_sounds_yaml_triggers_not_notify_on() {
             "on-navi",
             "myplayer /s/working.wav"
         ]
+    );
+}
+
+/// The pack chosen with `S` is what the running sound channel plays next.
+#[test]
+fn the_pack_chosen_in_the_dashboard_plays_next() {
+    let packs = tempfile::tempdir().unwrap();
+    for pack in ["retro", "zen"] {
+        std::fs::create_dir_all(packs.path().join(pack)).unwrap();
+        std::fs::write(packs.path().join(pack).join("waiting.wav"), b"").unwrap();
+    }
+    let (tx, rx) = watch::channel(String::new());
+    let launcher = Recorder::default();
+    let mut s = channels::Sound {
+        launcher: Arc::new(launcher.clone()),
+        sounds: Sounds {
+            enabled: true,
+            pack: "retro".into(),
+            player: "myplayer".into(),
+            tts: super::sounds::Tts {
+                enabled: false,
+                ..Default::default()
+            },
+            ..Sounds::default()
+        },
+        packs: packs.path().to_path_buf(),
+        pick: 0,
+        last: Default::default(),
+        chosen: Some(rx),
+    };
+    let waits = |who: &str| notice(vec![status_event(who, None, Status::Waiting, "")]);
+    let t = Instant::now();
+    s.notify(&waits("a"), t);
+    tx.send_replace("zen".into());
+    s.notify(&waits("b"), t);
+    let played: Vec<String> = launcher.taken().iter().map(|(a, _)| a[1].clone()).collect();
+    assert!(
+        played[0].ends_with("retro/waiting.wav") && played[1].ends_with("zen/waiting.wav"),
+        "{played:?}"
     );
 }

@@ -334,7 +334,7 @@ pub const BINDINGS: &[Binding] = &[
         "help",
         A::ToggleHelp,
         &["?"],
-        "this help (j k scroll it) / quit",
+        "this help (j k scroll it, / searches it) / quit",
     ),
     b("quit", A::Quit, &["q", "Ctrl-c"], ""),
 ];

@@ -92,6 +92,11 @@ pub struct UiState {
     pub help_page: usize,
     /// The key table as `?` shows it, from the keys in use: (keys, what they do).
     pub help_lines: Vec<(String, String)>,
+    /// The help's search (`/` in `?`): only the lines with every word are shown, the
+    /// words highlighted. Empty: every line.
+    pub help_query: String,
+    /// The help's search is being typed.
+    pub help_typing: bool,
     /// The search kept after Enter in highlight mode: matching rows are marked and `n` /
     /// `N` jump between them (the Go navi's search). Empty: none.
     pub find: String,
@@ -177,6 +182,8 @@ impl Default for UiState {
             help_scroll: 0,
             help_page: 10,
             help_lines: crate::keys::help_lines(&crate::keys::Keymap::default()),
+            help_query: String::new(),
+            help_typing: false,
             find: String::new(),
             search_filters: false,
             auto_compact: None,

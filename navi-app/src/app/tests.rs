@@ -583,3 +583,89 @@ async fn sound_pack_picker_lists_previews_and_persists() {
     app.on_key(&key(KeyCode::Esc));
     assert_eq!(app.ui.overlay, Overlay::None);
 }
+
+/// `?` then `/`: the help narrows to the lines with every word typed, the words
+/// highlighted, at 80x24 and at 220x60; Esc drops the search, `?` closes.
+#[tokio::test]
+async fn help_is_searchable_at_80x24_and_220x60() {
+    for (w, h) in [(80u16, 24u16), (220, 60)] {
+        let mut app = app_with(false).await;
+        let draw = |app: &mut App| {
+            let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
+            t.draw(|f| crate::ui::draw(f, &app.model, &mut app.ui))
+                .unwrap();
+            t.backend().buffer().clone()
+        };
+        let text = |b: &ratatui::buffer::Buffer| {
+            (0..b.area.height)
+                .map(|y| {
+                    (0..b.area.width)
+                        .map(|x| b[(x, y)].symbol())
+                        .collect::<String>()
+                })
+                .collect::<Vec<_>>()
+        };
+        app.on_key(&key(KeyCode::Char('?')));
+        let all = text(&draw(&mut app)).join("\n");
+        assert!(all.contains("quit"), "{w}x{h}: {all}");
+        app.on_key(&key(KeyCode::Char('/')));
+        for c in "MUTE notif".chars() {
+            app.on_key(&key(KeyCode::Char(c)));
+        }
+        let buf = draw(&mut app);
+        let lines = text(&buf);
+        let screen = lines.join("\n");
+        assert!(
+            screen.contains("/MUTE notif▏"),
+            "{w}x{h}: the query in the title\n{screen}"
+        );
+        assert!(
+            screen.contains("mute / unmute notifications"),
+            "{w}x{h}\n{screen}"
+        );
+        let top = lines
+            .iter()
+            .position(|l| l.contains("┌ navi help"))
+            .unwrap();
+        let boxed: Vec<&String> = lines[top..]
+            .iter()
+            .take_while(|l| !l.contains('└'))
+            .collect();
+        assert!(boxed.len() <= 4, "{w}x{h}: only the mute line\n{screen}");
+        assert!(
+            !boxed.iter().any(|l| l.contains("quit")),
+            "{w}x{h}: other keys filtered\n{screen}"
+        );
+        // `mute` is highlighted where it is written.
+        let y = lines
+            .iter()
+            .position(|l| l.contains("mute / unmute"))
+            .unwrap();
+        let x = lines[y].find("mute / unmute").unwrap();
+        let x = u16::try_from(lines[y][..x].chars().count()).unwrap();
+        let y = u16::try_from(y).unwrap();
+        let cell = &buf[(x, y)];
+        assert!(
+            cell.modifier.contains(ratatui::style::Modifier::REVERSED),
+            "{w}x{h}: {cell:?}"
+        );
+        assert!(!buf[(x + 4, y)]
+            .modifier
+            .contains(ratatui::style::Modifier::REVERSED));
+
+        // Enter keeps it (keys scroll again), a word nothing has says so.
+        app.on_key(&key(KeyCode::Enter));
+        assert!(!app.ui.help_typing && app.ui.help_query == "MUTE notif");
+        app.on_key(&key(KeyCode::Char('/')));
+        app.on_key(&key(KeyCode::Char('z')));
+        app.on_key(&key(KeyCode::Char('q')));
+        let screen = text(&draw(&mut app)).join("\n");
+        assert!(screen.contains("no key matches"), "{w}x{h}\n{screen}");
+        // Esc drops the search: every line again; `?` closes.
+        app.on_key(&key(KeyCode::Esc));
+        assert_eq!(app.ui.help_query, "");
+        assert!(text(&draw(&mut app)).join("\n").contains("quit"));
+        app.on_key(&key(KeyCode::Char('?')));
+        assert_eq!(app.ui.overlay, Overlay::None);
+    }
+}

@@ -95,6 +95,9 @@ fn matches_words(text: &str, words: &[String]) -> bool {
 
 /// `text` in `base`, each occurrence of a word reversed and yellow.
 fn highlight(text: &str, words: &[String], base: Style) -> Vec<Span<'static>> {
+    if text.is_empty() || words.is_empty() {
+        return vec![Span::styled(text.to_string(), base)];
+    }
     let lower = text.to_ascii_lowercase();
     let mut marked = vec![false; text.len()];
     for w in words.iter().filter(|w| !w.is_empty()) {

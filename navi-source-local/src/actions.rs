@@ -187,10 +187,11 @@ pub(crate) fn act(
         Action::New { .. } => Err(other("new is handled above".into())),
         Action::Preview => {
             tmux.require(&server, &name)?;
-            // The screen and the 50 lines of scrollback above it, as the Go navi shows.
+            // The screen and the 50 lines of scrollback above it, as the Go navi shows,
+            // with its colours (SGR only: every other sequence is removed).
             let pane = name.pane_target();
-            on.run(&["capture-pane", "-p", "-J", "-S", "-50", "-t", &pane])
-                .map(|t| ActionOutput::Text(navi_core::text::clean_pane(&t)))
+            on.run(&["capture-pane", "-p", "-e", "-J", "-S", "-50", "-t", &pane])
+                .map(|t| ActionOutput::Text(navi_core::text::clean_pane_sgr(&t)))
                 .map_err(|e| other(format!("cannot preview {name}: {e}")))
         }
         Action::Kill => {

@@ -175,7 +175,7 @@ async fn preview(on: &On<'_>, name: &SessionName) -> Result<ActionOutput, Source
                 "preview loop unavailable ({e}); using exec"
             );
             let body = r#"need "$1"
-tm capture-pane -p -J -S -50 -t "$2""#;
+tm capture-pane -p -e -J -S -50 -t "$2""#;
             let out = on
                 .run_ok(
                     &what,
@@ -189,7 +189,7 @@ tm capture-pane -p -J -S -50 -t "$2""#;
             String::from_utf8_lossy(&out).into_owned()
         }
     };
-    Ok(ActionOutput::Text(navi_core::text::clean_pane(&text)))
+    Ok(ActionOutput::Text(navi_core::text::clean_pane_sgr(&text)))
 }
 
 /// Kills the session, then removes its status file, lock and marks.

@@ -869,3 +869,41 @@ fn auto_layout_does_not_flip_while_rows_come_and_go_at_one_size() {
     let mut fresh = super::tests::ui();
     assert!(!draw_with(edge - 1, &mut fresh));
 }
+
+/// The preview draws the pane's SGR colours and attributes as styles (never as text);
+/// with NO_COLOR the attributes stay and the colours go.
+#[test]
+fn the_preview_shows_the_panes_colours() {
+    let mut ui = ui();
+    let model = model_with(default_sessions(), &ui);
+    ui.preview.visible = true;
+    ui.preview.percent = 50;
+    ui.preview.side = true;
+    ui.preview.of = Some((None, "notes".into()));
+    ui.preview.text =
+        "plain \u{1b}[31mRED\u{1b}[39m \u{1b}[1;38;5;208mORANGE\u{1b}[0m \u{1b}[48;2;1;2;3mBG\n"
+            .into();
+    let t = render(&model, &mut ui, 120, 20);
+    let text = screen(&t);
+    assert!(text.contains("plain RED ORANGE BG"), "{text}");
+    assert!(!text.contains("[31m") && !text.contains("208m"), "{text}");
+    let y = row_of(&t, "plain RED");
+    let line = &lines(&t)[usize::from(y)];
+    let col =
+        |needle: &str| u16::try_from(line[..line.find(needle).unwrap()].chars().count()).unwrap();
+    let buf = t.backend().buffer();
+    let cell = |needle| &buf[(col(needle), y)];
+    assert_eq!(cell("plain").fg, Color::Reset);
+    assert_eq!(cell("RED").fg, Color::Indexed(1));
+    assert_eq!(cell("ORANGE").fg, Color::Indexed(208));
+    assert!(cell("ORANGE").modifier.contains(Modifier::BOLD));
+    assert_eq!(cell("BG").bg, Color::Rgb(1, 2, 3));
+    assert_eq!(cell("BG").fg, Color::Reset);
+
+    ui.color = false;
+    let t = render(&model, &mut ui, 120, 20);
+    let buf = t.backend().buffer();
+    let cell = &buf[(col("ORANGE"), y)];
+    assert_eq!(cell.fg, Color::Reset);
+    assert!(cell.modifier.contains(Modifier::BOLD));
+}

@@ -332,5 +332,46 @@ fn remote_preview_scrollback_and_acknowledge() {
     );
     assert!(v["timestamp"].as_i64().unwrap() > 3);
     let e = act("nothere", Action::Acknowledge).unwrap_err();
-    assert!(e.to_string().contains("has no status file"), "{e}");
+    assert!(e.to_string().contains("no status file nothere.json"), "{e}");
+
+    // Colours come over the preview loop as SGR only (`capture-pane -e`); the
+    // hyperlink and title sequences do not.
+    let script = "printf '\\033[31mRED\\033[0m \\033]8;;http://x\\033\\\\link\\033]8;;\\033\\\\ \
+                  \\033]0;evil\\007\\033[1;38;5;208mB\\033[0m\\n'; echo colours-done; exec cat";
+    act(
+        "colours",
+        Action::New {
+            dir: "~".into(),
+            command: vec!["sh".into(), "-c".into(), script.into()],
+        },
+    )
+    .unwrap();
+    let mut pane = String::new();
+    for _ in 0..100 {
+        let ActionOutput::Text(p) = act("colours", Action::Preview).unwrap() else {
+            panic!("a preview is text")
+        };
+        pane = p;
+        if pane.contains("colours-done") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        pane.contains("\u{1b}[31mRED") && pane.contains("208mB"),
+        "{pane:?}"
+    );
+    let only_sgr = pane.split('\u{1b}').skip(1).all(|rest| {
+        rest.strip_prefix('[')
+            .and_then(|r| r.split_once('m'))
+            .is_some_and(|(p, _)| {
+                p.chars()
+                    .all(|c| c.is_ascii_digit() || c == ';' || c == ':')
+            })
+    });
+    assert!(only_sgr, "{pane:?}");
+    assert_eq!(
+        navi_core::text::clean_pane(&pane).lines().next(),
+        Some("RED link B")
+    );
 }

@@ -248,6 +248,7 @@ async fn action_command(set: &SourceSet, command: &Command) -> anyhow::Result<()
                 Action::New {
                     dir: dir.clone(),
                     command: argv,
+                    create_dir: false,
                 },
             )
         }

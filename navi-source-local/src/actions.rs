@@ -175,8 +175,13 @@ pub(crate) fn act(
     action: &Action,
 ) -> Result<ActionOutput, SourceError> {
     let other = |m: String| SourceError::Other(m.into());
-    if let Action::New { dir: cwd, command } = action {
-        return new(tmux, name, cwd, command);
+    if let Action::New {
+        dir: cwd,
+        command,
+        create_dir,
+    } = action
+    {
+        return new(tmux, name, cwd, command, *create_dir);
     }
     let name =
         SessionName::existing(name).map_err(|e| SourceError::Rejected(e.to_string().into()))?;
@@ -262,18 +267,24 @@ fn new(
     name: &str,
     cwd: &str,
     command: &[String],
+    create_dir: bool,
 ) -> Result<ActionOutput, SourceError> {
     let rejected = |m: String| SourceError::Rejected(m.into());
     let other = |m: String| SourceError::Other(m.into());
     let name = SessionName::new_for_tmux(name).map_err(|e| rejected(e.to_string()))?;
     let cwd = navi_core::text::expand_home(Path::new(cwd), std::env::home_dir().as_deref());
-    if !cwd.is_dir() {
+    if !cwd.is_dir() && !create_dir {
         return Err(rejected(format!("no such directory: {}", cwd.display())));
     }
     if let ServerAnswer::Sessions { sessions, .. } = tmux.ask(&TmuxServer::Default) {
         if sessions.iter().any(|s| s.name == name.as_str()) {
             return Err(rejected(format!("a session named {name} already exists")));
         }
+    }
+    if !cwd.is_dir() {
+        // The user said yes to creating it (`n` asks when it is missing).
+        std::fs::create_dir_all(&cwd)
+            .map_err(|e| rejected(format!("cannot create directory {}: {e}", cwd.display())))?;
     }
     let cwd = cwd.to_string_lossy().into_owned();
     let session = tmux_arg(name.as_str());

@@ -45,6 +45,7 @@ fn new(s: &Server, name: &str, command: &[&str]) -> Result<ActionOutput, SourceE
     let action = Action::New {
         dir: s.dir.path().display().to_string(),
         command: command.iter().map(|c| c.to_string()).collect(),
+        create_dir: false,
     };
     act(&s.tmux, &s.status_dir(), name, &action)
 }
@@ -62,9 +63,20 @@ fn new_preview_send_rename_kill_dismiss() {
     let bad_dir = Action::New {
         dir: "/nonexistent/dir".into(),
         command: vec![],
+        create_dir: false,
     };
     let e = act(&s.tmux, &dir, "x", &bad_dir).unwrap_err();
     assert!(e.to_string().contains("no such directory"), "{e}");
+    // Yes to `n`'s offer: created with its parents, the session starts there.
+    let made = s.dir.path().join("new/deep er");
+    let create = Action::New {
+        dir: made.display().to_string(),
+        command: vec!["cat".into()],
+        create_dir: true,
+    };
+    act(&s.tmux, &dir, "made", &create).unwrap();
+    assert!(made.is_dir());
+    s.tmux.run(&["kill-session", "-t", "=made"]).unwrap();
 
     // Typed text arrives literally (cat echoes it), and preview shows it.
     act(

@@ -506,6 +506,7 @@ fn check(shell_name: &str) {
     let new = |command: &str| Action::New {
         dir: "~/work".into(),
         command: vec![command.into()],
+        create_dir: false,
     };
     r.act("fresh", new("cat"))
         .unwrap_or_else(|e| panic!("{sh}: new fresh: {e}"));

@@ -105,6 +105,7 @@ fn new_send_preview_rename_kill_dismiss_over_one_login() {
     let new = Action::New {
         dir: "~/work".into(),
         command: vec!["cat".into()],
+        create_dir: false,
     };
     act(name, new.clone()).unwrap();
     assert_eq!(
@@ -129,10 +130,47 @@ fn new_send_preview_rename_kill_dismiss_over_one_login() {
         Action::New {
             dir: "~/nope".into(),
             command: vec![],
+            create_dir: false,
         },
     )
     .unwrap_err();
     assert!(e.to_string().contains("no such directory"), "{e}");
+    assert!(!home.join("nope").exists(), "refused, not created");
+    // The user said yes to creating it (`n`'s offer): parents too, a name with a space.
+    act(
+        "made",
+        Action::New {
+            dir: "~/nope/deep er".into(),
+            command: vec!["cat".into()],
+            create_dir: true,
+        },
+    )
+    .unwrap();
+    assert!(home.join("nope/deep er").is_dir());
+    let cwd = tmux(&[
+        "display-message",
+        "-p",
+        "-t",
+        "=made:",
+        "#{pane_current_path}",
+    ]);
+    assert_eq!(
+        Path::new(cwd.trim()),
+        home.join("nope/deep er").canonicalize().unwrap()
+    );
+    tmux(&["kill-session", "-t", "=made"]);
+    // A file where the directory should be: refused with the reason.
+    std::fs::write(home.join("afile"), b"").unwrap();
+    let e = act(
+        "made2",
+        Action::New {
+            dir: "~/afile".into(),
+            command: vec!["cat".into()],
+            create_dir: true,
+        },
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("cannot create directory"), "{e}");
 
     act(
         name,
@@ -265,6 +303,7 @@ fn drawn_names_reach_the_remote_tmux_exactly() {
             let new = Action::New {
                 dir: "~".into(),
                 command: vec!["cat".into()],
+                create_dir: false,
             };
             rt.block_on(source.act(&name, &new)).unwrap();
             prop_assert_eq!(sessions(), name.clone());
@@ -299,6 +338,7 @@ fn remote_preview_scrollback_and_acknowledge() {
         Action::New {
             dir: "~".into(),
             command: command.iter().map(|c| c.to_string()).collect(),
+            create_dir: false,
         },
     )
     .unwrap();
@@ -343,6 +383,7 @@ fn remote_preview_scrollback_and_acknowledge() {
         Action::New {
             dir: "~".into(),
             command: vec!["sh".into(), "-c".into(), script.into()],
+            create_dir: false,
         },
     )
     .unwrap();

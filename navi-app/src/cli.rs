@@ -68,6 +68,7 @@ EXAMPLES:
   navi remotes setup dev-server          install navi's hooks on dev-server (copies navi if needed)
   navi new dev-server:api --dir '~/work/api'   start claude in a new tmux session on dev-server
   navi preview dev-server:api            print what the session's screen shows
+  navi sound list; navi sound test done  the sound packs; play the sound of `done` (sounds.yaml)
   navi send dev-server:api 'yes'         type an answer into it (then Enter)
   navi rename dev-server:api api-2; navi kill dev-server:api-2 --yes; navi dismiss old
   NAVI_LOG=debug navi --log-file /tmp/navi.log";

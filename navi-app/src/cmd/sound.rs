@@ -99,7 +99,7 @@ pub fn test(
     writeln!(
         out,
         "Event:  {status}\nFile:   {}\nVolume: {volume}",
-        file.display()
+        shown(&file)
     )?;
     out.flush()?;
     let argv = player(&s, &file, volume)?;
@@ -118,7 +118,7 @@ pub fn test_all(paths: &SoundPaths, play: Play, out: &mut dyn Write) -> anyhow::
             continue;
         };
         let volume = s.volume_for(status);
-        writeln!(out, "{status:<12} {} (vol: {volume})", file.display())?;
+        writeln!(out, "{status:<12} {} (vol: {volume})", shown(&file))?;
         out.flush()?;
         let argv = player(&s, &file, volume)?;
         match play(&argv) {
@@ -130,6 +130,11 @@ pub fn test_all(paths: &SoundPaths, play: Play, out: &mut dyn Write) -> anyhow::
         writeln!(out, "No sounds configured for any enabled trigger")?;
     }
     Ok(())
+}
+
+/// A path for the terminal (a file name may hold escape sequences).
+fn shown(p: &Path) -> String {
+    navi_core::text::sanitize(&p.display().to_string()).into_owned()
 }
 
 fn player(s: &Sounds, file: &Path, volume: u32) -> anyhow::Result<Vec<String>> {

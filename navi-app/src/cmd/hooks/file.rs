@@ -98,8 +98,8 @@ pub(super) fn check_writable(path: &Path, target: &Path) -> anyhow::Result<()> {
     let refuse = |why: String| {
         anyhow::anyhow!(
             "{name} is read-only ({why}): navi does not replace a file made read-only, so \
-             nothing was written; make it writable (chmod u+w) and run this again, or add \
-             navi's hooks by hand"
+             nothing was written; make it writable (chmod u+w) and try again, or make the \
+             change by hand"
         )
     };
     // Opening for writing without truncating changes nothing, and asks the kernel the

@@ -68,6 +68,7 @@ EXAMPLES:
   navi remotes setup dev-server          install navi's hooks on dev-server (copies navi if needed)
   navi new dev-server:api --dir '~/work/api'   start claude in a new tmux session on dev-server
   navi preview dev-server:api            print what the session's screen shows
+  navi sound list; navi sound test done  the sound packs; play the sound of `done` (sounds.yaml)
   navi send dev-server:api 'yes'         type an answer into it (then Enter)
   navi rename dev-server:api api-2; navi kill dev-server:api-2 --yes; navi dismiss old
   NAVI_LOG=debug navi --log-file /tmp/navi.log";
@@ -295,6 +296,16 @@ pub enum Command {
         #[command(subcommand)]
         action: HooksAction,
     },
+    /// Check the sounds of ~/.config/navi/sounds.yaml (the Go navi's `navi sound`).
+    ///
+    /// `list` shows the packs in ~/.config/navi/soundpacks (the active one marked `*`),
+    /// `test STATUS` plays one status's sound, `test-all` plays each status `triggers`
+    /// turns on. They play even while sounds.yaml says `enabled: false`.
+    Sound {
+        /// What to do.
+        #[command(subcommand)]
+        action: SoundAction,
+    },
     /// Show each configured remote's health (one poll), or trust a remote's host key.
     ///
     /// Without a subcommand: state (connected / unavailable), reason, latency, last good
@@ -310,6 +321,20 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<RemotesAction>,
     },
+}
+
+/// `navi sound` subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum SoundAction {
+    /// List the sound packs, the active one marked `*`.
+    List,
+    /// Play the sound of STATUS (waiting, permission, working, idle, stopped, done, error).
+    Test {
+        /// The status whose sound plays.
+        status: String,
+    },
+    /// Play the sound of every status sounds.yaml's `triggers` turns on.
+    TestAll,
 }
 
 /// `navi hooks` subcommands.

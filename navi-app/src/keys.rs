@@ -266,7 +266,7 @@ pub const BINDINGS: &[Binding] = &[
         "sounds",
         A::SoundPicker,
         &["S"],
-        "sound packs (the picker is not built yet: it says where to set `pack:`)",
+        "sound packs: p/Space plays one, Enter uses it (saved in sounds.yaml)",
     ),
     b(
         "preview",
@@ -334,7 +334,7 @@ pub const BINDINGS: &[Binding] = &[
         "help",
         A::ToggleHelp,
         &["?"],
-        "this help (j k scroll it) / quit",
+        "this help (j k scroll it, / searches it) / quit",
     ),
     b("quit", A::Quit, &["q", "Ctrl-c"], ""),
 ];

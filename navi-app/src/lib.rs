@@ -51,6 +51,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             return Ok(());
         }
         Some(Command::Hooks { action }) => return hooks(&cli, action),
+        Some(Command::Sound { action }) => return sound(action),
         _ => {}
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -104,7 +105,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     };
     match &cli.command {
         None => tui::run(source_set(false)?, sources::settings(&cli.paths)).await,
-        Some(Command::Status(_) | Command::Hook | Command::Hooks { .. }) => Ok(()),
+        Some(
+            Command::Status(_) | Command::Hook | Command::Hooks { .. } | Command::Sound { .. },
+        ) => Ok(()),
         Some(
             c @ (Command::Preview { .. }
             | Command::New { .. }
@@ -238,6 +241,7 @@ async fn action_command(set: &SourceSet, command: &Command) -> anyhow::Result<()
                 Action::New {
                     dir: dir.clone(),
                     command,
+                    create_dir: false,
                 },
             )
         }
@@ -294,6 +298,22 @@ fn hooks(cli: &Cli, action: &cli::HooksAction) -> anyhow::Result<()> {
                 false => anyhow::bail!("navi's hooks are not fully installed"),
             }
         }
+    }
+}
+
+/// `navi sound list | test STATUS | test-all`.
+fn sound(action: &cli::SoundAction) -> anyhow::Result<()> {
+    let paths = cmd::sound::SoundPaths::default_paths()?;
+    let out = &mut io::stdout().lock();
+    let play = &cmd::sound::play_bounded;
+    let result = match action {
+        cli::SoundAction::List => cmd::sound::list(&paths, out),
+        cli::SoundAction::Test { status } => cmd::sound::test(&paths, status, play, out),
+        cli::SoundAction::TestAll => cmd::sound::test_all(&paths, play, out),
+    };
+    match result {
+        Err(e) if is_broken_pipe(&e) => Ok(()),
+        other => other,
     }
 }
 

@@ -1827,3 +1827,112 @@ fn every_signal_leaves_the_terminal_restored() {
     }
     tmux(&["kill-server"]);
 }
+
+/// A `paplay` on PATH that records its arguments (one run a line) and plays nothing.
+fn recording_player(env: &Env) -> (PathBuf, PathBuf) {
+    let bin = env.home.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let log = env.home.path().join("played.log");
+    let script = format!("#!/bin/sh\necho \"$*\" >> '{}'\n", log.display());
+    let player = bin.join("paplay");
+    std::fs::write(&player, script).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&player, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (bin, log)
+}
+
+fn sounds_yaml(env: &Env, text: &str) -> PathBuf {
+    let dir = env.home.path().join(".config/navi");
+    std::fs::create_dir_all(dir.join("soundpacks")).unwrap();
+    std::fs::write(dir.join("sounds.yaml"), text).unwrap();
+    dir.join("soundpacks")
+}
+
+#[test]
+fn navi_sound_list_test_and_test_all_play_through_the_player_on_path() {
+    let env = Env::new();
+    let (bin, log) = recording_player(&env);
+    let run = |args: &[&str]| env.command(args).env("PATH", &bin).output().unwrap();
+    let played = || std::fs::read_to_string(&log).unwrap_or_default();
+
+    let o = run(&["sound", "list"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("No sound packs found\nInstall packs to: "));
+
+    // Two packs; `retro` active. Sounds are disabled: the CLI still checks them.
+    let packs = sounds_yaml(
+        &env,
+        "enabled: false\npack: retro\nvolume:\n  global: 50\ntriggers:\n  error: false\n",
+    );
+    for (pack, files) in [
+        (
+            "retro",
+            &[
+                "waiting-1.wav",
+                "waiting-2.wav",
+                "done.ogg",
+                "error.mp3",
+                "x.txt",
+            ][..],
+        ),
+        ("zen", &["permission.flac"][..]),
+    ] {
+        std::fs::create_dir_all(packs.join(pack)).unwrap();
+        for f in files {
+            std::fs::write(packs.join(pack).join(f), b"").unwrap();
+        }
+    }
+    let o = run(&["sound", "list"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "Available sound packs:\n  * retro                3 events, 4 files\n    \
+         zen                  1 events, 1 files\n\nActive pack: retro\n"
+    );
+
+    let o = run(&["sound", "test", "done"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let done = packs.join("retro/done.ogg");
+    assert!(stdout(&o).contains(&format!("File:   {}", done.display())));
+    assert!(stdout(&o).contains("Volume: 50"));
+    assert_eq!(played(), format!("--volume=32768 {}\n", done.display()));
+
+    // Unknown status, and a status without a sound: exit 1, nothing played.
+    std::fs::remove_file(&log).unwrap();
+    let o = run(&["sound", "test", "bogus"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("unknown status \"bogus\"; one of: waiting, permission"));
+    let o = run(&["sound", "test", "permission"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("no sound configured for permission"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(played(), "");
+
+    // test-all: each triggered status with a sound, in the Go navi's order; error is
+    // turned off by `triggers`, permission has no sound in retro.
+    let o = run(&["sound", "test-all"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let w1 = packs.join("retro/waiting-1.wav");
+    assert_eq!(
+        played(),
+        format!(
+            "--volume=32768 {}\n--volume=32768 {}\n",
+            w1.display(),
+            done.display()
+        )
+    );
+    assert!(stdout(&o).starts_with("waiting "), "{}", stdout(&o));
+
+    // A broken sounds.yaml is named, nothing plays.
+    sounds_yaml(&env, "enabled: [");
+    let o = run(&["sound", "test-all"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("sounds.yaml: not valid"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -16,6 +16,9 @@ pub enum Action {
         dir: String,
         /// What runs in it.
         command: Vec<String>,
+        /// Create the directory (and its parents) first when it does not exist; without
+        /// it a missing directory is refused with `no such directory: DIR`.
+        create_dir: bool,
     },
     /// End the tmux session and remove its status file.
     Kill,

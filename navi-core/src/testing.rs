@@ -284,6 +284,7 @@ async fn check_actions(source: &DynSessionSource) {
             crate::Action::New {
                 dir: "~".into(),
                 command: Vec::new(),
+                create_dir: false,
             },
         ),
         ("api", crate::Action::Rename { to: "a:b".into() }),

@@ -116,6 +116,82 @@ pub fn clean_pane(text: &str) -> String {
     lines[..end].join("\n")
 }
 
+/// A tmux pane captured with colours (`capture-pane -e`) made safe to show: SGR
+/// sequences (`ESC [ digits ; : m`, colours and attributes) are kept, rebuilt from their
+/// checked parameters; every other escape sequence and control character is removed as
+/// [`sanitize`] removes it (cursor moves, clearing, titles, clipboard, DCS, ...). Lines
+/// are trimmed at the end; trailing blank lines are dropped. A line's colours start from
+/// the default (tmux writes each line's attributes from scratch).
+pub fn clean_pane_sgr(text: &str) -> String {
+    let lines: Vec<String> = text.lines().map(keep_sgr).collect();
+    let end = lines
+        .iter()
+        .rposition(|l| !sanitize(l).trim().is_empty())
+        .map_or(0, |i| i + 1);
+    lines[..end]
+        .iter()
+        .map(|l| match sanitize(l).trim().is_empty() {
+            true => String::new(),
+            false => l.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The longest SGR parameter list kept (a true-colour foreground and background with
+/// attributes is about 40 bytes).
+const MAX_SGR: usize = 64;
+
+/// One line: SGR kept, everything else [`sanitize`]d.
+fn keep_sgr(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut plain = String::new();
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        let csi = match c {
+            '\u{1b}' if chars.peek() == Some(&'[') => {
+                chars.next();
+                true
+            }
+            '\u{9b}' => true,
+            _ => false,
+        };
+        if !csi {
+            plain.push(c);
+            continue;
+        }
+        out.push_str(&sanitize(&std::mem::take(&mut plain)));
+        let mut params = String::new();
+        let mut fin = None;
+        // Parameter and intermediate bytes up to the final byte; anything else (an ESC
+        // starting the next sequence, a control) ends the sequence unfinished.
+        while let Some(&p) = chars.peek() {
+            if ('\u{40}'..='\u{7e}').contains(&p) {
+                chars.next();
+                fin = Some(p);
+                break;
+            }
+            if !(' '..='?').contains(&p) {
+                break;
+            }
+            chars.next();
+            params.push(p);
+        }
+        let sgr = fin == Some('m')
+            && params.len() <= MAX_SGR
+            && params
+                .chars()
+                .all(|p| p.is_ascii_digit() || p == ';' || p == ':');
+        if sgr {
+            out.push_str("\u{1b}[");
+            out.push_str(&params);
+            out.push('m');
+        }
+    }
+    out.push_str(&sanitize(&plain));
+    out.trim_end().to_string()
+}
+
 /// The candidate a misspelt config key most likely meant: the same letters ignoring `_`,
 /// `-` and case, or else the nearest within two edits. `None` when nothing is close.
 pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
@@ -215,5 +291,24 @@ mod name_tests {
         assert_eq!(sanitize_name("api"), "api");
         assert_eq!(sanitize_name("a\u{200b}pi"), "a<U+200B>pi");
         assert_ne!(sanitize_name("a\u{200d}pi"), sanitize_name("api"));
+    }
+}
+
+#[cfg(test)]
+mod sgr_tests {
+    use super::*;
+
+    #[test]
+    fn only_sgr_survives_a_hostile_pane() {
+        let pane = "\u{1b}[1;31mred\u{1b}[0m plain\u{1b}[38;2;1;2;3mtc\u{1b}[38:5:208mx\n\
+                    \u{1b}]52;c;ZXZpbA==\u{7}clip\u{1b}]0;title\u{1b}\\t\u{1b}[2J\u{1b}[H\u{1b}[?1049h\
+                    \u{1b}P+q\u{1b}\\\u{9b}31m\u{1b}[31;1\u{1b}[5n\u{1b}c\u{7}\u{8}\r\n\
+                    \u{1b}[0m   \n\u{1b}[0m\n";
+        let clean = clean_pane_sgr(pane);
+        assert_eq!(
+            clean,
+            "\u{1b}[1;31mred\u{1b}[0m plain\u{1b}[38;2;1;2;3mtc\u{1b}[38:5:208mx\n\
+             clipt\u{1b}[31m"
+        );
     }
 }

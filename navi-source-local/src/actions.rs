@@ -175,8 +175,13 @@ pub(crate) fn act(
     action: &Action,
 ) -> Result<ActionOutput, SourceError> {
     let other = |m: String| SourceError::Other(m.into());
-    if let Action::New { dir: cwd, command } = action {
-        return new(tmux, name, cwd, command);
+    if let Action::New {
+        dir: cwd,
+        command,
+        create_dir,
+    } = action
+    {
+        return new(tmux, name, cwd, command, *create_dir);
     }
     let name =
         SessionName::existing(name).map_err(|e| SourceError::Rejected(e.to_string().into()))?;
@@ -187,10 +192,11 @@ pub(crate) fn act(
         Action::New { .. } => Err(other("new is handled above".into())),
         Action::Preview => {
             tmux.require(&server, &name)?;
-            // The screen and the 50 lines of scrollback above it, as the Go navi shows.
+            // The screen and the 50 lines of scrollback above it, as the Go navi shows,
+            // with its colours (SGR only: every other sequence is removed).
             let pane = name.pane_target();
-            on.run(&["capture-pane", "-p", "-J", "-S", "-50", "-t", &pane])
-                .map(|t| ActionOutput::Text(navi_core::text::clean_pane(&t)))
+            on.run(&["capture-pane", "-p", "-e", "-J", "-S", "-50", "-t", &pane])
+                .map(|t| ActionOutput::Text(navi_core::text::clean_pane_sgr(&t)))
                 .map_err(|e| other(format!("cannot preview {name}: {e}")))
         }
         Action::Kill => {
@@ -260,18 +266,24 @@ fn new(
     name: &str,
     cwd: &str,
     command: &[String],
+    create_dir: bool,
 ) -> Result<ActionOutput, SourceError> {
     let rejected = |m: String| SourceError::Rejected(m.into());
     let other = |m: String| SourceError::Other(m.into());
     let name = SessionName::new_for_tmux(name).map_err(|e| rejected(e.to_string()))?;
     let cwd = navi_core::text::expand_home(Path::new(cwd), std::env::home_dir().as_deref());
-    if !cwd.is_dir() {
+    if !cwd.is_dir() && !create_dir {
         return Err(rejected(format!("no such directory: {}", cwd.display())));
     }
     if let ServerAnswer::Sessions { sessions, .. } = tmux.ask(&TmuxServer::Default) {
         if sessions.iter().any(|s| s.name == name.as_str()) {
             return Err(rejected(format!("a session named {name} already exists")));
         }
+    }
+    if !cwd.is_dir() {
+        // The user said yes to creating it (`n` asks when it is missing).
+        std::fs::create_dir_all(&cwd)
+            .map_err(|e| rejected(format!("cannot create directory {}: {e}", cwd.display())))?;
     }
     let cwd = cwd.to_string_lossy().into_owned();
     let session = tmux_arg(name.as_str());

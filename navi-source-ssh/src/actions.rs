@@ -62,7 +62,11 @@ pub(crate) async fn act(
     .map_err(|e| refused(e.to_string()))?;
     match action {
         Action::Preview => preview(on, &name).await,
-        Action::New { dir, command } => new_session(on, &name, dir, command).await,
+        Action::New {
+            dir,
+            command,
+            create_dir,
+        } => new_session(on, &name, dir, command, *create_dir).await,
         Action::Kill => kill(on, &name).await,
         // Only an ended session's file, checked twice (see `crate::dismiss`); the
         // clean-up keeps the marks.
@@ -175,7 +179,7 @@ async fn preview(on: &On<'_>, name: &SessionName) -> Result<ActionOutput, Source
                 "preview loop unavailable ({e}); using exec"
             );
             let body = r#"need "$1"
-tm capture-pane -p -J -S -50 -t "$2""#;
+tm capture-pane -p -e -J -S -50 -t "$2""#;
             let out = on
                 .run_ok(
                     &what,
@@ -189,7 +193,7 @@ tm capture-pane -p -J -S -50 -t "$2""#;
             String::from_utf8_lossy(&out).into_owned()
         }
     };
-    Ok(ActionOutput::Text(navi_core::text::clean_pane(&text)))
+    Ok(ActionOutput::Text(navi_core::text::clean_pane_sgr(&text)))
 }
 
 /// Kills the session, then removes its status file, lock and marks.
@@ -248,13 +252,21 @@ async fn new_session(
     name: &SessionName,
     dir: &str,
     command: &[String],
+    create_dir: bool,
 ) -> Result<ActionOutput, SourceError> {
     let remote = on.remote;
     let what = format!("create {name}");
+    // A missing directory is refused, or (the user said yes) created with its parents.
+    let missing = match create_dir {
+        false => r#"[ -d "$w" ] || { printf 'no such directory: %s\n' "$w" >&2; exit 3; }"#,
+        true => {
+            r#"[ -d "$w" ] || mkdir -p -- "$w" || { printf 'cannot create directory: %s\n' "$w" >&2; exit 3; }"#
+        }
+    };
     // `sleep 0.3` where fractions work (GNU, busybox, BSD), else a whole second.
     let body = format!(
         r#"{}
-[ -d "$w" ] || {{ printf 'no such directory: %s\n' "$w" >&2; exit 3; }}
+{missing}
 command -v tmux >/dev/null 2>&1 || {{ echo 'tmux: not found' >&2; exit 6; }}
 tm has-session -t "$3" 2>/dev/null && {{ printf 'a session named %s already exists\n' "$5" >&2; exit 3; }}
 case $w in *\;) w="${{w%;}}\\;";; esac

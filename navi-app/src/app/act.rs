@@ -44,6 +44,14 @@ impl Eq for ActRequest {}
 pub enum PromptKind {
     /// `y` kills the session.
     ConfirmKill,
+    /// `y` creates the missing directory of a new session and starts it there; any
+    /// other key reopens the new-session prompt with what was typed.
+    ConfirmMkdir {
+        /// The directory as typed.
+        dir: String,
+        /// The command.
+        command: Vec<String>,
+    },
     /// The new name.
     Rename,
     /// The line to type into the session.
@@ -93,6 +101,12 @@ impl Prompt {
     pub fn question(&self) -> String {
         match &self.kind {
             PromptKind::ConfirmKill => format!("kill {}? [y/N] ", self.label),
+            PromptKind::ConfirmMkdir { dir, .. } => format!(
+                "{} does not exist on {}: create it and start {} there? [y/N] ",
+                navi_core::text::sanitize(dir),
+                self.label,
+                navi_core::text::sanitize_name(&self.session)
+            ),
             PromptKind::Rename => format!("rename {} to: ", self.label),
             PromptKind::Send => format!("type into {} (Enter sends): ", self.label),
             PromptKind::Tags => format!("tags of {} (space-separated): ", self.label),
@@ -304,8 +318,8 @@ impl App {
 
     /// A `new` failed: its prompt opens again with what was typed (name, then directory
     /// and command as they were), to fix and retry.
-    fn reopen_new(&mut self, req: &ActRequest, dir: &str, command: &[String]) {
-        let Some((index, source)) = self.source_of(req.source.label()) else {
+    fn reopen_new(&mut self, remote: Option<&str>, session: &str, dir: &str, command: &[String]) {
+        let Some((index, source)) = self.source_of(remote) else {
             return;
         };
         let skip = "--dangerously-skip-permissions";
@@ -318,13 +332,32 @@ impl App {
         if self.ui.prompt.is_none() {
             self.ui.prompt = Some(Prompt {
                 kind: PromptKind::NewName,
-                input: req.session.clone(),
+                input: session.to_string(),
                 source: index,
                 session: String::new(),
                 label: source.label().unwrap_or("this machine").to_string(),
                 fresh: false,
             });
         }
+    }
+
+    /// A `new` failed on a missing directory: ask whether to create it (the inputs are
+    /// kept either way).
+    fn offer_mkdir(&mut self, req: &ActRequest, dir: &str, command: &[String]) {
+        let Some((index, source)) = self.source_of(req.source.label()) else {
+            return;
+        };
+        self.ui.prompt = Some(Prompt {
+            kind: PromptKind::ConfirmMkdir {
+                dir: dir.to_string(),
+                command: command.to_vec(),
+            },
+            input: String::new(),
+            source: index,
+            session: req.session.clone(),
+            label: source.label().unwrap_or("this machine").to_string(),
+            fresh: false,
+        });
     }
 
     /// The directory a new session on source `index` starts in unless changed.
@@ -358,6 +391,31 @@ impl App {
                     Effect::None
                 }
             };
+        }
+        if let PromptKind::ConfirmMkdir { dir, command } = prompt.kind.clone() {
+            let yes = matches!(key.code, KeyCode::Char('y' | 'Y'));
+            let Some(p) = self.ui.prompt.take() else {
+                return Effect::None;
+            };
+            if yes {
+                let create_dir = true;
+                return self.request(
+                    &p,
+                    Action::New {
+                        dir,
+                        command,
+                        create_dir,
+                    },
+                );
+            }
+            self.ui
+                .set_message(Level::Info, "directory not created: change it and retry");
+            let label = self
+                .sources
+                .get(p.source)
+                .and_then(|s| s.label().map(str::to_string));
+            self.reopen_new(label.as_deref(), &p.session, &dir, &command);
+            return Effect::None;
         }
         match key.code {
             KeyCode::Esc => self.ui.prompt = None,
@@ -409,7 +467,7 @@ impl App {
         };
         let input = p.input.clone();
         match p.kind.clone() {
-            PromptKind::ConfirmKill => Effect::None,
+            PromptKind::ConfirmKill | PromptKind::ConfirmMkdir { .. } => Effect::None,
             PromptKind::Rename => self.request(&p, Action::Rename { to: input }),
             PromptKind::Send => {
                 if let Err(e) = navi_core::check_send_text(&input) {
@@ -476,7 +534,14 @@ impl App {
                     }
                 };
                 p.session = name;
-                self.request(&p, Action::New { dir, command })
+                self.request(
+                    &p,
+                    Action::New {
+                        dir,
+                        command,
+                        create_dir: false,
+                    },
+                )
             }
         }
     }
@@ -610,8 +675,17 @@ impl App {
                     Level::Error,
                     format!("cannot {what} {}: {}", req.label, e.reason()),
                 );
-                if let Action::New { dir, command } = action {
-                    self.reopen_new(req, dir, command);
+                if let Action::New {
+                    dir,
+                    command,
+                    create_dir,
+                } = action
+                {
+                    let missing = e.reason().contains("no such directory");
+                    match missing && !create_dir {
+                        true => self.offer_mkdir(req, dir, command),
+                        false => self.reopen_new(req.source.label(), &req.session, dir, command),
+                    }
                 }
                 Effect::None
             }

@@ -207,7 +207,8 @@ async fn new_asks_name_then_directory_and_rejects_bad_names() {
             "a-c".to_string(),
             Action::New {
                 dir: "~/work".into(),
-                command: vec!["claude --dangerously-skip-permissions".into()]
+                command: vec!["claude --dangerously-skip-permissions".into()],
+                create_dir: false,
             }
         )]
     );
@@ -464,4 +465,76 @@ async fn d_acknowledges_through_the_source_and_new_keeps_its_fields() {
     assert_eq!(app.ui.prompt.as_ref().unwrap().input, "/nope");
     app.on_key(&key(KeyCode::Enter));
     assert_eq!(app.ui.prompt.as_ref().unwrap().input, "claude");
+}
+
+/// `n` into a directory that does not exist: navi asks whether to create it; `y`
+/// sends the same new with `create_dir`, any other key reopens the prompt with every
+/// field kept.
+#[tokio::test]
+async fn new_offers_to_create_a_missing_directory_and_keeps_the_inputs() {
+    let (mut app, _dev) = app().await;
+    let submit = |app: &mut App| -> ActRequest {
+        app.on_key(&key(KeyCode::Char('n')));
+        type_text(app, "web");
+        app.on_key(&key(KeyCode::Enter));
+        type_text(app, "~/new/place");
+        app.on_key(&key(KeyCode::Enter));
+        match app.on_key(&key(KeyCode::Enter)) {
+            Effect::Act(req) => req,
+            other => panic!("{other:?}"),
+        }
+    };
+    let missing = || {
+        Err(navi_core::SourceError::Rejected(
+            "no such directory: ~/new/place".into(),
+        ))
+    };
+    let req = submit(&mut app);
+    assert_eq!(req.source.label(), Some("dev"));
+    app.on_act_result(&req, missing());
+    let question = app.ui.prompt.as_ref().unwrap().question();
+    assert_eq!(
+        question,
+        "~/new/place does not exist on dev: create it and start web there? [y/N] "
+    );
+    let mut t = Terminal::new(TestBackend::new(120, 24)).unwrap();
+    t.draw(|f| crate::ui::draw(f, &app.model, &mut app.ui))
+        .unwrap();
+    let footer: String = (0..120)
+        .map(|x| t.backend().buffer()[(x, 23)].symbol())
+        .collect();
+    assert!(
+        footer.contains("create it and start web there? [y/N]"),
+        "{footer}"
+    );
+
+    // No: the prompt again, with the name, the directory and the command as typed.
+    app.on_key(&key(KeyCode::Char('n')));
+    assert_eq!(app.ui.prompt.as_ref().unwrap().input, "web");
+    app.on_key(&key(KeyCode::Enter));
+    assert_eq!(app.ui.prompt.as_ref().unwrap().input, "~/new/place");
+    app.on_key(&key(KeyCode::Enter));
+    assert_eq!(app.ui.prompt.as_ref().unwrap().input, "claude");
+    let Effect::Act(req) = app.on_key(&key(KeyCode::Enter)) else {
+        panic!("no request")
+    };
+    app.on_act_result(&req, missing());
+
+    // Yes: the same new, creating the directory.
+    let Effect::Act(req) = app.on_key(&key(KeyCode::Char('y'))) else {
+        panic!("y sends the new")
+    };
+    assert_eq!(req.session, "web");
+    assert_eq!(
+        req.action,
+        Action::New {
+            dir: "~/new/place".into(),
+            command: vec!["claude".into()],
+            create_dir: true,
+        }
+    );
+    // Creating it failed too: no second offer, the prompt with the inputs.
+    app.on_act_result(&req, missing());
+    assert_eq!(app.ui.prompt.as_ref().unwrap().kind, PromptKind::NewName);
+    assert_eq!(app.ui.prompt.as_ref().unwrap().input, "web");
 }

@@ -19,6 +19,19 @@ impl App {
         if self.mode() == Mode::Prompt {
             return self.on_prompt_key(key);
         }
+        if self.ui.overlay == Overlay::SoundPacks {
+            return self.on_sound_picker_key(key);
+        }
+        if self.ui.overlay == Overlay::Help {
+            if self.ui.help_typing {
+                self.on_help_search_key(key);
+                return Effect::None;
+            }
+            if self.keys.action(key, Mode::List) == Some(KeyAction::Search) {
+                self.ui.help_typing = true;
+                return Effect::None;
+            }
+        }
         match self.keys.action(key, self.mode()) {
             Some(action) => self.apply(action),
             None => Effect::None,
@@ -68,6 +81,30 @@ impl App {
             }
         }
         Effect::None
+    }
+
+    /// A key while typing the help's search: the lines narrow with every key; Enter
+    /// keeps the search, Esc drops it.
+    fn on_help_search_key(&mut self, key: &KeyEvent) {
+        if key.kind == KeyEventKind::Release {
+            return;
+        }
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let q = &mut self.ui.help_query;
+        match key.code {
+            KeyCode::Char('u') if ctrl => q.clear(),
+            KeyCode::Esc => {
+                q.clear();
+                self.ui.help_typing = false;
+            }
+            KeyCode::Enter => self.ui.help_typing = false,
+            KeyCode::Backspace => {
+                q.pop();
+            }
+            KeyCode::Char(c) if !ctrl && !c.is_control() => q.push(c),
+            _ => return,
+        }
+        self.ui.help_scroll = 0;
     }
 
     /// The search: highlighted (the Go navi's) or filtering the rows.
@@ -149,17 +186,17 @@ impl App {
             KeyAction::CycleDensity => self.cycle_density(),
             KeyAction::Details => self.open_details(),
             KeyAction::GitDetail => self.open_git(),
-            KeyAction::SoundPicker => self.ui.set_message(
-                Level::Info,
-                "sound packs: not in this dashboard yet; set `pack:` in ~/.config/navi/sounds.yaml",
-            ),
+            KeyAction::SoundPicker => self.open_sound_picker(),
             KeyAction::Problems => self.ui.overlay = Overlay::Problems,
             KeyAction::ToggleSources => self.toggle_sources(),
             KeyAction::ClearFilters => self.clear_filters(),
             KeyAction::Refresh => return self.refresh(),
             KeyAction::ToggleMute => self.toggle_mute(),
             KeyAction::ToggleHelp => self.toggle_help(),
-            KeyAction::CloseOverlay => self.ui.overlay = Overlay::None,
+            KeyAction::CloseOverlay => {
+                self.ui.overlay = Overlay::None;
+                self.ui.help_query.clear();
+            }
             KeyAction::Quit => return Effect::Quit,
             KeyAction::Attach => return self.attach_selected(),
             KeyAction::TogglePreview => return self.toggle_preview(),
@@ -381,6 +418,8 @@ impl App {
 
     /// Opens the help overlay at its top, or closes it when it is open.
     fn toggle_help(&mut self) {
+        self.ui.help_query.clear();
+        self.ui.help_typing = false;
         self.ui.overlay = match self.ui.overlay {
             Overlay::Help => Overlay::None,
             _ => {

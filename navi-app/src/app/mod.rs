@@ -10,6 +10,7 @@ mod act;
 mod actions;
 mod ended;
 mod marks;
+mod sounds;
 mod state;
 
 use std::sync::Arc;
@@ -23,6 +24,7 @@ use tokio::time::Instant;
 
 pub use crate::keys::{KeyAction, Mode};
 pub use act::{ActRequest, PromptKind};
+pub use sounds::SoundPicker;
 pub use state::{Density, Level, Overlay, UiState};
 
 /// A request to run an attach command in the foreground.
@@ -50,6 +52,8 @@ pub enum Effect {
     Attach(AttachRequest),
     /// Run this action in the background; its result goes to [`App::on_act_result`].
     Act(ActRequest),
+    /// Play this sound (a player's argv) without waiting for it (the picker's preview).
+    PlaySound(Vec<String>),
 }
 
 /// The dashboard: the model, the UI state and the sources to ask for attach commands.
@@ -73,6 +77,10 @@ pub struct App {
     keys: crate::keys::Keymap,
     /// A failed `new`'s directory and command, offered again by its reopened prompt.
     new_draft: Option<(String, String)>,
+    /// sounds.yaml and the packs, for `S`.
+    sound_paths: Option<crate::cmd::sound::SoundPaths>,
+    /// The pack chosen with `S` (empty: sounds.yaml's), for the notifier.
+    pack: watch::Sender<String>,
 }
 
 impl App {
@@ -93,6 +101,8 @@ impl App {
             ended: ended::EndedRows::default(),
             keys: crate::keys::Keymap::default(),
             new_draft: None,
+            sound_paths: None,
+            pack: watch::Sender::new(String::new()),
         }
     }
 

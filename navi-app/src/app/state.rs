@@ -92,6 +92,11 @@ pub struct UiState {
     pub help_page: usize,
     /// The key table as `?` shows it, from the keys in use: (keys, what they do).
     pub help_lines: Vec<(String, String)>,
+    /// The help's search (`/` in `?`): only the lines with every word are shown, the
+    /// words highlighted. Empty: every line.
+    pub help_query: String,
+    /// The help's search is being typed.
+    pub help_typing: bool,
     /// The search kept after Enter in highlight mode: matching rows are marked and `n` /
     /// `N` jump between them (the Go navi's search). Empty: none.
     pub find: String,
@@ -99,6 +104,8 @@ pub struct UiState {
     pub search_filters: bool,
     /// Auto rows: the last choice (compact or not) and the list height it was made at.
     pub auto_compact: Option<(usize, bool)>,
+    /// The sound-pack picker (`S`), while open.
+    pub sound_picker: Option<super::SoundPicker>,
 }
 
 /// An overlay over the list.
@@ -117,6 +124,8 @@ pub enum Overlay {
     Sources,
     /// The selected session's git: branch, changes, ahead / behind, PR (`G`).
     Git,
+    /// The sound packs (`S`).
+    SoundPacks,
 }
 
 /// How many lines a session takes.
@@ -173,9 +182,12 @@ impl Default for UiState {
             help_scroll: 0,
             help_page: 10,
             help_lines: crate::keys::help_lines(&crate::keys::Keymap::default()),
+            help_query: String::new(),
+            help_typing: false,
             find: String::new(),
             search_filters: false,
             auto_compact: None,
+            sound_picker: None,
         }
     }
 }

@@ -505,3 +505,167 @@ async fn the_go_navi_keys_do_what_they_did() {
     press(&mut app, 'M');
     assert_eq!(app.ui.overlay, Overlay::None);
 }
+
+/// `S` on a test backend: the packs listed with the active one, `p` plays the
+/// highlighted one, Enter switches the notifier and sets `pack:` in sounds.yaml with
+/// every other byte kept; a file the edit cannot handle is left alone with a message.
+#[tokio::test]
+async fn sound_pack_picker_lists_previews_and_persists() {
+    let home = tempfile::tempdir().unwrap();
+    let yaml = home.path().join("sounds.yaml");
+    let packs = home.path().join("soundpacks");
+    for (pack, file) in [
+        ("retro", "waiting.wav"),
+        ("zen", "permission.flac"),
+        ("zen", "done.ogg"),
+    ] {
+        std::fs::create_dir_all(packs.join(pack)).unwrap();
+        std::fs::write(packs.join(pack).join(file), b"").unwrap();
+    }
+    let text = "# mine\nenabled: true\npack: retro   # the old one\nplayer: myplayer\n\
+                triggers:\n  done: false\n";
+    std::fs::write(&yaml, text).unwrap();
+    let mut app = app_with(false).await;
+    app.set_sound_paths(crate::cmd::sound::SoundPaths {
+        yaml: yaml.clone(),
+        packs: packs.clone(),
+    });
+    let chosen = app.pack_switch();
+
+    app.on_key(&key(KeyCode::Char('S')));
+    assert_eq!(app.ui.overlay, Overlay::SoundPacks);
+    let screen = |app: &mut App| {
+        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
+        t.draw(|f| crate::ui::draw(f, &app.model, &mut app.ui))
+            .unwrap();
+        let b = t.backend().buffer().clone();
+        (0..b.area.height)
+            .map(|y| {
+                (0..b.area.width)
+                    .map(|x| b[(x, y)].symbol())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let s = screen(&mut app);
+    assert!(
+        s.contains("* retro                1 events, 1 files"),
+        "{s}"
+    );
+    assert!(
+        s.contains("  zen                  2 events, 2 files"),
+        "{s}"
+    );
+
+    app.on_key(&key(KeyCode::Char('j')));
+    let played = app.on_key(&key(KeyCode::Char('p')));
+    let sample = packs.join("zen/done.ogg").display().to_string();
+    assert_eq!(played, Effect::PlaySound(vec!["myplayer".into(), sample]));
+
+    assert_eq!(app.on_key(&key(KeyCode::Enter)), Effect::None);
+    assert_eq!(app.ui.overlay, Overlay::None, "Enter closes the picker");
+    assert_eq!(*chosen.borrow(), "zen", "the running notifier switches");
+    assert_eq!(
+        std::fs::read_to_string(&yaml).unwrap(),
+        text.replace("pack: retro", "pack: zen"),
+        "only the pack changed"
+    );
+
+    // A layout the edit does not know: refused, said in the picker, file untouched.
+    let odd = "pack: >\n  retro\n";
+    std::fs::write(&yaml, odd).unwrap();
+    app.on_key(&key(KeyCode::Char('S')));
+    app.on_key(&key(KeyCode::Enter));
+    assert_eq!(app.ui.overlay, Overlay::SoundPacks, "still open");
+    assert!(screen(&mut app).contains("set `pack:` by hand"));
+    assert_eq!(std::fs::read_to_string(&yaml).unwrap(), odd);
+    app.on_key(&key(KeyCode::Esc));
+    assert_eq!(app.ui.overlay, Overlay::None);
+}
+
+/// `?` then `/`: the help narrows to the lines with every word typed, the words
+/// highlighted, at 80x24 and at 220x60; Esc drops the search, `?` closes.
+#[tokio::test]
+async fn help_is_searchable_at_80x24_and_220x60() {
+    for (w, h) in [(80u16, 24u16), (220, 60)] {
+        let mut app = app_with(false).await;
+        let draw = |app: &mut App| {
+            let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
+            t.draw(|f| crate::ui::draw(f, &app.model, &mut app.ui))
+                .unwrap();
+            t.backend().buffer().clone()
+        };
+        let text = |b: &ratatui::buffer::Buffer| {
+            (0..b.area.height)
+                .map(|y| {
+                    (0..b.area.width)
+                        .map(|x| b[(x, y)].symbol())
+                        .collect::<String>()
+                })
+                .collect::<Vec<_>>()
+        };
+        app.on_key(&key(KeyCode::Char('?')));
+        let all = text(&draw(&mut app)).join("\n");
+        assert!(all.contains("quit"), "{w}x{h}: {all}");
+        app.on_key(&key(KeyCode::Char('/')));
+        for c in "MUTE notif".chars() {
+            app.on_key(&key(KeyCode::Char(c)));
+        }
+        let buf = draw(&mut app);
+        let lines = text(&buf);
+        let screen = lines.join("\n");
+        assert!(
+            screen.contains("/MUTE notif▏"),
+            "{w}x{h}: the query in the title\n{screen}"
+        );
+        assert!(
+            screen.contains("mute / unmute notifications"),
+            "{w}x{h}\n{screen}"
+        );
+        let top = lines
+            .iter()
+            .position(|l| l.contains("┌ navi help"))
+            .unwrap();
+        let boxed: Vec<&String> = lines[top..]
+            .iter()
+            .take_while(|l| !l.contains('└'))
+            .collect();
+        assert!(boxed.len() <= 4, "{w}x{h}: only the mute line\n{screen}");
+        assert!(
+            !boxed.iter().any(|l| l.contains("quit")),
+            "{w}x{h}: other keys filtered\n{screen}"
+        );
+        // `mute` is highlighted where it is written.
+        let y = lines
+            .iter()
+            .position(|l| l.contains("mute / unmute"))
+            .unwrap();
+        let x = lines[y].find("mute / unmute").unwrap();
+        let x = u16::try_from(lines[y][..x].chars().count()).unwrap();
+        let y = u16::try_from(y).unwrap();
+        let cell = &buf[(x, y)];
+        assert!(
+            cell.modifier.contains(ratatui::style::Modifier::REVERSED),
+            "{w}x{h}: {cell:?}"
+        );
+        assert!(!buf[(x + 4, y)]
+            .modifier
+            .contains(ratatui::style::Modifier::REVERSED));
+
+        // Enter keeps it (keys scroll again), a word nothing has says so.
+        app.on_key(&key(KeyCode::Enter));
+        assert!(!app.ui.help_typing && app.ui.help_query == "MUTE notif");
+        app.on_key(&key(KeyCode::Char('/')));
+        app.on_key(&key(KeyCode::Char('z')));
+        app.on_key(&key(KeyCode::Char('q')));
+        let screen = text(&draw(&mut app)).join("\n");
+        assert!(screen.contains("no key matches"), "{w}x{h}\n{screen}");
+        // Esc drops the search: every line again; `?` closes.
+        app.on_key(&key(KeyCode::Esc));
+        assert_eq!(app.ui.help_query, "");
+        assert!(text(&draw(&mut app)).join("\n").contains("quit"));
+        app.on_key(&key(KeyCode::Char('?')));
+        assert_eq!(app.ui.overlay, Overlay::None);
+    }
+}

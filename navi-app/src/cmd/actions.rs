@@ -55,7 +55,8 @@ pub async fn run(
         );
     }
     match source.act(&name, &action).await? {
-        ActionOutput::Text(text) => writeln!(out, "{text}")?,
+        // `navi preview` prints plain text: the pane's colours stay in the dashboard.
+        ActionOutput::Text(text) => writeln!(out, "{}", navi_core::text::clean_pane(&text))?,
         ActionOutput::Done(what) => writeln!(out, "{what}")?,
     }
     Ok(())

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 pub use edit::{install, uninstall};
 
 mod edit;
-mod file;
+pub(crate) mod file;
 mod spans;
 mod splice;
 

@@ -6,4 +6,5 @@ pub mod hooks;
 pub mod list;
 pub mod remotes;
 pub mod setup;
+pub mod sound;
 pub mod status;

@@ -266,10 +266,18 @@ pub struct Sound {
     pub pick: usize,
     /// When each session last sounded, while it cools down (`cooldown_seconds`).
     pub last: HashMap<String, Instant>,
+    /// The pack chosen in the dashboard (`S`), over sounds.yaml's when not empty.
+    pub chosen: Option<tokio::sync::watch::Receiver<String>>,
 }
 
 impl Channel for Sound {
     fn notify(&mut self, notice: &Notice, now: Instant) {
+        if let Some(chosen) = &self.chosen {
+            let pack = chosen.borrow();
+            if !pack.is_empty() && *pack != self.sounds.pack {
+                self.sounds.pack.clone_from(&pack);
+            }
+        }
         let cooldown = Duration::from_secs(self.sounds.cooldown_seconds);
         // Sessions that cooled down are forgotten (sessions come and go).
         self.last

@@ -58,6 +58,8 @@ pub struct Wiring {
     pub system: Option<SystemNotifier>,
     /// sounds.yaml and the sound packs' directory.
     pub sounds: Option<SoundSetup>,
+    /// The pack chosen in the dashboard (`S`) since navi started; empty: sounds.yaml's.
+    pub pack: Option<watch::Receiver<String>>,
 }
 
 impl Wiring {
@@ -73,6 +75,7 @@ impl Wiring {
             terminal: (var("TERM_PROGRAM"), var("LC_TERMINAL")),
             system: SystemNotifier::find(),
             sounds,
+            pack: None,
         };
         (wiring, problem)
     }
@@ -84,16 +87,32 @@ fn load_sounds() -> (Option<SoundSetup>, Option<SoundsProblem>) {
         return (None, None);
     };
     let (s, problem) = sounds::load(&path);
-    let packs = path
-        .parent()
-        .map_or_else(PathBuf::new, |d| d.join("soundpacks"));
+    let packs = sounds::packs_dir(&path);
     let problem = problem.map(|p| (path.clone(), p));
     (s.enabled.then_some((s, packs)), problem)
+}
+
+/// The statuses sounds.yaml's `triggers` turn on, as watcher triggers. The sound
+/// channel cools each session down itself (`cooldown_seconds`), so the watcher does
+/// not rate-limit.
+fn sound_triggers(sounds: &sounds::Sounds) -> Triggers {
+    Triggers {
+        statuses: sounds::EVENTS
+            .iter()
+            .copied()
+            .filter(|e| sounds.triggers.get(*e).copied().unwrap_or(false))
+            .collect(),
+        remotes: false,
+        per_session: std::time::Duration::ZERO,
+    }
 }
 
 /// The channels `notify:` switches on, before [`Notifier::spawn`] starts them.
 pub struct Notifier {
     triggers: Triggers,
+    /// Sounds hear the statuses sounds.yaml's `triggers` name (the Go navi's
+    /// defaults: waiting, permission, done, error), not `notify.on`.
+    sound: Option<(Triggers, Box<dyn Channel>)>,
     /// Bell and the terminal's notification: only while the dashboard is on screen.
     screen: Vec<Box<dyn Channel>>,
     /// Channels that do not need navi's screen: always.
@@ -134,15 +153,21 @@ impl Notifier {
                 notifier,
             }));
         }
-        if let (true, Some((sounds, packs))) = (settings.sound, wiring.sounds) {
-            off_screen.push(Box::new(channels::Sound {
-                launcher: wiring.launcher.clone(),
-                sounds,
-                packs,
-                pick: 0,
-                last: Default::default(),
-            }));
-        }
+        let sound = match (settings.sound, wiring.sounds) {
+            (true, Some((sounds, packs))) => {
+                let triggers = sound_triggers(&sounds);
+                let channel: Box<dyn Channel> = Box::new(channels::Sound {
+                    launcher: wiring.launcher.clone(),
+                    sounds,
+                    packs,
+                    pick: 0,
+                    last: Default::default(),
+                    chosen: wiring.pack,
+                });
+                Some((triggers, channel))
+            }
+            _ => None,
+        };
         if !settings.command.is_empty() {
             let mut argv = settings.command.clone();
             if let Some(program) = argv.first_mut() {
@@ -168,6 +193,7 @@ impl Notifier {
         });
         Notifier {
             triggers: settings.triggers(),
+            sound,
             screen,
             off_screen,
             title,
@@ -188,9 +214,16 @@ impl Notifier {
         // The baseline is the snapshot current now, not when the task first runs: a
         // change published in between is news.
         let mut watcher = Watcher::new(self.triggers);
-        watcher.observe(&snapshots.borrow_and_update(), now());
+        let current = snapshots.borrow_and_update().clone();
+        watcher.observe(&current, now());
+        let sound = self.sound.map(|(triggers, channel)| {
+            let mut w = Watcher::new(triggers);
+            w.observe(&current, now());
+            (w, channel)
+        });
         let follower = Follower {
             watcher,
+            sound,
             off_screen: self.off_screen,
             muted,
             on_screen: on_screen.clone(),
@@ -209,6 +242,8 @@ impl Notifier {
 /// The notifier's task: the watcher, its window, the off-screen channels.
 struct Follower {
     watcher: Watcher,
+    /// The sound channel with a watcher of its own (sounds.yaml's triggers).
+    sound: Option<(Watcher, Box<dyn Channel>)>,
     off_screen: Vec<Box<dyn Channel>>,
     muted: watch::Receiver<bool>,
     /// The dashboard has the terminal (no attach runs).
@@ -226,12 +261,20 @@ impl Follower {
     async fn run(mut self, mut snapshots: watch::Receiver<Arc<Snapshot>>) {
         let mut open = true;
         loop {
-            let deadline = self.watcher.deadline().map(Instant::from_std);
+            let sound_deadline = self.sound.as_ref().and_then(|(w, _)| w.deadline());
+            let deadline = [self.watcher.deadline(), sound_deadline]
+                .into_iter()
+                .flatten()
+                .min()
+                .map(Instant::from_std);
             tokio::select! {
                 changed = snapshots.changed(), if open => match changed {
                     Ok(()) => {
                         let snapshot = snapshots.borrow_and_update().clone();
                         self.watcher.observe(&snapshot, now());
+                        if let Some((w, _)) = &mut self.sound {
+                            w.observe(&snapshot, now());
+                        }
                     }
                     // The aggregator stopped: announce what is gathered, then end.
                     Err(_) => open = false,
@@ -242,8 +285,22 @@ impl Follower {
                     if let Some(notice) = self.watcher.take_due(now()) {
                         self.announce(notice);
                     }
+                    self.sound_due();
                 }
                 else => return,
+            }
+        }
+    }
+
+    /// Plays the sound notice that is due, unless muted.
+    fn sound_due(&mut self) {
+        let muted = *self.muted.borrow();
+        let Some((watcher, channel)) = &mut self.sound else {
+            return;
+        };
+        if let Some(notice) = watcher.take_due(now()) {
+            if !muted {
+                channel.notify(&notice, now());
             }
         }
     }
@@ -365,6 +422,7 @@ pub fn fake_wiring(tmux: bool) -> (Wiring, channels::RecordingScreen, launch::Re
         terminal: (None, None),
         system: Some(SystemNotifier::NotifySend),
         sounds: None,
+        pack: None,
     };
     (wiring, screen, launcher)
 }

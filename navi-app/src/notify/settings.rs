@@ -9,7 +9,8 @@
 //!   desktop: true               # true (terminal + system) | terminal | system | false
 //!   osc: auto                   # auto | 777 | 9 | both: the terminal's escape sequence
 //!   title: true                 # the window / pane title: "navi (2 need you)"
-//!   sound: true                 # ~/.config/navi/sounds.yaml (the Go navi's), when enabled there
+//!   sound: true                 # ~/.config/navi/sounds.yaml (the Go navi's), when enabled there;
+//!                               # its `triggers` (not `on`) pick the statuses that sound
 //!   command: [notify.sh, --from-navi]   # run with NAVI_* in its environment
 //! ```
 //!

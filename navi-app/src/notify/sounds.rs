@@ -10,6 +10,17 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+/// The events sounds.yaml knows (the Go navi's `navi sound test` list).
+pub const EVENTS: &[&str] = &[
+    "waiting",
+    "permission",
+    "working",
+    "idle",
+    "stopped",
+    "done",
+    "error",
+];
+
 /// sounds.yaml as the Go navi writes it (every key optional).
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(default)]
@@ -112,7 +123,7 @@ pub fn load(path: &Path) -> (Sounds, Option<String>) {
             Some(format!("cannot read it ({e}); no sounds")),
         ),
         Ok(text) => match serde_yaml::from_str::<Option<Sounds>>(&text) {
-            Ok(s) => (s.unwrap_or_default(), None),
+            Ok(s) => (s.map(Sounds::normalized).unwrap_or_default(), None),
             Err(e) => (
                 Sounds::default(),
                 Some(format!("not valid ({e}); no sounds")),
@@ -122,6 +133,23 @@ pub fn load(path: &Path) -> (Sounds, Option<String>) {
 }
 
 impl Sounds {
+    /// As the Go navi reads the file: a `triggers:` naming some statuses keeps the
+    /// defaults of the others (its YAML decoder fills the default map), a zero
+    /// cooldown and an empty template are the defaults.
+    fn normalized(mut self) -> Sounds {
+        let defaults = Sounds::default();
+        for (status, on) in defaults.triggers {
+            self.triggers.entry(status).or_insert(on);
+        }
+        if self.cooldown_seconds == 0 {
+            self.cooldown_seconds = defaults.cooldown_seconds;
+        }
+        if self.tts.template.is_empty() {
+            self.tts.template = defaults.tts.template;
+        }
+        self
+    }
+
     /// Whether `status` sounds.
     pub fn triggers_on(&self, status: &str) -> bool {
         self.enabled && self.triggers.get(status).copied().unwrap_or(false)
@@ -164,26 +192,98 @@ impl Sounds {
 
 /// The pack's files for `event`: `event.ext` and `event-N.ext`, sorted.
 fn pack_files(dir: &Path, event: &str) -> Vec<PathBuf> {
+    scan_pack(dir)
+        .into_iter()
+        .filter(|(e, _)| e == event)
+        .map(|(_, p)| p)
+        .collect()
+}
+
+/// Every sound file of a pack with its event (`waiting-2.ogg` is `waiting`), sorted
+/// by path; other files and subdirectories are not sounds.
+fn scan_pack(dir: &Path) -> Vec<(String, PathBuf)> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
-    let mut out: Vec<PathBuf> = entries
+    let mut out: Vec<(String, PathBuf)> = entries
         .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| !t.is_dir()))
         .map(|e| e.path())
-        .filter(|p| {
-            let ext_ok = p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
-                ["wav", "mp3", "ogg", "flac"].contains(&e.to_ascii_lowercase().as_str())
-            });
-            let stem = p.file_stem().and_then(|s| s.to_str()).unwrap_or("");
-            let base = match stem.rsplit_once('-') {
-                Some((b, n)) if !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()) => b,
-                _ => stem,
-            };
-            ext_ok && base == event
-        })
+        .filter_map(|p| Some((sound_event(&p)?, p)))
         .collect();
-    out.sort();
+    out.sort_by(|a, b| a.1.cmp(&b.1));
     out
+}
+
+/// The event a sound file plays: its stem without a `-N` variant number; `None` when
+/// it is not a wav, mp3, ogg or flac file.
+fn sound_event(p: &Path) -> Option<String> {
+    let ext = p.extension()?.to_str()?.to_ascii_lowercase();
+    if !["wav", "mp3", "ogg", "flac"].contains(&ext.as_str()) {
+        return None;
+    }
+    let stem = p.file_stem()?.to_str()?;
+    let base = match stem.rsplit_once('-') {
+        Some((b, n)) if !b.is_empty() && !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()) => {
+            b
+        }
+        _ => stem,
+    };
+    Some(base.to_string())
+}
+
+/// An installed sound pack (a directory under `soundpacks/`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pack {
+    /// Its directory's name: what `pack:` says.
+    pub name: String,
+    /// How many events it has a sound for.
+    pub events: usize,
+    /// How many sound files it has.
+    pub files: usize,
+}
+
+impl Pack {
+    /// The file a preview plays: the first of the first event (by name) it has.
+    pub fn sample(&self, packs: &Path) -> Option<PathBuf> {
+        let mut files = scan_pack(&packs.join(&self.name));
+        files.sort();
+        files.into_iter().next().map(|(_, p)| p)
+    }
+}
+
+/// The packs under `packs`, by name; none when the directory does not exist.
+pub fn list_packs(packs: &Path) -> std::io::Result<Vec<Pack>> {
+    let entries = match std::fs::read_dir(packs) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        other => other?,
+    };
+    let mut out = Vec::new();
+    for entry in entries.filter_map(Result::ok) {
+        if !entry.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        // A name that is not text cannot be written as `pack:`.
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        let files = scan_pack(&entry.path());
+        let events: std::collections::BTreeSet<&String> = files.iter().map(|(e, _)| e).collect();
+        out.push(Pack {
+            events: events.len(),
+            files: files.len(),
+            name,
+        });
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+/// `~/.config/navi/soundpacks`, beside sounds.yaml.
+pub fn packs_dir(sounds_yaml: &Path) -> PathBuf {
+    sounds_yaml
+        .parent()
+        .map_or_else(PathBuf::new, |d| d.join("soundpacks"))
 }
 
 /// A player command for `file` at `volume`: the configured one or the first found of
@@ -307,6 +407,37 @@ mod tests {
             ..s
         };
         assert_eq!(escape.file_for("done", packs.path(), 0), None);
+    }
+
+    #[test]
+    fn a_partial_triggers_map_keeps_the_go_navis_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sounds.yaml");
+        std::fs::write(
+            &path,
+            "enabled: true\ntriggers:\n  error: false\n  idle: true\n",
+        )
+        .unwrap();
+        let (s, e) = load(&path);
+        assert!(e.is_none());
+        let on: Vec<&str> = EVENTS
+            .iter()
+            .copied()
+            .filter(|e| s.triggers_on(e))
+            .collect();
+        assert_eq!(on, ["waiting", "permission", "idle", "done"]);
+        std::fs::write(&path, "enabled: true\n").unwrap();
+        let (s, _) = load(&path);
+        let on: Vec<&str> = EVENTS
+            .iter()
+            .copied()
+            .filter(|e| s.triggers_on(e))
+            .collect();
+        assert_eq!(
+            on,
+            ["waiting", "permission", "done", "error"],
+            "the Go navi's defaults"
+        );
     }
 
     #[test]

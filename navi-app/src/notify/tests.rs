@@ -414,13 +414,13 @@ async fn two_machines_200_ms_apart_are_one_notification_on_every_channel() {
         launches,
         [
             vec!["notify-send", "--app-name=navi", "--", "navi", summary],
+            vec!["on-navi"],
             vec!["myplayer", "/s/p.wav"],
             vec!["myspeech", "web [dev] — permission, and 1 more"],
-            vec!["on-navi"],
         ]
     );
     let env: std::collections::HashMap<_, _> =
-        r.fakes.launcher.taken()[3].1.iter().cloned().collect();
+        r.fakes.launcher.taken()[1].1.iter().cloned().collect();
     assert_eq!(env["NAVI_COUNT"], "2");
     assert_eq!(env["NAVI_SUMMARY"], summary);
 }
@@ -637,6 +637,7 @@ fn sounds_follow_sounds_yaml_with_cooldown_and_speech() {
         packs: packs.path().to_path_buf(),
         pick: 0,
         last: Default::default(),
+        chosen: None,
     };
     let t = Instant::now();
     let asks = notice(vec![
@@ -702,4 +703,119 @@ async fn sounds_are_built_only_when_sounds_yaml_enables_them() {
     let mut r = Running::start(&off, w, first).await;
     r.send(snap(&[("api", None, "waiting")])).await;
     assert!(r.fakes.launcher.taken().is_empty());
+}
+
+/// sounds.yaml decides which statuses sound (the Go navi's defaults: waiting,
+/// permission, done, error); `notify.on` keeps deciding for the other channels.
+#[tokio::test(start_paused = true)]
+async fn sounds_follow_sounds_yaml_triggers_not_notify_on() {
+    let files = ["waiting", "permission", "done", "error", "working"]
+        .map(|s| (s.to_string(), format!("/s/{s}.wav")));
+    let sounds = Sounds {
+        enabled: true,
+        player: "myplayer".into(),
+        files: files.into_iter().collect(),
+        cooldown_seconds: 1,
+        tts: super::sounds::Tts {
+            enabled: false,
+            ..Default::default()
+        },
+        ..Sounds::default()
+    };
+    let settings = NotifySettings {
+        command: vec!["on-navi".into()],
+        title: false,
+        ..NotifySettings::default()
+    };
+    let first = snap(&[("api", None, "working")]);
+    let w = wiring(false, Some((sounds.clone(), "/packs".into())));
+    let mut r = Running::start(&settings, w, first).await;
+    for status in ["done", "working", "error", "working", "waiting", "working"] {
+        r.send(snap(&[("api", None, status)])).await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        r.dashboard(0);
+    }
+    let heard: Vec<String> = r
+        .fakes
+        .launcher
+        .taken()
+        .iter()
+        .map(|(a, _)| a.join(" "))
+        .collect();
+    assert_eq!(
+        heard,
+        [
+            "myplayer /s/done.wav",
+            "myplayer /s/error.wav",
+            "notify-send --app-name=navi -- navi api is waiting for you: Bash",
+            "on-navi",
+            "myplayer /s/waiting.wav",
+        ],
+        "done and error sound by sounds.yaml's defaults; only waiting reaches `on:`'s channels"
+    );
+    // The bell rang once: for waiting, the only status of `on:` that arrived.
+    assert_eq!(r.fakes.screen.take().iter().filter(|b| **b == 7).count(), 2);
+
+    // sounds.yaml turning waiting off silences it while the command still runs.
+    let mut quiet = sounds;
+    quiet.triggers.insert("waiting".into(), false);
+    quiet.triggers.insert("working".into(), true);
+    let w = wiring(false, Some((quiet, "/packs".into())));
+    let mut r = Running::start(&settings, w, snap(&[("api", None, "done")])).await;
+    r.send(snap(&[("api", None, "waiting")])).await;
+    r.send(snap(&[("api", None, "working")])).await;
+    let heard: Vec<String> = r
+        .fakes
+        .launcher
+        .taken()
+        .iter()
+        .map(|(a, _)| a.join(" "))
+        .collect();
+    assert_eq!(
+        heard,
+        [
+            "notify-send --app-name=navi -- navi api is waiting for you: Bash",
+            "on-navi",
+            "myplayer /s/working.wav"
+        ]
+    );
+}
+
+/// The pack chosen with `S` is what the running sound channel plays next.
+#[test]
+fn the_pack_chosen_in_the_dashboard_plays_next() {
+    let packs = tempfile::tempdir().unwrap();
+    for pack in ["retro", "zen"] {
+        std::fs::create_dir_all(packs.path().join(pack)).unwrap();
+        std::fs::write(packs.path().join(pack).join("waiting.wav"), b"").unwrap();
+    }
+    let (tx, rx) = watch::channel(String::new());
+    let launcher = Recorder::default();
+    let mut s = channels::Sound {
+        launcher: Arc::new(launcher.clone()),
+        sounds: Sounds {
+            enabled: true,
+            pack: "retro".into(),
+            player: "myplayer".into(),
+            tts: super::sounds::Tts {
+                enabled: false,
+                ..Default::default()
+            },
+            ..Sounds::default()
+        },
+        packs: packs.path().to_path_buf(),
+        pick: 0,
+        last: Default::default(),
+        chosen: Some(rx),
+    };
+    let waits = |who: &str| notice(vec![status_event(who, None, Status::Waiting, "")]);
+    let t = Instant::now();
+    s.notify(&waits("a"), t);
+    tx.send_replace("zen".into());
+    s.notify(&waits("b"), t);
+    let played: Vec<String> = launcher.taken().iter().map(|(a, _)| a[1].clone()).collect();
+    assert!(
+        played[0].ends_with("retro/waiting.wav") && played[1].ends_with("zen/waiting.wav"),
+        "{played:?}"
+    );
 }

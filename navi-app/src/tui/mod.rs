@@ -106,6 +106,10 @@ where
             Effect::Quit => return Ok(()),
             Effect::Refresh => refresh(),
             Effect::Act(req) => spawn_action(req, &done_tx),
+            Effect::PlaySound(argv) => {
+                use crate::notify::launch::Launcher as _;
+                crate::notify::launch::Processes.launch(&argv, &[]);
+            }
             Effect::Attach(req) => {
                 let screen = &mut events.notifications;
                 attach(terminal, app, &req, runner, &mut events.snapshots, screen).await?;
@@ -279,6 +283,9 @@ pub async fn run(mut set: SourceSet, settings: crate::config::Loaded) -> anyhow:
     };
     let mut app = App::new(handle.sources().to_vec(), ctx, set.demo);
     app.ui.sessions_dir = set.sessions_dir.display().to_string();
+    if let Ok(paths) = crate::cmd::sound::SoundPaths::default_paths() {
+        app.set_sound_paths(paths);
+    }
     app.ui.sources_dirs = set
         .remotes
         .iter()
@@ -294,7 +301,8 @@ pub async fn run(mut set: SourceSet, settings: crate::config::Loaded) -> anyhow:
     let mut notifications = None;
     let mut _publishing = None;
     if !set.demo {
-        let (wiring, sounds_problem) = crate::notify::Wiring::real();
+        let (mut wiring, sounds_problem) = crate::notify::Wiring::real();
+        wiring.pack = Some(app.pack_switch());
         if let Some((file, message)) = sounds_problem {
             set.add_settings_errors([crate::notify::sounds_problem(file, message)]);
         }

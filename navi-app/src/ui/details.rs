@@ -273,3 +273,45 @@ pub(super) fn draw_problems(frame: &mut Frame, area: Rect, model: &Model, ui: &U
     }
     overlay(frame, area, " problems ", lines);
 }
+
+/// The sound-pack picker (`S`): each pack with its counts, the active one `*`, the
+/// highlighted one reversed, then what went wrong last.
+pub(super) fn draw_sound_packs(frame: &mut Frame, area: Rect, ui: &UiState) {
+    let Some(p) = &ui.sound_picker else {
+        return;
+    };
+    let mut lines = Vec::new();
+    if p.packs.is_empty() {
+        lines.push(Line::raw(" No sound packs found."));
+        lines.push(Line::styled(
+            " Add packs to ~/.config/navi/soundpacks/PACK/EVENT.wav",
+            Style::new().fg(Color::DarkGray),
+        ));
+    }
+    // At most a screenful around the cursor.
+    let room = usize::from(area.height.saturating_sub(8)).max(1);
+    let first = p.cursor.saturating_sub(room - 1);
+    for (i, pack) in p.packs.iter().enumerate().skip(first).take(room) {
+        let active = if pack.name == p.active { "*" } else { " " };
+        let text = format!(
+            " {active} {:<20} {} events, {} files",
+            navi_core::text::sanitize(&pack.name),
+            pack.events,
+            pack.files
+        );
+        let style = match i == p.cursor {
+            true => Style::new().add_modifier(Modifier::REVERSED),
+            false => Style::new(),
+        };
+        lines.push(Line::styled(text, style));
+    }
+    if let Some(e) = &p.error {
+        lines.push(Line::styled(format!(" {e}"), Style::new().fg(Color::Red)));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        " j/k move · p or Space play · Enter use and save in sounds.yaml",
+        Style::new().fg(Color::DarkGray),
+    ));
+    overlay(frame, area, " sound packs ", lines);
+}

@@ -14,7 +14,7 @@ use crate::format::{pad, width, wrap};
 const LEGEND: &[&str] = &[
     "● connected  ◌ connecting  ✖ unavailable (reason)",
     "stale: last-known row of an unavailable remote",
-    "Files and options: navi --help.  ? or Esc closes, j k PgUp PgDn g End scroll.",
+    "Files and options: navi --help.  ? or Esc closes, j k PgUp PgDn g End scroll, / searches.",
 ];
 
 /// The widest the overlay gets: wider lines are harder to read than wrapped ones.
@@ -31,8 +31,12 @@ pub(crate) fn help_text(ui: &UiState, w: usize) -> Vec<Line<'static>> {
         .min(w / 3);
     let what_w = w.saturating_sub(key_w + 3).max(10);
     let key_style = Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD);
+    let words = query_words(&ui.help_query);
     let mut lines = Vec::new();
     for (keys, what) in &ui.help_lines {
+        if !matches_words(&format!("{keys} {what}"), &words) {
+            continue;
+        }
         let key_rows = match width(keys) <= key_w {
             true => vec![keys.clone()],
             false => wrap(keys, key_w.max(1), usize::MAX),
@@ -41,11 +45,19 @@ pub(crate) fn help_text(ui: &UiState, w: usize) -> Vec<Line<'static>> {
         for i in 0..key_rows.len().max(what_rows.len()) {
             let k = key_rows.get(i).map_or("", String::as_str);
             let d = what_rows.get(i).map_or("", String::as_str);
-            lines.push(Line::from(vec![
-                Span::styled(format!(" {}  ", pad(k, key_w)), key_style),
-                Span::raw(d.to_string()),
-            ]));
+            let mut spans = highlight(&format!(" {}  ", pad(k, key_w)), &words, key_style);
+            spans.extend(highlight(d, &words, Style::new()));
+            lines.push(Line::from(spans));
         }
+    }
+    if !words.is_empty() {
+        if lines.is_empty() {
+            lines.push(Line::raw(format!(
+                " no key matches “{}” (Esc: every key)",
+                navi_core::text::sanitize(&ui.help_query)
+            )));
+        }
+        return lines;
     }
     lines.push(Line::raw(""));
     // The status icons, from the one table the rows use.
@@ -67,6 +79,46 @@ pub(crate) fn help_text(ui: &UiState, w: usize) -> Vec<Line<'static>> {
     lines
 }
 
+/// The search's words, lowercased (ASCII, so byte positions stay put).
+fn query_words(query: &str) -> Vec<String> {
+    query
+        .split_whitespace()
+        .map(|w| w.to_ascii_lowercase())
+        .collect()
+}
+
+/// Whether `text` holds every word (ASCII case ignored).
+fn matches_words(text: &str, words: &[String]) -> bool {
+    let lower = text.to_ascii_lowercase();
+    words.iter().all(|w| lower.contains(w.as_str()))
+}
+
+/// `text` in `base`, each occurrence of a word reversed and yellow.
+fn highlight(text: &str, words: &[String], base: Style) -> Vec<Span<'static>> {
+    if text.is_empty() || words.is_empty() {
+        return vec![Span::styled(text.to_string(), base)];
+    }
+    let lower = text.to_ascii_lowercase();
+    let mut marked = vec![false; text.len()];
+    for w in words.iter().filter(|w| !w.is_empty()) {
+        for (at, _) in lower.match_indices(w.as_str()) {
+            marked[at..at + w.len()].iter_mut().for_each(|m| *m = true);
+        }
+    }
+    let hit = base.fg(Color::Yellow).add_modifier(Modifier::REVERSED);
+    let mut spans = Vec::new();
+    let mut start = 0;
+    for (i, _) in text.char_indices().skip(1).chain([(text.len(), ' ')]) {
+        if i == text.len() || marked[i] != marked[start] {
+            let style = if marked[start] { hit } else { base };
+            spans.push(Span::styled(text[start..i].to_string(), style));
+            start = i;
+        }
+    }
+    spans.retain(|s| !s.content.is_empty());
+    spans
+}
+
 pub(super) fn draw_help(frame: &mut Frame, area: Rect, ui: &mut UiState) {
     // The status line under it stays visible.
     let outer = Rect {
@@ -81,7 +133,7 @@ pub(super) fn draw_help(frame: &mut Frame, area: Rect, ui: &mut UiState) {
     let last = lines.len().saturating_sub(page);
     ui.help_scroll = ui.help_scroll.min(last);
     ui.help_page = page;
-    let title = match last {
+    let mut title = match last {
         0 => " navi help ".to_string(),
         _ => format!(
             " navi help ({}–{} of {}) ",
@@ -90,6 +142,11 @@ pub(super) fn draw_help(frame: &mut Frame, area: Rect, ui: &mut UiState) {
             lines.len()
         ),
     };
+    if ui.help_typing || !ui.help_query.is_empty() {
+        let cursor = if ui.help_typing { "▏" } else { "" };
+        let q = navi_core::text::sanitize(&ui.help_query);
+        title.push_str(&format!("/{q}{cursor} "));
+    }
     let shown: Vec<Line> = lines.into_iter().skip(ui.help_scroll).take(page).collect();
     frame.render_widget(Clear, rect);
     frame.render_widget(

@@ -58,6 +58,7 @@ pub fn draw(frame: &mut Frame, model: &Model, ui: &mut UiState) {
         Overlay::Details => details::draw_details(frame, area, model, ui),
         Overlay::Problems => details::draw_problems(frame, area, model, ui),
         Overlay::Sources => sources::draw_sources(frame, area, model, ui),
+        Overlay::SoundPacks => details::draw_sound_packs(frame, area, ui),
     }
     if !ui.color {
         strip_colors(frame);

@@ -827,3 +827,83 @@ fn the_preview_scrolls_back() {
     );
     assert!(text.contains("[1–"), "{text}");
 }
+
+/// Auto rows at one terminal size: rows coming and going at the edge where roomy rows
+/// stop fitting never flip the layout back and forth (hysteresis); only when the rows
+/// would fill at most two thirds of the list does it turn roomy again.
+#[test]
+fn auto_layout_does_not_flip_while_rows_come_and_go_at_one_size() {
+    let mut ui = ui();
+    let mut model = Model::new();
+    let rows = |n: usize| -> Vec<Arc<SessionInfo>> {
+        (0..n)
+            .map(|i| {
+                let mut s = session(&format!("s{i:02}"), "working", NOW - 60);
+                s.message = "Editing".into();
+                Arc::new(s)
+            })
+            .collect()
+    };
+    let mut draw_with = |n: usize, ui: &mut UiState| -> bool {
+        model.update(snapshot(ui, rows(n)));
+        render(&model, ui, 100, 30);
+        ui.auto_compact.unwrap().1
+    };
+    // Grow one row at a time until the roomy rows no longer fit.
+    let edge = (1..40).find(|n| draw_with(*n, &mut ui)).unwrap();
+    assert!(edge > 2, "roomy rows fit at first");
+    // One row comes and goes at the edge, again and again: compact every time.
+    for round in 0..10 {
+        for n in [edge - 1, edge, edge - 1] {
+            assert!(
+                draw_with(n, &mut ui),
+                "round {round}, {n} rows: flipped to roomy"
+            );
+        }
+    }
+    // Far fewer rows: roomy again, and it stays roomy as one row comes and goes there.
+    assert!(!draw_with(2, &mut ui));
+    assert!(!draw_with(3, &mut ui) && !draw_with(2, &mut ui));
+    // A fresh dashboard at the same size with edge - 1 rows is roomy: the choice
+    // above was the hysteresis, not the row count alone.
+    let mut fresh = super::tests::ui();
+    assert!(!draw_with(edge - 1, &mut fresh));
+}
+
+/// The preview draws the pane's SGR colours and attributes as styles (never as text);
+/// with NO_COLOR the attributes stay and the colours go.
+#[test]
+fn the_preview_shows_the_panes_colours() {
+    let mut ui = ui();
+    let model = model_with(default_sessions(), &ui);
+    ui.preview.visible = true;
+    ui.preview.percent = 50;
+    ui.preview.side = true;
+    ui.preview.of = Some((None, "notes".into()));
+    ui.preview.text =
+        "plain \u{1b}[31mRED\u{1b}[39m \u{1b}[1;38;5;208mORANGE\u{1b}[0m \u{1b}[48;2;1;2;3mBG\n"
+            .into();
+    let t = render(&model, &mut ui, 120, 20);
+    let text = screen(&t);
+    assert!(text.contains("plain RED ORANGE BG"), "{text}");
+    assert!(!text.contains("[31m") && !text.contains("208m"), "{text}");
+    let y = row_of(&t, "plain RED");
+    let line = &lines(&t)[usize::from(y)];
+    let col =
+        |needle: &str| u16::try_from(line[..line.find(needle).unwrap()].chars().count()).unwrap();
+    let buf = t.backend().buffer();
+    let cell = |needle| &buf[(col(needle), y)];
+    assert_eq!(cell("plain").fg, Color::Reset);
+    assert_eq!(cell("RED").fg, Color::Indexed(1));
+    assert_eq!(cell("ORANGE").fg, Color::Indexed(208));
+    assert!(cell("ORANGE").modifier.contains(Modifier::BOLD));
+    assert_eq!(cell("BG").bg, Color::Rgb(1, 2, 3));
+    assert_eq!(cell("BG").fg, Color::Reset);
+
+    ui.color = false;
+    let t = render(&model, &mut ui, 120, 20);
+    let buf = t.backend().buffer();
+    let cell = &buf[(col("ORANGE"), y)];
+    assert_eq!(cell.fg, Color::Reset);
+    assert!(cell.modifier.contains(Modifier::BOLD));
+}

@@ -45,6 +45,7 @@ fn new(s: &Server, name: &str, command: &[&str]) -> Result<ActionOutput, SourceE
     let action = Action::New {
         dir: s.dir.path().display().to_string(),
         command: command.iter().map(|c| c.to_string()).collect(),
+        create_dir: false,
     };
     act(&s.tmux, &s.status_dir(), name, &action)
 }
@@ -62,9 +63,20 @@ fn new_preview_send_rename_kill_dismiss() {
     let bad_dir = Action::New {
         dir: "/nonexistent/dir".into(),
         command: vec![],
+        create_dir: false,
     };
     let e = act(&s.tmux, &dir, "x", &bad_dir).unwrap_err();
     assert!(e.to_string().contains("no such directory"), "{e}");
+    // Yes to `n`'s offer: created with its parents, the session starts there.
+    let made = s.dir.path().join("new/deep er");
+    let create = Action::New {
+        dir: made.display().to_string(),
+        command: vec!["cat".into()],
+        create_dir: true,
+    };
+    act(&s.tmux, &dir, "made", &create).unwrap();
+    assert!(made.is_dir());
+    s.tmux.run(&["kill-session", "-t", "=made"]).unwrap();
 
     // Typed text arrives literally (cat echoes it), and preview shows it.
     act(
@@ -412,4 +424,49 @@ fn acknowledge_rewrites_the_status_file_under_the_lock() {
     let e = act(&s.tmux, &dir, "bad", &Action::Acknowledge).unwrap_err();
     assert!(e.to_string().contains("not a JSON object"), "{e}");
     assert_eq!(std::fs::read(dir.join("bad.json")).unwrap(), b"[1]");
+}
+
+/// Every ESC in `text` starts an SGR sequence (`ESC [ digits ; m`).
+fn only_sgr(text: &str) -> bool {
+    text.split('\u{1b}').skip(1).all(|rest| {
+        rest.strip_prefix('[')
+            .and_then(|r| r.split_once('m'))
+            .is_some_and(|(p, _)| {
+                p.chars()
+                    .all(|c| c.is_ascii_digit() || c == ';' || c == ':')
+            })
+    }) && !text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\u{1b}'))
+}
+
+/// The preview keeps the pane's colours (`capture-pane -e`), as SGR only: the
+/// hyperlink tmux writes back (OSC 8), titles, clearing and the rest never reach navi's
+/// terminal.
+#[test]
+fn the_preview_keeps_colours_as_sgr_only() {
+    let s = Server::start();
+    let dir = s.status_dir();
+    let script = "printf '\\033[31mRED\\033[0m \\033]8;;http://x\\033\\\\link\\033]8;;\\033\\\\ \
+                  \\033]0;evil\\007\\033[1;38;5;208mB\\033[0m\\n'; echo colours-done; exec cat";
+    new(&s, "colours", &["sh", "-c", script]).unwrap();
+    let mut text = String::new();
+    for _ in 0..100 {
+        text = match act(&s.tmux, &dir, "colours", &Action::Preview).unwrap() {
+            ActionOutput::Text(t) => t,
+            other => panic!("{other:?}"),
+        };
+        if text.contains("colours-done") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(text.contains("\u{1b}[31mRED"), "{text:?}");
+    assert!(text.contains("208mB"), "{text:?}");
+    assert!(text.contains("link"), "{text:?}");
+    assert!(only_sgr(&text), "{text:?}");
+    assert_eq!(
+        navi_core::text::clean_pane(&text).lines().next(),
+        Some("RED link B")
+    );
 }

@@ -31,7 +31,8 @@ use crate::remote::{end_marker, new_nonce};
 use crate::shell::{RemoteCommand, Stdin};
 
 /// The loop (see the module docs); a pane is its screen and the 50 lines of scrollback
-/// above it (`-S -50`, the Go navi's preview). `dec` keeps trailing newlines (`$(...)` would drop
+/// above it (`-S -50`, the Go navi's preview), with its colours (`-e`, kept as SGR only
+/// by [`navi_core::text::clean_pane_sgr`]). `dec` keeps trailing newlines (`$(...)` would drop
 /// them) by decoding with an `x` after the value.
 const PREVIEW_LOOP: &str = r#"exec 2>/dev/null
 tm() { if [ -n "$sock" ]; then tmux -u -S "$sock" "$@"; else tmux -u "$@"; fi; }
@@ -47,7 +48,7 @@ while IFS= read -r line; do
   printf '
 NAVI-%s P
 ' "$n"
-  if ! tm capture-pane -p -J -S -50 -t "$p"; then
+  if ! tm capture-pane -p -e -J -S -50 -t "$p"; then
     if tm has-session -t "$t"; then
       printf '
 NAVI-%s X 1

@@ -38,6 +38,7 @@ async fn failures_are_one_line_and_change_nothing() {
         Action::New {
             dir: "~".into(),
             command: vec![],
+            create_dir: false,
         },
     )
     .await
@@ -71,6 +72,7 @@ async fn failures_are_one_line_and_change_nothing() {
         Action::New {
             dir: "~/no/such/dir".into(),
             command: vec![],
+            create_dir: false,
         },
     )
     .await

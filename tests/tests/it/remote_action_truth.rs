@@ -437,6 +437,52 @@ fn check(shell_name: &str) {
         );
     }
 
+    // `d`, the Go navi's acknowledge, under this login shell: the status file rewritten
+    // (working, message cleared, every other field kept), the greeting in no file.
+    let path = r.status_file("s2");
+    let body = serde_json::json!({
+        "tmux_session": "s2", "status": "permission", "message": "Allow Bash?",
+        "timestamp": 3, "x": 1
+    });
+    std::fs::write(&path, body.to_string()).unwrap();
+    chown(&r.user.name, &path);
+    let done = r
+        .act("s2", Action::Acknowledge)
+        .unwrap_or_else(|e| panic!("{sh}: acknowledge s2: {e}"));
+    assert_eq!(
+        done,
+        ActionOutput::Done("acknowledged s2 on p".into()),
+        "{sh}"
+    );
+    let raw = std::fs::read(&path).unwrap();
+    let acked: serde_json::Value = serde_json::from_slice(&raw)
+        .unwrap_or_else(|e| panic!("{sh}: the acknowledged file is JSON ({e}): {raw:?}"));
+    assert_eq!(
+        (
+            &acked["status"],
+            &acked["message"],
+            &acked["x"],
+            &acked["tmux_session"]
+        ),
+        (&"working".into(), &"".into(), &1.into(), &"s2".into()),
+        "{sh}"
+    );
+    assert!(acked["timestamp"].as_i64().unwrap() > 3, "{sh}");
+    let written = String::from_utf8_lossy(&raw);
+    assert!(
+        !written.contains(GREETING) && !written.contains(GREETING_ERR),
+        "{sh}: {written}"
+    );
+    let e = refused(
+        r.act("nothere", Action::Acknowledge),
+        &format!("{sh}: acknowledge"),
+    );
+    assert!(
+        e.to_string().contains("no status file nothere.json"),
+        "{sh}: {e}"
+    );
+    assert!(!r.status_file("nothere").exists(), "{sh}: no file made");
+
     // A missing session: the same message for every action that needs it.
     for action in [
         Action::Preview,
@@ -506,10 +552,21 @@ fn check(shell_name: &str) {
     let new = |command: &str| Action::New {
         dir: "~/work".into(),
         command: vec![command.into()],
+        create_dir: false,
     };
     r.act("fresh", new("cat"))
         .unwrap_or_else(|e| panic!("{sh}: new fresh: {e}"));
     assert!(r.sessions().contains(&"fresh".to_string()), "{sh}");
+    // `n`'s offer accepted: a missing directory (with a space, and its parent) created.
+    let made = Action::New {
+        dir: "~/made dir/x".into(),
+        command: vec!["cat".into()],
+        create_dir: true,
+    };
+    r.act("made", made)
+        .unwrap_or_else(|e| panic!("{sh}: new in a directory to create: {e}"));
+    assert!(r.home.join("made dir/x").is_dir(), "{sh}");
+    assert!(r.sessions().contains(&"made".to_string()), "{sh}");
     // No such command: its exit status. tmux may miss the shell's last words (written the
     // instant before it exits) and, rarely, the status itself; the message then says so.
     let exited = |e: &SourceError, status: &str| {

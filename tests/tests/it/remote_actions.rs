@@ -105,6 +105,7 @@ fn new_send_preview_rename_kill_dismiss_over_one_login() {
     let new = Action::New {
         dir: "~/work".into(),
         command: vec!["cat".into()],
+        create_dir: false,
     };
     act(name, new.clone()).unwrap();
     assert_eq!(
@@ -129,10 +130,47 @@ fn new_send_preview_rename_kill_dismiss_over_one_login() {
         Action::New {
             dir: "~/nope".into(),
             command: vec![],
+            create_dir: false,
         },
     )
     .unwrap_err();
     assert!(e.to_string().contains("no such directory"), "{e}");
+    assert!(!home.join("nope").exists(), "refused, not created");
+    // The user said yes to creating it (`n`'s offer): parents too, a name with a space.
+    act(
+        "made",
+        Action::New {
+            dir: "~/nope/deep er".into(),
+            command: vec!["cat".into()],
+            create_dir: true,
+        },
+    )
+    .unwrap();
+    assert!(home.join("nope/deep er").is_dir());
+    let cwd = tmux(&[
+        "display-message",
+        "-p",
+        "-t",
+        "=made:",
+        "#{pane_current_path}",
+    ]);
+    assert_eq!(
+        Path::new(cwd.trim()),
+        home.join("nope/deep er").canonicalize().unwrap()
+    );
+    tmux(&["kill-session", "-t", "=made"]);
+    // A file where the directory should be: refused with the reason.
+    std::fs::write(home.join("afile"), b"").unwrap();
+    let e = act(
+        "made2",
+        Action::New {
+            dir: "~/afile".into(),
+            command: vec!["cat".into()],
+            create_dir: true,
+        },
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("cannot create directory"), "{e}");
 
     act(
         name,
@@ -265,6 +303,7 @@ fn drawn_names_reach_the_remote_tmux_exactly() {
             let new = Action::New {
                 dir: "~".into(),
                 command: vec!["cat".into()],
+                create_dir: false,
             };
             rt.block_on(source.act(&name, &new)).unwrap();
             prop_assert_eq!(sessions(), name.clone());
@@ -299,6 +338,7 @@ fn remote_preview_scrollback_and_acknowledge() {
         Action::New {
             dir: "~".into(),
             command: command.iter().map(|c| c.to_string()).collect(),
+            create_dir: false,
         },
     )
     .unwrap();
@@ -337,6 +377,48 @@ fn remote_preview_scrollback_and_acknowledge() {
             .contains("no session named nothere on dev: no status file nothere.json"),
         "{e}"
     );
+
+    // Colours come over the preview loop as SGR only (`capture-pane -e`); the
+    // hyperlink and title sequences do not.
+    let script = "printf '\\033[31mRED\\033[0m \\033]8;;http://x\\033\\\\link\\033]8;;\\033\\\\ \
+                  \\033]0;evil\\007\\033[1;38;5;208mB\\033[0m\\n'; echo colours-done; exec cat";
+    act(
+        "colours",
+        Action::New {
+            dir: "~".into(),
+            command: vec!["sh".into(), "-c".into(), script.into()],
+            create_dir: false,
+        },
+    )
+    .unwrap();
+    let mut pane = String::new();
+    for _ in 0..100 {
+        let ActionOutput::Text(p) = act("colours", Action::Preview).unwrap() else {
+            panic!("a preview is text")
+        };
+        pane = p;
+        if pane.contains("colours-done") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        pane.contains("\u{1b}[31mRED") && pane.contains("208mB"),
+        "{pane:?}"
+    );
+    let only_sgr = pane.split('\u{1b}').skip(1).all(|rest| {
+        rest.strip_prefix('[')
+            .and_then(|r| r.split_once('m'))
+            .is_some_and(|(p, _)| {
+                p.chars()
+                    .all(|c| c.is_ascii_digit() || c == ';' || c == ':')
+            })
+    });
+    assert!(only_sgr, "{pane:?}");
+    assert_eq!(
+        navi_core::text::clean_pane(&pane).lines().next(),
+        Some("RED link B")
+    );
 }
 
 /// `--skip-permissions` with a multi-word command holding quotes, over a real sshd: the
@@ -373,6 +455,7 @@ fn skip_permissions_composes_with_a_multi_word_command_and_send_is_text_only() {
         Action::New {
             dir: "~/work".into(),
             command,
+            create_dir: false,
         },
     )
     .unwrap();

@@ -341,6 +341,7 @@ fn csh_new_without_a_tmux_server_ends_and_the_session_exists() {
                     &Action::New {
                         dir: "~/work".into(),
                         command: vec!["cat".into()],
+                        create_dir: false,
                     },
                 ),
             )

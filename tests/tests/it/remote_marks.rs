@@ -232,6 +232,7 @@ async fn a_broken_marks_file_costs_only_marks_and_marks_follow_the_session() {
     let new = Action::New {
         dir: "~".into(),
         command: vec!["cat".into()],
+        create_dir: false,
     };
     a.act("run", &new).await.unwrap();
     w.status("run");

@@ -19,7 +19,7 @@ const NEW_FILE_MODE: u32 = 0o600;
 
 /// What was done with `settings.json.navi-backup`.
 #[derive(Debug, PartialEq, Eq)]
-pub(super) enum Backup {
+pub(crate) enum Backup {
     /// There was no settings file before, or it already had navi's entries (not a file
     /// from before navi): nothing to keep.
     None,
@@ -98,8 +98,8 @@ pub(super) fn check_writable(path: &Path, target: &Path) -> anyhow::Result<()> {
     let refuse = |why: String| {
         anyhow::anyhow!(
             "{name} is read-only ({why}): navi does not replace a file made read-only, so \
-             nothing was written; make it writable (chmod u+w) and run this again, or add \
-             navi's hooks by hand"
+             nothing was written; make it writable (chmod u+w) and try again, or make the \
+             change by hand"
         )
     };
     // Opening for writing without truncating changes nothing, and asks the kernel the
@@ -123,7 +123,7 @@ pub(super) fn check_writable(path: &Path, target: &Path) -> anyhow::Result<()> {
 /// `keep_old` (`old` is the file from before navi), before the file is replaced `old` is
 /// kept as `<path>.navi-backup` unless one exists already. Returns the target and what
 /// happened to the backup.
-pub(super) fn write(
+pub(crate) fn write(
     path: &Path,
     text: &str,
     old: Option<&str>,

@@ -156,10 +156,15 @@ pub fn check_session_name(name: &str) -> Result<(), String> {
 /// Why `text` cannot be typed by [`Action::Send`], if it cannot: it is text, one line,
 /// without control characters (C0, DEL, C1). tmux types `send-keys -l` text as keys, so
 /// a `\u{3}` would be a Ctrl-C to the program and a line break an Enter. The message
-/// names each character ("U+0003 (Ctrl-C)").
+/// names each character ("U+0003 (Ctrl-C)"). Invisible characters that change how the
+/// text reads (line and paragraph separators, bidirectional controls, the byte-order
+/// mark) are refused too: what is typed is what the user saw.
 pub fn check_send_text(text: &str) -> Result<(), String> {
     let mut bad: Vec<char> = Vec::new();
-    for c in text.chars().filter(|c| c.is_control()) {
+    for c in text
+        .chars()
+        .filter(|&c| c.is_control() || invisible_format(c))
+    {
         if !bad.contains(&c) {
             bad.push(c);
         }
@@ -182,6 +187,23 @@ pub fn check_send_text(text: &str) -> Result<(), String> {
     ))
 }
 
+/// Line and paragraph separators, bidirectional controls (embeddings, overrides,
+/// isolates, marks) and the byte-order mark: characters that show as nothing, or move
+/// other text, where the text is displayed.
+fn invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{2028}'
+            | '\u{2029}'
+            | '\u{200e}'
+            | '\u{200f}'
+            | '\u{061c}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{feff}'
+    )
+}
+
 /// `U+0003 (Ctrl-C)`, `U+001B (Escape)`, `U+0085 (a C1 control)`.
 fn control_name(c: char) -> String {
     let code = u32::from(c);
@@ -196,6 +218,10 @@ fn control_name(c: char) -> String {
             Some(k) => format!("Ctrl-{k}"),
             None => "a control character".to_string(),
         },
+        '\u{2028}' => "line separator".to_string(),
+        '\u{2029}' => "paragraph separator".to_string(),
+        '\u{feff}' => "byte-order mark".to_string(),
+        _ if invisible_format(c) => "a bidirectional control".to_string(),
         _ => "a C1 control character".to_string(),
     };
     format!("U+{code:04X} ({name})")
@@ -263,8 +289,10 @@ fn ends_open(line: &str) -> Option<&'static str> {
     if quote.is_some() {
         return Some("leaves a quote open");
     }
-    match line.chars().last() {
+    match line.trim_end().chars().last() {
         Some(';' | '&' | '|' | '(' | '{') => Some("ends in an operator"),
+        // `claude >`: the flag would be the name of a file.
+        Some('<' | '>') => Some("ends in a redirection"),
         _ => None,
     }
 }
@@ -294,6 +322,10 @@ mod tests {
             ('\u{1c}', "U+001C (Ctrl-\\)"),
             ('\u{7f}', "U+007F (Delete)"),
             ('\u{9b}', "U+009B (a C1 control character)"),
+            ('\u{2028}', "U+2028 (line separator)"),
+            ('\u{202e}', "U+202E (a bidirectional control)"),
+            ('\u{2067}', "U+2067 (a bidirectional control)"),
+            ('\u{feff}', "U+FEFF (byte-order mark)"),
         ] {
             let e = check_send_text(&format!("x{c}y")).unwrap_err();
             assert!(e.contains(name), "{c:?}: {e}");
@@ -326,6 +358,9 @@ mod tests {
             ("claude # mine", "comment"),
             ("claude;", "operator"),
             ("claude &", "operator"),
+            ("claude >", "redirection"),
+            ("claude 2>", "redirection"),
+            ("claude <<", "redirection"),
             ("claude \\", "backslash"),
             ("claude 'open", "quote open"),
             ("a\nb", "one line"),

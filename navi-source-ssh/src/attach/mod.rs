@@ -82,7 +82,8 @@ pub fn attach_argv(
     let command = remote_command(session, socket)
         .to_command_line()
         .map_err(|e| bad("tmux session", format!("{session:?}: {e}")))?;
-    argv.push(command);
+    // The remote's part of `ssh -t`: only a built command line, never a string.
+    argv.push(String::from(command));
     Ok(AttachCommand::new(argv))
 }
 

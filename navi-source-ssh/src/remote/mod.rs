@@ -43,9 +43,9 @@
 //!   sshd's per-channel session setup (~85 ms on a small box) is paid once, not per poll.
 //! * [`exec_command`]: one snapshot per exec channel, the fallback.
 //!
-//! `sessions_dir` reaches the script only quoted: `~` and `~/x` become `"$HOME"` and
-//! `"$HOME"/'x'` (the remote shell expands `~` to the remote user's home), anything else
-//! is single-quoted as one word.
+//! `sessions_dir` reaches the script only as an operand: `~` and `~/x` are expanded
+//! there to the remote user's home ([`set_home_path`](crate::shell::set_home_path)),
+//! anything else is taken as it is.
 //!
 //! [`script`] writes the scripts, [`decode`] reads their answer.
 
@@ -91,18 +91,6 @@ pub(crate) fn random_u64() -> u64 {
         h.write_u128(t.as_nanos());
     }
     h.finish()
-}
-
-/// `sessions_dir` as a shell word: `~` → `"$HOME"`, `~/x` → `"$HOME"/'x'`, anything
-/// else single-quoted. Never lets the configured path run as shell.
-pub(crate) fn quote_sessions_dir(dir: &str) -> String {
-    if dir == "~" {
-        "\"$HOME\"".to_string()
-    } else if let Some(rest) = dir.strip_prefix("~/") {
-        format!("\"$HOME\"/{}", shell_quote(rest))
-    } else {
-        shell_quote(dir)
-    }
 }
 
 /// Quotes `s` as one word for a POSIX shell.

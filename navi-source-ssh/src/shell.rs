@@ -229,9 +229,7 @@ const GRACE_SECS: u64 = 3;
 /// Runs before `set --` (so `"$@"` still holds the encoded words): when this `sh` does
 /// not lead its own process group (sshd makes every session's shell one; a local `sh -c`
 /// is not), it runs again under `setsid` where there is one, as `navi-grouped`.
-const PROLOGUE: &str = "kill -0 -$$ 2>/dev/null || case $0 in navi-grouped) ;; *) \
-command -v setsid >/dev/null 2>&1 && exec setsid sh -c 'eval \"$(printf %b \"$@\")\"' navi-grouped \"$@\";; esac
-";
+const PROLOGUE: &str = include_str!("scripts/prologue.sh");
 
 /// The wrapper every non-terminal script runs in, after the script as the function
 /// `navi_work` and a line setting `navi_limit` (seconds, 0 for none), `navi_stdin` and

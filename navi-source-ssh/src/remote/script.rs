@@ -161,7 +161,7 @@ const POLL_ONCE: &str = include_str!("../scripts/poll_once.sh");
 /// The line setting the numbers the scripts use: constants compiled into navi, never
 /// data from a remote, a file or a user, so they are written into the script text
 /// (as the caps always were); everything else is an operand.
-pub(super) fn numbers() -> String {
+fn numbers() -> String {
     format!(
         "file_cap={} marks_cap={} answer_budget={ANSWER_BUDGET} max_servers={MAX_RECORDED_SERVERS} poll_bytes={MAX_POLL_OUTPUT}",
         MAX_STATUS_FILE_BYTES, MAX_MARKS_FILE_BYTES

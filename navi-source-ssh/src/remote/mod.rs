@@ -25,9 +25,10 @@
 //! The `T`/`U` records are the tmux check: one per server asked, the default server
 //! (`<server>` is `-`: plain `tmux`, as the remote's non-interactive environment reaches
 //! it) and every server the status files record in `tmux.socket` (`<server>` is its
-//! socket path), each asked with `tmux -S` (see `script::tmux_functions`). `T` carries
-//! the listing, `U` the first line of what tmux said instead (or that tmux is not on
-//! `PATH`); [`decode`] turns them into the report's
+//! socket path), each asked with `tmux -S` (see `tmux_records` in
+//! `src/scripts/snapshot_lib.sh`). `T` carries the listing, `U` the first line of what
+//! tmux said instead (or that tmux is not on `PATH`); [`decode`] turns them into the
+//! report's
 //! [`TmuxView`](navi_core::statusdir::liveness::TmuxView), from which core decides each
 //! row's liveness.
 //!

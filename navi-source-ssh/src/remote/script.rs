@@ -3,7 +3,7 @@
 //!
 //! The scripts are files (`src/scripts/snapshot_lib.sh`, `poll_loop.sh`, `poll_once.sh`,
 //! `push_loop.sh`, and the awk program `frame.awk`), checked by `shellcheck -s sh` (see
-//! `scripts_tests.rs`). Every value reaches them as an operand (see [`command`]); only
+//! `src/scripts_tests.rs`). Every value reaches them as an operand (see [`command`]); only
 //! numbers compiled into navi are written into the script text ([`numbers`]).
 //!
 //! Shell variables of the scripts: `dir` (the status directory), `nl` (a newline),

@@ -21,27 +21,12 @@ const ATTEMPTS: u32 = 8;
 const MAX_FILE: usize = 96 * 1024;
 
 /// Prints `x` and the status file `$d/$1` (up to `$2` bytes); exit 8 without one.
-const READ: &str = r#"[ -f "$d/$1" ] || exit 8
-printf x
-head -c "$2" < "$d/$1""#;
+const READ: &str = include_str!("scripts/acknowledge_read.sh");
 
 /// `$1` the status file, `$2` the hook's lock, `$3` a temp name (all relative to `$d`),
 /// `$4` the content expected; stdin the new content. Exit 4: the file changed; 8: it is
 /// gone.
-const SWAP: &str = r#"f=$d/$1
-swap() {
-  [ -f "$f" ] || exit 8
-  [ "$(cat -- "$f"; printf x)" = "${4}x" ] || exit 4
-  t=$d/$3.$$
-  umask 077
-  cat > "$t" || { rm -f -- "$t"; exit 1; }
-  mv -f -- "$t" "$f"
-}
-if command -v flock >/dev/null 2>&1; then
-  exec 9>"$d/$2" && flock 9 && swap "$@"
-else
-  swap "$@"
-fi"#;
+const SWAP: &str = include_str!("scripts/acknowledge_swap.sh");
 
 /// Acknowledges `session` on the remote (see the module docs).
 pub(crate) async fn acknowledge(

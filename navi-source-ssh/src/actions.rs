@@ -26,6 +26,27 @@ use crate::pool::{PaneAnswer, Pool};
 use crate::remote::new_nonce;
 use crate::shell::set_home_path;
 
+/// A pane over exec (framed): `$1` the session, `$2` its pane.
+const PREVIEW: &str = include_str!("scripts/action_preview.sh");
+
+/// Kill (framed): `$1` the session, `$2`..`$5` its files (relative to `$d`).
+const KILL: &str = include_str!("scripts/action_kill.sh");
+
+/// Send (framed): `$1` the session, `$2` its pane, `$3` the text.
+const SEND: &str = include_str!("scripts/action_send.sh");
+
+/// Rename, the tmux part (framed; operands in [`rename`]).
+const RENAME: &str = include_str!("scripts/action_rename.sh");
+
+/// Rename, the status file written under both locks (framed; operands in [`rename`]).
+const RENAME_WRITE: &str = include_str!("scripts/action_rename_write.sh");
+
+/// Rename undone (framed): the tmux rename and the marks move.
+const RENAME_UNDO: &str = include_str!("scripts/action_rename_undo.sh");
+
+/// A new session (framed; after the line setting `$w`): operands in [`new_session`].
+const NEW_SESSION: &str = include_str!("scripts/action_new_session.sh");
+
 /// An action's time on the remote.
 pub(crate) const ACTION_TIMEOUT: Duration = Duration::from_secs(20);
 /// The most a preview may print (a pane is a few KB).
@@ -178,8 +199,7 @@ async fn preview(on: &On<'_>, name: &SessionName) -> Result<ActionOutput, Source
                 remote = on.remote,
                 "preview loop unavailable ({e}); using exec"
             );
-            let body = r#"need "$1"
-tm capture-pane -p -e -J -S -50 -t "$2""#;
+            let body = PREVIEW;
             let out = on
                 .run_ok(
                     &what,
@@ -198,9 +218,7 @@ tm capture-pane -p -e -J -S -50 -t "$2""#;
 
 /// Kills the session, then removes its status file, lock and marks.
 async fn kill(on: &On<'_>, name: &SessionName) -> Result<ActionOutput, SourceError> {
-    let body = r#"need "$1"
-tm kill-session -t "$1" || exit 1
-rm -f -- "$d/$2" "$d/$3" "$d/$4" "$d/$5""#;
+    let body = KILL;
     let files = session_files(name);
     on.run_ok(
         &format!("kill {name}"),
@@ -256,54 +274,16 @@ async fn new_session(
 ) -> Result<ActionOutput, SourceError> {
     let remote = on.remote;
     let what = format!("create {name}");
-    // A missing directory is refused, or (the user said yes) created with its parents.
-    let missing = match create_dir {
-        false => r#"[ -d "$w" ] || { printf 'no such directory: %s\n' "$w" >&2; exit 3; }"#,
-        true => {
-            r#"[ -d "$w" ] || mkdir -p -- "$w" || { printf 'cannot create directory: %s\n' "$w" >&2; exit 3; }"#
-        }
-    };
     // `sleep 0.3` where fractions work (GNU, busybox, BSD), else a whole second.
-    let body = format!(
-        r#"{}
-{missing}
-command -v tmux >/dev/null 2>&1 || {{ echo 'tmux: not found' >&2; exit 6; }}
-tm has-session -t "$3" 2>/dev/null && {{ printf 'a session named %s already exists\n' "$5" >&2; exit 3; }}
-case $w in *\;) w="${{w%;}}\\;";; esac
-s=$2 t=$3 p=$4
-shift 5
-tm new-session -d -s "$s" -c "$w" "$@" \; set-option -w -t "$p" remain-on-exit on >/dev/null || exit 1
-sleep 0.3 2>/dev/null || sleep 1
-dead() {{ tm display-message -p -t "$p" '#{{pane_dead}} #{{pane_dead_status}}' 2>/dev/null; }}
-ended() {{
-  printf '%s\n' "$1"
-  tm capture-pane -p -J -S - -E - -t "$p" 2>/dev/null
-  tm kill-session -t "$t" 2>/dev/null
-  exit 7
-}}
-check() {{
-  st=$(dead) || ended ''
-  case $st in 1\ *) ;; *) return 0;; esac
-  i=0
-  while [ "$st" = "1 " ] && [ "$i" -lt 10 ]; do
-    sleep 0.1 2>/dev/null || sleep 1
-    st=$(dead) || break
-    i=$((i + 1))
-  done
-  case $st in "1 ") ended '?';; *) ended "${{st#1 }}";; esac
-}}
-check
-tm set-option -w -u -t "$p" remain-on-exit >/dev/null 2>&1
-check
-exit 0"#,
-        set_home_path("w", 1)
-    );
+    let body = format!("{}\n{NEW_SESSION}", set_home_path("w", 1));
     let mut operands: Vec<Vec<u8>> = vec![
         dir.as_bytes().to_vec(),
         tmux_arg(name.as_str()).into_bytes(),
         name.target().into_bytes(),
         name.pane_target().into_bytes(),
         name.as_str().as_bytes().to_vec(),
+        // A missing directory is refused, or (the user said yes) made with its parents.
+        if create_dir { &b"create"[..] } else { &b""[..] }.to_vec(),
     ];
     // tmux splits its argv at an argument ending in `;`: the command's words too.
     operands.extend(command.iter().map(|a| tmux_arg(a).into_bytes()));
@@ -349,10 +329,7 @@ fn ended_at_once(stdout: &[u8]) -> String {
 /// Types `text` into the session's active pane, then Enter.
 async fn send(on: &On<'_>, name: &SessionName, text: &str) -> Result<ActionOutput, SourceError> {
     navi_core::check_send_text(text).map_err(|e| refused(format!("not sent to {name}: {e}")))?;
-    let body = r#"need "$1"
-tm send-keys -t "$2" -l -- "$3" || exit 1
-sleep 0.1 2>/dev/null || sleep 1
-tm send-keys -t "$2" Enter"#;
+    let body = SEND;
     on.run_ok(
         &format!("send to {name}"),
         name,
@@ -381,13 +358,7 @@ async fn rename(on: &On<'_>, from: &SessionName, to: &str) -> Result<ActionOutpu
     let remote = on.remote;
     let what = format!("rename {from}");
     // stdout: `x` and the status file's bytes when there is one.
-    let body = r#"need "$1"
-tm has-session -t "$3" 2>/dev/null && { printf 'a session named %s already exists\n' "$7" >&2; exit 3; }
-tm rename-session -t "$1" "$2" || exit 1
-[ -f "$d/$4" ] && mv -f -- "$d/$4" "$d/$5"
-[ -f "$d/$6" ] || exit 0
-printf x
-cat -- "$d/$6""#;
+    let body = RENAME;
     let old = on
         .run_ok(
             &what,
@@ -422,16 +393,7 @@ cat -- "$d/$6""#;
         // A file the Go hook broke: moved as it is; navi's reader salvages it.
         _ => old.to_vec(),
     };
-    let body = r#"write() {
-  t=$d/$5.$$
-  cat > "$t" || { rm -f -- "$t"; exit 1; }
-  mv -f -- "$t" "$d/$2" && rm -f -- "$d/$1"
-}
-if command -v flock >/dev/null 2>&1; then
-  exec 9>"$d/$3" 8>"$d/$4" && flock 9 && flock 8 && write "$@"
-else
-  write "$@"
-fi"#;
+    let body = RENAME_WRITE;
     let written = on
         .run_ok(
             &what,
@@ -449,9 +411,7 @@ fi"#;
         )
         .await;
     if let Err(e) = written {
-        let undo = r#"tm rename-session -t "$1" "$2" || exit 1
-[ -f "$d/$3" ] && mv -f -- "$d/$3" "$d/$4"
-exit 0"#;
+        let undo = RENAME_UNDO;
         let _ = on
             .run_framed(
                 undo,

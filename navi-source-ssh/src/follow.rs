@@ -24,8 +24,7 @@ use crate::shell::{set_home_path, summarize_remote_output, RemoteCommand};
 
 /// Prints the status file `$2` framed by nonce `$3` (`F` record), nothing when there is
 /// none; one byte past the cap, so an oversize file is seen.
-const READ: &str = r#"[ -f "$d/$2" ] || exit 0
-printf '\nNAVI-%s F\n' "$3"; exec head -c "$4" < "$d/$2""#;
+const READ: &str = include_str!("scripts/follow_read.sh");
 
 /// The swap. Operands: `$2`/`$3` the old and new status files, `$4`/`$5` their locks,
 /// `$6` the old file's `cksum` as read (`CRC SIZE`), `$7`/`$8` the old and new marks
@@ -35,38 +34,7 @@ printf '\nNAVI-%s F\n' "$3"; exec head -c "$4" < "$d/$2""#;
 /// Exit 0: moved; 6: the old file is gone (nothing to follow); 5: the new name has a
 /// file (never overwritten); 4: the old file changed since it was read; 7: no `cksum`
 /// there; 3: a write failed.
-const SWAP: &str = r#"move_status() {
-  [ -f "$d/$2" ] || return 6
-  [ -e "$d/$3" ] && return 5
-  command -v cksum >/dev/null 2>&1 || return 7
-  [ "$(cksum < "$d/$2")" = "$6" ] || return 4
-  t=$d/.tmp.navi.follow.$$
-  cat > "$t" || { rm -f -- "$t"; return 3; }
-  if ln -- "$t" "$d/$3" 2>/dev/null; then :
-  elif [ -e "$d/$3" ]; then rm -f -- "$t"; return 5
-  else mv -f -- "$t" "$d/$3" || { rm -f -- "$t"; return 3; }
-  fi
-  rm -f -- "$t" "$d/$2"
-}
-move_marks() {
-  [ -f "$d/$7" ] || return 0
-  [ -e "$d/$8" ] && return 0
-  if ln -- "$d/$7" "$d/$8" 2>/dev/null; then rm -f -- "$d/$7"
-  elif [ -e "$d/$8" ]; then :
-  else mv -f -- "$d/$7" "$d/$8"
-  fi
-}
-if [ "$9" = 1 ]; then
-  if command -v flock >/dev/null 2>&1; then
-    exec 8>"$d/$4" && flock 8 && exec 9>"$d/$5" && flock 9 && move_status "$@"
-  else
-    move_status "$@"
-  fi
-  st=$?
-  [ "$st" = 0 ] || exit "$st"
-fi
-move_marks "$@"
-exit 0"#;
+const SWAP: &str = include_str!("scripts/follow_swap.sh");
 
 /// Exit statuses of [`SWAP`].
 const GONE: u32 = 6;

@@ -55,29 +55,10 @@ pub(crate) const EXIT_ENDED: u32 = 7;
 /// The session has no status file.
 pub(crate) const EXIT_NO_STATUS: u32 = 8;
 
-/// What every body runs inside (`@BODY@` is replaced by the body). The wrapper's
-/// operands: `$1` the nonce, `$2` the status directory, `$3` the tmux socket (empty for
+/// What every body runs inside, after the body as the function `body` and the line
+/// setting `$d`. The wrapper's operands: `$1` the nonce, `$2` the status directory, `$3` the tmux socket (empty for
 /// the default server).
-const WRAPPER: &str = r#"n=$1
-@DIR@
-sock=$3
-shift 3
-tm() { if [ -n "$sock" ]; then tmux -u -S "$sock" "$@"; else tmux -u "$@"; fi; }
-need() {
-  tm has-session -t "$1" 2>/dev/null && return 0
-  e=$(tm list-sessions -F x 2>&1 >/dev/null) && exit 5
-  printf '%s\n' "$e" >&2
-  exit 6
-}
-body() {
-@BODY@
-}
-printf '\nNAVI-%s BEGIN\n' "$n"
-printf '\nNAVI-%s BEGIN\n' "$n" >&2
-(body "$@")
-s=$?
-printf '\nNAVI-%s END %s\n' "$n" "$s"
-exit "$s""#;
+const WRAPPER: &str = include_str!("scripts/framed.sh");
 
 /// The command running `body` framed with `nonce`, in status directory `sessions_dir`,
 /// tmux addressing `server`; add the body's operands with [`RemoteCommand::arg`].
@@ -87,9 +68,12 @@ pub(crate) fn command(
     server: &TmuxServer,
     body: &str,
 ) -> RemoteCommand {
-    let script = WRAPPER
-        .replace("@DIR@", &set_home_path("d", 2))
-        .replace("@BODY@", body);
+    // The body is navi's own script text (a constant of each action); every value
+    // reaches it as an operand.
+    let script = format!(
+        "{}\nbody() {{\n{body}\n}}\n{WRAPPER}",
+        set_home_path("d", 2)
+    );
     let socket = match server {
         TmuxServer::Default => "",
         TmuxServer::Socket(s) => s.as_str(),

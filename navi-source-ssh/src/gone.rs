@@ -17,15 +17,7 @@ use crate::pool::Pool;
 
 /// The check, run framed (what a login shell prints cannot pass for a pid); operands are
 /// pids (navi formats them: digits only).
-const BODY: &str = r#"[ -d /proc/self ] || exit 0
-for p do
-  if [ -r "/proc/$p/stat" ]; then
-    state=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null)
-    case $state in Z*) echo "$p";; esac
-  elif [ -d "/proc/$p" ]; then :
-  else echo "$p"
-  fi
-done"#;
+const BODY: &str = include_str!("scripts/gone.sh");
 
 /// Which of `pids` no longer run on the remote (see the module docs); empty when that
 /// cannot be told.

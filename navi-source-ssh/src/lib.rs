@@ -102,8 +102,12 @@ mod install;
 mod marks;
 mod pool;
 mod remote;
+pub mod setup;
 mod shell;
 mod target;
+
+#[cfg(test)]
+mod scripts_tests;
 
 #[cfg(any(test, feature = "testing"))]
 pub mod test_support;
@@ -126,7 +130,7 @@ pub use config::{
 pub use hostkey::{trust_host_key, HostKeyStatus, KnownHostsLocation, ScannedHostKey};
 pub use install::{install_command, Installed};
 pub use pool::RemoteOutput;
-pub use shell::{set_home_path, RemoteCommand, RemoteCommandError};
+pub use shell::{set_home_path, CommandLine, RemoteCommand, RemoteCommandError};
 
 /// The SSH source of one remote. Cheap to clone? No: share it as `Arc<SshSource>`.
 pub struct SshSource {

@@ -33,10 +33,7 @@ const ATTEMPTS: u32 = 12;
 /// Prints `x` and the marks file (`$d/$2`, up to `$3` bytes) when there is one, nothing
 /// when there is none; refuses (exit 8) when the session has no status file (`$d/$1`):
 /// marks belong to a session navi shows.
-const READ: &str = r#"[ -f "$d/$1" ] || exit 8
-[ -f "$d/$2" ] || exit 0
-printf x
-head -c "$3" < "$d/$2""#;
+const READ: &str = include_str!("scripts/marks_read.sh");
 
 /// Operands: `$1` the marks directory, `$2` the marks file, `$3` its lock, `$4` a temp
 /// name (all relative to `$d`), `$5` the mode, `$6` the expected content, `$7` the
@@ -44,50 +41,7 @@ head -c "$3" < "$d/$2""#;
 /// be none; `2`: it was over the cap or held a NUL (replaced whatever it holds: only such
 /// a broken file is written without the comparison). stdin: the new content, empty to
 /// remove the file. Exit 4: the file changed; 8: the status file went meanwhile.
-const SWAP: &str = r#"mkdir -p -- "$d/$1" || exit 1
-f=$d/$2
-swap() {
-  [ -f "$d/$7" ] || exit 8
-  case $5 in
-    1) [ -f "$f" ] && [ "$(cat -- "$f"; printf x)" = "${6}x" ] || exit 4;;
-    0) if [ -e "$f" ]; then exit 4; fi;;
-  esac
-  t=$d/$4.$$
-  cat > "$t" || { rm -f -- "$t"; exit 1; }
-  if [ -s "$t" ]; then mv -f -- "$t" "$f"; else rm -f -- "$t" "$f"; fi
-}
-# Without the flock utility: a directory lock (mkdir is atomic everywhere) holding
-# its owner's pid. One whose owner is gone is broken, by one waiter at a time (the
-# `.break` directory), after checking again that it is still that owner's; a lock held
-# for over 10 s (or one whose owner died before writing its pid) is an error naming it.
-mlock() {
-  l=$d/$3.d
-  i=0
-  until mkdir -- "$l" 2>/dev/null; do
-    o=$(cat -- "$l/pid" 2>/dev/null)
-    case $o in
-      ''|*[!0-9]*) ;;
-      *) if ! kill -0 "$o" 2>/dev/null && [ ! -d "/proc/$o" ] && mkdir -- "$l.break" 2>/dev/null; then
-           [ "$(cat -- "$l/pid" 2>/dev/null)" = "$o" ] && rm -rf -- "$l"
-           rmdir -- "$l.break"
-         fi;;
-    esac
-    i=$((i + 1))
-    if [ "$i" -gt 200 ]; then
-      printf 'the marks lock %s (process %s) was not released within 10 s; if no navi is writing marks there, remove it (and %s)\n' "$l" "${o:-unknown}" "$l.break" >&2
-      exit 1
-    fi
-    sleep 0.05 2>/dev/null || { sleep 1; i=$((i + 19)); }
-  done
-  trap 'rm -rf -- "$l"' EXIT
-  trap 'exit 1' HUP INT TERM
-  printf '%s\n' "$$" > "$l/pid" || exit 1
-}
-if command -v flock >/dev/null 2>&1; then
-  exec 9>"$d/$3" && flock 9 && swap "$@"
-else
-  mlock "$@" && swap "$@"
-fi"#;
+const SWAP: &str = include_str!("scripts/marks_swap.sh");
 
 /// Applies `ops` to `session`'s marks on the remote (see the module docs).
 pub(crate) async fn apply(

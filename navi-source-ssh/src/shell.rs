@@ -125,6 +125,53 @@ pub enum RemoteCommandError {
     },
 }
 
+/// A command line for a remote login shell, as [`RemoteCommand::to_command_line`] made
+/// it: the only way navi hands a command to a remote (the channel's `exec` and the
+/// `ssh -t` of attach take this type, never a `String`). Its field is private, so no
+/// other code can make one from a string that skipped the login-shell-neutral encoding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandLine(String);
+
+impl CommandLine {
+    /// The line as text (only characters every login shell reads alike, see
+    /// [`RemoteCommand::to_command_line`]).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The line's bytes, for an SSH exec request.
+    pub(crate) fn into_bytes(self) -> Vec<u8> {
+        self.0.into_bytes()
+    }
+}
+
+impl std::fmt::Display for CommandLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Read as text anywhere (tests run it under local shells); only made by the builder.
+impl std::ops::Deref for CommandLine {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for CommandLine {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.0.as_ref()
+    }
+}
+
+/// The line as the last word of a local `ssh -t` argv (attach).
+impl From<CommandLine> for String {
+    fn from(line: CommandLine) -> String {
+        line.0
+    }
+}
+
 /// A POSIX `sh` script plus its operands, turned into one command line that every common
 /// login shell (bash, dash, zsh, ksh, mksh, busybox ash, fish, tcsh, csh) runs the same
 /// way. Why each of them does is explained in the module docs of
@@ -182,52 +229,12 @@ const GRACE_SECS: u64 = 3;
 /// Runs before `set --` (so `"$@"` still holds the encoded words): when this `sh` does
 /// not lead its own process group (sshd makes every session's shell one; a local `sh -c`
 /// is not), it runs again under `setsid` where there is one, as `navi-grouped`.
-const PROLOGUE: &str = "kill -0 -$$ 2>/dev/null || case $0 in navi-grouped) ;; *) \
-command -v setsid >/dev/null 2>&1 && exec setsid sh -c 'eval \"$(printf %b \"$@\")\"' navi-grouped \"$@\";; esac
-";
+const PROLOGUE: &str = include_str!("scripts/prologue.sh");
 
-/// The wrapper every non-terminal script runs in (`@SCRIPT@`, `@LIMIT@` in seconds with
-/// 0 for none, `@STDIN@` and `@GRACE@` replaced). See the module docs.
-const BOUND: &str = r#"navi_work() {
-@SCRIPT@
-}
-navi_limit=@LIMIT@; navi_stdin=@STDIN@
-exec 3<&0 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
-navi_grp=; kill -0 -$$ 2>/dev/null && navi_grp=1
-navi_end='if [ "$1" -gt 0 ]; then sleep "$1" || exit 0; fi; trap "" TERM HUP
-if [ -n "$2" ]; then kill -s TERM 0; kill -s CONT 0; sleep 1; kill -s KILL 0; else kill -s KILL "$4"; kill -s TERM "$3"; fi'
-navi_stop=; navi_t=; navi_e=; navi_w=
-trap 'navi_stop=1' TERM
-case $navi_stdin in
-  requests)
-    { exec <&3 2>/dev/null 3<&-; sh -c 'echo "$PPID"'
-      while IFS= read -r navi_l; do printf '%s\n' "$navi_l" || exit 0; done
-      exec sh -c "$navi_end" navi-end @GRACE@ "$navi_grp" $$ "" >/dev/null 2>&1 </dev/null; } |
-      { exec 3<&-; IFS= read -r navi_r; (navi_work "$@"); navi_s=$?; kill -s KILL "$navi_r" 2>/dev/null; exit "$navi_s"; } &
-    navi_w=$!;;
-  unused)
-    (exec </dev/null 3<&-; navi_work "$@") &
-    navi_w=$!
-    { exec <&3 >/dev/null 2>&1 3<&-; while read -r navi_l; do :; done
-      exec sh -c "$navi_end" navi-end @GRACE@ "$navi_grp" $$ "$navi_w" </dev/null; } &
-    navi_e=$!;;
-  *)
-    (exec <&3 3<&-; navi_work "$@") &
-    navi_w=$!;;
-esac
-if [ "$navi_limit" -gt 0 ]; then
-  { exec </dev/null 3<&-; sleep "$navi_limit" >/dev/null 2>&1 || exit 0
-    printf '\nnavi: stopped on the remote: still running after its limit of %s s\n' "$navi_limit" >&2
-    exec sh -c "$navi_end" navi-end 0 "$navi_grp" $$ "$navi_w" >/dev/null 2>&1; } &
-  navi_t=$!
-fi
-exec 3<&- 2>/dev/null
-wait "$navi_w"; navi_s=$?
-[ -n "$navi_stop" ] && exit 124
-trap '' TERM
-for navi_p in $navi_t $navi_e; do kill -s KILL "$navi_p"; done
-[ -n "$navi_grp" ] && { kill -s TERM 0; kill -s CONT 0; }
-exit "$navi_s""#;
+/// The wrapper every non-terminal script runs in, after the script as the function
+/// `navi_work` and a line setting `navi_limit` (seconds, 0 for none), `navi_stdin` and
+/// `navi_grace` (see [`RemoteCommand::bounded_script`]). See the module docs.
+const BOUND: &str = include_str!("scripts/bound.sh");
 
 /// The exit status of a command its time limit ended (as `timeout(1)`'s).
 pub const EXIT_LIMIT: u32 = 124;
@@ -334,11 +341,20 @@ impl RemoteCommand {
             Stdin::Requests => "requests",
             Stdin::Unused => "unused",
         };
-        BOUND
-            .replace("@LIMIT@", &limit.to_string())
-            .replace("@STDIN@", stdin)
-            .replace("@GRACE@", &GRACE_SECS.to_string())
-            .replacen("@SCRIPT@", &self.script, 1)
+        // Numbers and a word navi computes itself (never data from a remote or a
+        // user): set as variables before the wrapper, which reads them.
+        format!(
+            "navi_work() {{\n{}\n}}\nnavi_limit={limit}; navi_stdin={stdin}; navi_grace={GRACE_SECS}\n{BOUND}",
+            self.script
+        )
+    }
+
+    /// The script after `set -- 'OP1' ...`, as a local `sh -c` runs it in tests
+    /// (without the bounding wrapper).
+    #[cfg(test)]
+    pub fn script_with_operands(&self) -> String {
+        let bare = self.clone().for_terminal();
+        String::from_utf8_lossy(&bare.program().unwrap_or_default()).into_owned()
     }
 
     /// The command line to hand to the remote login shell (the command of an exec
@@ -346,7 +362,7 @@ impl RemoteCommand {
     ///
     /// It contains only ASCII letters, digits, space and `,._+:@/=-'"$()%\` (see
     /// [`is_command_line_char`]), never a `\` before anything but `0`.
-    pub fn to_command_line(&self) -> Result<String, RemoteCommandError> {
+    pub fn to_command_line(&self) -> Result<CommandLine, RemoteCommandError> {
         let program = self.program()?;
         let mut line = String::with_capacity(PREFIX.len() + 4 + program.len() * 2);
         line.push_str(PREFIX);
@@ -373,7 +389,7 @@ impl RemoteCommand {
                 max: MAX_COMMAND_LINE_LEN,
             });
         }
-        Ok(line)
+        Ok(CommandLine(line))
     }
 }
 

@@ -15,6 +15,9 @@
 //!    shows the remote's words.
 //! 4. A check: hooks installed, binary runs, status directory present. Its result is
 //!    kept in `~/.local/state/navi/remotes-setup.json` for `navi remotes`.
+//!
+//! The remote side of each step (its script, its operands, how its answer reads) is
+//! [`navi_source_ssh::setup`]'s: this module runs typed steps and says what they found.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -23,6 +26,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context as _};
 use navi_core::text::sanitize;
+use navi_source_ssh::setup::{CheckAnswer, Probe, SetupStep};
 use navi_source_ssh::{install_command, Installed, Remote, RemoteCommand, RemoteOutput, SshSource};
 use serde::{Deserialize, Serialize};
 
@@ -33,103 +37,9 @@ const STEP_TIMEOUT: Duration = Duration::from_secs(30);
 const COPY_TIMEOUT: Duration = Duration::from_secs(300);
 const MAX_OUTPUT: usize = 256 * 1024;
 
-/// What the probe found on the remote.
-#[derive(Debug, Default, PartialEq, Eq)]
-struct Probe {
-    os: String,
-    arch: String,
-    home: String,
-    /// A `navi` on the remote's PATH that runs.
-    on_path: Option<String>,
-    /// `~/.local/bin/navi`, when it exists and runs.
-    local_bin: Option<String>,
-    /// A `navi` on the PATH that is another program (left alone).
-    other_on_path: Option<String>,
-    /// `~/.local/bin/navi` exists and is another program (never overwritten).
-    other_local_bin: Option<String>,
-}
-
 /// What only this project's `navi --help` says (its first line, the CLI's about): how
 /// setup tells it from another program called `navi` (a unit test keeps it true).
 pub const IDENTITY: &str = "a dashboard for Claude Code sessions in tmux";
-
-/// `$1`: [`IDENTITY`]. `other_*`: a `navi` there that is some other program.
-const PROBE: &str = r#"printf 'os=%s\n' "$(uname -s 2>/dev/null)"
-printf 'arch=%s\n' "$(uname -m 2>/dev/null)"
-printf 'home=%s\n' "$HOME"
-ours() {
-  h=$("$1" --help </dev/null 2>/dev/null) || return 1
-  case $h in *"$id"*) return 0;; esac
-  return 1
-}
-id=$1
-p=$(command -v navi 2>/dev/null)
-case $p in
-  /*) if ours "$p"; then printf 'on_path=%s\n' "$p"; else printf 'other_on_path=%s\n' "$p"; fi;;
-esac
-l="$HOME/.local/bin/navi"
-if [ -e "$l" ]; then
-  if ours "$l"; then printf 'local_bin=%s\n' "$l"; else printf 'other_local_bin=%s\n' "$l"; fi
-fi
-"#;
-
-impl Probe {
-    fn parse(out: &[u8]) -> Probe {
-        let mut p = Probe::default();
-        for line in String::from_utf8_lossy(out).lines() {
-            let Some((k, v)) = line.split_once('=') else {
-                continue;
-            };
-            let v = v.trim().to_string();
-            match k {
-                "os" => p.os = v,
-                "arch" => p.arch = v,
-                "home" => p.home = v,
-                "on_path" if !v.is_empty() => p.on_path = Some(v),
-                "local_bin" if !v.is_empty() => p.local_bin = Some(v),
-                "other_on_path" if !v.is_empty() => p.other_on_path = Some(v),
-                "other_local_bin" if !v.is_empty() => p.other_local_bin = Some(v),
-                _ => {}
-            }
-        }
-        p
-    }
-
-    /// Whether this binary can run there: same kernel and machine as this build.
-    fn runs_this_binary(&self) -> bool {
-        let os = match std::env::consts::OS {
-            "linux" => "Linux",
-            "macos" => "Darwin",
-            "freebsd" => "FreeBSD",
-            other => other,
-        };
-        let arch_ok = match std::env::consts::ARCH {
-            "x86_64" => self.arch == "x86_64" || self.arch == "amd64",
-            "aarch64" => self.arch == "aarch64" || self.arch == "arm64",
-            other => self.arch == other,
-        };
-        self.os == os && arch_ok
-    }
-}
-
-/// hooks install, then the status directory ($1 = navi, $2 = the sessions_dir, with a
-/// leading `~/` meaning the remote's home). A sessions_dir other than the default is
-/// written into the hook command, so the hook writes where navi reads.
-const INSTALL: &str = r#"if [ "$s" = "$HOME/.claude-sessions" ]; then "$1" hooks install; else "$1" --sessions-dir "$s" hooks install; fi </dev/null || exit
-mkdir -p -- "$s"
-"#;
-
-/// The check: `navi hooks status` (exit 0 when installed; otherwise what it said, as
-/// `hooks_said=` lines), version, status directory.
-const CHECK: &str = r#"v=$("$1" --version </dev/null 2>/dev/null) && printf 'version=%s\n' "$v"
-if h=$("$1" --sessions-dir "$s" hooks status </dev/null 2>&1); then
-  printf 'hooks=installed\n'
-else
-  printf '%s\n' "$h" | while IFS= read -r l; do printf 'hooks_said=%s\n' "$l"; done
-fi
-[ -d "$s" ] && printf 'sessions_dir=present\n'
-true
-"#;
 
 /// What `navi remotes setup` last found on one remote.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -171,23 +81,13 @@ fn save_check(path: &Path, name: &str, check: SetupCheck) -> anyhow::Result<()> 
     Ok(())
 }
 
-/// Runs `script` with `args` on `source`; a non-zero exit is an error naming `step`.
+/// Runs the setup `step` on `source`; a non-zero exit is an error naming it.
 async fn step(
     source: &SshSource,
-    step: &str,
-    script: &str,
-    args: &[&str],
-    stdin: &[u8],
+    step: SetupStep<'_>,
     timeout: Duration,
 ) -> anyhow::Result<RemoteOutput> {
-    // `$s`: the remote's status directory (operand 2, `~` its home), for the scripts
-    // that take one.
-    let script = format!("{}\n{script}", navi_source_ssh::set_home_path("s", 2));
-    let mut cmd = RemoteCommand::new(&script);
-    for a in args {
-        cmd = cmd.arg(a);
-    }
-    run_step(source, step, &cmd, stdin, timeout).await
+    run_step(source, step.name(), &step.command(), b"", timeout).await
 }
 
 /// Runs `cmd` on `source`; a non-zero exit is an error naming `step`, with the
@@ -229,15 +129,11 @@ pub async fn run(
     let source = SshSource::new(remote.clone());
     let navi = navi_there(&source, binary, out).await?;
     writeln!(out, "==> {}: navi hooks install", remote.name)?;
-    let installed = step(
-        &source,
-        "navi hooks install",
-        INSTALL,
-        &[&navi, &remote.sessions_dir],
-        b"",
-        STEP_TIMEOUT,
-    )
-    .await?;
+    let install = SetupStep::HooksInstall {
+        navi: &navi,
+        sessions_dir: &remote.sessions_dir,
+    };
+    let installed = step(&source, install, STEP_TIMEOUT).await?;
     for line in String::from_utf8_lossy(&installed.stdout).lines() {
         writeln!(out, "    {}", sanitize(line))?;
     }
@@ -277,7 +173,8 @@ async fn navi_there(
         remote.name,
         remote.destination()
     )?;
-    let probed = step(source, "probing", PROBE, &[IDENTITY], b"", STEP_TIMEOUT).await?;
+    let probe = SetupStep::Probe { identity: IDENTITY };
+    let probed = step(source, probe, STEP_TIMEOUT).await?;
     let probe = Probe::parse(&probed.stdout);
     writeln!(
         out,
@@ -390,26 +287,20 @@ async fn copy_binary(
 
 /// The check, and what `navi hooks status` said there when it failed.
 async fn check(source: &SshSource, navi: &str) -> anyhow::Result<(SetupCheck, Vec<String>)> {
-    let dir = source.remote().sessions_dir.clone();
-    let out = step(source, "checking", CHECK, &[navi, &dir], b"", STEP_TIMEOUT).await?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    let field = |k: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(k).and_then(|r| r.strip_prefix('=')))
-            .map(str::to_string)
+    let asked = SetupStep::Check {
+        navi,
+        sessions_dir: &source.remote().sessions_dir,
     };
-    let said = text
-        .lines()
-        .filter_map(|l| l.strip_prefix("hooks_said="))
-        .map(str::to_string)
-        .collect();
+    let out = step(source, asked, STEP_TIMEOUT).await?;
+    let answer = CheckAnswer::parse(&out.stdout);
     let check = SetupCheck {
         checked_at: crate::format::unix_now(),
         navi: navi.to_string(),
-        version: field("version").unwrap_or_default(),
-        hooks_installed: field("hooks").is_some(),
-        sessions_dir_present: field("sessions_dir").is_some(),
+        version: answer.version,
+        hooks_installed: answer.hooks_installed,
+        sessions_dir_present: answer.sessions_dir_present,
     };
+    let said = answer.hooks_said;
     Ok((check, said))
 }
 
@@ -442,30 +333,6 @@ fn print_manual_steps(probe: &Probe, remote: &Remote, out: &mut dyn Write) -> st
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_probe_is_read_and_hostile_lines_ignored() {
-        let p = Probe::parse(
-            b"os=Linux\narch=x86_64\nhome=/home/u\non_path=\nlocal_bin=/home/u/.local/bin/navi\n\
-              junk\x1b[2J\nos2=x\n",
-        );
-        assert_eq!(p.os, "Linux");
-        assert_eq!(p.arch, "x86_64");
-        assert_eq!(p.on_path, None);
-        assert_eq!(p.local_bin.as_deref(), Some("/home/u/.local/bin/navi"));
-        let same = Probe {
-            os: "Linux".into(),
-            arch: std::env::consts::ARCH.into(),
-            ..Probe::default()
-        };
-        assert_eq!(same.runs_this_binary(), std::env::consts::OS == "linux");
-        let other = Probe {
-            os: "Darwin".into(),
-            arch: "arm64".into(),
-            ..Probe::default()
-        };
-        assert!(!other.runs_this_binary() || std::env::consts::OS == "macos");
-    }
 
     #[test]
     fn the_identity_check_matches_this_navi_help() {

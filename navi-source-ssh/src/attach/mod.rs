@@ -82,7 +82,8 @@ pub fn attach_argv(
     let command = remote_command(session, socket)
         .to_command_line()
         .map_err(|e| bad("tmux session", format!("{session:?}: {e}")))?;
-    argv.push(command);
+    // The remote's part of `ssh -t`: only a built command line, never a string.
+    argv.push(String::from(command));
     Ok(AttachCommand::new(argv))
 }
 
@@ -153,6 +154,10 @@ fn ssh_options(o: &crate::config::SshOptions) -> Vec<String> {
     out
 }
 
+/// The remote's part of attach (`src/scripts/attach.sh`), after the line setting
+/// `$no_such_session`.
+const ATTACH: &str = include_str!("../scripts/attach.sh");
+
 /// What the remote runs to attach: `tmux has-session -t "=NAME" || exit 113; exec tmux
 /// attach-session -t "NAME"`, the name as an operand (never spliced into the script);
 /// with `-S SOCKET` when the hook recorded the session's server.
@@ -163,10 +168,9 @@ fn ssh_options(o: &crate::config::SshOptions) -> Vec<String> {
 /// missing session ends the command with [`navi_core::EXIT_NO_SUCH_SESSION`], which the
 /// app turns into a clear message.
 pub(crate) fn remote_command(session: &str, socket: Option<&str>) -> RemoteCommand {
+    // The exit status is a constant compiled into navi, so it is written as text.
     RemoteCommand::new(&format!(
-        "if [ -n \"$3\" ]; then set -- \"$1\" \"$2\" -S \"$3\"; else set -- \"$1\" \"$2\"; fi; \
-         a=$1; b=$2; shift 2; \
-         tmux \"$@\" has-session -t \"$a\" || exit {}; exec tmux \"$@\" attach-session -t \"$b\"",
+        "no_such_session={}\n{ATTACH}",
         navi_core::EXIT_NO_SUCH_SESSION
     ))
     .arg(navi_core::tmux_target(session))

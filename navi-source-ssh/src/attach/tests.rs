@@ -57,7 +57,7 @@ fn attach_argv_port_and_jump_host() {
         .to_command_line()
         .unwrap();
     assert_eq!(argv[argv.len() - 2], "sean@10.0.0.7");
-    assert_eq!(argv[argv.len() - 1], command);
+    assert_eq!(argv[argv.len() - 1], command.as_str());
 }
 
 /// ssh's %-token expansion for ProxyCommand (%h, %p, %%).

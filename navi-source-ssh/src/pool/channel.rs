@@ -15,6 +15,7 @@ use tokio::time::{timeout_at, Instant};
 use super::connect::Connection;
 use crate::error::russh_error;
 use crate::remote::{ends_snapshot, MAX_POLL_OUTPUT};
+use crate::shell::CommandLine;
 use crate::target::Target;
 
 /// stderr kept for error messages.
@@ -59,10 +60,11 @@ impl OwnedChannel {
         }
     }
 
-    /// Starts `command` on the channel.
-    pub(super) async fn exec(&mut self, command: String) -> Result<(), russh::Error> {
+    /// Starts `command` on the channel: only a [`CommandLine`] of the login-shell-neutral
+    /// builder, never a string.
+    pub(super) async fn exec(&mut self, command: CommandLine) -> Result<(), russh::Error> {
         self.started = true;
-        self.write.exec(true, command).await
+        self.write.exec(true, command.into_bytes()).await
     }
 
     /// The server closed the channel: nothing to close on drop.
@@ -110,7 +112,7 @@ impl Drop for OwnedChannel {
                 write.eof().await
             } else {
                 match crate::shell::RemoteCommand::new("exit 0").to_command_line() {
-                    Ok(line) => write.exec(false, line).await,
+                    Ok(line) => write.exec(false, line.into_bytes()).await,
                     Err(_) => write.eof().await,
                 }
             };

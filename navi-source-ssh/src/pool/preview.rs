@@ -34,40 +34,7 @@ use crate::shell::{RemoteCommand, Stdin};
 /// above it (`-S -50`, the Go navi's preview), with its colours (`-e`, kept as SGR only
 /// by [`navi_core::text::clean_pane_sgr`]). `dec` keeps trailing newlines (`$(...)` would drop
 /// them) by decoding with an `x` after the value.
-const PREVIEW_LOOP: &str = r#"exec 2>/dev/null
-tm() { if [ -n "$sock" ]; then tmux -u -S "$sock" "$@"; else tmux -u "$@"; fi; }
-dec() { v=$(printf '%bx' "$1"); v=${v%x}; }
-while IFS= read -r line; do
-  n=${line%% *}; r=${line#* }
-  s=${r%% *}; r=${r#* }
-  te=${r%% *}; pe=${r#* }
-  case $n in ''|*[!0-9a-f]*) continue;; esac
-  case $s in -) sock=;; *) dec "$s"; sock=$v;; esac
-  dec "$te"; t=$v
-  dec "$pe"; p=$v
-  printf '
-NAVI-%s P
-' "$n"
-  if ! tm capture-pane -p -e -J -S -50 -t "$p"; then
-    if tm has-session -t "$t"; then
-      printf '
-NAVI-%s X 1
-' "$n"
-    elif tm list-sessions -F x >/dev/null; then
-      printf '
-NAVI-%s X 5
-' "$n"
-    else
-      e=$(tm list-sessions -F x 2>&1 >/dev/null)
-      printf '
-NAVI-%s X 6
-%s' "$n" "$e"
-    fi
-  fi
-  printf '
-NAVI-%s END
-' "$n"
-done"#;
+const PREVIEW_LOOP: &str = include_str!("../scripts/preview_loop.sh");
 
 /// What the preview loop answered.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -172,11 +172,8 @@ impl Pool {
         let mut ch = open_channel(conn, &self.target, time.deadline, time.allowed)
             .await
             .map_err(LoopError::Fatal)?;
-        let command = push_command(&self.remote.sessions_dir, TICK).map_err(|e| {
-            LoopError::Fatal(SourceError::Config(
-                self.target.detail(format!("sessions_dir: {e}")),
-            ))
-        })?;
+        let command = push_command(&self.remote.sessions_dir, TICK)
+            .map_err(|e| LoopError::Fatal(self.bad_command(e)))?;
         let fallback = |why: String| LoopError::Fallback(why);
         ch.exec(command)
             .await

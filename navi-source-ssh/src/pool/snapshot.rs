@@ -145,8 +145,14 @@ impl Pool {
     }
 
     /// A command line that cannot be built (a NUL in `sessions_dir`, or far too long).
-    fn bad_command(&self, e: crate::shell::RemoteCommandError) -> SourceError {
-        SourceError::Config(self.target.detail(format!("sessions_dir: {e}")))
+    pub(super) fn bad_command(&self, e: crate::shell::RemoteCommandError) -> SourceError {
+        use crate::shell::RemoteCommandError::NulInOperand;
+        // The status directory is the scripts' only configured operand ($1).
+        let why = match e {
+            NulInOperand { index: 1 } => "it contains a NUL byte; fix it in remotes.yaml".into(),
+            e => e.to_string(),
+        };
+        SourceError::Config(self.target.detail(format!("sessions_dir: {why}")))
     }
 
     /// The loop did not answer in time (the channel is dropped: its output would be out

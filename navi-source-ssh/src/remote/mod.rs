@@ -25,9 +25,10 @@
 //! The `T`/`U` records are the tmux check: one per server asked, the default server
 //! (`<server>` is `-`: plain `tmux`, as the remote's non-interactive environment reaches
 //! it) and every server the status files record in `tmux.socket` (`<server>` is its
-//! socket path), each asked with `tmux -S` (see `script::tmux_functions`). `T` carries
-//! the listing, `U` the first line of what tmux said instead (or that tmux is not on
-//! `PATH`); [`decode`] turns them into the report's
+//! socket path), each asked with `tmux -S` (see `tmux_records` in
+//! `src/scripts/snapshot_lib.sh`). `T` carries the listing, `U` the first line of what
+//! tmux said instead (or that tmux is not on `PATH`); [`decode`] turns them into the
+//! report's
 //! [`TmuxView`](navi_core::statusdir::liveness::TmuxView), from which core decides each
 //! row's liveness.
 //!
@@ -43,9 +44,9 @@
 //!   sshd's per-channel session setup (~85 ms on a small box) is paid once, not per poll.
 //! * [`exec_command`]: one snapshot per exec channel, the fallback.
 //!
-//! `sessions_dir` reaches the script only quoted: `~` and `~/x` become `"$HOME"` and
-//! `"$HOME"/'x'` (the remote shell expands `~` to the remote user's home), anything else
-//! is single-quoted as one word.
+//! `sessions_dir` reaches the script only as an operand: `~` and `~/x` are expanded
+//! there to the remote user's home ([`set_home_path`](crate::shell::set_home_path)),
+//! anything else is taken as it is.
 //!
 //! [`script`] writes the scripts, [`decode`] reads their answer.
 
@@ -91,18 +92,6 @@ pub(crate) fn random_u64() -> u64 {
         h.write_u128(t.as_nanos());
     }
     h.finish()
-}
-
-/// `sessions_dir` as a shell word: `~` → `"$HOME"`, `~/x` → `"$HOME"/'x'`, anything
-/// else single-quoted. Never lets the configured path run as shell.
-pub(crate) fn quote_sessions_dir(dir: &str) -> String {
-    if dir == "~" {
-        "\"$HOME\"".to_string()
-    } else if let Some(rest) = dir.strip_prefix("~/") {
-        format!("\"$HOME\"/{}", shell_quote(rest))
-    } else {
-        shell_quote(dir)
-    }
 }
 
 /// Quotes `s` as one word for a POSIX shell.

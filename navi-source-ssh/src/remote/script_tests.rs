@@ -48,7 +48,12 @@ fn sessions_dir_quoting_expands_tilde_remotely_and_never_runs_a_name() {
     let h = home.path().display().to_string();
     let print = |dir: &str| {
         let out = run_sh(
-            &format!("dir={}; printf %s \"$dir\"", quote_sessions_dir(dir)),
+            &crate::shell::RemoteCommand::new(&format!(
+                "{}\nprintf %s \"$dir\"",
+                crate::shell::set_home_path("dir", 1)
+            ))
+            .arg(dir)
+            .script_with_operands(),
             home.path(),
             b"",
         );
@@ -307,8 +312,8 @@ fn the_loop_answers_only_lines_of_lowercase_hex_and_the_scripts_have_no_bang() {
     for script in [
         script::loop_script("~/st"),
         snapshot_script("~/st", "ab12"),
-        loop_command("~/st").unwrap(),
-        exec_command("~/st", "ab12").unwrap(),
+        loop_command("~/st").unwrap().to_string(),
+        exec_command("~/st", "ab12").unwrap().to_string(),
     ] {
         assert!(!script.contains('!'), "{script}");
     }

@@ -25,7 +25,7 @@ fn shell_sample_command_line_is_exact() {
         .to_command_line()
         .unwrap();
     assert_eq!(
-        line,
+        line.as_str(),
         "exec sh -c 'eval \"$(printf %b \"$@\")\"' sh \
          'set -- \\0047dev\\0047\\0012exec tmux attach-session -t \\0042\\00441\\0042'"
     );
@@ -39,7 +39,7 @@ fn shell_hostile_sample_has_no_special_characters() {
         .to_command_line()
         .unwrap();
     assert_eq!(
-        line,
+        line.as_str(),
         "exec sh -c 'eval \"$(printf %b \"$@\")\"' sh \
          'set -- \\0047\\0134\\0047\\0134\\0047\\0047\\0073 touch /tmp/x \\0043\\0047\\0012\
          exec tmux attach-session -t \\0042\\00441\\0042'"
@@ -946,7 +946,7 @@ fn shell_the_poll_scripts_and_their_tmux_check_run_under_every_login_shell() {
             ),
         ];
         for (what, line, stdin) in runs {
-            if let Err(e) = one(what, line, stdin) {
+            if let Err(e) = one(what, line.to_string(), stdin) {
                 failures.push(e);
             }
         }

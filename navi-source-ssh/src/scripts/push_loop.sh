@@ -1,0 +1,290 @@
+# The push loop (see remote/push_script.rs for the protocol). After snapshot_lib.sh;
+# operand $5: the ticker's period in seconds (0: no ticker, scans only on request or
+# inotify events).
+# shellcheck disable=SC2154 # dir, newline, buffer, socket_sed, marks_cap, sized: snapshot_lib.sh's
+# shellcheck disable=SC2086 # every unquoted $list is `set -- $list` under `set -f; IFS=$newline`: split on newlines, globbing off
+# shellcheck disable=SC2015 # `A && B || continue`: continue when either fails, as meant
+
+# A snapshot's sockets and tmux check: the records the loop holds (see `full`).
+snapshot_sockets() { :; }
+snapshot_tmux() { printf "%s" "$prev_tmux"; }
+IFS= read -r n || exit 0
+strip_hex
+[ -n "$n" ] && [ -z "$rest" ] || exit 0
+tick=$5
+m=
+for base in "${TMPDIR:-/tmp}" /tmp "$HOME"; do
+  [ -n "$base" ] || continue
+  if mkdir -m 700 "$base/.navi-push.$$" 2>/dev/null; then m=$base/.navi-push.$$; break; fi
+done
+if [ -z "$m" ]; then
+  printf '\nNAVI-%s FAIL\nno private temporary directory for the push loop\n\nNAVI-%s END\n' "$n" "$n"
+  exit 0
+fi
+trap 'rm -rf "$m"' EXIT
+lacking_check head cat
+if [ -n "$lacking" ]; then
+  lacking_fail
+  exit 0
+fi
+trap 'exit 0' HUP TERM INT PIPE
+old=$m/a; new=$m/b; : > "$old"
+watcher=scan
+[ -d "$dir" ] && command -v inotifywait >/dev/null 2>&1 && watcher=inotify
+# The marks directory is watched only if it exists when the watcher starts: made now
+# (user-only, as navi makes it), the first mark another navi writes is seen at once.
+[ "$watcher" = inotify ] && [ ! -d "$dir/.navi/marks" ] && (umask 077; mkdir -p "$dir/.navi/marks")
+prev=; prev_marks=; prev_tmux=; present=; check_tmux=; force=; mforce=; socks=; odd=
+
+# The names in $1 into $seen, the regular ones into $reg, those changed since the last
+# scan into $fresh. With $2 (the status directory) an entry that is not a regular file,
+# or whose name holds a newline (listed with `?` for it, in $odd too), is listed as
+# well: the snapshot reports it skipped, and so must a scan (only when it appears).
+listing() {
+  seen=; fresh=; reg=
+  [ -n "$2" ] && odd=
+  for f in "$1"/*.json; do
+    b=./${f##*/}
+    if [ -f "$f" ]; then
+      case $b in *"$newline"*) [ -n "$2" ] && odd_name "$b"; continue;; esac
+      seen="$seen$newline$b"; reg="$reg$newline$b"
+      # shellcheck disable=SC3013 # -nt: the test builtin of dash, bash, busybox, ksh, mksh and zsh has it (tested in each)
+      [ "$old" -nt "$f" ] || fresh="$fresh$newline$b"
+    elif [ -n "$2" ] && { [ -e "$f" ] || [ -h "$f" ]; }; then
+      case $b in *"$newline"*) odd_name "$b";; *) seen="$seen$newline$b";; esac
+    fi
+  done
+}
+
+odd_name() {
+  x=$1
+  # shellcheck disable=SC2125 # the ? is meant literally: it shows where a newline was
+  while :; do case $x in *"$newline"*) x=${x%%"$newline"*}?${x#*"$newline"};; *) break;; esac; done
+  seen="$seen$newline$x"; odd="$odd$newline$x"
+}
+
+# The skip record of a listed name that cannot be framed (names in the current directory).
+skip_record() {
+  case "$odd$newline" in
+    *"$newline$1$newline"*) printf '\nNAVI-%s S %s\nits name contains a newline, which navi cannot list; rename the file' "$n" "${1#./}"; return 0;;
+  esac
+  if [ -f "$1" ]; then
+    printf '\nNAVI-%s S %s\nnot readable by the remote user' "$n" "${1#./}"
+  elif [ -e "$1" ] || [ -h "$1" ]; then
+    printf '\nNAVI-%s S %s\nnot a regular file (a directory, FIFO, device or broken symlink); status files are plain files, remove or rename it' "$n" "${1#./}"
+  fi
+}
+
+compare() {
+  gone=
+  if [ -n "$3" ]; then
+    set -f; IFS=$newline
+    for b in $3; do
+      case "$2$newline" in
+        *"$newline$b$newline"*) case "$fresh$newline" in *"$newline$b$newline"*) ;; *) fresh="$fresh$newline$b";; esac;;
+      esac
+    done
+    unset IFS; set +f
+  fi
+  [ "$1" = "$2" ] && return 0
+  set -f; IFS=$newline
+  for b in $2; do
+    case "$1$newline" in
+      *"$newline$b$newline"*) ;;
+      *) case "$fresh$newline" in *"$newline$b$newline"*) ;; *) fresh="$fresh$newline$b";; esac;;
+    esac
+  done
+  for b in $1; do
+    case "$2$newline" in *"$newline$b$newline"*) ;; *) gone="$gone$newline$b";; esac
+  done
+  unset IFS; set +f
+}
+
+# The sockets the status files $1 (./name lines, in $dir) record, into $socks.
+read_sockets() {
+  socks=
+  [ -n "$1" ] || return 0
+  socks=$(cd "$dir" && { set -f; IFS=$newline; set -- $1; unset IFS; set +f; { sized_only "$@"; } >/dev/null; set -f; IFS=$newline; set -- $sized; unset IFS; set +f; [ $# -gt 0 ] && sed -n "$socket_sed" "$@"; })
+}
+
+swap() { t=$old; old=$new; new=$t; }
+
+# Ends the watcher because its directory went away (moved, removed): `gone` tells the
+# ticker to watch the directory again once it exists, rather than to scan for good.
+unwatch() {
+  : > "$m/gone"
+  if [ -s "$m/w" ]; then read -r w < "$m/w"; kill "$w" 2>/dev/null; fi
+}
+
+full() {
+  : > "$new"
+  if [ -d "$dir" ]; then present=1; else present=; fi
+  # The watched directory went away: end inotifywait; the ticker scans until the
+  # directory is back, then watches it again.
+  [ -z "$present" ] && [ "$watcher" = inotify ] && unwatch
+  listing "$dir" 1; prev=$seen; preg=$reg
+  listing "$dir/.navi/marks"; prev_marks=$seen
+  read_sockets "$preg"
+  prev_tmux=$(tmux_records "$socks")
+  { snapshot_body; } | $buffer
+  swap
+}
+
+send_records() {
+  printf '\nNAVI-%s DELTA\n' "$n"
+  if [ -n "$fsend" ]; then
+    (cd "$dir" && { set -f; IFS=$newline; set -- $fsend; unset IFS; set +f
+      ok=
+      for f do
+        if [ -f "$f" ] && [ -r "$f" ]; then ok="$ok$newline$f"; else skip_record "$f"; fi
+      done
+      set -f; IFS=$newline; set -- $ok; unset IFS; set +f
+      [ $# -gt 0 ] && frame "$@"; })
+  fi
+  set -f; IFS=$newline
+  for b in $fgone; do printf '\nNAVI-%s D %s\n' "$n" "${b#./}"; done
+  for b in $mgone; do printf '\nNAVI-%s MD %s\n' "$n" "${b#./}"; done
+  unset IFS; set +f
+  if [ -n "$msend" ]; then
+    (cd "$dir/.navi/marks" && { set -f; IFS=$newline; set -- $msend; unset IFS; set +f
+      for f do
+        [ -r "$f" ] || continue
+        printf '\nNAVI-%s M %s\n' "$n" "${f#./}"
+        [ -s "$f" ] && head -c "$((marks_cap + 1))" < "$f"
+      done; })
+  fi
+  [ -n "$tmux_changed" ] && printf '%s' "$prev_tmux"
+  printf '\nNAVI-%s END\n' "$n"
+}
+
+scan() {
+  if [ -d "$dir" ]; then now=1; else now=; fi
+  if [ "$now" != "$present" ]; then full; return 0; fi
+  : > "$new"
+  listing "$dir" 1; fseen=$seen; freg=$reg; compare "$prev" "$seen" "$force"; fsend=$fresh; fgone=$gone
+  listing "$dir/.navi/marks"; mseen=$seen; compare "$prev_marks" "$seen" "$mforce"; msend=$fresh; mgone=$gone
+  force=; mforce=
+  tmux_changed=
+  if [ -n "$check_tmux$fsend$fgone" ]; then
+    [ -n "$fsend$fgone" ] && read_sockets "$freg"
+    tm=$(tmux_records "$socks")
+    [ "$tm" = "$prev_tmux" ] || { tmux_changed=1; prev_tmux=$tm; }
+  fi
+  if [ -n "$fsend$fgone$msend$mgone$tmux_changed" ]; then
+    { send_records; } | $buffer
+  fi
+  prev=$fseen; prev_marks=$mseen
+  swap
+}
+
+# `cksum` of the regular files of directory $1, one line each; a file of size 0 gets the
+# line of an empty file without being read (a FIFO or a pseudo-file that never ends, as
+# `/proc/self/pagemap` behind a symlink, costs nothing).
+sums() {
+  [ -d "$1" ] || return 0
+  (cd "$1" 2>/dev/null && {
+    kept=
+    for f in ./*.json; do
+      [ -f "$f" ] || continue
+      case $f in *"$newline"*) continue;; esac
+      if [ -s "$f" ]; then kept="$kept$newline$f"; else printf '4294967295 0 %s\n' "$f"; fi
+    done
+    set -f; IFS=$newline; set -- $kept; unset IFS; set +f
+    [ $# -gt 0 ] && cksum "$@" 2>/dev/null
+  })
+}
+
+digest() {
+  {
+    printf '\nNAVI-%s SUM\n' "$n"
+    sums "$dir"
+    printf '\nNAVI-%s MSUM\n' "$n"
+    sums "$dir/.navi/marks"
+    printf '\nNAVI-%s END\n' "$n"
+  } | $buffer
+}
+
+ticker() {
+  # TERM (the loop's stdin ended) ends the ticker and the child it waits on. It can come
+  # before `w` holds that child's pid (a channel closed at once): then only `stop` is
+  # set, and the child is ended as soon as its pid is known, never left running. The
+  # child gets KILL: one that has not yet become `sleep` or `inotifywait` would still
+  # run the shell's own TERM handler, and the signal would be lost in its `exec`.
+  stop=; w=; armed=
+  trap 'stop=1; if [ -n "$w" ]; then kill -s KILL "$w" 2>/dev/null; exit 0; fi' TERM
+  while [ "$watcher" = inotify ]; do
+    if [ -d "$dir" ]; then
+      # Watching again (the directory was moved away and is back): the loop says so
+      # and sends every file again (what changed unwatched).
+      [ -n "$armed" ] && { echo "$n:i" || exit 0; }
+      armed=1
+      if [ -d "$dir/.navi/marks" ]; then set -- "$dir" "$dir/.navi/marks"; else set -- "$dir"; fi
+      inotifywait -m -q -e close_write -e moved_to -e moved_from -e delete -e create -e attrib -e move_self -e delete_self --format "$n:e%e %w%f" -- "$@" &
+      w=$!
+      [ -n "$stop" ] && { kill -s KILL "$w" 2>/dev/null; exit 0; }
+      echo "$w" > "$m/w"
+      wait "$w"
+      w=; : > "$m/w"
+      [ -n "$stop" ] && exit 0
+      # Ended while its directory is still there, and not by `unwatch`: inotify does
+      # not work here (a limit): scan for good.
+      [ -e "$m/gone" ] || [ ! -d "$dir" ] || watcher=scan
+      rm -f "$m/gone"
+      [ "$watcher" = inotify ] && [ -d "$dir" ] && continue
+      echo "$n:m" || exit 0
+      [ "$watcher" = inotify ] || break
+    fi
+    # Gone: scan each tick (a second without a ticker) until it is back.
+    if [ "$tick" = 0 ]; then sleep 1 || exit 0; else sleep "$tick" || sleep 1 || exit 0; echo "$n:k" || exit 0; fi
+    [ -n "$stop" ] && exit 0
+  done
+  if [ "$tick" = 0 ]; then
+    [ -n "$stop" ] && exit 0
+    sleep 2147483647 &
+    w=$!
+    [ -n "$stop" ] && { kill -s KILL "$w" 2>/dev/null; exit 0; }
+    wait "$w"
+    exit 0
+  fi
+  while [ -z "$stop" ]; do
+    sleep "$tick" || sleep 1 || exit 0
+    echo "$n:k" || exit 0
+  done
+}
+
+printf '\nNAVI-%s MODE %s\n\nNAVI-%s END\n' "$n" "$watcher" "$n"
+# A TERM that reaches the ticker before its trap is set may be lost (mksh): the second,
+# a second later, finds the trap (or a ticker that already ended).
+{ ticker & tp=$!; cat; kill "$tp" 2>/dev/null; sleep 1; kill "$tp" 2>/dev/null; } | while IFS= read -r line; do
+  case $line in
+    "$n:s") full;;
+    "$n:h"*) printf '\nNAVI-%s H %s\n\nNAVI-%s END\n' "$n" "${line#"$n:h"}" "$n";;
+    "$n:t") check_tmux=1; scan; check_tmux=;;
+    "$n:d") digest;;
+    "$n:m") watcher=scan; printf '\nNAVI-%s MODE scan\n\nNAVI-%s END\n' "$n" "$n";;
+    "$n:i")
+      watcher=inotify
+      printf '\nNAVI-%s MODE inotify\n\nNAVI-%s END\n' "$n" "$n"
+      listing "$dir" 1; force=$seen; listing "$dir/.navi/marks"; mforce=$seen
+      scan;;
+    "$n:e"*)
+      p=${line#"$n:e"}; ev=${p%% *}; p=${p#* }
+      # The watched directory itself was moved or removed: watch it again where it is.
+      case $ev in *_SELF*) [ "$watcher" = inotify ] && unwatch; scan; continue;; esac
+      # A writer's temp file (`.tmp.navi.1`, `x.json.tmp`) starts nothing: its rename
+      # names the status file.
+      case $p in *.json) ;; *) case $ev in *ISDIR*) ;; *) continue;; esac;; esac
+      case $ev in
+        # A name that went: nothing to force. Still there, it was swapped or replaced,
+        # and that event scans (a second scan would send it again: file times are
+        # coarser than these events).
+        MOVED_FROM*|DELETE*) [ -e "$p" ] && continue;;
+        *) case $p in
+            */.navi/marks/*.json) mforce="$mforce$newline./${p##*/}";;
+            *.json) force="$force$newline./${p##*/}";;
+          esac;;
+      esac
+      scan;;
+    "$n:k") scan;;
+  esac
+done

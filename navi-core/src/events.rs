@@ -16,7 +16,10 @@
 //! * **together**: events within [`COALESCE`] of the first, on any machine, are one
 //!   [`Notice`] ([`Watcher::deadline`], [`Watcher::take_due`]).
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
+// The tests (`use super::*`) gather events in one.
+#[cfg(test)]
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use crate::{SessionInfo, Snapshot, SourceState, Status};
@@ -25,7 +28,7 @@ use crate::{SessionInfo, Snapshot, SourceState, Status};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Triggers {
     /// Statuses whose arrival is an event (default: permission, waiting).
-    pub statuses: BTreeSet<&'static str>,
+    pub statuses: StatusSet,
     /// A remote becoming unavailable or coming back.
     pub remotes: bool,
     /// The shortest time between two events of one session.
@@ -35,10 +38,46 @@ pub struct Triggers {
 impl Default for Triggers {
     fn default() -> Self {
         Triggers {
-            statuses: ["permission", "waiting"].into_iter().collect(),
+            statuses: [Status::Permission, Status::Waiting].into_iter().collect(),
             remotes: false,
             per_session: Duration::from_secs(10),
         }
+    }
+}
+
+/// A set of [`Status`]es (which ones make an event). Built from statuses, or from the
+/// words the hooks and config files use ([`Status::from_hook`]), so a status crosses into
+/// the watcher typed, never as a string.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StatusSet(Vec<Status>);
+
+impl StatusSet {
+    /// Whether `status` is in the set.
+    pub fn contains(&self, status: &Status) -> bool {
+        self.0.contains(status)
+    }
+
+    /// The statuses, in the order first added.
+    pub fn iter(&self) -> impl Iterator<Item = &Status> {
+        self.0.iter()
+    }
+}
+
+impl FromIterator<Status> for StatusSet {
+    fn from_iter<I: IntoIterator<Item = Status>>(iter: I) -> Self {
+        let mut set = StatusSet::default();
+        for s in iter {
+            if !set.contains(&s) {
+                set.0.push(s);
+            }
+        }
+        set
+    }
+}
+
+impl<'a> FromIterator<&'a str> for StatusSet {
+    fn from_iter<I: IntoIterator<Item = &'a str>>(iter: I) -> Self {
+        iter.into_iter().map(Status::from_hook).collect()
     }
 }
 
@@ -287,7 +326,7 @@ impl Watcher {
             if changed
                 && s.row_liveness().is_live()
                 && !baseline(&s.remote)
-                && self.triggers.statuses.contains(status.as_str())
+                && self.triggers.statuses.contains(&status)
             {
                 news.push((key.clone(), status_event(s, status.clone())));
             }

@@ -95,3 +95,42 @@ impl App {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn snapshot(ended: &[&str]) -> navi_core::Snapshot {
+        let sessions = ended
+            .iter()
+            .map(|name| {
+                let mut s = navi_core::testing::session(name, "done", 1);
+                s.liveness = navi_core::Liveness::Ended;
+                Arc::new(s)
+            })
+            .collect();
+        navi_core::Snapshot {
+            sessions,
+            sources: Vec::new(),
+            generation: 1,
+        }
+    }
+
+    /// Rows that are gone (removed, or live again) are forgotten: the maps hold only the
+    /// rows ended now, however many came and went.
+    #[test]
+    fn rows_that_are_gone_are_forgotten() {
+        let names: Vec<String> = (0..50).map(|i| format!("s{i}")).collect();
+        let all: Vec<&str> = names.iter().map(String::as_str).collect();
+        let mut rows = EndedRows::default();
+        let t = Instant::now();
+        rows.observe(&snapshot(&all), t);
+        assert!(rows.due(t + ENDED_GRACE).is_some());
+        assert_eq!((rows.since.len(), rows.asked.len()), (50, 1));
+        rows.observe(&snapshot(&["s7"]), t + ENDED_GRACE);
+        assert!(rows.since.len() == 1 && rows.asked.len() <= 1);
+        rows.observe(&snapshot(&[]), t + ENDED_GRACE);
+        assert!(rows.since.is_empty() && rows.asked.is_empty());
+    }
+}

@@ -48,8 +48,8 @@ pub struct Entry {
     pub name: String,
     /// Machine (`None`: local).
     pub remote: Option<String>,
-    /// Combined status (an agent asking counts).
-    pub status: String,
+    /// Combined status (an agent asking counts), written as the hooks write it.
+    pub status: Status,
 }
 
 /// The process that published a summary. A pid alone can name another process once the
@@ -147,7 +147,7 @@ impl Summary {
             .map(|s| Entry {
                 name: s.tmux_session.clone(),
                 remote: s.remote.clone(),
-                status: s.combined_status().0.as_str().to_string(),
+                status: s.combined_status().0,
             })
             .collect();
         let unknown_remotes = snapshot
@@ -177,9 +177,7 @@ impl Summary {
     fn counts(&self) -> BTreeMap<&'static str, usize> {
         let mut counts = BTreeMap::new();
         for s in &self.sessions {
-            *counts
-                .entry(Status::from_hook(&s.status).kind())
-                .or_insert(0) += 1;
+            *counts.entry(s.status.kind()).or_insert(0) += 1;
         }
         counts
     }
@@ -399,7 +397,7 @@ fn local_summary(dir: &Path, remotes: Vec<String>, now: i64) -> Summary {
             .map(|s| Entry {
                 name: s.tmux_session.clone(),
                 remote: None,
-                status: s.combined_status().0.as_str().to_string(),
+                status: s.combined_status().0,
             })
             .collect(),
         Err(e) => {
@@ -488,7 +486,7 @@ pub fn run(
                 "from": from,
                 "counts": summary.counts(),
                 "needs_you": summary.sessions.iter()
-                    .filter(|s| Status::from_hook(&s.status).needs_attention()).count(),
+                    .filter(|s| s.status.needs_attention()).count(),
                 "sessions": summary.sessions,
                 "unknown_remotes": summary.unknown_remotes,
                 "muted": summary.muted,
@@ -539,7 +537,7 @@ mod tests {
                 .map(|(i, s)| Entry {
                     name: format!("s{i}"),
                     remote: None,
-                    status: s.to_string(),
+                    status: Status::from_hook(s),
                 })
                 .collect(),
             unknown_remotes: remotes.iter().map(|r| r.to_string()).collect(),
@@ -848,5 +846,27 @@ mod tests {
         assert_eq!(json["needs_you"], 0);
         file("w", "permission");
         assert_eq!(output(Format::Plain, false), "1 permission\n");
+    }
+
+    /// The published summary carries typed statuses: written as the hooks write them
+    /// (the JSON unchanged), read back as the same [`Status`], unknown ones kept verbatim.
+    #[test]
+    fn published_statuses_read_back_as_statuses() {
+        let mut s = summary_of(&["permission", "thinking", ""], &[]);
+        s.sessions[0].status = Status::Permission;
+        let text = serde_json::to_string(&s).unwrap();
+        assert!(text.contains(r#""status":"permission""#), "{text}");
+        assert!(text.contains(r#""status":"thinking""#), "{text}");
+        assert!(text.contains(r#""status":"""#), "{text}");
+        let back: Summary = serde_json::from_str(&text).unwrap();
+        let statuses: Vec<Status> = back.sessions.into_iter().map(|e| e.status).collect();
+        assert_eq!(
+            statuses,
+            [
+                Status::Permission,
+                Status::Unknown("thinking".into()),
+                Status::Missing
+            ]
+        );
     }
 }

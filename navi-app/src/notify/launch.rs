@@ -1,11 +1,19 @@
 //! Starting the programs the off-screen channels use (notify-send, osascript, a sound
 //! player, a speech engine, the user's command, `tmux display-message`): an argv and an
-//! environment, never a shell line; started without waiting, reaped in the background,
-//! with stdin, stdout and stderr on /dev/null (the dashboard owns the terminal).
+//! environment, never a shell line; started without waiting, with stdin, stdout and
+//! stderr on /dev/null (the dashboard owns the terminal), each in its own process group.
+//!
+//! One [`Reaper`] thread waits for all of them: each has [`LAUNCH_LIMIT`] to end, and one
+//! that runs past it (a player stuck on a device, a user command that never exits) is
+//! killed with its process group. Nothing navi starts here outlives its limit, and a
+//! thousand notifications cost one thread, not a thousand.
 
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::OnceLock;
 #[cfg(test)]
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// Starts a program and does not wait for it.
 pub trait Launcher: Send + Sync {
@@ -23,26 +31,118 @@ impl Launcher for Processes {
         let Some((program, args)) = argv.split_first() else {
             return;
         };
-        let spawned = Command::new(program)
-            .args(args)
+        let mut cmd = Command::new(program);
+        cmd.args(args)
             .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn();
-        match spawned {
-            Ok(mut child) => {
-                // Reaped when it ends, however long it takes; never waited for here.
-                let reaper = std::thread::Builder::new()
-                    .name("navi-notify-reap".into())
-                    .spawn(move || {
-                        let _ = child.wait();
-                    });
-                if let Err(e) = reaper {
-                    tracing::warn!(program, "cannot start a thread to reap it: {e}");
+            .stderr(Stdio::null());
+        // Its own group, so the reaper can end what it started too.
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        match cmd.spawn() {
+            Ok(child) => match Reaper::shared() {
+                Some(reaper) => reaper.watch(child, Instant::now() + LAUNCH_LIMIT),
+                None => tracing::warn!(program, "notification: no reaper; not waited for"),
+            },
+            Err(e) => tracing::warn!(program, "notification: cannot run it: {e}"),
+        }
+    }
+}
+
+/// How long a notification's program may run: a sound or a spoken sentence takes a few
+/// seconds, notify-send and tmux less; a minute is generous and still bounded.
+pub const LAUNCH_LIMIT: Duration = Duration::from_secs(60);
+
+/// How often the reaper looks at its children while it has some (they end on their own
+/// in a few seconds; a zombie for a quarter of a second costs nothing).
+const REAP_EVERY: Duration = Duration::from_millis(250);
+
+/// One thread that waits for every launched program and kills (with its process group)
+/// any that runs past its deadline.
+#[derive(Debug)]
+pub struct Reaper {
+    children: mpsc::Sender<(Child, Instant)>,
+}
+
+impl Reaper {
+    /// Starts the reaper's thread; it ends once the reaper is dropped and every child it
+    /// holds has ended or been killed.
+    pub fn start() -> std::io::Result<Reaper> {
+        let (tx, rx) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("navi-notify-reap".into())
+            .spawn(move || reap(&rx))?;
+        Ok(Reaper { children: tx })
+    }
+
+    /// The process's one reaper (started on first use); `None` when its thread cannot be
+    /// started.
+    fn shared() -> Option<&'static Reaper> {
+        static SHARED: OnceLock<Option<Reaper>> = OnceLock::new();
+        SHARED
+            .get_or_init(|| {
+                Reaper::start()
+                    .map_err(|e| tracing::warn!("cannot start the notification reaper: {e}"))
+                    .ok()
+            })
+            .as_ref()
+    }
+
+    /// Waits for `child` until `deadline`, then kills it with its process group.
+    pub fn watch(&self, child: Child, deadline: Instant) {
+        if let Err(mpsc::SendError((mut child, _))) = self.children.send((child, deadline)) {
+            navi_source_local::process::kill_group(&mut child);
+        }
+    }
+}
+
+/// The reaper's loop: takes new children, reaps the ended, kills the overdue.
+fn reap(new: &mpsc::Receiver<(Child, Instant)>) {
+    let mut children: Vec<(Child, Instant)> = Vec::new();
+    let mut open = true;
+    while open || !children.is_empty() {
+        let next = if children.is_empty() {
+            new.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected)
+        } else {
+            let soonest = children.iter().map(|(_, d)| *d).min();
+            let until = soonest.map_or(REAP_EVERY, |d| d.saturating_duration_since(Instant::now()));
+            new.recv_timeout(until.min(REAP_EVERY))
+        };
+        match next {
+            Ok(child) => children.push(child),
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                open = false;
+                if !children.is_empty() {
+                    std::thread::sleep(REAP_EVERY);
                 }
             }
-            Err(e) => tracing::warn!(program, "notification: cannot run it: {e}"),
+        }
+        children.extend(new.try_iter());
+        let now = Instant::now();
+        children.retain_mut(|(child, deadline)| still_running(child, *deadline, now));
+    }
+}
+
+/// Whether `child` is still to be waited for; one past `deadline` is killed with its
+/// process group (and reaped).
+fn still_running(child: &mut Child, deadline: Instant, now: Instant) -> bool {
+    match child.try_wait() {
+        Ok(Some(_)) => false,
+        Ok(None) if now < deadline => true,
+        Ok(None) => {
+            tracing::warn!(
+                pid = child.id(),
+                "notification: still running at its time limit; stopped it"
+            );
+            navi_source_local::process::kill_group(child);
+            false
+        }
+        Err(e) => {
+            tracing::warn!(pid = child.id(), "notification: cannot wait for it: {e}");
+            navi_source_local::process::kill_group(child);
+            false
         }
     }
 }

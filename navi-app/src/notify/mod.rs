@@ -101,6 +101,7 @@ fn sound_triggers(sounds: &sounds::Sounds) -> Triggers {
             .iter()
             .copied()
             .filter(|e| sounds.triggers.get(*e).copied().unwrap_or(false))
+            .map(navi_core::Status::from_hook)
             .collect(),
         remotes: false,
         per_session: std::time::Duration::ZERO,

@@ -97,7 +97,12 @@ impl NotifySettings {
     /// The transitions the watcher reports.
     pub fn triggers(&self) -> navi_core::events::Triggers {
         navi_core::events::Triggers {
-            statuses: self.on.clone(),
+            statuses: self
+                .on
+                .iter()
+                .copied()
+                .map(navi_core::Status::from_hook)
+                .collect(),
             remotes: self.remotes,
             per_session: Duration::from_secs(10),
         }

@@ -819,3 +819,76 @@ fn the_pack_chosen_in_the_dashboard_plays_next() {
         "{played:?}"
     );
 }
+
+/// A process's state letter from /proc (`None`: gone).
+#[cfg(target_os = "linux")]
+fn proc_state(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    rest.trim_start().chars().next()
+}
+
+/// Waits (bounded) until `pid` is neither running nor a zombie of ours.
+#[cfg(target_os = "linux")]
+fn ends(pid: u32) -> bool {
+    (0..500).any(|_| {
+        let running = proc_state(pid).is_some_and(|s| s != 'Z');
+        if running {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        !running
+    })
+}
+
+/// One reaper waits for every notification program: one that ends is reaped (no zombie
+/// left), one that runs past its deadline is killed with what it started.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_reaper_reaps_and_stops_overdue_programs_with_their_group() {
+    use super::launch::Reaper;
+    let reaper = Reaper::start().unwrap();
+    let spawn = |script: &str| {
+        let mut cmd = std::process::Command::new("sh");
+        cmd.arg("-c").arg(script);
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        cmd.spawn().unwrap()
+    };
+    let quick = spawn("exit 0");
+    let quick_pid = quick.id();
+    reaper.watch(quick, Instant::now() + Duration::from_secs(60));
+    // Reaped: gone, not left a zombie of this process.
+    let gone = (0..500).any(|_| {
+        let there = proc_state(quick_pid).is_some();
+        if there {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        !there
+    });
+    assert!(gone, "the program that ended was not reaped");
+
+    let dir = tempfile::tempdir().unwrap();
+    let pidfile = dir.path().join("pid");
+    let stuck = spawn(&format!(
+        "sleep 300 & echo $! > '{}'; wait",
+        pidfile.display()
+    ));
+    let stuck_pid = stuck.id();
+    let written = || std::fs::read_to_string(&pidfile).is_ok_and(|s| s.ends_with('\n'));
+    for _ in 0..500 {
+        if written() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let grandchild: u32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    reaper.watch(stuck, Instant::now() + Duration::from_millis(300));
+    assert!(ends(stuck_pid), "the overdue program still runs");
+    assert!(
+        ends(grandchild),
+        "what the overdue program started still runs"
+    );
+}

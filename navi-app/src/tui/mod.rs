@@ -465,7 +465,7 @@ impl AttachRunner for TerminalAttach<'_> {
         // The source's existence check (tmux would pick another session whose name
         // starts with this one).
         if let Some(check) = &req.command.check {
-            if run_check(check) == Some(false) {
+            if run_check(check).await == Some(false) {
                 return Err(NO_SUCH_SESSION.to_string());
             }
         }
@@ -511,18 +511,33 @@ impl AttachRunner for TerminalAttach<'_> {
 
 const NO_SUCH_SESSION: &str = "no such tmux session (it ended; its status file is left over)";
 
-/// Runs an attach command's existence check: `Some(true)` when it exits 0, `None` when
-/// it cannot be run (the attach itself then says why).
-fn run_check(argv: &[String]) -> Option<bool> {
+/// How long an attach's existence check (`tmux has-session`) may take: a tmux that does
+/// not answer must not hold the dashboard; past it the attach goes ahead and says why.
+const CHECK_LIMIT: Duration = Duration::from_secs(5);
+
+/// Runs an attach command's existence check off the event loop's thread, bounded by
+/// [`CHECK_LIMIT`] (in its own process group, killed with its children past it):
+/// `Some(true)` when it exits 0, `None` when it cannot be run or does not answer in
+/// time (the attach itself then says why).
+async fn run_check(argv: &[String]) -> Option<bool> {
+    run_check_within(argv, CHECK_LIMIT).await
+}
+
+async fn run_check_within(argv: &[String], limit: Duration) -> Option<bool> {
     let (program, args) = argv.split_first()?;
-    Command::new(program)
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .ok()
-        .map(|s| s.success())
+    let mut cmd = Command::new(program);
+    cmd.args(args);
+    let ran =
+        tokio::task::spawn_blocking(move || navi_source_local::process::output_within(cmd, limit))
+            .await;
+    match ran {
+        Ok(Ok(out)) => Some(out.status.success()),
+        Ok(Err(e)) => {
+            tracing::warn!(program, "attach check: {e}");
+            None
+        }
+        Err(_) => None,
+    }
 }
 
 #[cfg(test)]

@@ -421,3 +421,25 @@ async fn keys_draw_at_once() {
     assert_eq!(app.ui.frames, 4);
     assert_eq!(app.ui.overlay, crate::app::Overlay::Sources);
 }
+
+/// The attach's existence check runs off the loop's thread and is bounded: a check that
+/// never answers is stopped with its children and counts as "cannot tell" (the attach
+/// then goes ahead and says why); a quick one answers yes or no.
+#[tokio::test]
+async fn the_attach_check_is_bounded() {
+    let argv = |s: &str| vec!["sh".to_string(), "-c".into(), s.into()];
+    let limit = Duration::from_millis(200);
+    assert_eq!(
+        run_check_within(&argv("exit 0"), limit * 50).await,
+        Some(true)
+    );
+    assert_eq!(
+        run_check_within(&argv("exit 1"), limit * 50).await,
+        Some(false)
+    );
+    assert_eq!(
+        run_check_within(&argv("sleep 30 & wait"), limit).await,
+        None
+    );
+    assert_eq!(run_check_within(&[], limit).await, None);
+}

@@ -667,3 +667,25 @@ proptest! {
         prop_assert_eq!(said, expected);
     }
 }
+
+/// Triggers hold statuses, not words: the words of a config file or the hooks are read
+/// as [`Status::from_hook`] reads them, once each.
+#[test]
+fn triggers_hold_typed_statuses() {
+    let set: StatusSet = ["Permission", " waiting", "thinking", "permission"]
+        .into_iter()
+        .collect();
+    let held: Vec<&Status> = set.iter().collect();
+    assert_eq!(
+        held,
+        [
+            &Status::Permission,
+            &Status::Waiting,
+            &Status::Unknown("thinking".into())
+        ]
+    );
+    assert!(!set.contains(&Status::Done));
+    let defaults = Triggers::default().statuses;
+    assert!(defaults.contains(&Status::Permission) && defaults.contains(&Status::Waiting));
+    assert_eq!(defaults.iter().count(), 2);
+}

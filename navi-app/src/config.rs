@@ -113,10 +113,7 @@ impl std::fmt::Display for SettingsError {
 /// `--config`, `NAVI_CONFIG`, `$XDG_CONFIG_HOME/navi/config.yaml` or
 /// `~/.config/navi/config.yaml`.
 pub fn default_path() -> Option<PathBuf> {
-    match std::env::var_os("XDG_CONFIG_HOME").filter(|v| !v.is_empty()) {
-        Some(dir) => Some(PathBuf::from(dir).join("navi/config.yaml")),
-        None => std::env::home_dir().map(|h| h.join(".config/navi/config.yaml")),
-    }
+    crate::paths::config_yaml()
 }
 
 /// Reads `file`; a file that does not exist is the defaults.

@@ -24,6 +24,7 @@ mod json;
 pub mod keys;
 mod logging;
 mod notify;
+mod paths;
 mod sources;
 mod tui;
 mod ui;

@@ -180,11 +180,12 @@ pub fn sessions_dir(paths: &Paths) -> anyhow::Result<PathBuf> {
     }
 }
 
-/// `--remotes`, `NAVI_REMOTES` or `~/.config/navi/remotes.yaml`.
+/// `--remotes`, `NAVI_REMOTES`, `$XDG_CONFIG_HOME/navi/remotes.yaml` or
+/// `~/.config/navi/remotes.yaml`.
 pub fn remotes_file(paths: &Paths) -> Option<PathBuf> {
     match crate::cli::given(&paths.remotes) {
         Some(file) => Some(expand_tilde(file)),
-        None => navi_source_ssh::default_remotes_path(),
+        None => crate::paths::remotes_yaml(),
     }
 }
 
@@ -298,7 +299,7 @@ mod tests {
         );
         assert_eq!(
             remotes_file(&cli.paths),
-            navi_source_ssh::default_remotes_path()
+            crate::paths::remotes_yaml()
         );
         let cli = crate::Cli::try_parse_from(["navi", "--sessions-dir", "/x"]).unwrap();
         assert_eq!(sessions_dir(&cli.paths).unwrap(), PathBuf::from("/x"));

@@ -148,7 +148,7 @@ pub struct SetupCheck {
 
 /// `~/.local/state/navi/remotes-setup.json` (`$XDG_STATE_HOME/navi/...`).
 pub fn checks_path() -> Option<PathBuf> {
-    crate::logging::default_log_file().map(|f| f.with_file_name("remotes-setup.json"))
+    crate::paths::setup_checks()
 }
 
 /// The last setup check of every remote (empty when none, or unreadable).

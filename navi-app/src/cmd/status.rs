@@ -187,13 +187,7 @@ impl Summary {
 
 /// `$XDG_RUNTIME_DIR/navi/status.json`, else `~/.local/state/navi/status.json`.
 pub fn summary_path() -> Option<PathBuf> {
-    let runtime = std::env::var_os("XDG_RUNTIME_DIR")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute());
-    match runtime {
-        Some(dir) => Some(dir.join("navi/status.json")),
-        None => std::env::home_dir().map(|h| h.join(".local/state/navi/status.json")),
-    }
+    crate::paths::summary()
 }
 
 /// Keeps the published summary current: writes only when the counts changed or when

@@ -370,7 +370,7 @@ pub struct StatusArgs {
     /// Output shape: `plain` and `tmux` print `2 waiting, 1 permission` (nothing when
     /// no session needs you); `json` prints counts and sessions.
     #[arg(long, value_enum, default_value = "plain")]
-    pub format: crate::cmd::status::Format,
+    pub format: Format,
 
     /// Count every status (working, waiting, permission, done, error, idle, stopped,
     /// offline, unknown), not only the ones that need you, and the remotes that could
@@ -407,6 +407,17 @@ pub enum RemotesAction {
         #[arg(long, short = 'y')]
         yes: bool,
     },
+}
+
+/// Output shape of `navi status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// `2 waiting, 1 permission` (the Go navi's shape).
+    Plain,
+    /// The same line, for tmux's `#(...)`.
+    Tmux,
+    /// One JSON object with counts, sessions and where they came from.
+    Json,
 }
 
 #[cfg(test)]

@@ -39,7 +39,10 @@ impl Dirs {
     pub fn config_file(&self, name: &str) -> Option<PathBuf> {
         match self.config_home.as_ref().filter(|v| !v.is_empty()) {
             Some(dir) => Some(PathBuf::from(dir).join("navi").join(name)),
-            None => self.home.as_ref().map(|h| h.join(".config/navi").join(name)),
+            None => self
+                .home
+                .as_ref()
+                .map(|h| h.join(".config/navi").join(name)),
         }
     }
 
@@ -56,7 +59,10 @@ impl Dirs {
     pub fn runtime_file(&self, name: &str) -> Option<PathBuf> {
         match absolute(self.runtime_dir.as_ref()) {
             Some(dir) => Some(dir.join("navi").join(name)),
-            None => self.home.as_ref().map(|h| h.join(".local/state/navi").join(name)),
+            None => self
+                .home
+                .as_ref()
+                .map(|h| h.join(".local/state/navi").join(name)),
         }
     }
 }
@@ -95,6 +101,18 @@ pub fn summary() -> Option<PathBuf> {
     Dirs::from_process().runtime_file("status.json")
 }
 
+/// Where `cmd` is on `PATH`: the first executable regular file of that name, as the
+/// shell's search finds it.
+pub fn find_on_path(cmd: &str) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(cmd))
+        .find(|exe| {
+            std::fs::metadata(exe).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,7 +130,10 @@ mod tests {
         let set = dirs(Some("/xdg/cfg"), None, None).config_file(name);
         assert_eq!(set, Some(PathBuf::from("/xdg/cfg/navi").join(name)));
         let unset = dirs(None, None, None).config_file(name);
-        assert_eq!(unset, Some(PathBuf::from("/home/u/.config/navi").join(name)));
+        assert_eq!(
+            unset,
+            Some(PathBuf::from("/home/u/.config/navi").join(name))
+        );
         let empty = dirs(Some(""), None, None).config_file(name);
         assert_eq!(empty, unset, "an empty XDG_CONFIG_HOME is unset");
     }
@@ -142,7 +163,11 @@ mod tests {
         assert_eq!(log(Some("/st")), Some("/st/navi/navi.log".into()));
         let home = Some(PathBuf::from("/home/u/.local/state/navi/navi.log"));
         assert_eq!(log(None), home);
-        assert_eq!(log(Some("rel")), home, "a relative XDG_STATE_HOME is ignored");
+        assert_eq!(
+            log(Some("rel")),
+            home,
+            "a relative XDG_STATE_HOME is ignored"
+        );
         let checks = dirs(None, Some("/st"), None).state_file("remotes-setup.json");
         assert_eq!(checks, Some("/st/navi/remotes-setup.json".into()));
     }
@@ -150,7 +175,10 @@ mod tests {
     #[test]
     fn the_summary_follows_xdg_runtime_dir_else_the_state_dir() {
         let summary = |run| dirs(None, Some("/st"), run).runtime_file("status.json");
-        assert_eq!(summary(Some("/run/1")), Some("/run/1/navi/status.json".into()));
+        assert_eq!(
+            summary(Some("/run/1")),
+            Some("/run/1/navi/status.json".into())
+        );
         let home = Some(PathBuf::from("/home/u/.local/state/navi/status.json"));
         assert_eq!(summary(None), home, "as before: not XDG_STATE_HOME");
         assert_eq!(summary(Some("rel")), home);

@@ -202,18 +202,6 @@ pub fn settings(paths: &Paths) -> crate::config::Loaded {
     loaded
 }
 
-/// Where `cmd` is on `PATH`: the first executable regular file of that name, as the
-/// shell's search finds it.
-pub fn find_on_path(cmd: &str) -> Option<PathBuf> {
-    use std::os::unix::fs::PermissionsExt as _;
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(cmd))
-        .find(|exe| {
-            std::fs::metadata(exe).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
-}
-
 /// Expands a leading `~` to this user's home (paths from environment variables are not
 /// expanded by a shell); see [`navi_core::text::expand_home`].
 pub fn expand_tilde(p: &Path) -> PathBuf {
@@ -297,10 +285,7 @@ mod tests {
             LocalSource::default_dir(),
             "empty --sessions-dir"
         );
-        assert_eq!(
-            remotes_file(&cli.paths),
-            crate::paths::remotes_yaml()
-        );
+        assert_eq!(remotes_file(&cli.paths), crate::paths::remotes_yaml());
         let cli = crate::Cli::try_parse_from(["navi", "--sessions-dir", "/x"]).unwrap();
         assert_eq!(sessions_dir(&cli.paths).unwrap(), PathBuf::from("/x"));
     }

@@ -114,7 +114,7 @@ impl NotifySettings {
                     "notify".into(),
                     format!(
                         "expected `key: value` lines (e.g. `bell: false`), found {}; ignored",
-                        crate::config::describe(other)
+                        crate::config::values::describe(other)
                     ),
                 )]
             }
@@ -146,7 +146,7 @@ impl NotifySettings {
             "desktop" => self.desktop = desktop(value)?,
             "osc" => self.osc = osc(value)?,
             "command" => self.command = command(value)?,
-            other => return Err(crate::config::unknown_key(other, KEYS)),
+            other => return Err(crate::config::values::unknown_key(other, KEYS)),
         }
         Ok(())
     }
@@ -157,7 +157,7 @@ fn boolean(value: &Value) -> Result<bool, String> {
         Value::Bool(b) => Ok(*b),
         other => Err(format!(
             "expected true or false, found {}; ignored",
-            crate::config::describe(other)
+            crate::config::values::describe(other)
         )),
     }
 }
@@ -169,7 +169,7 @@ fn statuses(value: &Value) -> Result<BTreeSet<&'static str>, String> {
         other => {
             return Err(format!(
                 "expected a list of statuses (e.g. [permission, waiting]), found {}; ignored",
-                crate::config::describe(other)
+                crate::config::values::describe(other)
             ))
         }
     };
@@ -185,7 +185,7 @@ fn statuses(value: &Value) -> Result<BTreeSet<&'static str>, String> {
             None => {
                 return Err(format!(
                     "{} is not one of {}; ignored",
-                    crate::config::describe(word),
+                    crate::config::values::describe(word),
                     STATUSES.join(", ")
                 ))
             }
@@ -202,7 +202,7 @@ fn desktop(value: &Value) -> Result<Desktop, String> {
         Value::String(s) if s.trim() == "system" => Ok(Desktop::System),
         other => Err(format!(
             "expected true, false, terminal or system, found {}; ignored",
-            crate::config::describe(other)
+            crate::config::values::describe(other)
         )),
     }
 }
@@ -211,7 +211,7 @@ fn osc(value: &Value) -> Result<OscFlavour, String> {
     let word = match value {
         Value::Number(n) => n.to_string(),
         Value::String(s) => s.trim().to_string(),
-        other => crate::config::describe(other),
+        other => crate::config::values::describe(other),
     };
     match word.as_str() {
         "auto" => Ok(OscFlavour::Auto),
@@ -220,7 +220,7 @@ fn osc(value: &Value) -> Result<OscFlavour, String> {
         "both" => Ok(OscFlavour::Both),
         _ => Err(format!(
             "expected auto, 777, 9 or both, found {}; ignored",
-            crate::config::describe(value)
+            crate::config::values::describe(value)
         )),
     }
 }
@@ -237,7 +237,7 @@ fn command(value: &Value) -> Result<Vec<String>, String> {
                     other => {
                         return Err(format!(
                             "every argument must be text, found {}; ignored",
-                            crate::config::describe(other)
+                            crate::config::values::describe(other)
                         ))
                     }
                 }
@@ -257,7 +257,7 @@ fn command(value: &Value) -> Result<Vec<String>, String> {
         other => {
             return Err(format!(
                 "expected a list of arguments (e.g. [notify.sh, --urgent]), found {}; ignored",
-                crate::config::describe(other)
+                crate::config::values::describe(other)
             ))
         }
     };

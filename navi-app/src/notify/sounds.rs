@@ -351,7 +351,7 @@ pub fn tts_argv(engine: &str, text: &str) -> Option<Vec<String>> {
 
 /// Whether `cmd` is an executable on `PATH`.
 pub fn on_path(cmd: &str) -> bool {
-    crate::sources::find_on_path(cmd).is_some()
+    crate::paths::find_on_path(cmd).is_some()
 }
 
 #[cfg(test)]

@@ -34,6 +34,7 @@ FILES:
                                      command: [notify.sh]   # NAVI_EVENT, NAVI_SESSION, ...
   ~/.config/navi/sounds.yaml     the Go navi's sounds (enabled, pack, volume, triggers, tts);
                                    packs in ~/.config/navi/soundpacks/PACK/EVENT[-N].wav|mp3|ogg
+                                 (~/.config/navi/ is $XDG_CONFIG_HOME/navi/ when that is set)
   ~/.ssh/known_hosts             host keys are verified; add one with `navi remotes trust NAME`
   ~/.local/state/navi/navi.log   the log (--log-file; $XDG_STATE_HOME/navi/navi.log when set)
 

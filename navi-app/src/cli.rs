@@ -34,6 +34,7 @@ FILES:
                                      command: [notify.sh]   # NAVI_EVENT, NAVI_SESSION, ...
   ~/.config/navi/sounds.yaml     the Go navi's sounds (enabled, pack, volume, triggers, tts);
                                    packs in ~/.config/navi/soundpacks/PACK/EVENT[-N].wav|mp3|ogg
+                                 (~/.config/navi/ is $XDG_CONFIG_HOME/navi/ when that is set)
   ~/.ssh/known_hosts             host keys are verified; add one with `navi remotes trust NAME`
   ~/.local/state/navi/navi.log   the log (--log-file; $XDG_STATE_HOME/navi/navi.log when set)
 
@@ -370,7 +371,7 @@ pub struct StatusArgs {
     /// Output shape: `plain` and `tmux` print `2 waiting, 1 permission` (nothing when
     /// no session needs you); `json` prints counts and sessions.
     #[arg(long, value_enum, default_value = "plain")]
-    pub format: crate::cmd::status::Format,
+    pub format: Format,
 
     /// Count every status (working, waiting, permission, done, error, idle, stopped,
     /// offline, unknown), not only the ones that need you, and the remotes that could
@@ -407,6 +408,17 @@ pub enum RemotesAction {
         #[arg(long, short = 'y')]
         yes: bool,
     },
+}
+
+/// Output shape of `navi status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// `2 waiting, 1 permission` (the Go navi's shape).
+    Plain,
+    /// The same line, for tmux's `#(...)`.
+    Tmux,
+    /// One JSON object with counts, sessions and where they came from.
+    Json,
 }
 
 #[cfg(test)]

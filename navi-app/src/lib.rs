@@ -24,46 +24,124 @@ mod json;
 pub mod keys;
 mod logging;
 mod notify;
+mod paths;
 mod sources;
 mod tui;
 mod ui;
 
-use std::io::{self, IsTerminal as _};
+use std::io;
 use std::time::Duration;
 
 use anyhow::Context as _;
 
-pub use app::{Density, UiState};
+pub use app::UiState;
 pub use cli::{parse_from as parse_cli, Cli, Command, HooksAction, RemotesAction};
+pub use config::Density;
 pub use format::width;
 pub use logging::init_logging;
 pub use ui::draw;
 
-use sources::SourceSet;
-
-/// Runs the command line `cli`. A broken pipe on stdout (`navi list | head`) is success.
+/// Runs the command line `cli`: the one place that matches on [`Command`]; each
+/// subcommand's module owns what it does (`cmd::NAME::command`). A broken pipe on stdout
+/// (`navi list | head`) is success.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
-    // `navi status` runs in tmux's status bar every few seconds: no runtime, no network.
-    match &cli.command {
-        Some(Command::Status(args)) => return status(&cli, args),
+    use navi_core::Action;
+    let result = match &cli.command {
+        None => on_runtime(async {
+            let settings = sources::settings(&cli.paths);
+            tui::run(source_set(&cli, false)?, settings).await
+        }),
+        // `navi status` runs in tmux's status bar every few seconds: no runtime, no network.
+        Some(Command::Status(args)) => cmd::status::command(&cli, args),
         Some(Command::Hook) => {
             hook(&cli.paths);
-            return Ok(());
+            Ok(())
         }
-        Some(Command::Hooks { action }) => return hooks(&cli, action),
-        Some(Command::Sound { action }) => return sound(action),
-        _ => {}
+        Some(Command::Hooks { action }) => return cmd::hooks::command(&cli, action),
+        Some(Command::Sound { action }) => cmd::sound::command(action),
+        Some(Command::List { json, wide }) => on_runtime(async {
+            cmd::list::command(source_set(&cli, false)?, &cli.paths, *json, *wide).await
+        }),
+        Some(Command::Remotes { json, action }) => on_runtime(async {
+            cmd::remotes::command(source_set(&cli, true)?, *json, action.as_ref()).await
+        }),
+        Some(Command::Preview { session }) => act(&cli, session, || Ok(Action::Preview)),
+        Some(Command::New {
+            session,
+            dir,
+            command,
+            skip_permissions,
+        }) => act(&cli, session, || {
+            cmd::actions::new_action(dir, command, *skip_permissions)
+        }),
+        Some(Command::Kill { session, yes }) => {
+            act(&cli, session, || cmd::actions::kill_action(session, *yes))
+        }
+        Some(Command::Rename { session, to }) => {
+            act(&cli, session, || Ok(Action::Rename { to: to.clone() }))
+        }
+        Some(Command::Dismiss { session }) => act(&cli, session, || Ok(Action::Dismiss)),
+        Some(Command::Send { session, text }) => {
+            act(&cli, session, || cmd::actions::send_action(session, text))
+        }
+        Some(Command::Mark {
+            session,
+            bookmark,
+            unbookmark,
+            tags,
+            untags,
+            note,
+        }) => act(&cli, session, || {
+            let ops =
+                cmd::actions::mark_ops(*bookmark, *unbookmark, tags, untags, note.as_deref())?;
+            Ok(Action::Mark { ops })
+        }),
+    };
+    match result {
+        Err(e) if is_broken_pipe(&e) => Ok(()),
+        other => other,
     }
+}
+
+/// Runs `task` on a multi-threaded runtime made for it.
+fn on_runtime(task: impl std::future::Future<Output = anyhow::Result<()>>) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let result = runtime.block_on(dispatch(cli));
+    let result = runtime.block_on(task);
     // Do not wait for a poll that is still stuck in a blocking read.
     runtime.shutdown_timeout(Duration::from_millis(200));
-    match result {
-        Err(e) if is_broken_pipe(&e) => Ok(()),
-        other => other,
+    result
+}
+
+/// `navi preview|new|kill|rename|dismiss|send|mark`: the sources are read first (a broken
+/// remotes.yaml is reported before `kill` asks anything), then `action` is built.
+fn act(
+    cli: &Cli,
+    session: &str,
+    action: impl FnOnce() -> anyhow::Result<navi_core::Action>,
+) -> anyhow::Result<()> {
+    on_runtime(async {
+        let set = source_set(cli, false)?;
+        let action = action()?;
+        cmd::actions::run(&set, session, action, &mut io::stdout().lock()).await
+    })
+}
+
+/// The sources of the command line: the demo set with `--demo`, else the configured
+/// ones; `remotes_only` leaves this machine out (`navi remotes`).
+fn source_set(cli: &Cli, remotes_only: bool) -> anyhow::Result<sources::SourceSet> {
+    if cli.demo {
+        let mut set = demo::source_set();
+        if remotes_only {
+            set.sources.retain(|(s, _)| s.label().is_some());
+        }
+        Ok(set)
+    } else if remotes_only {
+        sources::SourceSet::remotes_only(&cli.paths)
+    } else {
+        sources::SourceSet::configured(&cli.paths)
     }
 }
 
@@ -86,234 +164,6 @@ fn hook(paths: &cli::Paths) {
     if let Err(e) = cmd::hook::run_hook(dir) {
         init_logging(paths);
         tracing::warn!("navi hook: {e}");
-    }
-}
-
-async fn dispatch(cli: Cli) -> anyhow::Result<()> {
-    let source_set = |remotes_only: bool| -> anyhow::Result<SourceSet> {
-        if cli.demo {
-            let mut set = demo::source_set();
-            if remotes_only {
-                set.sources.retain(|(s, _)| s.label().is_some());
-            }
-            Ok(set)
-        } else if remotes_only {
-            SourceSet::remotes_only(&cli.paths)
-        } else {
-            SourceSet::configured(&cli.paths)
-        }
-    };
-    match &cli.command {
-        None => tui::run(source_set(false)?, sources::settings(&cli.paths)).await,
-        Some(
-            Command::Status(_) | Command::Hook | Command::Hooks { .. } | Command::Sound { .. },
-        ) => Ok(()),
-        Some(
-            c @ (Command::Preview { .. }
-            | Command::New { .. }
-            | Command::Kill { .. }
-            | Command::Rename { .. }
-            | Command::Dismiss { .. }
-            | Command::Send { .. }
-            | Command::Mark { .. }),
-        ) => {
-            let set = source_set(false)?;
-            action_command(&set, c).await
-        }
-        Some(Command::List { json, wide }) => list(&cli, source_set(false)?, *json, *wide).await,
-        Some(Command::Remotes { json, action: None }) => {
-            let set = source_set(true)?;
-            let checks = cmd::setup::checks_path()
-                .map(|p| cmd::setup::load_checks(&p))
-                .unwrap_or_default();
-            cmd::remotes::health(
-                &set,
-                *json,
-                &checks,
-                &mut io::stdout().lock(),
-                &mut io::stderr(),
-            )
-            .await
-        }
-        Some(Command::Remotes {
-            action: Some(RemotesAction::Setup { name }),
-            ..
-        }) => {
-            let set = source_set(true)?;
-            let exe = std::env::current_exe()
-                .and_then(|p| p.canonicalize())
-                .context("cannot find the path of this navi binary")?;
-            let checks = cmd::setup::checks_path();
-            cmd::setup::run(
-                &set,
-                name,
-                &exe,
-                checks.as_deref(),
-                &mut io::stdout().lock(),
-            )
-            .await
-        }
-        Some(Command::Remotes {
-            action: Some(RemotesAction::Trust { name, yes }),
-            ..
-        }) => {
-            let set = source_set(true)?;
-            cmd::remotes::trust(
-                &set,
-                name,
-                *yes,
-                &mut io::stdin().lock(),
-                &mut io::stdout().lock(),
-            )
-            .await
-        }
-    }
-}
-
-/// `navi list [--json] [--wide]`.
-async fn list(cli: &Cli, mut set: SourceSet, json: bool, wide: bool) -> anyhow::Result<()> {
-    let settings = sources::settings(&cli.paths);
-    set.add_settings_errors(settings.errors);
-    // A terminal gets a table that fits; a pipe or a file gets every column whole.
-    let width = match io::stdout().is_terminal() && !wide {
-        true => Some(crossterm::terminal::size().map_or(80, |(w, _)| usize::from(w))),
-        false => None,
-    };
-    let style = cmd::list::TableStyle {
-        width,
-        icons: settings.settings.icons,
-    };
-    cmd::list::run(
-        &set,
-        json,
-        style,
-        &mut io::stdout().lock(),
-        &mut io::stderr(),
-    )
-    .await
-}
-
-fn status(cli: &Cli, args: &cli::StatusArgs) -> anyhow::Result<()> {
-    let remotes = if cli.demo {
-        Vec::new()
-    } else {
-        SourceSet::remotes_only(&cli.paths)?
-            .remotes
-            .iter()
-            .map(|r| r.name.clone())
-            .collect()
-    };
-    let dir = if cli.demo {
-        std::path::PathBuf::new()
-    } else {
-        sources::sessions_dir(&cli.paths)?
-    };
-    let published = cmd::status::summary_path();
-    let result = cmd::status::run(
-        args.format,
-        args.verbose,
-        &dir,
-        remotes,
-        published.as_deref(),
-        &mut io::stdout().lock(),
-    );
-    match result {
-        Err(e) if is_broken_pipe(&e) => Ok(()),
-        other => other,
-    }
-}
-
-/// `navi preview|new|kill|rename|dismiss|send|mark`.
-async fn action_command(set: &SourceSet, command: &Command) -> anyhow::Result<()> {
-    use navi_core::Action;
-    let (address, action) = match command {
-        Command::Preview { session } => (session, Action::Preview),
-        Command::New {
-            session,
-            dir,
-            command,
-            skip_permissions,
-        } => {
-            let command = navi_core::new_session_command(command, *skip_permissions)
-                .map_err(|e| anyhow::anyhow!("--command: {e}"))?;
-            (
-                session,
-                Action::New {
-                    dir: dir.clone(),
-                    command,
-                    create_dir: false,
-                },
-            )
-        }
-        Command::Kill { session, yes } => {
-            let stdin = io::stdin();
-            if !*yes && !cmd::actions::confirm(session, &mut stdin.lock(), &mut io::stdout())? {
-                anyhow::bail!("not killed");
-            }
-            (session, Action::Kill)
-        }
-        Command::Rename { session, to } => (session, Action::Rename { to: to.clone() }),
-        Command::Dismiss { session } => (session, Action::Dismiss),
-        Command::Send { session, text } => {
-            navi_core::check_send_text(text)
-                .map_err(|e| anyhow::anyhow!("not sent to {session}: {e}"))?;
-            (session, Action::Send { text: text.clone() })
-        }
-        Command::Mark {
-            session,
-            bookmark,
-            unbookmark,
-            tags,
-            untags,
-            note,
-        } => {
-            let ops =
-                cmd::actions::mark_ops(*bookmark, *unbookmark, tags, untags, note.as_deref())?;
-            (session, Action::Mark { ops })
-        }
-        _ => return Ok(()),
-    };
-    cmd::actions::run(set, address, action, &mut io::stdout().lock()).await
-}
-
-fn hooks(cli: &Cli, action: &cli::HooksAction) -> anyhow::Result<()> {
-    let path = cmd::hooks::settings_path()?;
-    let out = &mut io::stdout().lock();
-    match action {
-        cli::HooksAction::Install { dry_run } => {
-            let exe = std::env::current_exe()
-                .and_then(|p| p.canonicalize())
-                .context("cannot find the path of this navi binary")?;
-            // A status directory other than the default goes into the hook command.
-            let dir = crate::cli::given(&cli.paths.sessions_dir)
-                .map(sources::expand_tilde)
-                .filter(|d| Some(d) != navi_source_local::LocalSource::default_dir().as_ref());
-            cmd::hooks::install_cmd(&path, &exe, dir.as_deref(), *dry_run, out)
-        }
-        cli::HooksAction::Uninstall { dry_run } => cmd::hooks::uninstall_cmd(&path, *dry_run, out),
-        cli::HooksAction::Status => {
-            let dir = sources::sessions_dir(&cli.paths)?;
-            match cmd::hooks::status_cmd(&path, &dir, out)? {
-                true => Ok(()),
-                false => anyhow::bail!("navi's hooks are not fully installed"),
-            }
-        }
-    }
-}
-
-/// `navi sound list | test STATUS | test-all`.
-fn sound(action: &cli::SoundAction) -> anyhow::Result<()> {
-    let paths = cmd::sound::SoundPaths::default_paths()?;
-    let out = &mut io::stdout().lock();
-    let play = &cmd::sound::play_bounded;
-    let result = match action {
-        cli::SoundAction::List => cmd::sound::list(&paths, out),
-        cli::SoundAction::Test { status } => cmd::sound::test(&paths, status, play, out),
-        cli::SoundAction::TestAll => cmd::sound::test_all(&paths, play, out),
-    };
-    match result {
-        Err(e) if is_broken_pipe(&e) => Ok(()),
-        other => other,
     }
 }
 

@@ -14,11 +14,7 @@ const ROTATE_BYTES: u64 = 5 * 1024 * 1024;
 
 /// `$XDG_STATE_HOME/navi/navi.log`, else `~/.local/state/navi/navi.log`.
 pub fn default_log_file() -> Option<PathBuf> {
-    let state = std::env::var_os("XDG_STATE_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .or_else(|| std::env::home_dir().map(|h| h.join(".local/state")))?;
-    Some(state.join("navi/navi.log"))
+    crate::paths::log_file()
 }
 
 /// Sends `tracing` output to the log file of `paths` at the level of `NAVI_LOG` (or

@@ -180,11 +180,12 @@ pub fn sessions_dir(paths: &Paths) -> anyhow::Result<PathBuf> {
     }
 }
 
-/// `--remotes`, `NAVI_REMOTES` or `~/.config/navi/remotes.yaml`.
+/// `--remotes`, `NAVI_REMOTES`, `$XDG_CONFIG_HOME/navi/remotes.yaml` or
+/// `~/.config/navi/remotes.yaml`.
 pub fn remotes_file(paths: &Paths) -> Option<PathBuf> {
     match crate::cli::given(&paths.remotes) {
         Some(file) => Some(expand_tilde(file)),
-        None => navi_source_ssh::default_remotes_path(),
+        None => crate::paths::remotes_yaml(),
     }
 }
 
@@ -199,18 +200,6 @@ pub fn settings(paths: &Paths) -> crate::config::Loaded {
         tracing::warn!("{e}");
     }
     loaded
-}
-
-/// Where `cmd` is on `PATH`: the first executable regular file of that name, as the
-/// shell's search finds it.
-pub fn find_on_path(cmd: &str) -> Option<PathBuf> {
-    use std::os::unix::fs::PermissionsExt as _;
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(cmd))
-        .find(|exe| {
-            std::fs::metadata(exe).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
 }
 
 /// Expands a leading `~` to this user's home (paths from environment variables are not
@@ -296,10 +285,7 @@ mod tests {
             LocalSource::default_dir(),
             "empty --sessions-dir"
         );
-        assert_eq!(
-            remotes_file(&cli.paths),
-            navi_source_ssh::default_remotes_path()
-        );
+        assert_eq!(remotes_file(&cli.paths), crate::paths::remotes_yaml());
         let cli = crate::Cli::try_parse_from(["navi", "--sessions-dir", "/x"]).unwrap();
         assert_eq!(sessions_dir(&cli.paths).unwrap(), PathBuf::from("/x"));
     }

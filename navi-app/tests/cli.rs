@@ -1936,3 +1936,44 @@ fn navi_sound_list_test_and_test_all_play_through_the_player_on_path() {
         stderr(&o)
     );
 }
+
+/// With `XDG_CONFIG_HOME` set, remotes.yaml and sounds.yaml (and the packs beside it)
+/// are read from `$XDG_CONFIG_HOME/navi/`, as config.yaml is, not from `~/.config/navi/`.
+#[test]
+fn xdg_config_home_holds_remotes_yaml_and_sounds_yaml() {
+    let env = Env::new();
+    let xdg = env.home.path().join("xdg");
+    let run = |args: &[&str]| {
+        env.command(args)
+            .env_remove("NAVI_REMOTES")
+            .env("XDG_CONFIG_HOME", &xdg)
+            .output()
+            .unwrap()
+    };
+    let navi_dir = xdg.join("navi");
+    std::fs::create_dir_all(navi_dir.join("soundpacks/xdgpack")).unwrap();
+    std::fs::write(
+        navi_dir.join("remotes.yaml"),
+        "remotes:\n  - name: nohost\n",
+    )
+    .unwrap();
+    std::fs::write(navi_dir.join("sounds.yaml"), "pack: xdgpack\n").unwrap();
+    std::fs::write(navi_dir.join("soundpacks/xdgpack/done.wav"), b"").unwrap();
+    // The HOME places hold something else, which must not be read.
+    sounds_yaml(&env, "pack: homepack\n");
+
+    let o = run(&["remotes", "--json"]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let errors = v["errors"].to_string();
+    let file = navi_dir.join("remotes.yaml");
+    assert!(errors.contains(&*file.to_string_lossy()), "{v}");
+
+    let o = run(&["sound", "list"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("* xdgpack"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("Active pack: xdgpack"),
+        "{}",
+        stdout(&o)
+    );
+}

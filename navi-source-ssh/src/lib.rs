@@ -124,8 +124,8 @@ use navi_core::{
 
 pub use attach::attach_argv;
 pub use config::{
-    default_remotes_path, load_remotes, load_remotes_from_str, ConfigError, Env, IdentityAgent,
-    JumpHost, LoadedRemotes, Remote, SshOptions,
+    load_remotes, load_remotes_from_str, ConfigError, Env, IdentityAgent, JumpHost, LoadedRemotes,
+    Remote, SshOptions,
 };
 pub use hostkey::{trust_host_key, HostKeyStatus, KnownHostsLocation, ScannedHostKey};
 pub use install::{install_command, Installed};

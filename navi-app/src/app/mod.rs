@@ -22,10 +22,11 @@ use navi_core::{
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+pub use crate::config::Density;
 pub use crate::keys::{KeyAction, Mode};
 pub use act::{ActRequest, PromptKind};
 pub use sounds::SoundPicker;
-pub use state::{Density, Level, Overlay, UiState};
+pub use state::{Level, Overlay, UiState};
 
 /// A request to run an attach command in the foreground.
 #[derive(Debug, Clone, PartialEq, Eq)]

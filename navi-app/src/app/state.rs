@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::config::Density;
 use crate::format::unix_now;
 use crate::icons::IconSet;
 
@@ -126,30 +127,6 @@ pub enum Overlay {
     Git,
     /// The sound packs (`S`).
     SoundPacks,
-}
-
-/// How many lines a session takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Density {
-    /// Roomy while every row fits, compact otherwise.
-    #[default]
-    Auto,
-    /// Two or three lines per session.
-    Roomy,
-    /// One line per session.
-    Compact,
-}
-
-impl Density {
-    /// The density named `name` (`auto`, `roomy` or `compact`).
-    pub fn from_name(name: &str) -> Option<Density> {
-        match name {
-            "auto" => Some(Density::Auto),
-            "roomy" => Some(Density::Roomy),
-            "compact" => Some(Density::Compact),
-            _ => None,
-        }
-    }
 }
 
 impl Default for UiState {

@@ -115,6 +115,34 @@ pub fn confirm(
     ))
 }
 
+/// `navi new`'s action: the command Claude starts with, checked.
+pub fn new_action(dir: &str, command: &str, skip_permissions: bool) -> anyhow::Result<Action> {
+    let command = navi_core::new_session_command(command, skip_permissions)
+        .map_err(|e| anyhow::anyhow!("--command: {e}"))?;
+    Ok(Action::New {
+        dir: dir.to_string(),
+        command,
+        create_dir: false,
+    })
+}
+
+/// `navi kill`'s action, once confirmed (or `--yes`).
+pub fn kill_action(session: &str, yes: bool) -> anyhow::Result<Action> {
+    let stdin = std::io::stdin();
+    if !yes && !confirm(session, &mut stdin.lock(), &mut std::io::stdout())? {
+        bail!("not killed");
+    }
+    Ok(Action::Kill)
+}
+
+/// `navi send`'s action: text a session may be sent.
+pub fn send_action(session: &str, text: &str) -> anyhow::Result<Action> {
+    navi_core::check_send_text(text).map_err(|e| anyhow::anyhow!("not sent to {session}: {e}"))?;
+    Ok(Action::Send {
+        text: text.to_string(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

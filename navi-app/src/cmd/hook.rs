@@ -78,7 +78,7 @@ pub fn run_hook(sessions_dir: Option<PathBuf>) -> Result<(), String> {
 fn spawn_pane_query() -> std::io::Result<Child> {
     // By absolute path: with a changed environment, a program std has to look up on
     // `PATH` is started with fork+exec instead of posix_spawn, 0.5 to 2 ms more here.
-    let tmux = crate::sources::find_on_path("tmux").unwrap_or_else(|| PathBuf::from("tmux"));
+    let tmux = crate::paths::find_on_path("tmux").unwrap_or_else(|| PathBuf::from("tmux"));
     let mut cmd = Command::new(tmux);
     cmd.env_clear();
     for key in TMUX_ENV {

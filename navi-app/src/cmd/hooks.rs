@@ -407,6 +407,35 @@ fn write_diff(old: &str, new: &str, out: &mut dyn Write) -> std::io::Result<()> 
 mod file_tests;
 #[cfg(test)]
 mod prop_tests;
+
+/// `navi hooks install | uninstall | status`.
+pub fn command(cli: &crate::cli::Cli, action: &crate::cli::HooksAction) -> anyhow::Result<()> {
+    use crate::cli::HooksAction;
+    use crate::sources::expand_tilde;
+    let path = settings_path()?;
+    let out = &mut std::io::stdout().lock();
+    match action {
+        HooksAction::Install { dry_run } => {
+            let exe = std::env::current_exe()
+                .and_then(|p| p.canonicalize())
+                .context("cannot find the path of this navi binary")?;
+            // A status directory other than the default goes into the hook command.
+            let dir = crate::cli::given(&cli.paths.sessions_dir)
+                .map(expand_tilde)
+                .filter(|d| Some(d) != navi_source_local::LocalSource::default_dir().as_ref());
+            install_cmd(&path, &exe, dir.as_deref(), *dry_run, out)
+        }
+        HooksAction::Uninstall { dry_run } => uninstall_cmd(&path, *dry_run, out),
+        HooksAction::Status => {
+            let dir = crate::sources::sessions_dir(&cli.paths)?;
+            match status_cmd(&path, &dir, out)? {
+                true => Ok(()),
+                false => anyhow::bail!("navi's hooks are not fully installed"),
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

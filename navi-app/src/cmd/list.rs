@@ -183,6 +183,35 @@ fn write_problems(
     Ok(())
 }
 
+/// `navi list [--json] [--wide]`.
+pub async fn command(
+    mut set: SourceSet,
+    paths: &crate::cli::Paths,
+    json: bool,
+    wide: bool,
+) -> anyhow::Result<()> {
+    use std::io::IsTerminal as _;
+    let settings = crate::sources::settings(paths);
+    set.add_settings_errors(settings.errors);
+    // A terminal gets a table that fits; a pipe or a file gets every column whole.
+    let width = match std::io::stdout().is_terminal() && !wide {
+        true => Some(crossterm::terminal::size().map_or(80, |(w, _)| usize::from(w))),
+        false => None,
+    };
+    let style = TableStyle {
+        width,
+        icons: settings.settings.icons,
+    };
+    run(
+        &set,
+        json,
+        style,
+        &mut std::io::stdout().lock(),
+        &mut std::io::stderr(),
+    )
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

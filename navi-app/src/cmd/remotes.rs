@@ -175,6 +175,43 @@ fn act_on_scanned(
     Ok(())
 }
 
+/// `navi remotes [--json]`, `navi remotes setup NAME`, `navi remotes trust NAME`.
+pub async fn command(
+    set: SourceSet,
+    json: bool,
+    action: Option<&crate::cli::RemotesAction>,
+) -> anyhow::Result<()> {
+    use crate::cli::RemotesAction;
+    use std::io;
+    match action {
+        None => {
+            let checks = crate::paths::setup_checks()
+                .map(|p| super::setup::load_checks(&p))
+                .unwrap_or_default();
+            health(
+                &set,
+                json,
+                &checks,
+                &mut io::stdout().lock(),
+                &mut io::stderr(),
+            )
+            .await
+        }
+        Some(RemotesAction::Setup { name }) => {
+            let exe = std::env::current_exe()
+                .and_then(|p| p.canonicalize())
+                .context("cannot find the path of this navi binary")?;
+            let checks = crate::paths::setup_checks();
+            let out = &mut io::stdout().lock();
+            super::setup::run(&set, name, &exe, checks.as_deref(), out).await
+        }
+        Some(RemotesAction::Trust { name, yes }) => {
+            let (input, out) = (&mut io::stdin().lock(), &mut io::stdout().lock());
+            trust(&set, name, *yes, input, out).await
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

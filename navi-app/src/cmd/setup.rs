@@ -21,7 +21,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
@@ -54,11 +54,6 @@ pub struct SetupCheck {
     pub hooks_installed: bool,
     /// The status directory exists.
     pub sessions_dir_present: bool,
-}
-
-/// `~/.local/state/navi/remotes-setup.json` (`$XDG_STATE_HOME/navi/...`).
-pub fn checks_path() -> Option<PathBuf> {
-    crate::logging::default_log_file().map(|f| f.with_file_name("remotes-setup.json"))
 }
 
 /// The last setup check of every remote (empty when none, or unreadable).

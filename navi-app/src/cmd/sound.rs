@@ -258,6 +258,19 @@ pub fn save_pack(path: &Path, name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `navi sound list | test STATUS | test-all`.
+pub fn command(action: &crate::cli::SoundAction) -> anyhow::Result<()> {
+    use crate::cli::SoundAction;
+    let paths = SoundPaths::default_paths()?;
+    let out = &mut std::io::stdout().lock();
+    let play = &play_bounded;
+    match action {
+        SoundAction::List => list(&paths, out),
+        SoundAction::Test { status } => test(&paths, status, play, out),
+        SoundAction::TestAll => test_all(&paths, play, out),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -30,16 +30,7 @@ pub const FRESH_FOR: Duration = Duration::from_secs(15);
 /// The dashboard republishes unchanged counts this often, so they stay fresh.
 pub const REPUBLISH_EVERY: Duration = Duration::from_secs(5);
 
-/// Output shape of `navi status`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    /// `2 waiting, 1 permission` (the Go navi's shape).
-    Plain,
-    /// The same line, for tmux's `#(...)`.
-    Tmux,
-    /// One JSON object with counts, sessions and where they came from.
-    Json,
-}
+pub use crate::cli::Format;
 
 /// One session in the published summary.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -185,13 +176,7 @@ impl Summary {
 
 /// `$XDG_RUNTIME_DIR/navi/status.json`, else `~/.local/state/navi/status.json`.
 pub fn summary_path() -> Option<PathBuf> {
-    let runtime = std::env::var_os("XDG_RUNTIME_DIR")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute());
-    match runtime {
-        Some(dir) => Some(dir.join("navi/status.json")),
-        None => std::env::home_dir().map(|h| h.join(".local/state/navi/status.json")),
-    }
+    crate::paths::summary()
 }
 
 /// Keeps the published summary current: writes only when the counts changed or when
@@ -496,6 +481,26 @@ pub fn run(
         }
     }
     Ok(())
+}
+
+/// `navi status`, from the command line: no runtime, no network.
+pub fn command(cli: &crate::cli::Cli, args: &crate::cli::StatusArgs) -> anyhow::Result<()> {
+    let (remotes, dir) = if cli.demo {
+        (Vec::new(), PathBuf::new())
+    } else {
+        let set = crate::sources::SourceSet::remotes_only(&cli.paths)?;
+        let names = set.remotes.iter().map(|r| r.name.clone()).collect();
+        (names, crate::sources::sessions_dir(&cli.paths)?)
+    };
+    let published = summary_path();
+    run(
+        args.format,
+        args.verbose,
+        &dir,
+        remotes,
+        published.as_deref(),
+        &mut std::io::stdout().lock(),
+    )
 }
 
 #[cfg(test)]

@@ -119,7 +119,7 @@ impl NotifySettings {
                     "notify".into(),
                     format!(
                         "expected `key: value` lines (e.g. `bell: false`), found {}; ignored",
-                        crate::config::describe(other)
+                        crate::config::values::describe(other)
                     ),
                 )]
             }
@@ -151,7 +151,7 @@ impl NotifySettings {
             "desktop" => self.desktop = desktop(value)?,
             "osc" => self.osc = osc(value)?,
             "command" => self.command = command(value)?,
-            other => return Err(crate::config::unknown_key(other, KEYS)),
+            other => return Err(crate::config::values::unknown_key(other, KEYS)),
         }
         Ok(())
     }
@@ -162,7 +162,7 @@ fn boolean(value: &Value) -> Result<bool, String> {
         Value::Bool(b) => Ok(*b),
         other => Err(format!(
             "expected true or false, found {}; ignored",
-            crate::config::describe(other)
+            crate::config::values::describe(other)
         )),
     }
 }
@@ -174,7 +174,7 @@ fn statuses(value: &Value) -> Result<BTreeSet<&'static str>, String> {
         other => {
             return Err(format!(
                 "expected a list of statuses (e.g. [permission, waiting]), found {}; ignored",
-                crate::config::describe(other)
+                crate::config::values::describe(other)
             ))
         }
     };
@@ -190,7 +190,7 @@ fn statuses(value: &Value) -> Result<BTreeSet<&'static str>, String> {
             None => {
                 return Err(format!(
                     "{} is not one of {}; ignored",
-                    crate::config::describe(word),
+                    crate::config::values::describe(word),
                     STATUSES.join(", ")
                 ))
             }
@@ -207,7 +207,7 @@ fn desktop(value: &Value) -> Result<Desktop, String> {
         Value::String(s) if s.trim() == "system" => Ok(Desktop::System),
         other => Err(format!(
             "expected true, false, terminal or system, found {}; ignored",
-            crate::config::describe(other)
+            crate::config::values::describe(other)
         )),
     }
 }
@@ -216,7 +216,7 @@ fn osc(value: &Value) -> Result<OscFlavour, String> {
     let word = match value {
         Value::Number(n) => n.to_string(),
         Value::String(s) => s.trim().to_string(),
-        other => crate::config::describe(other),
+        other => crate::config::values::describe(other),
     };
     match word.as_str() {
         "auto" => Ok(OscFlavour::Auto),
@@ -225,7 +225,7 @@ fn osc(value: &Value) -> Result<OscFlavour, String> {
         "both" => Ok(OscFlavour::Both),
         _ => Err(format!(
             "expected auto, 777, 9 or both, found {}; ignored",
-            crate::config::describe(value)
+            crate::config::values::describe(value)
         )),
     }
 }
@@ -242,7 +242,7 @@ fn command(value: &Value) -> Result<Vec<String>, String> {
                     other => {
                         return Err(format!(
                             "every argument must be text, found {}; ignored",
-                            crate::config::describe(other)
+                            crate::config::values::describe(other)
                         ))
                     }
                 }
@@ -262,7 +262,7 @@ fn command(value: &Value) -> Result<Vec<String>, String> {
         other => {
             return Err(format!(
                 "expected a list of arguments (e.g. [notify.sh, --urgent]), found {}; ignored",
-                crate::config::describe(other)
+                crate::config::values::describe(other)
             ))
         }
     };

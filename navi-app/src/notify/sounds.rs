@@ -108,9 +108,9 @@ impl Default for Tts {
     }
 }
 
-/// `~/.config/navi/sounds.yaml`.
+/// `$XDG_CONFIG_HOME/navi/sounds.yaml`, else the Go navi's `~/.config/navi/sounds.yaml`.
 pub fn default_path() -> Option<PathBuf> {
-    std::env::home_dir().map(|h| h.join(".config/navi/sounds.yaml"))
+    crate::paths::sounds_yaml()
 }
 
 /// Reads sounds.yaml: missing is the defaults (disabled); a broken file is the
@@ -351,7 +351,7 @@ pub fn tts_argv(engine: &str, text: &str) -> Option<Vec<String>> {
 
 /// Whether `cmd` is an executable on `PATH`.
 pub fn on_path(cmd: &str) -> bool {
-    crate::sources::find_on_path(cmd).is_some()
+    crate::paths::find_on_path(cmd).is_some()
 }
 
 #[cfg(test)]

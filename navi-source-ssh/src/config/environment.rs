@@ -3,11 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-/// `~/.config/navi/remotes.yaml` under `$HOME`, if a home is known.
-pub fn default_remotes_path() -> Option<PathBuf> {
-    std::env::home_dir().map(|h| h.join(".config/navi/remotes.yaml"))
-}
-
 /// The parts of the process environment configuration depends on; injectable for tests.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Env {

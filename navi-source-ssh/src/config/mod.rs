@@ -27,8 +27,8 @@ use std::time::Duration;
 
 use serde_yaml::Value;
 
+pub use environment::Env;
 use environment::{default_keys, default_known_hosts, default_other_known_hosts};
-pub use environment::{default_remotes_path, Env};
 pub(crate) use values::{check_host, check_user};
 
 use entry::parse_entry;

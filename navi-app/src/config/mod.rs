@@ -20,9 +20,36 @@ use std::path::{Path, PathBuf};
 use navi_core::SortMode;
 use serde_yaml::Value;
 
-use crate::app::Density;
 use crate::icons::IconSet;
 use crate::notify::settings::NotifySettings;
+
+pub(crate) mod values;
+
+use values::{describe, unknown_key};
+
+/// How many lines a session takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Density {
+    /// Roomy while every row fits, compact otherwise.
+    #[default]
+    Auto,
+    /// Two or three lines per session.
+    Roomy,
+    /// One line per session.
+    Compact,
+}
+
+impl Density {
+    /// The density named `name` (`auto`, `roomy` or `compact`).
+    pub fn from_name(name: &str) -> Option<Density> {
+        match name {
+            "auto" => Some(Density::Auto),
+            "roomy" => Some(Density::Roomy),
+            "compact" => Some(Density::Compact),
+            _ => None,
+        }
+    }
+}
 
 /// The keys config.yaml knows, for "did you mean" hints.
 const KEYS: &[&str] = &[
@@ -113,10 +140,7 @@ impl std::fmt::Display for SettingsError {
 /// `--config`, `NAVI_CONFIG`, `$XDG_CONFIG_HOME/navi/config.yaml` or
 /// `~/.config/navi/config.yaml`.
 pub fn default_path() -> Option<PathBuf> {
-    match std::env::var_os("XDG_CONFIG_HOME").filter(|v| !v.is_empty()) {
-        Some(dir) => Some(PathBuf::from(dir).join("navi/config.yaml")),
-        None => std::env::home_dir().map(|h| h.join(".config/navi/config.yaml")),
-    }
+    crate::paths::config_yaml()
 }
 
 /// Reads `file`; a file that does not exist is the defaults.
@@ -271,14 +295,6 @@ fn key_overrides(value: &Value) -> Result<Vec<(String, Vec<String>)>, Vec<String
     }
 }
 
-/// "unknown key is ignored; did you mean `sort`?" (or the known keys).
-pub(crate) fn unknown_key(key: &str, known: &[&str]) -> String {
-    match navi_core::text::closest(key, known) {
-        Some(k) => format!("unknown key is ignored; did you mean `{k}`?"),
-        None => format!("unknown key is ignored; known keys: {}", known.join(", ")),
-    }
-}
-
 /// `true` or `false`.
 fn flag(value: &Value) -> Result<bool, String> {
     match value {
@@ -307,19 +323,6 @@ fn choice<T>(
             "expected one of {one_of}, found {}; ignored",
             describe(value)
         )),
-    }
-}
-
-/// A value as a message names it (text sanitized).
-pub(crate) fn describe(v: &Value) -> String {
-    match v {
-        Value::Null => "nothing".into(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => format!("{:?}", navi_core::text::sanitize(s)),
-        Value::Sequence(_) => "a list".into(),
-        Value::Mapping(_) => "a mapping".into(),
-        Value::Tagged(t) => format!("a tagged value ({})", t.tag),
     }
 }
 

@@ -58,7 +58,8 @@
 //!
 //! Except for the terminal command of `ssh -t` ([`RemoteCommand::for_terminal`]), the
 //! program runs its script inside a wrapper (POSIX `sh`, no `setsid`, `timeout` or
-//! `/proc` needed on the remote) so that nothing it starts outlives navi there:
+//! `/proc` needed on the remote; `src/scripts/bound.sh`, given its limit, stdin use and
+//! grace as its first three operands) so that nothing it starts outlives navi there:
 //!
 //! * **Its own process group.** sshd starts every session's login shell with
 //!   `setsid()`, and the login shell `exec`s `sh`, so the wrapper leads a process group
@@ -232,8 +233,8 @@ const GRACE_SECS: u64 = 3;
 const PROLOGUE: &str = include_str!("scripts/prologue.sh");
 
 /// The wrapper every non-terminal script runs in, after the script as the function
-/// `navi_work` and a line setting `navi_limit` (seconds, 0 for none), `navi_stdin` and
-/// `navi_grace` (see [`RemoteCommand::bounded_script`]). See the module docs.
+/// `navi_work`; its first three operands are its own (see
+/// [`RemoteCommand::wrapper_operands`]). See the module docs.
 const BOUND: &str = include_str!("scripts/bound.sh");
 
 /// The exit status of a command its time limit ended (as `timeout(1)`'s).
@@ -299,7 +300,8 @@ impl RemoteCommand {
 
     /// The POSIX program `sh` ends up evaluating: `set -- 'OP1' ...`, a newline, the
     /// script; except for a terminal's command, the setsid prologue comes first and the
-    /// script is run inside the bounding wrapper (see the module docs).
+    /// script is run inside the bounding wrapper, whose own three operands come before
+    /// the script's (the wrapper shifts them away; see the module docs).
     pub fn program(&self) -> Result<Vec<u8>, RemoteCommandError> {
         if self.script.as_bytes().contains(&0) {
             return Err(RemoteCommandError::NulInScript);
@@ -309,19 +311,16 @@ impl RemoteCommand {
             false => PROLOGUE.as_bytes().to_vec(),
         };
         program.extend_from_slice(b"set --");
+        if !self.terminal {
+            for op in self.wrapper_operands() {
+                push_quoted(&mut program, op.as_bytes());
+            }
+        }
         for (i, op) in self.operands.iter().enumerate() {
             if op.contains(&0) {
                 return Err(RemoteCommandError::NulInOperand { index: i + 1 });
             }
-            program.extend_from_slice(b" '");
-            for &b in op {
-                if b == b'\'' {
-                    program.extend_from_slice(b"'\\''");
-                } else {
-                    program.push(b);
-                }
-            }
-            program.push(b'\'');
+            push_quoted(&mut program, op);
         }
         program.push(b'\n');
         match self.terminal {
@@ -331,8 +330,9 @@ impl RemoteCommand {
         Ok(program)
     }
 
-    /// The script inside the wrapper that bounds it on the remote.
-    fn bounded_script(&self) -> String {
+    /// The wrapper's own operands, before the script's (`bound.sh` reads and shifts
+    /// them): the time limit in seconds (0: none), what stdin is, the grace in seconds.
+    fn wrapper_operands(&self) -> [String; 3] {
         let limit = self.limit.map_or(0, |d| {
             (d.as_secs() + u64::from(d.subsec_nanos() > 0)).max(1)
         });
@@ -341,12 +341,13 @@ impl RemoteCommand {
             Stdin::Requests => "requests",
             Stdin::Unused => "unused",
         };
-        // Numbers and a word navi computes itself (never data from a remote or a
-        // user): set as variables before the wrapper, which reads them.
-        format!(
-            "navi_work() {{\n{}\n}}\nnavi_limit={limit}; navi_stdin={stdin}; navi_grace={GRACE_SECS}\n{BOUND}",
-            self.script
-        )
+        [limit.to_string(), stdin.to_string(), GRACE_SECS.to_string()]
+    }
+
+    /// The script inside the wrapper that bounds it on the remote: the script becomes
+    /// the function `navi_work`, which the wrapper runs with the script's operands.
+    fn bounded_script(&self) -> String {
+        format!("navi_work() {{\n{}\n}}\n{BOUND}", self.script)
     }
 
     /// The script after `set -- 'OP1' ...`, as a local `sh -c` runs it in tests
@@ -391,6 +392,19 @@ impl RemoteCommand {
         }
         Ok(CommandLine(line))
     }
+}
+
+/// Appends ` 'OP'` to `program`: `op` POSIX single-quoted, `'` as `'\''`.
+fn push_quoted(program: &mut Vec<u8>, op: &[u8]) {
+    program.extend_from_slice(b" '");
+    for &b in op {
+        if b == b'\'' {
+            program.extend_from_slice(b"'\\''");
+        } else {
+            program.push(b);
+        }
+    }
+    program.push(b'\'');
 }
 
 /// Bytes the encoded program keeps as they are: each verified literal inside single

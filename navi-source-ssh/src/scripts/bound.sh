@@ -1,8 +1,10 @@
 # The wrapper every non-terminal remote command runs in (see "Bounded on the remote" in
-# shell.rs). navi puts first the function navi_work (the script) and the line
-# `navi_limit=SECONDS navi_stdin=input|requests|unused navi_grace=SECONDS`.
-# shellcheck disable=SC2154 # navi_limit, navi_stdin, navi_grace: set by that line
+# shell.rs). navi puts first the function navi_work (the script). Operands: $1 the time
+# limit in seconds (0: none), $2 what stdin is (input, requests or unused), $3 the
+# grace in seconds, then the script's.
 # shellcheck disable=SC2016 # navi_end is a script for `sh -c`: expanded there
+navi_limit=$1; navi_stdin=$2; navi_grace=$3
+shift 3
 exec 3<&0 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
 navi_grp=; kill -0 -$$ 2>/dev/null && navi_grp=1
 navi_end='if [ "$1" -gt 0 ]; then sleep "$1" || exit 0; fi; trap "" TERM HUP

@@ -13,6 +13,10 @@ use serde_json::Value;
 #[path = "cli/remote_setup.rs"]
 mod remote_setup;
 
+/// No import cycles among navi-app's modules (one test binary for the crate).
+#[path = "cli/module_cycles.rs"]
+mod module_cycles;
+
 struct Env {
     home: tempfile::TempDir,
     sessions: PathBuf,

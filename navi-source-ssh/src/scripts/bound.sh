@@ -39,5 +39,11 @@ wait "$navi_w"; navi_s=$?
 [ -n "$navi_stop" ] && exit 124
 trap '' TERM
 for navi_p in $navi_t $navi_e; do kill -s KILL "$navi_p"; done
-[ -n "$navi_grp" ] && { kill -s TERM 0; kill -s CONT 0; }
+if [ -n "$navi_grp" ]; then
+  kill -s TERM 0; kill -s CONT 0
+  # What ignores TERM gets KILL a second later, from a process that holds nothing of
+  # the channel (so the channel closes now).
+  (exec </dev/null >/dev/null 2>&1; trap '' TERM
+    if command -v sleep >/dev/null 2>&1; then sleep 1; fi; kill -s KILL 0) &
+fi
 exit "$navi_s"

@@ -1059,3 +1059,38 @@ fn shell_a_limit_and_the_end_of_requests_end_every_process_under_every_login_she
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// A command that ends normally takes along what it left running, even a child that
+/// ignores TERM (it gets KILL a second later). Under every login shell.
+#[test]
+fn shell_a_child_that_ignores_term_does_not_outlive_its_command_under_every_login_shell() {
+    let line = RemoteCommand::new(
+        "sh -c 'trap \"\" TERM; exec sleep 30' </dev/null >/dev/null 2>&1 & echo $!",
+    )
+    .within(Some(Duration::from_secs(20)))
+    .to_command_line()
+    .unwrap();
+    let sb = Sandbox::new();
+    let mut failures = Vec::new();
+    for shell in login_shells() {
+        let out = match sb.run(&shell, &line, b"", None) {
+            Ok(out) => out,
+            Err(e) => {
+                failures.push(format!("{}: {e}", shell.name));
+                continue;
+            }
+        };
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let pid: Option<u32> = text.lines().last().and_then(|l| l.trim().parse().ok());
+        if out.status != Some(0) || !pid.is_some_and(gone) {
+            failures.push(format!(
+                "{}: status {:?}, stdout {}, stderr {}",
+                shell.name,
+                out.status,
+                show(&out.stdout),
+                show(&out.stderr)
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -136,7 +136,15 @@ async fn a_tag_set_through_one_navi_appears_in_the_others_next_poll() {
     b.act(name, &mark(vec![MarkOp::RemoveTag("review".into())]))
         .await
         .unwrap();
-    let seen = marks_of(&a, name).await;
+    // `a`'s push loop sends the two writes a moment after they land: poll until both came.
+    let mut seen = marks_of(&a, name).await;
+    for _ in 0..200 {
+        if seen.note.is_some() && seen.tags.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        seen = marks_of(&a, name).await;
+    }
     assert_eq!(seen.note.as_deref(), Some("after lunch"));
     assert!(seen.bookmarked && seen.tags.is_empty());
     let e = a.act(name, &mark(vec![tag("a,b")])).await.unwrap_err();

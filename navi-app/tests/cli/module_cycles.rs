@@ -4,7 +4,7 @@
 //! node per file, and fails naming each cycle and the imports that close it.
 
 // Tests may unwrap.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::expect_used)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

@@ -45,5 +45,10 @@ if [ "$h" != "$want" ]; then
 fi
 chmod 755 "$t" || exit 1
 "$t" --version </dev/null >/dev/null || { printf 'the copied program does not run here; nothing was installed\n' >&2; exit 1; }
+# A directory there (or a symlink to one) would take the file inside it.
+if [ -d "$dir/$name" ]; then
+  printf '%s is a directory; nothing was installed\n' "$dir/$name" >&2
+  exit 1
+fi
 mv -f -- "$t" "$dir/$name" || exit 1
 printf 'installed=%s\nverified=%s\n' "$dir/$name" "$tool"

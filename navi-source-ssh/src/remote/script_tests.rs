@@ -673,6 +673,61 @@ fn a_file_that_grows_past_the_cap_after_listing_costs_only_itself() {
     }
 }
 
+/// A huge file (sparse: 50 GB by its size) is skipped by its size alone: no `wc` is
+/// ever given it (busybox's `wc -c` reads a file to its end), with awk or without.
+#[test]
+fn a_file_over_the_cap_is_skipped_by_its_size_and_never_read() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("st");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("small.json"), status("small")).unwrap();
+    std::fs::File::create(dir.join("huge.json"))
+        .unwrap()
+        .set_len(50 << 30)
+        .unwrap();
+    let seen = home.path().join("wc-args");
+    // `wc` records its operands and what it read on stdin, then counts as wc does.
+    let wc = format!(
+        "for a do printf '%s\\n' \"$a\" >> '{seen}'; done\n[ $# -gt 0 ] || echo '<stdin>' >> '{seen}'\nexec {wc} \"$@\"",
+        seen = seen.display(),
+        wc = which("wc").display()
+    );
+    let with_awk = bin_dir(
+        &home.path().join("a"),
+        &["awk", "head", "dd", "cat", "tr", "find"],
+        &[("wc", wc.clone())],
+    );
+    let no_awk = bin_dir(
+        &home.path().join("b"),
+        &["head", "dd", "cat", "tr", "find"],
+        &[("wc", wc)],
+    );
+    let n = "66666666666666666666666666666666";
+    for path in [&with_awk, &no_awk] {
+        let _ = std::fs::remove_file(&seen);
+        let out = run_sh_in(
+            &exec_command("~/st", n).unwrap(),
+            home.path(),
+            b"",
+            Some(path),
+        );
+        let report = decode_snapshot(&out, n, "~/st").unwrap();
+        assert_eq!(names(&report), ["small"], "{}", path.display());
+        assert_eq!(report.skipped.len(), 1, "{:?}", report.skipped);
+        assert!(
+            report.skipped[0].reason.contains("over the"),
+            "{:?}",
+            report.skipped
+        );
+        let args = std::fs::read_to_string(&seen).unwrap_or_default();
+        assert!(
+            !args.contains("huge"),
+            "{}: wc was given {args}",
+            path.display()
+        );
+    }
+}
+
 #[test]
 fn one_awk_frames_the_directory_and_head_is_never_run() {
     let home = tempfile::tempdir().unwrap();

@@ -182,7 +182,7 @@ scan() {
 # `/proc/self/pagemap` behind a symlink, costs nothing).
 sums() {
   [ -d "$1" ] || return 0
-  (cd "$1" 2>/dev/null && {
+  (c=$2; cd "$1" 2>/dev/null && {
     kept=
     for f in ./*.json; do
       [ -f "$f" ] || continue
@@ -190,6 +190,20 @@ sums() {
       if [ -s "$f" ]; then kept="$kept$newline$f"; else printf '4294967295 0 %s\n' "$f"; fi
     done
     set -f; IFS=$newline; set -- $kept; unset IFS; set +f
+    [ $# -gt 0 ] || exit 0
+    # A file over the cap is not read (navi holds it as skipped, whatever its sum):
+    # a line of its own, never a match for a file navi read.
+    big=$(find -L "$@" -prune -size +"$c"c -print 2>/dev/null)
+    if [ -n "$big" ]; then
+      kept=
+      for f do
+        case "$newline$big$newline" in
+          *"$newline$f$newline"*) printf '0 %s %s\n' "$((c + 1))" "$f";;
+          *) kept="$kept$newline$f";;
+        esac
+      done
+      set -f; IFS=$newline; set -- $kept; unset IFS; set +f
+    fi
     [ $# -gt 0 ] && cksum "$@" 2>/dev/null
   })
 }
@@ -197,9 +211,9 @@ sums() {
 digest() {
   {
     printf '\nNAVI-%s SUM\n' "$n"
-    sums "$dir"
+    sums "$dir" "$file_cap"
     printf '\nNAVI-%s MSUM\n' "$n"
-    sums "$dir/.navi/marks"
+    sums "$dir/.navi/marks" "$marks_cap"
     printf '\nNAVI-%s END\n' "$n"
   } | $buffer
 }

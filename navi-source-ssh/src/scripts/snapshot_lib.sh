@@ -51,11 +51,29 @@ tmux_records() {
 
 # An empty F record for each file of "$@" of size 0 (as `stat` says: nothing reads it, a
 # pseudo-file that says 0 may never end); the others, one a line, into $sized.
+# A file over $file_cap is a skipped record, by its size alone (`find -size` reads
+# nothing; busybox's `wc -c` would read a 50 GB file to its end on every poll).
 sized_only() {
   sized=
   for f do
     if [ -s "$f" ]; then sized="$sized$newline$f"; else printf "\nNAVI-%s F %s\n" "$n" "${f#./}"; fi
   done
+  [ -n "$sized" ] || return 0
+  set -f; IFS=$newline
+  # shellcheck disable=SC2086 # split on newlines (IFS), globbing off
+  big=$(find -L $sized -prune -size +"$file_cap"c -print 2>/dev/null)
+  unset IFS; set +f
+  [ -n "$big" ] || return 0
+  kept=
+  set -f; IFS=$newline
+  for f in $sized; do
+    case "$newline$big$newline" in
+      *"$newline$f$newline"*) printf "\nNAVI-%s S %s\nfile is over the %s-byte limit" "$n" "${f#./}" "$file_cap";;
+      *) kept="$kept$newline$f";;
+    esac
+  done
+  unset IFS; set +f
+  sized=$kept
 }
 
 # Frames the files "$@" (./name, in the current directory, each of a size above 0): ONE

@@ -186,7 +186,7 @@ impl App {
             KeyAction::CycleDensity => self.cycle_density(),
             KeyAction::Details => self.open_details(),
             KeyAction::GitDetail => self.open_git(),
-            KeyAction::SoundPicker => self.open_sound_picker(),
+            KeyAction::SoundPicker => return self.open_sound_picker(),
             KeyAction::Problems => self.ui.overlay = Overlay::Problems,
             KeyAction::ToggleSources => self.toggle_sources(),
             KeyAction::ClearFilters => self.clear_filters(),

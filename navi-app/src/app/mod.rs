@@ -25,7 +25,7 @@ use tokio::time::Instant;
 pub use crate::config::Density;
 pub use crate::keys::{KeyAction, Mode};
 pub use act::{ActRequest, PromptKind};
-pub use sounds::SoundPicker;
+pub use sounds::{perform as perform_sound_io, SoundIo, SoundPicker};
 pub use state::{Level, Overlay, UiState};
 
 /// A request to run an attach command in the foreground.
@@ -55,6 +55,8 @@ pub enum Effect {
     Act(ActRequest),
     /// Play this sound (a player's argv) without waiting for it (the picker's preview).
     PlaySound(Vec<String>),
+    /// The sound-pack picker's file work ([`perform_sound_io`]).
+    Sound(SoundIo),
 }
 
 /// The dashboard: the model, the UI state and the sources to ask for attach commands.

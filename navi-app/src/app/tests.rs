@@ -532,7 +532,14 @@ async fn sound_pack_picker_lists_previews_and_persists() {
     });
     let chosen = app.pack_switch();
 
-    app.on_key(&key(KeyCode::Char('S')));
+    // The app decides; the loop does the file work (`perform_sound_io`), as here.
+    let run = |app: &mut App, e: Effect| match e {
+        Effect::Sound(io) => crate::app::perform_sound_io(app, io),
+        e => e,
+    };
+    let open = app.on_key(&key(KeyCode::Char('S')));
+    assert!(matches!(open, Effect::Sound(SoundIo::Load(_))), "{open:?}");
+    run(&mut app, open);
     assert_eq!(app.ui.overlay, Overlay::SoundPacks);
     let screen = |app: &mut App| {
         let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
@@ -560,10 +567,17 @@ async fn sound_pack_picker_lists_previews_and_persists() {
 
     app.on_key(&key(KeyCode::Char('j')));
     let played = app.on_key(&key(KeyCode::Char('p')));
+    let played = run(&mut app, played);
     let sample = packs.join("zen/done.ogg").display().to_string();
     assert_eq!(played, Effect::PlaySound(vec!["myplayer".into(), sample]));
 
-    assert_eq!(app.on_key(&key(KeyCode::Enter)), Effect::None);
+    let chosen_effect = app.on_key(&key(KeyCode::Enter));
+    assert_eq!(
+        std::fs::read_to_string(&yaml).unwrap(),
+        text,
+        "the app itself writes nothing"
+    );
+    assert_eq!(run(&mut app, chosen_effect), Effect::None);
     assert_eq!(app.ui.overlay, Overlay::None, "Enter closes the picker");
     assert_eq!(*chosen.borrow(), "zen", "the running notifier switches");
     assert_eq!(
@@ -575,8 +589,10 @@ async fn sound_pack_picker_lists_previews_and_persists() {
     // A layout the edit does not know: refused, said in the picker, file untouched.
     let odd = "pack: >\n  retro\n";
     std::fs::write(&yaml, odd).unwrap();
-    app.on_key(&key(KeyCode::Char('S')));
-    app.on_key(&key(KeyCode::Enter));
+    let open = app.on_key(&key(KeyCode::Char('S')));
+    run(&mut app, open);
+    let chosen_effect = app.on_key(&key(KeyCode::Enter));
+    run(&mut app, chosen_effect);
     assert_eq!(app.ui.overlay, Overlay::SoundPacks, "still open");
     assert!(screen(&mut app).contains("set `pack:` by hand"));
     assert_eq!(std::fs::read_to_string(&yaml).unwrap(), odd);

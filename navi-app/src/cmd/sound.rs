@@ -21,7 +21,7 @@ const PLAY_LIMIT: Duration = Duration::from_secs(30);
 pub type Play<'a> = &'a dyn Fn(&[String]) -> Result<(), String>;
 
 /// Where sounds.yaml and the packs are.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SoundPaths {
     /// `~/.config/navi/sounds.yaml`.
     pub yaml: PathBuf,

@@ -106,9 +106,11 @@ where
             Effect::Quit => return Ok(()),
             Effect::Refresh => refresh(),
             Effect::Act(req) => spawn_action(req, &done_tx),
-            Effect::PlaySound(argv) => {
-                use crate::notify::launch::Launcher as _;
-                crate::notify::launch::Processes.launch(&argv, &[]);
+            Effect::PlaySound(argv) => play(&argv),
+            Effect::Sound(io) => {
+                if let Effect::PlaySound(argv) = crate::app::perform_sound_io(app, io) {
+                    play(&argv);
+                }
             }
             Effect::Attach(req) => {
                 let screen = &mut events.notifications;
@@ -542,3 +544,10 @@ async fn run_check_within(argv: &[String], limit: Duration) -> Option<bool> {
 
 #[cfg(test)]
 mod tests;
+
+/// Plays a sound (the picker's preview) without waiting for it: the notifier's launcher
+/// reaps it.
+fn play(argv: &[String]) {
+    use crate::notify::launch::Launcher as _;
+    crate::notify::launch::Processes.launch(argv, &[]);
+}

@@ -232,9 +232,6 @@ ticker() {
       # and sends every file again (what changed unwatched).
       [ -n "$armed" ] && { echo "$n:i" || exit 0; }
       armed=1
-      # A directory made again has no marks directory yet: made here too, so marks
-      # written into it are watched (not seen only at the next resync).
-      [ -d "$dir/.navi/marks" ] || (umask 077; mkdir -p "$dir/.navi/marks") 2>/dev/null
       if [ -d "$dir/.navi/marks" ]; then set -- "$dir" "$dir/.navi/marks"; else set -- "$dir"; fi
       inotifywait -m -q -e close_write -e moved_to -e moved_from -e delete -e create -e attrib -e move_self -e delete_self --format "$n:e%e %w%f" -- "$@" &
       w=$!

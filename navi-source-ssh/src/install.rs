@@ -28,13 +28,18 @@ use crate::shell::{set_home_path, RemoteCommand};
 /// (`CRC SIZE`). stdin: the bytes. Prints `installed=PATH` and `verified=TOOL`.
 const INSTALL: &str = include_str!("scripts/install.sh");
 
+/// The SHA-256 of `bytes` in lowercase hex, as `sha256sum` prints it.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// The command installing `bytes` as `dir/name` on the remote (`dir` may start with
 /// `~/`, the remote's home); write `bytes` to its stdin. See the module docs.
 pub fn install_command(dir: &str, name: &str, bytes: &[u8]) -> RemoteCommand {
-    let sha: String = Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let sha = sha256_hex(bytes);
     let crc = format!("{} {}", cksum(bytes), bytes.len());
     RemoteCommand::new(&format!("{}\n{INSTALL}", set_home_path("d", 1)))
         .arg(dir)

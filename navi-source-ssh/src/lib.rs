@@ -128,7 +128,7 @@ pub use config::{
     Remote, SshOptions,
 };
 pub use hostkey::{trust_host_key, HostKeyStatus, KnownHostsLocation, ScannedHostKey};
-pub use install::{install_command, Installed};
+pub use install::{install_command, sha256_hex, Installed};
 pub use pool::RemoteOutput;
 pub use shell::{set_home_path, CommandLine, RemoteCommand, RemoteCommandError};
 

@@ -85,6 +85,8 @@ pub struct Probe {
     pub other_on_path: Option<String>,
     /// `~/.local/bin/navi` exists and is another program (never overwritten).
     pub other_local_bin: Option<String>,
+    /// The SHA-256 of `local_bin` (lowercase hex), where the remote has `sha256sum`.
+    pub local_bin_sha256: Option<String>,
 }
 
 impl Probe {
@@ -104,6 +106,7 @@ impl Probe {
                 "local_bin" if !v.is_empty() => p.local_bin = Some(v),
                 "other_on_path" if !v.is_empty() => p.other_on_path = Some(v),
                 "other_local_bin" if !v.is_empty() => p.other_local_bin = Some(v),
+                "local_bin_sha256" if !v.is_empty() => p.local_bin_sha256 = Some(v),
                 _ => {}
             }
         }

@@ -187,6 +187,15 @@ async fn navi_there(
     }
     match (&probe.on_path, &probe.local_bin) {
         (Some(p), _) | (None, Some(p)) => {
+            if probe.local_bin.as_ref() == Some(p) && differs_from_this(&probe, binary) {
+                writeln!(
+                    out,
+                    "==> {} is another build of navi (its SHA-256 is not this one's): replacing \
+                     it with a verified copy",
+                    sanitize(p)
+                )?;
+                return copy_binary(source, binary, out).await;
+            }
             writeln!(out, "==> using the navi already there: {}", sanitize(p))?;
             Ok(p.clone())
         }
@@ -209,6 +218,22 @@ async fn navi_there(
                 std::env::consts::ARCH
             );
         }
+    }
+}
+
+/// Whether navi's own copy on the remote (`~/.local/bin/navi`) is a build other than
+/// this one (an older setup's, or one cut short before copies were verified) that this
+/// binary can replace. Unknown (no `sha256sum` there, this binary unreadable): no.
+fn differs_from_this(probe: &Probe, binary: &Path) -> bool {
+    let Some(theirs) = &probe.local_bin_sha256 else {
+        return false;
+    };
+    if !probe.runs_this_binary() {
+        return false;
+    }
+    match std::fs::read(binary) {
+        Ok(bytes) => navi_source_ssh::sha256_hex(&bytes) != *theirs,
+        Err(_) => false,
     }
 }
 

@@ -228,6 +228,31 @@ fn an_impostor_navi_on_the_path_is_left_alone_and_navi_installs_its_own() {
         runs.lines().all(|l| l == "--help"),
         "the impostor ran with: {runs}"
     );
+    // navi's own place holding another build of navi (an older setup's, or one cut
+    // short before copies were verified): replaced by a verified copy of this one.
+    std::fs::write(
+        &own,
+        // What this project's `navi --help` says (setup's identity check).
+        "#!/bin/sh\necho 'navi: a dashboard for Claude Code sessions in tmux'\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&own, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = w.setup();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    assert!(said.contains("another build of navi"), "{said}");
+    assert_eq!(
+        std::fs::read(&own).unwrap(),
+        std::fs::read(env!("CARGO_BIN_EXE_navi")).unwrap()
+    );
+    // The same build again: kept.
+    let out = w.setup();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("using the navi already there"),
+        "{}",
+        text(&out.stdout)
+    );
     // An impostor AT ~/.local/bin/navi is never overwritten.
     std::fs::remove_file(&own).unwrap();
     impostor(&rhome.join(".local/bin"), &log);

@@ -16,5 +16,13 @@ case $p in
 esac
 l="$HOME/.local/bin/navi"
 if [ -e "$l" ]; then
-  if ours "$l"; then printf 'local_bin=%s\n' "$l"; else printf 'other_local_bin=%s\n' "$l"; fi
+  if ours "$l"; then
+    printf 'local_bin=%s\n' "$l"
+    # Its digest, so an older or cut-short copy of navi's own is replaced.
+    if command -v sha256sum >/dev/null 2>&1 && s=$(sha256sum < "$l" 2>/dev/null); then
+      printf 'local_bin_sha256=%s\n' "${s%% *}"
+    fi
+  else
+    printf 'other_local_bin=%s\n' "$l"
+  fi
 fi

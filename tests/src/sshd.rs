@@ -121,6 +121,26 @@ impl Sshd {
         Sshd::start_inner(authorized_keys, None, extra_config)
     }
 
+    /// A scratch remote: a new key `keys/id_ed25519`, an sshd that accepts it and gives
+    /// the remote user `HOME=home` and `TMUX_TMPDIR=tmux_dir` (`SetEnv`, then `extra`
+    /// more of it), and `keys/known_hosts` trusting the server.
+    pub fn start_scratch(keys: &Path, home: &Path, tmux_dir: &Path, extra: &str) -> Sshd {
+        std::fs::create_dir_all(keys).unwrap_or_else(|e| panic!("mkdir {}: {e}", keys.display()));
+        let public = keygen(&keys.join("id_ed25519"), "");
+        let server = Sshd::start_with(
+            &[&public],
+            &format!(
+                "SetEnv HOME={} TMUX_TMPDIR={} {extra}",
+                home.display(),
+                tmux_dir.display()
+            ),
+        );
+        let line = server.known_hosts_line() + "\n";
+        std::fs::write(keys.join("known_hosts"), line)
+            .unwrap_or_else(|e| panic!("write known_hosts: {e}"));
+        server
+    }
+
     /// Like [`start`](Self::start), and the host key also comes as a host certificate
     /// (`HostCertificate`) signed by the CA key at `ca` (`ssh-keygen -s ca -I navi-test
     /// -h -n principals`), so clients that ask for `*-cert-v01@openssh.com` get it.

@@ -68,3 +68,28 @@ pub fn can_create() -> bool {
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
     root && (find(&["useradd"]).is_some() || Path::new("/usr/sbin/useradd").exists())
 }
+
+/// Whether a test that logs in as throwaway users with these login shells (`name`, found
+/// path) can run here: sshd present, root with `useradd`, every shell found. When it
+/// cannot, it panics under `NAVI_REQUIRE_SHELLS=1`, else says why it skips.
+pub fn can_run(test: &str, shells: &[(&str, Option<&Path>)]) -> bool {
+    if !crate::sshd::sshd_or_skip() {
+        return false;
+    }
+    let root = can_create();
+    let missing: Vec<&str> = shells
+        .iter()
+        .filter(|(_, p)| p.is_none())
+        .map(|(n, _)| *n)
+        .collect();
+    if root && missing.is_empty() {
+        return true;
+    }
+    let why = format!("root with useradd: {root}, missing shells: {missing:?}");
+    assert!(
+        std::env::var("NAVI_REQUIRE_SHELLS").as_deref() != Ok("1"),
+        "NAVI_REQUIRE_SHELLS=1 but the {test} cannot run: {why}"
+    );
+    eprintln!("skipping the {test} ({why})");
+    false
+}

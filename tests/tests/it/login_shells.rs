@@ -8,37 +8,13 @@
 //! `NAVI_REQUIRE_SHELLS=1`.
 
 use std::os::unix::fs::PermissionsExt as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use navi_core::SessionSource;
 use navi_source_ssh::{load_remotes_from_str, Env, SshSource};
 use navi_tests::sshd::{self, Sshd};
-use navi_tests::users::{can_create, find, TestUser};
-
-/// Whether this test can run here; panics when it is required and cannot.
-fn can_run(shells: &[(&str, Option<PathBuf>)]) -> bool {
-    if !sshd::sshd_or_skip() {
-        return false;
-    }
-    let root = can_create();
-    let required = std::env::var("NAVI_REQUIRE_SHELLS").as_deref() == Ok("1");
-    let missing: Vec<&str> = shells
-        .iter()
-        .filter(|(_, p)| p.is_none())
-        .map(|(n, _)| *n)
-        .collect();
-    if root && missing.is_empty() {
-        return true;
-    }
-    let why = format!("root with useradd: {root}, missing shells: {missing:?}");
-    assert!(
-        !required,
-        "NAVI_REQUIRE_SHELLS=1 but the login-shell test cannot run: {why}"
-    );
-    eprintln!("skipping the login-shell sshd test ({why})");
-    false
-}
+use navi_tests::users::{can_run, find, TestUser};
 
 #[test]
 fn fish_and_tcsh_users_poll_through_the_loop_and_attach_exactly() {
@@ -49,7 +25,9 @@ fn fish_and_tcsh_users_poll_through_the_loop_and_attach_exactly() {
         ("tcsh", find(&["tcsh"])),
         ("busybox", find(&["busybox"])),
     ];
-    if !can_run(&shells) {
+    let found: Vec<(&str, Option<&Path>)> =
+        shells.iter().map(|(n, p)| (*n, p.as_deref())).collect();
+    if !can_run("login-shell sshd test", &found) {
         return;
     }
     // A row is named after its status file, so the names are file names (no `/`): what

@@ -27,7 +27,7 @@ use navi_core::statusdir::liveness::TmuxServer;
 use navi_core::{Action, ActionOutput, MarkOp, SessionSource, SourceError};
 use navi_source_ssh::{load_remotes_from_str, Env, SshSource};
 use navi_tests::sshd::{self, Sshd};
-use navi_tests::users::{can_create, find, TestUser};
+use navi_tests::users::{can_run, find, TestUser};
 
 /// What a chatty rc file prints, on stdout and on stderr.
 const GREETING: &str = "Welcome-to-the-box";
@@ -45,27 +45,6 @@ fn chatty_rc(shell: &str) -> Option<(&'static str, String)> {
         "csh" => Some((".cshrc", csh)),
         _ => None,
     }
-}
-
-/// Whether this test can run here; panics when it is required and cannot.
-fn can_run(shell: &str, path: Option<&Path>) -> bool {
-    if !sshd::sshd_or_skip() {
-        return false;
-    }
-    let root = can_create();
-    if root && path.is_some() {
-        return true;
-    }
-    let why = format!(
-        "root with useradd: {root}, {shell} found: {}",
-        path.is_some()
-    );
-    assert!(
-        std::env::var("NAVI_REQUIRE_SHELLS").as_deref() != Ok("1"),
-        "NAVI_REQUIRE_SHELLS=1 but the {shell} test cannot run: {why}"
-    );
-    eprintln!("skipping the {shell} remote-action test ({why})");
-    false
 }
 
 /// A real sshd, a remote user `p` with `shell` as login shell, a private tmux server for
@@ -272,7 +251,10 @@ fn refused(out: Result<ActionOutput, SourceError>, what: &str) -> SourceError {
 /// Every case of the module docs, through the login shell `shell_name`.
 fn check(shell_name: &str) {
     let path = find(&[shell_name]);
-    if !can_run(shell_name, path.as_deref()) {
+    if !can_run(
+        &format!("{shell_name} remote-action test"),
+        &[(shell_name, path.as_deref())],
+    ) {
         return;
     }
     let r = Remote::start(shell_name, &path.unwrap());

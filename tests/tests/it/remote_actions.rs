@@ -30,18 +30,8 @@ impl Remote {
         std::fs::create_dir_all(home.join(".claude-sessions")).unwrap();
         std::fs::create_dir_all(&tmux_dir).unwrap();
         let keys = scratch.path().join("keys");
-        std::fs::create_dir(&keys).unwrap();
-        let public = sshd::keygen(&keys.join("id_ed25519"), "");
-        let server = Sshd::start_with(
-            &[&public],
-            &format!(
-                "SetEnv HOME={} TMUX_TMPDIR={}",
-                home.display(),
-                tmux_dir.display()
-            ),
-        );
+        let server = Sshd::start_scratch(&keys, &home, &tmux_dir, "");
         let known_hosts = keys.join("known_hosts");
-        std::fs::write(&known_hosts, server.known_hosts_line() + "\n").unwrap();
         let yaml = format!(
             "remotes:\n  - name: dev\n    host: 127.0.0.1\n    port: {}\n    user: {}\n    key: {}\n    \
              known_hosts: {}\n",

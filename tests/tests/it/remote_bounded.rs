@@ -23,28 +23,7 @@ use navi_core::{Action, SessionSource, SourceError};
 use navi_source_ssh::test_support::RemoteBuilder;
 use navi_source_ssh::SshSource;
 use navi_tests::sshd::{self, Sshd};
-use navi_tests::users::{can_create, find, TestUser};
-
-/// Whether the test can run here; panics when it is required and cannot.
-fn can_run(shell: &str, path: Option<&Path>) -> bool {
-    if !sshd::sshd_or_skip() {
-        return false;
-    }
-    let root = can_create();
-    if root && path.is_some() {
-        return true;
-    }
-    let why = format!(
-        "root with useradd: {root}, {shell} found: {}",
-        path.is_some()
-    );
-    assert!(
-        std::env::var("NAVI_REQUIRE_SHELLS").as_deref() != Ok("1"),
-        "NAVI_REQUIRE_SHELLS=1 but the bounded-remote test cannot run: {why}"
-    );
-    eprintln!("skipping the bounded-remote test ({why})");
-    false
-}
+use navi_tests::users::{can_run, find, TestUser};
 
 /// A throwaway remote user with `shell` as login shell, a scratch home with a status
 /// directory, `bin` first on its `PATH`, its own `TMUX_TMPDIR`, and a real sshd.
@@ -238,13 +217,11 @@ fn endless_and_fifo_files(home: &Path, user: &str) {
 }
 
 fn bounded(polling: bool) {
-    let Some(shell) = find(&["bash"]) else {
-        assert!(can_run("bash", None));
-        return;
-    };
-    if !can_run("bash", Some(&shell)) {
+    let shell = find(&["bash"]);
+    if !can_run("bounded-remote test", &[("bash", shell.as_deref())]) {
         return;
     }
+    let Some(shell) = shell else { return };
     let w = World::start(if polling { "bp" } else { "bq" }, &shell);
     endless_and_fifo_files(&w.home, &w.user.name);
     let timeout = Duration::from_secs(4);
@@ -318,7 +295,7 @@ fn an_endless_file_and_a_hung_tmux_leave_nothing_running_push() {
 #[test]
 fn csh_new_without_a_tmux_server_ends_and_the_session_exists() {
     let shell = find(&["bsd-csh", "csh"]);
-    if !can_run("csh", shell.as_deref()) {
+    if !can_run("bounded-remote test", &[("csh", shell.as_deref())]) {
         return;
     }
     let Some(shell) = shell else { return };

@@ -38,18 +38,8 @@ impl World {
         let remote_tmpdir = scratch.path().join("remote-tmux");
         std::fs::create_dir_all(&remote_tmpdir).unwrap();
         let keys = scratch.path().join("keys");
-        std::fs::create_dir(&keys).unwrap();
-        let public = sshd::keygen(&keys.join("id_ed25519"), "");
-        let server = Sshd::start_with(
-            &[&public],
-            &format!(
-                "SetEnv HOME={} TMUX_TMPDIR={} {extra}",
-                home.display(),
-                remote_tmpdir.display()
-            ),
-        );
+        let server = Sshd::start_scratch(&keys, &home, &remote_tmpdir, extra);
         let known_hosts = keys.join("known_hosts");
-        std::fs::write(&known_hosts, server.known_hosts_line() + "\n").unwrap();
         let mut remote = RemoteBuilder::new("dev", "127.0.0.1")
             .port(server.port())
             .user(sshd::current_user())

@@ -32,17 +32,7 @@ impl World {
         std::fs::create_dir_all(&sessions).unwrap();
         std::fs::create_dir_all(&tmux_dir).unwrap();
         let keys = scratch.path().join("keys");
-        std::fs::create_dir(&keys).unwrap();
-        let public = sshd::keygen(&keys.join("id_ed25519"), "");
-        let server = Sshd::start_with(
-            &[&public],
-            &format!(
-                "SetEnv HOME={} TMUX_TMPDIR={} {extra}",
-                home.display(),
-                tmux_dir.display()
-            ),
-        );
-        std::fs::write(keys.join("known_hosts"), server.known_hosts_line() + "\n").unwrap();
+        let server = Sshd::start_scratch(&keys, &home, &tmux_dir, extra);
         World {
             scratch,
             server,

@@ -36,6 +36,15 @@ const EXIT_REFUSED: u32 = 3;
 /// runs there (`/proc` must exist to tell).
 const REMOVE: &str = include_str!("scripts/dismiss.sh");
 
+/// The removal as run: `$d` set from `$1`, `pid_gone`, then [`REMOVE`].
+fn remove_script() -> String {
+    format!(
+        "{}\n{}\n{REMOVE}",
+        set_home_path("d", 1),
+        crate::gone::PID_GONE
+    )
+}
+
 /// Dismisses `session` of the remote `remote` (see the module docs).
 pub(crate) async fn dismiss(
     pool: &Pool,
@@ -81,7 +90,7 @@ pub(crate) async fn dismiss(
         TmuxServer::Default => (String::new(), "the default tmux server".to_string()),
         TmuxServer::Socket(s) => (s.clone(), format!("the tmux server at {s}")),
     };
-    let cmd = RemoteCommand::new(&format!("{}\n{REMOVE}", set_home_path("d", 1)))
+    let cmd = RemoteCommand::new(&remove_script())
         .arg(sessions_dir)
         .arg(layout::status_rel(&name))
         .arg(layout::lock_rel(&name))

@@ -19,6 +19,9 @@ use crate::pool::Pool;
 /// pids (navi formats them: digits only).
 const BODY: &str = include_str!("scripts/gone.sh");
 
+/// `pid_gone PID`, shared with the dismiss script.
+pub(crate) const PID_GONE: &str = include_str!("scripts/pid_gone.sh");
+
 /// Which of `pids` no longer run on the remote (see the module docs); empty when that
 /// cannot be told.
 pub(crate) async fn gone_pids(
@@ -29,7 +32,12 @@ pub(crate) async fn gone_pids(
 ) -> BTreeSet<i64> {
     let nonce = crate::remote::new_nonce();
     let cmd = pids.iter().fold(
-        crate::framed::command(&nonce, sessions_dir, &TmuxServer::Default, BODY),
+        crate::framed::command(
+            &nonce,
+            sessions_dir,
+            &TmuxServer::Default,
+            &format!("{PID_GONE}\n{BODY}"),
+        ),
         |c, p| c.arg(p.to_string()),
     );
     match crate::framed::run(pool, &cmd, &nonce, b"", timeout, 64 * 1024).await {

@@ -8,11 +8,11 @@ use std::process::Command;
 
 use super::*;
 
-/// Runs [`REMOVE`] for `name` in `dir`, its server `socket` (`""`: the default one),
+/// Runs the removal ([`REMOVE`]) for `name` in `dir`, its server `socket` (`""`: the default one),
 /// with `PATH=path`; (exit status, stderr).
 fn remove(dir: &Path, name: &str, socket: &str, path: &str) -> (Option<i32>, String) {
     let n = SessionName::existing(name).unwrap();
-    let cmd = RemoteCommand::new(&format!("{}\n{REMOVE}", set_home_path("d", 1)))
+    let cmd = RemoteCommand::new(&remove_script())
         .arg(dir.to_str().unwrap())
         .arg(layout::status_rel(&n))
         .arg(layout::lock_rel(&n))

@@ -10,14 +10,9 @@ sock=$7
 t() { if [ -n "$sock" ]; then tmux -u -S "$sock" "$@"; else tmux -u "$@"; fi; }
 nl=$(printf '\n_'); nl=${nl%_}
 pid=${10}; keep=${11}
+# pid_gone: pid_gone.sh, put before this script.
 gone=
-if [ -n "$pid" ] && [ -d /proc/self ]; then
-  if [ -r "/proc/$pid/stat" ]; then
-    case $(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null) in Z*) gone=1;; esac
-  elif [ -d "/proc/$pid" ]; then :
-  else gone=1
-  fi
-fi
+[ -n "$pid" ] && pid_gone "$pid" && gone=1
 said=$(t list-sessions -F '#{session_id}' 2>&1) || [ -n "$gone" ] || {
   printf '%s did not answer (%s), so navi cannot tell whether %s still runs; nothing was removed\n' "$9" "${said%%"$nl"*}" "$8" >&2
   exit 3

@@ -1,10 +1,4 @@
-# Which of the pids "$@" no longer run (framed; see gone.rs).
-[ -d /proc/self ] || exit 0
+# Which of the pids "$@" no longer run (framed; see gone.rs). pid_gone: pid_gone.sh.
 for p do
-  if [ -r "/proc/$p/stat" ]; then
-    state=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null)
-    case $state in Z*) echo "$p";; esac
-  elif [ -d "/proc/$p" ]; then :
-  else echo "$p"
-  fi
+  pid_gone "$p" && echo "$p"
 done

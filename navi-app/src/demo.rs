@@ -6,7 +6,6 @@
 //! * `staging`: a remote that answered once and is now refused, so its rows show stale.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use navi_core::{
     Detail, DynSessionSource, Flaky, Latent, MemorySource, SessionInfo, SourceError, SourceOptions,
@@ -16,6 +15,7 @@ use navi_source_local::LocalSource;
 
 use crate::format::unix_now;
 use crate::sources::SourceSet;
+use navi_core::limits;
 
 /// The fixture sessions, timestamps moved so the newest is `newest_age` seconds before `now`.
 pub fn fixture_sessions(now: i64, newest_age: i64) -> Vec<SessionInfo> {
@@ -120,12 +120,13 @@ pub fn source_set() -> SourceSet {
         )],
     )
     .with_attach(demo_attach("staging"));
-    let remote_options = SourceOptions::new(Duration::from_secs(3), Duration::from_secs(2));
+    let remote_options =
+        SourceOptions::new(limits::DEMO_REMOTE_TIMEOUT, limits::REMOTE_POLL_INTERVAL);
     SourceSet {
         sources: vec![
             (Arc::new(local) as DynSessionSource, LocalSource::OPTIONS),
             (
-                Arc::new(Latent::new(dev, Duration::from_millis(120))),
+                Arc::new(Latent::new(dev, limits::DEMO_LATENCY)),
                 remote_options,
             ),
             (
@@ -151,6 +152,7 @@ pub fn source_set() -> SourceSet {
 mod tests {
     use super::*;
     use navi_core::SourceState;
+    use std::time::Duration;
 
     #[test]
     fn fixtures_are_shifted_to_recent() {

@@ -4,9 +4,9 @@
 //! signal) becomes one [`AppEvent`], handled in one `match` in [`crate::tui::run_loop`].
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::time::Duration;
 
 use crossterm::event::Event;
+use navi_core::limits::{INPUT_PAUSE, INPUT_POLL};
 use navi_core::Snapshot;
 use tokio::sync::mpsc;
 
@@ -72,9 +72,6 @@ pub struct InputReader {
     shared: Arc<Shared>,
 }
 
-/// How long the reader waits for input before it looks at its instructions again.
-const POLL: Duration = Duration::from_millis(50);
-
 impl InputReader {
     /// Starts the reader thread.
     pub fn spawn(tx: mpsc::Sender<Event>) -> std::io::Result<InputReader> {
@@ -106,7 +103,7 @@ impl InputReader {
             st.want = Want::Pause;
         }
         self.shared.changed.notify_all();
-        let deadline = std::time::Instant::now() + Duration::from_secs(1);
+        let deadline = std::time::Instant::now() + INPUT_PAUSE;
         while !st.parked {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             if left.is_zero() {
@@ -154,7 +151,7 @@ fn read_loop(shared: &Shared, tx: &mpsc::Sender<Event>) {
             }
             st.parked = false;
         }
-        match crossterm::event::poll(POLL) {
+        match crossterm::event::poll(INPUT_POLL) {
             Ok(false) => {}
             Ok(true) => match crossterm::event::read() {
                 Ok(ev) => {

@@ -30,7 +30,6 @@ mod tui;
 mod ui;
 
 use std::io;
-use std::time::Duration;
 
 use anyhow::Context as _;
 
@@ -111,7 +110,7 @@ fn on_runtime(task: impl std::future::Future<Output = anyhow::Result<()>>) -> an
         .context("cannot start the async runtime")?;
     let result = runtime.block_on(task);
     // Do not wait for a poll that is still stuck in a blocking read.
-    runtime.shutdown_timeout(Duration::from_millis(200));
+    runtime.shutdown_timeout(navi_core::limits::SHUTDOWN_GRACE);
     result
 }
 

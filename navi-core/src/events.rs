@@ -40,7 +40,7 @@ impl Default for Triggers {
         Triggers {
             statuses: [Status::Permission, Status::Waiting].into_iter().collect(),
             remotes: false,
-            per_session: Duration::from_secs(10),
+            per_session: crate::limits::NOTIFY_PER_SESSION,
         }
     }
 }
@@ -225,12 +225,7 @@ fn clean(s: &str) -> String {
 
 type Key = (Option<String>, String);
 
-/// How long the first event of a notification waits for others to join it. Sessions that
-/// change at the same moment reach navi a little apart: each machine's poll or push
-/// arrives on its own (a few hundred milliseconds between remotes), the local directory's
-/// watch fires per file. Long enough that two machines' changes 200 ms apart are one
-/// notification; short enough that the bell still comes with the moment.
-pub const COALESCE: Duration = Duration::from_millis(750);
+pub use crate::limits::NOTIFY_COALESCE as COALESCE;
 
 /// Follows the snapshots' statuses and turns changes into [`Notice`]s.
 #[derive(Debug, Default)]

@@ -21,9 +21,11 @@
 
 mod action;
 mod aggregate;
+mod deadline;
 mod error;
 pub mod events;
 pub mod fixtures;
+pub mod limits;
 mod marks;
 mod memory;
 mod model;
@@ -44,6 +46,7 @@ pub use aggregate::{
     attach_command, Aggregator, AggregatorHandle, Snapshot, SourceHealth, SourceOptions,
     SourceState,
 };
+pub use deadline::{Deadline, Elapsed};
 pub use error::{format_duration, Cause, Detail, Result, SourceError};
 pub use marks::{
     check_note, check_ops, check_tag, describe_marks, marks_file_name, normalize_tag, now_seconds,
@@ -62,4 +65,4 @@ pub use source::{
 };
 pub use statusdir::liveness::Liveness;
 pub use statusdir::{NameError, SessionName};
-pub use wrap::{bounded_poll, poll_deadline, Bounded, Flaky, Latent};
+pub use wrap::{bounded_act, bounded_poll, Bounded, Flaky, Latent};

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::{Action, ActionOutput, Capabilities, SessionInfo, SourceError};
+use crate::{Action, ActionOutput, Capabilities, Deadline, SessionInfo, SourceError};
 
 /// A file (or remote entry) a source could not read. It costs only itself: the rest of the
 /// poll is kept.
@@ -204,9 +204,11 @@ pub const EXIT_NO_SUCH_SESSION: i32 = 113;
 ///   entries it had to skip and its own latency measurement. It may take as long as it
 ///   needs: the one owner of a poll's time is [`Bounded`](crate::Bounded) (the aggregator
 ///   wraps every source in it), which cancels the poll (drops the future) when the time
-///   is up, so a poll must be cancel-safe. A source that wants to report a more precise
-///   error before that reads the same deadline with [`poll_deadline`](crate::poll_deadline).
-///   Bad entries cost only themselves.
+///   is up, so a poll must be cancel-safe. The deadline is passed in:
+///   [`poll_within`](SessionSource::poll_within) receives it, so a source can report a
+///   more precise error at that instant. Bad entries cost only themselves.
+/// * [`act_within`](SessionSource::act_within) runs an action by its deadline, enforced
+///   the same way by [`bounded_act`](crate::bounded_act).
 /// * An empty result is a healthy, empty source. An `Err` marks the source unavailable
 ///   with that reason; the aggregator keeps the last good sessions, marked stale.
 /// * [`attach`](SessionSource::attach) returns the command that attaches to exactly one of
@@ -276,6 +278,17 @@ pub trait SessionSource: Send + Sync + Debug {
         self.poll_report().await.map(|r| r.sessions)
     }
 
+    /// [`poll_report`](SessionSource::poll_report) as part of an operation that must end
+    /// by `deadline` (the aggregator's bounded poll). A source whose poll has steps of its
+    /// own (connect, wait for an answer) overrides this to give up a step at the deadline
+    /// with a precise error ("waiting for the poll's answer from dev") before the bound
+    /// cancels what is still running. The default ignores the deadline: the bound
+    /// ([`bounded_poll`](crate::bounded_poll)) enforces it anyway.
+    async fn poll_within(&self, deadline: Deadline) -> Result<PollReport, SourceError> {
+        let _ = deadline;
+        self.poll_report().await
+    }
+
     /// The command that attaches to `session` in the current terminal.
     fn attach(
         &self,
@@ -309,22 +322,49 @@ pub trait SessionSource: Send + Sync + Debug {
             format!("this source cannot {}", action.name()).into(),
         ))
     }
+
+    /// [`act`](SessionSource::act), to be finished by `deadline`: a source with remote or
+    /// blocking steps overrides this to stop them in time. The default ignores the
+    /// deadline: the bound ([`bounded_act`](crate::bounded_act)) enforces it anyway.
+    async fn act_within(
+        &self,
+        session: &str,
+        action: &Action,
+        deadline: Deadline,
+    ) -> Result<ActionOutput, SourceError> {
+        let _ = deadline;
+        self.act(session, action).await
+    }
+}
+
+/// Polls `source` with `deadline` when there is one, plainly otherwise: what a wrapper
+/// passes on.
+pub(crate) async fn poll_inner<S: SessionSource + ?Sized>(
+    source: &S,
+    deadline: Option<Deadline>,
+) -> Result<PollReport, SourceError> {
+    match deadline {
+        Some(d) => source.poll_within(d).await,
+        None => source.poll_report().await,
+    }
 }
 
 /// A shared, type-erased source.
 pub type DynSessionSource = Arc<dyn SessionSource>;
 
 /// Implements [`SessionSource`] for a type that wraps another source, forwarding every
-/// method to `$inner` except `poll_report` when a body is given. It carries
+/// method to `$inner`; with `poll = |deadline| body`, the two polls run `body` instead,
+/// `deadline` being `Some` for [`poll_within`](SessionSource::poll_within) and `None` for
+/// [`poll_report`](SessionSource::poll_report). It carries
 /// `#[deny(clippy::missing_trait_methods)]`: a method added to the trait fails the lint
 /// until every wrapper forwards it.
 macro_rules! forward_source {
     (impl[$($g:tt)*] $ty:ty, |$me:ident| $inner:expr) => {
-        forward_source!(impl[$($g)*] $ty, |$me| $inner, poll_report = {
-            $inner.poll_report().await
+        forward_source!(impl[$($g)*] $ty, |$me| $inner, poll = |deadline| {
+            $crate::source::poll_inner(&$inner, deadline).await
         });
     };
-    (impl[$($g:tt)*] $ty:ty, |$me:ident| $inner:expr, poll_report = $poll:block) => {
+    (impl[$($g:tt)*] $ty:ty, |$me:ident| $inner:expr, poll = |$d:ident| $poll:block) => {
         #[async_trait::async_trait]
         #[deny(clippy::missing_trait_methods)]
         impl<$($g)*> $crate::SessionSource for $ty {
@@ -333,11 +373,18 @@ macro_rules! forward_source {
                 $inner.label()
             }
             async fn poll_report(&self) -> Result<$crate::PollReport, $crate::SourceError> {
-                let $me = self;
+                let ($me, $d) = (self, None::<$crate::Deadline>);
                 $poll
             }
             async fn poll(&self) -> Result<Vec<$crate::SessionInfo>, $crate::SourceError> {
                 self.poll_report().await.map(|r| r.sessions)
+            }
+            async fn poll_within(
+                &self,
+                deadline: $crate::Deadline,
+            ) -> Result<$crate::PollReport, $crate::SourceError> {
+                let ($me, $d) = (self, Some(deadline));
+                $poll
             }
             fn attach(
                 &self,
@@ -366,6 +413,15 @@ macro_rules! forward_source {
             ) -> Result<$crate::ActionOutput, $crate::SourceError> {
                 let $me = self;
                 $inner.act(session, action).await
+            }
+            async fn act_within(
+                &self,
+                session: &str,
+                action: &$crate::Action,
+                deadline: $crate::Deadline,
+            ) -> Result<$crate::ActionOutput, $crate::SourceError> {
+                let $me = self;
+                $inner.act_within(session, action, deadline).await
             }
         }
     };

@@ -238,7 +238,9 @@ const CHANGE_BOUND: Duration = Duration::from_secs(20);
 ///    shows the new session.
 async fn check_wait_change<F: ConformanceFixture>(fixture: &F, source: &DynSessionSource) {
     for _ in 0..3 {
-        let _ = tokio::time::timeout(Duration::from_millis(20), source.wait_change()).await;
+        let _ = crate::Deadline::after(Duration::from_millis(20))
+            .run(source.wait_change())
+            .await;
     }
     let body =
         br#"{"tmux_session":"later","status":"waiting","message":"","cwd":"/tmp","timestamp":9}"#;
@@ -250,7 +252,7 @@ async fn check_wait_change<F: ConformanceFixture>(fixture: &F, source: &DynSessi
         tokio::task::yield_now().await;
         fixture.write("later.json", body).await
     };
-    let (woke, wrote) = tokio::join!(tokio::time::timeout(CHANGE_BOUND, waiting), write);
+    let (woke, wrote) = tokio::join!(crate::Deadline::after(CHANGE_BOUND).run(waiting), write);
     if !wrote {
         return;
     }

@@ -1,50 +1,50 @@
-//! Stackable wrapper sources: [`Bounded`] (the one owner of a poll's time), and
+//! Stackable wrapper sources: [`Bounded`] (the one owner of a poll's and an action's time), and
 //! [`Latent`] / [`Flaky`] that simulate a slow or vanishing remote for `--demo` and tests.
 //!
-//! Every wrapper is implemented through the crate's one forwarding macro, which denies
-//! `clippy::missing_trait_methods`: a method added to [`SessionSource`] cannot be
+//! Every wrapper denies `clippy::missing_trait_methods` (`Latent` and `Flaky` through
+//! the crate's one forwarding macro): a method added to [`SessionSource`] cannot be
 //! silently dropped (`retry_now` reaches the wrapped source, for instance).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use tokio::time::Instant;
+use crate::source::{forward_source, poll_inner, PollReport, SessionSource};
+use crate::{limits, Action, ActionOutput, Deadline, SourceError};
 
-use crate::source::{forward_source, PollReport, SessionSource};
-use crate::{Detail, SourceError};
-
-tokio::task_local! {
-    static DEADLINE: Instant;
-}
-
-/// The deadline of the poll running in this task, set by [`Bounded`] (and so by the
-/// aggregator). A source may use it to give up a step early with a precise error
-/// ("waiting for the poll's answer from dev"): its own timer at this instant fires
-/// before the bound's, which only cancels what is still running. `None` outside a bounded
-/// poll.
-pub fn poll_deadline() -> Option<Instant> {
-    DEADLINE.try_with(|d| *d).ok()
-}
-
-/// Polls `source` under `timeout`: the one place a poll's time is bounded. The poll's
-/// deadline is visible to the source through [`poll_deadline`]; when it passes, the poll
-/// is dropped (sources are cancel-safe) and the answer is a `timeout` error.
+/// Polls `source` by `deadline`: the one place a poll's time is bounded. The source
+/// receives the deadline ([`SessionSource::poll_within`]); when it passes, the poll is
+/// dropped (sources are cancel-safe) and the answer is a `timeout` error. A `Duration`
+/// is a deadline that far from now.
 pub async fn bounded_poll<S: SessionSource + ?Sized>(
     source: &S,
-    timeout: Duration,
+    deadline: impl Into<Deadline>,
 ) -> Result<PollReport, SourceError> {
-    let deadline = Instant::now() + timeout;
-    let poll = DEADLINE.scope(deadline, source.poll_report());
-    match tokio::time::timeout_at(deadline, poll).await {
-        Ok(r) => r,
-        Err(_) => Err(SourceError::timeout_while(
-            timeout,
-            Detail::new("waiting for the poll to finish"),
-        )),
-    }
+    let deadline = deadline.into();
+    deadline
+        .bound(
+            source.poll_within(deadline),
+            "waiting for the poll to finish",
+        )
+        .await
 }
 
-/// A source whose every poll is bounded by `timeout` ([`bounded_poll`]).
+/// Runs `action` on `session` of `source` by `deadline`: the one place an action's time
+/// is bounded, for every source (the local one's tmux commands included).
+pub async fn bounded_act<S: SessionSource + ?Sized>(
+    source: &S,
+    session: &str,
+    action: &Action,
+    deadline: impl Into<Deadline>,
+) -> Result<ActionOutput, SourceError> {
+    let deadline = deadline.into();
+    let waiting_for = format!("waiting for {} of {session} to finish", action.name());
+    deadline
+        .bound(source.act_within(session, action, deadline), &waiting_for)
+        .await
+}
+
+/// A source whose every poll is bounded by `timeout` ([`bounded_poll`]) and every action
+/// by [`limits::ACTION`] ([`bounded_act`]), or by a sooner deadline it is given.
 #[derive(Debug)]
 pub struct Bounded<S> {
     inner: S,
@@ -58,9 +58,55 @@ impl<S> Bounded<S> {
     }
 }
 
-forward_source!(impl[S: SessionSource] Bounded<S>, |me| me.inner, poll_report = {
-    bounded_poll(&me.inner, me.timeout).await
-});
+#[async_trait::async_trait]
+#[deny(clippy::missing_trait_methods)]
+impl<S: SessionSource> SessionSource for Bounded<S> {
+    fn label(&self) -> Option<&str> {
+        self.inner.label()
+    }
+    async fn poll_report(&self) -> Result<PollReport, SourceError> {
+        bounded_poll(&self.inner, Deadline::after(self.timeout)).await
+    }
+    async fn poll(&self) -> Result<Vec<crate::SessionInfo>, SourceError> {
+        self.poll_report().await.map(|r| r.sessions)
+    }
+    async fn poll_within(&self, deadline: Deadline) -> Result<PollReport, SourceError> {
+        bounded_poll(&self.inner, deadline.sooner(self.timeout)).await
+    }
+    fn attach(
+        &self,
+        session: &crate::SessionInfo,
+        ctx: &crate::AttachContext,
+    ) -> Result<crate::AttachCommand, SourceError> {
+        self.inner.attach(session, ctx)
+    }
+    fn retry_now(&self) {
+        self.inner.retry_now()
+    }
+    async fn wait_change(&self) {
+        self.inner.wait_change().await
+    }
+    fn supports(&self) -> crate::Capabilities {
+        self.inner.supports()
+    }
+    async fn act(&self, session: &str, action: &Action) -> Result<ActionOutput, SourceError> {
+        bounded_act(
+            &self.inner,
+            session,
+            action,
+            Deadline::after(limits::ACTION),
+        )
+        .await
+    }
+    async fn act_within(
+        &self,
+        session: &str,
+        action: &Action,
+        deadline: Deadline,
+    ) -> Result<ActionOutput, SourceError> {
+        bounded_act(&self.inner, session, action, deadline).await
+    }
+}
 
 /// A source that answers like the wrapped one, `latency` later, and reports that latency.
 #[derive(Debug)]
@@ -76,9 +122,9 @@ impl<S> Latent<S> {
     }
 }
 
-forward_source!(impl[S: SessionSource] Latent<S>, |me| me.inner, poll_report = {
+forward_source!(impl[S: SessionSource] Latent<S>, |me| me.inner, poll = |deadline| {
     tokio::time::sleep(me.latency).await;
-    let mut report = me.inner.poll_report().await?;
+    let mut report = poll_inner(&me.inner, deadline).await?;
     report.latency = Some(me.latency);
     Ok(report)
 });
@@ -105,9 +151,9 @@ impl<S> Flaky<S> {
     }
 }
 
-forward_source!(impl[S: SessionSource] Flaky<S>, |me| me.inner, poll_report = {
+forward_source!(impl[S: SessionSource] Flaky<S>, |me| me.inner, poll = |deadline| {
     if me.polls.fetch_add(1, Ordering::SeqCst) < me.good_polls {
-        me.inner.poll_report().await
+        poll_inner(&me.inner, deadline).await
     } else {
         Err(me.error.clone())
     }
@@ -118,15 +164,21 @@ mod tests {
     use super::*;
     use crate::testing::{session, MockSource};
     use crate::{AttachContext, MemorySource};
+    use tokio::time::Instant;
 
     #[tokio::test(start_paused = true)]
-    async fn bounded_cancels_a_hung_poll_and_exposes_its_deadline() {
+    async fn bounded_cancels_a_hung_poll_at_the_sooner_deadline() {
         let hung = Bounded::new(MockSource::hanging(Some("dev")), Duration::from_secs(3));
         let started = Instant::now();
         let err = hung.poll_report().await.err();
         assert_eq!(err.as_ref().map(SourceError::kind), Some("timeout"));
         assert_eq!(started.elapsed(), Duration::from_secs(3));
-        assert_eq!(poll_deadline(), None);
+        let started = Instant::now();
+        let err = hung
+            .poll_within(Deadline::after(Duration::from_secs(1)))
+            .await;
+        assert_eq!(err.err().map(|e| e.kind()), Some("timeout"));
+        assert_eq!(started.elapsed(), Duration::from_secs(1));
     }
 
     #[derive(Debug)]
@@ -138,9 +190,11 @@ mod tests {
             None
         }
         async fn poll_report(&self) -> Result<PollReport, SourceError> {
-            let d = poll_deadline().ok_or_else(|| SourceError::Other("no deadline".into()))?;
+            Err(SourceError::Other("no deadline".into()))
+        }
+        async fn poll_within(&self, d: Deadline) -> Result<PollReport, SourceError> {
             // A source's own timer at the deadline wins over the bound's.
-            tokio::time::sleep_until(d).await;
+            tokio::time::sleep_until(d.instant()).await;
             Err(SourceError::Remote("precise".into()))
         }
         fn attach(
@@ -154,7 +208,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_source_timer_at_the_deadline_reports_its_own_error() {
-        let e = bounded_poll(&SeesDeadline, Duration::from_secs(2))
+        let e = bounded_poll(&SeesDeadline, Deadline::after(Duration::from_secs(2)))
             .await
             .err();
         assert_eq!(

@@ -9,21 +9,13 @@ use std::time::Duration;
 
 use crate::process::output_within;
 
+use navi_core::limits::{NEW_SETTLE, TMUX_COMMAND};
 use navi_core::statusdir::layout;
 use navi_core::statusdir::liveness::{self, ServerAnswer, TmuxServer, TmuxView};
 use navi_core::{
     tmux_arg, Action, ActionOutput, Follow, Liveness, PollReport, SessionInfo, SessionName,
     SourceError,
 };
-
-/// The longest one tmux command may take before it is killed: tmux answers in
-/// milliseconds; a server that hangs (stopped, swapped out, a wedged upgrade) must not hold
-/// a poll or an action forever.
-pub(crate) const TMUX_LIMIT: Duration = Duration::from_secs(5);
-
-/// How long `new` waits before checking that the session's command still runs: a
-/// command that exits at once (no `claude` on `PATH`, a typo) has exited by then.
-const NEW_SETTLE: Duration = Duration::from_millis(300);
 
 /// How tmux is run: `tmux` and any global options (`-S socket` in tests).
 #[derive(Debug, Clone)]
@@ -40,13 +32,13 @@ impl Default for Tmux {
 }
 
 impl Tmux {
-    /// Runs `tmux ARGS` (at most [`TMUX_LIMIT`]); `Err` is what tmux said (or why it
+    /// Runs `tmux ARGS` (at most [`TMUX_COMMAND`]); `Err` is what tmux said (or why it
     /// could not run).
     fn run(&self, args: &[&str]) -> Result<String, String> {
         let (program, globals) = self.argv.split_first().ok_or("no tmux command")?;
         let mut cmd = Command::new(program);
         cmd.args(globals).args(args);
-        let out = output_within(cmd, TMUX_LIMIT).map_err(|e| match e.kind() {
+        let out = output_within(cmd, TMUX_COMMAND).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => {
                 "tmux: not found (is tmux installed and on PATH?)".into()
             }
@@ -148,7 +140,7 @@ fn process_gone(pid: i64) -> bool {
     }
     let mut ps = Command::new("ps");
     ps.args(["-p", &pid.to_string()]);
-    match output_within(ps, TMUX_LIMIT) {
+    match output_within(ps, TMUX_COMMAND) {
         // POSIX `ps -p` lists the header only and exits 1 for no such process.
         Ok(out) => !out.status.success() && out.stderr.is_empty(),
         Err(_) => false,

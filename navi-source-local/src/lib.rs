@@ -21,12 +21,12 @@ mod watch;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use navi_core::{
-    Action, ActionOutput, AttachCommand, AttachContext, Capabilities, Detail, PollReport,
-    SessionInfo, SessionSource, SkippedFile, SourceError, SourceOptions, MAX_STATUS_FILE_BYTES,
+    limits, Action, ActionOutput, AttachCommand, AttachContext, Capabilities, Deadline, Detail,
+    PollReport, SessionInfo, SessionSource, SkippedFile, SourceError, SourceOptions,
+    MAX_STATUS_FILE_BYTES,
 };
 
 /// Sessions of this machine, read from a status directory.
@@ -89,8 +89,7 @@ impl LocalSource {
     /// How the aggregator polls the local directory: 2 s timeout; every 5 s as a safety
     /// net, since [`wait_change`](SessionSource::wait_change) asks for a poll as soon as
     /// the watched directory changes (or every 500 ms when it cannot be watched).
-    pub const OPTIONS: SourceOptions =
-        SourceOptions::new(Duration::from_secs(2), watch::WATCH_INTERVAL);
+    pub const OPTIONS: SourceOptions = SourceOptions::new(limits::LOCAL_POLL, limits::WATCHED_POLL);
 }
 
 /// Reads every `*.json` in `dir` (blocking).
@@ -302,15 +301,31 @@ impl SessionSource for LocalSource {
 
     /// tmux by argv; status files under the lock `navi hook` takes.
     async fn act(&self, session: &str, action: &Action) -> Result<ActionOutput, SourceError> {
+        self.act_within(session, action, Deadline::after(limits::ACTION))
+            .await
+    }
+
+    /// On the blocking pool, by `deadline`: each tmux command is also stopped at
+    /// [`limits::TMUX_COMMAND`], so the worker ends soon after a deadline it missed.
+    async fn act_within(
+        &self,
+        session: &str,
+        action: &Action,
+        deadline: Deadline,
+    ) -> Result<ActionOutput, SourceError> {
         let (tmux, dir, name, action) = (
             self.tmux.clone(),
             self.dir.clone(),
             session.to_string(),
             action.clone(),
         );
-        tokio::task::spawn_blocking(move || actions::act(&tmux, &dir, &name, &action))
+        let waiting_for = format!("waiting for {} of {session} to finish", action.name());
+        deadline
+            .run_blocking(
+                move |_left| actions::act(&tmux, &dir, &name, &action),
+                &waiting_for,
+            )
             .await
-            .map_err(|e| SourceError::Other(Detail::new("the action failed").caused_by(e)))?
     }
 }
 

@@ -3,11 +3,9 @@
 //! open, as git's fsmonitor daemons and wrapper scripts do, must not stall the reader),
 //! in its own process group, and past the deadline the whole group is killed.
 
+use navi_core::limits::PROCESS_READ_GRACE;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
-
-/// How long the output is waited for at least, even past the deadline.
-const READ_GRACE: Duration = Duration::from_millis(50);
 
 /// The most of one output stream kept (tmux and git answers are a few KB).
 const MAX_OUTPUT: u64 = 4 * 1024 * 1024;
@@ -75,7 +73,7 @@ pub fn finish_within(mut child: Child, deadline: Instant) -> std::io::Result<Out
 #[cfg(unix)]
 fn read_both(child: &mut Child, deadline: Instant) -> std::io::Result<(Vec<u8>, Vec<u8>)> {
     use rustix::event::{poll, PollFd, PollFlags};
-    let grace_until = Instant::now() + READ_GRACE;
+    let grace_until = Instant::now() + PROCESS_READ_GRACE;
     let mut out = child.stdout.take();
     let mut err = child.stderr.take();
     let (mut out_bytes, mut err_bytes) = (Vec::new(), Vec::new());

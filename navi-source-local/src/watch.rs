@@ -29,37 +29,29 @@
 //!   before the read means nothing written in between is missed.
 //! * When no watcher can be set up (the inotify limits are reached, a file system without
 //!   events), it says so once (`tracing::warn!`), reports the mode `poll`, and
-//!   [`wait`](DirWatch::wait) becomes a [`POLL_INTERVAL`] timer: the polls come as often as
-//!   before watching existed. It tries again every [`RETRY_AFTER`].
-//! * While watching, the source's own interval ([`WATCH_INTERVAL`]) is only a safety net:
+//!   [`wait`](DirWatch::wait) becomes a [`UNWATCHED_POLL`] timer: the polls come as often as
+//!   before watching existed. It tries again every [`WATCH_RETRY`].
+//! * While watching, the source's own interval ([`WATCHED_POLL`](navi_core::limits::WATCHED_POLL)) is only a safety net:
 //!   it also refreshes the tmux session list, which no file event reveals.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use notify::{Event, EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 use tokio::sync::Notify;
 
 use crate::marks::marks_dir;
-
-/// How often the directory is polled when it cannot be watched.
-pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
-/// How often the directory is polled while it is watched (the safety net).
-pub const WATCH_INTERVAL: Duration = Duration::from_secs(5);
-/// How long a wake-up waits for the rest of a burst of events.
-pub const COALESCE: Duration = Duration::from_millis(15);
-/// How long after a failed set-up the next one is tried.
-pub const RETRY_AFTER: Duration = Duration::from_secs(30);
+use navi_core::limits::{UNWATCHED_POLL, WATCH_COALESCE, WATCH_RETRY};
 
 /// How the source gets its data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     /// The directory is watched; the interval is a safety net.
     Watch,
-    /// No watch could be set up: the directory is polled every [`POLL_INTERVAL`].
+    /// No watch could be set up: the directory is polled every [`UNWATCHED_POLL`].
     Poll,
 }
 
@@ -165,7 +157,7 @@ impl DirWatch {
             st.mode = Some(Mode::Poll);
             return Mode::Poll;
         }
-        if st.failed_at.is_some_and(|t| t.elapsed() < RETRY_AFTER) {
+        if st.failed_at.is_some_and(|t| t.elapsed() < WATCH_RETRY) {
             return Mode::Poll;
         }
         let targets = targets(&self.dir);
@@ -189,7 +181,7 @@ impl DirWatch {
                         dir = %self.dir.display(),
                         error = %e,
                         "cannot watch the status directory; polling it every {} ms",
-                        POLL_INTERVAL.as_millis()
+                        UNWATCHED_POLL.as_millis()
                     );
                 }
                 st.targets.clear();
@@ -223,7 +215,7 @@ impl DirWatch {
         self.lock().mode
     }
 
-    /// Resolves after a relevant change (a burst counts once), or after [`POLL_INTERVAL`]
+    /// Resolves after a relevant change (a burst counts once), or after [`UNWATCHED_POLL`]
     /// when the directory is not watched. Cancel-safe: a change is consumed only when this
     /// completes.
     pub async fn wait(&self) {
@@ -232,11 +224,11 @@ impl DirWatch {
             None => self.ensure(),
         };
         if mode == Mode::Poll {
-            tokio::time::sleep(POLL_INTERVAL).await;
+            tokio::time::sleep(UNWATCHED_POLL).await;
             return;
         }
         self.signal.raised().await;
-        tokio::time::sleep(COALESCE).await;
+        tokio::time::sleep(WATCH_COALESCE).await;
         self.signal.pending.store(false, Ordering::SeqCst);
     }
 }

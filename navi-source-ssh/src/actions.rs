@@ -13,11 +13,9 @@
 //! be asked says why instead), and `new` looks again a moment after creating the session,
 //! so a command that exits at once is reported with its exit status and last output.
 
-use std::time::Duration;
-
 use navi_core::statusdir::layout;
 use navi_core::statusdir::liveness::{unreachable_reason, TmuxServer};
-use navi_core::{tmux_arg, Action, ActionOutput, SessionName, SourceError};
+use navi_core::{tmux_arg, Action, ActionOutput, Deadline, SessionName, SourceError};
 
 use crate::framed::{
     self, Framed, EXIT_ENDED, EXIT_NO_SESSION, EXIT_NO_STATUS, EXIT_NO_TMUX, EXIT_REFUSED,
@@ -47,8 +45,6 @@ const RENAME_UNDO: &str = include_str!("scripts/action_rename_undo.sh");
 /// A new session (framed; after the line setting `$w`): operands in [`new_session`].
 const NEW_SESSION: &str = include_str!("scripts/action_new_session.sh");
 
-/// An action's time on the remote.
-pub(crate) const ACTION_TIMEOUT: Duration = Duration::from_secs(20);
 /// The most a preview may print (a pane is a few KB).
 const MAX_PREVIEW: usize = 1024 * 1024;
 /// The most of a status file `rename` reads back (a status file is capped far below).
@@ -62,6 +58,8 @@ pub(crate) struct On<'a> {
     pub(crate) remote: &'a str,
     pub(crate) sessions_dir: &'a str,
     pub(crate) server: &'a TmuxServer,
+    /// When the action must be done by.
+    pub(crate) deadline: Deadline,
 }
 
 /// A refusal of what the user asked (a name that is not one, a session that is not
@@ -124,9 +122,16 @@ impl On<'_> {
             framed::command(&nonce, self.sessions_dir, self.server, body),
             |c, a| c.arg(a),
         );
-        framed::run(self.pool, &cmd, &nonce, stdin, ACTION_TIMEOUT, max)
-            .await
-            .map_err(|e| e.on_source(self.remote))
+        framed::run(
+            self.pool,
+            &cmd,
+            &nonce,
+            stdin,
+            self.deadline.remaining(),
+            max,
+        )
+        .await
+        .map_err(|e| e.on_source(self.remote))
     }
 
     /// Like [`run_framed`](Self::run_framed), and any exit status but 0 is an error about `what`
@@ -185,7 +190,11 @@ impl On<'_> {
 /// loop cannot run.
 async fn preview(on: &On<'_>, name: &SessionName) -> Result<ActionOutput, SourceError> {
     let what = format!("preview {name}");
-    let text = match on.pool.preview(on.server, name, ACTION_TIMEOUT).await {
+    let text = match on
+        .pool
+        .preview(on.server, name, on.deadline.remaining())
+        .await
+    {
         Ok(PaneAnswer::Text(text)) => text,
         Ok(PaneAnswer::Failed { status, said }) => {
             let said = match said.is_empty() {

@@ -57,7 +57,7 @@ pub(crate) async fn dismiss(
     let name = SessionName::existing(session).map_err(|e| refused(format!("on {remote}: {e}")))?;
     // A fresh snapshot: the push loop scans (tmux included) before it is read.
     pool.settle().await;
-    let mut report = pool.poll().await?;
+    let mut report = pool.poll(navi_core::Deadline::after(TIMEOUT)).await?;
     if let Some(view) = report.tmux.as_ref() {
         let pids = view.pids_to_check(&report.sessions);
         if !pids.is_empty() {

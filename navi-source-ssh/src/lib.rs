@@ -118,8 +118,8 @@ use std::sync::Mutex as StdMutex;
 use async_trait::async_trait;
 use navi_core::statusdir::liveness::TmuxServer;
 use navi_core::{
-    Action, ActionOutput, AttachCommand, AttachContext, Capabilities, PollReport, SessionInfo,
-    SessionSource, SourceError,
+    limits, Action, ActionOutput, AttachCommand, AttachContext, Capabilities, Deadline, PollReport,
+    SessionInfo, SessionSource, SourceError,
 };
 
 pub use attach::attach_argv;
@@ -176,7 +176,7 @@ impl SshSource {
             return Ok(server);
         }
         self.pool.settle().await;
-        let report = self.pool.poll().await?;
+        let report = self.pool.poll(Deadline::after(self.remote.timeout)).await?;
         self.remember_servers(&report);
         Ok(self.recorded_server(name).unwrap_or(TmuxServer::Default))
     }
@@ -273,12 +273,24 @@ impl SshSource {
         session: &str,
         action: &Action,
     ) -> Result<ActionOutput, SourceError> {
+        self.act_on_by(server, session, action, Deadline::after(limits::ACTION))
+            .await
+    }
+
+    async fn act_on_by(
+        &self,
+        server: &TmuxServer,
+        session: &str,
+        action: &Action,
+        deadline: Deadline,
+    ) -> Result<ActionOutput, SourceError> {
         let r = &self.remote;
         let on = actions::On {
             pool: &self.pool,
             remote: &r.name,
             sessions_dir: &r.sessions_dir,
             server,
+            deadline,
         };
         let out = actions::act(&on, session, action).await;
         // The push loop shows the action's effect (a new or ended tmux session) before
@@ -304,7 +316,13 @@ impl SessionSource for SshSource {
     /// rename made in tmux left behind follow the session to its new name (see
     /// `follow`; a failure there is logged, never the poll's).
     async fn poll_report(&self) -> Result<PollReport, SourceError> {
-        let mut report = self.pool.poll().await?;
+        self.poll_within(Deadline::after(self.remote.timeout)).await
+    }
+
+    /// [`poll_report`](SessionSource::poll_report), each step giving up at `deadline` with
+    /// its own error ("waiting for the poll's answer from dev").
+    async fn poll_within(&self, deadline: Deadline) -> Result<PollReport, SourceError> {
+        let mut report = self.pool.poll(deadline).await?;
         self.check_gone_servers(&mut report).await;
         let follows = report.decide_liveness();
         if !follows.is_empty() {
@@ -351,13 +369,24 @@ impl SessionSource for SshSource {
 
     /// Over the pooled connection, one login-shell-neutral command per step.
     async fn act(&self, session: &str, action: &Action) -> Result<ActionOutput, SourceError> {
+        self.act_within(session, action, Deadline::after(limits::ACTION))
+            .await
+    }
+
+    /// Every remote step of the action waits until `deadline` at most.
+    async fn act_within(
+        &self,
+        session: &str,
+        action: &Action,
+        deadline: Deadline,
+    ) -> Result<ActionOutput, SourceError> {
         // The session's own server (its file's `tmux.socket`); `new` goes where a plain
         // `tmux` reaches.
         let server = match action {
             Action::New { .. } => TmuxServer::Default,
             _ => self.server_of(session).await?,
         };
-        self.act_on(&server, session, action).await
+        self.act_on_by(&server, session, action, deadline).await
     }
 }
 

@@ -4,16 +4,12 @@
 //! loop runs it in the background and hands the result back to
 //! [`App::on_act_result`].
 
-use std::time::Duration;
-
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use navi_core::{Action, ActionOutput, DynSessionSource, SourceError};
 use tokio::time::Instant;
 
 use super::{session_label, App, Effect, Level};
-
-/// How often a visible preview is refreshed.
-pub const PREVIEW_EVERY: Duration = Duration::from_secs(1);
+pub use navi_core::limits::PREVIEW_EVERY;
 
 /// An action for the event loop to run in the background.
 #[derive(Debug, Clone)]

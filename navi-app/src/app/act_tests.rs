@@ -267,13 +267,13 @@ async fn rows_of_ended_sessions_are_dismissed_after_the_grace_unless_kept() {
         app.ended.keep = keep;
         app.on_snapshot(snap.clone());
         assert_eq!(app.tidy_ended(), Effect::None, "not before the grace");
-        tokio::time::advance(ended::ENDED_GRACE).await;
+        tokio::time::advance(navi_core::limits::ENDED_GRACE).await;
         app.on_snapshot(snap.clone());
         match (keep, app.tidy_ended()) {
             (false, Effect::Act(req)) => {
                 assert_eq!((req.session.as_str(), &req.action), ("gone", &Action::Tidy));
                 assert_eq!(app.tidy_ended(), Effect::None, "asked once");
-                tokio::time::advance(ended::ENDED_GRACE * 10).await;
+                tokio::time::advance(navi_core::limits::ENDED_GRACE * 10).await;
                 app.on_snapshot(snap.clone());
                 assert_eq!(app.tidy_ended(), Effect::None, "unknown rows stay");
             }
@@ -402,7 +402,7 @@ async fn a_session_killed_on_its_own_server_is_cleaned_once_and_nothing_else() {
     let mut app = App::new(vec![local.clone()], AttachContext::default(), false);
     app.on_snapshot(snap.clone());
     assert_eq!(app.tidy_ended(), Effect::None, "not before the grace");
-    tokio::time::advance(ended::ENDED_GRACE).await;
+    tokio::time::advance(navi_core::limits::ENDED_GRACE).await;
     app.on_snapshot(snap.clone());
     let Effect::Act(req) = app.tidy_ended() else {
         panic!("the ended row is due")
@@ -411,7 +411,7 @@ async fn a_session_killed_on_its_own_server_is_cleaned_once_and_nothing_else() {
     tokio::time::resume();
     req.source.act(&req.session, &req.action).await.unwrap();
     tokio::time::pause();
-    tokio::time::advance(ended::ENDED_GRACE * 10).await;
+    tokio::time::advance(navi_core::limits::ENDED_GRACE * 10).await;
     app.on_snapshot(snap.clone());
     assert_eq!(
         app.tidy_ended(),

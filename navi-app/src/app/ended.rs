@@ -10,18 +10,12 @@
 //! that server before it removes anything ([`Action::Tidy`]). The marks stay: only the
 //! user removes marks.
 
-use std::time::Duration;
-
 use navi_core::Action;
 use tokio::time::Instant;
 
 use super::act::ActRequest;
 use super::{App, Effect};
-
-/// How long a row whose tmux session ended stays before the dashboard dismisses it
-/// (unless `keep_ended_rows: true`). The Go navi removes such files at once; the grace
-/// keeps a row that a slow tmux start or a rename left ended for a moment.
-pub const ENDED_GRACE: Duration = Duration::from_secs(30);
+pub use navi_core::limits::ENDED_GRACE;
 
 type RowKey = (Option<String>, String);
 

@@ -2,16 +2,12 @@
 //! message, the search being typed, and what the last frame laid out (page size, mouse
 //! hit boxes).
 
-use std::time::Duration;
-
 use tokio::time::Instant;
 
 use crate::config::Density;
 use crate::format::unix_now;
 use crate::icons::IconSet;
-
-/// How long a status-line message stays.
-pub const MESSAGE_TTL: Duration = Duration::from_secs(6);
+pub use navi_core::limits::MESSAGE_TTL;
 
 /// How a status-line message looks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

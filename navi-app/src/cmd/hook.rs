@@ -3,15 +3,10 @@
 use std::cell::RefCell;
 use std::path::PathBuf;
 use std::process::{Child, Command};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
+use navi_core::limits::HOOK_TMUX_PATIENCE;
 use navi_source_local::hook::{self, Pane};
-
-/// How long the hook waits for tmux to name its session: tmux answers in a few ms; a
-/// stopped server, or a socket that accepts and stays silent, would otherwise hold the
-/// hook (and Claude Code with it) for ever. Leaves most of [`hook::HOOK_BUDGET`] for the
-/// rest.
-const TMUX_PATIENCE: Duration = Duration::from_millis(1200);
 
 /// The variables the `tmux` query keeps: where the server is, a UTF-8 locale (tmux refuses
 /// to run without one), and where a tmux built by hand finds its libraries. The client
@@ -64,7 +59,7 @@ pub fn run_hook(sessions_dir: Option<PathBuf>) -> Result<(), String> {
         Some(query) if query.cwd() == cwd => query.finish(),
         _ => hook::git_block(cwd),
     };
-    let pane = pane_answer(query, started + TMUX_PATIENCE)?;
+    let pane = pane_answer(query, started + HOOK_TMUX_PATIENCE)?;
     let dir = sessions_dir
         .or_else(navi_source_local::LocalSource::default_dir)
         .ok_or("no home directory for ~/.claude-sessions; set NAVI_SESSIONS_DIR")?;

@@ -31,10 +31,8 @@ use navi_source_ssh::{install_command, Installed, Remote, RemoteCommand, RemoteO
 use serde::{Deserialize, Serialize};
 
 use crate::sources::SourceSet;
+use navi_core::limits::{SETUP_COPY, SETUP_STEP};
 
-/// A probe or check is small; copying the binary gets longer.
-const STEP_TIMEOUT: Duration = Duration::from_secs(30);
-const COPY_TIMEOUT: Duration = Duration::from_secs(300);
 const MAX_OUTPUT: usize = 256 * 1024;
 
 /// What only this project's `navi --help` says (its first line, the CLI's about): how
@@ -128,7 +126,7 @@ pub async fn run(
         navi: &navi,
         sessions_dir: &remote.sessions_dir,
     };
-    let installed = step(&source, install, STEP_TIMEOUT).await?;
+    let installed = step(&source, install, SETUP_STEP).await?;
     for line in String::from_utf8_lossy(&installed.stdout).lines() {
         writeln!(out, "    {}", sanitize(line))?;
     }
@@ -169,7 +167,7 @@ async fn navi_there(
         remote.destination()
     )?;
     let probe = SetupStep::Probe { identity: IDENTITY };
-    let probed = step(source, probe, STEP_TIMEOUT).await?;
+    let probed = step(source, probe, SETUP_STEP).await?;
     let probe = Probe::parse(&probed.stdout);
     writeln!(
         out,
@@ -292,7 +290,7 @@ async fn copy_binary(
         bytes.len() as f64 / 1e6
     )?;
     let cmd = install_command("~/.local/bin", "navi", &bytes);
-    let copied = run_step(source, "copying navi", &cmd, &bytes, COPY_TIMEOUT).await?;
+    let copied = run_step(source, "copying navi", &cmd, &bytes, SETUP_COPY).await?;
     let Some(installed) = Installed::parse(&copied.stdout) else {
         bail!("copying navi to {} printed no path", source.remote().name);
     };
@@ -311,7 +309,7 @@ async fn check(source: &SshSource, navi: &str) -> anyhow::Result<(SetupCheck, Ve
         navi,
         sessions_dir: &source.remote().sessions_dir,
     };
-    let out = step(source, asked, STEP_TIMEOUT).await?;
+    let out = step(source, asked, SETUP_STEP).await?;
     let answer = CheckAnswer::parse(&out.stdout);
     let check = SetupCheck {
         checked_at: crate::format::unix_now(),

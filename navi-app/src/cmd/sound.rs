@@ -8,14 +8,11 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
 
 use anyhow::{bail, Context};
 
 use crate::notify::sounds::{self, Sounds, EVENTS};
-
-/// The longest one sound may play before it is stopped (with its children).
-const PLAY_LIMIT: Duration = Duration::from_secs(30);
+use navi_core::limits::SOUND_PLAY;
 
 /// Plays one argv to its end (bounded); what went wrong otherwise.
 pub type Play<'a> = &'a dyn Fn(&[String]) -> Result<(), String>;
@@ -144,13 +141,13 @@ fn player(s: &Sounds, file: &Path, volume: u32) -> anyhow::Result<Vec<String>> {
     )
 }
 
-/// Plays `argv` to its end, at most [`PLAY_LIMIT`]; the player's own messages are
+/// Plays `argv` to its end, at most [`SOUND_PLAY`]; the player's own messages are
 /// dropped, its exit status is the answer.
 pub fn play_bounded(argv: &[String]) -> Result<(), String> {
     let (program, args) = argv.split_first().ok_or("no player")?;
     let mut cmd = Command::new(program);
     cmd.args(args);
-    match navi_source_local::process::output_within(cmd, PLAY_LIMIT) {
+    match navi_source_local::process::output_within(cmd, SOUND_PLAY) {
         Ok(o) if o.status.success() => Ok(()),
         Ok(o) => Err(format!("{program} exited with {}", o.status)),
         Err(e) => Err(format!("{program}: {e}")),

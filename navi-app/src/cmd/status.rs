@@ -13,7 +13,6 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use anyhow::Context as _;
 use navi_core::{Snapshot, SourceState, Status};
@@ -24,13 +23,8 @@ use tokio::time::MissedTickBehavior;
 
 use crate::format::unix_now;
 
-/// A published summary older than this is not trusted even while its writer runs (a
-/// dashboard that hangs, or is stopped, keeps its pid).
-pub const FRESH_FOR: Duration = Duration::from_secs(15);
-/// The dashboard republishes unchanged counts this often, so they stay fresh.
-pub const REPUBLISH_EVERY: Duration = Duration::from_secs(5);
-
 pub use crate::cli::Format;
+pub use navi_core::limits::{STATUS_FRESH_FOR, STATUS_REPUBLISH_EVERY};
 
 /// One session in the published summary.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -228,7 +222,7 @@ impl Publisher {
 
 /// The dashboard's summary publisher, a task subscribed to the aggregator: it publishes
 /// every snapshot's counts (and whether notifications are muted) to the summary file,
-/// and the same again every [`REPUBLISH_EVERY`]. Dropping it (the dashboard quits, fails
+/// and the same again every [`STATUS_REPUBLISH_EVERY`]. Dropping it (the dashboard quits, fails
 /// or panics) removes the file.
 #[derive(Debug)]
 pub struct Publishing {
@@ -257,8 +251,8 @@ async fn follow(
     mut snapshots: watch::Receiver<Arc<Snapshot>>,
     mut muted: watch::Receiver<bool>,
 ) {
-    let start = tokio::time::Instant::now() + REPUBLISH_EVERY;
-    let mut refresh = tokio::time::interval_at(start, REPUBLISH_EVERY);
+    let start = tokio::time::Instant::now() + STATUS_REPUBLISH_EVERY;
+    let mut refresh = tokio::time::interval_at(start, STATUS_REPUBLISH_EVERY);
     refresh.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut muted_open = true;
     let mut due = false;
@@ -369,7 +363,7 @@ fn read_published(path: &Path, now: i64) -> Option<Summary> {
     let bytes = std::fs::read(path).ok()?;
     let summary: Summary = serde_json::from_slice(&bytes).ok()?;
     let age = now - summary.written;
-    let fresh = (0..=FRESH_FOR.as_secs() as i64).contains(&age);
+    let fresh = (0..=STATUS_FRESH_FOR.as_secs() as i64).contains(&age);
     (fresh && summary.writer.is_running()).then_some(summary)
 }
 
@@ -508,6 +502,7 @@ mod tests {
     use super::*;
     use navi_core::testing::session;
     use std::sync::Arc;
+    use std::time::Duration;
 
     fn snapshot() -> Snapshot {
         let mut remote = session("api", "permission", 1);
@@ -801,7 +796,7 @@ mod tests {
         let mut old = read(&path);
         old.written -= 100;
         std::fs::write(&path, serde_json::to_vec(&old).unwrap()).unwrap();
-        tokio::time::sleep(REPUBLISH_EVERY).await;
+        tokio::time::sleep(STATUS_REPUBLISH_EVERY).await;
         assert!(read(&path).written > old.written, "refreshed");
 
         // Another dashboard wrote last: quitting leaves its file.

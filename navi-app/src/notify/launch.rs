@@ -3,17 +3,18 @@
 //! environment, never a shell line; started without waiting, with stdin, stdout and
 //! stderr on /dev/null (the dashboard owns the terminal), each in its own process group.
 //!
-//! One [`Reaper`] thread waits for all of them: each has [`LAUNCH_LIMIT`] to end, and one
+//! One [`Reaper`] thread waits for all of them: each has [`NOTIFY_LAUNCH`] to end, and one
 //! that runs past it (a player stuck on a device, a user command that never exits) is
 //! killed with its process group. Nothing navi starts here outlives its limit, and a
 //! thousand notifications cost one thread, not a thousand.
 
+use navi_core::limits::{NOTIFY_LAUNCH, NOTIFY_REAP_EVERY};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::sync::OnceLock;
 #[cfg(test)]
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// Starts a program and does not wait for it.
 pub trait Launcher: Send + Sync {
@@ -42,21 +43,13 @@ impl Launcher for Processes {
         std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         match cmd.spawn() {
             Ok(child) => match Reaper::shared() {
-                Some(reaper) => reaper.watch(child, Instant::now() + LAUNCH_LIMIT),
+                Some(reaper) => reaper.watch(child, Instant::now() + NOTIFY_LAUNCH),
                 None => tracing::warn!(program, "notification: no reaper; not waited for"),
             },
             Err(e) => tracing::warn!(program, "notification: cannot run it: {e}"),
         }
     }
 }
-
-/// How long a notification's program may run: a sound or a spoken sentence takes a few
-/// seconds, notify-send and tmux less; a minute is generous and still bounded.
-pub const LAUNCH_LIMIT: Duration = Duration::from_secs(60);
-
-/// How often the reaper looks at its children while it has some (they end on their own
-/// in a few seconds; a zombie for a quarter of a second costs nothing).
-const REAP_EVERY: Duration = Duration::from_millis(250);
 
 /// One thread that waits for every launched program and kills (with its process group)
 /// any that runs past its deadline.
@@ -106,8 +99,10 @@ fn reap(new: &mpsc::Receiver<(Child, Instant)>) {
             new.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected)
         } else {
             let soonest = children.iter().map(|(_, d)| *d).min();
-            let until = soonest.map_or(REAP_EVERY, |d| d.saturating_duration_since(Instant::now()));
-            new.recv_timeout(until.min(REAP_EVERY))
+            let until = soonest.map_or(NOTIFY_REAP_EVERY, |d| {
+                d.saturating_duration_since(Instant::now())
+            });
+            new.recv_timeout(until.min(NOTIFY_REAP_EVERY))
         };
         match next {
             Ok(child) => children.push(child),
@@ -115,7 +110,7 @@ fn reap(new: &mpsc::Receiver<(Child, Instant)>) {
             Err(mpsc::RecvTimeoutError::Disconnected) => {
                 open = false;
                 if !children.is_empty() {
-                    std::thread::sleep(REAP_EVERY);
+                    std::thread::sleep(NOTIFY_REAP_EVERY);
                 }
             }
         }

@@ -17,7 +17,6 @@
 //! Every key is optional; a wrong one costs only itself and is named `notify.KEY`.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use serde_yaml::Value;
 
@@ -104,7 +103,7 @@ impl NotifySettings {
                 .map(navi_core::Status::from_hook)
                 .collect(),
             remotes: self.remotes,
-            per_session: Duration::from_secs(10),
+            per_session: navi_core::limits::NOTIFY_PER_SESSION,
         }
     }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use crossterm::event::{Event, MouseEventKind};
 use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen};
-use navi_core::{AttachContext, Snapshot};
+use navi_core::{AttachContext, Deadline, Snapshot};
 use ratatui::backend::{Backend, CrosstermBackend};
 use ratatui::Terminal;
 use tokio::sync::{mpsc, watch};
@@ -20,12 +20,11 @@ use crate::event::{AppEvent, InputReader};
 use crate::notify::Notifications;
 use crate::sources::SourceSet;
 use crate::ui;
+use navi_core::limits::ATTACH_CHECK;
+pub use navi_core::limits::TICK;
 
 mod pacer;
 use pacer::Pacer;
-
-/// How often the screen is redrawn when nothing else changes (ages move on).
-pub const TICK: Duration = Duration::from_secs(1);
 
 /// Runs an attach command in the foreground, with the terminal.
 pub trait AttachRunner {
@@ -259,7 +258,9 @@ fn spawn_action(req: ActRequest, done: &mpsc::UnboundedSender<ActDone>) {
     tracing::info!(action = req.action.name(), session = %req.label, "action");
     let done = done.clone();
     tokio::spawn(async move {
-        let result = req.source.act(&req.session, &req.action).await;
+        let deadline = navi_core::Deadline::after(navi_core::limits::ACTION);
+        let result =
+            navi_core::bounded_act(&*req.source, &req.session, &req.action, deadline).await;
         if let Err(e) = &result {
             tracing::warn!(action = req.action.name(), session = %req.label, "action failed: {e}");
         }
@@ -513,32 +514,31 @@ impl AttachRunner for TerminalAttach<'_> {
 
 const NO_SUCH_SESSION: &str = "no such tmux session (it ended; its status file is left over)";
 
-/// How long an attach's existence check (`tmux has-session`) may take: a tmux that does
-/// not answer must not hold the dashboard; past it the attach goes ahead and says why.
-const CHECK_LIMIT: Duration = Duration::from_secs(5);
-
 /// Runs an attach command's existence check off the event loop's thread, bounded by
-/// [`CHECK_LIMIT`] (in its own process group, killed with its children past it):
+/// [`ATTACH_CHECK`] (in its own process group, killed with its children past it):
 /// `Some(true)` when it exits 0, `None` when it cannot be run or does not answer in
 /// time (the attach itself then says why).
 async fn run_check(argv: &[String]) -> Option<bool> {
-    run_check_within(argv, CHECK_LIMIT).await
+    run_check_within(argv, ATTACH_CHECK).await
 }
 
 async fn run_check_within(argv: &[String], limit: Duration) -> Option<bool> {
     let (program, args) = argv.split_first()?;
     let mut cmd = Command::new(program);
     cmd.args(args);
-    let ran =
-        tokio::task::spawn_blocking(move || navi_source_local::process::output_within(cmd, limit))
-            .await;
-    match ran {
-        Ok(Ok(out)) => Some(out.status.success()),
-        Ok(Err(e)) => {
+    let check = move |left| {
+        navi_source_local::process::output_within(cmd, left)
+            .map_err(|e| navi_core::SourceError::Io(navi_core::Detail::new(e.to_string())))
+    };
+    match Deadline::after(limit)
+        .run_blocking(check, "waiting for the attach check")
+        .await
+    {
+        Ok(out) => Some(out.status.success()),
+        Err(e) => {
             tracing::warn!(program, "attach check: {e}");
             None
         }
-        Err(_) => None,
     }
 }
 

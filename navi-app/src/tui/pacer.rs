@@ -2,13 +2,9 @@
 //! [`FRAME`] (a burst of snapshots becomes one frame). Keys draw at once: they come at
 //! the user's pace.
 
-use std::time::Duration;
-
+pub use navi_core::limits::FRAME;
 use navi_core::Snapshot;
 use tokio::time::Instant;
-
-/// The shortest time between two frames that are not answers to a key (~10 frames/s).
-pub const FRAME: Duration = Duration::from_millis(100);
 
 /// Whether a frame is owed, and when the last one was drawn.
 #[derive(Debug)]
@@ -82,6 +78,7 @@ pub fn same_content(a: &Snapshot, b: &Snapshot) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[tokio::test(start_paused = true)]
     async fn frames_are_owed_after_changes_and_capped() {

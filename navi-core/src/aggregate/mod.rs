@@ -18,12 +18,10 @@ use tokio::time::Instant;
 
 use crate::source::{AttachCommand, AttachContext, DynSessionSource, PollReport, SkippedFile};
 use crate::wrap::bounded_poll;
-use crate::{compare_sessions, Detail, SessionInfo, SourceError};
+use crate::{compare_sessions, Deadline, Detail, SessionInfo, SourceError};
 use slot::{Change, Slot};
 
-/// The longest a health-only change (a new latency, a later \"retrying in\") waits for a
-/// snapshot of its own when nothing visible changes.
-pub const HEALTH_REFRESH: Duration = Duration::from_secs(5);
+use crate::limits::HEALTH_REFRESH;
 
 /// How the aggregator treats one source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,7 +145,7 @@ struct Outcome {
 
 async fn poll_source(source: DynSessionSource, timeout: Duration) -> Outcome {
     let started = Instant::now();
-    let result = bounded_poll(&*source, timeout).await;
+    let result = bounded_poll(&*source, Deadline::after(timeout)).await;
     let finished_at = Instant::now();
     Outcome {
         result,

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
+use navi_core::limits::HOOK_GIT;
 use serde_json::{json, Map, Value};
 
 /// The git block for `cwd`, or `None` when `cwd` is not inside a git work tree (or git
@@ -13,10 +14,6 @@ use serde_json::{json, Map, Value};
 pub fn git_block(cwd: &str) -> Option<Value> {
     GitQuery::start(cwd)?.finish()
 }
-
-/// How long a hook waits for `git status` (timed from its start). Past it git is stopped
-/// and the file keeps its previous git block: a huge work tree never holds Claude up.
-pub const GIT_DEADLINE: Duration = Duration::from_millis(500);
 
 /// A `git status` started early, so that it runs while something slower (the tmux
 /// query of `navi hook`) does. Dropped unfinished, it is stopped.
@@ -30,7 +27,7 @@ pub struct GitQuery {
 impl GitQuery {
     /// Starts `git status` in `cwd`; `None` (and no process) outside a repository.
     pub fn start(cwd: &str) -> Option<GitQuery> {
-        Self::start_program(OsStr::new("git"), cwd, GIT_DEADLINE)
+        Self::start_program(OsStr::new("git"), cwd, HOOK_GIT)
     }
 
     fn start_program(git: &OsStr, cwd: &str, patience: Duration) -> Option<GitQuery> {

@@ -17,6 +17,8 @@ use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+pub use navi_core::limits::HOOK_BUDGET;
+use navi_core::limits::{HOOK_LOCK_PATIENCE, STALE_TEMP_AGE};
 use navi_core::statusdir::{hook_events, layout, SessionName};
 use serde_json::{json, Map, Value};
 
@@ -94,20 +96,6 @@ pub fn likely_status_change(event: &Value) -> bool {
         )
 }
 
-/// The most one `navi hook` run may take, whatever tmux, git or the files do: Claude Code
-/// waits for its hooks. The common case takes a few milliseconds.
-pub const HOOK_BUDGET: Duration = Duration::from_secs(2);
-
-/// How long the hook waits for the status file's lock (another hook of the same session
-/// holds it for a millisecond). Past it the file is written without the lock (the
-/// rename is still atomic): a stuck lock holder never stops a status change.
-pub const LOCK_PATIENCE: Duration = Duration::from_millis(500);
-
-/// A temp file of a navi writer whose process is gone is removed by the next hook that
-/// ends a turn or a session once it is this old (a writer killed between writing and
-/// renaming leaves one).
-const STALE_TEMP_AGE: Duration = Duration::from_secs(60);
-
 /// Applies one hook `event` (Claude Code's JSON) to `<dir>/<pane.session>.json` at unix
 /// time `now`. `git` is asked for the git block of the file's `cwd` only when the status
 /// changes. Within [`HOOK_BUDGET`] from now.
@@ -146,7 +134,7 @@ pub fn apply_by(
     crate::private::create_dir(dir).map_err(io("cannot create", dir))?;
     let file = layout::status_file(dir, &name);
     let lock_path = layout::lock_file(dir, &name);
-    let lock_by = deadline.min(Instant::now() + LOCK_PATIENCE);
+    let lock_by = deadline.min(Instant::now() + HOOK_LOCK_PATIENCE);
     let lock = lock_within(&lock_path, lock_by);
     if lock.is_none() {
         tracing::warn!(lock = %lock_path.display(), "writing without the lock");

@@ -5,6 +5,7 @@
 use super::*;
 use crate::LocalSource;
 use navi_core::{MarkOp, SessionSource};
+use std::time::Duration;
 
 /// Long enough for any wake-up on a loaded machine.
 const WAKES: Duration = Duration::from_secs(5);

@@ -48,9 +48,9 @@
 //!
 //! # Time
 //!
-//! A poll runs until the deadline of the bounded poll it is part of
-//! ([`navi_core::poll_deadline`], set by the aggregator's `Bounded` wrapper), or for the
-//! remote's `timeout` when nothing bounds it (a direct call). Every step waits until that
+//! A poll runs until the deadline it is given (the aggregator's bounded poll passes its
+//! own through [`SessionSource::poll_within`](navi_core::SessionSource::poll_within); a
+//! direct call gets the remote's `timeout`). Every step waits until that
 //! same deadline, so a step that overruns reports its own error ("waiting for the poll's
 //! answer from ...") at the instant the bound would cancel the poll.
 //!
@@ -81,7 +81,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex as StdMutex};
 use std::time::Duration;
 
-use navi_core::{poll_deadline, PollReport, SourceError};
+use navi_core::{Deadline, PollReport, SourceError};
 use tokio::sync::{mpsc, Mutex, Notify};
 use tokio::time::{timeout_at, Instant};
 
@@ -109,29 +109,15 @@ pub(super) struct PollTime {
     pub(super) allowed: Duration,
 }
 
-impl PollTime {
-    /// The time of a poll starting now: the bounded poll's deadline
-    /// ([`poll_deadline`]), or `timeout` from now when nothing bounds it.
-    fn starting(timeout: Duration) -> PollTime {
-        let now = Instant::now();
-        match poll_deadline() {
-            Some(deadline) => PollTime {
-                deadline,
-                allowed: whole_ms(deadline.saturating_duration_since(now)),
-            },
-            None => PollTime {
-                deadline: now + timeout,
-                allowed: timeout,
-            },
+impl From<Deadline> for PollTime {
+    /// The time of a poll that must end by `deadline` (the aggregator's bound, or the
+    /// remote's `timeout` for a direct call).
+    fn from(deadline: Deadline) -> PollTime {
+        PollTime {
+            deadline: deadline.instant(),
+            allowed: deadline.budget(),
         }
     }
-}
-
-/// `d` rounded up to a whole millisecond: the bound's timeout, as the poll starts a
-/// few microseconds after the bound set its deadline.
-fn whole_ms(d: Duration) -> Duration {
-    let ms = d.as_micros().div_ceil(1000);
-    Duration::from_millis(u64::try_from(ms).unwrap_or(u64::MAX))
 }
 
 /// The pool of one remote: its connection, backoff state and counters.
@@ -207,8 +193,8 @@ impl Pool {
 
     /// One poll: what the push loop holds (no network), else a snapshot over the
     /// long-lived channel, or over exec.
-    pub(crate) async fn poll(&self) -> Result<PollReport, SourceError> {
-        let time = PollTime::starting(self.remote.timeout);
+    pub(crate) async fn poll(&self, deadline: Deadline) -> Result<PollReport, SourceError> {
+        let time = PollTime::from(deadline);
         let conn = self.get(time).await?;
         if self.remote.push {
             match self.push_report(&conn, time).await {

@@ -216,9 +216,12 @@ async fn a_bounded_poll_reports_its_own_error_at_the_bounds_deadline() {
     r.timeout = Duration::from_secs(30);
     let source = SshSource::new(r);
     let started = std::time::Instant::now();
-    let err = navi_core::bounded_poll(&source, Duration::from_millis(400))
-        .await
-        .unwrap_err();
+    let err = navi_core::bounded_poll(
+        &source,
+        navi_core::Deadline::after(Duration::from_millis(400)),
+    )
+    .await
+    .unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(5), "{err}");
     assert_eq!(err.kind(), "timeout", "{err}");
     assert_eq!(

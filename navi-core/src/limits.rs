@@ -1,0 +1,158 @@
+//! Every time limit and pace of navi, in one place, each with why it is what it is.
+//!
+//! Limits are enforced by [`Deadline`](crate::Deadline) (the one layer that bounds an
+//! operation); paces (how often something is redrawn, polled or refreshed) are read by
+//! the loops that keep them. A remote's own `timeout` and `poll_interval` in
+//! `remotes.yaml` override the remote defaults here.
+
+use std::time::Duration;
+
+// ---- Sources: polls and actions ------------------------------------------------------
+
+/// The longest one poll of the local status directory may take: it reads a directory
+/// and asks tmux, milliseconds when all is well.
+pub const LOCAL_POLL: Duration = Duration::from_secs(2);
+
+/// The longest one action (kill, rename, send, preview, mark, new, ...) may take, here or
+/// on a remote; the remote's command gets a second less so it reports its own end.
+pub const ACTION: Duration = Duration::from_secs(20);
+
+/// The longest one tmux command may take before it is killed: tmux answers in
+/// milliseconds; a server that hangs (stopped, swapped out, a wedged upgrade) must not
+/// hold a poll or an action forever.
+pub const TMUX_COMMAND: Duration = Duration::from_secs(5);
+
+/// How long `new` waits before checking that the session's command still runs: a command
+/// that exits at once (no `claude` on `PATH`, a typo) has exited by then.
+pub const NEW_SETTLE: Duration = Duration::from_millis(300);
+
+/// How long an attach's existence check (`tmux has-session`) may take: a tmux that does
+/// not answer must not hold the dashboard; past it the attach goes ahead and says why.
+pub const ATTACH_CHECK: Duration = Duration::from_secs(5);
+
+/// The longest a health-only change (a new latency, a later "retrying in") waits for a
+/// snapshot of its own when nothing visible changes.
+pub const HEALTH_REFRESH: Duration = Duration::from_secs(5);
+
+/// How long a finished child's output is still read, even past its deadline (the pipe
+/// may hold the last bytes).
+pub const PROCESS_READ_GRACE: Duration = Duration::from_millis(50);
+
+// ---- The local status directory --------------------------------------------------------
+
+/// How often the directory is polled when it cannot be watched.
+pub const UNWATCHED_POLL: Duration = Duration::from_millis(500);
+/// How often the directory is polled while it is watched (the safety net).
+pub const WATCHED_POLL: Duration = Duration::from_secs(5);
+/// How long a wake-up waits for the rest of a burst of file events.
+pub const WATCH_COALESCE: Duration = Duration::from_millis(15);
+/// How long after a failed watch set-up the next one is tried.
+pub const WATCH_RETRY: Duration = Duration::from_secs(30);
+
+// ---- The hook (Claude Code waits for it) -----------------------------------------------
+
+/// The most one `navi hook` run may take, whatever tmux, git or the files do: Claude Code
+/// waits for its hooks. The common case takes a few milliseconds.
+pub const HOOK_BUDGET: Duration = Duration::from_secs(2);
+/// How long the hook waits for tmux to name its session: tmux answers in a few ms; a
+/// stopped server, or a socket that accepts and stays silent, would otherwise hold the
+/// hook (and Claude Code with it) for ever. Leaves most of [`HOOK_BUDGET`] for the rest.
+pub const HOOK_TMUX_PATIENCE: Duration = Duration::from_millis(1200);
+/// How long a hook waits for `git status` (timed from its start). Past it git is stopped
+/// and the file keeps its previous git block: a huge work tree never holds Claude up.
+pub const HOOK_GIT: Duration = Duration::from_millis(500);
+/// How long the hook waits for the status file's lock (another hook of the same session
+/// holds it for a millisecond). Past it the file is written without the lock (the rename
+/// is still atomic): a stuck lock holder never stops a status change.
+pub const HOOK_LOCK_PATIENCE: Duration = Duration::from_millis(500);
+/// A temp file of a navi writer whose process is gone is removed by the next hook that
+/// ends a turn or a session once it is this old (a writer killed between writing and
+/// renaming leaves one).
+pub const STALE_TEMP_AGE: Duration = Duration::from_secs(60);
+
+// ---- Remotes ---------------------------------------------------------------------------
+
+/// Connect and poll timeout of a remote unless its `timeout` says otherwise.
+pub const REMOTE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Time between a remote's polls unless its `poll_interval` says otherwise.
+pub const REMOTE_POLL_INTERVAL: Duration = Duration::from_secs(2);
+/// Idle time before a keepalive is sent unless `ServerAliveInterval` says otherwise.
+pub const SERVER_ALIVE_INTERVAL: Duration = Duration::from_secs(15);
+/// The time limit a command gets on the remote unless it says otherwise.
+pub const REMOTE_COMMAND: Duration = Duration::from_secs(120);
+/// How long the remote check and removal of a dismissed session may take.
+pub const REMOTE_DISMISS: Duration = Duration::from_secs(20);
+/// How long an abandoned channel's command gets to end before navi closes it.
+pub const CHANNEL_CLOSE_GRACE: Duration = Duration::from_secs(5);
+/// First reconnect delay after a failed attempt; doubles per failure.
+pub const BACKOFF_START: Duration = Duration::from_secs(1);
+/// Longest reconnect delay.
+pub const BACKOFF_CAP: Duration = Duration::from_secs(60);
+/// The wait after a refused connection (jittered by ±20%), whatever came before.
+pub const REFUSED_RETRY: Duration = Duration::from_millis(2500);
+/// The longest an action waits for the push loop to show its effect.
+pub const SETTLE_WAIT: Duration = Duration::from_secs(3);
+/// How long a suspect connection gets to answer a ping.
+pub const PING_WAIT: Duration = Duration::from_secs(3);
+/// How often the push loop's heartbeat goes out.
+pub const HEARTBEAT: Duration = Duration::from_secs(5);
+/// How often navi checks a remote's digest against what it holds.
+pub const RESYNC: Duration = Duration::from_secs(60);
+/// A `remotes setup` probe or check is small.
+pub const SETUP_STEP: Duration = Duration::from_secs(30);
+/// Copying navi's binary to a remote over a slow link takes longer.
+pub const SETUP_COPY: Duration = Duration::from_secs(300);
+
+// ---- Notifications ---------------------------------------------------------------------
+
+/// Changes that reach navi within this window are one notification. Sessions that change
+/// at the same moment reach navi a little apart: each machine's poll or push arrives on
+/// its own (a few hundred milliseconds between remotes), the local directory's watch
+/// fires per file. Long enough that two machines' changes 200 ms apart are one
+/// notification; short enough that the bell still comes with the moment.
+pub const NOTIFY_COALESCE: Duration = Duration::from_millis(750);
+/// The least time between two notifications of one session unless `config.yaml` says
+/// otherwise.
+pub const NOTIFY_PER_SESSION: Duration = Duration::from_secs(10);
+/// How long a notification's program may run: a sound or a spoken sentence takes a few
+/// seconds, notify-send and tmux less; a minute is generous and still bounded.
+pub const NOTIFY_LAUNCH: Duration = Duration::from_secs(60);
+/// How often the reaper looks at its children while it has some (they end on their own in
+/// a few seconds; a zombie for a quarter of a second costs nothing).
+pub const NOTIFY_REAP_EVERY: Duration = Duration::from_millis(250);
+/// The longest one sound of `navi sound test` may play before it is stopped.
+pub const SOUND_PLAY: Duration = Duration::from_secs(30);
+
+// ---- The dashboard ---------------------------------------------------------------------
+
+/// The shortest time between two frames that are not answers to a key (~10 frames/s).
+pub const FRAME: Duration = Duration::from_millis(100);
+/// How often the screen is redrawn when nothing else changes (ages move on).
+pub const TICK: Duration = Duration::from_secs(1);
+/// How long a status-line message stays.
+pub const MESSAGE_TTL: Duration = Duration::from_secs(6);
+/// How often a visible preview is refreshed.
+pub const PREVIEW_EVERY: Duration = Duration::from_secs(1);
+/// How long a row whose tmux session ended stays before the dashboard dismisses it
+/// (unless `keep_ended_rows: true`). The Go navi removes such files at once; the grace
+/// keeps a row that a slow tmux start or a rename left ended for a moment.
+pub const ENDED_GRACE: Duration = Duration::from_secs(30);
+/// How long the terminal reader waits for input before it looks at its instructions.
+pub const INPUT_POLL: Duration = Duration::from_millis(50);
+/// How long the terminal reader is given to stop when the dashboard hands the terminal
+/// to an attach.
+pub const INPUT_PAUSE: Duration = Duration::from_secs(1);
+/// How long tasks still running at exit get to finish.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_millis(200);
+/// A published `navi status` summary older than this is not trusted even while its writer
+/// runs (a dashboard that hangs, or is stopped, keeps its pid).
+pub const STATUS_FRESH_FOR: Duration = Duration::from_secs(15);
+/// The dashboard republishes unchanged counts this often, so they stay fresh.
+pub const STATUS_REPUBLISH_EVERY: Duration = Duration::from_secs(5);
+
+// ---- The demo (`navi --demo`) ----------------------------------------------------------
+
+/// The demo's remotes answer after this long, so the health line shows a latency.
+pub const DEMO_LATENCY: Duration = Duration::from_millis(120);
+/// The demo's remotes' poll timeout: short, as the flaky one fails on purpose.
+pub const DEMO_REMOTE_TIMEOUT: Duration = Duration::from_secs(3);

@@ -16,6 +16,8 @@ mod remote_setup;
 /// No import cycles among navi-app's modules (one test binary for the crate).
 #[path = "cli/module_cycles.rs"]
 mod module_cycles;
+#[path = "cli/one_owner_of_time.rs"]
+mod one_owner_of_time;
 
 struct Env {
     home: tempfile::TempDir,

@@ -38,6 +38,19 @@ pub const HEALTH_REFRESH: Duration = Duration::from_secs(5);
 /// may hold the last bytes).
 pub const PROCESS_READ_GRACE: Duration = Duration::from_millis(50);
 
+/// The pause between a sent text and its Enter, so an input box has taken the text.
+pub const SEND_ENTER_PAUSE: Duration = Duration::from_millis(100);
+
+/// How long apart a dead pane's exit status is asked for again (tmux may mark the pane
+/// dead before it has collected the status).
+pub const EXIT_STATUS_RETRY: Duration = Duration::from_millis(50);
+
+/// The first and the longest nap between two looks at a child that has not exited: short
+/// at first (tmux answers in microseconds), doubling up to a few milliseconds.
+pub const CHILD_FIRST_NAP: Duration = Duration::from_micros(20);
+/// See [`CHILD_FIRST_NAP`].
+pub const CHILD_LONGEST_NAP: Duration = Duration::from_millis(5);
+
 // ---- The local status directory --------------------------------------------------------
 
 /// How often the directory is polled when it cannot be watched.
@@ -65,6 +78,11 @@ pub const HOOK_GIT: Duration = Duration::from_millis(500);
 /// holds it for a millisecond). Past it the file is written without the lock (the rename
 /// is still atomic): a stuck lock holder never stops a status change.
 pub const HOOK_LOCK_PATIENCE: Duration = Duration::from_millis(500);
+/// The first and the longest nap between two tries of the status file's lock (its holder
+/// keeps it for a millisecond).
+pub const LOCK_FIRST_NAP: Duration = Duration::from_micros(100);
+/// See [`LOCK_FIRST_NAP`].
+pub const LOCK_LONGEST_NAP: Duration = Duration::from_millis(10);
 /// A temp file of a navi writer whose process is gone is removed by the next hook that
 /// ends a turn or a session once it is this old (a writer killed between writing and
 /// renaming leaves one).

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::process::output_within;
 
-use navi_core::limits::{NEW_SETTLE, TMUX_COMMAND};
+use navi_core::limits::{EXIT_STATUS_RETRY, NEW_SETTLE, SEND_ENTER_PAUSE, TMUX_COMMAND};
 use navi_core::statusdir::layout;
 use navi_core::statusdir::liveness::{self, ServerAnswer, TmuxServer, TmuxView};
 use navi_core::{
@@ -241,7 +241,7 @@ pub(crate) fn act(
             on.run(&["send-keys", "-t", &target, "-l", "--", &tmux_arg(text)])
                 .map_err(|e| other(format!("cannot send to {name}: {e}")))?;
             // Enter as its own key after a pause, so an input box has taken the text.
-            std::thread::sleep(Duration::from_millis(100));
+            std::thread::sleep(SEND_ENTER_PAUSE);
             on.run(&["send-keys", "-t", &target, "Enter"])
                 .map_err(|e| other(format!("cannot send Enter to {name}: {e}")))?;
             Ok(ActionOutput::Done(format!("sent to {name}")))
@@ -319,7 +319,7 @@ fn new(
         if f.next() != Some("1") || f.next().is_some() {
             break;
         }
-        std::thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(EXIT_STATUS_RETRY);
         state = dead_state()?;
     }
     let mut fields = state.split_whitespace();

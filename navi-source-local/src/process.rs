@@ -3,7 +3,7 @@
 //! open, as git's fsmonitor daemons and wrapper scripts do, must not stall the reader),
 //! in its own process group, and past the deadline the whole group is killed.
 
-use navi_core::limits::PROCESS_READ_GRACE;
+use navi_core::limits::{CHILD_FIRST_NAP, CHILD_LONGEST_NAP, PROCESS_READ_GRACE};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -44,7 +44,7 @@ pub fn finish_within(mut child: Child, deadline: Instant) -> std::io::Result<Out
             return Err(e);
         }
     };
-    let mut nap = Duration::from_micros(20);
+    let mut nap = CHILD_FIRST_NAP;
     loop {
         match child.try_wait() {
             Ok(Some(status)) => {
@@ -57,7 +57,7 @@ pub fn finish_within(mut child: Child, deadline: Instant) -> std::io::Result<Out
             // It closed its output but runs on: give it until the deadline to exit.
             Ok(None) if !left().is_zero() => {
                 std::thread::sleep(nap.min(left()));
-                nap = (nap * 2).min(Duration::from_millis(5));
+                nap = (nap * 2).min(CHILD_LONGEST_NAP);
             }
             Ok(None) => return Err(stop(child, "closed its output but did not exit")),
             Err(e) => {

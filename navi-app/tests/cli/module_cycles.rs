@@ -253,7 +253,7 @@ fn resolve(tree: &Tree, path: &[String]) -> Option<(String, String)> {
 
 /// The code without `//` comments and without the inline `mod tests { … }` at the end.
 fn without_comments_and_tests(code: &str) -> String {
-    let code = match code.find("#[cfg(test)]\nmod tests") {
+    let code = match code.find("#[cfg(test)]\nmod tests {") {
         Some(at) => &code[..at],
         None => code,
     };

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 pub use navi_core::limits::HOOK_BUDGET;
-use navi_core::limits::{HOOK_LOCK_PATIENCE, STALE_TEMP_AGE};
+use navi_core::limits::{HOOK_LOCK_PATIENCE, LOCK_FIRST_NAP, LOCK_LONGEST_NAP, STALE_TEMP_AGE};
 use navi_core::statusdir::{hook_events, layout, SessionName};
 use serde_json::{json, Map, Value};
 
@@ -539,13 +539,13 @@ fn lock_within(path: &Path, deadline: Instant) -> Option<std::fs::File> {
     if !f.metadata().ok()?.is_file() {
         return None;
     }
-    let mut nap = Duration::from_micros(100);
+    let mut nap = LOCK_FIRST_NAP;
     loop {
         match f.try_lock() {
             Ok(()) => return Some(f),
             Err(std::fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
                 std::thread::sleep(nap);
-                nap = (nap * 2).min(Duration::from_millis(10));
+                nap = (nap * 2).min(LOCK_LONGEST_NAP);
             }
             Err(_) => return None,
         }

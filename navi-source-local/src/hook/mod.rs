@@ -15,7 +15,7 @@ mod tests;
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 pub use navi_core::limits::HOOK_BUDGET;
 use navi_core::limits::{HOOK_LOCK_PATIENCE, LOCK_FIRST_NAP, LOCK_LONGEST_NAP, STALE_TEMP_AGE};

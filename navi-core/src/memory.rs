@@ -3,21 +3,27 @@
 use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
+use tokio::sync::Notify;
 
-use crate::{AttachCommand, AttachContext, PollReport, SessionInfo, SessionSource, SourceError};
+use crate::{
+    AttachCommand, AttachContext, PollReport, SessionInfo, SessionSource, SkippedFile, SourceError,
+};
 
 /// Builds the attach command of a [`MemorySource`]'s session.
 pub type AttachFn =
     Arc<dyn Fn(&SessionInfo, &AttachContext) -> Result<AttachCommand, SourceError> + Send + Sync>;
 
-/// Sessions held in memory; [`set`](MemorySource::set) replaces them. Used by `navi --demo`
-/// and by tests. An unlabelled (local) source attaches with local tmux; a labelled one
+/// Sessions held in memory; [`set`](MemorySource::set) replaces them (and wakes
+/// [`wait_change`](SessionSource::wait_change)). Used by `navi --demo` and by tests; it
+/// can also hold status files' bytes ([`from_status_files`](MemorySource::from_status_files)),
+/// read as a status directory is read. An unlabelled (local) source attaches with local tmux; a labelled one
 /// stands for a machine it cannot reach, so it attaches only through the function given
 /// to [`with_attach`](MemorySource::with_attach).
 #[derive(Clone)]
 pub struct MemorySource {
     label: Option<String>,
-    sessions: Arc<RwLock<Vec<SessionInfo>>>,
+    report: Arc<RwLock<PollReport>>,
+    changed: Arc<Notify>,
     attach: Option<AttachFn>,
 }
 
@@ -35,9 +41,41 @@ impl MemorySource {
     pub fn new(label: Option<&str>, sessions: Vec<SessionInfo>) -> Self {
         MemorySource {
             label: label.map(str::to_owned),
-            sessions: Arc::new(RwLock::new(sessions)),
+            report: Arc::new(RwLock::new(PollReport::from(sessions))),
+            changed: Arc::new(Notify::new()),
             attach: None,
         }
+    }
+
+    /// A source over status files (`name`, bytes), read as a status directory is read:
+    /// `*.json` names only (dot files left out), each file parsed on its own; one that
+    /// cannot be read is reported skipped with its reason and costs only itself.
+    pub fn from_status_files(label: Option<&str>, files: &[(String, Vec<u8>)]) -> Self {
+        let source = MemorySource::new(label, Vec::new());
+        source.set_status_files(files);
+        source
+    }
+
+    /// Replaces the sessions with those of `files` (see
+    /// [`from_status_files`](MemorySource::from_status_files)).
+    pub fn set_status_files(&self, files: &[(String, Vec<u8>)]) {
+        let mut report = PollReport::default();
+        for (name, bytes) in files {
+            let Some(stem) = name.strip_suffix(".json") else {
+                continue;
+            };
+            if name.starts_with('.') {
+                continue;
+            }
+            match SessionInfo::parse(bytes, Some(stem)) {
+                Ok(s) => report.sessions.push(s),
+                Err(e) => report.skipped.push(SkippedFile {
+                    name: name.clone(),
+                    reason: e.to_string(),
+                }),
+            }
+        }
+        self.replace(report);
     }
 
     /// Attaches with `attach` instead of the default.
@@ -48,10 +86,15 @@ impl MemorySource {
 
     /// Replaces the sessions.
     pub fn set(&self, sessions: Vec<SessionInfo>) {
-        match self.sessions.write() {
-            Ok(mut g) => *g = sessions,
-            Err(poisoned) => *poisoned.into_inner() = sessions,
+        self.replace(PollReport::from(sessions));
+    }
+
+    fn replace(&self, report: PollReport) {
+        match self.report.write() {
+            Ok(mut g) => *g = report,
+            Err(poisoned) => *poisoned.into_inner() = report,
         }
+        self.changed.notify_waiters();
     }
 }
 
@@ -62,10 +105,15 @@ impl SessionSource for MemorySource {
     }
 
     async fn poll_report(&self) -> Result<PollReport, SourceError> {
-        Ok(PollReport::from(match self.sessions.read() {
+        Ok(match self.report.read() {
             Ok(g) => g.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
-        }))
+        })
+    }
+
+    /// Resolves at the next [`set`](MemorySource::set).
+    async fn wait_change(&self) {
+        self.changed.notified().await
     }
 
     fn attach(&self, s: &SessionInfo, ctx: &AttachContext) -> Result<AttachCommand, SourceError> {
@@ -76,5 +124,74 @@ impl SessionSource for MemorySource {
                 format!("{label} is held in memory: there is no session to attach to").into(),
             )),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{run_conformance, ConformanceFixture};
+    use crate::{Bounded, Flaky, Latent};
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    /// Memory sources over the suite's files; `write` adds a file to the last one.
+    struct Held<W> {
+        wrap: W,
+        last: Mutex<Option<(MemorySource, Vec<(String, Vec<u8>)>)>>,
+    }
+
+    #[async_trait]
+    impl<W: Fn(MemorySource) -> crate::DynSessionSource + Send + Sync> ConformanceFixture for Held<W> {
+        async fn source_with(&self, files: &[(String, Vec<u8>)]) -> crate::DynSessionSource {
+            let source = MemorySource::from_status_files(None, files);
+            if let Ok(mut last) = self.last.lock() {
+                *last = Some((source.clone(), files.to_vec()));
+            }
+            (self.wrap)(source)
+        }
+
+        async fn write(&self, name: &str, bytes: &[u8]) -> bool {
+            let Ok(mut last) = self.last.lock() else {
+                return false;
+            };
+            let Some((source, files)) = last.as_mut() else {
+                return false;
+            };
+            files.retain(|(n, _)| n != name);
+            files.push((name.to_string(), bytes.to_vec()));
+            source.set_status_files(files);
+            true
+        }
+    }
+
+    fn held<W>(wrap: W) -> Held<W> {
+        Held {
+            wrap,
+            last: Mutex::new(None),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_memory_source_keeps_the_contract() {
+        run_conformance(&held(|s| Arc::new(s) as crate::DynSessionSource)).await;
+    }
+
+    #[tokio::test]
+    async fn the_wrappers_keep_the_contract_around_a_memory_source() {
+        run_conformance(&held(|s| {
+            Arc::new(Bounded::new(s, Duration::from_secs(10))) as crate::DynSessionSource
+        }))
+        .await;
+        run_conformance(&held(|s| {
+            Arc::new(Latent::new(s, Duration::from_millis(1))) as crate::DynSessionSource
+        }))
+        .await;
+        // A Flaky source that has not failed yet is its source.
+        run_conformance(&held(|s| {
+            let gone = SourceError::Refused("gone".into());
+            Arc::new(Flaky::new(s, usize::MAX, gone)) as crate::DynSessionSource
+        }))
+        .await;
     }
 }

@@ -54,7 +54,10 @@ fn the_check_sees_each_kind_of_offence_and_skips_tests() {
     assert_eq!(o.len(), 3, "{o:?}");
     assert!(o[0].contains("from_secs(3)"));
     assert!(o[1].contains("timeout"));
-    assert!(o[2].contains("from_millis( 7)"), "a `mod tests;` line ends nothing");
+    assert!(
+        o[2].contains("from_millis( 7)"),
+        "a `mod tests;` line ends nothing"
+    );
     assert!(is_test_file("navi-core/src/testing.rs"));
     assert!(is_test_file("navi-app/src/app/act_tests.rs"));
     assert!(is_test_file("navi-app/src/ui/tests/snapshots.rs"));

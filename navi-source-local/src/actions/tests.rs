@@ -1,11 +1,11 @@
 //! Local actions against a private tmux server (`tmux -S` in a temp dir: never the
 //! user's server).
 
-use std::time::Duration;
 use super::*;
 use navi_core::check_session_name;
 use proptest::prelude::*;
 use std::path::PathBuf;
+use std::time::Duration;
 
 struct Server {
     dir: tempfile::TempDir,

@@ -135,10 +135,12 @@ mod tests {
     use std::sync::Mutex;
     use std::time::Duration;
 
+    type Files = Vec<(String, Vec<u8>)>;
+
     /// Memory sources over the suite's files; `write` adds a file to the last one.
     struct Held<W> {
         wrap: W,
-        last: Mutex<Option<(MemorySource, Vec<(String, Vec<u8>)>)>>,
+        last: Mutex<Option<(MemorySource, Files)>>,
     }
 
     #[async_trait]

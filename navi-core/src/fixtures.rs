@@ -10,3 +10,8 @@ pub const FILES: &[(&str, &str)] = &[
     ("legacy.json", include_str!("../fixtures/legacy.json")),
     ("notes.json", include_str!("../fixtures/notes.json")),
 ];
+
+/// A recorded answer of `gh pr view --json` with [`crate::git::PR_FIELDS`]: an open pull
+/// request with labels, two reviews by one reviewer, four checks (passed, failed,
+/// running, a commit status) and two comments. The `gh` stubs of the tests print it.
+pub const GH_PR_VIEW: &str = include_str!("../fixtures/gh/pr_view.json");

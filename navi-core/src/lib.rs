@@ -24,6 +24,7 @@ mod aggregate;
 mod error;
 pub mod events;
 pub mod fixtures;
+pub mod git;
 mod marks;
 mod memory;
 mod model;

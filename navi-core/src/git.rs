@@ -241,6 +241,33 @@ pub fn read_url(out: &str) -> Option<String> {
     Some(one_line(out)).filter(|u| !u.is_empty())
 }
 
+/// The report a remote's git script printed: sections `status`, `url` and `log`, each
+/// after a line of RS (`\u{1e}`) and its name. Git quotes control characters in file
+/// names, so the status cannot hold a marker; whatever else a hostile repository puts
+/// in its URL or commit subject only changes those fields.
+pub fn read_report(out: &[u8]) -> GitReport {
+    let text = String::from_utf8_lossy(out);
+    let after = |from: usize, name: &str| {
+        let marker = format!("\u{1e}{name}\n");
+        text[from..].find(&marker).map(|at| from + at + marker.len())
+    };
+    let mut report = GitReport::default();
+    let Some(status) = after(0, "status") else {
+        return report;
+    };
+    let url = after(status, "url");
+    let log = url.and_then(|u| after(u, "log"));
+    let end = |next: Option<usize>, name_len: usize| next.map_or(text.len(), |n| n - name_len - 2);
+    read_status(&mut report, &text[status..end(url, 3)]);
+    if let Some(u) = url {
+        report.remote_url = read_url(&text[u..end(log, 3)]);
+    }
+    if let Some(l) = log {
+        report.last_commit = read_log(&text[l..]);
+    }
+    report
+}
+
 /// What `gh pr view --json` answered, by its exit status (`None`: it did not run, or
 /// was not found), its output and its messages; `on` says where it ran ("on dev",
 /// "here").

@@ -218,3 +218,20 @@ fn a_diff_keeps_colours_and_says_when_cut() {
     );
     assert!(clean_diff(b"+a\n+b", true).contains("truncated"));
 }
+
+#[test]
+fn a_remote_report_is_read_by_its_sections() {
+    let out = "\u{1e}status\n# branch.head main\n# branch.ab +0 -3\n? x\n\n\u{1e}url\nhttps://github.com/a/b\n\n\u{1e}log\nab12\u{1f}Mara\u{1f}5\u{1f}hello\n";
+    let r = read_report(out.as_bytes());
+    assert_eq!(r.branch.as_deref(), Some("main"));
+    assert_eq!(r.ahead_behind, Some((0, 3)));
+    assert_eq!(r.changed, 1);
+    assert_eq!(r.remote_url.as_deref(), Some("https://github.com/a/b"));
+    assert_eq!(r.last_commit.map(|c| c.subject), Some("hello".to_string()));
+    // No remote and no commit yet; garbage; a hostile subject.
+    let r = read_report(b"\x1estatus\n# branch.head main\n\n\x1eurl\n\n\x1elog\n");
+    assert_eq!((r.remote_url, r.last_commit), (None, None));
+    assert_eq!(read_report(b"\xff\x1e\x1eurl"), GitReport::default());
+    let r = read_report("\u{1e}status\n\n\u{1e}url\n\n\u{1e}log\nab\u{1f}x\u{1f}1\u{1f}s\u{1e}url\n".as_bytes());
+    assert_eq!(r.last_commit.map(|c| c.subject), Some("s\u{1e}url".to_string()));
+}

@@ -249,7 +249,9 @@ pub fn read_report(out: &[u8]) -> GitReport {
     let text = String::from_utf8_lossy(out);
     let after = |from: usize, name: &str| {
         let marker = format!("\u{1e}{name}\n");
-        text[from..].find(&marker).map(|at| from + at + marker.len())
+        text[from..]
+            .find(&marker)
+            .map(|at| from + at + marker.len())
     };
     let mut report = GitReport::default();
     let Some(status) = after(0, "status") else {

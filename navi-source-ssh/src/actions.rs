@@ -141,7 +141,9 @@ async fn git_report(
     let out = on
         .run_ok(&what, name, &in_dir(GIT), &[cwd.as_bytes()], b"", MAX_GIT)
         .await?;
-    Ok(ActionOutput::Git(Box::new(navi_core::git::read_report(&out))))
+    Ok(ActionOutput::Git(Box::new(navi_core::git::read_report(
+        &out,
+    ))))
 }
 
 /// The pull request from gh there; gh missing, logged out or failing is an answer.
@@ -149,7 +151,12 @@ async fn pull_request(on: &On<'_>, cwd: &str) -> Result<ActionOutput, SourceErro
     use navi_core::git::{read_pr, PrStatus, MAX_PR_JSON, PR_FIELDS};
     let body = in_dir(PR);
     let out = on
-        .run_framed(&body, &[cwd.as_bytes(), PR_FIELDS.as_bytes()], b"", MAX_PR_JSON)
+        .run_framed(
+            &body,
+            &[cwd.as_bytes(), PR_FIELDS.as_bytes()],
+            b"",
+            MAX_PR_JSON,
+        )
         .await?;
     let status = match out.status {
         EXIT_REFUSED => PrStatus::Failed(out.reason()),

@@ -232,6 +232,11 @@ fn a_remote_report_is_read_by_its_sections() {
     let r = read_report(b"\x1estatus\n# branch.head main\n\n\x1eurl\n\n\x1elog\n");
     assert_eq!((r.remote_url, r.last_commit), (None, None));
     assert_eq!(read_report(b"\xff\x1e\x1eurl"), GitReport::default());
-    let r = read_report("\u{1e}status\n\n\u{1e}url\n\n\u{1e}log\nab\u{1f}x\u{1f}1\u{1f}s\u{1e}url\n".as_bytes());
-    assert_eq!(r.last_commit.map(|c| c.subject), Some("s\u{1e}url".to_string()));
+    let r = read_report(
+        "\u{1e}status\n\n\u{1e}url\n\n\u{1e}log\nab\u{1f}x\u{1f}1\u{1f}s\u{1e}url\n".as_bytes(),
+    );
+    assert_eq!(
+        r.last_commit.map(|c| c.subject),
+        Some("s\u{1e}url".to_string())
+    );
 }

@@ -277,4 +277,6 @@ pub fn session_label(s: &SessionInfo) -> String {
 #[cfg(test)]
 mod act_tests;
 #[cfg(test)]
+mod git_tests;
+#[cfg(test)]
 mod tests;

@@ -18,7 +18,11 @@ fn navi_git_shows_the_dialog_with_gh_on_path_and_every_gh_failure_in_one_line() 
         .arg(&repo)
         .output()
         .unwrap();
-    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
     let status = serde_json::json!({
         "tmux_session": "api", "status": "working", "cwd": repo.to_str().unwrap()
     });
@@ -32,8 +36,11 @@ fn navi_git_shows_the_dialog_with_gh_on_path_and_every_gh_failure_in_one_line() 
         let path = bin.join("gh");
         let _ = std::fs::remove_file(&path);
         if let Some(mode) = mode {
-            std::fs::write(&path, gh_stub(mode, json.to_str().unwrap(), log.to_str().unwrap()))
-                .unwrap();
+            std::fs::write(
+                &path,
+                gh_stub(mode, json.to_str().unwrap(), log.to_str().unwrap()),
+            )
+            .unwrap();
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
         }
     };
@@ -71,15 +78,24 @@ fn navi_git_shows_the_dialog_with_gh_on_path_and_every_gh_failure_in_one_line() 
     }
 
     for (mode, line) in [
-        (Some("logged-out"), "pull request gh is not logged in here (gh auth login)"),
-        (Some("failing"), "pull request gh here failed: error connecting to api.github.com"),
+        (
+            Some("logged-out"),
+            "pull request gh is not logged in here (gh auth login)",
+        ),
+        (
+            Some("failing"),
+            "pull request gh here failed: error connecting to api.github.com",
+        ),
         (None, "pull request gh is not installed here"),
     ] {
         gh(mode);
         let out = run(&["git", "api"]);
         assert!(out.status.success(), "{mode:?}: {}", stderr(&out));
         let text = stdout(&out);
-        assert!(text.contains(line), "{mode:?}: missing {line:?} in:\n{text}");
+        assert!(
+            text.contains(line),
+            "{mode:?}: missing {line:?} in:\n{text}"
+        );
         // The git part is there all the same.
         assert!(text.contains("feature/dialog"), "{text}");
     }
@@ -88,9 +104,16 @@ fn navi_git_shows_the_dialog_with_gh_on_path_and_every_gh_failure_in_one_line() 
     assert!(out.status.success(), "{}", stderr(&out));
     let diff = stdout(&out);
     assert!(diff.contains("-two") && diff.contains("+2"), "{diff}");
-    assert!(!diff.contains('\u{1b}'), "plain text when printed: {diff:?}");
+    assert!(
+        !diff.contains('\u{1b}'),
+        "plain text when printed: {diff:?}"
+    );
 
     let out = run(&["git", "nope"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("no session named nope"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no session named nope"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -37,7 +37,11 @@ impl World {
             .arg(&repo)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let status = serde_json::json!({
             "tmux_session": "api", "status": "working", "cwd": repo.to_str().unwrap()
         });
@@ -65,8 +69,11 @@ impl World {
         let _ = std::fs::remove_file(&log);
         if let Some(mode) = mode {
             let json = self.scratch.path().join("pr.json");
-            let script = gh_stub(mode, json.to_str().unwrap(), log.to_str().unwrap())
-                .replacen('\n', "\npwd >> \"$(dirname \"$0\")/../gh.pwd\"\n", 1);
+            let script = gh_stub(mode, json.to_str().unwrap(), log.to_str().unwrap()).replacen(
+                '\n',
+                "\npwd >> \"$(dirname \"$0\")/../gh.pwd\"\n",
+                1,
+            );
             std::fs::write(&gh, script).unwrap();
             std::fs::set_permissions(&gh, std::fs::Permissions::from_mode(0o755)).unwrap();
         }
@@ -104,7 +111,11 @@ impl World {
 }
 
 async fn pr(s: &SshSource, cwd: &str) -> PrStatus {
-    match s.act("api", &Action::PullRequest { cwd: cwd.into() }).await.unwrap() {
+    match s
+        .act("api", &Action::PullRequest { cwd: cwd.into() })
+        .await
+        .unwrap()
+    {
         ActionOutput::Pr(p) => *p,
         other => panic!("{other:?}"),
     }
@@ -120,7 +131,11 @@ async fn git_report_pull_request_and_diff_of_a_remote_session() {
     s.poll().await.unwrap();
     let cwd = w.cwd();
 
-    let ActionOutput::Git(r) = s.act("api", &Action::Git { cwd: cwd.clone() }).await.unwrap() else {
+    let ActionOutput::Git(r) = s
+        .act("api", &Action::Git { cwd: cwd.clone() })
+        .await
+        .unwrap()
+    else {
         panic!("not a report")
     };
     assert_eq!(r.branch.as_deref(), Some("feature/dialog"));
@@ -128,8 +143,14 @@ async fn git_report_pull_request_and_diff_of_a_remote_session() {
     assert_eq!(r.ahead_behind, Some((1, 0)));
     assert_eq!(r.changed, 2);
     let c = r.last_commit.clone().unwrap();
-    assert_eq!((c.subject.as_str(), c.author.as_str()), ("dialog: show the PR", "Mara Tester"));
-    assert_eq!(r.remote_url.as_deref(), Some("git@github.com:navi-dev/navi.git"));
+    assert_eq!(
+        (c.subject.as_str(), c.author.as_str()),
+        ("dialog: show the PR", "Mara Tester")
+    );
+    assert_eq!(
+        r.remote_url.as_deref(),
+        Some("git@github.com:navi-dev/navi.git")
+    );
 
     // gh there, in the session's directory, with navi's fields.
     let log = w.gh(Some("recorded"));
@@ -146,7 +167,10 @@ async fn git_report_pull_request_and_diff_of_a_remote_session() {
 
     w.gh(Some("logged-out"));
     let out = pr(&s, &cwd).await;
-    assert_eq!(out, PrStatus::LoggedOut("gh is not logged in on dev (gh auth login)".into()));
+    assert_eq!(
+        out,
+        PrStatus::LoggedOut("gh is not logged in on dev (gh auth login)".into())
+    );
     assert!(out.unavailable(), "the app then asks gh here by --repo");
     w.gh(Some("failing"));
     assert_eq!(
@@ -156,28 +180,61 @@ async fn git_report_pull_request_and_diff_of_a_remote_session() {
     w.gh(Some("no-pr"));
     assert!(matches!(pr(&s, &cwd).await, PrStatus::NoPr(_)));
     w.gh(None);
-    assert_eq!(pr(&s, &cwd).await, PrStatus::Missing("gh is not installed on dev".into()));
+    assert_eq!(
+        pr(&s, &cwd).await,
+        PrStatus::Missing("gh is not installed on dev".into())
+    );
 
-    let ActionOutput::Text(d) = s.act("api", &Action::Diff { cwd: cwd.clone() }).await.unwrap() else {
+    let ActionOutput::Text(d) = s
+        .act("api", &Action::Diff { cwd: cwd.clone() })
+        .await
+        .unwrap()
+    else {
         panic!("no diff")
     };
     assert!(d.contains("\u{1b}[31m-two"), "{d:?}");
     assert!(!d.contains("truncated"));
 
     // A diff over the cap is cut, and says so.
-    let big: String = (0..40_000).map(|i| format!("line {i} of a long file\n")).collect();
+    let big: String = (0..40_000)
+        .map(|i| format!("line {i} of a long file\n"))
+        .collect();
     std::fs::write(w.repo.join("notes.txt"), big).unwrap();
-    let ActionOutput::Text(d) = s.act("api", &Action::Diff { cwd: cwd.clone() }).await.unwrap() else {
+    let ActionOutput::Text(d) = s
+        .act("api", &Action::Diff { cwd: cwd.clone() })
+        .await
+        .unwrap()
+    else {
         panic!("no diff")
     };
     assert!(d.len() < MAX_DIFF + 200, "{}", d.len());
-    assert!(d.trim_end().ends_with("diff truncated at 1024 KB\u{1b}[0m"), "{}", &d[d.len() - 80..]);
+    assert!(
+        d.trim_end().ends_with("diff truncated at 1024 KB\u{1b}[0m"),
+        "{}",
+        &d[d.len() - 80..]
+    );
 
     // Not a directory there, not a repository: the reason, never a panic.
-    let e = s.act("api", &Action::Git { cwd: "/nonexistent/x y".into() }).await.unwrap_err();
-    assert!(e.reason().contains("no such directory: /nonexistent/x y"), "{e}");
     let e = s
-        .act("api", &Action::Git { cwd: w.scratch.path().to_str().unwrap().into() })
+        .act(
+            "api",
+            &Action::Git {
+                cwd: "/nonexistent/x y".into(),
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        e.reason().contains("no such directory: /nonexistent/x y"),
+        "{e}"
+    );
+    let e = s
+        .act(
+            "api",
+            &Action::Git {
+                cwd: w.scratch.path().to_str().unwrap().into(),
+            },
+        )
         .await
         .unwrap_err();
     assert!(e.reason().contains("not a git repository"), "{e}");

@@ -214,6 +214,19 @@ pub enum Command {
         /// NAME or REMOTE:NAME.
         session: String,
     },
+    /// A session's git state and pull request, as the dashboard's `G` shows them.
+    ///
+    /// Asked on the session's machine, in its directory: branch, changes, ahead /
+    /// behind, last commit, remote URL, then the pull request through `gh` there (or,
+    /// when the remote has no usable gh, through this machine's gh with the repository
+    /// taken from the remote URL). SESSION is NAME or REMOTE:NAME.
+    Git {
+        /// NAME or REMOTE:NAME.
+        session: String,
+        /// Print the working tree's diff (`git diff`) instead.
+        #[arg(long)]
+        diff: bool,
+    },
     /// Start a detached tmux session (locally or on a remote) running a command.
     ///
     /// e.g. `navi new dev-server:api --dir '~/work/api'` (`~` is that machine's home).

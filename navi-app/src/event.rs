@@ -28,6 +28,8 @@ pub enum AppEvent {
         crate::app::ActRequest,
         Result<navi_core::ActionOutput, navi_core::SourceError>,
     ),
+    /// A job on this machine for the git dialog finished.
+    LocalDone(crate::app::LocalDone),
     /// Leave (a termination signal, or the input closed).
     Quit,
 }

@@ -51,8 +51,16 @@ pub enum KeyAction {
     CycleDensity,
     /// Open the selected session's details.
     Details,
-    /// Open the selected session's git details.
+    /// Open the selected session's git dialog.
     GitDetail,
+    /// In the git dialog: the pull request's comments.
+    GitComments,
+    /// In the git dialog: open the pull request in the browser.
+    GitOpen,
+    /// In the git dialog: the working tree's diff.
+    GitDiff,
+    /// In the git dialog: ask git and gh again now.
+    GitRefresh,
     /// Open the sound-pack picker.
     SoundPicker,
     /// Open the list of skipped files and config problems.
@@ -248,8 +256,17 @@ pub const BINDINGS: &[Binding] = &[
         "git",
         A::GitDetail,
         &["G"],
-        "git of the selected session: branch, changes, ahead / behind, PR",
+        "git dialog: branch, changes, ahead / behind, last commit, PR, CI checks",
     ),
+    b(
+        "git_comments",
+        A::GitComments,
+        &["c"],
+        "in the git dialog: comments / open the PR in the browser / diff / refresh",
+    ),
+    b("git_open", A::GitOpen, &["o", "Enter"], ""),
+    b("git_diff", A::GitDiff, &["d"], ""),
+    b("git_refresh", A::GitRefresh, &["r"], ""),
     b(
         "problems",
         A::Problems,
@@ -456,7 +473,10 @@ impl Keymap {
             map.set(bind, keys.clone());
         }
         for (i, (key, action)) in map.keys.iter().enumerate() {
-            if let Some((_, other)) = map.keys[..i].iter().find(|(k, a)| k == key && a != action) {
+            let same = |k: &Key, a: &KeyAction| {
+                k == key && a != action && a.in_git_dialog() == action.in_git_dialog()
+            };
+            if let Some((_, other)) = map.keys[..i].iter().find(|(k, a)| same(k, a)) {
                 let (a, b) = (action_name(*other), action_name(*action));
                 problems.push(format!("{} is bound to both {a} and {b}", key_label(*key)));
             }
@@ -469,6 +489,19 @@ impl Keymap {
 
     /// The action of `key` in the list.
     fn list(&self, key: &KeyEvent) -> Option<KeyAction> {
+        self.lookup(key, false)
+    }
+
+    /// The git dialog's own action of `key` (comments, open, diff, refresh), if any.
+    pub fn git_dialog(&self, key: &KeyEvent) -> Option<KeyAction> {
+        if key.kind == KeyEventKind::Release {
+            return None;
+        }
+        self.lookup(key, true)
+    }
+
+    /// The action of `key` among the list's keys or the git dialog's.
+    fn lookup(&self, key: &KeyEvent, git_dialog: bool) -> Option<KeyAction> {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         let code = match key.code {
             KeyCode::Char(c) if ctrl => KeyCode::Char(c.to_ascii_lowercase()),
@@ -478,7 +511,7 @@ impl Keymap {
         };
         self.keys
             .iter()
-            .find(|(k, _)| k.code == code && k.ctrl == ctrl)
+            .find(|(k, a)| k.code == code && k.ctrl == ctrl && a.in_git_dialog() == git_dialog)
             .map(|(_, a)| *a)
     }
 
@@ -583,6 +616,17 @@ pub fn help_lines(map: &Keymap) -> Vec<(String, String)> {
 }
 
 impl KeyAction {
+    /// A key of the git dialog only (its keys may be the list's too).
+    pub fn in_git_dialog(self) -> bool {
+        matches!(
+            self,
+            KeyAction::GitComments
+                | KeyAction::GitOpen
+                | KeyAction::GitDiff
+                | KeyAction::GitRefresh
+        )
+    }
+
     /// Moves the selection (or scrolls an overlay or the preview).
     pub fn is_navigation(self) -> bool {
         matches!(

@@ -65,6 +65,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             cmd::remotes::command(source_set(&cli, true)?, *json, action.as_ref()).await
         }),
         Some(Command::Preview { session }) => act(&cli, session, || Ok(Action::Preview)),
+        Some(Command::Git { session, diff }) => on_runtime(async {
+            let set = source_set(&cli, false)?;
+            cmd::git::run(&set, session, *diff, &mut io::stdout().lock()).await
+        }),
         Some(Command::New {
             session,
             dir,

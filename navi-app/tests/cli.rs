@@ -13,6 +13,10 @@ use serde_json::Value;
 #[path = "cli/remote_setup.rs"]
 mod remote_setup;
 
+/// `navi git` on a local repository with gh stubs (one test binary for the crate).
+#[path = "cli/git_dialog.rs"]
+mod git_dialog;
+
 /// No import cycles among navi-app's modules (one test binary for the crate).
 #[path = "cli/module_cycles.rs"]
 mod module_cycles;

@@ -51,11 +51,30 @@ pub enum Action {
         /// What to change.
         ops: Vec<crate::MarkOp>,
     },
+    /// The git state of the working tree at `cwd` on the session's machine (`~` is that
+    /// machine's home): branch, changes, ahead / behind, last commit, remote URL
+    /// ([`ActionOutput::Git`]).
+    Git {
+        /// The session's directory.
+        cwd: String,
+    },
+    /// The pull request of the branch checked out at `cwd`, from `gh pr view` run there
+    /// ([`ActionOutput::Pr`]); a missing, logged-out or failing `gh` is an answer too.
+    PullRequest {
+        /// The session's directory.
+        cwd: String,
+    },
+    /// `git diff` of the working tree at `cwd`, with git's colours
+    /// ([`ActionOutput::Text`], cut at [`crate::git::MAX_DIFF`]).
+    Diff {
+        /// The session's directory.
+        cwd: String,
+    },
 }
 
 impl Action {
-    /// `preview`, `new`, `kill`, `rename`, `dismiss`, `tidy`, `acknowledge`, `send` or
-    /// `mark`.
+    /// `preview`, `new`, `kill`, `rename`, `dismiss`, `tidy`, `acknowledge`, `send`,
+    /// `mark`, `git`, `pull request` or `diff`.
     pub fn name(&self) -> &'static str {
         match self {
             Action::Preview => "preview",
@@ -67,6 +86,9 @@ impl Action {
             Action::Acknowledge => "acknowledge",
             Action::Send { .. } => "send",
             Action::Mark { .. } => "mark",
+            Action::Git { .. } => "git",
+            Action::PullRequest { .. } => "pull request",
+            Action::Diff { .. } => "diff",
         }
     }
 }
@@ -90,6 +112,8 @@ pub struct Capabilities {
     pub send: bool,
     /// [`Action::Mark`].
     pub mark: bool,
+    /// [`Action::Git`], [`Action::PullRequest`] and [`Action::Diff`].
+    pub git: bool,
 }
 
 impl Capabilities {
@@ -103,6 +127,7 @@ impl Capabilities {
         acknowledge: true,
         send: true,
         mark: true,
+        git: true,
     };
 
     /// Whether `action` is supported.
@@ -116,17 +141,23 @@ impl Capabilities {
             Action::Acknowledge => self.acknowledge,
             Action::Send { .. } => self.send,
             Action::Mark { .. } => self.mark,
+            Action::Git { .. } | Action::PullRequest { .. } | Action::Diff { .. } => self.git,
         }
     }
 }
 
-/// What an action produced: a sentence for the status line, or the pane's text.
+/// What an action produced: a sentence for the status line, a pane's or a diff's text,
+/// a git report or a pull request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ActionOutput {
     /// Done; what happened ("killed api on dev-server").
     Done(String),
-    /// The preview's text.
+    /// The preview's (or the diff's) text.
     Text(String),
+    /// [`Action::Git`]'s answer.
+    Git(Box<crate::git::GitReport>),
+    /// [`Action::PullRequest`]'s answer.
+    Pr(Box<crate::git::PrStatus>),
 }
 
 /// A status file acknowledged ([`Action::Acknowledge`]): `status` `working`, `message`

@@ -25,6 +25,7 @@ mod deadline;
 mod error;
 pub mod events;
 pub mod fixtures;
+pub mod git;
 pub mod limits;
 mod marks;
 mod memory;

@@ -51,6 +51,17 @@ pub const CHILD_FIRST_NAP: Duration = Duration::from_micros(20);
 /// See [`CHILD_FIRST_NAP`].
 pub const CHILD_LONGEST_NAP: Duration = Duration::from_millis(5);
 
+/// The most one git command of the git dialog may take (a huge tree's `git status`).
+pub const GIT_COMMAND: Duration = Duration::from_secs(10);
+/// The most `gh pr view` may take (it asks GitHub).
+pub const GH_COMMAND: Duration = Duration::from_secs(20);
+/// The most the browser opener (`xdg-open`, `open`) may take to hand the page over.
+pub const BROWSER_OPEN: Duration = Duration::from_secs(10);
+/// How often a waiting opener is looked at.
+pub const BROWSER_OPEN_CHECK: Duration = Duration::from_millis(20);
+/// How often an open git dialog asks again (the Go navi's PR refresh).
+pub const GIT_EVERY: Duration = Duration::from_secs(30);
+
 // ---- The local status directory --------------------------------------------------------
 
 /// How often the directory is polled when it cannot be watched.

@@ -174,13 +174,33 @@ pub(crate) fn act(
     {
         return new(tmux, name, cwd, command, *create_dir);
     }
+    // The directory is the session's, as its status file says; no tmux involved.
+    match action {
+        Action::Git { cwd } => {
+            return crate::git::report(cwd)
+                .map(|r| ActionOutput::Git(Box::new(r)))
+                .map_err(|e| other(format!("no git state for {name}: {e}")))
+        }
+        Action::PullRequest { cwd } => {
+            return Ok(ActionOutput::Pr(Box::new(crate::git::pull_request(cwd))))
+        }
+        Action::Diff { cwd } => {
+            return crate::git::diff(cwd)
+                .map(ActionOutput::Text)
+                .map_err(|e| other(format!("no diff for {name}: {e}")))
+        }
+        _ => {}
+    }
     let name =
         SessionName::existing(name).map_err(|e| SourceError::Rejected(e.to_string().into()))?;
     let row = read_row(dir, &name);
     let server = row.as_ref().map_or(TmuxServer::Default, TmuxServer::of);
     let on = tmux.for_server(&server);
     match action {
-        Action::New { .. } => Err(other("new is handled above".into())),
+        Action::New { .. }
+        | Action::Git { .. }
+        | Action::PullRequest { .. }
+        | Action::Diff { .. } => Err(other("handled above".into())),
         Action::Preview => {
             tmux.require(&server, &name)?;
             // The screen and the 50 lines of scrollback above it, as the Go navi shows,

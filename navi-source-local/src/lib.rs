@@ -12,6 +12,7 @@
 //! 500 ms instead, and its health line says `poll` rather than `watch`.
 
 mod actions;
+pub mod git;
 pub mod hook;
 pub mod marks;
 pub mod private;

@@ -45,6 +45,18 @@ const RENAME_UNDO: &str = include_str!("scripts/action_rename_undo.sh");
 /// A new session (framed; after the line setting `$w`): operands in [`new_session`].
 const NEW_SESSION: &str = include_str!("scripts/action_new_session.sh");
 
+/// The git report (framed; after the line setting `$w`): `$1` the directory.
+const GIT: &str = include_str!("scripts/action_git.sh");
+
+/// The pull request through gh there (framed; after `$w`): `$1` the directory, `$2` the
+/// fields.
+const PR: &str = include_str!("scripts/action_pr.sh");
+
+/// The diff (framed; after `$w`): `$1` the directory, `$2` the most bytes.
+const DIFF: &str = include_str!("scripts/action_diff.sh");
+
+/// The most the git report may print (5000 status lines and two short sections).
+const MAX_GIT: usize = 2 * 1024 * 1024;
 /// The most a preview may print (a pane is a few KB).
 const MAX_PREVIEW: usize = 1024 * 1024;
 /// The most of a status file `rename` reads back (a status file is capped far below).
@@ -104,7 +116,73 @@ pub(crate) async fn act(
         Action::Rename { to } => rename(on, &name, to).await,
         Action::Mark { ops } => crate::marks::apply(on, &name, ops).await,
         Action::Acknowledge => crate::acknowledge::acknowledge(on, &name).await,
+        Action::Git { cwd } => git_report(on, &name, cwd).await,
+        Action::PullRequest { cwd } => pull_request(on, cwd).await,
+        Action::Diff { cwd } => diff(on, &name, cwd).await,
     }
+}
+
+/// The body `script` run in the directory of its first operand (`$w`, `~` expanded
+/// there).
+fn in_dir(script: &str) -> String {
+    format!("{}\n{script}", set_home_path("w", 1))
+}
+
+/// Branch, changes, ahead / behind, last commit and remote URL of `cwd` there.
+async fn git_report(
+    on: &On<'_>,
+    name: &SessionName,
+    cwd: &str,
+) -> Result<ActionOutput, SourceError> {
+    let what = format!("read the git state of {name}");
+    let out = on
+        .run_ok(&what, name, &in_dir(GIT), &[cwd.as_bytes()], b"", MAX_GIT)
+        .await?;
+    Ok(ActionOutput::Git(Box::new(navi_core::git::read_report(
+        &out,
+    ))))
+}
+
+/// The pull request from gh there; gh missing, logged out or failing is an answer.
+async fn pull_request(on: &On<'_>, cwd: &str) -> Result<ActionOutput, SourceError> {
+    use navi_core::git::{read_pr, PrStatus, MAX_PR_JSON, PR_FIELDS};
+    let body = in_dir(PR);
+    let out = on
+        .run_framed(
+            &body,
+            &[cwd.as_bytes(), PR_FIELDS.as_bytes()],
+            b"",
+            MAX_PR_JSON,
+        )
+        .await?;
+    let status = match out.status {
+        EXIT_REFUSED => PrStatus::Failed(out.reason()),
+        s => read_pr(
+            i32::try_from(s).ok(),
+            &out.stdout,
+            &out.stderr,
+            &format!("on {}", on.remote),
+        ),
+    };
+    Ok(ActionOutput::Pr(Box::new(status)))
+}
+
+/// `git diff` of `cwd` there, with colours, cut at [`navi_core::git::MAX_DIFF`].
+async fn diff(on: &On<'_>, name: &SessionName, cwd: &str) -> Result<ActionOutput, SourceError> {
+    use navi_core::git::{clean_diff, MAX_DIFF};
+    let what = format!("read the diff of {name}");
+    let most = (MAX_DIFF + 1).to_string();
+    let out = on
+        .run_ok(
+            &what,
+            name,
+            &in_dir(DIFF),
+            &[cwd.as_bytes(), most.as_bytes()],
+            b"",
+            MAX_DIFF + 1,
+        )
+        .await?;
+    Ok(ActionOutput::Text(clean_diff(&out, false)))
 }
 
 impl On<'_> {

@@ -645,6 +645,9 @@ impl App {
         req: &ActRequest,
         result: Result<ActionOutput, SourceError>,
     ) -> Effect {
+        if let Some(effect) = self.on_git_result(req, &result) {
+            return effect;
+        }
         match (&req.action, result) {
             (Action::Preview, result) => {
                 self.ui.preview.in_flight = false;
@@ -652,6 +655,7 @@ impl App {
                 if self.ui.preview.of.as_ref() == Some(&key) {
                     self.ui.preview.text = match result {
                         Ok(ActionOutput::Text(t)) | Ok(ActionOutput::Done(t)) => t,
+                        Ok(_) => "no preview: an unexpected answer".into(),
                         Err(e) => format!("no preview: {}", e.reason()),
                     };
                 }
@@ -660,6 +664,9 @@ impl App {
             (_, Ok(out)) => {
                 let text = match out {
                     ActionOutput::Done(t) | ActionOutput::Text(t) => t,
+                    ActionOutput::Git(_) | ActionOutput::Pr(_) => {
+                        format!("{} done", req.action.name())
+                    }
                 };
                 self.ui
                     .set_message(Level::Info, navi_core::text::sanitize(&text));

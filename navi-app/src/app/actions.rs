@@ -22,6 +22,9 @@ impl App {
         if self.ui.overlay == Overlay::SoundPacks {
             return self.on_sound_picker_key(key);
         }
+        if self.ui.overlay == Overlay::Git && self.ui.git.is_some() {
+            return self.on_git_key(key);
+        }
         if self.ui.overlay == Overlay::Help {
             if self.ui.help_typing {
                 self.on_help_search_key(key);
@@ -185,7 +188,12 @@ impl App {
             KeyAction::CycleSort => self.cycle_sort(),
             KeyAction::CycleDensity => self.cycle_density(),
             KeyAction::Details => self.open_details(),
-            KeyAction::GitDetail => self.open_git(),
+            KeyAction::GitDetail => return self.open_git(),
+            // Only the git dialog has these (its keys are read before this table).
+            KeyAction::GitComments
+            | KeyAction::GitOpen
+            | KeyAction::GitDiff
+            | KeyAction::GitRefresh => {}
             KeyAction::SoundPicker => return self.open_sound_picker(),
             KeyAction::Problems => self.ui.overlay = Overlay::Problems,
             KeyAction::ToggleSources => self.toggle_sources(),
@@ -350,14 +358,6 @@ impl App {
     }
 
     /// The selected session's git, if one is selected.
-    fn open_git(&mut self) {
-        if self.model.selected_session().is_some() {
-            self.ui.overlay = Overlay::Git;
-        } else {
-            self.ui.set_message(Level::Info, "no session selected");
-        }
-    }
-
     /// Drops the search and every filter.
     fn clear_filters(&mut self) {
         if self.model.is_filtered() || !self.search_query().is_empty() {

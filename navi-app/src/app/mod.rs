@@ -9,6 +9,7 @@
 mod act;
 mod actions;
 mod ended;
+mod git;
 mod marks;
 mod sounds;
 mod state;
@@ -25,6 +26,7 @@ use tokio::time::Instant;
 pub use crate::config::Density;
 pub use crate::keys::{KeyAction, Mode};
 pub use act::{ActRequest, PromptKind};
+pub use git::{perform_local, pr_here_job, ContentView, GitDialog, LocalDone, LocalJob, GIT_EVERY};
 pub use sounds::{perform as perform_sound_io, SoundIo, SoundPicker};
 pub use state::{Level, Overlay, UiState};
 
@@ -57,6 +59,9 @@ pub enum Effect {
     PlaySound(Vec<String>),
     /// The sound-pack picker's file work ([`perform_sound_io`]).
     Sound(SoundIo),
+    /// Work on this machine for the git dialog ([`perform_local`]); its result goes to
+    /// [`App::on_local_done`].
+    Local(LocalJob),
 }
 
 /// The dashboard: the model, the UI state and the sources to ask for attach commands.
@@ -271,5 +276,7 @@ pub fn session_label(s: &SessionInfo) -> String {
 
 #[cfg(test)]
 mod act_tests;
+#[cfg(test)]
+mod git_tests;
 #[cfg(test)]
 mod tests;

@@ -103,6 +103,8 @@ pub struct UiState {
     pub auto_compact: Option<(usize, bool)>,
     /// The sound-pack picker (`S`), while open.
     pub sound_picker: Option<super::SoundPicker>,
+    /// The git dialog (`G`), while open.
+    pub git: Option<super::GitDialog>,
 }
 
 /// An overlay over the list.
@@ -119,7 +121,8 @@ pub enum Overlay {
     Problems,
     /// Every source: state, reason, latency, mode, sessions, last good poll (`M`).
     Sources,
-    /// The selected session's git: branch, changes, ahead / behind, PR (`G`).
+    /// The selected session's git dialog (`G`): branch, changes, ahead / behind, last
+    /// commit, remote, pull request; its content viewer (comments, diff).
     Git,
     /// The sound packs (`S`).
     SoundPacks,
@@ -161,6 +164,7 @@ impl Default for UiState {
             search_filters: false,
             auto_compact: None,
             sound_picker: None,
+            git: None,
         }
     }
 }

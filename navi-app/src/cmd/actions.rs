@@ -59,6 +59,8 @@ pub async fn run(
         // `navi preview` prints plain text: the pane's colours stay in the dashboard.
         ActionOutput::Text(text) => writeln!(out, "{}", navi_core::text::clean_pane(&text))?,
         ActionOutput::Done(what) => writeln!(out, "{what}")?,
+        // `navi git` prints these (crate::cmd::git).
+        ActionOutput::Git(_) | ActionOutput::Pr(_) => writeln!(out, "{} done", action.name())?,
     }
     Ok(())
 }

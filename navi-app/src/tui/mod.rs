@@ -73,6 +73,8 @@ where
     let mut pacer = Pacer::new();
     // Actions run in the background; their results come back here.
     let (done_tx, mut done) = mpsc::unbounded_channel::<ActDone>();
+    // Jobs on this machine (the git dialog's gh by --repo, the browser) likewise.
+    let (local_tx, mut local) = mpsc::unbounded_channel::<crate::app::LocalDone>();
     loop {
         draw_if_due(terminal, app, &mut pacer)?;
         let next_frame = pacer.next_frame();
@@ -86,6 +88,7 @@ where
                 }
             },
             Some((req, result)) = done.recv() => AppEvent::ActDone(req, result),
+            Some(finished) = local.recv() => AppEvent::LocalDone(finished),
             notice = next_notice(&mut events.notifications) => AppEvent::Notice(notice),
             _ = tick.tick() => AppEvent::Tick,
             () = tokio::time::sleep_until(next_frame.unwrap_or_else(Instant::now)),
@@ -105,6 +108,7 @@ where
             Effect::Quit => return Ok(()),
             Effect::Refresh => refresh(),
             Effect::Act(req) => spawn_action(req, &done_tx),
+            Effect::Local(job) => spawn_local(job, &local_tx),
             Effect::PlaySound(argv) => play(&argv),
             Effect::Sound(io) => {
                 if let Effect::PlaySound(argv) = crate::app::perform_sound_io(app, io) {
@@ -120,6 +124,10 @@ where
         }
         // A visible preview follows the selection and refreshes about once a second.
         if let Effect::Act(req) = app.preview_tick() {
+            spawn_action(req, &done_tx);
+        }
+        // An open git dialog asks again every 30 s.
+        if let Effect::Act(req) = app.git_tick() {
             spawn_action(req, &done_tx);
         }
         // Rows of ended tmux sessions go after a grace (unless keep_ended_rows).
@@ -208,6 +216,11 @@ fn handle(app: &mut App, event: AppEvent, pacer: &mut Pacer) -> Option<Effect> {
             pacer.changed();
             app.on_act_result(&req, result)
         }
+        AppEvent::LocalDone(finished) => {
+            pacer.changed();
+            app.on_local_done(finished);
+            Effect::None
+        }
         AppEvent::Quit => return None,
     };
     Some(effect)
@@ -265,6 +278,15 @@ fn spawn_action(req: ActRequest, done: &mpsc::UnboundedSender<ActDone>) {
             tracing::warn!(action = req.action.name(), session = %req.label, "action failed: {e}");
         }
         let _ = done.send((req, result));
+    });
+}
+
+/// Runs a job on this machine in the background; the result goes to `done`.
+fn spawn_local(job: crate::app::LocalJob, done: &mpsc::UnboundedSender<crate::app::LocalDone>) {
+    tracing::info!(?job, "local job");
+    let done = done.clone();
+    tokio::spawn(async move {
+        let _ = done.send(crate::app::perform_local(job).await);
     });
 }
 

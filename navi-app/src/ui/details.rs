@@ -211,50 +211,6 @@ fn marks_text(s: &SessionInfo, now: i64) -> Option<String> {
     ))
 }
 
-/// The `G` dialog: the selected session's git as its status file says it (navi reads
-/// git through the hook, so this is what the hook saw last; the Go navi also asks git
-/// and GitHub on the spot).
-pub(super) fn draw_git(frame: &mut Frame, area: Rect, model: &Model, ui: &UiState) {
-    let Some(s) = model.selected_session() else {
-        return;
-    };
-    let mut lines = vec![
-        field("session", s.tmux_session.clone()),
-        field("directory", s.cwd.clone()),
-    ];
-    match &s.git {
-        None => lines.push(Line::raw(
-            " Not a git repository (or no git data from the hook).",
-        )),
-        Some(g) => {
-            let text = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
-            lines.push(field("branch", text(&g.branch)));
-            let dirty = match g.dirty {
-                Some(true) => "uncommitted changes",
-                Some(false) => "clean",
-                None => "-",
-            };
-            lines.push(field("changes", dirty));
-            let n = |v: Option<i64>| v.map_or("-".to_string(), |n| n.to_string());
-            lines.push(field("ahead", n(g.ahead)));
-            lines.push(field("behind", n(g.behind)));
-            lines.push(field("last commit", text(&g.last_commit)));
-            lines.push(field("upstream", text(&g.remote)));
-            let pr = g.pr_num.filter(|n| *n > 0).map(|n| format!("#{n}"));
-            lines.push(field("pull request", pr.unwrap_or_else(|| "-".into())));
-        }
-    }
-    lines.push(Line::raw(""));
-    lines.push(Line::styled(
-        format!(
-            " as the hook saw it, {}",
-            session_age(s.timestamp, ui.now_unix)
-        ),
-        Style::new().fg(Color::DarkGray),
-    ));
-    overlay(frame, area, " git ", lines);
-}
-
 pub(super) fn draw_problems(frame: &mut Frame, area: Rect, model: &Model, ui: &UiState) {
     let mut lines = Vec::new();
     for h in model.sources() {

@@ -5,6 +5,7 @@
 //! sequences that would otherwise reach the terminal.
 
 mod details;
+pub mod git;
 mod header;
 mod help;
 mod preview;
@@ -54,7 +55,7 @@ pub fn draw(frame: &mut Frame, model: &Model, ui: &mut UiState) {
     match ui.overlay {
         Overlay::None => {}
         Overlay::Help => help::draw_help(frame, area, ui),
-        Overlay::Git => details::draw_git(frame, area, model, ui),
+        Overlay::Git => git::draw(frame, area, ui),
         Overlay::Details => details::draw_details(frame, area, model, ui),
         Overlay::Problems => details::draw_problems(frame, area, model, ui),
         Overlay::Sources => sources::draw_sources(frame, area, model, ui),

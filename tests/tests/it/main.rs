@@ -10,6 +10,7 @@ mod remote_action_failures;
 mod remote_action_truth;
 mod remote_actions;
 mod remote_bounded;
+mod remote_git;
 mod remote_liveness;
 mod remote_marks;
 mod ssh_config_real;

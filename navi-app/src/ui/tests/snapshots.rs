@@ -141,3 +141,110 @@ fn screen_empty() {
     let mut ui = ui();
     assert_screen("empty", &screen_of(&mut ui, Vec::new(), 100, 16));
 }
+
+/// The git dialog of a remote session with the recorded pull request.
+fn git_dialog() -> crate::app::GitDialog {
+    use navi_core::git::{Commit, GitReport, PrStatus};
+    let pr = navi_core::git::parse_pr_json(navi_core::fixtures::GH_PR_VIEW.as_bytes()).unwrap();
+    crate::app::GitDialog {
+        of: (Some("dev".into()), "api".into()),
+        label: "api [dev]".into(),
+        cwd: "/home/mara/work/navi".into(),
+        report: Some(Ok(GitReport {
+            branch: Some("feature/dialog".into()),
+            head: Some("3f2c1ab9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3".into()),
+            upstream: Some("origin/feature/dialog".into()),
+            ahead_behind: Some((1, 0)),
+            changed: 2,
+            last_commit: Some(Commit {
+                hash: "3f2c1ab9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3".into(),
+                subject: "dialog: show the PR".into(),
+                author: "Mara Tester".into(),
+                time: NOW - 3 * 3600,
+            }),
+            remote_url: Some("git@github.com:navi-dev/navi.git".into()),
+        })),
+        pr: Some(PrStatus::Found(Box::new(pr))),
+        keys_hint: "c comments · o Enter open in browser · d diff · r refresh · Esc close".into(),
+        ..crate::app::GitDialog::default()
+    }
+}
+
+#[test]
+fn screen_git_dialog() {
+    let mut ui = ui();
+    ui.overlay = Overlay::Git;
+    ui.git = Some(git_dialog());
+    assert_screen(
+        "git_dialog",
+        &screen_of(&mut ui, default_sessions(), 110, 34),
+    );
+}
+
+/// gh missing on the remote and logged out here: one line each, the git part intact.
+#[test]
+fn screen_git_dialog_without_gh() {
+    use navi_core::git::PrStatus;
+    let mut ui = ui();
+    ui.overlay = Overlay::Git;
+    let mut d = git_dialog();
+    d.pr = Some(PrStatus::Missing("gh is not installed on dev".into()));
+    d.pr_here = Some(PrStatus::LoggedOut(
+        "gh is not logged in here (gh auth login)".into(),
+    ));
+    ui.git = Some(d);
+    assert_screen(
+        "git_dialog_without_gh",
+        &screen_of(&mut ui, default_sessions(), 100, 24),
+    );
+}
+
+/// The diff in the content viewer, scrolled: colours from git's SGR.
+#[test]
+fn screen_git_diff_viewer() {
+    let mut ui = ui();
+    ui.overlay = Overlay::Git;
+    let mut d = git_dialog();
+    let mut diff = String::from(
+        "\u{1b}[1mdiff --git a/notes.txt b/notes.txt\u{1b}[m\n\u{1b}[36m@@ -1,4 +1,4 @@\u{1b}[m\n",
+    );
+    for i in 0..40 {
+        diff.push_str(&format!(
+            " context {i}\n\u{1b}[31m-old {i}\u{1b}[m\n\u{1b}[32m+new {i}\u{1b}[m\n"
+        ));
+    }
+    d.view = Some(crate::app::ContentView {
+        title: "diff: feature/dialog".into(),
+        lines: diff.lines().map(str::to_string).collect(),
+        scroll: 3,
+        page: 0,
+    });
+    ui.git = Some(d);
+    let t = screen_of(&mut ui, default_sessions(), 80, 16);
+    assert_screen("git_diff_viewer", &t);
+    // git's colours as styles: the removed line red, the added one green.
+    let buf = t.backend().buffer();
+    let row_of = |needle: &str| {
+        (0..buf.area.height)
+            .find(|&y| {
+                (0..buf.area.width)
+                    .map(|x| buf[(x, y)].symbol())
+                    .collect::<String>()
+                    .contains(needle)
+            })
+            .unwrap()
+    };
+    assert_eq!(
+        buf[(1, row_of("-old 1"))].fg,
+        ratatui::style::Color::Indexed(1)
+    );
+    assert_eq!(
+        buf[(1, row_of("+new 1"))].fg,
+        ratatui::style::Color::Indexed(2)
+    );
+    assert_eq!(
+        ui.git.unwrap().view.unwrap().page,
+        13,
+        "the page follows the screen"
+    );
+}

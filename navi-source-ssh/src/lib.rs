@@ -88,6 +88,7 @@
 //! ```
 
 mod acknowledge;
+mod act;
 mod actions;
 mod attach;
 mod auth;
@@ -280,7 +281,7 @@ impl SshSource {
             sessions_dir: &r.sessions_dir,
             server,
         };
-        let out = actions::act(&on, session, action).await;
+        let out = act::act(&on, session, action).await;
         // The push loop shows the action's effect (a new or ended tmux session) before
         // the next poll.
         self.pool.settle().await;

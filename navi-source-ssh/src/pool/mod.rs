@@ -7,11 +7,11 @@
 //! around the pool state makes the check-then-connect atomic, so while a connection is
 //! alive or being established no second one is opened.
 //!
-//! The SSH connections themselves ([`Link`](connect::Link)s) live in a process-wide
+//! The SSH connections themselves ([`Link`](link::Link)s) live in a process-wide
 //! [`registry`]: a host reached by several remotes (a shared bastion, or a remote that
 //! is also another's bastion) is ONE authenticated connection, found by route, user,
 //! host, port, keys and known_hosts files. At most
-//! [`MAX_CHANNELS`](connect::MAX_CHANNELS) channels are open at once per SSH connection
+//! [`MAX_CHANNELS`](link::MAX_CHANNELS) channels are open at once per SSH connection
 //! (a semaphore; sshd's `MaxSessions` is 10). Connecting is bounded by the poll's
 //! deadline (see *Time*) and by `ConnectTimeout`; keepalives (`ServerAliveInterval`,
 //! default 15 s; `ServerAliveCountMax` unanswered, default 3, = dead) and TCP_NODELAY
@@ -57,16 +57,25 @@
 //! # Modules
 //!
 //! * [`backoff`]: when the next connection attempt may be made;
+//! * [`link`]: one authenticated SSH connection ([`Link`](link::Link));
 //! * [`connect`]: the [`Connection`], dialling, the jump hosts, handshake and login;
 //! * [`registry`]: the live SSH connections every pool shares;
 //! * [`channel`]: session channels that close themselves, and reading them;
 //! * [`snapshot`]: the loop and exec snapshots;
+//! * [`push`]: the push loop;
+//! * [`preview`]: the preview loop;
 //! * [`scan`]: the host-key scan of `navi remotes trust`;
 //! * [`run`]: one command on the remote (`navi remotes setup`, actions).
+//!
+//! They import each other in one direction only: `link` <- `registry` <- `connect` <-
+//! `channel` <- the channel kinds (`snapshot` <- `push`, `preview`, `run`). What a
+//! remote runs on its connection (its loops) is kept beside the connection, in
+//! [`Live`], so the connection knows no channel kind.
 
 mod backoff;
 mod channel;
 mod connect;
+mod link;
 mod preview;
 mod push;
 mod registry;
@@ -77,7 +86,8 @@ mod snapshot;
 #[cfg(test)]
 mod tests;
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::ops::Deref;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex as StdMutex};
 use std::time::Duration;
 
@@ -89,7 +99,9 @@ use crate::config::Remote;
 use crate::target::Target;
 use backoff::Backoff;
 use connect::{connect, Connection};
-use snapshot::LoopError;
+use preview::PreviewChannel;
+use push::PushSlot;
+use snapshot::{LoopChannel, LoopError};
 
 pub(crate) use preview::PaneAnswer;
 pub use run::RemoteOutput;
@@ -149,8 +161,42 @@ pub(crate) struct Pool {
 
 #[derive(Default)]
 struct State {
-    conn: Option<Arc<Connection>>,
+    conn: Option<Arc<Live>>,
     backoff: Backoff,
+}
+
+/// The pool's connection and what this remote runs on it, replaced together: the
+/// loops die with the connection they run on.
+pub(super) struct Live {
+    conn: Arc<Connection>,
+    /// The long-lived snapshot loop, while it works.
+    loop_channel: Mutex<Option<LoopChannel>>,
+    /// Loop channels that failed before their first answer.
+    loop_failures: AtomicU32,
+    /// The long-lived preview loop, while it works.
+    preview_channel: Mutex<Option<PreviewChannel>>,
+    /// The push loop, while it runs.
+    push: Mutex<PushSlot>,
+}
+
+impl Live {
+    fn new(conn: Arc<Connection>) -> Live {
+        Live {
+            conn,
+            loop_channel: Mutex::new(None),
+            loop_failures: AtomicU32::new(0),
+            preview_channel: Mutex::new(None),
+            push: Mutex::new(PushSlot::default()),
+        }
+    }
+}
+
+impl Deref for Live {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        &self.conn
+    }
 }
 
 impl Pool {
@@ -248,7 +294,7 @@ impl Pool {
     }
 
     /// The live connection, or a new one (unless backing off).
-    async fn get(&self, time: PollTime) -> Result<Arc<Connection>, SourceError> {
+    async fn get(&self, time: PollTime) -> Result<Arc<Live>, SourceError> {
         let (deadline, timeout) = (time.deadline, time.allowed);
         let mut st = timeout_at(deadline, self.state.lock()).await.map_err(|_| {
             SourceError::timeout_while(timeout, "waiting for another poll of this remote")
@@ -287,6 +333,7 @@ impl Pool {
         match res {
             Ok(conn) => {
                 st.backoff.succeeded();
+                let conn = Arc::new(Live::new(conn));
                 st.conn = Some(conn.clone());
                 Ok(conn)
             }

@@ -25,8 +25,7 @@ use navi_core::{SessionName, SourceError};
 use tokio::time::{timeout_at, Instant};
 
 use super::channel::{open_channel, read_channel, OwnedChannel, ReadEnd};
-use super::connect::Connection;
-use super::{PollTime, Pool};
+use super::{Live, PollTime, Pool};
 use crate::remote::{end_marker, new_nonce};
 use crate::shell::{RemoteCommand, Stdin};
 
@@ -106,10 +105,10 @@ impl Pool {
 
     async fn start_preview(
         &self,
-        conn: &Arc<Connection>,
+        conn: &Arc<Live>,
         time: PollTime,
     ) -> Result<PreviewChannel, SourceError> {
-        let mut ch = open_channel(conn, &self.target, time.deadline, time.allowed).await?;
+        let mut ch = open_channel(&conn.conn, &self.target, time.deadline, time.allowed).await?;
         let line = RemoteCommand::new(PREVIEW_LOOP)
             .stdin(Stdin::Requests)
             .within(None)

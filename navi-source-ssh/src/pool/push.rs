@@ -25,9 +25,8 @@ use tokio::task::JoinHandle;
 use tokio::time::{interval_at, timeout, timeout_at, Instant, MissedTickBehavior};
 
 use super::channel::{open_channel, OwnedChannel};
-use super::connect::Connection;
 use super::snapshot::LoopError;
-use super::{PollTime, Pool};
+use super::{Live, PollTime, Pool};
 use crate::remote::{new_nonce, push_command, Batch, BatchReader, PushState};
 
 /// How often the heartbeat goes out.
@@ -100,7 +99,7 @@ impl Pool {
     /// A report from the connection's push loop (started if needed).
     pub(super) async fn push_report(
         &self,
-        conn: &Arc<Connection>,
+        conn: &Arc<Live>,
         time: PollTime,
     ) -> Result<PollReport, LoopError> {
         let mut slot = timeout_at(time.deadline, conn.push.lock())
@@ -164,12 +163,8 @@ impl Pool {
     }
 
     /// Opens the channel, starts the loop and waits for its first full snapshot.
-    async fn start_push(
-        &self,
-        conn: &Arc<Connection>,
-        time: PollTime,
-    ) -> Result<PushHandle, LoopError> {
-        let mut ch = open_channel(conn, &self.target, time.deadline, time.allowed)
+    async fn start_push(&self, conn: &Arc<Live>, time: PollTime) -> Result<PushHandle, LoopError> {
+        let mut ch = open_channel(&conn.conn, &self.target, time.deadline, time.allowed)
             .await
             .map_err(LoopError::Fatal)?;
         let command = push_command(&self.remote.sessions_dir, TICK)

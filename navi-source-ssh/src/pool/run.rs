@@ -75,7 +75,7 @@ impl Pool {
             allowed: timeout,
         };
         let conn = self.get(time).await?;
-        let mut ch = open_channel(&conn, &self.target, time.deadline, timeout).await?;
+        let mut ch = open_channel(&conn.conn, &self.target, time.deadline, timeout).await?;
         ch.exec(line)
             .await
             .map_err(|e| russh_error(e, &self.target, "starting a command", timeout))?;

@@ -10,7 +10,7 @@ use tokio::time::{timeout_at, Instant};
 
 use super::channel::{open_channel, read_channel, OwnedChannel, ReadEnd};
 use super::connect::Connection;
-use super::{PollTime, Pool};
+use super::{Live, PollTime, Pool};
 use crate::error::russh_error;
 use crate::remote::{decode_snapshot, end_marker, exec_command, loop_command, new_nonce};
 
@@ -71,7 +71,7 @@ impl Pool {
     /// A snapshot over the connection's long-lived loop channel.
     pub(super) async fn loop_snapshot(
         &self,
-        conn: &Arc<Connection>,
+        conn: &Arc<Live>,
         time: PollTime,
     ) -> Result<PollReport, LoopError> {
         if conn.loop_failures.load(Ordering::SeqCst) >= LOOP_GIVE_UP {
@@ -128,12 +128,8 @@ impl Pool {
     }
 
     /// A fresh loop channel running [`loop_command`].
-    async fn start_loop(
-        &self,
-        conn: &Arc<Connection>,
-        time: PollTime,
-    ) -> Result<LoopChannel, LoopError> {
-        let mut ch = open_channel(conn, &self.target, time.deadline, time.allowed)
+    async fn start_loop(&self, conn: &Arc<Live>, time: PollTime) -> Result<LoopChannel, LoopError> {
+        let mut ch = open_channel(&conn.conn, &self.target, time.deadline, time.allowed)
             .await
             .map_err(LoopError::Fatal)?;
         let command = loop_command(&self.remote.sessions_dir)
@@ -157,7 +153,7 @@ impl Pool {
 
     /// The loop did not answer in time (the channel is dropped: its output would be out
     /// of step). `unverified`: it never answered before.
-    fn loop_timed_out(&self, conn: &Connection, unverified: bool, allowed: Duration) -> LoopError {
+    fn loop_timed_out(&self, conn: &Live, unverified: bool, allowed: Duration) -> LoopError {
         conn.suspect.store(true, Ordering::SeqCst);
         if unverified {
             conn.loop_failures.fetch_add(1, Ordering::SeqCst);
@@ -172,7 +168,7 @@ impl Pool {
     /// The loop channel ended before answering.
     fn loop_ended(
         &self,
-        conn: &Connection,
+        conn: &Live,
         unverified: bool,
         exit: Option<u32>,
         refused: bool,
@@ -195,11 +191,11 @@ impl Pool {
     /// A snapshot over a fresh exec channel.
     pub(super) async fn exec_snapshot(
         &self,
-        conn: &Arc<Connection>,
+        conn: &Arc<Live>,
         time: PollTime,
     ) -> Result<PollReport, SourceError> {
         let start = Instant::now();
-        let mut ch = open_channel(conn, &self.target, time.deadline, time.allowed).await?;
+        let mut ch = open_channel(&conn.conn, &self.target, time.deadline, time.allowed).await?;
         let mut guard = InFlight { conn, armed: true };
         let nonce = new_nonce();
         let command = match exec_command(&self.remote.sessions_dir, &nonce) {

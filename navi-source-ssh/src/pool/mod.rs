@@ -20,7 +20,9 @@
 //! A dead connection (session ended, keepalive failure, I/O error, or a link it runs
 //! through gone) is noticed on the next poll and re-established. Failed attempts back off exponentially (1 s doubling to
 //! a 60 s cap, with jitter); while backing off a poll returns the last error at once,
-//! with "(retrying in Ns)", instead of hammering the host. A poll that was cancelled or
+//! with "(retrying in Ns)", instead of hammering the host. A connect cut off by the
+//! poll's deadline is a failed attempt; one dropped before it (its caller gave up) is
+//! none, and reports no timeout. A poll that was cancelled or
 //! timed out mid-answer marks the connection *suspect*: the next poll pings it first and
 //! reconnects if the ping gets no answer. Nothing is written to disk.
 //!
@@ -97,7 +99,7 @@ use tokio::time::{timeout_at, Instant};
 
 use crate::config::Remote;
 use crate::target::Target;
-use backoff::Backoff;
+use backoff::{Attempt, Backoff};
 use connect::{connect, Connection};
 use preview::PreviewChannel;
 use push::PushSlot;
@@ -321,8 +323,10 @@ impl Pool {
             "connecting to {} (TCP, SSH handshake or login)",
             self.target
         );
-        st.backoff.attempt(
-            Instant::now(),
+        let state = &mut *st;
+        let attempt = Attempt::start(
+            &mut state.backoff,
+            deadline,
             SourceError::timeout_while(timeout, connecting.clone()),
         );
         let res =
@@ -332,12 +336,12 @@ impl Pool {
             };
         match res {
             Ok(conn) => {
-                st.backoff.succeeded();
+                attempt.succeeded();
                 let conn = Arc::new(Live::new(conn));
-                st.conn = Some(conn.clone());
+                state.conn = Some(conn.clone());
                 Ok(conn)
             }
-            Err(e) => Err(st.backoff.failed(Instant::now(), e)),
+            Err(e) => Err(attempt.failed(Instant::now(), e)),
         }
     }
 }

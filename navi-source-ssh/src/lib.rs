@@ -92,6 +92,7 @@ mod act;
 mod actions;
 mod attach;
 mod auth;
+mod budget;
 mod config;
 mod dismiss;
 mod error;

@@ -13,6 +13,7 @@ use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::{timeout_at, Instant};
 
 use super::connect::Connection;
+use crate::budget::Buffer;
 use crate::error::russh_error;
 use crate::remote::{ends_snapshot, MAX_POLL_OUTPUT};
 use crate::shell::CommandLine;
@@ -189,11 +190,13 @@ pub(super) enum ReadEnd {
     PeerEnded { exit: Option<u32>, refused: bool },
 }
 
-/// Reads a channel into `out` (capped at [`MAX_POLL_OUTPUT`]) until `end` arrives, or
-/// (with `end == None`) until the server closes it. stderr is kept apart, capped.
+/// Reads a channel into `out` (capped at [`MAX_POLL_OUTPUT`], and by the budget of all
+/// remotes' output, [`crate::budget`]) until `end` arrives, or (with `end == None`)
+/// until the server closes it. stderr is kept apart, capped. Errors name `target`.
 pub(super) async fn read_channel(
     ch: &mut OwnedChannel,
-    out: &mut Vec<u8>,
+    target: &Target,
+    out: &mut Buffer,
     stderr: &mut Vec<u8>,
     end: Option<&[u8]>,
 ) -> Result<ReadEnd, SourceError> {
@@ -213,7 +216,7 @@ pub(super) async fn read_channel(
                     ));
                 }
                 let from = out.len();
-                out.extend_from_slice(&data);
+                out.extend(&data).map_err(|e| e.on(target))?;
                 if let Some(end) = end {
                     if ends_snapshot(out, from, end) {
                         return Ok(ReadEnd::Complete);

@@ -26,6 +26,7 @@ use tokio::time::{timeout_at, Instant};
 
 use super::channel::{open_channel, read_channel, OwnedChannel, ReadEnd};
 use super::{Live, PollTime, Pool};
+use crate::budget::Buffer;
 use crate::remote::{end_marker, new_nonce};
 use crate::shell::{RemoteCommand, Stdin};
 
@@ -79,10 +80,11 @@ impl Pool {
         let sent = channel.ch.send(line.as_bytes()).await;
         sent.map_err(|e| SourceError::Remote(format!("the preview loop failed: {e}").into()))?;
         let end = end_marker(&nonce);
-        let (mut out, mut stderr) = (Vec::new(), Vec::new());
+        let (mut out, mut stderr) = (Buffer::new(), Vec::new());
+        let ch = &mut channel.ch;
         let read = timeout_at(
             time.deadline,
-            read_channel(&mut channel.ch, &mut out, &mut stderr, Some(&end)),
+            read_channel(ch, &self.target, &mut out, &mut stderr, Some(&end)),
         )
         .await;
         match read {

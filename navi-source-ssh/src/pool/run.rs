@@ -10,6 +10,7 @@ use tokio::time::{timeout_at, Instant};
 
 use super::channel::{open_channel, OwnedChannel};
 use super::{PollTime, Pool};
+use crate::budget::Buffer;
 use crate::error::russh_error;
 use crate::shell::{summarize_remote_output, RemoteCommand, Stdin, EXIT_LIMIT, LIMIT_MESSAGE};
 use crate::target::Target;
@@ -132,15 +133,16 @@ async fn read_output(
     target: &Target,
 ) -> Result<RemoteOutput, SourceError> {
     let mut out = RemoteOutput::default();
+    let mut stdout = Buffer::new();
     loop {
         match ch.wait().await {
             Some(ChannelMsg::Data { data }) => {
-                if out.stdout.len() + data.len() > max_stdout {
+                if stdout.len() + data.len() > max_stdout {
                     return Err(SourceError::Remote(target.detail(format!(
                         "the command printed more than {max_stdout} bytes; navi stopped reading"
                     ))));
                 }
-                out.stdout.extend_from_slice(&data);
+                stdout.extend(&data).map_err(|e| e.on(target))?;
             }
             Some(ChannelMsg::ExtendedData { data, .. }) => {
                 let room = MAX_STDERR.saturating_sub(out.stderr.len());
@@ -154,6 +156,7 @@ async fn read_output(
             }
             Some(ChannelMsg::Close) | None => {
                 ch.mark_closed();
+                out.stdout = stdout.into_vec();
                 return stopped_by_limit(out, target);
             }
             Some(_) => {}

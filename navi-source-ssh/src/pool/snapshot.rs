@@ -11,6 +11,7 @@ use tokio::time::{timeout_at, Instant};
 use super::channel::{open_channel, read_channel, OwnedChannel, ReadEnd};
 use super::connect::Connection;
 use super::{Live, PollTime, Pool};
+use crate::budget::Buffer;
 use crate::error::russh_error;
 use crate::remote::{decode_snapshot, end_marker, exec_command, loop_command, new_nonce};
 
@@ -102,9 +103,10 @@ impl Pool {
             return Err(self.channel_failed(conn, e));
         }
         let end = end_marker(&nonce);
-        let (mut out, mut stderr) = (Vec::new(), Vec::new());
+        let (mut out, mut stderr) = (Buffer::new(), Vec::new());
         let wait_until = loop_channel.wait_until(time.deadline);
-        let read = read_channel(&mut loop_channel.ch, &mut out, &mut stderr, Some(&end));
+        let ch = &mut loop_channel.ch;
+        let read = read_channel(ch, &self.target, &mut out, &mut stderr, Some(&end));
         let read = timeout_at(wait_until, read).await;
         guard.armed = false;
         let unverified = loop_channel.answered == 0;
@@ -214,8 +216,8 @@ impl Pool {
                 self.remote.timeout,
             ));
         }
-        let (mut out, mut stderr) = (Vec::new(), Vec::new());
-        let read = read_channel(&mut ch, &mut out, &mut stderr, None);
+        let (mut out, mut stderr) = (Buffer::new(), Vec::new());
+        let read = read_channel(&mut ch, &self.target, &mut out, &mut stderr, None);
         let read = timeout_at(time.deadline, read).await;
         guard.armed = false;
         let (exit, refused) = match read {

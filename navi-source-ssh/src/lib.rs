@@ -120,8 +120,8 @@ use std::sync::Mutex as StdMutex;
 use async_trait::async_trait;
 use navi_core::statusdir::liveness::TmuxServer;
 use navi_core::{
-    Action, ActionOutput, AttachCommand, AttachContext, Capabilities, PollReport, SessionInfo,
-    SessionSource, SourceError,
+    Action, ActionOutput, AttachCommand, AttachContext, Capabilities, PollNote, PollReport,
+    SessionInfo, SessionSource, SourceError,
 };
 
 pub use attach::attach_argv;
@@ -322,11 +322,8 @@ impl SessionSource for SshSource {
             .await;
         }
         self.remember_servers(&report);
-        if let Some(note) = report.note.take() {
-            let name = &self.remote.name;
-            report.note = Some(format!(
-                "{note} on {name} (`navi remotes setup {name}` creates it)"
-            ));
+        if let Some(PollNote::MissingDir { remote, .. }) = &mut report.note {
+            *remote = Some(self.remote.name.clone());
         }
         Ok(report)
     }

@@ -93,7 +93,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex as StdMutex};
 use std::time::Duration;
 
-use navi_core::{poll_deadline, PollReport, SourceError};
+use navi_core::{poll_deadline, PollMode, PollReport, SourceError};
 use tokio::sync::{mpsc, Mutex, Notify};
 use tokio::time::{timeout_at, Instant};
 
@@ -276,7 +276,7 @@ impl Pool {
             }
         };
         res.map(|mut r| {
-            r.mode = Some("poll".into());
+            r.mode = Some(PollMode::Poll);
             r
         })
         .map_err(|e| self.lost(&conn, e))

@@ -18,7 +18,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex as StdMutex};
 use std::time::Duration;
 
-use navi_core::{PollReport, SourceError};
+use navi_core::{PollMode, PollReport, PushWatch, SourceError};
 use russh::ChannelMsg;
 use tokio::sync::{mpsc, Notify};
 use tokio::task::JoinHandle;
@@ -158,7 +158,7 @@ impl Pool {
         }
         let mut report = shared.state.report(&self.remote.sessions_dir)?;
         report.latency = shared.latency;
-        report.mode = Some(format!("push ({})", shared.mode));
+        report.mode = Some(PollMode::Push(PushWatch::from_word(&shared.mode)));
         Ok(report)
     }
 

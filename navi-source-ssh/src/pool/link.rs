@@ -1,6 +1,6 @@
 //! One authenticated SSH connection to one host ([`Link`]), shared by every pool that
 //! reaches it through the [registry](super::registry). Made by
-//! [`connect`](super::connect); this module only holds what a link is, so the registry,
+//! [`connect`](mod@super::connect); this module only holds what a link is, so the registry,
 //! the host-key scan and the channels can name it without importing how it is made.
 
 use std::sync::atomic::{AtomicBool, Ordering};

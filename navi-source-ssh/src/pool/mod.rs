@@ -70,9 +70,10 @@
 //! * [`run`]: one command on the remote (`navi remotes setup`, actions).
 //!
 //! They import each other in one direction only: `link` <- `registry` <- `connect` <-
-//! `channel` <- the channel kinds (`snapshot` <- `push`, `preview`, `run`). What a
-//! remote runs on its connection (its loops) is kept beside the connection, in
-//! [`Live`], so the connection knows no channel kind.
+//! `channel` <- the channel kinds (`snapshot`, `preview`, `run`, and `push`, which
+//! falls back to `snapshot`); `scan` uses `connect` and `link`. Each channel kind adds
+//! its methods to [`Pool`] here. What a remote runs on its connection (its loops) is
+//! kept beside the connection, in [`Live`], so the connection knows no channel kind.
 
 mod backoff;
 mod channel;

@@ -52,8 +52,8 @@ pub fn source(h: &SourceHealth) -> Value {
         "latency_ms": h.latency.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
         "last_ok": h.last_ok.map(unix_seconds),
         "sessions": h.sessions,
-        "note": h.note,
-        "mode": h.mode,
+        "note": h.note.as_ref().map(ToString::to_string),
+        "mode": h.mode.as_ref().map(ToString::to_string),
         "skipped": h.skipped.iter().map(|f| json!({"name": f.name, "reason": f.reason})).collect::<Vec<_>>(),
     })
 }
@@ -143,8 +143,17 @@ mod tests {
                    "note": null, "mode": null,
                    "skipped": [{"name": "x.json", "reason": "bad"}]})
         );
-        h.mode = Some("push (inotify)".into());
-        assert_eq!(source(&h)["mode"], "push (inotify)");
+        h.mode = Some(navi_core::PollMode::Push(navi_core::PushWatch::Inotify));
+        h.note = Some(navi_core::PollNote::MissingDir {
+            dir: "~/.claude-sessions".into(),
+            remote: Some("dev".into()),
+        });
+        let v = source(&h);
+        assert_eq!(v["mode"], "push (inotify)");
+        assert_eq!(
+            v["note"],
+            "~/.claude-sessions does not exist on dev (`navi remotes setup dev` creates it)"
+        );
         let local = source(&SourceHealth::connecting(None));
         assert_eq!(local["name"], Value::Null);
         assert_eq!(local["state"], "connecting");

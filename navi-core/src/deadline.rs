@@ -84,11 +84,20 @@ impl Deadline {
         }
     }
 
+    /// Runs `work` until the instant `at` (a step's wait inside an operation whose
+    /// deadline is already an instant); past it `work` is dropped.
+    pub async fn until<F: Future>(at: Instant, work: F) -> Result<F::Output, Elapsed> {
+        tokio::time::timeout_at(at, work).await.map_err(|_| Elapsed)
+    }
+
+    /// Runs `work` for at most `limit` from now; past it `work` is dropped.
+    pub async fn within<F: Future>(limit: Duration, work: F) -> Result<F::Output, Elapsed> {
+        Deadline::after(limit).run(work).await
+    }
+
     /// Runs `work` until the deadline; past it `work` is dropped (it must be cancel-safe).
     pub async fn run<F: Future>(self, work: F) -> Result<F::Output, Elapsed> {
-        tokio::time::timeout_at(self.at, work)
-            .await
-            .map_err(|_| Elapsed)
+        Deadline::until(self.at, work).await
     }
 
     /// Runs `work` until the deadline; past it, a [`SourceError::Timeout`] after the

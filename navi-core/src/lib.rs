@@ -61,8 +61,8 @@ pub use session::{
     MAX_STATUS_FILE_BYTES,
 };
 pub use source::{
-    tmux_arg, tmux_target, AttachCommand, AttachContext, DynSessionSource, Follow, PollReport,
-    SessionSource, SkippedFile, EXIT_NO_SUCH_SESSION,
+    tmux_arg, tmux_target, AttachCommand, AttachContext, DynSessionSource, Follow, PollMode,
+    PollNote, PollReport, PushWatch, SessionSource, SkippedFile, EXIT_NO_SUCH_SESSION,
 };
 pub use statusdir::liveness::Liveness;
 pub use statusdir::{NameError, SessionName};

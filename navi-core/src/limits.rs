@@ -109,6 +109,9 @@ pub const REMOTE_POLL_INTERVAL: Duration = Duration::from_secs(2);
 pub const SERVER_ALIVE_INTERVAL: Duration = Duration::from_secs(15);
 /// The time limit a command gets on the remote unless it says otherwise.
 pub const REMOTE_COMMAND: Duration = Duration::from_secs(120);
+/// A remote command's own time limit is this much under navi's wait for it (and at least
+/// this), so the remote ends it and says so before navi gives up on the answer.
+pub const REMOTE_LIMIT_MARGIN: Duration = Duration::from_secs(1);
 /// How long the remote check and removal of a dismissed session may take.
 pub const REMOTE_DISMISS: Duration = Duration::from_secs(20);
 /// How long an abandoned channel's command gets to end before navi closes it.

@@ -28,16 +28,100 @@ pub struct PollReport {
     /// The source's own round-trip measurement (e.g. the network round trip of a remote
     /// poll); `None` lets the aggregator use the poll's wall time.
     pub latency: Option<Duration>,
-    /// Something the user should know although the poll succeeded, e.g. "the status
-    /// directory ~/.claude-sessions does not exist" (a typo is otherwise invisible).
-    pub note: Option<String>,
+    /// Something the user should know although the poll succeeded, e.g. that the status
+    /// directory does not exist (a typo is otherwise invisible).
+    pub note: Option<PollNote>,
     /// What the machine's tmux servers said in this poll (`None`: the source did not ask
     /// tmux; its rows stay live). [`decide_liveness`](Self::decide_liveness) turns it
     /// into each row's [`Liveness`](crate::Liveness).
     pub tmux: Option<crate::statusdir::liveness::TmuxView>,
-    /// How the source gets its data, for the health line (`"push (inotify)"`, `"poll"`,
+    /// How the source gets its data, for the health line (`push (inotify)`, `poll`,
     /// ...); `None` when it has only one way.
-    pub mode: Option<String>,
+    pub mode: Option<PollMode>,
+}
+
+/// How a source gets its data. Its text (`poll`, `watch`, `push (inotify)`) is what the
+/// health line, `navi remotes health` and `--json` show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PollMode {
+    /// Every poll reads everything: a remote's snapshot, or a local directory no watch
+    /// could be set on.
+    Poll,
+    /// The local status directory is watched (a slow poll as a safety net).
+    Watch,
+    /// The remote's push loop sends what changed, finding it as [`PushWatch`] says.
+    Push(PushWatch),
+}
+
+/// How a remote's push loop finds changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PushWatch {
+    /// `inotifywait`: nothing runs while nothing changes.
+    Inotify,
+    /// A check made of shell builtins, a few times a second.
+    Scan,
+    /// A word a newer loop may say, shown as it came (cleaned of control characters
+    /// by the source).
+    Other(String),
+}
+
+impl PushWatch {
+    /// The loop's word for how it watches (`inotify`, `scan`).
+    pub fn from_word(word: &str) -> PushWatch {
+        match word {
+            "inotify" => PushWatch::Inotify,
+            "scan" => PushWatch::Scan,
+            other => PushWatch::Other(other.to_string()),
+        }
+    }
+}
+
+impl std::fmt::Display for PushWatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PushWatch::Inotify => f.write_str("inotify"),
+            PushWatch::Scan => f.write_str("scan"),
+            PushWatch::Other(word) => f.write_str(word),
+        }
+    }
+}
+
+impl std::fmt::Display for PollMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PollMode::Poll => f.write_str("poll"),
+            PollMode::Watch => f.write_str("watch"),
+            PollMode::Push(how) => write!(f, "push ({how})"),
+        }
+    }
+}
+
+/// Something the user should know although a poll succeeded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PollNote {
+    /// The status directory does not exist (a typo is otherwise invisible).
+    MissingDir {
+        /// The directory as the source names it (`~/.claude-sessions`, a path).
+        dir: String,
+        /// The remote it is missing on, whose `navi remotes setup` creates it; `None`
+        /// on this machine.
+        remote: Option<String>,
+    },
+}
+
+impl std::fmt::Display for PollNote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PollNote::MissingDir { dir, remote: None } => write!(f, "{dir} does not exist"),
+            PollNote::MissingDir {
+                dir,
+                remote: Some(name),
+            } => write!(
+                f,
+                "{dir} does not exist on {name} (`navi remotes setup {name}` creates it)"
+            ),
+        }
+    }
 }
 
 /// A status file to move after a rename made in tmux itself (its session id is alive
@@ -430,3 +514,43 @@ pub(crate) use forward_source;
 
 forward_source!(impl[S: SessionSource + ?Sized] Arc<S>, |me| (**me));
 forward_source!(impl[S: SessionSource + ?Sized] Box<S>, |me| (**me));
+
+#[cfg(test)]
+mod poll_text_tests {
+    use super::*;
+
+    /// The health line, `navi remotes health` and `--json` show these words.
+    #[test]
+    fn modes_and_notes_read_as_before() {
+        let texts = [
+            (PollMode::Poll, "poll"),
+            (PollMode::Watch, "watch"),
+            (
+                PollMode::Push(PushWatch::from_word("inotify")),
+                "push (inotify)",
+            ),
+            (PollMode::Push(PushWatch::from_word("scan")), "push (scan)"),
+            (
+                PollMode::Push(PushWatch::from_word("fanotify")),
+                "push (fanotify)",
+            ),
+        ];
+        for (mode, text) in texts {
+            assert_eq!(mode.to_string(), text);
+        }
+        assert_eq!(PushWatch::from_word("scan"), PushWatch::Scan);
+        let here = PollNote::MissingDir {
+            dir: "/home/me/.claude-sessions".into(),
+            remote: None,
+        };
+        assert_eq!(here.to_string(), "/home/me/.claude-sessions does not exist");
+        let there = PollNote::MissingDir {
+            dir: "~/nowhere".into(),
+            remote: Some("dev".into()),
+        };
+        assert_eq!(
+            there.to_string(),
+            "~/nowhere does not exist on dev (`navi remotes setup dev` creates it)"
+        );
+    }
+}

@@ -26,7 +26,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use navi_core::{
     limits, Action, ActionOutput, AttachCommand, AttachContext, Capabilities, Deadline, Detail,
-    PollReport, SessionInfo, SessionSource, SkippedFile, SourceError, SourceOptions,
+    PollNote, PollReport, SessionInfo, SessionSource, SkippedFile, SourceError, SourceOptions,
     MAX_STATUS_FILE_BYTES,
 };
 
@@ -99,7 +99,10 @@ pub fn read_dir(dir: &Path) -> Result<PollReport, SourceError> {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Ok(PollReport {
-                note: Some(format!("{} does not exist", dir.display())),
+                note: Some(PollNote::MissingDir {
+                    dir: dir.display().to_string(),
+                    remote: None,
+                }),
                 ..PollReport::default()
             })
         }
@@ -233,7 +236,7 @@ impl SessionSource for LocalSource {
             // Watch first, read second: nothing written in between is missed.
             let mode = watch.ensure();
             let mut report = read_dir(&dir)?;
-            report.mode = Some(mode.as_str().to_string());
+            report.mode = Some(mode.poll_mode());
             if let Some(tmux) = tmux {
                 report.tmux = Some(tmux.view(&report.sessions));
                 let follows = report.decide_liveness();

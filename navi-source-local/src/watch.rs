@@ -40,6 +40,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
+use navi_core::PollMode;
 use notify::{Event, EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 use tokio::sync::Notify;
 
@@ -56,11 +57,11 @@ pub enum Mode {
 }
 
 impl Mode {
-    /// `watch` or `poll`, for the health line.
-    pub fn as_str(self) -> &'static str {
+    /// The mode the health line shows (`watch` or `poll`).
+    pub fn poll_mode(self) -> PollMode {
         match self {
-            Mode::Watch => "watch",
-            Mode::Poll => "poll",
+            Mode::Watch => PollMode::Watch,
+            Mode::Poll => PollMode::Poll,
         }
     }
 }

@@ -15,7 +15,7 @@
 
 use navi_core::statusdir::layout;
 use navi_core::statusdir::liveness::{unreachable_reason, TmuxServer};
-use navi_core::{tmux_arg, Action, ActionOutput, Deadline, SessionName, SourceError};
+use navi_core::{tmux_arg, ActionOutput, Deadline, SessionName, SourceError};
 
 use crate::framed::{
     self, Framed, EXIT_ENDED, EXIT_NO_SESSION, EXIT_NO_STATUS, EXIT_NO_TMUX, EXIT_REFUSED,
@@ -76,50 +76,8 @@ pub(crate) struct On<'a> {
 
 /// A refusal of what the user asked (a name that is not one, a session that is not
 /// there): the message alone, no "invalid configuration" or "remote error" label.
-fn refused(message: impl Into<String>) -> SourceError {
+pub(crate) fn refused(message: impl Into<String>) -> SourceError {
     SourceError::Other(message.into().into())
-}
-
-/// Runs `action` on `session` (see the module docs).
-pub(crate) async fn act(
-    on: &On<'_>,
-    session: &str,
-    action: &Action,
-) -> Result<ActionOutput, SourceError> {
-    let name = match action {
-        Action::New { .. } => SessionName::new_for_tmux(session),
-        _ => SessionName::existing(session),
-    }
-    .map_err(|e| refused(e.to_string()))?;
-    match action {
-        Action::Preview => preview(on, &name).await,
-        Action::New {
-            dir,
-            command,
-            create_dir,
-        } => new_session(on, &name, dir, command, *create_dir).await,
-        Action::Kill => kill(on, &name).await,
-        // Only an ended session's file, checked twice (see `crate::dismiss`); the
-        // clean-up keeps the marks.
-        Action::Dismiss | Action::Tidy => {
-            let keep_marks = *action == Action::Tidy;
-            crate::dismiss::dismiss(
-                on.pool,
-                on.remote,
-                on.sessions_dir,
-                name.as_str(),
-                keep_marks,
-            )
-            .await
-        }
-        Action::Send { text } => send(on, &name, text).await,
-        Action::Rename { to } => rename(on, &name, to).await,
-        Action::Mark { ops } => crate::marks::apply(on, &name, ops).await,
-        Action::Acknowledge => crate::acknowledge::acknowledge(on, &name).await,
-        Action::Git { cwd } => git_report(on, &name, cwd).await,
-        Action::PullRequest { cwd } => pull_request(on, cwd).await,
-        Action::Diff { cwd } => diff(on, &name, cwd).await,
-    }
 }
 
 /// The body `script` run in the directory of its first operand (`$w`, `~` expanded
@@ -129,7 +87,7 @@ fn in_dir(script: &str) -> String {
 }
 
 /// Branch, changes, ahead / behind, last commit and remote URL of `cwd` there.
-async fn git_report(
+pub(crate) async fn git_report(
     on: &On<'_>,
     name: &SessionName,
     cwd: &str,
@@ -144,7 +102,7 @@ async fn git_report(
 }
 
 /// The pull request from gh there; gh missing, logged out or failing is an answer.
-async fn pull_request(on: &On<'_>, cwd: &str) -> Result<ActionOutput, SourceError> {
+pub(crate) async fn pull_request(on: &On<'_>, cwd: &str) -> Result<ActionOutput, SourceError> {
     use navi_core::git::{read_pr, PrStatus, MAX_PR_JSON, PR_FIELDS};
     let body = in_dir(PR);
     let out = on
@@ -168,7 +126,11 @@ async fn pull_request(on: &On<'_>, cwd: &str) -> Result<ActionOutput, SourceErro
 }
 
 /// `git diff` of `cwd` there, with colours, cut at [`navi_core::git::MAX_DIFF`].
-async fn diff(on: &On<'_>, name: &SessionName, cwd: &str) -> Result<ActionOutput, SourceError> {
+pub(crate) async fn diff(
+    on: &On<'_>,
+    name: &SessionName,
+    cwd: &str,
+) -> Result<ActionOutput, SourceError> {
     use navi_core::git::{clean_diff, MAX_DIFF};
     let what = format!("read the diff of {name}");
     let most = (MAX_DIFF + 1).to_string();
@@ -266,7 +228,7 @@ impl On<'_> {
 
 /// The pane's text: through the connection's long-lived preview loop, an exec if the
 /// loop cannot run.
-async fn preview(on: &On<'_>, name: &SessionName) -> Result<ActionOutput, SourceError> {
+pub(crate) async fn preview(on: &On<'_>, name: &SessionName) -> Result<ActionOutput, SourceError> {
     let what = format!("preview {name}");
     let text = match on
         .pool
@@ -304,7 +266,7 @@ async fn preview(on: &On<'_>, name: &SessionName) -> Result<ActionOutput, Source
 }
 
 /// Kills the session, then removes its status file, lock and marks.
-async fn kill(on: &On<'_>, name: &SessionName) -> Result<ActionOutput, SourceError> {
+pub(crate) async fn kill(on: &On<'_>, name: &SessionName) -> Result<ActionOutput, SourceError> {
     let body = KILL;
     let files = session_files(name);
     on.run_ok(
@@ -352,7 +314,7 @@ fn session_files(name: &SessionName) -> [String; 4] {
 /// (unset on its window). tmux may miss what a command wrote in the instant before it
 /// exited (its terminal is gone), so the output is shown when tmux has it; the exit
 /// status always is.
-async fn new_session(
+pub(crate) async fn new_session(
     on: &On<'_>,
     name: &SessionName,
     dir: &str,
@@ -414,7 +376,11 @@ fn ended_at_once(stdout: &[u8]) -> String {
 }
 
 /// Types `text` into the session's active pane, then Enter.
-async fn send(on: &On<'_>, name: &SessionName, text: &str) -> Result<ActionOutput, SourceError> {
+pub(crate) async fn send(
+    on: &On<'_>,
+    name: &SessionName,
+    text: &str,
+) -> Result<ActionOutput, SourceError> {
     navi_core::check_send_text(text).map_err(|e| refused(format!("not sent to {name}: {e}")))?;
     let body = SEND;
     on.run_ok(
@@ -440,7 +406,11 @@ async fn send(on: &On<'_>, name: &SessionName, text: &str) -> Result<ActionOutpu
 /// with `tmux_session` rewritten (read, rewritten here, written back atomically under
 /// the hook's locks of both names when `flock` exists there); the tmux rename (and the
 /// marks move) is undone if the file cannot be moved.
-async fn rename(on: &On<'_>, from: &SessionName, to: &str) -> Result<ActionOutput, SourceError> {
+pub(crate) async fn rename(
+    on: &On<'_>,
+    from: &SessionName,
+    to: &str,
+) -> Result<ActionOutput, SourceError> {
     let to = SessionName::new_for_tmux(to).map_err(|e| refused(e.to_string()))?;
     let remote = on.remote;
     let what = format!("rename {from}");

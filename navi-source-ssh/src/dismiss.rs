@@ -17,13 +17,10 @@
 
 use navi_core::statusdir::layout;
 use navi_core::statusdir::liveness::TmuxServer;
-use navi_core::{ActionOutput, SessionName, SourceError};
+use navi_core::{limits, ActionOutput, SessionName, SourceError};
 
 use crate::pool::Pool;
 use crate::shell::{set_home_path, summarize_remote_output, RemoteCommand};
-
-/// How long the remote check and removal may take.
-const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// Exit status of a refusal (stderr says why).
 const EXIT_REFUSED: u32 = 3;
@@ -57,11 +54,14 @@ pub(crate) async fn dismiss(
     let name = SessionName::existing(session).map_err(|e| refused(format!("on {remote}: {e}")))?;
     // A fresh snapshot: the push loop scans (tmux included) before it is read.
     pool.settle().await;
-    let mut report = pool.poll(navi_core::Deadline::after(TIMEOUT)).await?;
+    let mut report = pool
+        .poll(navi_core::Deadline::after(limits::REMOTE_DISMISS))
+        .await?;
     if let Some(view) = report.tmux.as_ref() {
         let pids = view.pids_to_check(&report.sessions);
         if !pids.is_empty() {
-            let gone = crate::gone::gone_pids(pool, sessions_dir, &pids, TIMEOUT).await;
+            let gone =
+                crate::gone::gone_pids(pool, sessions_dir, &pids, limits::REMOTE_DISMISS).await;
             if let Some(view) = report.tmux.as_mut() {
                 view.gone_pids = gone;
             }
@@ -109,7 +109,9 @@ pub(crate) async fn dismiss(
                 .unwrap_or_default(),
         )
         .arg(if keep_marks { "keep-marks" } else { "" });
-    let out = pool.run(&cmd, b"", TIMEOUT, 64 * 1024).await?;
+    let out = pool
+        .run(&cmd, b"", limits::REMOTE_DISMISS, 64 * 1024)
+        .await?;
     if out.success() {
         return Ok(ActionOutput::Done(format!(
             "dismissed {session} on {remote}"

@@ -45,8 +45,8 @@
 //! * dead connections are re-established with exponential backoff (1 s → 60 s, jitter);
 //! * keepalives every `ServerAliveInterval` (15 s), `ServerAliveCountMax` (3) missed =
 //!   dead; connecting is bounded by `ConnectTimeout`; a poll (connecting included) ends
-//!   at the deadline of the bounded poll it runs in (`navi_core::poll_deadline`), or
-//!   after the remote's `timeout` when nothing bounds it.
+//!   at the deadline it is given (`SessionSource::poll_within`, from the aggregator's
+//!   bounded poll), or after the remote's `timeout` for a direct call.
 //!
 //! # Security
 //!
@@ -88,9 +88,11 @@
 //! ```
 
 mod acknowledge;
+mod act;
 mod actions;
 mod attach;
 mod auth;
+mod budget;
 mod config;
 mod dismiss;
 mod error;
@@ -118,8 +120,8 @@ use std::sync::Mutex as StdMutex;
 use async_trait::async_trait;
 use navi_core::statusdir::liveness::TmuxServer;
 use navi_core::{
-    limits, Action, ActionOutput, AttachCommand, AttachContext, Capabilities, Deadline, PollReport,
-    SessionInfo, SessionSource, SourceError,
+    limits, Action, ActionOutput, AttachCommand, AttachContext, Capabilities, Deadline, PollNote,
+    PollReport, SessionInfo, SessionSource, SourceError,
 };
 
 pub use attach::attach_argv;
@@ -292,7 +294,7 @@ impl SshSource {
             server,
             deadline,
         };
-        let out = actions::act(&on, session, action).await;
+        let out = act::act(&on, session, action).await;
         // The push loop shows the action's effect (a new or ended tmux session) before
         // the next poll.
         self.pool.settle().await;
@@ -338,11 +340,8 @@ impl SessionSource for SshSource {
             .await;
         }
         self.remember_servers(&report);
-        if let Some(note) = report.note.take() {
-            let name = &self.remote.name;
-            report.note = Some(format!(
-                "{note} on {name} (`navi remotes setup {name}` creates it)"
-            ));
+        if let Some(PollNote::MissingDir { remote, .. }) = &mut report.note {
+            *remote = Some(self.remote.name.clone());
         }
         Ok(report)
     }
@@ -397,11 +396,8 @@ impl SessionSource for SshSource {
 /// is unknown, this returns the bastion's key; trust it, then scan again for the
 /// target's.
 pub async fn scan_host_key(remote: &Remote) -> Result<ScannedHostKey, SourceError> {
-    match tokio::time::timeout(remote.timeout, pool::scan(remote)).await {
-        Ok(r) => r,
-        Err(_) => Err(SourceError::timeout_while(
-            remote.timeout,
-            format!("reading the host key of remote {}", remote.name),
-        )),
-    }
+    let reading = format!("reading the host key of remote {}", remote.name);
+    Deadline::after(remote.timeout)
+        .bound(pool::scan(remote), &reading)
+        .await
 }

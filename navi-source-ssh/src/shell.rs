@@ -92,6 +92,8 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use navi_core::limits;
+
 /// The longest command line [`RemoteCommand::to_command_line`] produces: the login shell
 /// gets it as ONE exec argument, and Linux refuses an argument of 128 KiB or more
 /// (`MAX_ARG_STRLEN`, counting the terminating NUL).
@@ -220,9 +222,6 @@ pub enum Stdin {
     Unused,
 }
 
-/// The time limit a command gets on the remote unless it says otherwise.
-pub const DEFAULT_LIMIT: Duration = Duration::from_secs(120);
-
 /// Seconds a command gets to end by itself once the channel's stdin ended (a loop's
 /// normal end), before its processes are ended.
 const GRACE_SECS: u64 = 3;
@@ -250,7 +249,7 @@ impl RemoteCommand {
             script: script.to_owned(),
             operands: Vec::new(),
             stdin: Stdin::Input,
-            limit: Some(DEFAULT_LIMIT),
+            limit: Some(limits::REMOTE_COMMAND),
             terminal: false,
         }
     }

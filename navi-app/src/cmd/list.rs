@@ -155,7 +155,7 @@ fn write_problems(
             writeln!(err, "navi: {name}: unavailable: {reason}")?;
         }
         if let Some(note) = &h.note {
-            writeln!(err, "navi: {name}: {}", sanitize(note))?;
+            writeln!(err, "navi: {name}: {}", sanitize(&note.to_string()))?;
         }
         for f in &h.skipped {
             writeln!(err, "navi: {name}: {}", crate::format::skipped(f))?;

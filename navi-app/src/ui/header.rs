@@ -282,7 +282,7 @@ pub fn source_indicator(h: &SourceHealth, ui: &UiState) -> Vec<Span<'static>> {
     }
     if let Some(note) = &h.note {
         spans.push(Span::styled(
-            format!(" ⚠ {}", sanitize(note)),
+            format!(" ⚠ {}", sanitize(&note.to_string())),
             Style::new().fg(Color::Yellow),
         ));
     }

@@ -83,7 +83,11 @@ fn source_line(h: &SourceHealth, ui: &UiState, name_w: usize, w: usize) -> Line<
         text.push_str(&pad(cell, cw));
         text.push_str("  ");
     }
-    text.push_str(&sanitize(h.mode.as_deref().unwrap_or("-")));
+    let mode = h
+        .mode
+        .as_ref()
+        .map_or_else(|| "-".to_string(), ToString::to_string);
+    text.push_str(&sanitize(&mode));
     let mut spans = vec![
         Span::raw(" "),
         Span::styled(symbol, Style::new().fg(color)),
@@ -92,7 +96,7 @@ fn source_line(h: &SourceHealth, ui: &UiState, name_w: usize, w: usize) -> Line<
     ];
     if let Some(note) = &h.note {
         spans.push(Span::styled(
-            format!(" ⚠ {}", sanitize(note)),
+            format!(" ⚠ {}", sanitize(&note.to_string())),
             Style::new().fg(Color::Yellow),
         ));
     }

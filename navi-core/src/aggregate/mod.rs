@@ -85,11 +85,11 @@ pub struct SourceHealth {
     /// Files skipped by the last good poll.
     pub skipped: Vec<SkippedFile>,
     /// The last good poll's note ([`PollReport::note`]).
-    pub note: Option<String>,
+    pub note: Option<crate::PollNote>,
     /// Polls that failed in a row (0 when connected).
     pub consecutive_failures: u32,
     /// How the source gets its data, when it says ([`PollReport::mode`]).
-    pub mode: Option<String>,
+    pub mode: Option<crate::PollMode>,
 }
 
 impl SourceHealth {

@@ -83,7 +83,7 @@ impl Slot {
             let was_down = h.state == SourceState::Unavailable;
             tracing::info!(
                 source = h.display_name(),
-                mode = report.mode.as_deref().unwrap_or("poll"),
+                mode = %report.mode.as_ref().unwrap_or(&crate::PollMode::Poll),
                 "{}",
                 if was_down {
                     "connected again"

@@ -48,7 +48,7 @@ async fn names(source: &LocalSource) -> Vec<String> {
 async fn watched(dir: &Path) -> LocalSource {
     let source = LocalSource::new(dir);
     let report = source.poll_report().await.unwrap();
-    assert_eq!(report.mode.as_deref(), Some("watch"));
+    assert_eq!(report.mode, Some(navi_core::PollMode::Watch));
     source
 }
 
@@ -190,7 +190,7 @@ async fn without_a_watch_the_source_polls_every_500_ms() {
     // A wait before the first poll sets nothing up and still resolves.
     assert!(wakes(&source).await);
     let report = source.poll_report().await.unwrap();
-    assert_eq!(report.mode.as_deref(), Some("poll"));
+    assert_eq!(report.mode, Some(navi_core::PollMode::Poll));
     // It resolves with nothing changed: the timer stands in for the events.
     assert!(wakes(&source).await, "the fallback timer never fired");
     write_status(dir.path(), "api");

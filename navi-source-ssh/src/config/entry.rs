@@ -15,7 +15,8 @@ use super::values::{
     check_host_alias, check_user, describe, parse_duration_value, parse_jump_list,
     parse_port_value, plain, text, JumpSpec,
 };
-use super::{Env, Remote, DEFAULT_POLL_INTERVAL, DEFAULT_SESSIONS_DIR, DEFAULT_TIMEOUT};
+use super::{Env, Remote, DEFAULT_SESSIONS_DIR};
+use navi_core::limits;
 
 /// The keys an entry may have.
 const KNOWN_FIELDS: &[&str] = &[
@@ -287,8 +288,8 @@ fn resolve(
         sessions_dir: raw
             .sessions_dir
             .unwrap_or_else(|| DEFAULT_SESSIONS_DIR.to_string()),
-        timeout: raw.timeout.unwrap_or(DEFAULT_TIMEOUT),
-        poll_interval: raw.poll_interval.unwrap_or(DEFAULT_POLL_INTERVAL),
+        timeout: raw.timeout.unwrap_or(limits::REMOTE_TIMEOUT),
+        poll_interval: raw.poll_interval.unwrap_or(limits::REMOTE_POLL_INTERVAL),
         push: raw.push.unwrap_or(true),
     })
 }

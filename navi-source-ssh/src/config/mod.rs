@@ -25,6 +25,8 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use navi_core::limits;
+
 use serde_yaml::Value;
 
 pub use environment::Env;
@@ -37,12 +39,6 @@ use values::describe;
 
 /// Where the status files live on a remote unless `sessions_dir` says otherwise.
 pub(crate) const DEFAULT_SESSIONS_DIR: &str = "~/.claude-sessions";
-/// Connect and poll timeout unless `timeout` says otherwise.
-pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Time between polls unless `poll_interval` says otherwise.
-pub(crate) const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(2);
-/// Idle time before a keepalive is sent unless `ServerAliveInterval` says otherwise.
-pub(crate) const DEFAULT_SERVER_ALIVE_INTERVAL: Duration = Duration::from_secs(15);
 /// Unanswered keepalives before a connection counts as dead unless
 /// `ServerAliveCountMax` says otherwise.
 pub(crate) const DEFAULT_SERVER_ALIVE_COUNT_MAX: u32 = 3;
@@ -132,8 +128,8 @@ impl Remote {
             known_hosts: default_known_hosts(env.home.as_deref()),
             other_known_hosts: default_other_known_hosts(env.home.as_deref()),
             sessions_dir: DEFAULT_SESSIONS_DIR.to_string(),
-            timeout: DEFAULT_TIMEOUT,
-            poll_interval: DEFAULT_POLL_INTERVAL,
+            timeout: limits::REMOTE_TIMEOUT,
+            poll_interval: limits::REMOTE_POLL_INTERVAL,
             push: true,
         }
     }
@@ -189,7 +185,7 @@ impl Default for SshOptions {
             identities_only: false,
             identity_agent: IdentityAgent::FromEnv,
             connect_timeout: None,
-            server_alive_interval: DEFAULT_SERVER_ALIVE_INTERVAL,
+            server_alive_interval: limits::SERVER_ALIVE_INTERVAL,
             server_alive_count_max: DEFAULT_SERVER_ALIVE_COUNT_MAX,
         }
     }

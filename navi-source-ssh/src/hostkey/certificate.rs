@@ -4,7 +4,7 @@
 use russh::keys::ssh_key::certificate::CertType;
 use russh::keys::{Algorithm, Certificate, HashAlg};
 
-use super::known_hosts::shorten;
+use super::shorten;
 
 /// OpenSSH's checks of a host certificate whose CA is trusted for the host: a host
 /// certificate, signed with an algorithm OpenSSH accepts (no SHA-1 RSA, no DSA), with a

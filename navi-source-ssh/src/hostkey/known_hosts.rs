@@ -19,6 +19,7 @@
 use std::fmt;
 
 use super::certificate::validate_host_certificate;
+use super::shorten;
 use std::path::{Path, PathBuf};
 
 use hmac::{Hmac, KeyInit, Mac};
@@ -198,15 +199,6 @@ pub(crate) fn parse_line(raw: &str) -> Line {
         );
     }
     Line::Entry(marker, hosts, key)
-}
-
-/// A field quoted in a message: at most 60 characters.
-pub(super) fn shorten(s: &str) -> String {
-    let mut out: String = s.chars().take(60).collect();
-    if out.len() < s.len() {
-        out.push('…');
-    }
-    out
 }
 
 fn parse_hosts(field: &str) -> Result<Hosts, String> {

@@ -457,5 +457,14 @@ fn append_line(path: &Path, line: &str) -> std::io::Result<()> {
     file.sync_all()
 }
 
+/// A field quoted in a message: at most 60 characters.
+fn shorten(s: &str) -> String {
+    let mut out: String = s.chars().take(60).collect();
+    if out.len() < s.len() {
+        out.push('…');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests;

@@ -10,21 +10,15 @@ use tokio::time::Instant;
 
 use crate::error::with_retry_note;
 use crate::remote::random_u64;
-
-/// First reconnect delay after a failed attempt; doubles per failure.
-pub(crate) const BACKOFF_START: Duration = Duration::from_secs(1);
-/// Longest reconnect delay.
-pub(crate) const BACKOFF_CAP: Duration = Duration::from_secs(60);
-/// The wait after a refused connection (jittered by ±20%), whatever came before.
-pub(crate) const REFUSED_RETRY: Duration = Duration::from_millis(2500);
+pub(crate) use navi_core::limits::{BACKOFF_CAP, BACKOFF_START, REFUSED_RETRY};
 
 /// When the next connection attempt may be made.
 ///
-/// An attempt is counted as failed when it STARTS and forgiven when it succeeds, so a
-/// connect the aggregator cancels (a hung host) backs off like one that failed.
+/// An attempt counts when it ends ([`Attempt`]): failed, or cut off by the poll's
+/// deadline (a hung host backs off like one that failed); forgiven when one succeeds.
 #[derive(Debug, Default)]
 pub(crate) struct Backoff {
-    /// Consecutive failed (or abandoned) attempts.
+    /// Consecutive failed attempts.
     failures: u32,
     /// No new attempt before this.
     retry_at: Option<Instant>,
@@ -40,17 +34,11 @@ impl Backoff {
         }
     }
 
-    /// An attempt starts; until it ends it counts as failed with `pending`.
-    pub(crate) fn attempt(&mut self, now: Instant, pending: SourceError) {
-        self.failures = self.failures.saturating_add(1);
-        self.retry_at = Some(now + backoff_delay(self.failures));
-        self.last_error = Some(pending);
-    }
-
     /// The attempt failed at `now`: returns the error to show. The attempt's own error
     /// is shown as it is (a one-shot `navi list` never retries); polls that come while
     /// backing off get it with "(retrying in Ns)" from [`check`](Backoff::check).
     pub(crate) fn failed(&mut self, now: Instant, e: SourceError) -> SourceError {
+        self.failures = self.failures.saturating_add(1);
         let delay = match e {
             // Refused at once: not a growing failure.
             SourceError::Refused(_) => {
@@ -71,6 +59,59 @@ impl Backoff {
     /// Allow an attempt now.
     pub(crate) fn clear_wait(&mut self) {
         self.retry_at = None;
+    }
+}
+
+/// One connection attempt of a poll, holding the pool's backoff until it ends. Ended
+/// by [`succeeded`](Attempt::succeeded) or [`failed`](Attempt::failed); dropped
+/// unfinished (the poll was cancelled mid-connect), it counts as timed out only when
+/// the poll's deadline had passed. A poll its caller dropped before then (navi
+/// stopping, a caller that gave up for its own reasons) says nothing about the host: the
+/// backoff stays as it was, and no "timed out" is reported for a wait that never ran out.
+pub(crate) struct Attempt<'a> {
+    backoff: &'a mut Backoff,
+    deadline: Instant,
+    /// The error of an attempt cut off at `deadline`; `None` once it ended.
+    timed_out: Option<SourceError>,
+}
+
+impl<'a> Attempt<'a> {
+    /// An attempt that may run until `deadline`, failing with `timed_out` if it is cut
+    /// off there.
+    pub(crate) fn start(
+        backoff: &'a mut Backoff,
+        deadline: Instant,
+        timed_out: SourceError,
+    ) -> Attempt<'a> {
+        Attempt {
+            backoff,
+            deadline,
+            timed_out: Some(timed_out),
+        }
+    }
+
+    /// It connected: the schedule starts over.
+    pub(crate) fn succeeded(mut self) {
+        self.timed_out = None;
+        self.backoff.succeeded();
+    }
+
+    /// It failed at `now` with `e`: see [`Backoff::failed`].
+    pub(crate) fn failed(mut self, now: Instant, e: SourceError) -> SourceError {
+        self.timed_out = None;
+        self.backoff.failed(now, e)
+    }
+}
+
+impl Drop for Attempt<'_> {
+    fn drop(&mut self) {
+        let Some(e) = self.timed_out.take() else {
+            return;
+        };
+        let now = Instant::now();
+        if now >= self.deadline {
+            self.backoff.failed(now, e);
+        }
     }
 }
 

@@ -7,12 +7,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use navi_core::SourceError;
+use navi_core::{limits, Deadline};
 use russh::client;
 use russh::{ChannelMsg, ChannelReadHalf, ChannelWriteHalf};
 use tokio::sync::OwnedSemaphorePermit;
-use tokio::time::{timeout_at, Instant};
+use tokio::time::Instant;
 
 use super::connect::Connection;
+use crate::budget::Buffer;
 use crate::error::russh_error;
 use crate::remote::{ends_snapshot, MAX_POLL_OUTPUT};
 use crate::shell::CommandLine;
@@ -44,9 +46,6 @@ pub(super) struct OwnedChannel {
     /// The server closed it: nothing left to close.
     closed: bool,
 }
-
-/// How long an abandoned channel's command gets to end before navi closes it.
-const CLOSE_GRACE: Duration = Duration::from_secs(5);
 
 impl OwnedChannel {
     fn new(ch: russh::Channel<client::Msg>, permit: OwnedSemaphorePermit) -> Self {
@@ -119,7 +118,7 @@ impl Drop for OwnedChannel {
             let mut ended = false;
             if asked.is_ok() {
                 // Keep reading: an unread channel stalls the whole connection.
-                ended = tokio::time::timeout(CLOSE_GRACE, async {
+                ended = Deadline::within(limits::CHANNEL_CLOSE_GRACE, async {
                     while let Some(msg) = read.wait().await {
                         if matches!(msg, ChannelMsg::Close) {
                             break;
@@ -149,7 +148,7 @@ pub(super) async fn open_channel(
     deadline: Instant,
     timeout: Duration,
 ) -> Result<OwnedChannel, SourceError> {
-    let permit = timeout_at(deadline, conn.channels.clone().acquire_owned())
+    let permit = Deadline::until(deadline, conn.channels.clone().acquire_owned())
         .await
         .map_err(|_| {
             SourceError::timeout_while(timeout, format!("waiting for a free channel to {target}"))
@@ -166,7 +165,7 @@ pub(super) async fn open_channel(
         // If the poll is gone, dropping the channel here closes it.
         let _ = tx.send(res);
     });
-    match timeout_at(deadline, rx).await {
+    match Deadline::until(deadline, rx).await {
         Err(_) => {
             conn.suspect.store(true, Ordering::SeqCst);
             Err(SourceError::timeout_while(
@@ -189,11 +188,13 @@ pub(super) enum ReadEnd {
     PeerEnded { exit: Option<u32>, refused: bool },
 }
 
-/// Reads a channel into `out` (capped at [`MAX_POLL_OUTPUT`]) until `end` arrives, or
-/// (with `end == None`) until the server closes it. stderr is kept apart, capped.
+/// Reads a channel into `out` (capped at [`MAX_POLL_OUTPUT`], and by the budget of all
+/// remotes' output, [`crate::budget`]) until `end` arrives, or (with `end == None`)
+/// until the server closes it. stderr is kept apart, capped. Errors name `target`.
 pub(super) async fn read_channel(
     ch: &mut OwnedChannel,
-    out: &mut Vec<u8>,
+    target: &Target,
+    out: &mut Buffer,
     stderr: &mut Vec<u8>,
     end: Option<&[u8]>,
 ) -> Result<ReadEnd, SourceError> {
@@ -213,7 +214,7 @@ pub(super) async fn read_channel(
                     ));
                 }
                 let from = out.len();
-                out.extend_from_slice(&data);
+                out.extend(&data).map_err(|e| e.on(target))?;
                 if let Some(end) = end {
                     if ends_snapshot(out, from, end) {
                         return Ok(ReadEnd::Complete);

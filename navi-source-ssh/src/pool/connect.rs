@@ -12,26 +12,23 @@
 
 use std::ops::Deref;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use navi_core::SourceError;
+use navi_core::{Deadline, SourceError};
 use russh::client::{self, Handle};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
-use tokio::sync::{Mutex, Semaphore};
+use tokio::sync::Semaphore;
 
+use super::link::Link;
 use super::registry::{LinkKey, LINKS};
-use super::snapshot::LoopChannel;
 use crate::auth::{authenticate, Login};
 use crate::config::{check_host, check_user, host_port, JumpHost, Remote, SshOptions};
 use crate::error::{io_error, russh_error};
 use crate::hostkey::{HostCheck, HostKeyVerifier, KeyPolicy};
 use crate::target::Target;
-
-/// Channels open at once on one connection (sshd's default `MaxSessions`).
-pub(crate) const MAX_CHANNELS: usize = 10;
 
 /// SSH handshakes (TCP, key exchange and login) in flight at once, process-wide. With
 /// hundreds of remotes, starting every handshake at once loads this machine and every
@@ -41,45 +38,13 @@ pub(crate) const MAX_HANDSHAKES: usize = 16;
 
 static HANDSHAKES: Semaphore = Semaphore::const_new(MAX_HANDSHAKES);
 
-/// One authenticated SSH connection to one host, shared by every pool that reaches it.
-pub(crate) struct Link {
-    pub(super) handle: Handle<HostKeyVerifier>,
-    /// The link this one's transport runs through (its bastion), kept alive with it.
-    upstream: Option<Arc<Link>>,
-    dead: Arc<AtomicBool>,
-    /// One permit per channel open at once ([`MAX_CHANNELS`]): sshd's limit is per
-    /// connection, so pools sharing a link share it.
-    pub(super) channels: Arc<Semaphore>,
-}
-
-impl Link {
-    /// Up: not ended, not given up on, and so is every link it runs through.
-    pub(super) fn alive(&self) -> bool {
-        !self.dead.load(Ordering::SeqCst)
-            && !self.handle.is_closed()
-            && self.upstream.as_ref().is_none_or(|u| u.alive())
-    }
-
-    /// Gives up on the link (it did not answer a ping): the next connect replaces it.
-    pub(super) fn mark_dead(&self) {
-        self.dead.store(true, Ordering::SeqCst);
-    }
-}
-
-/// A pool's use of the link to its target: the link, and the state of this remote's
-/// polls on it (the loop channel runs this remote's command).
+/// A pool's use of the link to its target: the link, and whether this remote's last
+/// poll on it was abandoned mid-answer. What the remote runs on it (its loops) the pool
+/// keeps beside it, so this module knows no channel kind.
 pub(crate) struct Connection {
     link: Arc<Link>,
     /// A poll was abandoned mid-answer: ping before the next one.
     pub(super) suspect: AtomicBool,
-    /// The long-lived snapshot loop, while it works.
-    pub(super) loop_channel: Mutex<Option<LoopChannel>>,
-    /// Loop channels that failed before their first answer.
-    pub(super) loop_failures: AtomicU32,
-    /// The long-lived preview loop, while it works.
-    pub(super) preview_channel: Mutex<Option<super::preview::PreviewChannel>>,
-    /// The push loop, while it runs.
-    pub(super) push: Mutex<super::push::PushSlot>,
 }
 
 impl Deref for Connection {
@@ -216,10 +181,6 @@ pub(super) async fn connect(
     Ok(Arc::new(Connection {
         link,
         suspect: AtomicBool::new(false),
-        loop_channel: Mutex::new(None),
-        loop_failures: AtomicU32::new(0),
-        preview_channel: Mutex::new(None),
-        push: Mutex::new(super::push::PushSlot::default()),
     }))
 }
 
@@ -257,7 +218,7 @@ async fn open_link(
         .await
     };
     let mut handle = match hop.options.connect_timeout {
-        Some(limit) => tokio::time::timeout(limit, reach).await.map_err(|_| {
+        Some(limit) => Deadline::within(limit, reach).await.map_err(|_| {
             SourceError::timeout_while(
                 limit,
                 format!(
@@ -280,12 +241,11 @@ async fn open_link(
         hop.options.identities_only,
     )
     .await?;
-    Ok(Arc::new(Link {
+    Ok(Arc::new(Link::new(
         handle,
-        upstream: upstream.map(|(l, _)| l.clone()),
+        upstream.map(|(l, _)| l.clone()),
         dead,
-        channels: Arc::new(Semaphore::new(MAX_CHANNELS)),
-    }))
+    )))
 }
 
 /// The jump host as a [`Target`] for messages, after checking its host and user, and

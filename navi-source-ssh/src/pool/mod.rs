@@ -7,11 +7,11 @@
 //! around the pool state makes the check-then-connect atomic, so while a connection is
 //! alive or being established no second one is opened.
 //!
-//! The SSH connections themselves ([`Link`](connect::Link)s) live in a process-wide
+//! The SSH connections themselves ([`Link`](link::Link)s) live in a process-wide
 //! [`registry`]: a host reached by several remotes (a shared bastion, or a remote that
 //! is also another's bastion) is ONE authenticated connection, found by route, user,
 //! host, port, keys and known_hosts files. At most
-//! [`MAX_CHANNELS`](connect::MAX_CHANNELS) channels are open at once per SSH connection
+//! [`MAX_CHANNELS`](link::MAX_CHANNELS) channels are open at once per SSH connection
 //! (a semaphore; sshd's `MaxSessions` is 10). Connecting is bounded by the poll's
 //! deadline (see *Time*) and by `ConnectTimeout`; keepalives (`ServerAliveInterval`,
 //! default 15 s; `ServerAliveCountMax` unanswered, default 3, = dead) and TCP_NODELAY
@@ -20,7 +20,9 @@
 //! A dead connection (session ended, keepalive failure, I/O error, or a link it runs
 //! through gone) is noticed on the next poll and re-established. Failed attempts back off exponentially (1 s doubling to
 //! a 60 s cap, with jitter); while backing off a poll returns the last error at once,
-//! with "(retrying in Ns)", instead of hammering the host. A poll that was cancelled or
+//! with "(retrying in Ns)", instead of hammering the host. A connect cut off by the
+//! poll's deadline is a failed attempt; one dropped before it (its caller gave up) is
+//! none, and reports no timeout. A poll that was cancelled or
 //! timed out mid-answer marks the connection *suspect*: the next poll pings it first and
 //! reconnects if the ping gets no answer. Nothing is written to disk.
 //!
@@ -57,16 +59,26 @@
 //! # Modules
 //!
 //! * [`backoff`]: when the next connection attempt may be made;
+//! * [`link`]: one authenticated SSH connection ([`Link`](link::Link));
 //! * [`connect`]: the [`Connection`], dialling, the jump hosts, handshake and login;
 //! * [`registry`]: the live SSH connections every pool shares;
 //! * [`channel`]: session channels that close themselves, and reading them;
 //! * [`snapshot`]: the loop and exec snapshots;
+//! * [`push`]: the push loop;
+//! * [`preview`]: the preview loop;
 //! * [`scan`]: the host-key scan of `navi remotes trust`;
 //! * [`run`]: one command on the remote (`navi remotes setup`, actions).
+//!
+//! They import each other in one direction only: `link` <- `registry` <- `connect` <-
+//! `channel` <- the channel kinds (`snapshot`, `preview`, `run`, and `push`, which
+//! falls back to `snapshot`); `scan` uses `connect` and `link`. Each channel kind adds
+//! its methods to [`Pool`] here. What a remote runs on its connection (its loops) is
+//! kept beside the connection, in [`Live`], so the connection knows no channel kind.
 
 mod backoff;
 mod channel;
 mod connect;
+mod link;
 mod preview;
 mod push;
 mod registry;
@@ -77,29 +89,26 @@ mod snapshot;
 #[cfg(test)]
 mod tests;
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::ops::Deref;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex as StdMutex};
 use std::time::Duration;
 
-use navi_core::{Deadline, PollReport, SourceError};
+use navi_core::{limits, Deadline, PollMode, PollReport, SourceError};
 use tokio::sync::{mpsc, Mutex, Notify};
-use tokio::time::{timeout_at, Instant};
+use tokio::time::Instant;
 
 use crate::config::Remote;
 use crate::target::Target;
-use backoff::Backoff;
+use backoff::{Attempt, Backoff};
 use connect::{connect, Connection};
-use snapshot::LoopError;
+use preview::PreviewChannel;
+use push::PushSlot;
+use snapshot::{LoopChannel, LoopError};
 
 pub(crate) use preview::PaneAnswer;
 pub use run::RemoteOutput;
 pub(crate) use scan::scan;
-
-/// The longest an action waits for the push loop to show its effect.
-const SETTLE_WAIT: Duration = Duration::from_secs(3);
-
-/// How long a suspect connection gets to answer a ping.
-const PING_WAIT: Duration = Duration::from_secs(3);
 
 /// A poll's time: until when its steps may wait, and the time its timeout errors
 /// report.
@@ -135,8 +144,42 @@ pub(crate) struct Pool {
 
 #[derive(Default)]
 struct State {
-    conn: Option<Arc<Connection>>,
+    conn: Option<Arc<Live>>,
     backoff: Backoff,
+}
+
+/// The pool's connection and what this remote runs on it, replaced together: the
+/// loops die with the connection they run on.
+pub(super) struct Live {
+    conn: Arc<Connection>,
+    /// The long-lived snapshot loop, while it works.
+    loop_channel: Mutex<Option<LoopChannel>>,
+    /// Loop channels that failed before their first answer.
+    loop_failures: AtomicU32,
+    /// The long-lived preview loop, while it works.
+    preview_channel: Mutex<Option<PreviewChannel>>,
+    /// The push loop, while it runs.
+    push: Mutex<PushSlot>,
+}
+
+impl Live {
+    fn new(conn: Arc<Connection>) -> Live {
+        Live {
+            conn,
+            loop_channel: Mutex::new(None),
+            loop_failures: AtomicU32::new(0),
+            preview_channel: Mutex::new(None),
+            push: Mutex::new(PushSlot::default()),
+        }
+    }
+}
+
+impl Deref for Live {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        &self.conn
+    }
 }
 
 impl Pool {
@@ -187,7 +230,7 @@ impl Pool {
             Err(_) => false,
         };
         if sent {
-            let _ = tokio::time::timeout(SETTLE_WAIT, settled).await;
+            let _ = Deadline::within(limits::SETTLE_WAIT, settled).await;
         }
     }
 
@@ -214,7 +257,7 @@ impl Pool {
             }
         };
         res.map(|mut r| {
-            r.mode = Some("poll".into());
+            r.mode = Some(PollMode::Poll);
             r
         })
         .map_err(|e| self.lost(&conn, e))
@@ -234,15 +277,17 @@ impl Pool {
     }
 
     /// The live connection, or a new one (unless backing off).
-    async fn get(&self, time: PollTime) -> Result<Arc<Connection>, SourceError> {
+    async fn get(&self, time: PollTime) -> Result<Arc<Live>, SourceError> {
         let (deadline, timeout) = (time.deadline, time.allowed);
-        let mut st = timeout_at(deadline, self.state.lock()).await.map_err(|_| {
-            SourceError::timeout_while(timeout, "waiting for another poll of this remote")
-        })?;
+        let mut st = Deadline::until(deadline, self.state.lock())
+            .await
+            .map_err(|_| {
+                SourceError::timeout_while(timeout, "waiting for another poll of this remote")
+            })?;
         if let Some(conn) = st.conn.clone() {
             if conn.alive() && conn.suspect.load(Ordering::SeqCst) {
-                let ping_deadline = deadline.min(Instant::now() + PING_WAIT);
-                match timeout_at(ping_deadline, conn.handle.send_ping()).await {
+                let ping_deadline = deadline.min(Instant::now() + limits::PING_WAIT);
+                match Deadline::until(ping_deadline, conn.handle.send_ping()).await {
                     Ok(Ok(())) => conn.suspect.store(false, Ordering::SeqCst),
                     _ => {
                         tracing::info!(remote = %self.remote.name, "connection did not answer a ping; reconnecting");
@@ -261,22 +306,26 @@ impl Pool {
             "connecting to {} (TCP, SSH handshake or login)",
             self.target
         );
-        st.backoff.attempt(
-            Instant::now(),
+        let state = &mut *st;
+        let attempt = Attempt::start(
+            &mut state.backoff,
+            deadline,
             SourceError::timeout_while(timeout, connecting.clone()),
         );
-        let res =
-            match timeout_at(deadline, connect(&self.remote, &self.target, &self.opened)).await {
-                Ok(r) => r,
-                Err(_) => Err(SourceError::timeout_while(timeout, connecting)),
-            };
+        let res = match Deadline::until(deadline, connect(&self.remote, &self.target, &self.opened))
+            .await
+        {
+            Ok(r) => r,
+            Err(_) => Err(SourceError::timeout_while(timeout, connecting)),
+        };
         match res {
             Ok(conn) => {
-                st.backoff.succeeded();
-                st.conn = Some(conn.clone());
+                attempt.succeeded();
+                let conn = Arc::new(Live::new(conn));
+                state.conn = Some(conn.clone());
                 Ok(conn)
             }
-            Err(e) => Err(st.backoff.failed(Instant::now(), e)),
+            Err(e) => Err(attempt.failed(Instant::now(), e)),
         }
     }
 }

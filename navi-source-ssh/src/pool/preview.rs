@@ -21,12 +21,12 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use navi_core::statusdir::liveness::TmuxServer;
-use navi_core::{SessionName, SourceError};
-use tokio::time::{timeout_at, Instant};
+use navi_core::{Deadline, SessionName, SourceError};
+use tokio::time::Instant;
 
 use super::channel::{open_channel, read_channel, OwnedChannel, ReadEnd};
-use super::connect::Connection;
-use super::{PollTime, Pool};
+use super::{Live, PollTime, Pool};
+use crate::budget::Buffer;
 use crate::remote::{end_marker, new_nonce};
 use crate::shell::{RemoteCommand, Stdin};
 
@@ -64,7 +64,7 @@ impl Pool {
             allowed: timeout,
         };
         let conn = self.get(time).await?;
-        let mut slot = timeout_at(time.deadline, conn.preview_channel.lock())
+        let mut slot = Deadline::until(time.deadline, conn.preview_channel.lock())
             .await
             .map_err(|_| SourceError::timeout_while(timeout, "waiting for the preview loop"))?;
         let mut channel = match slot.take() {
@@ -80,10 +80,11 @@ impl Pool {
         let sent = channel.ch.send(line.as_bytes()).await;
         sent.map_err(|e| SourceError::Remote(format!("the preview loop failed: {e}").into()))?;
         let end = end_marker(&nonce);
-        let (mut out, mut stderr) = (Vec::new(), Vec::new());
-        let read = timeout_at(
+        let (mut out, mut stderr) = (Buffer::new(), Vec::new());
+        let ch = &mut channel.ch;
+        let read = Deadline::until(
             time.deadline,
-            read_channel(&mut channel.ch, &mut out, &mut stderr, Some(&end)),
+            read_channel(ch, &self.target, &mut out, &mut stderr, Some(&end)),
         )
         .await;
         match read {
@@ -106,10 +107,10 @@ impl Pool {
 
     async fn start_preview(
         &self,
-        conn: &Arc<Connection>,
+        conn: &Arc<Live>,
         time: PollTime,
     ) -> Result<PreviewChannel, SourceError> {
-        let mut ch = open_channel(conn, &self.target, time.deadline, time.allowed).await?;
+        let mut ch = open_channel(&conn.conn, &self.target, time.deadline, time.allowed).await?;
         let line = RemoteCommand::new(PREVIEW_LOOP)
             .stdin(Stdin::Requests)
             .within(None)

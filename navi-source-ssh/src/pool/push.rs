@@ -18,24 +18,19 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex as StdMutex};
 use std::time::Duration;
 
-use navi_core::{PollReport, SourceError};
+use navi_core::{limits, Deadline, PollMode, PollReport, PushWatch, SourceError};
 use russh::ChannelMsg;
 use tokio::sync::{mpsc, Notify};
 use tokio::task::JoinHandle;
-use tokio::time::{interval_at, timeout, timeout_at, Instant, MissedTickBehavior};
+use tokio::time::{interval_at, Instant, MissedTickBehavior};
 
 use super::channel::{open_channel, OwnedChannel};
-use super::connect::Connection;
 use super::snapshot::LoopError;
-use super::{PollTime, Pool};
+use super::{Live, PollTime, Pool};
 use crate::remote::{new_nonce, push_command, Batch, BatchReader, PushState};
 
-/// How often the heartbeat goes out.
-pub(crate) const HEARTBEAT: Duration = Duration::from_secs(5);
 /// Every this many heartbeats the loop also checks the tmux sessions.
 pub(crate) const TMUX_EVERY: u64 = 2;
-/// How often navi checks the remote's digest against what it holds.
-pub(crate) const RESYNC: Duration = Duration::from_secs(60);
 /// The ticker's period where the remote has no `inotifywait`.
 pub(crate) const TICK: &str = "0.5";
 /// Push loops that failed to start before a connection polls instead.
@@ -100,10 +95,10 @@ impl Pool {
     /// A report from the connection's push loop (started if needed).
     pub(super) async fn push_report(
         &self,
-        conn: &Arc<Connection>,
+        conn: &Arc<Live>,
         time: PollTime,
     ) -> Result<PollReport, LoopError> {
-        let mut slot = timeout_at(time.deadline, conn.push.lock())
+        let mut slot = Deadline::until(time.deadline, conn.push.lock())
             .await
             .map_err(|_| {
                 LoopError::Fatal(SourceError::timeout_while(
@@ -159,17 +154,13 @@ impl Pool {
         }
         let mut report = shared.state.report(&self.remote.sessions_dir)?;
         report.latency = shared.latency;
-        report.mode = Some(format!("push ({})", shared.mode));
+        report.mode = Some(PollMode::Push(PushWatch::from_word(&shared.mode)));
         Ok(report)
     }
 
     /// Opens the channel, starts the loop and waits for its first full snapshot.
-    async fn start_push(
-        &self,
-        conn: &Arc<Connection>,
-        time: PollTime,
-    ) -> Result<PushHandle, LoopError> {
-        let mut ch = open_channel(conn, &self.target, time.deadline, time.allowed)
+    async fn start_push(&self, conn: &Arc<Live>, time: PollTime) -> Result<PushHandle, LoopError> {
+        let mut ch = open_channel(&conn.conn, &self.target, time.deadline, time.allowed)
             .await
             .map_err(LoopError::Fatal)?;
         let command = push_command(&self.remote.sessions_dir, TICK)
@@ -187,7 +178,7 @@ impl Pool {
         let wait_until = now + time.deadline.saturating_duration_since(now) / 2;
         let mut reader = BatchReader::new(&nonce);
         let mut shared = Shared::default();
-        let first = timeout_at(
+        let first = Deadline::until(
             wait_until,
             first_snapshot(&mut ch, &mut reader, &mut shared),
         )
@@ -264,9 +255,9 @@ enum Step {
 impl Driver {
     async fn run(mut self, mut nudges: mpsc::UnboundedReceiver<Nudge>) {
         let now = Instant::now();
-        let mut heartbeat = interval_at(now + HEARTBEAT, HEARTBEAT);
+        let mut heartbeat = interval_at(now + limits::HEARTBEAT, limits::HEARTBEAT);
         heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        let mut resync = interval_at(now + RESYNC, RESYNC);
+        let mut resync = interval_at(now + limits::RESYNC, limits::RESYNC);
         resync.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
             let step = tokio::select! {
@@ -298,7 +289,7 @@ impl Driver {
             };
             if let Some(line) = line {
                 let bytes = format!("{}:{line}\n", self.nonce);
-                match timeout(self.timeout, self.ch.send(bytes.as_bytes())).await {
+                match Deadline::within(self.timeout, self.ch.send(bytes.as_bytes())).await {
                     Ok(Ok(())) => {}
                     Ok(Err(e)) => {
                         let e = SourceError::Disconnected(

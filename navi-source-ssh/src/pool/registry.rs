@@ -17,7 +17,7 @@ use std::sync::{Arc, LazyLock, Mutex, Weak};
 
 use navi_core::SourceError;
 
-use super::connect::Link;
+use super::link::Link;
 
 /// Who a link logs in as where, along which route, with what, verified against what.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -5,11 +5,13 @@
 use std::time::Duration;
 
 use navi_core::SourceError;
+use navi_core::{limits, Deadline};
 use russh::ChannelMsg;
-use tokio::time::{timeout_at, Instant};
+use tokio::time::Instant;
 
 use super::channel::{open_channel, OwnedChannel};
 use super::{PollTime, Pool};
+use crate::budget::Buffer;
 use crate::error::russh_error;
 use crate::shell::{summarize_remote_output, RemoteCommand, Stdin, EXIT_LIMIT, LIMIT_MESSAGE};
 use crate::target::Target;
@@ -75,7 +77,7 @@ impl Pool {
             allowed: timeout,
         };
         let conn = self.get(time).await?;
-        let mut ch = open_channel(&conn, &self.target, time.deadline, timeout).await?;
+        let mut ch = open_channel(&conn.conn, &self.target, time.deadline, timeout).await?;
         ch.exec(line)
             .await
             .map_err(|e| russh_error(e, &self.target, "starting a command", timeout))?;
@@ -114,7 +116,7 @@ impl Pool {
                 }
             }
         };
-        match timeout_at(time.deadline, work).await {
+        match Deadline::until(time.deadline, work).await {
             Ok(r) => r,
             Err(_) => Err(SourceError::timeout_while(
                 timeout,
@@ -132,15 +134,16 @@ async fn read_output(
     target: &Target,
 ) -> Result<RemoteOutput, SourceError> {
     let mut out = RemoteOutput::default();
+    let mut stdout = Buffer::new();
     loop {
         match ch.wait().await {
             Some(ChannelMsg::Data { data }) => {
-                if out.stdout.len() + data.len() > max_stdout {
+                if stdout.len() + data.len() > max_stdout {
                     return Err(SourceError::Remote(target.detail(format!(
                         "the command printed more than {max_stdout} bytes; navi stopped reading"
                     ))));
                 }
-                out.stdout.extend_from_slice(&data);
+                stdout.extend(&data).map_err(|e| e.on(target))?;
             }
             Some(ChannelMsg::ExtendedData { data, .. }) => {
                 let room = MAX_STDERR.saturating_sub(out.stderr.len());
@@ -154,6 +157,7 @@ async fn read_output(
             }
             Some(ChannelMsg::Close) | None => {
                 ch.mark_closed();
+                out.stdout = stdout.into_vec();
                 return stopped_by_limit(out, target);
             }
             Some(_) => {}
@@ -165,8 +169,8 @@ async fn read_output(
 /// least one second), so the remote's own message arrives before navi gives up.
 fn remote_limit(timeout: Duration) -> Duration {
     timeout
-        .saturating_sub(Duration::from_secs(1))
-        .max(Duration::from_secs(1))
+        .saturating_sub(limits::REMOTE_LIMIT_MARGIN)
+        .max(limits::REMOTE_LIMIT_MARGIN)
 }
 
 /// `out`, or the error of a command its remote time limit ended (what it said last

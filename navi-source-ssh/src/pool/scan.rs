@@ -10,7 +10,8 @@ use russh::client;
 use russh::keys::PublicKey;
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use super::connect::{bastion_parts, client_config, connect_jumps, dial, open_tunnel, Link};
+use super::connect::{bastion_parts, client_config, connect_jumps, dial, open_tunnel};
+use super::link::Link;
 use crate::config::{check_host, Remote, SshOptions};
 use crate::hostkey::{HostCheck, HostKeyVerifier, KeyPolicy, ScannedHostKey};
 use crate::target::Target;

@@ -5,12 +5,13 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use navi_core::{PollReport, SourceError};
-use tokio::time::{timeout_at, Instant};
+use navi_core::{Deadline, PollReport, SourceError};
+use tokio::time::Instant;
 
 use super::channel::{open_channel, read_channel, OwnedChannel, ReadEnd};
 use super::connect::Connection;
-use super::{PollTime, Pool};
+use super::{Live, PollTime, Pool};
+use crate::budget::Buffer;
 use crate::error::russh_error;
 use crate::remote::{decode_snapshot, end_marker, exec_command, loop_command, new_nonce};
 
@@ -71,7 +72,7 @@ impl Pool {
     /// A snapshot over the connection's long-lived loop channel.
     pub(super) async fn loop_snapshot(
         &self,
-        conn: &Arc<Connection>,
+        conn: &Arc<Live>,
         time: PollTime,
     ) -> Result<PollReport, LoopError> {
         if conn.loop_failures.load(Ordering::SeqCst) >= LOOP_GIVE_UP {
@@ -79,7 +80,7 @@ impl Pool {
                 "the loop failed before on this connection".into(),
             ));
         }
-        let mut slot = timeout_at(time.deadline, conn.loop_channel.lock())
+        let mut slot = Deadline::until(time.deadline, conn.loop_channel.lock())
             .await
             .map_err(|_| {
                 LoopError::Fatal(SourceError::timeout_while(
@@ -102,10 +103,11 @@ impl Pool {
             return Err(self.channel_failed(conn, e));
         }
         let end = end_marker(&nonce);
-        let (mut out, mut stderr) = (Vec::new(), Vec::new());
+        let (mut out, mut stderr) = (Buffer::new(), Vec::new());
         let wait_until = loop_channel.wait_until(time.deadline);
-        let read = read_channel(&mut loop_channel.ch, &mut out, &mut stderr, Some(&end));
-        let read = timeout_at(wait_until, read).await;
+        let ch = &mut loop_channel.ch;
+        let read = read_channel(ch, &self.target, &mut out, &mut stderr, Some(&end));
+        let read = Deadline::until(wait_until, read).await;
         guard.armed = false;
         let unverified = loop_channel.answered == 0;
         match read {
@@ -128,12 +130,8 @@ impl Pool {
     }
 
     /// A fresh loop channel running [`loop_command`].
-    async fn start_loop(
-        &self,
-        conn: &Arc<Connection>,
-        time: PollTime,
-    ) -> Result<LoopChannel, LoopError> {
-        let mut ch = open_channel(conn, &self.target, time.deadline, time.allowed)
+    async fn start_loop(&self, conn: &Arc<Live>, time: PollTime) -> Result<LoopChannel, LoopError> {
+        let mut ch = open_channel(&conn.conn, &self.target, time.deadline, time.allowed)
             .await
             .map_err(LoopError::Fatal)?;
         let command = loop_command(&self.remote.sessions_dir)
@@ -157,7 +155,7 @@ impl Pool {
 
     /// The loop did not answer in time (the channel is dropped: its output would be out
     /// of step). `unverified`: it never answered before.
-    fn loop_timed_out(&self, conn: &Connection, unverified: bool, allowed: Duration) -> LoopError {
+    fn loop_timed_out(&self, conn: &Live, unverified: bool, allowed: Duration) -> LoopError {
         conn.suspect.store(true, Ordering::SeqCst);
         if unverified {
             conn.loop_failures.fetch_add(1, Ordering::SeqCst);
@@ -172,7 +170,7 @@ impl Pool {
     /// The loop channel ended before answering.
     fn loop_ended(
         &self,
-        conn: &Connection,
+        conn: &Live,
         unverified: bool,
         exit: Option<u32>,
         refused: bool,
@@ -195,11 +193,11 @@ impl Pool {
     /// A snapshot over a fresh exec channel.
     pub(super) async fn exec_snapshot(
         &self,
-        conn: &Arc<Connection>,
+        conn: &Arc<Live>,
         time: PollTime,
     ) -> Result<PollReport, SourceError> {
         let start = Instant::now();
-        let mut ch = open_channel(conn, &self.target, time.deadline, time.allowed).await?;
+        let mut ch = open_channel(&conn.conn, &self.target, time.deadline, time.allowed).await?;
         let mut guard = InFlight { conn, armed: true };
         let nonce = new_nonce();
         let command = match exec_command(&self.remote.sessions_dir, &nonce) {
@@ -218,9 +216,9 @@ impl Pool {
                 self.remote.timeout,
             ));
         }
-        let (mut out, mut stderr) = (Vec::new(), Vec::new());
-        let read = read_channel(&mut ch, &mut out, &mut stderr, None);
-        let read = timeout_at(time.deadline, read).await;
+        let (mut out, mut stderr) = (Buffer::new(), Vec::new());
+        let read = read_channel(&mut ch, &self.target, &mut out, &mut stderr, None);
+        let read = Deadline::until(time.deadline, read).await;
         guard.armed = false;
         let (exit, refused) = match read {
             Err(_) => {

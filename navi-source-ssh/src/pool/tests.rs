@@ -42,12 +42,6 @@ async fn backoff_schedule_on_the_paused_clock() {
     let mut b = Backoff::default();
     let t0 = Instant::now();
     assert!(b.check(t0).is_ok(), "the first attempt is immediate");
-    b.attempt(t0, SourceError::timeout(Duration::from_secs(10)));
-    assert_eq!(
-        b.check(t0).unwrap_err().kind(),
-        "timeout",
-        "an attempt in flight (or abandoned) counts as failed"
-    );
     let hung = || SourceError::timeout(Duration::from_secs(10));
     let shown = b.failed(t0, SourceError::Dns("dev: no such host".into()));
     assert_eq!(
@@ -71,7 +65,6 @@ async fn backoff_schedule_on_the_paused_clock() {
     // Each slow failure doubles the wait, up to the cap.
     let mut now = t0 + ms(1200);
     for n in 2..=10u32 {
-        b.attempt(now, hung());
         b.failed(now, hung());
         let base = Duration::from_secs(1u64 << (n - 1)).min(BACKOFF_CAP);
         let low = base.mul_f64(0.8).min(BACKOFF_CAP) - ms(1);
@@ -90,14 +83,12 @@ async fn backoff_schedule_on_the_paused_clock() {
     // A refused connection (the host is up, sshd not yet) is retried every few
     // seconds, however long the outage was, and restarts the schedule.
     for _ in 0..3 {
-        b.attempt(now, hung());
         let shown = b.failed(now, SourceError::Refused("x".into()));
         assert_eq!(shown.kind(), "refused");
         assert!(b.check(now + ms(1999)).is_err(), "not hammered");
         assert!(b.check(now + ms(3000)).is_ok(), "back within 3 s");
         now += ms(3000);
     }
-    b.attempt(now, hung());
     b.failed(now, hung());
     assert!(
         b.check(now + ms(1200)).is_ok(),
@@ -105,7 +96,6 @@ async fn backoff_schedule_on_the_paused_clock() {
     );
     b.succeeded();
     assert!(b.check(now).is_ok());
-    b.attempt(now, hung());
     b.failed(now, hung());
     assert!(
         b.check(now + ms(1200)).is_ok(),
@@ -177,26 +167,77 @@ async fn a_silent_server_times_out_and_is_not_hammered() {
     let _ = server.await;
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_connect_cut_off_at_its_deadline_backs_off_one_dropped_before_does_not() {
+    use super::backoff::Attempt;
+    use navi_core::SourceError;
+    use tokio::time::Instant;
+    let timed_out =
+        || SourceError::timeout_while(Duration::from_secs(10), "connecting to remote dev (TCP)");
+    let mut b = Backoff::default();
+    let deadline = Instant::now() + Duration::from_secs(10);
+
+    // Dropped by its caller well before the poll's deadline: no failure, no timeout.
+    tokio::time::advance(Duration::from_secs(2)).await;
+    drop(Attempt::start(&mut b, deadline, timed_out()));
+    assert!(b.check(Instant::now()).is_ok(), "not a failed attempt");
+
+    // Dropped at the deadline (the bound cut it off): a timed-out attempt.
+    let attempt = Attempt::start(&mut b, deadline, timed_out());
+    tokio::time::advance(Duration::from_secs(8)).await;
+    drop(attempt);
+    let waiting = b.check(Instant::now()).unwrap_err();
+    assert_eq!(waiting.kind(), "timeout");
+    assert_eq!(
+        waiting.to_string(),
+        "timed out after 10s connecting to remote dev (TCP)"
+    );
+    // The first failure's wait (1 s ±20%): the dropped attempt before it did not count.
+    tokio::time::advance(Duration::from_millis(1200)).await;
+    assert!(b.check(Instant::now()).is_ok());
+
+    // An attempt that ended is not counted again when dropped.
+    let attempt = Attempt::start(&mut b, Instant::now(), timed_out());
+    attempt.succeeded();
+    assert!(b.check(Instant::now()).is_ok());
+}
+
 #[tokio::test]
-async fn a_cancelled_connect_still_backs_off() {
+async fn a_poll_dropped_mid_connect_is_not_a_failed_attempt() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
+    // Accepts and never says a word: a connect there hangs in the SSH handshake.
     let server = tokio::spawn(async move {
         let mut held = Vec::new();
         while let Ok((sock, _)) = listener.accept().await {
             held.push(sock);
         }
     });
-    let source = SshSource::new(local_remote(port));
-    // The aggregator drops a poll at its deadline; here, well before ours.
-    let cancelled = tokio::time::timeout(Duration::from_millis(100), source.poll()).await;
-    assert!(cancelled.is_err());
+    let mut r = local_remote(port);
+    r.timeout = Duration::from_millis(400);
+    let source = SshSource::new(r);
+    // The caller drops the poll long before the remote's timeout.
+    let dropped = tokio::time::timeout(Duration::from_millis(50), source.poll()).await;
+    assert!(dropped.is_err());
+    // The next poll connects again (no backoff) and says what happened to it.
+    let before = source.connections_opened();
     let err = source.poll().await.unwrap_err();
     assert!(
-        err.to_string().contains("retrying in") || err.kind() == "timeout",
-        "{err}"
+        source.connections_opened() > before,
+        "a new attempt, not the backoff of the dropped one: {err}"
     );
-    assert_eq!(source.connections_opened(), 1);
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "timed out after 400ms connecting to remote local (sean@[127.0.0.1]:{port}) \
+             (TCP, SSH handshake or login)"
+        ),
+    );
+    // That one timed out: the next poll backs off (no new connection).
+    let before = source.connections_opened();
+    let third = source.poll().await.unwrap_err();
+    assert_eq!(third.kind(), "timeout", "{third}");
+    assert_eq!(source.connections_opened(), before, "backing off");
     server.abort();
     let _ = server.await;
 }

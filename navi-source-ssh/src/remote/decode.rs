@@ -7,7 +7,8 @@ use navi_core::statusdir::liveness::{
     parse_listing, unreachable_reason, ServerAnswer, TmuxServer, TmuxView,
 };
 use navi_core::{
-    Marks, PollReport, SessionInfo, SkippedFile, SourceError, MARKS_DIR, MAX_STATUS_FILE_BYTES,
+    Marks, PollNote, PollReport, SessionInfo, SkippedFile, SourceError, MARKS_DIR,
+    MAX_STATUS_FILE_BYTES,
 };
 
 use super::script::MAX_RECORDED_SERVERS;
@@ -48,7 +49,7 @@ pub(crate) fn decode_snapshot(
                         .insert(server, answer);
                 }
             }
-            (true, "N") => report.note = Some(format!("{} does not exist", clean(dir))),
+            (true, "N") => report.note = Some(missing_dir(dir)),
             (true, "E") => {
                 return Err(SourceError::Remote(
                     format!("{} ({dir})", clean(&String::from_utf8_lossy(body))).into(),
@@ -162,6 +163,15 @@ pub(crate) fn parse_status(name: &str, body: &[u8]) -> Option<Result<SessionInfo
         }
     };
     Some(Err(clean(&reason)))
+}
+
+/// The note of a status directory `dir` that does not exist (the remote is named by
+/// the source).
+pub(crate) fn missing_dir(dir: &str) -> PollNote {
+    PollNote::MissingDir {
+        dir: clean(dir),
+        remote: None,
+    }
 }
 
 /// One marks file (`M <name>.json`): a bad one is skipped, costing only its marks.

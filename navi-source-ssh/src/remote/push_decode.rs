@@ -5,6 +5,7 @@ use navi_core::statusdir::liveness::{ServerAnswer, TmuxServer};
 
 use super::decode::{clean, records, tmux_record};
 use super::MAX_POLL_OUTPUT;
+use crate::budget::{Budget, Buffer, REMOTE_OUTPUT};
 
 /// One record of a snapshot or a change batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,25 +59,31 @@ pub(crate) enum Batch {
 pub(crate) struct BatchReader {
     nonce: String,
     end: Vec<u8>,
-    buf: Vec<u8>,
+    buf: Buffer,
     /// Where to resume looking for the end marker.
     searched: usize,
 }
 
 impl BatchReader {
     pub(crate) fn new(nonce: &str) -> BatchReader {
+        BatchReader::within(nonce, &REMOTE_OUTPUT)
+    }
+
+    /// A reader whose buffer draws from `budget`.
+    pub(crate) fn within(nonce: &str, budget: &'static Budget) -> BatchReader {
         BatchReader {
             nonce: nonce.to_string(),
             end: super::end_marker(nonce),
-            buf: Vec::new(),
+            buf: Buffer::within(budget),
             searched: 0,
         }
     }
 
     /// Adds received bytes and returns the batches they complete. `Err` when one batch
-    /// passes the poll's output cap (the stream cannot be trusted any further).
+    /// passes the poll's output cap (the stream cannot be trusted any further), or the
+    /// budget of all remotes' output has no room for the bytes.
     pub(crate) fn push(&mut self, data: &[u8]) -> Result<Vec<Batch>, String> {
-        self.buf.extend_from_slice(data);
+        self.buf.extend(data).map_err(|e| e.to_string())?;
         let mut out = Vec::new();
         loop {
             let from = self.searched.saturating_sub(self.end.len());
@@ -86,7 +93,7 @@ impl BatchReader {
             match found {
                 Some(at) => {
                     let stop = from + at + self.end.len();
-                    let batch: Vec<u8> = self.buf.drain(..stop).collect();
+                    let batch = self.buf.take_front(stop);
                     self.searched = 0;
                     if let Some(b) = parse_batch(&batch, &self.nonce) {
                         out.push(b);

@@ -134,7 +134,7 @@ impl PushState {
             ..PollReport::default()
         };
         if self.missing {
-            report.note = Some(format!("{} does not exist", clean(dir)));
+            report.note = Some(super::decode::missing_dir(dir));
         }
         for (name, entry) in &self.files {
             match entry {

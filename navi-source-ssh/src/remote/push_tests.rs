@@ -932,3 +932,42 @@ fn a_directory_moved_away_and_recreated_is_watched_again() {
     until(&mut l, "a change after it came back", has("db", "working"));
     assert!(l.stop().success());
 }
+
+#[test]
+fn a_batch_past_the_budget_of_all_remotes_stops_its_reader_only() {
+    use crate::budget::Budget;
+    static SMALL: Budget = Budget::new(200);
+    let beat = |token: &str| {
+        let mut b = format!("\nNAVI-ab H {token}\n").into_bytes();
+        b.extend(crate::remote::end_marker("ab"));
+        b
+    };
+    let mut stalled = BatchReader::within("ab", &SMALL);
+    let mut other = BatchReader::within("ab", &SMALL);
+    // One remote holds most of the budget with a batch in progress.
+    assert_eq!(stalled.push(&[b'x'; 150]).unwrap(), Vec::new());
+    // Another's small batches still fit, and give their bytes back once read.
+    assert_eq!(
+        other.push(&beat("1")).unwrap(),
+        vec![Batch::Heartbeat("1".into())]
+    );
+    assert_eq!(
+        other.push(&beat("2")).unwrap(),
+        vec![Batch::Heartbeat("2".into())]
+    );
+    // One that does not fit stops that reader with an error naming the budget.
+    let e = other.push(&[b'y'; 100]).unwrap_err();
+    assert!(
+        e.contains("memory budget for remote output (200 bytes, all remotes together)"),
+        "{e}"
+    );
+    // The stalled reader gone (its loop restarted), the budget is whole again.
+    drop(stalled);
+    drop(other);
+    assert_eq!(SMALL.used(), 0);
+    let mut again = BatchReader::within("ab", &SMALL);
+    assert_eq!(
+        again.push(&beat("3")).unwrap(),
+        vec![Batch::Heartbeat("3".into())]
+    );
+}

@@ -177,7 +177,10 @@ fn snapshot_of_a_missing_directory_is_empty_and_healthy() {
     let out = run_sh(&exec_command("~/nowhere", nonce).unwrap(), home.path(), b"");
     let report = decode_snapshot(&out, nonce, "~/nowhere").unwrap();
     assert!(report.sessions.is_empty() && report.skipped.is_empty());
-    assert_eq!(report.note.as_deref(), Some("~/nowhere does not exist"));
+    assert_eq!(
+        report.note.map(|n| n.to_string()).as_deref(),
+        Some("~/nowhere does not exist")
+    );
     // An existing one has no note.
     std::fs::create_dir(home.path().join("nowhere")).unwrap();
     let out = run_sh(&exec_command("~/nowhere", nonce).unwrap(), home.path(), b"");

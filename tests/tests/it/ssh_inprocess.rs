@@ -628,8 +628,13 @@ async fn sessions_dir_with_spaces_and_tilde() {
     let mut r = s.remote("dev");
     r.sessions_dir = "~/nowhere".into();
     let source = SshSource::new(r);
-    let sessions = bounded("missing dir", source.poll()).await.unwrap();
-    assert!(sessions.is_empty());
+    let report = bounded("missing dir", source.poll_report()).await.unwrap();
+    assert!(report.sessions.is_empty());
+    assert_eq!(
+        report.note.map(|n| n.to_string()).as_deref(),
+        Some("~/nowhere does not exist on dev (`navi remotes setup dev` creates it)"),
+        "the note names the remote and what creates the directory"
+    );
     drop(source);
     s.server.stop().await;
 }

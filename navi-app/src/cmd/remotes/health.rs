@@ -164,10 +164,10 @@ fn write_table(
             )?;
         }
         if let Some(note) = &h.note {
-            writeln!(out, "    note: {}", sanitize(note))?;
+            writeln!(out, "    note: {}", sanitize(&note.to_string()))?;
         }
         if let Some(mode) = &h.mode {
-            writeln!(out, "    mode: {}", sanitize(mode))?;
+            writeln!(out, "    mode: {}", sanitize(&mode.to_string()))?;
         }
         writeln!(out, "    {}", setup_line(h, checks, now))?;
         for f in &h.skipped {

@@ -15,7 +15,7 @@ fn many(ui: &UiState, n: usize, down: &[usize]) -> Arc<Snapshot> {
         h.latency = Some(Duration::from_millis(40));
         h.last_ok_at = ui.now.checked_sub(Duration::from_secs(2));
         h.sessions = 1;
-        h.mode = Some("push (inotify)".into());
+        h.mode = Some(navi_core::PollMode::Push(navi_core::PushWatch::Inotify));
         if down.contains(&i) {
             h.state = SourceState::Unavailable;
             h.reason = Some(if i % 2 == 1 {

@@ -107,6 +107,8 @@ pub struct UiState {
     pub auto_compact: Option<(usize, bool)>,
     /// The sound-pack picker (`S`), while open.
     pub sound_picker: Option<super::SoundPicker>,
+    /// Prices for the cost estimates (config.yaml's `prices:` over the built-in table).
+    pub prices: navi_core::cost::PriceTable,
 }
 
 /// An overlay over the list.
@@ -165,6 +167,7 @@ impl Default for UiState {
             search_filters: false,
             auto_compact: None,
             sound_picker: None,
+            prices: navi_core::cost::PriceTable::default(),
         }
     }
 }

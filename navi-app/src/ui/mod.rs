@@ -10,6 +10,7 @@ mod help;
 mod preview;
 mod rows;
 mod sources;
+mod tokens;
 
 use navi_core::Model;
 use ratatui::layout::{Constraint, Layout, Rect};

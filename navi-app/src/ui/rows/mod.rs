@@ -223,7 +223,6 @@ fn git_text(s: &SessionInfo) -> Option<String> {
     Some(t)
 }
 
-/// The metric badges: session time, tokens, tool uses, memory (each only when known).
 /// `★ #wip #review`: the session's bookmark and tags (empty when unmarked).
 fn marks_text(s: &SessionInfo) -> String {
     let star = s.marks.bookmarked.then(|| "★".to_string());
@@ -231,7 +230,9 @@ fn marks_text(s: &SessionInfo) -> String {
     star.into_iter().chain(tags).collect::<Vec<_>>().join(" ")
 }
 
-fn badges(s: &SessionInfo) -> String {
+/// The metric badges: session time, tokens and cost, tool uses, memory (each only when
+/// known).
+fn badges(s: &SessionInfo, prices: &navi_core::cost::PriceTable) -> String {
     let Some(m) = &s.metrics else {
         return String::new();
     };
@@ -239,8 +240,8 @@ fn badges(s: &SessionInfo) -> String {
     if let Some(secs) = m.time.as_ref().and_then(|t| t.total_seconds) {
         out.push(format!("⏱ {}", short_duration(secs)));
     }
-    if let Some(total) = m.tokens.as_ref().and_then(|t| t.total) {
-        out.push(format!("{} tok", short_count(total)));
+    if let Some(tokens) = super::tokens::badge(s, prices) {
+        out.push(tokens);
     }
     if let Some(counts) = m.tools.as_ref().and_then(|t| t.counts.as_ref()) {
         let uses: u64 = counts.values().sum();

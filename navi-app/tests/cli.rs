@@ -17,6 +17,10 @@ mod remote_setup;
 #[path = "cli/module_cycles.rs"]
 mod module_cycles;
 
+/// `navi hook` reads the transcript; `navi list` shows tokens and cost.
+#[path = "cli/tokens.rs"]
+mod tokens;
+
 struct Env {
     home: tempfile::TempDir,
     sessions: PathBuf,

@@ -191,15 +191,27 @@ mod tests {
     fn a_model_id_finds_its_longest_key_only_at_a_separator() {
         let t = PriceTable::default();
         let key = |m: &str| t.for_model(m).map(|(k, _)| k.to_string());
-        assert_eq!(key("claude-opus-4-5-20251101").as_deref(), Some("claude-opus-4-5"));
-        assert_eq!(key("claude-opus-4-20250514").as_deref(), Some("claude-opus-4"));
+        assert_eq!(
+            key("claude-opus-4-5-20251101").as_deref(),
+            Some("claude-opus-4-5")
+        );
+        assert_eq!(
+            key("claude-opus-4-20250514").as_deref(),
+            Some("claude-opus-4")
+        );
         assert_eq!(key("claude-opus-4-1").as_deref(), Some("claude-opus-4-1"));
-        assert_eq!(key("claude-sonnet-4-5[1m]").as_deref(), Some("claude-sonnet-4-5"));
+        assert_eq!(
+            key("claude-sonnet-4-5[1m]").as_deref(),
+            Some("claude-sonnet-4-5")
+        );
         assert_eq!(
             key("us.anthropic.claude-sonnet-4-5-20250929-v1:0").as_deref(),
             Some("claude-sonnet-4-5")
         );
-        assert_eq!(key("claude-sonnet-4-5@20250929").as_deref(), Some("claude-sonnet-4-5"));
+        assert_eq!(
+            key("claude-sonnet-4-5@20250929").as_deref(),
+            Some("claude-sonnet-4-5")
+        );
         // `claude-opus-45` is not `claude-opus-4`.
         assert_eq!(key("claude-opus-45"), None);
         assert_eq!(key("<synthetic>"), None);
@@ -219,7 +231,10 @@ mod tests {
     fn cost_prices_each_part_of_each_model() {
         let mut models = BTreeMap::new();
         // 1M fresh, 1M written, 1M read (input 3M), 1M out on Sonnet 4.5: 3 + 3.75 + 0.3 + 15.
-        models.insert("claude-sonnet-4-5-20250929".into(), split(3_000_000, 1_000_000, 1_000_000, 1_000_000));
+        models.insert(
+            "claude-sonnet-4-5-20250929".into(),
+            split(3_000_000, 1_000_000, 1_000_000, 1_000_000),
+        );
         models.insert("claude-haiku-4-5".into(), split(1_000_000, 0, 0, 0));
         models.insert("mystery-model".into(), split(10, 10, 0, 0));
         let tokens = Tokens {

@@ -54,7 +54,8 @@ fn turn(i: usize) -> String {
         true => (300, 50),
         false => (8, 2000 + (i * 7919) % 9000),
     };
-    let text = json!({"type": "text", "text": "I'll look at the failing test first. ".repeat(repeat)});
+    let text =
+        json!({"type": "text", "text": "I'll look at the failing test first. ".repeat(repeat)});
     let tool = json!({"type": "tool_use", "id": format!("toolu_{i}"), "name": "Bash",
                       "input": {"command": "cargo test -p navi-core", "description": "run tests"}});
     format!(
@@ -75,7 +76,10 @@ fn ms(d: Duration) -> String {
 }
 
 fn main() -> std::io::Result<()> {
-    let mb: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(100);
+    let mb: u64 = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(100);
     let tmp = tempfile::tempdir()?;
     let dir = tmp.path().join("sessions");
     std::fs::create_dir(&dir)?;
@@ -92,7 +96,11 @@ fn main() -> std::io::Result<()> {
     drop(f);
     let name = SessionName::existing("bench").map_err(std::io::Error::other)?;
     let state = dir.join(".navi/tokens/bench.json");
-    println!("transcript: {:.1} MB, {turns} turns, {} lines", size as f64 / 1048576.0, turns * 3);
+    println!(
+        "transcript: {:.1} MB, {turns} turns, {} lines",
+        size as f64 / 1048576.0,
+        turns * 3
+    );
 
     // First read as the hook does it: each event gets TRANSCRIPT_SHARE.
     let mut events = Vec::new();
@@ -125,14 +133,21 @@ fn main() -> std::io::Result<()> {
         assert!(stats.complete);
         total = block["total"].clone();
     }
-    println!("whole transcript in one read: median {} (min {}), total tokens {total}", ms(median(whole.clone())), ms(*whole.iter().min().unwrap_or(&Duration::ZERO)));
+    println!(
+        "whole transcript in one read: median {} (min {}), total tokens {total}",
+        ms(median(whole.clone())),
+        ms(*whole.iter().min().unwrap_or(&Duration::ZERO))
+    );
 
     // Incremental events: one more turn appended, then read; 50 runs.
     let mut inc = Vec::new();
     let mut read_bytes = 0;
     for i in 0..50 {
         let t = turn(turns + i);
-        std::fs::OpenOptions::new().append(true).open(&path)?.write_all(t.as_bytes())?;
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)?
+            .write_all(t.as_bytes())?;
         let t0 = Instant::now();
         let (_, stats) = read_tokens(&dir, &name, &path, t0 + TRANSCRIPT_SHARE)
             .map_err(std::io::Error::other)?;

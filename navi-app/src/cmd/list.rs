@@ -2,8 +2,8 @@
 
 use std::io::Write;
 
-use navi_core::text::sanitize;
 use navi_core::cost::PriceTable;
+use navi_core::text::sanitize;
 use navi_core::{SessionInfo, Snapshot, SourceState};
 
 use crate::format::{cut_path, pad, session_age, tilde, truncate, unix_now};
@@ -127,7 +127,9 @@ const METRIC_COLUMNS: &[&str] = &["TOKENS", "COST"];
 /// The metric cells: total tokens and the estimated cost (`-` when unknown).
 fn metric_cells(s: &SessionInfo, prices: &PriceTable) -> Vec<String> {
     let tokens = s.metrics.as_ref().and_then(|m| m.tokens.as_ref());
-    let total = tokens.and_then(|t| t.total).map_or("-".into(), |n| n.to_string());
+    let total = tokens
+        .and_then(|t| t.total)
+        .map_or("-".into(), |n| n.to_string());
     let cost = tokens
         .and_then(|t| navi_core::cost::estimate(t, prices))
         .map_or("-".into(), |c| c.short());
@@ -275,7 +277,15 @@ mod tests {
         go.metrics = serde_json::from_str(r#"{"tokens":{"input":1,"output":2,"total":3}}"#).ok();
         let set = set_of(vec![Arc::new(MemorySource::new(None, vec![s, go]))]);
         let mut prices = PriceTable::default();
-        prices.set("claude-opus-4-5", navi_core::cost::Price { input: 1.0, output: 1.0, cache_write: 1.0, cache_read: 0.5 });
+        prices.set(
+            "claude-opus-4-5",
+            navi_core::cost::Price {
+                input: 1.0,
+                output: 1.0,
+                cache_write: 1.0,
+                cache_read: 0.5,
+            },
+        );
         let wide = TableStyle {
             width: None,
             icons: IconSet::Ascii,
@@ -283,21 +293,48 @@ mod tests {
             prices,
         };
         let (mut out, mut err) = (Vec::new(), Vec::new());
-        run(&set, false, wide.clone(), &mut out, &mut err).await.unwrap();
+        run(&set, false, wide.clone(), &mut out, &mut err)
+            .await
+            .unwrap();
         let text = String::from_utf8(out).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         let cols: Vec<&str> = lines[0].split_whitespace().collect();
-        assert_eq!(cols, ["STATUS", "SESSION", "AGE", "TOKENS", "COST", "DIRECTORY", "MESSAGE"]);
+        assert_eq!(
+            cols,
+            [
+                "STATUS",
+                "SESSION",
+                "AGE",
+                "TOKENS",
+                "COST",
+                "DIRECTORY",
+                "MESSAGE"
+            ]
+        );
         let api = lines.iter().find(|l| l.contains("api")).unwrap();
         assert!(api.contains("2000000  $1.50"), "{text}");
         let legacy = lines.iter().find(|l| l.contains("legacy")).unwrap();
-        assert!(legacy.contains(" 3 ") && legacy.trim_end().ends_with(" -"), "{text}");
+        assert!(
+            legacy.contains(" 3 ") && legacy.trim_end().ends_with(" -"),
+            "{text}"
+        );
 
         let mut out = Vec::new();
         run(&set, true, wide, &mut out, &mut err).await.unwrap();
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
-        let by = |n: &str| v["sessions"].as_array().unwrap().iter().find(|s| s["tmux_session"] == n).unwrap().clone();
-        assert_eq!(by("api")["cost"], serde_json::json!({"usd": 1.5, "unpriced": []}));
+        let by = |n: &str| {
+            v["sessions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["tmux_session"] == n)
+                .unwrap()
+                .clone()
+        };
+        assert_eq!(
+            by("api")["cost"],
+            serde_json::json!({"usd": 1.5, "unpriced": []})
+        );
         assert_eq!(by("api")["metrics"]["tokens"]["cache_read"], 1000000);
         assert_eq!(by("api")["metrics"]["tokens"]["model"], "claude-opus-4-5");
         assert_eq!(by("legacy")["cost"], serde_json::Value::Null);

@@ -34,7 +34,10 @@ pub(super) fn apply(table: &mut PriceTable, value: &Value) -> Vec<(String, Strin
         let Some(model) = model.as_str().map(str::trim) else {
             problems.push((
                 "prices".into(),
-                format!("a model name that is not text ({}) is ignored", describe(model)),
+                format!(
+                    "a model name that is not text ({}) is ignored",
+                    describe(model)
+                ),
             ));
             continue;
         };
@@ -63,7 +66,10 @@ fn price(base: Option<Price>, value: &Value, at: &str) -> Result<Price, Vec<(Str
     let mut problems = Vec::new();
     for (k, v) in map {
         let Some(k) = k.as_str() else {
-            problems.push((at.to_string(), format!("a field that is not text ({})", describe(k))));
+            problems.push((
+                at.to_string(),
+                format!("a field that is not text ({})", describe(k)),
+            ));
             continue;
         };
         let Some(i) = FIELDS.iter().position(|f| *f == k) else {
@@ -122,7 +128,10 @@ mod tests {
         assert!(l.errors.is_empty(), "{:?}", l.errors);
         let t = &l.settings.prices;
         let s = t.for_model("claude-sonnet-4-5-20250929").unwrap().1;
-        assert_eq!((s.input, s.output, s.cache_write, s.cache_read), (6.0, 22.5, 3.75, 0.30));
+        assert_eq!(
+            (s.input, s.output, s.cache_write, s.cache_read),
+            (6.0, 22.5, 3.75, 0.30)
+        );
         let m = t.for_model("my-model-v2").unwrap().1;
         assert_eq!((m.input, m.cache_read), (1.0, 0.1));
         // Others keep the built-in prices.
@@ -142,14 +151,25 @@ mod tests {
             all.contains("/h/.config/navi/config.yaml: field `prices.claude-opus-4-5.inptu`: unknown key makes the entry ignored; did you mean `input`?"),
             "{all}"
         );
-        assert!(all.contains("field `prices.new-model.output`: missing"), "{all}");
-        assert!(all.contains("field `prices.claude-haiku-4-5.output`: expected a number"), "{all}");
-        assert!(all.contains("field `prices.claude-sonnet-4`: expected `{input"), "{all}");
+        assert!(
+            all.contains("field `prices.new-model.output`: missing"),
+            "{all}"
+        );
+        assert!(
+            all.contains("field `prices.claude-haiku-4-5.output`: expected a number"),
+            "{all}"
+        );
+        assert!(
+            all.contains("field `prices.claude-sonnet-4`: expected `{input"),
+            "{all}"
+        );
         // The entries with problems keep the built-in prices; the rest of the file applies.
         let t = &l.settings.prices;
         assert_eq!(t.for_model("claude-opus-4-5").unwrap().1.input, 5.0);
         assert!(t.get("new-model").is_none());
         assert_eq!(l.settings.layout, super::super::Density::Compact);
-        assert!(parse("prices: [1]\n").errors[0].to_string().contains("field `prices`: expected"));
+        assert!(parse("prices: [1]\n").errors[0]
+            .to_string()
+            .contains("field `prices`: expected"));
     }
 }

@@ -162,7 +162,11 @@ pub(crate) fn totals_text(t: &Totals, ascii: bool) -> Option<String> {
         }
         parts.push(p);
     }
-    let (clock, tool) = if ascii { ("time ", "tools ") } else { ("⏱ ", "🔧 ") };
+    let (clock, tool) = if ascii {
+        ("time ", "tools ")
+    } else {
+        ("⏱ ", "🔧 ")
+    };
     if t.seconds > 0 {
         parts.push(format!("{clock}{}", short_duration(t.seconds)));
     }

@@ -22,7 +22,14 @@ fn navi_hook_writes_tokens_from_the_transcript_and_list_prices_them() {
     let tmux = Tmux::start("tok", &work);
     let sessions = env.home.path().join("sessions");
     let transcript = env.home.path().join("t.jsonl");
-    let line = assistant("msg_1", "claude-opus-4-5-20251101", 1_000_000, 0, 1_000_000, 0);
+    let line = assistant(
+        "msg_1",
+        "claude-opus-4-5-20251101",
+        1_000_000,
+        0,
+        1_000_000,
+        0,
+    );
     // The reply written twice (two content blocks), then a line being written.
     std::fs::write(&transcript, format!("{line}\n{line}\n{{\"type\":\"assist")).unwrap();
     let event = serde_json::json!({"hook_event_name": "Stop", "session_id": "s1",
@@ -33,14 +40,22 @@ fn navi_hook_writes_tokens_from_the_transcript_and_list_prices_them() {
     let file = sessions.join("tok.json");
     let f: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
     let t = &f["metrics"]["tokens"];
-    assert_eq!((t["input"].clone(), t["output"].clone(), t["total"].clone()), (2_000_000.into(), 0.into(), 2_000_000.into()), "{f}");
+    assert_eq!(
+        (t["input"].clone(), t["output"].clone(), t["total"].clone()),
+        (2_000_000.into(), 0.into(), 2_000_000.into()),
+        "{f}"
+    );
     assert_eq!(t["cache_read"], 1_000_000);
     assert_eq!(t["model"], "claude-opus-4-5-20251101");
     assert!(sessions.join(".navi/tokens/tok.json").is_file());
 
     // Prices from config.yaml: opus 4.5 at 2 $/M fresh input and 1 $/M cache read = $3.
     let config = env.home.path().join("config.yaml");
-    std::fs::write(&config, "prices:\n  claude-opus-4-5: {input: 2, cache_read: 1}\n").unwrap();
+    std::fs::write(
+        &config,
+        "prices:\n  claude-opus-4-5: {input: 2, cache_read: 1}\n",
+    )
+    .unwrap();
     let list = |args: &[&str]| {
         let mut cmd = env.command(&["list", "--sessions-dir", dir(&sessions)]);
         cmd.args(args).env("NAVI_CONFIG", &config);
@@ -64,7 +79,10 @@ fn navi_hook_writes_tokens_from_the_transcript_and_list_prices_them() {
     assert!(out.status.success());
     let err = stderr(&out);
     assert!(
-        err.contains(&format!("{}: field `prices.claude-opus-4-5.inptu`", config.display())),
+        err.contains(&format!(
+            "{}: field `prices.claude-opus-4-5.inptu`",
+            config.display()
+        )),
         "{err}"
     );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();

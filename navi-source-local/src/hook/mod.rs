@@ -13,9 +13,9 @@ mod event;
 mod git;
 #[cfg(test)]
 mod tests;
+pub mod transcript;
 #[cfg(test)]
 mod transcript_tests;
-pub mod transcript;
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
@@ -200,16 +200,27 @@ pub fn apply_by(
 fn reads_transcript(doc: &Map<String, Value>, event: &Value) -> bool {
     let sid = str_of(event, "session_id");
     let stored = doc.get("session_id").and_then(Value::as_str).unwrap_or("");
-    !has_teammate(event) && !str_of(event, "transcript_path").is_empty() && (sid.is_empty() || sid == stored)
+    !has_teammate(event)
+        && !str_of(event, "transcript_path").is_empty()
+        && (sid.is_empty() || sid == stored)
 }
 
 /// `metrics.tokens` from the transcript's new lines; a transcript that cannot be read
 /// leaves the block as it was (and the rest of the file is written all the same).
-fn set_tokens(dir: &Path, name: &SessionName, path: &str, doc: &mut Map<String, Value>, by: Instant) {
+fn set_tokens(
+    dir: &Path,
+    name: &SessionName,
+    path: &str,
+    doc: &mut Map<String, Value>,
+    by: Instant,
+) {
     match transcript::read_tokens(dir, name, Path::new(path), by) {
         Ok((block, stats)) => {
             if !stats.complete {
-                tracing::info!(transcript = path, "transcript read stopped at the deadline; going on next event");
+                tracing::info!(
+                    transcript = path,
+                    "transcript read stopped at the deadline; going on next event"
+                );
             }
             object_at(object_at(doc, "metrics"), "tokens").extend(block);
         }

@@ -335,7 +335,11 @@ fn count_line(line: &[u8], state: &mut State) {
         cache_creation: raw.cache_creation_input_tokens.unwrap_or(0),
     };
     let id = msg.id.or(line.request_id).unwrap_or_default();
-    let add = match state.recent.iter_mut().find(|s| !id.is_empty() && s.id == id) {
+    let add = match state
+        .recent
+        .iter_mut()
+        .find(|s| !id.is_empty() && s.id == id)
+    {
         Some(seen) => {
             let more = seen.usage.growth(&usage);
             seen.usage = seen.usage.max(&usage);

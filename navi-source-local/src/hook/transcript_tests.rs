@@ -96,8 +96,18 @@ fn session_lines() -> Vec<String> {
     ];
     l.extend(compaction());
     l.push(assistant("msg_B", HAIKU, [100, 20, 0, 300], text("Done")));
-    l.push(assistant("msg_C", "<synthetic>", [0, 0, 0, 0], text("API Error")));
-    l.push(assistant("msg_D", SONNET, [1, 8, 6000, 0], text("All green")));
+    l.push(assistant(
+        "msg_C",
+        "<synthetic>",
+        [0, 0, 0, 0],
+        text("API Error"),
+    ));
+    l.push(assistant(
+        "msg_D",
+        SONNET,
+        [1, 8, 6000, 0],
+        text("All green"),
+    ));
     l
 }
 
@@ -225,7 +235,10 @@ fn a_transcript_that_shrank_or_was_replaced_is_read_from_its_start() {
     write_lines(&f.transcript, &small, "");
     let (tokens, stats) = read(&f.dir, &f.transcript);
     assert!(stats.restarted);
-    assert_eq!((tokens["total"].clone(), tokens["model"].clone()), (json!(3), json!(HAIKU)));
+    assert_eq!(
+        (tokens["total"].clone(), tokens["model"].clone()),
+        (json!(3), json!(HAIKU))
+    );
 
     // Replaced by another file at the same path (a new inode), longer than the offset.
     let other = f.transcript.with_extension("new");
@@ -259,7 +272,12 @@ fn a_read_past_its_deadline_stops_at_a_line_and_goes_on_next_time() {
     let mut lines = Vec::new();
     for i in 0..1500 {
         lines.push(filler.clone());
-        lines.push(assistant(&format!("msg_{i}"), SONNET, [1, 1, 0, 0], text("ok")));
+        lines.push(assistant(
+            &format!("msg_{i}"),
+            SONNET,
+            [1, 1, 0, 0],
+            text("ok"),
+        ));
     }
     write_lines(&f.transcript, &lines, "");
     let len = std::fs::metadata(&f.transcript).unwrap().len();
@@ -294,7 +312,14 @@ fn the_hook_writes_tokens_and_a_missing_transcript_leaves_the_file_intact() {
     };
     let file = f.dir.join("api.json");
     let load = || -> Value { serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap() };
-    apply(&f.dir, &pane, &ev("UserPromptSubmit", &f.transcript), 100, &|_| None).unwrap();
+    apply(
+        &f.dir,
+        &pane,
+        &ev("UserPromptSubmit", &f.transcript),
+        100,
+        &|_| None,
+    )
+    .unwrap();
     assert_eq!(load()["metrics"]["tokens"], expected_totals());
     assert!(f.dir.join(".navi/tokens/api.json").is_file());
 
@@ -304,7 +329,14 @@ fn the_hook_writes_tokens_and_a_missing_transcript_leaves_the_file_intact() {
     std::fs::write(&file, serde_json::to_vec(&v).unwrap()).unwrap();
 
     std::fs::remove_file(&f.transcript).unwrap();
-    apply(&f.dir, &pane, &ev("PostToolUse", &f.transcript), 160, &|_| None).unwrap();
+    apply(
+        &f.dir,
+        &pane,
+        &ev("PostToolUse", &f.transcript),
+        160,
+        &|_| None,
+    )
+    .unwrap();
     let after = load();
     assert_eq!(after["status"], "working");
     assert_eq!(after["metrics"]["tools"]["counts"]["Read"], 1);
@@ -324,7 +356,11 @@ fn a_teammates_transcript_is_not_the_sessions() {
     let f = fixture();
     write_lines(&f.transcript, &session_lines(), "");
     let other = f.transcript.with_extension("mate.jsonl");
-    write_lines(&other, &[assistant("m", HAIKU, [1, 1, 0, 0], text("x"))], "");
+    write_lines(
+        &other,
+        &[assistant("m", HAIKU, [1, 1, 0, 0], text("x"))],
+        "",
+    );
     let pane = Pane {
         session: "api".into(),
         cwd: "/srv/api".into(),
@@ -343,4 +379,24 @@ fn a_teammates_transcript_is_not_the_sessions() {
     }
     let v: Value = serde_json::from_slice(&std::fs::read(f.dir.join("api.json")).unwrap()).unwrap();
     assert_eq!(v["metrics"]["tokens"], expected_totals());
+}
+
+/// A transcript Claude Code 2.1.197 wrote (`scripts/live-claude.sh`, against the scripted
+/// API): one reply written as two lines (text, tool use) with the same `message.id` and
+/// usage and no `requestId`, then a second reply. Counted once each: 2 × (10 in, 5 out).
+#[test]
+fn a_real_claude_code_transcript_counts_each_reply_once() {
+    let f = fixture();
+    std::fs::write(&f.transcript, include_str!("fixtures/claude-2.1.197.jsonl")).unwrap();
+    let (tokens, stats) = read(&f.dir, &f.transcript);
+    assert!(stats.complete);
+    assert_eq!(
+        (
+            tokens["input"].clone(),
+            tokens["output"].clone(),
+            tokens["total"].clone()
+        ),
+        (json!(20), json!(10), json!(30))
+    );
+    assert_eq!(tokens["model"], "claude-sonnet-4-5");
 }

@@ -36,7 +36,10 @@ fn details_of(s: SessionInfo, ui: &mut UiState) -> Terminal<TestBackend> {
 #[test]
 fn screen_details_tokens_and_cost() {
     let mut ui = ui();
-    assert_screen("details_tokens", &details_of(with_tokens("api", Some("dev")), &mut ui));
+    assert_screen(
+        "details_tokens",
+        &details_of(with_tokens("api", Some("dev")), &mut ui),
+    );
 }
 
 #[test]
@@ -46,10 +49,18 @@ fn details_cost_follows_the_price_table_and_names_unpriced_models() {
     // = 0.3 + 0.75 + 0.6 + 1.35 = 3.00; Haiku 4.5: 0.1M written × 1.25 + 0.01M × 5 = 0.175.
     let text = screen(&details_of(with_tokens("api", None), &mut ui));
     assert!(text.contains("~$3.17 at list prices"), "{text}");
-    assert!(text.contains("fresh 100.0k · cache read 2.0M · cache write 300.0k"), "{text}");
+    assert!(
+        text.contains("fresh 100.0k · cache read 2.0M · cache write 300.0k"),
+        "{text}"
+    );
     ui.prices.set(
         "claude-haiku-4-5",
-        navi_core::cost::Price { input: 0.0, output: 0.0, cache_write: 0.0, cache_read: 0.0 },
+        navi_core::cost::Price {
+            input: 0.0,
+            output: 0.0,
+            cache_write: 0.0,
+            cache_read: 0.0,
+        },
     );
     let text = screen(&details_of(with_tokens("api", None), &mut ui));
     assert!(text.contains("~$3.00 at list prices"), "{text}");
@@ -59,7 +70,10 @@ fn details_cost_follows_the_price_table_and_names_unpriced_models() {
         t.model = Some("gpt-9".into());
     }
     let text = screen(&details_of(s, &mut ui));
-    assert!(text.contains("no price for gpt-9: add it under prices:"), "{text}");
+    assert!(
+        text.contains("no price for gpt-9: add it under prices:"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -70,7 +84,10 @@ fn details_say_why_there_are_no_tokens() {
     let mut remote_go = go.clone();
     remote_go.remote = Some("old-box".into());
     let text = screen(&details_of(remote_go, &mut ui));
-    assert!(text.contains("— this machine's hook does not record tokens"), "{text}");
+    assert!(
+        text.contains("— this machine's hook does not record tokens"),
+        "{text}"
+    );
     assert!(text.contains("remotes setup old-box`"), "{text}");
     let text = screen(&details_of(go.clone(), &mut ui));
     assert!(text.contains("hooks install`"), "{text}");
@@ -78,13 +95,19 @@ fn details_say_why_there_are_no_tokens() {
     let mut navi = go.clone();
     navi.tmux = Some(navi_core::TmuxPlace::default());
     let text = screen(&details_of(navi.clone(), &mut ui));
-    assert!(text.contains("— no tokens yet: navi's hook records them"), "{text}");
+    assert!(
+        text.contains("— no tokens yet: navi's hook records them"),
+        "{text}"
+    );
     navi.metrics = serde_json::from_str(
         r#"{"tokens":{"input":0,"output":0,"total":0,"cache_read":0,"cache_creation":0,"models":{}}}"#,
     )
     .ok();
     let text = screen(&details_of(navi, &mut ui));
-    assert!(text.contains("— no tokens yet: no reply from Claude"), "{text}");
+    assert!(
+        text.contains("— no tokens yet: no reply from Claude"),
+        "{text}"
+    );
     // Counts without the split (another tool): shown, cost not estimated.
     let mut other = go;
     other.metrics = serde_json::from_str(r#"{"tokens":{"input":10,"output":5,"total":15}}"#).ok();
@@ -120,7 +143,10 @@ fn header_totals_follow_the_filter_and_rows_show_tokens_and_cost() {
     let (_, text) = list_of(sessions.clone(), &mut ui);
     // Two sessions: 5.0M tokens, $6.35, 2 h, 14 tool uses.
     assert!(text.contains("5.0M tok ~$6.35 · ⏱ 2h00m · 🔧 14"), "{text}");
-    assert!(text.contains("2.5M tok ~$3.17"), "rows show tokens and cost: {text}");
+    assert!(
+        text.contains("2.5M tok ~$3.17"),
+        "rows show tokens and cost: {text}"
+    );
     // Only the local one shown: its totals.
     ui.density = Density::Roomy;
     let mut model = model_with(sessions.into_iter().map(Arc::new).collect(), &ui);
@@ -130,5 +156,8 @@ fn header_totals_follow_the_filter_and_rows_show_tokens_and_cost() {
     // ASCII icons.
     ui.icons = crate::icons::IconSet::Ascii;
     let text = screen(&render(&model, &mut ui, 130, 20));
-    assert!(text.contains("2.5M tok ~$3.17 · time 1h00m · tools 7"), "{text}");
+    assert!(
+        text.contains("2.5M tok ~$3.17 · time 1h00m · tools 7"),
+        "{text}"
+    );
 }

@@ -33,7 +33,7 @@ fn assistant(i: usize, block: serde_json::Value) -> String {
         "cwd": "/home/u/project", "sessionId": "5c0ffee0-0000-4000-8000-000000000000",
         "version": "2.0.14", "gitBranch": "main",
         "message": {"id": format!("msg_{i:024}"), "type": "message", "role": "assistant",
-            "model": if i % 5 == 0 { "claude-haiku-4-5-20251001" } else { "claude-sonnet-4-5-20250929" },
+            "model": if i.is_multiple_of(5) { "claude-haiku-4-5-20251001" } else { "claude-sonnet-4-5-20250929" },
             "content": [block], "stop_reason": null, "stop_sequence": null,
             "usage": {"input_tokens": 4, "cache_creation_input_tokens": 1200,
                 "cache_read_input_tokens": 50_000 + i as u64,

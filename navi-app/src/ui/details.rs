@@ -9,9 +9,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
-use super::rows::{short_count, short_duration};
 use crate::app::UiState;
 use crate::format::session_age;
+use crate::format::{short_count, short_duration};
 
 fn field(name: &str, value: impl Into<String>) -> Line<'static> {
     Line::from(vec![

@@ -7,7 +7,7 @@
 use navi_core::cost::{self, Cost, PriceTable};
 use navi_core::{Model, SessionInfo, Tokens};
 
-use super::rows::{short_count, short_duration};
+use crate::format::{short_count, short_duration};
 
 /// The session's token counts, `None` when the file has none.
 fn tokens(s: &SessionInfo) -> Option<&Tokens> {

@@ -5,6 +5,7 @@ mod compact;
 mod empty;
 mod roomy;
 
+use crate::format::{short_count, short_duration};
 use navi_core::text::sanitize;
 use navi_core::{Model, SessionInfo, Status};
 use ratatui::layout::Rect;
@@ -253,27 +254,6 @@ fn badges(s: &SessionInfo, prices: &navi_core::cost::PriceTable) -> String {
         out.push(format!("{}B", short_count(rss)));
     }
     out.join(" · ")
-}
-
-/// `45s`, `12m`, `1h23m`, `2d4h`.
-pub(crate) fn short_duration(secs: u64) -> String {
-    match secs {
-        s if s < 60 => format!("{s}s"),
-        s if s < 3600 => format!("{}m", s / 60),
-        s if s < 86_400 => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
-        s => format!("{}d{}h", s / 86_400, (s % 86_400) / 3600),
-    }
-}
-
-/// `950`, `12.3k`, `4.1M`, `2.0G`.
-pub(crate) fn short_count(n: u64) -> String {
-    let f = n as f64;
-    match n {
-        n if n < 1_000 => n.to_string(),
-        n if n < 1_000_000 => format!("{:.1}k", f / 1e3),
-        n if n < 1_000_000_000 => format!("{:.1}M", f / 1e6),
-        _ => format!("{:.1}G", f / 1e9),
-    }
 }
 
 /// `left` cut to leave room for `right`, then `right` aligned to the right edge.

@@ -181,7 +181,7 @@ pub fn read_tokens(
     }
     consume(&mut file, &mut state, &mut stats, deadline).map_err(io)?;
     let head_len = state.offset.min(HEAD);
-    if head_len != state.head_len {
+    if stats.restarted || head_len != state.head_len {
         state.head_digest = digest_of(&mut file, head_len, &mut stats).map_err(io)?;
         state.head_len = head_len;
     }

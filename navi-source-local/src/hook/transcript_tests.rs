@@ -400,3 +400,15 @@ fn a_real_claude_code_transcript_counts_each_reply_once() {
     );
     assert_eq!(tokens["model"], "claude-sonnet-4-5");
 }
+
+#[test]
+fn an_empty_transcript_is_not_read_again_and_again() {
+    let f = fixture();
+    write_lines(&f.transcript, &[], "{\"type\":\"us");
+    let (tokens, first) = read(&f.dir, &f.transcript);
+    assert!(first.restarted);
+    assert_eq!(tokens["total"], 0);
+    assert!(tokens.get("model").is_none());
+    let (_, second) = read(&f.dir, &f.transcript);
+    assert!(!second.restarted);
+}

@@ -223,6 +223,27 @@ pub fn pad(s: &str, w: usize) -> String {
     format!("{s}{}", " ".repeat(fill))
 }
 
+/// `45s`, `12m`, `1h23m`, `2d4h`.
+pub(crate) fn short_duration(secs: u64) -> String {
+    match secs {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m", s / 60),
+        s if s < 86_400 => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
+        s => format!("{}d{}h", s / 86_400, (s % 86_400) / 3600),
+    }
+}
+
+/// `950`, `12.3k`, `4.1M`, `2.0G`.
+pub(crate) fn short_count(n: u64) -> String {
+    let f = n as f64;
+    match n {
+        n if n < 1_000 => n.to_string(),
+        n if n < 1_000_000 => format!("{:.1}k", f / 1e3),
+        n if n < 1_000_000_000 => format!("{:.1}M", f / 1e6),
+        _ => format!("{:.1}G", f / 1e9),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,7 @@
 //! The JSON shapes of `navi list --json` and `navi remotes --json` (documented in
 //! `navi-app/README.md`; change both together).
 
+use navi_core::cost::PriceTable;
 use navi_core::{SessionInfo, Snapshot, SourceHealth};
 use navi_source_ssh::Remote;
 use serde_json::{json, Map, Value};
@@ -8,10 +9,16 @@ use serde_json::{json, Map, Value};
 use crate::format::unix_seconds;
 use crate::sources::ConfigProblem;
 
-/// `{"sessions": [...], "sources": [...]}`.
-pub fn list(snapshot: &Snapshot) -> Value {
+/// `{"sessions": [...], "sources": [...]}`; each session's `cost` priced by `prices`.
+pub fn list(snapshot: &Snapshot, prices: &PriceTable) -> Value {
     json!({
-        "sessions": snapshot.sessions.iter().map(|s| session(s)).collect::<Vec<_>>(),
+        "sessions": snapshot.sessions.iter().map(|s| {
+            let mut v = session(s);
+            if let Value::Object(m) = &mut v {
+                m.insert("cost".into(), cost(s, prices));
+            }
+            v
+        }).collect::<Vec<_>>(),
         "sources": snapshot.sources.iter().map(source).collect::<Vec<_>>(),
     })
 }
@@ -40,6 +47,16 @@ pub fn session(s: &SessionInfo) -> Value {
     obj.insert("tags".into(), json!(s.marks.tags));
     obj.insert("note".into(), json!(s.marks.note));
     Value::Object(obj)
+}
+
+/// `{"usd": 3.17, "unpriced": [models]}`: the estimated cost of the session's tokens at
+/// list prices (`null` when its counts have no cache split or model).
+fn cost(s: &SessionInfo, prices: &PriceTable) -> Value {
+    let tokens = s.metrics.as_ref().and_then(|m| m.tokens.as_ref());
+    match tokens.and_then(|t| navi_core::cost::estimate(t, prices)) {
+        Some(c) => json!({"usd": (c.dollars * 1e4).round() / 1e4, "unpriced": c.unpriced}),
+        None => Value::Null,
+    }
 }
 
 /// A source's health.

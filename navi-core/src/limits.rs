@@ -78,6 +78,10 @@ pub const WATCH_RETRY: Duration = Duration::from_secs(30);
 /// The most one `navi hook` run may take, whatever tmux, git or the files do: Claude Code
 /// waits for its hooks. The common case takes a few milliseconds.
 pub const HOOK_BUDGET: Duration = Duration::from_secs(2);
+/// The most the transcript read may take of one hook run: less than
+/// [`HOOK_LOCK_PATIENCE`], so a parallel hook of the same session waiting for the lock is
+/// not turned away by it. A longer read goes on at the next event.
+pub const TRANSCRIPT_SHARE: Duration = Duration::from_millis(300);
 /// How long the hook waits for tmux to name its session: tmux answers in a few ms; a
 /// stopped server, or a socket that accepts and stays silent, would otherwise hold the
 /// hook (and Claude Code with it) for ever. Leaves most of [`HOOK_BUDGET`] for the rest.

@@ -129,6 +129,7 @@ impl App {
     pub fn apply_settings(&mut self, settings: &crate::config::Settings) {
         self.ui.density = settings.layout;
         self.ui.icons = settings.icons;
+        self.ui.prices = settings.prices.clone();
         self.model.set_sort(settings.sort);
         self.model.set_hide_offline(!settings.show_offline);
         self.ended.keep = settings.keep_ended_rows;

@@ -105,6 +105,8 @@ pub struct UiState {
     pub sound_picker: Option<super::SoundPicker>,
     /// The git dialog (`G`), while open.
     pub git: Option<super::GitDialog>,
+    /// Prices for the cost estimates (config.yaml's `prices:` over the built-in table).
+    pub prices: navi_core::cost::PriceTable,
 }
 
 /// An overlay over the list.
@@ -165,6 +167,7 @@ impl Default for UiState {
             auto_compact: None,
             sound_picker: None,
             git: None,
+            prices: navi_core::cost::PriceTable::default(),
         }
     }
 }

@@ -2,8 +2,9 @@
 
 use std::io::Write;
 
+use navi_core::cost::PriceTable;
 use navi_core::text::sanitize;
-use navi_core::{Snapshot, SourceState};
+use navi_core::{SessionInfo, Snapshot, SourceState};
 
 use crate::format::{cut_path, pad, session_age, tilde, truncate, unix_now};
 use crate::icons::IconSet;
@@ -11,13 +12,17 @@ use crate::json;
 use crate::sources::SourceSet;
 
 /// How `navi list` prints its table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableStyle {
     /// Cut the table to this many cells (a terminal's width); `None` prints every column
     /// whole (stdout is not a terminal, or `--wide`).
     pub width: Option<usize>,
     /// Status glyphs (config.yaml `icons`).
     pub icons: IconSet,
+    /// `--wide`: the metric columns (TOKENS, COST) too.
+    pub metrics: bool,
+    /// Prices for the COST column and the JSON's `cost`.
+    pub prices: PriceTable,
 }
 
 /// Polls every source of `set` once (each bounded by its own timeout) and prints the
@@ -32,11 +37,11 @@ pub async fn run(
     let snapshot = set.poll_once().await;
     set.write_config_errors(err)?;
     if json_output {
-        serde_json::to_writer_pretty(&mut *out, &json::list(&snapshot))?;
+        serde_json::to_writer_pretty(&mut *out, &json::list(&snapshot, &style.prices))?;
         writeln!(out)?;
         return Ok(());
     }
-    write_table(&snapshot, style, out)?;
+    write_table(&snapshot, &style, out)?;
     write_problems(set, &snapshot, err)?;
     out.flush()?;
     Ok(())
@@ -46,7 +51,7 @@ pub async fn run(
 /// the message last), or every column whole when there is no width.
 pub fn write_table(
     snapshot: &Snapshot,
-    style: TableStyle,
+    style: &TableStyle,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     if snapshot.sessions.is_empty() {
@@ -54,17 +59,31 @@ pub fn write_table(
     }
     let home = std::env::home_dir().map(|h| h.display().to_string());
     let now = unix_now();
-    let rows: Vec<[String; 5]> = snapshot
+    let rows: Vec<Vec<String>> = snapshot
         .sessions
         .iter()
-        .map(|s| row_cells(s, style.icons, home.as_deref(), now))
+        .map(|s| {
+            let mut cells = row_cells(s, style.icons, home.as_deref(), now).to_vec();
+            if style.metrics {
+                cells.splice(3..3, metric_cells(s, &style.prices));
+            }
+            cells
+        })
         .collect();
-    let header = ["STATUS", "SESSION", "AGE", "DIRECTORY", "MESSAGE"].map(String::from);
-    let caps = match style.width {
-        Some(_) => [16, 36, 9, 36],
-        None => [usize::MAX; 4],
-    };
-    let mut widths = [0usize; 4];
+    let mut header: Vec<String> = ["STATUS", "SESSION", "AGE", "DIRECTORY", "MESSAGE"]
+        .map(String::from)
+        .to_vec();
+    let mut caps = vec![16, 36, 9, 36];
+    if style.metrics {
+        header.splice(3..3, METRIC_COLUMNS.iter().map(|c| c.to_string()));
+        caps.splice(3..3, METRIC_COLUMNS.iter().map(|_| usize::MAX));
+    }
+    if style.width.is_none() {
+        caps.fill(usize::MAX);
+    }
+    let dir = header.len() - 2;
+    let last = header.len() - 1;
+    let mut widths = vec![0usize; last];
     for row in std::iter::once(&header).chain(&rows) {
         for (i, w) in widths.iter_mut().enumerate() {
             *w = (*w).max(crate::format::width(&row[i])).min(caps[i]);
@@ -73,7 +92,7 @@ pub fn write_table(
     if let Some(width) = style.width {
         // Leave the message some room: narrow the directory, then the session column.
         const MIN_MESSAGE: usize = 20;
-        for (col, floor) in [(3, 12), (1, 24)] {
+        for (col, floor) in [(dir, 12), (1, 24)] {
             let used: usize = widths.iter().map(|w| w + 2).sum();
             let short = (used + MIN_MESSAGE).saturating_sub(width);
             widths[col] = widths[col]
@@ -84,7 +103,7 @@ pub fn write_table(
     for row in std::iter::once(&header).chain(&rows) {
         let mut line = String::new();
         for (i, w) in widths.iter().enumerate() {
-            let cell = if i == 3 {
+            let cell = if i == dir {
                 cut_path(&row[i], *w)
             } else {
                 row[i].clone()
@@ -92,7 +111,7 @@ pub fn write_table(
             line.push_str(&pad(&cell, *w));
             line.push_str("  ");
         }
-        line.push_str(&row[4]);
+        line.push_str(&row[last]);
         let line = line.trim_end();
         match style.width {
             Some(width) => writeln!(out, "{}", truncate(line, width))?,
@@ -100,6 +119,21 @@ pub fn write_table(
         }
     }
     Ok(())
+}
+
+/// The metric columns of `--wide`, after AGE (a memory column goes here too).
+const METRIC_COLUMNS: &[&str] = &["TOKENS", "COST"];
+
+/// The metric cells: total tokens and the estimated cost (`-` when unknown).
+fn metric_cells(s: &SessionInfo, prices: &PriceTable) -> Vec<String> {
+    let tokens = s.metrics.as_ref().and_then(|m| m.tokens.as_ref());
+    let total = tokens
+        .and_then(|t| t.total)
+        .map_or("-".into(), |n| n.to_string());
+    let cost = tokens
+        .and_then(|t| navi_core::cost::estimate(t, prices))
+        .map_or("-".into(), |c| c.short());
+    vec![total, cost]
 }
 
 /// The five cells of one session: status, name (with machine, ended, stale), age,
@@ -201,6 +235,8 @@ pub async fn command(
     let style = TableStyle {
         width,
         icons: settings.settings.icons,
+        metrics: wide,
+        prices: settings.settings.prices,
     };
     run(
         &set,
@@ -224,7 +260,84 @@ mod tests {
         TableStyle {
             width: Some(width),
             icons: IconSet::Emoji,
+            metrics: false,
+            prices: PriceTable::default(),
         }
+    }
+
+    #[tokio::test]
+    async fn wide_lists_tokens_and_cost_and_json_carries_the_cost() {
+        let mut s = session("api", "working", 1);
+        s.metrics = serde_json::from_str(
+            r#"{"tokens":{"input":2000000,"output":0,"total":2000000,"cache_read":1000000,
+                "cache_creation":0,"model":"claude-opus-4-5"}}"#,
+        )
+        .ok();
+        let mut go = session("legacy", "done", 1);
+        go.metrics = serde_json::from_str(r#"{"tokens":{"input":1,"output":2,"total":3}}"#).ok();
+        let set = set_of(vec![Arc::new(MemorySource::new(None, vec![s, go]))]);
+        let mut prices = PriceTable::default();
+        prices.set(
+            "claude-opus-4-5",
+            navi_core::cost::Price {
+                input: 1.0,
+                output: 1.0,
+                cache_write: 1.0,
+                cache_read: 0.5,
+            },
+        );
+        let wide = TableStyle {
+            width: None,
+            icons: IconSet::Ascii,
+            metrics: true,
+            prices,
+        };
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        run(&set, false, wide.clone(), &mut out, &mut err)
+            .await
+            .unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let cols: Vec<&str> = lines[0].split_whitespace().collect();
+        assert_eq!(
+            cols,
+            [
+                "STATUS",
+                "SESSION",
+                "AGE",
+                "TOKENS",
+                "COST",
+                "DIRECTORY",
+                "MESSAGE"
+            ]
+        );
+        let api = lines.iter().find(|l| l.contains("api")).unwrap();
+        assert!(api.contains("2000000  $1.50"), "{text}");
+        let legacy = lines.iter().find(|l| l.contains("legacy")).unwrap();
+        assert!(
+            legacy.contains(" 3 ") && legacy.trim_end().ends_with(" -"),
+            "{text}"
+        );
+
+        let mut out = Vec::new();
+        run(&set, true, wide, &mut out, &mut err).await.unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let by = |n: &str| {
+            v["sessions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["tmux_session"] == n)
+                .unwrap()
+                .clone()
+        };
+        assert_eq!(
+            by("api")["cost"],
+            serde_json::json!({"usd": 1.5, "unpriced": []})
+        );
+        assert_eq!(by("api")["metrics"]["tokens"]["cache_read"], 1000000);
+        assert_eq!(by("api")["metrics"]["tokens"]["model"], "claude-opus-4-5");
+        assert_eq!(by("legacy")["cost"], serde_json::Value::Null);
     }
 
     #[tokio::test]
@@ -237,6 +350,8 @@ mod tests {
         let wide = TableStyle {
             width: None,
             icons: IconSet::Ascii,
+            metrics: false,
+            prices: PriceTable::default(),
         };
         run(&set, false, wide, &mut out, &mut err).await.unwrap();
         let out = String::from_utf8(out).unwrap();

@@ -9,6 +9,8 @@
 //! notify:               # notifications (see crate::notify::settings)
 //!   on: [permission, waiting]
 //!   bell: true
+//! prices:               # USD per million tokens, over navi_core::cost's table
+//!   claude-sonnet-4-5: {input: 3, output: 15, cache_write: 3.75, cache_read: 0.3}
 //! ```
 //!
 //! Every key is optional. A problem (unknown key, wrong value, broken YAML) is reported
@@ -23,6 +25,7 @@ use serde_yaml::Value;
 use crate::icons::IconSet;
 use crate::notify::settings::NotifySettings;
 
+mod prices;
 pub(crate) mod values;
 
 use values::{describe, unknown_key};
@@ -60,6 +63,7 @@ const KEYS: &[&str] = &[
     "keep_ended_rows",
     "notify",
     "keys",
+    "prices",
 ];
 
 /// What config.yaml chose; defaults for everything it does not set.
@@ -80,6 +84,8 @@ pub struct Settings {
     pub notify: NotifySettings,
     /// The dashboard's keys (`keys:` action → keys; the defaults otherwise).
     pub keys: crate::keys::Keymap,
+    /// Prices for the cost estimate: the built-in table with `prices:` over it.
+    pub prices: navi_core::cost::PriceTable,
 }
 
 impl Default for Settings {
@@ -92,6 +98,7 @@ impl Default for Settings {
             keep_ended_rows: false,
             notify: NotifySettings::default(),
             keys: crate::keys::Keymap::default(),
+            prices: navi_core::cost::PriceTable::default(),
         }
     }
 }
@@ -194,6 +201,16 @@ pub fn parse(text: &str, file: &Path) -> Loaded {
         };
         if key == "notify" {
             for (field, message) in loaded.settings.notify.apply(value) {
+                loaded.errors.push(SettingsError {
+                    file: file.to_path_buf(),
+                    field: Some(field),
+                    message,
+                });
+            }
+            continue;
+        }
+        if key == "prices" {
+            for (field, message) in prices::apply(&mut loaded.settings.prices, value) {
                 loaded.errors.push(SettingsError {
                     file: file.to_path_buf(),
                     field: Some(field),
@@ -350,6 +367,7 @@ mod tests {
                 keep_ended_rows: true,
                 notify: NotifySettings::default(),
                 keys: crate::keys::Keymap::default(),
+                prices: navi_core::cost::PriceTable::default(),
             }
         );
     }

@@ -9,9 +9,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
-use super::rows::{short_count, short_duration};
 use crate::app::UiState;
 use crate::format::session_age;
+use crate::format::{short_count, short_duration};
 
 fn field(name: &str, value: impl Into<String>) -> Line<'static> {
     Line::from(vec![
@@ -60,7 +60,11 @@ fn git_lines(s: &SessionInfo, out: &mut Vec<Line<'static>>) {
     }
 }
 
-fn metric_lines(s: &SessionInfo, now: i64, out: &mut Vec<Line<'static>>) {
+fn metric_lines(s: &SessionInfo, ui: &UiState, out: &mut Vec<Line<'static>>) {
+    let now = ui.now_unix;
+    for (name, text) in super::tokens::detail_fields(s, &ui.prices) {
+        out.push(field(name, text));
+    }
     let Some(m) = &s.metrics else { return };
     if let Some(t) = &m.time {
         let mut text = String::new();
@@ -83,18 +87,6 @@ fn metric_lines(s: &SessionInfo, now: i64, out: &mut Vec<Line<'static>>) {
             text.push_str(&parts.join(" · "));
         }
         out.push(field("time", text));
-    }
-    if let Some(t) = &m.tokens {
-        let n = |v: Option<u64>| v.map_or("-".to_string(), short_count);
-        out.push(field(
-            "tokens",
-            format!(
-                "in {} · out {} · total {}",
-                n(t.input),
-                n(t.output),
-                n(t.total)
-            ),
-        ));
     }
     if let Some(t) = &m.tools {
         if let Some(counts) = &t.counts {
@@ -184,7 +176,7 @@ pub(super) fn draw_details(frame: &mut Frame, area: Rect, model: &Model, ui: &Ui
         lines.push(field("marks", marks));
     }
     git_lines(s, &mut lines);
-    metric_lines(s, ui.now_unix, &mut lines);
+    metric_lines(s, ui, &mut lines);
     agent_lines(s, ui.now_unix, &mut lines);
     if let Some(id) = &s.session_id {
         lines.push(field("session id", id.clone()));

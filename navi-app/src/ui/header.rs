@@ -172,6 +172,14 @@ fn title_line(model: &Model, ui: &UiState) -> Line<'static> {
         left.push(Span::styled(" · ", dim));
         left.push(Span::styled(text, Style::new().fg(Color::Magenta)));
     }
+    // The Go navi's totals (tokens, time, tool uses), over the rows shown, with cost;
+    // last, so a narrow terminal cuts them first.
+    let totals = super::tokens::totals(model, &ui.prices);
+    let ascii = ui.icons == crate::icons::IconSet::Ascii;
+    if let Some(text) = super::tokens::totals_text(&totals, ascii) {
+        left.push(Span::styled(" · ", dim));
+        left.push(Span::raw(text));
+    }
     Line::from(left)
 }
 

@@ -11,6 +11,7 @@ mod help;
 mod preview;
 mod rows;
 mod sources;
+mod tokens;
 
 use navi_core::Model;
 use ratatui::layout::{Constraint, Layout, Rect};

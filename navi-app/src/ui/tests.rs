@@ -734,6 +734,7 @@ fn marks_show_on_the_row_and_in_the_details() {
 
 mod many_sources;
 mod snapshots;
+mod tokens;
 
 /// `?` at 80x24 and 220x60: sized to the terminal, wrapped, and every line of it seen by
 /// scrolling with the navigation keys (the app's `j` / PgDn move `help_scroll`).

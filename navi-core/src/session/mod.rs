@@ -203,14 +203,46 @@ lenient_block! {
 }
 
 lenient_block! {
-    /// Token counts.
+    /// Token counts, as the Go navi means them: `input` counts fresh input, cache-read
+    /// and cache-creation tokens, `total` is `input + output`. navi's hook adds the cache
+    /// split, the last model and the counts per model (fields the Go navi ignores).
     pub struct Tokens {
-        /// Input tokens.
+        /// Input tokens (fresh + cache read + cache creation).
         input: u64,
         /// Output tokens.
         output: u64,
         /// Total tokens.
         total: u64,
+        /// Of `input`, tokens read from the prompt cache.
+        cache_read: u64,
+        /// Of `input`, tokens written to the prompt cache.
+        cache_creation: u64,
+        /// The model of the last assistant message.
+        model: String,
+        /// The same counts per model (for a cost across several models).
+        models: BTreeMap<String, ModelTokens>,
+    }
+}
+
+lenient_block! {
+    /// One model's share of [`Tokens`] (`input` again counts the cache tokens).
+    pub struct ModelTokens {
+        /// Input tokens (fresh + cache read + cache creation).
+        input: u64,
+        /// Output tokens.
+        output: u64,
+        /// Of `input`, tokens read from the prompt cache.
+        cache_read: u64,
+        /// Of `input`, tokens written to the prompt cache.
+        cache_creation: u64,
+    }
+}
+
+impl Tokens {
+    /// Whether navi's hook wrote these counts from a transcript: only it writes the
+    /// cache split (the Go navi's `metrics.tokens` has `input`, `output`, `total`).
+    pub fn from_transcript(&self) -> bool {
+        self.cache_read.is_some() || self.cache_creation.is_some()
     }
 }
 

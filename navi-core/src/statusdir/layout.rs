@@ -6,6 +6,7 @@
 //! <dir>/.tmp.navi.<tag>.<pid>     a navi writer's temp file, renamed into place
 //! <dir>/.navi/marks/NAME.json     the session's marks
 //! <dir>/.navi/marks/.NAME.lock    the marks file's lock
+//! <dir>/.navi/tokens/NAME.json    how far `navi hook` read the session's transcript
 //! ```
 //!
 //! Hidden names never match `*.json`, so neither the hooks nor an older navi ever read a
@@ -20,6 +21,9 @@ use super::SessionName;
 
 /// The marks directory, relative to the status directory.
 pub const MARKS_DIR: &str = ".navi/marks";
+
+/// The transcript-reading state directory, relative to the status directory.
+pub const TOKENS_DIR: &str = ".navi/tokens";
 
 /// The prefix of every temp file a navi writer makes (the Go hooks' temp files are
 /// `.tmp.XXXXXX` and `*.json.tmp`; none ends in `.json`).
@@ -43,6 +47,11 @@ pub fn marks_rel(name: &SessionName) -> String {
 /// `.navi/marks/.NAME.lock`.
 pub fn marks_lock_rel(name: &SessionName) -> String {
     format!("{MARKS_DIR}/.{name}.lock")
+}
+
+/// `.navi/tokens/NAME.json`.
+pub fn tokens_state_rel(name: &SessionName) -> String {
+    format!("{TOKENS_DIR}/{name}.json")
 }
 
 /// `.tmp.navi.<tag>.<pid>`: a temp file of this process, for writer `tag` (`hook`,
@@ -76,6 +85,16 @@ pub fn marks_lock_file(dir: &Path, name: &SessionName) -> PathBuf {
     dir.join(marks_lock_rel(name))
 }
 
+/// The transcript-reading state directory of `dir`.
+pub fn tokens_dir(dir: &Path) -> PathBuf {
+    dir.join(TOKENS_DIR)
+}
+
+/// Where `navi hook` keeps how far it read `name`'s transcript and what it counted.
+pub fn tokens_state_file(dir: &Path, name: &SessionName) -> PathBuf {
+    dir.join(tokens_state_rel(name))
+}
+
 /// A temp file in `dir` (see [`temp_rel`]).
 pub fn temp_file(dir: &Path, tag: &str) -> PathBuf {
     dir.join(temp_rel(tag))
@@ -101,6 +120,7 @@ mod tests {
         assert_eq!(lock_file(d, &n), d.join(".my app.lock"));
         assert_eq!(marks_file(d, &n), d.join(".navi/marks/my app.json"));
         assert_eq!(marks_lock_file(d, &n), d.join(".navi/marks/.my app.lock"));
+        assert_eq!(tokens_state_file(d, &n), d.join(".navi/tokens/my app.json"));
         assert!(temp_rel("hook").starts_with(".tmp.navi.hook."));
         assert_eq!(
             session_of_file("api.json"),

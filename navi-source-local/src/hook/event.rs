@@ -30,6 +30,7 @@ pub const FIELDS: &[&str] = &[
     "tool_response",
     "teammate_name",
     "team_name",
+    "transcript_path",
 ];
 
 /// Reads the event on `input`: an object with the [`FIELDS`] it has (a field whose value
@@ -277,12 +278,14 @@ mod tests {
     fn the_fields_the_hook_uses_are_kept() {
         let v = read(
             r#" {"hook_event_name":"Notification","message":"Claude needs \"you\"","x":[1,{"a":"}"}],
-                "tool_input":{"name":"t","n":[1,2]},"session_id":"s","cwd":"/a b","n":1.5e3} "#,
+                "tool_input":{"name":"t","n":[1,2]},"session_id":"s","cwd":"/a b","n":1.5e3,
+                "transcript_path":"/h/.claude/projects/-a-b/s.jsonl"} "#,
         );
         assert_eq!(
             v,
             json!({"hook_event_name":"Notification","message":"Claude needs \"you\"",
-                   "tool_input":{"name":"t","n":[1,2]},"session_id":"s","cwd":"/a b"})
+                   "tool_input":{"name":"t","n":[1,2]},"session_id":"s","cwd":"/a b",
+                   "transcript_path":"/h/.claude/projects/-a-b/s.jsonl"})
         );
         let v =
             read(r#"{"tool_name":"Bash","tool_response":"plain","hook_event_name":"PostToolUse"}"#);

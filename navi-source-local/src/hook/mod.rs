@@ -5,20 +5,26 @@
 //! hooks are wrong this is right: every message is escaped JSON, the write is atomic
 //! (hidden temp file, then rename), and the read-modify-write runs under an exclusive
 //! lock on a hidden lock file, so hooks that Claude Code runs in parallel never lose each
-//! other's updates. Fields this code does not manage (`git` written elsewhere, `tokens`,
-//! `current_pbi`, ...) are kept.
+//! other's updates. Fields this code does not manage (`git` written elsewhere,
+//! `current_pbi`, ...) are kept. `metrics.tokens` comes from the session's transcript
+//! ([`transcript`]).
 
 mod event;
 mod git;
 #[cfg(test)]
 mod tests;
+pub mod transcript;
+#[cfg(test)]
+mod transcript_tests;
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 pub use navi_core::limits::HOOK_BUDGET;
-use navi_core::limits::{HOOK_LOCK_PATIENCE, LOCK_FIRST_NAP, LOCK_LONGEST_NAP, STALE_TEMP_AGE};
+use navi_core::limits::{
+    HOOK_LOCK_PATIENCE, LOCK_FIRST_NAP, LOCK_LONGEST_NAP, STALE_TEMP_AGE, TRANSCRIPT_SHARE,
+};
 use navi_core::statusdir::{hook_events, layout, SessionName};
 use serde_json::{json, Map, Value};
 
@@ -110,7 +116,7 @@ pub fn apply(
 }
 
 /// [`apply`], with the run's deadline: the lock is waited for until
-/// [`LOCK_PATIENCE`] or the deadline, whichever comes first.
+/// [`HOOK_LOCK_PATIENCE`] or the deadline, whichever comes first.
 pub fn apply_by(
     dir: &Path,
     pane: &Pane,
@@ -145,6 +151,10 @@ pub fn apply_by(
     let result = match changed {
         Err(why) => Ok(Outcome::Ignored(why)),
         Ok(status_changed) => {
+            if reads_transcript(&doc, event) {
+                let by = deadline.min(Instant::now() + TRANSCRIPT_SHARE);
+                set_tokens(dir, &name, str_of(event, "transcript_path"), &mut doc, by);
+            }
             if status_changed && !has_teammate(event) {
                 // The git block describes the directory the file shows.
                 let cwd = doc.get("cwd").and_then(Value::as_str).unwrap_or(&pane.cwd);
@@ -168,6 +178,39 @@ pub fn apply_by(
     };
     drop(lock);
     result
+}
+
+/// Whether the event is the lead session's own (its transcript is the session's): not a
+/// teammate's, and with the session id the file shows.
+fn reads_transcript(doc: &Map<String, Value>, event: &Value) -> bool {
+    let sid = str_of(event, "session_id");
+    let stored = doc.get("session_id").and_then(Value::as_str).unwrap_or("");
+    !has_teammate(event)
+        && !str_of(event, "transcript_path").is_empty()
+        && (sid.is_empty() || sid == stored)
+}
+
+/// `metrics.tokens` from the transcript's new lines; a transcript that cannot be read
+/// leaves the block as it was (and the rest of the file is written all the same).
+fn set_tokens(
+    dir: &Path,
+    name: &SessionName,
+    path: &str,
+    doc: &mut Map<String, Value>,
+    by: Instant,
+) {
+    match transcript::read_tokens(dir, name, Path::new(path), by) {
+        Ok((block, stats)) => {
+            if !stats.complete {
+                tracing::info!(
+                    transcript = path,
+                    "transcript read stopped at the deadline; going on next event"
+                );
+            }
+            object_at(object_at(doc, "metrics"), "tokens").extend(block);
+        }
+        Err(e) => tracing::warn!(error = %e, "tokens not updated"),
+    }
 }
 
 /// The current file as a JSON object: valid JSON as is; a file the Go hook broke (an
@@ -503,7 +546,7 @@ fn write_atomic(dir: &Path, file: &Path, value: &Value) -> std::io::Result<()> {
 }
 
 /// Opens without blocking (a FIFO or a device at the path must not hold the hook).
-fn open_nonblocking(
+pub(crate) fn open_nonblocking(
     options: &mut std::fs::OpenOptions,
     path: &Path,
 ) -> std::io::Result<std::fs::File> {

@@ -5,6 +5,7 @@ mod compact;
 mod empty;
 mod roomy;
 
+use crate::format::{short_count, short_duration};
 use navi_core::text::sanitize;
 use navi_core::{Model, SessionInfo, Status};
 use ratatui::layout::Rect;
@@ -223,7 +224,6 @@ fn git_text(s: &SessionInfo) -> Option<String> {
     Some(t)
 }
 
-/// The metric badges: session time, tokens, tool uses, memory (each only when known).
 /// `★ #wip #review`: the session's bookmark and tags (empty when unmarked).
 fn marks_text(s: &SessionInfo) -> String {
     let star = s.marks.bookmarked.then(|| "★".to_string());
@@ -231,7 +231,9 @@ fn marks_text(s: &SessionInfo) -> String {
     star.into_iter().chain(tags).collect::<Vec<_>>().join(" ")
 }
 
-fn badges(s: &SessionInfo) -> String {
+/// The metric badges: session time, tokens and cost, tool uses, memory (each only when
+/// known).
+fn badges(s: &SessionInfo, prices: &navi_core::cost::PriceTable) -> String {
     let Some(m) = &s.metrics else {
         return String::new();
     };
@@ -239,8 +241,8 @@ fn badges(s: &SessionInfo) -> String {
     if let Some(secs) = m.time.as_ref().and_then(|t| t.total_seconds) {
         out.push(format!("⏱ {}", short_duration(secs)));
     }
-    if let Some(total) = m.tokens.as_ref().and_then(|t| t.total) {
-        out.push(format!("{} tok", short_count(total)));
+    if let Some(tokens) = super::tokens::badge(s, prices) {
+        out.push(tokens);
     }
     if let Some(counts) = m.tools.as_ref().and_then(|t| t.counts.as_ref()) {
         let uses: u64 = counts.values().sum();
@@ -252,27 +254,6 @@ fn badges(s: &SessionInfo) -> String {
         out.push(format!("{}B", short_count(rss)));
     }
     out.join(" · ")
-}
-
-/// `45s`, `12m`, `1h23m`, `2d4h`.
-pub(crate) fn short_duration(secs: u64) -> String {
-    match secs {
-        s if s < 60 => format!("{s}s"),
-        s if s < 3600 => format!("{}m", s / 60),
-        s if s < 86_400 => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
-        s => format!("{}d{}h", s / 86_400, (s % 86_400) / 3600),
-    }
-}
-
-/// `950`, `12.3k`, `4.1M`, `2.0G`.
-pub(crate) fn short_count(n: u64) -> String {
-    let f = n as f64;
-    match n {
-        n if n < 1_000 => n.to_string(),
-        n if n < 1_000_000 => format!("{:.1}k", f / 1e3),
-        n if n < 1_000_000_000 => format!("{:.1}M", f / 1e6),
-        _ => format!("{:.1}G", f / 1e9),
-    }
 }
 
 /// `left` cut to leave room for `right`, then `right` aligned to the right edge.

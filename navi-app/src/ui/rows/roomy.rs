@@ -92,7 +92,7 @@ fn name_line(s: &SessionInfo, ui: &UiState) -> Vec<Span<'static>> {
     if let Some(pbi) = &s.current_pbi {
         left.push(Span::styled(format!("  {}", pbi_label(pbi)), dim));
     }
-    let badges = badges(s);
+    let badges = badges(s, &ui.prices);
     if !badges.is_empty() {
         left.push(Span::styled(format!("  {badges}"), dim));
     }

@@ -35,7 +35,7 @@ fn compare(name: &str, expected: &str, actual: &str) -> Result<(), String> {
     ))
 }
 
-fn assert_screen(name: &str, terminal: &Terminal<TestBackend>) {
+pub(super) fn assert_screen(name: &str, terminal: &Terminal<TestBackend>) {
     let file = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("src/ui/tests/snapshots")
         .join(format!("{name}.txt"));

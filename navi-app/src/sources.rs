@@ -88,12 +88,9 @@ impl SourceSet {
             navi_source_local::LocalSource::OPTIONS,
         ));
         for remote in loaded.remotes {
-            let options = SourceOptions {
-                timeout: remote.timeout,
-                interval: remote.poll_interval,
-            };
-            set.sources
-                .push((Arc::new(SshSource::new(remote.clone())), options));
+            let source = SshSource::new(remote.clone());
+            let options = source.options();
+            set.sources.push((Arc::new(source), options));
             set.remotes.push(remote);
         }
         Ok(set)

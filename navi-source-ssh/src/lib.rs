@@ -121,7 +121,7 @@ use async_trait::async_trait;
 use navi_core::statusdir::liveness::TmuxServer;
 use navi_core::{
     limits, Action, ActionOutput, AttachCommand, AttachContext, Capabilities, Deadline, PollNote,
-    PollReport, SessionInfo, SessionSource, SourceError,
+    PollReport, SessionInfo, SessionSource, SourceError, SourceOptions,
 };
 
 pub use attach::attach_argv;
@@ -165,6 +165,12 @@ impl SshSource {
             servers: StdMutex::new(HashMap::new()),
             gone_pids: StdMutex::new(std::collections::BTreeSet::new()),
         }
+    }
+
+    /// How the aggregator polls this remote: its `timeout` bounds a poll, its
+    /// `poll_interval` paces them (the push loop's changes ask for a poll sooner).
+    pub fn options(&self) -> SourceOptions {
+        SourceOptions::new(self.remote.timeout, self.remote.poll_interval)
     }
 
     /// The tmux server `name` runs in, as its status file records it: the one every

@@ -81,6 +81,16 @@ impl Wiring {
     }
 }
 
+impl Wiring {
+    /// [`Wiring::real`] without a screen (`navi watch`): the screen channels write
+    /// nowhere.
+    pub fn headless() -> (Wiring, Option<SoundsProblem>) {
+        let (mut wiring, problem) = Wiring::real();
+        wiring.screen = Box::new(|| Box::new(channels::NoScreen));
+        (wiring, problem)
+    }
+}
+
 /// sounds.yaml and `~/.config/navi/soundpacks`, when sounds are enabled there.
 fn load_sounds() -> (Option<SoundSetup>, Option<SoundsProblem>) {
     let Some(path) = sounds::default_path() else {
@@ -119,6 +129,9 @@ pub struct Notifier {
     /// Channels that do not need navi's screen: always.
     off_screen: Vec<Box<dyn Channel>>,
     title: Option<Title>,
+    /// Whether this process is the one that notifies (the notifier lease); `None`:
+    /// always.
+    duty: Option<watch::Receiver<bool>>,
 }
 
 impl std::fmt::Debug for Notifier {
@@ -198,7 +211,15 @@ impl Notifier {
             screen,
             off_screen,
             title,
+            duty: None,
         }
+    }
+
+    /// Announces only while `duty` says this process is the notifier ([`crate::lease`]);
+    /// meanwhile it follows every snapshot, so taking over announces nothing old.
+    pub fn on_duty(mut self, duty: watch::Receiver<bool>) -> Notifier {
+        self.duty = Some(duty);
+        self
     }
 
     /// Starts following `snapshots` (the aggregator's) in a task of its own: the current
@@ -227,6 +248,7 @@ impl Notifier {
             sound,
             off_screen: self.off_screen,
             muted,
+            duty: self.duty,
             on_screen: on_screen.clone(),
             screen: tx,
         };
@@ -247,6 +269,8 @@ struct Follower {
     sound: Option<(Watcher, Box<dyn Channel>)>,
     off_screen: Vec<Box<dyn Channel>>,
     muted: watch::Receiver<bool>,
+    /// This process notifies (see [`Notifier::on_duty`]).
+    duty: Option<watch::Receiver<bool>>,
     /// The dashboard has the terminal (no attach runs).
     on_screen: Arc<AtomicBool>,
     /// Notices for the screen channels.
@@ -293,9 +317,14 @@ impl Follower {
         }
     }
 
+    /// Whether this process is the notifier now.
+    fn on_duty(&self) -> bool {
+        self.duty.as_ref().is_none_or(|d| *d.borrow())
+    }
+
     /// Plays the sound notice that is due, unless muted.
     fn sound_due(&mut self) {
-        let muted = *self.muted.borrow();
+        let muted = *self.muted.borrow() || !self.on_duty();
         let Some((watcher, channel)) = &mut self.sound else {
             return;
         };
@@ -311,6 +340,10 @@ impl Follower {
     fn announce(&mut self, notice: Notice) {
         if *self.muted.borrow() {
             tracing::debug!(summary = notice.summary(), "muted");
+            return;
+        }
+        if !self.on_duty() {
+            tracing::debug!(summary = notice.summary(), "another navi notifies");
             return;
         }
         let on_screen = self.on_screen.load(Ordering::Relaxed);

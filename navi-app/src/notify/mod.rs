@@ -16,13 +16,15 @@
 //! * [`sounds`]: the Go navi's sounds.yaml and sound packs;
 //! * [`channels`]: each channel, behind [`channels::Channel`];
 //! * [`osc`]: the escape sequences, byte for byte;
-//! * [`launch`]: starting programs without waiting for them.
+//! * [`launch`]: starting programs without waiting for them;
+//! * [`webhook`]: `notify.webhooks`, posted with curl.
 
 pub mod channels;
 pub mod launch;
 pub mod osc;
 pub mod settings;
 pub mod sounds;
+pub mod webhook;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -60,6 +62,8 @@ pub struct Wiring {
     pub sounds: Option<SoundSetup>,
     /// The pack chosen in the dashboard (`S`) since navi started; empty: sounds.yaml's.
     pub pack: Option<watch::Receiver<String>>,
+    /// Posts webhooks (curl).
+    pub poster: Arc<dyn webhook::Poster>,
 }
 
 impl Wiring {
@@ -76,6 +80,10 @@ impl Wiring {
             system: SystemNotifier::find(),
             sounds,
             pack: None,
+            poster: Arc::new(webhook::curl::Curl {
+                max_time: navi_core::limits::WEBHOOK_TRY,
+                program: "curl",
+            }),
         };
         (wiring, problem)
     }
@@ -193,6 +201,13 @@ impl Notifier {
                 launcher: wiring.launcher.clone(),
                 argv,
             }));
+        }
+        if !settings.webhooks.is_empty() {
+            off_screen.push(Box::new(webhook::Webhooks::new(
+                settings.webhooks.clone(),
+                wiring.poster.clone(),
+                webhook::Limits::default(),
+            )));
         }
         // Inside tmux, Enter on a local session switches the client away from navi's
         // pane: its bell and OSC then reach no one, so tmux's message is always shown.
@@ -457,6 +472,10 @@ pub fn fake_wiring(tmux: bool) -> (Wiring, channels::RecordingScreen, launch::Re
         system: Some(SystemNotifier::NotifySend),
         sounds: None,
         pack: None,
+        poster: Arc::new(webhook::curl::Curl {
+            max_time: navi_core::limits::WEBHOOK_TRY,
+            program: "curl",
+        }),
     };
     (wiring, screen, launcher)
 }

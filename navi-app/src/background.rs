@@ -43,9 +43,8 @@ pub fn start(
     let notifications = Notifier::new(notify, wiring)
         .on_duty(duty.receiver())
         .spawn(handle.subscribe(), muted.clone());
-    let publishing = crate::cmd::status::summary_path().map(|path| {
-        crate::cmd::status::publish(path, handle.subscribe(), muted, duty.receiver())
-    });
+    let publishing = crate::cmd::status::summary_path()
+        .map(|path| crate::cmd::status::publish(path, handle.subscribe(), muted, duty.receiver()));
     let background = Background {
         _publishing: publishing,
         duty,

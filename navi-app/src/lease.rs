@@ -247,7 +247,10 @@ mod tests {
             Take::Held(Some(h)) => {
                 assert_eq!(h.role, Role::Watch);
                 assert_eq!(h.writer, Writer::this_process());
-                assert_eq!(h.to_string(), format!("navi watch (pid {})", std::process::id()));
+                assert_eq!(
+                    h.to_string(),
+                    format!("navi watch (pid {})", std::process::id())
+                );
             }
             other => panic!("expected held by watch, got {other:?}"),
         }

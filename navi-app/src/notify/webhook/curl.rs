@@ -80,7 +80,9 @@ pub fn classify(code: Option<i32>, http_code: &str) -> Attempt {
         Some(6) => Attempt::Connection("cannot resolve the host".into()),
         Some(7) => Attempt::Connection("cannot connect to the server".into()),
         Some(28) => Attempt::TimedOut,
-        Some(52) => Attempt::Connection("the server closed the connection without answering".into()),
+        Some(52) => {
+            Attempt::Connection("the server closed the connection without answering".into())
+        }
         Some(55) | Some(56) => Attempt::Connection("the connection broke".into()),
         Some(35) => Attempt::Failed("the TLS handshake failed".into()),
         Some(60) => Attempt::Failed("the server's certificate is not trusted here".into()),
@@ -99,15 +101,24 @@ pub fn config(request: &Request, max_time: Duration) -> String {
         format!("proto = {}", quoted("=http,https")),
         format!("request = {}", quoted("POST")),
         format!("url = {}", quoted(request.url.expose())),
-        format!("max-time = {}", quoted(&format!("{:.3}", max_time.as_secs_f64()))),
+        format!(
+            "max-time = {}",
+            quoted(&format!("{:.3}", max_time.as_secs_f64()))
+        ),
         format!("output = {}", quoted("/dev/null")),
         format!("write-out = {}", quoted("%{http_code}")),
-        format!("user-agent = {}", quoted(concat!("navi/", env!("CARGO_PKG_VERSION")))),
+        format!(
+            "user-agent = {}",
+            quoted(concat!("navi/", env!("CARGO_PKG_VERSION")))
+        ),
         // No `Expect: 100-continue` wait before a larger body.
         format!("header = {}", quoted("Expect:")),
     ];
     for (name, value) in &request.headers {
-        lines.push(format!("header = {}", quoted(&format!("{name}: {}", value.expose()))));
+        lines.push(format!(
+            "header = {}",
+            quoted(&format!("{name}: {}", value.expose()))
+        ));
     }
     // `data-raw`: a body starting with `@` is not a file name.
     lines.push(format!("data-raw = {}", quoted(&request.body)));

@@ -236,12 +236,28 @@ fn describe(outcome: &Attempt, per_try: Duration) -> String {
 pub fn request(hook: &Webhook, notice: &Notice, host: &str) -> Request {
     let text = bounded(&notice.summary(), MAX_MESSAGE);
     let (content_type, body, mut headers) = match hook.template {
-        Template::Json => ("application/json", json_body(notice, &text, host), Vec::new()),
-        Template::Ntfy => ("text/plain; charset=utf-8", text.clone(), ntfy_headers(notice)),
-        Template::Slack => ("application/json", serde_json::json!({ "text": text }).to_string(), Vec::new()),
+        Template::Json => (
+            "application/json",
+            json_body(notice, &text, host),
+            Vec::new(),
+        ),
+        Template::Ntfy => (
+            "text/plain; charset=utf-8",
+            text.clone(),
+            ntfy_headers(notice),
+        ),
+        Template::Slack => (
+            "application/json",
+            serde_json::json!({ "text": text }).to_string(),
+            Vec::new(),
+        ),
         Template::Discord => {
             let content = bounded(&text, DISCORD_MAX);
-            ("application/json", serde_json::json!({ "content": content }).to_string(), Vec::new())
+            (
+                "application/json",
+                serde_json::json!({ "content": content }).to_string(),
+                Vec::new(),
+            )
         }
     };
     headers.insert(0, ("Content-Type".to_string(), Secret::new(content_type)));
@@ -258,8 +274,12 @@ pub fn request(hook: &Webhook, notice: &Notice, host: &str) -> Request {
 /// navi's JSON: the first event's session, machine, status and message, the line a
 /// human reads (`text`), and every event of the notice.
 fn json_body(notice: &Notice, text: &str, host: &str) -> String {
-    let events: Vec<serde_json::Value> = notice.events.iter().map(|e| event_json(e, host)).collect();
-    let first = events.first().cloned().unwrap_or_else(|| serde_json::json!({}));
+    let events: Vec<serde_json::Value> =
+        notice.events.iter().map(|e| event_json(e, host)).collect();
+    let first = events
+        .first()
+        .cloned()
+        .unwrap_or_else(|| serde_json::json!({}));
     let field = |k: &str| first.get(k).cloned().unwrap_or(serde_json::Value::Null);
     serde_json::json!({
         "event": field("event"),
@@ -316,19 +336,37 @@ fn ntfy_headers(notice: &Notice) -> Vec<(String, Secret)> {
             (format!("navi: {}", notice.events[0].label()), tag, priority)
         }
         [Event::Remote { reason, .. }] => {
-            let tag = if reason.is_some() { "electric_plug" } else { "link" };
-            (format!("navi: {}", notice.events[0].label()), tag, "default")
+            let tag = if reason.is_some() {
+                "electric_plug"
+            } else {
+                "link"
+            };
+            (
+                format!("navi: {}", notice.events[0].label()),
+                tag,
+                "default",
+            )
         }
         many => (format!("navi: {} changes", many.len()), "bell", "default"),
     };
     let ascii: String = sanitize(&title)
         .chars()
-        .map(|c| if c.is_ascii() && !c.is_ascii_control() { c } else { '?' })
+        .map(|c| {
+            if c.is_ascii() && !c.is_ascii_control() {
+                c
+            } else {
+                '?'
+            }
+        })
         .collect();
-    [("Title", ascii), ("Tags", tag.to_string()), ("Priority", priority.to_string())]
-        .into_iter()
-        .map(|(n, v)| (n.to_string(), Secret::new(v)))
-        .collect()
+    [
+        ("Title", ascii),
+        ("Tags", tag.to_string()),
+        ("Priority", priority.to_string()),
+    ]
+    .into_iter()
+    .map(|(n, v)| (n.to_string(), Secret::new(v)))
+    .collect()
 }
 
 /// One sanitized line of at most `max` characters.

@@ -23,6 +23,10 @@ mod module_cycles;
 #[path = "cli/one_owner_of_time.rs"]
 mod one_owner_of_time;
 
+/// `navi watch` beside a dashboard, alone, with a bad config, with a webhook.
+#[path = "cli/watch.rs"]
+mod watch;
+
 struct Env {
     home: tempfile::TempDir,
     sessions: PathBuf,

@@ -35,7 +35,7 @@ impl Poster for Curl {
             .await;
         match ran {
             Ok(attempt) => attempt,
-            Err(e) if matches!(e, navi_core::SourceError::Timeout { .. }) => Attempt::TimedOut,
+            Err(navi_core::SourceError::Timeout { .. }) => Attempt::TimedOut,
             Err(e) => Attempt::Failed(format!("curl: {e}")),
         }
     }

@@ -201,9 +201,9 @@ pub enum Command {
     },
     /// One line for a tmux status bar: how many sessions need you, local and remote.
     ///
-    /// Answers in milliseconds and never waits on a network: while a dashboard runs it
-    /// publishes its counts (remote sessions included) and this reads them; once it has
-    /// quit (or died), this reads the local status directory and remote sessions are
+    /// Answers in milliseconds and never waits on a network: while a dashboard or `navi
+    /// watch` runs it publishes its counts (remote sessions included) and this reads them;
+    /// once it has quit (or died), this reads the local status directory and remote sessions are
     /// unknown (`-v` and `--format json` say so). E.g.
     /// `set -g status-right '#(navi status --format tmux)'`.
     Status(StatusArgs),

@@ -201,12 +201,30 @@ pub enum Command {
     },
     /// One line for a tmux status bar: how many sessions need you, local and remote.
     ///
-    /// Answers in milliseconds and never waits on a network: while a dashboard runs it
-    /// publishes its counts (remote sessions included) and this reads them; once it has
-    /// quit (or died), this reads the local status directory and remote sessions are
+    /// Answers in milliseconds and never waits on a network: while a dashboard or `navi
+    /// watch` runs it publishes its counts (remote sessions included) and this reads them;
+    /// once it has quit (or died), this reads the local status directory and remote sessions are
     /// unknown (`-v` and `--format json` say so). E.g.
     /// `set -g status-right '#(navi status --format tmux)'`.
     Status(StatusArgs),
+    /// Keep notifications and the `navi status` summary going with no dashboard open.
+    ///
+    /// A headless process (no terminal) for a tmux window, a systemd user unit or a
+    /// launchd agent: it follows the same sources as the dashboard (this machine and
+    /// every remote of remotes.yaml), sends the notifications config.yaml's `notify:`
+    /// asks for (system notification, sound, `command`, webhooks; the bell, the
+    /// terminal's notification and the title need a dashboard) and publishes the counts
+    /// `navi status` shows. Logs go to stderr: one line per notification and per source
+    /// state change (NAVI_LOG=debug for more). Ends cleanly on SIGINT, SIGTERM or
+    /// SIGHUP. Refuses to start (exit 1) while remotes.yaml, config.yaml or sounds.yaml
+    /// has a problem, naming each.
+    ///
+    /// One navi notifies at a time: whichever holds the notifier lease
+    /// ($XDG_RUNTIME_DIR/navi/notifier.lock). A dashboard opened beside `navi watch`
+    /// shows everything but leaves notifying and the summary to it, and takes over
+    /// within 2 s if it ends. E.g. in tmux: `tmux new-window -d -n navi-watch 'navi
+    /// watch'`.
+    Watch,
     /// Print a session's screen (its active tmux pane) as plain text.
     ///
     /// SESSION is NAME (this machine) or REMOTE:NAME.

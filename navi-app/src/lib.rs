@@ -13,6 +13,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 mod app;
+mod background;
 mod cli;
 mod cmd;
 mod config;
@@ -22,12 +23,15 @@ mod format;
 mod icons;
 mod json;
 pub mod keys;
+mod lease;
 mod logging;
 mod notify;
 mod paths;
+mod signals;
 mod sources;
 mod tui;
 mod ui;
+mod watch;
 
 use std::io;
 
@@ -37,7 +41,7 @@ pub use app::UiState;
 pub use cli::{parse_from as parse_cli, Cli, Command, HooksAction, RemotesAction};
 pub use config::Density;
 pub use format::width;
-pub use logging::init_logging;
+pub use logging::{init_logging, init_stderr_logging};
 pub use ui::draw;
 
 /// Runs the command line `cli`: the one place that matches on [`Command`]; each
@@ -49,6 +53,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         None => on_runtime(async {
             let settings = sources::settings(&cli.paths);
             tui::run(source_set(&cli, false)?, settings).await
+        }),
+        Some(Command::Watch) => on_runtime(async {
+            let settings = sources::settings(&cli.paths);
+            watch::run(source_set(&cli, false)?, settings, signals::termination()).await
         }),
         // `navi status` runs in tmux's status bar every few seconds: no runtime, no network.
         Some(Command::Status(args)) => cmd::status::command(&cli, args),

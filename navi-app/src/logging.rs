@@ -38,18 +38,31 @@ pub fn init_logging(paths: &Paths) {
             return;
         }
     };
-    let spec = std::env::var("NAVI_LOG")
-        .or_else(|_| std::env::var("RUST_LOG"))
-        .unwrap_or_else(|_| "info".into());
-    let filter = EnvFilter::try_new(&spec).unwrap_or_else(|e| {
-        eprintln!("navi: ignoring the log filter {spec:?}: {e}");
-        EnvFilter::new("info")
-    });
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .with_env_filter(filter())
         .with_ansi(false)
         .with_writer(Mutex::new(writer))
         .try_init();
+}
+
+/// Sends `tracing` output to stderr (`navi watch`), at the level of `NAVI_LOG` (or
+/// `RUST_LOG`, default `info`).
+pub fn init_stderr_logging() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter())
+        .with_ansi(false)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn filter() -> EnvFilter {
+    let spec = std::env::var("NAVI_LOG")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| "info".into());
+    EnvFilter::try_new(&spec).unwrap_or_else(|e| {
+        eprintln!("navi: ignoring the log filter {spec:?}: {e}");
+        EnvFilter::new("info")
+    })
 }
 
 fn open_log(file: &Path) -> std::io::Result<File> {

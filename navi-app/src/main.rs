@@ -21,8 +21,12 @@ fn main() -> ExitCode {
         }
     };
     // `navi hook` opens the log only on a problem.
-    if !matches!(cli.command, Some(navi_app::Command::Hook)) {
-        navi_app::init_logging(&cli.paths);
+    match cli.command {
+        Some(navi_app::Command::Hook) => {}
+        // `navi watch` has no screen to protect: its log is stderr (the journal's, the
+        // tmux window's).
+        Some(navi_app::Command::Watch) => navi_app::init_stderr_logging(),
+        _ => navi_app::init_logging(&cli.paths),
     }
     match navi_app::run(cli) {
         Ok(()) => ExitCode::SUCCESS,

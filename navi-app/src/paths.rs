@@ -4,7 +4,7 @@
 //! |---|---|---|
 //! | config.yaml, remotes.yaml, sounds.yaml, soundpacks/ | `$XDG_CONFIG_HOME/navi/` | `~/.config/navi/` |
 //! | navi.log, remotes-setup.json | `$XDG_STATE_HOME/navi/` | `~/.local/state/navi/` |
-//! | status.json (the `navi status` summary) | `$XDG_RUNTIME_DIR/navi/` | `~/.local/state/navi/` |
+//! | status.json (the `navi status` summary), notifier.lock (who notifies) | `$XDG_RUNTIME_DIR/navi/` | `~/.local/state/navi/` |
 //!
 //! A command-line option or a `NAVI_*` variable naming a file wins over these (see
 //! `sources` and `logging`); the status directory (`~/.claude-sessions`) is the hooks'
@@ -99,6 +99,12 @@ pub fn setup_checks() -> Option<PathBuf> {
 /// The summary the dashboard publishes for `navi status`.
 pub fn summary() -> Option<PathBuf> {
     Dirs::from_process().runtime_file("status.json")
+}
+
+/// The notifier lease: whichever navi holds it notifies and publishes the summary
+/// ([`crate::lease`]).
+pub fn notifier_lease() -> Option<PathBuf> {
+    Dirs::from_process().runtime_file("notifier.lock")
 }
 
 /// Where `cmd` is on `PATH`: the first executable regular file of that name, as the

@@ -26,6 +26,9 @@ mod one_owner_of_time;
 /// `navi hook` reads the transcript; `navi list` shows tokens and cost.
 #[path = "cli/tokens.rs"]
 mod tokens;
+/// `navi watch` beside a dashboard, alone, with a bad config, with a webhook.
+#[path = "cli/watch.rs"]
+mod watch;
 
 struct Env {
     home: tempfile::TempDir,

@@ -156,6 +156,19 @@ pub const NOTIFY_LAUNCH: Duration = Duration::from_secs(60);
 /// How often the reaper looks at its children while it has some (they end on their own in
 /// a few seconds; a zombie for a quarter of a second costs nothing).
 pub const NOTIFY_REAP_EVERY: Duration = Duration::from_millis(250);
+/// How often a process that does not hold the notifier lease (a dashboard beside `navi
+/// watch`) tries to take it: when the holder exits or dies, notifications resume within
+/// this, and a notice in between is not lost (the watcher follows every snapshot).
+pub const NOTIFY_LEASE_RETRY: Duration = Duration::from_secs(2);
+/// How long one webhook request may take (connect, send, answer): phone and chat
+/// services answer in well under a second; a hung endpoint must not hold a slot long.
+pub const WEBHOOK_TRY: Duration = Duration::from_secs(5);
+/// The wait before a webhook's second try, doubled before each later one: a 5xx or a
+/// refused connection often clears within a second or two.
+pub const WEBHOOK_BACKOFF: Duration = Duration::from_secs(1);
+/// How long past [`WEBHOOK_TRY`] navi waits for curl (which enforces the try's limit
+/// itself) before killing it with its process group.
+pub const WEBHOOK_KILL_GRACE: Duration = Duration::from_secs(1);
 /// The longest one sound of `navi sound test` may play before it is stopped.
 pub const SOUND_PLAY: Duration = Duration::from_secs(30);
 

@@ -230,14 +230,17 @@ pub struct Publishing {
     task: JoinHandle<()>,
 }
 
-/// Starts publishing to `path` what `snapshots` and `muted` say.
+/// Starts publishing to `path` what `snapshots` and `muted` say, while `duty` says this
+/// process is the one that publishes (the notifier lease, [`crate::lease`]): a dashboard
+/// beside `navi watch` leaves the file to it, and takes over when it ends.
 pub fn publish(
     path: PathBuf,
     snapshots: watch::Receiver<Arc<Snapshot>>,
     muted: watch::Receiver<bool>,
+    duty: watch::Receiver<bool>,
 ) -> Publishing {
     let publisher = Arc::new(Mutex::new(Publisher::new(Some(path))));
-    let task = tokio::spawn(follow(publisher.clone(), snapshots, muted));
+    let task = tokio::spawn(follow(publisher.clone(), snapshots, muted, duty));
     Publishing { publisher, task }
 }
 
@@ -250,17 +253,21 @@ async fn follow(
     publisher: Arc<Mutex<Publisher>>,
     mut snapshots: watch::Receiver<Arc<Snapshot>>,
     mut muted: watch::Receiver<bool>,
+    mut duty: watch::Receiver<bool>,
 ) {
     let start = tokio::time::Instant::now() + STATUS_REPUBLISH_EVERY;
     let mut refresh = tokio::time::interval_at(start, STATUS_REPUBLISH_EVERY);
     refresh.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut muted_open = true;
+    let mut duty_open = true;
     let mut due = false;
     loop {
-        let snapshot = snapshots.borrow_and_update().clone();
-        let mut summary = Summary::of(&snapshot, unix_now());
-        summary.muted = *muted.borrow_and_update();
-        lock(&publisher).publish(summary, due);
+        if *duty.borrow_and_update() {
+            let snapshot = snapshots.borrow_and_update().clone();
+            let mut summary = Summary::of(&snapshot, unix_now());
+            summary.muted = *muted.borrow_and_update();
+            lock(&publisher).publish(summary, due);
+        }
         due = false;
         tokio::select! {
             changed = snapshots.changed() => if changed.is_err() {
@@ -268,6 +275,7 @@ async fn follow(
                 return;
             },
             changed = muted.changed(), if muted_open => muted_open = changed.is_ok(),
+            changed = duty.changed(), if duty_open => duty_open = changed.is_ok(),
             _ = refresh.tick() => due = true,
         }
     }
@@ -284,6 +292,25 @@ impl Drop for Publishing {
 /// Writes `summary` atomically (temp file + rename) in a directory only the user can read.
 fn write_private(path: &Path, summary: &Summary) -> anyhow::Result<()> {
     let dir = path.parent().context("the summary path has no directory")?;
+    ensure_private_dir(dir)?;
+    let tmp = dir.join(format!(".status.json.{}", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(&tmp)
+        .with_context(|| format!("writing {}", tmp.display()))?;
+    std::io::Write::write_all(&mut file, &serde_json::to_vec(summary)?)
+        .with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))?;
+    Ok(())
+}
+
+/// Creates `dir` (and its parents) for navi's runtime files and checks it is only this
+/// user's (see [`owned_privately`]): the summary and the notifier lease live there.
+pub(crate) fn ensure_private_dir(dir: &Path) -> anyhow::Result<()> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
@@ -298,18 +325,6 @@ fn write_private(path: &Path, summary: &Summary) -> anyhow::Result<()> {
             .with_context(|| format!("restricting {}", dir.display()))?;
     }
     owned_privately(dir).map_err(anyhow::Error::msg)?;
-    let tmp = dir.join(format!(".status.json.{}", std::process::id()));
-    let _ = std::fs::remove_file(&tmp);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(&tmp)
-        .with_context(|| format!("writing {}", tmp.display()))?;
-    std::io::Write::write_all(&mut file, &serde_json::to_vec(summary)?)
-        .with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))?;
     Ok(())
 }
 
@@ -741,7 +756,8 @@ mod tests {
         let path = dir.path().join("navi/status.json");
         let (snapshots, snapshots_rx) = tokio::sync::watch::channel(Arc::new(snapshot()));
         let (muted, muted_rx) = tokio::sync::watch::channel(false);
-        let publishing = publish(path.clone(), snapshots_rx, muted_rx);
+        let (_duty, duty) = tokio::sync::watch::channel(true);
+        let publishing = publish(path.clone(), snapshots_rx, muted_rx, duty);
         tokio::time::sleep(Duration::from_millis(10)).await;
         let first = read(&path);
         assert_eq!(first.sessions.len(), 4);
@@ -785,12 +801,30 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_publisher_off_duty_writes_nothing_until_it_takes_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("status.json");
+        let (_snapshots, snapshots_rx) = tokio::sync::watch::channel(Arc::new(snapshot()));
+        let (_muted, muted_rx) = tokio::sync::watch::channel(false);
+        let (duty, duty_rx) = tokio::sync::watch::channel(false);
+        let publishing = publish(path.clone(), snapshots_rx, muted_rx, duty_rx);
+        tokio::time::sleep(STATUS_REPUBLISH_EVERY * 2).await;
+        assert!(!path.exists(), "navi watch publishes; this one does not");
+        duty.send_replace(true);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        assert_eq!(read(&path).writer, Writer::this_process(), "took over");
+        drop(publishing);
+        assert!(!path.exists());
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn an_unchanged_summary_is_refreshed_and_another_dashboards_file_is_left_alone() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("status.json");
         let (_snapshots, snapshots_rx) = tokio::sync::watch::channel(Arc::new(snapshot()));
         let (_muted, muted_rx) = tokio::sync::watch::channel(false);
-        let publishing = publish(path.clone(), snapshots_rx, muted_rx);
+        let (_duty, duty) = tokio::sync::watch::channel(true);
+        let publishing = publish(path.clone(), snapshots_rx, muted_rx, duty);
         tokio::time::sleep(Duration::from_millis(10)).await;
         // Stamp the file as older, to see the refresh rewrite it.
         let mut old = read(&path);

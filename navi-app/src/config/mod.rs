@@ -200,7 +200,7 @@ pub fn parse(text: &str, file: &Path) -> Loaded {
             continue;
         };
         if key == "notify" {
-            for (field, message) in loaded.settings.notify.apply(value) {
+            for (field, message) in loaded.settings.notify.apply(value, file) {
                 loaded.errors.push(SettingsError {
                     file: file.to_path_buf(),
                     field: Some(field),

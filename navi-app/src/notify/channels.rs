@@ -42,6 +42,14 @@ impl Screen for Stdout {
     }
 }
 
+/// No terminal (`navi watch`): what the screen channels write goes nowhere.
+#[derive(Debug, Default)]
+pub struct NoScreen;
+
+impl Screen for NoScreen {
+    fn write(&mut self, _: &[u8]) {}
+}
+
 /// The title every notification carries.
 const TITLE: &str = "navi";
 /// The longest value put in the user command's environment, in characters.

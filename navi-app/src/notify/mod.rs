@@ -16,13 +16,15 @@
 //! * [`sounds`]: the Go navi's sounds.yaml and sound packs;
 //! * [`channels`]: each channel, behind [`channels::Channel`];
 //! * [`osc`]: the escape sequences, byte for byte;
-//! * [`launch`]: starting programs without waiting for them.
+//! * [`launch`]: starting programs without waiting for them;
+//! * [`webhook`]: `notify.webhooks`, posted with curl.
 
 pub mod channels;
 pub mod launch;
 pub mod osc;
 pub mod settings;
 pub mod sounds;
+pub mod webhook;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -60,6 +62,8 @@ pub struct Wiring {
     pub sounds: Option<SoundSetup>,
     /// The pack chosen in the dashboard (`S`) since navi started; empty: sounds.yaml's.
     pub pack: Option<watch::Receiver<String>>,
+    /// Posts webhooks (curl).
+    pub poster: Arc<dyn webhook::Poster>,
 }
 
 impl Wiring {
@@ -76,7 +80,21 @@ impl Wiring {
             system: SystemNotifier::find(),
             sounds,
             pack: None,
+            poster: Arc::new(webhook::curl::Curl {
+                max_time: navi_core::limits::WEBHOOK_TRY,
+                program: "curl",
+            }),
         };
+        (wiring, problem)
+    }
+}
+
+impl Wiring {
+    /// [`Wiring::real`] without a screen (`navi watch`): the screen channels write
+    /// nowhere.
+    pub fn headless() -> (Wiring, Option<SoundsProblem>) {
+        let (mut wiring, problem) = Wiring::real();
+        wiring.screen = Box::new(|| Box::new(channels::NoScreen));
         (wiring, problem)
     }
 }
@@ -119,6 +137,9 @@ pub struct Notifier {
     /// Channels that do not need navi's screen: always.
     off_screen: Vec<Box<dyn Channel>>,
     title: Option<Title>,
+    /// Whether this process is the one that notifies (the notifier lease); `None`:
+    /// always.
+    duty: Option<watch::Receiver<bool>>,
 }
 
 impl std::fmt::Debug for Notifier {
@@ -181,6 +202,13 @@ impl Notifier {
                 argv,
             }));
         }
+        if !settings.webhooks.is_empty() {
+            off_screen.push(Box::new(webhook::Webhooks::new(
+                settings.webhooks.clone(),
+                wiring.poster.clone(),
+                webhook::Limits::default(),
+            )));
+        }
         // Inside tmux, Enter on a local session switches the client away from navi's
         // pane: its bell and OSC then reach no one, so tmux's message is always shown.
         if wiring.tmux {
@@ -198,7 +226,15 @@ impl Notifier {
             screen,
             off_screen,
             title,
+            duty: None,
         }
+    }
+
+    /// Announces only while `duty` says this process is the notifier ([`crate::lease`]);
+    /// meanwhile it follows every snapshot, so taking over announces nothing old.
+    pub fn on_duty(mut self, duty: watch::Receiver<bool>) -> Notifier {
+        self.duty = Some(duty);
+        self
     }
 
     /// Starts following `snapshots` (the aggregator's) in a task of its own: the current
@@ -227,6 +263,7 @@ impl Notifier {
             sound,
             off_screen: self.off_screen,
             muted,
+            duty: self.duty,
             on_screen: on_screen.clone(),
             screen: tx,
         };
@@ -247,6 +284,8 @@ struct Follower {
     sound: Option<(Watcher, Box<dyn Channel>)>,
     off_screen: Vec<Box<dyn Channel>>,
     muted: watch::Receiver<bool>,
+    /// This process notifies (see [`Notifier::on_duty`]).
+    duty: Option<watch::Receiver<bool>>,
     /// The dashboard has the terminal (no attach runs).
     on_screen: Arc<AtomicBool>,
     /// Notices for the screen channels.
@@ -293,9 +332,14 @@ impl Follower {
         }
     }
 
+    /// Whether this process is the notifier now.
+    fn on_duty(&self) -> bool {
+        self.duty.as_ref().is_none_or(|d| *d.borrow())
+    }
+
     /// Plays the sound notice that is due, unless muted.
     fn sound_due(&mut self) {
-        let muted = *self.muted.borrow();
+        let muted = *self.muted.borrow() || !self.on_duty();
         let Some((watcher, channel)) = &mut self.sound else {
             return;
         };
@@ -311,6 +355,10 @@ impl Follower {
     fn announce(&mut self, notice: Notice) {
         if *self.muted.borrow() {
             tracing::debug!(summary = notice.summary(), "muted");
+            return;
+        }
+        if !self.on_duty() {
+            tracing::debug!(summary = notice.summary(), "another navi notifies");
             return;
         }
         let on_screen = self.on_screen.load(Ordering::Relaxed);
@@ -424,6 +472,10 @@ pub fn fake_wiring(tmux: bool) -> (Wiring, channels::RecordingScreen, launch::Re
         system: Some(SystemNotifier::NotifySend),
         sounds: None,
         pack: None,
+        poster: Arc::new(webhook::curl::Curl {
+            max_time: navi_core::limits::WEBHOOK_TRY,
+            program: "curl",
+        }),
     };
     (wiring, screen, launcher)
 }

@@ -12,17 +12,22 @@
 //!   sound: true                 # ~/.config/navi/sounds.yaml (the Go navi's), when enabled there;
 //!                               # its `triggers` (not `on`) pick the statuses that sound
 //!   command: [notify.sh, --from-navi]   # run with NAVI_* in its environment
+//!   webhooks:                   # POST to each URL (see crate::notify::webhook::config)
+//!     - {url_env: NAVI_NTFY_URL, template: ntfy}
 //! ```
 //!
 //! Every key is optional; a wrong one costs only itself and is named `notify.KEY`.
 
 use std::collections::BTreeSet;
+use std::path::Path;
 
 use serde_yaml::Value;
 
+use super::webhook::config::{SecretSources, Webhook};
+
 /// The keys of `notify:`, for "did you mean" hints.
 pub const KEYS: &[&str] = &[
-    "on", "remotes", "bell", "desktop", "osc", "title", "sound", "command",
+    "on", "remotes", "bell", "desktop", "osc", "title", "sound", "command", "webhooks",
 ];
 
 /// The statuses `on:` may name.
@@ -75,6 +80,8 @@ pub struct NotifySettings {
     pub sound: bool,
     /// A command run on every notification (argv, never a shell line).
     pub command: Vec<String>,
+    /// Webhooks posted to on every notification, their secrets read.
+    pub webhooks: Vec<Webhook>,
 }
 
 impl Default for NotifySettings {
@@ -88,6 +95,7 @@ impl Default for NotifySettings {
             title: true,
             sound: true,
             command: Vec::new(),
+            webhooks: Vec::new(),
         }
     }
 }
@@ -107,9 +115,10 @@ impl NotifySettings {
         }
     }
 
-    /// Applies the `notify:` mapping; each problem is `(key, message)`, the key as
-    /// `notify.KEY` (or `notify` for the whole section).
-    pub fn apply(&mut self, value: &Value) -> Vec<(String, String)> {
+    /// Applies the `notify:` mapping of config.yaml `file`; each problem is `(key,
+    /// message)`, the key as `notify.KEY` (or `notify` for the whole section,
+    /// `notify.webhooks[N].KEY` for a webhook's).
+    pub fn apply(&mut self, value: &Value, file: &Path) -> Vec<(String, String)> {
         let map = match value {
             Value::Mapping(m) => m,
             Value::Null => return Vec::new(),
@@ -132,6 +141,15 @@ impl NotifySettings {
                 ));
                 continue;
             };
+            if key == "webhooks" {
+                let env = |k: &str| std::env::var(k).ok();
+                let base = file.parent().unwrap_or(Path::new(""));
+                let sources = SecretSources { env: &env, base };
+                let (hooks, problems) = super::webhook::config::parse(value, &sources);
+                self.webhooks = hooks;
+                errors.extend(problems);
+                continue;
+            }
             if let Err(message) = self.apply_key(key, value) {
                 let key = navi_core::text::sanitize(key);
                 errors.push((format!("notify.{key}"), message));

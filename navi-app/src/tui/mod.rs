@@ -321,20 +321,26 @@ pub async fn run(mut set: SourceSet, settings: crate::config::Loaded) -> anyhow:
     }
     set.add_settings_errors(settings.errors);
     // The notifier and the summary publisher follow the aggregator on their own (not in
-    // the demo). The publisher's file goes when it is dropped: on quit, on an error
+    // the demo), unless `navi watch` (or another dashboard) already does: see
+    // crate::lease. The publisher's file goes when it is dropped: on quit, on an error
     // below, and while unwinding from a panic.
     let mut notifications = None;
-    let mut _publishing = None;
+    let mut _background = None;
     if !set.demo {
         let (mut wiring, sounds_problem) = crate::notify::Wiring::real();
         wiring.pack = Some(app.pack_switch());
         if let Some((file, message)) = sounds_problem {
             set.add_settings_errors([crate::notify::sounds_problem(file, message)]);
         }
-        let notifier = crate::notify::Notifier::new(&settings.settings.notify, wiring);
-        notifications = Some(notifier.spawn(handle.subscribe(), app.mute_switch()));
-        _publishing = crate::cmd::status::summary_path()
-            .map(|path| crate::cmd::status::publish(path, handle.subscribe(), app.mute_switch()));
+        let (n, background) = crate::background::start(
+            &handle,
+            &settings.settings.notify,
+            wiring,
+            app.mute_switch(),
+            crate::lease::Role::Dashboard,
+        );
+        notifications = Some(n);
+        _background = Some(background);
     }
     app.ui.config_errors = set.config_errors;
     app.apply_settings(&settings.settings);
@@ -361,7 +367,7 @@ pub async fn run(mut set: SourceSet, settings: crate::config::Loaded) -> anyhow:
         events,
         &refresh,
         &mut runner,
-        termination(),
+        crate::signals::termination(),
     )
     .await;
     // The title comes back as the notifier's screen end is dropped with `events`.
@@ -416,67 +422,6 @@ fn install_panic_hook() {
             previous(info);
         }));
     });
-}
-
-/// Resolves on any signal whose default action would end navi with the terminal raw, on
-/// the alternate screen, the cursor hidden and mouse reporting on: SIGTERM, SIGHUP,
-/// SIGINT and SIGQUIT (from `kill`: in raw mode Ctrl-C and Ctrl-\ arrive as keys),
-/// SIGUSR1, SIGUSR2, SIGALRM, SIGPIPE, SIGIO, SIGVTALRM, SIGPROF, SIGXCPU, SIGXFSZ. The
-/// loop then ends and the terminal is restored as on `q`. (SIGKILL and SIGSTOP cannot
-/// be caught.)
-async fn termination() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let kinds = [
-            SignalKind::terminate(),
-            SignalKind::hangup(),
-            SignalKind::interrupt(),
-            SignalKind::quit(),
-            SignalKind::user_defined1(),
-            SignalKind::user_defined2(),
-            SignalKind::alarm(),
-            SignalKind::pipe(),
-            SignalKind::io(),
-        ]
-        .into_iter()
-        .chain(
-            [
-                rustix::process::Signal::VTALARM,
-                rustix::process::Signal::PROF,
-                rustix::process::Signal::XCPU,
-                rustix::process::Signal::XFSZ,
-            ]
-            .map(|s| SignalKind::from_raw(s.as_raw())),
-        );
-        let mut streams: Vec<_> = kinds.into_iter().filter_map(|k| signal(k).ok()).collect();
-        if streams.is_empty() {
-            return std::future::pending().await;
-        }
-        let any = streams.iter_mut().map(|s| Box::pin(s.recv()));
-        let (signal, _, _) = futures_select_all(any).await;
-        tracing::info!("ending on a signal ({signal:?})");
-    }
-    #[cfg(not(unix))]
-    std::future::pending::<()>().await
-}
-
-/// The first of `futures` to finish (its output, its index, the rest).
-#[cfg(unix)]
-async fn futures_select_all<F: std::future::Future + Unpin>(
-    futures: impl IntoIterator<Item = F>,
-) -> (F::Output, usize, Vec<F>) {
-    let mut futures: Vec<F> = futures.into_iter().collect();
-    std::future::poll_fn(move |cx| {
-        for (i, f) in futures.iter_mut().enumerate() {
-            if let std::task::Poll::Ready(out) = std::pin::Pin::new(f).poll(cx) {
-                let rest = std::mem::take(&mut futures);
-                return std::task::Poll::Ready((out, i, rest));
-            }
-        }
-        std::task::Poll::Pending
-    })
-    .await
 }
 
 /// Hands the terminal to the attach command: input reader paused, raw mode and the

@@ -335,7 +335,16 @@ fn until(what: &str, f: impl Fn() -> bool) {
 }
 
 fn kill(signal: &str, pid: &str) {
-    let _ = Command::new("kill").args([signal, pid.trim()]).output();
+    let _ = Command::new("kill")
+        .args([signal, "--", pid.trim()])
+        .output();
+}
+
+/// The process group of `pid` (`/proc/PID/stat`: the field after the state and the ppid).
+fn process_group(pid: &str) -> String {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let after = &stat[stat.rfind(')').unwrap() + 1..];
+    after.split_whitespace().nth(2).unwrap().to_string()
 }
 
 #[test]
@@ -370,12 +379,12 @@ fn a_copy_killed_at_any_point_never_leaves_a_file_at_the_final_path() {
     until("the check starts", || gates.join("sha").exists());
     let left = temps(&local_bin);
     assert_eq!(left.len(), 1, "{left:?}");
-    let writer = left[0].trim_start_matches(".navi.tmp.").to_string();
-    kill("-KILL", &writer);
-    kill(
-        "-KILL",
-        &std::fs::read_to_string(gates.join("sha")).unwrap(),
-    );
+    // Everything the remote command runs is killed at once (its whole process group: the
+    // script runs in a subshell of the bounded wrapper, so the pid in the temp's name is
+    // the wrapper's, and killing that alone would let the script exit through its trap).
+    let sha = std::fs::read_to_string(gates.join("sha")).unwrap();
+    let group = process_group(sha.trim());
+    kill("-KILL", &format!("-{group}"));
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(

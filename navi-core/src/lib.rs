@@ -20,6 +20,7 @@
 //! [`testing::run_conformance`], the behaviour suite every source runs in its own tests.
 
 mod action;
+pub mod permission;
 mod aggregate;
 pub mod cost;
 mod deadline;
@@ -27,6 +28,7 @@ mod error;
 pub mod events;
 pub mod fixtures;
 pub mod git;
+pub mod keys;
 pub mod limits;
 mod marks;
 mod memory;

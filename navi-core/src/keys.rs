@@ -42,7 +42,8 @@ pub fn tmux_key(name: &str) -> Result<String, String> {
     }
     if let Some(digits) = lower
         .strip_prefix('f')
-        .filter(|d| !d.starts_with('0') && d.chars().all(|c| c.is_ascii_digit())) {
+        .filter(|d| !d.starts_with('0') && d.chars().all(|c| c.is_ascii_digit()))
+    {
         if let Ok(n @ 1..=12) = digits.parse::<u8>() {
             return Ok(format!("F{n}"));
         }
@@ -166,8 +167,23 @@ mod tests {
             assert_eq!(tmux_key(given).unwrap(), tmux, "{given}");
         }
         for bad in [
-            "", " ", "F0", "F13", "F+1", "F01", "C-1", "C-", "M-x", "rm -rf", "Enter;", "é", "\u{1b}",
-            "\n", "ls", "C-cc", "send-keys",
+            "",
+            " ",
+            "F0",
+            "F13",
+            "F+1",
+            "F01",
+            "C-1",
+            "C-",
+            "M-x",
+            "rm -rf",
+            "Enter;",
+            "é",
+            "\u{1b}",
+            "\n",
+            "ls",
+            "C-cc",
+            "send-keys",
         ] {
             let e = tmux_key(bad).unwrap_err();
             assert!(e.starts_with("unknown key"), "{bad:?}: {e}");
@@ -213,7 +229,10 @@ mod tests {
                 p
             ]
         );
-        assert_eq!(command_with_prompt("claude", false, "").unwrap(), ["claude"]);
+        assert_eq!(
+            command_with_prompt("claude", false, "").unwrap(),
+            ["claude"]
+        );
         for (cmd, prompt, why) in [
             ("claude | tee x", "hi", "plain words"),
             ("", "hi", "needs a command"),

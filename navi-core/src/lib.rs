@@ -20,7 +20,6 @@
 //! [`testing::run_conformance`], the behaviour suite every source runs in its own tests.
 
 mod action;
-pub mod permission;
 mod aggregate;
 pub mod cost;
 mod deadline;
@@ -33,6 +32,7 @@ pub mod limits;
 mod marks;
 mod memory;
 mod model;
+pub mod permission;
 mod session;
 mod source;
 pub mod statusdir;

@@ -161,7 +161,10 @@ pub fn recognise(screen: &str) -> Option<Dialog> {
     let top = q.saturating_sub(MAX_HEAD_LINES);
     // The rule above the dialog starts its block (it is on the screen too, so a
     // fingerprint holds it and reads back as the same dialog).
-    let rule = lines[top..q].iter().rposition(|l| is_rule(l)).map(|r| top + r);
+    let rule = lines[top..q]
+        .iter()
+        .rposition(|l| is_rule(l))
+        .map(|r| top + r);
     let start = rule.unwrap_or(q);
     let head: Vec<&String> = lines[rule.map_or(q, |r| r + 1)..q]
         .iter()

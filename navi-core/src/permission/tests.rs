@@ -32,7 +32,11 @@ fn the_real_bash_dialog() {
     // The fingerprint is itself the dialog, and the screen shows it.
     assert_eq!(Dialog::from_fingerprint(&d.fingerprint()), Some(d.clone()));
     assert!(shows(BASH, &d.fingerprint()));
-    assert!(d.fingerprint().contains("─\nBash command\n"), "{}", d.fingerprint());
+    assert!(
+        d.fingerprint().contains("─\nBash command\n"),
+        "{}",
+        d.fingerprint()
+    );
 }
 
 #[test]
@@ -69,13 +73,19 @@ fn panes_after_an_answer_show_no_dialog() {
         assert_eq!(recognise(pane), None, "{name}");
         let fp = recognise(BASH).unwrap().fingerprint();
         assert!(!shows(pane, &fp), "{name}");
-        assert!(what_it_shows(pane).starts_with("no permission dialog"), "{name}");
+        assert!(
+            what_it_shows(pane).starts_with("no permission dialog"),
+            "{name}"
+        );
     }
 }
 
 /// A stand-in: the documented shape with the given options, cursor on `cursor`.
 fn stand_in(title: &str, command: &str, options: &[&str], cursor: usize) -> String {
-    let mut s = format!("● Bash({command})\n{}\n {title}\n   {command}\n\n Do you want to proceed?\n", "─".repeat(60));
+    let mut s = format!(
+        "● Bash({command})\n{}\n {title}\n   {command}\n\n Do you want to proceed?\n",
+        "─".repeat(60)
+    );
     for (i, o) in options.iter().enumerate() {
         let mark = if i == cursor { "❯" } else { " " };
         s.push_str(&format!(" {mark} {}. {o}\n", i + 1));
@@ -135,12 +145,13 @@ fn stand_in_variants() {
     let coloured = three.replace("Bash command", "\u{1b}[1mBash command\u{1b}[0m");
     assert_eq!(recognise(&coloured).unwrap().fingerprint(), d.fingerprint());
     // A label wrapped onto the next line joins its option.
-    let wrapped = three.replace(
-        "in /w\n",
-        "in\n      /w\n",
-    );
+    let wrapped = three.replace("in /w\n", "in\n      /w\n");
     assert_eq!(
-        recognise(&wrapped).unwrap().option_for(Choice::Always).unwrap().1,
+        recognise(&wrapped)
+            .unwrap()
+            .option_for(Choice::Always)
+            .unwrap()
+            .1,
         "Yes, and don't ask again for rm commands in /w"
     );
 }

@@ -72,8 +72,6 @@ pub struct Dialog {
 
 /// How far above the question the heading is looked for.
 const MAX_HEAD_LINES: usize = 40;
-/// How many lines may follow the options (the `Esc to cancel` footer).
-const MAX_FOOTER_LINES: usize = 3;
 
 /// The line as the fingerprint sees it: the cursor `❯` and the box side `│` removed,
 /// runs of spaces and tabs made one space, trimmed. The remote check's awk does exactly
@@ -118,7 +116,7 @@ fn is_inner_rule(line: &str) -> bool {
 
 /// The permission dialog the screen shows at its bottom, if it shows one: a question
 /// `Do you want ...?`, then options numbered from 1, the first `Yes`, one starting with
-/// `No`, and at most a footer below them.
+/// `No`, and nothing but the footer (`Esc to cancel ...`) below them.
 pub fn recognise(screen: &str) -> Option<Dialog> {
     let raw: Vec<String> = crate::text::clean_pane(screen)
         .lines()
@@ -152,10 +150,12 @@ pub fn recognise(screen: &str) -> Option<Dialog> {
             None => break,
         }
     }
-    let below = lines[last + 1..].iter().filter(|l| !l.is_empty()).count();
+    // Below the options only the footer: a dialog with output under it is an old one
+    // (scrolled into the history the preview holds), not the one on the screen.
+    let below = lines[last + 1..].iter().filter(|l| !is_footer(l)).count();
     let first_yes = options.first().is_some_and(|(_, l)| l == "Yes");
     let has_no = options.iter().any(|(_, l)| l.starts_with("No"));
-    if options.len() < 2 || !first_yes || !has_no || below > MAX_FOOTER_LINES {
+    if options.len() < 2 || !first_yes || !has_no || below > 0 {
         return None;
     }
     let top = q.saturating_sub(MAX_HEAD_LINES);

@@ -174,6 +174,8 @@ fn non_dialog_panes() {
             "Do you want to proceed?\n 1. Yes\n 2. No\n{}",
             "output\n".repeat(6)
         ),
+        // A dialog answered a moment ago, in the history above the screen.
+        "Do you want to proceed?\n 1. Yes\n 2. No\n\n Esc to cancel\n\nanswered\n",
         // Someone's text quoting the question in a line.
         "he said: Do you want to proceed?\n",
     ];

@@ -31,7 +31,7 @@ pub async fn answer(
         );
     }
     let deadline = || Deadline::after(navi_core::limits::ACTION);
-    let pane = match navi_core::bounded_act(&*source, &name, &Action::Preview, deadline()).await? {
+    let pane = match navi_core::bounded_act(source, &name, &Action::Preview, deadline()).await? {
         ActionOutput::Text(t) => t,
         _ => bail!("cannot read the pane of {address}: an unexpected answer"),
     };
@@ -45,7 +45,7 @@ pub async fn answer(
     let plan = plan_answer(address, &pane, choice, &message).map_err(|e| anyhow!(e))?;
     writeln!(out, "{} {address}: {}", choice.verb(), plan.what)?;
     let action = plan.action(choice);
-    match navi_core::bounded_act(&*source, &name, &action, deadline()).await? {
+    match navi_core::bounded_act(source, &name, &action, deadline()).await? {
         ActionOutput::Done(what) => writeln!(out, "{what}")?,
         _ => writeln!(out, "{} done", choice.done())?,
     }
@@ -68,7 +68,7 @@ pub async fn resume(set: &SourceSet, address: &str, out: &mut dyn Write) -> anyh
         );
     }
     let deadline = Deadline::after(navi_core::limits::ACTION);
-    match navi_core::bounded_act(&*source, &target, &action, deadline).await? {
+    match navi_core::bounded_act(source, &target, &action, deadline).await? {
         ActionOutput::Done(what) => writeln!(out, "{what} (claude --resume)")?,
         _ => writeln!(out, "resumed {target}")?,
     }

@@ -2,7 +2,8 @@
 # A scripted stand-in for the Anthropic Messages API on 127.0.0.1, so a real Claude Code can
 # run a turn without credentials or network (scripts/live-claude.sh). With the Bash tool on
 # offer it answers a prompt with one Bash call (which asks permission), then a final text;
-# any other request gets "ok". Usage: [FAKE_API_DELAY=S] fake-anthropic-api.py PORT [LOG]
+# any other request gets "ok". FAKE_API_TOOL=Write or WebFetch asks for that tool instead
+# (scripts/capture-permission-panes.sh). Usage: [FAKE_API_DELAY=S] fake-anthropic-api.py PORT [LOG]
 import json, os, sys, itertools, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 counter = itertools.count(1)
@@ -52,7 +53,14 @@ class H(BaseHTTPRequestHandler):
         if "Bash" in tools and not has_result:
             # Think a while (FAKE_API_DELAY seconds), so the "working" status can be seen.
             time.sleep(float(os.environ.get("FAKE_API_DELAY", "0")))
-            blocks, stop = [{"type":"text","text":"Running it."},{"type":"tool_use","name":"Bash","input":{"command":"echo \"hello\" from 'navi' > out.txt","description":"write a file"}}], "tool_use"
+            tool = os.environ.get("FAKE_API_TOOL", "Bash")
+            if tool == "Write":
+                call = {"type":"tool_use","name":"Write","input":{"file_path":os.path.join(os.environ.get("FAKE_API_DIR", os.getcwd()), "notes.txt"),"content":"hello from navi\n"}}
+            elif tool == "WebFetch":
+                call = {"type":"tool_use","name":"WebFetch","input":{"url":"https://example.com/","prompt":"summarise"}}
+            else:
+                call = {"type":"tool_use","name":"Bash","input":{"command":"echo \"hello\" from 'navi' > out.txt","description":"write a file"}}
+            blocks, stop = [{"type":"text","text":"Running it."}, call], "tool_use"
         elif "Bash" in tools:
             blocks, stop = [{"type":"text","text":"Done: the file says \"hello\"."}], "end_turn"
         else:

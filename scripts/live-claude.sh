@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One real Claude Code turn in tmux with navi's hooks, end to end, without credentials or
 # network: Claude talks to scripts/fake-anthropic-api.py on loopback. Shows `navi list` at
-# each step (idle, working, permission, done, waiting, offline). Everything lives in a
+# each step (idle, working, permission, done, waiting, offline); the permission dialog is
+# answered by `navi approve` (refused first while no dialog shows). Everything lives in a
 # scratch HOME and a private tmux server. Needs node/npm (Claude Code is installed there from
 # the npm registry), tmux, git, python3 and a built navi. Usage:
 #   scripts/live-claude.sh [NAVI_BINARY]     # default: target/release/navi
@@ -39,8 +40,11 @@ tmux new-session -d -s live -c "$HOME/proj" -x 160 -y 45 \
 sleep 8; show "started (idle)"
 tmux send-keys -t live 'write hello to a file with bash' Enter
 sleep 3; show "prompt sent, the API thinking for 6 s (working)"
+echo "--- navi approve while no dialog shows (must refuse)"
+if "$navi" approve live; then echo "navi approve answered without a dialog" >&2; exit 1; fi
 sleep 9; show "asked permission for Bash"
-tmux send-keys -t live 1
+echo "--- navi approve (reads the pane, shows the dialog, sends its key)"
+"$navi" approve live
 sleep 6; show "tool ran, turn over (done)"
 echo "(waiting 65 s for Claude's idle notification)"; sleep 65; show "idle prompt (waiting)"
 tmux send-keys -t live /exit Enter; sleep 1; tmux send-keys -t live Enter

@@ -261,6 +261,35 @@ pub enum Command {
         /// Go navi's toggle).
         #[arg(long)]
         skip_permissions: bool,
+        /// The first prompt, given to the command as its last argument (one argument,
+        /// never read by a shell; the command must then be plain words, e.g. claude).
+        #[arg(long, value_name = "TEXT")]
+        prompt: Option<String>,
+    },
+    /// Start a session whose claude ended again: a new tmux session of the same name (or
+    /// NAME-resumed while the old one still runs) in its directory, on its machine,
+    /// running `claude --resume SESSION_ID` (the id its status file kept).
+    Resume {
+        /// NAME or REMOTE:NAME.
+        session: String,
+    },
+    /// Approve what Claude asks permission for, after reading the session's screen.
+    ///
+    /// navi reads the pane, recognises Claude Code's permission dialog, prints what it
+    /// answers (tool and command), and sends the key only if the screen still shows that
+    /// dialog (checked on the session's machine in the same step as the key); otherwise
+    /// it refuses and says what the screen shows.
+    Approve {
+        /// NAME or REMOTE:NAME.
+        session: String,
+        /// "Yes, and don't ask again" (the dialog's second option).
+        #[arg(long)]
+        always: bool,
+    },
+    /// Deny what Claude asks permission for ("No"), verified as `navi approve` is.
+    Deny {
+        /// NAME or REMOTE:NAME.
+        session: String,
     },
     /// End a tmux session and remove its status file (asks first unless --yes).
     Kill {
@@ -282,13 +311,22 @@ pub enum Command {
         /// NAME or REMOTE:NAME.
         session: String,
     },
-    /// Type one line into a session (then Enter), e.g. to answer Claude's question.
+    /// Type one line into a session (then Enter), or with --keys send tmux keys.
+    ///
+    /// e.g. `navi send api 'run the tests'`, `navi send --keys dev:api Escape`,
+    /// `navi send --keys api Up Up Enter`, `navi send --keys api C-c`.
     Send {
         /// NAME or REMOTE:NAME.
         session: String,
+        /// Send tmux keys instead of a line: Enter, Escape (Esc), Tab, BTab, BSpace,
+        /// Space, Up, Down, Left, Right, Home, End, PPage, NPage, IC, DC, F1-F12,
+        /// C-a..C-z or one printable character; anything else is refused.
+        #[arg(long)]
+        keys: bool,
         /// The line to type: text only (a control character such as Ctrl-C, Escape or a
-        /// line break is refused).
-        text: String,
+        /// line break is refused). With --keys: the keys, in order.
+        #[arg(required = true, num_args = 1.., allow_hyphen_values = true)]
+        text: Vec<String>,
     },
     /// Bookmark, tag or annotate a session (kept on the machine that owns it, so every
     /// navi watching that machine sees the same marks).

@@ -95,6 +95,12 @@ pub enum KeyAction {
     Dismiss,
     /// Type a line into the selected session.
     SendInput,
+    /// Send tmux keys (Escape, Up, C-c, ...) to the selected session.
+    SendKeys,
+    /// Answer the selected session's permission dialog (read from its pane, confirmed).
+    Answer(navi_core::permission::Choice),
+    /// Start `claude --resume` for the selected ended session.
+    Resume,
     /// Bookmark / unbookmark the selected session.
     ToggleBookmark,
     /// Edit the selected session's tags.
@@ -311,6 +317,36 @@ pub const BINDINGS: &[Binding] = &[
         A::SendInput,
         &["a"],
         "type a line into the session (answer Claude from here)",
+    ),
+    b(
+        "send_keys",
+        A::SendKeys,
+        &["K"],
+        "send keys: Escape Up Down Left Right Enter Tab C-c F1 ... (space-separated, echoed)",
+    ),
+    b(
+        "approve",
+        A::Answer(navi_core::permission::Choice::Approve),
+        &["y"],
+        "permission dialog (read from the pane, shown, confirmed): approve / always / deny",
+    ),
+    b(
+        "approve_always",
+        A::Answer(navi_core::permission::Choice::Always),
+        &["Y"],
+        "",
+    ),
+    b(
+        "deny",
+        A::Answer(navi_core::permission::Choice::Deny),
+        &["X"],
+        "",
+    ),
+    b(
+        "resume",
+        A::Resume,
+        &["u"],
+        "resume an ended session: claude --resume SESSION_ID in its directory, same machine",
     ),
     b(
         "acknowledge",

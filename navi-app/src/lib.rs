@@ -12,6 +12,7 @@
 // Tests may unwrap; the code they test may not (workspace lints).
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+mod answering;
 mod app;
 mod background;
 mod cli;
@@ -82,8 +83,28 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             dir,
             command,
             skip_permissions,
+            prompt,
         }) => act(&cli, session, || {
-            cmd::actions::new_action(dir, command, *skip_permissions)
+            cmd::actions::new_action(dir, command, *skip_permissions, prompt.as_deref())
+        }),
+        Some(Command::Resume { session }) => on_runtime(async {
+            let set = source_set(&cli, false)?;
+            cmd::answer::resume(&set, session, &mut io::stdout().lock()).await
+        }),
+        Some(Command::Approve { session, always }) => {
+            let choice = match always {
+                true => navi_core::permission::Choice::Always,
+                false => navi_core::permission::Choice::Approve,
+            };
+            on_runtime(async {
+                let set = source_set(&cli, false)?;
+                cmd::answer::answer(&set, session, choice, &mut io::stdout().lock()).await
+            })
+        }
+        Some(Command::Deny { session }) => on_runtime(async {
+            let set = source_set(&cli, false)?;
+            let choice = navi_core::permission::Choice::Deny;
+            cmd::answer::answer(&set, session, choice, &mut io::stdout().lock()).await
         }),
         Some(Command::Kill { session, yes }) => {
             act(&cli, session, || cmd::actions::kill_action(session, *yes))
@@ -92,9 +113,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             act(&cli, session, || Ok(Action::Rename { to: to.clone() }))
         }
         Some(Command::Dismiss { session }) => act(&cli, session, || Ok(Action::Dismiss)),
-        Some(Command::Send { session, text }) => {
-            act(&cli, session, || cmd::actions::send_action(session, text))
-        }
+        Some(Command::Send {
+            session,
+            keys,
+            text,
+        }) => act(&cli, session, || {
+            cmd::actions::send_action(session, *keys, text)
+        }),
         Some(Command::Mark {
             session,
             bookmark,

@@ -23,6 +23,10 @@ mod module_cycles;
 #[path = "cli/one_owner_of_time.rs"]
 mod one_owner_of_time;
 
+/// `navi approve | deny | send --keys | resume | new --prompt` on a real tmux.
+#[path = "cli/answer.rs"]
+mod answer;
+
 /// `navi hook` reads the transcript; `navi list` shows tokens and cost.
 #[path = "cli/tokens.rs"]
 mod tokens;

@@ -70,11 +70,29 @@ pub enum Action {
         /// The session's directory.
         cwd: String,
     },
+    /// Answer Claude Code's permission dialog: on the session's machine, in one step, the
+    /// screen is captured again and the key of `choice` is sent only if the screen still
+    /// shows the dialog of `expect` (its [`fingerprint`](crate::permission::Dialog::fingerprint),
+    /// from a preview the user saw); otherwise nothing is sent and the refusal says what
+    /// the screen shows.
+    Answer {
+        /// Which option.
+        choice: crate::permission::Choice,
+        /// The fingerprint of the dialog shown to the user.
+        expect: String,
+    },
+    /// Send tmux keys to the session's pane (`Escape`, `Up`, `C-c`, `y`, ...), each
+    /// checked against the allow-list of [`crate::keys::check_keys`].
+    Keys {
+        /// The keys, in order.
+        keys: Vec<String>,
+    },
 }
 
 impl Action {
     /// `preview`, `new`, `kill`, `rename`, `dismiss`, `tidy`, `acknowledge`, `send`,
-    /// `mark`, `git`, `pull request` or `diff`.
+    /// `mark`, `git`, `pull request`, `diff`, `approve`, `approve always`, `deny` or
+    /// `send keys to`.
     pub fn name(&self) -> &'static str {
         match self {
             Action::Preview => "preview",
@@ -89,6 +107,8 @@ impl Action {
             Action::Git { .. } => "git",
             Action::PullRequest { .. } => "pull request",
             Action::Diff { .. } => "diff",
+            Action::Answer { choice, .. } => choice.verb(),
+            Action::Keys { .. } => "send keys to",
         }
     }
 }
@@ -114,6 +134,10 @@ pub struct Capabilities {
     pub mark: bool,
     /// [`Action::Git`], [`Action::PullRequest`] and [`Action::Diff`].
     pub git: bool,
+    /// [`Action::Answer`].
+    pub answer: bool,
+    /// [`Action::Keys`].
+    pub keys: bool,
 }
 
 impl Capabilities {
@@ -128,6 +152,8 @@ impl Capabilities {
         send: true,
         mark: true,
         git: true,
+        answer: true,
+        keys: true,
     };
 
     /// Whether `action` is supported.
@@ -142,6 +168,8 @@ impl Capabilities {
             Action::Send { .. } => self.send,
             Action::Mark { .. } => self.mark,
             Action::Git { .. } | Action::PullRequest { .. } | Action::Diff { .. } => self.git,
+            Action::Answer { .. } => self.answer,
+            Action::Keys { .. } => self.keys,
         }
     }
 }

@@ -296,6 +296,19 @@ async fn check_actions(source: &DynSessionSource) {
                 text: "two\nlines".into(),
             },
         ),
+        (
+            "api",
+            crate::Action::Keys {
+                keys: vec!["Escape".into(), "rm -rf".into()],
+            },
+        ),
+        (
+            "api",
+            crate::Action::Answer {
+                choice: crate::permission::Choice::Approve,
+                expect: "not a dialog".into(),
+            },
+        ),
     ];
     for (name, action) in bad {
         let result = source.act(name, &action).await;

@@ -252,6 +252,21 @@ pub(crate) fn act(
                 .map(|m| ActionOutput::Done(crate::marks::describe(name.as_str(), &m)))
                 .map_err(|e| SourceError::Rejected(e.into()))
         }
+        Action::Keys { keys } => {
+            let keys = navi_core::keys::check_keys(keys)
+                .map_err(|e| SourceError::Rejected(format!("not sent to {name}: {e}").into()))?;
+            tmux.require(&server, &name)?;
+            send_keys(&on, &name, &keys)?;
+            Ok(ActionOutput::Done(format!(
+                "sent {} to {name}",
+                keys.join(" ")
+            )))
+        }
+        Action::Answer { choice, expect } => {
+            let key = answer_key(&name, *choice, expect)?;
+            tmux.require(&server, &name)?;
+            answer(&on, &name, *choice, expect, &key)
+        }
         Action::Send { text } => {
             navi_core::check_send_text(text)
                 .map_err(|e| SourceError::Rejected(format!("not sent to {name}: {e}").into()))?;
@@ -266,6 +281,66 @@ pub(crate) fn act(
             Ok(ActionOutput::Done(format!("sent to {name}")))
         }
     }
+}
+
+/// `tmux send-keys -t PANE -- KEYS...`: each key one argv word (tmux_arg: a `;` key is
+/// not a command separator).
+fn send_keys(on: &Tmux, name: &SessionName, keys: &[String]) -> Result<(), SourceError> {
+    let target = name.pane_target();
+    let keys: Vec<String> = keys.iter().map(|k| tmux_arg(k)).collect();
+    let mut args = vec!["send-keys", "-t", target.as_str(), "--"];
+    args.extend(keys.iter().map(String::as_str));
+    on.run(&args)
+        .map(|_| ())
+        .map_err(|e| SourceError::Other(format!("cannot send keys to {name}: {e}").into()))
+}
+
+/// The key that picks `choice` in the dialog of `expect`, or why there is none (checked
+/// before tmux is asked anything).
+pub(crate) fn answer_key(
+    name: &SessionName,
+    choice: navi_core::permission::Choice,
+    expect: &str,
+) -> Result<String, SourceError> {
+    let refuse = |m: String| SourceError::Rejected(format!("{name} was not answered: {m}").into());
+    let dialog = navi_core::permission::Dialog::from_fingerprint(expect)
+        .ok_or_else(|| refuse("what was expected is not a permission dialog".into()))?;
+    let (digit, _) = dialog.option_for(choice).map_err(refuse)?;
+    Ok(digit.to_string())
+}
+
+/// The check and the key in one step: the screen captured now, the key sent only if it
+/// still shows the dialog the user saw (nothing runs between the two but this
+/// function); otherwise nothing is sent and the refusal says what the screen shows.
+fn answer(
+    on: &Tmux,
+    name: &SessionName,
+    choice: navi_core::permission::Choice,
+    expect: &str,
+    key: &str,
+) -> Result<ActionOutput, SourceError> {
+    use navi_core::permission;
+    let pane = name.pane_target();
+    let screen = on
+        .run(&["capture-pane", "-p", "-J", "-t", &pane])
+        .map_err(|e| SourceError::Other(format!("cannot read the pane of {name}: {e}").into()))?;
+    if !permission::shows(&screen, expect) {
+        return Err(SourceError::Rejected(
+            format!(
+                "{name} was not answered: its pane no longer shows that dialog; it shows {}",
+                permission::what_it_shows(&screen)
+            )
+            .into(),
+        ));
+    }
+    send_keys(on, name, &[key.to_string()])?;
+    let what = permission::Dialog::from_fingerprint(expect)
+        .map(|d| d.describe())
+        .unwrap_or_default();
+    Ok(ActionOutput::Done(format!(
+        "{} {name}: {what} (sent {key})",
+        choice.done()
+    )))
 }
 
 /// A new detached session on the server navi reaches, confirmed [`NEW_SETTLE`] later: a
@@ -307,7 +382,8 @@ fn new(
         "-c",
         cwd.as_str(),
     ];
-    args.extend(command.iter().map(String::as_str));
+    let words: Vec<String> = command.iter().map(|w| tmux_arg(w)).collect();
+    args.extend(words.iter().map(String::as_str));
     args.extend([
         ";",
         "set-option",

@@ -47,5 +47,7 @@ pub(crate) async fn act(
         Action::Git { cwd } => actions::git_report(on, &name, cwd).await,
         Action::PullRequest { cwd } => actions::pull_request(on, cwd).await,
         Action::Diff { cwd } => actions::diff(on, &name, cwd).await,
+        Action::Keys { keys } => actions::keys(on, &name, keys).await,
+        Action::Answer { choice, expect } => actions::answer(on, &name, *choice, expect).await,
     }
 }

@@ -33,6 +33,17 @@ const KILL: &str = include_str!("scripts/action_kill.sh");
 /// Send (framed): `$1` the session, `$2` its pane, `$3` the text.
 const SEND: &str = include_str!("scripts/action_send.sh");
 
+/// Keys (framed): `$1` the session, `$2` its pane, then the keys.
+const KEYS: &str = include_str!("scripts/action_keys.sh");
+
+/// Answer a permission dialog (framed): `$1` the session, `$2` its pane, `$3` the key;
+/// stdin the fingerprint. Exit status [`EXIT_NOT_SHOWN`] with the screen on stdout when
+/// the dialog is not on the screen.
+const ANSWER: &str = include_str!("scripts/action_answer.sh");
+
+/// `action_answer.sh`'s exit status when the screen no longer shows the dialog.
+const EXIT_NOT_SHOWN: u32 = 9;
+
 /// Rename, the tmux part (framed; operands in [`rename`]).
 const RENAME: &str = include_str!("scripts/action_rename.sh");
 
@@ -400,6 +411,75 @@ pub(crate) async fn send(
         "sent to {name} on {}",
         on.remote
     )))
+}
+
+/// Sends tmux keys (each checked against the allow-list) to the session's pane.
+pub(crate) async fn keys(
+    on: &On<'_>,
+    name: &SessionName,
+    keys: &[String],
+) -> Result<ActionOutput, SourceError> {
+    let keys = navi_core::keys::check_keys(keys)
+        .map_err(|e| refused(format!("not sent to {name}: {e}")))?;
+    let mut operands: Vec<Vec<u8>> =
+        vec![name.target().into_bytes(), name.pane_target().into_bytes()];
+    operands.extend(keys.iter().map(|k| tmux_arg(k).into_bytes()));
+    let refs: Vec<&[u8]> = operands.iter().map(Vec::as_slice).collect();
+    on.run_ok(
+        &format!("send keys to {name}"),
+        name,
+        KEYS,
+        &refs,
+        b"",
+        4096,
+    )
+    .await?;
+    Ok(ActionOutput::Done(format!(
+        "sent {} to {name} on {}",
+        keys.join(" "),
+        on.remote
+    )))
+}
+
+/// Answers the permission dialog of `expect` with `choice`: one script on the remote
+/// captures the screen and sends the key only if the dialog is still on it.
+pub(crate) async fn answer(
+    on: &On<'_>,
+    name: &SessionName,
+    choice: navi_core::permission::Choice,
+    expect: &str,
+) -> Result<ActionOutput, SourceError> {
+    use navi_core::permission::{what_it_shows, Dialog};
+    let remote = on.remote;
+    let refuse = |m: String| refused(format!("{name} on {remote} was not answered: {m}"));
+    let dialog = Dialog::from_fingerprint(expect)
+        .ok_or_else(|| refuse("what was expected is not a permission dialog".into()))?;
+    let (digit, _) = dialog.option_for(choice).map_err(refuse)?;
+    let key = digit.to_string();
+    let out = on
+        .run_framed(
+            ANSWER,
+            &[
+                name.target().as_bytes(),
+                name.pane_target().as_bytes(),
+                key.as_bytes(),
+            ],
+            expect.as_bytes(),
+            MAX_PREVIEW,
+        )
+        .await?;
+    match out.status {
+        0 => Ok(ActionOutput::Done(format!(
+            "{} {name} on {remote}: {} (sent {key})",
+            choice.done(),
+            dialog.describe()
+        ))),
+        EXIT_NOT_SHOWN => Err(refuse(format!(
+            "its pane no longer shows that dialog; it shows {}",
+            what_it_shows(&String::from_utf8_lossy(&out.stdout))
+        ))),
+        _ => Err(on.failure(&format!("answer {name}"), name, &out)),
+    }
 }
 
 /// Renames the tmux session (its marks file moved along), then moves the status file

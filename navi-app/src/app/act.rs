@@ -52,6 +52,17 @@ pub enum PromptKind {
     Rename,
     /// The line to type into the session.
     Send,
+    /// tmux key names to send, space-separated.
+    Keys,
+    /// `y` answers the permission dialog of `expect` with `choice`.
+    ConfirmAnswer {
+        /// Which option.
+        choice: navi_core::permission::Choice,
+        /// The dialog's fingerprint, from the pane just read.
+        expect: String,
+        /// What is answered (tool, command, option, status message).
+        what: String,
+    },
     /// The session's tags, separated by spaces.
     Tags,
     /// A new session's name (Tab: the next machine).
@@ -63,6 +74,18 @@ pub enum PromptKind {
         /// The directory chosen.
         dir: String,
         /// Add `--dangerously-skip-permissions` (Tab toggles).
+        skip_permissions: bool,
+    },
+    /// A new session's first prompt (empty: none), once its command is known; given to
+    /// the command as one argument.
+    NewPrompt {
+        /// The name chosen.
+        name: String,
+        /// The directory chosen.
+        dir: String,
+        /// The command as typed.
+        command: String,
+        /// Add `--dangerously-skip-permissions`.
         skip_permissions: bool,
     },
     /// A new session's directory.
@@ -105,6 +128,16 @@ impl Prompt {
             ),
             PromptKind::Rename => format!("rename {} to: ", self.label),
             PromptKind::Send => format!("type into {} (Enter sends): ", self.label),
+            PromptKind::Keys => format!(
+                "keys to {} (e.g. Escape, Up Up Enter, C-c; Enter sends): ",
+                self.label
+            ),
+            PromptKind::ConfirmAnswer { choice, what, .. } => format!(
+                "{} {}: {}? [y/N] ",
+                choice.verb(),
+                self.label,
+                navi_core::text::sanitize(what)
+            ),
             PromptKind::Tags => format!("tags of {} (space-separated): ", self.label),
             PromptKind::NewName => format!("new session on {} (Tab: machine), name: ", self.label),
             PromptKind::NewCommand {
@@ -117,6 +150,9 @@ impl Prompt {
                     "{name} on {} (Tab {skip} skip permissions): command: ",
                     self.label
                 )
+            }
+            PromptKind::NewPrompt { name, .. } => {
+                format!("{name} on {}: first prompt (Enter: none): ", self.label)
             }
             PromptKind::NewDir {
                 name,
@@ -388,6 +424,18 @@ impl App {
                 }
             };
         }
+        if let PromptKind::ConfirmAnswer { choice, expect, .. } = prompt.kind.clone() {
+            let yes = matches!(key.code, KeyCode::Char('y' | 'Y'));
+            let prompt = self.ui.prompt.take();
+            return match (yes, prompt) {
+                (true, Some(p)) => self.request(&p, Action::Answer { choice, expect }),
+                _ => {
+                    self.ui
+                        .set_message(Level::Info, "not answered (nothing was sent)");
+                    Effect::None
+                }
+            };
+        }
         if let PromptKind::ConfirmMkdir { dir, command } = prompt.kind.clone() {
             let yes = matches!(key.code, KeyCode::Char('y' | 'Y'));
             let Some(p) = self.ui.prompt.take() else {
@@ -463,7 +511,20 @@ impl App {
         };
         let input = p.input.clone();
         match p.kind.clone() {
-            PromptKind::ConfirmKill | PromptKind::ConfirmMkdir { .. } => Effect::None,
+            PromptKind::ConfirmKill
+            | PromptKind::ConfirmMkdir { .. }
+            | PromptKind::ConfirmAnswer { .. } => Effect::None,
+            PromptKind::Keys => {
+                let words: Vec<String> = input.split_whitespace().map(str::to_string).collect();
+                match navi_core::keys::check_keys(&words) {
+                    Ok(keys) => self.request(&p, Action::Keys { keys }),
+                    Err(e) => {
+                        self.ui.set_message(Level::Error, e);
+                        self.ui.prompt = Some(p);
+                        Effect::None
+                    }
+                }
+            }
             PromptKind::Rename => self.request(&p, Action::Rename { to: input }),
             PromptKind::Send => {
                 if let Err(e) = navi_core::check_send_text(&input) {
@@ -516,13 +577,43 @@ impl App {
                 dir,
                 skip_permissions,
             } => {
-                let command = match navi_core::new_session_command(&input, skip_permissions) {
+                // The command is checked now; the first prompt comes next.
+                if let Err(e) = navi_core::new_session_command(&input, skip_permissions) {
+                    self.ui.set_message(Level::Error, e);
+                    p.kind = PromptKind::NewCommand {
+                        name,
+                        dir,
+                        skip_permissions,
+                    };
+                    self.ui.prompt = Some(p);
+                    return Effect::None;
+                }
+                p.kind = PromptKind::NewPrompt {
+                    name,
+                    dir,
+                    command: input,
+                    skip_permissions,
+                };
+                p.input = String::new();
+                p.fresh = false;
+                self.ui.prompt = Some(p);
+                Effect::None
+            }
+            PromptKind::NewPrompt {
+                name,
+                dir,
+                command: line,
+                skip_permissions,
+            } => {
+                let checked = navi_core::keys::command_with_prompt(&line, skip_permissions, &input);
+                let command = match checked {
                     Ok(c) => c,
                     Err(e) => {
                         self.ui.set_message(Level::Error, e);
-                        p.kind = PromptKind::NewCommand {
+                        p.kind = PromptKind::NewPrompt {
                             name,
                             dir,
+                            command: line,
                             skip_permissions,
                         };
                         self.ui.prompt = Some(p);
@@ -646,6 +737,9 @@ impl App {
         result: Result<ActionOutput, SourceError>,
     ) -> Effect {
         if let Some(effect) = self.on_git_result(req, &result) {
+            return effect;
+        }
+        if let Some(effect) = self.on_answer_pane(req, &result) {
             return effect;
         }
         match (&req.action, result) {

@@ -16,6 +16,8 @@ use ratatui::Terminal;
 struct Acting {
     inner: MemorySource,
     done: Mutex<Vec<(String, Action)>>,
+    /// What a preview shows (else a line naming the session).
+    pane: Mutex<Option<String>>,
 }
 
 #[async_trait::async_trait]
@@ -46,9 +48,13 @@ impl SessionSource for Acting {
             .unwrap()
             .push((session.to_string(), action.clone()));
         Ok(match action {
-            Action::Preview => {
-                ActionOutput::Text(format!("screen of {session}\nDo you want to proceed?"))
-            }
+            Action::Preview => ActionOutput::Text(
+                self.pane
+                    .lock()
+                    .unwrap()
+                    .clone()
+                    .unwrap_or_else(|| format!("screen of {session}\nDo you want to proceed?")),
+            ),
             other => ActionOutput::Done(format!("{} done", other.name())),
         })
     }
@@ -62,6 +68,7 @@ async fn app() -> (App, Arc<Acting>) {
     let dev = Arc::new(Acting {
         inner: MemorySource::new(Some("dev"), vec![session("api", "permission", 10)]),
         done: Mutex::new(Vec::new()),
+        pane: Mutex::new(None),
     });
     let local = Arc::new(MemorySource::new(None, vec![]));
     let sources: Vec<DynSessionSource> = vec![local, dev.clone()];
@@ -198,6 +205,15 @@ async fn new_asks_name_then_directory_and_rejects_bad_names() {
         "{}",
         prompt.question()
     );
+    // Then the first prompt (Enter: none).
+    assert_eq!(app.on_key(&key(KeyCode::Enter)), Effect::None);
+    assert!(app
+        .ui
+        .prompt
+        .as_ref()
+        .unwrap()
+        .question()
+        .contains("first prompt"));
     let e = app.on_key(&key(KeyCode::Enter));
     run(&mut app, e).await;
     let done = dev.done.lock().unwrap().clone();
@@ -257,6 +273,7 @@ async fn rows_of_ended_sessions_are_dismissed_after_the_grace_unless_kept() {
     let dev = Arc::new(Acting {
         inner: MemorySource::new(Some("dev"), rows),
         done: Mutex::new(Vec::new()),
+        pane: Mutex::new(None),
     });
     let sources: Vec<DynSessionSource> = vec![dev.clone()];
     let mut agg = Aggregator::new();
@@ -448,6 +465,7 @@ async fn d_acknowledges_through_the_source_and_new_keeps_its_fields() {
     app.on_key(&key(KeyCode::Enter));
     type_text(&mut app, "/nope");
     app.on_key(&key(KeyCode::Enter));
+    app.on_key(&key(KeyCode::Enter));
     let Some(Effect::Act(req)) = Some(app.on_key(&key(KeyCode::Enter))) else {
         panic!("no request")
     };
@@ -478,6 +496,7 @@ async fn new_offers_to_create_a_missing_directory_and_keeps_the_inputs() {
         type_text(app, "web");
         app.on_key(&key(KeyCode::Enter));
         type_text(app, "~/new/place");
+        app.on_key(&key(KeyCode::Enter));
         app.on_key(&key(KeyCode::Enter));
         match app.on_key(&key(KeyCode::Enter)) {
             Effect::Act(req) => req,
@@ -515,6 +534,7 @@ async fn new_offers_to_create_a_missing_directory_and_keeps_the_inputs() {
     assert_eq!(app.ui.prompt.as_ref().unwrap().input, "~/new/place");
     app.on_key(&key(KeyCode::Enter));
     assert_eq!(app.ui.prompt.as_ref().unwrap().input, "claude");
+    app.on_key(&key(KeyCode::Enter));
     let Effect::Act(req) = app.on_key(&key(KeyCode::Enter)) else {
         panic!("no request")
     };
@@ -537,4 +557,168 @@ async fn new_offers_to_create_a_missing_directory_and_keeps_the_inputs() {
     app.on_act_result(&req, missing());
     assert_eq!(app.ui.prompt.as_ref().unwrap().kind, PromptKind::NewName);
     assert_eq!(app.ui.prompt.as_ref().unwrap().input, "web");
+}
+
+/// A pane of Claude Code 2.1.197 asking to run a Bash command.
+const DIALOG: &str =
+    include_str!("../../../navi-core/src/permission/fixtures/claude-2.1.197-bash.txt");
+
+#[tokio::test]
+async fn approve_reads_the_pane_shows_the_dialog_and_sends_only_after_yes() {
+    let (mut app, dev) = app().await;
+    *dev.pane.lock().unwrap() = Some(DIALOG.to_string());
+    // y: the pane is read first; nothing is answered yet.
+    let read = app.on_key(&key(KeyCode::Char('y')));
+    let Effect::Act(req) = &read else {
+        panic!("{read:?}")
+    };
+    assert_eq!(req.action, Action::Preview);
+    assert_eq!(run(&mut app, read).await, Effect::None);
+    let question = app.ui.prompt.as_ref().unwrap().question();
+    assert!(
+        question.starts_with(
+            "approve api [dev]: Bash command: echo \"hello\" from 'navi' > out.txt · write a file \
+             — Do you want to proceed? → 1. Yes"
+        ),
+        "{question}"
+    );
+    // Anything but y: nothing is sent.
+    app.on_key(&key(KeyCode::Char('n')));
+    assert!(app
+        .ui
+        .message
+        .as_ref()
+        .unwrap()
+        .text
+        .contains("nothing was sent"));
+    // X, then y: the answer carries the dialog's fingerprint.
+    let read = app.on_key(&key(KeyCode::Char('X')));
+    run(&mut app, read).await;
+    let e = app.on_key(&key(KeyCode::Char('y')));
+    run(&mut app, e).await;
+    let done = dev.done.lock().unwrap().clone();
+    let expect = navi_core::permission::recognise(DIALOG)
+        .unwrap()
+        .fingerprint();
+    assert_eq!(
+        done.iter().map(|(_, a)| a.clone()).collect::<Vec<_>>(),
+        [
+            Action::Preview,
+            Action::Preview,
+            Action::Answer {
+                choice: navi_core::permission::Choice::Deny,
+                expect
+            }
+        ]
+    );
+    // A pane without a dialog: refused with what it shows, no prompt.
+    *dev.pane.lock().unwrap() = Some("$ make\nok\n".into());
+    let read = app.on_key(&key(KeyCode::Char('Y')));
+    run(&mut app, read).await;
+    assert!(app.ui.prompt.is_none());
+    let text = app.ui.message.as_ref().unwrap().text.clone();
+    assert!(
+        text.contains("shows no permission dialog") && text.contains("$ make | ok"),
+        "{text}"
+    );
+    assert_eq!(dev.done.lock().unwrap().len(), 4, "only the pane was read");
+}
+
+#[tokio::test]
+async fn keys_prompt_sends_allowed_keys_and_echoes_them() {
+    let (mut app, dev) = app().await;
+    app.on_key(&key(KeyCode::Char('K')));
+    type_text(&mut app, "Esc Up nope");
+    assert_eq!(app.on_key(&key(KeyCode::Enter)), Effect::None);
+    assert!(app
+        .ui
+        .message
+        .as_ref()
+        .unwrap()
+        .text
+        .contains("unknown key \"nope\""));
+    for _ in 0..5 {
+        app.on_key(&key(KeyCode::Backspace));
+    }
+    type_text(&mut app, " C-c");
+    let e = app.on_key(&key(KeyCode::Enter));
+    run(&mut app, e).await;
+    assert_eq!(
+        dev.done.lock().unwrap().last().cloned(),
+        Some((
+            "api".to_string(),
+            Action::Keys {
+                keys: vec!["Escape".into(), "Up".into(), "C-c".into()]
+            }
+        ))
+    );
+    // What the source says it sent is echoed.
+    assert_eq!(app.ui.message.as_ref().unwrap().text, "send keys to done");
+}
+
+#[tokio::test]
+async fn resume_starts_claude_resume_for_an_ended_row_only() {
+    let mut ended = session("old", "offline", 5);
+    ended.cwd = "/w/old".into();
+    ended.session_id = Some("0b5c2a6e-1f2d-4c3b-9a8e-7d6c5b4a3f21".into());
+    let dev = Arc::new(Acting {
+        inner: MemorySource::new(Some("dev"), vec![ended, session("api", "working", 10)]),
+        done: Mutex::new(Vec::new()),
+        pane: Mutex::new(None),
+    });
+    let sources: Vec<DynSessionSource> = vec![dev.clone()];
+    let mut agg = Aggregator::new();
+    agg.add_source(dev.clone(), navi_core::testing::OPTIONS);
+    let mut app = App::new(sources, AttachContext::default(), false);
+    app.on_snapshot(Arc::new(agg.poll_once().await));
+    app.model.select_index(0);
+    assert_eq!(app.model.selected_session().unwrap().tmux_session, "api");
+    assert_eq!(app.on_key(&key(KeyCode::Char('u'))), Effect::None);
+    assert!(app
+        .ui
+        .message
+        .as_ref()
+        .unwrap()
+        .text
+        .contains("has not ended"));
+    app.model.select_index(1);
+    let e = app.on_key(&key(KeyCode::Char('u')));
+    run(&mut app, e).await;
+    assert_eq!(
+        dev.done.lock().unwrap().clone(),
+        [(
+            // Its tmux session still runs (a memory source knows no tmux): a new name.
+            "old-resumed".to_string(),
+            Action::New {
+                dir: "/w/old".into(),
+                command: vec![
+                    "claude".into(),
+                    "--resume".into(),
+                    "0b5c2a6e-1f2d-4c3b-9a8e-7d6c5b4a3f21".into()
+                ],
+                create_dir: false
+            }
+        )]
+    );
+}
+
+#[tokio::test]
+async fn new_passes_a_first_prompt_as_one_argument() {
+    let (mut app, dev) = app().await;
+    app.on_key(&key(KeyCode::Char('n')));
+    type_text(&mut app, "web");
+    app.on_key(&key(KeyCode::Enter));
+    app.on_key(&key(KeyCode::Enter));
+    app.on_key(&key(KeyCode::Enter));
+    type_text(&mut app, "fix the 'bug'; then $HOME");
+    let e = app.on_key(&key(KeyCode::Enter));
+    run(&mut app, e).await;
+    assert_eq!(
+        dev.done.lock().unwrap().last().cloned().unwrap().1,
+        Action::New {
+            dir: "~".into(),
+            command: vec!["claude".into(), "fix the 'bug'; then $HOME".into()],
+            create_dir: false
+        }
+    );
 }

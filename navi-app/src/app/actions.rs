@@ -223,6 +223,12 @@ impl App {
                 };
                 return self.prompt_selected(PromptKind::Send, &probe);
             }
+            KeyAction::SendKeys => {
+                let probe = Action::Keys { keys: Vec::new() };
+                return self.prompt_selected(PromptKind::Keys, &probe);
+            }
+            KeyAction::Answer(choice) => return self.answer_selected(choice),
+            KeyAction::Resume => return self.resume_selected(),
             KeyAction::Dismiss => return self.dismiss_selected(),
             KeyAction::Acknowledge => return self.acknowledge_selected(),
             KeyAction::ToggleBookmark => return self.toggle_bookmark(),

@@ -8,6 +8,7 @@
 
 mod act;
 mod actions;
+mod answer;
 mod ended;
 mod git;
 mod marks;
@@ -85,6 +86,8 @@ pub struct App {
     keys: crate::keys::Keymap,
     /// A failed `new`'s directory and command, offered again by its reopened prompt.
     new_draft: Option<(String, String)>,
+    /// An approve / deny waiting for the pane it reads first.
+    pending_answer: Option<answer::PendingAnswer>,
     /// sounds.yaml and the packs, for `S`.
     sound_paths: Option<crate::cmd::sound::SoundPaths>,
     /// The pack chosen with `S` (empty: sounds.yaml's), for the notifier.
@@ -109,6 +112,7 @@ impl App {
             ended: ended::EndedRows::default(),
             keys: crate::keys::Keymap::default(),
             new_draft: None,
+            pending_answer: None,
             sound_paths: None,
             pack: watch::Sender::new(String::new()),
         }
@@ -230,6 +234,16 @@ impl App {
                 Level::Info,
                 format!(
                     "back from {} (its remote is unavailable: what navi shows may be old)",
+                    req.label
+                ),
+            ),
+            // switch-client returns at once: the user is looking at the session now,
+            // and this dashboard waits in its own tmux session.
+            Ok(()) if req.command.argv.iter().any(|a| a == "switch-client") => self.ui.set_message(
+                Level::Info,
+                format!(
+                    "switched this tmux client to {}: prefix L (tmux's last session) \
+                         comes back here; prefix d would detach the whole client",
                     req.label
                 ),
             ),

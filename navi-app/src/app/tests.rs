@@ -222,6 +222,25 @@ async fn enter_requests_attach_with_the_selected_sessions_argv() {
     let msg = app.ui.message.clone().unwrap();
     assert_eq!(msg.level, Level::Info);
     assert!(msg.text.contains("back from api [dev]") && msg.text.contains("unavailable"));
+    // Inside tmux, switch-client returns at once: navi says where the user is and how
+    // to come back, not "back from".
+    let switched = AttachRequest {
+        command: AttachCommand::new(vec![
+            "tmux".into(),
+            "switch-client".into(),
+            "-t".into(),
+            "=alpha".into(),
+        ]),
+        label: "alpha".into(),
+        stale: false,
+    };
+    app.on_attach_result(&switched, Ok(()));
+    let text = app.ui.message.clone().unwrap().text;
+    assert!(!text.contains("back from"), "{text}");
+    assert!(
+        text.contains("switched this tmux client to alpha") && text.contains("prefix L"),
+        "{text}"
+    );
 }
 
 #[tokio::test]

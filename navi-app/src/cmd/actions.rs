@@ -118,10 +118,16 @@ pub fn confirm(
     ))
 }
 
-/// `navi new`'s action: the command Claude starts with, checked.
-pub fn new_action(dir: &str, command: &str, skip_permissions: bool) -> anyhow::Result<Action> {
-    let command = navi_core::new_session_command(command, skip_permissions)
-        .map_err(|e| anyhow::anyhow!("--command: {e}"))?;
+/// `navi new`'s action: the command Claude starts with (and its first prompt), checked.
+pub fn new_action(
+    dir: &str,
+    command: &str,
+    skip_permissions: bool,
+    prompt: Option<&str>,
+) -> anyhow::Result<Action> {
+    let command =
+        navi_core::keys::command_with_prompt(command, skip_permissions, prompt.unwrap_or(""))
+            .map_err(|e| anyhow::anyhow!("--command / --prompt: {e}"))?;
     Ok(Action::New {
         dir: dir.to_string(),
         command,
@@ -138,8 +144,19 @@ pub fn kill_action(session: &str, yes: bool) -> anyhow::Result<Action> {
     Ok(Action::Kill)
 }
 
-/// `navi send`'s action: text a session may be sent.
-pub fn send_action(session: &str, text: &str) -> anyhow::Result<Action> {
+/// `navi send`'s action: one line a session may be sent, or (`--keys`) allowed keys.
+pub fn send_action(session: &str, keys: bool, text: &[String]) -> anyhow::Result<Action> {
+    if keys {
+        let keys = navi_core::keys::check_keys(text)
+            .map_err(|e| anyhow::anyhow!("not sent to {session}: {e}"))?;
+        return Ok(Action::Keys { keys });
+    }
+    let [text] = text else {
+        bail!(
+            "not sent to {session}: send types one line, give it as one argument (quote it), \
+             or send keys with --keys"
+        );
+    };
     navi_core::check_send_text(text).map_err(|e| anyhow::anyhow!("not sent to {session}: {e}"))?;
     Ok(Action::Send {
         text: text.to_string(),

@@ -1,6 +1,7 @@
 //! One module per subcommand, each with its own `run`.
 
 pub mod actions;
+pub mod answer;
 pub mod git;
 pub mod hook;
 pub mod hooks;

@@ -471,3 +471,138 @@ fn the_preview_keeps_colours_as_sgr_only() {
         Some("RED link B")
     );
 }
+
+/// A stand-in for Claude Code: prints `screen` (a permission dialog), then records the
+/// one key it gets in `key` and clears its screen.
+fn dialog_program(s: &Server, screen: &str) -> (Vec<String>, PathBuf) {
+    let dir = s.dir.path();
+    std::fs::write(dir.join("screen.txt"), screen).unwrap();
+    let key = dir.join("key");
+    let script = dir.join("dialog.sh");
+    std::fs::write(
+        &script,
+        "cat \"$1\"; stty raw -echo; k=$(dd bs=1 count=1 2>/dev/null); \
+         printf '%s' \"$k\" > \"$2\"; printf '\\033[2J\\033[Hanswered\\n'; exec cat\n",
+    )
+    .unwrap();
+    let argv = [
+        "sh".to_string(),
+        script.display().to_string(),
+        dir.join("screen.txt").display().to_string(),
+        key.display().to_string(),
+    ];
+    (argv.to_vec(), key)
+}
+
+/// Waits (bounded) until the pane of `name` shows `text`.
+fn wait_for(s: &Server, name: &str, text: &str) -> String {
+    let mut last = String::new();
+    for _ in 0..100 {
+        last = s
+            .tmux
+            .run(&["capture-pane", "-p", "-J", "-t", &format!("={name}:")])
+            .unwrap_or_default();
+        if last.contains(text) {
+            return last;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("{name} never showed {text:?}:\n{last}");
+}
+
+const BASH: &str =
+    include_str!("../../../navi-core/src/permission/fixtures/claude-2.1.197-bash.txt");
+const FETCH: &str =
+    include_str!("../../../navi-core/src/permission/fixtures/claude-2.1.197-webfetch.txt");
+
+fn start_dialog(s: &Server, name: &str, screen: &str) -> PathBuf {
+    let (argv, key) = dialog_program(s, screen);
+    let mut args = vec!["new-session", "-d", "-s", name, "-x", "120", "-y", "40"];
+    args.extend(argv.iter().map(String::as_str));
+    s.tmux.run(&args).unwrap();
+    wait_for(s, name, "Do you want");
+    key
+}
+
+#[test]
+fn answer_sends_the_key_only_while_the_dialog_is_on_the_screen() {
+    use navi_core::permission::{recognise, Choice};
+    let s = Server::start();
+    let dir = s.status_dir();
+    let key = start_dialog(&s, "dlg", BASH);
+    let bash = recognise(BASH).unwrap().fingerprint();
+    let fetch = recognise(FETCH).unwrap().fingerprint();
+    // The screen shows another dialog than the one expected: refused, nothing typed.
+    let answer = |expect: &str, choice| {
+        act(
+            &s.tmux,
+            &dir,
+            "dlg",
+            &Action::Answer {
+                choice,
+                expect: expect.to_string(),
+            },
+        )
+    };
+    let e = answer(&fetch, Choice::Approve).unwrap_err().to_string();
+    assert!(
+        e.contains("no longer shows that dialog")
+            && e.contains("another permission dialog: Bash command"),
+        "{e}"
+    );
+    assert!(!key.exists(), "no key was sent");
+    // Something that is not a dialog is refused before tmux is asked.
+    let e = answer("hello", Choice::Approve).unwrap_err().to_string();
+    assert!(e.contains("not a permission dialog"), "{e}");
+    // The dialog shown: its "No" is 3, sent once.
+    let done = answer(&bash, Choice::Deny).unwrap();
+    assert_eq!(
+        done,
+        ActionOutput::Done(
+            "denied dlg: Bash command: echo \"hello\" from 'navi' > out.txt · write a file \
+             — Do you want to proceed? (sent 3)"
+                .into()
+        )
+    );
+    wait_for(&s, "dlg", "answered");
+    assert_eq!(std::fs::read_to_string(&key).unwrap(), "3");
+    // Again: the dialog is gone, so nothing more is sent.
+    let e = answer(&bash, Choice::Approve).unwrap_err().to_string();
+    assert!(
+        e.contains("no permission dialog; its last lines: answered"),
+        "{e}"
+    );
+}
+
+#[test]
+fn keys_are_sent_as_tmux_keys_and_bad_ones_refused() {
+    let s = Server::start();
+    let dir = s.status_dir();
+    let got = s.dir.path().join("got");
+    let script = format!(
+        "stty raw -echo; printf 'ready\\n'; dd bs=1 count=4 of='{}' 2>/dev/null; printf 'done\\n'; exec cat",
+        got.display()
+    );
+    s.tmux
+        .run(&["new-session", "-d", "-s", "k", "sh", "-c", &script])
+        .unwrap();
+    wait_for(&s, "k", "ready");
+    let keys = |k: &[&str]| {
+        act(
+            &s.tmux,
+            &dir,
+            "k",
+            &Action::Keys {
+                keys: k.iter().map(|k| k.to_string()).collect(),
+            },
+        )
+    };
+    let e = keys(&["Escape", "rm -rf"]).unwrap_err().to_string();
+    assert!(e.contains("unknown key \"rm -rf\""), "{e}");
+    assert_eq!(
+        keys(&["Esc", "C-c", ";", "y"]).unwrap(),
+        ActionOutput::Done("sent Escape C-c ; y to k".into())
+    );
+    wait_for(&s, "k", "done");
+    assert_eq!(std::fs::read(&got).unwrap(), b"\x1b\x03;y");
+}

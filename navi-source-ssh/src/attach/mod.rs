@@ -8,7 +8,8 @@
 //!
 //! ssh hands the command line to the remote user's login shell, which may be fish, tcsh
 //! or csh, so it is built by [`RemoteCommand`]: the POSIX script `tmux has-session -t
-//! "$1" || exit 113; exec tmux attach-session -t "$2"` and the session's name reach `sh`
+//! "$1" || exit 113; exec tmux -u attach-session -t "$2"` (`-u`: UTF-8 whatever the
+//! remote's locale says) and the session's name reach `sh`
 //! encoded in characters every shell reads alike. The name always arrives as one exact
 //! word, whatever it contains (quotes, `!`, `\`, newlines).
 //!
@@ -159,7 +160,7 @@ fn ssh_options(o: &crate::config::SshOptions) -> Vec<String> {
 const ATTACH: &str = include_str!("../scripts/attach.sh");
 
 /// What the remote runs to attach: `tmux has-session -t "=NAME" || exit 113; exec tmux
-/// attach-session -t "NAME"`, the name as an operand (never spliced into the script);
+/// -u attach-session -t "NAME"`, the name as an operand (never spliced into the script);
 /// with `-S SOCKET` when the hook recorded the session's server.
 ///
 /// The check first matters because tmux resolves a bare `-t NAME` to a session whose

@@ -205,6 +205,8 @@ proptest! {
             .unwrap_or_default();
         let mut expected = server.clone();
         expected.extend(["has-session".to_string(), "-t".to_string(), navi_core::tmux_target(&name)]);
+        // -u: the attach draws UTF-8 whatever the remote's locale says.
+        expected.push("-u".to_string());
         expected.extend(server);
         expected.extend(["attach-session".to_string(), "-t".to_string(), navi_core::tmux_arg(&name)]);
         prop_assert_eq!(words, expected);

@@ -5,4 +5,5 @@
 if [ -n "$3" ]; then set -- "$1" "$2" -S "$3"; else set -- "$1" "$2"; fi
 a=$1; b=$2; shift 2
 tmux "$@" has-session -t "$a" || exit "$no_such_session"
-exec tmux "$@" attach-session -t "$b"
+# -u: UTF-8 whatever the remote's locale says (boxes and emoji, not `_`).
+exec tmux -u "$@" attach-session -t "$b"

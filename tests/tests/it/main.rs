@@ -9,6 +9,7 @@ mod push_real;
 mod remote_action_failures;
 mod remote_action_truth;
 mod remote_actions;
+mod remote_answer;
 mod remote_bounded;
 mod remote_git;
 mod remote_liveness;

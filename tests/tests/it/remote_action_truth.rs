@@ -50,18 +50,26 @@ fn chatty_rc(shell: &str) -> Option<(&'static str, String)> {
 /// A real sshd, a remote user `p` with `shell` as login shell, a private tmux server for
 /// it, and an SSH source on it.
 /// Fields drop in order: the source and its runtime, sshd, the user, the files.
-struct Remote {
-    source: SshSource,
-    rt: tokio::runtime::Runtime,
+pub(crate) struct Remote {
+    pub(crate) source: SshSource,
+    pub(crate) rt: tokio::runtime::Runtime,
     server: Sshd,
-    user: TestUser,
-    home: PathBuf,
+    pub(crate) user: TestUser,
+    pub(crate) home: PathBuf,
     tmux_dir: PathBuf,
+    /// On the remote user's PATH (stand-in programs go here).
+    pub(crate) bin: PathBuf,
     _scratch: tempfile::TempDir,
 }
 
 impl Remote {
     fn start(shell_name: &str, shell: &Path) -> Remote {
+        Remote::start_as("t", shell_name, shell)
+    }
+
+    /// [`start`](Self::start) with the user named `PREFIX` and the shell's first three
+    /// letters (modules running at once use their own prefix).
+    pub(crate) fn start_as(prefix: &str, shell_name: &str, shell: &Path) -> Remote {
         let scratch = tempfile::tempdir().unwrap();
         std::fs::set_permissions(scratch.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
         let home = scratch.path().join("home");
@@ -95,7 +103,7 @@ impl Remote {
             }
             _ => shell.to_path_buf(),
         };
-        let user = TestUser::create(&format!("t{}", &shell_name[..3]), &shell, &home);
+        let user = TestUser::create(&format!("{prefix}{}", &shell_name[..3]), &shell, &home);
         let keys = scratch.path().join("keys");
         std::fs::create_dir(&keys).unwrap();
         let public = sshd::keygen(&keys.join("id_ed25519"), "");
@@ -143,13 +151,14 @@ impl Remote {
             user,
             home,
             tmux_dir,
+            bin,
             _scratch: scratch,
         }
     }
 
     /// `tmux ARGS` as the remote user, on its default server (`socket` `None`) or at
     /// `socket`.
-    fn tmux_at(&self, socket: Option<&Path>, args: &[&str]) -> Output {
+    pub(crate) fn tmux_at(&self, socket: Option<&Path>, args: &[&str]) -> Output {
         let mut cmd = Command::new("runuser");
         cmd.args(["-u", &self.user.name, "--", "tmux"]);
         if let Some(s) = socket {
@@ -164,7 +173,7 @@ impl Remote {
             .unwrap()
     }
 
-    fn tmux(&self, args: &[&str]) -> Output {
+    pub(crate) fn tmux(&self, args: &[&str]) -> Output {
         self.tmux_at(None, args)
     }
 
@@ -183,7 +192,7 @@ impl Remote {
             .collect()
     }
 
-    fn act(&self, name: &str, action: Action) -> Result<ActionOutput, SourceError> {
+    pub(crate) fn act(&self, name: &str, action: Action) -> Result<ActionOutput, SourceError> {
         self.act_on(&TmuxServer::Default, name, action)
     }
 
@@ -203,7 +212,7 @@ impl Remote {
         })
     }
 
-    fn status_file(&self, name: &str) -> PathBuf {
+    pub(crate) fn status_file(&self, name: &str) -> PathBuf {
         self.home.join(format!(".claude-sessions/{name}.json"))
     }
 
@@ -229,7 +238,7 @@ impl Drop for Remote {
     }
 }
 
-fn chown(user: &str, path: &Path) {
+pub(crate) fn chown(user: &str, path: &Path) {
     let ok = Command::new("chown").arg(user).arg(path).status();
     assert!(ok.is_ok_and(|s| s.success()), "chown {}", path.display());
 }

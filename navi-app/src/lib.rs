@@ -139,10 +139,17 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// The stack of each runtime thread.
+const WORKER_STACK: usize = 8 * 1024 * 1024;
+
 /// Runs `task` on a multi-threaded runtime made for it.
 fn on_runtime(task: impl std::future::Future<Output = anyhow::Result<()>>) -> anyhow::Result<()> {
+    // Tasks (a dashboard's actions) may make a remote's first connection, whose future is
+    // deep (russh's handshake inside the action's): 8 MiB, as the main thread has, instead
+    // of tokio's 2 MiB, so an unoptimised build does not overflow there.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .thread_stack_size(WORKER_STACK)
         .build()
         .context("cannot start the async runtime")?;
     let result = runtime.block_on(task);

@@ -246,7 +246,7 @@ mod tests {
         let ps = "  10  1  100\n 11 10 2000\n12 11 300\n20 1 50\n21 20 7\n30 1 9999\n\
                   40 41 5\n41 40 5\nPID PPID RSS\n1 2 x\n13 12\n";
         let procs = parse_ps(ps);
-        assert_eq!(procs.len(), 9);
+        assert_eq!(procs.len(), 8);
         let panes = parse_panes("10 a\n20 b c\n99 gone\nx y\n21 nested\n");
         let got = session_rss(&panes, &procs);
         let want: BTreeMap<String, u64> = [

@@ -27,6 +27,10 @@ mod one_owner_of_time;
 #[path = "cli/tokens.rs"]
 mod tokens;
 
+/// `navi list` samples each session's memory and shows it.
+#[path = "cli/memory.rs"]
+mod memory;
+
 struct Env {
     home: tempfile::TempDir,
     sessions: PathBuf,

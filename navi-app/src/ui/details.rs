@@ -105,8 +105,7 @@ fn metric_lines(s: &SessionInfo, ui: &UiState, out: &mut Vec<Line<'static>>) {
 fn memory_line(s: &SessionInfo, now: i64) -> Line<'static> {
     let text = match (s.memory, s.rss_bytes()) {
         (Some(m), _) => format!(
-            "{} (RSS of its panes' processes, sampled {} on its machine; checked every {}s, \
-             updated when it changes by over {} % or {} MiB)",
+            "{} · sampled {} on its machine (every {}s; updated past {} % or {} MiB)",
             short_bytes(m.rss_bytes),
             session_age(m.sampled_at, now),
             navi_core::limits::MEMORY_SAMPLE.as_secs(),
@@ -115,9 +114,8 @@ fn memory_line(s: &SessionInfo, now: i64) -> Line<'static> {
         ),
         (None, Some(rss)) => format!("{} (from its status file)", short_bytes(rss)),
         (None, None) => match &s.remote {
-            Some(_) => "— not sampled: memory is sampled by the remote's push loop (a \
-                        remote that is polled, or a tmux session navi cannot find there, \
-                        has none)"
+            Some(_) => "— not sampled: only a remote's push loop samples memory (a polled \
+                        remote has none)"
                 .into(),
             None => "— not sampled: navi finds no process of this tmux session".into(),
         },

@@ -45,9 +45,9 @@ fn sample(tmux: &Tmux, sessions: &[SessionInfo]) -> Option<BTreeMap<SessionPlace
     let procs = process_table()?;
     let mut out = BTreeMap::new();
     for server in TmuxView::servers_to_ask(sessions) {
-        let Ok(listing) = tmux
-            .for_server(&server)
-            .run(&["list-panes", "-a", "-F", rss::PANE_FORMAT])
+        let Ok(listing) =
+            tmux.for_server(&server)
+                .run(&["list-panes", "-a", "-F", rss::PANE_FORMAT])
         else {
             continue;
         };

@@ -29,7 +29,11 @@ struct Server {
 
 impl Server {
     fn start() -> Option<Server> {
-        if std::process::Command::new("tmux").arg("-V").output().is_err() {
+        if std::process::Command::new("tmux")
+            .arg("-V")
+            .output()
+            .is_err()
+        {
             eprintln!("tmux not installed: skipping");
             return None;
         }
@@ -130,13 +134,20 @@ async fn a_pane_tree_of_known_size_is_sampled_and_attributed_to_its_session() {
     let big = rss_of(&report, "big job").expect("the big session was sampled");
     let small = rss_of(&report, "small").expect("the small session was sampled");
     assert!(big >= 64 * MIB, "big: {big} bytes");
-    assert!(small < 32 * MIB, "small: {small} bytes (the 64 MiB are not its)");
+    assert!(
+        small < 32 * MIB,
+        "small: {small} bytes (the 64 MiB are not its)"
+    );
     let row = report
         .sessions
         .iter()
         .find(|s| s.tmux_session == "big job")
         .unwrap();
-    assert_eq!(row.rss_bytes(), Some(big), "it is the value every reader sees");
+    assert_eq!(
+        row.rss_bytes(),
+        Some(big),
+        "it is the value every reader sees"
+    );
     assert!(row.memory.unwrap().sampled_at > 0);
 }
 

@@ -134,9 +134,7 @@ fn metric_cells(s: &SessionInfo, prices: &PriceTable) -> Vec<String> {
     let cost = tokens
         .and_then(|t| navi_core::cost::estimate(t, prices))
         .map_or("-".into(), |c| c.short());
-    let mem = s
-        .rss_bytes()
-        .map_or("-".into(), crate::format::short_bytes);
+    let mem = s.rss_bytes().map_or("-".into(), crate::format::short_bytes);
     vec![total, cost, mem]
 }
 

@@ -733,8 +733,8 @@ fn marks_show_on_the_row_and_in_the_details() {
 }
 
 mod many_sources;
-mod snapshots;
 mod memory;
+mod snapshots;
 mod tokens;
 
 /// `?` at 80x24 and 220x60: sized to the terminal, wrapped, and every line of it seen by

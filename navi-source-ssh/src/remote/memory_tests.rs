@@ -92,7 +92,9 @@ fn the_awk_sums_each_pane_tree_and_sends_only_noticeable_changes() {
     let socket = || TmuxServer::Socket("/tmp/s p/work".into());
     for awk in awks() {
         let dir = tempfile::tempdir().unwrap();
-        let first = sorted(memory_lines(run_awk(&awk, dir.path(), &mk(PANES, PS)).as_bytes()));
+        let first = sorted(memory_lines(
+            run_awk(&awk, dir.path(), &mk(PANES, PS)).as_bytes(),
+        ));
         assert_eq!(
             first,
             vec![
@@ -111,11 +113,17 @@ fn the_awk_sums_each_pane_tree_and_sends_only_noticeable_changes() {
             .replace("  101   100 66000", "  101   100 106960")
             .replace("301 300 30\n", "")
             .replace("300 1 20\n", "");
-        let next = sorted(memory_lines(run_awk(&awk, dir.path(), &mk(PANES, &grown)).as_bytes()));
+        let next = sorted(memory_lines(
+            run_awk(&awk, dir.path(), &mk(PANES, &grown)).as_bytes(),
+        ));
         assert_eq!(
             next,
             vec![
-                (TmuxServer::Default, "api".into(), Some((1000 + 106960 + 12) * 1024)),
+                (
+                    TmuxServer::Default,
+                    "api".into(),
+                    Some((1000 + 106960 + 12) * 1024)
+                ),
                 (socket(), "P".into(), None),
             ],
             "{awk:?}"
@@ -125,10 +133,16 @@ fn the_awk_sums_each_pane_tree_and_sends_only_noticeable_changes() {
         let more = grown.replace("  101   100 106960", "  101   100 115152");
         assert_eq!(run_awk(&awk, dir.path(), &mk(PANES, &more)), "", "{awk:?}");
         let again = grown.replace("  101   100 106960", "  101   100 123344");
-        let sent = sorted(memory_lines(run_awk(&awk, dir.path(), &mk(PANES, &again)).as_bytes()));
+        let sent = sorted(memory_lines(
+            run_awk(&awk, dir.path(), &mk(PANES, &again)).as_bytes(),
+        ));
         assert_eq!(
             sent,
-            vec![(TmuxServer::Default, "api".into(), Some((1000 + 123344 + 12) * 1024))],
+            vec![(
+                TmuxServer::Default,
+                "api".into(),
+                Some((1000 + 123344 + 12) * 1024)
+            )],
             "{awk:?}"
         );
     }
@@ -144,7 +158,11 @@ fn the_awk_reads_proc_status_text() {
                   Name:\tkthreadd\nPid:\t2\nPPid:\t0\n";
     for awk in awks() {
         let dir = tempfile::tempdir().unwrap();
-        let out = run_awk(&awk, dir.path(), &format!("S\t-\n10 api\n2 kernel\nP\n{status}"));
+        let out = run_awk(
+            &awk,
+            dir.path(),
+            &format!("S\t-\n10 api\n2 kernel\nP\n{status}"),
+        );
         assert_eq!(
             sorted(memory_lines(out.as_bytes())),
             vec![

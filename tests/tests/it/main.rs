@@ -13,6 +13,7 @@ mod remote_bounded;
 mod remote_git;
 mod remote_liveness;
 mod remote_marks;
+mod remote_memory;
 mod ssh_config_real;
 mod ssh_inprocess;
 mod sshd_real;

@@ -55,7 +55,10 @@ fn screen_details_memory() {
 fn details_say_where_memory_comes_from_or_why_there_is_none() {
     let mut ui = ui();
     let text = details_of(sampled("api"), &mut ui);
-    assert!(text.contains("412M · sampled 20s ago on its machine"), "{text}");
+    assert!(
+        text.contains("412M · sampled 20s ago on its machine"),
+        "{text}"
+    );
     let mut from_file = session("web", "idle", NOW - 60);
     from_file.metrics =
         serde_json::from_value(serde_json::json!({"resource": {"rss_bytes": 300 * 1024 * 1024}}))
@@ -65,7 +68,13 @@ fn details_say_where_memory_comes_from_or_why_there_is_none() {
     let mut polled = session("db", "idle", NOW - 60);
     polled.remote = Some("dev".into());
     let text = details_of(polled, &mut ui);
-    assert!(text.contains("— not sampled: only a remote's push loop samples memory"), "{text}");
+    assert!(
+        text.contains("— not sampled: only a remote's push loop samples memory"),
+        "{text}"
+    );
     let text = details_of(session("local", "idle", NOW - 60), &mut ui);
-    assert!(text.contains("— not sampled: navi finds no process"), "{text}");
+    assert!(
+        text.contains("— not sampled: navi finds no process"),
+        "{text}"
+    );
 }

@@ -55,7 +55,7 @@ pub async fn run(
         );
     }
     let deadline = navi_core::Deadline::after(navi_core::limits::ACTION);
-    match navi_core::bounded_act(&*source, &name, &action, deadline).await? {
+    match navi_core::bounded_act(source, &name, &action, deadline).await? {
         // `navi preview` prints plain text: the pane's colours stay in the dashboard.
         ActionOutput::Text(text) => writeln!(out, "{}", navi_core::text::clean_pane(&text))?,
         ActionOutput::Done(what) => writeln!(out, "{what}")?,

@@ -233,6 +233,17 @@ pub(crate) fn short_duration(secs: u64) -> String {
     }
 }
 
+/// Memory as the Go navi writes it (binary units): `0`, `512K`, `256M`, `1.2G`.
+pub(crate) fn short_bytes(n: u64) -> String {
+    const KIB: u64 = 1024;
+    match n {
+        n if n < KIB => "0".into(),
+        n if n < KIB * KIB => format!("{}K", n / KIB),
+        n if n < KIB * KIB * KIB => format!("{}M", n / (KIB * KIB)),
+        n => format!("{:.1}G", n as f64 / (KIB * KIB * KIB) as f64),
+    }
+}
+
 /// `950`, `12.3k`, `4.1M`, `2.0G`.
 pub(crate) fn short_count(n: u64) -> String {
     let f = n as f64;
@@ -247,6 +258,14 @@ pub(crate) fn short_count(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn memory_reads_as_the_go_navi_writes_it() {
+        assert_eq!(short_bytes(1000), "0");
+        assert_eq!(short_bytes(512 * 1024), "512K");
+        assert_eq!(short_bytes(256 * 1024 * 1024), "256M");
+        assert_eq!(short_bytes(3 * 1024 * 1024 * 1024 / 2), "1.5G");
+    }
 
     #[test]
     fn paths_are_cut_in_the_middle_keeping_the_project() {

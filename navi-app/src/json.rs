@@ -24,8 +24,10 @@ pub fn list(snapshot: &Snapshot, prices: &PriceTable) -> Value {
 }
 
 /// A session: the status file's fields as read, plus `remote`, `stale`, `status_kind`,
-/// `liveness` (`live`, `ended`, `unknown`, `stale`) with `liveness_reason`, and its marks
-/// (`bookmarked`, `tags`, `note`).
+/// `liveness` (`live`, `ended`, `unknown`, `stale`) with `liveness_reason`, its marks
+/// (`bookmarked`, `tags`, `note`), and `memory` (`{rss_bytes, sampled_at}` as sampled on
+/// its machine, which `metrics.resource.rss_bytes` then also holds; `null` when not
+/// sampled).
 pub fn session(s: &SessionInfo) -> Value {
     let mut obj = match serde_json::to_value(s) {
         Ok(Value::Object(m)) => m,
@@ -46,6 +48,7 @@ pub fn session(s: &SessionInfo) -> Value {
     obj.insert("bookmarked".into(), json!(s.marks.bookmarked));
     obj.insert("tags".into(), json!(s.marks.tags));
     obj.insert("note".into(), json!(s.marks.note));
+    obj.insert("memory".into(), json!(s.memory));
     Value::Object(obj)
 }
 

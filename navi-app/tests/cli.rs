@@ -34,6 +34,10 @@ mod tokens;
 #[path = "cli/watch.rs"]
 mod watch;
 
+/// `navi list` samples each session's memory and shows it.
+#[path = "cli/memory.rs"]
+mod memory;
+
 struct Env {
     home: tempfile::TempDir,
     sessions: PathBuf,

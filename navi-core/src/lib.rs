@@ -33,6 +33,7 @@ mod marks;
 mod memory;
 mod model;
 pub mod permission;
+pub mod rss;
 mod session;
 mod source;
 pub mod statusdir;

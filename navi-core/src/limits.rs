@@ -62,6 +62,13 @@ pub const BROWSER_OPEN_CHECK: Duration = Duration::from_millis(20);
 /// How often an open git dialog asks again (the Go navi's PR refresh).
 pub const GIT_EVERY: Duration = Duration::from_secs(30);
 
+/// The least time between two memory samples of a machine's sessions (the local source
+/// on its polls, a remote's push loop when navi asks it): a sample reads every process
+/// of the machine, cheap but not free; memory moves slowly.
+pub const MEMORY_SAMPLE: Duration = Duration::from_secs(10);
+/// The most `ps` may take for a memory sample where there is no `/proc` (macOS).
+pub const MEMORY_PS: Duration = Duration::from_secs(5);
+
 // ---- The local status directory --------------------------------------------------------
 
 /// How often the directory is polled when it cannot be watched.

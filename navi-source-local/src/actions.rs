@@ -33,7 +33,7 @@ impl Default for Tmux {
 impl Tmux {
     /// Runs `tmux ARGS` (at most [`TMUX_COMMAND`]); `Err` is what tmux said (or why it
     /// could not run).
-    fn run(&self, args: &[&str]) -> Result<String, String> {
+    pub(crate) fn run(&self, args: &[&str]) -> Result<String, String> {
         let (program, globals) = self.argv.split_first().ok_or("no tmux command")?;
         let mut cmd = Command::new(program);
         cmd.args(globals).args(args);

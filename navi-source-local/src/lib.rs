@@ -17,6 +17,9 @@ pub mod hook;
 pub mod marks;
 pub mod private;
 pub mod process;
+mod rss;
+#[cfg(test)]
+mod rss_tests;
 mod watch;
 
 use std::io::Read;
@@ -39,6 +42,8 @@ pub struct LocalSource {
     check_tmux: bool,
     /// The watch over `dir`, set up by the first poll; shared by clones.
     watch: Arc<watch::DirWatch>,
+    /// Memory per session, sampled with the tmux check; shared by clones.
+    memory: Arc<std::sync::Mutex<rss::Sampler>>,
 }
 
 impl LocalSource {
@@ -47,6 +52,7 @@ impl LocalSource {
         let dir = dir.into();
         LocalSource {
             watch: Arc::new(watch::DirWatch::new(&dir)),
+            memory: Arc::default(),
             dir,
             tmux: actions::Tmux::default(),
             check_tmux: false,
@@ -64,7 +70,8 @@ impl LocalSource {
     }
 
     /// Each poll also lists the tmux sessions (one `tmux list-sessions`), so a row
-    /// whose tmux session has ended is marked [`ended`](SessionInfo::ended).
+    /// whose tmux session has ended is marked [`ended`](SessionInfo::ended), and at
+    /// most every [`limits::MEMORY_SAMPLE`] samples each session's memory.
     pub fn with_tmux_check(mut self) -> Self {
         self.check_tmux = true;
         self
@@ -232,6 +239,7 @@ impl SessionSource for LocalSource {
         let dir = self.dir.clone();
         let tmux = self.check_tmux.then(|| self.tmux.clone());
         let watch = Arc::clone(&self.watch);
+        let memory = Arc::clone(&self.memory);
         tokio::task::spawn_blocking(move || {
             // Watch first, read second: nothing written in between is missed.
             let mode = watch.ensure();
@@ -241,6 +249,9 @@ impl SessionSource for LocalSource {
                 report.tmux = Some(tmux.view(&report.sessions));
                 let follows = report.decide_liveness();
                 actions::follow_renames(&dir, &mut report, &follows);
+                if let Ok(mut sampler) = memory.lock() {
+                    sampler.attach(&tmux, &mut report.sessions, std::time::Instant::now());
+                }
             }
             Ok(report)
         })

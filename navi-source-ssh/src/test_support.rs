@@ -125,3 +125,10 @@ impl RemoteBuilder {
 pub(crate) fn remote(name: &str, host: &str) -> Remote {
     RemoteBuilder::new(name, host).build()
 }
+
+/// The exec string of the push loop over `sessions_dir` with no ticker, exactly as navi
+/// sends it (through the login-shell-neutral builder): tests drive it with the system
+/// `ssh` and count what it pushes.
+pub fn push_loop_command(sessions_dir: &str) -> Result<String, crate::RemoteCommandError> {
+    crate::remote::push_command(sessions_dir, "0").map(|c| c.as_str().to_string())
+}

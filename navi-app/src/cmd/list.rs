@@ -19,7 +19,7 @@ pub struct TableStyle {
     pub width: Option<usize>,
     /// Status glyphs (config.yaml `icons`).
     pub icons: IconSet,
-    /// `--wide`: the metric columns (TOKENS, COST) too.
+    /// `--wide`: the metric columns (TOKENS, COST, MEM) too.
     pub metrics: bool,
     /// Prices for the COST column and the JSON's `cost`.
     pub prices: PriceTable,
@@ -121,10 +121,11 @@ pub fn write_table(
     Ok(())
 }
 
-/// The metric columns of `--wide`, after AGE (a memory column goes here too).
-const METRIC_COLUMNS: &[&str] = &["TOKENS", "COST"];
+/// The metric columns of `--wide`, after AGE.
+const METRIC_COLUMNS: &[&str] = &["TOKENS", "COST", "MEM"];
 
-/// The metric cells: total tokens and the estimated cost (`-` when unknown).
+/// The metric cells: total tokens, the estimated cost and the memory (`256M`, as the Go
+/// navi writes it; `-` when unknown).
 fn metric_cells(s: &SessionInfo, prices: &PriceTable) -> Vec<String> {
     let tokens = s.metrics.as_ref().and_then(|m| m.tokens.as_ref());
     let total = tokens
@@ -133,7 +134,8 @@ fn metric_cells(s: &SessionInfo, prices: &PriceTable) -> Vec<String> {
     let cost = tokens
         .and_then(|t| navi_core::cost::estimate(t, prices))
         .map_or("-".into(), |c| c.short());
-    vec![total, cost]
+    let mem = s.rss_bytes().map_or("-".into(), crate::format::short_bytes);
+    vec![total, cost, mem]
 }
 
 /// The five cells of one session: status, name (with machine, ended, stale), age,

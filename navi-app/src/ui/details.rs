@@ -11,7 +11,7 @@ use ratatui::Frame;
 
 use crate::app::UiState;
 use crate::format::session_age;
-use crate::format::{short_count, short_duration};
+use crate::format::{short_bytes, short_duration};
 
 fn field(name: &str, value: impl Into<String>) -> Line<'static> {
     Line::from(vec![
@@ -65,6 +65,7 @@ fn metric_lines(s: &SessionInfo, ui: &UiState, out: &mut Vec<Line<'static>>) {
     for (name, text) in super::tokens::detail_fields(s, &ui.prices) {
         out.push(field(name, text));
     }
+    out.push(memory_line(s, now));
     let Some(m) = &s.metrics else { return };
     if let Some(t) = &m.time {
         let mut text = String::new();
@@ -97,9 +98,29 @@ fn metric_lines(s: &SessionInfo, ui: &UiState, out: &mut Vec<Line<'static>>) {
             out.push(field("recent", recent.join(", ")));
         }
     }
-    if let Some(rss) = m.resource.as_ref().and_then(|r| r.rss_bytes) {
-        out.push(field("memory", format!("{}B", short_count(rss))));
-    }
+}
+
+/// The `i` line of the session's memory: the value and when it was sampled on its
+/// machine, what its status file says, or "—" and why there is none.
+fn memory_line(s: &SessionInfo, now: i64) -> Line<'static> {
+    let text = match (s.memory, s.rss_bytes()) {
+        (Some(m), _) => format!(
+            "{} · sampled {} on its machine (every {}s; updated past {} % or {} MiB)",
+            short_bytes(m.rss_bytes),
+            session_age(m.sampled_at, now),
+            navi_core::limits::MEMORY_SAMPLE.as_secs(),
+            navi_core::rss::NOTICEABLE_PERCENT,
+            navi_core::rss::NOTICEABLE_BYTES / (1024 * 1024)
+        ),
+        (None, Some(rss)) => format!("{} (from its status file)", short_bytes(rss)),
+        (None, None) => match &s.remote {
+            Some(_) => "— not sampled: only a remote's push loop samples memory (a polled \
+                        remote has none)"
+                .into(),
+            None => "— not sampled: navi finds no process of this tmux session".into(),
+        },
+    };
+    field("memory", text)
 }
 
 fn agent_lines(s: &SessionInfo, now: i64, out: &mut Vec<Line<'static>>) {

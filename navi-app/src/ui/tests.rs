@@ -677,7 +677,7 @@ fn rows_show_git_and_metric_badges() {
         text.contains("12.3k tok") && text.contains("7 tools"),
         "{text}"
     );
-    assert!(text.contains("512.0MB"), "{text}");
+    assert!(text.contains("12.3k tok · 488M mem · 7 tools"), "{text}");
 }
 
 /// The empty state names the remotes file that was given, and how to get sessions.
@@ -733,6 +733,7 @@ fn marks_show_on_the_row_and_in_the_details() {
 }
 
 mod many_sources;
+mod memory;
 mod snapshots;
 mod tokens;
 

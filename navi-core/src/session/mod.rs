@@ -399,6 +399,10 @@ pub struct SessionInfo {
     /// (never from the status file itself).
     #[serde(skip)]
     pub marks: crate::Marks,
+    /// The session's memory as sampled on its machine (see [`crate::rss`]), never read
+    /// from the file; set with [`set_memory`](Self::set_memory).
+    #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<crate::rss::MemorySample>,
 }
 
 /// Why a status file could not be read at all.
@@ -542,6 +546,27 @@ impl SessionInfo {
             true => &STALE,
             false => &self.liveness,
         }
+    }
+
+    /// Sets the sampled memory; it overrides `metrics.resource.rss_bytes` (a hook may
+    /// write one), so every reader of that field sees the sampled value.
+    pub fn set_memory(&mut self, m: crate::rss::MemorySample) {
+        self.memory = Some(m);
+        let metrics = self.metrics.get_or_insert_with(Metrics::default);
+        metrics
+            .resource
+            .get_or_insert_with(ResourceMetrics::default)
+            .rss_bytes = Some(m.rss_bytes);
+    }
+
+    /// The session's resident memory: sampled, else what its file says.
+    pub fn rss_bytes(&self) -> Option<u64> {
+        self.memory.map(|m| m.rss_bytes).or_else(|| {
+            self.metrics
+                .as_ref()
+                .and_then(|m| m.resource.as_ref())
+                .and_then(|r| r.rss_bytes)
+        })
     }
 
     /// The key that identifies this session across refreshes.

@@ -6,13 +6,17 @@
 //! The task also sends the heartbeat (every [`HEARTBEAT`]; its round trip is the
 //! remote's latency, and no answer within the remote's `timeout` makes the remote
 //! unavailable with `timeout`, as a poll that timed out did), asks for a tmux check
-//! every [`TMUX_EVERY`] heartbeats, and for the resync digest every [`RESYNC`]: a
-//! digest that differs from what navi holds brings a full snapshot.
+//! every [`TMUX_EVERY`] heartbeats, for a memory sample every [`MEMORY_SAMPLE`] (the
+//! loop answers only when a value changed noticeably), and for the resync digest every
+//! [`RESYNC`]: a digest that differs from what navi holds brings a full snapshot.
 //!
 //! When the loop cannot start (no private temp directory, the exec refused, no answer
 //! in half the poll's time), the poll falls back to the snapshot loop of
 //! [`snapshot`](super::snapshot) for that poll; after [`PUSH_GIVE_UP`] such failures on
-//! a connection, that connection polls.
+//! a connection, that connection polls. A polled remote has no memory sample: its
+//! sessions' memory stays unknown.
+//!
+//! [`MEMORY_SAMPLE`]: limits::MEMORY_SAMPLE
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex as StdMutex};
@@ -248,6 +252,7 @@ async fn first_snapshot(
 enum Step {
     Msg(Option<ChannelMsg>),
     Beat,
+    Memory,
     Resync,
     Nudge(Option<Nudge>),
 }
@@ -259,11 +264,15 @@ impl Driver {
         heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut resync = interval_at(now + limits::RESYNC, limits::RESYNC);
         resync.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        // The first memory sample at once, then one per MEMORY_SAMPLE.
+        let mut memory = interval_at(now, limits::MEMORY_SAMPLE);
+        memory.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
             let step = tokio::select! {
                 m = self.ch.wait() => Step::Msg(m),
                 _ = heartbeat.tick() => Step::Beat,
                 _ = resync.tick() => Step::Resync,
+                _ = memory.tick() => Step::Memory,
                 n = nudges.recv() => Step::Nudge(n),
             };
             let line = match step {
@@ -276,6 +285,7 @@ impl Driver {
                     Err(e) => return self.fail(e),
                 },
                 Step::Resync => Some("d".to_string()),
+                Step::Memory => Some("r".to_string()),
                 Step::Nudge(Some(Nudge::Settle(done))) => {
                     // The loop answers in order: once this token's answer is in, so
                     // is every change the scan before it found.
@@ -348,7 +358,7 @@ impl Driver {
                 true
             }
             Batch::Full(records) => {
-                let state = PushState::from_full(records);
+                let state = PushState::from_full_after(records, &shared.state);
                 let changed = state != shared.state;
                 shared.state = state;
                 changed

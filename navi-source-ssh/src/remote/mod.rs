@@ -59,6 +59,8 @@ mod script;
 #[cfg(test)]
 mod decode_tests;
 #[cfg(test)]
+mod memory_tests;
+#[cfg(test)]
 mod push_tests;
 #[cfg(test)]
 mod script_tests;

@@ -23,11 +23,16 @@ pub(crate) enum Record {
     /// One server's answer to the tmux check (`T`/`U`); the records of one batch are
     /// the whole check.
     Tmux(TmuxServer, ServerAnswer),
+    /// Memory values that changed (`None`: the session is gone), as the loop sent them.
+    Memory(Vec<MemoryLine>),
     /// The status directory does not exist.
     Missing,
     /// The status directory cannot be read.
     Error(String),
 }
+
+/// One line of an `R` record: the session's server and name, its bytes (`None`: gone).
+pub(crate) type MemoryLine = (TmuxServer, String, Option<u64>);
 
 /// `cksum` of one file: CRC, size, name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,10 +155,33 @@ fn record((kind, arg, body): (String, String, &[u8])) -> Option<Record> {
             let (server, answer) = tmux_record(&kind, &arg, body)?;
             Record::Tmux(server, answer)
         }
+        "R" => Record::Memory(memory_lines(body)),
         "N" => Record::Missing,
         "E" => Record::Error(clean(&String::from_utf8_lossy(body))),
         _ => return None,
     })
+}
+
+/// The lines of an `R` record: `<server>\t<bytes or ->\t<session>`; a line that does
+/// not fit (a server that is neither `-` nor an absolute path, bytes that are not a
+/// number) is ignored.
+pub(crate) fn memory_lines(body: &[u8]) -> Vec<MemoryLine> {
+    String::from_utf8_lossy(body)
+        .lines()
+        .filter_map(|line| {
+            let mut parts = line.splitn(3, '\t');
+            let server = match parts.next()? {
+                "-" => TmuxServer::Default,
+                p if p.starts_with('/') => TmuxServer::Socket(p.to_string()),
+                _ => return None,
+            };
+            let bytes = match parts.next()? {
+                "-" => None,
+                n => Some(n.parse().ok()?),
+            };
+            Some((server, parts.next()?.to_string(), bytes))
+        })
+        .collect()
 }
 
 /// `cksum` lines: `CRC SIZE ./NAME`; other lines are ignored.

@@ -16,6 +16,7 @@
 //! | `e<path>` | a scan that sends `path` if it is a status or marks file (what an inotify event writes) |
 //! | `m` | `MODE scan` (the watcher ended; the ticker took over) |
 //! | `i` | `MODE inotify` and a scan that sends every file (the watcher watches again) |
+//! | `r` | a memory sample: a `DELTA` batch with an `R` record if a value changed noticeably |
 //!
 //! A line without the nonce (noise, or the rest of an event whose file name holds a
 //! newline) is ignored.
@@ -33,8 +34,24 @@
 //! \nNAVI-<n> MD <name>\n           a marks file removed
 //! \nNAVI-<n> T <server>\n<listing>  the tmux check, when any answer changed: one
 //! \nNAVI-<n> U <server>\n<why>      record per server, as in the snapshot
+//! \nNAVI-<n> R\n<lines>             memory: `<server>\t<bytes>\t<session>` a line
 //! \nNAVI-<n> END\n
 //! ```
+//!
+//! # Memory
+//!
+//! navi asks for a memory sample (`r`) every
+//! [`MEMORY_SAMPLE`](navi_core::limits::MEMORY_SAMPLE). The loop lists the panes of
+//! every tmux server it asks for the tmux check (one `tmux list-panes -a` each), reads
+//! the process table once (`cat /proc/[0-9]*/status`, else `ps -A -o pid= -o ppid= -o
+//! rss=`), and ONE awk ([`MEMORY_AWK`]) sums the RSS of each pane's process tree per
+//! session (see [`navi_core::rss`]). Only the sessions whose value changed by more than
+//! [`NOTICEABLE_BYTES`](navi_core::rss::NOTICEABLE_BYTES) or
+//! [`NOTICEABLE_PERCENT`](navi_core::rss::NOTICEABLE_PERCENT) of what was last sent are
+//! sent (`<server>` as in the `T` records, `-` for `<bytes>`: the session is gone), so a
+//! remote whose sessions hold still sends nothing. The values last sent are kept in the
+//! loop's private directory. A loop of an older navi ignores `r`: its sessions' memory
+//! stays unknown; so does a remote without a POSIX awk.
 //!
 //! # Finding changes without starting processes
 //!
@@ -85,11 +102,25 @@ use crate::shell::{CommandLine, RemoteCommandError, Stdin};
 /// scans only on request or inotify events).
 const PUSH_LOOP: &str = include_str!("../scripts/push_loop.sh");
 
+/// The awk program of a memory sample (`src/scripts/memory.awk`): reads the panes and
+/// the process table, prints the changed sessions, writes the values now held. Operand
+/// `$6`; the change rule reaches it as `-v abs= -v pct=` from the numbers navi puts
+/// first. POSIX awk only (no `getline` from a command; `printf "%.0f"` for numbers past
+/// 2^31, which mawk would print in `%g`).
+pub(crate) const MEMORY_AWK: &str = include_str!("../scripts/memory.awk");
+
+/// The push loop's command: [`command`] plus the memory sample's operands.
+fn loop_command(sessions_dir: &str, tick: &str) -> crate::shell::RemoteCommand {
+    command(PUSH_LOOP, sessions_dir, tick)
+        .arg(MEMORY_AWK.trim_end())
+        .arg(navi_core::rss::PANE_FORMAT)
+}
+
 /// The push loop script for `sessions_dir`, with a ticker every `tick` (`"0"`: none),
 /// its operands set, as a local `sh -c` runs it.
 #[cfg(test)]
 pub(crate) fn push_script(sessions_dir: &str, tick: &str) -> String {
-    command(PUSH_LOOP, sessions_dir, tick).script_with_operands()
+    loop_command(sessions_dir, tick).script_with_operands()
 }
 
 /// The exec string of the push loop, through the login-shell-neutral
@@ -98,7 +129,7 @@ pub(crate) fn push_command(
     sessions_dir: &str,
     tick: &str,
 ) -> Result<CommandLine, RemoteCommandError> {
-    command(PUSH_LOOP, sessions_dir, tick)
+    loop_command(sessions_dir, tick)
         .stdin(Stdin::Requests)
         .within(None)
         .to_command_line()

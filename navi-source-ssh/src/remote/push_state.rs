@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use navi_core::rss::MemoryBook;
 use navi_core::statusdir::liveness::TmuxView;
 use navi_core::{Marks, PollReport, SkippedFile, SourceError, MARKS_DIR};
 
@@ -39,12 +40,26 @@ pub(crate) struct PushState {
     tmux: Option<TmuxView>,
     missing: bool,
     error: Option<String>,
+    /// Memory per session, as the loop's samples sent it (kept across full snapshots:
+    /// the loop sends only changes).
+    memory: MemoryBook,
 }
 
 impl PushState {
     /// The state a full snapshot describes.
     pub(crate) fn from_full(records: Vec<Record>) -> PushState {
         let mut state = PushState::default();
+        state.apply(records);
+        state
+    }
+
+    /// The state a full snapshot describes, with the memory values held so far (a
+    /// snapshot carries none; the loop sends memory only when it changes).
+    pub(crate) fn from_full_after(records: Vec<Record>, before: &PushState) -> PushState {
+        let mut state = PushState {
+            memory: before.memory.clone(),
+            ..PushState::default()
+        };
         state.apply(records);
         state
     }
@@ -94,6 +109,12 @@ impl PushState {
                         .get_or_insert_with(TmuxView::default)
                         .servers
                         .insert(server, answer);
+                }
+                Record::Memory(lines) => {
+                    let now = navi_core::now_seconds();
+                    for (server, name, bytes) in lines {
+                        self.memory.set((server, name), bytes, now);
+                    }
                 }
                 Record::Missing => self.missing = true,
                 Record::Error(e) => self.error = Some(e),
@@ -167,6 +188,7 @@ impl PushState {
             }
         }
         report.attach_marks(&marks);
+        self.memory.attach(&mut report.sessions);
         complete_view(&mut report);
         Ok(report)
     }

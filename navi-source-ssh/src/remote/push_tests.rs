@@ -138,7 +138,7 @@ impl Loop {
 
     fn apply(&mut self, b: &Batch) {
         match b.clone() {
-            Batch::Full(r) => self.state = PushState::from_full(r),
+            Batch::Full(r) => self.state = PushState::from_full_after(r, &self.state),
             Batch::Delta(r) => {
                 self.state.apply_delta(r);
             }

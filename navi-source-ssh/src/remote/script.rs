@@ -14,6 +14,7 @@
 //! `sockets` (the recorded socket paths, one a line), `have_tmux`, `said`, `st`, `s`,
 //! `asked` and `count`. Kept POSIX, and free of `!`.
 
+use navi_core::rss;
 use navi_core::statusdir::liveness::LIST_FORMAT;
 use navi_core::{MAX_MARKS_FILE_BYTES, MAX_STATUS_FILE_BYTES};
 
@@ -163,8 +164,8 @@ const POLL_ONCE: &str = include_str!("../scripts/poll_once.sh");
 /// (as the caps always were); everything else is an operand.
 fn numbers() -> String {
     format!(
-        "file_cap={} marks_cap={} answer_budget={ANSWER_BUDGET} max_servers={MAX_RECORDED_SERVERS} poll_bytes={MAX_POLL_OUTPUT}",
-        MAX_STATUS_FILE_BYTES, MAX_MARKS_FILE_BYTES
+        "file_cap={} marks_cap={} answer_budget={ANSWER_BUDGET} max_servers={MAX_RECORDED_SERVERS} poll_bytes={MAX_POLL_OUTPUT} mem_bytes={} mem_percent={}",
+        MAX_STATUS_FILE_BYTES, MAX_MARKS_FILE_BYTES, rss::NOTICEABLE_BYTES, rss::NOTICEABLE_PERCENT
     )
 }
 

@@ -1,7 +1,8 @@
 # The push loop (see remote/push_script.rs for the protocol). After snapshot_lib.sh;
 # operand $5: the ticker's period in seconds (0: no ticker, scans only on request or
-# inotify events).
-# shellcheck disable=SC2154 # dir, newline, buffer, socket_sed, marks_cap, sized: snapshot_lib.sh's
+# inotify events); $6 the awk program of a memory sample (memory.awk); $7 tmux's
+# list-panes format for it.
+# shellcheck disable=SC2154 # dir, newline, buffer, socket_sed, marks_cap, sized, awk_works, mem_bytes, mem_percent, max_servers: snapshot_lib.sh's or navi's
 # shellcheck disable=SC2086 # every unquoted $list is `set -- $list` under `set -f; IFS=$newline`: split on newlines, globbing off
 # shellcheck disable=SC2015 # `A && B || continue`: continue when either fails, as meant
 
@@ -12,6 +13,7 @@ IFS= read -r n || exit 0
 strip_hex
 [ -n "$n" ] && [ -z "$rest" ] || exit 0
 tick=$5
+mem_awk=$6; pane_format=$7
 m=
 for base in "${TMPDIR:-/tmp}" /tmp "$HOME"; do
   [ -n "$base" ] || continue
@@ -29,6 +31,8 @@ if [ -n "$lacking" ]; then
 fi
 trap 'exit 0' HUP TERM INT PIPE
 old=$m/a; new=$m/b; : > "$old"
+# The memory values last sent and the next ones (two files that alternate).
+memold=$m/ma; memnew=$m/mb; : > "$memold"
 watcher=scan
 [ -d "$dir" ] && command -v inotifywait >/dev/null 2>&1 && watcher=inotify
 # The marks directory is watched only if it exists when the watcher starts: made now
@@ -177,6 +181,39 @@ scan() {
   swap
 }
 
+# The panes of every tmux server the loop asks (the default one, each recorded socket
+# once, at most $max_servers): an `S<tab>server` line, then `<pane pid> <session>` lines.
+memory_panes() {
+  command -v tmux >/dev/null 2>&1 || return 0
+  printf 'S\t-\n'; tmux -u list-panes -a -F "$pane_format"
+  set -f; IFS=$newline; set -- $socks; unset IFS; set +f
+  asked=; count=0
+  for s do
+    case $s in /*) ;; *) continue;; esac
+    case "$asked$newline" in *"$newline$s$newline"*) continue;; esac
+    count=$((count + 1)); [ "$count" -le "$max_servers" ] || break
+    asked="$asked$newline$s"
+    printf 'S\t%s\n' "$s"; tmux -u -S "$s" list-panes -a -F "$pane_format"
+  done
+}
+
+# The process table: every /proc/PID/status in one `cat`, else one `ps`.
+memory_procs() {
+  if [ -r /proc/self/status ]; then cat /proc/[0-9]*/status; else ps -A -o pid= -o ppid= -o rss=; fi
+}
+
+# One memory sample (navi asks every 10 s): ONE awk sums each session's process tree and
+# prints the sessions whose value changed noticeably since it was last sent; they go
+# as an `R` record, nothing at all when none did. Without a POSIX awk: no memory.
+memory() {
+  [ -n "$awk_works" ] || return 0
+  : > "$memnew"
+  said=$({ memory_panes; printf 'P\n'; memory_procs; } | awk -v prev="$memold" -v out="$memnew" -v abs="$mem_bytes" -v pct="$mem_percent" "$mem_awk") || return 0
+  t=$memold; memold=$memnew; memnew=$t
+  [ -n "$said" ] || return 0
+  printf '\nNAVI-%s DELTA\n\nNAVI-%s R\n%s\n\nNAVI-%s END\n' "$n" "$n" "$said" "$n" | $buffer
+}
+
 # `cksum` of the regular files of directory $1, one line each; a file of size 0 gets the
 # line of an empty file without being read (a FIFO or a pseudo-file that never ends, as
 # `/proc/self/pagemap` behind a symlink, costs nothing).
@@ -274,6 +311,7 @@ printf '\nNAVI-%s MODE %s\n\nNAVI-%s END\n' "$n" "$watcher" "$n"
     "$n:s") full;;
     "$n:h"*) printf '\nNAVI-%s H %s\n\nNAVI-%s END\n' "$n" "${line#"$n:h"}" "$n";;
     "$n:t") check_tmux=1; scan; check_tmux=;;
+    "$n:r") memory;;
     "$n:d") digest;;
     "$n:m") watcher=scan; printf '\nNAVI-%s MODE scan\n\nNAVI-%s END\n' "$n" "$n";;
     "$n:i")

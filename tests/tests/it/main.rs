@@ -14,6 +14,7 @@ mod remote_bounded;
 mod remote_git;
 mod remote_liveness;
 mod remote_marks;
+mod remote_memory;
 mod remote_tokens;
 mod ssh_config_real;
 mod ssh_inprocess;

@@ -5,7 +5,7 @@ mod compact;
 mod empty;
 mod roomy;
 
-use crate::format::{short_count, short_duration};
+use crate::format::{short_bytes, short_duration};
 use navi_core::text::sanitize;
 use navi_core::{Model, SessionInfo, Status};
 use ratatui::layout::Rect;
@@ -231,7 +231,7 @@ fn marks_text(s: &SessionInfo) -> String {
     star.into_iter().chain(tags).collect::<Vec<_>>().join(" ")
 }
 
-/// The metric badges: session time, tokens and cost, tool uses, memory (each only when
+/// The metric badges: session time, tokens and cost, memory, tool uses (each only when
 /// known).
 fn badges(s: &SessionInfo, prices: &navi_core::cost::PriceTable) -> String {
     let Some(m) = &s.metrics else {
@@ -244,14 +244,14 @@ fn badges(s: &SessionInfo, prices: &navi_core::cost::PriceTable) -> String {
     if let Some(tokens) = super::tokens::badge(s, prices) {
         out.push(tokens);
     }
+    if let Some(rss) = s.rss_bytes() {
+        out.push(format!("{} mem", short_bytes(rss)));
+    }
     if let Some(counts) = m.tools.as_ref().and_then(|t| t.counts.as_ref()) {
         let uses: u64 = counts.values().sum();
         if uses > 0 {
             out.push(format!("{uses} tools"));
         }
-    }
-    if let Some(rss) = m.resource.as_ref().and_then(|r| r.rss_bytes) {
-        out.push(format!("{}B", short_count(rss)));
     }
     out.join(" · ")
 }

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use navi_core::statusdir::agents::Agent;
 
 /// What `--help` says after the options: the keys (from the dashboard's own table, see
 /// [`after_help`]), then this.
@@ -315,13 +316,19 @@ pub enum Command {
         #[arg(long, value_name = "TEXT")]
         note: Option<String>,
     },
-    /// The Claude Code hook command (Claude Code runs it; `navi hooks install` sets it up).
+    /// The hook command of a coding agent (the agent runs it; `navi hooks install` sets
+    /// it up): Claude Code by default, Codex, Gemini CLI or OpenCode with --agent.
     ///
     /// Reads the hook event's JSON on stdin and updates this tmux session's status file
     /// (~/.claude-sessions/<session>.json, or NAVI_SESSIONS_DIR) atomically, under a lock.
-    /// The event decides the status. Always exits 0 and prints nothing; outside tmux it
-    /// writes nothing; problems go to navi's log.
-    Hook,
+    /// The event decides the status; the file records the agent. Always exits 0 and prints
+    /// only what the agent's hook protocol expects (nothing; `{}` for Gemini CLI); outside
+    /// tmux it writes nothing; problems go to navi's log.
+    Hook {
+        /// The agent whose event is on stdin: claude (default), codex, gemini, opencode.
+        #[arg(long, value_name = "AGENT", value_parser = parse_agent)]
+        agent: Option<Agent>,
+    },
     /// Install, remove or check navi's Claude Code hooks (what makes sessions show up).
     Hooks {
         /// What to do.
@@ -353,6 +360,14 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<RemotesAction>,
     },
+}
+
+/// An `--agent` value: `claude`, `codex`, `gemini` or `opencode`.
+pub fn parse_agent(s: &str) -> Result<Agent, String> {
+    Agent::parse(s).ok_or_else(|| {
+        let names: Vec<&str> = Agent::ALL.iter().map(|a| a.name()).collect();
+        format!("unknown agent {s:?}; one of {}", names.join(", "))
+    })
 }
 
 /// `navi sound` subcommands.

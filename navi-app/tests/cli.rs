@@ -23,6 +23,9 @@ mod module_cycles;
 #[path = "cli/one_owner_of_time.rs"]
 mod one_owner_of_time;
 
+/// `navi hook --agent codex|gemini|opencode`: recorded events replayed in tmux.
+#[path = "cli/agents.rs"]
+mod agents;
 /// `navi hook` reads the transcript; `navi list` shows tokens and cost.
 #[path = "cli/tokens.rs"]
 mod tokens;

@@ -1,0 +1,273 @@
+//! `navi hook --agent codex|gemini|opencode` in a tmux pane on a private server: each
+//! agent's recorded events, replayed in order, and the status file after each step.
+//!
+//! Where the event shapes come from:
+//! * Codex: the generated input schemas of `openai/codex`,
+//!   `codex-rs/hooks/schema/generated/{session-start,user-prompt-submit,post-tool-use,
+//!   permission-request,stop}.command.input.schema.json` (every required field present:
+//!   `session_id`, `transcript_path`, `cwd`, `hook_event_name`, `model`,
+//!   `permission_mode`, `turn_id`, and the event's own).
+//! * Gemini CLI: `google-gemini/gemini-cli` `docs/hooks/reference.md` ("Base input
+//!   schema": `session_id`, `transcript_path`, `cwd`, `hook_event_name`, `timestamp`;
+//!   `BeforeAgent.prompt`, `AfterTool.tool_name/tool_input/tool_response`,
+//!   `Notification.notification_type = "ToolPermission"/message/details`,
+//!   `AfterAgent.prompt_response/stop_hook_active`, `SessionEnd.reason`).
+//! * OpenCode: what navi's own plugin sends (`plugin_js` in navi-app's hooks module):
+//!   OpenCode's bus event type as `hook_event_name`, its `sessionID`, the directory.
+
+use super::*;
+
+/// Runs `navi hook --agent AGENT` from the tmux pane, `event` on stdin.
+fn agent_hook(env: &Env, tmux: &Tmux, sessions: &Path, agent: &str, event: &str) -> Output {
+    use std::io::Write as _;
+    let mut cmd = env.command(&["hook", "--agent", agent]);
+    cmd.env("TMUX", format!("{},1,0", tmux.socket))
+        .env("TMUX_PANE", tmux.first_pane())
+        .env("TMUX_TMPDIR", tmux.tmpdir.path())
+        .env("NAVI_SESSIONS_DIR", sessions)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(event.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// Replays `steps` (event, status after it) of `agent` in a fresh tmux session and
+/// returns the final file.
+fn replay(agent: &str, reply: &str, steps: &[(String, &str)]) -> Value {
+    let env = Env::new();
+    let work = env.home.path().join("proj");
+    std::fs::create_dir(&work).unwrap();
+    let tmux = Tmux::start("agent run", &work);
+    let sessions = env.home.path().join("sessions");
+    let file = sessions.join("agent run.json");
+    for (event, status) in steps {
+        let out = agent_hook(&env, &tmux, &sessions, agent, event);
+        assert!(out.status.success(), "{event}: {}", stderr(&out));
+        assert_eq!(stdout(&out).trim_end(), reply, "{agent} {event}: stdout");
+        let f: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+        assert_eq!(f["status"], *status, "{agent} after {event}: {f}");
+        assert_eq!(f["agent"], agent, "{f}");
+        assert_eq!(f["tmux_session"], "agent run");
+    }
+    // navi lists it with its agent.
+    let out = env.navi(&["list", "--json", "--sessions-dir", dir(&sessions)]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["sessions"][0]["agent"], agent, "{v}");
+    serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap()
+}
+
+fn codex(event: &str, extra: Value) -> String {
+    let mut v = serde_json::json!({
+        "session_id": "019d036d-c7fa-72d2-b6fd-78878bfe34e4", "transcript_path": null,
+        "cwd": "/srv/proj", "hook_event_name": event, "model": "gpt-5-codex",
+        "permission_mode": "default", "turn_id": "019d036d-0000-7000-8000-000000000001"
+    });
+    v.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    v.to_string()
+}
+
+#[test]
+fn recorded_codex_events_give_navis_statuses() {
+    let steps = [
+        (
+            codex("SessionStart", serde_json::json!({"source": "startup"})),
+            "idle",
+        ),
+        (
+            codex(
+                "UserPromptSubmit",
+                serde_json::json!({"prompt": "fix the build"}),
+            ),
+            "working",
+        ),
+        (
+            codex(
+                "PermissionRequest",
+                serde_json::json!({"tool_name": "Bash", "tool_input": {"command": "cargo test", "description": "run"}}),
+            ),
+            "permission",
+        ),
+        (
+            codex(
+                "PostToolUse",
+                serde_json::json!({"tool_name": "Bash", "tool_use_id": "c1", "tool_input": {"command": "cargo test"}, "tool_response": "ok"}),
+            ),
+            "working",
+        ),
+        (
+            codex(
+                "Stop",
+                serde_json::json!({"stop_hook_active": false, "last_assistant_message": "done"}),
+            ),
+            "done",
+        ),
+    ];
+    let f = replay("codex", "", &steps);
+    assert_eq!(f["metrics"]["tools"]["counts"]["Bash"], 1, "{f}");
+    assert_eq!(f["session_id"], "019d036d-c7fa-72d2-b6fd-78878bfe34e4");
+    assert_eq!(f["cwd"], "/srv/proj");
+}
+
+fn gemini(event: &str, extra: Value) -> String {
+    let mut v = serde_json::json!({
+        "session_id": "g-1", "transcript_path": "/h/.gemini/tmp/x/chats/session.json",
+        "cwd": "/srv/proj", "hook_event_name": event, "timestamp": "2026-01-01T00:00:00Z"
+    });
+    v.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    v.to_string()
+}
+
+#[test]
+fn recorded_gemini_events_give_navis_statuses_and_the_reply_is_json() {
+    let steps = [
+        (
+            gemini("SessionStart", serde_json::json!({"source": "startup"})),
+            "idle",
+        ),
+        (
+            gemini("BeforeAgent", serde_json::json!({"prompt": "hi"})),
+            "working",
+        ),
+        (
+            gemini(
+                "Notification",
+                serde_json::json!({"notification_type": "ToolPermission", "message": "Allow run_shell_command?", "details": {"tool": "run_shell_command"}}),
+            ),
+            "permission",
+        ),
+        (
+            gemini(
+                "AfterTool",
+                serde_json::json!({"tool_name": "run_shell_command", "tool_input": {"command": "ls"}, "tool_response": {"llmContent": "a", "returnDisplay": "a"}}),
+            ),
+            "working",
+        ),
+        (
+            gemini(
+                "AfterAgent",
+                serde_json::json!({"prompt": "hi", "prompt_response": "hello", "stop_hook_active": false}),
+            ),
+            "done",
+        ),
+        (
+            gemini("SessionEnd", serde_json::json!({"reason": "exit"})),
+            "offline",
+        ),
+    ];
+    let f = replay("gemini", "{}", &steps);
+    assert_eq!(f["metrics"]["tools"]["counts"]["run_shell_command"], 1);
+}
+
+fn opencode(event: &str) -> String {
+    serde_json::json!({"hook_event_name": event, "session_id": "ses_1", "cwd": "/srv/proj"})
+        .to_string()
+}
+
+#[test]
+fn opencode_plugin_events_give_navis_statuses() {
+    let steps = [
+        (opencode("session.created"), "idle"),
+        (opencode("chat.message"), "working"),
+        (opencode("permission.asked"), "permission"),
+        (opencode("permission.replied"), "working"),
+        (opencode("session.idle"), "done"),
+        (opencode("session.error"), "error"),
+    ];
+    replay("opencode", "", &steps);
+}
+
+/// Claude Code leads, an OpenCode helper reports beside it in the Go navi's `agents` map,
+/// and the lead's status is untouched by the helper.
+#[test]
+fn a_helper_agent_goes_into_the_go_navis_agents_map() {
+    let env = Env::new();
+    let work = env.home.path().join("proj");
+    std::fs::create_dir(&work).unwrap();
+    let tmux = Tmux::start("pair", &work);
+    let sessions = env.home.path().join("sessions");
+    let file = sessions.join("pair.json");
+    let read = || -> Value { serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap() };
+    let out = hook(
+        &env,
+        &tmux,
+        &sessions,
+        r#"{"hook_event_name":"UserPromptSubmit","session_id":"c1"}"#,
+    );
+    assert!(out.status.success());
+    let out = agent_hook(
+        &env,
+        &tmux,
+        &sessions,
+        "opencode",
+        &opencode("session.idle"),
+    );
+    assert!(out.status.success());
+    let f = read();
+    assert_eq!(
+        (f["status"].clone(), f["agent"].clone()),
+        (serde_json::json!("working"), serde_json::json!("claude")),
+        "{f}"
+    );
+    assert_eq!(f["agents"]["opencode"]["status"], "done", "{f}");
+    assert!(f["agents"]["opencode"]["timestamp"].is_i64(), "{f}");
+    // The Go navi's reader (navi's own, which reads its shape) sees both.
+    let out = env.navi(&["list", "--json", "--sessions-dir", dir(&sessions)]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["sessions"][0]["agents"]["opencode"]["status"], "done");
+    // Once Claude Code ends, the next agent to report leads.
+    hook(
+        &env,
+        &tmux,
+        &sessions,
+        r#"{"hook_event_name":"SessionEnd","session_id":"c1"}"#,
+    );
+    agent_hook(
+        &env,
+        &tmux,
+        &sessions,
+        "opencode",
+        &opencode("chat.message"),
+    );
+    let f = read();
+    assert_eq!(
+        (f["status"].clone(), f["agent"].clone()),
+        (serde_json::json!("working"), serde_json::json!("opencode")),
+        "{f}"
+    );
+    assert!(f.get("agents").is_none(), "no longer a helper: {f}");
+}
+
+#[test]
+fn an_unknown_agent_is_a_usage_error_and_gemini_gets_json_outside_tmux() {
+    let env = Env::new();
+    let out = env.navi(&["hook", "--agent", "nope"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("unknown agent"), "{}", stderr(&out));
+    use std::io::Write as _;
+    let mut child = env
+        .command(&["hook", "--agent=gemini"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"{\"hook_event_name\":\"BeforeAgent\"}")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(stdout(&out), "{}\n");
+}

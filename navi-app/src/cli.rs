@@ -384,31 +384,57 @@ pub enum SoundAction {
     TestAll,
 }
 
+/// Which agents a `navi hooks` action is for.
+#[derive(Debug, Clone, Default, Args)]
+pub struct AgentChoice {
+    /// The agent: claude (the default), codex, gemini, opencode.
+    #[arg(long, value_name = "AGENT", value_parser = parse_agent)]
+    pub agent: Option<Agent>,
+    /// Every agent found on this machine (its program on PATH or its settings directory).
+    #[arg(long, conflicts_with = "agent")]
+    pub all: bool,
+}
+
 /// `navi hooks` subcommands.
 #[derive(Debug, Clone, Subcommand)]
 pub enum HooksAction {
-    /// Add navi's hook to Claude Code's user settings for every event it needs.
+    /// Add navi's hook to a coding agent's user settings for every event it needs.
     ///
-    /// Edits ~/.claude/settings.json ($CLAUDE_CONFIG_DIR/settings.json when set), calling
-    /// this binary by its absolute path. Every other setting and hook is kept; the Go
-    /// navi's notify.sh / tool-tracker.sh entries are replaced. The file is edited in place
-    /// (a symlink is followed, mode, owner and every byte outside navi's entries kept); the
-    /// first pre-navi file is kept as settings.json.navi-backup. Running it again changes
-    /// nothing.
+    /// Claude Code (default): ~/.claude/settings.json ($CLAUDE_CONFIG_DIR/settings.json
+    /// when set); the Go navi's notify.sh / tool-tracker.sh entries are replaced. Codex:
+    /// ~/.codex/hooks.json ($CODEX_HOME); Codex runs it once you trust it in `/hooks`.
+    /// Gemini CLI: ~/.gemini/settings.json. OpenCode: navi's plugin
+    /// ~/.config/opencode/plugins/navi.js (replacing the Go navi's plugin, kept aside).
+    /// Each calls this binary by its absolute path. Every other setting and hook is kept;
+    /// the file is edited in place (a symlink is followed, mode, owner and every byte
+    /// outside navi's entries kept); the first pre-navi file is kept as
+    /// <file>.navi-backup. Running it again changes nothing.
     Install {
         /// Show the change as a diff and write nothing.
         #[arg(long, short = 'n')]
         dry_run: bool,
+        /// Which agents.
+        #[command(flatten)]
+        which: AgentChoice,
     },
-    /// Remove exactly navi's entries from Claude Code's user settings.
+    /// Remove exactly navi's entries from an agent's user settings (OpenCode: navi's
+    /// plugin file).
     Uninstall {
         /// Show the change as a diff and write nothing.
         #[arg(long, short = 'n')]
         dry_run: bool,
+        /// Which agents.
+        #[command(flatten)]
+        which: AgentChoice,
     },
     /// Say whether navi's hooks are installed, where, and when a session last wrote a
-    /// status file. Exits 1 when they are not (fully) installed.
-    Status,
+    /// status file (for Codex, also how to trust the hook). Exits 1 when they are not
+    /// (fully) installed.
+    Status {
+        /// Which agents.
+        #[command(flatten)]
+        which: AgentChoice,
+    },
 }
 
 /// `navi status` options.

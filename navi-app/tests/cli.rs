@@ -68,6 +68,7 @@ impl Env {
             .env_remove("XDG_CONFIG_HOME")
             .env_remove("NAVI_CONFIG")
             .env_remove("CLAUDE_CONFIG_DIR")
+            .env_remove("CODEX_HOME")
             .env_remove("TMUX")
             .env_remove("TMUX_PANE")
             // Never the developer's tmux server: a private, empty one.

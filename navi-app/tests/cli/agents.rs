@@ -271,3 +271,210 @@ fn an_unknown_agent_is_a_usage_error_and_gemini_gets_json_outside_tmux() {
     assert!(out.status.success());
     assert_eq!(stdout(&out), "{}\n");
 }
+
+/// `navi hooks install --agent X` edits each agent's own file in a temp HOME; `status`
+/// explains Codex's trust step; OpenCode's Go navi plugin is replaced and kept aside.
+#[test]
+fn hooks_install_for_each_agent_in_a_temp_home() {
+    let env = Env::new();
+    let home = env.home.path();
+    let gemini = home.join(".gemini/settings.json");
+    std::fs::create_dir_all(gemini.parent().unwrap()).unwrap();
+    std::fs::write(&gemini, "{\n  \"theme\": \"GitHub\",\n  \"n\": 1e2\n}\n").unwrap();
+    let go_plugin = "const STATUS_DIR = path.join(homedir(), \".claude-sessions\")\nconst OPENCODE_AGENT_KEY = \"opencode\"\n";
+    let plugin = home.join(".config/opencode/plugins/navi.js");
+    std::fs::create_dir_all(plugin.parent().unwrap()).unwrap();
+    std::fs::write(&plugin, go_plugin).unwrap();
+
+    let out = env.navi(&["hooks", "install", "--agent", "codex"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("/hooks"), "{}", stdout(&out));
+    let codex: Value =
+        serde_json::from_slice(&std::fs::read(home.join(".codex/hooks.json")).unwrap()).unwrap();
+    let cmd = codex["hooks"]["PermissionRequest"][0]["hooks"][0]["command"]
+        .as_str()
+        .unwrap();
+    assert!(cmd.ends_with(" hook --agent codex"), "{cmd}");
+    let out = env.navi(&["hooks", "status", "--agent", "codex"]);
+    assert!(out.status.success(), "{}", stdout(&out));
+    assert!(stdout(&out).contains("trust"), "{}", stdout(&out));
+
+    let out = env.navi(&["hooks", "install", "--agent", "gemini"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&gemini).unwrap();
+    assert!(
+        text.starts_with("{\n  \"theme\": \"GitHub\",\n  \"n\": 1e2,"),
+        "{text}"
+    );
+    assert!(text.contains("hook --agent gemini"), "{text}");
+
+    let out = env.navi(&["hooks", "install", "--agent", "opencode"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("Go navi's OpenCode plugin"),
+        "{}",
+        stdout(&out)
+    );
+    let ours = std::fs::read_to_string(&plugin).unwrap();
+    assert!(ours.starts_with("// navi-opencode-plugin:"), "{ours}");
+    assert_eq!(
+        std::fs::read_to_string(plugin.with_extension("js.navi-backup")).unwrap(),
+        go_plugin
+    );
+    let out = env.navi(&["hooks", "status", "--agent", "opencode"]);
+    assert!(out.status.success(), "{}", stdout(&out));
+
+    // Uninstall gives the user's files back.
+    for agent in ["codex", "gemini", "opencode"] {
+        let out = env.navi(&["hooks", "uninstall", "--agent", agent]);
+        assert!(out.status.success(), "{agent}: {}", stderr(&out));
+    }
+    assert_eq!(
+        std::fs::read_to_string(&gemini).unwrap(),
+        "{\n  \"theme\": \"GitHub\",\n  \"n\": 1e2\n}\n"
+    );
+    assert!(!plugin.exists());
+    let out = env.navi(&["hooks", "status", "--agent", "gemini"]);
+    assert_eq!(out.status.code(), Some(1));
+
+    // A plugin that is neither navi's nor the Go navi's is never overwritten.
+    std::fs::write(&plugin, "export const Mine = async () => ({})\n").unwrap();
+    let out = env.navi(&["hooks", "install", "--agent", "opencode"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("not navi's plugin"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// `--all` installs for the agents whose program is on PATH.
+#[test]
+fn hooks_install_all_finds_the_agents_on_path() {
+    let env = Env::new();
+    let bin = env.home.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    for prog in ["codex", "gemini"] {
+        let p = bin.join(prog);
+        std::fs::write(&p, "#!/bin/sh\nexit 0\n").unwrap();
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let out = env
+        .command(&["hooks", "install", "--all"])
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s = stdout(&out);
+    assert!(s.contains("Codex:") && s.contains("Gemini CLI:"), "{s}");
+    assert!(!s.contains("OpenCode:"), "{s}");
+    assert!(env.home.path().join(".codex/hooks.json").exists());
+    assert!(env.home.path().join(".gemini/settings.json").exists());
+}
+
+/// navi's OpenCode plugin, loaded by node as OpenCode would load it, hands each event to
+/// `navi hook --agent opencode` in a tmux pane (skipped where node is missing).
+#[test]
+fn the_opencode_plugin_reports_through_navi_hook() {
+    let Ok(node) = which("node") else {
+        eprintln!("no node on PATH: skipped");
+        return;
+    };
+    let env = Env::new();
+    let work = env.home.path().join("proj");
+    std::fs::create_dir(&work).unwrap();
+    let tmux = Tmux::start("oc", &work);
+    let sessions = env.home.path().join("sessions");
+    let out = env
+        .command(&[
+            "--sessions-dir",
+            dir(&sessions),
+            "hooks",
+            "install",
+            "--agent",
+            "opencode",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let plugin = env.home.path().join(".config/opencode/plugins/navi.js");
+    let module = env.home.path().join("navi-plugin.mjs");
+    std::fs::copy(&plugin, &module).unwrap();
+    let file = sessions.join("oc.json");
+    let created_child = (
+        "event",
+        r#"{"event":{"type":"session.created","properties":{"info":{"id":"c1","parentID":"s1"}}}}"#,
+    );
+    // Each step is one node process (one plugin instance): a subagent's session is
+    // remembered within it, and its events are dropped.
+    let steps: [(&[(&str, &str)], &str); 6] = [
+        (
+            &[(
+                "event",
+                r#"{"event":{"type":"session.created","properties":{"info":{"id":"s1"}}}}"#,
+            )],
+            "idle",
+        ),
+        (&[("chat.message", r#"{"sessionID":"s1"}"#)], "working"),
+        (
+            &[
+                created_child,
+                (
+                    "event",
+                    r#"{"event":{"type":"session.idle","properties":{"sessionID":"c1"}}}"#,
+                ),
+            ],
+            "working",
+        ),
+        (
+            &[(
+                "event",
+                r#"{"event":{"type":"permission.asked","properties":{"sessionID":"s1"}}}"#,
+            )],
+            "permission",
+        ),
+        (
+            &[("tool.execute.after", r#"{"sessionID":"s1","tool":"bash"}"#)],
+            "working",
+        ),
+        (
+            &[(
+                "event",
+                r#"{"event":{"type":"session.status","properties":{"sessionID":"s1","status":{"type":"idle"}}}}"#,
+            )],
+            "done",
+        ),
+    ];
+    for (calls, status) in steps {
+        let mut script = format!(
+            "import {{ NaviPlugin }} from {module:?}\nconst h = await NaviPlugin({{ directory: {work:?} }})\n",
+            module = module.display().to_string(),
+            work = dir(&work),
+        );
+        for (hook, arg) in calls {
+            script.push_str(&format!("await h[{hook:?}]({arg})\n"));
+        }
+        let out = Command::new(&node)
+            .args(["--input-type=module", "-e", &script])
+            .env("TMUX", format!("{},1,0", tmux.socket))
+            .env("TMUX_PANE", tmux.first_pane())
+            .env("TMUX_TMPDIR", tmux.tmpdir.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{calls:?}: {}", stderr(&out));
+        let f: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+        assert_eq!(f["status"], status, "after {calls:?}: {f}");
+        assert_eq!(f["agent"], "opencode");
+    }
+    let f: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(f["metrics"]["tools"]["counts"]["bash"], 1, "{f}");
+}
+
+fn which(prog: &str) -> Result<PathBuf, ()> {
+    let path = std::env::var_os("PATH").ok_or(())?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(prog))
+        .find(|p| p.is_file())
+        .ok_or(())
+}

@@ -390,7 +390,8 @@ pub struct AgentChoice {
     /// The agent: claude (the default), codex, gemini, opencode.
     #[arg(long, value_name = "AGENT", value_parser = parse_agent)]
     pub agent: Option<Agent>,
-    /// Every agent found on this machine (its program on PATH or its settings directory).
+    /// Claude Code and every other agent found on this machine (its program on PATH or
+    /// its settings directory).
     #[arg(long, conflicts_with = "agent")]
     pub all: bool,
 }

@@ -367,7 +367,10 @@ fn hooks_install_all_finds_the_agents_on_path() {
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let s = stdout(&out);
-    assert!(s.contains("Codex:") && s.contains("Gemini CLI:"), "{s}");
+    assert!(
+        s.contains("Claude Code:") && s.contains("Codex:") && s.contains("Gemini CLI:"),
+        "{s}"
+    );
     assert!(!s.contains("OpenCode:"), "{s}");
     assert!(env.home.path().join(".codex/hooks.json").exists());
     assert!(env.home.path().join(".gemini/settings.json").exists());
@@ -477,4 +480,82 @@ fn which(prog: &str) -> Result<PathBuf, ()> {
         .map(|d| d.join(prog))
         .find(|p| p.is_file())
         .ok_or(())
+}
+
+/// `navi remotes setup` against a real sshd (scratch HOME) whose PATH has stub `codex`
+/// and `gemini`: navi's hooks go into Claude Code's, Codex's and Gemini CLI's files
+/// there, and the check reads all of them back.
+#[test]
+fn remotes_setup_installs_for_every_agent_found_there() {
+    use navi_tests::sshd::{self, Sshd};
+    if !sshd::sshd_or_skip() {
+        return;
+    }
+    let env = Env::new();
+    let home = env.home.path();
+    let scratch = tempfile::tempdir().unwrap();
+    let rhome = scratch.path().join("home");
+    let bin = scratch.path().join("bin");
+    let tmux_dir = scratch.path().join("tmux");
+    for d in [&rhome, &bin, &tmux_dir] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    for prog in ["codex", "gemini"] {
+        let p = bin.join(prog);
+        std::fs::write(&p, "#!/bin/sh\nexit 0\n").unwrap();
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let keys = home.join("keys");
+    let path = format!("PATH={}:/usr/bin:/bin", bin.display());
+    let dev = Sshd::start_scratch(&keys, &rhome, &tmux_dir, &path);
+    std::fs::create_dir_all(home.join(".ssh")).unwrap();
+    std::fs::copy(keys.join("known_hosts"), home.join(".ssh/known_hosts")).unwrap();
+    let remotes_file = home.join("remotes.yaml");
+    std::fs::write(
+        &remotes_file,
+        format!(
+            "remotes:\n  - name: dev\n    host: 127.0.0.1\n    port: {}\n    user: {}\n    key: {}\n",
+            dev.port(),
+            sshd::current_user(),
+            keys.join("id_ed25519").display()
+        ),
+    )
+    .unwrap();
+    let out = env
+        .command(&["remotes", "setup", "dev"])
+        .env("NAVI_REMOTES", &remotes_file)
+        .env_remove("SSH_AUTH_SOCK")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    assert!(
+        stdout(&out).contains("hooks:          installed"),
+        "{}",
+        stdout(&out)
+    );
+    let copied = rhome.join(".local/bin/navi");
+    let read = |p: &str| -> Value {
+        serde_json::from_slice(&std::fs::read(rhome.join(p)).unwrap()).unwrap()
+    };
+    let claude = read(".claude/settings.json");
+    assert_eq!(
+        claude["hooks"]["Stop"][0]["hooks"][0]["command"],
+        format!("{} hook", copied.display())
+    );
+    let codex = read(".codex/hooks.json");
+    assert_eq!(
+        codex["hooks"]["Stop"][0]["hooks"][0]["command"],
+        format!("{} hook --agent codex", copied.display())
+    );
+    let gemini = read(".gemini/settings.json");
+    assert_eq!(
+        gemini["hooks"]["AfterAgent"][0]["hooks"][0]["command"],
+        format!("{} hook --agent gemini", copied.display())
+    );
+    assert!(
+        !rhome.join(".config/opencode/plugins/navi.js").exists(),
+        "no opencode there"
+    );
 }

@@ -63,20 +63,15 @@ pub fn found_here(agent: Agent) -> bool {
     dir.is_some_and(|d| d.is_dir())
 }
 
-/// The agents an action is for: `--agent X`, `--all` (those found here; Claude Code when
-/// none is), or Claude Code.
+/// The agents an action is for: `--agent X`; `--all`: Claude Code (navi's own, as
+/// without a flag) and every other agent found here; otherwise Claude Code.
 pub fn chosen(which: &crate::cli::AgentChoice) -> Vec<Agent> {
     if let Some(a) = which.agent {
         return vec![a];
     }
-    if !which.all {
-        return vec![Agent::Claude];
-    }
-    let found: Vec<Agent> = Agent::ALL.into_iter().filter(|a| found_here(*a)).collect();
-    match found.is_empty() {
-        true => vec![Agent::Claude],
-        false => found,
-    }
+    let others = Agent::ALL[1..].iter().copied();
+    let found = others.filter(|a| which.all && found_here(*a));
+    std::iter::once(Agent::Claude).chain(found).collect()
 }
 
 /// What Codex asks before it runs a hook, in navi's words.

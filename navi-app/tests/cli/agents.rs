@@ -60,6 +60,16 @@ fn replay(agent: &str, reply: &str, steps: &[(String, &str)]) -> Value {
     let out = env.navi(&["list", "--json", "--sessions-dir", dir(&sessions)]);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["sessions"][0]["agent"], agent, "{v}");
+    // The table tags the row with the agent.
+    let out = env.navi(&["list", "--sessions-dir", dir(&sessions)]);
+    let tag = navi_core::statusdir::agents::Agent::parse(agent)
+        .unwrap()
+        .tag();
+    assert!(
+        stdout(&out).contains(&format!("agent run {{{tag}}}")),
+        "{}",
+        stdout(&out)
+    );
     serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap()
 }
 

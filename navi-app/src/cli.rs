@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use navi_core::statusdir::agents::Agent;
 
 /// What `--help` says after the options: the keys (from the dashboard's own table, see
 /// [`after_help`]), then this.
@@ -353,13 +354,19 @@ pub enum Command {
         #[arg(long, value_name = "TEXT")]
         note: Option<String>,
     },
-    /// The Claude Code hook command (Claude Code runs it; `navi hooks install` sets it up).
+    /// The hook command of a coding agent (the agent runs it; `navi hooks install` sets
+    /// it up): Claude Code by default, Codex, Gemini CLI or OpenCode with --agent.
     ///
     /// Reads the hook event's JSON on stdin and updates this tmux session's status file
     /// (~/.claude-sessions/<session>.json, or NAVI_SESSIONS_DIR) atomically, under a lock.
-    /// The event decides the status. Always exits 0 and prints nothing; outside tmux it
-    /// writes nothing; problems go to navi's log.
-    Hook,
+    /// The event decides the status; the file records the agent. Always exits 0 and prints
+    /// only what the agent's hook protocol expects (nothing; `{}` for Gemini CLI); outside
+    /// tmux it writes nothing; problems go to navi's log.
+    Hook {
+        /// The agent whose event is on stdin: claude (default), codex, gemini, opencode.
+        #[arg(long, value_name = "AGENT", value_parser = parse_agent)]
+        agent: Option<Agent>,
+    },
     /// Install, remove or check navi's Claude Code hooks (what makes sessions show up).
     Hooks {
         /// What to do.
@@ -393,6 +400,14 @@ pub enum Command {
     },
 }
 
+/// An `--agent` value: `claude`, `codex`, `gemini` or `opencode`.
+pub fn parse_agent(s: &str) -> Result<Agent, String> {
+    Agent::parse(s).ok_or_else(|| {
+        let names: Vec<&str> = Agent::ALL.iter().map(|a| a.name()).collect();
+        format!("unknown agent {s:?}; one of {}", names.join(", "))
+    })
+}
+
 /// `navi sound` subcommands.
 #[derive(Debug, Clone, Subcommand)]
 pub enum SoundAction {
@@ -407,31 +422,58 @@ pub enum SoundAction {
     TestAll,
 }
 
+/// Which agents a `navi hooks` action is for.
+#[derive(Debug, Clone, Default, Args)]
+pub struct AgentChoice {
+    /// The agent: claude (the default), codex, gemini, opencode.
+    #[arg(long, value_name = "AGENT", value_parser = parse_agent)]
+    pub agent: Option<Agent>,
+    /// Claude Code and every other agent found on this machine (its program on PATH or
+    /// its settings directory).
+    #[arg(long, conflicts_with = "agent")]
+    pub all: bool,
+}
+
 /// `navi hooks` subcommands.
 #[derive(Debug, Clone, Subcommand)]
 pub enum HooksAction {
-    /// Add navi's hook to Claude Code's user settings for every event it needs.
+    /// Add navi's hook to a coding agent's user settings for every event it needs.
     ///
-    /// Edits ~/.claude/settings.json ($CLAUDE_CONFIG_DIR/settings.json when set), calling
-    /// this binary by its absolute path. Every other setting and hook is kept; the Go
-    /// navi's notify.sh / tool-tracker.sh entries are replaced. The file is edited in place
-    /// (a symlink is followed, mode, owner and every byte outside navi's entries kept); the
-    /// first pre-navi file is kept as settings.json.navi-backup. Running it again changes
-    /// nothing.
+    /// Claude Code (default): ~/.claude/settings.json ($CLAUDE_CONFIG_DIR/settings.json
+    /// when set); the Go navi's notify.sh / tool-tracker.sh entries are replaced. Codex:
+    /// ~/.codex/hooks.json ($CODEX_HOME); Codex runs it once you trust it in `/hooks`.
+    /// Gemini CLI: ~/.gemini/settings.json. OpenCode: navi's plugin
+    /// ~/.config/opencode/plugins/navi.js (replacing the Go navi's plugin, kept aside).
+    /// Each calls this binary by its absolute path. Every other setting and hook is kept;
+    /// the file is edited in place (a symlink is followed, mode, owner and every byte
+    /// outside navi's entries kept); the first pre-navi file is kept as
+    /// <file>.navi-backup. Running it again changes nothing.
     Install {
         /// Show the change as a diff and write nothing.
         #[arg(long, short = 'n')]
         dry_run: bool,
+        /// Which agents.
+        #[command(flatten)]
+        which: AgentChoice,
     },
-    /// Remove exactly navi's entries from Claude Code's user settings.
+    /// Remove exactly navi's entries from an agent's user settings (OpenCode: navi's
+    /// plugin file).
     Uninstall {
         /// Show the change as a diff and write nothing.
         #[arg(long, short = 'n')]
         dry_run: bool,
+        /// Which agents.
+        #[command(flatten)]
+        which: AgentChoice,
     },
     /// Say whether navi's hooks are installed, where, and when a session last wrote a
-    /// status file. Exits 1 when they are not (fully) installed.
-    Status,
+    /// status file (for Codex, also how to trust the hook). Exits 1 when they are not
+    /// (fully) installed.
+    Status {
+        /// Which agents.
+        #[command(flatten)]
+        which: AgentChoice,
+    },
 }
 
 /// `navi status` options.

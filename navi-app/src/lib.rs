@@ -61,8 +61,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }),
         // `navi status` runs in tmux's status bar every few seconds: no runtime, no network.
         Some(Command::Status(args)) => cmd::status::command(&cli, args),
-        Some(Command::Hook) => {
-            hook(&cli.paths);
+        Some(Command::Hook { agent }) => {
+            hook(&cli.paths, agent.unwrap_or_default());
             Ok(())
         }
         Some(Command::Hooks { action }) => return cmd::hooks::command(&cli, action),
@@ -192,21 +192,46 @@ fn source_set(cli: &Cli, remotes_only: bool) -> anyhow::Result<sources::SourceSe
 /// directory): runs without building the command-line parser, as it does on every Claude
 /// Code event. The paths come from the same variables the parser reads. With
 /// `--sessions-dir` the parser runs (0.25 ms more) and the hook is the same.
-pub fn hook_alone() {
+pub fn hook_alone(agent: navi_core::statusdir::agents::Agent) {
     let var = |key| std::env::var_os(key).map(std::path::PathBuf::from);
-    hook(&cli::Paths {
-        sessions_dir: var("NAVI_SESSIONS_DIR"),
-        log_file: var("NAVI_LOG_FILE"),
-        ..cli::Paths::default()
-    });
+    hook(
+        &cli::Paths {
+            sessions_dir: var("NAVI_SESSIONS_DIR"),
+            log_file: var("NAVI_LOG_FILE"),
+            ..cli::Paths::default()
+        },
+        agent,
+    );
 }
 
-/// Runs the hook; a problem goes to the log (opened only then), never to Claude.
-fn hook(paths: &cli::Paths) {
+/// The agent of a `navi hook` command line the parser can be skipped for (`hook`,
+/// `hook --agent X`, `hook --agent=X`, what `navi hooks install` writes); `None` for
+/// any other (the parser then runs and says what is wrong).
+pub fn hook_fast_path(args: &[std::ffi::OsString]) -> Option<navi_core::statusdir::agents::Agent> {
+    use navi_core::statusdir::agents::Agent;
+    let args: Vec<&str> = args.iter().map(|a| a.to_str()).collect::<Option<_>>()?;
+    match args.as_slice() {
+        ["hook"] => Some(Agent::Claude),
+        ["hook", "--agent", name] => Agent::parse(name),
+        ["hook", flag] => Agent::parse(flag.strip_prefix("--agent=")?),
+        _ => None,
+    }
+}
+
+/// Runs the hook; a problem goes to the log (opened only then), never to the agent. What
+/// the agent's hook protocol expects on stdout is printed whatever happened.
+fn hook(paths: &cli::Paths, agent: navi_core::statusdir::agents::Agent) {
     let dir = crate::cli::given(&paths.sessions_dir).map(sources::expand_tilde);
-    if let Err(e) = cmd::hook::run_hook(dir) {
+    if let Err(e) = cmd::hook::run_hook(dir, agent) {
         init_logging(paths);
-        tracing::warn!("navi hook: {e}");
+        tracing::warn!("navi hook --agent {agent}: {e}");
+    }
+    let reply = agent.hook_reply();
+    if !reply.is_empty() {
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        // An agent that stopped reading has nothing left to tell.
+        let _ = writeln!(out, "{reply}").and_then(|()| out.flush());
     }
 }
 

@@ -5,12 +5,10 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     // `navi hook` runs on every Claude Code event: the form `navi hooks install` writes
     // skips the parser (and it opens the log only on a problem).
-    let mut args = std::env::args_os().skip(1);
-    if let (Some(arg), None) = (args.next(), args.next()) {
-        if arg == "hook" {
-            navi_app::hook_alone();
-            return ExitCode::SUCCESS;
-        }
+    let args: Vec<_> = std::env::args_os().skip(1).collect();
+    if let Some(agent) = navi_app::hook_fast_path(&args) {
+        navi_app::hook_alone(agent);
+        return ExitCode::SUCCESS;
     }
     let cli = match navi_app::parse_cli(std::env::args_os()) {
         Ok(cli) => cli,
@@ -22,7 +20,7 @@ fn main() -> ExitCode {
     };
     // `navi hook` opens the log only on a problem.
     match cli.command {
-        Some(navi_app::Command::Hook) => {}
+        Some(navi_app::Command::Hook { .. }) => {}
         // `navi watch` has no screen to protect: its log is stderr (the journal's, the
         // tmux window's).
         Some(navi_app::Command::Watch) => navi_app::init_stderr_logging(),

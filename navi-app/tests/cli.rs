@@ -27,6 +27,9 @@ mod one_owner_of_time;
 #[path = "cli/answer.rs"]
 mod answer;
 
+/// `navi hook --agent codex|gemini|opencode`: recorded events replayed in tmux.
+#[path = "cli/agents.rs"]
+mod agents;
 /// `navi hook` reads the transcript; `navi list` shows tokens and cost.
 #[path = "cli/tokens.rs"]
 mod tokens;
@@ -73,6 +76,7 @@ impl Env {
             .env_remove("XDG_CONFIG_HOME")
             .env_remove("NAVI_CONFIG")
             .env_remove("CLAUDE_CONFIG_DIR")
+            .env_remove("CODEX_HOME")
             .env_remove("TMUX")
             .env_remove("TMUX_PANE")
             // Never the developer's tmux server: a private, empty one.

@@ -85,6 +85,10 @@ pub const WATCH_RETRY: Duration = Duration::from_secs(30);
 /// The most one `navi hook` run may take, whatever tmux, git or the files do: Claude Code
 /// waits for its hooks. The common case takes a few milliseconds.
 pub const HOOK_BUDGET: Duration = Duration::from_secs(2);
+/// How long navi's OpenCode plugin lets one `navi hook --agent opencode` run before it
+/// kills it: longer than [`HOOK_BUDGET`] (the hook bounds itself), so only a wedged
+/// process is killed; the plugin never waits for it, OpenCode is never held.
+pub const OPENCODE_PLUGIN_KILL: Duration = Duration::from_secs(5);
 /// The most the transcript read may take of one hook run: less than
 /// [`HOOK_LOCK_PATIENCE`], so a parallel hook of the same session waiting for the lock is
 /// not turned away by it. A longer read goes on at the next event.

@@ -1,4 +1,5 @@
-//! `navi hook`: the command Claude Code runs for each hook event.
+//! `navi hook [--agent X]`: the command Claude Code (or Codex, Gemini CLI, navi's OpenCode
+//! plugin) runs for each hook event.
 
 use std::cell::RefCell;
 use std::path::PathBuf;
@@ -6,6 +7,7 @@ use std::process::{Child, Command};
 use std::time::Instant;
 
 use navi_core::limits::HOOK_TMUX_PATIENCE;
+use navi_core::statusdir::agents::Agent;
 use navi_source_local::hook::{self, Pane};
 
 /// The variables the `tmux` query keeps: where the server is, a UTF-8 locale (tmux refuses
@@ -27,9 +29,9 @@ const TMUX_ENV: &[&str] = &[
     "DYLD_LIBRARY_PATH",
 ];
 
-/// `navi hook`: applies the event on stdin to this tmux session's status file. Never
-/// fails and never prints: problems are logged, so Claude is never in the way.
-pub fn run_hook(sessions_dir: Option<PathBuf>) -> Result<(), String> {
+/// `navi hook`: applies `agent`'s event on stdin to this tmux session's status file.
+/// Never fails and never prints: problems are logged, so the agent is never in the way.
+pub fn run_hook(sessions_dir: Option<PathBuf>, agent: Agent) -> Result<(), String> {
     let started = Instant::now();
     let deadline = started + hook::HOOK_BUDGET;
     let in_tmux = std::env::var_os("TMUX").is_some_and(|v| !v.is_empty());
@@ -45,13 +47,13 @@ pub fn run_hook(sessions_dir: Option<PathBuf>) -> Result<(), String> {
     // Scanned, not parsed whole: any size, any depth, lone surrogates repaired.
     let event = hook::read_event(std::io::stdin().lock())
         .map_err(|e| format!("cannot read the hook event: {e}"))?;
-    if hook::status_for(&event).is_none() {
+    if hook::status_for_agent(agent, &event).is_none() {
         return Ok(());
     }
     // The git block is wanted when the status changes: for the events that usually
     // change it, ask git now, while tmux answers.
     let early_git = RefCell::new(
-        hook::likely_status_change(&event)
+        hook::likely_status_change_of(agent, &event)
             .then(|| hook::GitQuery::start(event.get("cwd")?.as_str()?))
             .flatten(),
     );
@@ -64,7 +66,7 @@ pub fn run_hook(sessions_dir: Option<PathBuf>) -> Result<(), String> {
         .or_else(navi_source_local::LocalSource::default_dir)
         .ok_or("no home directory for ~/.claude-sessions; set NAVI_SESSIONS_DIR")?;
     let now = crate::format::unix_now();
-    hook::apply_by(&dir, &pane, &event, now, &git, deadline)
+    hook::apply_agent(&dir, &pane, agent, &event, now, &git, deadline)
         .map(|_| ())
         .map_err(|e| e.to_string())
 }

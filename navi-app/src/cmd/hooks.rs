@@ -12,10 +12,15 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use serde_json::{json, Value};
 
+#[cfg(test)]
 pub use edit::{install, uninstall};
+pub use edit::{install_for, uninstall_for};
+use navi_core::statusdir::agents::Agent;
 
+mod agents;
 mod edit;
 pub(crate) mod file;
+mod opencode;
 mod spans;
 mod splice;
 
@@ -34,6 +39,7 @@ mod program_tests {
 /// ([`navi_core::statusdir::hook_events`]): the Go navi's `hooks/config.json`, plus
 /// `Notification` for `waiting` with its message, `SessionStart` so a new session shows
 /// at once, and `PreCompact`.
+#[cfg(test)]
 pub const EVENTS: &[&str] = &navi_core::statusdir::hook_events::INSTALLED_EVENTS;
 
 /// Claude Code's user settings: `$CLAUDE_CONFIG_DIR/settings.json` or
@@ -49,14 +55,30 @@ pub fn settings_path() -> anyhow::Result<PathBuf> {
 
 /// The hook command for the binary at `exe` (and a status directory other than the
 /// default), quoted for the shell Claude Code runs it in.
+#[cfg(test)]
 pub fn hook_command(exe: &Path, sessions_dir: Option<&Path>) -> String {
+    hook_command_for(exe, sessions_dir, Agent::Claude)
+}
+
+/// [`hook_command`] for `agent`'s events (`… hook --agent codex`; Claude's has no flag,
+/// as before).
+pub fn hook_command_for(exe: &Path, sessions_dir: Option<&Path>, agent: Agent) -> String {
     let mut command = quote(&exe.display().to_string());
     if let Some(dir) = sessions_dir {
         command.push_str(" --sessions-dir ");
         command.push_str(&quote(&dir.display().to_string()));
     }
     command.push_str(" hook");
+    if agent != Agent::Claude {
+        command.push_str(" --agent ");
+        command.push_str(agent.name());
+    }
     command
+}
+
+/// The events navi installs for `agent` (its table in [`navi_core::statusdir::agents`]).
+pub fn events_of(agent: Agent) -> Vec<&'static str> {
+    agent.events().iter().map(|e| e.name).collect()
 }
 
 /// `s` as one POSIX shell word (bare when it is plainly safe).
@@ -70,14 +92,30 @@ fn quote(s: &str) -> String {
     }
 }
 
-/// Whether a hook command is navi's (`…/navi [--sessions-dir DIR] hook`, quoted or not).
+/// Whether a hook command is navi's Claude Code hook (`…/navi [--sessions-dir DIR] hook`,
+/// quoted or not).
+#[cfg(test)]
 fn is_navi(command: &str) -> bool {
-    let Some(prog) = command.trim().strip_suffix(" hook") else {
-        return false;
+    command_agent(command) == Some(Agent::Claude)
+}
+
+/// The agent of navi's hook command `command` (`… hook` is Claude Code's, `… hook --agent
+/// X` is X's); `None` when it is not navi's.
+fn command_agent(command: &str) -> Option<Agent> {
+    let command = command.trim();
+    let (prog, agent) = match command.strip_suffix(" hook") {
+        Some(prog) => (prog, Agent::Claude),
+        None => {
+            let (head, name) = command.rsplit_once(" hook --agent ")?;
+            (head, Agent::parse(name)?)
+        }
     };
     let prog = prog.split(" --sessions-dir ").next().unwrap_or(prog);
     let prog = prog.trim().trim_matches('\'').trim_matches('"');
-    Path::new(prog).file_name().is_some_and(|n| n == "navi")
+    Path::new(prog)
+        .file_name()
+        .is_some_and(|n| n == "navi")
+        .then_some(agent)
 }
 
 /// The program of a hook command [`hook_command`] wrote: its first shell word, unquoted
@@ -105,10 +143,18 @@ fn is_go_navi(command: &str) -> bool {
 }
 
 /// Which of [`EVENTS`] run navi's hook in `settings`, and the command.
+#[cfg(test)]
 pub fn installed(settings: &Value) -> (Vec<&'static str>, Option<String>) {
+    installed_for(settings, Agent::Claude)
+}
+
+/// Which of `agent`'s events run navi's hook for `agent` in `settings` (Claude Code's,
+/// Codex's and Gemini CLI's hooks share one shape: `hooks.<Event>[].hooks[].command`),
+/// and the command.
+pub fn installed_for(settings: &Value, agent: Agent) -> (Vec<&'static str>, Option<String>) {
     let mut found = Vec::new();
     let mut command = None;
-    for event in EVENTS {
+    for event in &events_of(agent) {
         let commands = settings
             .get("hooks")
             .and_then(|h| h.get(*event))
@@ -118,7 +164,10 @@ pub fn installed(settings: &Value) -> (Vec<&'static str>, Option<String>) {
             .filter_map(|g| g.get("hooks").and_then(Value::as_array))
             .flatten()
             .filter_map(|h| h.get("command").and_then(Value::as_str));
-        if let Some(c) = commands.into_iter().find(|c| is_navi(c)) {
+        if let Some(c) = commands
+            .into_iter()
+            .find(|c| command_agent(c) == Some(agent))
+        {
             found.push(*event);
             command.get_or_insert_with(|| c.to_string());
         }
@@ -233,7 +282,21 @@ fn write_done(
 }
 
 /// `navi hooks install [--dry-run]`.
+#[cfg(test)]
 pub fn install_cmd(
+    path: &Path,
+    exe: &Path,
+    sessions_dir: Option<&Path>,
+    dry_run: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    install_cmd_for(Agent::Claude, path, exe, sessions_dir, dry_run, out)
+}
+
+/// `navi hooks install --agent X [--dry-run]` for an agent whose hooks live in a JSON
+/// settings file (Claude Code, Codex, Gemini CLI), with the same care for the file.
+pub fn install_cmd_for(
+    agent: Agent,
     path: &Path,
     exe: &Path,
     sessions_dir: Option<&Path>,
@@ -242,9 +305,9 @@ pub fn install_cmd(
 ) -> anyhow::Result<()> {
     let (settings, old) = read_settings(path)?;
     // Only a file from before navi is worth a backup: the first one stays there.
-    let before_navi = installed(&settings).1.is_none();
-    let command = hook_command(exe, sessions_dir);
-    let (new, changes) = install(old.as_deref().unwrap_or_default(), &command)
+    let before_navi = installed_for(&settings, agent).1.is_none();
+    let command = hook_command_for(exe, sessions_dir, agent);
+    let (new, changes) = install_for(old.as_deref().unwrap_or_default(), &command, agent)
         .with_context(|| format!("{} was left untouched", path.display()))?;
     for (event, c) in &changes.replaced {
         writeln!(out, "replacing the Go navi's hook on {event}: {c}")?;
@@ -260,23 +323,36 @@ pub fn install_cmd(
             writeln!(
                 out,
                 "installed navi's hook ({command}) for {} events in {}",
-                EVENTS.len(),
+                agent.events().len(),
                 path.display()
             )?;
             write_done(path, &target, &backup, out)?;
             writeln!(
                 out,
-                "Claude Code sessions started in tmux from now on show up in navi."
+                "{} sessions started in tmux from now on show up in navi.",
+                agent.title()
             )?;
+            agents::after_install(agent, out)?;
         }
     }
     Ok(())
 }
 
 /// `navi hooks uninstall [--dry-run]`.
+#[cfg(test)]
 pub fn uninstall_cmd(path: &Path, dry_run: bool, out: &mut dyn Write) -> anyhow::Result<()> {
+    uninstall_cmd_for(Agent::Claude, path, dry_run, out)
+}
+
+/// `navi hooks uninstall --agent X [--dry-run]` (Claude Code, Codex, Gemini CLI).
+pub fn uninstall_cmd_for(
+    agent: Agent,
+    path: &Path,
+    dry_run: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     let (_, old) = read_settings(path)?;
-    let new = uninstall(old.as_deref().unwrap_or_default())
+    let new = uninstall_for(old.as_deref().unwrap_or_default(), agent)
         .with_context(|| format!("{} was left untouched", path.display()))?;
     // The file has navi's entries: not one for the backup.
     match change_settings(path, (old.as_deref(), false), &new, dry_run, out)? {
@@ -296,30 +372,53 @@ pub fn uninstall_cmd(path: &Path, dry_run: bool, out: &mut dyn Write) -> anyhow:
 
 /// `navi hooks status`: installed where, and when a session last wrote a status file.
 /// `Ok(false)` when navi's hooks are not (fully) installed.
+#[cfg(test)]
 pub fn status_cmd(path: &Path, sessions_dir: &Path, out: &mut dyn Write) -> anyhow::Result<bool> {
+    status_cmd_for(Agent::Claude, path, sessions_dir, out)
+}
+
+/// `navi hooks status --agent X` (Claude Code, Codex, Gemini CLI).
+pub fn status_cmd_for(
+    agent: Agent,
+    path: &Path,
+    sessions_dir: &Path,
+    out: &mut dyn Write,
+) -> anyhow::Result<bool> {
     let (settings, _) = read_settings(path)?;
-    let (found, command) = installed(&settings);
-    let complete = found.len() == EVENTS.len();
+    let (found, command) = installed_for(&settings, agent);
+    let events = events_of(agent);
+    let complete = found.len() == events.len();
+    let who = match agent {
+        Agent::Claude => "navi's hooks".to_string(),
+        _ => format!("navi's {} hooks", agent.title()),
+    };
+    let again = match agent {
+        Agent::Claude => "`navi hooks install`".to_string(),
+        _ => format!("`navi hooks install --agent {agent}`"),
+    };
     match (&command, complete) {
         (None, _) => writeln!(
             out,
-            "navi's hooks: not installed in {} (run `navi hooks install`)",
+            "{who}: not installed in {} (run {again})",
             path.display()
         )?,
-        (Some(c), true) => writeln!(out, "navi's hooks: installed in {} ({c})", path.display())?,
+        (Some(c), true) => writeln!(out, "{who}: installed in {} ({c})", path.display())?,
         (Some(c), false) => {
-            let missing: Vec<&str> = EVENTS
+            let missing: Vec<&str> = events
                 .iter()
                 .copied()
                 .filter(|e| !found.contains(e))
                 .collect();
             writeln!(
                 out,
-                "navi's hooks: partly installed in {} ({c}); missing {} (run `navi hooks install`)",
+                "{who}: partly installed in {} ({c}); missing {} (run {again})",
                 path.display(),
                 missing.join(", ")
             )?;
         }
+    }
+    if command.is_some() {
+        agents::status_notes(agent, out)?;
     }
     if let Some(c) = &command {
         let exe = program_of(c);
@@ -331,7 +430,7 @@ pub fn status_cmd(path: &Path, sessions_dir: &Path, out: &mut dyn Write) -> anyh
         }
     }
     let go = settings.to_string();
-    if is_go_navi(&go) {
+    if agent == Agent::Claude && is_go_navi(&go) {
         writeln!(
             out,
             "the Go navi's shell hooks are also installed (`navi hooks install` replaces them)"
@@ -408,14 +507,49 @@ mod file_tests;
 #[cfg(test)]
 mod prop_tests;
 
-/// `navi hooks install | uninstall | status`.
+/// `navi hooks install | uninstall | status [--agent X | --all]`.
 pub fn command(cli: &crate::cli::Cli, action: &crate::cli::HooksAction) -> anyhow::Result<()> {
     use crate::cli::HooksAction;
-    use crate::sources::expand_tilde;
-    let path = settings_path()?;
     let out = &mut std::io::stdout().lock();
+    let which = match action {
+        HooksAction::Install { which, .. }
+        | HooksAction::Uninstall { which, .. }
+        | HooksAction::Status { which } => which,
+    };
+    let mut incomplete = Vec::new();
+    let chosen = agents::chosen(which);
+    for (i, agent) in chosen.iter().copied().enumerate() {
+        if chosen.len() > 1 {
+            if i > 0 {
+                writeln!(out)?;
+            }
+            writeln!(out, "{}:", agent.title())?;
+        }
+        if !one_agent(cli, action, agent, out)? {
+            incomplete.push(agent.name());
+        }
+    }
+    match incomplete.is_empty() {
+        true => Ok(()),
+        false => anyhow::bail!(
+            "navi's hooks are not fully installed for {}",
+            incomplete.join(", ")
+        ),
+    }
+}
+
+/// One agent's action; `Ok(false)` when `status` finds navi's entries missing.
+fn one_agent(
+    cli: &crate::cli::Cli,
+    action: &crate::cli::HooksAction,
+    agent: Agent,
+    out: &mut dyn Write,
+) -> anyhow::Result<bool> {
+    use crate::cli::HooksAction;
+    use crate::sources::expand_tilde;
+    let path = agents::settings_path(agent)?;
     match action {
-        HooksAction::Install { dry_run } => {
+        HooksAction::Install { dry_run, .. } => {
             let exe = std::env::current_exe()
                 .and_then(|p| p.canonicalize())
                 .context("cannot find the path of this navi binary")?;
@@ -423,16 +557,26 @@ pub fn command(cli: &crate::cli::Cli, action: &crate::cli::HooksAction) -> anyho
             let dir = crate::cli::given(&cli.paths.sessions_dir)
                 .map(expand_tilde)
                 .filter(|d| Some(d) != navi_source_local::LocalSource::default_dir().as_ref());
-            install_cmd(&path, &exe, dir.as_deref(), *dry_run, out)
-        }
-        HooksAction::Uninstall { dry_run } => uninstall_cmd(&path, *dry_run, out),
-        HooksAction::Status => {
-            let dir = crate::sources::sessions_dir(&cli.paths)?;
-            match status_cmd(&path, &dir, out)? {
-                true => Ok(()),
-                false => anyhow::bail!("navi's hooks are not fully installed"),
+            match agent {
+                Agent::OpenCode => opencode::install(&path, &exe, dir.as_deref(), *dry_run, out)?,
+                _ => install_cmd_for(agent, &path, &exe, dir.as_deref(), *dry_run, out)?,
             }
+            Ok(true)
         }
+        HooksAction::Uninstall { dry_run, .. } => {
+            match agent {
+                Agent::OpenCode => opencode::uninstall(&path, *dry_run, out)?,
+                _ => uninstall_cmd_for(agent, &path, *dry_run, out)?,
+            }
+            Ok(true)
+        }
+        HooksAction::Status { .. } => match agent {
+            Agent::OpenCode => opencode::status(&path, out),
+            _ => {
+                let dir = crate::sources::sessions_dir(&cli.paths)?;
+                status_cmd_for(agent, &path, &dir, out)
+            }
+        },
     }
 }
 

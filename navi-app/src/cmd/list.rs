@@ -147,6 +147,17 @@ fn row_cells(
     now: i64,
 ) -> [String; 5] {
     let mut name = navi_core::text::sanitize_name(&s.tmux_session).into_owned();
+    // The agent, as a short tag, when it is not Claude Code (the common case stays as it
+    // was); helper agents of the Go navi's `agents` map follow with `+`.
+    let lead = s.agent_kind();
+    if lead != navi_core::statusdir::agents::Agent::Claude {
+        name.push_str(&format!(" {{{}}}", lead.tag()));
+    }
+    for helper in s.agents.iter().flat_map(|a| a.keys()) {
+        let tag = navi_core::statusdir::agents::Agent::parse(helper)
+            .map_or_else(|| sanitize(helper).into_owned(), |a| a.tag().to_string());
+        name.push_str(&format!(" +{tag}"));
+    }
     if let Some(r) = &s.remote {
         name.push_str(&format!(" [{}]", sanitize(r)));
     }

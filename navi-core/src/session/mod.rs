@@ -370,6 +370,14 @@ pub struct SessionInfo {
     /// Team of agents.
     #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
     pub team: Option<Team>,
+    /// The coding agent the session's own status is of (`claude`, `codex`, `gemini`,
+    /// `opencode`; written by `navi hook --agent`); `None` is Claude Code (files from
+    /// before, or the Go navi's). See [`SessionInfo::agent_kind`].
+    #[serde(
+        deserialize_with = "lenient_string_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub agent: Option<String>,
     /// External agents (e.g. `opencode`) by type; each is only its state.
     #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
     pub agents: Option<BTreeMap<String, AgentState>>,
@@ -426,6 +434,15 @@ pub enum ParseError {
 pub const MAX_STATUS_FILE_BYTES: u64 = 1024 * 1024;
 
 impl SessionInfo {
+    /// The agent of the session's own status: [`SessionInfo::agent`] when it names a
+    /// known one, Claude Code otherwise (a file without the field is Claude's).
+    pub fn agent_kind(&self) -> crate::statusdir::agents::Agent {
+        self.agent
+            .as_deref()
+            .and_then(crate::statusdir::agents::Agent::parse)
+            .unwrap_or_default()
+    }
+
     /// Reads one status file's bytes.
     ///
     /// `file_stem` (the file name without `.json`) names the session when the file has no

@@ -89,6 +89,7 @@ fn message_span(text: &str) -> Option<(usize, usize)> {
         "git",
         "metrics",
         "team",
+        "agent",
         "agents",
     ]
     .iter()

@@ -23,6 +23,8 @@ pub struct HookEvent {
     pub name: &'static str,
     /// What it does to the status.
     pub effect: Effect,
+    /// A tool use: counted in `metrics.tools`, and rarely a change of status.
+    pub tool_use: bool,
 }
 
 /// Every event `navi hook` handles; `navi hooks install` installs exactly these.
@@ -30,50 +32,62 @@ pub const HOOK_EVENTS: &[HookEvent] = &[
     HookEvent {
         name: "SessionStart",
         effect: Effect::Sets("idle"),
+        tool_use: false,
     },
     HookEvent {
         name: "UserPromptSubmit",
         effect: Effect::Sets("working"),
+        tool_use: false,
     },
     HookEvent {
         name: "PostToolUse",
         effect: Effect::Sets("working"),
+        tool_use: true,
     },
     HookEvent {
         name: "PermissionRequest",
         effect: Effect::Sets("permission"),
+        tool_use: false,
     },
     HookEvent {
         name: "Notification",
         effect: Effect::ByNotificationType,
+        tool_use: false,
     },
     HookEvent {
         name: "Stop",
         effect: Effect::Sets("done"),
+        tool_use: false,
     },
     HookEvent {
         name: "SubagentStart",
         effect: Effect::Sets("working"),
+        tool_use: false,
     },
     HookEvent {
         name: "SubagentStop",
         effect: Effect::Sets("stopped"),
+        tool_use: false,
     },
     HookEvent {
         name: "PreCompact",
         effect: Effect::Sets("working"),
+        tool_use: false,
     },
     HookEvent {
         name: "TeammateIdle",
         effect: Effect::Sets("idle"),
+        tool_use: false,
     },
     HookEvent {
         name: "TaskCompleted",
         effect: Effect::Sets("done"),
+        tool_use: false,
     },
     HookEvent {
         name: "SessionEnd",
         effect: Effect::Sets("offline"),
+        tool_use: false,
     },
 ];
 

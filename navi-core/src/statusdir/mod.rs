@@ -8,10 +8,13 @@
 //! * [`layout`]: where a session's status file, lock, temp files and marks live.
 //! * [`hook_events`]: which Claude Code event sets which status, and which events
 //!   `navi hooks install` installs (the hook and the installer both read that table).
+//! * [`agents`]: the coding agents (Claude Code, Codex, Gemini CLI, OpenCode) and each
+//!   one's event table.
 //! * [`liveness`]: whether a row's tmux session is live, ended (positive evidence only),
 //!   unknown (tmux could not be asked, with the reason) or stale, decided by one function
 //!   for every source.
 
+pub mod agents;
 pub mod hook_events;
 pub mod layout;
 pub mod liveness;

@@ -25,7 +25,7 @@ pub use navi_core::limits::HOOK_BUDGET;
 use navi_core::limits::{
     HOOK_LOCK_PATIENCE, LOCK_FIRST_NAP, LOCK_LONGEST_NAP, STALE_TEMP_AGE, TRANSCRIPT_SHARE,
 };
-use navi_core::statusdir::{hook_events, layout, SessionName};
+use navi_core::statusdir::{agents::Agent, layout, SessionName};
 use serde_json::{json, Map, Value};
 
 pub use event::read_event;
@@ -76,22 +76,36 @@ pub enum HookError {
     },
 }
 
-/// The status an event sets, as the Go hooks map them; `None` for events that set none.
-/// The mapping is the table `navi hooks install` installs from
+/// The status a Claude Code event sets, as the Go hooks map them; `None` for events that
+/// set none. The mapping is the table `navi hooks install` installs from
 /// ([`navi_core::statusdir::hook_events`]).
 pub fn status_for(event: &Value) -> Option<&'static str> {
-    let name = event.get("hook_event_name")?.as_str()?;
-    hook_events::event_status(name, str_of(event, "notification_type"))
+    status_for_agent(Agent::Claude, event)
 }
 
-/// Whether `event` usually changes the lead session's status (so its git block is worth
-/// asking for early): a prompt, a stop, a question, a start or an end do; a tool use (the
-/// most frequent event) rarely does, and a teammate's or subagent's event never changes
-/// the lead's.
+/// The status `agent`'s event sets ([`Agent::event_status`]).
+pub fn status_for_agent(agent: Agent, event: &Value) -> Option<&'static str> {
+    let name = event.get("hook_event_name")?.as_str()?;
+    agent.event_status(name, str_of(event, "notification_type"))
+}
+
+/// Whether a Claude Code `event` usually changes the lead session's status (so its git
+/// block is worth asking for early): a prompt, a stop, a question, a start or an end do; a
+/// tool use (the most frequent event) rarely does, and a teammate's or subagent's event
+/// never changes the lead's.
 pub fn likely_status_change(event: &Value) -> bool {
+    likely_status_change_of(Agent::Claude, event)
+}
+
+/// [`likely_status_change`] for `agent`'s events: any handled event but a tool use.
+pub fn likely_status_change_of(agent: Agent, event: &Value) -> bool {
+    let name = str_of(event, "hook_event_name");
+    if agent != Agent::Claude {
+        return status_for_agent(agent, event).is_some() && !agent.is_tool_use(name);
+    }
     !has_teammate(event)
         && matches!(
-            str_of(event, "hook_event_name"),
+            name,
             "UserPromptSubmit"
                 | "Stop"
                 | "TaskCompleted"
@@ -125,7 +139,23 @@ pub fn apply_by(
     git: &dyn Fn(&str) -> Option<Value>,
     deadline: Instant,
 ) -> Result<Outcome, HookError> {
-    let Some(status) = status_for(event) else {
+    apply_agent(dir, pane, Agent::Claude, event, now, git, deadline)
+}
+
+/// [`apply_by`] for an event of `agent` (`navi hook --agent X`). The first agent to
+/// report in a tmux session leads its file (`status`, `message`, metrics, `agent`); an
+/// agent that reports while another one leads and is not offline goes into the Go navi's
+/// `agents` map (`agents.<name> = {status, timestamp}`), so both navis read it.
+pub fn apply_agent(
+    dir: &Path,
+    pane: &Pane,
+    agent: Agent,
+    event: &Value,
+    now: i64,
+    git: &dyn Fn(&str) -> Option<Value>,
+    deadline: Instant,
+) -> Result<Outcome, HookError> {
+    let Some(status) = status_for_agent(agent, event) else {
         return match event.get("hook_event_name").and_then(Value::as_str) {
             Some(_) => Ok(Outcome::Ignored("this event sets no status")),
             None => Err(HookError::BadEvent("no hook_event_name".into())),
@@ -147,11 +177,20 @@ pub fn apply_by(
     }
 
     let mut doc = read_existing(&file);
-    let changed = update(&mut doc, pane, event, status, now);
+    let changed = match leads(&doc, agent) {
+        true => {
+            take_lead(&mut doc, agent);
+            update(&mut doc, pane, agent, event, status, now)
+        }
+        false => {
+            set_helper(&mut doc, agent, status, now);
+            Ok(false)
+        }
+    };
     let result = match changed {
         Err(why) => Ok(Outcome::Ignored(why)),
         Ok(status_changed) => {
-            if reads_transcript(&doc, event) {
+            if agent == Agent::Claude && reads_transcript(&doc, event) {
                 let by = deadline.min(Instant::now() + TRANSCRIPT_SHARE);
                 set_tokens(dir, &name, str_of(event, "transcript_path"), &mut doc, by);
             }
@@ -167,10 +206,7 @@ pub fn apply_by(
                 .map_err(io("cannot write", &file))
                 .map(|()| Outcome::Written(file));
             // Once a turn, not on every tool use: the directory read costs 2 % of a run.
-            if matches!(
-                str_of(event, "hook_event_name"),
-                "Stop" | "SessionStart" | "SessionEnd"
-            ) {
+            if matches!(status, "done" | "idle" | "offline") {
                 clean_stale_temps(dir);
             }
             written
@@ -178,6 +214,38 @@ pub fn apply_by(
     };
     drop(lock);
     result
+}
+
+/// Whether `agent`'s events set the file's own status: the file has no lead yet, its lead
+/// is this agent (a file without `agent` is Claude Code's), or its lead is offline.
+fn leads(doc: &Map<String, Value>, agent: Agent) -> bool {
+    let status = doc.get("status").and_then(Value::as_str).unwrap_or("");
+    let lead = doc
+        .get("agent")
+        .and_then(Value::as_str)
+        .and_then(Agent::parse)
+        .unwrap_or_default();
+    status.is_empty() || status == "offline" || lead == agent
+}
+
+/// `agent` leads the file: it is named in `agent`, and its entry in `agents` (from when
+/// it was a helper) goes.
+fn take_lead(doc: &mut Map<String, Value>, agent: Agent) {
+    doc.insert("agent".into(), json!(agent.name()));
+    if let Some(Value::Object(map)) = doc.get_mut("agents") {
+        map.shift_remove(agent.name());
+        if map.is_empty() {
+            doc.shift_remove("agents");
+        }
+    }
+}
+
+/// A helper agent's state, in the Go navi's shape: `agents.<name> = {status, timestamp}`.
+fn set_helper(doc: &mut Map<String, Value>, agent: Agent, status: &str, now: i64) {
+    object_at(doc, "agents").insert(
+        agent.name().into(),
+        json!({ "status": status, "timestamp": now }),
+    );
 }
 
 /// Whether the event is the lead session's own (its transcript is the session's): not a
@@ -237,6 +305,7 @@ fn read_existing(file: &Path) -> Map<String, Value> {
 fn update(
     doc: &mut Map<String, Value>,
     pane: &Pane,
+    agent: Agent,
     event: &Value,
     status: &'static str,
     now: i64,
@@ -271,8 +340,10 @@ fn update(
         }
         let before = doc.get("status").and_then(Value::as_str).map(str::to_owned);
         update_lead(doc, pane, event, status, now);
-        if name == "PostToolUse" {
+        if agent.is_tool_use(name) {
             count_tool(doc, str_of(event, "tool_name"));
+        }
+        if agent == Agent::Claude && name == "PostToolUse" {
             infer_agents(doc, event, now);
         }
         return Ok(before.as_deref() != Some(status));

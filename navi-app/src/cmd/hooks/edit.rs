@@ -7,7 +7,8 @@ use serde_json::{json, Value};
 
 use super::spans::{self, Kind, Node};
 use super::splice;
-use super::{installed, is_go_navi, is_navi, EVENTS};
+use super::{command_agent, events_of, installed_for, is_go_navi};
+use navi_core::statusdir::agents::Agent;
 
 /// What [`install`] changed.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -20,28 +21,36 @@ pub struct Changes {
 /// hooks): navi's group is appended to each event's list, and the Go navi's and an older
 /// navi's entries are taken out. Every other byte is kept as it was (see [`splice`]); an
 /// empty `text` is a missing file.
+#[cfg(test)]
 pub fn install(text: &str, command: &str) -> anyhow::Result<(String, Changes)> {
+    install_for(text, command, Agent::Claude)
+}
+
+/// [`install`] for `agent`'s settings (Codex's `hooks.json`, Gemini CLI's
+/// `settings.json`: the same `hooks` shape): navi's entry for `agent` on each of its
+/// events. Only Claude Code's settings can hold the Go navi's hooks.
+pub fn install_for(text: &str, command: &str, agent: Agent) -> anyhow::Result<(String, Changes)> {
     let mut changes = Changes::default();
     let value = parse(text)?;
-    if installed(&value) == (EVENTS.to_vec(), Some(command.to_string()))
-        && !is_go_navi(&value.to_string())
-    {
+    let events = events_of(agent);
+    let go = agent == Agent::Claude && is_go_navi(&value.to_string());
+    if installed_for(&value, agent) == (events.clone(), Some(command.to_string())) && !go {
         return Ok((text.to_string(), changes));
     }
     let (text, mut root) = scan(text)?;
     remove(&text, &mut root, false, &mut |event, c| {
-        if is_go_navi(c) {
+        if agent == Agent::Claude && is_go_navi(c) {
             changes.replaced.push((event.to_string(), c.to_string()));
             return true;
         }
-        is_navi(c)
+        command_agent(c) == Some(agent)
     })?;
     let Kind::Object(top) = &mut root.kind else {
         anyhow::bail!("the settings are not a JSON object");
     };
-    let group = json!({ "hooks": [{ "type": "command", "command": command }] });
+    let group = json!({ "hooks": [entry(agent, command)] });
     let Some(h) = top.member("hooks").map_err(fix_by_hand)? else {
-        let events = EVENTS.iter().map(|e| (e.to_string(), json!([group])));
+        let events = events.iter().map(|e| (e.to_string(), json!([group])));
         top.added
             .push((Some("hooks".into()), Value::Object(events.collect())));
         return Ok((render(&text, &root), changes));
@@ -49,7 +58,7 @@ pub fn install(text: &str, command: &str) -> anyhow::Result<(String, Changes)> {
     let Kind::Object(hooks) = &mut top.elems[h].value.kind else {
         anyhow::bail!("\"hooks\" in the settings is not an object; fix it by hand first");
     };
-    for event in EVENTS {
+    for event in &events {
         let Some(i) = hooks.member(event).map_err(fix_by_hand)? else {
             hooks.added.push((Some(event.to_string()), json!([group])));
             continue;
@@ -68,14 +77,31 @@ pub fn install(text: &str, command: &str) -> anyhow::Result<(String, Changes)> {
 
 /// The settings text `text` without navi's hook entries (groups and events left empty
 /// are removed); every other byte is kept as it was.
+#[cfg(test)]
 pub fn uninstall(text: &str) -> anyhow::Result<String> {
+    uninstall_for(text, Agent::Claude)
+}
+
+/// [`uninstall`] of navi's entries for `agent` (another agent's navi entries stay).
+pub fn uninstall_for(text: &str, agent: Agent) -> anyhow::Result<String> {
     if text.trim().is_empty() {
         return Ok(text.to_string());
     }
     parse(text)?;
     let (text, mut root) = scan(text)?;
-    remove(&text, &mut root, true, &mut |_, c| is_navi(c))?;
+    remove(&text, &mut root, true, &mut |_, c| {
+        command_agent(c) == Some(agent)
+    })?;
     Ok(render(&text, &root))
+}
+
+/// navi's hook entry for `agent`: a command hook; Gemini CLI's gets a `name` too (its
+/// `/hooks` panel and logs show it).
+fn entry(agent: Agent, command: &str) -> Value {
+    match agent {
+        Agent::Gemini => json!({ "name": "navi", "type": "command", "command": command }),
+        _ => json!({ "type": "command", "command": command }),
+    }
 }
 
 fn fix_by_hand(e: String) -> anyhow::Error {

@@ -7,6 +7,7 @@ use proptest::prelude::*;
 use serde_json::{json, Value};
 
 use super::*;
+use navi_core::statusdir::agents::Agent;
 
 const CMD: &str = "/usr/local/bin/navi hook";
 
@@ -453,5 +454,67 @@ proptest! {
     #[test]
     fn install_over_older_entries_keeps_the_rest(m in model(false)) {
         check_install(&write_doc(&m))?;
+    }
+}
+
+/// Codex's `hooks.json` and Gemini CLI's `settings.json` have Claude Code's `hooks` shape:
+/// the same generated files, installed for the agent, checked the same way; the entries
+/// of Claude Code's navi hook (and the Go navi's) are another agent's and stay as they are.
+fn check_agent(doc: &Doc, agent: Agent) -> Result<(), TestCaseError> {
+    let cmd = hook_command_for(Path::new("/usr/local/bin/navi"), None, agent);
+    let text = &doc.text;
+    let (new, _) = install_for(text, &cmd, agent).unwrap();
+    let after: Value =
+        serde_json::from_str(&new).map_err(|e| TestCaseError::fail(format!("{e}: {new}")))?;
+    prop_assert_eq!(
+        installed_for(&after, agent),
+        (events_of(agent), Some(cmd.clone()))
+    );
+    let (start, end) = doc.hooks_span.unwrap_or((doc.last_end, doc.last_end));
+    prop_assert_eq!(&new[..start], &text[..start]);
+    prop_assert!(new.ends_with(&text[end..]), "{}", new);
+    for g in &doc.user_groups {
+        prop_assert!(new.contains(g.as_str()), "{} is gone from {}", g, new);
+    }
+    prop_assert_eq!(
+        install_for(&new, &cmd, agent).unwrap().0,
+        new.clone(),
+        "not idempotent"
+    );
+    // Nothing of the file was the agent's before: uninstall gives every byte back, but
+    // for a `hooks` or an event list the user left empty, which goes with navi's entries
+    // (as for Claude Code's settings).
+    let removed = uninstall_for(&new, agent).unwrap();
+    let empty_lists = doc.text.contains("[]") || doc.text.contains("{}");
+    if !empty_lists {
+        prop_assert_eq!(removed, text.clone());
+    } else {
+        let v: Value = serde_json::from_str(&removed).unwrap();
+        let before: Value = serde_json::from_str(text).unwrap();
+        prop_assert_eq!(without_empty_hooks(v), without_empty_hooks(before));
+    }
+    Ok(())
+}
+
+fn without_empty_hooks(mut v: Value) -> Value {
+    if let Some(Value::Object(hooks)) = v.get_mut("hooks") {
+        hooks.retain(|_, groups| groups.as_array().is_none_or(|g| !g.is_empty()));
+        if hooks.is_empty() {
+            v.as_object_mut().unwrap().shift_remove("hooks");
+        }
+    }
+    v
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(150))]
+
+    #[test]
+    fn codex_and_gemini_install_keep_everything_else_and_uninstall_restores(
+        m in model(false),
+        gemini in any::<bool>(),
+    ) {
+        let agent = if gemini { Agent::Gemini } else { Agent::Codex };
+        check_agent(&write_doc(&m), agent)?;
     }
 }

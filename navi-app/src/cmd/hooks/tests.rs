@@ -202,3 +202,46 @@ fn the_installed_events_are_the_ones_the_hook_handles() {
     }
     assert!(seen >= 5, "the recorded run has the events it had: {seen}");
 }
+
+#[test]
+fn each_agents_command_is_recognised_as_its_own() {
+    use navi_core::statusdir::agents::Agent;
+    for agent in Agent::ALL {
+        let c = hook_command_for(Path::new("/a b/navi"), Some(Path::new("/s")), agent);
+        assert_eq!(command_agent(&c), Some(agent), "{c}");
+    }
+    assert_eq!(
+        hook_command_for(Path::new("/usr/bin/navi"), None, Agent::Codex),
+        "/usr/bin/navi hook --agent codex"
+    );
+    assert_eq!(command_agent("/usr/bin/navi hook --agent nope"), None);
+    assert_eq!(command_agent("/usr/bin/navigator hook --agent codex"), None);
+}
+
+#[test]
+fn gemini_entries_are_named_and_codex_files_get_only_hooks() {
+    use navi_core::statusdir::agents::Agent;
+    let cmd = "/usr/bin/navi hook --agent gemini";
+    let (new, _) = install_for("", cmd, Agent::Gemini).unwrap();
+    let v = value(&new);
+    assert_eq!(v["hooks"]["AfterAgent"][0]["hooks"][0]["name"], "navi");
+    assert_eq!(v["hooks"]["Notification"][0]["hooks"][0]["command"], cmd);
+    // Codex refuses a hooks.json root with anything but `description` and `hooks`.
+    let (new, _) = install_for("", "/usr/bin/navi hook --agent codex", Agent::Codex).unwrap();
+    let v = value(&new);
+    assert_eq!(v.as_object().unwrap().keys().collect::<Vec<_>>(), ["hooks"]);
+    assert_eq!(
+        v["hooks"].as_object().unwrap().keys().collect::<Vec<_>>(),
+        events_of(Agent::Codex)
+    );
+    // A Claude Code entry in the same file is not Codex's: uninstall leaves it.
+    let both = install_for(&new, "/usr/bin/navi hook", Agent::Claude)
+        .unwrap()
+        .0;
+    let only_claude = value(&uninstall_for(&both, Agent::Codex).unwrap());
+    assert_eq!(
+        installed(&only_claude).1.as_deref(),
+        Some("/usr/bin/navi hook")
+    );
+    assert_eq!(installed_for(&only_claude, Agent::Codex).1, None);
+}

@@ -31,6 +31,7 @@ pub mod limits;
 mod marks;
 mod memory;
 mod model;
+pub mod plugin;
 mod session;
 mod source;
 pub mod statusdir;

@@ -153,6 +153,11 @@ impl PluginSource {
         }
     }
 
+    /// Whether its hello declared attach.
+    pub fn supports_attach(&self) -> bool {
+        lock(&self.caps).1
+    }
+
     /// The most bytes of one unfinished output line navi held so far (bounded by
     /// [`MAX_LINE`] plus one read): what a flood cost.
     pub fn peak_line_bytes(&self) -> usize {
@@ -167,6 +172,27 @@ impl PluginSource {
     /// The process id of the running plugin, if one runs.
     pub fn pid(&self) -> Option<u32> {
         self.life().run.as_ref().map(|r| r.child.id())
+    }
+
+    /// Closes the plugin's stdin, as navi's exit does, and waits until `deadline` for it
+    /// to exit: whether it did. The run ends either way (its process group is killed).
+    pub async fn close_and_wait(&self, deadline: Deadline) -> bool {
+        match self.life().run.as_mut() {
+            // The writer thread ends with its queue and closes stdin.
+            Some(run) => run.requests = mpsc::sync_channel(1).0,
+            None => return true,
+        }
+        loop {
+            let exited = match self.life().run.as_mut() {
+                Some(run) => matches!(run.child.try_wait(), Ok(Some(_))),
+                None => true,
+            };
+            if exited || deadline.passed() {
+                self.life().run = None;
+                return exited;
+            }
+            tokio::time::sleep(limits::PLUGIN_EXIT_CHECK).await;
+        }
     }
 
     /// How many times in a row it failed (the backoff grows with it).

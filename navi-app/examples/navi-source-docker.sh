@@ -16,10 +16,12 @@ lock=$(mktemp -d) || exit 1
 rmdir "$lock"
 state=$(mktemp) || exit 1
 
-# Lines of both processes never interleave: each write holds the lock.
+# navi's pipe is fd 3 (a round's stdout is its list of keys). Lines of both processes
+# never interleave: each write holds the lock.
+exec 3>&1
 say() {
     until mkdir "$lock" 2>/dev/null; do sleep 1; done
-    printf '%s\n' "$1"
+    printf '%s\n' "$1" >&3
     rmdir "$lock"
 }
 
@@ -49,7 +51,7 @@ round() {
 }
 
 say '{"type":"hello","protocol":1,"actions":[],"attach":true}'
-say '{"type":"snapshot","full":true,"sessions":{}}'
+# The first view is complete at the first health line (the end of the first round).
 ( while :; do round; sleep "$every"; done ) &
 loop=$!
 

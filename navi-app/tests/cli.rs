@@ -23,6 +23,10 @@ mod module_cycles;
 #[path = "cli/one_owner_of_time.rs"]
 mod one_owner_of_time;
 
+/// Source plugins: config.yaml `sources:`, the example plugins, `navi plugin check`.
+#[path = "cli/plugins.rs"]
+mod plugins;
+
 /// `navi hook` reads the transcript; `navi list` shows tokens and cost.
 #[path = "cli/tokens.rs"]
 mod tokens;

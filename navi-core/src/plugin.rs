@@ -336,7 +336,7 @@ pub struct PluginState {
     sessions: BTreeMap<String, (SessionInfo, usize)>,
     bytes: usize,
     health: Option<Health>,
-    snapshots: u64,
+    full_seen: bool,
     garbage_run: usize,
     skipped: Vec<SkippedFile>,
     skipped_more: usize,
@@ -349,9 +349,11 @@ impl PluginState {
         self.hello.as_ref()
     }
 
-    /// Whether a snapshot has come (a poll before it waits).
-    pub fn has_snapshot(&self) -> bool {
-        self.snapshots > 0
+    /// Whether the run's view is complete: a full snapshot came, or (for a plugin that
+    /// sends its first view as many change lines) its first health line. A poll before
+    /// it waits.
+    pub fn is_ready(&self) -> bool {
+        self.full_seen || self.health.is_some()
     }
 
     /// The sessions, by name.
@@ -511,7 +513,7 @@ impl PluginState {
         }
         self.sessions = next;
         self.bytes = bytes;
-        self.snapshots += 1;
+        self.full_seen |= full;
         Ok(Applied::Changed)
     }
 

@@ -408,7 +408,7 @@ impl PluginSource {
                     drop(shared);
                     return Err(self.fail(&mut self.life(), e));
                 }
-                if shared.plugin.has_snapshot() {
+                if shared.plugin.is_ready() {
                     return Ok(());
                 }
             }

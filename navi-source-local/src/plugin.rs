@@ -207,7 +207,7 @@ impl PluginSource {
         request: Request,
         deadline: Deadline,
     ) -> Result<Reply, SourceError> {
-        let rx = self.send(request, |tx| Waiter::Async(tx))?;
+        let rx = self.send(request, Waiter::Async)?;
         deadline
             .bound(
                 async {

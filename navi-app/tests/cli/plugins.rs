@@ -201,3 +201,98 @@ fn navi_plugin_check_passes_good_plugins_and_names_each_failure_of_broken_ones()
     );
     assert!(text.contains("skip  attach names the session"), "{text}");
 }
+
+/// Both examples as sources of a dashboard drawn on ratatui's test backend: their rows
+/// carry their labels; when the Rust plugin's directory goes, its source is unavailable
+/// with the reason and its row stays, stale.
+#[test]
+fn both_example_plugins_on_a_test_backend_dashboard() {
+    use std::sync::Arc;
+
+    use navi_core::{Aggregator, Model};
+    use navi_source_local::plugin::PluginSource;
+
+    let env = Env::new();
+    let home = env.home.path();
+    let boxdir = home.join("box");
+    std::fs::create_dir(&boxdir).unwrap();
+    std::fs::write(
+        boxdir.join("build.json"),
+        r#"{"tmux_session":"build","status":"working","cwd":"/b","timestamp":9}"#,
+    )
+    .unwrap();
+    let bin = stub_docker(&home.join("containers"));
+    let rust = PluginSource::new(
+        "box",
+        vec![
+            plugin_dir_example().display().to_string(),
+            boxdir.display().to_string(),
+        ],
+    );
+    let docker = PluginSource::new(
+        "docker",
+        vec![
+            "env".into(),
+            format!("PATH={}", path_with(&bin)),
+            "sh".into(),
+            docker_example().display().to_string(),
+        ],
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let mut agg = Aggregator::new();
+        agg.add_source(Arc::new(rust), PluginSource::OPTIONS);
+        agg.add_source(Arc::new(docker), PluginSource::OPTIONS);
+        let mut model = Model::new();
+        model.update(Arc::new(agg.poll_once().await));
+        let screen = draw(&model);
+        for text in ["build", "[box]", "api@web", "[docker]"] {
+            assert!(screen.contains(text), "{text}:\n{screen}");
+        }
+
+        std::fs::remove_dir_all(&boxdir).unwrap();
+        // The plugin notices at its next poll (every 2 s) and says so in a health line.
+        let mut snap = agg.poll_once().await;
+        for _ in 0..100 {
+            if snap.sessions.iter().any(|s| s.stale) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            snap = agg.poll_once().await;
+        }
+        let build = snap.sessions.iter().find(|s| s.tmux_session == "build");
+        assert!(build.is_some_and(|s| s.stale), "{:?}", snap.sessions);
+        let health = snap
+            .sources
+            .iter()
+            .find(|h| h.name.as_deref() == Some("box"));
+        let reason = format!("{health:?}");
+        assert!(reason.contains("No such file"), "{reason}");
+        model.update(Arc::new(snap));
+        assert!(
+            draw(&model).contains("build"),
+            "the stale row is still listed"
+        );
+    });
+}
+
+fn draw(model: &navi_core::Model) -> String {
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(110, 16)).unwrap();
+    let mut ui = navi_app::UiState::default();
+    terminal
+        .draw(|f| navi_app::draw(f, model, &mut ui))
+        .unwrap();
+    let buffer = terminal.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        for x in 0..buffer.area.width {
+            out.push_str(buffer[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}

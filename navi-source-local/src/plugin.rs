@@ -280,11 +280,7 @@ impl PluginSource {
             return Err(self.fail(&mut life, self.error(&reason)));
         }
         if let Some(run) = life.run.as_mut() {
-            let lines = self.pipes.lock().lines;
-            if lines != run.lines_seen {
-                run.lines_seen = lines;
-                run.heard = Instant::now();
-            } else if run.heard.elapsed() >= limits::PLUGIN_SILENCE {
+            if !self.heard(run) && run.heard.elapsed() >= limits::PLUGIN_SILENCE {
                 let e = SourceError::timeout_while(
                     limits::PLUGIN_SILENCE,
                     format!(
@@ -316,6 +312,18 @@ impl PluginSource {
             }
             Err(e) => Err(self.fail(&mut life, e)),
         }
+    }
+
+    /// Notes when the plugin was last heard (a poll's view of time: the reader threads
+    /// only count lines); whether it said something since the last look.
+    fn heard(&self, run: &mut Run) -> bool {
+        let lines = self.pipes.lock().lines;
+        let new = lines != run.lines_seen;
+        if new {
+            run.lines_seen = lines;
+            run.heard = Instant::now();
+        }
+        new
     }
 
     /// Ends the run (killing its group) and schedules the next start.
@@ -482,6 +490,9 @@ impl SessionSource for PluginSource {
     async fn poll_within(&self, deadline: Deadline) -> Result<PollReport, SourceError> {
         self.check_run()?;
         self.wait_ready(deadline).await?;
+        if let Some(run) = self.life().run.as_mut() {
+            self.heard(run);
+        }
         self.report()
     }
 

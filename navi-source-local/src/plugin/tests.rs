@@ -217,3 +217,49 @@ async fn health_unavailable_is_the_sources_reason_and_snapshots_wake_wait_change
         "remote error: plugin pods: kubectl: no context"
     );
 }
+
+/// Silent after its first view: at the silence limit (on tokio's clock, paused once the
+/// plugin has answered) it is taken for hung, killed with its group, and restarted later.
+#[tokio::test]
+async fn a_plugin_silent_past_the_limit_is_killed_as_hung() {
+    let source = sh(&format!(
+        "printf '%s\\n' '{HELLO}' '{SNAPSHOT}'; exec sleep 1000"
+    ));
+    source.poll_report().await.unwrap();
+    let pid = source.pid().unwrap();
+    tokio::time::pause();
+    tokio::time::advance(limits::PLUGIN_SILENCE - Duration::from_secs(1)).await;
+    source.poll_report().await.unwrap();
+    tokio::time::advance(Duration::from_secs(1)).await;
+    let e = source.poll_report().await.unwrap_err();
+    assert!(e.to_string().contains("it said nothing (hung?)"), "{e}");
+    assert!(gone(pid), "the hung plugin was killed");
+    assert_eq!(source.failures(), 1);
+}
+
+/// What a plugin starts (its children, in its process group) goes with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_the_source_kills_the_plugins_whole_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let pidfile = dir.path().join("child");
+    let source = sh(&format!(
+        "sleep 1000 & echo $! > '{}'; printf '%s\\n' '{HELLO}' '{SNAPSHOT}'; wait",
+        pidfile.display()
+    ));
+    source.poll_report().await.unwrap();
+    let child: u32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(!gone_now(child), "the plugin's child runs");
+    drop(source);
+    assert!(gone(child), "the plugin's child was killed with its group");
+}
+
+fn gone_now(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat.split(") ").nth(1).is_some_and(|s| s.starts_with('Z')),
+    }
+}

@@ -156,7 +156,8 @@ async fn no_such_session(source: &PluginSource) -> Verdict {
     }
     let mut wrong = Vec::new();
     for action in declared {
-        let deadline = Deadline::after(limits::ACTION);
+        // A refusal needs no work: it is due as soon as any answer.
+        let deadline = Deadline::after(limits::PLUGIN_ANSWER);
         match navi_core::bounded_act(source, NO_SUCH_SESSION, &action, deadline).await {
             Err(SourceError::Rejected(_)) => {}
             Ok(out) => wrong.push(format!("{} answered ok ({out:?})", action.name())),

@@ -398,6 +398,29 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<RemotesAction>,
     },
+    /// Source plugins: programs that add sessions from anywhere (docs/plugin-protocol.md).
+    Plugin {
+        /// What to do.
+        #[command(subcommand)]
+        action: PluginAction,
+    },
+}
+
+/// `navi plugin` subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum PluginAction {
+    /// Run the conformance checks against a plugin: `navi plugin check -- CMD ARGS...`.
+    ///
+    /// Starts CMD (no shell) as navi would and checks what every source owes navi: the
+    /// hello, readable snapshots, repeatable polls, dropped polls that cost nothing,
+    /// answers to retry_now and to unknown requests, refusals of actions on sessions that
+    /// do not exist, attach commands that name the session, and an exit when stdin
+    /// closes. Prints each check as ok, FAIL (with why) or skip; exits 1 when one fails.
+    Check {
+        /// The plugin's program and arguments.
+        #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+        command: Vec<String>,
+    },
 }
 
 /// An `--agent` value: `claude`, `codex`, `gemini` or `opencode`.

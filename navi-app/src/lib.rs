@@ -73,6 +73,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Remotes { json, action }) => on_runtime(async {
             cmd::remotes::command(source_set(&cli, true)?, *json, action.as_ref()).await
         }),
+        Some(Command::Plugin {
+            action: cli::PluginAction::Check { command },
+        }) => on_runtime(async {
+            let passed = cmd::plugin::check(command, &mut io::stdout().lock()).await?;
+            match passed {
+                true => Ok(()),
+                false => Err(anyhow::anyhow!("the plugin failed a check (see above)")),
+            }
+        }),
         Some(Command::Preview { session }) => act(&cli, session, || Ok(Action::Preview)),
         Some(Command::Git { session, diff }) => on_runtime(async {
             let set = source_set(&cli, false)?;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use navi_core::{Aggregator, DynSessionSource, SourceOptions};
+use navi_source_local::plugin::PluginSource;
 use navi_source_local::LocalSource;
 use navi_source_ssh::{ConfigError, LoadedRemotes, Remote, SshSource};
 
@@ -50,6 +51,8 @@ pub struct SourceSet {
     pub sources: Vec<(DynSessionSource, SourceOptions)>,
     /// The remotes that were configured (empty in demo mode).
     pub remotes: Vec<Remote>,
+    /// The names of the source plugins of config.yaml's `sources:`.
+    pub plugins: Vec<String>,
     /// The problems of the remotes file (and, for `navi list`, of config.yaml).
     pub config_errors: Vec<ConfigProblem>,
     /// The local status directory, for the "no sessions" hint.
@@ -93,13 +96,44 @@ impl SourceSet {
             set.sources.push((Arc::new(source), options));
             set.remotes.push(remote);
         }
+        set.add_plugins(paths);
         Ok(set)
+    }
+
+    /// One [`PluginSource`] per `sources:` entry of config.yaml (its problems are
+    /// reported with the rest of config.yaml's); a name a remote already has is refused.
+    fn add_plugins(&mut self, paths: &Paths) {
+        let Some(file) = settings_file(paths) else {
+            return;
+        };
+        let plugins = crate::config::load(&file).settings.sources;
+        for (i, plugin) in plugins.into_iter().enumerate() {
+            if self.remotes.iter().any(|r| r.name == plugin.name) {
+                self.config_errors
+                    .push(ConfigProblem::Settings(SettingsError {
+                        file: file.clone(),
+                        field: Some(format!("sources[{i}].name")),
+                        message: format!(
+                            "{:?} is a remote's name in remotes.yaml too; this plugin is left out",
+                            plugin.name
+                        ),
+                    }));
+                continue;
+            }
+            self.plugins.push(plugin.name.clone());
+            self.sources.push((
+                Arc::new(PluginSource::new(plugin.name, plugin.command)) as DynSessionSource,
+                PluginSource::OPTIONS,
+            ));
+        }
     }
 
     /// Only the remotes of [`configured`](SourceSet::configured) (for `navi remotes`).
     pub fn remotes_only(paths: &Paths) -> anyhow::Result<SourceSet> {
         let mut set = SourceSet::configured(paths)?;
-        set.sources.retain(|(s, _)| s.label().is_some());
+        let remotes: Vec<String> = set.remotes.iter().map(|r| r.name.clone()).collect();
+        set.sources
+            .retain(|(s, _)| s.label().is_some_and(|l| remotes.iter().any(|r| r == l)));
         Ok(set)
     }
 
@@ -186,12 +220,17 @@ pub fn remotes_file(paths: &Paths) -> Option<PathBuf> {
     }
 }
 
-/// The user's settings: `--config`, `NAVI_CONFIG` or the default config.yaml.
-pub fn settings(paths: &Paths) -> crate::config::Loaded {
-    let file = match crate::cli::given(&paths.config) {
+/// config.yaml: `--config`, `NAVI_CONFIG` or the default place.
+fn settings_file(paths: &Paths) -> Option<PathBuf> {
+    match crate::cli::given(&paths.config) {
         Some(file) => Some(expand_tilde(file)),
         None => crate::config::default_path(),
-    };
+    }
+}
+
+/// The user's settings: `--config`, `NAVI_CONFIG` or the default config.yaml.
+pub fn settings(paths: &Paths) -> crate::config::Loaded {
+    let file = settings_file(paths);
     let loaded = file.map(|f| crate::config::load(&f)).unwrap_or_default();
     for e in &loaded.errors {
         tracing::warn!("{e}");

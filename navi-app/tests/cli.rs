@@ -30,6 +30,11 @@ mod answer;
 /// `navi hook --agent codex|gemini|opencode`: recorded events replayed in tmux.
 #[path = "cli/agents.rs"]
 mod agents;
+
+/// Source plugins: config.yaml `sources:`, the example plugins, `navi plugin check`.
+#[path = "cli/plugins.rs"]
+mod plugins;
+
 /// `navi hook` reads the transcript; `navi list` shows tokens and cost.
 #[path = "cli/tokens.rs"]
 mod tokens;

@@ -33,6 +33,7 @@ mod marks;
 mod memory;
 mod model;
 pub mod permission;
+pub mod plugin;
 pub mod rss;
 mod session;
 mod source;

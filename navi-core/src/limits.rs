@@ -216,3 +216,33 @@ pub const STATUS_REPUBLISH_EVERY: Duration = Duration::from_secs(5);
 pub const DEMO_LATENCY: Duration = Duration::from_millis(120);
 /// The demo's remotes' poll timeout: short, as the flaky one fails on purpose.
 pub const DEMO_REMOTE_TIMEOUT: Duration = Duration::from_secs(3);
+
+// ---- Source plugins (navi_core::plugin) --------------------------------------------------
+
+/// How long a started plugin has for its hello and first snapshot: a plugin that lists
+/// containers or pods asks a daemon or an API first, seconds at worst.
+pub const PLUGIN_START: Duration = Duration::from_secs(10);
+/// A plugin source's poll timeout: a poll reads what the plugin last said (memory), so
+/// only a start waits, and [`PLUGIN_START`] bounds that.
+pub const PLUGIN_TIMEOUT: Duration = Duration::from_secs(12);
+/// Time between polls of a plugin source; its snapshots wake the aggregator sooner.
+pub const PLUGIN_POLL_INTERVAL: Duration = Duration::from_secs(2);
+/// A plugin says something (a snapshot or a health line) at least this often, so navi
+/// can tell a quiet plugin from a hung one.
+pub const PLUGIN_HEARTBEAT: Duration = Duration::from_secs(15);
+/// A plugin silent this long (four heartbeats missed) is taken for hung: killed and
+/// restarted.
+pub const PLUGIN_SILENCE: Duration = Duration::from_secs(60);
+/// How long navi waits for a plugin's answer to an attach request (the user waits).
+pub const PLUGIN_ATTACH: Duration = Duration::from_secs(5);
+/// How long a plugin's answer to `retry_now` is waited for by `navi plugin check`.
+pub const PLUGIN_ANSWER: Duration = Duration::from_secs(5);
+/// First restart delay after a plugin failed; doubles per failure up to
+/// [`PLUGIN_BACKOFF_CAP`].
+pub const PLUGIN_BACKOFF_START: Duration = Duration::from_secs(1);
+/// Longest restart delay of a failing plugin.
+pub const PLUGIN_BACKOFF_CAP: Duration = Duration::from_secs(60);
+/// How long a plugin has to exit once its stdin is closed (`navi plugin check`).
+pub const PLUGIN_EXIT: Duration = Duration::from_secs(3);
+/// How often a plugin's exit is looked at while waiting for it.
+pub const PLUGIN_EXIT_CHECK: Duration = Duration::from_millis(20);

@@ -15,6 +15,7 @@ mod actions;
 pub mod git;
 pub mod hook;
 pub mod marks;
+pub mod plugin;
 pub mod private;
 pub mod process;
 mod rss;

@@ -6,6 +6,7 @@ pub mod git;
 pub mod hook;
 pub mod hooks;
 pub mod list;
+pub mod plugin;
 pub mod remotes;
 pub mod setup;
 pub mod sound;

@@ -11,6 +11,9 @@
 //!   bell: true
 //! prices:               # USD per million tokens, over navi_core::cost's table
 //!   claude-sonnet-4-5: {input: 3, output: 15, cache_write: 3.75, cache_read: 0.3}
+//! sources:              # source plugins (docs/plugin-protocol.md), argv without a shell
+//!   - name: pods
+//!     command: [navi-source-k8s, --namespace, dev]
 //! ```
 //!
 //! Every key is optional. A problem (unknown key, wrong value, broken YAML) is reported
@@ -25,6 +28,7 @@ use serde_yaml::Value;
 use crate::icons::IconSet;
 use crate::notify::settings::NotifySettings;
 
+pub(crate) mod plugins;
 mod prices;
 pub(crate) mod values;
 
@@ -64,6 +68,7 @@ const KEYS: &[&str] = &[
     "notify",
     "keys",
     "prices",
+    "sources",
 ];
 
 /// What config.yaml chose; defaults for everything it does not set.
@@ -86,6 +91,8 @@ pub struct Settings {
     pub keys: crate::keys::Keymap,
     /// Prices for the cost estimate: the built-in table with `prices:` over it.
     pub prices: navi_core::cost::PriceTable,
+    /// Source plugins (`sources:`), in file order.
+    pub sources: Vec<plugins::PluginConfig>,
 }
 
 impl Default for Settings {
@@ -99,6 +106,7 @@ impl Default for Settings {
             notify: NotifySettings::default(),
             keys: crate::keys::Keymap::default(),
             prices: navi_core::cost::PriceTable::default(),
+            sources: Vec::new(),
         }
     }
 }
@@ -211,6 +219,18 @@ pub fn parse(text: &str, file: &Path) -> Loaded {
         }
         if key == "prices" {
             for (field, message) in prices::apply(&mut loaded.settings.prices, value) {
+                loaded.errors.push(SettingsError {
+                    file: file.to_path_buf(),
+                    field: Some(field),
+                    message,
+                });
+            }
+            continue;
+        }
+        if key == "sources" {
+            let (sources, problems) = plugins::read(value);
+            loaded.settings.sources = sources;
+            for (field, message) in problems {
                 loaded.errors.push(SettingsError {
                     file: file.to_path_buf(),
                     field: Some(field),
@@ -368,6 +388,7 @@ mod tests {
                 notify: NotifySettings::default(),
                 keys: crate::keys::Keymap::default(),
                 prices: navi_core::cost::PriceTable::default(),
+                sources: Vec::new(),
             }
         );
     }

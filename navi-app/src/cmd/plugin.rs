@@ -1,0 +1,190 @@
+//! `navi plugin check -- CMD ARGS...`: the conformance checks of a source plugin, run as
+//! navi runs it (a [`PluginSource`]), each reported by name; none panics.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use navi_core::plugin::Request;
+use navi_core::{limits, Action, AttachContext, Deadline, SessionSource, SourceError};
+use navi_source_local::plugin::PluginSource;
+
+/// A session name no plugin has: actions on it must be refused.
+const NO_SUCH_SESSION: &str = "navi-check-no-such-session";
+
+/// What one check found.
+enum Verdict {
+    Pass,
+    Fail(String),
+    Skip(String),
+}
+
+/// Runs every check against `command`, printing one line per check; whether all passed.
+pub async fn check(command: &[String], out: &mut dyn Write) -> anyhow::Result<bool> {
+    let program = command.first().map(String::as_str).unwrap_or("plugin");
+    let name = program.rsplit('/').next().unwrap_or(program);
+    let source = Arc::new(PluginSource::new(name, command.to_vec()));
+    let mut failed = 0;
+    let mut report = |name: &str, verdict: Verdict| -> std::io::Result<()> {
+        match verdict {
+            Verdict::Pass => writeln!(out, "ok    {name}"),
+            Verdict::Skip(why) => writeln!(out, "skip  {name}: {why}"),
+            Verdict::Fail(why) => {
+                failed += 1;
+                writeln!(out, "FAIL  {name}: {}", navi_core::text::sanitize(&why))
+            }
+        }
+    };
+    let first = navi_core::bounded_poll(&*source, limits::PLUGIN_TIMEOUT).await;
+    let sessions = match first {
+        Ok(r) => {
+            report("hello and first snapshot", Verdict::Pass)?;
+            report("snapshot: every session and line readable", readable(&r))?;
+            r.sessions
+        }
+        Err(e) => {
+            report("hello and first snapshot", Verdict::Fail(e.to_string()))?;
+            writeln!(out, "(the other checks need a running plugin)")?;
+            return Ok(false);
+        }
+    };
+    report("polls are repeatable", repeatable(&source, &sessions).await)?;
+    report(
+        "dropped polls cost nothing",
+        cancel_safe(&source, &sessions).await,
+    )?;
+    report("answers retry_now", retry_now(&source).await)?;
+    report("refuses a request it does not know", unknown(&source).await)?;
+    report(
+        "refuses actions on a session it does not have",
+        no_such_session(&source).await,
+    )?;
+    report("attach names the session", attach(&source, &sessions).await)?;
+    let exited = source
+        .close_and_wait(Deadline::after(limits::PLUGIN_EXIT))
+        .await;
+    report(
+        "exits when its stdin closes",
+        match exited {
+            true => Verdict::Pass,
+            false => Verdict::Fail(format!(
+                "still running {} after navi closed its stdin (killed)",
+                navi_core::format_duration(limits::PLUGIN_EXIT)
+            )),
+        },
+    )?;
+    let total = 9;
+    writeln!(out, "{} of {total} checks failed", failed)?;
+    Ok(failed == 0)
+}
+
+fn readable(r: &navi_core::PollReport) -> Verdict {
+    match r.skipped.as_slice() {
+        [] => Verdict::Pass,
+        s => Verdict::Fail(
+            s.iter()
+                .map(|s| format!("{}: {}", s.name, s.reason))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+    }
+}
+
+fn names(s: &[navi_core::SessionInfo]) -> Vec<String> {
+    let mut v: Vec<String> = s.iter().map(|s| s.tmux_session.clone()).collect();
+    v.sort();
+    v
+}
+
+async fn repeatable(source: &PluginSource, first: &[navi_core::SessionInfo]) -> Verdict {
+    match navi_core::bounded_poll(source, limits::PLUGIN_TIMEOUT).await {
+        Ok(r) if names(&r.sessions) == names(first) => Verdict::Pass,
+        Ok(r) => Verdict::Fail(format!(
+            "a second poll gave {:?} after {:?}",
+            names(&r.sessions),
+            names(first)
+        )),
+        Err(e) => Verdict::Fail(e.to_string()),
+    }
+}
+
+async fn cancel_safe(source: &PluginSource, first: &[navi_core::SessionInfo]) -> Verdict {
+    for _ in 0..8 {
+        let poll = source.poll_report();
+        // Dropped after one step, as the aggregator's timeout may.
+        let _ = Deadline::after(std::time::Duration::ZERO).run(poll).await;
+    }
+    repeatable(source, first).await
+}
+
+async fn retry_now(source: &PluginSource) -> Verdict {
+    match source
+        .request(Request::RetryNow, Deadline::after(limits::PLUGIN_ANSWER))
+        .await
+    {
+        Ok(_) => Verdict::Pass,
+        Err(e) => Verdict::Fail(e.to_string()),
+    }
+}
+
+async fn unknown(source: &PluginSource) -> Verdict {
+    let request = Request::Unknown("navi_check_unknown".into());
+    match source
+        .request(request, Deadline::after(limits::PLUGIN_ANSWER))
+        .await
+    {
+        Err(SourceError::Rejected(_)) => Verdict::Pass,
+        Ok(_) => Verdict::Fail("it answered ok to a request it cannot know".into()),
+        Err(e) => Verdict::Fail(e.to_string()),
+    }
+}
+
+async fn no_such_session(source: &PluginSource) -> Verdict {
+    let caps = source.supports();
+    let actions = [
+        Action::Preview,
+        Action::Kill,
+        Action::Rename {
+            to: "navi-check-renamed".into(),
+        },
+        Action::Dismiss,
+        Action::Acknowledge,
+        Action::Send { text: "x".into() },
+    ];
+    let declared: Vec<Action> = actions.into_iter().filter(|a| caps.allows(a)).collect();
+    if declared.is_empty() {
+        return Verdict::Skip("it declares no actions".into());
+    }
+    let mut wrong = Vec::new();
+    for action in declared {
+        // A refusal needs no work: it is due as soon as any answer.
+        let deadline = Deadline::after(limits::PLUGIN_ANSWER);
+        match navi_core::bounded_act(source, NO_SUCH_SESSION, &action, deadline).await {
+            Err(SourceError::Rejected(_)) => {}
+            Ok(out) => wrong.push(format!("{} answered ok ({out:?})", action.name())),
+            Err(e) => wrong.push(format!("{}: {e}", action.name())),
+        }
+    }
+    match wrong.is_empty() {
+        true => Verdict::Pass,
+        false => Verdict::Fail(wrong.join("; ")),
+    }
+}
+
+async fn attach(source: &Arc<PluginSource>, sessions: &[navi_core::SessionInfo]) -> Verdict {
+    if !source.supports_attach() {
+        return Verdict::Skip("it does not declare attach".into());
+    }
+    let Some(session) = sessions.first().cloned() else {
+        return Verdict::Skip("it has no session to attach to".into());
+    };
+    let s = source.clone();
+    let name = session.tmux_session.clone();
+    let answer =
+        tokio::task::spawn_blocking(move || s.attach(&session, &AttachContext::default())).await;
+    match answer {
+        Ok(Ok(cmd)) if cmd.argv.iter().any(|a| a.contains(&name)) => Verdict::Pass,
+        Ok(Ok(cmd)) => Verdict::Fail(format!("its argv {:?} does not name {name:?}", cmd.argv)),
+        Ok(Err(e)) => Verdict::Fail(e.to_string()),
+        Err(e) => Verdict::Fail(e.to_string()),
+    }
+}

@@ -300,7 +300,8 @@ impl SshSource {
             server,
             deadline,
         };
-        let out = act::act(&on, session, action).await;
+        // Boxed: the actions' futures are large (one per kind), kept off the caller's stack.
+        let out = Box::pin(act::act(&on, session, action)).await;
         // The push loop shows the action's effect (a new or ended tmux session) before
         // the next poll.
         self.pool.settle().await;

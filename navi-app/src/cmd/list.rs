@@ -320,6 +320,7 @@ mod tests {
                 "AGE",
                 "TOKENS",
                 "COST",
+                "MEM",
                 "DIRECTORY",
                 "MESSAGE"
             ]

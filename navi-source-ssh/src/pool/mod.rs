@@ -312,9 +312,10 @@ impl Pool {
             deadline,
             SourceError::timeout_while(timeout, connecting.clone()),
         );
-        let res = match Deadline::until(deadline, connect(&self.remote, &self.target, &self.opened))
-            .await
-        {
+        // Boxed: the handshake's future is deep, and would otherwise sit on the stack of
+        // every future that may connect (an action's, a poll's).
+        let dial = Box::pin(connect(&self.remote, &self.target, &self.opened));
+        let res = match Deadline::until(deadline, dial).await {
             Ok(r) => r,
             Err(_) => Err(SourceError::timeout_while(timeout, connecting)),
         };

@@ -178,16 +178,26 @@ fn fish_and_tcsh_users_poll_through_the_loop_and_attach_exactly() {
                         .map(|w| String::from_utf8_lossy(w).into_owned())
                         .collect::<Vec<String>>()
                 })
-                // The push loop's own tmux checks (`-u [-S SOCKET] list-sessions`) may
-                // land here too.
-                .filter(|call| !call.iter().any(|a| a == "list-sessions"))
+                // The push loop's own tmux checks (`-u [-S SOCKET] list-sessions`) and
+                // memory samples (`-u list-panes`) may land here too.
+                .filter(|call| {
+                    !call
+                        .iter()
+                        .any(|a| a == "list-sessions" || a == "list-panes")
+                })
                 .collect();
             let name = &s.tmux_session;
             assert_eq!(
                 calls,
                 [
                     vec!["has-session".to_string(), "-t".into(), format!("={name}")],
-                    vec!["attach-session".to_string(), "-t".into(), name.clone()],
+                    // `-u`: the pane's UTF-8 reaches the terminal whatever the remote's locale.
+                    vec![
+                        "-u".to_string(),
+                        "attach-session".into(),
+                        "-t".into(),
+                        name.clone()
+                    ],
                 ],
                 "{shell_name}: tmux got the exact name"
             );

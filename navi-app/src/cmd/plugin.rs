@@ -170,7 +170,8 @@ async fn cancel_safe(source: &PluginSource, first: &[navi_core::SessionInfo]) ->
 async fn poll_once<F: std::future::Future + ?Sized>(fut: std::pin::Pin<&mut F>) -> bool {
     let mut fut = Some(fut);
     let done = std::future::poll_fn(|cx| {
-        let ready = fut.take()
+        let ready = fut
+            .take()
             .is_some_and(|f| std::future::Future::poll(f, cx).is_ready());
         std::task::Poll::Ready(ready)
     })
@@ -201,7 +202,12 @@ async fn broken_request(source: &PluginSource) -> Verdict {
 /// An action it did not declare, sent anyway (navi never would): refused, not run.
 async fn undeclared(source: &PluginSource) -> Verdict {
     let caps = source.supports();
-    let harmless = [Action::Preview, Action::Acknowledge, Action::Dismiss, Action::Kill];
+    let harmless = [
+        Action::Preview,
+        Action::Acknowledge,
+        Action::Dismiss,
+        Action::Kill,
+    ];
     let Some(action) = harmless.into_iter().find(|a| !caps.allows(a)) else {
         return Verdict::Skip("it declares every action navi would try".into());
     };

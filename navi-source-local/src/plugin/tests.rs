@@ -282,7 +282,9 @@ async fn up_without_time_passing(source: &PluginSource) {
 async fn crash_without_time_passing(source: &PluginSource) -> SourceError {
     let id = source.next_id.fetch_add(1, Ordering::SeqCst);
     let run = source.life().run.as_ref().map(|r| r.requests.clone());
-    run.unwrap().try_send(Request::RetryNow.to_line(id)).unwrap();
+    run.unwrap()
+        .try_send(Request::RetryNow.to_line(id))
+        .unwrap();
     for _ in 0..1000 {
         if source.pipes.lock().ended.is_some() {
             break;
@@ -313,7 +315,10 @@ async fn the_backoff_starts_over_only_after_a_run_stayed_up() {
         assert_eq!(source.failures(), failures, "a quick crash counts on");
         let e = source.poll_report().await.unwrap_err();
         let wait = navi_core::format_duration(delay);
-        assert!(e.to_string().contains(&format!("(restarting in {wait})")), "{e}");
+        assert!(
+            e.to_string().contains(&format!("(restarting in {wait})")),
+            "{e}"
+        );
         tokio::time::advance(delay).await;
         delay *= 2;
     }
@@ -327,7 +332,10 @@ async fn the_backoff_starts_over_only_after_a_run_stayed_up() {
     crash_without_time_passing(&source).await;
     let e = source.poll_report().await.unwrap_err();
     let first = navi_core::format_duration(limits::PLUGIN_BACKOFF_START);
-    assert!(e.to_string().contains(&format!("(restarting in {first})")), "{e}");
+    assert!(
+        e.to_string().contains(&format!("(restarting in {first})")),
+        "{e}"
+    );
 }
 
 /// The log as text, for the test of a plugin's stderr lines.

@@ -242,6 +242,10 @@ pub const PLUGIN_ANSWER: Duration = Duration::from_secs(5);
 pub const PLUGIN_BACKOFF_START: Duration = Duration::from_secs(1);
 /// Longest restart delay of a failing plugin.
 pub const PLUGIN_BACKOFF_CAP: Duration = Duration::from_secs(60);
+/// How long a plugin run must stay up (its polls good) before its restart backoff starts
+/// over: a plugin that crashes right after its first snapshot keeps doubling its delay
+/// instead of being restarted every [`PLUGIN_BACKOFF_START`].
+pub const PLUGIN_STABLE: Duration = Duration::from_secs(30);
 /// How long a plugin has to exit once its stdin is closed (`navi plugin check`).
 pub const PLUGIN_EXIT: Duration = Duration::from_secs(3);
 /// How often a plugin's exit is looked at while waiting for it.

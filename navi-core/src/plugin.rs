@@ -34,6 +34,10 @@ pub const MAX_STATE_BYTES: usize = 32 * 1024 * 1024;
 pub const MAX_GARBAGE_RUN: usize = 100;
 /// Unreadable lines kept to report in one poll (the rest are counted).
 const MAX_SKIPPED_KEPT: usize = 20;
+/// Entries a plugin says it could not read that navi keeps (the rest are counted).
+pub const MAX_DECLARED_SKIPPED: usize = 100;
+/// The longest name or reason of such an entry navi keeps (in characters).
+const MAX_SKIPPED_TEXT: usize = 512;
 
 /// The action words of the hello's `actions` and of an action request.
 pub const ACTION_WORDS: &[&str] = &[
@@ -299,8 +303,9 @@ fn parse_action(v: &Value) -> Option<Action> {
     })
 }
 
-/// A full snapshot line: every session, keyed by its name.
-pub fn snapshot_line(sessions: &[SessionInfo]) -> String {
+/// A full snapshot line: every session, keyed by its name, and the entries the plugin
+/// could not read (`skipped`, left out when there are none).
+pub fn snapshot_line(sessions: &[SessionInfo], skipped: &[SkippedFile]) -> String {
     let mut m = Map::new();
     for s in sessions {
         m.insert(
@@ -308,7 +313,15 @@ pub fn snapshot_line(sessions: &[SessionInfo]) -> String {
             serde_json::to_value(s).unwrap_or(Value::Null),
         );
     }
-    json!({"type": "snapshot", "full": true, "sessions": m}).to_string()
+    let mut line = json!({"type": "snapshot", "full": true, "sessions": m});
+    if let (false, Some(o)) = (skipped.is_empty(), line.as_object_mut()) {
+        let list: Vec<Value> = skipped
+            .iter()
+            .map(|s| json!({"name": s.name, "reason": s.reason}))
+            .collect();
+        o.insert("skipped".into(), list.into());
+    }
+    line.to_string()
 }
 
 /// What one line did to a [`PluginState`].
@@ -340,6 +353,9 @@ pub struct PluginState {
     garbage_run: usize,
     skipped: Vec<SkippedFile>,
     skipped_more: usize,
+    /// What its last snapshot said it could not read (reported by every poll, as a
+    /// broken status file is by the local source until it is fixed).
+    declared: Vec<SkippedFile>,
     lines: u64,
 }
 
@@ -376,9 +392,16 @@ impl PluginState {
         self.bytes
     }
 
-    /// Takes the unreadable lines (and session objects) noted since the last call.
+    /// What the plugin's last snapshot said it could not read (its `skipped`).
+    pub fn declared_skipped(&self) -> &[SkippedFile] {
+        &self.declared
+    }
+
+    /// The entries its last snapshot said it could not read, then the unreadable lines
+    /// (and session objects) noted since the last call (taken).
     pub fn take_skipped(&mut self) -> Vec<SkippedFile> {
-        let mut out = std::mem::take(&mut self.skipped);
+        let mut out = self.declared.clone();
+        out.append(&mut self.skipped);
         if self.skipped_more > 0 {
             out.push(SkippedFile {
                 name: "plugin output".into(),
@@ -511,6 +534,9 @@ impl PluginState {
                 next.len()
             )));
         }
+        if full || v.contains_key("skipped") {
+            self.declared = read_declared(v.get("skipped"));
+        }
         self.sessions = next;
         self.bytes = bytes;
         self.full_seen |= full;
@@ -536,6 +562,40 @@ impl PluginState {
             false => Applied::Nothing,
         })
     }
+}
+
+/// A snapshot's `skipped`: `[{"name": ..., "reason": ...}]`, bounded and sanitised; an
+/// entry of another shape is kept as what it is.
+fn read_declared(v: Option<&Value>) -> Vec<SkippedFile> {
+    let Some(Value::Array(list)) = v else {
+        return Vec::new();
+    };
+    let text = |e: &Value, k: &str| {
+        let raw = e.get(k).and_then(Value::as_str).unwrap_or("");
+        let cut: String = raw.chars().take(MAX_SKIPPED_TEXT).collect();
+        crate::text::sanitize(&cut).into_owned()
+    };
+    let mut out: Vec<SkippedFile> = list
+        .iter()
+        .take(MAX_DECLARED_SKIPPED)
+        .map(|e| SkippedFile {
+            name: text(e, "name"),
+            reason: match text(e, "reason") {
+                r if r.is_empty() => "the plugin could not read it".into(),
+                r => r,
+            },
+        })
+        .collect();
+    if list.len() > MAX_DECLARED_SKIPPED {
+        out.push(SkippedFile {
+            name: "plugin".into(),
+            reason: format!(
+                "{} more entries it could not read",
+                list.len() - MAX_DECLARED_SKIPPED
+            ),
+        });
+    }
+    out
 }
 
 /// One session object, keyed by `name` (the key wins over the object's `tmux_session`).

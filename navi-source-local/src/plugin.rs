@@ -221,6 +221,30 @@ impl PluginSource {
             .await
     }
 
+    /// Writes `line` to the plugin as it is, waiting for nothing (`navi plugin check`
+    /// sends broken lines with it: a plugin must skip them).
+    pub fn send_line(&self, line: &str) -> Result<(), SourceError> {
+        let life = self.life();
+        let Some(run) = life.run.as_ref() else {
+            return Err(self.error("not running"));
+        };
+        run.requests
+            .try_send(line.to_string())
+            .map_err(|_| self.error("it does not read its requests"))
+    }
+
+    /// Whether the current run ended (it exited, flooded, broke the protocol): the
+    /// reason.
+    pub fn ended(&self) -> Option<String> {
+        self.pipes.lock().ended.clone()
+    }
+
+    /// What the plugin's last snapshot said it could not read (its `skipped`), as
+    /// opposed to lines navi could not read.
+    pub fn declared_skipped(&self) -> Vec<navi_core::SkippedFile> {
+        self.pipes.lock().plugin.declared_skipped().to_vec()
+    }
+
     fn ended_before_answer(&self) -> SourceError {
         SourceError::Disconnected(format!("plugin {} ended before answering", self.name).into())
     }
@@ -381,7 +405,11 @@ impl PluginSource {
         }
         if let Some(stderr) = child.stderr.take() {
             let name = self.name.clone();
-            std::thread::spawn(move || log_stderr(stderr, &name));
+            // The log navi's caller set up (a scoped one too) gets the plugin's lines.
+            let log = tracing::dispatcher::get_default(|d| d.clone());
+            std::thread::spawn(move || {
+                tracing::dispatcher::with_default(&log, || log_stderr(stderr, &name))
+            });
         }
         tracing::info!(plugin = %self.name, pid = child.id(), "plugin started");
         let now = Instant::now();
@@ -451,7 +479,16 @@ impl PluginSource {
                 };
                 drop(shared);
                 let mut life = self.life();
-                life.failures = 0;
+                // A good poll of a run that stayed up a while is a recovery: the backoff
+                // starts over. A run that fails soon after (one snapshot, then a crash)
+                // keeps doubling it.
+                if life
+                    .run
+                    .as_ref()
+                    .is_some_and(|r| r.started.elapsed() >= limits::PLUGIN_STABLE)
+                {
+                    life.failures = 0;
+                }
                 life.last_error = None;
                 Ok(report)
             }

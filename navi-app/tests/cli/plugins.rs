@@ -151,7 +151,28 @@ fn navi_plugin_check_passes_good_plugins_and_names_each_failure_of_broken_ones()
     let (ok, text) = check(&env, &[rust.to_str().unwrap(), dir.to_str().unwrap()], None);
     assert!(ok, "{text}");
     assert!(text.contains("ok    attach names the session"), "{text}");
-    assert!(text.ends_with("0 of 9 checks failed\n"), "{text}");
+    assert!(
+        text.contains("ok    a broken request line costs only itself"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ok    refuses an action it did not declare"),
+        "{text}"
+    );
+    // What cannot be checked from outside says why.
+    for name in [
+        "its sessions are the ones it should list",
+        "no sessions is zero rows, not an error",
+        "a broken entry of its own costs only itself",
+        "bad input is refused before it is sent",
+        "a change wakes navi",
+    ] {
+        assert!(
+            text.contains(&format!("skip  {name}: navi ")),
+            "{name}: {text}"
+        );
+    }
+    assert!(text.ends_with("0 of 16 checks failed\n"), "{text}");
 
     let bin = stub_docker(&home.join("containers"));
     let sh = docker_example();
@@ -178,14 +199,16 @@ fn navi_plugin_check_passes_good_plugins_and_names_each_failure_of_broken_ones()
     assert!(!ok);
     for name in [
         "answers retry_now",
+        "a broken request line costs only itself",
         "refuses a request it does not know",
+        "refuses an action it did not declare",
         "refuses actions on a session it does not have",
         "attach names the session",
         "exits when its stdin closes",
     ] {
         assert!(text.contains(&format!("FAIL  {name}: ")), "{name}: {text}");
     }
-    assert!(text.ends_with("5 of 9 checks failed\n"), "{text}");
+    assert!(text.ends_with("7 of 16 checks failed\n"), "{text}");
 
     // Answers ok to everything: an unknown request and a kill of a session it lacks.
     let yes = r#"echo '{"type":"hello","protocol":1,"actions":["kill"],"attach":false}'; echo '{"type":"snapshot","sessions":{}}'; while read -r l; do id=$(printf '%s' "$l" | sed 's/.*"id":\([0-9]*\).*/\1/'); echo "{\"type\":\"answer\",\"id\":$id,\"ok\":true}"; done"#;
@@ -197,6 +220,10 @@ fn navi_plugin_check_passes_good_plugins_and_names_each_failure_of_broken_ones()
     );
     assert!(
         text.contains("FAIL  refuses actions on a session it does not have: kill answered ok"),
+        "{text}"
+    );
+    assert!(
+        text.contains("FAIL  refuses an action it did not declare: preview answered ok"),
         "{text}"
     );
     assert!(text.contains("skip  attach names the session"), "{text}");
@@ -295,4 +322,74 @@ fn draw(model: &navi_core::Model) -> String {
         out.push('\n');
     }
     out
+}
+
+/// The Rust example plugin over temp status directories, as a source wrapped by `wrap`:
+/// the conformance suite the Rust sources pass, run against a plugin.
+struct PluginDirs {
+    dirs: std::sync::Mutex<Vec<tempfile::TempDir>>,
+    wrap: fn(navi_source_local::plugin::PluginSource) -> navi_core::DynSessionSource,
+}
+
+#[async_trait::async_trait]
+impl navi_core::testing::ConformanceFixture for PluginDirs {
+    async fn source_with(&self, files: &[(String, Vec<u8>)]) -> navi_core::DynSessionSource {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, bytes) in files {
+            std::fs::write(dir.path().join(name), bytes).unwrap();
+        }
+        let argv = vec![
+            plugin_dir_example().display().to_string(),
+            dir.path().display().to_string(),
+        ];
+        let source = (self.wrap)(navi_source_local::plugin::PluginSource::new("box", argv));
+        self.dirs.lock().unwrap().push(dir);
+        source
+    }
+
+    async fn write(&self, name: &str, bytes: &[u8]) -> bool {
+        let dirs = self.dirs.lock().unwrap();
+        let Some(dir) = dirs.last() else { return false };
+        // As the hook writes: a temp file renamed into place.
+        let temp = dir.path().join(".tmp.conformance");
+        std::fs::write(&temp, bytes).unwrap();
+        std::fs::rename(&temp, dir.path().join(name)).unwrap();
+        true
+    }
+}
+
+fn conformance(wrap: fn(navi_source_local::plugin::PluginSource) -> navi_core::DynSessionSource) {
+    let fixture = PluginDirs {
+        dirs: std::sync::Mutex::default(),
+        wrap,
+    };
+    // Two workers: attach waits for the plugin's answer synchronously.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let bound = navi_core::Deadline::after(std::time::Duration::from_secs(120));
+        let finished = bound
+            .run(navi_core::testing::run_conformance(&fixture))
+            .await;
+        assert!(finished.is_ok(), "the conformance suite finishes");
+    });
+}
+
+/// A plugin is held to the suite the Rust sources pass: the example plugin over the
+/// suite's status files (broken ones reported as skipped through the protocol, a file
+/// written while navi waits wakes it).
+#[test]
+fn the_example_plugin_passes_the_conformance_suite() {
+    conformance(|s| std::sync::Arc::new(s));
+}
+
+/// ... and under navi-core's wrappers, as the local and memory sources are.
+#[test]
+fn the_example_plugin_passes_the_conformance_suite_under_the_wrappers() {
+    use std::time::Duration;
+    conformance(|s| std::sync::Arc::new(navi_core::Bounded::new(s, Duration::from_secs(10))));
+    conformance(|s| std::sync::Arc::new(navi_core::Latent::new(s, Duration::from_millis(2))));
 }

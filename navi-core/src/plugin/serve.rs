@@ -5,11 +5,11 @@ use std::io::{BufRead, Read, Write};
 use tokio::time::Instant;
 
 use super::{answer, snapshot_line, Health, Hello, Request, MAX_LINE};
-use crate::{limits, SessionInfo, SessionSource};
+use crate::{limits, SessionInfo, SessionSource, SkippedFile};
 
 /// Serves `source` as a navi plugin: says hello (its [`supports`](SessionSource::supports)
-/// as the actions, attach always), then writes a full snapshot whenever its sessions
-/// change (it is polled every [`limits::PLUGIN_POLL_INTERVAL`] and whenever
+/// as the actions, attach always), then writes a full snapshot whenever its sessions (or
+/// what it could not read: a poll's [`skipped`](crate::PollReport::skipped)) change (it is polled every [`limits::PLUGIN_POLL_INTERVAL`] and whenever
 /// [`wait_change`](SessionSource::wait_change) wakes), a health line when its health
 /// changes and at least every [`limits::PLUGIN_HEARTBEAT`], and answers navi's requests.
 /// Returns when stdin closes (navi went away), so the plugin exits with navi.
@@ -24,16 +24,17 @@ pub async fn serve<S: SessionSource>(source: S) -> std::io::Result<()> {
     write_line(&mut out, &Hello::new(source.supports(), true).to_line())?;
     let (tx, mut requests) = tokio::sync::mpsc::channel::<Vec<u8>>(16);
     std::thread::spawn(move || read_requests(tx));
-    let mut sent: Option<Vec<SessionInfo>> = None;
+    let mut sent: Option<(Vec<SessionInfo>, Vec<SkippedFile>)> = None;
     let mut health: Option<Health> = None;
     let mut said_at = Instant::now();
     loop {
         let now = match crate::bounded_poll(&source, limits::PLUGIN_TIMEOUT).await {
             Ok(report) => {
-                if sent.as_ref() != Some(&report.sessions) {
-                    write_line(&mut out, &snapshot_line(&report.sessions))?;
+                let view = (report.sessions, report.skipped);
+                if sent.as_ref() != Some(&view) {
+                    write_line(&mut out, &snapshot_line(&view.0, &view.1))?;
                     said_at = Instant::now();
-                    sent = Some(report.sessions);
+                    sent = Some(view);
                 }
                 Health::Ok
             }
@@ -51,7 +52,7 @@ pub async fn serve<S: SessionSource>(source: S) -> std::io::Result<()> {
                 let Some(line) = line else { return Ok(()) };
                 let line = match Request::parse(&line) {
                     Ok((id, request)) => {
-                        let sessions = sent.as_deref().unwrap_or_default();
+                        let sessions = sent.as_ref().map(|v| v.0.as_slice()).unwrap_or_default();
                         answer(&source, sessions, id, request).await.to_line()
                     }
                     // A request without an id cannot be answered; navi's wait ends it.

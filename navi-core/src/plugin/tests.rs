@@ -232,3 +232,52 @@ fn the_hello_line_names_the_declared_actions() {
         r#"{"type":"hello","protocol":1,"actions":["kill","send"],"attach":false}"#
     );
 }
+
+#[test]
+fn what_a_snapshot_says_it_could_not_read_is_reported_by_every_poll_until_replaced() {
+    let mut s = PluginState::default();
+    s.apply(&hello());
+    let line = b"{\"type\":\"snapshot\",\"sessions\":{\"a\":{\"status\":\"working\"}},\"skipped\":[{\"name\":\"b.json\",\"reason\":\"not JSON \\u001b[2J\"},{\"name\":7}]}";
+    assert_eq!(s.apply(line), Applied::Changed);
+    let expected = vec![
+        SkippedFile {
+            name: "b.json".into(),
+            reason: "not JSON ".into(),
+        },
+        SkippedFile {
+            name: String::new(),
+            reason: "the plugin could not read it".into(),
+        },
+    ];
+    assert_eq!(s.take_skipped(), expected);
+    assert_eq!(s.take_skipped(), expected, "still broken: still reported");
+    // A change line without `skipped` keeps them; a full snapshot without it clears.
+    s.apply(br#"{"type":"snapshot","full":false,"sessions":{"c":{"status":"idle"}}}"#);
+    assert_eq!(s.declared_skipped(), expected.as_slice());
+    s.apply(br#"{"type":"snapshot","sessions":{"a":{"status":"idle"}}}"#);
+    assert!(s.take_skipped().is_empty());
+    let many: Vec<String> = (0..MAX_DECLARED_SKIPPED + 5)
+        .map(|i| format!(r#"{{"name":"f{i}","reason":"r"}}"#))
+        .collect();
+    let line = format!(
+        r#"{{"type":"snapshot","sessions":{{}},"skipped":[{}]}}"#,
+        many.join(",")
+    );
+    s.apply(line.as_bytes());
+    let kept = s.take_skipped();
+    assert_eq!(kept.len(), MAX_DECLARED_SKIPPED + 1, "bounded");
+    assert!(kept[MAX_DECLARED_SKIPPED].reason.starts_with("5 more"));
+}
+
+#[test]
+fn a_snapshot_line_carries_what_the_source_skipped() {
+    let skipped = [SkippedFile {
+        name: "x.json".into(),
+        reason: "too large".into(),
+    }];
+    let mut s = PluginState::default();
+    s.apply(&hello());
+    s.apply(snapshot_line(&[], &skipped).as_bytes());
+    assert_eq!(s.take_skipped(), skipped);
+    assert!(!snapshot_line(&[], &[]).contains("skipped"));
+}

@@ -263,3 +263,165 @@ fn gone_now(pid: u32) -> bool {
         Ok(stat) => stat.split(") ").nth(1).is_some_and(|s| s.starts_with('Z')),
     }
 }
+
+/// Starts the plugin (when the backoff allows) and waits for its first view without
+/// yielding to tokio, so a paused clock stays where it is while the process starts.
+async fn up_without_time_passing(source: &PluginSource) {
+    source.check_run().unwrap();
+    for _ in 0..1000 {
+        if source.pipes.lock().plugin.is_ready() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    source.poll_report().await.unwrap();
+}
+
+/// Makes the plugin of [`one_snapshot_then_crash`] exit, and waits (without yielding)
+/// until navi has read that: the poll after it fails.
+async fn crash_without_time_passing(source: &PluginSource) -> SourceError {
+    let id = source.next_id.fetch_add(1, Ordering::SeqCst);
+    let run = source.life().run.as_ref().map(|r| r.requests.clone());
+    run.unwrap()
+        .try_send(Request::RetryNow.to_line(id))
+        .unwrap();
+    for _ in 0..1000 {
+        if source.pipes.lock().ended.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    source.poll_report().await.unwrap_err()
+}
+
+/// Says hello and one snapshot, then exits at navi's first request.
+fn one_snapshot_then_crash() -> PluginSource {
+    sh(&format!(
+        "printf '%s\\n' '{HELLO}' '{SNAPSHOT}'; read x; exit 3"
+    ))
+}
+
+/// A plugin that crashes right after each good snapshot is restarted after ever longer
+/// delays (a good poll alone does not reset the backoff); one that stayed up
+/// [`limits::PLUGIN_STABLE`] starts over at the first delay.
+#[tokio::test(start_paused = true)]
+async fn the_backoff_starts_over_only_after_a_run_stayed_up() {
+    let source = one_snapshot_then_crash();
+    let mut delay = limits::PLUGIN_BACKOFF_START;
+    for failures in 1..=3 {
+        up_without_time_passing(&source).await;
+        let e = crash_without_time_passing(&source).await;
+        assert!(e.to_string().contains("it exited"), "{e}");
+        assert_eq!(source.failures(), failures, "a quick crash counts on");
+        let e = source.poll_report().await.unwrap_err();
+        let wait = navi_core::format_duration(delay);
+        assert!(
+            e.to_string().contains(&format!("(restarting in {wait})")),
+            "{e}"
+        );
+        tokio::time::advance(delay).await;
+        delay *= 2;
+    }
+    up_without_time_passing(&source).await;
+    tokio::time::advance(limits::PLUGIN_STABLE - Duration::from_secs(1)).await;
+    source.poll_report().await.unwrap();
+    assert_eq!(source.failures(), 3, "not yet up long enough");
+    tokio::time::advance(Duration::from_secs(1)).await;
+    source.poll_report().await.unwrap();
+    assert_eq!(source.failures(), 0, "up long enough: recovered");
+    crash_without_time_passing(&source).await;
+    let e = source.poll_report().await.unwrap_err();
+    let first = navi_core::format_duration(limits::PLUGIN_BACKOFF_START);
+    assert!(
+        e.to_string().contains(&format!("(restarting in {first})")),
+        "{e}"
+    );
+}
+
+/// The log as text, for the test of a plugin's stderr lines.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn stderr_lines(&self) -> Vec<String> {
+        let text = String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned();
+        text.lines()
+            .filter(|l| l.contains("stderr:"))
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Waits (bounded) until the log holds `n` stderr lines.
+    fn wait_for(&self, n: usize) -> Vec<String> {
+        for _ in 0..1000 {
+            if self.stderr_lines().len() >= n {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        self.stderr_lines()
+    }
+}
+
+/// What a logged stderr line says (the text after `stderr: `, without the label field).
+fn said(line: &str) -> &str {
+    let text = line.split_once("stderr: ").map_or("", |(_, t)| t);
+    text.trim_end().trim_end_matches("plugin=pods").trim_end()
+}
+
+/// stderr reaches navi's log labelled with the plugin's name, each line cut at
+/// [`MAX_STDERR_LINE`], escape sequences removed, the first [`MAX_STDERR_LINES`] of each
+/// run (then one "dropped" line), counted afresh after a restart.
+#[tokio::test]
+async fn stderr_is_logged_labelled_and_bounded_per_line_and_per_run() {
+    let log = Captured::default();
+    let writer = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let source = sh(&format!(
+        "printf '%s\\n' '{HELLO}' '{SNAPSHOT}'\n\
+         {{ head -c 5000 /dev/zero | tr '\\0' x; printf '\\na\\033[2Jb\\n'\n\
+           i=1; while [ $i -le 300 ]; do echo \"line $i\"; i=$((i+1)); done; }} >&2\n\
+         read x; exit 3"
+    ));
+    source.poll_report().await.unwrap();
+    let per_run = MAX_STDERR_LINES + 1;
+    let lines = log.wait_for(per_run);
+    assert_eq!(lines.len(), per_run, "{:?}", lines.last());
+    assert!(lines.iter().all(|l| l.contains("plugin=pods")), "{lines:?}");
+    let long = lines[0].matches('x').count();
+    assert_eq!(long, MAX_STDERR_LINE, "the long line is cut");
+    assert_eq!(said(&lines[1]), "ab", "escape sequences removed");
+    let last = format!("line {}", MAX_STDERR_LINES - 2);
+    assert_eq!(said(&lines[MAX_STDERR_LINES - 1]), last);
+    assert_eq!(said(&lines[per_run - 1]), "more lines dropped");
+
+    // A crash and a restart: the next run is logged afresh.
+    source.retry_now();
+    for _ in 0..1000 {
+        if source.pipes.lock().ended.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    source.poll_report().await.unwrap_err();
+    source.retry_now();
+    source.poll_report().await.unwrap();
+    let lines = log.wait_for(2 * per_run);
+    assert_eq!(lines.len(), 2 * per_run, "{:?}", lines.last());
+    assert_eq!(said(&lines[per_run]).matches('x').count(), MAX_STDERR_LINE);
+    assert_eq!(said(&lines[2 * per_run - 1]), "more lines dropped");
+}

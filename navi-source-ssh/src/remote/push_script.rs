@@ -109,18 +109,33 @@ const PUSH_LOOP: &str = include_str!("../scripts/push_loop.sh");
 /// 2^31, which mawk would print in `%g`).
 pub(crate) const MEMORY_AWK: &str = include_str!("../scripts/memory.awk");
 
-/// The push loop's command: [`command`] plus the memory sample's operands.
-fn loop_command(sessions_dir: &str, tick: &str) -> crate::shell::RemoteCommand {
+/// The push loop's command: [`command`] plus the memory sample's operands and the
+/// coalescing window (`$8`, seconds).
+fn loop_command(sessions_dir: &str, tick: &str, window: &str) -> crate::shell::RemoteCommand {
     command(PUSH_LOOP, sessions_dir, tick)
         .arg(MEMORY_AWK.trim_end())
         .arg(navi_core::rss::PANE_FORMAT)
+        .arg(window)
+}
+
+/// [`PUSH_COALESCE`](navi_core::limits::PUSH_COALESCE) as the loop's `read -t` takes
+/// it: seconds with a fraction (`0.030`).
+pub(crate) fn coalesce_seconds() -> String {
+    let ms = navi_core::limits::PUSH_COALESCE.as_millis();
+    format!("{}.{:03}", ms / 1000, ms % 1000)
 }
 
 /// The push loop script for `sessions_dir`, with a ticker every `tick` (`"0"`: none),
 /// its operands set, as a local `sh -c` runs it.
 #[cfg(test)]
 pub(crate) fn push_script(sessions_dir: &str, tick: &str) -> String {
-    loop_command(sessions_dir, tick).script_with_operands()
+    push_script_holding(sessions_dir, tick, &coalesce_seconds())
+}
+
+/// [`push_script`] with the coalescing window `window` (seconds; `"0"`: none).
+#[cfg(test)]
+pub(crate) fn push_script_holding(sessions_dir: &str, tick: &str, window: &str) -> String {
+    loop_command(sessions_dir, tick, window).script_with_operands()
 }
 
 /// The exec string of the push loop, through the login-shell-neutral
@@ -129,7 +144,7 @@ pub(crate) fn push_command(
     sessions_dir: &str,
     tick: &str,
 ) -> Result<CommandLine, RemoteCommandError> {
-    loop_command(sessions_dir, tick)
+    loop_command(sessions_dir, tick, &coalesce_seconds())
         .stdin(Stdin::Requests)
         .within(None)
         .to_command_line()

@@ -63,6 +63,8 @@ mod memory_tests;
 #[cfg(test)]
 mod push_tests;
 #[cfg(test)]
+mod push_hold_tests;
+#[cfg(test)]
 mod script_tests;
 
 use std::collections::hash_map::RandomState;

@@ -1,0 +1,156 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! What the push loop sends per write: a file only when it differs from what navi holds,
+//! its bytes exactly as on disk (read with the shell's builtins), and a burst of writes
+//! once where the shell can hold events (`read -t`).
+
+use std::path::Path;
+use std::time::Duration;
+
+use super::push_decode::{Batch, Record};
+use super::push_script::push_script_holding;
+use super::push_tests::{scan_path, status_json, write_status, Loop};
+use super::script_tests::posix_shells;
+
+/// How many times file `name` was sent (an `F` record) in the batches seen.
+fn sends(l: &Loop, name: &str) -> usize {
+    l.seen
+        .iter()
+        .filter_map(|b| match b {
+            Batch::Delta(r) => Some(r),
+            _ => None,
+        })
+        .flatten()
+        .filter(|r| matches!(r, Record::File(n, _) if n == name))
+        .count()
+}
+
+/// A loop under `argv` watching `dir` with inotify, holding events for `window`
+/// seconds; `None` when the shell or `inotifywait` is missing (and not required).
+pub(super) fn holding_loop(argv: &[String], dir: &Path, window: &str) -> Option<Loop> {
+    let have = |tool: &str| {
+        std::process::Command::new("sh")
+            .args(["-c", "command -v \"$1\"", "sh", tool])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    for tool in [argv[0].as_str(), "inotifywait"] {
+        if !have(tool) {
+            assert!(
+                std::env::var_os("NAVI_REQUIRE_SHELLS").is_none(),
+                "{tool} is required (NAVI_REQUIRE_SHELLS) but not installed"
+            );
+            eprintln!("skipped: {tool} is not installed");
+            return None;
+        }
+    }
+    let script = push_script_holding(&dir.display().to_string(), "0", window);
+    let l = Loop::run(argv, &script, None);
+    assert_eq!(l.mode, "inotify", "{argv:?}");
+    Some(l)
+}
+
+/// A file sent once is not sent again while its bytes stay the same: not by the next
+/// scans (file times are coarser than scans), not by a tmux check, not when it is
+/// rewritten with the same bytes; under every POSIX `sh`, scanning without inotify.
+#[test]
+fn an_unchanged_file_is_never_sent_again() {
+    let tools = tempfile::tempdir().unwrap();
+    for argv in posix_shells() {
+        let d = tempfile::tempdir().unwrap();
+        write_status(d.path(), "a", "working");
+        write_status(d.path(), "b", "idle");
+        // Older than the snapshot: after a snapshot the loop holds no copies, and a file
+        // changed in the snapshot's second (busybox's `-nt` has seconds) is sent once more.
+        for name in ["a.json", "b.json"] {
+            let f = std::fs::File::options()
+                .write(true)
+                .open(d.path().join(name))
+                .unwrap();
+            f.set_modified(std::time::SystemTime::now() - Duration::from_secs(10))
+                .unwrap();
+        }
+        let mut l = Loop::start(&argv, d.path(), "0", Some(&scan_path(tools.path())));
+        l.seen.clear();
+        write_status(d.path(), "a", "done");
+        for _ in 0..3 {
+            l.scan();
+        }
+        l.send("t");
+        l.scan();
+        assert_eq!(sends(&l, "a.json"), 1, "{argv:?}: {:?}", l.seen);
+        assert_eq!(sends(&l, "b.json"), 0, "{argv:?}: {:?}", l.seen);
+        // The same bytes again (a new modification time): nothing to send.
+        write_status(d.path(), "a", "done");
+        l.scan();
+        l.scan();
+        assert_eq!(sends(&l, "a.json"), 1, "{argv:?}: {:?}", l.seen);
+        // Back to an earlier content: sent, navi holds the other one.
+        write_status(d.path(), "a", "working");
+        l.scan();
+        assert_eq!(sends(&l, "a.json"), 2, "{argv:?}: {:?}", l.seen);
+        assert!(!l.resync(), "{argv:?}: the digest agrees");
+        assert!(l.stop().success(), "{argv:?}");
+    }
+}
+
+/// The builtin reader sends a file's bytes exactly (the resync's `cksum` agrees): no
+/// final newline, blank lines, backslashes, leading blanks, a `-n` line; a file over the
+/// cap is reported skipped, as the snapshot reports it; an empty file is an empty record.
+#[test]
+fn changed_files_are_sent_byte_for_byte() {
+    let tools = tempfile::tempdir().unwrap();
+    let odd = "{\n  \"tmux_session\": \"x\",\n\n\t\"status\": \"working\",\n  \"message\": \"a\\\\nb \\\\ -n\",\n-n\n\"cwd\": \"/w\", \"timestamp\": 1700000000}";
+    for argv in posix_shells() {
+        let d = tempfile::tempdir().unwrap();
+        let mut l = Loop::start(&argv, d.path(), "0", Some(&scan_path(tools.path())));
+        std::fs::write(d.path().join("x.json"), odd).unwrap();
+        std::fs::write(d.path().join("y.json"), format!("{odd}\n\n")).unwrap();
+        std::fs::write(d.path().join("e.json"), "").unwrap();
+        let big = " ".repeat(navi_core::MAX_STATUS_FILE_BYTES as usize + 10);
+        std::fs::write(d.path().join("big.json"), format!("{big}\n{{}}\n")).unwrap();
+        l.scan();
+        let report = l.state.report("/d").unwrap();
+        let skipped: Vec<_> = report.skipped.iter().map(|s| s.reason.clone()).collect();
+        assert!(
+            skipped.iter().any(|r| r.contains("over the")),
+            "{argv:?}: {skipped:?}"
+        );
+        let sessions = l.sessions();
+        assert!(
+            sessions.contains(&("x".into(), "working".into()))
+                && sessions.contains(&("y".into(), "working".into())),
+            "{argv:?}: {sessions:?}"
+        );
+        assert!(!l.resync(), "{argv:?}: the bytes sent are the bytes on disk");
+        assert!(l.stop().success(), "{argv:?}");
+    }
+}
+
+/// A file rewritten many times before the window ends is sent once, with its last
+/// bytes, by each shell that holds events. The window (600 s) outlasts the test: the
+/// heartbeat ends the hold, whenever the writes' events came.
+#[test]
+fn a_burst_of_writes_is_sent_once_with_its_last_bytes() {
+    let holding: [&[&str]; 3] = [&["bash", "--posix"], &["zsh", "--emulate", "sh"], &["mksh"]];
+    for argv in holding {
+        let argv: Vec<String> = argv.iter().map(|s| s.to_string()).collect();
+        let d = tempfile::tempdir().unwrap();
+        write_status(d.path(), "w", "idle");
+        let Some(mut l) = holding_loop(&argv, d.path(), "600") else {
+            continue;
+        };
+        l.seen.clear();
+        let statuses = ["working", "permission", "working", "waiting"];
+        for i in 0..10 {
+            write_status(d.path(), "w", statuses[i % statuses.len()]);
+        }
+        std::fs::write(d.path().join("w.json"), status_json("w", "done")).unwrap();
+        // Held: nothing is sent while no other line comes.
+        l.drain_for(Duration::from_millis(300));
+        assert_eq!(sends(&l, "w.json"), 0, "{argv:?}: {:?}", l.seen);
+        l.sync();
+        assert_eq!(sends(&l, "w.json"), 1, "{argv:?}: {:?}", l.seen);
+        assert_eq!(l.sessions(), vec![("w".into(), "done".into())], "{argv:?}");
+        assert!(l.stop().success(), "{argv:?}");
+    }
+}

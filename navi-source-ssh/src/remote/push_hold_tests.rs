@@ -121,7 +121,10 @@ fn changed_files_are_sent_byte_for_byte() {
                 && sessions.contains(&("y".into(), "working".into())),
             "{argv:?}: {sessions:?}"
         );
-        assert!(!l.resync(), "{argv:?}: the bytes sent are the bytes on disk");
+        assert!(
+            !l.resync(),
+            "{argv:?}: the bytes sent are the bytes on disk"
+        );
         assert!(l.stop().success(), "{argv:?}");
     }
 }
@@ -153,4 +156,130 @@ fn a_burst_of_writes_is_sent_once_with_its_last_bytes() {
         assert_eq!(l.sessions(), vec![("w".into(), "done".into())], "{argv:?}");
         assert!(l.stop().success(), "{argv:?}");
     }
+}
+
+/// Bytes on the wire and processes started on the remote per status write, for the
+/// loop of this navi and (with `NAVI_OLD_PUSH_LOOP` naming an older `push_loop.sh`)
+/// the older one, under `strace -f` (processes: `clone`/`fork` calls). Run by hand:
+/// `NAVI_OLD_PUSH_LOOP=/tmp/old.sh cargo test -p navi-source-ssh --lib push_bench --
+/// --ignored --nocapture`; the numbers go to docs/benchmarks.md.
+#[test]
+#[ignore = "a measurement, run by hand"]
+fn push_bench() {
+    let mut mains = vec![("new", super::push_script::PUSH_LOOP.to_string())];
+    if let Some(old) = std::env::var_os("NAVI_OLD_PUSH_LOOP") {
+        mains.push(("old", std::fs::read_to_string(old).unwrap()));
+    }
+    for (which, main) in &mains {
+        for shell in ["dash", "bash", "busybox"] {
+            bench_one(which, main, shell);
+        }
+    }
+}
+
+/// Processes started so far: the `clone`/`fork` lines strace wrote.
+fn forks(log: &Path) -> usize {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| {
+            (l.contains("clone(") || l.contains("clone3(") || l.contains("fork("))
+                && !l.contains("= -1")
+        })
+        .count()
+}
+
+fn bench_one(which: &str, main: &str, shell: &str) {
+    const WRITES: usize = 20;
+    let d = tempfile::tempdir().unwrap();
+    let log = d.path().join("strace.log");
+    let st = d.path().join("st");
+    std::fs::create_dir(&st).unwrap();
+    for i in 0..25 {
+        bench_write(&st, &format!("s{i}"), "idle");
+    }
+    let script = super::push_script::push_script_of(main, &st.display().to_string(), "0.030");
+    let argv: Vec<String> = [
+        "strace",
+        "-f",
+        "-qq",
+        "-e",
+        "trace=clone,clone3,fork,vfork",
+        "-o",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([log.display().to_string(), shell.to_string()])
+    .chain((shell == "busybox").then(|| "sh".to_string()))
+    .collect();
+    let mut l = Loop::run(&argv, &script, None);
+    let file = bench_json("s3", "working").len();
+    let sent = |l: &Loop| {
+        l.seen
+            .iter()
+            .filter(|b| matches!(b, Batch::Delta(r) if r.iter().any(|r| matches!(r, Record::File(n, _) if n == "s3.json"))))
+            .count()
+    };
+    // One write at a time, each waited for (inotify events), then the next tick's scan
+    // and a tmux check as navi asks every few heartbeats.
+    let (p0, b0) = (forks(&log), l.raw.len());
+    for i in 0..WRITES {
+        l.seen.clear();
+        bench_write(&st, "s3", ["working", "waiting"][i % 2]);
+        l.wait_for(|b| matches!(b, Batch::Delta(r) if r.iter().any(|r| matches!(r, Record::File(n, _) if n == "s3.json"))));
+        l.sync();
+    }
+    let (p1, b1) = (forks(&log), l.raw.len());
+    for i in 0..WRITES {
+        bench_write(&st, "s3", ["working", "waiting"][i % 2]);
+        l.wait_for(|b| matches!(b, Batch::Delta(r) if r.iter().any(|r| matches!(r, Record::File(n, _) if n == "s3.json"))));
+        l.scan();
+        l.send("t");
+        l.sync();
+    }
+    let (p2, b2) = (forks(&log), l.raw.len());
+    // Bursts: ten writes without pause, then a heartbeat.
+    l.seen.clear();
+    for b in 0..5 {
+        for i in 0..10 {
+            let last = ["idle", "done"][b % 2];
+            bench_write(
+                &st,
+                "s3",
+                if i == 9 {
+                    last
+                } else {
+                    ["working", "waiting"][i % 2]
+                },
+            );
+        }
+        l.drain_for(Duration::from_millis(100));
+        l.sync();
+    }
+    let burst_sends = sent(&l);
+    let hb = l.raw.len();
+    l.sync();
+    let per_sync = l.raw.len() - hb;
+    let w = WRITES as f64;
+    println!(
+        "{which} loop, {shell}: file {file} B; per write: {:.0} B on the wire ({:.2} files), {:.1} processes; with the next scan and a tmux check: {:.0} B ({:.2} files), {:.1} processes; 5 bursts of 10 writes: {burst_sends} sends",
+        ((b1 - b0) as f64 - w * per_sync as f64) / w,
+        ((b1 - b0) as f64 - w * per_sync as f64) / w / file as f64,
+        (p1 - p0) as f64 / w,
+        ((b2 - b1) as f64 - 2.0 * w * per_sync as f64) / w,
+        ((b2 - b1) as f64 - 2.0 * w * per_sync as f64) / w / file as f64,
+        (p2 - p1) as f64 / w,
+    );
+    l.stop();
+}
+
+/// A status file of about the size Claude Code's hooks write (~700 bytes).
+fn bench_json(name: &str, status: &str) -> String {
+    status_json(name, status).replace("\"m\"", &format!("\"{}\"", "m".repeat(600)))
+}
+
+fn bench_write(dir: &Path, name: &str, status: &str) {
+    let tmp = dir.join(format!(".tmp.{name}"));
+    std::fs::write(&tmp, bench_json(name, status)).unwrap();
+    std::fs::rename(&tmp, dir.join(format!("{name}.json"))).unwrap();
 }

@@ -25,7 +25,7 @@ pub(super) struct Loop {
     /// Batches received and not yet looked at.
     pub(super) seen: Vec<Batch>,
     /// Every byte received (for failure messages).
-    raw: Vec<u8>,
+    pub(super) raw: Vec<u8>,
 }
 
 impl Loop {
@@ -566,7 +566,11 @@ fn bash() -> Vec<String> {
 
 /// Applies `ops` to `dir`, scanning where they say and once at the end: navi then holds
 /// what is on disk (unless a change was hidden from scans: the resync heals it).
-fn run_ops(mut l: Loop, dir: &Path, ops: &[Op]) -> Result<(), proptest::test_runner::TestCaseError> {
+fn run_ops(
+    mut l: Loop,
+    dir: &Path,
+    ops: &[Op],
+) -> Result<(), proptest::test_runner::TestCaseError> {
     let mut hidden = false;
     for op in ops {
         hidden |= apply_op(dir, op);
@@ -579,7 +583,10 @@ fn run_ops(mut l: Loop, dir: &Path, ops: &[Op]) -> Result<(), proptest::test_run
         proptest::prop_assert_eq!(l.sessions(), on_disk(dir), "after a scan");
     }
     let healed = l.resync();
-    proptest::prop_assert!(hidden || !healed, "a resync found a change the scans missed");
+    proptest::prop_assert!(
+        hidden || !healed,
+        "a resync found a change the scans missed"
+    );
     proptest::prop_assert_eq!(l.sessions(), on_disk(dir), "after the resync");
     l.stop();
     Ok(())

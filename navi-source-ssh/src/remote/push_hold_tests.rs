@@ -110,11 +110,19 @@ fn changed_files_are_sent_byte_for_byte() {
         std::fs::write(d.path().join("big.json"), format!("{big}\n{{}}\n")).unwrap();
         l.scan();
         let report = l.state.report("/d").unwrap();
-        let skipped: Vec<_> = report.skipped.iter().map(|s| s.reason.clone()).collect();
-        assert!(
-            skipped.iter().any(|r| r.contains("over the")),
-            "{argv:?}: {skipped:?}"
-        );
+        let skipped: Vec<_> = report
+            .skipped
+            .iter()
+            .map(|s| (s.name.clone(), s.reason.clone()))
+            .collect();
+        for name in ["big.json"] {
+            assert!(
+                skipped
+                    .iter()
+                    .any(|(n, r)| n.ends_with(name) && r.contains("over the")),
+                "{argv:?}: {name}: {skipped:?}"
+            );
+        }
         let sessions = l.sessions();
         assert!(
             sessions.contains(&("x".into(), "working".into()))
@@ -124,6 +132,50 @@ fn changed_files_are_sent_byte_for_byte() {
         assert!(
             !l.resync(),
             "{argv:?}: the bytes sent are the bytes on disk"
+        );
+        assert!(l.stop().success(), "{argv:?}");
+    }
+}
+
+/// A status file far over the cap on one line (8 GiB, sparse: no disk) is skipped by its
+/// size (`find -size`), never read: the shell's `read` would take it whole, for minutes
+/// and gigabytes. Every POSIX sh, with `find` on PATH (every remote has it; where one
+/// does not, the sizes come from `head -c` and `wc`, see `send_one`).
+#[test]
+fn a_huge_one_line_file_is_skipped_unread() {
+    let tools = tempfile::tempdir().unwrap();
+    let bin = scan_path(tools.path());
+    for tool in ["find"] {
+        for d in ["/usr/bin", "/bin"] {
+            let p = Path::new(d).join(tool);
+            if p.exists() {
+                let _ = std::os::unix::fs::symlink(&p, bin.join(tool));
+                break;
+            }
+        }
+    }
+    for argv in posix_shells() {
+        let d = tempfile::tempdir().unwrap();
+        let mut l = Loop::start(&argv, d.path(), "0", Some(&bin));
+        write_status(d.path(), "ok", "working");
+        std::fs::File::create(d.path().join("huge.json"))
+            .unwrap()
+            .set_len(8 << 30)
+            .unwrap();
+        l.scan();
+        let report = l.state.report("/d").unwrap();
+        assert!(
+            report
+                .skipped
+                .iter()
+                .any(|s| s.name.ends_with("huge.json") && s.reason.contains("over the")),
+            "{argv:?}: {:?}",
+            report.skipped
+        );
+        assert_eq!(
+            l.sessions(),
+            vec![("ok".into(), "working".into())],
+            "{argv:?}"
         );
         assert!(l.stop().success(), "{argv:?}");
     }

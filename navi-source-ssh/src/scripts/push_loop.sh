@@ -44,6 +44,7 @@ case $window in 0|'') ;; *)
   case ${KSH_VERSION-} in *MIRBSD*|*LEGACY*) timed=1;; esac;;
 esac
 held=0; part=
+have_find=; command -v find >/dev/null 2>&1 && have_find=1
 # The memory values last sent and the next ones (two files that alternate).
 memold=$m/ma; memnew=$m/mb; : > "$memold"
 watcher=scan
@@ -125,7 +126,31 @@ send_one() {
     case "$odd$newline" in *"$newline$1$newline"*) skip_record "$1" "$p"; return 0;; esac
   fi
   body=; over=; sk=
-  if [ -f "$p" ] && [ -r "$p" ] && { [ ! -s "$p" ] || slurp "$p" "$5"; }; then :; else
+  # Over its cap by its size alone ($6, from too_big): never read with `read`, which
+  # takes a one-line file whole. A status file is skipped; a marks file goes as its
+  # first cap + 1 bytes (navi refuses it, naming the cap): one process, only then.
+  case "$newline$6$newline" in
+    *"$newline$1$newline"*)
+      : > "$s"
+      if [ "$3" = F ]; then
+        out="$out${newline}NAVI-$n S ${1#./}${newline}file is over the $file_cap-byte limit"
+      else
+        got=$(head -c "$(($5 + 1))" < "$p" 2>/dev/null) || got=
+        out="$out${newline}NAVI-$n M ${1#./}$newline$got"
+      fi
+      return 0;;
+  esac
+  # Without `find` no size is known before reading: the file comes through `head -c`
+  # (one process, capped), never whole into a `read`.
+  src=$p; ok=1
+  if [ -z "$have_find" ] && [ -f "$p" ] && [ -r "$p" ] && [ -s "$p" ]; then
+    if head -c "$(($5 + 1))" < "$p" > "$m/r" 2>/dev/null; then src=$m/r; else ok=; fi
+    # Over the cap: a status file is skipped unread by `read` (byte by byte, slow).
+    if [ -n "$ok" ] && [ "$3" = F ] && [ "$(wc -c < "$m/r")" -gt "$5" ]; then
+      : > "$s"; out="$out${newline}NAVI-$n S ${1#./}${newline}file is over the $file_cap-byte limit"; return 0
+    fi
+  fi
+  if [ -n "$ok" ] && [ -f "$p" ] && [ -r "$p" ] && { [ ! -s "$p" ] || slurp "$src" "$5"; }; then :; else
     : > "$s"; [ "$3" = F ] && skip_record "$1" "$p"; return 0
   fi
   if [ -n "$over" ] && [ "$3" = F ]; then
@@ -201,16 +226,29 @@ full() {
 
 # The records of what changed into $out: only files that differ from what navi holds
 # (see send_one), read with builtins; nothing here starts a process.
+# The names of the newline-separated ./names $2 of directory $1 over $3 bytes into $big,
+# by their size alone (`find -size` reads nothing): ONE find for the batch, and only
+# when it has files to send.
+too_big() {
+  big=
+  [ -n "$have_find" ] && [ -n "$2" ] || return 0
+  set -f; IFS=$newline
+  big=$(cd "$1" 2>/dev/null && find -L $2 -prune -size +"$3"c -print 2>/dev/null)
+  unset IFS; set +f
+}
+
 changes() {
   out=; newname=; sockchanged=
+  too_big "$dir" "$fsend" "$file_cap"; fbig=$big
+  too_big "$dir/.navi/marks" "$msend" "$marks_cap"; mbig=$big
   set -f; IFS=$newline
   for b in $fsend; do
-    unset IFS; set +f; send_one "$b" "$dir" F "$sent" "$file_cap"; set -f; IFS=$newline
+    unset IFS; set +f; send_one "$b" "$dir" F "$sent" "$file_cap" "$fbig"; set -f; IFS=$newline
   done
   for b in $fgone; do out="$out${newline}NAVI-$n D ${b#./}$newline"; : > "$sent/${b#./}"; done
   for b in $mgone; do out="$out${newline}NAVI-$n MD ${b#./}$newline"; : > "$msent/${b#./}"; done
   for b in $msend; do
-    unset IFS; set +f; send_one "$b" "$dir/.navi/marks" M "$msent" "$marks_cap"; set -f; IFS=$newline
+    unset IFS; set +f; send_one "$b" "$dir/.navi/marks" M "$msent" "$marks_cap" "$mbig"; set -f; IFS=$newline
   done
   unset IFS; set +f
 }

@@ -143,6 +143,12 @@ pub const SETTLE_WAIT: Duration = Duration::from_secs(3);
 pub const PING_WAIT: Duration = Duration::from_secs(3);
 /// How often the push loop's heartbeat goes out.
 pub const HEARTBEAT: Duration = Duration::from_secs(5);
+/// How long the remote push loop holds a status file's change before sending it, so a
+/// file rewritten several times in a burst (a hook per tool use) goes once, with its last
+/// bytes. Short beside what a person notices; long enough for a writer's burst of
+/// rewrites. Only where the remote's `sh` has a fractional `read -t` (bash, zsh, mksh);
+/// dash, busybox and ksh93 send each change at once.
+pub const PUSH_COALESCE: Duration = Duration::from_millis(30);
 /// How often navi checks a remote's digest against what it holds.
 pub const RESYNC: Duration = Duration::from_secs(60);
 /// A `remotes setup` probe or check is small.

@@ -15,7 +15,7 @@
 //! | `k` | a scan (what the ticker writes) |
 //! | `e<path>` | a scan that sends `path` if it is a status or marks file (what an inotify event writes) |
 //! | `m` | `MODE scan` (the watcher ended; the ticker took over) |
-//! | `i` | `MODE inotify` and a scan that sends every file (the watcher watches again) |
+//! | `i` | `MODE inotify` and a scan that reads every file and sends those that differ from what navi holds (the watcher watches again) |
 //! | `r` | a memory sample: a `DELTA` batch with an `R` record if a value changed noticeably |
 //!
 //! A line without the nonce (noise, or the rest of an event whose file name holds a
@@ -61,11 +61,22 @@
 //! A file that is not older than the stamp is sent, so a filesystem or `test` with
 //! one-second timestamps sends a file changed in the stamp's second once more rather
 //! than never. A name that appeared is sent whatever its time (a file moved in); a name
-//! that went is a `D` record. Only when something changed do processes run (`wc`,
-//! `awk`, `head`, the `dd` buffer). The tmux check (one `tmux` process per server: the
-//! default one and each socket the status files record) runs when navi asks (`t`, every
-//! few heartbeats and after an action) and with any status file change; the sockets are
-//! read again (one `sed`) only when a status file changed. Its records are sent only
+//! that went is a `D` record. A file the scan picks is read with the shell's own `read`
+//! (no process; capped one line past the file cap, the last newline kept only when the
+//! file has it) and sent only when its bytes differ from the copy last sent, which the
+//! loop keeps in its private directory (a full snapshot clears the copies: navi holds
+//! the snapshot). So a file is never sent again unchanged, however coarse the file
+//! times. The batch leaves in one `printf`. The tmux check (one `tmux` process per
+//! server: the default one and each socket the status files record) runs when navi asks
+//! (`t`, every few heartbeats and after an action) and when a status file came, went or
+//! changed a line that names a socket; only then are the sockets read again (one `sed`).
+//!
+//! Where the remote's `sh` has a fractional `read -t` that keeps a line the timeout cuts
+//! (bash, zsh, mksh: told by `$BASH_VERSION`, `$ZSH_VERSION`, `$KSH_VERSION`) an event is
+//! held for [`PUSH_COALESCE`](navi_core::limits::PUSH_COALESCE) (operand `$8`, seconds):
+//! the events that come meanwhile join it (at most 32 in a row), and one scan sends each
+//! file once with its last bytes. Any other line (a heartbeat, `t`, `s`) first sends what
+//! was held. dash, busybox and ksh93 scan at each event. Its records are sent only
 //! when they differ from the last ones sent, whichever server's answer changed.
 //!
 //! Scans are triggered by `inotifywait -m` events on the directory and its marks
@@ -100,7 +111,7 @@ use crate::shell::{CommandLine, RemoteCommandError, Stdin};
 /// The push loop (`src/scripts/push_loop.sh`), after the snapshot's setup and functions
 /// (`snapshot_lib.sh`); operand `$5`: the ticker's period in seconds (`0`: no ticker,
 /// scans only on request or inotify events).
-const PUSH_LOOP: &str = include_str!("../scripts/push_loop.sh");
+pub(crate) const PUSH_LOOP: &str = include_str!("../scripts/push_loop.sh");
 
 /// The awk program of a memory sample (`src/scripts/memory.awk`): reads the panes and
 /// the process table, prints the changed sessions, writes the values now held. Operand
@@ -109,18 +120,44 @@ const PUSH_LOOP: &str = include_str!("../scripts/push_loop.sh");
 /// 2^31, which mawk would print in `%g`).
 pub(crate) const MEMORY_AWK: &str = include_str!("../scripts/memory.awk");
 
-/// The push loop's command: [`command`] plus the memory sample's operands.
-fn loop_command(sessions_dir: &str, tick: &str) -> crate::shell::RemoteCommand {
+/// The push loop's command: [`command`] plus the memory sample's operands and the
+/// coalescing window (`$8`, seconds).
+fn loop_command(sessions_dir: &str, tick: &str, window: &str) -> crate::shell::RemoteCommand {
     command(PUSH_LOOP, sessions_dir, tick)
         .arg(MEMORY_AWK.trim_end())
         .arg(navi_core::rss::PANE_FORMAT)
+        .arg(window)
+}
+
+/// [`PUSH_COALESCE`](navi_core::limits::PUSH_COALESCE) as the loop's `read -t` takes
+/// it: seconds with a fraction (`0.030`).
+pub(crate) fn coalesce_seconds() -> String {
+    let ms = navi_core::limits::PUSH_COALESCE.as_millis();
+    format!("{}.{:03}", ms / 1000, ms % 1000)
 }
 
 /// The push loop script for `sessions_dir`, with a ticker every `tick` (`"0"`: none),
 /// its operands set, as a local `sh -c` runs it.
 #[cfg(test)]
 pub(crate) fn push_script(sessions_dir: &str, tick: &str) -> String {
-    loop_command(sessions_dir, tick).script_with_operands()
+    push_script_holding(sessions_dir, tick, &coalesce_seconds())
+}
+
+/// [`push_script`] with the coalescing window `window` (seconds; `"0"`: none).
+#[cfg(test)]
+pub(crate) fn push_script_holding(sessions_dir: &str, tick: &str, window: &str) -> String {
+    loop_command(sessions_dir, tick, window).script_with_operands()
+}
+
+/// [`push_script_holding`] with another main script (`push_loop.sh` of an older navi,
+/// for the benchmark that compares them).
+#[cfg(test)]
+pub(crate) fn push_script_of(main: &str, sessions_dir: &str, window: &str) -> String {
+    command(main, sessions_dir, "0")
+        .arg(MEMORY_AWK.trim_end())
+        .arg(navi_core::rss::PANE_FORMAT)
+        .arg(window)
+        .script_with_operands()
 }
 
 /// The exec string of the push loop, through the login-shell-neutral
@@ -129,7 +166,7 @@ pub(crate) fn push_command(
     sessions_dir: &str,
     tick: &str,
 ) -> Result<CommandLine, RemoteCommandError> {
-    loop_command(sessions_dir, tick)
+    loop_command(sessions_dir, tick, &coalesce_seconds())
         .stdin(Stdin::Requests)
         .within(None)
         .to_command_line()

@@ -25,14 +25,19 @@ pub(super) struct Loop {
     /// Batches received and not yet looked at.
     pub(super) seen: Vec<Batch>,
     /// Every byte received (for failure messages).
-    raw: Vec<u8>,
+    pub(super) raw: Vec<u8>,
 }
 
 impl Loop {
     /// Starts `push_script(dir, tick)` under the shell `argv` (`["/bin/sh"]`,
     /// `["busybox", "sh"]`, ...) with `PATH` = `path` (when given).
     pub(super) fn start(argv: &[String], dir: &Path, tick: &str, path: Option<&Path>) -> Loop {
-        let script = push_script(&dir.display().to_string(), tick);
+        Loop::run(argv, &push_script(&dir.display().to_string(), tick), path)
+    }
+
+    /// Starts the push loop `script` under the shell `argv` with `PATH` = `path` (when
+    /// given).
+    pub(super) fn run(argv: &[String], script: &str, path: Option<&Path>) -> Loop {
         let mut cmd = Command::new(super::script_tests::which(&argv[0]));
         cmd.args(&argv[1..]);
         if let Some(path) = path {
@@ -40,7 +45,7 @@ impl Loop {
         }
         let mut child = cmd
             .arg("-c")
-            .arg(&script)
+            .arg(script)
             .env("TMPDIR", std::env::temp_dir())
             // Never the user's tmux server: the default one is unreachable here.
             .env("TMUX_TMPDIR", "/nonexistent/navi-push-tests")
@@ -537,23 +542,54 @@ proptest::proptest! {
     fn no_change_is_ever_lost(ops in proptest::collection::vec(op(), 1..14)) {
         let d = tempfile::tempdir().unwrap();
         let tools = tempfile::tempdir().unwrap();
-        let mut l = start(Watch::Scan, d.path(), tools.path()).unwrap();
-        let mut hidden = false;
-        for op in &ops {
-            hidden |= apply_op(d.path(), op);
-            if matches!(op, Op::Scan) {
-                l.scan();
-            }
-        }
-        l.scan();
-        if !hidden {
-            proptest::prop_assert_eq!(l.sessions(), on_disk(d.path()), "after a scan");
-        }
-        let healed = l.resync();
-        proptest::prop_assert!(hidden || !healed, "a resync found a change the scans missed");
-        proptest::prop_assert_eq!(l.sessions(), on_disk(d.path()), "after the resync");
-        l.stop();
+        let l = start(Watch::Scan, d.path(), tools.path()).unwrap();
+        run_ops(l, d.path(), &ops)?;
     }
+
+    /// The same with events held (coalesced) by a shell that has `read -t`: the events
+    /// of the writes between two scans are held for a window longer than the test, so
+    /// the scan (or the heartbeat) that ends the hold sends them.
+    #[test]
+    fn no_change_is_ever_lost_while_events_are_held(ops in proptest::collection::vec(op(), 1..14)) {
+        let d = tempfile::tempdir().unwrap();
+        let Some(l) = super::push_hold_tests::holding_loop(&bash(), d.path(), "600") else {
+            return Ok(());
+        };
+        run_ops(l, d.path(), &ops)?;
+    }
+}
+
+/// `bash --posix`, a shell whose `read -t` holds events.
+fn bash() -> Vec<String> {
+    vec!["bash".to_string(), "--posix".to_string()]
+}
+
+/// Applies `ops` to `dir`, scanning where they say and once at the end: navi then holds
+/// what is on disk (unless a change was hidden from scans: the resync heals it).
+fn run_ops(
+    mut l: Loop,
+    dir: &Path,
+    ops: &[Op],
+) -> Result<(), proptest::test_runner::TestCaseError> {
+    let mut hidden = false;
+    for op in ops {
+        hidden |= apply_op(dir, op);
+        if matches!(op, Op::Scan) {
+            l.scan();
+        }
+    }
+    l.scan();
+    if !hidden {
+        proptest::prop_assert_eq!(l.sessions(), on_disk(dir), "after a scan");
+    }
+    let healed = l.resync();
+    proptest::prop_assert!(
+        hidden || !healed,
+        "a resync found a change the scans missed"
+    );
+    proptest::prop_assert_eq!(l.sessions(), on_disk(dir), "after the resync");
+    l.stop();
+    Ok(())
 }
 
 /// Without navi asking: the ticker's scans (no inotify) and inotify's events each

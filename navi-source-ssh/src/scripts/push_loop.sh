@@ -1,7 +1,7 @@
 # The push loop (see remote/push_script.rs for the protocol). After snapshot_lib.sh;
 # operand $5: the ticker's period in seconds (0: no ticker, scans only on request or
 # inotify events); $6 the awk program of a memory sample (memory.awk); $7 tmux's
-# list-panes format for it.
+# list-panes format for it; $8 the coalescing window in seconds (0: none).
 # shellcheck disable=SC2154 # dir, newline, buffer, socket_sed, marks_cap, sized, awk_works, mem_bytes, mem_percent, max_servers: snapshot_lib.sh's or navi's
 # shellcheck disable=SC2086 # every unquoted $list is `set -- $list` under `set -f; IFS=$newline`: split on newlines, globbing off
 # shellcheck disable=SC2015 # `A && B || continue`: continue when either fails, as meant
@@ -13,7 +13,7 @@ IFS= read -r n || exit 0
 strip_hex
 [ -n "$n" ] && [ -z "$rest" ] || exit 0
 tick=$5
-mem_awk=$6; pane_format=$7
+mem_awk=$6; pane_format=$7; window=${8:-0}
 m=
 for base in "${TMPDIR:-/tmp}" /tmp "$HOME"; do
   [ -n "$base" ] || continue
@@ -31,6 +31,20 @@ if [ -n "$lacking" ]; then
 fi
 trap 'exit 0' HUP TERM INT PIPE
 old=$m/a; new=$m/b; : > "$old"
+# The copy of each file as last sent (x and its bytes; empty: not held), by name: a
+# file is sent only when it differs from what navi holds.
+sent=$m/f; msent=$m/k
+mkdir "$sent" "$msent" || { printf '\nNAVI-%s FAIL\nno private temporary directory for the push loop\n\nNAVI-%s END\n' "$n" "$n"; exit 0; }
+# Events are held for $window (coalesced: a file written ten times in a burst is sent
+# once) where `read -t` takes fractions and keeps a line that is cut by the timeout
+# (bash, zsh, mksh); elsewhere (dash, busybox, ksh93) each event scans at once.
+timed=
+case $window in 0|'') ;; *)
+  case "${BASH_VERSION-}${ZSH_VERSION-}" in ?*) timed=1;; esac
+  case ${KSH_VERSION-} in *MIRBSD*|*LEGACY*) timed=1;; esac;;
+esac
+held=0; part=
+have_find=; command -v find >/dev/null 2>&1 && have_find=1
 # The memory values last sent and the next ones (two files that alternate).
 memold=$m/ma; memnew=$m/mb; : > "$memold"
 watcher=scan
@@ -67,16 +81,90 @@ odd_name() {
   seen="$seen$newline$x"; odd="$odd$newline$x"
 }
 
-# The skip record of a listed name that cannot be framed (names in the current directory).
+# The skip record of listed name $1 (path $2) that cannot be sent, added to $out.
 skip_record() {
   case "$odd$newline" in
-    *"$newline$1$newline"*) printf '\nNAVI-%s S %s\nits name contains a newline, which navi cannot list; rename the file' "$n" "${1#./}"; return 0;;
+    *"$newline$1$newline"*) out="$out${newline}NAVI-$n S ${1#./}${newline}its name contains a newline, which navi cannot list; rename the file"; return 0;;
   esac
-  if [ -f "$1" ]; then
-    printf '\nNAVI-%s S %s\nnot readable by the remote user' "$n" "${1#./}"
-  elif [ -e "$1" ] || [ -h "$1" ]; then
-    printf '\nNAVI-%s S %s\nnot a regular file (a directory, FIFO, device or broken symlink); status files are plain files, remove or rename it' "$n" "${1#./}"
+  if [ -f "$2" ]; then
+    out="$out${newline}NAVI-$n S ${1#./}${newline}not readable by the remote user"
+  elif [ -e "$2" ] || [ -h "$2" ]; then
+    out="$out${newline}NAVI-$n S ${1#./}${newline}not a regular file (a directory, FIFO, device or broken symlink); status files are plain files, remove or rename it"
   fi
+}
+
+# Reads file $1 with the shell's own `read` (no process) into $body: its bytes, the last
+# line's newline only if the file has one; stops once past $2 bytes ($over set). $sk:
+# its lines that name a socket (all SOCKET_SED reads). Fails when the file cannot be
+# opened. Most shells drop a NUL byte (such a file is no JSON; the resync's digest
+# differs from what navi holds and a snapshot sends it).
+slurp() {
+  body=; over=; sk=; opened=; l=
+  {
+    opened=1
+    while IFS= read -r l; do
+      body=$body$l$newline
+      case $l in *'"socket"'*) sk=$sk$l$newline;; esac
+      l=
+      [ "${#body}" -gt "$2" ] && { over=1; break; }
+    done
+  } < "$1"
+  [ -n "$opened" ] || return 1
+  body=$body$l
+  case $l in *'"socket"'*) sk=$sk$l;; esac
+  [ "${#body}" -gt "$2" ] && over=1
+  return 0
+}
+
+# Adds file $1 (./name) of directory $2 to the batch in $out as a record of kind $3 (F
+# or M), capped at $5 bytes, unless it equals the copy last sent (kept in directory
+# $4: a line `x`, then the bytes; empty: navi does not hold it). Sets $newname when
+# navi did not hold it, $sockchanged when its socket lines changed.
+send_one() {
+  p=$2/${1#./}; s=$4/${1#./}
+  if [ "$3" = F ]; then
+    case "$odd$newline" in *"$newline$1$newline"*) skip_record "$1" "$p"; return 0;; esac
+  fi
+  body=; over=; sk=
+  # Over its cap by its size alone ($6, from too_big): never read with `read`, which
+  # takes a one-line file whole. A status file is skipped; a marks file goes as its
+  # first cap + 1 bytes (navi refuses it, naming the cap): one process, only then.
+  case "$newline$6$newline" in
+    *"$newline$1$newline"*)
+      : > "$s"
+      if [ "$3" = F ]; then
+        out="$out${newline}NAVI-$n S ${1#./}${newline}file is over the $file_cap-byte limit"
+      else
+        got=$(head -c "$(($5 + 1))" < "$p" 2>/dev/null) || got=
+        out="$out${newline}NAVI-$n M ${1#./}$newline$got"
+      fi
+      return 0;;
+  esac
+  # Without `find` no size is known before reading: the file comes through `head -c`
+  # (one process, capped), never whole into a `read`.
+  src=$p; ok=1
+  if [ -z "$have_find" ] && [ -f "$p" ] && [ -r "$p" ] && [ -s "$p" ]; then
+    if head -c "$(($5 + 1))" < "$p" > "$m/r" 2>/dev/null; then src=$m/r; else ok=; fi
+    # Over the cap: a status file is skipped unread by `read` (byte by byte, slow).
+    if [ -n "$ok" ] && [ "$3" = F ] && [ "$(wc -c < "$m/r")" -gt "$5" ]; then
+      : > "$s"; out="$out${newline}NAVI-$n S ${1#./}${newline}file is over the $file_cap-byte limit"; return 0
+    fi
+  fi
+  if [ -n "$ok" ] && [ -f "$p" ] && [ -r "$p" ] && { [ ! -s "$p" ] || slurp "$src" "$5"; }; then :; else
+    : > "$s"; [ "$3" = F ] && skip_record "$1" "$p"; return 0
+  fi
+  if [ -n "$over" ] && [ "$3" = F ]; then
+    : > "$s"; out="$out${newline}NAVI-$n S ${1#./}${newline}file is over the $file_cap-byte limit"; return 0
+  fi
+  got=$body; gotsk=$sk
+  if slurp "$s" 2147483647 && [ -n "$body" ]; then
+    [ "$body" = "x$newline$got" ] && return 0
+    [ "$sk" = "$gotsk" ] || sockchanged=1
+  else
+    newname=1
+  fi
+  printf 'x\n%s' "$got" > "$s"
+  out="$out${newline}NAVI-$n $3 ${1#./}$newline$got"
 }
 
 compare() {
@@ -130,35 +218,39 @@ full() {
   listing "$dir/.navi/marks"; prev_marks=$seen
   read_sockets "$preg"
   prev_tmux=$(tmux_records "$socks")
+  # navi now holds the snapshot: the copies last sent say nothing any more.
+  rm -rf "$sent" "$msent"; mkdir "$sent" "$msent"
   { snapshot_body; } | $buffer
   swap
 }
 
-send_records() {
-  printf '\nNAVI-%s DELTA\n' "$n"
-  if [ -n "$fsend" ]; then
-    (cd "$dir" && { set -f; IFS=$newline; set -- $fsend; unset IFS; set +f
-      ok=
-      for f do
-        if [ -f "$f" ] && [ -r "$f" ]; then ok="$ok$newline$f"; else skip_record "$f"; fi
-      done
-      set -f; IFS=$newline; set -- $ok; unset IFS; set +f
-      [ $# -gt 0 ] && frame "$@"; })
-  fi
+# The records of what changed into $out: only files that differ from what navi holds
+# (see send_one), read with builtins; nothing here starts a process.
+# The names of the newline-separated ./names $2 of directory $1 over $3 bytes into $big,
+# by their size alone (`find -size` reads nothing): ONE find for the batch, and only
+# when it has files to send.
+too_big() {
+  big=
+  [ -n "$have_find" ] && [ -n "$2" ] || return 0
   set -f; IFS=$newline
-  for b in $fgone; do printf '\nNAVI-%s D %s\n' "$n" "${b#./}"; done
-  for b in $mgone; do printf '\nNAVI-%s MD %s\n' "$n" "${b#./}"; done
+  big=$(cd "$1" 2>/dev/null && find -L $2 -prune -size +"$3"c -print 2>/dev/null)
   unset IFS; set +f
-  if [ -n "$msend" ]; then
-    (cd "$dir/.navi/marks" && { set -f; IFS=$newline; set -- $msend; unset IFS; set +f
-      for f do
-        [ -r "$f" ] || continue
-        printf '\nNAVI-%s M %s\n' "$n" "${f#./}"
-        [ -s "$f" ] && head -c "$((marks_cap + 1))" < "$f"
-      done; })
-  fi
-  [ -n "$tmux_changed" ] && printf '%s' "$prev_tmux"
-  printf '\nNAVI-%s END\n' "$n"
+}
+
+changes() {
+  out=; newname=; sockchanged=
+  too_big "$dir" "$fsend" "$file_cap"; fbig=$big
+  too_big "$dir/.navi/marks" "$msend" "$marks_cap"; mbig=$big
+  set -f; IFS=$newline
+  for b in $fsend; do
+    unset IFS; set +f; send_one "$b" "$dir" F "$sent" "$file_cap" "$fbig"; set -f; IFS=$newline
+  done
+  for b in $fgone; do out="$out${newline}NAVI-$n D ${b#./}$newline"; : > "$sent/${b#./}"; done
+  for b in $mgone; do out="$out${newline}NAVI-$n MD ${b#./}$newline"; : > "$msent/${b#./}"; done
+  for b in $msend; do
+    unset IFS; set +f; send_one "$b" "$dir/.navi/marks" M "$msent" "$marks_cap" "$mbig"; set -f; IFS=$newline
+  done
+  unset IFS; set +f
 }
 
 scan() {
@@ -168,17 +260,41 @@ scan() {
   listing "$dir" 1; fseen=$seen; freg=$reg; compare "$prev" "$seen" "$force"; fsend=$fresh; fgone=$gone
   listing "$dir/.navi/marks"; mseen=$seen; compare "$prev_marks" "$seen" "$mforce"; msend=$fresh; mgone=$gone
   force=; mforce=
+  changes
+  # The tmux check when navi asks, or when a status file came, went or names another
+  # socket (a status write alone changes no session's liveness: navi's `t` checks).
   tmux_changed=
-  if [ -n "$check_tmux$fsend$fgone" ]; then
-    [ -n "$fsend$fgone" ] && read_sockets "$freg"
+  if [ -n "$check_tmux$newname$sockchanged$fgone" ]; then
+    [ -n "$newname$sockchanged$fgone" ] && read_sockets "$freg"
     tm=$(tmux_records "$socks")
     [ "$tm" = "$prev_tmux" ] || { tmux_changed=1; prev_tmux=$tm; }
   fi
-  if [ -n "$fsend$fgone$msend$mgone$tmux_changed" ]; then
-    { send_records; } | $buffer
-  fi
+  [ -n "$tmux_changed" ] && out=$out$prev_tmux
+  # One printf: the batch leaves in one write.
+  [ -n "$out" ] && printf '\nNAVI-%s DELTA\n%s\nNAVI-%s END\n' "$n" "$out" "$n"
   prev=$fseen; prev_marks=$mseen
   swap
+}
+
+# The next line into $line. While events are held, waits at most $window for it; when
+# none comes, the held events' scan. bash and mksh keep what came of a line the timeout
+# cut ($part), zsh waits for the whole line.
+next_line() {
+  while [ "$held" -gt 0 ]; do
+    # shellcheck disable=SC3045 # read -t: only where $timed says the shell has it
+    if IFS= read -r -t "$window" line; then line=$part$line; part=; return 0; fi
+    part=$part$line; held=0; scan
+  done
+  IFS= read -r line || return 1
+  line=$part$line; part=
+}
+
+# An event for a status or marks file: scanned at once, or held for the window (at
+# most 32 in a row, so a file rewritten without pause is still sent).
+hold() {
+  if [ -z "$timed" ]; then scan; return 0; fi
+  held=$((held + 1)); [ "$held" -lt 32 ] && return 0
+  held=0; scan
 }
 
 # The panes of every tmux server the loop asks (the default one, each recorded socket
@@ -306,7 +422,10 @@ ticker() {
 printf '\nNAVI-%s MODE %s\n\nNAVI-%s END\n' "$n" "$watcher" "$n"
 # A TERM that reaches the ticker before its trap is set may be lost (mksh): the second,
 # a second later, finds the trap (or a ticker that already ended).
-{ ticker & tp=$!; cat; kill "$tp" 2>/dev/null; sleep 1; kill "$tp" 2>/dev/null; } | while IFS= read -r line; do
+{ ticker & tp=$!; cat; kill "$tp" 2>/dev/null; sleep 1; kill "$tp" 2>/dev/null; } | while next_line; do
+  # Any line but an event first sends what events held (a heartbeat's answer comes
+  # after the changes made before it).
+  case $line in "$n:e"*) ;; *) [ "$held" = 0 ] || { held=0; scan; };; esac
   case $line in
     "$n:s") full;;
     "$n:h"*) printf '\nNAVI-%s H %s\n\nNAVI-%s END\n' "$n" "${line#"$n:h"}" "$n";;
@@ -322,7 +441,7 @@ printf '\nNAVI-%s MODE %s\n\nNAVI-%s END\n' "$n" "$watcher" "$n"
     "$n:e"*)
       p=${line#"$n:e"}; ev=${p%% *}; p=${p#* }
       # The watched directory itself was moved or removed: watch it again where it is.
-      case $ev in *_SELF*) [ "$watcher" = inotify ] && unwatch; scan; continue;; esac
+      case $ev in *_SELF*) [ "$watcher" = inotify ] && unwatch; held=0; scan; continue;; esac
       # A writer's temp file (`.tmp.navi.1`, `x.json.tmp`) starts nothing: its rename
       # names the status file.
       case $p in *.json) ;; *) case $ev in *ISDIR*) ;; *) continue;; esac;; esac
@@ -336,7 +455,7 @@ printf '\nNAVI-%s MODE %s\n\nNAVI-%s END\n' "$n" "$watcher" "$n"
             *.json) force="$force$newline./${p##*/}";;
           esac;;
       esac
-      scan;;
+      hold;;
     "$n:k") scan;;
   esac
 done

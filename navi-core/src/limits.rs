@@ -38,9 +38,6 @@ pub const HEALTH_REFRESH: Duration = Duration::from_secs(5);
 /// may hold the last bytes).
 pub const PROCESS_READ_GRACE: Duration = Duration::from_millis(50);
 
-/// The pause between a sent text and its Enter, so an input box has taken the text.
-pub const SEND_ENTER_PAUSE: Duration = Duration::from_millis(100);
-
 /// How long apart a dead pane's exit status is asked for again (tmux may mark the pane
 /// dead before it has collected the status).
 pub const EXIT_STATUS_RETRY: Duration = Duration::from_millis(50);

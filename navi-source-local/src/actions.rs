@@ -8,7 +8,7 @@ use std::process::Command;
 
 use crate::process::output_within;
 
-use navi_core::limits::{EXIT_STATUS_RETRY, NEW_SETTLE, SEND_ENTER_PAUSE, TMUX_COMMAND};
+use navi_core::limits::{EXIT_STATUS_RETRY, NEW_SETTLE, TMUX_COMMAND};
 use navi_core::statusdir::layout;
 use navi_core::statusdir::liveness::{self, ServerAnswer, TmuxServer, TmuxView};
 use navi_core::{
@@ -271,13 +271,10 @@ pub(crate) fn act(
             navi_core::check_send_text(text)
                 .map_err(|e| SourceError::Rejected(format!("not sent to {name}: {e}").into()))?;
             tmux.require(&server, &name)?;
-            let target = name.pane_target();
-            on.run(&["send-keys", "-t", &target, "-l", "--", &tmux_arg(text)])
+            let args = send_args(&name.pane_target(), &send_buffer(), text);
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            on.run(&args)
                 .map_err(|e| other(format!("cannot send to {name}: {e}")))?;
-            // Enter as its own key after a pause, so an input box has taken the text.
-            std::thread::sleep(SEND_ENTER_PAUSE);
-            on.run(&["send-keys", "-t", &target, "Enter"])
-                .map_err(|e| other(format!("cannot send Enter to {name}: {e}")))?;
             Ok(ActionOutput::Done(format!("sent to {name}")))
         }
     }
@@ -341,6 +338,53 @@ fn answer(
         "{} {name}: {what} (sent {key})",
         choice.done()
     )))
+}
+
+/// The one tmux command line of a send: `text` into the paste buffer `buffer`, pasted
+/// into `target` and the buffer deleted, then Enter.
+///
+/// Pasted, not typed, so that Enter is a key of its own: Claude Code takes a burst of
+/// input that arrives at once as a paste, and an Enter inside it as a line break (a long
+/// text typed with `send-keys -l` and Enter in the same write is not submitted). With
+/// `-p` tmux puts the text between bracketed-paste markers when the program asked for
+/// them (Claude Code does), so the program knows where the text ends however the bytes
+/// are read, and no pause is needed between text and Enter. `-r`: the text goes as it
+/// is (it holds no line break: [`navi_core::check_send_text`]).
+pub(crate) fn send_args(target: &str, buffer: &str, text: &str) -> Vec<String> {
+    let text = tmux_arg(text);
+    [
+        "set-buffer",
+        "-b",
+        buffer,
+        "--",
+        &text,
+        ";",
+        "paste-buffer",
+        "-p",
+        "-d",
+        "-r",
+        "-b",
+        buffer,
+        "-t",
+        target,
+        ";",
+        "send-keys",
+        "-t",
+        target,
+        "Enter",
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .collect()
+}
+
+/// A paste buffer name no other send uses at the same time (this process and a
+/// counter), so two sends never paste each other's text.
+fn send_buffer() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static SENDS: AtomicU64 = AtomicU64::new(0);
+    let n = SENDS.fetch_add(1, Ordering::Relaxed);
+    format!("navi-send-{}-{n}", std::process::id())
 }
 
 /// A new detached session on the server navi reaches, confirmed [`NEW_SETTLE`] later: a

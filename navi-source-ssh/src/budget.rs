@@ -21,6 +21,10 @@ use crate::target::Target;
 /// thousands of ordinary ones (a poll's answer is a few KB per session).
 pub(crate) const REMOTE_OUTPUT_BUDGET: usize = 64 * 1024 * 1024;
 
+/// The capacity a [`Buffer`] keeps when it shrinks: enough for an ordinary change batch
+/// or heartbeat, so the steady state reallocates nothing.
+pub(crate) const KEPT_CAPACITY: usize = 4096;
+
 /// The budget every remote's reads draw from.
 pub(crate) static REMOTE_OUTPUT: Budget = Budget::new(REMOTE_OUTPUT_BUDGET);
 
@@ -126,12 +130,26 @@ impl Buffer {
         Ok(())
     }
 
-    /// Takes the first `n` bytes out (their budget given back).
+    /// Takes the first `n` bytes out (their budget given back). A buffer that once
+    /// held a large read (a full snapshot, a burst of changes) and now holds a quarter
+    /// of its capacity or less shrinks to [`KEPT_CAPACITY`] (or what it holds): a
+    /// long-lived reader per remote would otherwise keep its largest read's memory for
+    /// good, and the budget counts only the bytes held.
     pub(crate) fn take_front(&mut self, n: usize) -> Vec<u8> {
         let n = n.min(self.bytes.len());
         let front: Vec<u8> = self.bytes.drain(..n).collect();
         self.budget.give(n);
+        let (len, capacity) = (self.bytes.len(), self.bytes.capacity());
+        if capacity > KEPT_CAPACITY && len <= capacity / 4 {
+            self.bytes.shrink_to(len.max(KEPT_CAPACITY));
+        }
         front
+    }
+
+    /// Bytes the buffer can hold without reallocating.
+    #[cfg(test)]
+    pub(crate) fn capacity(&self) -> usize {
+        self.bytes.capacity()
     }
 
     /// The bytes, no longer counted: the read is over and the caller owns them.
@@ -183,6 +201,28 @@ mod tests {
         assert_eq!(SMALL.used(), 2, "a dropped buffer gives its bytes back");
         assert_eq!(a.into_vec(), b"56");
         assert_eq!(SMALL.used(), 0);
+    }
+
+    #[test]
+    fn a_buffer_gives_back_the_memory_of_a_large_read() {
+        static BIG: Budget = Budget::new(1 << 24);
+        let mut b = Buffer::within(&BIG);
+        b.extend(&vec![b'x'; 1 << 20]).unwrap();
+        b.extend(b"tail").unwrap();
+        assert!(b.capacity() >= (1 << 20) + 4);
+        assert_eq!(b.take_front(1 << 20).len(), 1 << 20);
+        assert_eq!(&*b, b"tail", "what was not taken stays");
+        assert!(
+            b.capacity() <= KEPT_CAPACITY,
+            "shrunk after the large read: {}",
+            b.capacity()
+        );
+        // Small reads keep their capacity: no reallocation per batch.
+        b.extend(&[b'y'; 3000]).unwrap();
+        let kept = b.capacity();
+        b.take_front(3000);
+        assert_eq!(b.capacity(), kept);
+        assert_eq!(BIG.used(), 4);
     }
 
     #[test]

@@ -118,6 +118,11 @@ pub enum RemoteCommandError {
         /// 1-based position of the operand, as in `$1`.
         index: usize,
     },
+    /// A script sent on stdin has a line [`STDIN_SCRIPT_END`], which would end it early.
+    #[error(
+        "the remote script has a line `{STDIN_SCRIPT_END}`, which would end it early on stdin"
+    )]
+    EndLineInScript,
     /// The command line would be longer than [`MAX_COMMAND_LINE_LEN`].
     #[error("the remote command line would be {len} bytes, over the limit of {max}")]
     TooLong {
@@ -204,6 +209,8 @@ pub struct RemoteCommand {
     limit: Option<Duration>,
     /// The TTY's command of `ssh -t` (attach): not wrapped, it is the terminal's.
     terminal: bool,
+    /// The (wrapped) script goes first on stdin, not in the command line.
+    script_on_stdin: bool,
 }
 
 /// What a command's stdin is to it; it decides how the remote notices that navi is done
@@ -236,6 +243,13 @@ const PROLOGUE: &str = include_str!("scripts/prologue.sh");
 /// [`RemoteCommand::wrapper_operands`]). See the module docs.
 const BOUND: &str = include_str!("scripts/bound.sh");
 
+/// The last line of a script sent on stdin ([`RemoteCommand::script_on_stdin`]).
+pub const STDIN_SCRIPT_END: &str = "navi-script-end";
+
+/// What the command line runs in place of a script that comes on stdin: it reads the
+/// script up to [`STDIN_SCRIPT_END`] and runs it.
+const STDIN_SCRIPT: &str = include_str!("scripts/stdin_script.sh");
+
 /// The exit status of a command its time limit ended (as `timeout(1)`'s).
 pub const EXIT_LIMIT: u32 = 124;
 
@@ -251,7 +265,45 @@ impl RemoteCommand {
             stdin: Stdin::Input,
             limit: Some(limits::REMOTE_COMMAND),
             terminal: false,
+            script_on_stdin: false,
         }
+    }
+
+    /// Sends the (wrapped) script as the first lines of stdin ([`Self::stdin_script`]),
+    /// ahead of the requests, instead of in the command line, which then stays small
+    /// (about 2 KB). For a long-lived loop with a large script: the SSH library keeps,
+    /// per connection and for good, buffers as large as the largest packet it ever
+    /// sent, and an exec request carries the whole encoded command line (about 5 bytes
+    /// per byte of script that is not a letter or digit): a 22 KB script is a 40 KB
+    /// request. Raw on stdin it is 22 KB, sent in packets of at most 8 KiB.
+    pub fn script_on_stdin(mut self) -> Self {
+        self.script_on_stdin = true;
+        self
+    }
+
+    /// What to write to stdin first when the script goes there
+    /// ([`Self::script_on_stdin`]): the wrapped script and the line
+    /// [`STDIN_SCRIPT_END`]; `None` when the script is in the command line.
+    pub fn stdin_script(&self) -> Result<Option<Vec<u8>>, RemoteCommandError> {
+        if !self.on_stdin() {
+            return Ok(None);
+        }
+        if self.script.lines().any(|l| l == STDIN_SCRIPT_END) {
+            return Err(RemoteCommandError::EndLineInScript);
+        }
+        if self.script.as_bytes().contains(&0) {
+            return Err(RemoteCommandError::NulInScript);
+        }
+        let mut bytes = self.bounded_script().into_bytes();
+        bytes.push(b'\n');
+        bytes.extend_from_slice(STDIN_SCRIPT_END.as_bytes());
+        bytes.push(b'\n');
+        Ok(Some(bytes))
+    }
+
+    /// The script goes on stdin (a terminal's command never does: its stdin is the TTY).
+    fn on_stdin(&self) -> bool {
+        self.script_on_stdin && !self.terminal
     }
 
     /// Says what stdin is to the script (default [`Stdin::Input`]).
@@ -322,9 +374,10 @@ impl RemoteCommand {
             push_quoted(&mut program, op);
         }
         program.push(b'\n');
-        match self.terminal {
-            true => program.extend_from_slice(self.script.as_bytes()),
-            false => program.extend_from_slice(self.bounded_script().as_bytes()),
+        match (self.terminal, self.on_stdin()) {
+            (true, _) => program.extend_from_slice(self.script.as_bytes()),
+            (false, true) => program.extend_from_slice(STDIN_SCRIPT.as_bytes()),
+            (false, false) => program.extend_from_slice(self.bounded_script().as_bytes()),
         }
         Ok(program)
     }

@@ -127,8 +127,12 @@ pub(crate) fn remote(name: &str, host: &str) -> Remote {
 }
 
 /// The exec string of the push loop over `sessions_dir` with no ticker, exactly as navi
-/// sends it (through the login-shell-neutral builder): tests drive it with the system
-/// `ssh` and count what it pushes.
-pub fn push_loop_command(sessions_dir: &str) -> Result<String, crate::RemoteCommandError> {
-    crate::remote::push_command(sessions_dir, "0").map(|c| c.as_str().to_string())
+/// sends it (through the login-shell-neutral builder), and the bytes navi writes to its
+/// stdin first (the loop's script): tests drive it with the system `ssh` and count what
+/// it pushes.
+pub fn push_loop_command(
+    sessions_dir: &str,
+) -> Result<(String, Vec<u8>), crate::RemoteCommandError> {
+    crate::remote::push_command(sessions_dir, "0")
+        .map(|(c, script)| (c.as_str().to_string(), script))
 }

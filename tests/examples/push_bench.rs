@@ -5,6 +5,7 @@
 //! cargo run --release -p navi-tests --example push_bench -- \
 //!     --navi old=/work/tgt-old/release/navi --navi new=target/release/navi \
 //!     [--remotes 200] [--files 10] [--seconds 30] [--rounds 20] [--outage 40] [--list-runs 1]
+//!     [--busy 0] [--busy-writes 100] [--settle 30] [--actions 0]
 //! ```
 //!
 //! Needs root (sshd logs in as the current user), `/usr/sbin/sshd`, tmux and `ss`. Not run
@@ -18,9 +19,14 @@
 //! 2. the dashboard with every remote: remote change → on screen, local change → on
 //!    screen, then an idle window: TCP payload bytes (`ss -tinp` of navi's sockets), remote
 //!    CPU (each sshd listener and all its descendants, reaped children included), navi's
-//!    CPU and RSS; then remote r0 is killed for `--outage` seconds and restarted on the same
+//!    CPU and RSS; with `--busy S`, a busy period: `--busy-writes` status rewrites a
+//!    second spread over every remote for S seconds, then `--settle` idle seconds
+//!    (dashboard CPU, remote CPU per write, RSS before, peak, high-water mark, after);
+//!    then remote r0 is killed for `--outage` seconds and restarted on the same
 //!    port: time to its next login (sshd's log) and to a change made meanwhile on screen;
-//! 3. `navi list --json` with every remote (dashboard stopped).
+//! 3. `navi list --json` with every remote (dashboard stopped);
+//! 4. with `--actions N`, N rounds of `navi new`, `navi send` and `navi kill --yes` of a
+//!    fresh session, on this machine and on r0, each timed (wall).
 //!
 //! Everything (sshds and their sessions, the tmux server, the scratch directory) is
 //! stopped and removed at the end, on a panic, and on Ctrl-C.
@@ -49,7 +55,8 @@ use measure::{Options, Results, Setup};
 
 const USAGE: &str = "usage: push_bench --navi LABEL=PATH [--navi LABEL=PATH ...] \
 [--remotes N (200)] [--files N (10)] [--seconds S (30)] [--rounds N (20)] \
-[--outage S (40; 0 skips the reconnect)] [--list-runs N (1)]";
+[--outage S (40; 0 skips the reconnect)] [--list-runs N (1)] \
+[--busy S (0: none)] [--busy-writes N per s (100)] [--settle S (30)] [--actions N (0)]";
 
 fn parse_args() -> (Vec<(String, PathBuf)>, Options) {
     let mut navis = Vec::new();
@@ -60,6 +67,10 @@ fn parse_args() -> (Vec<(String, PathBuf)>, Options) {
         rounds: 20,
         outage: 40,
         list_runs: 1,
+        busy: 0,
+        busy_writes: 100,
+        settle: 30,
+        actions: 0,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -85,6 +96,10 @@ fn parse_args() -> (Vec<(String, PathBuf)>, Options) {
             "--rounds" => o.rounds = number(value()) as usize,
             "--outage" => o.outage = number(value()),
             "--list-runs" => o.list_runs = number(value()) as usize,
+            "--busy" => o.busy = number(value()),
+            "--busy-writes" => o.busy_writes = number(value()),
+            "--settle" => o.settle = number(value()),
+            "--actions" => o.actions = number(value()) as usize,
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -180,6 +195,13 @@ fn run_binary(
         o.remotes, o.seconds
     ));
     r.idle = measure::idle(pid, Some(fleet), o.seconds);
+    if o.busy > 0 {
+        step(&format!(
+            "[{label}] busy: {} status writes/s for {} s, then {} s idle",
+            o.busy_writes, o.busy, o.settle
+        ));
+        r.busy = Some(measure::busy(pid, fleet, o));
+    }
     if o.outage > 0 {
         step(&format!(
             "[{label}] reconnect: r0 down for {} s, then restarted",
@@ -199,6 +221,14 @@ fn run_binary(
         let (wall, connected) = measure::list(navi, &env);
         r.list_s.push(wall);
         r.list_connected = connected;
+    }
+    if o.actions > 0 {
+        step(&format!(
+            "[{label}] one-shot actions ({} rounds)",
+            o.actions
+        ));
+        let env = setup.env(tmux, &setup.remotes_yaml, &format!("{label}-actions.log"));
+        r.actions = Some(measure::actions(navi, &env, o.actions));
     }
     r
 }

@@ -606,3 +606,75 @@ fn keys_are_sent_as_tmux_keys_and_bad_ones_refused() {
     wait_for(&s, "k", "done");
     assert_eq!(std::fs::read(&got).unwrap(), b"\x1b\x03;y");
 }
+
+/// A session whose program reads its terminal raw and keeps every byte in `out` (after
+/// asking for bracketed paste when `bracketed`), ready once `out.ready` exists.
+fn raw_reader(s: &Server, name: &str, bracketed: bool) -> PathBuf {
+    let out = s.dir.path().join(format!("{name}.bytes"));
+    let ask = if bracketed {
+        "printf '\\033[?2004h'; "
+    } else {
+        ""
+    };
+    let script = format!(
+        "stty raw -echo; {ask}: > '{out}.ready'; exec cat > '{out}'",
+        out = out.display()
+    );
+    new(s, name, &["sh", "-c", &script]).unwrap();
+    let ready = PathBuf::from(format!("{}.ready", out.display()));
+    for _ in 0..500 {
+        if ready.exists() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(ready.exists(), "the reader in {name} never started");
+    out
+}
+
+/// The bytes of `out` once `n` Enters (CR) are in (bounded).
+fn bytes_after_enters(out: &Path, n: usize) -> Vec<u8> {
+    let mut got = Vec::new();
+    for _ in 0..500 {
+        got = std::fs::read(out).unwrap_or_default();
+        if got.iter().filter(|&&b| b == b'\r').count() >= n {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    got
+}
+
+/// A send reaches the program as the text, then Enter as a key of its own: between
+/// bracketed-paste markers when the program asked for them (Claude Code does; it then
+/// cannot take the Enter for part of a paste), as plain text otherwise; two sends in a
+/// row arrive in order, tmux's `;` at the end of a text is literal, and no paste buffer
+/// is left behind.
+#[test]
+fn send_delivers_the_text_then_enter_in_order() {
+    let s = Server::start();
+    let dir = s.status_dir();
+    let send = |name: &str, text: &str| {
+        act(&s.tmux, &dir, name, &Action::Send { text: text.into() }).unwrap()
+    };
+    let out = raw_reader(&s, "bracketed", true);
+    send("bracketed", "yes $(touch pwned) 'q';");
+    send("bracketed", "two");
+    assert_eq!(
+        String::from_utf8_lossy(&bytes_after_enters(&out, 2)),
+        "\u{1b}[200~yes $(touch pwned) 'q';\u{1b}[201~\r\u{1b}[200~two\u{1b}[201~\r"
+    );
+    let out = raw_reader(&s, "plain", false);
+    send("plain", "one");
+    send("plain", "two;");
+    assert_eq!(
+        String::from_utf8_lossy(&bytes_after_enters(&out, 2)),
+        "one\rtwo;\r"
+    );
+    assert!(!s.dir.path().join("pwned").exists());
+    let buffers = s
+        .tmux
+        .run(&["list-buffers", "-F", "#{buffer_name}"])
+        .unwrap();
+    assert!(!buffers.contains("navi-send"), "{buffers:?}");
+}

@@ -38,6 +38,25 @@ pub(crate) const MAX_HANDSHAKES: usize = 16;
 
 static HANDSHAKES: Semaphore = Semaphore::const_new(MAX_HANDSHAKES);
 
+/// The largest SSH packet a remote may send us (russh's default is 32 KiB). russh reads
+/// each packet into a buffer per connection that keeps its largest size, and queues up
+/// to [`CHANNEL_QUEUE`] packets per channel before it stops reading the connection:
+/// 16 KiB bounds both per remote; the per-packet overhead (about 50 bytes) stays under
+/// 1 %.
+pub(crate) const MAX_PACKET: u32 = 16 * 1024;
+
+/// Packets russh queues per channel for a reader that has not taken them yet (its
+/// default is 100, 3.2 MiB per channel at its default packet size; none of it counted
+/// by the [budget](crate::budget)). Every channel navi opens is read as fast as it
+/// arrives, so 16 (256 KiB at [`MAX_PACKET`]) only bounds the worst case.
+pub(crate) const CHANNEL_QUEUE: usize = 16;
+
+/// The channel window navi grants (russh's default is 2 MiB). russh grants more as
+/// packets arrive, whether or not they have been read, so the window does not bound
+/// memory ([`CHANNEL_QUEUE`] does); 512 KiB is about 5 MB/s per channel at a 100 ms
+/// round trip, far more than status files and previews need.
+pub(crate) const WINDOW: u32 = 512 * 1024;
+
 /// A pool's use of the link to its target: the link, and whether this remote's last
 /// poll on it was abandoned mid-answer. What the remote runs on it (its loops) the pool
 /// keeps beside it, so this module knows no channel kind.
@@ -345,7 +364,8 @@ where
 }
 
 /// Keepalives as `options` say (`ServerAliveInterval` zero: none), no inactivity
-/// timeout, TCP_NODELAY, host key types known for the host preferred.
+/// timeout, TCP_NODELAY, host key types known for the host preferred, packets, queues
+/// and windows bounded ([`MAX_PACKET`], [`CHANNEL_QUEUE`], [`WINDOW`]).
 pub(super) async fn client_config(policy: &KeyPolicy, options: &SshOptions) -> Arc<client::Config> {
     let interval = options.server_alive_interval;
     let mut c = client::Config {
@@ -353,6 +373,9 @@ pub(super) async fn client_config(policy: &KeyPolicy, options: &SshOptions) -> A
         keepalive_max: usize::try_from(options.server_alive_count_max.max(1)).unwrap_or(3),
         inactivity_timeout: None,
         nodelay: true,
+        maximum_packet_size: MAX_PACKET,
+        channel_buffer_size: CHANNEL_QUEUE,
+        window_size: WINDOW,
         ..client::Config::default()
     };
     if let KeyPolicy::Verify(check) = policy {

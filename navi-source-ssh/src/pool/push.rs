@@ -167,7 +167,7 @@ impl Pool {
         let mut ch = open_channel(&conn.conn, &self.target, time.deadline, time.allowed)
             .await
             .map_err(LoopError::Fatal)?;
-        let command = push_command(&self.remote.sessions_dir, TICK)
+        let (command, script) = push_command(&self.remote.sessions_dir, TICK)
             .map_err(|e| LoopError::Fatal(self.bad_command(e)))?;
         let fallback = |why: String| LoopError::Fallback(why);
         ch.exec(command)
@@ -175,7 +175,10 @@ impl Pool {
             .map_err(|e| fallback(format!("starting the push loop: {e}")))?;
         let nonce = new_nonce();
         let start = Instant::now();
-        ch.send(format!("{nonce}\n{nonce}:s\n").as_bytes())
+        // The loop's script first (it reads it from stdin), then the first requests.
+        let mut first = script;
+        first.extend_from_slice(format!("{nonce}\n{nonce}:s\n").as_bytes());
+        ch.send(&first)
             .await
             .map_err(|e| fallback(format!("writing to the push loop: {e}")))?;
         let now = Instant::now();

@@ -161,13 +161,19 @@ pub(crate) fn push_script_of(main: &str, sessions_dir: &str, window: &str) -> St
 }
 
 /// The exec string of the push loop, through the login-shell-neutral
-/// [`RemoteCommand`](crate::shell::RemoteCommand).
+/// [`RemoteCommand`](crate::shell::RemoteCommand), and the bytes to write to its stdin
+/// before the first request: the loop's script goes there, not in the command line
+/// ([`RemoteCommand::script_on_stdin`](crate::shell::RemoteCommand::script_on_stdin):
+/// an exec request as large as the encoded script would make the SSH library keep
+/// 64 KiB buffers per remote for good).
 pub(crate) fn push_command(
     sessions_dir: &str,
     tick: &str,
-) -> Result<CommandLine, RemoteCommandError> {
-    loop_command(sessions_dir, tick, &coalesce_seconds())
+) -> Result<(CommandLine, Vec<u8>), RemoteCommandError> {
+    let command = loop_command(sessions_dir, tick, &coalesce_seconds())
         .stdin(Stdin::Requests)
         .within(None)
-        .to_command_line()
+        .script_on_stdin();
+    let script = command.stdin_script()?.unwrap_or_default();
+    Ok((command.to_command_line()?, script))
 }

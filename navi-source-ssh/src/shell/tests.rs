@@ -805,6 +805,73 @@ fn shell_stdin_reaches_the_script_and_no_operands_means_none() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// A script sent on stdin ([`RemoteCommand::script_on_stdin`]) runs as it would in the
+/// command line under every login shell: special characters, a here-doc, its operands,
+/// and the requests after it reach it line by line. The command line stays small, and
+/// a script cut short (stdin ended before its last line) does not run at all.
+#[test]
+fn shell_a_script_on_stdin_runs_as_in_the_line_under_every_login_shell() {
+    let script = r#"greeting='Hello, "world"!'
+printf '%s\n' "$greeting" 'it'\''s $HOME `date` \n !! !#'
+    indented=$(printf '%s' "a\\b")
+printf 'sub: %s %s\n' "$indented" "$#:$1:$2"
+cat <<'EOF'
+heredoc: $not ${expanded} \ fix!bug
+EOF
+while IFS= read -r l; do printf 'got: %s\n' "$l"; done"#;
+    let expected = "Hello, \"world\"!\n\
+                    it's $HOME `date` \\n !! !#\n\
+                    sub: a\\b 2:!x:a  b\n\
+                    heredoc: $not ${expanded} \\ fix!bug\n\
+                    got: one request\n\
+                    got: two\n";
+    let cmd = RemoteCommand::new(script)
+        .args(["!x", "a  b"])
+        .stdin(Stdin::Requests)
+        .within(None)
+        .script_on_stdin();
+    let line = cmd.to_command_line().unwrap();
+    let on_stdin = cmd.stdin_script().unwrap().unwrap();
+    assert!(line.len() < 3000, "the line stays small: {}", line.len());
+    let mut stdin = on_stdin.clone();
+    stdin.extend_from_slice(b"one request\ntwo\n");
+    let cut = &on_stdin[..on_stdin.len() / 2];
+    let sb = Sandbox::new();
+    let mut failures = Vec::new();
+    for shell in login_shells() {
+        match sb.run(&shell, &line, &stdin, None) {
+            Ok(out) if show(&out.stdout) == show(expected.as_bytes()) => {}
+            Ok(out) => failures.push(format!(
+                "{}: status {:?}, stdout {}, stderr {}",
+                shell.name,
+                out.status,
+                show(&out.stdout),
+                show(&out.stderr)
+            )),
+            Err(e) => failures.push(e),
+        }
+        match sb.run(&shell, &line, cut, None) {
+            Ok(out) if out.stdout.is_empty() && out.status != Some(0) => {}
+            Ok(out) => failures.push(format!(
+                "{} (cut short): status {:?}, stdout {}",
+                shell.name,
+                out.status,
+                show(&out.stdout)
+            )),
+            Err(e) => failures.push(e),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    let bad = RemoteCommand::new("echo a\nnavi-script-end\necho b")
+        .stdin(Stdin::Requests)
+        .script_on_stdin();
+    assert_eq!(
+        bad.stdin_script().unwrap_err(),
+        RemoteCommandError::EndLineInScript
+    );
+    assert_eq!(RemoteCommand::new("true").stdin_script().unwrap(), None);
+}
+
 /// The longest command line allowed still runs under every login shell (csh's word
 /// limit is why the program is split into words).
 #[test]
@@ -936,14 +1003,13 @@ fn shell_the_poll_scripts_and_their_tmux_check_run_under_every_login_shell() {
                 .map_err(|e| ctx(e.to_string()))?;
             check(&format!("{} {what}", shell.name), decided(report))
         };
+        // The push loop's script comes on stdin, ahead of its requests.
+        let (push_line, push_script) = push_command("~/st", "0").unwrap();
+        let push_script = String::from_utf8(push_script).unwrap();
         let runs = [
             ("exec", exec_command("~/st", n).unwrap(), String::new()),
             ("loop", loop_command("~/st").unwrap(), format!("{n}\n")),
-            (
-                "push",
-                push_command("~/st", "0").unwrap(),
-                format!("{n}\n{n}:s\n"),
-            ),
+            ("push", push_line, format!("{push_script}{n}\n{n}:s\n")),
         ];
         for (what, line, stdin) in runs {
             if let Err(e) = one(what, line.to_string(), stdin) {

@@ -24,6 +24,46 @@ pub struct Options {
     pub outage: u64,
     /// Runs of `navi list --json`.
     pub list_runs: usize,
+    /// Seconds of the busy period (0: skip it).
+    pub busy: u64,
+    /// Status writes per second during the busy period, all remotes together.
+    pub busy_writes: u64,
+    /// Seconds idle after the busy period before RSS is read again.
+    pub settle: u64,
+    /// Rounds of one-shot actions timed (`navi new`, `send`, `kill`; 0: none).
+    pub actions: usize,
+}
+
+/// Wall times (ms) of one-shot actions, on this machine and on remote r0.
+#[derive(Debug, Clone, Default)]
+pub struct Actions {
+    /// `navi new NAME --command 'sleep …'`, local then remote.
+    pub new_ms: [Vec<f64>; 2],
+    /// `navi send NAME TEXT`.
+    pub send_ms: [Vec<f64>; 2],
+    /// `navi kill NAME --yes`.
+    pub kill_ms: [Vec<f64>; 2],
+    /// Actions that failed (their stderr was printed).
+    pub failed: usize,
+}
+
+/// The busy period's numbers: status files rewritten on every remote in turn.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Busy {
+    /// Status writes made.
+    pub writes: u64,
+    /// Dashboard CPU during the period, % of one core.
+    pub cpu_pct: f64,
+    /// Remote CPU (every sshd tree) per status write, ms.
+    pub remote_cpu_ms_per_write: f64,
+    /// VmRSS just before the period, MiB.
+    pub rss_before_mib: f64,
+    /// Highest VmRSS sampled (every second) during the period, MiB.
+    pub rss_peak_mib: f64,
+    /// VmHWM at the end of the period (the kernel's high-water mark), MiB.
+    pub hwm_mib: f64,
+    /// VmRSS after the period and `settle` idle seconds, MiB.
+    pub rss_after_mib: f64,
 }
 
 /// Latencies of the timed changes (ms) and how many never showed.
@@ -82,6 +122,10 @@ pub struct Results {
     pub reconnect: Option<Reconnect>,
     /// Seconds until every remote had logged navi in, at dashboard start.
     pub connect_all_s: Option<f64>,
+    /// The busy period, when run.
+    pub busy: Option<Busy>,
+    /// One-shot actions, when timed.
+    pub actions: Option<Actions>,
 }
 
 /// The files and environment shared by every run.
@@ -221,6 +265,69 @@ pub fn idle(pid: u32, fleet: Option<&Fleet>, seconds: u64) -> Idle {
     }
 }
 
+/// Status files rewritten for `o.busy` seconds, `o.busy_writes` a second spread over
+/// every remote in turn (the first 10 files of each, status `working`, a new message
+/// each time), the same files set back to idle at the same rate, then `o.settle` idle
+/// seconds; the dashboard's RSS before, during (sampled every second), and after.
+pub fn busy(pid: u32, fleet: &Fleet, o: &Options) -> Busy {
+    let tck = procs::clk_tck();
+    let listeners: Vec<u32> = fleet.remotes.iter().filter_map(|r| r.pid()).collect();
+    let remote_ticks = || {
+        let t = procs::table();
+        listeners
+            .iter()
+            .map(|&l| procs::tree_ticks(&t, l))
+            .sum::<u64>()
+    };
+    let navi_ticks = || procs::stat(pid).map_or(0, |p| p.own + p.children);
+    let rss = || procs::rss_kib(pid).unwrap_or(0) as f64 / 1024.0;
+    let dirs: Vec<PathBuf> = fleet.remotes.iter().map(|r| r.sessions()).collect();
+    let per_dir = o.files.min(10);
+    let every = Duration::from_secs_f64(1.0 / o.busy_writes.max(1) as f64);
+    let mut out = Busy {
+        rss_before_mib: rss(),
+        ..Busy::default()
+    };
+    let (r0, n0, t0) = (remote_ticks(), navi_ticks(), Instant::now());
+    let total = o.busy * o.busy_writes.max(1);
+    // The busy writes, then as many setting the same files back to idle.
+    let resets = (dirs.len() * per_dir) as u64;
+    let mut sampled = Instant::now();
+    for k in 0..total + resets {
+        let (dir, file) = if k < total {
+            let d = (k as usize) % dirs.len();
+            (d, (k as usize / dirs.len()) % per_dir)
+        } else {
+            let j = (k - total) as usize;
+            (j % dirs.len(), j / dirs.len())
+        };
+        let session = files::session(file);
+        if k < total {
+            files::write(&dirs[dir], &session, "working", &format!("pb-busy-{k}"));
+        } else {
+            files::write(&dirs[dir], &session, "idle", "Waiting for the next prompt");
+        }
+        out.writes += 1;
+        if sampled.elapsed() >= Duration::from_secs(1) {
+            out.rss_peak_mib = out.rss_peak_mib.max(rss());
+            sampled = Instant::now();
+        }
+        let next = t0 + every * u32::try_from(k + 1).unwrap_or(u32::MAX);
+        std::thread::sleep(next.saturating_duration_since(Instant::now()));
+    }
+    // Let the last writes arrive before the CPU is read.
+    std::thread::sleep(Duration::from_secs(2));
+    let (r1, n1) = (remote_ticks(), navi_ticks());
+    let secs = t0.elapsed().as_secs_f64();
+    out.cpu_pct = n1.saturating_sub(n0) as f64 / tck / secs * 100.0;
+    out.remote_cpu_ms_per_write = r1.saturating_sub(r0) as f64 / tck * 1e3 / out.writes as f64;
+    out.rss_peak_mib = out.rss_peak_mib.max(rss());
+    out.hwm_mib = procs::hwm_kib(pid).unwrap_or(0) as f64 / 1024.0;
+    std::thread::sleep(Duration::from_secs(o.settle));
+    out.rss_after_mib = rss();
+    out
+}
+
 /// Waits until every remote has accepted a login since `before` (bounded).
 pub fn wait_connected(fleet: &Fleet, before: &[usize], limit: Duration) -> Option<Duration> {
     let t = Instant::now();
@@ -267,6 +374,60 @@ pub fn reconnect(tmux: &Tmux, fleet: &mut Fleet, outage: u64) -> Reconnect {
         "idle",
         "Waiting for the next prompt",
     );
+    out
+}
+
+/// `navi ARGS` once: its wall time in ms, `None` (stderr printed) when it failed.
+fn timed(navi: &Path, env: &[(String, String)], args: &[&str]) -> Option<f64> {
+    let t = Instant::now();
+    let out = Command::new(navi)
+        .args(args)
+        .env_remove("TMUX")
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .output()
+        .expect("run navi");
+    let ms = t.elapsed().as_secs_f64() * 1e3;
+    if out.status.success() {
+        return Some(ms);
+    }
+    eprintln!(
+        "push_bench: navi {} failed: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr).trim()
+    );
+    None
+}
+
+/// `rounds` times, on this machine and on r0 in turn: `navi new` (a session running
+/// `sleep`), `navi send` to it, `navi kill --yes` of it; each one's wall time.
+pub fn actions(navi: &Path, env: &[(String, String)], rounds: usize) -> Actions {
+    let mut out = Actions::default();
+    let mut rng = Rng::new();
+    for k in 0..rounds {
+        for (w, place) in ["", "r0:"].iter().enumerate() {
+            let name = format!("{place}pbact{k}x{}", rng.below(1_000_000));
+            let text = format!("pb send {k} to {name}");
+            let steps: [(&[&str], usize); 3] = [
+                (
+                    &["new", &name, "--dir", "/tmp", "--command", "sleep 100000"],
+                    0,
+                ),
+                (&["send", &name, &text], 1),
+                (&["kill", &name, "--yes"], 2),
+            ];
+            for (args, which) in steps {
+                let slot = match which {
+                    0 => &mut out.new_ms[w],
+                    1 => &mut out.send_ms[w],
+                    _ => &mut out.kill_ms[w],
+                };
+                match timed(navi, env, args) {
+                    Some(ms) => slot.push(ms),
+                    None => out.failed += 1,
+                }
+            }
+        }
+    }
     out
 }
 

@@ -45,6 +45,25 @@ fn seconds(v: Option<f64>) -> Cell {
     }
 }
 
+fn mib(v: Option<f64>) -> Cell {
+    match v {
+        Some(m) => cell(Some(m), format!("{m:.1} MiB")),
+        None => cell(None, "skipped".into()),
+    }
+}
+
+fn times(v: Option<&Vec<f64>>) -> Cell {
+    let Some(v) = v.filter(|v| !v.is_empty()) else {
+        return cell(None, "not run".into());
+    };
+    let m = median(v).unwrap_or(0.0);
+    let max = v.iter().copied().fold(0.0, f64::max);
+    cell(
+        Some(m),
+        format!("median {m:.0} ms / max {max:.0} ms (n={})", v.len()),
+    )
+}
+
 /// The results of every binary as a Markdown table.
 pub fn markdown(o: &Options, results: &[(String, Results)]) -> String {
     type Row = (&'static str, &'static str, fn(&Results) -> Cell);
@@ -93,6 +112,39 @@ pub fn markdown(o: &Options, results: &[(String, Results)]) -> String {
         ("dashboard RSS, N remotes", "< 50 MB", |r| {
             cell(Some(r.idle.rss_mib), format!("{:.1} MiB", r.idle.rss_mib))
         }),
+        ("busy: status writes (all remotes)", "", |r| match r.busy {
+            Some(b) => cell(Some(b.writes as f64), format!("{}", b.writes)),
+            None => cell(None, "skipped".into()),
+        }),
+        ("busy: dashboard CPU", "≤ 3 % of a core", |r| {
+            match r.busy {
+                Some(b) => cell(Some(b.cpu_pct), format!("{:.2} %", b.cpu_pct)),
+                None => cell(None, "skipped".into()),
+            }
+        }),
+        (
+            "busy: remote CPU per status write",
+            "≤ 1 ms",
+            |r| match r.busy {
+                Some(b) => cell(
+                    Some(b.remote_cpu_ms_per_write),
+                    format!("{:.2} ms", b.remote_cpu_ms_per_write),
+                ),
+                None => cell(None, "skipped".into()),
+            },
+        ),
+        ("busy: RSS just before", "< 50 MB", |r| {
+            mib(r.busy.map(|b| b.rss_before_mib))
+        }),
+        ("busy: RSS peak (sampled each second)", "< 50 MB", |r| {
+            mib(r.busy.map(|b| b.rss_peak_mib))
+        }),
+        ("busy: VmHWM (high-water mark since start)", "", |r| {
+            mib(r.busy.map(|b| b.hwm_mib))
+        }),
+        ("busy: RSS after, settled", "< 50 MB, no growth", |r| {
+            mib(r.busy.map(|b| b.rss_after_mib))
+        }),
         ("dashboard RSS, local only", "", |r| {
             let v = r.local_only_idle.rss_mib;
             cell(Some(v), format!("{v:.1} MiB"))
@@ -115,6 +167,24 @@ pub fn markdown(o: &Options, results: &[(String, Results)]) -> String {
                 None => cell(None, "not run".into()),
             },
         ),
+        ("`navi new`, local (wall)", "", |r| {
+            times(r.actions.as_ref().map(|a| &a.new_ms[0]))
+        }),
+        ("`navi send`, local (wall)", "≤ new/kill", |r| {
+            times(r.actions.as_ref().map(|a| &a.send_ms[0]))
+        }),
+        ("`navi kill --yes`, local (wall)", "", |r| {
+            times(r.actions.as_ref().map(|a| &a.kill_ms[0]))
+        }),
+        ("`navi new`, remote r0 (wall)", "", |r| {
+            times(r.actions.as_ref().map(|a| &a.new_ms[1]))
+        }),
+        ("`navi send`, remote r0 (wall)", "≤ new/kill", |r| {
+            times(r.actions.as_ref().map(|a| &a.send_ms[1]))
+        }),
+        ("`navi kill --yes`, remote r0 (wall)", "", |r| {
+            times(r.actions.as_ref().map(|a| &a.kill_ms[1]))
+        }),
         (
             "reconnect: restart → next login",
             "≤ 5 s",
@@ -133,8 +203,9 @@ pub fn markdown(o: &Options, results: &[(String, Results)]) -> String {
         ),
     ];
     let mut s = format!(
-        "\n{} remotes, {} status files each, idle windows of {} s, {} timed changes, outage {} s\n\n",
-        o.remotes, o.files, o.seconds, o.rounds, o.outage
+        "\n{} remotes, {} status files each, idle windows of {} s, {} timed changes, outage {} s, \
+         busy {} s at {} writes/s then {} s settle\n\n",
+        o.remotes, o.files, o.seconds, o.rounds, o.outage, o.busy, o.busy_writes, o.settle
     );
     let ratio = results.len() >= 2;
     s.push_str("| measurement | target |");

@@ -486,3 +486,77 @@ fn skip_permissions_composes_with_a_multi_word_command_and_send_is_text_only() {
     );
     act("sp1", Action::Kill).unwrap();
 }
+
+/// `send` over a real sshd reaches the remote program as the text, then Enter as a key
+/// of its own: between bracketed-paste markers when the program asked for them (so an
+/// input box such as Claude Code's cannot take the Enter for part of a paste), plain
+/// otherwise; two sends in a row arrive in order, a trailing `;` is literal, and no
+/// paste buffer is left on the remote's tmux server.
+#[test]
+fn send_delivers_the_text_then_enter_in_order() {
+    if !sshd::sshd_or_skip() {
+        return;
+    }
+    let remote = Remote::start();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let act = |name: &str, action: Action| rt.block_on(remote.source.act(name, &action));
+    let reader = |name: &str, bracketed: bool| {
+        let out = remote.home.join(format!("work/{name}.bytes"));
+        let ask = if bracketed {
+            "printf '\\033[?2004h'; "
+        } else {
+            ""
+        };
+        let script = format!(
+            "stty raw -echo; {ask}: > '{out}.ready'; exec cat > '{out}'",
+            out = out.display()
+        );
+        let new = Action::New {
+            dir: "~/work".into(),
+            command: vec!["sh".into(), "-c".into(), script],
+            create_dir: false,
+        };
+        act(name, new).unwrap();
+        let ready = remote.home.join(format!("work/{name}.bytes.ready"));
+        for _ in 0..500 {
+            if ready.exists() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(ready.exists(), "the reader in {name} never started");
+        out
+    };
+    let after_enters = |out: &Path, n: usize| {
+        let mut got = Vec::new();
+        for _ in 0..500 {
+            got = std::fs::read(out).unwrap_or_default();
+            if got.iter().filter(|&&b| b == b'\r').count() >= n {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        String::from_utf8_lossy(&got).into_owned()
+    };
+    let send = |name: &str, text: &str| {
+        act(name, Action::Send { text: text.into() }).unwrap();
+    };
+    let out = reader("bracketed", true);
+    send("bracketed", "yes $(touch pwned) 'q';");
+    send("bracketed", "two");
+    assert_eq!(
+        after_enters(&out, 2),
+        "\u{1b}[200~yes $(touch pwned) 'q';\u{1b}[201~\r\u{1b}[200~two\u{1b}[201~\r"
+    );
+    let out = reader("plain", false);
+    send("plain", "one");
+    send("plain", "two;");
+    assert_eq!(after_enters(&out, 2), "one\rtwo;\r");
+    assert!(!remote.home.join("work/pwned").exists());
+    assert!(!remote.home.join("pwned").exists());
+    let buffers = remote.tmux(&["list-buffers", "-F", "#{buffer_name}"]);
+    assert!(!buffers.contains("navi-send"), "{buffers:?}");
+}

@@ -225,7 +225,8 @@ fn a_sample_with_no_noticeable_change_is_not_pushed() {
     let w = World::start(true);
     w.sessions();
     let keys = w.scratch.path().join("keys");
-    let command = navi_source_ssh::test_support::push_loop_command("~/.claude-sessions").unwrap();
+    let (command, script) =
+        navi_source_ssh::test_support::push_loop_command("~/.claude-sessions").unwrap();
     let mut child = Command::new("ssh")
         .arg("-T")
         .arg("-i")
@@ -253,6 +254,8 @@ fn a_sample_with_no_noticeable_change_is_not_pushed() {
         .spawn()
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();
+    // The loop's script first, as navi sends it, then the requests.
+    stdin.write_all(&script).unwrap();
     let mut stdout = child.stdout.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {

@@ -199,6 +199,11 @@ pub enum Command {
         /// Print every column whole, even on a terminal.
         #[arg(long, short = 'w')]
         wide: bool,
+
+        /// Only sessions of this coding agent (as lead or helper): claude, codex, gemini,
+        /// opencode.
+        #[arg(long, value_name = "AGENT", value_parser = parse_agent)]
+        agent: Option<Agent>,
     },
     /// One line for a tmux status bar: how many sessions need you, local and remote.
     ///
@@ -572,7 +577,8 @@ mod tests {
             cli.command,
             Some(Command::List {
                 json: true,
-                wide: false
+                wide: false,
+                agent: None
             })
         ));
         assert_eq!(cli.paths.sessions_dir, Some(PathBuf::from("/x")));

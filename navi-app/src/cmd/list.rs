@@ -23,6 +23,8 @@ pub struct TableStyle {
     pub metrics: bool,
     /// Prices for the COST column and the JSON's `cost`.
     pub prices: PriceTable,
+    /// `--agent`: only sessions one of whose agents (lead or helper) is this one.
+    pub agent: Option<navi_core::statusdir::agents::Agent>,
 }
 
 /// Polls every source of `set` once (each bounded by its own timeout) and prints the
@@ -36,15 +38,31 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let snapshot = set.poll_once().await;
     set.write_config_errors(err)?;
+    let shown = of_agent(&snapshot, style.agent);
     if json_output {
-        serde_json::to_writer_pretty(&mut *out, &json::list(&snapshot, &style.prices))?;
+        serde_json::to_writer_pretty(&mut *out, &json::list(&shown, &style.prices))?;
         writeln!(out)?;
         return Ok(());
     }
-    write_table(&snapshot, &style, out)?;
+    write_table(&shown, &style, out)?;
+    // Problems (and the "no sessions" hint) are about every session, not the filter's.
     write_problems(set, &snapshot, err)?;
     out.flush()?;
     Ok(())
+}
+
+/// The snapshot with only the sessions of `agent` (all without one).
+fn of_agent(
+    snapshot: &Snapshot,
+    agent: Option<navi_core::statusdir::agents::Agent>,
+) -> Snapshot {
+    let mut shown = snapshot.clone();
+    if let Some(a) = agent {
+        shown
+            .sessions
+            .retain(|s| s.agent_names().iter().any(|n| n == a.name()));
+    }
+    shown
 }
 
 /// The session table: columns fitted to `style.width` (directories cut in the middle,
@@ -149,14 +167,11 @@ fn row_cells(
     let mut name = navi_core::text::sanitize_name(&s.tmux_session).into_owned();
     // The agent, as a short tag, when it is not Claude Code (the common case stays as it
     // was); helper agents of the Go navi's `agents` map follow with `+`.
-    let lead = s.agent_kind();
-    if lead != navi_core::statusdir::agents::Agent::Claude {
-        name.push_str(&format!(" {{{}}}", lead.tag()));
-    }
-    for helper in s.agents.iter().flat_map(|a| a.keys()) {
-        let tag = navi_core::statusdir::agents::Agent::parse(helper)
-            .map_or_else(|| sanitize(helper).into_owned(), |a| a.tag().to_string());
-        name.push_str(&format!(" +{tag}"));
+    for tag in crate::format::agent_tags(s) {
+        match tag.starts_with('+') {
+            true => name.push_str(&format!(" {tag}")),
+            false => name.push_str(&format!(" {{{tag}}}")),
+        }
     }
     if let Some(r) = &s.remote {
         name.push_str(&format!(" [{}]", sanitize(r)));
@@ -230,12 +245,13 @@ fn write_problems(
     Ok(())
 }
 
-/// `navi list [--json] [--wide]`.
+/// `navi list [--json] [--wide] [--agent NAME]`.
 pub async fn command(
     mut set: SourceSet,
     paths: &crate::cli::Paths,
     json: bool,
     wide: bool,
+    agent: Option<navi_core::statusdir::agents::Agent>,
 ) -> anyhow::Result<()> {
     use std::io::IsTerminal as _;
     let settings = crate::sources::settings(paths);
@@ -250,6 +266,7 @@ pub async fn command(
         icons: settings.settings.icons,
         metrics: wide,
         prices: settings.settings.prices,
+        agent,
     };
     run(
         &set,
@@ -275,6 +292,7 @@ mod tests {
             icons: IconSet::Emoji,
             metrics: false,
             prices: PriceTable::default(),
+            agent: None,
         }
     }
 
@@ -304,6 +322,7 @@ mod tests {
             icons: IconSet::Ascii,
             metrics: true,
             prices,
+            agent: None,
         };
         let (mut out, mut err) = (Vec::new(), Vec::new());
         run(&set, false, wide.clone(), &mut out, &mut err)
@@ -365,6 +384,7 @@ mod tests {
             icons: IconSet::Ascii,
             metrics: false,
             prices: PriceTable::default(),
+            agent: None,
         };
         run(&set, false, wide, &mut out, &mut err).await.unwrap();
         let out = String::from_utf8(out).unwrap();

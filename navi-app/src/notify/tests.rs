@@ -435,6 +435,7 @@ fn status_event(session: &str, remote: Option<&str>, status: Status, message: &s
         remote: remote.map(Into::into),
         status,
         message: message.into(),
+        agent: "claude".into(),
     }
 }
 

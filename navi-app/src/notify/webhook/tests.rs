@@ -26,6 +26,7 @@ fn notice() -> Notice {
             remote: Some("dev".into()),
             status: Status::Permission,
             message: "Bash: rm -rf \"build\"".into(),
+            agent: "codex".into(),
         }],
     }
 }
@@ -109,6 +110,7 @@ fn each_template_shapes_its_request() {
             remote: None,
             status: Status::Waiting,
             message: String::new(),
+            agent: "claude".into(),
         }],
     };
     let v: serde_json::Value = serde_json::from_str(

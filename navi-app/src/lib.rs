@@ -92,9 +92,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             session,
             dir,
             command,
+            agent,
             skip_permissions,
             prompt,
         }) => act(&cli, session, || {
+            let command = match (agent, command) {
+                (Some(a), _) => a.program(),
+                (None, Some(c)) => c.as_str(),
+                (None, None) => "claude",
+            };
             cmd::actions::new_action(dir, command, *skip_permissions, prompt.as_deref())
         }),
         Some(Command::Resume { session }) => on_runtime(async {

@@ -240,7 +240,7 @@ pub const BINDINGS: &[Binding] = &[
         "agent_filter",
         A::CycleAgent,
         &["A"],
-        "agent filter: all → each agent in the list (claude, codex, gemini, opencode)",
+        "agent filter: all → each agent in the list (claude, codex, ...)",
     ),
     b(
         "offline",

@@ -339,6 +339,7 @@ mod tests {
                 "AGE",
                 "TOKENS",
                 "COST",
+                "MEM",
                 "DIRECTORY",
                 "MESSAGE"
             ]

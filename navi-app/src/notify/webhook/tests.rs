@@ -61,6 +61,10 @@ fn each_template_shapes_its_request() {
     assert_eq!(v["status"], "permission");
     assert_eq!(v["message"], "Bash: rm -rf \"build\"");
     assert_eq!(v["text"], n.summary());
+    // The agent is named: a field, and in the text of a session that is not Claude's.
+    assert_eq!(v["agent"], "codex");
+    assert_eq!(v["events"][0]["agent"], "codex");
+    assert_eq!(v["text"], "api [dev] (Codex) needs permission: Bash: rm -rf \"build\"");
     assert_eq!(v["count"], 1);
     assert_eq!(
         header(&json.headers, "content-type"),
@@ -77,7 +81,10 @@ fn each_template_shapes_its_request() {
         "laptop",
     );
     assert_eq!(ntfy.body, n.summary());
-    assert_eq!(header(&ntfy.headers, "title"), Some("navi: api [dev]"));
+    assert_eq!(
+        header(&ntfy.headers, "title"),
+        Some("navi: api [dev] (Codex)")
+    );
     assert_eq!(header(&ntfy.headers, "tags"), Some("warning"));
     assert_eq!(header(&ntfy.headers, "priority"), Some("high"));
     assert!(header(&ntfy.headers, "content-type")

@@ -199,14 +199,12 @@ impl Event {
 
     fn agent_note(&self) -> String {
         match self {
-            Event::Status { agent, .. } => {
-                match crate::statusdir::agents::Agent::parse(agent) {
-                    Some(crate::statusdir::agents::Agent::Claude) => String::new(),
-                    Some(a) => format!(" ({})", a.title()),
-                    None if agent.trim().is_empty() => String::new(),
-                    None => format!(" ({})", clean(agent)),
-                }
-            }
+            Event::Status { agent, .. } => match crate::statusdir::agents::Agent::parse(agent) {
+                Some(crate::statusdir::agents::Agent::Claude) => String::new(),
+                Some(a) => format!(" ({})", a.title()),
+                None if agent.trim().is_empty() => String::new(),
+                None => format!(" ({})", clean(agent)),
+            },
             Event::Remote { .. } => String::new(),
         }
     }

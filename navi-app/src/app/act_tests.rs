@@ -793,16 +793,31 @@ async fn approve_refuses_another_agents_prompt_naming_the_agent() {
     let mut app = App::new(sources, AttachContext::default(), false);
     app.on_snapshot(Arc::new(snap));
     for (row, agent) in [("web", "Codex"), ("api", "OpenCode")] {
-        let at = app.model.rows().position(|s| s.tmux_session == row).unwrap();
+        let at = app
+            .model
+            .rows()
+            .position(|s| s.tmux_session == row)
+            .unwrap();
         app.model.select_index(at);
         for k in ['y', 'Y', 'X'] {
-            assert_eq!(app.on_key(&key(KeyCode::Char(k))), Effect::None, "{row} {k}");
+            assert_eq!(
+                app.on_key(&key(KeyCode::Char(k))),
+                Effect::None,
+                "{row} {k}"
+            );
             let m = app.ui.message.clone().unwrap();
             assert_eq!(m.level, Level::Error);
-            assert!(m.text.contains(&format!("the prompt is {agent}'s")), "{}", m.text);
+            assert!(
+                m.text.contains(&format!("the prompt is {agent}'s")),
+                "{}",
+                m.text
+            );
             assert!(m.text.contains("only Claude Code's"), "{}", m.text);
             assert_ne!(app.mode(), Mode::Prompt);
         }
     }
-    assert!(dev.done.lock().unwrap().is_empty(), "no pane read, no key sent");
+    assert!(
+        dev.done.lock().unwrap().is_empty(),
+        "no pane read, no key sent"
+    );
 }

@@ -46,7 +46,11 @@ impl App {
             );
             return Effect::None;
         }
-        if let Some(why) = crate::cmd::answer::unknown_dialog(&label, &s, "in the session (Enter attaches, a types, K sends keys)") {
+        if let Some(why) = crate::cmd::answer::unknown_dialog(
+            &label,
+            &s,
+            "in the session (Enter attaches, a types, K sends keys)",
+        ) {
             self.ui.set_message(Level::Error, why);
             return Effect::None;
         }

@@ -36,7 +36,10 @@ pub async fn answer(
         .await
         .ok()
         .and_then(|rows| rows.into_iter().find(|s| s.tmux_session == name));
-    if let Some(why) = row.as_ref().and_then(|s| unknown_dialog(address, s, CLI_HOW)) {
+    if let Some(why) = row
+        .as_ref()
+        .and_then(|s| unknown_dialog(address, s, CLI_HOW))
+    {
         bail!(why);
     }
     let pane = match navi_core::bounded_act(source, &name, &Action::Preview, deadline()).await? {

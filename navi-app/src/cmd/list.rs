@@ -52,10 +52,7 @@ pub async fn run(
 }
 
 /// The snapshot with only the sessions of `agent` (all without one).
-fn of_agent(
-    snapshot: &Snapshot,
-    agent: Option<navi_core::statusdir::agents::Agent>,
-) -> Snapshot {
+fn of_agent(snapshot: &Snapshot, agent: Option<navi_core::statusdir::agents::Agent>) -> Snapshot {
     let mut shown = snapshot.clone();
     if let Some(a) = agent {
         shown
@@ -525,5 +522,68 @@ mod tests {
         assert_eq!(v["sources"][0]["name"], "dev");
         assert_eq!(v["sources"][0]["state"], "connected");
         assert_eq!(v.as_object().unwrap().len(), 2);
+    }
+}
+
+#[cfg(test)]
+mod agent_tests {
+    use super::*;
+    use navi_core::statusdir::agents::Agent;
+    use navi_core::testing::session;
+    use navi_core::MemorySource;
+    use std::sync::Arc;
+
+    #[tokio::test]
+    async fn agent_lists_only_that_agents_sessions_lead_or_helper() {
+        let mut cx = session("cx", "working", 1);
+        cx.agent = Some("codex".into());
+        let mut helped = session("helped", "working", 1);
+        helped.agents =
+            serde_json::from_str(r#"{"codex":{"status":"working","timestamp":1}}"#).ok();
+        let plain = session("plain", "idle", 1);
+        let set = SourceSet {
+            sources: vec![(
+                Arc::new(MemorySource::new(None, vec![cx, helped, plain])) as _,
+                navi_core::testing::OPTIONS,
+            )],
+            ..SourceSet::default()
+        };
+        let style = |agent| TableStyle {
+            width: None,
+            icons: IconSet::Ascii,
+            metrics: false,
+            prices: PriceTable::default(),
+            agent,
+        };
+        let names = |out: Vec<u8>| {
+            let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+            let mut n: Vec<String> = v["sessions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["tmux_session"].as_str().unwrap().to_string())
+                .collect();
+            n.sort();
+            n
+        };
+        for (agent, want) in [
+            (Some(Agent::Codex), vec!["cx", "helped"]),
+            (Some(Agent::Claude), vec!["helped", "plain"]),
+            (Some(Agent::Gemini), vec![]),
+            (None, vec!["cx", "helped", "plain"]),
+        ] {
+            let (mut out, mut err) = (Vec::new(), Vec::new());
+            run(&set, true, style(agent), &mut out, &mut err)
+                .await
+                .unwrap();
+            assert_eq!(names(out), want, "{agent:?}");
+        }
+        // The table too; no "no sessions" hint when only the filter leaves none.
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        run(&set, false, style(Some(Agent::Gemini)), &mut out, &mut err)
+            .await
+            .unwrap();
+        assert!(out.is_empty());
+        assert!(!String::from_utf8(err).unwrap().contains("No sessions"));
     }
 }

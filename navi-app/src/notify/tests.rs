@@ -901,8 +901,8 @@ fn notifications_name_the_agent() {
     let mut cx = session("web", "permission", 1);
     cx.agent = Some("codex".into());
     let mut helped = session("api", "working", 1);
-    helped.agents = serde_json::from_str(r#"{"opencode":{"status":"permission","timestamp":1}}"#)
-        .ok();
+    helped.agents =
+        serde_json::from_str(r#"{"opencode":{"status":"permission","timestamp":1}}"#).ok();
     assert_eq!(cx.status_agent(), "codex");
     assert_eq!(helped.status_agent(), "opencode");
     assert_eq!(session("db", "waiting", 1).status_agent(), "claude");
@@ -918,8 +918,7 @@ fn notifications_name_the_agent() {
     // A Claude Code session reads as it always did, and says `claude` to the command.
     let claude = notice(vec![status_event("db", None, Status::Waiting, "")]);
     assert_eq!(claude.summary(), "db is waiting for you");
-    let env: std::collections::HashMap<_, _> =
-        channels::environment(&claude).into_iter().collect();
+    let env: std::collections::HashMap<_, _> = channels::environment(&claude).into_iter().collect();
     assert_eq!(env["NAVI_AGENT"], "claude");
 
     // The sound's player gets the variables too; speech names the agent.

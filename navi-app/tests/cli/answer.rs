@@ -322,7 +322,11 @@ fn new_agent_starts_each_agents_program_with_its_first_prompt() {
     // Skip-permissions is Claude Code's flag: refused for Codex, nothing started.
     let out = b.navi(&["new", "yolo", "--agent", "codex", "--skip-permissions"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("Codex does not take"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("Codex does not take"),
+        "{}",
+        stderr(&out)
+    );
     assert!(!b.tmux(&["has-session", "-t", "=yolo"]).status.success());
     // --agent and --command exclude each other; an unknown agent is a usage error.
     let out = b.navi(&["new", "x", "--agent", "codex", "--command", "vim"]);
@@ -343,7 +347,11 @@ fn approve_refuses_another_agents_prompt_and_sends_nothing() {
         "timestamp": 1, "agent": "codex"
     });
     std::fs::write(b.env.sessions.join("cx.json"), status.to_string()).unwrap();
-    for verb in [&["approve", "cx"][..], &["approve", "cx", "--always"], &["deny", "cx"]] {
+    for verb in [
+        &["approve", "cx"][..],
+        &["approve", "cx", "--always"],
+        &["deny", "cx"],
+    ] {
         let out = b.navi(verb);
         assert_eq!(out.status.code(), Some(1), "{verb:?}");
         let e = stderr(&out);

@@ -303,7 +303,10 @@ fn agent_filter_cycles_through_the_agents_present_and_esc_clears_it() {
         with("helped", None, Some("opencode")),
         with("gm", Some("gemini"), Some("OpenCode")),
     ]));
-    assert_eq!(m.agents_present(), ["claude", "codex", "gemini", "opencode"]);
+    assert_eq!(
+        m.agents_present(),
+        ["claude", "codex", "gemini", "opencode"]
+    );
     let names = |m: &Model| {
         let mut v: Vec<String> = m.rows().map(|r| r.tmux_session.clone()).collect();
         v.sort();

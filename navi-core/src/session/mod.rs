@@ -559,9 +559,11 @@ impl SessionInfo {
         let Some(from) = from else {
             return self.agent_kind().name().to_string();
         };
-        let in_team = self.team.iter().flat_map(|t| t.agents.iter()).any(|a| {
-            a.name.as_deref().unwrap_or("agent") == from && a.state.status == status
-        });
+        let in_team = self
+            .team
+            .iter()
+            .flat_map(|t| t.agents.iter())
+            .any(|a| a.name.as_deref().unwrap_or("agent") == from && a.state.status == status);
         match self.agents.as_ref().filter(|_| !in_team) {
             Some(map) if map.contains_key(&from) => from.to_lowercase(),
             _ => self.agent_kind().name().to_string(),
@@ -572,7 +574,11 @@ impl SessionInfo {
     /// navi's `agents` map (their kinds as written, lower-cased).
     pub fn agent_names(&self) -> Vec<String> {
         let mut names = vec![self.agent_kind().name().to_string()];
-        names.extend(self.agents.iter().flat_map(|a| a.keys().map(|k| k.to_lowercase())));
+        names.extend(
+            self.agents
+                .iter()
+                .flat_map(|a| a.keys().map(|k| k.to_lowercase())),
+        );
         names
     }
 

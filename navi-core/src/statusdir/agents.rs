@@ -281,7 +281,10 @@ mod tests {
             ["--prompt-interactive", "hi"]
         );
         assert_eq!(Agent::OpenCode.prompt_args("hi"), ["--prompt", "hi"]);
-        assert_eq!(Agent::of_command(" /opt/bin/gemini -m x"), Some(Agent::Gemini));
+        assert_eq!(
+            Agent::of_command(" /opt/bin/gemini -m x"),
+            Some(Agent::Gemini)
+        );
         assert_eq!(Agent::of_command("claude"), Some(Agent::Claude));
         assert_eq!(Agent::of_command("vim"), None);
         assert!(Agent::refuse_skip_permissions("claude --model opus").is_ok());

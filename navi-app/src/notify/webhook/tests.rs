@@ -64,7 +64,10 @@ fn each_template_shapes_its_request() {
     // The agent is named: a field, and in the text of a session that is not Claude's.
     assert_eq!(v["agent"], "codex");
     assert_eq!(v["events"][0]["agent"], "codex");
-    assert_eq!(v["text"], "api [dev] (Codex) needs permission: Bash: rm -rf \"build\"");
+    assert_eq!(
+        v["text"],
+        "api [dev] (Codex) needs permission: Bash: rm -rf \"build\""
+    );
     assert_eq!(v["count"], 1);
     assert_eq!(
         header(&json.headers, "content-type"),

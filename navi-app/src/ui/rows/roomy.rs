@@ -44,8 +44,14 @@ fn name_line(s: &SessionInfo, ui: &UiState) -> Vec<Span<'static>> {
     ];
     // The agent when it is not Claude Code (`{CX}`, as `navi list` writes it); helpers
     // show with their status below.
-    if let Some(lead) = crate::format::agent_tags(s).first().filter(|t| !t.starts_with('+')) {
-        left.push(Span::styled(format!(" {{{lead}}}"), Style::new().fg(Color::Blue)));
+    if let Some(lead) = crate::format::agent_tags(s)
+        .first()
+        .filter(|t| !t.starts_with('+'))
+    {
+        left.push(Span::styled(
+            format!(" {{{lead}}}"),
+            Style::new().fg(Color::Blue),
+        ));
     }
     if let Some(remote) = &s.remote {
         left.push(Span::styled(

@@ -76,7 +76,10 @@ fn screen_agents_details() {
     let term = render(&model, &mut ui, 110, 24);
     let text = screen(&term);
     assert!(text.contains("agent        Claude Code (CC)"), "{text}");
-    assert!(text.contains("helper       OpenCode (+OC): permission"), "{text}");
+    assert!(
+        text.contains("helper       OpenCode (+OC): permission"),
+        "{text}"
+    );
     assert_screen("agents_details", &term);
 }
 

@@ -69,6 +69,8 @@ EXAMPLES:
   navi mark dev-server:api --bookmark --tag review   bookmark and tag a session (every navi sees it)
   navi remotes setup dev-server          install navi's hooks on dev-server (copies navi if needed)
   navi new dev-server:api --dir '~/work/api'   start claude in a new tmux session on dev-server
+  navi new web --agent codex --prompt 'fix the tests'   start codex (gemini, opencode) with a first prompt
+  navi list --agent codex                only Codex sessions (the dashboard: A)
   navi preview dev-server:api            print what the session's screen shows
   navi sound list; navi sound test done  the sound packs; play the sound of `done` (sounds.yaml)
   navi send dev-server:api 'yes'         type an answer into it (then Enter)
@@ -199,6 +201,11 @@ pub enum Command {
         /// Print every column whole, even on a terminal.
         #[arg(long, short = 'w')]
         wide: bool,
+
+        /// Only sessions of this coding agent (as lead or helper): claude, codex, gemini,
+        /// opencode.
+        #[arg(long, value_name = "AGENT", value_parser = parse_agent)]
+        agent: Option<Agent>,
     },
     /// One line for a tmux status bar: how many sessions need you, local and remote.
     ///
@@ -255,15 +262,19 @@ pub enum Command {
         /// Its working directory [default: ~].
         #[arg(long, default_value = "~")]
         dir: String,
-        /// What runs in it.
-        #[arg(long, default_value = "claude")]
-        command: String,
+        /// What runs in it [default: claude].
+        #[arg(long)]
+        command: Option<String>,
+        /// Start this coding agent's program instead: claude, codex, gemini, opencode.
+        #[arg(long, value_name = "AGENT", value_parser = parse_agent, conflicts_with = "command")]
+        agent: Option<Agent>,
         /// Add --dangerously-skip-permissions as the last word of the command line (the
-        /// Go navi's toggle).
+        /// Go navi's toggle; Claude Code's only, refused for the other agents).
         #[arg(long)]
         skip_permissions: bool,
-        /// The first prompt, given to the command as its last argument (one argument,
-        /// never read by a shell; the command must then be plain words, e.g. claude).
+        /// The first prompt, one argument never read by a shell (the command must then be
+        /// plain words): the last argument (claude, codex, any command), or after
+        /// --prompt-interactive (gemini) or --prompt (opencode).
         #[arg(long, value_name = "TEXT")]
         prompt: Option<String>,
     },
@@ -572,7 +583,8 @@ mod tests {
             cli.command,
             Some(Command::List {
                 json: true,
-                wide: false
+                wide: false,
+                agent: None
             })
         ));
         assert_eq!(cli.paths.sessions_dir, Some(PathBuf::from("/x")));

@@ -4,6 +4,30 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ratatui::text::Span;
 
+/// The agent tags of a row, as `navi list` and the dashboard show them: the session's
+/// own agent when it is not Claude Code (Claude rows look as they always did), then
+/// `+TAG` for each helper of the Go navi's `agents` map, e.g. `["CX", "+OC"]`.
+pub fn agent_tags(s: &navi_core::SessionInfo) -> Vec<String> {
+    use navi_core::statusdir::agents::Agent;
+    let lead = s.agent_kind();
+    let mut tags: Vec<String> = (lead != Agent::Claude)
+        .then(|| lead.tag().to_string())
+        .into_iter()
+        .collect();
+    for helper in s.agents.iter().flat_map(|a| a.keys()) {
+        tags.push(format!("+{}", helper_tag(helper)));
+    }
+    tags
+}
+
+/// A helper's tag: `OC` for a known agent, else its kind as written (sanitized).
+pub fn helper_tag(kind: &str) -> String {
+    navi_core::statusdir::agents::Agent::parse(kind).map_or_else(
+        || navi_core::text::sanitize(kind).into_owned(),
+        |a| a.tag().to_string(),
+    )
+}
+
 /// Seconds since the Unix epoch now.
 pub fn unix_now() -> i64 {
     unix_seconds(SystemTime::now())

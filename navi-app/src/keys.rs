@@ -30,6 +30,8 @@ pub enum KeyAction {
     Attach,
     /// Cycle the machine filter.
     CycleFilter,
+    /// Cycle the agent filter (every agent, then each agent shown).
+    CycleAgent,
     /// Show only one status (`1`–`5`: waiting, permission, working, done, error; the same
     /// key again shows every status), or every status (`0`).
     StatusFilter(u8),
@@ -196,7 +198,7 @@ pub const BINDINGS: &[Binding] = &[
         "search",
         A::Search,
         &["/"],
-        "search name, machine, directory, branch, message, note, tags (#tag: tags only)",
+        "search name, machine, directory, branch, message, note, tags, agent (#tag, agent:NAME)",
     ),
     b(
         "search_mode",
@@ -233,6 +235,12 @@ pub const BINDINGS: &[Binding] = &[
         A::CycleFilter,
         &["f"],
         "machine filter: all → local → remote → each remote",
+    ),
+    b(
+        "agent_filter",
+        A::CycleAgent,
+        &["A"],
+        "agent filter: all → each agent in the list (claude, codex, ...)",
     ),
     b(
         "offline",

@@ -67,8 +67,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Some(Command::Hooks { action }) => return cmd::hooks::command(&cli, action),
         Some(Command::Sound { action }) => cmd::sound::command(action),
-        Some(Command::List { json, wide }) => on_runtime(async {
-            cmd::list::command(source_set(&cli, false)?, &cli.paths, *json, *wide).await
+        Some(Command::List { json, wide, agent }) => on_runtime(async {
+            let set = source_set(&cli, false)?;
+            cmd::list::command(set, &cli.paths, *json, *wide, *agent).await
         }),
         Some(Command::Remotes { json, action }) => on_runtime(async {
             cmd::remotes::command(source_set(&cli, true)?, *json, action.as_ref()).await
@@ -91,9 +92,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             session,
             dir,
             command,
+            agent,
             skip_permissions,
             prompt,
         }) => act(&cli, session, || {
+            let command = match (agent, command) {
+                (Some(a), _) => a.program(),
+                (None, Some(c)) => c.as_str(),
+                (None, None) => "claude",
+            };
             cmd::actions::new_action(dir, command, *skip_permissions, prompt.as_deref())
         }),
         Some(Command::Resume { session }) => on_runtime(async {

@@ -308,6 +308,7 @@ pub fn new_session_command(command: &str, skip_permissions: bool) -> Result<Vec<
                 .into(),
         );
     }
+    crate::statusdir::agents::Agent::refuse_skip_permissions(line)?;
     if line.contains(['\n', '\r']) {
         return Err("--skip-permissions needs the command on one line".into());
     }

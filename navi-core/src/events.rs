@@ -94,6 +94,10 @@ pub enum Event {
         status: Status,
         /// Its message.
         message: String,
+        /// The coding agent whose status it is (`claude`, `codex`, `gemini`, `opencode`,
+        /// or a helper's kind from the Go navi's `agents` map):
+        /// [`SessionInfo::status_agent`].
+        agent: String,
     },
     /// A remote became unavailable (`reason`) or came back (`None`).
     Remote {
@@ -119,7 +123,7 @@ impl Notice {
         match self.events.as_slice() {
             [one] => one.describe(),
             many => {
-                let names: Vec<String> = many.iter().map(Event::label).collect();
+                let names: Vec<String> = many.iter().map(Event::who).collect();
                 let mut text = format!("{}: {}", head(many), names.join(", "));
                 if text.chars().count() > 200 {
                     text = text.chars().take(199).collect::<String>() + "…";
@@ -187,7 +191,26 @@ impl Event {
         }
     }
 
-    /// A sentence: "api [dev-server] needs permission: Bash", "dev-server is unreachable".
+    /// [`label`](Self::label) and, for a session run by another agent than Claude Code
+    /// (whose sessions read as before), that agent: `web (Codex)`.
+    pub fn who(&self) -> String {
+        format!("{}{}", self.label(), self.agent_note())
+    }
+
+    fn agent_note(&self) -> String {
+        match self {
+            Event::Status { agent, .. } => match crate::statusdir::agents::Agent::parse(agent) {
+                Some(crate::statusdir::agents::Agent::Claude) => String::new(),
+                Some(a) => format!(" ({})", a.title()),
+                None if agent.trim().is_empty() => String::new(),
+                None => format!(" ({})", clean(agent)),
+            },
+            Event::Remote { .. } => String::new(),
+        }
+    }
+
+    /// A sentence: "api [dev-server] needs permission: Bash", "web (Codex) is done",
+    /// "dev-server is unreachable".
     pub fn describe(&self) -> String {
         let text = match self {
             Event::Status {
@@ -200,9 +223,10 @@ impl Event {
                     Status::Error => "failed".to_string(),
                     other => format!("is {}", other.as_str()),
                 };
+                let who = self.who();
                 match clean(message).trim() {
-                    "" => format!("{} {what}", self.label()),
-                    m => format!("{} {what}: {m}", self.label()),
+                    "" => format!("{who} {what}"),
+                    m => format!("{who} {what}: {m}"),
                 }
             }
             Event::Remote {
@@ -392,6 +416,7 @@ fn status_event(s: &SessionInfo, status: Status) -> Event {
         remote: s.remote.clone(),
         status,
         message: s.message.clone(),
+        agent: s.status_agent(),
     }
 }
 

@@ -3,6 +3,8 @@
 //! session, and a new session's first prompt. Every value here reaches tmux or a remote
 //! as one argv word (an operand), never inside a command line.
 
+use crate::statusdir::agents::Agent;
+
 /// The named keys navi sends, as tmux spells them (any case accepted, and the aliases
 /// `Esc`, `Return`, `Backspace`, `Del`, `PgUp`, `PgDn`).
 const NAMED: &[&str] = &[
@@ -103,7 +105,9 @@ pub fn resume_command(id: &str) -> Result<Vec<String>, String> {
 
 /// A new session's command with a first prompt: the words of `command` (a plain command:
 /// words of letters, digits and `_ . / = : @ % + , -`, so no shell has to read it), the
-/// skip-permissions flag when asked, then `prompt` as one more argument. tmux runs the
+/// skip-permissions flag when asked (Claude Code's only), then `prompt` as one more
+/// argument, after the option an agent wants it behind ([`Agent::prompt_args`]:
+/// `gemini --prompt-interactive PROMPT`). tmux runs the
 /// argv itself, so the prompt reaches claude byte for byte. Without a prompt: as
 /// [`crate::new_session_command`].
 pub fn command_with_prompt(
@@ -116,7 +120,9 @@ pub fn command_with_prompt(
     }
     crate::check_send_text(prompt).map_err(|e| format!("the first prompt: {e}"))?;
     if prompt.starts_with('-') {
-        return Err("the first prompt may not start with '-' (claude would read an option)".into());
+        return Err(
+            "the first prompt may not start with '-' (the agent would read an option)".into(),
+        );
     }
     let plain = |w: &str| {
         w.chars()
@@ -134,9 +140,13 @@ pub fn command_with_prompt(
         ));
     }
     if skip_permissions {
+        Agent::refuse_skip_permissions(command)?;
         words.push("--dangerously-skip-permissions".into());
     }
-    words.push(prompt.to_string());
+    // An agent's program takes the prompt its own way (Gemini CLI and OpenCode by an
+    // option); any other command as its last argument.
+    let agent = Agent::of_command(command).unwrap_or_default();
+    words.extend(agent.prompt_args(prompt));
     Ok(words)
 }
 

@@ -127,6 +127,8 @@ pub struct Model {
     sort: SortMode,
     hide_offline: bool,
     bookmarked_only: bool,
+    /// Only sessions with this coding agent, as lead or helper (`None`: every agent).
+    agent: Option<String>,
     rows: Vec<usize>,
     /// The session the user chose; kept while a filter hides it, so it is selected again
     /// when it shows again.
@@ -166,6 +168,57 @@ impl Model {
                 .is_none_or(|set| set.contains(&s.combined_status().0))
             && (self.query.is_empty() || matches_query(s, &self.query))
             && (!self.bookmarked_only || s.marks.bookmarked)
+            && self
+                .agent
+                .as_ref()
+                .is_none_or(|a| s.agent_names().contains(a))
+    }
+
+    /// The agent filter (`None`: every agent).
+    pub fn agent(&self) -> Option<&str> {
+        self.agent.as_deref()
+    }
+
+    /// Shows only sessions one of whose agents (lead or helper) is `agent` (a name as in
+    /// status files: `codex`), or every session.
+    pub fn set_agent(&mut self, agent: Option<String>) {
+        self.agent = agent.map(|a| a.to_lowercase());
+        self.rebuild();
+    }
+
+    /// The agents the agent filter cycles through: every agent of the snapshot's
+    /// sessions, the known ones in [`Agent::ALL`](crate::statusdir::agents::Agent::ALL)
+    /// order, then others by name.
+    pub fn agents_present(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .snapshot
+            .sessions
+            .iter()
+            .flat_map(|s| s.agent_names())
+            .collect();
+        let rank = |n: &String| {
+            crate::statusdir::agents::Agent::ALL
+                .iter()
+                .position(|a| a.name() == n)
+                .unwrap_or(usize::MAX)
+        };
+        names.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.cmp(b)));
+        names.dedup();
+        names
+    }
+
+    /// The next agent filter: every agent, then each agent present in turn.
+    pub fn cycle_agent(&mut self) {
+        let present = self.agents_present();
+        let next = match &self.agent {
+            None => present.first().cloned(),
+            Some(a) => present
+                .iter()
+                .position(|p| p == a)
+                .and_then(|i| present.get(i + 1))
+                .cloned(),
+        };
+        self.set_agent(next);
     }
 
     /// Shows only bookmarked sessions (`true`) or every session.
@@ -389,12 +442,13 @@ impl Model {
         self.rebuild();
     }
 
-    /// Clears the search, the status filter and the machine filter (Esc).
+    /// Clears the search and the status, machine, bookmark and agent filters (Esc).
     pub fn clear_filters(&mut self) {
         self.query.clear();
         self.statuses = None;
         self.filter = Filter::All;
         self.bookmarked_only = false;
+        self.agent = None;
         self.rebuild();
     }
 
@@ -404,6 +458,7 @@ impl Model {
             || self.statuses.is_some()
             || !self.query.is_empty()
             || self.bookmarked_only
+            || self.agent.is_some()
             || (self.hide_offline && self.rows.len() < self.snapshot.sessions.len())
     }
 

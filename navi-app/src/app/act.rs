@@ -147,12 +147,15 @@ impl Prompt {
             } => {
                 let skip = if *skip_permissions { "[x]" } else { "[ ]" };
                 format!(
-                    "{name} on {} (Tab {skip} skip permissions): command: ",
+                    "{name} on {} (Tab {skip} skip permissions, Up/Down agent): command: ",
                     self.label
                 )
             }
-            PromptKind::NewPrompt { name, .. } => {
-                format!("{name} on {}: first prompt (Enter: none): ", self.label)
+            PromptKind::NewPrompt { name, command, .. } => {
+                let of = navi_core::statusdir::agents::Agent::of_command(command)
+                    .map(|a| format!(" for {}", a.title()))
+                    .unwrap_or_default();
+                format!("{name} on {}: first prompt{of} (Enter: none): ", self.label)
             }
             PromptKind::NewDir {
                 name,
@@ -485,6 +488,10 @@ impl App {
                     *skip_permissions = !*skip_permissions;
                 }
             }
+            KeyCode::Up | KeyCode::Down if matches!(prompt.kind, PromptKind::NewCommand { .. }) => {
+                prompt.input = next_agent(&prompt.input, key.code == KeyCode::Down).into();
+                prompt.fresh = false;
+            }
             KeyCode::Tab if prompt.kind == PromptKind::NewName => {
                 let next = (prompt.source + 1) % self.sources.len().max(1);
                 prompt.source = next;
@@ -788,4 +795,19 @@ impl App {
             }
         }
     }
+}
+
+/// The program of the agent after (`forward`) or before the one `command` starts, in
+/// [`Agent::ALL`](navi_core::statusdir::agents::Agent::ALL) order (Claude Code when it
+/// starts none): Up / Down in the new-session command prompt.
+fn next_agent(command: &str, forward: bool) -> &'static str {
+    use navi_core::statusdir::agents::Agent;
+    let n = Agent::ALL.len();
+    let at = Agent::of_command(command).and_then(|a| Agent::ALL.iter().position(|x| *x == a));
+    let next = match (at, forward) {
+        (None, _) => 0,
+        (Some(i), true) => (i + 1) % n,
+        (Some(i), false) => (i + n - 1) % n,
+    };
+    Agent::ALL[next].program()
 }

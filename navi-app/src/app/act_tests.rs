@@ -722,3 +722,102 @@ async fn new_passes_a_first_prompt_as_one_argument() {
         }
     );
 }
+
+#[tokio::test]
+async fn new_chooses_the_agent_with_up_down_and_gives_it_the_prompt_its_way() {
+    let (mut app, dev) = app().await;
+    app.on_key(&key(KeyCode::Char('n')));
+    type_text(&mut app, "g");
+    app.on_key(&key(KeyCode::Enter));
+    app.on_key(&key(KeyCode::Enter));
+    let p = app.ui.prompt.clone().unwrap();
+    assert_eq!(p.input, "claude");
+    assert!(p.question().contains("Up/Down agent"), "{}", p.question());
+    // Down: codex, gemini; Up goes back; past the last comes the first.
+    app.on_key(&key(KeyCode::Down));
+    assert_eq!(app.ui.prompt.as_ref().unwrap().input, "codex");
+    app.on_key(&key(KeyCode::Down));
+    app.on_key(&key(KeyCode::Down));
+    app.on_key(&key(KeyCode::Down));
+    assert_eq!(app.ui.prompt.as_ref().unwrap().input, "claude");
+    app.on_key(&key(KeyCode::Up));
+    assert_eq!(app.ui.prompt.as_ref().unwrap().input, "opencode");
+    app.on_key(&key(KeyCode::Up));
+    assert_eq!(app.ui.prompt.as_ref().unwrap().input, "gemini");
+    // Skip permissions is Claude Code's: refused for Gemini CLI, the prompt stays.
+    app.on_key(&key(KeyCode::Tab));
+    app.on_key(&key(KeyCode::Enter));
+    let m = app.ui.message.clone().unwrap().text;
+    assert!(m.contains("Gemini CLI does not take"), "{m}");
+    app.on_key(&key(KeyCode::Tab));
+    app.on_key(&key(KeyCode::Enter));
+    let q = app.ui.prompt.as_ref().unwrap().question();
+    assert!(q.contains("first prompt for Gemini CLI"), "{q}");
+    type_text(&mut app, "fix the tests");
+    let e = app.on_key(&key(KeyCode::Enter));
+    run(&mut app, e).await;
+    let done = dev.done.lock().unwrap().clone();
+    assert_eq!(
+        done,
+        [(
+            "g".to_string(),
+            Action::New {
+                dir: "~".into(),
+                command: vec![
+                    "gemini".into(),
+                    "--prompt-interactive".into(),
+                    "fix the tests".into()
+                ],
+                create_dir: false,
+            }
+        )]
+    );
+}
+
+#[tokio::test]
+async fn approve_refuses_another_agents_prompt_naming_the_agent() {
+    let mut cx = session("web", "permission", 10);
+    cx.agent = Some("codex".into());
+    let mut helped = session("api", "working", 10);
+    helped.agents =
+        serde_json::from_str(r#"{"opencode":{"status":"permission","timestamp":10}}"#).ok();
+    let dev = Arc::new(Acting {
+        inner: MemorySource::new(Some("dev"), vec![cx, helped]),
+        done: Mutex::new(Vec::new()),
+        pane: Mutex::new(None),
+    });
+    let sources: Vec<DynSessionSource> = vec![dev.clone()];
+    let mut agg = Aggregator::new();
+    agg.add_source(dev.clone(), navi_core::testing::OPTIONS);
+    let snap = agg.poll_once().await;
+    let mut app = App::new(sources, AttachContext::default(), false);
+    app.on_snapshot(Arc::new(snap));
+    for (row, agent) in [("web", "Codex"), ("api", "OpenCode")] {
+        let at = app
+            .model
+            .rows()
+            .position(|s| s.tmux_session == row)
+            .unwrap();
+        app.model.select_index(at);
+        for k in ['y', 'Y', 'X'] {
+            assert_eq!(
+                app.on_key(&key(KeyCode::Char(k))),
+                Effect::None,
+                "{row} {k}"
+            );
+            let m = app.ui.message.clone().unwrap();
+            assert_eq!(m.level, Level::Error);
+            assert!(
+                m.text.contains(&format!("the prompt is {agent}'s")),
+                "{}",
+                m.text
+            );
+            assert!(m.text.contains("only Claude Code's"), "{}", m.text);
+            assert_ne!(app.mode(), Mode::Prompt);
+        }
+    }
+    assert!(
+        dev.done.lock().unwrap().is_empty(),
+        "no pane read, no key sent"
+    );
+}

@@ -177,6 +177,7 @@ impl App {
             KeyAction::HalfDown => self.model.move_by((page / 2).max(1)),
             KeyAction::HalfUp => self.model.move_by(-(page / 2).max(1)),
             KeyAction::CycleFilter => self.cycle_filter(),
+            KeyAction::CycleAgent => self.cycle_agent(),
             KeyAction::StatusFilter(digit) => self.status_filter(digit),
             KeyAction::ToggleOffline => self.toggle_offline(),
             KeyAction::Search => self.ui.search = Some(self.search_query().to_string()),
@@ -260,6 +261,16 @@ impl App {
         self.ui.set_message(
             Level::Info,
             format!("filter: {label} ({} shown)", self.model.len()),
+        );
+    }
+
+    /// The next agent filter.
+    fn cycle_agent(&mut self) {
+        self.model.cycle_agent();
+        let label = self.model.agent().unwrap_or("every agent").to_string();
+        self.ui.set_message(
+            Level::Info,
+            format!("showing {label} ({} shown)", self.model.len()),
         );
     }
 

@@ -46,6 +46,14 @@ impl App {
             );
             return Effect::None;
         }
+        if let Some(why) = crate::cmd::answer::unknown_dialog(
+            &label,
+            &s,
+            "in the session (Enter attaches, a types, K sends keys)",
+        ) {
+            self.ui.set_message(Level::Error, why);
+            return Effect::None;
+        }
         if self.dry_run {
             self.ui.set_message(
                 Level::Info,

@@ -76,7 +76,7 @@ pub struct UiState {
     pub muted: bool,
     /// The widest name, machine and branch of the compact rows, for the model revision
     /// they were measured at ([`navi_core::Model::revision`]).
-    pub row_widths: Option<(u64, (usize, usize, usize))>,
+    pub row_widths: Option<(u64, (usize, usize, usize, usize))>,
     /// Frames drawn so far (the event loop draws only when something changed).
     pub frames: u64,
     /// The first line of the sources overlay (`S`), clamped when drawn.

@@ -23,6 +23,8 @@ pub struct TableStyle {
     pub metrics: bool,
     /// Prices for the COST column and the JSON's `cost`.
     pub prices: PriceTable,
+    /// `--agent`: only sessions one of whose agents (lead or helper) is this one.
+    pub agent: Option<navi_core::statusdir::agents::Agent>,
 }
 
 /// Polls every source of `set` once (each bounded by its own timeout) and prints the
@@ -36,15 +38,28 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let snapshot = set.poll_once().await;
     set.write_config_errors(err)?;
+    let shown = of_agent(&snapshot, style.agent);
     if json_output {
-        serde_json::to_writer_pretty(&mut *out, &json::list(&snapshot, &style.prices))?;
+        serde_json::to_writer_pretty(&mut *out, &json::list(&shown, &style.prices))?;
         writeln!(out)?;
         return Ok(());
     }
-    write_table(&snapshot, &style, out)?;
+    write_table(&shown, &style, out)?;
+    // Problems (and the "no sessions" hint) are about every session, not the filter's.
     write_problems(set, &snapshot, err)?;
     out.flush()?;
     Ok(())
+}
+
+/// The snapshot with only the sessions of `agent` (all without one).
+fn of_agent(snapshot: &Snapshot, agent: Option<navi_core::statusdir::agents::Agent>) -> Snapshot {
+    let mut shown = snapshot.clone();
+    if let Some(a) = agent {
+        shown
+            .sessions
+            .retain(|s| s.agent_names().iter().any(|n| n == a.name()));
+    }
+    shown
 }
 
 /// The session table: columns fitted to `style.width` (directories cut in the middle,
@@ -149,14 +164,11 @@ fn row_cells(
     let mut name = navi_core::text::sanitize_name(&s.tmux_session).into_owned();
     // The agent, as a short tag, when it is not Claude Code (the common case stays as it
     // was); helper agents of the Go navi's `agents` map follow with `+`.
-    let lead = s.agent_kind();
-    if lead != navi_core::statusdir::agents::Agent::Claude {
-        name.push_str(&format!(" {{{}}}", lead.tag()));
-    }
-    for helper in s.agents.iter().flat_map(|a| a.keys()) {
-        let tag = navi_core::statusdir::agents::Agent::parse(helper)
-            .map_or_else(|| sanitize(helper).into_owned(), |a| a.tag().to_string());
-        name.push_str(&format!(" +{tag}"));
+    for tag in crate::format::agent_tags(s) {
+        match tag.starts_with('+') {
+            true => name.push_str(&format!(" {tag}")),
+            false => name.push_str(&format!(" {{{tag}}}")),
+        }
     }
     if let Some(r) = &s.remote {
         name.push_str(&format!(" [{}]", sanitize(r)));
@@ -230,12 +242,13 @@ fn write_problems(
     Ok(())
 }
 
-/// `navi list [--json] [--wide]`.
+/// `navi list [--json] [--wide] [--agent NAME]`.
 pub async fn command(
     mut set: SourceSet,
     paths: &crate::cli::Paths,
     json: bool,
     wide: bool,
+    agent: Option<navi_core::statusdir::agents::Agent>,
 ) -> anyhow::Result<()> {
     use std::io::IsTerminal as _;
     let settings = crate::sources::settings(paths);
@@ -250,6 +263,7 @@ pub async fn command(
         icons: settings.settings.icons,
         metrics: wide,
         prices: settings.settings.prices,
+        agent,
     };
     run(
         &set,
@@ -275,6 +289,7 @@ mod tests {
             icons: IconSet::Emoji,
             metrics: false,
             prices: PriceTable::default(),
+            agent: None,
         }
     }
 
@@ -304,6 +319,7 @@ mod tests {
             icons: IconSet::Ascii,
             metrics: true,
             prices,
+            agent: None,
         };
         let (mut out, mut err) = (Vec::new(), Vec::new());
         run(&set, false, wide.clone(), &mut out, &mut err)
@@ -366,6 +382,7 @@ mod tests {
             icons: IconSet::Ascii,
             metrics: false,
             prices: PriceTable::default(),
+            agent: None,
         };
         run(&set, false, wide, &mut out, &mut err).await.unwrap();
         let out = String::from_utf8(out).unwrap();
@@ -505,5 +522,68 @@ mod tests {
         assert_eq!(v["sources"][0]["name"], "dev");
         assert_eq!(v["sources"][0]["state"], "connected");
         assert_eq!(v.as_object().unwrap().len(), 2);
+    }
+}
+
+#[cfg(test)]
+mod agent_tests {
+    use super::*;
+    use navi_core::statusdir::agents::Agent;
+    use navi_core::testing::session;
+    use navi_core::MemorySource;
+    use std::sync::Arc;
+
+    #[tokio::test]
+    async fn agent_lists_only_that_agents_sessions_lead_or_helper() {
+        let mut cx = session("cx", "working", 1);
+        cx.agent = Some("codex".into());
+        let mut helped = session("helped", "working", 1);
+        helped.agents =
+            serde_json::from_str(r#"{"codex":{"status":"working","timestamp":1}}"#).ok();
+        let plain = session("plain", "idle", 1);
+        let set = SourceSet {
+            sources: vec![(
+                Arc::new(MemorySource::new(None, vec![cx, helped, plain])) as _,
+                navi_core::testing::OPTIONS,
+            )],
+            ..SourceSet::default()
+        };
+        let style = |agent| TableStyle {
+            width: None,
+            icons: IconSet::Ascii,
+            metrics: false,
+            prices: PriceTable::default(),
+            agent,
+        };
+        let names = |out: Vec<u8>| {
+            let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+            let mut n: Vec<String> = v["sessions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["tmux_session"].as_str().unwrap().to_string())
+                .collect();
+            n.sort();
+            n
+        };
+        for (agent, want) in [
+            (Some(Agent::Codex), vec!["cx", "helped"]),
+            (Some(Agent::Claude), vec!["helped", "plain"]),
+            (Some(Agent::Gemini), vec![]),
+            (None, vec!["cx", "helped", "plain"]),
+        ] {
+            let (mut out, mut err) = (Vec::new(), Vec::new());
+            run(&set, true, style(agent), &mut out, &mut err)
+                .await
+                .unwrap();
+            assert_eq!(names(out), want, "{agent:?}");
+        }
+        // The table too; no "no sessions" hint when only the filter leaves none.
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        run(&set, false, style(Some(Agent::Gemini)), &mut out, &mut err)
+            .await
+            .unwrap();
+        assert!(out.is_empty());
+        assert!(!String::from_utf8(err).unwrap().contains("No sessions"));
     }
 }

@@ -189,21 +189,24 @@ impl Channel for UserCommand {
 }
 
 /// `NAVI_EVENT` (status | remote), `NAVI_SESSION`, `NAVI_REMOTE`, `NAVI_STATUS`,
-/// `NAVI_MESSAGE` of the notice's first event, `NAVI_SUMMARY` and `NAVI_COUNT` of all;
-/// every value one sanitized line, bounded.
+/// `NAVI_MESSAGE`, `NAVI_AGENT` (claude, codex, gemini, opencode; empty for a remote) of
+/// the notice's first event, `NAVI_SUMMARY` and `NAVI_COUNT` of all; every value one
+/// sanitized line, bounded.
 pub fn environment(notice: &Notice) -> Vec<(String, String)> {
-    let (event, session, remote, status, message) = match notice.events.first() {
+    let (event, session, remote, status, message, agent) = match notice.events.first() {
         Some(Event::Status {
             session,
             remote,
             status,
             message,
+            agent,
         }) => (
             "status",
             session.as_str(),
             remote.as_deref().unwrap_or(""),
             status.as_str(),
             message.as_str(),
+            agent.as_str(),
         ),
         Some(Event::Remote { remote, reason }) => (
             "remote",
@@ -215,8 +218,9 @@ pub fn environment(notice: &Notice) -> Vec<(String, String)> {
                 "connected"
             },
             reason.as_deref().unwrap_or(""),
+            "",
         ),
-        None => ("", "", "", "", ""),
+        None => ("", "", "", "", "", ""),
     };
     let summary = notice.summary();
     let count = notice.events.len().to_string();
@@ -226,6 +230,7 @@ pub fn environment(notice: &Notice) -> Vec<(String, String)> {
         ("NAVI_REMOTE", remote),
         ("NAVI_STATUS", status),
         ("NAVI_MESSAGE", message),
+        ("NAVI_AGENT", agent),
         ("NAVI_SUMMARY", summary.as_str()),
         ("NAVI_COUNT", count.as_str()),
     ]
@@ -301,8 +306,8 @@ impl Channel for Sound {
                 .get(&label)
                 .is_some_and(|at| now.saturating_duration_since(*at) < cooldown);
             if self.sounds.triggers_on(status.as_str()) && !cooling {
-                self.last.insert(label.clone(), now);
-                sounding.push((label, status.as_str().to_string()));
+                self.last.insert(label, now);
+                sounding.push((e.who(), status.as_str().to_string()));
             }
         }
         // One sound per notice, however many sessions changed at once.
@@ -314,8 +319,9 @@ impl Channel for Sound {
         let player = file.as_deref().and_then(|f| {
             sounds::player_argv(&self.sounds.player, f, self.sounds.volume_for(status))
         });
+        // The player gets the notice's NAVI_* variables too (NAVI_AGENT: which agent).
         if let Some(argv) = player {
-            self.launcher.launch(&argv, &[]);
+            self.launcher.launch(&argv, &environment(notice));
         }
         if self.sounds.tts.enabled {
             let mut text = self.sounds.announcement(label, status);

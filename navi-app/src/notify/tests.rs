@@ -435,6 +435,7 @@ fn status_event(session: &str, remote: Option<&str>, status: Status, message: &s
         remote: remote.map(Into::into),
         status,
         message: message.into(),
+        agent: "claude".into(),
     }
 }
 
@@ -891,4 +892,60 @@ fn the_reaper_reaps_and_stops_overdue_programs_with_their_group() {
         ends(grandchild),
         "what the overdue program started still runs"
     );
+}
+
+#[test]
+fn notifications_name_the_agent() {
+    // From the snapshot: the agent of a Codex session, and of a Claude session whose
+    // OpenCode helper asks.
+    let mut cx = session("web", "permission", 1);
+    cx.agent = Some("codex".into());
+    let mut helped = session("api", "working", 1);
+    helped.agents =
+        serde_json::from_str(r#"{"opencode":{"status":"permission","timestamp":1}}"#).ok();
+    assert_eq!(cx.status_agent(), "codex");
+    assert_eq!(helped.status_agent(), "opencode");
+    assert_eq!(session("db", "waiting", 1).status_agent(), "claude");
+
+    let mut event = status_event("web", Some("dev"), Status::Permission, "Bash");
+    if let Event::Status { agent, .. } = &mut event {
+        *agent = "codex".into();
+    }
+    let n = notice(vec![event]);
+    assert_eq!(n.summary(), "web [dev] (Codex) needs permission: Bash");
+    let env: std::collections::HashMap<_, _> = channels::environment(&n).into_iter().collect();
+    assert_eq!(env["NAVI_AGENT"], "codex");
+    // A Claude Code session reads as it always did, and says `claude` to the command.
+    let claude = notice(vec![status_event("db", None, Status::Waiting, "")]);
+    assert_eq!(claude.summary(), "db is waiting for you");
+    let env: std::collections::HashMap<_, _> = channels::environment(&claude).into_iter().collect();
+    assert_eq!(env["NAVI_AGENT"], "claude");
+
+    // The sound's player gets the variables too; speech names the agent.
+    let packs = tempfile::tempdir().unwrap();
+    std::fs::create_dir(packs.path().join("retro")).unwrap();
+    std::fs::write(packs.path().join("retro/permission.wav"), b"").unwrap();
+    let launcher = Recorder::default();
+    let mut s = channels::Sound {
+        launcher: Arc::new(launcher.clone()),
+        sounds: Sounds {
+            enabled: true,
+            pack: "retro".into(),
+            player: "myplayer".into(),
+            tts_engine: "myspeech".into(),
+            ..Sounds::default()
+        },
+        packs: packs.path().to_path_buf(),
+        pick: 0,
+        last: Default::default(),
+        chosen: None,
+    };
+    s.notify(&n, Instant::now());
+    let l = launcher.taken();
+    assert_eq!(l.len(), 2, "{l:?}");
+    assert!(l[0]
+        .1
+        .iter()
+        .any(|(k, v)| k == "NAVI_AGENT" && v == "codex"));
+    assert_eq!(l[1].0, ["myspeech", "web [dev] (Codex) — permission"]);
 }

@@ -132,8 +132,27 @@ fn agent_lines(s: &SessionInfo, now: i64, out: &mut Vec<Line<'static>>) {
             out.push(field("", agent_state(who, &a.state, now)));
         }
     }
+    // Helpers of the Go navi's `agents` map: `OpenCode (+OC): working 5m ago`.
     for (kind, a) in s.agents.iter().flatten() {
-        out.push(field("agent", agent_state(kind, a, now)));
+        let who = match navi_core::statusdir::agents::Agent::parse(kind) {
+            Some(agent) => format!("{} (+{})", agent.title(), agent.tag()),
+            None => kind.clone(),
+        };
+        out.push(field("helper", agent_state(&who, a, now)));
+    }
+}
+
+/// `Codex (CX): its own status`: the coding agent whose status the row is.
+fn lead_agent(s: &SessionInfo) -> String {
+    let lead = s.agent_kind();
+    let unknown = s
+        .agent
+        .as_deref()
+        .filter(|a| navi_core::statusdir::agents::Agent::parse(a).is_none());
+    match unknown {
+        // A name navi does not know is shown, and read as Claude Code's.
+        Some(a) => format!("{a}? (read as {})", lead.title()),
+        None => format!("{} ({})", lead.title(), lead.tag()),
     }
 }
 
@@ -181,6 +200,7 @@ pub(super) fn draw_details(frame: &mut Frame, area: Rect, model: &Model, ui: &Ui
             s.remote.clone().unwrap_or_else(|| "local".into()),
         ),
         field("status", status_text),
+        field("agent", lead_agent(s)),
         field("updated", session_age(s.timestamp, ui.now_unix)),
         field("directory", s.cwd.clone()),
         field("file", file_path(s, ui)),

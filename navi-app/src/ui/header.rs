@@ -225,6 +225,9 @@ pub(super) fn filter_rule(
     if model.bookmarked_only() {
         text.push_str(" · ★ bookmarked only");
     }
+    if let Some(agent) = model.agent() {
+        text.push_str(&format!(" · agent: {}", sanitize(agent)));
+    }
     if !model.query().is_empty() {
         text.push_str(&format!(" · filter /{}", sanitize(model.query())));
     }

@@ -732,6 +732,7 @@ fn marks_show_on_the_row_and_in_the_details() {
     );
 }
 
+mod agents;
 mod many_sources;
 mod memory;
 mod snapshots;

@@ -265,3 +265,101 @@ fn new_gives_the_first_prompt_as_one_argument() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("plain words"), "{}", stderr(&out));
 }
+
+/// A stand-in for `program` on the bench's PATH that records its directory and arguments
+/// (one a line, written whole: a temp file renamed) and then waits.
+fn recording(b: &Bench, program: &str) -> PathBuf {
+    let args = b.env.home.path().join(format!("{program}-args"));
+    b.script(
+        program,
+        &format!(
+            "#!/bin/sh\n{{ pwd; for a do printf '%s\\n' \"$a\"; done; }} > '{0}.tmp'\n\
+             mv '{0}.tmp' '{0}'\nexec cat\n",
+            args.display()
+        ),
+    );
+    args
+}
+
+#[test]
+fn new_agent_starts_each_agents_program_with_its_first_prompt() {
+    let b = Bench::new();
+    let work = b.env.home.path().join("w");
+    std::fs::create_dir(&work).unwrap();
+    let prompt = "fix the 'bug'; echo $HOME `id`";
+    // Each CLI's documented first-prompt form (see Agent::prompt_args).
+    for (agent, before) in [
+        ("codex", ""),
+        ("gemini", "--prompt-interactive\n"),
+        ("opencode", "--prompt\n"),
+        ("claude", ""),
+    ] {
+        let args = recording(&b, agent);
+        let name = format!("s-{agent}");
+        let out = b.navi(&[
+            "new",
+            &name,
+            "--dir",
+            dir(&work),
+            "--agent",
+            agent,
+            "--prompt",
+            prompt,
+        ]);
+        assert!(out.status.success(), "{agent}: {}", stderr(&out));
+        assert_eq!(
+            b.wait_file(&args),
+            format!("{}\n{before}{prompt}\n", work.display()),
+            "{agent}"
+        );
+    }
+    // Without a prompt: the program alone.
+    let args = recording(&b, "gemini");
+    std::fs::remove_file(&args).ok();
+    let out = b.navi(&["new", "bare", "--dir", dir(&work), "--agent", "gemini"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(b.wait_file(&args), format!("{}\n", work.display()));
+    // Skip-permissions is Claude Code's flag: refused for Codex, nothing started.
+    let out = b.navi(&["new", "yolo", "--agent", "codex", "--skip-permissions"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("Codex does not take"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!b.tmux(&["has-session", "-t", "=yolo"]).status.success());
+    // --agent and --command exclude each other; an unknown agent is a usage error.
+    let out = b.navi(&["new", "x", "--agent", "codex", "--command", "vim"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = b.navi(&["new", "x", "--agent", "cursor"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("unknown agent"), "{}", stderr(&out));
+}
+
+#[test]
+fn approve_refuses_another_agents_prompt_and_sends_nothing() {
+    let b = Bench::new();
+    // A Codex session whose screen even looks like Claude's dialog: navi does not guess.
+    let key = b.dialog("cx", DIALOG);
+    b.wait_for("cx", "Do you want");
+    let status = serde_json::json!({
+        "tmux_session": "cx", "status": "permission", "message": "", "cwd": "/",
+        "timestamp": 1, "agent": "codex"
+    });
+    std::fs::write(b.env.sessions.join("cx.json"), status.to_string()).unwrap();
+    for verb in [
+        &["approve", "cx"][..],
+        &["approve", "cx", "--always"],
+        &["deny", "cx"],
+    ] {
+        let out = b.navi(verb);
+        assert_eq!(out.status.code(), Some(1), "{verb:?}");
+        let e = stderr(&out);
+        assert!(
+            e.contains("the prompt is Codex's") && e.contains("only Claude Code's"),
+            "{e}"
+        );
+    }
+    // navi refused before reading the pane: no key can be on its way.
+    assert!(!key.exists(), "nothing was sent");
+}

@@ -287,3 +287,51 @@ fn counts_are_kept_per_snapshot_and_shown_follows_the_filter() {
     m.set_filter(Filter::Local);
     assert_eq!((m.counts().total, m.counts().shown), (2, 1));
 }
+
+#[test]
+fn agent_filter_cycles_through_the_agents_present_and_esc_clears_it() {
+    let with = |name: &str, agent: Option<&str>, helper: Option<&str>| {
+        let mut x = SessionInfo::clone(&s(name, None, "working", 5));
+        x.agent = agent.map(Into::into);
+        x.agents = helper.map(|h| [(h.to_string(), Default::default())].into_iter().collect());
+        Arc::new(x)
+    };
+    let mut m = Model::new();
+    m.update(snap(vec![
+        with("plain", None, None),
+        with("cx", Some("codex"), None),
+        with("helped", None, Some("opencode")),
+        with("gm", Some("gemini"), Some("OpenCode")),
+    ]));
+    assert_eq!(
+        m.agents_present(),
+        ["claude", "codex", "gemini", "opencode"]
+    );
+    let names = |m: &Model| {
+        let mut v: Vec<String> = m.rows().map(|r| r.tmux_session.clone()).collect();
+        v.sort();
+        v.join(",")
+    };
+    let mut seen = vec![];
+    for _ in 0..5 {
+        m.cycle_agent();
+        seen.push(format!("{}={}", m.agent().unwrap_or("all"), names(&m)));
+    }
+    assert_eq!(
+        seen,
+        [
+            // A Claude session with an OpenCode helper is Claude's and OpenCode's.
+            "claude=helped,plain",
+            "codex=cx",
+            "gemini=gm",
+            "opencode=gm,helped",
+            "all=cx,gm,helped,plain",
+        ]
+    );
+    m.set_agent(Some("CODEX".into()));
+    assert!(m.is_filtered());
+    assert_eq!(names(&m), "cx");
+    m.clear_filters();
+    assert_eq!(m.agent(), None);
+    assert_eq!(m.len(), 4);
+}

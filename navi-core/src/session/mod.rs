@@ -550,6 +550,38 @@ impl SessionInfo {
         (self.status.clone(), None)
     }
 
+    /// The coding agent whose status [`combined_status`](Self::combined_status) shows:
+    /// a helper of the Go navi's `agents` map when the status is its (`opencode`), else
+    /// the session's own agent ([`agent_kind`](Self::agent_kind); a Claude team member's
+    /// status is Claude Code's).
+    pub fn status_agent(&self) -> String {
+        let (status, from) = self.combined_status();
+        let Some(from) = from else {
+            return self.agent_kind().name().to_string();
+        };
+        let in_team = self
+            .team
+            .iter()
+            .flat_map(|t| t.agents.iter())
+            .any(|a| a.name.as_deref().unwrap_or("agent") == from && a.state.status == status);
+        match self.agents.as_ref().filter(|_| !in_team) {
+            Some(map) if map.contains_key(&from) => from.to_lowercase(),
+            _ => self.agent_kind().name().to_string(),
+        }
+    }
+
+    /// Every coding agent of the session: its own first, then the helpers of the Go
+    /// navi's `agents` map (their kinds as written, lower-cased).
+    pub fn agent_names(&self) -> Vec<String> {
+        let mut names = vec![self.agent_kind().name().to_string()];
+        names.extend(
+            self.agents
+                .iter()
+                .flat_map(|a| a.keys().map(|k| k.to_lowercase())),
+        );
+        names
+    }
+
     /// Whether the session ended on positive evidence (see [`Liveness`]).
     pub fn is_ended(&self) -> bool {
         self.liveness == Liveness::Ended

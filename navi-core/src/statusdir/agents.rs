@@ -70,6 +70,45 @@ impl Agent {
         }
     }
 
+    /// The arguments that start this agent's interactive session with a first prompt
+    /// (from each CLI's documentation): Claude Code and Codex take it as their last
+    /// argument (`codex "explain this codebase"`), Gemini CLI as `--prompt-interactive`
+    /// (its bare positional prompt was one-shot in older releases), OpenCode's TUI as
+    /// `--prompt` (which recent OpenCode puts in its prompt box, to be sent with Enter).
+    pub fn prompt_args(self, prompt: &str) -> Vec<String> {
+        let flag = match self {
+            Agent::Claude | Agent::Codex => None,
+            Agent::Gemini => Some("--prompt-interactive"),
+            Agent::OpenCode => Some("--prompt"),
+        };
+        flag.into_iter()
+            .map(str::to_string)
+            .chain(std::iter::once(prompt.to_string()))
+            .collect()
+    }
+
+    /// The agent whose program the command line `command` starts (its first word's file
+    /// name: `codex`, `/usr/local/bin/gemini`); `None` for any other command.
+    pub fn of_command(command: &str) -> Option<Agent> {
+        let first = command.split_whitespace().next()?;
+        let file = first.rsplit('/').next().unwrap_or(first);
+        Agent::ALL.into_iter().find(|a| a.program() == file)
+    }
+
+    /// Why skip-permissions cannot go with `command`: it adds Claude Code's
+    /// `--dangerously-skip-permissions`, which the other agents do not take.
+    pub fn refuse_skip_permissions(command: &str) -> Result<(), String> {
+        match Agent::of_command(command) {
+            Some(a) if a != Agent::Claude => Err(format!(
+                "skip permissions adds Claude Code's --dangerously-skip-permissions, which {} \
+                 does not take; write {}'s own option into the command instead",
+                a.title(),
+                a.title()
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// The agent named `name` (`claude`, `codex`, `gemini`, `opencode`; case ignored).
     pub fn parse(name: &str) -> Option<Agent> {
         Agent::ALL
@@ -231,5 +270,25 @@ mod tests {
         assert!(Agent::Gemini.is_tool_use("AfterTool"));
         assert!(Agent::Claude.is_tool_use("PostToolUse"));
         assert_eq!(Agent::parse("nope"), None);
+    }
+
+    #[test]
+    fn each_agent_takes_a_first_prompt_its_own_way() {
+        assert_eq!(Agent::Codex.prompt_args("hi"), ["hi"]);
+        assert_eq!(Agent::Claude.prompt_args("hi"), ["hi"]);
+        assert_eq!(
+            Agent::Gemini.prompt_args("hi"),
+            ["--prompt-interactive", "hi"]
+        );
+        assert_eq!(Agent::OpenCode.prompt_args("hi"), ["--prompt", "hi"]);
+        assert_eq!(
+            Agent::of_command(" /opt/bin/gemini -m x"),
+            Some(Agent::Gemini)
+        );
+        assert_eq!(Agent::of_command("claude"), Some(Agent::Claude));
+        assert_eq!(Agent::of_command("vim"), None);
+        assert!(Agent::refuse_skip_permissions("claude --model opus").is_ok());
+        let e = Agent::refuse_skip_permissions("codex").unwrap_err();
+        assert!(e.contains("Codex does not take"), "{e}");
     }
 }

@@ -271,8 +271,8 @@ pub fn request(hook: &Webhook, notice: &Notice, host: &str) -> Request {
     }
 }
 
-/// navi's JSON: the first event's session, machine, status and message, the line a
-/// human reads (`text`), and every event of the notice.
+/// navi's JSON: the first event's session, machine, status, message and agent, the line
+/// a human reads (`text`), and every event of the notice.
 fn json_body(notice: &Notice, text: &str, host: &str) -> String {
     let events: Vec<serde_json::Value> =
         notice.events.iter().map(|e| event_json(e, host)).collect();
@@ -288,6 +288,7 @@ fn json_body(notice: &Notice, text: &str, host: &str) -> String {
         "remote": field("remote"),
         "status": field("status"),
         "message": field("message"),
+        "agent": field("agent"),
         "text": text,
         "count": events.len(),
         "events": events,
@@ -302,8 +303,10 @@ fn event_json(event: &Event, host: &str) -> serde_json::Value {
             remote,
             status,
             message,
+            agent,
         } => serde_json::json!({
             "event": "status",
+            "agent": sanitize(agent),
             "session": sanitize(session),
             "machine": remote.as_deref().map_or_else(|| host.to_string(), |r| sanitize(r).into_owned()),
             "remote": remote.as_deref().map(sanitize),
@@ -312,6 +315,7 @@ fn event_json(event: &Event, host: &str) -> serde_json::Value {
         }),
         Event::Remote { remote, reason } => serde_json::json!({
             "event": "remote",
+            "agent": null,
             "session": null,
             "machine": sanitize(remote),
             "remote": sanitize(remote),
@@ -333,7 +337,7 @@ fn ntfy_headers(notice: &Notice) -> Vec<(String, Secret)> {
                 "done" => ("white_check_mark", "default"),
                 _ => ("bell", "default"),
             };
-            (format!("navi: {}", notice.events[0].label()), tag, priority)
+            (format!("navi: {}", notice.events[0].who()), tag, priority)
         }
         [Event::Remote { reason, .. }] => {
             let tag = if reason.is_some() {

@@ -26,6 +26,7 @@ fn notice() -> Notice {
             remote: Some("dev".into()),
             status: Status::Permission,
             message: "Bash: rm -rf \"build\"".into(),
+            agent: "codex".into(),
         }],
     }
 }
@@ -60,6 +61,13 @@ fn each_template_shapes_its_request() {
     assert_eq!(v["status"], "permission");
     assert_eq!(v["message"], "Bash: rm -rf \"build\"");
     assert_eq!(v["text"], n.summary());
+    // The agent is named: a field, and in the text of a session that is not Claude's.
+    assert_eq!(v["agent"], "codex");
+    assert_eq!(v["events"][0]["agent"], "codex");
+    assert_eq!(
+        v["text"],
+        "api [dev] (Codex) needs permission: Bash: rm -rf \"build\""
+    );
     assert_eq!(v["count"], 1);
     assert_eq!(
         header(&json.headers, "content-type"),
@@ -76,7 +84,10 @@ fn each_template_shapes_its_request() {
         "laptop",
     );
     assert_eq!(ntfy.body, n.summary());
-    assert_eq!(header(&ntfy.headers, "title"), Some("navi: api [dev]"));
+    assert_eq!(
+        header(&ntfy.headers, "title"),
+        Some("navi: api [dev] (Codex)")
+    );
     assert_eq!(header(&ntfy.headers, "tags"), Some("warning"));
     assert_eq!(header(&ntfy.headers, "priority"), Some("high"));
     assert!(header(&ntfy.headers, "content-type")
@@ -109,6 +120,7 @@ fn each_template_shapes_its_request() {
             remote: None,
             status: Status::Waiting,
             message: String::new(),
+            agent: "claude".into(),
         }],
     };
     let v: serde_json::Value = serde_json::from_str(

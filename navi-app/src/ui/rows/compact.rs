@@ -3,6 +3,9 @@
 //! ```text
 //!  ⚙  api          dev-server   5m ago  ⎇ main*     Running tests...
 //! ```
+//!
+//! A column of agent tags (`CX`, `+OC`, as `navi list`) follows the name once a row is
+//! not a plain Claude Code session.
 
 use navi_core::text::sanitize;
 use navi_core::{Model, SessionInfo};
@@ -20,11 +23,20 @@ const MAX_MACHINE: usize = 16;
 const MAX_BRANCH: usize = 22;
 const AGE: usize = 8;
 
-/// The widest name, machine and branch (with its mark) among the rows shown.
-fn widest(model: &Model) -> (usize, usize, usize) {
-    let (mut name, mut machine, mut branch) = (4, 0, 0);
+/// The widest agent column: none while every row is a plain Claude Code session.
+const MAX_AGENT: usize = 9;
+
+/// A row's agent cell: `CX`, `+OC`, `CX+OC`; empty for a plain Claude Code session.
+fn agent_cell(s: &SessionInfo) -> String {
+    crate::format::agent_tags(s).concat()
+}
+
+/// The widest name, machine, branch (with its mark) and agent cell among the rows shown.
+fn widest(model: &Model) -> (usize, usize, usize, usize) {
+    let (mut name, mut machine, mut branch, mut agent) = (4, 0, 0, 0);
     for s in model.rows() {
         name = name.max(width(&s.tmux_session));
+        agent = agent.max(width(&agent_cell(s)));
         if let Some(r) = &s.remote {
             machine = machine.max(width(r));
         }
@@ -32,12 +44,13 @@ fn widest(model: &Model) -> (usize, usize, usize) {
             branch = branch.max(width(b) + 3);
         }
     }
-    (name, machine, branch)
+    (name, machine, branch, agent)
 }
 
 /// Column widths for one frame.
 pub(super) struct Columns {
     name: usize,
+    agent: usize,
     machine: usize,
     branch: usize,
     total: usize,
@@ -48,7 +61,7 @@ impl Columns {
     /// The widest name, machine and branch are measured once per set of rows (kept in
     /// `ui`), not in every frame.
     pub(super) fn measure(model: &Model, ui: &mut UiState, w: usize) -> Columns {
-        let (name, machine, branch) = match ui.row_widths {
+        let (name, machine, branch, agent) = match ui.row_widths {
             Some((revision, widths)) if revision == model.revision() => widths,
             _ => {
                 let widths = widest(model);
@@ -60,8 +73,10 @@ impl Columns {
         let name = name.min(MAX_NAME).min(w / 3).max(4);
         let machine = machine.min(MAX_MACHINE).min(w / 5);
         let branch = branch.min(MAX_BRANCH).min(w / 5);
+        let agent = agent.min(MAX_AGENT).min(w / 8);
         Columns {
             name,
+            agent,
             machine,
             branch,
             total: w,
@@ -87,6 +102,13 @@ impl Columns {
                 Style::new().add_modifier(Modifier::BOLD),
             ),
         ];
+        if self.agent > 0 {
+            let a = agent_cell(s);
+            spans.push(Span::styled(
+                format!(" {}", pad(&truncate(&a, self.agent), self.agent)),
+                Style::new().fg(Color::Blue),
+            ));
+        }
         if self.machine > 0 {
             let m = s.remote.as_deref().map(sanitize).unwrap_or_default();
             spans.push(Span::styled(

@@ -1,7 +1,7 @@
 //! The roomy row: two or three lines per session, as in the seed's "Session Display".
 //!
 //! ```text
-//!   ⚙️  api [dev-server]  team refactor: tester ⏳ writer ⚙️          5m ago
+//!   ⚙️  api {CX} [dev-server]  team refactor: tester ⏳ writer ⚙️  +OC ⚙️   5m ago
 //!       ~/work/api  ⎇ main*
 //!       "Running tests..."
 //! ```
@@ -42,6 +42,17 @@ fn name_line(s: &SessionInfo, ui: &UiState) -> Vec<Span<'static>> {
             Style::new().add_modifier(Modifier::BOLD),
         ),
     ];
+    // The agent when it is not Claude Code (`{CX}`, as `navi list` writes it); helpers
+    // show with their status below.
+    if let Some(lead) = crate::format::agent_tags(s)
+        .first()
+        .filter(|t| !t.starts_with('+'))
+    {
+        left.push(Span::styled(
+            format!(" {{{lead}}}"),
+            Style::new().fg(Color::Blue),
+        ));
+    }
     if let Some(remote) = &s.remote {
         left.push(Span::styled(
             format!(" [{}]", sanitize(remote)),
@@ -115,10 +126,11 @@ fn agent_spans(s: &SessionInfo, ui: &UiState) -> Vec<Span<'static>> {
         }
         spans.push(Span::styled(t, Style::new().fg(Color::Magenta)));
     }
+    // A helper agent as its tag and status (`+OC ⚙`), as the Go navi's `[OC ●]`.
     for (kind, a) in s.agents.iter().flatten() {
         let icon = crate::icons::status_icon(&a.status, ui.icons);
         spans.push(Span::styled(
-            format!("  {} {icon}", sanitize(kind)),
+            format!("  +{} {icon}", crate::format::helper_tag(kind)),
             Style::new().fg(Color::Blue),
         ));
     }

@@ -67,6 +67,14 @@ pub fn resume_plan(row: &SessionInfo) -> Result<(String, Action), String> {
             row.status.as_str()
         ));
     }
+    // The session id is the agent's own: `claude --resume` knows only Claude Code's.
+    let agent = row.agent_kind();
+    if agent != navi_core::statusdir::agents::Agent::Claude {
+        return Err(format!(
+            "{name} cannot be resumed by navi: it ran {}, and navi resumes only Claude Code              sessions (claude --resume); start it again with n",
+            agent.title()
+        ));
+    }
     let Some(id) = row.session_id.as_deref().filter(|id| !id.is_empty()) else {
         return Err(format!(
             "{name} cannot be resumed: its status file keeps no session_id"
@@ -114,6 +122,23 @@ mod tests {
         let e = plan_answer("api", "$ ls\nfile\n", Choice::Approve, "").unwrap_err();
         assert!(e.contains("api shows no permission dialog"), "{e}");
         assert!(e.contains("$ ls | file"), "{e}");
+    }
+
+    #[test]
+    fn another_agents_session_is_not_resumed_with_claude() {
+        let row = SessionInfo {
+            tmux_session: "web".into(),
+            status: Status::Offline,
+            agent: Some("codex".into()),
+            session_id: Some("0b9a2a4e-2f0e-4c57-9d2a-3f1b2c3d4e5f".into()),
+            cwd: "/w".into(),
+            ..SessionInfo::default()
+        };
+        let e = resume_plan(&row).unwrap_err();
+        assert!(
+            e.contains("it ran Codex") && e.contains("only Claude Code"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -374,3 +374,28 @@ impl Drop for Sshd {
         }
     }
 }
+
+/// The SSH source of a scratch remote ([`Sshd::start_scratch`]) listening on `port`: the
+/// remote `dev` as the current user, with the key and known_hosts in `keys`, and the
+/// client's own HOME `client_home` (created), so nothing of the real user's is read.
+pub fn scratch_source(keys: &Path, client_home: &Path, port: u16) -> navi_source_ssh::SshSource {
+    std::fs::create_dir_all(client_home).unwrap();
+    let yaml = format!(
+        "remotes:\n  - name: dev\n    host: 127.0.0.1\n    port: {port}\n    user: {}\n    key: {}\n    \
+         known_hosts: {}\n",
+        current_user(),
+        keys.join("id_ed25519").display(),
+        keys.join("known_hosts").display()
+    );
+    let env = navi_source_ssh::Env {
+        home: Some(client_home.to_path_buf()),
+        ssh_config: None,
+        user: Some(current_user()),
+    };
+    let remote = navi_source_ssh::load_remotes_from_str(Path::new("remotes.yaml"), &yaml, &env)
+        .remotes
+        .into_iter()
+        .next()
+        .unwrap();
+    navi_source_ssh::SshSource::new(remote)
+}

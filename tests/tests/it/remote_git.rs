@@ -4,13 +4,13 @@
 //! has spaces, quotes and a `$` in its name (an operand, never interpolated).
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use navi_core::fixtures::{gh_stub, GH_PR_VIEW, GIT_REPO_SCRIPT};
 use navi_core::git::{PrStatus, MAX_DIFF, PR_FIELDS};
 use navi_core::{Action, ActionOutput, SessionSource};
-use navi_source_ssh::{load_remotes_from_str, Env, SshSource};
+use navi_source_ssh::SshSource;
 use navi_tests::sshd::{self, Sshd};
 
 struct World {
@@ -82,27 +82,7 @@ impl World {
 
     fn ssh(&self) -> SshSource {
         let keys = self.scratch.path().join("keys");
-        let client_home = self.scratch.path().join("client");
-        std::fs::create_dir_all(&client_home).unwrap();
-        let yaml = format!(
-            "remotes:\n  - name: dev\n    host: 127.0.0.1\n    port: {}\n    user: {}\n    key: {}\n    \
-             known_hosts: {}\n",
-            self.port,
-            sshd::current_user(),
-            keys.join("id_ed25519").display(),
-            keys.join("known_hosts").display()
-        );
-        let env = Env {
-            home: Some(client_home),
-            ssh_config: None,
-            user: Some(sshd::current_user()),
-        };
-        let remote = load_remotes_from_str(Path::new("remotes.yaml"), &yaml, &env)
-            .remotes
-            .into_iter()
-            .next()
-            .unwrap();
-        SshSource::new(remote)
+        sshd::scratch_source(&keys, &self.scratch.path().join("client"), self.port)
     }
 
     fn cwd(&self) -> String {

@@ -8,7 +8,7 @@ use std::process::Command;
 
 use navi_core::{Action, MarkOp, Marks, SessionSource};
 use navi_source_local::LocalSource;
-use navi_source_ssh::{load_remotes_from_str, Env, SshSource};
+use navi_source_ssh::SshSource;
 use navi_tests::sshd::{self, Sshd};
 
 struct World {
@@ -44,27 +44,7 @@ impl World {
     /// A new SSH source for the server, with its own client HOME.
     fn ssh(&self, client: &str) -> SshSource {
         let keys = self.scratch.path().join("keys");
-        let client_home = self.scratch.path().join(client);
-        std::fs::create_dir_all(&client_home).unwrap();
-        let yaml = format!(
-            "remotes:\n  - name: dev\n    host: 127.0.0.1\n    port: {}\n    user: {}\n    key: {}\n    \
-             known_hosts: {}\n",
-            self.server.port(),
-            sshd::current_user(),
-            keys.join("id_ed25519").display(),
-            keys.join("known_hosts").display()
-        );
-        let env = Env {
-            home: Some(client_home),
-            ssh_config: None,
-            user: Some(sshd::current_user()),
-        };
-        let remote = load_remotes_from_str(Path::new("remotes.yaml"), &yaml, &env)
-            .remotes
-            .into_iter()
-            .next()
-            .unwrap();
-        SshSource::new(remote)
+        sshd::scratch_source(&keys, &self.scratch.path().join(client), self.server.port())
     }
 
     fn status(&self, name: &str) {

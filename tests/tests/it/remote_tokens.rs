@@ -10,7 +10,7 @@ use std::time::Duration;
 use navi_core::cost::{estimate, PriceTable};
 use navi_core::{SessionInfo, SessionSource};
 use navi_source_local::hook::{apply, Pane};
-use navi_source_ssh::{load_remotes_from_str, Env, SshSource};
+use navi_source_ssh::SshSource;
 use navi_tests::sshd::{self, Sshd};
 
 fn assistant(id: &str, input: u64, output: u64, read: u64) -> String {
@@ -38,27 +38,7 @@ fn hook(sessions: &Path, cwd: &Path, transcript: &Path) {
 }
 
 fn source(scratch: &Path, port: u16) -> SshSource {
-    let keys = scratch.join("keys");
-    let client_home = scratch.join("client");
-    std::fs::create_dir_all(&client_home).unwrap();
-    let yaml = format!(
-        "remotes:\n  - name: dev\n    host: 127.0.0.1\n    port: {port}\n    user: {}\n    key: {}\n    \
-         known_hosts: {}\n",
-        sshd::current_user(),
-        keys.join("id_ed25519").display(),
-        keys.join("known_hosts").display()
-    );
-    let env = Env {
-        home: Some(client_home),
-        ssh_config: None,
-        user: Some(sshd::current_user()),
-    };
-    let remote = load_remotes_from_str(Path::new("remotes.yaml"), &yaml, &env)
-        .remotes
-        .into_iter()
-        .next()
-        .unwrap();
-    SshSource::new(remote)
+    sshd::scratch_source(&scratch.join("keys"), &scratch.join("client"), port)
 }
 
 /// Polls until `api`'s tokens total `total` (the push loop sends the change), bounded.

@@ -4,6 +4,7 @@
 //! with navi's own reader and applied to navi's own state.
 
 use std::io::{Read, Write};
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -16,6 +17,9 @@ use super::PushState;
 /// A push loop running in a local shell over a temp status directory.
 pub(super) struct Loop {
     child: Child,
+    /// Kills the loop's process group if the test ends before `stop` (a failed
+    /// assertion): a loop stuck in a long read would outlive it otherwise.
+    group: Group,
     stdin: std::process::ChildStdin,
     chunks: mpsc::Receiver<Vec<u8>>,
     reader: BatchReader,
@@ -53,8 +57,11 @@ impl Loop {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
+            // Its own process group, so a failed test can stop all of it (see Group).
+            .process_group(0)
             .spawn()
             .unwrap();
+        let group = Group(Some(child.id()));
         let stdin = child.stdin.take().unwrap();
         let mut stdout = child.stdout.take().unwrap();
         let (tx, chunks) = mpsc::channel();
@@ -69,6 +76,7 @@ impl Loop {
         let nonce = super::new_nonce();
         let mut l = Loop {
             child,
+            group,
             stdin,
             chunks,
             reader: BatchReader::new(&nonce),
@@ -199,6 +207,7 @@ impl Loop {
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         loop {
             if let Some(st) = self.child.try_wait().unwrap() {
+                self.group.0 = None;
                 return st;
             }
             assert!(
@@ -1006,4 +1015,17 @@ fn a_batch_past_the_budget_of_all_remotes_stops_its_reader_only() {
         again.push(&beat("3")).unwrap(),
         vec![Batch::Heartbeat("3".into())]
     );
+}
+
+/// A process group killed when dropped, unless taken back (`None`) once it ended.
+pub(super) struct Group(Option<u32>);
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        if let Some(pid) = self.0 {
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{pid}")])
+                .status();
+        }
+    }
 }

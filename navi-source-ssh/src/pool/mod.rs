@@ -92,7 +92,6 @@ mod tests;
 use std::ops::Deref;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex as StdMutex};
-use std::time::Duration;
 
 use navi_core::{limits, Deadline, PollMode, PollReport, SourceError};
 use tokio::sync::{mpsc, Mutex, Notify};
@@ -109,25 +108,6 @@ use snapshot::{LoopChannel, LoopError};
 pub(crate) use preview::PaneAnswer;
 pub use run::RemoteOutput;
 pub(crate) use scan::scan;
-
-/// A poll's time: until when its steps may wait, and the time its timeout errors
-/// report.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct PollTime {
-    pub(super) deadline: Instant,
-    pub(super) allowed: Duration,
-}
-
-impl From<Deadline> for PollTime {
-    /// The time of a poll that must end by `deadline` (the aggregator's bound, or the
-    /// remote's `timeout` for a direct call).
-    fn from(deadline: Deadline) -> PollTime {
-        PollTime {
-            deadline: deadline.instant(),
-            allowed: deadline.budget(),
-        }
-    }
-}
 
 /// The pool of one remote: its connection, backoff state and counters.
 pub(crate) struct Pool {
@@ -237,7 +217,7 @@ impl Pool {
     /// One poll: what the push loop holds (no network), else a snapshot over the
     /// long-lived channel, or over exec.
     pub(crate) async fn poll(&self, deadline: Deadline) -> Result<PollReport, SourceError> {
-        let time = PollTime::from(deadline);
+        let time = deadline;
         let conn = self.get(time).await?;
         if self.remote.push {
             match self.push_report(&conn, time).await {
@@ -277,8 +257,8 @@ impl Pool {
     }
 
     /// The live connection, or a new one (unless backing off).
-    async fn get(&self, time: PollTime) -> Result<Arc<Live>, SourceError> {
-        let (deadline, timeout) = (time.deadline, time.allowed);
+    async fn get(&self, time: Deadline) -> Result<Arc<Live>, SourceError> {
+        let (deadline, timeout) = (time.instant(), time.budget());
         let mut st = Deadline::until(deadline, self.state.lock())
             .await
             .map_err(|_| {

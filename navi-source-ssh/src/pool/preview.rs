@@ -22,10 +22,9 @@ use std::sync::Arc;
 
 use navi_core::statusdir::liveness::TmuxServer;
 use navi_core::{Deadline, SessionName, SourceError};
-use tokio::time::Instant;
 
 use super::channel::{open_channel, read_channel, OwnedChannel, ReadEnd};
-use super::{Live, PollTime, Pool};
+use super::{Live, Pool};
 use crate::budget::Buffer;
 use crate::remote::{end_marker, new_nonce};
 use crate::shell::{RemoteCommand, Stdin};
@@ -59,12 +58,9 @@ impl Pool {
         name: &SessionName,
         timeout: std::time::Duration,
     ) -> Result<PaneAnswer, SourceError> {
-        let time = PollTime {
-            deadline: Instant::now() + timeout,
-            allowed: timeout,
-        };
+        let time = Deadline::after(timeout);
         let conn = self.get(time).await?;
-        let mut slot = Deadline::until(time.deadline, conn.preview_channel.lock())
+        let mut slot = Deadline::until(time.instant(), conn.preview_channel.lock())
             .await
             .map_err(|_| SourceError::timeout_while(timeout, "waiting for the preview loop"))?;
         let mut channel = match slot.take() {
@@ -83,7 +79,7 @@ impl Pool {
         let (mut out, mut stderr) = (Buffer::new(), Vec::new());
         let ch = &mut channel.ch;
         let read = Deadline::until(
-            time.deadline,
+            time.instant(),
             read_channel(ch, &self.target, &mut out, &mut stderr, Some(&end)),
         )
         .await;
@@ -108,9 +104,9 @@ impl Pool {
     async fn start_preview(
         &self,
         conn: &Arc<Live>,
-        time: PollTime,
+        time: Deadline,
     ) -> Result<PreviewChannel, SourceError> {
-        let mut ch = open_channel(&conn.conn, &self.target, time.deadline, time.allowed).await?;
+        let mut ch = open_channel(&conn.conn, &self.target, time.instant(), time.budget()).await?;
         let line = RemoteCommand::new(PREVIEW_LOOP)
             .stdin(Stdin::Requests)
             .within(None)

@@ -30,7 +30,7 @@ use tokio::time::{interval_at, Instant, MissedTickBehavior};
 
 use super::channel::{open_channel, OwnedChannel};
 use super::snapshot::LoopError;
-use super::{Live, PollTime, Pool};
+use super::{Live, Pool};
 use crate::remote::{new_nonce, push_command, Batch, BatchReader, PushState};
 
 /// Every this many heartbeats the loop also checks the tmux sessions.
@@ -100,13 +100,13 @@ impl Pool {
     pub(super) async fn push_report(
         &self,
         conn: &Arc<Live>,
-        time: PollTime,
+        time: Deadline,
     ) -> Result<PollReport, LoopError> {
-        let mut slot = Deadline::until(time.deadline, conn.push.lock())
+        let mut slot = Deadline::until(time.instant(), conn.push.lock())
             .await
             .map_err(|_| {
                 LoopError::Fatal(SourceError::timeout_while(
-                    time.allowed,
+                    time.budget(),
                     format!("waiting for the push loop of {}", self.target),
                 ))
             })?;
@@ -163,8 +163,8 @@ impl Pool {
     }
 
     /// Opens the channel, starts the loop and waits for its first full snapshot.
-    async fn start_push(&self, conn: &Arc<Live>, time: PollTime) -> Result<PushHandle, LoopError> {
-        let mut ch = open_channel(&conn.conn, &self.target, time.deadline, time.allowed)
+    async fn start_push(&self, conn: &Arc<Live>, time: Deadline) -> Result<PushHandle, LoopError> {
+        let mut ch = open_channel(&conn.conn, &self.target, time.instant(), time.budget())
             .await
             .map_err(LoopError::Fatal)?;
         let (command, script) = push_command(&self.remote.sessions_dir, TICK)
@@ -181,8 +181,7 @@ impl Pool {
         ch.send(&first)
             .await
             .map_err(|e| fallback(format!("writing to the push loop: {e}")))?;
-        let now = Instant::now();
-        let wait_until = now + time.deadline.saturating_duration_since(now) / 2;
+        let wait_until = time.halfway().instant();
         let mut reader = BatchReader::new(&nonce);
         let mut shared = Shared::default();
         let first = Deadline::until(

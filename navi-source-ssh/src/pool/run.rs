@@ -7,10 +7,9 @@ use std::time::Duration;
 use navi_core::SourceError;
 use navi_core::{limits, Deadline};
 use russh::ChannelMsg;
-use tokio::time::Instant;
 
 use super::channel::{open_channel, OwnedChannel};
-use super::{PollTime, Pool};
+use super::Pool;
 use crate::budget::Buffer;
 use crate::error::russh_error;
 use crate::shell::{summarize_remote_output, RemoteCommand, Stdin, EXIT_LIMIT, LIMIT_MESSAGE};
@@ -72,12 +71,9 @@ impl Pool {
         let line = command.to_command_line().map_err(|e| {
             SourceError::Other(self.target.detail(format!("cannot build the command: {e}")))
         })?;
-        let time = PollTime {
-            deadline: Instant::now() + timeout,
-            allowed: timeout,
-        };
+        let time = Deadline::after(timeout);
         let conn = self.get(time).await?;
-        let mut ch = open_channel(&conn.conn, &self.target, time.deadline, timeout).await?;
+        let mut ch = open_channel(&conn.conn, &self.target, time.instant(), timeout).await?;
         ch.exec(line)
             .await
             .map_err(|e| russh_error(e, &self.target, "starting a command", timeout))?;
@@ -116,7 +112,7 @@ impl Pool {
                 }
             }
         };
-        match Deadline::until(time.deadline, work).await {
+        match Deadline::until(time.instant(), work).await {
             Ok(r) => r,
             Err(_) => Err(SourceError::timeout_while(
                 timeout,

@@ -10,7 +10,7 @@ use tokio::time::Instant;
 
 use super::channel::{open_channel, read_channel, OwnedChannel, ReadEnd};
 use super::connect::Connection;
-use super::{Live, PollTime, Pool};
+use super::{Live, Pool};
 use crate::budget::Buffer;
 use crate::error::russh_error;
 use crate::remote::{decode_snapshot, end_marker, exec_command, loop_command, new_nonce};
@@ -28,12 +28,11 @@ pub(crate) struct LoopChannel {
 impl LoopChannel {
     /// Until when this request may wait: a loop that has never answered gets half of
     /// the time left, so the exec fallback still fits before `deadline`.
-    fn wait_until(&self, deadline: Instant) -> Instant {
+    fn wait_until(&self, deadline: Deadline) -> Instant {
         if self.answered == 0 {
-            let now = Instant::now();
-            now + deadline.saturating_duration_since(now) / 2
+            deadline.halfway().instant()
         } else {
-            deadline
+            deadline.instant()
         }
     }
 }
@@ -73,18 +72,18 @@ impl Pool {
     pub(super) async fn loop_snapshot(
         &self,
         conn: &Arc<Live>,
-        time: PollTime,
+        time: Deadline,
     ) -> Result<PollReport, LoopError> {
         if conn.loop_failures.load(Ordering::SeqCst) >= LOOP_GIVE_UP {
             return Err(LoopError::Fallback(
                 "the loop failed before on this connection".into(),
             ));
         }
-        let mut slot = Deadline::until(time.deadline, conn.loop_channel.lock())
+        let mut slot = Deadline::until(time.instant(), conn.loop_channel.lock())
             .await
             .map_err(|_| {
                 LoopError::Fatal(SourceError::timeout_while(
-                    time.allowed,
+                    time.budget(),
                     format!("waiting for the poll loop of {}", self.target),
                 ))
             })?;
@@ -104,7 +103,7 @@ impl Pool {
         }
         let end = end_marker(&nonce);
         let (mut out, mut stderr) = (Buffer::new(), Vec::new());
-        let wait_until = loop_channel.wait_until(time.deadline);
+        let wait_until = loop_channel.wait_until(time);
         let ch = &mut loop_channel.ch;
         let read = read_channel(ch, &self.target, &mut out, &mut stderr, Some(&end));
         let read = Deadline::until(wait_until, read).await;
@@ -116,7 +115,7 @@ impl Pool {
                 return Err(self.loop_ended(conn, unverified, exit, refused, &stderr))
             }
             Ok(Err(e)) => return Err(LoopError::Fatal(e)),
-            Err(_) => return Err(self.loop_timed_out(conn, unverified, time.allowed)),
+            Err(_) => return Err(self.loop_timed_out(conn, unverified, time.budget())),
         }
         let latency = start.elapsed();
         loop_channel.answered += 1;
@@ -130,8 +129,8 @@ impl Pool {
     }
 
     /// A fresh loop channel running [`loop_command`].
-    async fn start_loop(&self, conn: &Arc<Live>, time: PollTime) -> Result<LoopChannel, LoopError> {
-        let mut ch = open_channel(&conn.conn, &self.target, time.deadline, time.allowed)
+    async fn start_loop(&self, conn: &Arc<Live>, time: Deadline) -> Result<LoopChannel, LoopError> {
+        let mut ch = open_channel(&conn.conn, &self.target, time.instant(), time.budget())
             .await
             .map_err(LoopError::Fatal)?;
         let command = loop_command(&self.remote.sessions_dir)
@@ -194,10 +193,10 @@ impl Pool {
     pub(super) async fn exec_snapshot(
         &self,
         conn: &Arc<Live>,
-        time: PollTime,
+        time: Deadline,
     ) -> Result<PollReport, SourceError> {
         let start = Instant::now();
-        let mut ch = open_channel(&conn.conn, &self.target, time.deadline, time.allowed).await?;
+        let mut ch = open_channel(&conn.conn, &self.target, time.instant(), time.budget()).await?;
         let mut guard = InFlight { conn, armed: true };
         let nonce = new_nonce();
         let command = match exec_command(&self.remote.sessions_dir, &nonce) {
@@ -218,13 +217,13 @@ impl Pool {
         }
         let (mut out, mut stderr) = (Buffer::new(), Vec::new());
         let read = read_channel(&mut ch, &self.target, &mut out, &mut stderr, None);
-        let read = Deadline::until(time.deadline, read).await;
+        let read = Deadline::until(time.instant(), read).await;
         guard.armed = false;
         let (exit, refused) = match read {
             Err(_) => {
                 conn.suspect.store(true, Ordering::SeqCst);
                 return Err(SourceError::timeout_while(
-                    time.allowed,
+                    time.budget(),
                     format!("waiting for the poll's answer from {}", self.target),
                 ));
             }

@@ -187,6 +187,9 @@ pub fn open_with(program: &str, url: &str) -> Result<(), String> {
             navi_core::text::sanitize(url)
         ));
     }
+    // Not `process::output_within`: the browser the opener starts inherits its output,
+    // so a piped stdout would stay open until the deadline and the browser be killed with
+    // the group. Here only the opener is waited for; its group is stopped only if it hangs.
     let mut cmd = Command::new(program);
     cmd.arg(url)
         .stdin(Stdio::null())

@@ -66,8 +66,8 @@ pub use session::{
     Tokens, ToolMetrics, MAX_STATUS_FILE_BYTES,
 };
 pub use source::{
-    tmux_arg, tmux_target, AttachCommand, AttachContext, DynSessionSource, Follow, PollMode,
-    PollNote, PollReport, PushWatch, SessionSource, SkippedFile, EXIT_NO_SUCH_SESSION,
+    tmux_arg, tmux_target, AttachCommand, AttachContext, DynSessionSource, Follow, PaneChange,
+    PollMode, PollNote, PollReport, PushWatch, SessionSource, SkippedFile, EXIT_NO_SUCH_SESSION,
 };
 pub use statusdir::liveness::Liveness;
 pub use statusdir::{NameError, SessionName};

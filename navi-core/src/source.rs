@@ -40,6 +40,16 @@ pub struct PollReport {
     pub mode: Option<PollMode>,
 }
 
+/// What [`wait_pane_change`](SessionSource::wait_pane_change) found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaneChange {
+    /// The previewed pane may have changed: capture it again now.
+    Changed,
+    /// This source cannot tell when a pane changes (no tmux control mode there, or not
+    /// built): refresh the preview on a timer instead.
+    Unsupported,
+}
+
 /// How a source gets its data. Its text (`poll`, `watch`, `push (inotify)`) is what the
 /// health line, `navi remotes health` and `--json` show.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -388,6 +398,17 @@ pub trait SessionSource: Send + Sync + Debug {
         std::future::pending::<()>().await
     }
 
+    /// Resolves when the pane a preview shows for `session` may have changed since the
+    /// previous call for the same session (at most about 20 times a second), so the
+    /// preview is captured again at once instead of on a timer. Following a pane may start
+    /// a watcher (a read-only tmux control client); the source ends it once no call waits
+    /// for that session any more. Must be cancel-safe. The default (and a source that
+    /// cannot follow panes) returns [`PaneChange::Unsupported`] at once.
+    async fn wait_pane_change(&self, session: &str) -> PaneChange {
+        let _ = session;
+        PaneChange::Unsupported
+    }
+
     /// The user asked for fresh data now (`r`): a source that is waiting out a reconnect
     /// backoff should try again on its next poll. The default does nothing.
     fn retry_now(&self) {}
@@ -477,6 +498,10 @@ macro_rules! forward_source {
             ) -> Result<$crate::AttachCommand, $crate::SourceError> {
                 let $me = self;
                 $inner.attach(session, ctx)
+            }
+            async fn wait_pane_change(&self, session: &str) -> $crate::PaneChange {
+                let $me = self;
+                $inner.wait_pane_change(session).await
             }
             fn retry_now(&self) {
                 let $me = self;

@@ -86,6 +86,9 @@ impl<S: SessionSource> SessionSource for Bounded<S> {
     async fn wait_change(&self) {
         self.inner.wait_change().await
     }
+    async fn wait_pane_change(&self, session: &str) -> crate::PaneChange {
+        self.inner.wait_pane_change(session).await
+    }
     fn supports(&self) -> crate::Capabilities {
         self.inner.supports()
     }

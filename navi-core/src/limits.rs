@@ -77,6 +77,24 @@ pub const WATCH_COALESCE: Duration = Duration::from_millis(15);
 /// How long after a failed watch set-up the next one is tried.
 pub const WATCH_RETRY: Duration = Duration::from_secs(30);
 
+// ---- tmux control mode (the local source's tmux events and live preview) ---------------
+
+/// The least time between two pane changes a preview is told of (at most ~20 a second):
+/// a busy pane's output is coalesced into one capture per interval.
+pub const PANE_CHANGE_EVERY: Duration = Duration::from_millis(50);
+/// How long a pane's control client stays after the last wait for it ended (the app
+/// asks again right after each capture; a closed preview lets it go).
+pub const PANE_WATCH_LINGER: Duration = Duration::from_secs(3);
+/// How long a control client may take to attach (or fail) before it is taken for one
+/// that does not work (an old tmux, a server that does not answer).
+pub const CONTROL_ATTACH: Duration = Duration::from_secs(5);
+/// How long after a control client failed to attach to a server the next try is made
+/// (meanwhile that server's sessions are listed on every poll, as without events).
+pub const CONTROL_RETRY: Duration = Duration::from_secs(60);
+/// While a control client reports a server's session events, its sessions are still
+/// listed this often (a safety net: an event lost is healed by then).
+pub const TMUX_SAFETY_POLL: Duration = Duration::from_secs(30);
+
 // ---- The hook (Claude Code waits for it) -----------------------------------------------
 
 /// The most one `navi hook` run may take, whatever tmux, git or the files do: Claude Code

@@ -83,11 +83,21 @@ impl Tmux {
     /// Every server the rows name, asked once each; for a recorded server that does not
     /// answer, whether its pid still runs here.
     pub(crate) fn view(&self, sessions: &[SessionInfo]) -> TmuxView {
+        self.view_by(sessions, |server| self.ask(server))
+    }
+
+    /// [`view`](Self::view) with each server's answer from `ask` (a kept listing while
+    /// its session events say nothing changed, see [`crate::tmux_events`]).
+    pub(crate) fn view_by(
+        &self,
+        sessions: &[SessionInfo],
+        mut ask: impl FnMut(&TmuxServer) -> ServerAnswer,
+    ) -> TmuxView {
         let mut view = TmuxView {
             servers: TmuxView::servers_to_ask(sessions)
                 .into_iter()
                 .map(|server| {
-                    let answer = self.ask(&server);
+                    let answer = ask(&server);
                     (server, answer)
                 })
                 .collect(),
@@ -153,7 +163,7 @@ pub(crate) fn no_such_session(name: &SessionName) -> SourceError {
 }
 
 /// The row of `name`'s status file, if there is one (its `tmux` block names the server).
-fn read_row(dir: &Path, name: &SessionName) -> Option<SessionInfo> {
+pub(crate) fn read_row(dir: &Path, name: &SessionName) -> Option<SessionInfo> {
     let bytes = std::fs::read(layout::status_file(dir, name)).ok()?;
     SessionInfo::parse(&bytes, Some(name.as_str())).ok()
 }

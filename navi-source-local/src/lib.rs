@@ -12,15 +12,18 @@
 //! 500 ms instead, and its health line says `poll` rather than `watch`.
 
 mod actions;
+mod control;
 pub mod git;
 pub mod hook;
 pub mod marks;
+mod pane_watch;
 pub mod plugin;
 pub mod private;
 pub mod process;
 mod rss;
 #[cfg(test)]
 mod rss_tests;
+mod tmux_events;
 mod watch;
 
 use std::io::Read;
@@ -45,6 +48,10 @@ pub struct LocalSource {
     watch: Arc<watch::DirWatch>,
     /// Memory per session, sampled with the tmux check; shared by clones.
     memory: Arc<std::sync::Mutex<rss::Sampler>>,
+    /// The tmux servers' session events (control clients), for the tmux check.
+    events: Arc<tmux_events::TmuxEvents>,
+    /// The previewed panes' control clients.
+    panes: Arc<pane_watch::PaneWatches>,
 }
 
 impl LocalSource {
@@ -54,6 +61,8 @@ impl LocalSource {
         LocalSource {
             watch: Arc::new(watch::DirWatch::new(&dir)),
             memory: Arc::default(),
+            events: Arc::default(),
+            panes: Arc::default(),
             dir,
             tmux: actions::Tmux::default(),
             check_tmux: false,
@@ -241,13 +250,15 @@ impl SessionSource for LocalSource {
         let tmux = self.check_tmux.then(|| self.tmux.clone());
         let watch = Arc::clone(&self.watch);
         let memory = Arc::clone(&self.memory);
+        let events = Arc::clone(&self.events);
         tokio::task::spawn_blocking(move || {
             // Watch first, read second: nothing written in between is missed.
             let mode = watch.ensure();
             let mut report = read_dir(&dir)?;
             report.mode = Some(mode.poll_mode());
             if let Some(tmux) = tmux {
-                report.tmux = Some(tmux.view(&report.sessions));
+                let view = tmux.view_by(&report.sessions, |server| events.answer(&tmux, server));
+                report.tmux = Some(view);
                 let follows = report.decide_liveness();
                 actions::follow_renames(&dir, &mut report, &follows);
                 if let Ok(mut sampler) = memory.lock() {
@@ -306,9 +317,33 @@ impl SessionSource for LocalSource {
     }
 
     /// A watched file changed (a burst counts once), or 500 ms passed when the directory
-    /// cannot be watched.
+    /// cannot be watched; with the tmux check, also a session event of a tmux server the
+    /// rows name (from then on their sessions are listed only after an event, see
+    /// [`tmux_events`]).
     async fn wait_change(&self) {
-        self.watch.wait().await
+        if !self.check_tmux {
+            return self.watch.wait().await;
+        }
+        self.events.arm();
+        tokio::select! {
+            () = self.watch.wait() => {}
+            () = self.events.wait() => {}
+        }
+    }
+
+    /// A read-only tmux control client on the session's own server reports its active
+    /// pane's output (see [`pane_watch`]); `Unsupported` where control mode does not work
+    /// (no tmux, tmux before 3.2, the session is gone).
+    async fn wait_pane_change(&self, session: &str) -> navi_core::PaneChange {
+        let Ok(name) = navi_core::SessionName::existing(session) else {
+            return navi_core::PaneChange::Unsupported;
+        };
+        let row = actions::read_row(&self.dir, &name);
+        let server = row.as_ref().map_or(
+            navi_core::statusdir::liveness::TmuxServer::Default,
+            navi_core::statusdir::liveness::TmuxServer::of,
+        );
+        self.panes.wait(&self.tmux, server, name.as_str()).await
     }
 
     fn supports(&self) -> Capabilities {

@@ -68,20 +68,25 @@ impl Mode {
 
 /// "Something changed": raised by the watcher's thread, consumed by a completed wait.
 #[derive(Debug, Default)]
-struct Signal {
+pub(crate) struct Signal {
     pending: AtomicBool,
     notify: Notify,
 }
 
 impl Signal {
-    fn raise(&self) {
+    pub(crate) fn raise(&self) {
         self.pending.store(true, Ordering::SeqCst);
         self.notify.notify_waiters();
     }
 
+    /// Consumes a raise (the waiter that completed does this).
+    pub(crate) fn clear(&self) {
+        self.pending.store(false, Ordering::SeqCst);
+    }
+
     /// Resolves once the flag is set (at once if it already is). Cancel-safe: it clears
     /// nothing.
-    async fn raised(&self) {
+    pub(crate) async fn raised(&self) {
         loop {
             let notified = self.notify.notified();
             let mut notified = std::pin::pin!(notified);

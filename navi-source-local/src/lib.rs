@@ -23,6 +23,8 @@ pub mod process;
 mod rss;
 #[cfg(test)]
 mod rss_tests;
+#[cfg(test)]
+mod control_tests;
 mod tmux_events;
 mod watch;
 

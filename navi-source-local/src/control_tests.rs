@@ -1,0 +1,273 @@
+//! Control mode against real tmux servers on private sockets (`-S` in temp dirs, never the
+//! user's server): session events, the live preview, the fallback without control mode,
+//! and no client left behind.
+
+use super::*;
+use navi_core::PaneChange;
+use std::time::Duration;
+
+/// Long enough for a loaded machine; a test fails only when nothing happens in it.
+const PATIENCE: Duration = Duration::from_secs(20);
+
+struct Server {
+    _dir: tempfile::TempDir,
+    socket: String,
+}
+
+impl Server {
+    fn start(sessions: &[&str]) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("work").display().to_string();
+        let s = Server { _dir: dir, socket };
+        for name in sessions {
+            s.tmux(&["new-session", "-d", "-s", name, "cat"]);
+        }
+        s
+    }
+
+    fn tmux(&self, args: &[&str]) -> String {
+        let out = std::process::Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .args(args)
+            .env_remove("TMUX")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// A status file recording this server, as `navi hook` writes it.
+    fn hook_file(&self, dir: &Path, name: &str) {
+        let answer = self.tmux(&[
+            "display-message",
+            "-p",
+            "-t",
+            &format!("={name}:"),
+            "#{pid}\t#{session_id}",
+        ]);
+        let (pid, id) = answer.trim_end().split_once('\t').unwrap();
+        let json = serde_json::json!({
+            "tmux_session": name, "status": "working", "cwd": "/", "timestamp": 1,
+            "tmux": {"socket": self.socket, "server_pid": pid.parse::<i64>().unwrap(),
+                     "session_id": id},
+        });
+        std::fs::write(dir.join(format!("{name}.json")), json.to_string()).unwrap();
+    }
+
+    fn clients(&self) -> String {
+        self.tmux(&["list-clients", "-F", "#{client_pid} #{client_control_mode}"])
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.tmux(&["kill-server"]);
+    }
+}
+
+/// A `tmux` that logs each command's first word, then runs the real tmux; with `no_control`
+/// it fails `-C` as a tmux before 3.2 fails `attach-session -f`.
+fn logging_tmux(dir: &Path, no_control: bool) -> (String, std::path::PathBuf) {
+    let log = dir.join("log");
+    let stub = dir.join("tmux");
+    let refuse = match no_control {
+        true => "case \" $* \" in *' -C '*) echo 'usage: attach-session [-dErx] [-c working-directory] [-t target-session]' >&2; exit 1;; esac\n",
+        false => "",
+    };
+    let real = String::from_utf8(
+        std::process::Command::new("sh")
+            .args(["-c", "command -v tmux"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    std::fs::write(
+        &stub,
+        format!(
+            "#!/bin/sh\n{refuse}for a in \"$@\"; do case $a in -*|/*) ;; *) echo \"$a\" >> '{}'; break;; esac; done\nexec {} \"$@\"\n",
+            log.display(),
+            real.trim()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&stub, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (stub.display().to_string(), log)
+}
+
+fn listings(log: &Path) -> usize {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| *l == "list-sessions")
+        .count()
+}
+
+fn tmux_installed() -> bool {
+    std::process::Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn gone(pid: u32) -> bool {
+    // Reaped: no /proc entry at all (not even a zombie).
+    !Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Waits for the next session event (the watch of an unchanged directory stays quiet).
+async fn next_event(src: &LocalSource) {
+    tokio::time::timeout(PATIENCE, src.wait_change())
+        .await
+        .expect("a session event wakes wait_change");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_events_replace_the_listing_per_poll() {
+    if !tmux_installed() {
+        eprintln!("tmux not installed: skipped");
+        return;
+    }
+    let status = tempfile::tempdir().unwrap();
+    let bin = tempfile::tempdir().unwrap();
+    let work = Server::start(&["api", "web"]);
+    work.hook_file(status.path(), "api");
+    work.hook_file(status.path(), "web");
+    let (stub, log) = logging_tmux(bin.path(), false);
+    let src = LocalSource::new(status.path())
+        .with_tmux(vec![stub])
+        .with_tmux_check();
+    // Armed (as the aggregator's wait does), then a poll starts the server's client.
+    let _ = tokio::time::timeout(Duration::from_millis(10), src.wait_change()).await;
+    src.poll_report().await.unwrap();
+    let attached = (0..400).any(|_| {
+        std::thread::sleep(Duration::from_millis(25));
+        src.events.clients().iter().any(|c| c.2)
+    });
+    assert!(attached, "a control client attached: {:?}", src.events.clients());
+    assert!(work.clients().contains(" 1"), "{}", work.clients());
+    // The poll after the attach lists once more; then polls keep the listing.
+    src.poll_report().await.unwrap();
+    let before = listings(&log);
+    for _ in 0..5 {
+        src.poll_report().await.unwrap();
+    }
+    assert_eq!(listings(&log), before, "no listing without an event");
+
+    work.tmux(&["new-session", "-d", "-s", "db", "cat"]);
+    next_event(&src).await;
+    src.poll_report().await.unwrap();
+    assert_eq!(listings(&log), before + 1, "an event, one listing");
+
+    work.tmux(&["rename-session", "-t", "=web", "front"]);
+    next_event(&src).await;
+    let report = src.poll_report().await.unwrap();
+    let names: Vec<_> = report.sessions.iter().map(|s| s.tmux_session.as_str()).collect();
+    assert!(names.contains(&"front"), "the rename followed: {names:?}");
+
+    // Killing the client's own session: it exits, the next listing attaches another.
+    let (_, first_pid, _) = src.events.clients()[0].clone();
+    work.tmux(&["kill-session", "-t", "=api"]);
+    next_event(&src).await;
+    let report = src.poll_report().await.unwrap();
+    let api = report.sessions.iter().find(|s| s.tmux_session == "api").unwrap();
+    assert_eq!(api.liveness, navi_core::Liveness::Ended);
+    let reattached = (0..400).any(|_| {
+        std::thread::sleep(Duration::from_millis(25));
+        src.events.clients().iter().any(|c| c.2 && c.1 != first_pid)
+    });
+    assert!(reattached, "{:?}", src.events.clients());
+    assert!(gone(first_pid), "the ended client was reaped");
+
+    // Dropped with its source: no client process left.
+    let pids: Vec<u32> = src.events.clients().iter().map(|c| c.1).collect();
+    drop(src);
+    assert!(pids.iter().all(|p| gone(*p)), "{pids:?}");
+    let left = (0..200).all(|_| {
+        let c = work.clients();
+        if !c.trim().is_empty() {
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        !c.trim().is_empty()
+    });
+    assert!(!left, "tmux still lists a client: {}", work.clients());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_previewed_pane_output_is_a_change_another_pane_is_not() {
+    if !tmux_installed() {
+        eprintln!("tmux not installed: skipped");
+        return;
+    }
+    let status = tempfile::tempdir().unwrap();
+    let work = Server::start(&["api"]);
+    work.hook_file(status.path(), "api");
+    // A second pane, then the first one made active again: the preview shows `%0`'s.
+    work.tmux(&["split-window", "-d", "-t", "=api:", "cat"]);
+    let panes = work.tmux(&["list-panes", "-t", "=api:", "-F", "#{pane_id} #{pane_active}"]);
+    let other = panes
+        .lines()
+        .find(|l| l.ends_with(" 0"))
+        .and_then(|l| l.split(' ').next())
+        .unwrap()
+        .to_string();
+    let src = LocalSource::new(status.path());
+
+    let first = tokio::time::timeout(PATIENCE, src.wait_pane_change("api")).await;
+    assert_eq!(first, Ok(PaneChange::Changed), "the attach itself");
+    // Let the client learn the active pane (its answer follows the attach at once).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    work.tmux(&["send-keys", "-t", &other, "elsewhere", "Enter"]);
+    let quiet = tokio::time::timeout(Duration::from_secs(1), src.wait_pane_change("api")).await;
+    assert!(quiet.is_err(), "another pane's output is no change");
+
+    work.tmux(&["send-keys", "-t", "=api:", "here", "Enter"]);
+    let change = tokio::time::timeout(PATIENCE, src.wait_pane_change("api")).await;
+    assert_eq!(change, Ok(PaneChange::Changed));
+
+    let pids = src.panes.clients();
+    assert_eq!(pids.len(), 1);
+    // No wait for a while: the client goes by itself.
+    tokio::time::sleep(navi_core::limits::PANE_WATCH_LINGER + Duration::from_millis(500)).await;
+    assert!(src.panes.clients().is_empty());
+    assert!(gone(pids[0]), "the preview client was reaped");
+
+    // A session that does not exist: no client, the timer instead.
+    let none = tokio::time::timeout(PATIENCE, src.wait_pane_change("nope")).await;
+    assert_eq!(none, Ok(PaneChange::Unsupported));
+    drop(work);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_control_mode_polls_list_and_the_preview_uses_its_timer() {
+    if !tmux_installed() {
+        eprintln!("tmux not installed: skipped");
+        return;
+    }
+    let status = tempfile::tempdir().unwrap();
+    let bin = tempfile::tempdir().unwrap();
+    let work = Server::start(&["api"]);
+    work.hook_file(status.path(), "api");
+    let (stub, log) = logging_tmux(bin.path(), true);
+    let src = LocalSource::new(status.path())
+        .with_tmux(vec![stub])
+        .with_tmux_check();
+    let _ = tokio::time::timeout(Duration::from_millis(10), src.wait_change()).await;
+    let change = tokio::time::timeout(PATIENCE, src.wait_pane_change("api")).await;
+    assert_eq!(change, Ok(PaneChange::Unsupported));
+    for _ in 0..3 {
+        src.poll_report().await.unwrap();
+        // The failed client is noticed when it has ended.
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let before = listings(&log);
+    for _ in 0..3 {
+        let report = src.poll_report().await.unwrap();
+        assert_eq!(report.sessions[0].liveness, navi_core::Liveness::Live);
+    }
+    assert_eq!(listings(&log), before + 3, "every poll lists, as before");
+    assert!(src.events.clients().is_empty());
+    assert!(work.clients().trim().is_empty(), "{}", work.clients());
+}

@@ -30,6 +30,8 @@ pub enum AppEvent {
     ),
     /// A job on this machine for the git dialog finished.
     LocalDone(crate::app::LocalDone),
+    /// The previewed session's source says its pane changed (or cannot tell).
+    PaneChange(crate::app::PaneKey, navi_core::PaneChange),
     /// Leave (a termination signal, or the input closed).
     Quit,
 }

@@ -199,6 +199,12 @@ pub struct Preview {
     pub back: usize,
     /// Lines it showed in its last frame (its page).
     pub page: usize,
+    /// The session whose source said its pane changed (so the timer is off for it).
+    pub live: Option<(Option<String>, String)>,
+    /// The session whose source cannot follow its pane (the timer refreshes it).
+    pub unfollowed: Option<(Option<String>, String)>,
+    /// A change came while a capture ran: capture again when it returns.
+    pub again: bool,
 }
 
 impl App {
@@ -668,7 +674,12 @@ impl App {
         }
         match self.ui.preview.visible {
             true => self.preview_now(),
-            false => Effect::None,
+            false => {
+                // Shown again, it tries to follow the pane again.
+                self.ui.preview.live = None;
+                self.ui.preview.unfollowed = None;
+                Effect::None
+            }
         }
     }
 
@@ -715,8 +726,9 @@ impl App {
         })
     }
 
-    /// Called on every tick: refreshes a visible preview about once a second, and at
-    /// once when the selection moved.
+    /// Called on every tick: refreshes a visible preview about once a second (unless its
+    /// source reports the pane's changes, [`App::on_pane_change`]), and at once when the
+    /// selection moved.
     pub fn preview_tick(&mut self) -> Effect {
         if !self.ui.preview.visible || self.ui.preview.in_flight {
             return Effect::None;
@@ -726,11 +738,13 @@ impl App {
             .selected_session()
             .map(|s| (s.remote.clone(), s.tmux_session.clone()));
         let moved = selected != self.ui.preview.of;
-        let due = self
-            .ui
-            .preview
-            .asked
-            .is_none_or(|t| t.elapsed() >= PREVIEW_EVERY);
+        let followed = selected.is_some() && selected == self.ui.preview.live;
+        let due = !followed
+            && self
+                .ui
+                .preview
+                .asked
+                .is_none_or(|t| t.elapsed() >= PREVIEW_EVERY);
         match moved || due {
             true => self.preview_now(),
             false => Effect::None,
@@ -760,7 +774,10 @@ impl App {
                         Err(e) => format!("no preview: {}", e.reason()),
                     };
                 }
-                Effect::None
+                match std::mem::take(&mut self.ui.preview.again) {
+                    true => self.preview_now(),
+                    false => Effect::None,
+                }
             }
             (_, Ok(out)) => {
                 let text = match out {

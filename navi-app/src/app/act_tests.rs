@@ -1,6 +1,9 @@
 //! The dashboard's actions: prompts, the preview pane, results.
 
 use std::sync::Mutex;
+use std::time::Duration;
+
+use navi_core::limits::PREVIEW_EVERY;
 
 use super::*;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -820,4 +823,132 @@ async fn approve_refuses_another_agents_prompt_naming_the_agent() {
         dev.done.lock().unwrap().is_empty(),
         "no pane read, no key sent"
     );
+}
+
+/// [`Acting`] whose panes report their changes: each permit is one change; with
+/// `follows` false it cannot follow panes.
+#[derive(Debug)]
+struct Following {
+    acting: Acting,
+    changes: tokio::sync::Semaphore,
+    follows: bool,
+}
+
+#[async_trait::async_trait]
+impl SessionSource for Following {
+    fn label(&self) -> Option<&str> {
+        self.acting.label()
+    }
+    async fn poll_report(&self) -> Result<PollReport, navi_core::SourceError> {
+        self.acting.poll_report().await
+    }
+    fn attach(
+        &self,
+        s: &SessionInfo,
+        ctx: &AttachContext,
+    ) -> Result<AttachCommand, navi_core::SourceError> {
+        self.acting.attach(s, ctx)
+    }
+    fn supports(&self) -> Capabilities {
+        Capabilities::ALL
+    }
+    async fn act(
+        &self,
+        session: &str,
+        action: &Action,
+    ) -> Result<ActionOutput, navi_core::SourceError> {
+        self.acting.act(session, action).await
+    }
+    async fn wait_pane_change(&self, _session: &str) -> navi_core::PaneChange {
+        if !self.follows {
+            return navi_core::PaneChange::Unsupported;
+        }
+        match self.changes.acquire().await {
+            Ok(permit) => permit.forget(),
+            Err(_) => std::future::pending().await,
+        }
+        navi_core::PaneChange::Changed
+    }
+}
+
+async fn following_app(follows: bool) -> (App, Arc<Following>) {
+    let dev = Arc::new(Following {
+        acting: Acting {
+            inner: MemorySource::new(Some("dev"), vec![session("api", "working", 10)]),
+            done: Mutex::new(Vec::new()),
+            pane: Mutex::new(Some("screen 1".into())),
+        },
+        changes: tokio::sync::Semaphore::new(0),
+        follows,
+    });
+    let sources: Vec<DynSessionSource> = vec![dev.clone()];
+    let mut agg = Aggregator::new();
+    agg.add_source(dev.clone(), navi_core::testing::OPTIONS);
+    let snap = agg.poll_once().await;
+    let mut app = App::new(sources, AttachContext::default(), false);
+    app.on_snapshot(Arc::new(snap));
+    (app, dev)
+}
+
+/// A pane change is captured at once, not at the next timer tick; one that comes while a
+/// capture runs is captured right after it; followed, the timer stays off.
+#[tokio::test(start_paused = true)]
+async fn the_preview_follows_a_pane_change_without_the_timer() {
+    let (mut app, dev) = following_app(true).await;
+    let e = app.on_key(&key(KeyCode::Char('p')));
+    run(&mut app, e).await;
+    assert_eq!(app.ui.preview.text, "screen 1");
+    let follow = app.pane_to_follow().expect("a shown preview is followed");
+    assert_eq!(follow.key, (Some("dev".to_string()), "api".to_string()));
+
+    *dev.acting.pane.lock().unwrap() = Some("screen 2".into());
+    dev.changes.add_permits(1);
+    let change = follow.source.wait_pane_change(&follow.key.1).await;
+    assert_eq!(app.preview_tick(), Effect::None, "the timer is not due");
+    let e = app.on_pane_change(follow.key.clone(), change);
+    assert!(matches!(&e, Effect::Act(r) if r.action == Action::Preview), "{e:?}");
+    run(&mut app, e).await;
+    assert_eq!(app.ui.preview.text, "screen 2");
+
+    // A change during a capture: captured again once it returns.
+    tokio::time::advance(Duration::from_millis(60)).await;
+    let e = app.on_pane_change(follow.key.clone(), navi_core::PaneChange::Changed);
+    let Effect::Act(req) = e else {
+        panic!("a capture: {e:?}")
+    };
+    assert_eq!(
+        app.on_pane_change(follow.key.clone(), navi_core::PaneChange::Changed),
+        Effect::None,
+        "coalesced with the capture that runs"
+    );
+    *dev.acting.pane.lock().unwrap() = Some("screen 3".into());
+    let result = req.source.act(&req.session, &req.action).await;
+    let again = app.on_act_result(&req, result);
+    assert!(matches!(&again, Effect::Act(r) if r.action == Action::Preview), "{again:?}");
+    run(&mut app, again).await;
+    assert_eq!(app.ui.preview.text, "screen 3");
+
+    // Followed: no timer refresh.
+    tokio::time::advance(PREVIEW_EVERY * 3).await;
+    assert_eq!(app.preview_tick(), Effect::None);
+
+    // Closed: nothing to follow.
+    app.on_key(&key(KeyCode::Char('p')));
+    assert!(app.pane_to_follow().is_none());
+}
+
+/// A source that cannot follow panes leaves the preview on its timer.
+#[tokio::test(start_paused = true)]
+async fn a_source_that_cannot_follow_panes_keeps_the_timer() {
+    let (mut app, _dev) = following_app(false).await;
+    let e = app.on_key(&key(KeyCode::Char('p')));
+    run(&mut app, e).await;
+    let follow = app.pane_to_follow().unwrap();
+    let change = follow.source.wait_pane_change(&follow.key.1).await;
+    assert_eq!(change, navi_core::PaneChange::Unsupported);
+    assert_eq!(app.on_pane_change(follow.key, change), Effect::None);
+    assert!(app.pane_to_follow().is_none(), "not waited on again");
+    assert_eq!(app.preview_tick(), Effect::None);
+    tokio::time::advance(PREVIEW_EVERY).await;
+    assert!(matches!(app.preview_tick(), Effect::Act(r) if r.action == Action::Preview));
 }

@@ -75,7 +75,11 @@ where
     let (done_tx, mut done) = mpsc::unbounded_channel::<ActDone>();
     // Jobs on this machine (the git dialog's gh by --repo, the browser) likewise.
     let (local_tx, mut local) = mpsc::unbounded_channel::<crate::app::LocalDone>();
+    // The previewed pane's changes, from the task that waits on its source.
+    let (pane_tx, mut panes) = mpsc::unbounded_channel::<PaneDone>();
+    let mut following = Following::default();
     loop {
+        following.follow(app.pane_to_follow(), &pane_tx);
         draw_if_due(terminal, app, &mut pacer)?;
         let next_frame = pacer.next_frame();
         let event = tokio::select! {
@@ -89,6 +93,7 @@ where
             },
             Some((req, result)) = done.recv() => AppEvent::ActDone(req, result),
             Some(finished) = local.recv() => AppEvent::LocalDone(finished),
+            Some((key, change)) = panes.recv() => AppEvent::PaneChange(key, change),
             notice = next_notice(&mut events.notifications) => AppEvent::Notice(notice),
             _ = tick.tick() => AppEvent::Tick,
             () = tokio::time::sleep_until(next_frame.unwrap_or_else(Instant::now)),
@@ -133,6 +138,51 @@ where
         // Rows of ended tmux sessions go after a grace (unless keep_ended_rows).
         if let Effect::Act(req) = app.tidy_ended() {
             spawn_action(req, &done_tx);
+        }
+    }
+}
+
+/// A previewed pane's change: the session and what its source said.
+type PaneDone = (crate::app::PaneKey, navi_core::PaneChange);
+
+/// The task that waits for the previewed pane's changes; aborted when the pane to follow
+/// changes (the selection moved, the preview closed) and when the loop ends.
+#[derive(Default)]
+struct Following {
+    task: Option<(crate::app::PaneKey, tokio::task::JoinHandle<()>)>,
+}
+
+impl Following {
+    /// Waits on `want`'s source from now on (nothing to do when it already does).
+    fn follow(&mut self, want: Option<crate::app::PaneFollow>, done: &mpsc::UnboundedSender<PaneDone>) {
+        if self.task.as_ref().map(|t| &t.0) == want.as_ref().map(|w| &w.key) {
+            return;
+        }
+        if let Some((_, task)) = self.task.take() {
+            task.abort();
+        }
+        let Some(want) = want else {
+            return;
+        };
+        let (done, key) = (done.clone(), want.key.clone());
+        let task = tokio::spawn(async move {
+            loop {
+                let change = want.source.wait_pane_change(&want.key.1).await;
+                if done.send((want.key.clone(), change)).is_err()
+                    || change == navi_core::PaneChange::Unsupported
+                {
+                    return;
+                }
+            }
+        });
+        self.task = Some((key, task));
+    }
+}
+
+impl Drop for Following {
+    fn drop(&mut self) {
+        if let Some((_, task)) = self.task.take() {
+            task.abort();
         }
     }
 }
@@ -221,6 +271,7 @@ fn handle(app: &mut App, event: AppEvent, pacer: &mut Pacer) -> Option<Effect> {
             app.on_local_done(finished);
             Effect::None
         }
+        AppEvent::PaneChange(key, change) => app.on_pane_change(key, change),
         AppEvent::Quit => return None,
     };
     Some(effect)

@@ -4,6 +4,7 @@
 
 use super::*;
 use navi_core::PaneChange;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Long enough for a loaded machine; a test fails only when nothing happens in it.
@@ -145,7 +146,11 @@ async fn session_events_replace_the_listing_per_poll() {
         std::thread::sleep(Duration::from_millis(25));
         src.events.clients().iter().any(|c| c.2)
     });
-    assert!(attached, "a control client attached: {:?}", src.events.clients());
+    assert!(
+        attached,
+        "a control client attached: {:?}",
+        src.events.clients()
+    );
     assert!(work.clients().contains(" 1"), "{}", work.clients());
     // The poll after the attach lists once more; then polls keep the listing.
     src.poll_report().await.unwrap();
@@ -163,7 +168,11 @@ async fn session_events_replace_the_listing_per_poll() {
     work.tmux(&["rename-session", "-t", "=web", "front"]);
     next_event(&src).await;
     let report = src.poll_report().await.unwrap();
-    let names: Vec<_> = report.sessions.iter().map(|s| s.tmux_session.as_str()).collect();
+    let names: Vec<_> = report
+        .sessions
+        .iter()
+        .map(|s| s.tmux_session.as_str())
+        .collect();
     assert!(names.contains(&"front"), "the rename followed: {names:?}");
 
     // Killing the client's own session: it exits, the next listing attaches another.
@@ -171,7 +180,11 @@ async fn session_events_replace_the_listing_per_poll() {
     work.tmux(&["kill-session", "-t", "=api"]);
     next_event(&src).await;
     let report = src.poll_report().await.unwrap();
-    let api = report.sessions.iter().find(|s| s.tmux_session == "api").unwrap();
+    let api = report
+        .sessions
+        .iter()
+        .find(|s| s.tmux_session == "api")
+        .unwrap();
     assert_eq!(api.liveness, navi_core::Liveness::Ended);
     let reattached = (0..400).any(|_| {
         std::thread::sleep(Duration::from_millis(25));
@@ -205,7 +218,13 @@ async fn the_previewed_pane_output_is_a_change_another_pane_is_not() {
     work.hook_file(status.path(), "api");
     // A second pane, then the first one made active again: the preview shows `%0`'s.
     work.tmux(&["split-window", "-d", "-t", "=api:", "cat"]);
-    let panes = work.tmux(&["list-panes", "-t", "=api:", "-F", "#{pane_id} #{pane_active}"]);
+    let panes = work.tmux(&[
+        "list-panes",
+        "-t",
+        "=api:",
+        "-F",
+        "#{pane_id} #{pane_active}",
+    ]);
     let other = panes
         .lines()
         .find(|l| l.ends_with(" 0"))
@@ -270,4 +289,124 @@ async fn without_control_mode_polls_list_and_the_preview_uses_its_timer() {
     assert_eq!(listings(&log), before + 3, "every poll lists, as before");
     assert!(src.events.clients().is_empty());
     assert!(work.clients().trim().is_empty(), "{}", work.clients());
+}
+
+/// CPU time (ms) of this process, its reaped children and the tmux server `pid`.
+fn cpu_ms(server_pid: &str) -> u64 {
+    let ticks = |path: &str, fields: &[usize]| -> u64 {
+        let stat = std::fs::read_to_string(path).unwrap_or_default();
+        let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        // After the `)`: field 3 of stat is f[0]; utime is field 14.
+        fields
+            .iter()
+            .map(|i| {
+                f.get(i - 3)
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .unwrap_or(0)
+            })
+            .sum()
+    };
+    let own = ticks("/proc/self/stat", &[14, 15, 16, 17]);
+    let server = ticks(&format!("/proc/{server_pid}/stat"), &[14, 15]);
+    (own + server) * 10
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+/// Local pane change -> preview refreshed (old: the app's 1 s timer; new:
+/// wait_pane_change), and the CPU of the local source's tmux check (polls vs events),
+/// idle and with a status file rewritten 10 times a second. Numbers for
+/// docs/benchmarks.md: `cargo test -p navi-source-local --release bench_local_control_mode
+/// -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: prints numbers, takes about 3 minutes"]
+async fn bench_local_control_mode() {
+    let status = tempfile::tempdir().unwrap();
+    let names = ["api", "web", "db", "docs", "ops"];
+    let work = Server::start(&names);
+    for n in names {
+        work.hook_file(status.path(), n);
+    }
+    let server_pid = work
+        .tmux(&["display-message", "-p", "#{pid}"])
+        .trim()
+        .to_string();
+    let src = Arc::new(LocalSource::new(status.path()).with_tmux_check());
+    let samples = 20u64;
+
+    for mode in ["timer", "events"] {
+        let mut took = Vec::new();
+        for i in 0..samples {
+            let marker = format!("mark-{mode}-{i}");
+            let (src2, m2) = (Arc::clone(&src), marker.clone());
+            let seen = tokio::spawn(async move {
+                // Changes come at any phase of the timer.
+                let phase = Duration::from_millis(137 * i % 1000);
+                let mut next = tokio::time::Instant::now() + phase;
+                loop {
+                    if mode == "timer" {
+                        tokio::time::sleep_until(next).await;
+                        next += navi_core::limits::PREVIEW_EVERY;
+                    } else {
+                        src2.wait_pane_change("api").await;
+                    }
+                    let shown = src2.act("api", &Action::Preview).await;
+                    if matches!(&shown, Ok(ActionOutput::Text(t)) if t.contains(&m2)) {
+                        return std::time::Instant::now();
+                    }
+                }
+            });
+            // The follower is running (attached, first capture done) before the change.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let start = std::time::Instant::now();
+            work.tmux(&["send-keys", "-t", "=api:", &marker, "Enter"]);
+            let at = tokio::time::timeout(PATIENCE, seen).await.unwrap().unwrap();
+            took.push(at - start);
+        }
+        println!("preview {mode}: median {:?} (n={samples})", median(took));
+    }
+
+    for busy in [false, true] {
+        for mode in ["polls", "events"] {
+            let src = Arc::new(LocalSource::new(status.path()).with_tmux_check());
+            let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let writer = {
+                let (stop, dir) = (Arc::clone(&stop), status.path().to_path_buf());
+                let json = std::fs::read(dir.join("api.json")).unwrap();
+                std::thread::spawn(move || {
+                    while busy && !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                        std::fs::write(dir.join(".tmp.bench"), &json).unwrap();
+                        std::fs::rename(dir.join(".tmp.bench"), dir.join("api.json")).unwrap();
+                        std::thread::sleep(Duration::from_millis(100));
+                    }
+                })
+            };
+            let before = cpu_ms(&server_pid);
+            let started = std::time::Instant::now();
+            let mut polls = 0;
+            while started.elapsed() < Duration::from_secs(30) {
+                let wait = async {
+                    match mode {
+                        "events" => src.wait_change().await,
+                        _ => src.watch.wait().await,
+                    }
+                };
+                tokio::select! {
+                    () = wait => {}
+                    () = tokio::time::sleep(navi_core::limits::WATCHED_POLL) => {}
+                }
+                src.poll_report().await.unwrap();
+                polls += 1;
+            }
+            stop.store(true, std::sync::atomic::Ordering::SeqCst);
+            writer.join().unwrap();
+            let cpu = cpu_ms(&server_pid) - before;
+            let what = if busy { "busy (10 writes/s)" } else { "idle" };
+            println!("tmux check {mode}, {what}: {cpu} ms CPU in 30 s ({polls} polls)");
+        }
+    }
 }

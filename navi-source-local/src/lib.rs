@@ -13,6 +13,8 @@
 
 mod actions;
 mod control;
+#[cfg(test)]
+mod control_tests;
 pub mod git;
 pub mod hook;
 pub mod marks;
@@ -23,8 +25,6 @@ pub mod process;
 mod rss;
 #[cfg(test)]
 mod rss_tests;
-#[cfg(test)]
-mod control_tests;
 mod tmux_events;
 mod watch;
 
@@ -260,6 +260,7 @@ impl SessionSource for LocalSource {
             report.mode = Some(mode.poll_mode());
             if let Some(tmux) = tmux {
                 let view = tmux.view_by(&report.sessions, |server| events.answer(&tmux, server));
+                events.keep_only(view.servers.keys());
                 report.tmux = Some(view);
                 let follows = report.decide_liveness();
                 actions::follow_renames(&dir, &mut report, &follows);

@@ -21,6 +21,7 @@
 //! * A client that ends without having attached (tmux before 3.2, no control mode), or
 //!   does not attach within [`CONTROL_ATTACH`], means polls as before for that server;
 //!   it is tried again after [`CONTROL_RETRY`].
+//! * A server no row names any more is let go (its client killed) by the next poll.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -82,6 +83,13 @@ impl TmuxEvents {
         entry.listing = Some((answer.clone(), Instant::now()));
         entry.start_client(tmux.for_server(server), &answer, &self.signal);
         answer
+    }
+
+    /// Lets go of the servers no row names any more (their clients are killed).
+    pub(crate) fn keep_only<'a>(&self, asked: impl IntoIterator<Item = &'a TmuxServer>) {
+        let asked: std::collections::HashSet<&TmuxServer> = asked.into_iter().collect();
+        let mut servers = self.servers.lock().unwrap_or_else(|e| e.into_inner());
+        servers.retain(|server, _| asked.contains(server));
     }
 
     /// The servers with a running client (tests).

@@ -906,7 +906,10 @@ async fn the_preview_follows_a_pane_change_without_the_timer() {
     let change = follow.source.wait_pane_change(&follow.key.1).await;
     assert_eq!(app.preview_tick(), Effect::None, "the timer is not due");
     let e = app.on_pane_change(follow.key.clone(), change);
-    assert!(matches!(&e, Effect::Act(r) if r.action == Action::Preview), "{e:?}");
+    assert!(
+        matches!(&e, Effect::Act(r) if r.action == Action::Preview),
+        "{e:?}"
+    );
     run(&mut app, e).await;
     assert_eq!(app.ui.preview.text, "screen 2");
 
@@ -924,7 +927,10 @@ async fn the_preview_follows_a_pane_change_without_the_timer() {
     *dev.acting.pane.lock().unwrap() = Some("screen 3".into());
     let result = req.source.act(&req.session, &req.action).await;
     let again = app.on_act_result(&req, result);
-    assert!(matches!(&again, Effect::Act(r) if r.action == Action::Preview), "{again:?}");
+    assert!(
+        matches!(&again, Effect::Act(r) if r.action == Action::Preview),
+        "{again:?}"
+    );
     run(&mut app, again).await;
     assert_eq!(app.ui.preview.text, "screen 3");
 

@@ -34,7 +34,10 @@ impl App {
             return None;
         }
         let (_, source) = self.source_of(s.remote.as_deref())?;
-        source.supports().preview.then_some(PaneFollow { key, source })
+        source
+            .supports()
+            .preview
+            .then_some(PaneFollow { key, source })
     }
 
     /// What the source said of `key`'s pane: a change is captured now (or once the

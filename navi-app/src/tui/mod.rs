@@ -154,7 +154,11 @@ struct Following {
 
 impl Following {
     /// Waits on `want`'s source from now on (nothing to do when it already does).
-    fn follow(&mut self, want: Option<crate::app::PaneFollow>, done: &mpsc::UnboundedSender<PaneDone>) {
+    fn follow(
+        &mut self,
+        want: Option<crate::app::PaneFollow>,
+        done: &mpsc::UnboundedSender<PaneDone>,
+    ) {
         if self.task.as_ref().map(|t| &t.0) == want.as_ref().map(|w| &w.key) {
             return;
         }

@@ -404,6 +404,8 @@ async fn bench_local_control_mode() {
             }
             stop.store(true, std::sync::atomic::Ordering::SeqCst);
             writer.join().unwrap();
+            // Its control client is reaped with it, so its CPU counts too.
+            drop(src);
             let cpu = cpu_ms(&server_pid) - before;
             let what = if busy { "busy (10 writes/s)" } else { "idle" };
             println!("tmux check {mode}, {what}: {cpu} ms CPU in 30 s ({polls} polls)");

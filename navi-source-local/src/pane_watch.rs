@@ -74,12 +74,9 @@ impl PaneWatches {
             return PaneChange::Unsupported;
         };
         let _waiting = Waiting::new(Arc::downgrade(self), key.clone(), Arc::clone(&watcher));
-        let attach_by = Instant::now() + CONTROL_ATTACH;
+        let attach_by = navi_core::Deadline::after(CONTROL_ATTACH);
         while !watcher.client.attached() && !watcher.client.ended() {
-            if tokio::time::timeout_at(attach_by, watcher.signal.raised())
-                .await
-                .is_err()
-            {
+            if attach_by.run(watcher.signal.raised()).await.is_err() {
                 break;
             }
         }

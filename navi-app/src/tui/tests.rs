@@ -443,3 +443,96 @@ async fn the_attach_check_is_bounded() {
     );
     assert_eq!(run_check_within(&[], limit).await, None);
 }
+
+/// A source whose pane says `screen`, and whose `changes` permits are pane changes.
+#[derive(Debug)]
+struct LivePane {
+    inner: MemorySource,
+    screen: std::sync::Mutex<String>,
+    changes: tokio::sync::Semaphore,
+}
+
+#[async_trait::async_trait]
+impl navi_core::SessionSource for LivePane {
+    fn label(&self) -> Option<&str> {
+        self.inner.label()
+    }
+    async fn poll_report(&self) -> Result<navi_core::PollReport, navi_core::SourceError> {
+        self.inner.poll_report().await
+    }
+    fn attach(
+        &self,
+        s: &navi_core::SessionInfo,
+        ctx: &AttachContext,
+    ) -> Result<navi_core::AttachCommand, navi_core::SourceError> {
+        self.inner.attach(s, ctx)
+    }
+    fn supports(&self) -> navi_core::Capabilities {
+        navi_core::Capabilities::ALL
+    }
+    async fn act(
+        &self,
+        _session: &str,
+        _action: &navi_core::Action,
+    ) -> Result<navi_core::ActionOutput, navi_core::SourceError> {
+        Ok(navi_core::ActionOutput::Text(
+            self.screen.lock().unwrap().clone(),
+        ))
+    }
+    async fn wait_pane_change(&self, _session: &str) -> navi_core::PaneChange {
+        if let Ok(permit) = self.changes.acquire().await {
+            permit.forget();
+        }
+        navi_core::PaneChange::Changed
+    }
+}
+
+/// Through the loop: a pane change is on the preview long before the timer would have
+/// refreshed it.
+#[tokio::test(start_paused = true)]
+async fn the_preview_follows_its_pane_through_the_loop() {
+    let source = Arc::new(LivePane {
+        inner: MemorySource::new(None, vec![session("alpha", "working", 30)]),
+        screen: std::sync::Mutex::new("screen 1".into()),
+        changes: tokio::sync::Semaphore::new(0),
+    });
+    let sources: Vec<DynSessionSource> = vec![source.clone()];
+    let (_snap_tx, snap_rx) = watch::channel(snapshot_of(&sources).await);
+    let (in_tx, in_rx) = mpsc::channel(16);
+    let mut app = App::new(sources, AttachContext::default(), false);
+    let mut terminal = Terminal::new(TestBackend::new(80, 20)).unwrap();
+    let mut runner = FakeRunner {
+        calls: Vec::new(),
+        during: None,
+    };
+    let events = Events {
+        inputs: in_rx,
+        snapshots: snap_rx,
+        tick: TICK,
+        notifications: None,
+    };
+    let driver = {
+        let source = source.clone();
+        tokio::spawn(async move {
+            in_tx.send(key(KeyCode::Char('p'))).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            *source.screen.lock().unwrap() = "screen 2".into();
+            source.changes.add_permits(1);
+            // Well within PREVIEW_EVERY (1 s): only the change can have refreshed it.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            in_tx.send(key(KeyCode::Char('q'))).await.unwrap();
+        })
+    };
+    run_loop(
+        &mut terminal,
+        &mut app,
+        events,
+        &|| {},
+        &mut runner,
+        std::future::pending(),
+    )
+    .await
+    .unwrap();
+    driver.await.unwrap();
+    assert_eq!(app.ui.preview.text, "screen 2");
+}

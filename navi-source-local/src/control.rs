@@ -234,8 +234,9 @@ impl Client {
             .args(["-C", "attach-session", "-r", "-f", flags, "-t", target])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .env_remove("TMUX");
+            // `$TMUX` stays: a plain `tmux` must reach the server the listing reaches (a
+            // control client inside tmux is not refused as nested: it has no terminal).
+            .stderr(Stdio::null());
         #[cfg(unix)]
         std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         let mut child = cmd.spawn()?;

@@ -67,6 +67,8 @@ ctl_client() {
     echo "$!" > "$m/cp$3"
     said=
     while IFS= read -r l; do
+      # Attached: one check more, for a session made while it attached.
+      [ -n "$said" ] || ctl_note
       said=1
       case $l in %sessions-changed*|%session-renamed*) ctl_note;; esac
     done < "$m/co$3"

@@ -16,7 +16,6 @@
 //! / `NAVI_REQUIRE_SHELLS=1`.
 
 use std::os::unix::fs::PermissionsExt as _;
-use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -168,8 +167,8 @@ fn check(shell_name: &str) {
     assert_eq!(own, Some(PaneChange::Changed), "{sh}: a's pane changed");
     let clients = r.tmux(&["list-clients", "-F", "#{client_control_mode}"]);
     assert!(
-        String::from_utf8_lossy(&clients.stdout).lines().count() >= 2,
-        "{sh}: the events' and the follow's control clients: {clients:?}"
+        !clients.stdout.is_empty(),
+        "{sh}: the follow's control client: {clients:?}"
     );
 
     // Nothing left once the source is gone.

@@ -23,7 +23,11 @@ if command -v tmux >/dev/null 2>&1 && command -v mkfifo >/dev/null 2>&1 && comma
     if mkdir -m 700 "$base/.navi-follow.$$" 2>/dev/null; then m=$base/.navi-follow.$$; break; fi
   done
 fi
-[ -n "$m" ] && mkfifo -m 600 "$m/ci" "$m/co" || { [ -n "$m" ] && rm -rf "$m"; printf '\nNAVI-%s NO\n' "$n"; exit 0; }
+if [ -z "$m" ] || ! mkfifo -m 600 "$m/ci" "$m/co"; then
+  [ -n "$m" ] && rm -rf "$m"
+  printf '\nNAVI-%s NO\n' "$n"
+  exit 0
+fi
 wp=; g=0
 # Ends the follow: its subshell first (it would start another client), then the client.
 unfollow() {
@@ -70,8 +74,10 @@ while IFS= read -r line; do
   case $line in
     "F "*)
       unfollow
+      set -f
       # shellcheck disable=SC2086 # split on spaces: no field holds one (escapes)
-      set -f; set -- $line; set +f
+      set -- $line
+      set +f
       [ $# = 5 ] || continue
       case $2 in ''|*[!0-9]*) continue;; esac
       case $3 in -) sock=;; *) dec "$3"; sock=$v;; esac

@@ -5,6 +5,7 @@
 # `%exit` lines become `$n:t` lines in the loop's input, so the tmux check runs on
 # events instead of on navi's timer.
 # shellcheck disable=SC2154 # m, n, newline, prev_tmux: push_loop.sh's
+# shellcheck disable=SC2034 # ctl_seen: read by push_loop.sh
 
 # Whether `tmux -V` says 3.2 or later (`next-*` and `master` too): attach-session's
 # `-f` (ignore-size, no-output) came in 3.2.

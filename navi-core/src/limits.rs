@@ -214,6 +214,12 @@ pub const TICK: Duration = Duration::from_secs(1);
 pub const MESSAGE_TTL: Duration = Duration::from_secs(6);
 /// How often a visible preview is refreshed.
 pub const PREVIEW_EVERY: Duration = Duration::from_secs(1);
+/// The shortest time between two changes a followed remote pane reports (at most 20 a
+/// second: a pane that prints without pause is captured 20 times a second, no more).
+pub const PANE_FOLLOW_GAP: Duration = Duration::from_millis(50);
+/// How long a remote pane stays followed once nobody waits for its changes (the preview
+/// closed): then its control client ends.
+pub const PANE_FOLLOW_IDLE: Duration = Duration::from_secs(3);
 /// How long a row whose tmux session ended stays before the dashboard dismisses it
 /// (unless `keep_ended_rows: true`). The Go navi removes such files at once; the grace
 /// keeps a row that a slow tmux start or a rename left ended for a moment.

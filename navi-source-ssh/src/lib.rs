@@ -120,8 +120,8 @@ use std::sync::Mutex as StdMutex;
 use async_trait::async_trait;
 use navi_core::statusdir::liveness::TmuxServer;
 use navi_core::{
-    limits, Action, ActionOutput, AttachCommand, AttachContext, Capabilities, Deadline, PollNote,
-    PollReport, SessionInfo, SessionSource, SourceError, SourceOptions,
+    limits, Action, ActionOutput, AttachCommand, AttachContext, Capabilities, Deadline, PaneChange,
+    PollNote, PollReport, SessionInfo, SessionName, SessionSource, SourceError, SourceOptions,
 };
 
 pub use attach::attach_argv;
@@ -367,6 +367,21 @@ impl SessionSource for SshSource {
     /// Resolves when the remote's push loop sent a change (or stopped).
     async fn wait_change(&self) {
         self.pool.wait_change().await;
+    }
+
+    /// Through the connection's pane follow loop: a read-only tmux control client on the
+    /// remote, filtered there, one short line per change of the session's active pane
+    /// (see `pool/follow_pane.rs`). `Unsupported` when the remote's tmux has no control
+    /// mode with client flags (before 3.2), the name is refused, or the remote cannot be
+    /// reached.
+    async fn wait_pane_change(&self, session: &str) -> PaneChange {
+        let Ok(name) = SessionName::existing(session) else {
+            return PaneChange::Unsupported;
+        };
+        let Ok(server) = self.server_of(session).await else {
+            return PaneChange::Unsupported;
+        };
+        self.pool.wait_pane_change(&server, &name).await
     }
 
     fn supports(&self) -> Capabilities {

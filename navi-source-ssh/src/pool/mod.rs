@@ -66,6 +66,7 @@
 //! * [`snapshot`]: the loop and exec snapshots;
 //! * [`push`]: the push loop;
 //! * [`preview`]: the preview loop;
+//! * [`follow_pane`]: the pane follow loop (when a previewed pane changes);
 //! * [`scan`]: the host-key scan of `navi remotes trust`;
 //! * [`run`]: one command on the remote (`navi remotes setup`, actions).
 //!
@@ -78,6 +79,7 @@
 mod backoff;
 mod channel;
 mod connect;
+mod follow_pane;
 mod link;
 mod preview;
 mod push;
@@ -140,6 +142,8 @@ pub(super) struct Live {
     preview_channel: Mutex<Option<PreviewChannel>>,
     /// The push loop, while it runs.
     push: Mutex<PushSlot>,
+    /// The pane follow loop, once a preview followed a pane.
+    pane_follow: Mutex<Option<follow_pane::PaneFollow>>,
 }
 
 impl Live {
@@ -150,6 +154,7 @@ impl Live {
             loop_failures: AtomicU32::new(0),
             preview_channel: Mutex::new(None),
             push: Mutex::new(PushSlot::default()),
+            pane_follow: Mutex::new(None),
         }
     }
 }

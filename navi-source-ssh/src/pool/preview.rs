@@ -120,7 +120,7 @@ impl Pool {
 }
 
 /// One request line (see the module docs); `socket` `None` for the default server.
-fn request(nonce: &str, socket: Option<&str>, target: &str, pane: &str) -> String {
+pub(super) fn request(nonce: &str, socket: Option<&str>, target: &str, pane: &str) -> String {
     let encode = |line: &mut String, s: &str| {
         for b in s.bytes() {
             let _ = write!(line, "\\0{b:03o}");

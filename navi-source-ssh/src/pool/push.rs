@@ -6,7 +6,8 @@
 //! The task also sends the heartbeat (every [`HEARTBEAT`]; its round trip is the
 //! remote's latency, and no answer within the remote's `timeout` makes the remote
 //! unavailable with `timeout`, as a poll that timed out did), asks for a tmux check
-//! every [`TMUX_EVERY`] heartbeats, for a memory sample every [`MEMORY_SAMPLE`] (the
+//! every [`TMUX_EVERY`] heartbeats (every [`TMUX_EVERY_WITH_EVENTS`] where the loop follows
+//! tmux events: its control clients ask for the check), for a memory sample every [`MEMORY_SAMPLE`] (the
 //! loop answers only when a value changed noticeably), and for the resync digest every
 //! [`RESYNC`]: a digest that differs from what navi holds brings a full snapshot.
 //!
@@ -35,6 +36,9 @@ use crate::remote::{new_nonce, push_command, Batch, BatchReader, PushState};
 
 /// Every this many heartbeats the loop also checks the tmux sessions.
 pub(crate) const TMUX_EVERY: u64 = 2;
+/// ... or this many, where the loop follows tmux events (its `EVENTS` batch): a safety
+/// check every 5 minutes, for a server whose control client could not attach.
+pub(crate) const TMUX_EVERY_WITH_EVENTS: u64 = 60;
 /// The ticker's period where the remote has no `inotifywait`.
 pub(crate) const TICK: &str = "0.5";
 /// Push loops that failed to start before a connection polls instead.
@@ -53,6 +57,8 @@ struct Shared {
     state: PushState,
     /// `inotify` or `scan`.
     mode: String,
+    /// The loop follows tmux events (its control clients say when sessions change).
+    tmux_events: bool,
     latency: Option<Duration>,
     /// Why the loop stopped: the task has ended.
     failed: Option<SourceError>,
@@ -231,6 +237,7 @@ async fn first_snapshot(
                 for batch in reader.push(&data)? {
                     match batch {
                         Batch::Mode(m) => shared.mode = m,
+                        Batch::Events(e) => shared.tmux_events = e == "tmux",
                         Batch::Fail(why) => return Err(why),
                         Batch::Full(records) => {
                             shared.state = PushState::from_full(records);
@@ -359,6 +366,11 @@ impl Driver {
                 shared.mode = m;
                 true
             }
+            Batch::Events(e) => {
+                tracing::info!(remote = %self.target, events = %e, "push loop follows tmux events");
+                shared.tmux_events = e == "tmux";
+                false
+            }
             Batch::Full(records) => {
                 let state = PushState::from_full_after(records, &shared.state);
                 let changed = state != shared.state;
@@ -414,11 +426,20 @@ impl Driver {
         self.beats += 1;
         let token = format!("{:x}", self.beats);
         self.pending = Some((token.clone(), Instant::now()));
-        if self.beats.is_multiple_of(TMUX_EVERY) {
+        if self.beats.is_multiple_of(self.tmux_every()) {
             // The tmux check rides on the same write.
             return Ok(Some(format!("h{token}\n{}:t", self.nonce)));
         }
         Ok(Some(format!("h{token}")))
+    }
+
+    /// How many heartbeats apart navi asks for the tmux check: rarely where the loop
+    /// follows tmux events.
+    fn tmux_every(&self) -> u64 {
+        match self.shared.lock() {
+            Ok(s) if s.tmux_events => TMUX_EVERY_WITH_EVENTS,
+            _ => TMUX_EVERY,
+        }
     }
 
     /// Records why the loop stopped and wakes the aggregator to report it.

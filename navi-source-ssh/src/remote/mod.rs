@@ -66,6 +66,8 @@ mod push_hold_tests;
 mod push_tests;
 #[cfg(test)]
 mod script_tests;
+#[cfg(test)]
+mod tmux_events_tests;
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};

@@ -47,6 +47,9 @@ pub(crate) struct Sum {
 pub(crate) enum Batch {
     /// How the loop watches: `inotify` or `scan`.
     Mode(String),
+    /// What tells the loop of tmux events (`tmux`: its control clients), so navi
+    /// need not ask for the tmux check on a timer.
+    Events(String),
     /// A full snapshot: everything there is.
     Full(Vec<Record>),
     /// What changed since the last batch.
@@ -127,6 +130,7 @@ fn parse_batch(bytes: &[u8], nonce: &str) -> Option<Batch> {
     let (kind, arg, body) = recs.next()?;
     let batch = match kind.as_str() {
         "MODE" => Batch::Mode(clean(&arg)),
+        "EVENTS" => Batch::Events(clean(&arg)),
         "H" => Batch::Heartbeat(arg),
         "FAIL" => Batch::Fail(clean(String::from_utf8_lossy(body).trim())),
         "BEGIN" => Batch::Full(recs.filter_map(record).collect()),

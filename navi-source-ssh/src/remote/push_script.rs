@@ -18,6 +18,8 @@
 //! | `i` | `MODE inotify` and a scan that reads every file and sends those that differ from what navi holds (the watcher watches again) |
 //! | `r` | a memory sample: a `DELTA` batch with an `R` record if a value changed noticeably |
 //!
+//! The loop writes `t` to itself too, on tmux events (see *tmux events*).
+//!
 //! A line without the nonce (noise, or the rest of an event whose file name holds a
 //! newline) is ignored.
 //!
@@ -37,6 +39,26 @@
 //! \nNAVI-<n> R\n<lines>             memory: `<server>\t<bytes>\t<session>` a line
 //! \nNAVI-<n> END\n
 //! ```
+//!
+//! # tmux events
+//!
+//! Where the remote's tmux has control mode with client flags (`tmux -V` 3.2 or later)
+//! and `mkfifo`, the loop says `\nNAVI-<n> EVENTS tmux\n` once at its start, and navi
+//! stops asking for the tmux check every [`TMUX_EVERY`](crate::pool) heartbeats (a slow
+//! safety check stays). After every tmux check the loop keeps one control client per
+//! server that answered with sessions (the default one and the recorded sockets, at
+//! most `max_servers`): `tmux -C attach-session -r -f ignore-size,no-output -t '$ID'`
+//! on its first session, read-only, without pane output, with no effect on window
+//! sizes, its stdin a FIFO nobody writes (an empty line would detach it). A subshell
+//! reads it and writes `<n>:t` into the loop's input (through the FIFO `ev`, read by one
+//! `cat`) on `%sessions-changed` (a session came or went anywhere on that server) and
+//! `%session-renamed`, and when the client ends (its session ended: the check that
+//! follows attaches to another session, if the server has one). A `t` already on its
+//! way is not asked again (a flag file the loop empties before it checks: a burst is
+//! one check). A server without sessions has no client; a status file that appears
+//! brings a check anyway, and the client with it. The clients are killed when the loop
+//! ends (and the command's wrapper ends its process group in any case). Side effect:
+//! tmux counts the client, so that session's `session_attached` is 1 or more.
 //!
 //! # Memory
 //!
@@ -111,7 +133,11 @@ use crate::shell::{CommandLine, RemoteCommandError, Stdin};
 /// The push loop (`src/scripts/push_loop.sh`), after the snapshot's setup and functions
 /// (`snapshot_lib.sh`); operand `$5`: the ticker's period in seconds (`0`: no ticker,
 /// scans only on request or inotify events).
-pub(crate) const PUSH_LOOP: &str = include_str!("../scripts/push_loop.sh");
+/// The tmux events' functions (`src/scripts/tmux_events.sh`) come first.
+pub(crate) const PUSH_LOOP: &str = concat!(
+    include_str!("../scripts/tmux_events.sh"),
+    include_str!("../scripts/push_loop.sh")
+);
 
 /// The awk program of a memory sample (`src/scripts/memory.awk`): reads the panes and
 /// the process table, prints the changed sessions, writes the values now held. Operand

@@ -420,16 +420,25 @@ ticker() {
 }
 
 printf '\nNAVI-%s MODE %s\n\nNAVI-%s END\n' "$n" "$watcher" "$n"
+# tmux events (tmux_events.sh): said once; navi then stops asking for the check.
+ctl_setup
+if [ -n "$ctl" ]; then
+  trap 'ctl_stop; rm -rf "$m"' EXIT
+  printf '\nNAVI-%s EVENTS tmux\n\nNAVI-%s END\n' "$n" "$n"
+fi
 # A TERM that reaches the ticker before its trap is set may be lost (mksh): the second,
-# a second later, finds the trap (or a ticker that already ended).
-{ ticker & tp=$!; cat; kill "$tp" 2>/dev/null; sleep 1; kill "$tp" 2>/dev/null; } | while next_line; do
+# a second later, finds the trap (or a ticker that already ended). The events' FIFO is
+# read by one `cat` (opened read-write, fd 0 named: ksh93 takes a bare `<>` for
+# stdout; it never sees an end).
+{ ticker & tp=$!; ep=; [ -n "$ctl" ] && { cat 0<>"$m/ev" & ep=$!; }
+  cat; kill "$tp" $ep 2>/dev/null; sleep 1; kill "$tp" 2>/dev/null; } | while next_line; do
   # Any line but an event first sends what events held (a heartbeat's answer comes
   # after the changes made before it).
   case $line in "$n:e"*) ;; *) [ "$held" = 0 ] || { held=0; scan; };; esac
   case $line in
     "$n:s") full;;
     "$n:h"*) printf '\nNAVI-%s H %s\n\nNAVI-%s END\n' "$n" "${line#"$n:h"}" "$n";;
-    "$n:t") check_tmux=1; scan; check_tmux=;;
+    "$n:t") [ -z "$ctl" ] || : > "$m/tq"; check_tmux=1; scan; check_tmux=;;
     "$n:r") memory;;
     "$n:d") digest;;
     "$n:m") watcher=scan; printf '\nNAVI-%s MODE scan\n\nNAVI-%s END\n' "$n" "$n";;
@@ -458,4 +467,8 @@ printf '\nNAVI-%s MODE %s\n\nNAVI-%s END\n' "$n" "$watcher" "$n"
       hold;;
     "$n:k") scan;;
   esac
+  # A control client for each server that has sessions and none (after any check).
+  if [ -n "$ctl" ]; then
+    case $line in "$n:t") ctl_sync;; *) [ "$prev_tmux" = "$ctl_seen" ] || ctl_sync;; esac
+  fi
 done

@@ -19,3 +19,4 @@ mod remote_tokens;
 mod ssh_config_real;
 mod ssh_inprocess;
 mod sshd_real;
+mod tmux_events_real;

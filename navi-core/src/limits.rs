@@ -77,7 +77,7 @@ pub const WATCH_COALESCE: Duration = Duration::from_millis(15);
 /// How long after a failed watch set-up the next one is tried.
 pub const WATCH_RETRY: Duration = Duration::from_secs(30);
 
-// ---- tmux control mode (the local source's tmux events and live preview) ---------------
+// ---- tmux control mode (tmux events and the live preview, here and on remotes) --------
 
 /// The least time between two pane changes a preview is told of (at most ~20 a second):
 /// a busy pane's output is coalesced into one capture per interval.
@@ -214,12 +214,6 @@ pub const TICK: Duration = Duration::from_secs(1);
 pub const MESSAGE_TTL: Duration = Duration::from_secs(6);
 /// How often a visible preview is refreshed.
 pub const PREVIEW_EVERY: Duration = Duration::from_secs(1);
-/// The shortest time between two changes a followed remote pane reports (at most 20 a
-/// second: a pane that prints without pause is captured 20 times a second, no more).
-pub const PANE_FOLLOW_GAP: Duration = Duration::from_millis(50);
-/// How long a remote pane stays followed once nobody waits for its changes (the preview
-/// closed): then its control client ends.
-pub const PANE_FOLLOW_IDLE: Duration = Duration::from_secs(3);
 /// How long a row whose tmux session ended stays before the dashboard dismisses it
 /// (unless `keep_ended_rows: true`). The Go navi removes such files at once; the grace
 /// keeps a row that a slow tmux start or a rename left ended for a moment.

@@ -5,12 +5,12 @@
 //! active pane (the pane a preview captures) and says `C <gen>` — one short line, never
 //! the pane's bytes — once per request: navi asks again (`A`) when it waits for the next
 //! change, so at most one line is on its way, and changes are at least
-//! [`PANE_FOLLOW_GAP`](limits::PANE_FOLLOW_GAP) apart (20 a second). A change made while
+//! [`PANE_CHANGE_EVERY`](limits::PANE_CHANGE_EVERY) apart (20 a second). A change made while
 //! navi was not asking is kept (a flag file on the remote) and said at the next `A`.
 //!
 //! Following another session replaces the client (`F`, a new generation: a late line
 //! of the old one is ignored); nobody waiting for
-//! [`PANE_FOLLOW_IDLE`](limits::PANE_FOLLOW_IDLE) ends it (`X`). A remote whose tmux has
+//! [`PANE_WATCH_LINGER`](limits::PANE_WATCH_LINGER) ends it (`X`). A remote whose tmux has
 //! no control mode with client flags (before 3.2) answers `NO`: every wait is then
 //! [`PaneChange::Unsupported`] on that connection. The loop dies with the connection;
 //! closing the channel ends it and its client (the command's wrapper ends its group).
@@ -228,7 +228,7 @@ fn ask(
     Some(Waiting(state.clone()))
 }
 
-/// Waits for a change (no sooner than PANE_FOLLOW_GAP after the last one returned), or
+/// Waits for a change (no sooner than PANE_CHANGE_EVERY after the last one returned), or
 /// the loop's end (then the pane cannot be followed: `Unsupported`). Cancel-safe: a
 /// change is taken only when it is returned.
 async fn wait(state: &Arc<StdMutex<State>>, wake: &Notify) -> PaneChange {
@@ -243,7 +243,7 @@ async fn wait(state: &Arc<StdMutex<State>>, wake: &Notify) -> PaneChange {
             }
             if st.changed {
                 let now = Instant::now();
-                let next = st.last_change.map(|t| t + limits::PANE_FOLLOW_GAP);
+                let next = st.last_change.map(|t| t + limits::PANE_CHANGE_EVERY);
                 match next {
                     Some(next) if next > now => Some(next),
                     _ => {
@@ -264,7 +264,7 @@ async fn wait(state: &Arc<StdMutex<State>>, wake: &Notify) -> PaneChange {
 }
 
 /// The task: reads the loop's lines into the state, writes the requests, and ends the
-/// follow once nobody waited for PANE_FOLLOW_IDLE.
+/// follow once nobody waited for PANE_WATCH_LINGER.
 async fn run(
     mut ch: OwnedChannel,
     nonce: String,
@@ -273,7 +273,7 @@ async fn run(
     mut rx: mpsc::UnboundedReceiver<String>,
 ) {
     let mut partial: Vec<u8> = Vec::new();
-    let mut idle = tokio::time::interval(limits::PANE_FOLLOW_IDLE / 2);
+    let mut idle = tokio::time::interval(limits::PANE_WATCH_LINGER / 2);
     let prefix = format!("NAVI-{nonce} ");
     loop {
         tokio::select! {
@@ -311,7 +311,7 @@ async fn run(
     wake.notify_waiters();
 }
 
-/// Whether a follow is on that nobody waited for PANE_FOLLOW_IDLE (then it is
+/// Whether a follow is on that nobody waited for PANE_WATCH_LINGER (then it is
 /// forgotten: the next wait follows again).
 fn stale(state: &StdMutex<State>) -> bool {
     let Ok(mut st) = state.lock() else {
@@ -319,7 +319,7 @@ fn stale(state: &StdMutex<State>) -> bool {
     };
     let idle = st
         .idle_since
-        .is_some_and(|t| t.elapsed() >= limits::PANE_FOLLOW_IDLE);
+        .is_some_and(|t| t.elapsed() >= limits::PANE_WATCH_LINGER);
     if st.key.is_none() || st.waiters > 0 || !idle {
         return false;
     }

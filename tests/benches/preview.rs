@@ -137,6 +137,7 @@ fn main() {
             t.elapsed()
         })
         .collect();
+    let (followed, timer) = change_to_preview(&rt, &source, &tmux);
     let _ = tmux(&["kill-server"]);
     let (n, e, f, l) = (median(navi), median(exec), median(fresh), median(local));
     println!("| preview of a remote pane | median | vs navi |");
@@ -154,8 +155,102 @@ fn main() {
         "| local `tmux capture-pane` (floor) | {l:.2} ms | {:.2}× |",
         l / n
     );
+    let (fo, ti) = (median(followed.clone()), median(timer.clone()));
+    println!();
+    println!("| remote pane change -> preview text shows it | median | max | vs timer |");
+    println!("| --- | --- | --- | --- |");
+    println!(
+        "| followed (`wait_pane_change`, then the preview action) | {fo:.2} ms | {:.2} ms | {:.2}× |",
+        max_ms(&followed),
+        fo / ti
+    );
+    println!(
+        "| timer (a preview every `PREVIEW_EVERY`, the fallback and the old way) | {ti:.2} ms | {:.2} ms | 1.00× |",
+        max_ms(&timer)
+    );
     println!(
         "logins on the sshd during navi's {ROUNDS} previews: {}",
         server.accepted_publickey() - ROUNDS / 2
     );
+}
+
+fn max_ms(v: &[Duration]) -> f64 {
+    v.iter().max().map_or(0.0, |d| d.as_secs_f64() * 1e3)
+}
+
+/// A pane running `cat` gets a new line typed into it; measured from the keys to the
+/// first preview whose text shows that line: followed (wait for `wait_pane_change`, then
+/// capture) and on the timer (a capture every `PREVIEW_EVERY`, the phase of the timer
+/// spread over the rounds as a user's keys fall anywhere in it).
+fn change_to_preview(
+    rt: &tokio::runtime::Runtime,
+    source: &SshSource,
+    tmux: &(dyn Fn(&[&str]) -> std::process::Output + Sync),
+) -> (Vec<Duration>, Vec<Duration>) {
+    use navi_core::{limits::PREVIEW_EVERY, PaneChange};
+    assert!(tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        "echo",
+        "-x",
+        "80",
+        "-y",
+        "20",
+        "cat"
+    ])
+    .status
+    .success());
+    let shows = |marker: &str| {
+        let out = rt.block_on(source.act("echo", &Action::Preview)).unwrap();
+        matches!(out, navi_core::ActionOutput::Text(t) if t.contains(marker))
+    };
+    // The follow starts (a remote says nothing until the pane prints; a local source
+    // says `Changed` once attached).
+    let _ = rt.block_on(async {
+        tokio::time::timeout(Duration::from_secs(2), source.wait_pane_change("echo")).await
+    });
+    let mut followed = Vec::new();
+    for i in 0..ROUNDS {
+        let marker = format!("followed{i}x");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let keys = std::thread::scope(|s| {
+            let m = marker.clone();
+            s.spawn(move || {
+                std::thread::sleep(Duration::from_millis(100));
+                let at = Instant::now();
+                assert!(tmux(&["send-keys", "-t", "=echo:", &m, "Enter"])
+                    .status
+                    .success());
+                tx.send(at).unwrap();
+            });
+            loop {
+                let change = rt.block_on(async {
+                    tokio::time::timeout(Duration::from_secs(10), source.wait_pane_change("echo"))
+                        .await
+                });
+                assert_eq!(change.ok(), Some(PaneChange::Changed), "round {i}");
+                if shows(&marker) {
+                    break Instant::now();
+                }
+            }
+        });
+        let at = rx.recv().unwrap();
+        followed.push(keys.saturating_duration_since(at));
+    }
+    let mut timer = Vec::new();
+    for i in 0..ROUNDS {
+        let marker = format!("timer{i}x");
+        let phase = PREVIEW_EVERY.mul_f64((i * 37 % ROUNDS) as f64 / ROUNDS as f64);
+        let at = Instant::now();
+        assert!(tmux(&["send-keys", "-t", "=echo:", &marker, "Enter"])
+            .status
+            .success());
+        std::thread::sleep(phase);
+        while !shows(&marker) {
+            std::thread::sleep(PREVIEW_EVERY);
+        }
+        timer.push(at.elapsed());
+    }
+    (followed, timer)
 }

@@ -157,13 +157,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 
 /// The stack of each runtime thread.
 const WORKER_STACK: usize = 8 * 1024 * 1024;
-/// Runtime workers: navi's own work is a small part of a core even with 200 busy remotes.
+/// Runtime workers: navi's own work is a small part of a core even with 200 busy
+/// remotes, and each thread that allocates keeps a malloc arena of its own for good
+/// (one worker per core on a large machine would leave as many arenas behind).
 const WORKERS: usize = 2;
-/// Threads for blocking work (key files, host key checks, local reads, attach). Each
-/// thread that allocates gets a malloc arena of its own, kept for good: tokio's default
-/// of 512 let 200 remotes connecting at once leave 15 arenas behind (~6 MiB of RSS at
-/// 200 remotes). Work beyond these waits for a free thread.
-const BLOCKING_THREADS: usize = 4;
 
 /// Runs `task` on a multi-threaded runtime made for it.
 fn on_runtime(task: impl std::future::Future<Output = anyhow::Result<()>>) -> anyhow::Result<()> {
@@ -174,7 +171,6 @@ fn on_runtime(task: impl std::future::Future<Output = anyhow::Result<()>>) -> an
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .worker_threads(workers)
-        .max_blocking_threads(BLOCKING_THREADS)
         .thread_stack_size(WORKER_STACK)
         .build()
         .context("cannot start the async runtime")?;

@@ -157,14 +157,20 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 
 /// The stack of each runtime thread.
 const WORKER_STACK: usize = 8 * 1024 * 1024;
+/// Runtime workers: navi's own work is a small part of a core even with 200 busy
+/// remotes, and each thread that allocates keeps a malloc arena of its own for good
+/// (one worker per core on a large machine would leave as many arenas behind).
+const WORKERS: usize = 2;
 
 /// Runs `task` on a multi-threaded runtime made for it.
 fn on_runtime(task: impl std::future::Future<Output = anyhow::Result<()>>) -> anyhow::Result<()> {
     // Tasks (a dashboard's actions) may make a remote's first connection, whose future is
     // deep (russh's handshake inside the action's): 8 MiB, as the main thread has, instead
     // of tokio's 2 MiB, so an unoptimised build does not overflow there.
+    let workers = std::thread::available_parallelism().map_or(WORKERS, |n| n.get().min(WORKERS));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .worker_threads(workers)
         .thread_stack_size(WORKER_STACK)
         .build()
         .context("cannot start the async runtime")?;

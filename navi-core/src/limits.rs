@@ -33,6 +33,11 @@ pub const ATTACH_CHECK: Duration = Duration::from_secs(5);
 /// The longest a health-only change (a new latency, a later "retrying in") waits for a
 /// snapshot of its own when nothing visible changes.
 pub const HEALTH_REFRESH: Duration = Duration::from_secs(5);
+/// The shortest time between two published snapshots: changes that come faster (busy
+/// remotes) are gathered into the next one, so the dashboard, the notifier and the
+/// summary publisher each do their work once per this, not once per status write. The
+/// dashboard draws at most once per [`FRAME`] anyway.
+pub const SNAPSHOT_EVERY: Duration = Duration::from_millis(100);
 
 /// How long a finished child's output is still read, even past its deadline (the pipe
 /// may hold the last bytes).

@@ -74,6 +74,23 @@ impl Writer {
     }
 }
 
+/// Whether `a` and `b` hold the same entries, in any order.
+fn same_entries(a: &[Entry], b: &[Entry]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    if a == b {
+        return true;
+    }
+    sorted_entries(a) == sorted_entries(b)
+}
+
+fn sorted_entries(v: &[Entry]) -> Vec<&Entry> {
+    let mut v: Vec<&Entry> = v.iter().collect();
+    v.sort_unstable_by(|x, y| (&x.remote, &x.name).cmp(&(&y.remote, &y.name)));
+    v
+}
+
 /// The start time of process `pid` from `/proc/PID/stat` (Linux); `None` when there is
 /// no such process or no /proc.
 fn start_time(pid: u32) -> Option<u64> {
@@ -150,11 +167,13 @@ impl Summary {
         }
     }
 
-    /// Whether it matches `other` apart from when it was written.
+    /// Whether it matches `other` apart from when it was written and the order of the
+    /// sessions: rows re-sort with every status write (newest first), and rewriting the
+    /// file for a new order alone cost a busy dashboard most of its CPU.
     fn same_as(&self, other: &Summary) -> bool {
-        self.sessions == other.sessions
-            && self.unknown_remotes == other.unknown_remotes
+        self.unknown_remotes == other.unknown_remotes
             && self.muted == other.muted
+            && same_entries(&self.sessions, &other.sessions)
     }
 
     /// Sessions per status kind (`working`, …, `unknown` for a status navi does not
@@ -740,10 +759,23 @@ mod tests {
         p.publish(Summary::of(&snapshot(), 1006), true);
         assert_eq!(written(&path), 1006, "refreshed");
         assert!(read_published(&path, 1020).is_some());
+        let mut reordered = Summary::of(&snapshot(), 1007);
+        reordered.sessions.reverse();
+        p.publish(reordered, false);
+        assert_eq!(
+            written(&path),
+            1006,
+            "the same sessions in another order: not rewritten"
+        );
         let mut changed = Summary::of(&snapshot(), 1007);
+        changed.sessions.swap(0, 1);
+        changed.sessions[0].status = Status::Permission;
+        p.publish(changed, false);
+        assert_eq!(written(&path), 1007, "a status changed");
+        let mut changed = Summary::of(&snapshot(), 1008);
         changed.muted = true;
         p.publish(changed, false);
-        assert_eq!(written(&path), 1007, "changed");
+        assert_eq!(written(&path), 1008, "changed");
     }
 
     fn read(path: &Path) -> Summary {

@@ -4,8 +4,9 @@
 //! Work happens only when something changed: a source is polled on its interval or when
 //! it says it has news ([`SessionSource::wait_change`](crate::SessionSource::wait_change));
 //! a poll whose rows and state are what they were publishes nothing (its latency and
-//! age ride along with the next snapshot, or go out after [`HEALTH_REFRESH`]); and a
-//! snapshot merges only the changed sources' rows into the sorted list.
+//! age ride along with the next snapshot, or go out after [`HEALTH_REFRESH`]); changes
+//! that come faster than [`SNAPSHOT_EVERY`] (busy remotes) go out together in the next
+//! snapshot; and a snapshot merges only the changed sources' rows into the sorted list.
 
 mod slot;
 
@@ -21,7 +22,7 @@ use crate::wrap::bounded_poll;
 use crate::{compare_sessions, Deadline, Detail, SessionInfo, SourceError};
 use slot::{Change, Slot};
 
-use crate::limits::HEALTH_REFRESH;
+use crate::limits::{HEALTH_REFRESH, SNAPSHOT_EVERY};
 
 /// How the aggregator treats one source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -265,11 +266,21 @@ impl Aggregator {
         drop(outcome_tx);
         tasks.push(tokio::spawn(async move {
             let mut publisher = Publisher::new(&slots, generation);
-            while let Some((i, outcome)) = outcome_rx.recv().await {
-                publisher.record(&mut slots, i, outcome);
-                // Fold whatever else already arrived into the same snapshot.
-                while let Ok((i, outcome)) = outcome_rx.try_recv() {
-                    publisher.record(&mut slots, i, outcome);
+            loop {
+                // A visible change held back by SNAPSHOT_EVERY goes out when it is due,
+                // with whatever arrives meanwhile.
+                let held = publisher.held_until();
+                tokio::select! {
+                    got = outcome_rx.recv() => {
+                        let Some((i, outcome)) = got else { return };
+                        publisher.record(&mut slots, i, outcome);
+                        // Fold whatever else already arrived into the same snapshot.
+                        while let Ok((i, outcome)) = outcome_rx.try_recv() {
+                            publisher.record(&mut slots, i, outcome);
+                        }
+                    }
+                    () = tokio::time::sleep_until(held.unwrap_or_else(Instant::now)),
+                        if held.is_some() => {}
                 }
                 if let Some(snapshot) = publisher.publish(&slots) {
                     if snap_tx.send(Arc::new(snapshot)).is_err() {
@@ -320,7 +331,7 @@ fn merge_sorted(a: Tagged, i: usize, b: &[Arc<SessionInfo>]) -> Tagged {
 /// Turns the outcomes of the spawned aggregator into snapshots, only when they changed
 /// something: the rows of a source whose rows changed are merged into the last sorted
 /// list (the others are not touched); health-only changes wait for the next snapshot or
-/// [`HEALTH_REFRESH`].
+/// [`HEALTH_REFRESH`]; visible changes go out at most once per [`SNAPSHOT_EVERY`].
 struct Publisher {
     generation: u64,
     /// The published rows, sorted, with their source.
@@ -343,7 +354,10 @@ impl Publisher {
             rows,
             changed_rows: vec![false; slots.len()],
             pending: Change::None,
-            last_published: Instant::now(),
+            // The first change goes out at once.
+            last_published: Instant::now()
+                .checked_sub(SNAPSHOT_EVERY)
+                .unwrap_or_else(Instant::now),
         }
     }
 
@@ -361,12 +375,18 @@ impl Publisher {
         self.pending = self.pending.max(change);
     }
 
+    /// When a visible change that is not due yet ([`SNAPSHOT_EVERY`]) goes out.
+    fn held_until(&self) -> Option<Instant> {
+        (self.pending == Change::Visible).then(|| self.last_published + SNAPSHOT_EVERY)
+    }
+
     /// The snapshot to publish now, if any.
     fn publish(&mut self, slots: &[Slot]) -> Option<Snapshot> {
+        let since = self.last_published.elapsed();
         let due = match self.pending {
             Change::None => false,
-            Change::Health => self.last_published.elapsed() >= HEALTH_REFRESH,
-            Change::Visible => true,
+            Change::Health => since >= HEALTH_REFRESH,
+            Change::Visible => since >= SNAPSHOT_EVERY,
         };
         if !due {
             return None;
@@ -464,3 +484,6 @@ impl Drop for AggregatorHandle {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -31,6 +31,72 @@ struct MarksEntry {
     len: u64,
 }
 
+/// What a change batch may change, as it was: compared before and after the batch.
+#[derive(Debug, PartialEq)]
+struct Touched {
+    files: Vec<Option<Seen>>,
+    marks: Vec<Option<(u32, u64)>>,
+    /// Only when the batch has a tmux check or memory values.
+    tmux: Option<Option<TmuxView>>,
+    memory: Option<MemoryBook>,
+    missing: bool,
+    error: Option<String>,
+}
+
+/// A status file held: its bytes' CRC and length, or why it was skipped.
+#[derive(Debug, PartialEq)]
+enum Seen {
+    Read(u32, u64),
+    Skipped(String),
+}
+
+/// The names of the files and marks files a batch touches, and whether it carries a
+/// tmux check or memory values.
+#[derive(Default)]
+struct Names {
+    files: Vec<String>,
+    marks: Vec<String>,
+    tmux: bool,
+    memory: bool,
+}
+
+impl Touched {
+    fn names(records: &[Record]) -> Names {
+        let mut n = Names::default();
+        for r in records {
+            match r {
+                Record::File(name, _) | Record::Skip(name, _) | Record::Gone(name) => {
+                    n.files.push(name.clone())
+                }
+                Record::Marks(name, _) | Record::MarksGone(name) => n.marks.push(name.clone()),
+                Record::Tmux(..) => n.tmux = true,
+                Record::Memory(_) => n.memory = true,
+                Record::Missing | Record::Error(_) => {}
+            }
+        }
+        n
+    }
+
+    fn of(state: &PushState, names: &Names) -> Touched {
+        let file = |name: &String| {
+            state.files.get(name).map(|e| match e {
+                FileEntry::Read { crc, len, .. } => Seen::Read(*crc, *len),
+                FileEntry::Skipped(why) => Seen::Skipped(why.clone()),
+            })
+        };
+        Touched {
+            files: names.files.iter().map(file).collect(),
+            marks: (names.marks.iter())
+                .map(|n| state.marks.get(n).map(|m| (m.crc, m.len)))
+                .collect(),
+            tmux: names.tmux.then(|| state.tmux.clone()),
+            memory: names.memory.then(|| state.memory.clone()),
+            missing: state.missing,
+            error: state.error.clone(),
+        }
+    }
+}
+
 /// The remote's status directory as navi holds it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct PushState {
@@ -64,13 +130,16 @@ impl PushState {
         state
     }
 
-    /// Applies a change batch; `true` when anything changed.
+    /// Applies a change batch; `true` when anything changed. Only what the batch names
+    /// is compared, by its fingerprint: a copy of the whole state per batch was most of
+    /// a busy remote's cost per status write.
     pub(crate) fn apply_delta(&mut self, records: Vec<Record>) -> bool {
-        let before = self.clone();
+        let names = Touched::names(&records);
+        let before = Touched::of(self, &names);
         self.error = None;
         self.missing = false;
         self.apply(records);
-        *self != before
+        before != Touched::of(self, &names)
     }
 
     fn apply(&mut self, records: Vec<Record>) {
@@ -191,5 +260,59 @@ impl PushState {
         self.memory.attach(&mut report.sessions);
         complete_view(&mut report);
         Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::push_tests::status_json;
+    use super::*;
+
+    fn file(name: &str, status: &str) -> Record {
+        let body = status_json(name.trim_end_matches(".json"), status);
+        Record::File(name.into(), body.into_bytes())
+    }
+
+    /// A batch is a change exactly when what it names differs from what is held: the
+    /// same bytes again, or a removal of a file not held, change nothing.
+    #[test]
+    fn a_batch_changes_the_state_only_when_what_it_names_differs() {
+        let mut state = PushState::from_full(vec![file("a.json", "idle"), file("b.json", "done")]);
+        assert!(
+            !state.apply_delta(vec![file("a.json", "idle")]),
+            "same bytes"
+        );
+        assert!(
+            state.apply_delta(vec![file("a.json", "working")]),
+            "new bytes"
+        );
+        assert!(
+            !state.apply_delta(vec![Record::Gone("c.json".into())]),
+            "not held"
+        );
+        assert!(
+            state.apply_delta(vec![Record::Gone("b.json".into())]),
+            "removed"
+        );
+        let skip = || Record::Skip("big.json".into(), "over the cap".into());
+        assert!(state.apply_delta(vec![skip()]), "a new skipped file");
+        assert!(
+            !state.apply_delta(vec![skip()]),
+            "skipped again, same reason"
+        );
+        assert!(state.apply_delta(vec![Record::Marks("a.json".into(), b"{}".to_vec())]));
+        assert!(!state.apply_delta(vec![Record::Marks("a.json".into(), b"{}".to_vec())]));
+        assert!(
+            state.apply_delta(vec![Record::Missing]),
+            "the directory went"
+        );
+        assert!(!state.apply_delta(vec![Record::Missing]), "still missing");
+        assert!(
+            state.apply_delta(Vec::new()),
+            "back: a batch without `Missing`"
+        );
+        let sessions = state.report("~/.navi").unwrap().sessions;
+        assert_eq!(sessions.len(), 1);
+        assert_eq!(sessions[0].status.as_str(), "working");
     }
 }

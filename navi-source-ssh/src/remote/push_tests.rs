@@ -201,6 +201,11 @@ impl Loop {
         v
     }
 
+    /// The loop's pid (also its process group's id).
+    pub(super) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Ends the loop as navi does (EOF on stdin) and waits for it.
     pub(super) fn stop(mut self) -> std::process::ExitStatus {
         drop(self.stdin);

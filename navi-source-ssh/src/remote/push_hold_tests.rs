@@ -20,7 +20,7 @@ fn sends(l: &Loop, name: &str) -> usize {
             _ => None,
         })
         .flatten()
-        .filter(|r| matches!(r, Record::File(n, _) if n == name))
+        .filter(|r| Record::is_file(r, name))
         .count()
 }
 
@@ -267,7 +267,7 @@ fn bench_one(which: &str, main: &str, shell: &str) {
     let sent = |l: &Loop| {
         l.seen
             .iter()
-            .filter(|b| matches!(b, Batch::Delta(r) if r.iter().any(|r| matches!(r, Record::File(n, _) if n == "s3.json"))))
+            .filter(|b| matches!(b, Batch::Delta(r) if r.iter().any(|r| Record::is_file(r, "s3.json"))))
             .count()
     };
     // One write at a time, each waited for (inotify events), then the next tick's scan
@@ -276,13 +276,13 @@ fn bench_one(which: &str, main: &str, shell: &str) {
     for i in 0..WRITES {
         l.seen.clear();
         bench_write(&st, "s3", ["working", "waiting"][i % 2]);
-        l.wait_for(|b| matches!(b, Batch::Delta(r) if r.iter().any(|r| matches!(r, Record::File(n, _) if n == "s3.json"))));
+        l.wait_for(|b| matches!(b, Batch::Delta(r) if r.iter().any(|r| Record::is_file(r, "s3.json"))));
         l.sync();
     }
     let (p1, b1) = (forks(&log), l.raw.len());
     for i in 0..WRITES {
         bench_write(&st, "s3", ["working", "waiting"][i % 2]);
-        l.wait_for(|b| matches!(b, Batch::Delta(r) if r.iter().any(|r| matches!(r, Record::File(n, _) if n == "s3.json"))));
+        l.wait_for(|b| matches!(b, Batch::Delta(r) if r.iter().any(|r| Record::is_file(r, "s3.json"))));
         l.scan();
         l.send("t");
         l.sync();
@@ -408,7 +408,7 @@ fn cpu_one(which: &str, main: &str, argv: &[String], writes: usize) {
     let mut l = Loop::run(argv, &script, None);
     let pgid = l.pid();
     let has = |b: &Batch| {
-        matches!(b, Batch::Delta(r) if r.iter().any(|r| matches!(r, Record::File(n, _) if n == "s3.json")))
+        matches!(b, Batch::Delta(r) if r.iter().any(|r| Record::is_file(r, "s3.json")))
     };
     // Warm up: the copies last sent exist after the first write of each file.
     for i in 0..3 {

@@ -30,6 +30,8 @@ pub(super) struct Loop {
     pub(super) seen: Vec<Batch>,
     /// Every byte received (for failure messages).
     pub(super) raw: Vec<u8>,
+    /// Snapshots asked for because a difference did not apply.
+    pub(super) resends: usize,
 }
 
 impl Loop {
@@ -85,6 +87,7 @@ impl Loop {
             mode: String::new(),
             seen: Vec::new(),
             raw: Vec::new(),
+            resends: 0,
         };
         let first = format!("{}\n", l.nonce);
         l.stdin.write_all(first.as_bytes()).unwrap();
@@ -154,6 +157,10 @@ impl Loop {
             Batch::Full(r) => self.state = PushState::from_full_after(r, &self.state),
             Batch::Delta(r) => {
                 self.state.apply_delta(r);
+                if self.state.take_resend() {
+                    self.resends += 1;
+                    self.send("s");
+                }
             }
             Batch::Mode(m) => self.mode = m,
             _ => {}
@@ -363,7 +370,7 @@ fn only_changes(watch: Watch) {
         deltas
             .iter()
             .flatten()
-            .all(|r| matches!(r, super::push_decode::Record::File(n, _) if n == "a.json")),
+            .all(|r| super::push_decode::Record::is_file(r, "a.json")),
         "only the changed file is sent: {deltas:?}"
     );
     assert_eq!(
@@ -651,7 +658,7 @@ fn one_hook_write_is_sent_once() {
     };
     let sends_w = |b: &Batch| {
         matches!(b, Batch::Delta(r) if r.iter().any(
-            |r| matches!(r, super::push_decode::Record::File(n, _) if n == "w.json")))
+            |r| super::push_decode::Record::is_file(r, "w.json")))
     };
     let statuses = [
         "working",

@@ -38,8 +38,10 @@ old=$m/a; new=$m/b; : > "$old"
 # whenever it may have changed). A file is sent only when it differs from what navi
 # holds, as a difference from that when it is much smaller (see send_one).
 slots=$newline; nslots=0; sq=0
+# Writes $1 as it is. mksh has no builtin printf (a process per batch): its `print`.
 # mksh counts characters, not bytes, in UTF-8 mode: record lengths are bytes.
-case ${KSH_VERSION-} in *MIRBSD*|*LEGACY*) set +U;; esac
+emit() { printf '%s' "$1"; }
+case ${KSH_VERSION-} in *MIRBSD*|*LEGACY*) set +U; emit() { print -nr -- "$1"; };; esac
 # How this shell reads a file with the cap bounding what one `read` takes, NUL bytes
 # counted (a one-line or NUL-filled 8 GiB file is never read whole): N `read -N` (mksh),
 # k `read -k` (zsh); empty: a plain `read` takes a line whole (and bash's `read -N`,
@@ -325,7 +327,7 @@ too_big() {
   big=
   [ -n "$have_find" ] && [ -n "$2" ] || return 0
   set -f; IFS=$newline
-  big=$(cd "$1" 2>/dev/null && find -L $2 -prune -size +"$3"c -print 2>/dev/null)
+  big=$(cd "$1" 2>/dev/null && exec find -L $2 -prune -size +"$3"c -print 2>/dev/null)
   unset IFS; set +f
 }
 
@@ -366,8 +368,8 @@ scan() {
   fi
   [ -n "$tmux_changed" ] && out=$out$prev_tmux
   # One printf: the batch leaves in one write (the files' own records first).
-  if [ -n "$out" ]; then printf '%s\nNAVI-%s DELTA\n%s\nNAVI-%s END\n' "$pout" "$n" "$out" "$n"
-  elif [ -n "$pout" ]; then printf '%s' "$pout"; fi
+  if [ -n "$out" ]; then emit "$pout${newline}NAVI-$n DELTA$newline$out${newline}NAVI-$n END$newline"
+  elif [ -n "$pout" ]; then emit "$pout"; fi
   prev=$fseen; prev_marks=$mseen
   swap
 }
@@ -482,7 +484,9 @@ ticker() {
       [ -n "$armed" ] && { echo "$n:i" || exit 0; }
       armed=1
       if [ -d "$dir/.navi/marks" ]; then set -- "$dir" "$dir/.navi/marks"; else set -- "$dir"; fi
-      inotifywait -m -q -e close_write -e moved_to -e moved_from -e delete -e create -e attrib -e move_self -e delete_self --format "$n:e%e %w%f" -- "$@" &
+      # navi's and other writers' temp files (`.tmp.navi.hook.1`, `.tmp.x`,
+      # `x.json.tmp`) are left out: their events would start nothing but a read.
+      inotifywait -m -q --exclude '(/\.tmp\.[^/]*|\.json\.tmp)$' -e close_write -e moved_to -e moved_from -e delete -e create -e attrib -e move_self -e delete_self --format "$n:e%e %w%f" -- "$@" &
       w=$!
       [ -n "$stop" ] && { kill -s KILL "$w" 2>/dev/null; exit 0; }
       echo "$w" > "$m/w"
@@ -524,7 +528,7 @@ printf '\nNAVI-%s MODE %s\n\nNAVI-%s END\n' "$n" "$watcher" "$n"
   case $line in "$n:e"*) ;; *) [ "$held" = 0 ] || { held=0; scan; };; esac
   case $line in
     "$n:s") full;;
-    "$n:h"*) printf '\nNAVI-%s H %s\n\nNAVI-%s END\n' "$n" "${line#"$n:h"}" "$n";;
+    "$n:h"*) emit "${newline}NAVI-$n H ${line#"$n:h"}$newline${newline}NAVI-$n END$newline";;
     "$n:t") check_tmux=1; scan; check_tmux=;;
     "$n:r") memory;;
     "$n:d") digest;;

@@ -208,6 +208,51 @@ fn a_burst_of_writes_is_sent_once_with_its_last_bytes() {
     }
 }
 
+/// A pretty-printed status file rewritten with a few lines changed goes as the lines
+/// that changed (under a third of the file), and navi's copy stays byte for byte the
+/// file's (the digest agrees); one line more goes whole. Under every POSIX `sh`.
+#[test]
+fn a_few_changed_lines_go_as_a_difference() {
+    let tools = tempfile::tempdir().unwrap();
+    for argv in posix_shells() {
+        let d = tempfile::tempdir().unwrap();
+        pretty_write(d.path(), "a", "idle", 0);
+        let mut l = Loop::start(&argv, d.path(), "0", Some(&scan_path(tools.path())));
+        // The first write after the snapshot goes whole (navi holds no numbered copy).
+        pretty_write(d.path(), "a", "working", 1);
+        l.scan();
+        for k in 2..6 {
+            l.seen.clear();
+            pretty_write(d.path(), "a", ["working", "waiting"][k % 2], k);
+            let before = l.raw.len();
+            l.scan();
+            let diffs = l
+                .seen
+                .iter()
+                .filter(|b| matches!(b, Batch::Delta(r) if matches!(r.as_slice(), [Record::Diff { .. }])))
+                .count();
+            assert_eq!(diffs, 1, "{argv:?}: {:?}", l.seen);
+            // What the scan printed, its heartbeat's answer (~90 bytes) included.
+            let file = pretty_json("a", "working", k).len();
+            assert!((l.raw.len() - before) * 10 < file * 3 + 900, "{argv:?}");
+            assert_eq!(l.resends, 0, "{argv:?}");
+        }
+        let report = l.state.report("/d").unwrap();
+        assert_eq!(report.sessions[0].message, "Running tool 5", "{argv:?}");
+        let longer = pretty_json("a", "done", 6).replacen("{\n", "{\n  \"x\": 1,\n", 1);
+        super::push_tests::write_text(d.path(), "a", &longer);
+        l.seen.clear();
+        l.scan();
+        assert!(
+            l.seen.iter().any(|b| matches!(b, Batch::Delta(r) if matches!(r.as_slice(), [Record::Sent { .. }]))),
+            "{argv:?}: {:?}",
+            l.seen
+        );
+        assert!(!l.resync(), "{argv:?}: the digest agrees");
+        assert!(l.stop().success(), "{argv:?}");
+    }
+}
+
 /// Bytes on the wire and processes started on the remote per status write, for the
 /// loop of this navi and (with `NAVI_OLD_PUSH_LOOP` naming an older `push_loop.sh`)
 /// the older one, under `strace -f` (processes: `clone`/`fork` calls). Run by hand:

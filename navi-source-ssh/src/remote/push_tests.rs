@@ -240,8 +240,13 @@ pub(super) fn status_json(name: &str, status: &str) -> String {
 
 /// Writes a status file as the hooks do: a hidden temp file, renamed into place.
 pub(super) fn write_status(dir: &Path, name: &str, status: &str) {
+    write_text(dir, name, &status_json(name, status));
+}
+
+/// Writes `text` as status file `name` as the hooks do.
+pub(super) fn write_text(dir: &Path, name: &str, text: &str) {
     let tmp = dir.join(format!(".tmp.{name}"));
-    std::fs::write(&tmp, status_json(name, status)).unwrap();
+    std::fs::write(&tmp, text).unwrap();
     std::fs::rename(&tmp, dir.join(format!("{name}.json"))).unwrap();
 }
 
@@ -505,6 +510,11 @@ enum Op {
     Rename(usize, usize),
     /// Rewritten with an old modification time: no scan can see it (a missed event).
     Hidden(usize, usize),
+    /// The hooks' way, a pretty-printed file of ~700 bytes whose message and times
+    /// follow `k`: a few lines change, so the loop sends the difference.
+    Pretty(usize, usize, usize),
+    /// The same with one line more (or, `false`, as `Pretty`): not a difference.
+    Longer(usize, usize, bool),
     /// The loop scans (a tick or an event).
     Scan,
 }
@@ -521,7 +531,9 @@ fn op() -> impl proptest::strategy::Strategy<Value = Op> {
         2 => (n.clone(), s.clone()).prop_map(|(n, s)| Op::Overwrite(n, s)),
         1 => n.clone().prop_map(Op::Remove),
         1 => (n.clone(), n.clone()).prop_map(|(a, b)| Op::Rename(a, b)),
-        1 => (n, s).prop_map(|(n, s)| Op::Hidden(n, s)),
+        1 => (n.clone(), s.clone()).prop_map(|(n, s)| Op::Hidden(n, s)),
+        4 => (n.clone(), s.clone(), 0..4usize).prop_map(|(n, s, k)| Op::Pretty(n, s, k)),
+        1 => (n, s, any::<bool>()).prop_map(|(n, s, b)| Op::Longer(n, s, b)),
         3 => Just(Op::Scan),
     ]
 }
@@ -548,6 +560,19 @@ fn apply_op(dir: &Path, op: &Op) -> bool {
                 .unwrap();
             return true;
         }
+        Op::Pretty(n, s, k) => {
+            let text = super::push_hold_tests::pretty_json(NAMES[n], STATUSES[s], k);
+            write_text(dir, NAMES[n], &text);
+        }
+        Op::Longer(n, s, longer) => {
+            let text = super::push_hold_tests::pretty_json(NAMES[n], STATUSES[s], 9);
+            let text = if longer {
+                text.replacen("{\n", "{\n  \"extra\": 1,\n", 1)
+            } else {
+                text
+            };
+            write_text(dir, NAMES[n], &text);
+        }
         Op::Scan => {}
     }
     false
@@ -556,9 +581,11 @@ fn apply_op(dir: &Path, op: &Op) -> bool {
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(std::env::var("NAVI_PUSH_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(24)))]
 
-    /// Any interleaving of writes, renames, removals and scans: after a final scan
-    /// navi holds exactly what is on disk, unless a change was made invisible to scans
-    /// (an old modification time, as a missed event); then the resync heals it.
+    /// Any interleaving of writes (whole files and pretty-printed ones that go as
+    /// differences, with as many lines or one more), renames, removals and scans: after a
+    /// final scan navi holds exactly what is on disk (the digest agrees byte for byte),
+    /// every difference applied, unless a change was made invisible to scans (an old
+    /// modification time, as a missed event); then the resync heals it.
     #[test]
     fn no_change_is_ever_lost(ops in proptest::collection::vec(op(), 1..14)) {
         let d = tempfile::tempdir().unwrap();
@@ -608,6 +635,8 @@ fn run_ops(
         hidden || !healed,
         "a resync found a change the scans missed"
     );
+    // Every difference applied to what navi held (none asked for a snapshot).
+    proptest::prop_assert_eq!(l.resends, 0, "a difference did not apply: {:?}", String::from_utf8_lossy(&l.raw));
     proptest::prop_assert_eq!(l.sessions(), on_disk(dir), "after the resync");
     l.stop();
     Ok(())

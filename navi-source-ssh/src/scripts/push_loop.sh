@@ -162,7 +162,8 @@ socket_lines() {
 # The slot number of name $1 of kind $2 (F, M) into $slot, a new one if it has none.
 slot_of() {
   case $slots in
-    *"$newline"[0-9]*"$2:$1$newline"*)
+    # (`<kind>:./` occurs in no name: the entry of $1 is the only match.)
+    *"$2:$1$newline"*)
       slot=${slots%%"$2:$1$newline"*}; slot=${slot##*"$newline"};;
     *) nslots=$((nslots + 1)); slot=$nslots; slots="$slots$slot$2:$1$newline";;
   esac

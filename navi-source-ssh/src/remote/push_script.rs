@@ -93,11 +93,14 @@
 //! up to 64 KiB; a full snapshot clears the copies: navi holds the snapshot). So a file
 //! is never sent again unchanged, however coarse the file times. A file over its cap is
 //! never read whole: mksh (`read -N`) and zsh (`read -k`) read at most cap + 1 bytes,
-//! NUL bytes counted, and a read that got them all means "over the cap"; the other
-//! shells' `read` takes a line whole (bash's `read -N` and busybox's `read -n` skip NUL
-//! bytes without counting them: an 8 GiB file of zeros would be read to its end), so
-//! there ONE `find -size` per scan that has files to send skips the files over the cap
-//! by their size, unread (without `find`, `head -c`). The scan's output leaves in one
+//! NUL bytes counted, and a read that got them all means "over the cap"; bash reads
+//! with `read -d '' -n` (its `-N` skips NUL bytes without counting them: an 8 GiB file
+//! of zeros would be read to its end), which stops at cap + 1 bytes or at the first NUL
+//! byte (such a file then comes through `head -c`: one process, only for it). dash's,
+//! ksh93's and busybox's `read` takes a line whole (busybox's `-n` reads a byte per
+//! system call), so there ONE `find -size` per scan that has files to send skips the
+//! files over the cap by their size, unread (without `find`, `head -c`). The cost of
+//! the capped reads: a file over the cap is read up to the cap each time it changes. The scan's output leaves in one
 //! write (`printf`; mksh's `print`, which is builtin there). The tmux check (one `tmux` process per
 //! server: the default one and each socket the status files record) runs when navi asks
 //! (`t`, every few heartbeats and after an action) and when a status file came, went or

@@ -42,17 +42,24 @@ slots=$newline; nslots=0; sq=0
 # mksh counts characters, not bytes, in UTF-8 mode: record lengths are bytes.
 emit() { printf '%s' "$1"; }
 case ${KSH_VERSION-} in *MIRBSD*|*LEGACY*) set +U; emit() { print -nr -- "$1"; };; esac
-# How this shell reads a file with the cap bounding what one `read` takes, NUL bytes
-# counted (a one-line or NUL-filled 8 GiB file is never read whole): N `read -N` (mksh),
-# k `read -k` (zsh); empty: a plain `read` takes a line whole (and bash's `read -N`,
-# busybox's `read -n` skip NUL bytes without counting them), so sizes come from one
-# `find` per batch first (dash, bash, busybox, ksh93).
+# How this shell reads a file with the cap bounding what one `read` takes (a one-line
+# or NUL-filled 8 GiB file is never read whole): N `read -N` (mksh) and k `read -k`
+# (zsh) count NUL bytes; d `read -d '' -n` (bash: its `-N` skips NUL bytes without
+# counting them) stops at the first NUL byte, and a file that has one is read through
+# `head -c`. Empty: a plain `read` takes a line whole, so sizes come from one `find`
+# per batch first (dash, ksh93, busybox: its `read -n` takes a byte per system call, 29 s
+# for a file at the cap).
 capped=
-for c in N k; do
+for c in N k d; do
   printf 'ab\n\ncd\n' > "$m/p"
-  (if [ "$c" = N ]; then IFS= read -r -N 9 x; else IFS= read -r -k 9 -u 0 x; fi < "$m/p" && exit 1
+  (case $c in N) IFS= read -r -N 9 x;; k) IFS= read -r -k 9 -u 0 x;; *) IFS= read -r -d '' -n 9 x;; esac < "$m/p" && exit 1
     [ "$x" = "ab$newline${newline}cd$newline" ]) 2>/dev/null || continue
   printf 'a\000b\ncd\n' > "$m/p"
+  if [ "$c" = d ]; then
+    [ -n "${BASH_VERSION-}" ] || continue
+    ({ IFS= read -r -d '' -n 9 x && IFS= read -r y; } < "$m/p"; [ "$x/$y" = a/b ]) 2>/dev/null && { capped=d; break; }
+    continue
+  fi
   ({ if [ "$c" = N ]; then IFS= read -r -N 3 x; else IFS= read -r -k 3 -u 0 x; fi; IFS= read -r y; IFS= read -r z; } < "$m/p"
     [ -z "$y" ] && [ "$z" = cd ]) 2>/dev/null && { capped=$c; break; }
 done
@@ -120,15 +127,21 @@ skip_record() {
 # opened. Most shells drop a NUL byte (such a file is no JSON; the resync's digest
 # differs from what navi holds and a snapshot sends it).
 slurp() {
-  body=; over=; sk=; opened=; l=
+  body=; over=; sk=; opened=; l=; nul=
   case $capped in
-    N|k)
+    N|k|d)
       {
         opened=1
-        # It succeeds only when it got all cap + 1 bytes (NUL bytes, which mksh
-        # drops, counted): over the cap, however long the variable.
-        if [ "$capped" = N ]; then IFS= read -r -N "$(($2 + 1))" body && over=1
-        else IFS= read -r -k "$(($2 + 1))" -u 0 body && over=1; fi
+        # N, k: it succeeds only when it got all cap + 1 bytes (NUL bytes, which mksh
+        # drops, counted): over the cap, however long the variable. d: it succeeds
+        # when it got cap + 1 bytes or met a NUL byte ($nul: read it otherwise).
+        case $capped in
+          N) IFS= read -r -N "$(($2 + 1))" body && over=1;;
+          k) IFS= read -r -k "$(($2 + 1))" -u 0 body && over=1;;
+          *) if IFS= read -r -d '' -n "$(($2 + 1))" body; then
+               if [ "${#body}" -gt "$2" ]; then over=1; else nul=1; fi
+             fi;;
+        esac
       } < "$1"
       [ -n "$opened" ] || return 1
       case $body in *'"socket"'*) socket_lines "$body";; esac
@@ -213,17 +226,29 @@ send_one() {
       fi
       return 0;;
   esac
-  # Without `find` no size is known before reading: the file comes through `head -c`
-  # (one process, capped), never whole into a `read`.
-  src=$p; ok=1
-  if [ -z "$capped" ] && [ -z "$have_find" ] && [ -f "$p" ] && [ -r "$p" ] && [ -s "$p" ]; then
+  # Read with the capped `read` where the shell has one (see $capped).
+  ok=1; nul=; done_read=
+  if [ -n "$capped" ] && [ -f "$p" ] && [ -r "$p" ] && [ -s "$p" ]; then
+    if slurp "$p" "$5"; then [ -n "$nul" ] || done_read=1; else ok=; fi
+  fi
+  # Without `find` (or for a file with a NUL byte, where `read -d ''` stopped) no size
+  # is known before reading: the file comes through `head -c` (one process, capped),
+  # never whole into a `read`.
+  src=$p
+  if [ -n "$ok" ] && [ -z "$done_read" ] && { [ -n "$nul" ] || [ -z "$capped$have_find" ]; } && [ -f "$p" ] && [ -r "$p" ] && [ -s "$p" ]; then
     if head -c "$(($5 + 1))" < "$p" > "$m/r" 2>/dev/null; then src=$m/r; else ok=; fi
     # Over the cap: a status file is skipped unread by `read` (byte by byte, slow).
     if [ -n "$ok" ] && [ "$3" = F ] && [ "$(wc -c < "$m/r")" -gt "$5" ]; then
       unheld "$1" "$3"; out="$out${newline}NAVI-$n S ${1#./}${newline}file is over the $file_cap-byte limit"; return 0
     fi
   fi
-  if [ -n "$ok" ] && [ -f "$p" ] && [ -r "$p" ] && { [ ! -s "$p" ] || slurp "$src" "$5"; }; then :; else
+  if [ -z "$done_read" ] && [ -n "$ok" ]; then
+    # The line by line `read` (the copy `head -c` made, or a file `find` sized).
+    c0=$capped; capped=
+    if [ -f "$p" ] && [ -r "$p" ] && { [ ! -s "$p" ] || slurp "$src" "$5"; }; then :; else ok=; fi
+    capped=$c0
+  fi
+  if [ -z "$ok" ]; then
     unheld "$1" "$3"; [ "$3" = F ] && skip_record "$1" "$p"; return 0
   fi
   if [ -n "$over" ] && [ "$3" = F ]; then

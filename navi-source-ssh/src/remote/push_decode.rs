@@ -14,7 +14,11 @@ pub(crate) enum Record {
     File(String, Vec<u8>),
     /// A status file's bytes sent on their own (`P`), held under sequence number `seq`
     /// as the base of later differences.
-    Sent { name: String, seq: u64, bytes: Vec<u8> },
+    Sent {
+        name: String,
+        seq: u64,
+        bytes: Vec<u8>,
+    },
     /// A status file as a difference (`X`) from the bytes held under `base`: the lines
     /// that changed; the result is `len` bytes, held under `seq`.
     Diff {
@@ -193,7 +197,10 @@ impl BatchReader {
         let head = String::from_utf8_lossy(&self.buf[head_start..head_start + nl]).into_owned();
         let body_start = head_start + nl + 1;
         let Some((kind, seq, len, name)) = framed_head(&head) else {
-            return Err(format!("a file record's header `{}` does not parse", clean(&head)));
+            return Err(format!(
+                "a file record's header `{}` does not parse",
+                clean(&head)
+            ));
         };
         if len > MAX_FRAMED {
             return Err(format!(

@@ -81,7 +81,14 @@ fn a_difference_applies_to_the_base_it_names() {
     let stream = format!(
         "{}{}",
         p(4, "a.json", &a),
-        x(5, "a.json", &format!("4 {}\n2   \"status\": \"waiting\",\n3   \"message\": \"m2\",\n", b.len()))
+        x(
+            5,
+            "a.json",
+            &format!(
+                "4 {}\n2   \"status\": \"waiting\",\n3   \"message\": \"m2\",\n",
+                b.len()
+            )
+        )
     );
     let (mut s, resend) = state_after(&stream);
     assert!(!resend);
@@ -95,7 +102,14 @@ fn a_difference_applies_to_the_base_it_names() {
     assert!(s.matches(&[sum], &[]));
     // A second difference against the new base applies too.
     let c = file("done", 3);
-    let more = x(6, "a.json", &format!("5 {}\n2   \"status\": \"done\",\n3   \"message\": \"m3\",\n", c.len()));
+    let more = x(
+        6,
+        "a.json",
+        &format!(
+            "5 {}\n2   \"status\": \"done\",\n3   \"message\": \"m3\",\n",
+            c.len()
+        ),
+    );
     for b in batches(&more) {
         if let Batch::Delta(r) = b {
             s.apply_delta(r);
@@ -113,13 +127,13 @@ fn a_difference_that_does_not_apply_asks_for_a_resend() {
     let len = file("waiting", 2).len();
     let bad = [
         format!("3 {len}\n2   \"status\": \"waiting\",\n3   \"message\": \"m2\",\n"), // wrong base
-        format!("4 {len}\n99 x\n"),                                                      // no such line
-        format!("4 {len}\n18446744073709551616 x\n"),                                    // index past u64
-        format!("4 {len}\n{} x\n", usize::MAX),                                          // huge index
-        format!("4 {}\n2   \"status\": \"waiting\",\n", len + 1),                        // wrong length
-        format!("4 {len}\n3   \"message\": \"m2\",\n2   \"status\": \"waiting\",\n"),    // out of order
-        format!("4 {len}\n3 a\n3 b\n"),                                                  // twice
-        "4\n".to_string(),                                                               // no length
+        format!("4 {len}\n99 x\n"),                   // no such line
+        format!("4 {len}\n18446744073709551616 x\n"), // index past u64
+        format!("4 {len}\n{} x\n", usize::MAX),       // huge index
+        format!("4 {}\n2   \"status\": \"waiting\",\n", len + 1), // wrong length
+        format!("4 {len}\n3   \"message\": \"m2\",\n2   \"status\": \"waiting\",\n"), // out of order
+        format!("4 {len}\n3 a\n3 b\n"),                                               // twice
+        "4\n".to_string(),                                                            // no length
         format!("4 {len}\nnot a number\n"),
         format!("4 {len}\n2   no newline at the end"),
         String::new(),
@@ -170,7 +184,10 @@ fn a_wrong_length_costs_only_its_record() {
 fn a_record_header_that_cannot_be_right_is_an_error() {
     for (head, want) in [
         (format!("P 1 {} a.json", 100 * 1024 * 1024), "over the"),
-        ("P 1 99999999999999999999999999 a.json".to_string(), "does not parse"),
+        (
+            "P 1 99999999999999999999999999 a.json".to_string(),
+            "does not parse",
+        ),
         ("P x 10 a.json".to_string(), "does not parse"),
         ("X 1 -3 a.json".to_string(), "does not parse"),
         ("P 1 10".to_string(), "does not parse"),
@@ -192,7 +209,11 @@ fn a_record_header_that_cannot_be_right_is_an_error() {
 #[test]
 fn a_base_goes_with_its_file() {
     let a = file("working", 1);
-    let diff = x(2, "a.json", &format!("1 {}\n3   \"message\": \"m5\",\n", a.len()));
+    let diff = x(
+        2,
+        "a.json",
+        &format!("1 {}\n3   \"message\": \"m5\",\n", a.len()),
+    );
     for between in [
         format!("\nNAVI-{NONCE} DELTA\n\nNAVI-{NONCE} D a.json\n\nNAVI-{NONCE} END\n"),
         format!("\nNAVI-{NONCE} DELTA\n\nNAVI-{NONCE} S a.json\nfile is over the limit\nNAVI-{NONCE} END\n"),

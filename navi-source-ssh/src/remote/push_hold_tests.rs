@@ -244,7 +244,9 @@ fn a_few_changed_lines_go_as_a_difference() {
         l.seen.clear();
         l.scan();
         assert!(
-            l.seen.iter().any(|b| matches!(b, Batch::Delta(r) if matches!(r.as_slice(), [Record::Sent { .. }]))),
+            l.seen.iter().any(
+                |b| matches!(b, Batch::Delta(r) if matches!(r.as_slice(), [Record::Sent { .. }]))
+            ),
             "{argv:?}: {:?}",
             l.seen
         );
@@ -312,7 +314,9 @@ fn bench_one(which: &str, main: &str, shell: &str) {
     let sent = |l: &Loop| {
         l.seen
             .iter()
-            .filter(|b| matches!(b, Batch::Delta(r) if r.iter().any(|r| Record::is_file(r, "s3.json"))))
+            .filter(
+                |b| matches!(b, Batch::Delta(r) if r.iter().any(|r| Record::is_file(r, "s3.json"))),
+            )
             .count()
     };
     // One write at a time, each waited for (inotify events), then the next tick's scan
@@ -321,13 +325,17 @@ fn bench_one(which: &str, main: &str, shell: &str) {
     for i in 0..WRITES {
         l.seen.clear();
         bench_write(&st, "s3", ["working", "waiting"][i % 2]);
-        l.wait_for(|b| matches!(b, Batch::Delta(r) if r.iter().any(|r| Record::is_file(r, "s3.json"))));
+        l.wait_for(
+            |b| matches!(b, Batch::Delta(r) if r.iter().any(|r| Record::is_file(r, "s3.json"))),
+        );
         l.sync();
     }
     let (p1, b1) = (forks(&log), l.raw.len());
     for i in 0..WRITES {
         bench_write(&st, "s3", ["working", "waiting"][i % 2]);
-        l.wait_for(|b| matches!(b, Batch::Delta(r) if r.iter().any(|r| Record::is_file(r, "s3.json"))));
+        l.wait_for(
+            |b| matches!(b, Batch::Delta(r) if r.iter().any(|r| Record::is_file(r, "s3.json"))),
+        );
         l.scan();
         l.send("t");
         l.sync();
@@ -452,9 +460,8 @@ fn cpu_one(which: &str, main: &str, argv: &[String], writes: usize) {
     let script = super::push_script::push_script_of(main, &st.display().to_string(), "0.030");
     let mut l = Loop::run(argv, &script, None);
     let pgid = l.pid();
-    let has = |b: &Batch| {
-        matches!(b, Batch::Delta(r) if r.iter().any(|r| Record::is_file(r, "s3.json")))
-    };
+    let has =
+        |b: &Batch| matches!(b, Batch::Delta(r) if r.iter().any(|r| Record::is_file(r, "s3.json")));
     // Warm up: the copies last sent exist after the first write of each file.
     for i in 0..3 {
         pretty_write(&st, "s3", "working", i);

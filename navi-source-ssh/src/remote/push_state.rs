@@ -189,7 +189,9 @@ impl PushState {
             let parsed = Box::new(parsed);
             self.files
                 .insert(name.clone(), FileEntry::Read { parsed, crc, len });
-            self.bases.held.insert(name, (seq, bytes.into_boxed_slice()));
+            self.bases
+                .held
+                .insert(name, (seq, bytes.into_boxed_slice()));
         }
     }
 

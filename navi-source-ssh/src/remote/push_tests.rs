@@ -636,7 +636,12 @@ fn run_ops(
         "a resync found a change the scans missed"
     );
     // Every difference applied to what navi held (none asked for a snapshot).
-    proptest::prop_assert_eq!(l.resends, 0, "a difference did not apply: {:?}", String::from_utf8_lossy(&l.raw));
+    proptest::prop_assert_eq!(
+        l.resends,
+        0,
+        "a difference did not apply: {:?}",
+        String::from_utf8_lossy(&l.raw)
+    );
     proptest::prop_assert_eq!(l.sessions(), on_disk(dir), "after the resync");
     l.stop();
     Ok(())

@@ -41,6 +41,7 @@ slots=$newline; nslots=0; sq=0
 # Writes $1 as it is. mksh has no builtin printf (a process per batch): its `print`.
 # mksh counts characters, not bytes, in UTF-8 mode: record lengths are bytes.
 emit() { printf '%s' "$1"; }
+# shellcheck disable=SC3041 # set +U: mksh only, where $KSH_VERSION says so
 case ${KSH_VERSION-} in *MIRBSD*|*LEGACY*) set +U; emit() { print -nr -- "$1"; };; esac
 # How this shell reads a file with the cap bounding what one `read` takes (a one-line
 # or NUL-filled 8 GiB file is never read whole): N `read -N` (mksh) and k `read -k`
@@ -50,6 +51,7 @@ case ${KSH_VERSION-} in *MIRBSD*|*LEGACY*) set +U; emit() { print -nr -- "$1"; }
 # per batch first (dash, ksh93, busybox: its `read -n` takes a byte per system call, 29 s
 # for a file at the cap).
 capped=
+# shellcheck disable=SC3045 # read -N/-k/-d: tried here, each used only where it passed
 for c in N k d; do
   printf 'ab\n\ncd\n' > "$m/p"
   (case $c in N) IFS= read -r -N 9 x;; k) IFS= read -r -k 9 -u 0 x;; *) IFS= read -r -d '' -n 9 x;; esac < "$m/p" && exit 1
@@ -135,6 +137,7 @@ slurp() {
         # N, k: it succeeds only when it got all cap + 1 bytes (NUL bytes, which mksh
         # drops, counted): over the cap, however long the variable. d: it succeeds
         # when it got cap + 1 bytes or met a NUL byte ($nul: read it otherwise).
+        # shellcheck disable=SC3045 # only the read that passed the probe (see $capped)
         case $capped in
           N) IFS= read -r -N "$(($2 + 1))" body && over=1;;
           k) IFS= read -r -k "$(($2 + 1))" -u 0 body && over=1;;

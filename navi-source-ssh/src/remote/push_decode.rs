@@ -26,7 +26,7 @@ pub(crate) enum Record {
         seq: u64,
         base: u64,
         len: usize,
-        lines: Vec<(usize, Vec<u8>)>,
+        lines: ChangedLines,
     },
     /// A status file that could not be sent, and why.
     Skip(String, String),
@@ -59,6 +59,9 @@ impl Record {
         }
     }
 }
+
+/// The lines a difference changes: (index, new text), indices increasing.
+pub(crate) type ChangedLines = Vec<(usize, Vec<u8>)>;
 
 /// One line of an `R` record: the session's server and name, its bytes (`None`: gone).
 pub(crate) type MemoryLine = (TmuxServer, String, Option<u64>);
@@ -124,12 +127,12 @@ impl BatchReader {
         let mut out = Vec::new();
         loop {
             match self.framed()? {
-                Framed::Done(b) => {
+                Framed::Taken(b) => {
                     out.extend(b);
                     continue;
                 }
-                Framed::Wait => break,
-                Framed::NotFramed => {}
+                Framed::Incomplete => break,
+                Framed::Other => {}
             }
             let from = self.searched.saturating_sub(self.end.len());
             let found = self.buf[from..]
@@ -163,11 +166,11 @@ impl BatchReader {
 /// What [`BatchReader::framed`] found at the front of the buffer.
 enum Framed {
     /// A length-framed record, taken off the buffer (`None`: noise before it, dropped).
-    Done(Option<Batch>),
+    Taken(Option<Batch>),
     /// A length-framed record whose bytes have not all come.
-    Wait,
+    Incomplete,
     /// The next record is not length-framed (or there is none yet).
-    NotFramed,
+    Other,
 }
 
 /// The most bytes a length-framed record may say it has: a status file at its cap and
@@ -181,18 +184,18 @@ impl BatchReader {
     /// hold the nonce): where they do, the length was wrong and the record ends there.
     fn framed(&mut self) -> Result<Framed, String> {
         let Some(at) = find(&self.buf, &self.sep, 0) else {
-            return Ok(Framed::NotFramed);
+            return Ok(Framed::Other);
         };
         let head_start = at + self.sep.len();
         let kind = self.buf.get(head_start..head_start + 2);
         if kind != Some(b"P ") && kind != Some(b"X ") {
-            return Ok(Framed::NotFramed);
+            return Ok(Framed::Other);
         }
         let Some(nl) = self.buf[head_start..].iter().position(|&b| b == b'\n') else {
             if self.buf.len() - head_start > 4096 {
                 return Err("a file record's header line is over 4096 bytes".into());
             }
-            return Ok(Framed::Wait);
+            return Ok(Framed::Incomplete);
         };
         let head = String::from_utf8_lossy(&self.buf[head_start..head_start + nl]).into_owned();
         let body_start = head_start + nl + 1;
@@ -210,7 +213,7 @@ impl BatchReader {
         // A record cut short by a wrong length ends where the next one starts.
         let stop = match find(&self.buf[..], &self.sep, body_start) {
             Some(next) if next < body_start + len => next,
-            _ if self.buf.len() < body_start + len => return Ok(Framed::Wait),
+            _ if self.buf.len() < body_start + len => return Ok(Framed::Incomplete),
             _ => body_start + len,
         };
         let short = stop < body_start + len;
@@ -251,7 +254,7 @@ impl BatchReader {
                 },
             }
         };
-        Ok(Framed::Done(Some(Batch::Delta(vec![record]))))
+        Ok(Framed::Taken(Some(Batch::Delta(vec![record]))))
     }
 }
 
@@ -270,13 +273,13 @@ fn framed_head(head: &str) -> Option<(char, u64, usize, String)> {
 
 /// A difference's body: `<base> <len>\n`, then `<line index> <line>\n` for each line
 /// that changed, in increasing order; `None` when it does not parse.
-pub(crate) fn diff_body(body: &[u8]) -> Option<(u64, usize, Vec<(usize, Vec<u8>)>)> {
+pub(crate) fn diff_body(body: &[u8]) -> Option<(u64, usize, ChangedLines)> {
     let body = body.strip_suffix(b"\n")?;
     let mut lines = body.split(|&b| b == b'\n');
     let first = std::str::from_utf8(lines.next()?).ok()?;
     let (base, len) = first.split_once(' ')?;
     let (base, len) = (base.parse().ok()?, len.parse().ok()?);
-    let mut out: Vec<(usize, Vec<u8>)> = Vec::new();
+    let mut out: ChangedLines = Vec::new();
     for line in lines {
         let sp = line.iter().position(|&b| b == b' ')?;
         let index: usize = std::str::from_utf8(&line[..sp]).ok()?.parse().ok()?;

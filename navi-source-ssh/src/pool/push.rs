@@ -377,7 +377,19 @@ impl Driver {
                 shared.state = state;
                 changed
             }
-            Batch::Delta(records) => shared.state.apply_delta(records),
+            Batch::Delta(records) => {
+                let changed = shared.state.apply_delta(records);
+                if shared.state.take_resend() {
+                    // A difference that did not apply: the snapshot heals it.
+                    tracing::info!(remote = %self.target, "a status file's difference does not apply to what navi holds; asking for a snapshot");
+                    drop(shared);
+                    if changed {
+                        self.changes.notify_one();
+                    }
+                    return Ok(Some("s".to_string()));
+                }
+                changed
+            }
             Batch::Heartbeat(token) => {
                 if let Some(i) = self.settling.iter().position(|(t, _)| *t == token) {
                     let (_, done) = self.settling.swap_remove(i);

@@ -61,6 +61,8 @@ mod decode_tests;
 #[cfg(test)]
 mod memory_tests;
 #[cfg(test)]
+mod push_decode_tests;
+#[cfg(test)]
 mod push_hold_tests;
 #[cfg(test)]
 mod push_tests;

@@ -12,6 +12,22 @@ use crate::budget::{Budget, Buffer, REMOTE_OUTPUT};
 pub(crate) enum Record {
     /// A status file's bytes.
     File(String, Vec<u8>),
+    /// A status file's bytes sent on their own (`P`), held under sequence number `seq`
+    /// as the base of later differences.
+    Sent {
+        name: String,
+        seq: u64,
+        bytes: Vec<u8>,
+    },
+    /// A status file as a difference (`X`) from the bytes held under `base`: the lines
+    /// that changed; the result is `len` bytes, held under `seq`.
+    Diff {
+        name: String,
+        seq: u64,
+        base: u64,
+        len: usize,
+        lines: ChangedLines,
+    },
     /// A status file that could not be sent, and why.
     Skip(String, String),
     /// A status file that was removed.
@@ -30,6 +46,22 @@ pub(crate) enum Record {
     /// The status directory cannot be read.
     Error(String),
 }
+
+impl Record {
+    /// Whether this record brings status file `name` (whole or as a difference).
+    #[cfg(test)]
+    pub(crate) fn is_file(&self, name: &str) -> bool {
+        match self {
+            Record::File(n, _) | Record::Sent { name: n, .. } | Record::Diff { name: n, .. } => {
+                n == name
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The lines a difference changes: (index, new text), indices increasing.
+pub(crate) type ChangedLines = Vec<(usize, Vec<u8>)>;
 
 /// One line of an `R` record: the session's server and name, its bytes (`None`: gone).
 pub(crate) type MemoryLine = (TmuxServer, String, Option<u64>);
@@ -67,6 +99,8 @@ pub(crate) enum Batch {
 pub(crate) struct BatchReader {
     nonce: String,
     end: Vec<u8>,
+    /// What starts every record: `\nNAVI-<nonce> `.
+    sep: Vec<u8>,
     buf: Buffer,
     /// Where to resume looking for the end marker.
     searched: usize,
@@ -82,6 +116,7 @@ impl BatchReader {
         BatchReader {
             nonce: nonce.to_string(),
             end: super::end_marker(nonce),
+            sep: format!("\nNAVI-{nonce} ").into_bytes(),
             buf: Buffer::within(budget),
             searched: 0,
         }
@@ -94,6 +129,14 @@ impl BatchReader {
         self.buf.extend(data).map_err(|e| e.to_string())?;
         let mut out = Vec::new();
         loop {
+            match self.framed()? {
+                Framed::Taken(b) => {
+                    out.extend(b);
+                    continue;
+                }
+                Framed::Incomplete => break,
+                Framed::Other => {}
+            }
             let from = self.searched.saturating_sub(self.end.len());
             let found = self.buf[from..]
                 .windows(self.end.len())
@@ -121,6 +164,154 @@ impl BatchReader {
         }
         Ok(out)
     }
+}
+
+/// What [`BatchReader::framed`] found at the front of the buffer.
+enum Framed {
+    /// A length-framed record, taken off the buffer (`None`: noise before it, dropped).
+    Taken(Option<Batch>),
+    /// A length-framed record whose bytes have not all come.
+    Incomplete,
+    /// The next record is not length-framed (or there is none yet).
+    Other,
+}
+
+/// The most bytes a length-framed record may say it has: a status file at its cap and
+/// a line number for each of its lines.
+const MAX_FRAMED: usize = 3 * navi_core::MAX_STATUS_FILE_BYTES as usize;
+
+impl BatchReader {
+    /// The length-framed record (`P`, `X`: a status file sent on its own, see
+    /// [`push_script`](super::push_script)) at the front of the buffer, if the first
+    /// record there is one. Its bytes never hold the record separator (no file can
+    /// hold the nonce): where they do, the length was wrong and the record ends there.
+    fn framed(&mut self) -> Result<Framed, String> {
+        let Some(at) = find(&self.buf, &self.sep, 0) else {
+            return Ok(Framed::Other);
+        };
+        let head_start = at + self.sep.len();
+        let kind = self.buf.get(head_start..head_start + 2);
+        if kind != Some(b"P ") && kind != Some(b"X ") {
+            return Ok(Framed::Other);
+        }
+        let Some(nl) = self.buf[head_start..].iter().position(|&b| b == b'\n') else {
+            if self.buf.len() - head_start > 4096 {
+                return Err("a file record's header line is over 4096 bytes".into());
+            }
+            return Ok(Framed::Incomplete);
+        };
+        let head = String::from_utf8_lossy(&self.buf[head_start..head_start + nl]).into_owned();
+        let body_start = head_start + nl + 1;
+        let Some((kind, seq, len, name)) = framed_head(&head) else {
+            return Err(format!(
+                "a file record's header `{}` does not parse",
+                clean(&head)
+            ));
+        };
+        if len > MAX_FRAMED {
+            return Err(format!(
+                "a file record says it has {len} bytes, over the {MAX_FRAMED}-byte cap"
+            ));
+        }
+        // A record cut short by a wrong length ends where the next one starts.
+        let stop = match find(&self.buf[..], &self.sep, body_start) {
+            Some(next) if next < body_start + len => next,
+            _ if self.buf.len() < body_start + len => return Ok(Framed::Incomplete),
+            _ => body_start + len,
+        };
+        let short = stop < body_start + len;
+        let bytes = self.buf.take_front(stop);
+        self.searched = 0;
+        let body = &bytes[body_start..];
+        let record = if short {
+            // navi holds the file as skipped until the resend (a short body is never a
+            // base): asked for at once (see PushState::take_resend).
+            Record::Diff {
+                name,
+                seq,
+                base: u64::MAX,
+                len: usize::MAX,
+                lines: Vec::new(),
+            }
+        } else if kind == 'P' {
+            Record::Sent {
+                name,
+                seq,
+                bytes: body.to_vec(),
+            }
+        } else {
+            match diff_body(body) {
+                Some((base, len, lines)) => Record::Diff {
+                    name,
+                    seq,
+                    base,
+                    len,
+                    lines,
+                },
+                None => Record::Diff {
+                    name,
+                    seq,
+                    base: u64::MAX,
+                    len: usize::MAX,
+                    lines: Vec::new(),
+                },
+            }
+        };
+        Ok(Framed::Taken(Some(Batch::Delta(vec![record]))))
+    }
+}
+
+/// `P|X <seq> <len> <name>`.
+fn framed_head(head: &str) -> Option<(char, u64, usize, String)> {
+    let mut parts = head.splitn(4, ' ');
+    let kind = parts.next()?.chars().next()?;
+    let seq = parts.next()?.parse().ok()?;
+    let len = parts.next()?.parse().ok()?;
+    let name = parts.next()?.to_string();
+    if name.is_empty() {
+        return None;
+    }
+    Some((kind, seq, len, name))
+}
+
+/// A difference's body: `<base> <len>\n`, then `<line index> <line>\n` for each line
+/// that changed, in increasing order; `None` when it does not parse.
+pub(crate) fn diff_body(body: &[u8]) -> Option<(u64, usize, ChangedLines)> {
+    let body = body.strip_suffix(b"\n")?;
+    let mut lines = body.split(|&b| b == b'\n');
+    let first = std::str::from_utf8(lines.next()?).ok()?;
+    let (base, len) = first.split_once(' ')?;
+    let (base, len) = (base.parse().ok()?, len.parse().ok()?);
+    let mut out: ChangedLines = Vec::new();
+    for line in lines {
+        let sp = line.iter().position(|&b| b == b' ')?;
+        let index: usize = std::str::from_utf8(&line[..sp]).ok()?.parse().ok()?;
+        if out.last().is_some_and(|(last, _)| *last >= index) {
+            return None;
+        }
+        out.push((index, line[sp + 1..].to_vec()));
+    }
+    Some((base, len, out))
+}
+
+/// The bytes `base` becomes with `lines` (index, new text) put in place of its lines
+/// (the lines are what lies between newlines: a file with n newlines has n + 1), when
+/// every index is one of its lines and the result is `len` bytes long.
+pub(crate) fn apply_lines(base: &[u8], lines: &[(usize, Vec<u8>)], len: usize) -> Option<Vec<u8>> {
+    let mut parts: Vec<&[u8]> = base.split(|&b| b == b'\n').collect();
+    for (index, text) in lines {
+        *parts.get_mut(*index)? = text.as_slice();
+    }
+    let out = parts.join(&b'\n');
+    (out.len() == len).then_some(out)
+}
+
+/// The first index at or after `from` where `needle` starts in `hay`.
+fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    hay.get(from..)?
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|p| p + from)
 }
 
 /// One batch (its bytes up to and including its end marker); `None` for noise (what a

@@ -20,7 +20,7 @@ fn sends(l: &Loop, name: &str) -> usize {
             _ => None,
         })
         .flatten()
-        .filter(|r| matches!(r, Record::File(n, _) if n == name))
+        .filter(|r| Record::is_file(r, name))
         .count()
 }
 
@@ -208,6 +208,53 @@ fn a_burst_of_writes_is_sent_once_with_its_last_bytes() {
     }
 }
 
+/// A pretty-printed status file rewritten with a few lines changed goes as the lines
+/// that changed (under a third of the file), and navi's copy stays byte for byte the
+/// file's (the digest agrees); one line more goes whole. Under every POSIX `sh`.
+#[test]
+fn a_few_changed_lines_go_as_a_difference() {
+    let tools = tempfile::tempdir().unwrap();
+    for argv in posix_shells() {
+        let d = tempfile::tempdir().unwrap();
+        pretty_write(d.path(), "a", "idle", 0);
+        let mut l = Loop::start(&argv, d.path(), "0", Some(&scan_path(tools.path())));
+        // The first write after the snapshot goes whole (navi holds no numbered copy).
+        pretty_write(d.path(), "a", "working", 1);
+        l.scan();
+        for k in 2..6 {
+            l.seen.clear();
+            pretty_write(d.path(), "a", ["working", "waiting"][k % 2], k);
+            let before = l.raw.len();
+            l.scan();
+            let diffs = l
+                .seen
+                .iter()
+                .filter(|b| matches!(b, Batch::Delta(r) if matches!(r.as_slice(), [Record::Diff { .. }])))
+                .count();
+            assert_eq!(diffs, 1, "{argv:?}: {:?}", l.seen);
+            // What the scan printed, its heartbeat's answer (~90 bytes) included.
+            let file = pretty_json("a", "working", k).len();
+            assert!((l.raw.len() - before) * 10 < file * 3 + 900, "{argv:?}");
+            assert_eq!(l.resends, 0, "{argv:?}");
+        }
+        let report = l.state.report("/d").unwrap();
+        assert_eq!(report.sessions[0].message, "Running tool 5", "{argv:?}");
+        let longer = pretty_json("a", "done", 6).replacen("{\n", "{\n  \"x\": 1,\n", 1);
+        super::push_tests::write_text(d.path(), "a", &longer);
+        l.seen.clear();
+        l.scan();
+        assert!(
+            l.seen.iter().any(
+                |b| matches!(b, Batch::Delta(r) if matches!(r.as_slice(), [Record::Sent { .. }]))
+            ),
+            "{argv:?}: {:?}",
+            l.seen
+        );
+        assert!(!l.resync(), "{argv:?}: the digest agrees");
+        assert!(l.stop().success(), "{argv:?}");
+    }
+}
+
 /// Bytes on the wire and processes started on the remote per status write, for the
 /// loop of this navi and (with `NAVI_OLD_PUSH_LOOP` naming an older `push_loop.sh`)
 /// the older one, under `strace -f` (processes: `clone`/`fork` calls). Run by hand:
@@ -267,7 +314,9 @@ fn bench_one(which: &str, main: &str, shell: &str) {
     let sent = |l: &Loop| {
         l.seen
             .iter()
-            .filter(|b| matches!(b, Batch::Delta(r) if r.iter().any(|r| matches!(r, Record::File(n, _) if n == "s3.json"))))
+            .filter(
+                |b| matches!(b, Batch::Delta(r) if r.iter().any(|r| Record::is_file(r, "s3.json"))),
+            )
             .count()
     };
     // One write at a time, each waited for (inotify events), then the next tick's scan
@@ -276,13 +325,17 @@ fn bench_one(which: &str, main: &str, shell: &str) {
     for i in 0..WRITES {
         l.seen.clear();
         bench_write(&st, "s3", ["working", "waiting"][i % 2]);
-        l.wait_for(|b| matches!(b, Batch::Delta(r) if r.iter().any(|r| matches!(r, Record::File(n, _) if n == "s3.json"))));
+        l.wait_for(
+            |b| matches!(b, Batch::Delta(r) if r.iter().any(|r| Record::is_file(r, "s3.json"))),
+        );
         l.sync();
     }
     let (p1, b1) = (forks(&log), l.raw.len());
     for i in 0..WRITES {
         bench_write(&st, "s3", ["working", "waiting"][i % 2]);
-        l.wait_for(|b| matches!(b, Batch::Delta(r) if r.iter().any(|r| matches!(r, Record::File(n, _) if n == "s3.json"))));
+        l.wait_for(
+            |b| matches!(b, Batch::Delta(r) if r.iter().any(|r| Record::is_file(r, "s3.json"))),
+        );
         l.scan();
         l.send("t");
         l.sync();
@@ -331,5 +384,158 @@ fn bench_json(name: &str, status: &str) -> String {
 fn bench_write(dir: &Path, name: &str, status: &str) {
     let tmp = dir.join(format!(".tmp.{name}"));
     std::fs::write(&tmp, bench_json(name, status)).unwrap();
+    std::fs::rename(&tmp, dir.join(format!("{name}.json"))).unwrap();
+}
+
+/// CPU ticks (user + system, the reaped children's included) of every process in
+/// process group `pgid`.
+fn group_ticks(pgid: u32) -> u64 {
+    let mut total = 0;
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+            continue;
+        };
+        // After the command's `)`: state ppid pgrp ... utime(14) stime cutime cstime.
+        let Some(rest) = stat.rsplit_once(") ").map(|(_, r)| r) else {
+            continue;
+        };
+        let f: Vec<&str> = rest.split(' ').collect();
+        if f.get(2).and_then(|p| p.parse::<u32>().ok()) != Some(pgid) {
+            continue;
+        }
+        total += f[11..15]
+            .iter()
+            .map(|v| v.parse::<u64>().unwrap_or(0))
+            .sum::<u64>();
+    }
+    total
+}
+
+/// Remote CPU per status write of the loop alone (no sshd): every process of its group,
+/// for `NAVI_PUSH_CPU_WRITES` (200) writes of a pretty-printed ~700-byte status file
+/// (temp file + rename, as navi's hook writes it), each waited for, under dash, bash,
+/// busybox, mksh and zsh; for this navi's loop and `NAVI_OLD_PUSH_LOOP`. Also bytes per
+/// write. Run by hand: `cargo test -p navi-source-ssh --lib push_cpu -- --ignored
+/// --nocapture`.
+#[test]
+#[ignore = "a measurement, run by hand"]
+fn push_cpu() {
+    let mut mains = vec![("new", super::push_script::PUSH_LOOP.to_string())];
+    if let Some(old) = std::env::var_os("NAVI_OLD_PUSH_LOOP") {
+        mains.push(("old", std::fs::read_to_string(old).unwrap()));
+    }
+    let writes: usize = std::env::var("NAVI_PUSH_CPU_WRITES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
+    let shells: [&[&str]; 5] = [
+        &["dash"],
+        &["bash", "--posix"],
+        &["busybox", "sh"],
+        &["mksh"],
+        &["zsh", "--emulate", "sh"],
+    ];
+    let mut shells: Vec<Vec<String>> = shells
+        .iter()
+        .map(|a| a.iter().map(|s| s.to_string()).collect())
+        .collect();
+    // One shell command line instead (`strace -f -c -o FILE dash`, to see where it goes).
+    if let Ok(argv) = std::env::var("NAVI_PUSH_CPU_ARGV") {
+        shells = vec![argv.split(' ').map(str::to_string).collect()];
+    }
+    for argv in shells {
+        for (which, main) in &mains {
+            cpu_one(which, main, &argv, writes);
+        }
+    }
+}
+
+fn cpu_one(which: &str, main: &str, argv: &[String], writes: usize) {
+    let d = tempfile::tempdir().unwrap();
+    let st = d.path().join("st");
+    std::fs::create_dir(&st).unwrap();
+    for i in 0..25 {
+        pretty_write(&st, &format!("s{i}"), "idle", 0);
+    }
+    let script = super::push_script::push_script_of(main, &st.display().to_string(), "0.030");
+    let mut l = Loop::run(argv, &script, None);
+    let pgid = l.pid();
+    let has =
+        |b: &Batch| matches!(b, Batch::Delta(r) if r.iter().any(|r| Record::is_file(r, "s3.json")));
+    // Warm up: the copies last sent exist after the first write of each file.
+    for i in 0..3 {
+        pretty_write(&st, "s3", "working", i);
+        l.wait_for(has);
+    }
+    let file = pretty_json("s3", "working", 7).len();
+    let (t0, b0) = (group_ticks(pgid), l.raw.len());
+    for i in 0..writes {
+        l.seen.clear();
+        pretty_write(&st, "s3", ["working", "waiting"][i % 2], i + 10);
+        l.wait_for(has);
+    }
+    let (t1, b1) = (group_ticks(pgid), l.raw.len());
+    let tck = 100.0;
+    println!(
+        "{which} loop, {}: file {file} B; per write {:.2} ms CPU, {:.0} B ({:.2} files)",
+        argv.join(" "),
+        (t1 - t0) as f64 / tck * 1e3 / writes as f64,
+        (b1 - b0) as f64 / writes as f64,
+        (b1 - b0) as f64 / writes as f64 / file as f64,
+    );
+    assert!(!l.resync(), "{argv:?}: the digest agrees");
+    l.stop();
+}
+
+/// A pretty-printed status file of ~700 bytes as navi's hook writes it; `k` changes the
+/// message and the times (a write changes a few lines).
+pub(super) fn pretty_json(name: &str, status: &str, k: usize) -> String {
+    format!(
+        r#"{{
+  "tmux_session": "{name}",
+  "status": "{status}",
+  "message": "Running tool {k}",
+  "cwd": "/home/bench/projects/{name}",
+  "timestamp": {t},
+  "session_id": "3f1c2a9e-6d1b-4c55-9a0e-1b7f5d2c8e11",
+  "git": {{
+    "branch": "feature/remote-sessions",
+    "dirty": true,
+    "ahead": 2,
+    "behind": 0,
+    "last_commit": "a1b2c3d add ssh pool",
+    "remote": "git@github.com:bench/{name}.git"
+  }},
+  "metrics": {{
+    "tokens": {{
+      "input": {input},
+      "output": 20211,
+      "total": 202551
+    }},
+    "time": {{
+      "started": 1700000000,
+      "total_seconds": 3480,
+      "working_seconds": 2900,
+      "waiting_seconds": 580
+    }},
+    "tools": {{
+      "recent": [
+        "Edit",
+        "Bash",
+        "Read"
+      ]
+    }}
+  }}
+}}
+"#,
+        t = 1_700_000_000 + k,
+        input = 182_340 + 17 * k,
+    )
+}
+
+/// Writes `pretty_json` atomically (temp file + rename).
+pub(super) fn pretty_write(dir: &Path, name: &str, status: &str, k: usize) {
+    let tmp = dir.join(format!(".tmp.{name}"));
+    std::fs::write(&tmp, pretty_json(name, status, k)).unwrap();
     std::fs::rename(&tmp, dir.join(format!("{name}.json"))).unwrap();
 }

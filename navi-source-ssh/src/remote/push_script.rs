@@ -23,7 +23,8 @@
 //! A line without the nonce (noise, or the rest of an event whose file name holds a
 //! newline) is ignored.
 //!
-//! Every answer is a batch ending in `\nNAVI-<nonce> END\n`. Besides answers the loop
+//! Every answer is a batch ending in `\nNAVI-<nonce> END\n`, but for the two
+//! length-framed records below. Besides answers the loop
 //! sends, by itself, a `MODE inotify|scan` batch when it starts or changes how it
 //! watches (the watcher also ends when the watched directory is removed), and a
 //! `DELTA` batch whenever a scan finds a change:
@@ -39,6 +40,31 @@
 //! \nNAVI-<n> R\n<lines>             memory: `<server>\t<bytes>\t<session>` a line
 //! \nNAVI-<n> END\n
 //! ```
+//!
+//! A status file the loop reads and sends in a scan goes as a batch of its own, before
+//! the scan's `DELTA` batch (if any), framed by its length (no end marker: 43 bytes
+//! less, so a ~700-byte file costs about 1.08 times its size on the wire):
+//!
+//! ```text
+//! \nNAVI-<n> P <seq> <len> <name>\n<len bytes: the file>
+//! \nNAVI-<n> X <seq> <len> <name>\n<len bytes: <base> <file length>\n then <index> <line>\n per changed line>
+//! ```
+//!
+//! `<seq>` numbers every file the loop sends (one counter); navi keeps the bytes of each
+//! file as received under its number. `X` is the lines that changed since the copy
+//! navi holds under `<base>` (lines are what lies between newlines, counted from 0; the
+//! indices increase): the loop sends it instead of `P` when the file has as many lines
+//! as that copy and the changed lines are under a third of the file (a pretty-printed
+//! status file rewritten by a hook changes a few lines: ~0.2 times the file). navi
+//! applies it only to the copy numbered `<base>` and only if the result has `<file
+//! length>` bytes; otherwise (and for any line index it does not have, indices out of
+//! order, a body that does not parse) the file keeps what navi held and navi asks for a
+//! full snapshot (`s`), which also clears the loop's copies: a lost or corrupted
+//! difference heals by a full resend, and the minute's digest (`d`) still checks every
+//! byte. No file can hold the nonce, so a record whose bytes hold `\nNAVI-<n> ` has a
+//! wrong length: navi ends it there (the record is taken as a difference that does not
+//! apply) and reads on. A length over three times the file cap, or a header that does
+//! not parse, stops the reader with an error naming the remote.
 //!
 //! # tmux events
 //!
@@ -84,11 +110,20 @@
 //! one-second timestamps sends a file changed in the stamp's second once more rather
 //! than never. A name that appeared is sent whatever its time (a file moved in); a name
 //! that went is a `D` record. A file the scan picks is read with the shell's own `read`
-//! (no process; capped one line past the file cap, the last newline kept only when the
-//! file has it) and sent only when its bytes differ from the copy last sent, which the
-//! loop keeps in its private directory (a full snapshot clears the copies: navi holds
-//! the snapshot). So a file is never sent again unchanged, however coarse the file
-//! times. The batch leaves in one `printf`. The tmux check (one `tmux` process per
+//! (no process; the last newline kept only when the file has it) and sent only when its
+//! bytes differ from the copy last sent, which the loop keeps in shell variables (files
+//! up to 64 KiB; a full snapshot clears the copies: navi holds the snapshot). So a file
+//! is never sent again unchanged, however coarse the file times. A file over its cap is
+//! never read whole: mksh (`read -N`) and zsh (`read -k`) read at most cap + 1 bytes,
+//! NUL bytes counted, and a read that got them all means "over the cap"; bash reads
+//! with `read -d '' -n` (its `-N` skips NUL bytes without counting them: an 8 GiB file
+//! of zeros would be read to its end), which stops at cap + 1 bytes or at the first NUL
+//! byte (such a file then comes through `head -c`: one process, only for it). dash's,
+//! ksh93's and busybox's `read` takes a line whole (busybox's `-n` reads a byte per
+//! system call), so there ONE `find -size` per scan that has files to send skips the
+//! files over the cap by their size, unread (without `find`, `head -c`). The cost of
+//! the capped reads: a file over the cap is read up to the cap each time it changes. The scan's output leaves in one
+//! write (`printf`; mksh's `print`, which is builtin there). The tmux check (one `tmux` process per
 //! server: the default one and each socket the status files record) runs when navi asks
 //! (`t`, every few heartbeats and after an action) and when a status file came, went or
 //! changed a line that names a socket; only then are the sockets read again (one `sed`).
@@ -103,7 +138,9 @@
 //!
 //! Scans are triggered by `inotifywait -m` events on the directory and its marks
 //! directory (made, user-only, when the loop starts, so that it can be watched) where
-//! the remote has it (nothing at all runs while nothing changes; the
+//! the remote has it (writers' temp files, `.tmp.*` and `*.json.tmp`, are excluded
+//! there: their events would only be read and dropped; nothing at all runs while
+//! nothing changes; the
 //! file an event names is sent whatever its time, so a file renamed into place is never
 //! missed; events on other files, a writer's temp file, start nothing, so a write made
 //! as temp file plus rename is sent once), else by a ticker: one `sleep` per tick. Both

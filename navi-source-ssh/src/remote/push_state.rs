@@ -8,7 +8,7 @@ use navi_core::statusdir::liveness::TmuxView;
 use navi_core::{Marks, PollReport, SkippedFile, SourceError, MARKS_DIR};
 
 use super::decode::{clean, complete_view, file_label, parse_status};
-use super::push_decode::{cksum, Record, Sum};
+use super::push_decode::{apply_lines, cksum, Record, Sum};
 
 /// One status file as received.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,9 +65,11 @@ impl Touched {
         let mut n = Names::default();
         for r in records {
             match r {
-                Record::File(name, _) | Record::Skip(name, _) | Record::Gone(name) => {
-                    n.files.push(name.clone())
-                }
+                Record::File(name, _)
+                | Record::Skip(name, _)
+                | Record::Gone(name)
+                | Record::Sent { name, .. }
+                | Record::Diff { name, .. } => n.files.push(name.clone()),
                 Record::Marks(name, _) | Record::MarksGone(name) => n.marks.push(name.clone()),
                 Record::Tmux(..) => n.tmux = true,
                 Record::Memory(_) => n.memory = true,
@@ -109,6 +111,24 @@ pub(crate) struct PushState {
     /// Memory per session, as the loop's samples sent it (kept across full snapshots:
     /// the loop sends only changes).
     memory: MemoryBook,
+    /// The bases of the loop's differences.
+    bases: Bases,
+}
+
+/// The bytes of each status file the loop sent on its own, under the sequence number it
+/// sent them with: what its differences (`X`) apply to. Not part of what the state
+/// says (equal whatever they hold); a difference that does not apply sets `resend`.
+#[derive(Debug, Clone, Default)]
+struct Bases {
+    held: HashMap<String, (u64, Box<[u8]>)>,
+    /// A difference did not apply: navi must ask for a full snapshot.
+    resend: bool,
+}
+
+impl PartialEq for Bases {
+    fn eq(&self, _: &Bases) -> bool {
+        true
+    }
 }
 
 impl PushState {
@@ -130,6 +150,13 @@ impl PushState {
         state
     }
 
+    /// Whether a difference did not apply since the last call (a base navi does not
+    /// hold, a line it does not have, a wrong length): the caller asks for a full
+    /// snapshot, which heals it.
+    pub(crate) fn take_resend(&mut self) -> bool {
+        std::mem::take(&mut self.bases.resend)
+    }
+
     /// Applies a change batch; `true` when anything changed. Only what the batch names
     /// is compared, by its fingerprint: a copy of the whole state per batch was most of
     /// a busy remote's cost per status write.
@@ -146,8 +173,13 @@ impl PushState {
         // A batch's tmux records are one whole check: they replace the last one.
         let mut check: Option<TmuxView> = None;
         for r in records {
+            if let Record::Sent { .. } | Record::Diff { .. } = r {
+                self.apply_framed(r);
+                continue;
+            }
             match r {
                 Record::File(name, body) => {
+                    self.bases.held.remove(&name);
                     let len = body.len() as u64;
                     let crc = cksum(&body);
                     if let Some(parsed) = parse_status(&name, &body) {
@@ -157,9 +189,11 @@ impl PushState {
                     }
                 }
                 Record::Skip(name, why) => {
+                    self.bases.held.remove(&name);
                     self.files.insert(name, FileEntry::Skipped(why));
                 }
                 Record::Gone(name) => {
+                    self.bases.held.remove(&name);
                     self.files.remove(&name);
                 }
                 Record::Marks(name, body) => {
@@ -185,12 +219,50 @@ impl PushState {
                         self.memory.set((server, name), bytes, now);
                     }
                 }
+                Record::Sent { .. } | Record::Diff { .. } => {}
                 Record::Missing => self.missing = true,
                 Record::Error(e) => self.error = Some(e),
             }
         }
         if check.is_some() {
             self.tmux = check;
+        }
+    }
+
+    /// A status file sent on its own or as a difference: held (and kept as a base)
+    /// when it applies; otherwise the file keeps what navi held and a resend is due.
+    fn apply_framed(&mut self, r: Record) {
+        let (name, seq, bytes) = match r {
+            Record::Sent { name, seq, bytes } => (name, seq, bytes),
+            Record::Diff {
+                name,
+                seq,
+                base,
+                len,
+                lines,
+            } => {
+                let applied = match self.bases.held.get(&name) {
+                    Some((held, bytes)) if *held == base => apply_lines(bytes, &lines, len),
+                    _ => None,
+                };
+                let Some(bytes) = applied else {
+                    self.bases.held.remove(&name);
+                    self.bases.resend = true;
+                    return;
+                };
+                (name, seq, bytes)
+            }
+            _ => return,
+        };
+        let len = bytes.len() as u64;
+        let crc = cksum(&bytes);
+        if let Some(parsed) = parse_status(&name, &bytes) {
+            let parsed = Box::new(parsed);
+            self.files
+                .insert(name.clone(), FileEntry::Read { parsed, crc, len });
+            self.bases
+                .held
+                .insert(name, (seq, bytes.into_boxed_slice()));
         }
     }
 

@@ -30,6 +30,8 @@ pub(super) struct Loop {
     pub(super) seen: Vec<Batch>,
     /// Every byte received (for failure messages).
     pub(super) raw: Vec<u8>,
+    /// Snapshots asked for because a difference did not apply.
+    pub(super) resends: usize,
 }
 
 impl Loop {
@@ -85,6 +87,7 @@ impl Loop {
             mode: String::new(),
             seen: Vec::new(),
             raw: Vec::new(),
+            resends: 0,
         };
         let first = format!("{}\n", l.nonce);
         l.stdin.write_all(first.as_bytes()).unwrap();
@@ -154,6 +157,10 @@ impl Loop {
             Batch::Full(r) => self.state = PushState::from_full_after(r, &self.state),
             Batch::Delta(r) => {
                 self.state.apply_delta(r);
+                if self.state.take_resend() {
+                    self.resends += 1;
+                    self.send("s");
+                }
             }
             Batch::Mode(m) => self.mode = m,
             _ => {}
@@ -201,6 +208,11 @@ impl Loop {
         v
     }
 
+    /// The loop's pid (also its process group's id).
+    pub(super) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Ends the loop as navi does (EOF on stdin) and waits for it.
     pub(super) fn stop(mut self) -> std::process::ExitStatus {
         drop(self.stdin);
@@ -228,8 +240,13 @@ pub(super) fn status_json(name: &str, status: &str) -> String {
 
 /// Writes a status file as the hooks do: a hidden temp file, renamed into place.
 pub(super) fn write_status(dir: &Path, name: &str, status: &str) {
+    write_text(dir, name, &status_json(name, status));
+}
+
+/// Writes `text` as status file `name` as the hooks do.
+pub(super) fn write_text(dir: &Path, name: &str, text: &str) {
     let tmp = dir.join(format!(".tmp.{name}"));
-    std::fs::write(&tmp, status_json(name, status)).unwrap();
+    std::fs::write(&tmp, text).unwrap();
     std::fs::rename(&tmp, dir.join(format!("{name}.json"))).unwrap();
 }
 
@@ -358,7 +375,7 @@ fn only_changes(watch: Watch) {
         deltas
             .iter()
             .flatten()
-            .all(|r| matches!(r, super::push_decode::Record::File(n, _) if n == "a.json")),
+            .all(|r| super::push_decode::Record::is_file(r, "a.json")),
         "only the changed file is sent: {deltas:?}"
     );
     assert_eq!(
@@ -493,6 +510,11 @@ enum Op {
     Rename(usize, usize),
     /// Rewritten with an old modification time: no scan can see it (a missed event).
     Hidden(usize, usize),
+    /// The hooks' way, a pretty-printed file of ~700 bytes whose message and times
+    /// follow `k`: a few lines change, so the loop sends the difference.
+    Pretty(usize, usize, usize),
+    /// The same with one line more (or, `false`, as `Pretty`): not a difference.
+    Longer(usize, usize, bool),
     /// The loop scans (a tick or an event).
     Scan,
 }
@@ -509,7 +531,9 @@ fn op() -> impl proptest::strategy::Strategy<Value = Op> {
         2 => (n.clone(), s.clone()).prop_map(|(n, s)| Op::Overwrite(n, s)),
         1 => n.clone().prop_map(Op::Remove),
         1 => (n.clone(), n.clone()).prop_map(|(a, b)| Op::Rename(a, b)),
-        1 => (n, s).prop_map(|(n, s)| Op::Hidden(n, s)),
+        1 => (n.clone(), s.clone()).prop_map(|(n, s)| Op::Hidden(n, s)),
+        4 => (n.clone(), s.clone(), 0..4usize).prop_map(|(n, s, k)| Op::Pretty(n, s, k)),
+        1 => (n, s, any::<bool>()).prop_map(|(n, s, b)| Op::Longer(n, s, b)),
         3 => Just(Op::Scan),
     ]
 }
@@ -536,6 +560,19 @@ fn apply_op(dir: &Path, op: &Op) -> bool {
                 .unwrap();
             return true;
         }
+        Op::Pretty(n, s, k) => {
+            let text = super::push_hold_tests::pretty_json(NAMES[n], STATUSES[s], k);
+            write_text(dir, NAMES[n], &text);
+        }
+        Op::Longer(n, s, longer) => {
+            let text = super::push_hold_tests::pretty_json(NAMES[n], STATUSES[s], 9);
+            let text = if longer {
+                text.replacen("{\n", "{\n  \"extra\": 1,\n", 1)
+            } else {
+                text
+            };
+            write_text(dir, NAMES[n], &text);
+        }
         Op::Scan => {}
     }
     false
@@ -544,9 +581,11 @@ fn apply_op(dir: &Path, op: &Op) -> bool {
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(std::env::var("NAVI_PUSH_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(24)))]
 
-    /// Any interleaving of writes, renames, removals and scans: after a final scan
-    /// navi holds exactly what is on disk, unless a change was made invisible to scans
-    /// (an old modification time, as a missed event); then the resync heals it.
+    /// Any interleaving of writes (whole files and pretty-printed ones that go as
+    /// differences, with as many lines or one more), renames, removals and scans: after a
+    /// final scan navi holds exactly what is on disk (the digest agrees byte for byte),
+    /// every difference applied, unless a change was made invisible to scans (an old
+    /// modification time, as a missed event); then the resync heals it.
     #[test]
     fn no_change_is_ever_lost(ops in proptest::collection::vec(op(), 1..14)) {
         let d = tempfile::tempdir().unwrap();
@@ -596,6 +635,13 @@ fn run_ops(
         hidden || !healed,
         "a resync found a change the scans missed"
     );
+    // Every difference applied to what navi held (none asked for a snapshot).
+    proptest::prop_assert_eq!(
+        l.resends,
+        0,
+        "a difference did not apply: {:?}",
+        String::from_utf8_lossy(&l.raw)
+    );
     proptest::prop_assert_eq!(l.sessions(), on_disk(dir), "after the resync");
     l.stop();
     Ok(())
@@ -629,7 +675,9 @@ fn changes_arrive_by_themselves() {
     // The watched directory goes away: inotifywait ends, the ticker takes over.
     watching.seen.clear();
     std::fs::remove_dir_all(d.path()).unwrap();
-    let mode = watching.wait_for(|b| matches!(b, Batch::Mode(_)));
+    // (Its marks directory goes first: the loop may watch the directory again for the
+    // moment it is still there, and say so, before it is gone.)
+    let mode = watching.wait_for(|b| matches!(b, Batch::Mode(m) if m == "scan"));
     assert_eq!(mode, Batch::Mode("scan".into()));
     assert!(watching.stop().success());
 }
@@ -646,7 +694,7 @@ fn one_hook_write_is_sent_once() {
     };
     let sends_w = |b: &Batch| {
         matches!(b, Batch::Delta(r) if r.iter().any(
-            |r| matches!(r, super::push_decode::Record::File(n, _) if n == "w.json")))
+            |r| super::push_decode::Record::is_file(r, "w.json")))
     };
     let statuses = [
         "working",

@@ -31,10 +31,40 @@ if [ -n "$lacking" ]; then
 fi
 trap 'exit 0' HUP TERM INT PIPE
 old=$m/a; new=$m/b; : > "$old"
-# The copy of each file as last sent (x and its bytes; empty: not held), by name: a
-# file is sent only when it differs from what navi holds.
-sent=$m/f; msent=$m/k
-mkdir "$sent" "$msent" || { printf '\nNAVI-%s FAIL\nno private temporary directory for the push loop\n\nNAVI-%s END\n' "$n" "$n"; exit 0; }
+# The copy of each file as last sent, by name, in variables (no file read or written
+# per write): $slots has a line `<N><kind>:./name` per name (kind F or M), c<N> the
+# bytes, k<N> their socket lines, q<N> the sequence number navi holds them under
+# (unset: navi does not hold them; a file over 64 KiB keeps no copy and is sent
+# whenever it may have changed). A file is sent only when it differs from what navi
+# holds, as a difference from that when it is much smaller (see send_one).
+slots=$newline; nslots=0; sq=0
+# Writes $1 as it is. mksh has no builtin printf (a process per batch): its `print`.
+# mksh counts characters, not bytes, in UTF-8 mode: record lengths are bytes.
+emit() { printf '%s' "$1"; }
+# shellcheck disable=SC3041 # set +U: mksh only, where $KSH_VERSION says so
+case ${KSH_VERSION-} in *MIRBSD*|*LEGACY*) set +U; emit() { print -nr -- "$1"; };; esac
+# How this shell reads a file with the cap bounding what one `read` takes (a one-line
+# or NUL-filled 8 GiB file is never read whole): N `read -N` (mksh) and k `read -k`
+# (zsh) count NUL bytes; d `read -d '' -n` (bash: its `-N` skips NUL bytes without
+# counting them) stops at the first NUL byte, and a file that has one is read through
+# `head -c`. Empty: a plain `read` takes a line whole, so sizes come from one `find`
+# per batch first (dash, ksh93, busybox: its `read -n` takes a byte per system call, 29 s
+# for a file at the cap).
+capped=
+# shellcheck disable=SC3045 # read -N/-k/-d: tried here, each used only where it passed
+for c in N k d; do
+  printf 'ab\n\ncd\n' > "$m/p"
+  (case $c in N) IFS= read -r -N 9 x;; k) IFS= read -r -k 9 -u 0 x;; *) IFS= read -r -d '' -n 9 x;; esac < "$m/p" && exit 1
+    [ "$x" = "ab$newline${newline}cd$newline" ]) 2>/dev/null || continue
+  printf 'a\000b\ncd\n' > "$m/p"
+  if [ "$c" = d ]; then
+    [ -n "${BASH_VERSION-}" ] || continue
+    ({ IFS= read -r -d '' -n 9 x && IFS= read -r y; } < "$m/p"; [ "$x/$y" = a/b ]) 2>/dev/null && { capped=d; break; }
+    continue
+  fi
+  ({ if [ "$c" = N ]; then IFS= read -r -N 3 x; else IFS= read -r -k 3 -u 0 x; fi; IFS= read -r y; IFS= read -r z; } < "$m/p"
+    [ -z "$y" ] && [ "$z" = cd ]) 2>/dev/null && { capped=$c; break; }
+done
 # Events are held for $window (coalesced: a file written ten times in a burst is sent
 # once) where `read -t` takes fractions and keeps a line that is cut by the timeout
 # (bash, zsh, mksh); elsewhere (dash, busybox, ksh93) each event scans at once.
@@ -99,7 +129,27 @@ skip_record() {
 # opened. Most shells drop a NUL byte (such a file is no JSON; the resync's digest
 # differs from what navi holds and a snapshot sends it).
 slurp() {
-  body=; over=; sk=; opened=; l=
+  body=; over=; sk=; opened=; l=; nul=
+  case $capped in
+    N|k|d)
+      {
+        opened=1
+        # N, k: it succeeds only when it got all cap + 1 bytes (NUL bytes, which mksh
+        # drops, counted): over the cap, however long the variable. d: it succeeds
+        # when it got cap + 1 bytes or met a NUL byte ($nul: read it otherwise).
+        # shellcheck disable=SC3045 # only the read that passed the probe (see $capped)
+        case $capped in
+          N) IFS= read -r -N "$(($2 + 1))" body && over=1;;
+          k) IFS= read -r -k "$(($2 + 1))" -u 0 body && over=1;;
+          *) if IFS= read -r -d '' -n "$(($2 + 1))" body; then
+               if [ "${#body}" -gt "$2" ]; then over=1; else nul=1; fi
+             fi;;
+        esac
+      } < "$1"
+      [ -n "$opened" ] || return 1
+      case $body in *'"socket"'*) socket_lines "$body";; esac
+      return 0;;
+  esac
   {
     opened=1
     while IFS= read -r l; do
@@ -116,12 +166,51 @@ slurp() {
   return 0
 }
 
+# The lines of $1 that name a socket (what slurp's line loop collects) into $sk.
+socket_lines() {
+  r=$1
+  while [ -n "$r" ]; do
+    case $r in *"$newline"*) l=${r%%"$newline"*}; r=${r#*"$newline"}; e=$newline;; *) l=$r; r=; e=;; esac
+    case $l in *'"socket"'*) sk=$sk$l$e;; esac
+  done
+}
+
+# The slot number of name $1 of kind $2 (F, M) into $slot, a new one if it has none.
+slot_of() {
+  case $slots in
+    # (`<kind>:./` occurs in no name: the entry of $1 is the only match.)
+    *"$2:$1$newline"*)
+      slot=${slots%%"$2:$1$newline"*}; slot=${slot##*"$newline"};;
+    *) nslots=$((nslots + 1)); slot=$nslots; slots="$slots$slot$2:$1$newline";;
+  esac
+}
+
+# Forgets what navi holds of name $1 of kind $2 (skipped, removed, unreadable).
+unheld() {
+  slot_of "$1" "$2"; unset "c$slot" "k$slot" "q$slot"
+}
+
+# The lines of $got that differ from $was, as `<index> <line>` lines into $ops; fails
+# when the two have not as many lines, or the difference is not under a third of $got.
+line_delta() {
+  ops=; da=$was; db=$got; i=0
+  while :; do
+    case $da in *"$newline"*) la=${da%%"$newline"*}; da=${da#*"$newline"}; ma=1;; *) la=$da; ma=;; esac
+    case $db in *"$newline"*) lb=${db%%"$newline"*}; db=${db#*"$newline"}; mb=1;; *) lb=$db; mb=;; esac
+    [ "$ma" = "$mb" ] || return 1
+    [ "$la" = "$lb" ] || ops="$ops$i $lb$newline"
+    [ "$((${#ops} * 3))" -lt "${#got}" ] || return 1
+    [ -n "$ma" ] || return 0
+    i=$((i + 1))
+  done
+}
+
 # Adds file $1 (./name) of directory $2 to the batch in $out as a record of kind $3 (F
 # or M), capped at $5 bytes, unless it equals the copy last sent (kept in directory
 # $4: a line `x`, then the bytes; empty: navi does not hold it). Sets $newname when
 # navi did not hold it, $sockchanged when its socket lines changed.
 send_one() {
-  p=$2/${1#./}; s=$4/${1#./}
+  p=$2/${1#./}
   if [ "$3" = F ]; then
     case "$odd$newline" in *"$newline$1$newline"*) skip_record "$1" "$p"; return 0;; esac
   fi
@@ -131,7 +220,7 @@ send_one() {
   # first cap + 1 bytes (navi refuses it, naming the cap): one process, only then.
   case "$newline$6$newline" in
     *"$newline$1$newline"*)
-      : > "$s"
+      unheld "$1" "$3"
       if [ "$3" = F ]; then
         out="$out${newline}NAVI-$n S ${1#./}${newline}file is over the $file_cap-byte limit"
       else
@@ -140,31 +229,60 @@ send_one() {
       fi
       return 0;;
   esac
-  # Without `find` no size is known before reading: the file comes through `head -c`
-  # (one process, capped), never whole into a `read`.
-  src=$p; ok=1
-  if [ -z "$have_find" ] && [ -f "$p" ] && [ -r "$p" ] && [ -s "$p" ]; then
+  # Read with the capped `read` where the shell has one (see $capped).
+  ok=1; nul=; done_read=
+  if [ -n "$capped" ] && [ -f "$p" ] && [ -r "$p" ] && [ -s "$p" ]; then
+    if slurp "$p" "$5"; then [ -n "$nul" ] || done_read=1; else ok=; fi
+  fi
+  # Without `find` (or for a file with a NUL byte, where `read -d ''` stopped) no size
+  # is known before reading: the file comes through `head -c` (one process, capped),
+  # never whole into a `read`.
+  src=$p
+  if [ -n "$ok" ] && [ -z "$done_read" ] && { [ -n "$nul" ] || [ -z "$capped$have_find" ]; } && [ -f "$p" ] && [ -r "$p" ] && [ -s "$p" ]; then
     if head -c "$(($5 + 1))" < "$p" > "$m/r" 2>/dev/null; then src=$m/r; else ok=; fi
     # Over the cap: a status file is skipped unread by `read` (byte by byte, slow).
     if [ -n "$ok" ] && [ "$3" = F ] && [ "$(wc -c < "$m/r")" -gt "$5" ]; then
-      : > "$s"; out="$out${newline}NAVI-$n S ${1#./}${newline}file is over the $file_cap-byte limit"; return 0
+      unheld "$1" "$3"; out="$out${newline}NAVI-$n S ${1#./}${newline}file is over the $file_cap-byte limit"; return 0
     fi
   fi
-  if [ -n "$ok" ] && [ -f "$p" ] && [ -r "$p" ] && { [ ! -s "$p" ] || slurp "$src" "$5"; }; then :; else
-    : > "$s"; [ "$3" = F ] && skip_record "$1" "$p"; return 0
+  if [ -z "$done_read" ] && [ -n "$ok" ]; then
+    # The line by line `read` (the copy `head -c` made, or a file `find` sized).
+    c0=$capped; capped=
+    if [ -f "$p" ] && [ -r "$p" ] && { [ ! -s "$p" ] || slurp "$src" "$5"; }; then :; else ok=; fi
+    capped=$c0
+  fi
+  if [ -z "$ok" ]; then
+    unheld "$1" "$3"; [ "$3" = F ] && skip_record "$1" "$p"; return 0
   fi
   if [ -n "$over" ] && [ "$3" = F ]; then
-    : > "$s"; out="$out${newline}NAVI-$n S ${1#./}${newline}file is over the $file_cap-byte limit"; return 0
+    unheld "$1" "$3"; out="$out${newline}NAVI-$n S ${1#./}${newline}file is over the $file_cap-byte limit"; return 0
   fi
   got=$body; gotsk=$sk
-  if slurp "$s" 2147483647 && [ -n "$body" ]; then
-    [ "$body" = "x$newline$got" ] && return 0
-    [ "$sk" = "$gotsk" ] || sockchanged=1
+  slot_of "$1" "$3"
+  eval "was=\${c$slot-}; wassk=\${k$slot-}; base=\${q$slot-}"
+  if [ -n "$base" ]; then
+    [ "$was" = "$got" ] && [ "${#got}" -le 65536 ] && return 0
+    [ "$wassk" = "$gotsk" ] || sockchanged=1
   else
     newname=1
   fi
-  printf 'x\n%s' "$got" > "$s"
-  out="$out${newline}NAVI-$n $3 ${1#./}$newline$got"
+  if [ "$3" = M ]; then
+    eval "c$slot=\$got; k$slot=; q$slot=0"
+    out="$out${newline}NAVI-$n M ${1#./}$newline$got"
+    return 0
+  fi
+  # A status file goes as its own length-framed record (no end marker): the whole file
+  # (P), or the lines that changed since the copy navi holds under sequence number
+  # $base (X), when they are much smaller.
+  sq=$((sq + 1))
+  if [ -n "$base" ] && [ "$base" != 0 ] && [ "${#got}" -le 65536 ] && line_delta; then
+    ops="$base ${#got}$newline$ops"
+    pout="$pout${newline}NAVI-$n X $sq ${#ops} ${1#./}$newline$ops"
+  else
+    pout="$pout${newline}NAVI-$n P $sq ${#got} ${1#./}$newline$got"
+  fi
+  if [ "${#got}" -le 65536 ]; then eval "c$slot=\$got; k$slot=\$gotsk; q$slot=\$sq"
+  else eval "c$slot=; k$slot=\$gotsk; q$slot=0"; fi
 }
 
 compare() {
@@ -201,6 +319,11 @@ read_sockets() {
 
 swap() { t=$old; old=$new; new=$t; }
 
+forget_all() {
+  while [ "$nslots" -gt 0 ]; do unset "c$nslots" "k$nslots" "q$nslots"; nslots=$((nslots - 1)); done
+  slots=$newline
+}
+
 # Ends the watcher because its directory went away (moved, removed): `gone` tells the
 # ticker to watch the directory again once it exists, rather than to scan for good.
 unwatch() {
@@ -219,7 +342,7 @@ full() {
   read_sockets "$preg"
   prev_tmux=$(tmux_records "$socks")
   # navi now holds the snapshot: the copies last sent say nothing any more.
-  rm -rf "$sent" "$msent"; mkdir "$sent" "$msent"
+  forget_all
   { snapshot_body; } | $buffer
   swap
 }
@@ -233,22 +356,25 @@ too_big() {
   big=
   [ -n "$have_find" ] && [ -n "$2" ] || return 0
   set -f; IFS=$newline
-  big=$(cd "$1" 2>/dev/null && find -L $2 -prune -size +"$3"c -print 2>/dev/null)
+  big=$(cd "$1" 2>/dev/null && exec find -L $2 -prune -size +"$3"c -print 2>/dev/null)
   unset IFS; set +f
 }
 
 changes() {
-  out=; newname=; sockchanged=
-  too_big "$dir" "$fsend" "$file_cap"; fbig=$big
-  too_big "$dir/.navi/marks" "$msend" "$marks_cap"; mbig=$big
+  out=; pout=; newname=; sockchanged=
+  fbig=; mbig=
+  if [ -z "$capped" ]; then
+    too_big "$dir" "$fsend" "$file_cap"; fbig=$big
+    too_big "$dir/.navi/marks" "$msend" "$marks_cap"; mbig=$big
+  fi
   set -f; IFS=$newline
   for b in $fsend; do
-    unset IFS; set +f; send_one "$b" "$dir" F "$sent" "$file_cap" "$fbig"; set -f; IFS=$newline
+    unset IFS; set +f; send_one "$b" "$dir" F "" "$file_cap" "$fbig"; set -f; IFS=$newline
   done
-  for b in $fgone; do out="$out${newline}NAVI-$n D ${b#./}$newline"; : > "$sent/${b#./}"; done
-  for b in $mgone; do out="$out${newline}NAVI-$n MD ${b#./}$newline"; : > "$msent/${b#./}"; done
+  for b in $fgone; do out="$out${newline}NAVI-$n D ${b#./}$newline"; unheld "$b" F; done
+  for b in $mgone; do out="$out${newline}NAVI-$n MD ${b#./}$newline"; unheld "$b" M; done
   for b in $msend; do
-    unset IFS; set +f; send_one "$b" "$dir/.navi/marks" M "$msent" "$marks_cap" "$mbig"; set -f; IFS=$newline
+    unset IFS; set +f; send_one "$b" "$dir/.navi/marks" M "" "$marks_cap" "$mbig"; set -f; IFS=$newline
   done
   unset IFS; set +f
 }
@@ -270,8 +396,9 @@ scan() {
     [ "$tm" = "$prev_tmux" ] || { tmux_changed=1; prev_tmux=$tm; }
   fi
   [ -n "$tmux_changed" ] && out=$out$prev_tmux
-  # One printf: the batch leaves in one write.
-  [ -n "$out" ] && printf '\nNAVI-%s DELTA\n%s\nNAVI-%s END\n' "$n" "$out" "$n"
+  # One printf: the batch leaves in one write (the files' own records first).
+  if [ -n "$out" ]; then emit "$pout${newline}NAVI-$n DELTA$newline$out${newline}NAVI-$n END$newline"
+  elif [ -n "$pout" ]; then emit "$pout"; fi
   prev=$fseen; prev_marks=$mseen
   swap
 }
@@ -386,7 +513,9 @@ ticker() {
       [ -n "$armed" ] && { echo "$n:i" || exit 0; }
       armed=1
       if [ -d "$dir/.navi/marks" ]; then set -- "$dir" "$dir/.navi/marks"; else set -- "$dir"; fi
-      inotifywait -m -q -e close_write -e moved_to -e moved_from -e delete -e create -e attrib -e move_self -e delete_self --format "$n:e%e %w%f" -- "$@" &
+      # navi's and other writers' temp files (`.tmp.navi.hook.1`, `.tmp.x`,
+      # `x.json.tmp`) are left out: their events would start nothing but a read.
+      inotifywait -m -q --exclude '(/\.tmp\.[^/]*|\.json\.tmp)$' -e close_write -e moved_to -e moved_from -e delete -e create -e attrib -e move_self -e delete_self --format "$n:e%e %w%f" -- "$@" &
       w=$!
       [ -n "$stop" ] && { kill -s KILL "$w" 2>/dev/null; exit 0; }
       echo "$w" > "$m/w"
@@ -437,7 +566,7 @@ fi
   case $line in "$n:e"*) ;; *) [ "$held" = 0 ] || { held=0; scan; };; esac
   case $line in
     "$n:s") full;;
-    "$n:h"*) printf '\nNAVI-%s H %s\n\nNAVI-%s END\n' "$n" "${line#"$n:h"}" "$n";;
+    "$n:h"*) emit "${newline}NAVI-$n H ${line#"$n:h"}$newline${newline}NAVI-$n END$newline";;
     "$n:t") [ -z "$ctl" ] || : > "$m/tq"; check_tmux=1; scan; check_tmux=;;
     "$n:r") memory;;
     "$n:d") digest;;

@@ -1,5 +1,6 @@
 //! The status files the benchmark writes: realistic (~650 bytes, git and metrics blocks,
-//! in the shape of `fixtures/sessions/hyperion.json`), rewritten atomically (temp file +
+//! in the shape of `fixtures/sessions/hyperion.json`), pretty-printed as `navi hook`
+//! writes them (serde_json's pretty form, ~1 KB), rewritten atomically (temp file +
 //! rename, as the hooks do).
 
 use std::path::Path;
@@ -17,8 +18,16 @@ pub fn session(f: usize) -> String {
     format!("s{f}")
 }
 
-/// A status file's text.
+/// A status file's text, pretty-printed as `navi hook` writes it.
 pub fn status_json(session: &str, status: &str, message: &str) -> String {
+    let line = status_line(session, status, message);
+    serde_json::from_str::<serde_json::Value>(&line)
+        .and_then(|v| serde_json::to_string_pretty(&v))
+        .unwrap_or(line)
+}
+
+/// The same on one line.
+fn status_line(session: &str, status: &str, message: &str) -> String {
     let t = now();
     format!(
         r#"{{"tmux_session":"{session}","status":"{status}","message":"{message}","cwd":"/home/bench/projects/{session}","timestamp":{t},"session_id":"3f1c2a9e-6d1b-4c55-9a0e-1b7f5d2c8e11","git":{{"branch":"feature/remote-sessions","dirty":true,"ahead":2,"behind":0,"last_commit":"a1b2c3d add ssh pool","remote":"git@github.com:bench/{session}.git"}},"metrics":{{"tokens":{{"input":182340,"output":20211,"total":202551}},"time":{{"started":{started},"total_seconds":3480,"working_seconds":2900,"waiting_seconds":580}},"tools":{{"recent":["Edit","Bash","Read"],"counts":{{"Bash":41,"Edit":18,"Read":77}}}}}}}}"#,

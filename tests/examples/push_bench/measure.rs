@@ -56,6 +56,10 @@ pub struct Busy {
     pub cpu_pct: f64,
     /// Remote CPU (every sshd tree) per status write, ms.
     pub remote_cpu_ms_per_write: f64,
+    /// TCP payload the dashboard received per status write, bytes (heartbeats included).
+    pub bytes_per_write: f64,
+    /// The size of one status file written, bytes.
+    pub file_bytes: f64,
     /// VmRSS just before the period, MiB.
     pub rss_before_mib: f64,
     /// Highest VmRSS sampled (every second) during the period, MiB.
@@ -289,6 +293,8 @@ pub fn busy(pid: u32, fleet: &Fleet, o: &Options) -> Busy {
         ..Busy::default()
     };
     let (r0, n0, t0) = (remote_ticks(), navi_ticks(), Instant::now());
+    let b0 = procs::tcp_bytes(pid);
+    out.file_bytes = files::status_json(&files::session(0), "working", "pb-busy-0").len() as f64;
     let total = o.busy * o.busy_writes.max(1);
     // The busy writes, then as many setting the same files back to idle.
     let resets = (dirs.len() * per_dir) as u64;
@@ -321,6 +327,8 @@ pub fn busy(pid: u32, fleet: &Fleet, o: &Options) -> Busy {
     let secs = t0.elapsed().as_secs_f64();
     out.cpu_pct = n1.saturating_sub(n0) as f64 / tck / secs * 100.0;
     out.remote_cpu_ms_per_write = r1.saturating_sub(r0) as f64 / tck * 1e3 / out.writes as f64;
+    let b1 = procs::tcp_bytes(pid);
+    out.bytes_per_write = b1.received.saturating_sub(b0.received) as f64 / out.writes as f64;
     out.rss_peak_mib = out.rss_peak_mib.max(rss());
     out.hwm_mib = procs::hwm_kib(pid).unwrap_or(0) as f64 / 1024.0;
     std::thread::sleep(Duration::from_secs(o.settle));

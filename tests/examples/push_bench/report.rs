@@ -133,6 +133,21 @@ pub fn markdown(o: &Options, results: &[(String, Results)]) -> String {
                 None => cell(None, "skipped".into()),
             },
         ),
+        (
+            "busy: bytes received per status write (× the file)",
+            "≤ 1.1 ×, ≤ 0.3 × as a difference",
+            |r| match r.busy {
+                Some(b) => cell(
+                    Some(b.bytes_per_write),
+                    format!(
+                        "{:.0} B ({:.2} ×)",
+                        b.bytes_per_write,
+                        b.bytes_per_write / b.file_bytes.max(1.0)
+                    ),
+                ),
+                None => cell(None, "skipped".into()),
+            },
+        ),
         ("busy: RSS just before", "< 50 MB", |r| {
             mib(r.busy.map(|b| b.rss_before_mib))
         }),

@@ -68,6 +68,10 @@ pub const GIT_EVERY: Duration = Duration::from_secs(30);
 /// on its polls, a remote's push loop when navi asks it): a sample reads every process
 /// of the machine, cheap but not free; memory moves slowly.
 pub const MEMORY_SAMPLE: Duration = Duration::from_secs(10);
+/// The least time between two memory samples of a remote whose sessions did not change
+/// since the last one: an idle remote's processes hardly grow, and a sample costs that
+/// remote a few processes and a read of its whole process table.
+pub const MEMORY_SAMPLE_IDLE: Duration = Duration::from_secs(60);
 /// The most `ps` may take for a memory sample where there is no `/proc` (macOS).
 pub const MEMORY_PS: Duration = Duration::from_secs(5);
 

@@ -172,6 +172,49 @@ impl<R: Read> LineReader<R> {
     }
 }
 
+/// Whether the tmux of `tmux_argv` is 3.8 or later (`next-3.8` and later too), asked once
+/// per argv (`tmux -V`, bounded). Control clients need 3.2 (attach-session's `-f`), but
+/// every release up to 3.7c can crash its server when a control client is still
+/// connecting, or already leaving, while a session is made, renamed or killed (3.3a
+/// segfaults within a few dozen tries here; fixed in tmux after 3.7c, GitHub issues 4980,
+/// 5244, 5357): navi never risks the user's server, and an older tmux keeps the listing
+/// per poll and the preview's timer.
+pub(crate) fn survives_control_clients(tmux_argv: &[String]) -> bool {
+    static ASKED: Mutex<Vec<(Vec<String>, bool)>> = Mutex::new(Vec::new());
+    let mut asked = ASKED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, ok)) = asked.iter().find(|(argv, _)| argv == tmux_argv) {
+        return *ok;
+    }
+    let ok = tmux_version(tmux_argv).is_some_and(|v| safe_version(&v));
+    asked.push((tmux_argv.to_vec(), ok));
+    ok
+}
+
+fn tmux_version(tmux_argv: &[String]) -> Option<String> {
+    let (program, globals) = tmux_argv.split_first()?;
+    let mut cmd = Command::new(program);
+    cmd.args(globals).arg("-V").stdin(Stdio::null());
+    let out = crate::process::output_within(cmd, navi_core::limits::CONTROL_ATTACH).ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// `tmux 3.8`, `tmux 3.10a`, `tmux next-3.8`, `tmux 4.0`: safe; `tmux 3.7c`, `tmux
+/// master` (of any age), anything else: not.
+pub(crate) fn safe_version(said: &str) -> bool {
+    let v = said.strip_prefix("tmux ").unwrap_or(said);
+    let v = v.strip_prefix("next-").unwrap_or(v);
+    let Some((major, rest)) = v.split_once('.') else {
+        return false;
+    };
+    let minor: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    match (major.parse::<u32>(), minor.parse::<u32>()) {
+        (Ok(major), Ok(minor)) => major > 3 || (major == 3 && minor >= 8),
+        _ => false,
+    }
+}
+
 /// Sends commands to a control client (`display-message ...`), from its reader thread
 /// too. A failed write is ignored: the client is ending, and its end is reported.
 #[derive(Clone)]
@@ -229,6 +272,11 @@ impl Client {
         let (program, globals) = tmux_argv
             .split_first()
             .ok_or_else(|| std::io::Error::other("no tmux command"))?;
+        if !survives_control_clients(tmux_argv) {
+            return Err(std::io::Error::other(
+                "tmux before 3.8 can crash when a control client connects while sessions change: not used",
+            ));
+        }
         let mut cmd = Command::new(program);
         cmd.args(globals)
             .args(["-C", "attach-session", "-r", "-f", flags, "-t", target])

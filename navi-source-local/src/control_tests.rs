@@ -71,9 +71,11 @@ impl Drop for Server {
 fn logging_tmux(dir: &Path, no_control: bool) -> (String, std::path::PathBuf) {
     let log = dir.join("log");
     let stub = dir.join("tmux");
+    // It says 3.8 (navi starts control clients only from 3.8 on; the real one here may be
+    // older), or with `no_control` fails `-C` as a tmux before 3.2 would.
     let refuse = match no_control {
         true => "case \" $* \" in *' -C '*) echo 'usage: attach-session [-dErx] [-c working-directory] [-t target-session]' >&2; exit 1;; esac\n",
-        false => "",
+        false => "for a in \"$@\"; do [ \"$a\" = -V ] && { echo 'tmux 3.8'; exit 0; }; done\n",
     };
     let real = String::from_utf8(
         std::process::Command::new("sh")
@@ -231,7 +233,9 @@ async fn the_previewed_pane_output_is_a_change_another_pane_is_not() {
         .and_then(|l| l.split(' ').next())
         .unwrap()
         .to_string();
-    let src = LocalSource::new(status.path());
+    let bin = tempfile::tempdir().unwrap();
+    let (stub, _log) = logging_tmux(bin.path(), false);
+    let src = LocalSource::new(status.path()).with_tmux(vec![stub]);
 
     let first = tokio::time::timeout(PATIENCE, src.wait_pane_change("api")).await;
     assert_eq!(first, Ok(PaneChange::Changed), "the attach itself");
@@ -325,6 +329,9 @@ fn median(mut v: Vec<Duration>) -> Duration {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a benchmark: prints numbers, takes about 3 minutes"]
 async fn bench_local_control_mode() {
+    // A tmux that says 3.8 (control clients only from 3.8 on) and runs this machine's.
+    let stub_dir = tempfile::tempdir().unwrap();
+    let (stub, _log) = logging_tmux(stub_dir.path(), false);
     let status = tempfile::tempdir().unwrap();
     let names = ["api", "web", "db", "docs", "ops"];
     let work = Server::start(&names);
@@ -335,7 +342,11 @@ async fn bench_local_control_mode() {
         .tmux(&["display-message", "-p", "#{pid}"])
         .trim()
         .to_string();
-    let src = Arc::new(LocalSource::new(status.path()).with_tmux_check());
+    let src = Arc::new(
+        LocalSource::new(status.path())
+            .with_tmux(vec![stub.clone()])
+            .with_tmux_check(),
+    );
     let samples = 20u64;
 
     for mode in ["timer", "events"] {
@@ -372,7 +383,11 @@ async fn bench_local_control_mode() {
 
     for busy in [false, true] {
         for mode in ["polls", "events"] {
-            let src = Arc::new(LocalSource::new(status.path()).with_tmux_check());
+            let src = Arc::new(
+                LocalSource::new(status.path())
+                    .with_tmux(vec![stub.clone()])
+                    .with_tmux_check(),
+            );
             let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
             let writer = {
                 let (stop, dir) = (Arc::clone(&stop), status.path().to_path_buf());
@@ -411,4 +426,32 @@ async fn bench_local_control_mode() {
             println!("tmux check {mode}, {what}: {cpu} ms CPU in 30 s ({polls} polls)");
         }
     }
+}
+
+/// This machine's own tmux, when it is older than 3.8 (3.3a on Debian 12): no control
+/// client is started (such a tmux can crash when one connects while sessions change), the
+/// preview stays on its timer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tmux_before_3_8_gets_no_control_client() {
+    if !tmux_installed() {
+        eprintln!("tmux not installed: skipped");
+        return;
+    }
+    let version = std::process::Command::new("tmux")
+        .arg("-V")
+        .output()
+        .unwrap();
+    let version = String::from_utf8_lossy(&version.stdout).trim().to_string();
+    if crate::control::safe_version(&version) {
+        eprintln!("{version} is safe for control clients: nothing to check here");
+        return;
+    }
+    let status = tempfile::tempdir().unwrap();
+    let work = Server::start(&["api"]);
+    work.hook_file(status.path(), "api");
+    let src = LocalSource::new(status.path()).with_tmux_check();
+    let _ = src.poll_report().await;
+    let change = tokio::time::timeout(PATIENCE, src.wait_pane_change("api")).await;
+    assert_eq!(change, Ok(PaneChange::Unsupported), "{version}");
+    assert_eq!(work.clients().trim(), "", "{version}: no control client");
 }

@@ -78,3 +78,32 @@ proptest! {
         }
     }
 }
+
+/// Control clients only from tmux 3.8 on: every release before can crash its server when
+/// one connects while sessions change.
+#[test]
+fn only_tmux_3_8_and_later_get_control_clients() {
+    for safe in [
+        "tmux 3.8",
+        "tmux 3.8a",
+        "tmux 3.10",
+        "tmux 4.0",
+        "tmux next-3.8",
+    ] {
+        assert!(super::safe_version(safe), "{safe}");
+    }
+    for unsafe_ in [
+        "tmux 3.3a",
+        "tmux 3.7c",
+        "tmux 3.2",
+        "tmux master",
+        "tmux next-3.4",
+        "tmux",
+        "",
+        "tmux 3",
+        "tmux x.9",
+        "tmux 2.10",
+    ] {
+        assert!(!super::safe_version(unsafe_), "{unsafe_}");
+    }
+}

@@ -7,7 +7,7 @@
 //! remote's latency, and no answer within the remote's `timeout` makes the remote
 //! unavailable with `timeout`, as a poll that timed out did), asks for a tmux check
 //! every [`TMUX_EVERY`] heartbeats (every [`TMUX_EVERY_WITH_EVENTS`] where the loop follows
-//! tmux events: its control clients ask for the check), for a memory sample every [`MEMORY_SAMPLE`] (the
+//! tmux events: its control clients ask for the check), for a memory sample every [`MEMORY_SAMPLE`] (once a minute while the remote is idle; the
 //! loop answers only when a value changed noticeably), and for the resync digest every
 //! [`RESYNC`]: a digest that differs from what navi holds brings a full snapshot.
 //!
@@ -99,6 +99,38 @@ struct Driver {
     beats: u64,
     timeout: Duration,
     target: String,
+    memory: MemoryPace,
+}
+
+/// When the loop is asked for a memory sample: on the first tick, then every
+/// [`MEMORY_SAMPLE`](limits::MEMORY_SAMPLE) tick after a change of the remote's sessions
+/// (or memory), else once per [`MEMORY_SAMPLE_IDLE`](limits::MEMORY_SAMPLE_IDLE): a
+/// sample reads the remote's whole process table, which an idle remote should not pay
+/// for every 10 s.
+#[derive(Debug, Default)]
+struct MemoryPace {
+    last: Option<Instant>,
+    changed: bool,
+}
+
+impl MemoryPace {
+    /// The remote's sessions (or their memory) changed.
+    fn changed(&mut self) {
+        self.changed = true;
+    }
+
+    /// Whether a sample is due at `now` (and, if so, counts it as taken).
+    fn due(&mut self, now: Instant) -> bool {
+        let due = match self.last {
+            None => true,
+            Some(t) => self.changed || now.duration_since(t) >= limits::MEMORY_SAMPLE_IDLE,
+        };
+        if due {
+            self.last = Some(now);
+            self.changed = false;
+        }
+        due
+    }
 }
 
 impl Pool {
@@ -215,6 +247,7 @@ impl Pool {
             beats: 0,
             timeout: self.remote.timeout,
             target: self.target.to_string(),
+            memory: MemoryPace::default(),
         };
         let task = tokio::spawn(driver.run(rx));
         Ok(PushHandle {
@@ -273,7 +306,8 @@ impl Driver {
         heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut resync = interval_at(now + limits::RESYNC, limits::RESYNC);
         resync.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        // The first memory sample at once, then one per MEMORY_SAMPLE.
+        // The first memory sample at once, then at most one per MEMORY_SAMPLE (see
+        // MemoryPace).
         let mut memory = interval_at(now, limits::MEMORY_SAMPLE);
         memory.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
@@ -294,7 +328,7 @@ impl Driver {
                     Err(e) => return self.fail(e),
                 },
                 Step::Resync => Some("d".to_string()),
-                Step::Memory => Some("r".to_string()),
+                Step::Memory => self.memory.due(Instant::now()).then(|| "r".to_string()),
                 Step::Nudge(Some(Nudge::Settle(done))) => {
                     // The loop answers in order: once this token's answer is in, so
                     // is every change the scan before it found.
@@ -418,6 +452,7 @@ impl Driver {
         };
         drop(shared);
         if changed {
+            self.memory.changed();
             self.changes.notify_one();
         }
         Ok(None)
@@ -461,5 +496,34 @@ impl Driver {
             shared.failed = Some(e);
         }
         self.changes.notify_one();
+    }
+}
+
+#[cfg(test)]
+mod memory_pace_tests {
+    use super::*;
+
+    /// A sample at the first tick; then every tick while the sessions change, and only
+    /// once per MEMORY_SAMPLE_IDLE while they do not.
+    #[test]
+    fn an_idle_remote_is_sampled_once_a_minute_a_changing_one_every_tick() {
+        let start = Instant::now();
+        let at = |ticks: u32| start + limits::MEMORY_SAMPLE * ticks;
+        let mut pace = MemoryPace::default();
+        assert!(pace.due(at(0)), "the first sample at once");
+        let idle_ticks =
+            (limits::MEMORY_SAMPLE_IDLE.as_secs() / limits::MEMORY_SAMPLE.as_secs()) as u32;
+        for k in 1..idle_ticks {
+            assert!(!pace.due(at(k)), "idle tick {k}: no sample");
+        }
+        assert!(pace.due(at(idle_ticks)), "a minute later: a sample");
+        for k in 1..=3 {
+            pace.changed();
+            assert!(
+                pace.due(at(idle_ticks + k)),
+                "a change: sampled at the next tick"
+            );
+        }
+        assert!(!pace.due(at(idle_ticks + 4)), "no change since: none");
     }
 }

@@ -51,8 +51,13 @@ fn events_under(argv: &[String]) {
     let socket_s = socket.to_str().unwrap().to_string();
     let server = TmuxServerAt::start(&socket, &["a"]);
     std::fs::write(dir.join("a.json"), status_on("a", Some(&socket_s))).unwrap();
-    // The ticker never ticks: only events (or navi's `t`) check tmux.
-    let mut l = Loop::start(argv, &dir, "0", None);
+    // The ticker never ticks: only events (or navi's `t`) check tmux. The loop follows
+    // events only on tmux 3.8 or later (older ones can crash when a control client
+    // connects while sessions change): this tmux says 3.8 and runs the real one.
+    let bin = home.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let path = tmux_saying(&bin, "3.8");
+    let mut l = Loop::start(argv, &dir, "0", Some(Path::new(&path)));
     l.wait_for(|b| *b == Batch::Events("tmux".into()));
     // Its client attaches after the first check: wait until tmux lists it.
     wait_until(
@@ -119,6 +124,51 @@ fn a_tmux_without_control_mode_leaves_the_check_to_navi() {
         String::from_utf8_lossy(&l.raw)
     );
     assert!(l.stop().success());
+}
+
+/// A `tmux` first on a `PATH` (returned) that says it is `version` and otherwise runs
+/// the real tmux.
+pub(super) fn tmux_saying(bin: &Path, version: &str) -> std::ffi::OsString {
+    use std::os::unix::fs::PermissionsExt as _;
+    let real = super::script_tests::which("tmux");
+    let stub = bin.join("tmux");
+    std::fs::write(
+        &stub,
+        format!(
+            "#!/bin/sh\ncase $1 in -V) echo 'tmux {version}'; exit 0;; esac\nexec '{}' \"$@\"\n",
+            real.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&stub, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::env::join_paths(
+        std::iter::once(bin.to_path_buf())
+            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
+    )
+    .unwrap()
+}
+
+/// tmux 3.3a, as this machine's: released versions before 3.8 can crash their server when
+/// a control client connects while a session is made, so the loop follows no events.
+#[test]
+fn a_tmux_before_3_8_gets_no_control_client() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("st");
+    std::fs::create_dir(&dir).unwrap();
+    let bin = home.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    for version in ["3.3a", "3.7c", "master", "next-3.4"] {
+        let path = tmux_saying(&bin, version);
+        let mut l = Loop::start(&["sh".to_string()], &dir, "0", Some(Path::new(&path)));
+        l.send("h1");
+        l.wait_for(|b| *b == Batch::Heartbeat("1".into()));
+        assert!(
+            !l.seen.iter().any(|b| matches!(b, Batch::Events(_))),
+            "{version}: {:?}",
+            String::from_utf8_lossy(&l.raw)
+        );
+        assert!(l.stop().success());
+    }
 }
 
 /// A `tmux` that says it is 2.9 and lists no sessions.

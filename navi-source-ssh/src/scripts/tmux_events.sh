@@ -7,16 +7,20 @@
 # shellcheck disable=SC2154 # m, n, newline, prev_tmux: push_loop.sh's
 # shellcheck disable=SC2034 # ctl_seen: read by push_loop.sh
 
-# Whether `tmux -V` says 3.2 or later (`next-*` and `master` too): attach-session's
-# `-f` (ignore-size, no-output) came in 3.2.
+# Whether `tmux -V` says 3.8 or later (`next-3.8` and later too). Control clients need
+# 3.2 (attach-session's `-f`), but every release up to 3.7c can crash its server when a
+# control client is still connecting, or already leaving, while a session is made,
+# renamed or killed (found here: 3.3a segfaults within a few dozen tries; tmux fixed it
+# after 3.7c, GitHub issues 4980, 5244, 5357). navi never risks the user's tmux server:
+# older versions keep the check on navi's timer.
 ctl_version_ok() {
   v=$(tmux -V 2>/dev/null) || return 1
   v=${v#tmux }
-  case $v in next-*|master*) return 0;; esac
+  v=${v#next-}
   maj=${v%%.*}; min=${v#*.}; min=${min%%[!0-9]*}
   case $maj in ''|*[!0-9]*) return 1;; esac
   case $min in ''|*[!0-9]*) min=0;; esac
-  [ "$maj" -gt 3 ] || { [ "$maj" = 3 ] && [ "$min" -ge 2 ]; }
+  [ "$maj" -gt 3 ] || { [ "$maj" = 3 ] && [ "$min" -ge 8 ]; }
 }
 
 # Decides once whether the loop follows tmux events ($ctl): tmux with control mode and

@@ -82,8 +82,10 @@ fn tmux_wrapper(r: &Remote, stub: bool) {
         "#!/bin/sh\ncase $1 in -V) echo 'tmux 2.9'; exit 0;; esac\n".to_string()
             + &format!("exec {} \"$@\"\n", real.display())
     } else {
+        // It says 3.8: navi uses control clients only from tmux 3.8 on (older releases
+        // can crash when one connects while sessions change); this machine's is older.
         format!(
-            "#!/bin/sh\necho \"$*\" >> '{}'\nexec {} \"$@\"\n",
+            "#!/bin/sh\necho \"$*\" >> '{}'\ncase $1 in -V) echo 'tmux 3.8'; exit 0;; esac\nexec {} \"$@\"\n",
             log.display(),
             real.display()
         )
@@ -129,6 +131,17 @@ fn check(shell_name: &str) {
     chown(&r.user.name, &status);
     let source = SshSource::new(r.source.remote().clone());
     wait_listed(&r, &source, &["a", "other"], sh);
+    // The events' client attached before sessions change (the real tmux here is older
+    // than 3.8 and could crash if a session were made while a control client connects).
+    let start = std::time::Instant::now();
+    while r
+        .tmux(&["list-clients", "-F", "#{client_control_mode}"])
+        .stdout
+        .is_empty()
+    {
+        assert!(start.elapsed() < BOUND, "{sh}: no control client attached");
+        std::thread::sleep(Duration::from_millis(100));
+    }
 
     // Session events.
     new_session(&r, "b", "cat");

@@ -3,68 +3,13 @@
 //! and no client left behind.
 
 use super::*;
+use crate::test_tmux::Server;
 use navi_core::PaneChange;
 use std::sync::Arc;
 use std::time::Duration;
 
 /// Long enough for a loaded machine; a test fails only when nothing happens in it.
 const PATIENCE: Duration = Duration::from_secs(20);
-
-struct Server {
-    _dir: tempfile::TempDir,
-    socket: String,
-}
-
-impl Server {
-    fn start(sessions: &[&str]) -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        let socket = dir.path().join("work").display().to_string();
-        let s = Server { _dir: dir, socket };
-        for name in sessions {
-            s.tmux(&["new-session", "-d", "-s", name, "cat"]);
-        }
-        s
-    }
-
-    fn tmux(&self, args: &[&str]) -> String {
-        let out = std::process::Command::new("tmux")
-            .arg("-S")
-            .arg(&self.socket)
-            .args(args)
-            .env_remove("TMUX")
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// A status file recording this server, as `navi hook` writes it.
-    fn hook_file(&self, dir: &Path, name: &str) {
-        let answer = self.tmux(&[
-            "display-message",
-            "-p",
-            "-t",
-            &format!("={name}:"),
-            "#{pid}\t#{session_id}",
-        ]);
-        let (pid, id) = answer.trim_end().split_once('\t').unwrap();
-        let json = serde_json::json!({
-            "tmux_session": name, "status": "working", "cwd": "/", "timestamp": 1,
-            "tmux": {"socket": self.socket, "server_pid": pid.parse::<i64>().unwrap(),
-                     "session_id": id},
-        });
-        std::fs::write(dir.join(format!("{name}.json")), json.to_string()).unwrap();
-    }
-
-    fn clients(&self) -> String {
-        self.tmux(&["list-clients", "-F", "#{client_pid} #{client_control_mode}"])
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.tmux(&["kill-server"]);
-    }
-}
 
 /// A `tmux` that logs each command's first word, then runs the real tmux; with `no_control`
 /// it fails `-C` as a tmux before 3.2 fails `attach-session -f`.
@@ -135,8 +80,8 @@ async fn session_events_replace_the_listing_per_poll() {
     let status = tempfile::tempdir().unwrap();
     let bin = tempfile::tempdir().unwrap();
     let work = Server::start(&["api", "web"]);
-    work.hook_file(status.path(), "api");
-    work.hook_file(status.path(), "web");
+    work.hook_file(status.path(), "api", "working");
+    work.hook_file(status.path(), "web", "working");
     let (stub, log) = logging_tmux(bin.path(), false);
     let src = LocalSource::new(status.path())
         .with_tmux(vec![stub])
@@ -217,7 +162,7 @@ async fn the_previewed_pane_output_is_a_change_another_pane_is_not() {
     }
     let status = tempfile::tempdir().unwrap();
     let work = Server::start(&["api"]);
-    work.hook_file(status.path(), "api");
+    work.hook_file(status.path(), "api", "working");
     // A second pane, then the first one made active again: the preview shows `%0`'s.
     work.tmux(&["split-window", "-d", "-t", "=api:", "cat"]);
     let panes = work.tmux(&[
@@ -272,7 +217,7 @@ async fn without_control_mode_polls_list_and_the_preview_uses_its_timer() {
     let status = tempfile::tempdir().unwrap();
     let bin = tempfile::tempdir().unwrap();
     let work = Server::start(&["api"]);
-    work.hook_file(status.path(), "api");
+    work.hook_file(status.path(), "api", "working");
     let (stub, log) = logging_tmux(bin.path(), true);
     let src = LocalSource::new(status.path())
         .with_tmux(vec![stub])
@@ -336,7 +281,7 @@ async fn bench_local_control_mode() {
     let names = ["api", "web", "db", "docs", "ops"];
     let work = Server::start(&names);
     for n in names {
-        work.hook_file(status.path(), n);
+        work.hook_file(status.path(), n, "working");
     }
     let server_pid = work
         .tmux(&["display-message", "-p", "#{pid}"])
@@ -448,7 +393,7 @@ async fn a_tmux_before_3_8_gets_no_control_client() {
     }
     let status = tempfile::tempdir().unwrap();
     let work = Server::start(&["api"]);
-    work.hook_file(status.path(), "api");
+    work.hook_file(status.path(), "api", "working");
     let src = LocalSource::new(status.path()).with_tmux_check();
     let _ = src.poll_report().await;
     let change = tokio::time::timeout(PATIENCE, src.wait_pane_change("api")).await;

@@ -25,6 +25,8 @@ pub mod process;
 mod rss;
 #[cfg(test)]
 mod rss_tests;
+#[cfg(test)]
+mod test_tmux;
 mod tmux_events;
 mod watch;
 
@@ -686,59 +688,8 @@ mod tests {
 #[cfg(test)]
 mod liveness_tests {
     use super::*;
+    use crate::test_tmux::Server;
     use navi_core::Liveness;
-
-    struct Server {
-        _dir: tempfile::TempDir,
-        socket: String,
-    }
-
-    impl Server {
-        fn start(sessions: &[&str]) -> Server {
-            let dir = tempfile::tempdir().unwrap();
-            let socket = dir.path().join("work").display().to_string();
-            let s = Server { _dir: dir, socket };
-            for name in sessions {
-                s.tmux(&["new-session", "-d", "-s", name, "cat"]);
-            }
-            s
-        }
-
-        fn tmux(&self, args: &[&str]) -> String {
-            let out = std::process::Command::new("tmux")
-                .arg("-S")
-                .arg(&self.socket)
-                .args(args)
-                .output()
-                .unwrap();
-            String::from_utf8_lossy(&out.stdout).into_owned()
-        }
-
-        /// A status file as `navi hook` writes it in session `name` of this server.
-        fn hook_file(&self, dir: &Path, name: &str) {
-            let answer = self.tmux(&[
-                "display-message",
-                "-p",
-                "-t",
-                &format!("={name}:"),
-                "#{pid}\t#{session_id}",
-            ]);
-            let (pid, id) = answer.trim_end().split_once('\t').unwrap();
-            let json = serde_json::json!({
-                "tmux_session": name, "status": "permission", "message": "", "cwd": "/",
-                "timestamp": 1,
-                "tmux": {"socket": self.socket, "server_pid": pid.parse::<i64>().unwrap(),
-                         "session_id": id},
-            });
-            std::fs::write(dir.join(format!("{name}.json")), json.to_string()).unwrap();
-        }
-    }
-
-    impl Drop for Server {
-        fn drop(&mut self) {
-            self.tmux(&["kill-server"]);
-        }
-    }
 
     fn source(dir: &Path, navi_tmux: &Path) -> LocalSource {
         LocalSource::new(dir)
@@ -766,7 +717,7 @@ mod liveness_tests {
         let empty = tempfile::tempdir().unwrap();
         let work = Server::start(&["api", "web", "db"]);
         for name in ["api", "web", "db"] {
-            work.hook_file(status.path(), name);
+            work.hook_file(status.path(), name, "permission");
         }
         // A Go hook's file: no server recorded, and the server navi reaches has none.
         std::fs::write(status.path().join("legacy.json"), r#"{"status":"waiting"}"#).unwrap();

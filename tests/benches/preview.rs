@@ -37,6 +37,19 @@ fn main() {
     );
     let known_hosts = scratch.path().join("known_hosts");
     std::fs::write(&known_hosts, server.known_hosts_line() + "\n").unwrap();
+    // The bench's tmux server ends with the bench, also when an assertion stops it.
+    struct KillServer(std::path::PathBuf);
+    impl Drop for KillServer {
+        fn drop(&mut self) {
+            let _ = Command::new("tmux")
+                .arg("kill-server")
+                .env("TMUX_TMPDIR", &self.0)
+                .env_remove("TMUX")
+                .stdin(Stdio::null())
+                .output();
+        }
+    }
+    let _server = KillServer(tmux_dir.clone());
     let tmux = |args: &[&str]| {
         Command::new("tmux")
             .args(args)
@@ -138,7 +151,6 @@ fn main() {
         })
         .collect();
     let (followed, timer) = change_to_preview(&rt, &source, &tmux);
-    let _ = tmux(&["kill-server"]);
     let (n, e, f, l) = (median(navi), median(exec), median(fresh), median(local));
     println!("| preview of a remote pane | median | vs navi |");
     println!("| --- | --- | --- |");

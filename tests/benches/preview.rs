@@ -37,16 +37,27 @@ fn main() {
     );
     let known_hosts = scratch.path().join("known_hosts");
     std::fs::write(&known_hosts, server.known_hosts_line() + "\n").unwrap();
-    // The bench's tmux server ends with the bench, also when an assertion stops it.
+    // The bench's tmux server ends with the bench, also when an assertion stops it, and
+    // so do its panes' programs (`top -b` outlives the server's hangup).
     struct KillServer(std::path::PathBuf);
     impl Drop for KillServer {
         fn drop(&mut self) {
-            let _ = Command::new("tmux")
-                .arg("kill-server")
-                .env("TMUX_TMPDIR", &self.0)
-                .env_remove("TMUX")
-                .stdin(Stdio::null())
-                .output();
+            let run = |args: &[&str]| {
+                Command::new("tmux")
+                    .args(args)
+                    .env("TMUX_TMPDIR", &self.0)
+                    .env_remove("TMUX")
+                    .stdin(Stdio::null())
+                    .output()
+                    .ok()
+            };
+            let pids = run(&["list-panes", "-a", "-F", "#{pane_pid}"]).map_or(String::new(), |o| {
+                String::from_utf8_lossy(&o.stdout).into_owned()
+            });
+            let _ = run(&["kill-server"]);
+            for pid in pids.split_whitespace() {
+                let _ = Command::new("kill").arg(pid).output();
+            }
         }
     }
     let _server = KillServer(tmux_dir.clone());
@@ -167,20 +178,23 @@ fn main() {
         "| local `tmux capture-pane` (floor) | {l:.2} ms | {:.2}× |",
         l / n
     );
-    let fo = if followed.is_empty() {
-        f64::NAN
-    } else {
-        median(followed.clone())
-    };
     let ti = median(timer.clone());
     println!();
     println!("| remote pane change -> preview text shows it | median | max | vs timer |");
     println!("| --- | --- | --- | --- |");
-    println!(
-        "| followed (`wait_pane_change`, then the preview action) | {fo:.2} ms | {:.2} ms | {:.2}× |",
-        max_ms(&followed),
-        fo / ti
-    );
+    match followed.is_empty() {
+        true => println!(
+            "| followed (`wait_pane_change`, then the preview action) | not measured: the remote's tmux is older than 3.8 | | |"
+        ),
+        false => {
+            let fo = median(followed.clone());
+            println!(
+                "| followed (`wait_pane_change`, then the preview action) | {fo:.2} ms | {:.2} ms | {:.2}× |",
+                max_ms(&followed),
+                fo / ti
+            );
+        }
+    }
     println!(
         "| timer (a preview every `PREVIEW_EVERY`, the fallback and the old way) | {ti:.2} ms | {:.2} ms | 1.00× |",
         max_ms(&timer)

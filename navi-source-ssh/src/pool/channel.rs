@@ -17,11 +17,32 @@ use super::connect::Connection;
 use crate::budget::Buffer;
 use crate::error::russh_error;
 use crate::remote::{ends_snapshot, MAX_POLL_OUTPUT};
-use crate::shell::CommandLine;
+use crate::shell::{CommandLine, RemoteCommand, Stdin};
 use crate::target::Target;
 
 /// stderr kept for error messages.
 const MAX_STDERR: usize = 4096;
+
+/// A channel on `conn` running `script` as a long-lived loop that reads one request a
+/// line from its stdin (the preview loop, the pane follow); `what` names it in errors.
+pub(super) async fn start_request_loop(
+    conn: &Arc<Connection>,
+    target: &Target,
+    time: Deadline,
+    script: &str,
+    what: &str,
+) -> Result<OwnedChannel, SourceError> {
+    let mut ch = open_channel(conn, target, time.instant(), time.budget()).await?;
+    let line = RemoteCommand::new(script)
+        .stdin(Stdin::Requests)
+        .within(None)
+        .to_command_line()
+        .map_err(|e| SourceError::Other(e.to_string().into()))?;
+    ch.exec(line)
+        .await
+        .map_err(|e| SourceError::Remote(format!("cannot start the {what}: {e}").into()))?;
+    Ok(ch)
+}
 
 /// A channel that closes itself when dropped (a plain russh `Channel` does not), so an
 /// abandoned or cancelled poll never leaves a session open on the server.

@@ -24,11 +24,10 @@ use tokio::sync::{mpsc, Notify};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use super::channel::{open_channel, OwnedChannel};
+use super::channel::{start_request_loop, OwnedChannel};
 use super::preview::request;
 use super::{Live, Pool};
 use crate::remote::new_nonce;
-use crate::shell::{RemoteCommand, Stdin};
 
 /// The loop: `tmux_events.sh` first for its `ctl_version_ok`.
 const FOLLOW_LOOP: &str = concat!(
@@ -146,15 +145,14 @@ impl Pool {
         conn: &Arc<Live>,
         time: Deadline,
     ) -> Result<PaneFollow, SourceError> {
-        let mut ch = open_channel(&conn.conn, &self.target, time.instant(), time.budget()).await?;
-        let line = RemoteCommand::new(FOLLOW_LOOP)
-            .stdin(Stdin::Requests)
-            .within(None)
-            .to_command_line()
-            .map_err(|e| SourceError::Other(e.to_string().into()))?;
-        ch.exec(line).await.map_err(|e| {
-            SourceError::Remote(format!("cannot start the pane follow loop: {e}").into())
-        })?;
+        let ch = start_request_loop(
+            &conn.conn,
+            &self.target,
+            time,
+            FOLLOW_LOOP,
+            "pane follow loop",
+        )
+        .await?;
         let nonce = new_nonce();
         ch.send(format!("{nonce}\n").as_bytes())
             .await

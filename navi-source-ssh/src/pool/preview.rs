@@ -23,11 +23,10 @@ use std::sync::Arc;
 use navi_core::statusdir::liveness::TmuxServer;
 use navi_core::{Deadline, SessionName, SourceError};
 
-use super::channel::{open_channel, read_channel, OwnedChannel, ReadEnd};
+use super::channel::{read_channel, start_request_loop, OwnedChannel, ReadEnd};
 use super::{Live, Pool};
 use crate::budget::Buffer;
 use crate::remote::{end_marker, new_nonce};
-use crate::shell::{RemoteCommand, Stdin};
 
 /// The loop (see the module docs); a pane is its screen and the 50 lines of scrollback
 /// above it (`-S -50`, the Go navi's preview), with its colours (`-e`, kept as SGR only
@@ -106,15 +105,8 @@ impl Pool {
         conn: &Arc<Live>,
         time: Deadline,
     ) -> Result<PreviewChannel, SourceError> {
-        let mut ch = open_channel(&conn.conn, &self.target, time.instant(), time.budget()).await?;
-        let line = RemoteCommand::new(PREVIEW_LOOP)
-            .stdin(Stdin::Requests)
-            .within(None)
-            .to_command_line()
-            .map_err(|e| SourceError::Other(e.to_string().into()))?;
-        ch.exec(line).await.map_err(|e| {
-            SourceError::Remote(format!("cannot start the preview loop: {e}").into())
-        })?;
+        let ch = start_request_loop(&conn.conn, &self.target, time, PREVIEW_LOOP, "preview loop")
+            .await?;
         Ok(PreviewChannel { ch })
     }
 }
@@ -184,6 +176,7 @@ fn answer(out: &[u8], nonce: &str) -> Result<PaneAnswer, SourceError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::shell::RemoteCommand;
     use std::io::Write as _;
     use std::process::{Command, Stdio};
 

@@ -263,10 +263,7 @@ fn a_few_changed_lines_go_as_a_difference() {
 #[test]
 #[ignore = "a measurement, run by hand"]
 fn push_bench() {
-    let mut mains = vec![("new", super::push_script::PUSH_LOOP.to_string())];
-    if let Some(old) = std::env::var_os("NAVI_OLD_PUSH_LOOP") {
-        mains.push(("old", std::fs::read_to_string(old).unwrap()));
-    }
+    let mains = loops_to_measure();
     for (which, main) in &mains {
         for shell in ["dash", "bash", "busybox"] {
             bench_one(which, main, shell);
@@ -420,10 +417,7 @@ fn group_ticks(pgid: u32) -> u64 {
 #[test]
 #[ignore = "a measurement, run by hand"]
 fn push_cpu() {
-    let mut mains = vec![("new", super::push_script::PUSH_LOOP.to_string())];
-    if let Some(old) = std::env::var_os("NAVI_OLD_PUSH_LOOP") {
-        mains.push(("old", std::fs::read_to_string(old).unwrap()));
-    }
+    let mains = loops_to_measure();
     let writes: usize = std::env::var("NAVI_PUSH_CPU_WRITES")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -538,4 +532,14 @@ pub(super) fn pretty_write(dir: &Path, name: &str, status: &str, k: usize) {
     let tmp = dir.join(format!(".tmp.{name}"));
     std::fs::write(&tmp, pretty_json(name, status, k)).unwrap();
     std::fs::rename(&tmp, dir.join(format!("{name}.json"))).unwrap();
+}
+
+/// This navi's push loop ("new") and, when `NAVI_OLD_PUSH_LOOP` names a file, that older
+/// loop ("old"): what the measurements compare.
+fn loops_to_measure() -> Vec<(&'static str, String)> {
+    let mut mains = vec![("new", super::push_script::PUSH_LOOP.to_string())];
+    if let Some(old) = std::env::var_os("NAVI_OLD_PUSH_LOOP") {
+        mains.push(("old", std::fs::read_to_string(old).unwrap()));
+    }
+    mains
 }

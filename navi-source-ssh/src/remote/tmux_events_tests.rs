@@ -110,11 +110,7 @@ fn a_tmux_without_control_mode_leaves_the_check_to_navi() {
     let bin = home.path().join("bin");
     std::fs::create_dir(&bin).unwrap();
     stub_old_tmux(&bin);
-    let path = std::env::join_paths(
-        std::iter::once(bin.clone())
-            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
-    )
-    .unwrap();
+    let path = first_on_path(&bin);
     let mut l = Loop::start(&["sh".to_string()], &dir, "0", Some(Path::new(&path)));
     l.send("h1");
     l.wait_for(|b| *b == Batch::Heartbeat("1".into()));
@@ -141,6 +137,11 @@ pub(super) fn tmux_saying(bin: &Path, version: &str) -> std::ffi::OsString {
     )
     .unwrap();
     std::fs::set_permissions(&stub, std::fs::Permissions::from_mode(0o755)).unwrap();
+    first_on_path(bin)
+}
+
+/// `PATH` with `bin` first.
+fn first_on_path(bin: &Path) -> std::ffi::OsString {
     std::env::join_paths(
         std::iter::once(bin.to_path_buf())
             .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),

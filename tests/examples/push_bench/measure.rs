@@ -235,20 +235,25 @@ pub fn latency(tmux: &Tmux, dirs: &[PathBuf], files: usize, rounds: usize, tag: 
     out
 }
 
+/// CPU ticks of every sshd listener's process tree (the remotes' side).
+fn remote_ticks(listeners: &[u32]) -> u64 {
+    let t = procs::table();
+    listeners.iter().map(|&l| procs::tree_ticks(&t, l)).sum()
+}
+
+/// CPU ticks of the dashboard and its reaped children.
+fn navi_ticks(pid: u32) -> u64 {
+    procs::stat(pid).map_or(0, |p| p.own + p.children)
+}
+
 /// One idle window of `seconds` with the dashboard `pid` running and nothing changing.
 pub fn idle(pid: u32, fleet: Option<&Fleet>, seconds: u64) -> Idle {
     let tck = procs::clk_tck();
     let listeners: Vec<u32> = fleet
         .map(|f| f.remotes.iter().filter_map(|r| r.pid()).collect())
         .unwrap_or_default();
-    let remote_ticks = || {
-        let t = procs::table();
-        listeners
-            .iter()
-            .map(|&l| procs::tree_ticks(&t, l))
-            .sum::<u64>()
-    };
-    let navi_ticks = || procs::stat(pid).map_or(0, |p| p.own + p.children);
+    let remote_ticks = || remote_ticks(&listeners);
+    let navi_ticks = || navi_ticks(pid);
     let (r0, n0, b0, t0) = (
         remote_ticks(),
         navi_ticks(),
@@ -276,14 +281,8 @@ pub fn idle(pid: u32, fleet: Option<&Fleet>, seconds: u64) -> Idle {
 pub fn busy(pid: u32, fleet: &Fleet, o: &Options) -> Busy {
     let tck = procs::clk_tck();
     let listeners: Vec<u32> = fleet.remotes.iter().filter_map(|r| r.pid()).collect();
-    let remote_ticks = || {
-        let t = procs::table();
-        listeners
-            .iter()
-            .map(|&l| procs::tree_ticks(&t, l))
-            .sum::<u64>()
-    };
-    let navi_ticks = || procs::stat(pid).map_or(0, |p| p.own + p.children);
+    let remote_ticks = || remote_ticks(&listeners);
+    let navi_ticks = || navi_ticks(pid);
     let rss = || procs::rss_kib(pid).unwrap_or(0) as f64 / 1024.0;
     let dirs: Vec<PathBuf> = fleet.remotes.iter().map(|r| r.sessions()).collect();
     let per_dir = o.files.min(10);

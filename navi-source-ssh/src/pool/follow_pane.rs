@@ -127,8 +127,14 @@ impl Pool {
             .map_err(|_| {
                 SourceError::timeout_while(time.budget(), "waiting for the pane follow")
             })?;
+        // A loop that said `NO` stays in the slot: this connection's remote cannot follow
+        // panes, and asking again would exec the loop once more per preview shown.
         let dead = match &*slot {
-            Some(f) => f.state.lock().map(|s| s.ended).unwrap_or(true),
+            Some(f) => f
+                .state
+                .lock()
+                .map(|s| s.ended && s.supported != Some(false))
+                .unwrap_or(true),
             None => true,
         };
         if dead {

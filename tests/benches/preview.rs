@@ -29,11 +29,17 @@ fn main() {
     let scratch = tempfile::tempdir().unwrap();
     let tmux_dir = scratch.path().join("tmux");
     std::fs::create_dir(&tmux_dir).unwrap();
+    let home = scratch.path().join("home");
+    std::fs::create_dir(&home).unwrap();
     let key = scratch.path().join("id_ed25519");
     let public = keygen(&key, "");
     let server = Sshd::start_with(
         &[&public],
-        &format!("SetEnv TMUX_TMPDIR={}", tmux_dir.display()),
+        &format!(
+            "SetEnv HOME={} TMUX_TMPDIR={}",
+            home.display(),
+            tmux_dir.display()
+        ),
     );
     let known_hosts = scratch.path().join("known_hosts");
     std::fs::write(&known_hosts, server.known_hosts_line() + "\n").unwrap();

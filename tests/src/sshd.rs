@@ -9,7 +9,11 @@
 //!
 //! sshd runs as the current user (root in CI), so it can only log in as that user; a
 //! test points its remote's `sessions_dir` at [`Sshd::sessions_dir`], an absolute
-//! temporary path, instead of the user's real home.
+//! temporary path, instead of the user's real home. Unless a test sets the login's
+//! environment itself (a `SetEnv` line of its own), the login gets `HOME` and
+//! `TMUX_TMPDIR` in the server's temporary directory ([`Sshd::home`]): the real user's
+//! shell start-up files (a `pyenv init` waiting 60 s on a lock a killed login left, say)
+//! and tmux server are never reached.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -178,6 +182,20 @@ impl Sshd {
         keys.push('\n');
         std::fs::write(&authorized, keys).expect("write authorized_keys");
         std::fs::create_dir(dir.path().join("sessions")).expect("create the sessions dir");
+        // The login's own HOME and tmux directory, unless the test chose its environment
+        // (sshd uses only the first `SetEnv` line).
+        let mut scratch_env = String::new();
+        if !extra_config.contains("SetEnv") {
+            let home = dir.path().join("home");
+            let tmux = dir.path().join("tmux");
+            std::fs::create_dir(&home).expect("create the login's home");
+            std::fs::create_dir(&tmux).expect("create the login's tmux directory");
+            scratch_env = format!(
+                "SetEnv HOME={} TMUX_TMPDIR={}\n",
+                home.display(),
+                tmux.display()
+            );
+        }
 
         let mut last_log = String::new();
         // A port picked by binding :0 can be taken again before sshd binds it: retry.
@@ -201,6 +219,7 @@ impl Sshd {
                  AllowTcpForwarding yes\n\
                  LogLevel VERBOSE\n\
                  {host_certificate}\
+                 {scratch_env}\
                  {extra_config}\n",
                 host = host_key.display(),
                 pid = dir.path().join("sshd.pid").display(),
@@ -275,6 +294,12 @@ impl Sshd {
         let algorithm = fields.next().unwrap_or_default();
         let key = fields.next().unwrap_or_default();
         format!("[127.0.0.1]:{} {algorithm} {key}", self.port)
+    }
+
+    /// The login's HOME when the test did not set the environment itself (see the module
+    /// documentation); it exists only then.
+    pub fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
     }
 
     /// The temporary directory holding the config, keys and log.

@@ -248,6 +248,13 @@ pub const STDIN_SCRIPT_END: &str = "navi-script-end";
 
 /// What the command line runs in place of a script that comes on stdin: it reads the
 /// script up to [`STDIN_SCRIPT_END`] and runs it.
+///
+/// A script on stdin is a loop that stays (the push loop), and its steady state should
+/// start no process. Where the remote's `sh` cannot cap what one `read` takes (dash,
+/// busybox ash, ksh93: the loop then sizes the changed files with one `find` per batch,
+/// so that a one-line 8 GiB file is never read whole), the script runs under `bash
+/// --posix` (as bash runs when it is `sh`) if the remote has bash; bash, zsh and mksh
+/// as `sh` run it themselves, and without bash it runs in the `sh` it came to.
 const STDIN_SCRIPT: &str = include_str!("scripts/stdin_script.sh");
 
 /// The exit status of a command its time limit ended (as `timeout(1)`'s).

@@ -10,4 +10,9 @@ while IFS= read -r navi_x; do
 "
 done
 [ -n "$navi_ok" ] || exit 1
+# Under bash where this sh cannot cap a `read` (see STDIN_SCRIPT in shell.rs).
+case ${BASH_VERSION-}${ZSH_VERSION-}/${KSH_VERSION-} in
+  /*MIRBSD*|/*LEGACY*|[!/]*) ;;
+  *) command -v bash >/dev/null 2>&1 && exec bash --posix -c "$navi_s" navi-bash "$@";;
+esac
 eval "$navi_s"

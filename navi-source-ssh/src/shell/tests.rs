@@ -872,6 +872,96 @@ while IFS= read -r l; do printf 'got: %s\n' "$l"; done"#;
     assert_eq!(RemoteCommand::new("true").stdin_script().unwrap(), None);
 }
 
+/// The remote's `sh` decides which shell runs a script on stdin (the push loop): dash,
+/// busybox ash and ksh93, whose `read` cannot be capped, hand it to `bash --posix` when
+/// bash is on PATH and run it themselves when it is not; bash, zsh and mksh run it
+/// themselves. The requests after the script still reach it.
+#[test]
+fn shell_a_script_on_stdin_runs_under_bash_where_sh_cannot_cap_a_read() {
+    let script = r#"case ${BASH_VERSION-}${ZSH_VERSION-}/${KSH_VERSION-} in
+  /*MIRBSD*) printf 'mksh' ;;
+  /*) printf 'sh' ;;
+  *) [ -n "${ZSH_VERSION-}" ] && printf 'zsh' || printf 'bash' ;;
+esac
+case $- in *p*) ;; *) [ -n "${BASH_VERSION-}" ] && shopt -oq posix && printf ' posix' ;; esac
+IFS= read -r l; printf ' %s %s\n' "$1" "$l""#;
+    let cmd = RemoteCommand::new(script)
+        .args(["op"])
+        .stdin(Stdin::Requests)
+        .within(None)
+        .script_on_stdin();
+    let line = cmd.to_command_line().unwrap();
+    let mut stdin = cmd.stdin_script().unwrap().unwrap();
+    stdin.extend_from_slice(b"request\n");
+    let sb = Sandbox::new();
+    let dash = find_in_path("dash").or_else(|| find_in_path("sh")).unwrap();
+    // (sh, what runs the script with bash on PATH, without it)
+    let cases = [
+        ("dash", "bash posix", "sh"),
+        ("busybox", "bash posix", "sh"),
+        ("ksh93", "bash posix", "sh"),
+        ("bash", "bash posix", "-"),
+        ("zsh", "zsh", "-"),
+        ("mksh", "mksh", "-"),
+    ];
+    let mut failures = Vec::new();
+    for (bin, with_bash, without_bash) in cases {
+        let Some(path) = find_in_path(bin) else {
+            assert!(
+                !require_shells(),
+                "NAVI_REQUIRE_SHELLS=1 but {bin} is missing"
+            );
+            eprintln!("SKIP: {bin} not installed");
+            continue;
+        };
+        for (bash_there, want) in [(true, with_bash), (false, without_bash)] {
+            if want == "-" {
+                continue;
+            }
+            // A PATH of `sh` and what the wrapper runs, with or without bash.
+            let dir = sb.root.join(format!("only-{bin}-{bash_there}"));
+            std::fs::create_dir_all(&dir).unwrap();
+            let mut tools = vec![("sh".to_string(), path.clone())];
+            for t in ["sleep", "setsid", "cat", "printf"] {
+                if let Some(p) = find_in_path(t) {
+                    tools.push((t.to_string(), p));
+                }
+            }
+            if bash_there {
+                tools.push(("bash".to_string(), find_in_path("bash").unwrap()));
+            }
+            for (name, target) in tools {
+                let link = dir.join(name);
+                if !link.exists() {
+                    std::os::unix::fs::symlink(target, link).unwrap();
+                }
+            }
+            let mut c = Command::new(&dash);
+            c.arg("-c")
+                .arg(line.as_str())
+                .current_dir(&sb.work)
+                .env("PATH", &dir)
+                .env("HOME", &sb.home)
+                .env_remove("ENV")
+                .env_remove("BASH_ENV")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            match run_bounded(c, &stdin, Duration::from_secs(30)) {
+                Ok(out) if out.stdout == format!("{want} op request\n").as_bytes() => {}
+                Ok(out) => failures.push(format!(
+                    "sh={bin}, bash on PATH: {bash_there}: want {want:?}, status {:?}, stdout {}, stderr {}",
+                    out.status,
+                    show(&out.stdout),
+                    show(&out.stderr)
+                )),
+                Err(e) => failures.push(format!("sh={bin}: {e}")),
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 /// The longest command line allowed still runs under every login shell (csh's word
 /// limit is why the program is split into words).
 #[test]

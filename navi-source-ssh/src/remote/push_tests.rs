@@ -454,6 +454,52 @@ fn every_sh_runs_the_loop() {
     }
 }
 
+/// A request that comes right after events the loop held for its coalescing window is
+/// answered under every `sh` (zsh's `read -t` left the last event in `$line` when it
+/// timed out, and the next request was taken for the rest of that event: lost).
+#[test]
+fn a_request_after_held_events_is_answered_under_every_sh() {
+    let candidates: [&[&str]; 6] = [
+        &["dash"],
+        &["bash", "--posix"],
+        &["busybox", "sh"],
+        &["mksh"],
+        &["ksh93"],
+        &["zsh", "--emulate", "sh"],
+    ];
+    for argv in candidates {
+        let on_path = std::env::split_paths(&std::env::var_os("PATH").unwrap())
+            .any(|d| d.join(argv[0]).is_file());
+        if !on_path {
+            assert!(
+                std::env::var_os("NAVI_REQUIRE_SHELLS").is_none(),
+                "{} is required (NAVI_REQUIRE_SHELLS) but not installed",
+                argv[0]
+            );
+            continue;
+        }
+        let argv: Vec<String> = argv.iter().map(|s| s.to_string()).collect();
+        let d = tempfile::tempdir().unwrap();
+        write_status(d.path(), "a", "idle");
+        let mut l = Loop::start(&argv, d.path(), "0", None);
+        for (i, status) in ["working", "waiting", "done"].into_iter().enumerate() {
+            write_status(d.path(), "a", status);
+            l.wait_for(|b| {
+                matches!(b, Batch::Delta(r) if r.iter().any(|r| super::push_decode::Record::is_file(r, "a.json")))
+            });
+            // The events were held (and scanned when the window passed): the request
+            // that follows is read whole.
+            let token = format!("beef{i}");
+            l.send(&format!("h{token}"));
+            let b = l.wait_for(|b| matches!(b, Batch::Heartbeat(_)));
+            assert_eq!(b, Batch::Heartbeat(token), "{argv:?} ({})", l.mode);
+        }
+        assert_eq!(l.sessions(), on_disk(d.path()), "{argv:?}");
+        assert!(!l.resync(), "{argv:?}: the digest agrees");
+        assert!(l.stop().success(), "{argv:?}: ends on EOF");
+    }
+}
+
 #[test]
 fn heartbeats_are_answered_with_their_token_and_the_mode_is_announced() {
     let d = tempfile::tempdir().unwrap();

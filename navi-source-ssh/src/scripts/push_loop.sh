@@ -405,9 +405,12 @@ scan() {
 
 # The next line into $line. While events are held, waits at most $window for it; when
 # none comes, the held events' scan. bash and mksh keep what came of a line the timeout
-# cut ($part), zsh waits for the whole line.
+# cut ($part), zsh waits for the whole line and leaves $line as it was (so it is
+# emptied first: else the last event would be taken for the start of the next line,
+# and a request after held events would be lost).
 next_line() {
   while [ "$held" -gt 0 ]; do
+    line=
     # shellcheck disable=SC3045 # read -t: only where $timed says the shell has it
     if IFS= read -r -t "$window" line; then line=$part$line; part=; return 0; fi
     part=$part$line; held=0; scan

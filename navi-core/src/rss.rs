@@ -5,7 +5,8 @@
 //! It is sampled on the session's machine, at most every
 //! [`MEMORY_SAMPLE`](crate::limits::MEMORY_SAMPLE): by the local source for this machine,
 //! by a remote's push loop for that remote (one pane listing per tmux server, one
-//! process table: Linux `/proc/*/status`, else `ps -A -o pid= -o ppid= -o rss=`). A new
+//! process table: Linux `/proc/*/status` here, `/proc/*/stat` on a remote, else `ps -A -o
+//! pid= -o ppid= -o rss=`). A new
 //! value replaces the one held only when it changed [`noticeably`](noticeable), so an idle
 //! remote sends nothing and the dashboard is not redrawn for a few pages.
 //!

@@ -38,10 +38,17 @@ fn awks() -> Vec<Vec<String>> {
 
 /// Runs the sample's awk on `input` with the state files of `dir`: what it printed.
 fn run_awk(awk: &[String], dir: &Path, input: &str) -> String {
+    run_awk_paged(awk, dir, input, 0)
+}
+
+/// [`run_awk`] with `page` KiB per page (`/proc/PID/stat` lines are read; 0: not).
+fn run_awk_paged(awk: &[String], dir: &Path, input: &str, page: u64) -> String {
     let (prev, out) = (dir.join("prev"), dir.join("out"));
     if !prev.exists() {
         std::fs::write(&prev, "").unwrap();
     }
+    // As the loop does (`: > "$memnew"`): a sample that finds no session writes nothing.
+    std::fs::write(&out, "").unwrap();
     let mut child = Command::new(which(&awk[0]))
         .args(&awk[1..])
         .arg("-v")
@@ -52,6 +59,8 @@ fn run_awk(awk: &[String], dir: &Path, input: &str) -> String {
         .arg(format!("abs={}", navi_core::rss::NOTICEABLE_BYTES))
         .arg("-v")
         .arg(format!("pct={}", navi_core::rss::NOTICEABLE_PERCENT))
+        .arg("-v")
+        .arg(format!("page={page}"))
         .arg(MEMORY_AWK)
         .env("LC_ALL", "C")
         .stdin(Stdio::piped())
@@ -85,6 +94,60 @@ const PANES: &str = "S\t-\n100 api\n200 my\tweb app\nnot a pane\n\
 const PS: &str = "  PID  PPID   RSS\n  100     1  1000\n  101   100 65536\n  102   101    12\n\
                   200 1 10\n201 200 abc\n202 200 1 2\n-5 200 9\n\
                   300 1 20\n301 300 30\n400 1 1\n500 1 999999\n600 601 5\n601 600 5\n";
+
+/// A `/proc/PID/stat` line as Linux writes it: RSS (`rss` pages) is its 24th field.
+fn stat_line(pid: u32, comm: &str, ppid: u32, rss: u64) -> String {
+    format!(
+        "{pid} ({comm}) S {ppid} 1 1 0 -1 4194560 10 0 0 0 1 2 0 0 20 0 1 0 100 123456 {rss} \
+         18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n"
+    )
+}
+
+/// The process table as `/proc/*/stat` lines (what the loop reads on Linux: one line a
+/// process where `status` has some 50): each pane's tree is summed in pages of `page`
+/// KiB, whatever the command names hold (spaces, `) `), and a name with a newline that
+/// forges another process's line makes that pid count for nothing (never for the
+/// forger's numbers; a pane's pid that comes twice leaves its session's memory unknown).
+/// Without `page`, stat lines are not read at all.
+#[test]
+fn the_awk_reads_stat_lines_and_a_forged_line_counts_for_nothing() {
+    let panes = "S\t-\n100 api\n200 web\n";
+    let procs = [
+        stat_line(2, "kthreadd", 0, 0),
+        stat_line(100, "bash", 1, 250),
+        stat_line(101, "my prog", 100, 16384),
+        stat_line(102, "a) b) S 7 7", 101, 3),
+        // 103 names itself "x\n200 (y": its line becomes "103 (x" and a forged line for 200.
+        stat_line(103, "x\n200 (y", 100, 99_999),
+        stat_line(200, "node", 1, 77_777),
+        stat_line(201, "worker", 200, 5),
+        "not a line\n12 (short) S 1 2\n".to_string(),
+    ]
+    .concat();
+    let input = format!("{panes}P\n{procs}");
+    for awk in awks() {
+        let dir = tempfile::tempdir().unwrap();
+        let got = sorted(memory_lines(
+            run_awk_paged(&awk, dir.path(), &input, 4).as_bytes(),
+        ));
+        assert_eq!(
+            got,
+            vec![
+                // 100, 101, 102 (103's line was cut by its newline: not read).
+                (
+                    TmuxServer::Default,
+                    "api".into(),
+                    Some((250 + 16384 + 3) * 4 * 1024)
+                ),
+                // 200 (web's pane) came twice: web's memory is not known, rather
+                // than wrong.
+            ],
+            "{awk:?}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(run_awk_paged(&awk, dir.path(), &input, 0), "", "{awk:?}");
+    }
+}
 
 #[test]
 fn the_awk_sums_each_pane_tree_and_sends_only_noticeable_changes() {

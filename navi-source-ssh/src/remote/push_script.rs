@@ -91,8 +91,9 @@
 //! navi asks for a memory sample (`r`) every
 //! [`MEMORY_SAMPLE`](navi_core::limits::MEMORY_SAMPLE). The loop lists the panes of
 //! every tmux server it asks for the tmux check (one `tmux list-panes -a` each), reads
-//! the process table once (`cat /proc/[0-9]*/status`, else `ps -A -o pid= -o ppid= -o
-//! rss=`), and ONE awk ([`MEMORY_AWK`]) sums the RSS of each pane's process tree per
+//! the process table once (`cat /proc/[0-9]*/stat`, a line per process whose RSS is in
+//! pages of `getconf PAGESIZE`, asked once; else `cat /proc/[0-9]*/status`, some 50
+//! lines per process; else `ps -A -o pid= -o ppid= -o rss=`), and ONE awk ([`MEMORY_AWK`]) sums the RSS of each pane's process tree per
 //! session (see [`navi_core::rss`]). Only the sessions whose value changed by more than
 //! [`NOTICEABLE_BYTES`](navi_core::rss::NOTICEABLE_BYTES) or
 //! [`NOTICEABLE_PERCENT`](navi_core::rss::NOTICEABLE_PERCENT) of what was last sent are

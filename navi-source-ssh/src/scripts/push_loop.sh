@@ -443,9 +443,24 @@ memory_panes() {
   done
 }
 
-# The process table: every /proc/PID/status in one `cat`, else one `ps`.
+# The process table: every /proc/PID/stat in one `cat` (a line each, RSS in pages of
+# $page_kib KiB), else every /proc/PID/status (some 50 lines each), else one `ps`.
 memory_procs() {
-  if [ -r /proc/self/status ]; then cat /proc/[0-9]*/status; else ps -A -o pid= -o ppid= -o rss=; fi
+  if [ -n "$page_kib" ]; then cat /proc/[0-9]*/stat
+  elif [ -r /proc/self/status ]; then cat /proc/[0-9]*/status
+  else ps -A -o pid= -o ppid= -o rss=; fi
+}
+
+# The page size in KiB into $page_kib (empty: no /proc/PID/stat, or no `getconf`),
+# asked once, at the first sample.
+page_kib=; page_asked=
+page_size() {
+  page_asked=1
+  [ -r /proc/self/stat ] || return 0
+  pg=$(getconf PAGESIZE 2>/dev/null) || return 0
+  case $pg in ''|*[!0-9]*) return 0;; esac
+  [ "$pg" -ge 1024 ] && page_kib=$((pg / 1024))
+  return 0
 }
 
 # One memory sample (navi asks every 10 s): ONE awk sums each session's process tree and
@@ -453,8 +468,9 @@ memory_procs() {
 # as an `R` record, nothing at all when none did. Without a POSIX awk: no memory.
 memory() {
   [ -n "$awk_works" ] || return 0
+  [ -n "$page_asked" ] || page_size
   : > "$memnew"
-  said=$({ memory_panes; printf 'P\n'; memory_procs; } | awk -v prev="$memold" -v out="$memnew" -v abs="$mem_bytes" -v pct="$mem_percent" "$mem_awk") || return 0
+  said=$({ memory_panes; printf 'P\n'; memory_procs; } | awk -v prev="$memold" -v out="$memnew" -v abs="$mem_bytes" -v pct="$mem_percent" -v page="$page_kib" "$mem_awk") || return 0
   t=$memold; memold=$memnew; memnew=$t
   [ -n "$said" ] || return 0
   printf '\nNAVI-%s DELTA\n\nNAVI-%s R\n%s\n\nNAVI-%s END\n' "$n" "$n" "$said" "$n" | $buffer

@@ -61,7 +61,21 @@ impl Record {
 }
 
 /// The lines a difference changes: (index, new text), indices increasing.
-pub(crate) type ChangedLines = Vec<(usize, Vec<u8>)>;
+pub(crate) type ChangedLines = Vec<(usize, LineChange)>;
+
+/// What a difference puts in one line's place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum LineChange {
+    /// The whole line (`<index> <text>`).
+    Whole(Vec<u8>),
+    /// What follows the line's first `": ` (`<index>=<text>`): a pretty-printed JSON
+    /// member whose key stays and whose value changed.
+    Value(Vec<u8>),
+}
+
+/// What separates a pretty-printed JSON member's key from its value; a
+/// [`LineChange::Value`] keeps a line up to the first one.
+pub(crate) const KEY_SEPARATOR: &[u8] = b"\": ";
 
 /// One line of an `R` record: the session's server and name, its bytes (`None`: gone).
 pub(crate) type MemoryLine = (TmuxServer, String, Option<u64>);
@@ -274,8 +288,9 @@ fn framed_head(head: &str) -> Option<(char, u64, usize, String)> {
     Some((kind, seq, len, name))
 }
 
-/// A difference's body: `<base> <len>\n`, then `<line index> <line>\n` for each line
-/// that changed, in increasing order; `None` when it does not parse.
+/// A difference's body: `<base> <len>\n`, then `<line index> <line>\n` (the whole line)
+/// or `<line index>=<value>\n` (what follows the line's first `": `) for each line that
+/// changed, in increasing order; `None` when it does not parse.
 pub(crate) fn diff_body(body: &[u8]) -> Option<(u64, usize, ChangedLines)> {
     let body = body.strip_suffix(b"\n")?;
     let mut lines = body.split(|&b| b == b'\n');
@@ -284,23 +299,45 @@ pub(crate) fn diff_body(body: &[u8]) -> Option<(u64, usize, ChangedLines)> {
     let (base, len) = (base.parse().ok()?, len.parse().ok()?);
     let mut out: ChangedLines = Vec::new();
     for line in lines {
-        let sp = line.iter().position(|&b| b == b' ')?;
+        let sp = line.iter().position(|&b| b == b' ' || b == b'=')?;
         let index: usize = std::str::from_utf8(&line[..sp]).ok()?.parse().ok()?;
         if out.last().is_some_and(|(last, _)| *last >= index) {
             return None;
         }
-        out.push((index, line[sp + 1..].to_vec()));
+        let text = line[sp + 1..].to_vec();
+        let change = match line[sp] {
+            b' ' => LineChange::Whole(text),
+            _ => LineChange::Value(text),
+        };
+        out.push((index, change));
     }
     Some((base, len, out))
 }
 
-/// The bytes `base` becomes with `lines` (index, new text) put in place of its lines
-/// (the lines are what lies between newlines: a file with n newlines has n + 1), when
-/// every index is one of its lines and the result is `len` bytes long.
-pub(crate) fn apply_lines(base: &[u8], lines: &[(usize, Vec<u8>)], len: usize) -> Option<Vec<u8>> {
-    let mut parts: Vec<&[u8]> = base.split(|&b| b == b'\n').collect();
-    for (index, text) in lines {
-        *parts.get_mut(*index)? = text.as_slice();
+/// The bytes `base` becomes with `lines` put in place of its lines (the lines are what
+/// lies between newlines: a file with n newlines has n + 1), when every index is one of
+/// its lines, every line a [`LineChange::Value`] names has a `": `, and the result is
+/// `len` bytes long.
+pub(crate) fn apply_lines(
+    base: &[u8],
+    lines: &[(usize, LineChange)],
+    len: usize,
+) -> Option<Vec<u8>> {
+    let mut parts: Vec<std::borrow::Cow<'_, [u8]>> = base
+        .split(|&b| b == b'\n')
+        .map(std::borrow::Cow::Borrowed)
+        .collect();
+    for (index, change) in lines {
+        let part = parts.get_mut(*index)?;
+        *part = match change {
+            LineChange::Whole(text) => std::borrow::Cow::Borrowed(text.as_slice()),
+            LineChange::Value(text) => {
+                let key = find(part, KEY_SEPARATOR, 0)? + KEY_SEPARATOR.len();
+                let mut line = part[..key].to_vec();
+                line.extend_from_slice(text);
+                std::borrow::Cow::Owned(line)
+            }
+        };
     }
     let out = parts.join(&b'\n');
     (out.len() == len).then_some(out)

@@ -119,6 +119,40 @@ fn a_difference_applies_to_the_base_it_names() {
     assert_eq!(status_of(&s), vec![("a".into(), "m3".into())]);
 }
 
+/// A changed member's value alone (`<index>=<value>`) keeps the line up to its first
+/// `": ` (what the loop sends when only a pretty-printed value changed), mixed with
+/// whole lines; the digest still agrees with the file.
+#[test]
+fn a_value_alone_keeps_its_key() {
+    let (a, b) = (file("working", 1), file("waiting", 22));
+    let body = format!("4 {}\n2=\"waiting\",\n3   \"message\": \"m22\",\n", b.len());
+    let (s, resend) = state_after(&format!("{}{}", p(4, "a.json", &a), x(5, "a.json", &body)));
+    assert!(!resend);
+    assert_eq!(status_of(&s), vec![("a".into(), "m22".into())]);
+    let sum = super::push_decode::Sum {
+        crc: super::cksum(b.as_bytes()),
+        len: b.len() as u64,
+        name: "a.json".into(),
+    };
+    assert!(s.matches(&[sum], &[]));
+    // A value whose own text holds `": ` is put after the first one of the line.
+    let c = a.replace("\"m1\"", "\"x\\\": y\"");
+    let body = format!("4 {}\n3=\"x\\\": y\",\n", c.len());
+    let (s, resend) = state_after(&format!("{}{}", p(4, "a.json", &a), x(5, "a.json", &body)));
+    assert!(!resend);
+    assert_eq!(status_of(&s), vec![("a".into(), "x\": y".into())]);
+    // A value for a line without `": ` (the `{`), or of the wrong length: the file
+    // keeps what navi held and navi asks for a snapshot.
+    for body in [
+        format!("4 {}\n0=x\n", a.len() + 1),
+        format!("4 {}\n2=\"idle\",\n", a.len() + 5),
+    ] {
+        let (s, resend) = state_after(&format!("{}{}", p(4, "a.json", &a), x(5, "a.json", &body)));
+        assert!(resend, "{body:?}");
+        assert_eq!(status_of(&s), vec![("a".into(), "m1".into())], "{body:?}");
+    }
+}
+
 /// Every way a difference can be wrong: the file keeps what navi held, and navi asks
 /// for a snapshot (which heals it); later records still read.
 #[test]

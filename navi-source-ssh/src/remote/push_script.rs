@@ -47,8 +47,15 @@
 //!
 //! ```text
 //! \nNAVI-<n> P <seq> <len> <name>\n<len bytes: the file>
-//! \nNAVI-<n> X <seq> <len> <name>\n<len bytes: <base> <file length>\n then <index> <line>\n per changed line>
+//! \nNAVI-<n> X <seq> <len> <name>\n<len bytes: <base> <file length>\n then <index> <line>\n
+//!                                   or <index>=<value>\n per changed line>
 //! ```
+//!
+//! `<index>=<value>` stands for a line whose text up to its first `": ` is the same in
+//! both copies (a pretty-printed JSON member whose value changed): navi keeps the line it
+//! holds up to and including that `": ` and puts `<value>` after it (`5=1700000011,` for
+//! `  "timestamp": 1700000011,`); a line without `": ` in navi's copy makes the whole
+//! difference one that does not apply.
 //!
 //! `<seq>` numbers every file the loop sends (one counter); navi keeps the bytes of each
 //! file as received under its number. `X` is the lines that changed since the copy

@@ -190,15 +190,25 @@ unheld() {
   slot_of "$1" "$2"; unset "c$slot" "k$slot" "q$slot"
 }
 
-# The lines of $got that differ from $was, as `<index> <line>` lines into $ops; fails
-# when the two have not as many lines, or the difference is not under a third of $got.
+# The lines of $got that differ from $was into $ops: `<index>=<value>` where both
+# lines have a `": ` with the same text before the first one (a pretty-printed JSON
+# member whose value changed: only the value goes), else `<index> <line>`; fails when
+# the two have not as many lines, or the difference is not under a third of $got.
+ksep='": '
 line_delta() {
   ops=; da=$was; db=$got; i=0
   while :; do
     case $da in *"$newline"*) la=${da%%"$newline"*}; da=${da#*"$newline"}; ma=1;; *) la=$da; ma=;; esac
     case $db in *"$newline"*) lb=${db%%"$newline"*}; db=${db#*"$newline"}; mb=1;; *) lb=$db; mb=;; esac
     [ "$ma" = "$mb" ] || return 1
-    [ "$la" = "$lb" ] || ops="$ops$i $lb$newline"
+    if [ "$la" != "$lb" ]; then
+      case $la$newline$lb in
+        *"$ksep"*"$newline"*"$ksep"*)
+          if [ "${la%%"$ksep"*}" = "${lb%%"$ksep"*}" ]; then ops="$ops$i=${lb#*"$ksep"}$newline"
+          else ops="$ops$i $lb$newline"; fi;;
+        *) ops="$ops$i $lb$newline";;
+      esac
+    fi
     [ "$((${#ops} * 3))" -lt "${#got}" ] || return 1
     [ -n "$ma" ] || return 0
     i=$((i + 1))

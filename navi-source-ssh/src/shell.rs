@@ -263,11 +263,31 @@ pub const EXIT_LIMIT: u32 = 124;
 /// The start of the line the wrapper writes to stderr when the time limit ends a command.
 pub const LIMIT_MESSAGE: &str = "navi: stopped on the remote:";
 
+/// `script` without its comment lines (a line whose first non-blank character is `#`):
+/// what goes to the remote is only what runs (the scripts' comments are a third of
+/// their bytes, and a script on stdin is read there a byte per system call). A script
+/// with a here-document is left whole (a line of its text may begin with `#`); navi's
+/// scripts have none, and no quoted string of theirs spans a line beginning with `#`.
+/// The same rule suits navi's awk programs (no awk string spans lines).
+pub(crate) fn without_comment_lines(script: &str) -> String {
+    if script.contains("<<") {
+        return script.to_owned();
+    }
+    let mut out = String::with_capacity(script.len());
+    for line in script.split_inclusive('\n') {
+        if !line.trim_start().starts_with('#') {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
 impl RemoteCommand {
-    /// A command running `script` with `sh`, without operands so far.
+    /// A command running `script` with `sh`, without operands so far (and without the
+    /// script's comment lines).
     pub fn new(script: &str) -> Self {
         Self {
-            script: script.to_owned(),
+            script: without_comment_lines(script),
             operands: Vec::new(),
             stdin: Stdin::Input,
             limit: Some(limits::REMOTE_COMMAND),
@@ -366,7 +386,7 @@ impl RemoteCommand {
         }
         let mut program = match self.terminal {
             true => Vec::new(),
-            false => PROLOGUE.as_bytes().to_vec(),
+            false => without_comment_lines(PROLOGUE).into_bytes(),
         };
         program.extend_from_slice(b"set --");
         if !self.terminal {
@@ -383,7 +403,9 @@ impl RemoteCommand {
         program.push(b'\n');
         match (self.terminal, self.on_stdin()) {
             (true, _) => program.extend_from_slice(self.script.as_bytes()),
-            (false, true) => program.extend_from_slice(STDIN_SCRIPT.as_bytes()),
+            (false, true) => {
+                program.extend_from_slice(without_comment_lines(STDIN_SCRIPT).as_bytes())
+            }
             (false, false) => program.extend_from_slice(self.bounded_script().as_bytes()),
         }
         Ok(program)
@@ -406,7 +428,11 @@ impl RemoteCommand {
     /// The script inside the wrapper that bounds it on the remote: the script becomes
     /// the function `navi_work`, which the wrapper runs with the script's operands.
     fn bounded_script(&self) -> String {
-        format!("navi_work() {{\n{}\n}}\n{BOUND}", self.script)
+        format!(
+            "navi_work() {{\n{}\n}}\n{}",
+            self.script,
+            without_comment_lines(BOUND)
+        )
     }
 
     /// The script after `set -- 'OP1' ...`, as a local `sh -c` runs it in tests

@@ -102,6 +102,10 @@ struct Driver {
     memory: MemoryPace,
 }
 
+/// The push loop's script goes to the remote in pieces of this many bytes (see
+/// `start_push`).
+const SCRIPT_PIECE: usize = 4096;
+
 /// When the loop is asked for a memory sample: on the first tick, then every
 /// [`MEMORY_SAMPLE`](limits::MEMORY_SAMPLE) tick after a change of the remote's sessions
 /// (or memory), else once per [`MEMORY_SAMPLE_IDLE`](limits::MEMORY_SAMPLE_IDLE): a
@@ -213,12 +217,18 @@ impl Pool {
             .map_err(|e| fallback(format!("starting the push loop: {e}")))?;
         let nonce = new_nonce();
         let start = Instant::now();
-        // The loop's script first (it reads it from stdin), then the first requests.
+        // The loop's script first (it reads it from stdin), then the first requests. In
+        // pieces, letting the connection's task write each out before the next: russh
+        // gathers what is queued into one buffer that keeps its largest size for good
+        // (the whole script at once cost every connection ~74 KiB).
         let mut first = script;
         first.extend_from_slice(format!("{nonce}\n{nonce}:s\n").as_bytes());
-        ch.send(&first)
-            .await
-            .map_err(|e| fallback(format!("writing to the push loop: {e}")))?;
+        for piece in first.chunks(SCRIPT_PIECE) {
+            ch.send(piece)
+                .await
+                .map_err(|e| fallback(format!("writing to the push loop: {e}")))?;
+            tokio::task::yield_now().await;
+        }
         let wait_until = time.halfway().instant();
         let mut reader = BatchReader::new(&nonce);
         let mut shared = Shared::default();

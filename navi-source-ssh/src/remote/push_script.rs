@@ -195,7 +195,7 @@ pub(crate) const MEMORY_AWK: &str = include_str!("../scripts/memory.awk");
 /// coalescing window (`$8`, seconds).
 fn loop_command(sessions_dir: &str, tick: &str, window: &str) -> crate::shell::RemoteCommand {
     command(PUSH_LOOP, sessions_dir, tick)
-        .arg(MEMORY_AWK.trim_end())
+        .arg(crate::shell::without_comment_lines(MEMORY_AWK).trim_end())
         .arg(navi_core::rss::PANE_FORMAT)
         .arg(window)
 }

@@ -176,7 +176,7 @@ pub(super) fn command(main: &str, sessions_dir: &str, last: &str) -> RemoteComma
     let script = format!("{}\n{}\n{LIB}\n{main}", numbers(), set_home_path("dir", 1));
     RemoteCommand::new(&script)
         .arg(sessions_dir)
-        .arg(FRAME_AWK.trim_end())
+        .arg(crate::shell::without_comment_lines(FRAME_AWK).trim_end())
         .arg(LIST_FORMAT)
         .arg(SOCKET_SED)
         .arg(last)

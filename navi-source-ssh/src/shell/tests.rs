@@ -962,6 +962,29 @@ IFS= read -r l; printf ' %s %s\n' "$1" "$l""#;
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// Comment lines do not go to the remote (only what runs does); a script with a
+/// here-document keeps them (a line of its text may begin with `#`), and the script
+/// still runs under every login shell.
+#[test]
+fn shell_comment_lines_are_not_sent() {
+    let script = "# a comment\n  # an indented one\nprintf '%s\\n' \"#not a comment\" # trailing\n";
+    let cmd = RemoteCommand::new(script);
+    assert_eq!(cmd.script, "printf '%s\\n' \"#not a comment\" # trailing\n");
+    let program = String::from_utf8(cmd.program().unwrap()).unwrap();
+    assert!(
+        !program.lines().any(|l| l.trim_start().starts_with('#')),
+        "{program}"
+    );
+    let heredoc = "cat <<'EOF'\n# kept\nEOF\n";
+    assert_eq!(RemoteCommand::new(heredoc).script, heredoc);
+    let line = cmd.to_command_line().unwrap();
+    let sb = Sandbox::new();
+    for shell in login_shells() {
+        let out = sb.run(&shell, &line, b"", None).unwrap();
+        assert_eq!(out.stdout, b"#not a comment\n", "{}", shell.name);
+    }
+}
+
 /// The longest command line allowed still runs under every login shell (csh's word
 /// limit is why the program is split into words).
 #[test]

@@ -329,6 +329,13 @@ read_sockets() {
 
 swap() { t=$old; old=$new; new=$t; }
 
+# The tmux check of the sockets $1 into $tmux_out, as `$(tmux_records "$1")` would give
+# it (trailing newlines dropped) but without a subshell.
+tmux_now() {
+  tmux_collect "$1"
+  while :; do case $tmux_out in *"$newline") tmux_out=${tmux_out%"$newline"};; *) break;; esac; done
+}
+
 forget_all() {
   while [ "$nslots" -gt 0 ]; do unset "c$nslots" "k$nslots" "q$nslots"; nslots=$((nslots - 1)); done
   slots=$newline
@@ -350,7 +357,7 @@ full() {
   listing "$dir" 1; prev=$seen; preg=$reg
   listing "$dir/.navi/marks"; prev_marks=$seen
   read_sockets "$preg"
-  prev_tmux=$(tmux_records "$socks")
+  tmux_now "$socks"; prev_tmux=$tmux_out
   # navi now holds the snapshot: the copies last sent say nothing any more.
   forget_all
   { snapshot_body; } | $buffer
@@ -402,7 +409,7 @@ scan() {
   tmux_changed=
   if [ -n "$check_tmux$newname$sockchanged$fgone" ]; then
     [ -n "$newname$sockchanged$fgone" ] && read_sockets "$freg"
-    tm=$(tmux_records "$socks")
+    tmux_now "$socks"; tm=$tmux_out
     [ "$tm" = "$prev_tmux" ] || { tmux_changed=1; prev_tmux=$tm; }
   fi
   [ -n "$tmux_changed" ] && out=$out$prev_tmux

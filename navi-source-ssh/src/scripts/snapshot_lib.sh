@@ -19,20 +19,23 @@ awk_works=; [ "$(echo | awk -v n=ok "$frame_awk; BEGIN { printf n }")" = ok ] &&
 buffer="cat"; [ "$(printf x | dd obs="$poll_bytes" 2>/dev/null)" = x ] && buffer="dd obs=$poll_bytes"
 have_tmux=
 
-# One record for one tmux server ($1 its socket, empty: the default server).
+# One record for one tmux server ($1 its socket, empty: the default server), added to
+# $tmux_out.
 ask_tmux() {
   if [ -z "$have_tmux" ]; then
-    printf "\nNAVI-%s U %s\ntmux: not found in PATH=%s" "$n" "${1:--}" "$PATH"; return 0
+    tmux_out="$tmux_out${newline}NAVI-$n U ${1:--}${newline}tmux: not found in PATH=$PATH"; return 0
   fi
   if [ -n "$1" ]; then said=$(tmux -u -S "$1" list-sessions -F "$tmux_format" 2>&1); st=$?
   else said=$(tmux -u list-sessions -F "$tmux_format" 2>&1); st=$?; fi
-  if [ "$st" = 0 ]; then printf "\nNAVI-%s T %s\n%s" "$n" "${1:--}" "$said"
-  else printf "\nNAVI-%s U %s\n%s" "$n" "${1:--}" "${said%%"$newline"*}"; fi
+  if [ "$st" = 0 ]; then tmux_out="$tmux_out${newline}NAVI-$n T ${1:--}$newline$said"
+  else tmux_out="$tmux_out${newline}NAVI-$n U ${1:--}$newline${said%%"$newline"*}"; fi
 }
 
-# The default server, then each absolute socket of the newline-separated $1 once, at
-# most $max_servers of them.
-tmux_records() {
+# The records of the default server, then of each absolute socket of the
+# newline-separated $1 once (at most $max_servers of them), into $tmux_out: in this
+# shell, no subshell (the push loop's `sh` may be a large bash, slow to fork).
+tmux_collect() {
+  tmux_out=
   have_tmux=; command -v tmux >/dev/null 2>&1 && have_tmux=1
   ask_tmux ""
   set -f; IFS=$newline
@@ -47,6 +50,12 @@ tmux_records() {
     asked="$asked$newline$s"
     ask_tmux "$s"
   done
+}
+
+# The same records, printed.
+tmux_records() {
+  tmux_collect "$1"
+  printf '%s' "$tmux_out"
 }
 
 # An empty F record for each file of "$@" of size 0 (as `stat` says: nothing reads it, a

@@ -459,26 +459,7 @@ fn every_sh_runs_the_loop() {
 /// timed out, and the next request was taken for the rest of that event: lost).
 #[test]
 fn a_request_after_held_events_is_answered_under_every_sh() {
-    let candidates: [&[&str]; 6] = [
-        &["dash"],
-        &["bash", "--posix"],
-        &["busybox", "sh"],
-        &["mksh"],
-        &["ksh93"],
-        &["zsh", "--emulate", "sh"],
-    ];
-    for argv in candidates {
-        let on_path = std::env::split_paths(&std::env::var_os("PATH").unwrap())
-            .any(|d| d.join(argv[0]).is_file());
-        if !on_path {
-            assert!(
-                std::env::var_os("NAVI_REQUIRE_SHELLS").is_none(),
-                "{} is required (NAVI_REQUIRE_SHELLS) but not installed",
-                argv[0]
-            );
-            continue;
-        }
-        let argv: Vec<String> = argv.iter().map(|s| s.to_string()).collect();
+    for argv in super::script_tests::posix_shells() {
         let d = tempfile::tempdir().unwrap();
         write_status(d.path(), "a", "idle");
         let mut l = Loop::start(&argv, d.path(), "0", None);

@@ -19,6 +19,7 @@
 //!
 //! [`MEMORY_SAMPLE`]: limits::MEMORY_SAMPLE
 
+use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex as StdMutex};
 use std::time::Duration;
@@ -100,11 +101,52 @@ struct Driver {
     timeout: Duration,
     target: String,
     memory: MemoryPace,
+    /// The differences of the digests before that differed, and how many there were
+    /// (see [`digest_verdict`]).
+    doubt: Option<(BTreeSet<String>, u8)>,
 }
 
 /// The push loop's script goes to the remote in pieces of this many bytes (see
 /// `start_push`).
 const SCRIPT_PIECE: usize = 4096;
+
+/// How many digests in a row may differ from what navi holds, each naming other
+/// bytes, before navi asks for a snapshot anyway (see [`digest_verdict`]).
+const DIGEST_RECHECKS: u8 = 2;
+
+/// What a digest that navi compared with what it holds calls for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    /// It agrees.
+    Agrees,
+    /// It differs, but a change may have been on its way (written on the remote after
+    /// the loop's last scan, its record not yet here): ask for the digest again.
+    AskAgain,
+    /// It differs for good: ask for a snapshot.
+    Resend,
+}
+
+/// Judges a digest by its differences `now` (see `PushState::differences`) and those of
+/// the digests before it that differed (`doubt`: their differences and how many): a
+/// difference that the digest before named the same (the same bytes on the remote
+/// twice, navi still holding others) is for good; a difference of files still changing
+/// is asked again, at most [`DIGEST_RECHECKS`] times in a row. Returns the verdict and
+/// the doubt to keep.
+fn digest_verdict(
+    doubt: Option<(BTreeSet<String>, u8)>,
+    now: BTreeSet<String>,
+) -> (Verdict, Option<(BTreeSet<String>, u8)>) {
+    if now.is_empty() {
+        return (Verdict::Agrees, None);
+    }
+    match doubt {
+        Some((before, n)) if before.is_disjoint(&now) && n < DIGEST_RECHECKS => {
+            (Verdict::AskAgain, Some((now, n + 1)))
+        }
+        Some(_) => (Verdict::Resend, None),
+        None => (Verdict::AskAgain, Some((now, 1))),
+    }
+}
 
 /// When the loop is asked for a memory sample: on the first tick, then every
 /// [`MEMORY_SAMPLE`](limits::MEMORY_SAMPLE) tick after a change of the remote's sessions
@@ -258,6 +300,7 @@ impl Pool {
             timeout: self.remote.timeout,
             target: self.target.to_string(),
             memory: MemoryPace::default(),
+            doubt: None,
         };
         let task = tokio::spawn(driver.run(rx));
         Ok(PushHandle {
@@ -448,9 +491,19 @@ impl Driver {
                 false
             }
             Batch::Sums { files, marks } => {
-                if !shared.state.matches(&files, &marks) {
-                    tracing::info!(remote = %self.target, "resync: the remote differs from what navi holds; asking for a snapshot");
-                    return Ok(Some("s".to_string()));
+                let now = shared.state.differences(&files, &marks);
+                let (verdict, doubt) = digest_verdict(self.doubt.take(), now);
+                self.doubt = doubt;
+                match verdict {
+                    Verdict::Agrees => {}
+                    Verdict::AskAgain => {
+                        tracing::debug!(remote = %self.target, "resync: the digest differs from what navi holds; asking again (a change may be on its way)");
+                        return Ok(Some("d".to_string()));
+                    }
+                    Verdict::Resend => {
+                        tracing::info!(remote = %self.target, "resync: the remote differs from what navi holds; asking for a snapshot");
+                        return Ok(Some("s".to_string()));
+                    }
                 }
                 false
             }
@@ -535,5 +588,46 @@ mod memory_pace_tests {
             );
         }
         assert!(!pace.due(at(idle_ticks + 4)), "no change since: none");
+    }
+}
+
+#[cfg(test)]
+mod digest_verdict_tests {
+    use super::*;
+
+    fn set(items: &[&str]) -> BTreeSet<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// A digest that agrees clears any doubt; one that differs is asked again; the same
+    /// difference twice (the same bytes on the remote, navi holding others) is a
+    /// snapshot; differences that keep changing (a file still being written) are asked
+    /// again at most DIGEST_RECHECKS times, then a snapshot all the same.
+    #[test]
+    fn a_digest_that_differs_is_asked_again_before_a_snapshot() {
+        let (v, d) = digest_verdict(None, set(&[]));
+        assert_eq!((v, d), (Verdict::Agrees, None));
+
+        let (v, d) = digest_verdict(None, set(&["F a.json 1 10"]));
+        assert_eq!(v, Verdict::AskAgain);
+        // The change arrived in the meantime: the next digest agrees.
+        let (v, d2) = digest_verdict(d.clone(), set(&[]));
+        assert_eq!((v, d2), (Verdict::Agrees, None));
+        // The same bytes on the remote again: for good.
+        let (v, d3) = digest_verdict(d, set(&["F a.json 1 10", "F b.json -"]));
+        assert_eq!((v, d3), (Verdict::Resend, None));
+
+        // A file rewritten between every digest: asked again DIGEST_RECHECKS times.
+        let mut doubt = None;
+        let mut verdicts = Vec::new();
+        for k in 0..=DIGEST_RECHECKS {
+            let (v, d) = digest_verdict(doubt, set(&[&format!("F a.json {k} 10")]));
+            verdicts.push(v);
+            doubt = d;
+        }
+        let mut want = vec![Verdict::AskAgain; usize::from(DIGEST_RECHECKS)];
+        want.push(Verdict::Resend);
+        assert_eq!(verdicts, want);
+        assert_eq!(doubt, None);
     }
 }

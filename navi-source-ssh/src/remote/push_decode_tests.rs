@@ -257,3 +257,42 @@ fn a_base_goes_with_its_file() {
         assert!(resend, "{between:?}");
     }
 }
+
+/// What the digest's differences name (see `PushState::differences`): a file held with
+/// other bytes, one held that the remote did not list, one listed that navi does not
+/// hold, marks alike, each as the remote has it; nothing when the digest describes what
+/// is held.
+#[test]
+fn differences_name_the_remotes_side_of_each_entry() {
+    use super::push_decode::Sum;
+    let a = file("working", 1);
+    let (state, _) = state_after(&p(1, "a.json", &a));
+    let same = Sum {
+        crc: super::cksum(a.as_bytes()),
+        len: a.len() as u64,
+        name: "a.json".into(),
+    };
+    assert!(state
+        .differences(std::slice::from_ref(&same), &[])
+        .is_empty());
+    let other = Sum { crc: 7, ..same };
+    let extra = Sum {
+        crc: 9,
+        len: 3,
+        name: "b.json".into(),
+    };
+    let got: Vec<String> = state
+        .differences(&[other, extra.clone()], &[extra])
+        .into_iter()
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            format!("F a.json 7 {}", a.len()),
+            "F b.json 9 3".to_string(),
+            "M b.json 9 3".to_string()
+        ]
+    );
+    let gone: Vec<String> = state.differences(&[], &[]).into_iter().collect();
+    assert_eq!(gone, vec!["F a.json -".to_string()]);
+}

@@ -1,7 +1,7 @@
 //! What navi holds of a pushing remote: every status and marks file as last received,
 //! changed batch by batch, and the poll report built from it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use navi_core::rss::MemoryBook;
 use navi_core::statusdir::liveness::TmuxView;
@@ -268,22 +268,52 @@ impl PushState {
 
     /// Whether the resync digest describes exactly the files held: every file navi
     /// read is listed with the same CRC and size, and every listed file is held
-    /// (a file the remote skipped is not checked).
+    /// (a file the remote skipped is not checked). The push driver judges the
+    /// [`differences`](Self::differences) instead.
+    #[cfg(test)]
     pub(crate) fn matches(&self, files: &[Sum], marks: &[Sum]) -> bool {
+        self.differences(files, marks).is_empty()
+    }
+
+    /// What the digest says of each entry that differs from what navi holds, as the
+    /// remote has it (`F name crc len`, `F name -` for a file navi holds that the
+    /// remote did not list; `M …` for marks): two digests that name the same entry saw
+    /// the same bytes on the remote both times.
+    pub(crate) fn differences(&self, files: &[Sum], marks: &[Sum]) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
         let listed: HashMap<&str, &Sum> = files.iter().map(|s| (s.name.as_str(), s)).collect();
-        let files_ok = self.files.iter().all(|(name, e)| match e {
-            FileEntry::Read { crc, len, .. } => listed
-                .get(name.as_str())
-                .is_some_and(|s| s.crc == *crc && s.len == *len),
-            FileEntry::Skipped(_) => true,
-        }) && files.iter().all(|s| self.files.contains_key(&s.name));
+        for (name, e) in &self.files {
+            if let FileEntry::Read { crc, len, .. } = e {
+                match listed.get(name.as_str()) {
+                    Some(s) if s.crc == *crc && s.len == *len => {}
+                    Some(s) => {
+                        out.insert(format!("F {name} {} {}", s.crc, s.len));
+                    }
+                    None => {
+                        out.insert(format!("F {name} -"));
+                    }
+                }
+            }
+        }
+        for s in files.iter().filter(|s| !self.files.contains_key(&s.name)) {
+            out.insert(format!("F {} {} {}", s.name, s.crc, s.len));
+        }
         let listed: HashMap<&str, &Sum> = marks.iter().map(|s| (s.name.as_str(), s)).collect();
-        let marks_ok = self.marks.iter().all(|(name, e)| {
-            listed
-                .get(name.as_str())
-                .is_some_and(|s| s.crc == e.crc && s.len == e.len)
-        }) && marks.iter().all(|s| self.marks.contains_key(&s.name));
-        files_ok && marks_ok
+        for (name, e) in &self.marks {
+            match listed.get(name.as_str()) {
+                Some(s) if s.crc == e.crc && s.len == e.len => {}
+                Some(s) => {
+                    out.insert(format!("M {name} {} {}", s.crc, s.len));
+                }
+                None => {
+                    out.insert(format!("M {name} -"));
+                }
+            }
+        }
+        for s in marks.iter().filter(|s| !self.marks.contains_key(&s.name)) {
+            out.insert(format!("M {} {} {}", s.name, s.crc, s.len));
+        }
+        out
     }
 
     /// The poll report of this state; `dir` names files in skipped entries.
@@ -291,7 +321,10 @@ impl PushState {
         if let Some(e) = &self.error {
             return Err(SourceError::Remote(format!("{e} ({})", clean(dir)).into()));
         }
+        // Sized at once: a parsed session is ~0.9 KiB inline, and growing the vector
+        // one doubling at a time copied them again and again on every report.
         let mut report = PollReport {
+            sessions: Vec::with_capacity(self.files.len()),
             tmux: self.tmux.clone(),
             ..PollReport::default()
         };

@@ -21,9 +21,12 @@ const ALLOC: &str = "x=$(head -c 67108864 /dev/zero | tr '\\000' a)\n\
                      echo \"$! ${#x}\" > \"$1.tmp\" && mv \"$1.tmp\" \"$1\"\n\
                      wait\n";
 
+/// A private tmux server (`test_tmux`) whose "big job" pane allocates (see [`ALLOC`]),
+/// beside a "small" one.
 struct Server {
-    dir: tempfile::TempDir,
-    socket: String,
+    tmux: crate::test_tmux::Server,
+    /// Holds the allocating script and its ready file.
+    _dir: tempfile::TempDir,
     ready: PathBuf,
 }
 
@@ -38,31 +41,22 @@ impl Server {
             return None;
         }
         let dir = tempfile::tempdir().unwrap();
-        let socket = dir.path().join("work").display().to_string();
         let script = dir.path().join("alloc.sh");
         std::fs::write(&script, ALLOC).unwrap();
         let ready = dir.path().join("ready");
-        let s = Server {
-            socket,
-            ready: ready.clone(),
-            dir,
-        };
+        let tmux = crate::test_tmux::Server::start(&["small"]);
         // `; :` keeps the pane's shell as the parent (no exec of the last command).
         let big = format!("sh {} {}; :", script.display(), ready.display());
-        s.tmux(&["new-session", "-d", "-s", "big job", "sh", "-c", &big]);
-        s.tmux(&["new-session", "-d", "-s", "small", "cat"]);
-        Some(s)
+        tmux.tmux(&["new-session", "-d", "-s", "big job", "sh", "-c", &big]);
+        Some(Server {
+            tmux,
+            _dir: dir,
+            ready,
+        })
     }
 
     fn tmux(&self, args: &[&str]) -> String {
-        let out = std::process::Command::new("tmux")
-            .arg("-S")
-            .arg(&self.socket)
-            .args(args)
-            .env_remove("TMUX")
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        self.tmux.tmux(args)
     }
 
     /// The grandchild's pid once the child has allocated.
@@ -80,24 +74,11 @@ impl Server {
 
     /// A status file as `navi hook` writes it in session `name` of this server.
     fn hook_file(&self, dir: &Path, name: &str) {
-        let answer = self.tmux(&[
-            "display-message",
-            "-p",
-            "-t",
-            &format!("={name}:"),
-            "#{pid}\t#{session_id}",
-        ]);
-        let (pid, id) = answer.trim_end().split_once('\t').unwrap();
-        let json = serde_json::json!({
-            "tmux_session": name, "status": "working", "message": "", "cwd": "/",
-            "timestamp": 1,
-            "tmux": {"socket": self.socket, "server_pid": pid.parse::<i64>().unwrap(),
-                     "session_id": id},
-        });
-        std::fs::write(dir.join(format!("{name}.json")), json.to_string()).unwrap();
+        self.tmux.hook_file(dir, name, "working");
     }
 }
 
+/// The grandchild first; the tmux server goes with `tmux` (killed when dropped).
 impl Drop for Server {
     fn drop(&mut self) {
         if let Ok(text) = std::fs::read_to_string(&self.ready) {
@@ -105,8 +86,6 @@ impl Drop for Server {
                 let _ = std::process::Command::new("kill").arg(pid).status();
             }
         }
-        self.tmux(&["kill-server"]);
-        let _ = self.dir.path();
     }
 }
 

@@ -110,13 +110,18 @@ fn a_tmux_without_control_mode_leaves_the_check_to_navi() {
     let bin = home.path().join("bin");
     std::fs::create_dir(&bin).unwrap();
     stub_old_tmux(&bin);
-    let path = first_on_path(&bin);
-    let mut l = Loop::start(&["sh".to_string()], &dir, "0", Some(Path::new(&path)));
+    assert_follows_no_events(&dir, &first_on_path(&bin), "2.9");
+}
+
+/// A loop over `dir` with `path` answers a heartbeat and never says it follows tmux
+/// events (`what` names the case in a failure).
+fn assert_follows_no_events(dir: &Path, path: &std::ffi::OsStr, what: &str) {
+    let mut l = Loop::start(&["sh".to_string()], dir, "0", Some(Path::new(path)));
     l.send("h1");
     l.wait_for(|b| *b == Batch::Heartbeat("1".into()));
     assert!(
         !l.seen.iter().any(|b| matches!(b, Batch::Events(_))),
-        "{:?}",
+        "{what}: {:?}",
         String::from_utf8_lossy(&l.raw)
     );
     assert!(l.stop().success());
@@ -159,16 +164,7 @@ fn a_tmux_before_3_8_gets_no_control_client() {
     let bin = home.path().join("bin");
     std::fs::create_dir(&bin).unwrap();
     for version in ["3.3a", "3.7c", "master", "next-3.4"] {
-        let path = tmux_saying(&bin, version);
-        let mut l = Loop::start(&["sh".to_string()], &dir, "0", Some(Path::new(&path)));
-        l.send("h1");
-        l.wait_for(|b| *b == Batch::Heartbeat("1".into()));
-        assert!(
-            !l.seen.iter().any(|b| matches!(b, Batch::Events(_))),
-            "{version}: {:?}",
-            String::from_utf8_lossy(&l.raw)
-        );
-        assert!(l.stop().success());
+        assert_follows_no_events(&dir, &tmux_saying(&bin, version), version);
     }
 }
 

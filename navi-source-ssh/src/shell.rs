@@ -90,6 +90,7 @@
 //! both are errors ([`RemoteCommandError`]) rather than a command that fails remotely.
 
 use std::fmt::Write as _;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use navi_core::limits;
@@ -282,6 +283,12 @@ pub(crate) fn without_comment_lines(script: &str) -> String {
     out
 }
 
+/// [`PROLOGUE`], [`STDIN_SCRIPT`] and [`BOUND`] as they are sent (without their comment
+/// lines), made once: every command built uses them.
+static PROLOGUE_SENT: LazyLock<String> = LazyLock::new(|| without_comment_lines(PROLOGUE));
+static STDIN_SCRIPT_SENT: LazyLock<String> = LazyLock::new(|| without_comment_lines(STDIN_SCRIPT));
+static BOUND_SENT: LazyLock<String> = LazyLock::new(|| without_comment_lines(BOUND));
+
 impl RemoteCommand {
     /// A command running `script` with `sh`, without operands so far (and without the
     /// script's comment lines).
@@ -386,7 +393,7 @@ impl RemoteCommand {
         }
         let mut program = match self.terminal {
             true => Vec::new(),
-            false => without_comment_lines(PROLOGUE).into_bytes(),
+            false => PROLOGUE_SENT.as_bytes().to_vec(),
         };
         program.extend_from_slice(b"set --");
         if !self.terminal {
@@ -403,9 +410,7 @@ impl RemoteCommand {
         program.push(b'\n');
         match (self.terminal, self.on_stdin()) {
             (true, _) => program.extend_from_slice(self.script.as_bytes()),
-            (false, true) => {
-                program.extend_from_slice(without_comment_lines(STDIN_SCRIPT).as_bytes())
-            }
+            (false, true) => program.extend_from_slice(STDIN_SCRIPT_SENT.as_bytes()),
             (false, false) => program.extend_from_slice(self.bounded_script().as_bytes()),
         }
         Ok(program)
@@ -428,11 +433,7 @@ impl RemoteCommand {
     /// The script inside the wrapper that bounds it on the remote: the script becomes
     /// the function `navi_work`, which the wrapper runs with the script's operands.
     fn bounded_script(&self) -> String {
-        format!(
-            "navi_work() {{\n{}\n}}\n{}",
-            self.script,
-            without_comment_lines(BOUND)
-        )
+        format!("navi_work() {{\n{}\n}}\n{}", self.script, *BOUND_SENT)
     }
 
     /// The script after `set -- 'OP1' ...`, as a local `sh -c` runs it in tests

@@ -191,11 +191,18 @@ pub(crate) const PUSH_LOOP: &str = concat!(
 /// 2^31, which mawk would print in `%g`).
 pub(crate) const MEMORY_AWK: &str = include_str!("../scripts/memory.awk");
 
+/// [`MEMORY_AWK`] as the loop gets it: without comment lines or the last newline, made once.
+static MEMORY_AWK_SENT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    crate::shell::without_comment_lines(MEMORY_AWK)
+        .trim_end()
+        .to_string()
+});
+
 /// The push loop's command: [`command`] plus the memory sample's operands and the
 /// coalescing window (`$8`, seconds).
 fn loop_command(sessions_dir: &str, tick: &str, window: &str) -> crate::shell::RemoteCommand {
     command(PUSH_LOOP, sessions_dir, tick)
-        .arg(crate::shell::without_comment_lines(MEMORY_AWK).trim_end())
+        .arg(MEMORY_AWK_SENT.as_str())
         .arg(navi_core::rss::PANE_FORMAT)
         .arg(window)
 }

@@ -49,6 +49,14 @@ use crate::shell::{set_home_path, CommandLine, RemoteCommand, RemoteCommandError
 /// -v budget=...`) and reaches the scripts as operand `$2`, never as script text.
 const FRAME_AWK: &str = include_str!("../scripts/frame.awk");
 
+/// [`FRAME_AWK`] as the scripts get it: without comment lines or the last newline, made
+/// once (every poll's command carries it).
+static FRAME_AWK_SENT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    crate::shell::without_comment_lines(FRAME_AWK)
+        .trim_end()
+        .to_string()
+});
+
 /// The bytes of file contents one snapshot sends at most: the poll's output cap less
 /// room for the framing and the skip records, so the remote stops by itself before the
 /// client's cap and the files that fit still arrive.
@@ -176,7 +184,7 @@ pub(super) fn command(main: &str, sessions_dir: &str, last: &str) -> RemoteComma
     let script = format!("{}\n{}\n{LIB}\n{main}", numbers(), set_home_path("dir", 1));
     RemoteCommand::new(&script)
         .arg(sessions_dir)
-        .arg(crate::shell::without_comment_lines(FRAME_AWK).trim_end())
+        .arg(FRAME_AWK_SENT.as_str())
         .arg(LIST_FORMAT)
         .arg(SOCKET_SED)
         .arg(last)

@@ -39,7 +39,7 @@ impl SessionSource for DirSource {
                 .map_err(|e| e.to_string())
                 .and_then(|b| SessionInfo::parse(&b, Some(stem)).map_err(|e| e.to_string()))
             {
-                Ok(s) => report.sessions.push(s),
+                Ok(s) => report.sessions.push(s.into()),
                 Err(reason) => report.skipped.push(SkippedFile { name, reason }),
             }
         }

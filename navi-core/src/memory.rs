@@ -68,7 +68,7 @@ impl MemorySource {
                 continue;
             }
             match SessionInfo::parse(bytes, Some(stem)) {
-                Ok(s) => report.sessions.push(s),
+                Ok(s) => report.sessions.push(std::sync::Arc::new(s)),
                 Err(e) => report.skipped.push(SkippedFile {
                     name: name.clone(),
                     reason: e.to_string(),

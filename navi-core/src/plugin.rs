@@ -305,9 +305,13 @@ fn parse_action(v: &Value) -> Option<Action> {
 
 /// A full snapshot line: every session, keyed by its name, and the entries the plugin
 /// could not read (`skipped`, left out when there are none).
-pub fn snapshot_line(sessions: &[SessionInfo], skipped: &[SkippedFile]) -> String {
+pub fn snapshot_line<S: std::borrow::Borrow<SessionInfo>>(
+    sessions: &[S],
+    skipped: &[SkippedFile],
+) -> String {
     let mut m = Map::new();
     for s in sessions {
+        let s: &SessionInfo = s.borrow();
         m.insert(
             s.tmux_session.clone(),
             serde_json::to_value(s).unwrap_or(Value::Null),
@@ -659,9 +663,9 @@ pub fn action_output(action: &Action, reply: Reply) -> ActionOutput {
 }
 
 /// Answers one request of navi with `source` (what [`serve`] does per request line).
-pub async fn answer<S: SessionSource + ?Sized>(
+pub async fn answer<S: SessionSource + ?Sized, R: std::borrow::Borrow<SessionInfo>>(
     source: &S,
-    sessions: &[SessionInfo],
+    sessions: &[R],
     id: u64,
     request: Request,
 ) -> Answer {
@@ -676,7 +680,8 @@ pub async fn answer<S: SessionSource + ?Sized>(
         } => {
             let s = sessions
                 .iter()
-                .find(|s| s.tmux_session == session)
+                .map(std::borrow::Borrow::borrow)
+                .find(|s: &&SessionInfo| s.tmux_session == session)
                 .cloned()
                 .unwrap_or_else(|| SessionInfo {
                     tmux_session: session.clone(),

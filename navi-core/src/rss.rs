@@ -210,11 +210,14 @@ impl MemoryBook {
             .copied()
     }
 
-    /// Gives every row of `sessions` its value, when one is held.
-    pub fn attach(&self, sessions: &mut [SessionInfo]) {
+    /// Gives every row of `sessions` its value, when one is held (a row is copied only
+    /// when its value changes).
+    pub fn attach(&self, sessions: &mut [std::sync::Arc<SessionInfo>]) {
         for s in sessions {
             if let Some(m) = self.get(s) {
-                s.set_memory(m);
+                if s.memory != Some(m) {
+                    std::sync::Arc::make_mut(s).set_memory(m);
+                }
             }
         }
     }

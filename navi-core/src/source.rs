@@ -21,8 +21,10 @@ pub struct SkippedFile {
 /// What one successful poll produced.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PollReport {
-    /// The sessions read. `remote` need not be set: the aggregator sets it.
-    pub sessions: Vec<SessionInfo>,
+    /// The sessions read. `remote` need not be set: the aggregator sets it. Shared: a
+    /// source that keeps what it read (a pushing remote) hands out the same rows until
+    /// they change, so an unchanged row costs no copy and compares by address.
+    pub sessions: Vec<Arc<SessionInfo>>,
     /// Files that could not be read.
     pub skipped: Vec<SkippedFile>,
     /// The source's own round-trip measurement (e.g. the network round trip of a remote
@@ -164,7 +166,9 @@ impl PollReport {
         let mut follows = Vec::new();
         for s in &mut self.sessions {
             let verdict = crate::statusdir::liveness::decide(s, view);
-            s.liveness = verdict.liveness;
+            if s.liveness != verdict.liveness {
+                Arc::make_mut(s).liveness = verdict.liveness;
+            }
             let Some(to) = verdict.renamed_to else {
                 continue;
             };
@@ -175,9 +179,9 @@ impl PollReport {
                 continue;
             };
             let move_file = !names.contains(&to);
-            if !move_file {
+            if !move_file && s.liveness != crate::Liveness::Ended {
                 // The hook writes the new name's file already: this one is left over.
-                s.liveness = crate::Liveness::Ended;
+                Arc::make_mut(s).liveness = crate::Liveness::Ended;
             }
             follows.push(Follow {
                 from,
@@ -190,20 +194,33 @@ impl PollReport {
 }
 
 impl PollReport {
-    /// Gives every session the marks read for its tmux session (others keep none).
+    /// Gives every session the marks read for its tmux session, and the others none (a
+    /// row is copied only when its marks change).
     pub fn attach_marks(&mut self, marks: &std::collections::HashMap<String, crate::Marks>) {
+        let none = crate::Marks::default();
         for s in &mut self.sessions {
-            if let Some(m) = marks.get(&s.tmux_session) {
-                s.marks = m.clone();
+            let m = marks.get(&s.tmux_session).unwrap_or(&none);
+            if s.marks != *m {
+                Arc::make_mut(s).marks = m.clone();
             }
         }
+    }
+}
+
+impl PollReport {
+    /// The sessions as values (copied only where still shared).
+    pub fn into_sessions(self) -> Vec<SessionInfo> {
+        self.sessions
+            .into_iter()
+            .map(Arc::unwrap_or_clone)
+            .collect()
     }
 }
 
 impl From<Vec<SessionInfo>> for PollReport {
     fn from(sessions: Vec<SessionInfo>) -> Self {
         PollReport {
-            sessions,
+            sessions: sessions.into_iter().map(Arc::new).collect(),
             ..PollReport::default()
         }
     }
@@ -369,7 +386,7 @@ pub trait SessionSource: Send + Sync + Debug {
     /// Reads the current sessions once (the sessions of
     /// [`poll_report`](SessionSource::poll_report)).
     async fn poll(&self) -> Result<Vec<SessionInfo>, SourceError> {
-        self.poll_report().await.map(|r| r.sessions)
+        self.poll_report().await.map(PollReport::into_sessions)
     }
 
     /// [`poll_report`](SessionSource::poll_report) as part of an operation that must end
@@ -482,7 +499,7 @@ macro_rules! forward_source {
                 $poll
             }
             async fn poll(&self) -> Result<Vec<$crate::SessionInfo>, $crate::SourceError> {
-                self.poll_report().await.map(|r| r.sessions)
+                self.poll_report().await.map(PollReport::into_sessions)
             }
             async fn poll_within(
                 &self,

@@ -158,8 +158,10 @@ fn fixture_files() -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
-fn names(sessions: &[SessionInfo]) -> Vec<String> {
-    let mut v: Vec<String> = sessions.iter().map(|s| s.tmux_session.clone()).collect();
+fn names<S: std::borrow::Borrow<SessionInfo>>(sessions: &[S]) -> Vec<String> {
+    let mut v: Vec<String> = (sessions.iter())
+        .map(|s| s.borrow().tmux_session.clone())
+        .collect();
     v.sort();
     v
 }

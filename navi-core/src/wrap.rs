@@ -68,7 +68,7 @@ impl<S: SessionSource> SessionSource for Bounded<S> {
         bounded_poll(&self.inner, Deadline::after(self.timeout)).await
     }
     async fn poll(&self) -> Result<Vec<crate::SessionInfo>, SourceError> {
-        self.poll_report().await.map(|r| r.sessions)
+        self.poll_report().await.map(PollReport::into_sessions)
     }
     async fn poll_within(&self, deadline: Deadline) -> Result<PollReport, SourceError> {
         bounded_poll(&self.inner, deadline.sooner(self.timeout)).await

@@ -82,15 +82,15 @@ impl Tmux {
 
     /// Every server the rows name, asked once each; for a recorded server that does not
     /// answer, whether its pid still runs here.
-    pub(crate) fn view(&self, sessions: &[SessionInfo]) -> TmuxView {
+    pub(crate) fn view<S: std::borrow::Borrow<SessionInfo>>(&self, sessions: &[S]) -> TmuxView {
         self.view_by(sessions, |server| self.ask(server))
     }
 
     /// [`view`](Self::view) with each server's answer from `ask` (a kept listing while
     /// its session events say nothing changed, see [`crate::tmux_events`]).
-    pub(crate) fn view_by(
+    pub(crate) fn view_by<S: std::borrow::Borrow<SessionInfo>>(
         &self,
-        sessions: &[SessionInfo],
+        sessions: &[S],
         mut ask: impl FnMut(&TmuxServer) -> ServerAnswer,
     ) -> TmuxView {
         let mut view = TmuxView {
@@ -628,7 +628,7 @@ pub(crate) fn follow_renames(dir: &Path, report: &mut PollReport, follows: &[Fol
                 continue;
             }
             if let Some(s) = report.sessions.iter_mut().find(|s| s.tmux_session == from) {
-                s.tmux_session = to.to_string();
+                std::sync::Arc::make_mut(s).tmux_session = to.to_string();
             }
         }
         if let Err(e) = crate::marks::follow(dir, from, to) {

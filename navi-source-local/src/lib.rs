@@ -148,7 +148,7 @@ pub fn read_dir(dir: &Path) -> Result<PollReport, SourceError> {
             continue;
         }
         match read_one(&path, stem) {
-            Ok(Some(s)) => report.sessions.push(s),
+            Ok(Some(s)) => report.sessions.push(std::sync::Arc::new(s)),
             Ok(None) => {}
             Err(reason) => {
                 tracing::debug!(file = %path.display(), %reason, "skipped status file");

@@ -473,7 +473,7 @@ impl PluginSource {
             )))),
             Health::Ok => {
                 let report = PollReport {
-                    sessions: shared.plugin.sessions(),
+                    sessions: shared.plugin.sessions().into_iter().map(Arc::new).collect(),
                     skipped: shared.plugin.take_skipped(),
                     ..PollReport::default()
                 };

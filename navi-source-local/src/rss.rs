@@ -25,7 +25,12 @@ pub(crate) struct Sampler {
 impl Sampler {
     /// Samples when the last sample is [`MEMORY_SAMPLE`] old (by `now`), then gives the
     /// rows of `sessions` the values held.
-    pub(crate) fn attach(&mut self, tmux: &Tmux, sessions: &mut [SessionInfo], now: Instant) {
+    pub(crate) fn attach(
+        &mut self,
+        tmux: &Tmux,
+        sessions: &mut [std::sync::Arc<SessionInfo>],
+        now: Instant,
+    ) {
         let due = self
             .last
             .is_none_or(|t| now.saturating_duration_since(t) >= MEMORY_SAMPLE);
@@ -41,7 +46,10 @@ impl Sampler {
 
 /// One sample of the sessions of every server `sessions` name; `None` when no process
 /// table can be read (memory stays as it was).
-fn sample(tmux: &Tmux, sessions: &[SessionInfo]) -> Option<BTreeMap<SessionPlace, u64>> {
+fn sample(
+    tmux: &Tmux,
+    sessions: &[std::sync::Arc<SessionInfo>],
+) -> Option<BTreeMap<SessionPlace, u64>> {
     let procs = process_table()?;
     let mut out = BTreeMap::new();
     for server in TmuxView::servers_to_ask(sessions) {

@@ -69,7 +69,7 @@ pub(crate) async fn follow_renames(
         match follow(pool, sessions_dir, timeout, f).await {
             Ok(true) if f.move_file => {
                 if let Some(s) = report.sessions.iter_mut().find(|s| s.tmux_session == from) {
-                    s.tmux_session = to.to_string();
+                    std::sync::Arc::make_mut(s).tmux_session = to.to_string();
                 }
                 tracing::info!(remote, from, to, "followed a rename made in tmux");
             }

@@ -316,7 +316,7 @@ impl SessionSource for SshSource {
     }
 
     async fn poll(&self) -> Result<Vec<SessionInfo>, SourceError> {
-        self.poll_report().await.map(|r| r.sessions)
+        self.poll_report().await.map(PollReport::into_sessions)
     }
 
     /// One snapshot of the remote's status directory over the pooled connection;

@@ -134,13 +134,13 @@ fn readable(r: &navi_core::PollReport, declared: &[navi_core::SkippedFile]) -> V
     }
 }
 
-fn names(s: &[navi_core::SessionInfo]) -> Vec<String> {
+fn names(s: &[Arc<navi_core::SessionInfo>]) -> Vec<String> {
     let mut v: Vec<String> = s.iter().map(|s| s.tmux_session.clone()).collect();
     v.sort();
     v
 }
 
-async fn repeatable(source: &PluginSource, first: &[navi_core::SessionInfo]) -> Verdict {
+async fn repeatable(source: &PluginSource, first: &[Arc<navi_core::SessionInfo>]) -> Verdict {
     match navi_core::bounded_poll(source, limits::PLUGIN_TIMEOUT).await {
         Ok(r) if names(&r.sessions) == names(first) => Verdict::Pass,
         Ok(r) => Verdict::Fail(format!(
@@ -152,7 +152,7 @@ async fn repeatable(source: &PluginSource, first: &[navi_core::SessionInfo]) -> 
     }
 }
 
-async fn cancel_safe(source: &PluginSource, first: &[navi_core::SessionInfo]) -> Verdict {
+async fn cancel_safe(source: &PluginSource, first: &[Arc<navi_core::SessionInfo>]) -> Verdict {
     // Dropped before its first step, then after ever more of them (as the aggregator's
     // timeout or a refresh may), one yield at a time.
     for steps in 0..24 {
@@ -279,7 +279,7 @@ async fn no_such_session(source: &PluginSource) -> Verdict {
     }
 }
 
-async fn attach(source: &Arc<PluginSource>, sessions: &[navi_core::SessionInfo]) -> Verdict {
+async fn attach(source: &Arc<PluginSource>, sessions: &[Arc<navi_core::SessionInfo>]) -> Verdict {
     if !source.supports_attach() {
         return Verdict::Skip("it does not declare attach".into());
     }

@@ -60,20 +60,20 @@ impl Slot {
         elapsed: Duration,
         finished_at: Instant,
     ) -> Change {
-        let label = self.source.label().map(str::to_owned);
-        let mut sessions: Vec<Arc<SessionInfo>> = report
-            .sessions
-            .into_iter()
-            .map(|mut s| {
-                s.remote = label.clone();
+        let label = self.source.label();
+        let mut sessions = report.sessions;
+        for s in &mut sessions {
+            // A source that sets them itself hands its rows over without a copy.
+            if s.remote.as_deref() != label || s.stale {
+                let s = Arc::make_mut(s);
+                s.remote = label.map(str::to_owned);
                 s.stale = false;
-                Arc::new(s)
-            })
-            .collect();
+            }
+        }
         sort_sessions_arc(&mut sessions);
         let h = &self.health;
         let same_rows = sessions.len() == self.sessions.len()
-            && sessions.iter().zip(&self.sessions).all(|(a, b)| a == b);
+            && (sessions.iter().zip(&self.sessions)).all(|(a, b)| Arc::ptr_eq(a, b) || a == b);
         let visible = h.state != SourceState::Connected
             || !same_rows
             || h.skipped != report.skipped

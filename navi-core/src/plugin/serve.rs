@@ -24,7 +24,7 @@ pub async fn serve<S: SessionSource>(source: S) -> std::io::Result<()> {
     write_line(&mut out, &Hello::new(source.supports(), true).to_line())?;
     let (tx, mut requests) = tokio::sync::mpsc::channel::<Vec<u8>>(16);
     std::thread::spawn(move || read_requests(tx));
-    let mut sent: Option<(Vec<SessionInfo>, Vec<SkippedFile>)> = None;
+    let mut sent: Option<(Vec<std::sync::Arc<SessionInfo>>, Vec<SkippedFile>)> = None;
     let mut health: Option<Health> = None;
     let mut said_at = Instant::now();
     loop {

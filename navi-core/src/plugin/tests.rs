@@ -277,7 +277,7 @@ fn a_snapshot_line_carries_what_the_source_skipped() {
     }];
     let mut s = PluginState::default();
     s.apply(&hello());
-    s.apply(snapshot_line(&[], &skipped).as_bytes());
+    s.apply(snapshot_line::<SessionInfo>(&[], &skipped).as_bytes());
     assert_eq!(s.take_skipped(), skipped);
-    assert!(!snapshot_line(&[], &[]).contains("skipped"));
+    assert!(!snapshot_line::<SessionInfo>(&[], &[]).contains("skipped"));
 }

@@ -183,21 +183,24 @@ pub struct TmuxView {
 
 impl TmuxView {
     /// The servers the rows of `sessions` name (each asked once).
-    pub fn servers_to_ask<'a>(
-        sessions: impl IntoIterator<Item = &'a crate::SessionInfo>,
+    pub fn servers_to_ask<'a, S: std::borrow::Borrow<crate::SessionInfo> + 'a>(
+        sessions: impl IntoIterator<Item = &'a S>,
     ) -> std::collections::BTreeSet<TmuxServer> {
-        sessions.into_iter().map(TmuxServer::of).collect()
+        (sessions.into_iter())
+            .map(|s| TmuxServer::of(s.borrow()))
+            .collect()
     }
 
     /// The recorded server pids of `sessions` whose server did not answer (the ones a
     /// source checks for [`gone_pids`](Self::gone_pids)).
-    pub fn pids_to_check<'a>(
+    pub fn pids_to_check<'a, S: std::borrow::Borrow<crate::SessionInfo> + 'a>(
         &self,
-        sessions: impl IntoIterator<Item = &'a crate::SessionInfo>,
+        sessions: impl IntoIterator<Item = &'a S>,
     ) -> std::collections::BTreeSet<i64> {
         sessions
             .into_iter()
-            .filter(|s| {
+            .map(std::borrow::Borrow::borrow)
+            .filter(|s: &&crate::SessionInfo| {
                 let server = TmuxServer::of(s);
                 server != TmuxServer::Default
                     && matches!(

@@ -233,14 +233,15 @@ impl Pool {
 
     /// The report of what the loop has sent so far, or why it stopped.
     fn read_state(&self, handle: &PushHandle) -> Result<PollReport, SourceError> {
-        let shared = handle
+        let mut shared = handle
             .shared
             .lock()
             .map_err(|_| SourceError::Other("the push state was poisoned".into()))?;
         if let Some(e) = &shared.failed {
             return Err(e.clone());
         }
-        let mut report = shared.state.report(&self.remote.sessions_dir)?;
+        let remote = &self.remote;
+        let mut report = (shared.state).report(&remote.sessions_dir, &remote.name)?;
         report.latency = shared.latency;
         report.mode = Some(PollMode::Push(PushWatch::from_word(&shared.mode)));
         Ok(report)

@@ -137,7 +137,7 @@ pub(crate) fn complete_view(report: &mut PollReport) {
 fn decode_file(name: &str, body: &[u8], dir: &str, report: &mut PollReport) {
     match parse_status(name, body) {
         None => {}
-        Some(Ok(s)) => report.sessions.push(s),
+        Some(Ok(s)) => report.sessions.push(std::sync::Arc::new(s)),
         Some(Err(reason)) => report.skipped.push(SkippedFile {
             name: file_label(dir, name),
             reason,

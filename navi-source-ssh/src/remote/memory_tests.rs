@@ -328,7 +328,7 @@ fn sample(l: &mut Loop) -> Vec<Vec<(TmuxServer, String, Option<u64>)>> {
 }
 
 fn rss_of(l: &Loop, name: &str) -> Option<u64> {
-    let report = l.state.report("/d").unwrap();
+    let report = l.state.clone().report("/d", "r").unwrap();
     let row = report.sessions.iter().find(|s| s.tmux_session == name)?;
     row.memory.map(|m| m.rss_bytes)
 }

@@ -45,7 +45,8 @@ fn state_after(stream: &str) -> (PushState, bool) {
 }
 
 fn status_of(s: &PushState) -> Vec<(String, String)> {
-    s.report("/d")
+    s.clone()
+        .report("/d", "r")
         .unwrap()
         .sessions
         .iter()

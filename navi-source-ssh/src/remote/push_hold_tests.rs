@@ -109,7 +109,7 @@ fn changed_files_are_sent_byte_for_byte() {
         let big = " ".repeat(navi_core::MAX_STATUS_FILE_BYTES as usize + 10);
         std::fs::write(d.path().join("big.json"), format!("{big}\n{{}}\n")).unwrap();
         l.scan();
-        let report = l.state.report("/d").unwrap();
+        let report = l.state.clone().report("/d", "r").unwrap();
         let skipped: Vec<_> = report
             .skipped
             .iter()
@@ -161,7 +161,7 @@ fn a_huge_one_line_file_is_skipped_unread() {
             .set_len(8 << 30)
             .unwrap();
         l.scan();
-        let report = l.state.report("/d").unwrap();
+        let report = l.state.clone().report("/d", "r").unwrap();
         assert!(
             report
                 .skipped
@@ -237,7 +237,7 @@ fn a_few_changed_lines_go_as_a_difference() {
             assert!((l.raw.len() - before) * 10 < file * 3 + 900, "{argv:?}");
             assert_eq!(l.resends, 0, "{argv:?}");
         }
-        let report = l.state.report("/d").unwrap();
+        let report = l.state.clone().report("/d", "r").unwrap();
         assert_eq!(report.sessions[0].message, "Running tool 5", "{argv:?}");
         let longer = pretty_json("a", "done", 6).replacen("{\n", "{\n  \"x\": 1,\n", 1);
         super::push_tests::write_text(d.path(), "a", &longer);

@@ -2,10 +2,11 @@
 //! changed batch by batch, and the poll report built from it.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use navi_core::rss::MemoryBook;
 use navi_core::statusdir::liveness::TmuxView;
-use navi_core::{Marks, PollReport, SkippedFile, SourceError, MARKS_DIR};
+use navi_core::{Marks, PollReport, SessionInfo, SkippedFile, SourceError, MARKS_DIR};
 
 use super::decode::{clean, complete_view, file_label, parse_status};
 use super::push_decode::{apply_lines, cksum, Record, Sum};
@@ -15,12 +16,41 @@ use super::push_decode::{apply_lines, cksum, Record, Sum};
 enum FileEntry {
     /// Parsed (or refused) from these bytes: their `cksum` and length.
     Read {
-        parsed: Box<Result<navi_core::SessionInfo, String>>,
+        parsed: Result<Arc<SessionInfo>, String>,
         crc: u32,
         len: u64,
+        /// The row last reported for it.
+        shown: Shown,
     },
     /// Not sent by the remote, and why.
     Skipped(String),
+}
+
+impl FileEntry {
+    /// The entry of a status file's bytes; `None` for a name that is not a status file.
+    fn read(name: &str, bytes: &[u8]) -> Option<FileEntry> {
+        let parsed = parse_status(name, bytes)?;
+        Some(FileEntry::Read {
+            parsed: parsed.map(Arc::new),
+            crc: cksum(bytes),
+            len: bytes.len() as u64,
+            shown: Shown::default(),
+        })
+    }
+}
+
+/// The row a report last made of a status file (its parse with the remote's name,
+/// marks, memory and liveness): the next report starts from it, so a row whose file
+/// and surroundings did not change is handed over as the same allocation, copied
+/// nowhere and compared by address. Not part of what the state says (equal whatever
+/// it holds).
+#[derive(Debug, Clone, Default)]
+struct Shown(Option<Arc<SessionInfo>>);
+
+impl PartialEq for Shown {
+    fn eq(&self, _: &Shown) -> bool {
+        true
+    }
 }
 
 /// One marks file as received.
@@ -141,12 +171,21 @@ impl PushState {
 
     /// The state a full snapshot describes, with the memory values held so far (a
     /// snapshot carries none; the loop sends memory only when it changes).
+    /// A file with the bytes navi held keeps its parse and row.
     pub(crate) fn from_full_after(records: Vec<Record>, before: &PushState) -> PushState {
         let mut state = PushState {
             memory: before.memory.clone(),
             ..PushState::default()
         };
         state.apply(records);
+        for (name, entry) in &mut state.files {
+            if let (Some(held), FileEntry::Read { crc, len, .. }) = (before.files.get(name), &entry)
+            {
+                if matches!(held, FileEntry::Read { crc: c, len: l, .. } if c == crc && l == len) {
+                    *entry = held.clone();
+                }
+            }
+        }
         state
     }
 
@@ -180,12 +219,8 @@ impl PushState {
             match r {
                 Record::File(name, body) => {
                     self.bases.held.remove(&name);
-                    let len = body.len() as u64;
-                    let crc = cksum(&body);
-                    if let Some(parsed) = parse_status(&name, &body) {
-                        let parsed = Box::new(parsed);
-                        self.files
-                            .insert(name, FileEntry::Read { parsed, crc, len });
+                    if let Some(entry) = FileEntry::read(&name, &body) {
+                        self.files.insert(name, entry);
                     }
                 }
                 Record::Skip(name, why) => {
@@ -254,12 +289,8 @@ impl PushState {
             }
             _ => return,
         };
-        let len = bytes.len() as u64;
-        let crc = cksum(&bytes);
-        if let Some(parsed) = parse_status(&name, &bytes) {
-            let parsed = Box::new(parsed);
-            self.files
-                .insert(name.clone(), FileEntry::Read { parsed, crc, len });
+        if let Some(entry) = FileEntry::read(&name, &bytes) {
+            self.files.insert(name.clone(), entry);
             self.bases
                 .held
                 .insert(name, (seq, bytes.into_boxed_slice()));
@@ -316,8 +347,10 @@ impl PushState {
         out
     }
 
-    /// The poll report of this state; `dir` names files in skipped entries.
-    pub(crate) fn report(&self, dir: &str) -> Result<PollReport, SourceError> {
+    /// The poll report of this state, its rows named after `remote` and their liveness
+    /// decided; `dir` names files in skipped entries. A row is copied only when it
+    /// changed since the last report (see [`Shown`]).
+    pub(crate) fn report(&mut self, dir: &str, remote: &str) -> Result<PollReport, SourceError> {
         if let Some(e) = &self.error {
             return Err(SourceError::Remote(format!("{e} ({})", clean(dir)).into()));
         }
@@ -333,8 +366,8 @@ impl PushState {
         }
         for (name, entry) in &self.files {
             match entry {
-                FileEntry::Read { parsed, .. } => match parsed.as_ref() {
-                    Ok(s) => report.sessions.push(s.clone()),
+                FileEntry::Read { parsed, shown, .. } => match parsed {
+                    Ok(s) => report.sessions.push(self.start_row(s, shown, remote)),
                     Err(why) => report.skipped.push(SkippedFile {
                         name: file_label(dir, name),
                         reason: why.clone(),
@@ -364,7 +397,45 @@ impl PushState {
         report.attach_marks(&marks);
         self.memory.attach(&mut report.sessions);
         complete_view(&mut report);
+        report.decide_liveness();
+        // The rows as made: where the next report starts (same order as above).
+        let mut rows = report.sessions.iter();
+        for entry in self.files.values_mut() {
+            if let FileEntry::Read {
+                parsed: Ok(_),
+                shown,
+                ..
+            } = entry
+            {
+                shown.0 = rows.next().cloned();
+            }
+        }
         Ok(report)
+    }
+
+    /// Where a report's row of a status file starts: the row last made of it when that
+    /// differs from its parse only in what the report sets again (name of the remote,
+    /// marks, memory held, liveness), else the parse; named after `remote`.
+    fn start_row(
+        &self,
+        parsed: &Arc<SessionInfo>,
+        shown: &Shown,
+        remote: &str,
+    ) -> Arc<SessionInfo> {
+        let mut row = match &shown.0 {
+            // Liveness is decided only with a tmux check; memory is never unset.
+            Some(row)
+                if self.tmux.is_some()
+                    && (row.memory.is_none() || self.memory.get(row).is_some()) =>
+            {
+                row.clone()
+            }
+            _ => parsed.clone(),
+        };
+        if row.remote.as_deref() != Some(remote) {
+            Arc::make_mut(&mut row).remote = Some(remote.to_string());
+        }
+        row
     }
 }
 
@@ -416,8 +487,83 @@ mod tests {
             state.apply_delta(Vec::new()),
             "back: a batch without `Missing`"
         );
-        let sessions = state.report("~/.navi").unwrap().sessions;
+        let sessions = state.report("~/.navi", "r").unwrap().sessions;
         assert_eq!(sessions.len(), 1);
         assert_eq!(sessions[0].status.as_str(), "working");
+    }
+
+    /// A report hands over the rows it made last time as the same allocations, unless
+    /// their file, marks, memory or liveness changed: a busy remote's report copies
+    /// the one row that changed, not all of them.
+    #[test]
+    fn a_report_copies_only_the_rows_that_changed() {
+        use navi_core::statusdir::liveness::{ListedSession, ServerAnswer, TmuxServer};
+        use navi_core::Liveness;
+        let listing = |names: &[&str]| {
+            let sessions = (names.iter().enumerate())
+                .map(|(i, n)| ListedSession {
+                    id: format!("${i}"),
+                    name: n.to_string(),
+                })
+                .collect();
+            Record::Tmux(
+                TmuxServer::Default,
+                ServerAnswer::Sessions {
+                    pid: Some(42),
+                    sessions,
+                },
+            )
+        };
+        let mut state = PushState::from_full(vec![
+            file("a.json", "idle"),
+            file("b.json", "done"),
+            listing(&["a", "b"]),
+        ]);
+        let first = state.report("/d", "r").unwrap().sessions;
+        assert_eq!(first.len(), 2);
+        assert!(first.iter().all(|s| s.remote.as_deref() == Some("r")));
+        assert!(first.iter().all(|s| s.liveness == Liveness::Live));
+        let same = |a: &[Arc<SessionInfo>], b: &[Arc<SessionInfo>]| {
+            a.iter()
+                .zip(b)
+                .map(|(a, b)| Arc::ptr_eq(a, b))
+                .collect::<Vec<_>>()
+        };
+        let again = state.report("/d", "r").unwrap().sessions;
+        assert_eq!(same(&first, &again), [true, true], "nothing changed");
+
+        assert!(state.apply_delta(vec![file("a.json", "working")]));
+        let after = state.report("/d", "r").unwrap().sessions;
+        assert_eq!(same(&again, &after), [false, true], "a's file changed");
+        assert_eq!(after[0].status.as_str(), "working");
+        assert_eq!(after[0].remote.as_deref(), Some("r"));
+
+        let marks = br#"{"bookmarked":true,"tags":[],"changed_at":1,"host":"h"}"#;
+        assert!(state.apply_delta(vec![Record::Marks("b.json".into(), marks.to_vec())]));
+        let marked = state.report("/d", "r").unwrap().sessions;
+        assert_eq!(same(&after, &marked), [true, false], "b's marks came");
+        assert!(marked[1].marks.bookmarked);
+        assert!(state.apply_delta(vec![Record::MarksGone("b.json".into())]));
+        let unmarked = state.report("/d", "r").unwrap().sessions;
+        assert!(!unmarked[1].marks.bookmarked, "b's marks went");
+
+        let place = |n: &str| (TmuxServer::Default, n.to_string());
+        let memory = |bytes| Record::Memory(vec![(place("a").0, "a".into(), bytes)]);
+        assert!(state.apply_delta(vec![memory(Some(5 << 20))]));
+        let sampled = state.report("/d", "r").unwrap().sessions;
+        assert_eq!(same(&unmarked, &sampled), [false, true], "a's memory came");
+        assert_eq!(sampled[0].rss_bytes(), Some(5 << 20));
+        assert!(state.apply_delta(vec![memory(None)]));
+        let gone = state.report("/d", "r").unwrap().sessions;
+        assert_eq!(
+            gone[0].memory, None,
+            "a's memory went: the row starts again"
+        );
+        assert_eq!(*gone[0], *after[0], "as its file says");
+
+        assert!(state.apply_delta(vec![listing(&["b"])]));
+        let ended = state.report("/d", "r").unwrap().sessions;
+        assert_eq!(same(&gone, &ended), [false, true], "a's session ended");
+        assert_eq!(ended[0].liveness, Liveness::Ended);
     }
 }

@@ -198,7 +198,7 @@ impl Loop {
 
     /// Session names and statuses navi holds.
     pub(super) fn sessions(&self) -> Vec<(String, String)> {
-        let report = self.state.report("/d").unwrap();
+        let report = self.state.clone().report("/d", "r").unwrap();
         let mut v: Vec<_> = report
             .sessions
             .iter()
@@ -819,7 +819,7 @@ fn tmux_answers_are_sent_only_when_they_change() {
         std::fs::write(d.path().join("a.json"), status_on("a", Some(&work_s))).unwrap();
         let mut l = Loop::start(&argv, d.path(), "0", Some(&bin));
         let liveness = |l: &Loop, name: &str| {
-            let mut r = l.state.report("/d").unwrap();
+            let mut r = l.state.clone().report("/d", "r").unwrap();
             r.decide_liveness();
             r.sessions
                 .iter()
@@ -967,7 +967,7 @@ fn a_scan_reports_every_skipped_entry_the_snapshot_reports() {
         std::fs::write(dir.join(".navi/marks/api.json"), b"{garbage").unwrap();
         l.drain_for(Duration::from_millis(300));
         l.scan();
-        let pushed = skipped_names(&l.state.report("/d").unwrap());
+        let pushed = skipped_names(&l.state.clone().report("/d", "r").unwrap());
         let n = "0123456789abcdef0123456789abcdef";
         let out = Command::new("sh")
             .arg("-c")
@@ -986,7 +986,7 @@ fn a_scan_reports_every_skipped_entry_the_snapshot_reports() {
         std::fs::remove_file(dir.join("fifo.json")).unwrap();
         l.drain_for(Duration::from_millis(300));
         l.scan();
-        let after = skipped_names(&l.state.report("/d").unwrap());
+        let after = skipped_names(&l.state.clone().report("/d", "r").unwrap());
         assert_eq!(after.len(), 6, "{after:?}");
         l.seen.clear();
         l.scan();

@@ -1074,7 +1074,7 @@ fn shell_the_poll_scripts_and_their_tmux_check_run_under_every_login_shell() {
         let mut v: Vec<(String, Liveness)> = r
             .sessions
             .into_iter()
-            .map(|s| (s.tmux_session, s.liveness))
+            .map(|s| (s.tmux_session.clone(), s.liveness.clone()))
             .collect();
         v.sort_by(|a, b| a.0.cmp(&b.0));
         v
@@ -1108,7 +1108,7 @@ fn shell_the_poll_scripts_and_their_tmux_check_run_under_every_login_shell() {
                     })
                     .ok_or_else(|| ctx(format!("no snapshot in {}", show(&out.stdout))))?;
                 let report = PushState::from_full(full)
-                    .report("~/st")
+                    .report("~/st", "r")
                     .map_err(|e| ctx(e.to_string()))?;
                 return check(&format!("{} push", shell.name), decided(report));
             }

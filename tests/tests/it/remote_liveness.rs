@@ -211,7 +211,10 @@ fn tools_without_tmux(bin: &Path) {
 }
 
 fn row<'a>(r: &'a PollReport, name: &str) -> Option<&'a navi_core::SessionInfo> {
-    r.sessions.iter().find(|s| s.tmux_session == name)
+    r.sessions
+        .iter()
+        .find(|s| s.tmux_session == name)
+        .map(|s| &**s)
 }
 
 fn liveness(r: &PollReport, name: &str) -> Liveness {

@@ -25,8 +25,10 @@ fn status_json(name: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-fn names(sessions: &[SessionInfo]) -> Vec<String> {
-    let mut v: Vec<String> = sessions.iter().map(|s| s.tmux_session.clone()).collect();
+fn names<S: std::borrow::Borrow<SessionInfo>>(sessions: &[S]) -> Vec<String> {
+    let mut v: Vec<String> = (sessions.iter())
+        .map(|s| s.borrow().tmux_session.clone())
+        .collect();
     v.sort();
     v
 }

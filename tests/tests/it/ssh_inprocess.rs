@@ -344,8 +344,10 @@ impl Setup {
     }
 }
 
-fn names(sessions: &[navi_core::SessionInfo]) -> Vec<String> {
-    let mut v: Vec<String> = sessions.iter().map(|s| s.tmux_session.clone()).collect();
+fn names<S: std::borrow::Borrow<navi_core::SessionInfo>>(sessions: &[S]) -> Vec<String> {
+    let mut v: Vec<String> = (sessions.iter())
+        .map(|s| s.borrow().tmux_session.clone())
+        .collect();
     v.sort();
     v
 }

@@ -258,8 +258,12 @@ pub struct Watcher {
     /// Whether a snapshot was seen: the first one is every source's baseline.
     started: bool,
     /// Every row's status at the last snapshot, live or not (a row that was unknown
-    /// while it turned to `permission` is not news when it turns live).
-    last: HashMap<Key, Status>,
+    /// while it turned to `permission` is not news when it turns live), by source and
+    /// name, with the snapshot that last listed it: looked up without copying a name,
+    /// so a snapshot of unchanged rows allocates nothing.
+    last: HashMap<Option<String>, HashMap<String, (Status, u64)>>,
+    /// Snapshots seen.
+    round: u64,
     /// Sources (`None`: local) connected at the last snapshot; one connected now and not
     /// then is at its baseline.
     connected: HashSet<Option<String>>,
@@ -335,27 +339,50 @@ impl Watcher {
         let baseline = |remote: &Option<String>| {
             first || (connected.contains(remote) && !self.connected.contains(remote))
         };
-        let last = std::mem::take(&mut self.last);
-        let mut current: HashMap<Key, Status> = HashMap::with_capacity(snapshot.sessions.len());
+        self.round += 1;
+        let round = self.round;
         let mut news = Vec::new();
         for s in &snapshot.sessions {
-            let key = (s.remote.clone(), s.tmux_session.clone());
             let status = s.combined_status().0;
-            let changed = last.get(&key) != Some(&status);
+            if !self.last.contains_key(&s.remote) {
+                self.last.insert(s.remote.clone(), HashMap::new());
+            }
+            let Some(rows) = self.last.get_mut(&s.remote) else {
+                continue;
+            };
+            let changed = match rows.get_mut(&s.tmux_session) {
+                Some((was, seen)) => {
+                    *seen = round;
+                    let changed = *was != status;
+                    if changed {
+                        *was = status.clone();
+                    }
+                    changed
+                }
+                None => {
+                    rows.insert(s.tmux_session.clone(), (status.clone(), round));
+                    true
+                }
+            };
             if changed
                 && s.row_liveness().is_live()
                 && !baseline(&s.remote)
                 && self.triggers.statuses.contains(&status)
             {
-                news.push((key.clone(), status_event(s, status.clone())));
+                let key = (s.remote.clone(), s.tmux_session.clone());
+                news.push((key, status_event(s, status)));
             }
-            current.insert(key, status);
         }
-        self.last = current;
-        self.connected = connected;
         // Sessions that are gone are forgotten: their rate limit with them.
+        for rows in self.last.values_mut() {
+            rows.retain(|_, (_, seen)| *seen == round);
+        }
+        self.last.retain(|_, rows| !rows.is_empty());
+        self.connected = connected;
         let last = &self.last;
-        self.last_event.retain(|k, _| last.contains_key(k));
+        (self.last_event).retain(|(remote, name), _| {
+            last.get(remote).is_some_and(|rows| rows.contains_key(name))
+        });
         let mut events: Vec<Event> = news
             .into_iter()
             .filter(|(key, _)| self.allowed(key, now))
@@ -363,6 +390,12 @@ impl Watcher {
             .collect();
         events.extend(self.remote_events(snapshot, first));
         events
+    }
+
+    /// How many rows the watcher holds a status of.
+    #[cfg(test)]
+    fn rows_held(&self) -> usize {
+        self.last.values().map(HashMap::len).sum()
     }
 
     /// Per-session rate limit.

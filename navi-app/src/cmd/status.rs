@@ -82,7 +82,15 @@ fn same_entries(a: &[Entry], b: &[Entry]) -> bool {
     if a == b {
         return true;
     }
-    sorted_entries(a) == sorted_entries(b)
+    // By name, borrowed (no copy, no sort: this runs for every snapshot of a busy
+    // dashboard); a list that names a row twice is compared sorted.
+    let mut held: std::collections::HashMap<(&Option<String>, &str), &Status> =
+        (a.iter().map(|e| ((&e.remote, e.name.as_str()), &e.status))).collect();
+    if held.len() != a.len() {
+        return sorted_entries(a) == sorted_entries(b);
+    }
+    b.iter()
+        .all(|e| held.remove(&(&e.remote, e.name.as_str())) == Some(&e.status))
 }
 
 fn sorted_entries(v: &[Entry]) -> Vec<&Entry> {
@@ -559,6 +567,43 @@ mod tests {
             sources: vec![dev, staging],
             generation: 1,
         }
+    }
+
+    /// Entries are the same whatever their order (rows re-sort on every status write),
+    /// and differ when a status, a name or a machine does.
+    #[test]
+    fn entries_compare_in_any_order() {
+        let e = |name: &str, remote: Option<&str>, status: &str| Entry {
+            name: name.into(),
+            remote: remote.map(str::to_owned),
+            status: serde_json::from_value(serde_json::Value::from(status)).unwrap(),
+        };
+        let a = [
+            e("a", None, "working"),
+            e("b", Some("dev"), "waiting"),
+            e("c", None, "idle"),
+        ];
+        let mut b = a.clone();
+        b.reverse();
+        assert!(same_entries(&a, &b), "reordered");
+        b[0] = e("c", None, "done");
+        assert!(!same_entries(&a, &b), "a status changed");
+        b[0] = e("c", Some("dev"), "idle");
+        assert!(!same_entries(&a, &b), "on another machine");
+        b[0] = e("d", None, "idle");
+        assert!(!same_entries(&a, &b), "another name");
+        let twice = [
+            e("a", None, "working"),
+            e("a", None, "working"),
+            e("c", None, "idle"),
+        ];
+        let mut again = twice.clone();
+        again.reverse();
+        assert!(
+            same_entries(&twice, &again),
+            "a row named twice, both times"
+        );
+        assert!(!same_entries(&twice, &a), "not the same rows");
     }
 
     fn summary_of(statuses: &[&str], remotes: &[&str]) -> Summary {

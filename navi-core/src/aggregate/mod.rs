@@ -315,16 +315,22 @@ type Tagged = Vec<(usize, Arc<SessionInfo>)>;
 
 /// `a` and source `i`'s rows `b`, both sorted by [`compare_sessions`], as one sorted
 /// list: linear, no re-sort.
+/// Merges source `i`'s sorted rows `b` into the sorted rows `a`.
 fn merge_sorted(a: Tagged, i: usize, b: &[Arc<SessionInfo>]) -> Tagged {
+    merge_two(a, b.iter().map(|s| (i, s.clone())).collect())
+}
+
+/// Merges two sorted lists; of rows that compare equal, `a`'s come first.
+fn merge_two(a: Tagged, b: Tagged) -> Tagged {
     let mut out = Vec::with_capacity(a.len() + b.len());
-    let mut b = b.iter().peekable();
+    let mut b = b.into_iter().peekable();
     for (j, s) in a {
-        while let Some(next) = b.next_if(|n| compare_sessions(n, &s).is_lt()) {
-            out.push((i, next.clone()));
+        while let Some(next) = b.next_if(|(_, n)| compare_sessions(n, &s).is_lt()) {
+            out.push(next);
         }
         out.push((j, s));
     }
-    out.extend(b.map(|s| (i, s.clone())));
+    out.extend(b);
     out
 }
 
@@ -392,16 +398,18 @@ impl Publisher {
             return None;
         }
         if self.changed_rows.contains(&true) {
-            let changed = std::mem::take(&mut self.changed_rows);
+            let changed = std::mem::replace(&mut self.changed_rows, vec![false; slots.len()]);
+            let flagged = |i: usize| changed.get(i).copied().unwrap_or(false);
             let mut rows = std::mem::take(&mut self.rows);
-            rows.retain(|(i, _)| !changed.get(*i).copied().unwrap_or(false));
-            for (i, slot) in slots.iter().enumerate() {
-                if changed.get(i).copied().unwrap_or(false) {
-                    rows = merge_sorted(rows, i, &slot.sessions);
-                }
-            }
-            self.rows = rows;
-            self.changed_rows = vec![false; slots.len()];
+            rows.retain(|(i, _)| !flagged(*i));
+            // The changed sources' rows sorted together and merged in once: one pass
+            // over the list however many sources changed (a busy fleet: most of them).
+            let mut incoming: Tagged = (slots.iter().enumerate())
+                .filter(|(i, _)| flagged(*i))
+                .flat_map(|(i, slot)| slot.sessions.iter().map(move |s| (i, s.clone())))
+                .collect();
+            crate::session::sort_by_priority(&mut incoming, |(_, s)| s);
+            self.rows = merge_two(rows, incoming);
         }
         self.generation += 1;
         self.pending = Change::None;

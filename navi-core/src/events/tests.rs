@@ -410,12 +410,12 @@ fn sessions_that_are_gone_are_forgotten() {
         .collect();
     assert!(step(&mut w, &snap(asking), t).is_some());
     assert_eq!(w.last_event.len(), 50);
-    assert_eq!(w.last.len(), 50);
+    assert_eq!(w.rows_held(), 50);
     step(&mut w, &snap(vec![row("s0", None, "waiting", false)]), t);
     assert_eq!(w.last_event.len(), 1, "rate limits of rows that are gone");
-    assert_eq!(w.last.len(), 1);
+    assert_eq!(w.rows_held(), 1);
     step(&mut w, &snap(vec![]), t);
-    assert!(w.last_event.is_empty() && w.last.is_empty());
+    assert!(w.last_event.is_empty() && w.rows_held() == 0 && w.last.is_empty());
 }
 
 #[test]

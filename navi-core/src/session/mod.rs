@@ -18,6 +18,7 @@ mod salvage;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use order::sort_by_priority;
 pub use order::{compare_sessions, sort_sessions_arc};
 use readers::{
     lenient, lenient_string, lenient_string_opt, lenient_timestamp, lenient_timestamp_required,

@@ -19,7 +19,7 @@ pub fn sort_sessions_arc(sessions: &mut [std::sync::Arc<SessionInfo>]) {
 }
 
 /// The tier is computed once per session (it scans agents), not once per comparison.
-pub(super) fn sort_by_priority<T, F: Fn(&T) -> &SessionInfo>(items: &mut [T], get: F) {
+pub(crate) fn sort_by_priority<T, F: Fn(&T) -> &SessionInfo>(items: &mut [T], get: F) {
     let mut keyed: Vec<(u8, usize)> = items
         .iter()
         .enumerate()

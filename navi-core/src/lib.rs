@@ -61,9 +61,9 @@ pub use marks::{
 pub use memory::{AttachFn, MemorySource};
 pub use model::{matches_query, Counts, Filter, Model, SortMode};
 pub use session::{
-    compare_sessions, sort_sessions_arc, AgentState, GitInfo, Metrics, ModelTokens, ParseError,
-    ResourceMetrics, SessionInfo, SessionKey, Status, Team, TeamAgent, TimeMetrics, TmuxPlace,
-    Tokens, ToolMetrics, MAX_STATUS_FILE_BYTES,
+    compare_sessions, sort_sessions_arc, AgentState, FileRss, GitInfo, Metrics, ModelTokens,
+    ParseError, ResourceMetrics, SessionInfo, SessionKey, Status, Team, TeamAgent, TimeMetrics,
+    TmuxPlace, Tokens, ToolMetrics, MAX_STATUS_FILE_BYTES,
 };
 pub use source::{
     tmux_arg, tmux_target, AttachCommand, AttachContext, DynSessionSource, Follow, PaneChange,

@@ -332,6 +332,18 @@ pub struct Team {
     pub agents: Vec<TeamAgent>,
 }
 
+/// What a status file says of the memory a sample overrides (see
+/// [`SessionInfo::file_rss`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileRss {
+    /// No `metrics` block.
+    NoMetrics,
+    /// A `metrics` block without `resource`.
+    NoResource,
+    /// `metrics.resource.rss_bytes`, when given.
+    Rss(Option<u64>),
+}
+
 /// One Claude Code session: one status file.
 ///
 /// `remote` and `stale` are never read from the file: the aggregator sets them from the
@@ -607,6 +619,37 @@ impl SessionInfo {
             .resource
             .get_or_insert_with(ResourceMetrics::default)
             .rss_bytes = Some(m.rss_bytes);
+    }
+
+    /// What [`set_memory`](Self::set_memory) overwrites, as the file has it, so that
+    /// [`unset_memory`](Self::unset_memory) can give the row back exactly as read.
+    pub fn file_rss(&self) -> FileRss {
+        match &self.metrics {
+            None => FileRss::NoMetrics,
+            Some(m) => match &m.resource {
+                None => FileRss::NoResource,
+                Some(r) => FileRss::Rss(r.rss_bytes),
+            },
+        }
+    }
+
+    /// Takes back a sampled memory: the row says again what its file says (`file`, from
+    /// [`file_rss`](Self::file_rss) before the first [`set_memory`](Self::set_memory)).
+    pub fn unset_memory(&mut self, file: FileRss) {
+        self.memory = None;
+        match file {
+            FileRss::NoMetrics => self.metrics = None,
+            FileRss::NoResource => {
+                if let Some(m) = &mut self.metrics {
+                    m.resource = None;
+                }
+            }
+            FileRss::Rss(bytes) => {
+                if let Some(r) = self.metrics.as_mut().and_then(|m| m.resource.as_mut()) {
+                    r.rss_bytes = bytes;
+                }
+            }
+        }
     }
 
     /// The session's resident memory: sampled, else what its file says.

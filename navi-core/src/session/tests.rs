@@ -279,3 +279,32 @@ fn team_agents_read_leniently_and_write_back_the_same_shape() {
     assert_eq!(team.agents[1].state.status, Status::Unknown("5".into()));
     assert_eq!(team.agents[3].state.status, Status::Missing);
 }
+
+/// A sampled memory taken back leaves the row as its file says, whatever the file had
+/// of `metrics.resource`.
+#[test]
+fn unset_memory_gives_back_what_the_file_says() {
+    let sample = crate::rss::MemorySample {
+        rss_bytes: 7 << 20,
+        sampled_at: 1,
+    };
+    for metrics in [
+        "",
+        r#","metrics":{"tokens":{"input":3}}"#,
+        r#","metrics":{"resource":{}}"#,
+        r#","metrics":{"resource":{"rss_bytes":1024}}"#,
+    ] {
+        let json = format!(r#"{{"tmux_session":"a","status":"idle"{metrics}}}"#);
+        let read = SessionInfo::parse(json.as_bytes(), None).unwrap();
+        let file = read.file_rss();
+        let mut row = read.clone();
+        row.set_memory(sample);
+        assert_eq!(row.rss_bytes(), Some(7 << 20), "{json}");
+        row.set_memory(crate::rss::MemorySample {
+            rss_bytes: 9,
+            ..sample
+        });
+        row.unset_memory(file);
+        assert_eq!(row, read, "{json}");
+    }
+}

@@ -12,18 +12,43 @@ use super::decode::{clean, complete_view, file_label, parse_status};
 use super::push_decode::{apply_lines, cksum, Record, Sum};
 
 /// One status file as received.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 enum FileEntry {
     /// Parsed (or refused) from these bytes: their `cksum` and length.
+    ///
+    /// `row` is the parse until a report makes a row of it (the remote's name, marks,
+    /// memory and liveness set), then that row: the next report starts from it, so a
+    /// row whose file and surroundings did not change is handed over as the same
+    /// allocation, copied nowhere and compared by address, and navi holds one copy of
+    /// each session, not a parse and a row. What a report sets it sets again every
+    /// time; only a memory sample needs undoing, with `file_rss`.
     Read {
-        parsed: Result<Arc<SessionInfo>, String>,
+        row: Result<Arc<SessionInfo>, String>,
+        file_rss: navi_core::FileRss,
         crc: u32,
         len: u64,
-        /// The row last reported for it.
-        shown: Shown,
     },
     /// Not sent by the remote, and why.
     Skipped(String),
+}
+
+/// Entries are equal when their bytes are (the row is made of them).
+impl PartialEq for FileEntry {
+    fn eq(&self, other: &FileEntry) -> bool {
+        match (self, other) {
+            (
+                FileEntry::Read { crc, len, row, .. },
+                FileEntry::Read {
+                    crc: c,
+                    len: l,
+                    row: r,
+                    ..
+                },
+            ) => crc == c && len == l && row.as_ref().err() == r.as_ref().err(),
+            (FileEntry::Skipped(a), FileEntry::Skipped(b)) => a == b,
+            _ => false,
+        }
+    }
 }
 
 impl FileEntry {
@@ -31,25 +56,12 @@ impl FileEntry {
     fn read(name: &str, bytes: &[u8]) -> Option<FileEntry> {
         let parsed = parse_status(name, bytes)?;
         Some(FileEntry::Read {
-            parsed: parsed.map(Arc::new),
+            file_rss: (parsed.as_ref())
+                .map_or(navi_core::FileRss::NoMetrics, SessionInfo::file_rss),
+            row: parsed.map(Arc::new),
             crc: cksum(bytes),
             len: bytes.len() as u64,
-            shown: Shown::default(),
         })
-    }
-}
-
-/// The row a report last made of a status file (its parse with the remote's name,
-/// marks, memory and liveness): the next report starts from it, so a row whose file
-/// and surroundings did not change is handed over as the same allocation, copied
-/// nowhere and compared by address. Not part of what the state says (equal whatever
-/// it holds).
-#[derive(Debug, Clone, Default)]
-struct Shown(Option<Arc<SessionInfo>>);
-
-impl PartialEq for Shown {
-    fn eq(&self, _: &Shown) -> bool {
-        true
     }
 }
 
@@ -349,7 +361,7 @@ impl PushState {
 
     /// The poll report of this state, its rows named after `remote` and their liveness
     /// decided; `dir` names files in skipped entries. A row is copied only when it
-    /// changed since the last report (see [`Shown`]).
+    /// changed since the last report (see [`FileEntry::Read`]).
     pub(crate) fn report(&mut self, dir: &str, remote: &str) -> Result<PollReport, SourceError> {
         if let Some(e) = &self.error {
             return Err(SourceError::Remote(format!("{e} ({})", clean(dir)).into()));
@@ -366,8 +378,8 @@ impl PushState {
         }
         for (name, entry) in &self.files {
             match entry {
-                FileEntry::Read { parsed, shown, .. } => match parsed {
-                    Ok(s) => report.sessions.push(self.start_row(s, shown, remote)),
+                FileEntry::Read { row, file_rss, .. } => match row {
+                    Ok(s) => report.sessions.push(self.start_row(s, *file_rss, remote)),
                     Err(why) => report.skipped.push(SkippedFile {
                         name: file_label(dir, name),
                         reason: why.clone(),
@@ -401,37 +413,31 @@ impl PushState {
         // The rows as made: where the next report starts (same order as above).
         let mut rows = report.sessions.iter();
         for entry in self.files.values_mut() {
-            if let FileEntry::Read {
-                parsed: Ok(_),
-                shown,
-                ..
-            } = entry
-            {
-                shown.0 = rows.next().cloned();
+            if let FileEntry::Read { row: Ok(row), .. } = entry {
+                if let Some(made) = rows.next() {
+                    *row = made.clone();
+                }
             }
         }
         Ok(report)
     }
 
-    /// Where a report's row of a status file starts: the row last made of it when that
-    /// differs from its parse only in what the report sets again (name of the remote,
-    /// marks, memory held, liveness), else the parse; named after `remote`.
+    /// Where a report's row of a status file starts: the row last made of it, named
+    /// after `remote`, without the memory or liveness the report will not set again (a
+    /// sample taken back, no tmux check): as if made from the parse.
     fn start_row(
         &self,
-        parsed: &Arc<SessionInfo>,
-        shown: &Shown,
+        row: &Arc<SessionInfo>,
+        file_rss: navi_core::FileRss,
         remote: &str,
     ) -> Arc<SessionInfo> {
-        let mut row = match &shown.0 {
-            // Liveness is decided only with a tmux check; memory is never unset.
-            Some(row)
-                if self.tmux.is_some()
-                    && (row.memory.is_none() || self.memory.get(row).is_some()) =>
-            {
-                row.clone()
-            }
-            _ => parsed.clone(),
-        };
+        let mut row = row.clone();
+        if row.memory.is_some() && self.memory.get(&row).is_none() {
+            Arc::make_mut(&mut row).unset_memory(file_rss);
+        }
+        if self.tmux.is_none() && row.liveness != navi_core::Liveness::default() {
+            Arc::make_mut(&mut row).liveness = navi_core::Liveness::default();
+        }
         if row.remote.as_deref() != Some(remote) {
             Arc::make_mut(&mut row).remote = Some(remote.to_string());
         }

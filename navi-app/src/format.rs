@@ -102,8 +102,13 @@ pub fn tilde(path: &str, home: Option<&str>, remote: bool) -> String {
     }
 }
 
-/// Display width of `s` in terminal cells.
+/// Display width of `s` in terminal cells. Printable ASCII (most names) is one cell a
+/// byte, counted without walking graphemes: the widest name is measured over every row
+/// whenever the rows change.
 pub fn width(s: &str) -> usize {
+    if s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return s.len();
+    }
     Span::raw(s).width()
 }
 
@@ -282,6 +287,16 @@ pub(crate) fn short_count(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Printable ASCII counts a cell a byte; anything else as ratatui measures it.
+    #[test]
+    fn width_counts_cells() {
+        assert_eq!(width("api-server_2"), 12);
+        assert_eq!(width(""), 0);
+        assert_eq!(width("日本"), 4);
+        assert_eq!(width("a\u{301}"), Span::raw("a\u{301}").width());
+        assert_eq!(width("tab\there"), Span::raw("tab\there").width());
+    }
 
     #[test]
     fn memory_reads_as_the_go_navi_writes_it() {

@@ -474,7 +474,36 @@ impl SessionInfo {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Err(ParseError::Invalid("empty file".into()));
         }
-        let mut info = match serde_json::from_slice::<serde_json::Value>(bytes) {
+        // A well-formed object goes straight into the struct: one pass, no JSON tree
+        // (busy remotes send several files a second). Anything else (a duplicate key,
+        // not an object, not JSON) takes the way below, which says why or salvages
+        // what it can.
+        let object = bytes.trim_ascii_start().starts_with(b"{");
+        let direct = object
+            .then(|| serde_json::from_slice::<SessionInfo>(bytes).ok())
+            .flatten();
+        let mut info = match direct {
+            Some(info) => info,
+            None => Self::parse_tree(bytes)?,
+        };
+        // The file names the session: actions and paths address the file that was read,
+        // never a name written inside it (`"tmux_session": "../victim"`).
+        match file_stem {
+            Some(stem) if !stem.is_empty() => info.tmux_session = stem.to_string(),
+            _ if info.tmux_session.is_empty() => {
+                return Err(ParseError::Invalid("no tmux_session".into()))
+            }
+            _ => {}
+        }
+        info.remote = None;
+        info.stale = false;
+        Ok(info)
+    }
+
+    /// [`parse`](Self::parse) through a JSON tree: what a file that is not a
+    /// well-formed object holds, or why it holds nothing.
+    fn parse_tree(bytes: &[u8]) -> Result<SessionInfo, ParseError> {
+        let info = match serde_json::from_slice::<serde_json::Value>(bytes) {
             Ok(v @ serde_json::Value::Object(_)) => serde_json::from_value::<SessionInfo>(v)
                 .map_err(|e| ParseError::Invalid(e.to_string()))?,
             Ok(_) => return Err(ParseError::Invalid("not a JSON object".into())),
@@ -494,17 +523,6 @@ impl SessionInfo {
                 }
             }
         };
-        // The file names the session: actions and paths address the file that was read,
-        // never a name written inside it (`"tmux_session": "../victim"`).
-        match file_stem {
-            Some(stem) if !stem.is_empty() => info.tmux_session = stem.to_string(),
-            _ if info.tmux_session.is_empty() => {
-                return Err(ParseError::Invalid("no tmux_session".into()))
-            }
-            _ => {}
-        }
-        info.remote = None;
-        info.stale = false;
         Ok(info)
     }
 

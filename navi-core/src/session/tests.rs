@@ -308,3 +308,67 @@ fn unset_memory_gives_back_what_the_file_says() {
         assert_eq!(row, read, "{json}");
     }
 }
+
+/// The one-pass parse of a well-formed object and the parse through a JSON tree read
+/// the same session from every file the hooks write and from fields of every wrong type.
+#[test]
+fn a_well_formed_object_reads_the_same_in_one_pass() {
+    let mut files: Vec<String> = crate::fixtures::FILES
+        .iter()
+        .map(|(_, body)| body.to_string())
+        .collect();
+    for odd in [
+        r#"{"tmux_session":"a","timestamp":"12","status":7,"message":null}"#,
+        r#"{"tmux_session":"a","timestamp":1.7e9,"metrics":5,"git":[],"team":"x"}"#,
+        r#"{"tmux_session":"a","agents":{"codex":3,"oc":{"status":"waiting","x":[1]}}}"#,
+        r#"{"tmux_session":"a","metrics":{"tokens":{"input":"3","output":-1},"resource":[]}}"#,
+        r#"{"tmux_session":"\u00e9t\u00e9","cwd":"/tmp/\ud83d\ude00","unknown":{"deep":[{}]}}"#,
+        r#"{"tmux_session":"a","git":{"branch":5,"dirty":"yes","ahead":"2"},"tmux":7}"#,
+        r#"{"tmux_session":"a","current_pbi":3,"session_id":{"a":1},"agent":false}"#,
+        r#"{"tmux_session":"a","team":{"name":1,"agents":[{"name":"t"},3,{"state":{}}]}}"#,
+    ] {
+        files.push(odd.to_string());
+    }
+    for body in &files {
+        let tree = SessionInfo::parse_tree(body.as_bytes()).map(|mut s| {
+            s.tmux_session = "f".into();
+            s
+        });
+        let direct = SessionInfo::parse(body.as_bytes(), Some("f"));
+        assert_eq!(direct.ok(), tree.ok(), "{body}");
+    }
+}
+
+proptest::proptest! {
+    /// Any object of the known keys with values of any JSON type reads the same both
+    /// ways.
+    #[test]
+    fn any_object_reads_the_same_in_one_pass(
+        fields in proptest::collection::vec((0usize..14, 0u8..7, -3i64..3, "[a-z\"\\\\]{0,4}"), 0..10)
+    ) {
+        const KEYS: [&str; 14] = [
+            "tmux_session", "status", "message", "cwd", "timestamp", "current_pbi", "git",
+            "metrics", "team", "agent", "agents", "session_id", "tmux", "x",
+        ];
+        let mut map = serde_json::Map::new();
+        for (k, kind, n, s) in fields {
+            let v = match kind {
+                0 => serde_json::Value::Null,
+                1 => serde_json::json!(n),
+                2 => serde_json::json!(n as f64 / 2.0),
+                3 => serde_json::json!(s),
+                4 => serde_json::json!([n, s]),
+                5 => serde_json::json!({ "status": s, "branch": n, "input": n }),
+                _ => serde_json::json!(n > 0),
+            };
+            map.insert(KEYS[k].to_string(), v);
+        }
+        let body = serde_json::Value::Object(map).to_string();
+        let tree = SessionInfo::parse_tree(body.as_bytes()).map(|mut s| {
+            s.tmux_session = "f".into();
+            s
+        });
+        let direct = SessionInfo::parse(body.as_bytes(), Some("f"));
+        proptest::prop_assert_eq!(direct.ok(), tree.ok(), "{}", body);
+    }
+}

@@ -158,14 +158,19 @@ impl PollReport {
         let Some(view) = &self.tmux else {
             return Vec::new();
         };
-        let names: std::collections::HashSet<String> = self
-            .sessions
-            .iter()
-            .map(|s| s.tmux_session.clone())
+        let verdicts: Vec<_> = (self.sessions.iter())
+            .map(|s| crate::statusdir::liveness::decide(s, view))
             .collect();
+        // The rows' names, only when a rename needs them (this runs on every poll).
+        let names: std::collections::HashSet<String> =
+            match verdicts.iter().any(|v| v.renamed_to.is_some()) {
+                true => (self.sessions.iter())
+                    .map(|s| s.tmux_session.clone())
+                    .collect(),
+                false => std::collections::HashSet::new(),
+            };
         let mut follows = Vec::new();
-        for s in &mut self.sessions {
-            let verdict = crate::statusdir::liveness::decide(s, view);
+        for (s, verdict) in self.sessions.iter_mut().zip(verdicts) {
             if s.liveness != verdict.liveness {
                 Arc::make_mut(s).liveness = verdict.liveness;
             }

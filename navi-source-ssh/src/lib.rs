@@ -232,13 +232,16 @@ impl SshSource {
     /// Keeps each row's server from `report` (the last report wins whole: a session
     /// that went is forgotten).
     fn remember_servers(&self, report: &PollReport) {
-        let servers = report
-            .sessions
-            .iter()
-            .map(|s| (s.tmux_session.clone(), TmuxServer::of(s)))
-            .collect();
-        if let Ok(mut m) = self.servers.lock() {
-            *m = servers;
+        let Ok(mut m) = self.servers.lock() else {
+            return;
+        };
+        // Most polls name the servers the last one did: nothing to copy then.
+        let same = m.len() == report.sessions.len()
+            && (report.sessions.iter()).all(|s| m.get(&s.tmux_session) == Some(&TmuxServer::of(s)));
+        if !same {
+            *m = (report.sessions.iter())
+                .map(|s| (s.tmux_session.clone(), TmuxServer::of(s)))
+                .collect();
         }
     }
 

@@ -477,7 +477,10 @@ impl SessionInfo {
         // A well-formed object goes straight into the struct: one pass, no JSON tree
         // (busy remotes send several files a second). Anything else (a duplicate key,
         // not an object, not JSON) takes the way below, which says why or salvages
-        // what it can.
+        // what it can. Keys navi does not read are skipped unchecked here (serde_json
+        // does not look into them), so a file whose unknown key holds a lone surrogate
+        // or a number out of range is read whole, where the tree refused it and only
+        // salvaged some fields.
         let object = bytes.trim_ascii_start().starts_with(b"{");
         let direct = object
             .then(|| serde_json::from_slice::<SessionInfo>(bytes).ok())

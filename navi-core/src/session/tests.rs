@@ -372,3 +372,20 @@ proptest::proptest! {
         proptest::prop_assert_eq!(direct.ok(), tree.ok(), "{}", body);
     }
 }
+
+/// What navi does not read is not checked: a file whose unknown key holds a lone
+/// surrogate or a number out of range is read whole (the tree refuses it and salvages).
+#[test]
+fn an_unknown_key_that_is_not_valid_json_text_costs_nothing() {
+    for odd in [r#""\ud800""#, "1e400"] {
+        let body = format!(r#"{{"tmux_session":"a","status":"waiting","x":{odd}}}"#);
+        let s = SessionInfo::parse(body.as_bytes(), Some("a")).unwrap();
+        assert!(!s.partial, "{body}");
+        assert_eq!(s.status, Status::Waiting, "{body}");
+        let tree = SessionInfo::parse_tree(body.as_bytes());
+        assert!(
+            !matches!(tree, Ok(s) if !s.partial),
+            "{body}: the tree reads it whole"
+        );
+    }
+}

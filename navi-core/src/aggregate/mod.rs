@@ -299,12 +299,8 @@ impl Aggregator {
 }
 
 fn build_snapshot(slots: &[Slot], generation: u64) -> Snapshot {
-    let mut tagged = Vec::new();
-    for (i, slot) in slots.iter().enumerate() {
-        tagged = merge_sorted(tagged, i, &slot.sessions);
-    }
     Snapshot {
-        sessions: tagged.into_iter().map(|(_, s)| s).collect(),
+        sessions: all_rows(slots).into_iter().map(|(_, s)| s).collect(),
         sources: slots.iter().map(|s| s.health.clone()).collect(),
         generation,
     }
@@ -315,6 +311,15 @@ type Tagged = Vec<(usize, Arc<SessionInfo>)>;
 
 /// `a` and source `i`'s rows `b`, both sorted by [`compare_sessions`], as one sorted
 /// list: linear, no re-sort.
+/// Every source's rows, sorted, each tagged with its source's index.
+fn all_rows(slots: &[Slot]) -> Tagged {
+    let mut rows = Vec::new();
+    for (i, slot) in slots.iter().enumerate() {
+        rows = merge_sorted(rows, i, &slot.sessions);
+    }
+    rows
+}
+
 /// Merges source `i`'s sorted rows `b` into the sorted rows `a`.
 fn merge_sorted(a: Tagged, i: usize, b: &[Arc<SessionInfo>]) -> Tagged {
     merge_two(a, b.iter().map(|s| (i, s.clone())).collect())
@@ -351,13 +356,9 @@ struct Publisher {
 
 impl Publisher {
     fn new(slots: &[Slot], generation: u64) -> Publisher {
-        let mut rows = Vec::new();
-        for (i, slot) in slots.iter().enumerate() {
-            rows = merge_sorted(rows, i, &slot.sessions);
-        }
         Publisher {
             generation,
-            rows,
+            rows: all_rows(slots),
             changed_rows: vec![false; slots.len()],
             pending: Change::None,
             // The first change goes out at once.

@@ -65,6 +65,35 @@ impl FileEntry {
     }
 }
 
+/// Adds to `out` what the digest's `listed` entries of one `kind` (`F`, `M`) say that
+/// differs from the entries `held` (name, CRC and size; `None`: held but not compared, a
+/// file the remote skipped).
+fn note_differences<'a>(
+    kind: &str,
+    held: impl Iterator<Item = (&'a str, Option<(u32, u64)>)>,
+    listed: &[Sum],
+    out: &mut BTreeSet<String>,
+) {
+    let by_name: HashMap<&str, &Sum> = listed.iter().map(|s| (s.name.as_str(), s)).collect();
+    let mut names = std::collections::HashSet::new();
+    for (name, sum) in held {
+        names.insert(name);
+        let Some((crc, len)) = sum else { continue };
+        match by_name.get(name) {
+            Some(s) if s.crc == crc && s.len == len => {}
+            Some(s) => {
+                out.insert(format!("{kind} {name} {} {}", s.crc, s.len));
+            }
+            None => {
+                out.insert(format!("{kind} {name} -"));
+            }
+        }
+    }
+    for s in listed.iter().filter(|s| !names.contains(s.name.as_str())) {
+        out.insert(format!("{kind} {} {} {}", s.name, s.crc, s.len));
+    }
+}
+
 /// One marks file as received.
 #[derive(Debug, Clone, PartialEq)]
 struct MarksEntry {
@@ -324,38 +353,13 @@ impl PushState {
     /// the same bytes on the remote both times.
     pub(crate) fn differences(&self, files: &[Sum], marks: &[Sum]) -> BTreeSet<String> {
         let mut out = BTreeSet::new();
-        let listed: HashMap<&str, &Sum> = files.iter().map(|s| (s.name.as_str(), s)).collect();
-        for (name, e) in &self.files {
-            if let FileEntry::Read { crc, len, .. } = e {
-                match listed.get(name.as_str()) {
-                    Some(s) if s.crc == *crc && s.len == *len => {}
-                    Some(s) => {
-                        out.insert(format!("F {name} {} {}", s.crc, s.len));
-                    }
-                    None => {
-                        out.insert(format!("F {name} -"));
-                    }
-                }
-            }
-        }
-        for s in files.iter().filter(|s| !self.files.contains_key(&s.name)) {
-            out.insert(format!("F {} {} {}", s.name, s.crc, s.len));
-        }
-        let listed: HashMap<&str, &Sum> = marks.iter().map(|s| (s.name.as_str(), s)).collect();
-        for (name, e) in &self.marks {
-            match listed.get(name.as_str()) {
-                Some(s) if s.crc == e.crc && s.len == e.len => {}
-                Some(s) => {
-                    out.insert(format!("M {name} {} {}", s.crc, s.len));
-                }
-                None => {
-                    out.insert(format!("M {name} -"));
-                }
-            }
-        }
-        for s in marks.iter().filter(|s| !self.marks.contains_key(&s.name)) {
-            out.insert(format!("M {} {} {}", s.name, s.crc, s.len));
-        }
+        let held_files = self.files.iter().map(|(name, e)| match e {
+            FileEntry::Read { crc, len, .. } => (name.as_str(), Some((*crc, *len))),
+            FileEntry::Skipped(_) => (name.as_str(), None),
+        });
+        note_differences("F", held_files, files, &mut out);
+        let held_marks = (self.marks.iter()).map(|(name, e)| (name.as_str(), Some((e.crc, e.len))));
+        note_differences("M", held_marks, marks, &mut out);
         out
     }
 
